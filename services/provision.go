@@ -1,0 +1,96 @@
+package services
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// Provision is the IIpamAsyncProvision service (MS-IPAMM2 3.11). It is shared
+// by all sessions; NewSession makes the per-session port implementation.
+type Provision struct {
+	ADM                *ADM
+	Work               Provisioner
+	CheckpointInterval time.Duration
+}
+
+// NewSession returns the port implementation for one session whose client
+// implements cb.
+func (p *Provision) NewSession(cb ipam.IIpamAsyncProvisionCallback) ipam.IIpamAsyncProvision {
+	return &provisionSession{svc: p, cb: cb}
+}
+
+type provisionSession struct {
+	svc     *Provision
+	cb      ipam.IIpamAsyncProvisionCallback
+	setting *ipam.IpamProvisioningSetting
+}
+
+// InitializeAsyncProvisioning (3.11.4.3) keeps the provisioning settings for
+// Start. Like the synchronous DoProvisioningWithEnumerator (3.3.4.37), it
+// needs IpamProvisioningEnumerationParameters with ObjectType AsyncProvision.
+func (s *provisionSession) InitializeAsyncProvisioning(_ context.Context, req *ipam.InitializeAsyncProvisioning) (*ipam.InitializeAsyncProvisioningResponse, error) {
+	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncProvision); exc != nil {
+		return nil, exc
+	}
+	params, ok := req.Parameters.(*ipam.IpamProvisioningEnumerationParameters)
+	if !ok || params == nil {
+		return nil, ipam.NewException(ipam.IpamApiInvalidParameter,
+			"InitializeAsyncProvisioning needs parameters of type IpamProvisioningEnumerationParameters")
+	}
+	if params.ObjectType != ipam.EnumerationObjectTypeAsyncProvision {
+		return nil, ipam.NewException(ipam.IpamApiInvalidParameter,
+			"parameters.ObjectType is %q, want AsyncProvision", params.ObjectType)
+	}
+	setting := params.IpamProvisioningSetting
+	if setting == nil {
+		setting = &ipam.IpamProvisioningSetting{}
+	}
+	if exc := validateSetting(setting); exc != nil {
+		return nil, exc
+	}
+	s.setting = setting
+	return &ipam.InitializeAsyncProvisioningResponse{}, nil
+}
+
+// validateSetting checks what can be checked before the work starts.
+func validateSetting(s *ipam.IpamProvisioningSetting) *ipam.IpamException {
+	if s.GpoPrefix != nil {
+		if n := utf8.RuneCountInString(*s.GpoPrefix); n < 1 || n > 240 {
+			return ipam.NewException(ipam.IpamApiInvalidGpoPrefix,
+				"GpoPrefix has %d characters; it must have 1 to 240", n)
+		}
+	}
+	if s.ProvisioningMethod == ipam.ProvisioningMethodAutomatic && s.GpoPrefix == nil {
+		return ipam.NewException(ipam.IpamApiInvalidGpoPrefix,
+			"ProvisioningMethod Automatic needs a GpoPrefix of 1 to 240 characters")
+	}
+	return nil
+}
+
+// StartAsyncProvisioning (3.11.4.7): NotifyAsyncProvisionStart first, then
+// the gating steps, then the work in its own goroutine. Every failure is
+// reported in NotifyAsyncProvisionComplete.
+func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.StartAsyncProvisioning) error {
+	if err := s.cb.NotifyAsyncProvisionStart(ctx); err != nil {
+		return err
+	}
+	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncProvision); exc != nil {
+		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
+	}
+	if exc := s.svc.ADM.BeginProvisioning(); exc != nil {
+		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
+	}
+	setting := s.setting
+	(&asyncRun{
+		interval:   s.svc.CheckpointInterval,
+		checkpoint: s.cb.NotifyAsyncProvisionCheckpoint,
+		complete:   s.cb.NotifyAsyncProvisionComplete,
+		work:       func(ctx context.Context) error { return s.svc.Work.Provision(ctx, setting) },
+		finish:     s.svc.ADM.EndProvisioning,
+		failureID:  ipam.IpamApiUnabletoProvisionIpam,
+	}).start(ctx)
+	return nil
+}

@@ -1,0 +1,115 @@
+package xmlstream
+
+import (
+	"fmt"
+	"strings"
+)
+
+// NSXSI is the XML Schema instance namespace (xsi:type, xsi:nil).
+const NSXSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+// ReadText is called right after a StartElement: it returns the element's
+// character content and consumes its EndElement. A child element is an error:
+// the caller expected a simple-typed value.
+func ReadText(r Reader) (string, error) {
+	var (
+		first string
+		sb    strings.Builder
+		parts int
+	)
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return "", err
+		}
+		switch n.Kind {
+		case Text:
+			if parts == 0 {
+				first = n.Text
+			} else {
+				if parts == 1 {
+					sb.WriteString(first)
+				}
+				sb.WriteString(n.Text)
+			}
+			parts++
+		case EndElement:
+			if parts > 1 {
+				return sb.String(), nil
+			}
+			return first, nil
+		case StartElement:
+			return "", fmt.Errorf("%w: element <%s> inside a simple value", ErrMalformed, n.Name.Local)
+		default:
+			return "", fmt.Errorf("%w: unexpected end of document in a simple value", ErrMalformed)
+		}
+	}
+}
+
+// Skip consumes the rest of the element whose StartElement was just read,
+// including its EndElement.
+func Skip(r Reader) error {
+	depth := 1
+	for depth > 0 {
+		n, err := r.Next()
+		if err != nil {
+			return err
+		}
+		switch n.Kind {
+		case StartElement:
+			depth++
+		case EndElement:
+			depth--
+		case EOF:
+			return fmt.Errorf("%w: unexpected end of document", ErrMalformed)
+		}
+	}
+	return nil
+}
+
+// IsNil reports whether a StartElement carries xsi:nil="true".
+func IsNil(n *Node) bool {
+	v, ok := n.Attr(NSXSI, "nil")
+	return ok && (v == "true" || v == "1")
+}
+
+// XSIType resolves the xsi:type QName of a StartElement against the reader's
+// namespace scope. An unprefixed value resolves to the default namespace, as
+// DataContractSerializer writes it (i:type="IpamProvisioningEnumerationParameters").
+func XSIType(r Reader, n *Node) (space, local string, ok bool, err error) {
+	v, present := n.Attr(NSXSI, "type")
+	if !present {
+		return "", "", false, nil
+	}
+	prefix, local := "", v
+	if i := strings.IndexByte(v, ':'); i >= 0 {
+		prefix, local = v[:i], v[i+1:]
+	}
+	if local == "" {
+		return "", "", false, fmt.Errorf("%w: empty xsi:type", ErrMalformed)
+	}
+	space, bound := r.LookupNamespace(prefix)
+	if !bound && prefix != "" {
+		return "", "", false, fmt.Errorf("%w: xsi:type prefix %q is not declared", ErrMalformed, prefix)
+	}
+	return space, local, true, nil
+}
+
+// NextStart skips text and returns the next StartElement inside the current
+// element, or nil when the current element's EndElement was consumed.
+func NextStart(r Reader) (*Node, error) {
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch n.Kind {
+		case StartElement:
+			return n, nil
+		case EndElement:
+			return nil, nil
+		case EOF:
+			return nil, fmt.Errorf("%w: unexpected end of document", ErrMalformed)
+		}
+	}
+}
