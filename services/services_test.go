@@ -1,0 +1,303 @@
+package services
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestADMPreOperation(t *testing.T) {
+	tests := []struct {
+		name                 string
+		configured, required bool
+		port                 string
+		want                 string // IpamExceptionId or "" for allowed
+	}{
+		{"unprovisioned provision", false, false, ipam.PortIIpamAsyncProvision, ""},
+		{"unprovisioned conversion", false, false, ipam.PortIIpamAsyncSchemaConversion, ipam.IpamApiCallsAreNotAllowedUntilProvisioningIsDone},
+		{"ready provision", true, false, ipam.PortIIpamAsyncProvision, ""},
+		{"ready conversion", true, false, ipam.PortIIpamAsyncSchemaConversion, ""},
+		{"conversion required provision", true, true, ipam.PortIIpamAsyncProvision, ipam.IpamApiCallsAreNotAllowedUntilSchemaConversionIsDone},
+		{"conversion required conversion", true, true, ipam.PortIIpamAsyncSchemaConversion, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exc := NewADM(tt.configured, tt.required).PreOperation(tt.port)
+			got := ""
+			if exc != nil {
+				got = exc.ExceptionID
+			}
+			if got != tt.want {
+				t.Fatalf("PreOperation = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestADMProvisioningExclusive(t *testing.T) {
+	a := NewADM(false, false)
+	if exc := a.BeginProvisioning(); exc != nil {
+		t.Fatalf("first Begin: %v", exc)
+	}
+	if exc := a.BeginProvisioning(); exc == nil || exc.ExceptionID != ipam.IpamApiProvisioningAlreadyInProgress {
+		t.Fatalf("second Begin = %v, want %s", exc, ipam.IpamApiProvisioningAlreadyInProgress)
+	}
+	a.EndProvisioning(false)
+	if st := a.State(); st.Configured || st.ProvisioningInProgress {
+		t.Fatalf("after failed run: %+v", st)
+	}
+	if exc := a.BeginProvisioning(); exc != nil {
+		t.Fatalf("Begin after failure: %v", exc)
+	}
+	a.EndProvisioning(true)
+	if st := a.State(); !st.Configured || st.ProvisioningInProgress {
+		t.Fatalf("after success: %+v", st)
+	}
+	if exc := a.BeginProvisioning(); exc == nil || exc.ExceptionID != ipam.IpamApiErrorIpamAlreadyProvisioned {
+		t.Fatalf("Begin when provisioned = %v", exc)
+	}
+}
+
+func TestADMConversion(t *testing.T) {
+	a := NewADM(true, false)
+	if exc := a.BeginConversion(); exc == nil || exc.ExceptionID != ipam.IpamSchemaConversionNotRequired {
+		t.Fatalf("not required: %v", exc)
+	}
+	if a.State().ConversionInProgress {
+		t.Fatal("in-progress flag left set on the not-required path")
+	}
+	a = NewADM(true, true)
+	if exc := a.BeginConversion(); exc != nil {
+		t.Fatal(exc)
+	}
+	if exc := a.BeginConversion(); exc == nil || exc.ExceptionID != ipam.IpamSchemaConversionAnotherOperationInProgress {
+		t.Fatalf("concurrent: %v", exc)
+	}
+	a.EndConversion(true)
+	if st := a.State(); st.ConversionRequired || st.ConversionInProgress {
+		t.Fatalf("after success: %+v", st)
+	}
+}
+
+// recorder is an IIpamAsyncProvisionCallback / IIpamAsyncSchemaCallback that
+// records the callbacks in order.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	exc    *ipam.IpamException
+	done   chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{done: make(chan struct{})} }
+
+func (r *recorder) add(ev string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+}
+func (r *recorder) complete(exc *ipam.IpamException) error {
+	r.mu.Lock()
+	r.events = append(r.events, "complete")
+	r.exc = exc
+	r.mu.Unlock()
+	close(r.done)
+	return nil
+}
+func (r *recorder) NotifyAsyncProvisionStart(context.Context) error      { r.add("start"); return nil }
+func (r *recorder) NotifyAsyncProvisionCheckpoint(context.Context) error { r.add("checkpoint"); return nil }
+func (r *recorder) NotifyAsyncProvisionComplete(_ context.Context, e *ipam.IpamException) error {
+	return r.complete(e)
+}
+func (r *recorder) NotifyAsyncSchemaConversionStart(context.Context) error { r.add("start"); return nil }
+func (r *recorder) NotifyAsyncSchemaConversionCheckpoint(context.Context) error {
+	r.add("checkpoint")
+	return nil
+}
+func (r *recorder) NotifyAsyncSchemaConversionComplete(_ context.Context, e *ipam.IpamException) error {
+	return r.complete(e)
+}
+
+func (r *recorder) wait(t *testing.T) ([]string, *ipam.IpamException) {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no Complete within 5s")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...), r.exc
+}
+
+func provisioningRequest(gpo string) *ipam.InitializeAsyncProvisioning {
+	return &ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
+		EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
+		IpamProvisioningSetting: &ipam.IpamProvisioningSetting{
+			CreateNewSchema: true, GpoPrefix: &gpo, ProvisioningMethod: ipam.ProvisioningMethodAutomatic,
+		},
+	}}
+}
+
+func TestProvisionSessionFlow(t *testing.T) {
+	tests := []struct {
+		name      string
+		failWith  string
+		wantExc   string
+		wantState ADMState
+	}{
+		{"success", "", "", ADMState{Configured: true}},
+		{"work fails", ipam.IpamApiErrorDatabaseCreationOrPopulationFailed, ipam.IpamApiErrorDatabaseCreationOrPopulationFailed, ADMState{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &Provision{ADM: NewADM(false, false), Work: &MemoryWork{Duration: 120 * time.Millisecond, FailWith: tt.failWith},
+				CheckpointInterval: 20 * time.Millisecond}
+			rec := newRecorder()
+			s := svc.NewSession(rec)
+			if _, err := s.InitializeAsyncProvisioning(context.Background(), provisioningRequest("IPAM")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.StartAsyncProvisioning(context.Background(), &ipam.StartAsyncProvisioning{}); err != nil {
+				t.Fatal(err)
+			}
+			events, exc := rec.wait(t)
+			if events[0] != "start" || events[len(events)-1] != "complete" {
+				t.Fatalf("events = %v, want start … complete", events)
+			}
+			if n := len(events) - 2; n < 2 {
+				t.Fatalf("%d checkpoints in 120ms at a 20ms interval, want ≥ 2 (%v)", n, events)
+			}
+			got := ""
+			if exc != nil {
+				got = exc.ExceptionID
+			}
+			if got != tt.wantExc {
+				t.Fatalf("exception = %q, want %q", got, tt.wantExc)
+			}
+			if st := svc.ADM.State(); st != tt.wantState {
+				t.Fatalf("ADM = %+v, want %+v", st, tt.wantState)
+			}
+		})
+	}
+}
+
+func TestProvisionInitializeValidation(t *testing.T) {
+	long := make([]byte, 241)
+	for i := range long {
+		long[i] = 'x'
+	}
+	tests := []struct {
+		name string
+		req  *ipam.InitializeAsyncProvisioning
+		want string
+	}{
+		{"nil parameters", &ipam.InitializeAsyncProvisioning{}, ipam.IpamApiInvalidParameter},
+		{"base parameters", &ipam.InitializeAsyncProvisioning{Parameters: &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncProvision}}, ipam.IpamApiInvalidParameter},
+		{"wrong object type", func() *ipam.InitializeAsyncProvisioning {
+			r := provisioningRequest("IPAM")
+			r.Parameters.Base().ObjectType = ipam.EnumerationObjectType("IPAddress")
+			return r
+		}(), ipam.IpamApiInvalidParameter},
+		{"empty GpoPrefix", provisioningRequest(""), ipam.IpamApiInvalidGpoPrefix},
+		{"241-char GpoPrefix", provisioningRequest(string(long)), ipam.IpamApiInvalidGpoPrefix},
+		{"240-char GpoPrefix", provisioningRequest(string(long[:240])), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &Provision{ADM: NewADM(false, false), Work: &MemoryWork{}, CheckpointInterval: time.Second}
+			_, err := svc.NewSession(newRecorder()).InitializeAsyncProvisioning(context.Background(), tt.req)
+			got := ""
+			if err != nil {
+				got = ipam.AsException(err).ExceptionID
+			}
+			if got != tt.want {
+				t.Fatalf("got %q (%v), want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConcurrentStartsOnlyOneRuns(t *testing.T) {
+	svc := &Provision{ADM: NewADM(false, false), Work: &MemoryWork{Duration: 100 * time.Millisecond}, CheckpointInterval: time.Second}
+	const n = 20
+	recs := make([]*recorder, n)
+	var wg sync.WaitGroup
+	for i := range recs {
+		recs[i] = newRecorder()
+		s := svc.NewSession(recs[i])
+		if _, err := s.InitializeAsyncProvisioning(context.Background(), provisioningRequest("IPAM")); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.StartAsyncProvisioning(context.Background(), &ipam.StartAsyncProvisioning{})
+		}()
+	}
+	wg.Wait()
+	ok, busy := 0, 0
+	for _, r := range recs {
+		_, exc := r.wait(t)
+		switch {
+		case exc == nil:
+			ok++
+		case exc.ExceptionID == ipam.IpamApiProvisioningAlreadyInProgress:
+			busy++
+		default:
+			t.Errorf("unexpected exception %v", exc)
+		}
+	}
+	if ok != 1 || busy != n-1 {
+		t.Fatalf("ok=%d busy=%d, want 1 and %d", ok, busy, n-1)
+	}
+}
+
+func TestConversionGating(t *testing.T) {
+	tests := []struct {
+		name                 string
+		configured, required bool
+		initErr, completeExc string
+	}{
+		{"not provisioned", false, false, ipam.IpamApiCallsAreNotAllowedUntilProvisioningIsDone, ""},
+		{"not required", true, false, "", ipam.IpamSchemaConversionNotRequired},
+		{"required", true, true, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &SchemaConversion{ADM: NewADM(tt.configured, tt.required), Work: &MemoryWork{Duration: 10 * time.Millisecond}, CheckpointInterval: time.Second}
+			rec := newRecorder()
+			s := svc.NewSession(rec)
+			_, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{})
+			if tt.initErr != "" {
+				if err == nil || ipam.AsException(err).ExceptionID != tt.initErr {
+					t.Fatalf("Initialize err = %v, want %s", err, tt.initErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.StartAsyncSchemaConversion(context.Background(), &ipam.StartAsyncSchemaConversion{}); err != nil {
+				t.Fatal(err)
+			}
+			_, exc := rec.wait(t)
+			got := ""
+			if exc != nil {
+				got = exc.ExceptionID
+			}
+			if got != tt.completeExc {
+				t.Fatalf("Complete exception %q, want %q", got, tt.completeExc)
+			}
+			if tt.required && svc.ADM.State().ConversionRequired {
+				t.Fatal("conversion still required after success")
+			}
+		})
+	}
+}
