@@ -1,0 +1,358 @@
+package nbfx
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ipamd/ipamd/soap/xmlstream"
+)
+
+// Writer encodes one [MC-NBFX] document with the [MC-NBFS] static
+// dictionary and no session strings (for msbinsession1 the caller writes the
+// empty StringTable 00 first). Text is written in the most compact record
+// with the same infoset, and text followed by an end tag is folded into the
+// …WithEndElement record.
+type Writer struct {
+	buf      []byte
+	err      error
+	stack    []int // ns mark per open element
+	ns       []nsBinding
+	open     bool // a start tag is open: attributes may follow
+	rootDone bool
+	lastText int         // offset of the type byte of the last record if it was content text, else -1
+	attrs    []nsBinding // (space, local) of the open start tag's attributes
+	used     []nsBinding // prefixes the open start tag's names use
+}
+
+var _ xmlstream.Writer = (*Writer)(nil)
+
+// NewWriter returns a Writer appending to dst.
+func NewWriter(dst []byte) *Writer {
+	w := &Writer{}
+	w.Reset(dst)
+	return w
+}
+
+// Reset discards the state and appends the next document to dst.
+func (w *Writer) Reset(dst []byte) {
+	w.buf, w.err = dst, nil
+	w.stack = w.stack[:0]
+	clear(w.ns)
+	w.ns = w.ns[:0]
+	w.open, w.rootDone = false, false
+	w.lastText = -1
+	w.attrs, w.used = w.attrs[:0], w.used[:0]
+}
+
+// Bytes returns the encoded document (dst with the records appended).
+func (w *Writer) Bytes() []byte { return w.buf }
+
+func (w *Writer) fail(format string, args ...any) error {
+	w.err = fmt.Errorf("nbfx: write: "+format, args...)
+	return w.err
+}
+
+func (w *Writer) lookup(prefix string) (string, bool) {
+	for i := len(w.ns) - 1; i >= 0; i-- {
+		if w.ns[i].prefix == prefix {
+			return w.ns[i].uri, true
+		}
+	}
+	if prefix == "xml" {
+		return nsXML, true
+	}
+	return "", false
+}
+
+func checkName(kind, s string) error {
+	if s == "" {
+		return fmt.Errorf("nbfx: write: empty %s name", kind)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("nbfx: write: %s name %q is not UTF-8", kind, s)
+	}
+	return nil
+}
+
+// StartElement opens <prefix:local> in namespace space, declaring the
+// prefix when it is not bound to space in scope.
+func (w *Writer) StartElement(prefix, local, space string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.rootDone {
+		return w.fail("second document element <%s>", local)
+	}
+	if err := checkName("element", local); err != nil {
+		w.err = err
+		return err
+	}
+	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
+		return w.fail("<%s>: prefix or namespace is not UTF-8", local)
+	}
+	switch {
+	case prefix == "xmlns":
+		return w.fail("<%s>: element prefix xmlns", local)
+	case prefix == "xml" && space != nsXML:
+		return w.fail("<%s>: prefix xml bound to %q", local, space)
+	case prefix != "" && space == "":
+		return w.fail("<%s:%s>: a prefix needs a namespace", prefix, local)
+	}
+	w.lastText = -1
+	w.open = true
+	w.stack = append(w.stack, len(w.ns))
+	w.attrs, w.used = w.attrs[:0], w.used[:0]
+	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local)
+	w.used = append(w.used, nsBinding{prefix, space})
+	if prefix != "xml" {
+		if cur, _ := w.lookup(prefix); cur != space {
+			w.declare(prefix, space)
+		}
+	}
+	return nil
+}
+
+// appendNameRecord appends an element or attribute name record: the short
+// (no prefix), prefixed, single-letter-prefix forms, each as a dictionary
+// or inline-string record.
+func appendNameRecord(b []byte, short, long, shortDict, longDict, letterDict, letter byte, prefix, local string) []byte {
+	id, dict := staticIDs[local]
+	switch {
+	case prefix == "":
+		if dict {
+			return appendMB31(append(b, shortDict), id)
+		}
+		return appendString(append(b, short), local)
+	case len(prefix) == 1 && prefix[0] >= 'a' && prefix[0] <= 'z':
+		i := prefix[0] - 'a'
+		if dict {
+			return appendMB31(append(b, letterDict+i), id)
+		}
+		return appendString(append(b, letter+i), local)
+	}
+	if dict {
+		return appendMB31(appendString(append(b, longDict), prefix), id)
+	}
+	return appendString(appendString(append(b, long), prefix), local)
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(appendMB31(b, uint32(len(s))), s...)
+}
+
+// declare writes an xmlns record for prefix on the open element.
+func (w *Writer) declare(prefix, uri string) {
+	id, dict := staticIDs[uri]
+	dict = dict && uri != ""
+	switch {
+	case prefix == "" && dict:
+		w.buf = appendMB31(append(w.buf, 0x0A), id) // ShortDictionaryXmlnsAttribute
+	case prefix == "":
+		w.buf = appendString(append(w.buf, 0x08), uri) // ShortXmlnsAttribute
+	case dict:
+		w.buf = appendMB31(appendString(append(w.buf, 0x0B), prefix), id) // DictionaryXmlnsAttribute
+	default:
+		w.buf = appendString(appendString(append(w.buf, 0x09), prefix), uri) // XmlnsAttribute
+	}
+	w.ns = append(w.ns, nsBinding{prefix, uri})
+}
+
+// bind makes prefix denote space on the open element, declaring it if
+// needed; it fails if that would change a name already written.
+func (w *Writer) bind(prefix, space string) error {
+	for _, u := range w.used {
+		if u.prefix == prefix && u.uri != space {
+			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
+		}
+	}
+	mark := w.stack[len(w.stack)-1]
+	for _, b := range w.ns[mark:] {
+		if b.prefix == prefix {
+			if b.uri != space {
+				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
+			}
+			return nil
+		}
+	}
+	if cur, ok := w.lookup(prefix); !ok || cur != space {
+		w.declare(prefix, space)
+	}
+	return nil
+}
+
+// Attr adds an attribute to the open start tag; space "" is unqualified.
+func (w *Writer) Attr(prefix, local, space, value string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.open {
+		return w.fail("attribute %q after content", local)
+	}
+	if err := checkName("attribute", local); err != nil {
+		w.err = err
+		return err
+	}
+	if !utf8.ValidString(prefix) || !utf8.ValidString(space) || !utf8.ValidString(value) {
+		return w.fail("attribute %q: not UTF-8", local)
+	}
+	switch {
+	case prefix == "xmlns" || (prefix == "" && local == "xmlns"):
+		return w.fail("attribute %q: use XmlnsAttr for namespace declarations", local)
+	case prefix == "xml":
+		if space == "" {
+			space = nsXML
+		} else if space != nsXML {
+			return w.fail("attribute xml:%s in namespace %q", local, space)
+		}
+	case prefix == "" && space != "":
+		return w.fail("attribute %q in %q needs a prefix", local, space)
+	case prefix != "" && space == "":
+		return w.fail("attribute %s:%s needs a namespace", prefix, local)
+	}
+	for _, a := range w.attrs {
+		if a.prefix == space && a.uri == local {
+			return w.fail("duplicate attribute %q", local)
+		}
+	}
+	if prefix != "" && prefix != "xml" {
+		if err := w.bind(prefix, space); err != nil {
+			return err
+		}
+		w.used = append(w.used, nsBinding{prefix, space})
+	}
+	w.attrs = append(w.attrs, nsBinding{space, local})
+	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local)
+	return w.text(value)
+}
+
+// XmlnsAttr declares prefix ("" = default namespace) on the open start tag.
+func (w *Writer) XmlnsAttr(prefix, space string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.open {
+		return w.fail("xmlns declaration after content")
+	}
+	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
+		return w.fail("xmlns declaration is not UTF-8")
+	}
+	switch {
+	case prefix == "xmlns" || space == nsXMLNS:
+		return w.fail("xmlns prefix and namespace cannot be declared")
+	case prefix == "xml" || space == nsXML:
+		if prefix == "xml" && space == nsXML {
+			return nil
+		}
+		return w.fail("prefix xml is bound to %q only", nsXML)
+	case prefix != "" && space == "":
+		return w.fail("prefix %q cannot be bound to the empty namespace", prefix)
+	}
+	for _, u := range w.used {
+		if u.prefix == prefix && u.uri != space {
+			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
+		}
+	}
+	mark := w.stack[len(w.stack)-1]
+	for _, b := range w.ns[mark:] {
+		if b.prefix == prefix {
+			if b.uri != space {
+				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
+			}
+			return nil
+		}
+	}
+	w.declare(prefix, space)
+	return nil
+}
+
+// Text writes character content.
+func (w *Writer) Text(s string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.stack) == 0 {
+		return w.fail("text outside the document element")
+	}
+	if !utf8.ValidString(s) {
+		return w.fail("text is not UTF-8")
+	}
+	w.open = false
+	w.lastText = len(w.buf)
+	return w.text(s)
+}
+
+// text appends the even (no EndElement) text record for s.
+func (w *Writer) text(s string) error {
+	b := w.buf
+	switch s {
+	case "":
+		b = append(b, 0xA8) // EmptyText
+	case "0":
+		b = append(b, 0x80) // ZeroText
+	case "1":
+		b = append(b, 0x82) // OneText
+	case "false":
+		b = append(b, 0x84) // FalseText
+	case "true":
+		b = append(b, 0x86) // TrueText
+	default:
+		var g [16]byte
+		if id, ok := staticIDs[s]; ok {
+			b = appendMB31(append(b, 0xAA), id) // DictionaryText
+		} else if strings.HasPrefix(s, "urn:uuid:") && parseGUID(s[9:], &g) {
+			b = append(append(b, 0xAC), g[:]...) // UniqueIdText
+		} else if len(s) <= math.MaxUint8 {
+			b = append(append(b, 0x98, byte(len(s))), s...) // Chars8Text
+		} else if len(s) <= math.MaxUint16 {
+			b = append(binary.LittleEndian.AppendUint16(append(b, 0x9A), uint16(len(s))), s...) // Chars16Text
+		} else if len(s) <= math.MaxInt32 {
+			b = append(binary.LittleEndian.AppendUint32(append(b, 0x9C), uint32(len(s))), s...) // Chars32Text
+		} else {
+			return w.fail("text of %d bytes", len(s))
+		}
+	}
+	w.buf = b
+	return nil
+}
+
+// EndElement closes the innermost open element.
+func (w *Writer) EndElement() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.stack) == 0 {
+		return w.fail("EndElement without an open element")
+	}
+	if w.lastText >= 0 {
+		w.buf[w.lastText] |= 1 // …TextWithEndElement
+	} else {
+		w.buf = append(w.buf, 0x01)
+	}
+	w.lastText = -1
+	w.open = false
+	mark := w.stack[len(w.stack)-1]
+	clear(w.ns[mark:])
+	w.ns = w.ns[:mark]
+	w.stack = w.stack[:len(w.stack)-1]
+	if len(w.stack) == 0 {
+		w.rootDone = true
+	}
+	return nil
+}
+
+// Close checks that the document element was written and closed.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.stack) != 0 {
+		return w.fail("%d element(s) not closed", len(w.stack))
+	}
+	if !w.rootDone {
+		return w.fail("no document element")
+	}
+	return nil
+}
