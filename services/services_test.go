@@ -110,12 +110,18 @@ func (r *recorder) complete(exc *ipam.IpamException) error {
 	close(r.done)
 	return nil
 }
-func (r *recorder) NotifyAsyncProvisionStart(context.Context) error      { r.add("start"); return nil }
-func (r *recorder) NotifyAsyncProvisionCheckpoint(context.Context) error { r.add("checkpoint"); return nil }
+func (r *recorder) NotifyAsyncProvisionStart(context.Context) error { r.add("start"); return nil }
+func (r *recorder) NotifyAsyncProvisionCheckpoint(context.Context) error {
+	r.add("checkpoint")
+	return nil
+}
 func (r *recorder) NotifyAsyncProvisionComplete(_ context.Context, e *ipam.IpamException) error {
 	return r.complete(e)
 }
-func (r *recorder) NotifyAsyncSchemaConversionStart(context.Context) error { r.add("start"); return nil }
+func (r *recorder) NotifyAsyncSchemaConversionStart(context.Context) error {
+	r.add("start")
+	return nil
+}
 func (r *recorder) NotifyAsyncSchemaConversionCheckpoint(context.Context) error {
 	r.add("checkpoint")
 	return nil

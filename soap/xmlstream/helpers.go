@@ -1,12 +1,18 @@
 package xmlstream
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
 
 // NSXSI is the XML Schema instance namespace (xsi:type, xsi:nil).
 const NSXSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+// ErrElementInText is wrapped (with ErrMalformed) by ReadText when a child
+// element appears where only text may; the reader is then left just after
+// that child's StartElement.
+var ErrElementInText = errors.New("element inside text-only content")
 
 // ReadText is called right after a StartElement: it returns the element's
 // character content and consumes its EndElement. A child element is an error:
@@ -39,7 +45,7 @@ func ReadText(r Reader) (string, error) {
 			}
 			return first, nil
 		case StartElement:
-			return "", fmt.Errorf("%w: element <%s> inside a simple value", ErrMalformed, n.Name.Local)
+			return "", fmt.Errorf("<%s> inside a simple value: %w: %w", n.Name.Local, ErrElementInText, ErrMalformed)
 		default:
 			return "", fmt.Errorf("%w: unexpected end of document in a simple value", ErrMalformed)
 		}
@@ -70,7 +76,14 @@ func Skip(r Reader) error {
 // IsNil reports whether a StartElement carries xsi:nil="true".
 func IsNil(n *Node) bool {
 	v, ok := n.Attr(NSXSI, "nil")
-	return ok && (v == "true" || v == "1")
+	if !ok {
+		return false
+	}
+	switch strings.TrimSpace(v) {
+	case "true", "1":
+		return true
+	}
+	return false
 }
 
 // XSIType resolves the xsi:type QName of a StartElement against the reader's

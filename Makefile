@@ -1,0 +1,69 @@
+# ipamd — build, run and check. `make ci` is the one test command (README, .ci/run).
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-print-directory
+
+GO       ?= go
+BIN      := bin/ipamd
+FUZZTIME ?= 10s
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# Hashes of every file outside .git and bin/, to detect what `go generate` changes.
+SNAPSHOT = find . -path ./.git -prune -o -path ./bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+
+.PHONY: build run test bench fuzz generate lint ci clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ipamd
+
+run: build
+	$(BIN) serve --log-format console
+
+test:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every native fuzz target (func FuzzX(f *testing.F)) for FUZZTIME each.
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1; next } /^ok/ { n = split(names, a, " "); for (i = 1; i <= n; i++) print $$2 " " a[i]; names = "" }'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no fuzz targets"; exit 0; fi; \
+	while read -r pkg name; do \
+		echo "fuzz: $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done <<< "$$targets"
+
+# Regenerates everything and fails if that changed any file (generated files are checked in).
+generate:
+	@before=$$(mktemp); after=$$(mktemp); trap 'rm -f "$$before" "$$after"' EXIT; \
+	$(SNAPSHOT) > "$$before"; \
+	$(GO) generate ./...; \
+	$(SNAPSHOT) > "$$after"; \
+	if ! diff "$$before" "$$after" > /dev/null; then \
+		echo "generate: 'go generate ./...' changed these files; commit the regenerated versions:"; \
+		diff "$$before" "$$after" | awk '/^[<>]/ { print "  " $$3 }' | sort -u; \
+		exit 1; \
+	fi; \
+	echo "generate: no drift"
+
+lint:
+	@unformatted=$$(gofmt -l $$(find . -path ./.git -prune -o -name '*.go' -print)); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+	@if command -v staticcheck > /dev/null; then echo staticcheck ./...; staticcheck ./...; \
+	else echo "lint: staticcheck not installed, skipped"; fi
+
+ci:
+	$(MAKE) lint
+	$(MAKE) generate
+	$(MAKE) test
+	$(MAKE) fuzz FUZZTIME=10s
+
+clean:
+	rm -rf bin

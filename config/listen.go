@@ -1,0 +1,126 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Transports a listen URI can name.
+const (
+	TransportNetTCP = "net.tcp"
+	TransportHTTP   = "http"
+)
+
+// ListenURI is a parsed listen setting.
+type ListenURI struct {
+	Transport string // TransportNetTCP or TransportHTTP
+	Host      string // host name or IP, without IPv6 brackets
+	Port      int    // 0 = let the OS choose
+}
+
+// Addr returns HOST:PORT for net.Listen.
+func (l ListenURI) Addr() string { return net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) }
+
+// Endpoint returns the endpoint URI for path on this listener, with
+// hostport (e.g. the bound address) in place of the configured one when
+// it is not empty.
+func (l ListenURI) Endpoint(hostport, path string) string {
+	if hostport == "" {
+		hostport = l.Addr()
+	}
+	return l.Transport + "://" + hostport + path
+}
+
+func (l ListenURI) String() string { return l.Endpoint("", "") }
+
+// ParseListenURI parses a listen URI: scheme net.tcp or http, a host and a
+// port, no path (a lone "/" is tolerated), query, fragment or user info.
+// It accepts http; Validate rejects it until the HTTP transport exists.
+func ParseListenURI(s string) (ListenURI, error) {
+	if !strings.Contains(s, "://") {
+		return ListenURI{}, errors.New("missing scheme: must be of the form net.tcp://HOST:PORT")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ListenURI{}, fmt.Errorf("not a URI: %v", errors.Unwrap(err))
+	}
+	var l ListenURI
+	switch u.Scheme {
+	case TransportNetTCP, TransportHTTP:
+		l.Transport = u.Scheme
+	case "":
+		return l, errors.New("missing scheme: write net.tcp://HOST:PORT")
+	default:
+		return l, fmt.Errorf("unsupported scheme %q: must be net.tcp (or http, later)", u.Scheme)
+	}
+	if u.Opaque != "" {
+		return l, fmt.Errorf("must be of the form %s://HOST:PORT", l.Transport)
+	}
+	if u.User != nil {
+		return l, errors.New("must not contain user info")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return l, errors.New("must not have a query or fragment")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return l, errors.New("must not have a path (endpoint paths are set by endpoints.*)")
+	}
+	l.Host = u.Hostname()
+	if l.Host == "" {
+		return l, errors.New("missing host (use 0.0.0.0 or [::] for all interfaces)")
+	}
+	if strings.Contains(l.Host, ":") {
+		if _, err := netip.ParseAddr(l.Host); err != nil || !strings.HasPrefix(u.Host, "[") {
+			return l, errors.New("invalid host: an IPv6 address must be in brackets, e.g. net.tcp://[::1]:48885")
+		}
+	} else if !validHostname(l.Host) {
+		return l, fmt.Errorf("invalid host %q", l.Host)
+	}
+	port := u.Port()
+	if port == "" {
+		return l, errors.New("missing port (e.g. :48885)")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return l, errors.New("port must be between 1 and 65535 (or 0 for an OS-chosen port)")
+	}
+	l.Port = n
+	return l, nil
+}
+
+// ListenURIs parses every Listen entry.
+func (c *Config) ListenURIs() ([]ListenURI, error) {
+	out := make([]ListenURI, 0, len(c.Listen))
+	for i, s := range c.Listen {
+		l, err := ParseListenURI(s)
+		if err != nil {
+			return nil, &Error{Key: fmt.Sprintf("listen[%d]", i), Value: quoteRaw(s), Err: err}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// validHostname accepts DNS names and IPv4 literals (letters, digits, '-',
+// '_' and '.'; labels 1..63 bytes).
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,167 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// settings is THE table: every setting's key, env var, flag, help, default
+// and constraint. Env var and flag names are derived from the key
+// (IPAMD_ + upper snake; dots and underscores → dashes). Order here is the
+// order of the docs, the example file and `ipamd config print`.
+var settings = []*Setting{
+	listSetting("listen",
+		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). http:// URIs are parsed but rejected until the HTTP transport exists.",
+		"net.tcp://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
+		[]string{"net.tcp://0.0.0.0:48885"},
+		func(c *Config) *[]string { return &c.Listen }, checkListenURI, checkListenList),
+	stringSetting("endpoints.provision_path",
+		"URI path of the IIpamAsyncProvision endpoint on every listener.",
+		"absolute path, distinct from schema_conversion_path",
+		"/ipam/IIpamAsyncProvision",
+		func(c *Config) *string { return &c.Endpoints.ProvisionPath }, checkEndpointPath),
+	stringSetting("endpoints.schema_conversion_path",
+		"URI path of the IIpamAsyncSchemaConversion endpoint on every listener.",
+		"absolute path, distinct from provision_path",
+		"/ipam/IIpamAsyncSchemaConversion",
+		func(c *Config) *string { return &c.Endpoints.SchemaConversionPath }, checkEndpointPath),
+	func() *Setting {
+		s := stringSetting("state_dir",
+			"Directory for persistent state; created (mode 0700) at start-up if missing.",
+			"a directory path that exists or can be created",
+			"",
+			func(c *Config) *string { return &c.StateDir }, checkStateDir)
+		s.DocDefault = stateDirDoc
+		return s
+	}(),
+	enumSetting("log.level", "Minimum log level.", LogLevelInfo,
+		[]string{LogLevelDebug, LogLevelInfo, LogLevelWarn, LogLevelError},
+		func(c *Config) *string { return &c.Log.Level }),
+	enumSetting("log.format", "Log encoding: json (one object per line) or console (human-readable).", LogFormatJSON,
+		[]string{LogFormatJSON, LogFormatConsole},
+		func(c *Config) *string { return &c.Log.Format }),
+	intSetting("limits.max_message_size",
+		"Largest SOAP message accepted or sent, in bytes (WCF MaxReceivedMessageSize).",
+		65536, 1024, 64<<20,
+		func(c *Config) *int { return &c.Limits.MaxMessageSize }),
+	durationSetting("limits.preamble_timeout",
+		"Time a new connection has to complete the MC-NMF preamble.",
+		30*time.Second, time.Second, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.Limits.PreambleTimeout }),
+	durationSetting("limits.idle_timeout",
+		"A connection with no traffic for this long is closed.",
+		10*time.Minute, time.Second, 24*time.Hour,
+		func(c *Config) *time.Duration { return &c.Limits.IdleTimeout }),
+	durationSetting("limits.close_timeout",
+		"Time allowed for an orderly close (End record exchange) before the connection is dropped.",
+		10*time.Second, 100*time.Millisecond, 5*time.Minute,
+		func(c *Config) *time.Duration { return &c.Limits.CloseTimeout }),
+	intSetting("limits.max_connections",
+		"Maximum number of concurrent connections over all listeners.",
+		10000, 1, 1000000,
+		func(c *Config) *int { return &c.Limits.MaxConnections }),
+	intSetting("limits.max_session_table_bytes",
+		"Maximum total size of the MC-NBFSE dynamic string table per session, in bytes.",
+		2048, 0, 1<<20,
+		func(c *Config) *int { return &c.Limits.MaxSessionTableBytes }),
+	durationSetting("session.inactivity_interval",
+		"MS-IPAMM2 InactivityTimer: a session with no request or Keepalive for this long is considered idle.",
+		15*time.Second, time.Second, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.Session.InactivityInterval }),
+	intSetting("session.keepalive_grace_count",
+		"Number of missed inactivity intervals tolerated before the session is torn down.",
+		3, 0, 1000,
+		func(c *Config) *int { return &c.Session.KeepaliveGraceCount }),
+	durationSetting("session.checkpoint_interval",
+		"How often Notify…Checkpoint is sent while provisioning or schema conversion runs.",
+		5*time.Second, 10*time.Millisecond, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.Session.CheckpointInterval }),
+	enumSetting("callbacks.action_style",
+		"WS-Addressing Action of callbacks: service = http://Microsoft.Windows.Ipam/IIpamAsyncProvision/Notify… (resp. IIpamAsyncSchemaConversion), callback = …/IIpamAsyncProvisionCallback/Notify… (resp. IIpamAsyncSchemaCallback).",
+		ActionStyleService, []string{ActionStyleService, ActionStyleCallback},
+		func(c *Config) *string { return &c.Callbacks.ActionStyle }),
+	durationSetting("dev.work_duration",
+		"Duration of the in-memory provisioning/schema-conversion work used until the real store lands.",
+		3*time.Second, 0, time.Hour,
+		func(c *Config) *time.Duration { return &c.Dev.WorkDuration }),
+	stringSetting("dev.fail_with",
+		`Fault injection: the in-memory work fails with this IpamExceptionId ("" = succeed).`,
+		`"" or an IpamExceptionId name`,
+		"",
+		func(c *Config) *string { return &c.Dev.FailWith }, checkExceptionID),
+	boolSetting("dev.require_conversion",
+		"Start as provisioned with schema conversion required (exercises conversion before the store exists).",
+		false, func(c *Config) *bool { return &c.Dev.RequireConversion }),
+	boolSetting("dev.provisioned",
+		"Start as already provisioned.",
+		false, func(c *Config) *bool { return &c.Dev.Provisioned }),
+}
+
+// crossChecks validate relations between settings.
+var crossChecks = []func(*Config) *Error{
+	func(c *Config) *Error {
+		if p := c.Endpoints.ProvisionPath; p != "" && p == c.Endpoints.SchemaConversionPath {
+			return &Error{Key: "endpoints.schema_conversion_path", Value: quoteRaw(p),
+				Err: errors.New("must differ from endpoints.provision_path")}
+		}
+		return nil
+	},
+}
+
+func checkEndpointPath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return errors.New(`must be an absolute path starting with "/"`)
+	case p == "/":
+		return errors.New(`must not be "/"`)
+	case strings.ContainsAny(p, "?# \t\r\n"):
+		return errors.New("must be a plain path (no query, fragment or whitespace)")
+	case strings.Contains(p, "//"):
+		return errors.New(`must not contain "//"`)
+	}
+	return nil
+}
+
+func checkListenURI(s string) error {
+	l, err := ParseListenURI(s)
+	if err != nil {
+		return err
+	}
+	if l.Transport == TransportHTTP {
+		return errors.New("http endpoint not available yet (use net.tcp://HOST:PORT)")
+	}
+	return nil
+}
+
+func checkListenList(list []string) []*Error {
+	if len(list) == 0 {
+		return fieldErr("listen", "[]", "at least one endpoint is required")
+	}
+	var errs []*Error
+	seen := map[string]int{}
+	for i, s := range list {
+		l, err := ParseListenURI(s)
+		if err != nil || l.Port == 0 {
+			continue
+		}
+		if j, dup := seen[l.Addr()]; dup {
+			errs = append(errs, &Error{Key: fmt.Sprintf("listen[%d]", i), Value: quoteRaw(s),
+				Err: fmt.Errorf("same address as listen[%d]", j)})
+			continue
+		}
+		seen[l.Addr()] = i
+	}
+	return errs
+}
+
+var exceptionIDRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,127}$`)
+
+func checkExceptionID(s string) error {
+	if s == "" || exceptionIDRe.MatchString(s) {
+		return nil
+	}
+	return errors.New(`must be "" or an IpamExceptionId name such as IpamApiUnabletoProvisionIpam`)
+}

@@ -1,0 +1,497 @@
+package soap
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ipamd/ipamd/soap/nbfx"
+	"github.com/ipamd/ipamd/soap/textxml"
+	"github.com/ipamd/ipamd/soap/xmlstream"
+)
+
+// Codec is one connection's encoder state. For EncodingBinarySession the
+// inbound NBFSE string table lives here (one per direction per connection;
+// outbound we always send an empty table 00 and inline strings). A Codec is
+// not safe for concurrent use: decode on the reading goroutine and encode
+// under the connection's write lock, or use two Codecs.
+type Codec struct {
+	enc Encoding
+	lim Limits
+
+	sess *nbfx.ReaderSession
+	br   *nbfx.Reader
+	tr   *textxml.Reader
+	bw   *nbfx.Writer
+	tw   *textxml.Writer
+
+	broken *DecodeError // a fatal decode error: the inbound table is lost
+}
+
+// NewCodec returns the codec for one connection using enc.
+func NewCodec(enc Encoding, lim Limits) *Codec {
+	lim = lim.withDefaults()
+	c := &Codec{enc: enc, lim: lim}
+	switch enc {
+	case EncodingBinarySession, EncodingBinary:
+		if enc == EncodingBinarySession {
+			c.sess = nbfx.NewReaderSession(lim.MaxSessionTableBytes)
+		}
+		c.br = nbfx.NewReader(nil, c.sess, nbfx.ReaderOptions{
+			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
+		})
+		c.bw = nbfx.NewWriter(nil)
+	case EncodingText:
+		c.tr = textxml.NewReader(nil, textxml.Options{
+			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
+			MaxBytes: lim.MaxMessageBytes,
+		})
+		c.tw = textxml.NewWriter(nil)
+	}
+	return c
+}
+
+// Encoding returns the codec's encoding.
+func (c *Codec) Encoding() Encoding { return c.enc }
+
+// Decode parses payload (one SizedEnvelope). It reads s:Envelope and
+// s:Header fully into Envelope.Header and stops at the first child of
+// s:Body (lazy body). Every error is a *DecodeError carrying the fault to
+// answer with; when its Fatal is set the inbound session state is lost and
+// every later Decode fails too.
+func (c *Codec) Decode(payload []byte) (*Envelope, error) {
+	if c.broken != nil {
+		return nil, c.broken
+	}
+	if len(payload) > c.lim.MaxMessageBytes {
+		err := fmt.Errorf("soap: payload of %d bytes exceeds %d: %w", len(payload), c.lim.MaxMessageBytes, xmlstream.ErrQuota)
+		return nil, &DecodeError{Fault: quotaFault(), Err: err}
+	}
+	var r xmlstream.Reader
+	switch c.enc {
+	case EncodingBinarySession:
+		n, err := c.sess.ReadStringTable(payload)
+		if err != nil {
+			c.broken = &DecodeError{Fault: malformedFault(err), Err: fmt.Errorf("soap: NBFSE string table: %w", err), Fatal: true}
+			return nil, c.broken
+		}
+		c.br.Reset(payload[n:], c.sess)
+		r = c.br
+	case EncodingBinary:
+		c.br.Reset(payload, nil)
+		r = c.br
+	case EncodingText:
+		c.tr.Reset(payload)
+		r = c.tr
+	default:
+		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
+	}
+	env := &Envelope{}
+	if err := readEnvelope(r, env); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// Header block names this package understands (WS-Addressing 1.0).
+const (
+	hAction uint8 = 1 << iota
+	hTo
+	hMessageID
+	hRelatesTo
+	hReplyTo
+	hFaultTo
+	hFrom
+)
+
+// maxNotUnderstood bounds the NotUnderstood header blocks of one fault.
+const maxNotUnderstood = 16
+
+func readEnvelope(r xmlstream.Reader, env *Envelope) error {
+	n, err := r.Next()
+	if err != nil {
+		return readError("envelope", err, env.Header)
+	}
+	if n.Kind != xmlstream.StartElement || n.Name.Local != "Envelope" || n.Name.Space != NSEnvelope {
+		return &DecodeError{
+			Fault: VersionMismatchFault(),
+			Err:   fmt.Errorf("soap: document element {%s}%s: %w", n.Name.Space, n.Name.Local, ErrVersionMismatch),
+		}
+	}
+	seenHeader := false
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return readError("envelope", err, env.Header)
+		}
+		switch {
+		case n.Kind == xmlstream.Text && isSpace(n.Text):
+			continue
+		case n.Kind == xmlstream.StartElement && n.Name.Space == NSEnvelope && n.Name.Local == "Header" && !seenHeader:
+			seenHeader = true
+			if err := readHeader(r, env); err != nil {
+				return err
+			}
+			continue
+		case n.Kind == xmlstream.StartElement && n.Name.Space == NSEnvelope && n.Name.Local == "Body":
+			if err := checkAction(env); err != nil {
+				return err
+			}
+			return peekBody(r, env)
+		case n.Kind == xmlstream.EndElement:
+			return envelopeError(env.Header, "s:Envelope has no s:Body")
+		}
+		return envelopeError(env.Header, "unexpected %s %q in s:Envelope", n.Kind, n.Name.Local)
+	}
+}
+
+func checkAction(env *Envelope) error {
+	if env.Header.Action != "" {
+		return nil
+	}
+	return &DecodeError{
+		Fault:  HeaderRequiredFault(NSAddressing, "Action"),
+		Header: env.Header,
+		Err:    fmt.Errorf("soap: no a:Action header: %w", ErrAddressing),
+	}
+}
+
+// peekBody reads up to the body's first child (or its end) and leaves it
+// for Envelope.Body to replay.
+func peekBody(r xmlstream.Reader, env *Envelope) error {
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return readError("body", err, env.Header)
+		}
+		switch n.Kind {
+		case xmlstream.Text:
+			if isSpace(n.Text) {
+				continue
+			}
+			return envelopeError(env.Header, "text directly inside s:Body")
+		case xmlstream.StartElement:
+			env.BodyName = n.Name
+		}
+		env.body = bodyReader{r: r, pending: n}
+		return nil
+	}
+}
+
+// readHeader reads the header blocks after <s:Header>, through </s:Header>.
+func readHeader(r xmlstream.Reader, env *Envelope) error {
+	var (
+		seen          uint8
+		notUnderstood []xmlstream.Name
+		addrErr       *DecodeError // first addressing problem; MustUnderstand wins
+	)
+	h := &env.Header
+	depth := r.Depth() // of s:Header
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return readError("header", err, *h)
+		}
+		switch n.Kind {
+		case xmlstream.EndElement:
+			if len(notUnderstood) > 0 {
+				return mustUnderstandError(notUnderstood, *h)
+			}
+			if addrErr != nil {
+				addrErr.Header = *h
+				return addrErr
+			}
+			return nil
+		case xmlstream.Text:
+			if isSpace(n.Text) {
+				continue
+			}
+			return envelopeError(*h, "text directly inside s:Header")
+		case xmlstream.EOF:
+			return envelopeError(*h, "s:Header not closed")
+		}
+		// A header block.
+		name := n.Name
+		mu, targeted, err := blockAttrs(n)
+		if err != nil {
+			return &DecodeError{Fault: SenderFault(err.Error()), Header: *h, Err: fmt.Errorf("soap: header %s: %w", name.Local, err)}
+		}
+		var bit uint8
+		if targeted && name.Space == NSAddressing {
+			switch name.Local {
+			case "Action":
+				bit = hAction
+			case "To":
+				bit = hTo
+			case "MessageID":
+				bit = hMessageID
+			case "RelatesTo":
+				if t, ok := n.Attr("", "RelationshipType"); ok && strings.TrimSpace(t) != RelationshipReply {
+					bit = 0 // another relationship: understood, not kept
+					if err := skipTo(r, depth); err != nil {
+						return readError("header", err, *h)
+					}
+					continue
+				}
+				bit = hRelatesTo
+			case "ReplyTo":
+				bit = hReplyTo
+			case "FaultTo":
+				bit = hFaultTo
+			case "From":
+				bit = hFrom
+			}
+		}
+		if bit == 0 {
+			if targeted && mu && len(notUnderstood) < maxNotUnderstood {
+				notUnderstood = append(notUnderstood, name)
+			}
+			if err := skipTo(r, depth); err != nil {
+				return readError("header", err, *h)
+			}
+			continue
+		}
+		var val string
+		var bad error
+		switch bit {
+		case hReplyTo, hFaultTo, hFrom:
+			val, bad, err = readEPRAddress(r, depth)
+		default:
+			val, bad, err = readValue(r, depth)
+		}
+		if err != nil {
+			return readError("header", err, *h)
+		}
+		if bad == nil && seen&bit != 0 {
+			bad = errDuplicate
+		}
+		seen |= bit
+		if bad != nil {
+			if addrErr == nil {
+				addrErr = invalidHeaderError(name, bad)
+			}
+			continue
+		}
+		switch bit {
+		case hAction:
+			h.Action = val
+		case hTo:
+			h.To = val
+		case hMessageID:
+			h.MessageID = val
+		case hRelatesTo:
+			h.RelatesTo = val
+		case hReplyTo:
+			h.ReplyTo = val
+		case hFaultTo:
+			h.FaultTo = val
+		case hFrom:
+			h.From = val
+		}
+	}
+}
+
+var (
+	errDuplicate  = errors.New("header appears more than once")
+	errNotText    = errors.New("element content where a URI is expected")
+	errNoAddress  = errors.New("endpoint reference without a:Address")
+	errBadAddress = errors.New("invalid a:Address")
+)
+
+// blockAttrs reads s:mustUnderstand and s:role of a header block.
+func blockAttrs(n *xmlstream.Node) (mu, targeted bool, err error) {
+	targeted = true
+	if v, ok := n.Attr(NSEnvelope, "role"); ok {
+		switch strings.TrimSpace(v) {
+		case "", RoleNext, RoleUltimateReceiver:
+		default:
+			targeted = false
+		}
+	}
+	if v, ok := n.Attr(NSEnvelope, "mustUnderstand"); ok {
+		switch strings.TrimSpace(v) {
+		case "1", "true":
+			mu = true
+		case "0", "false":
+		default:
+			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", v)
+		}
+	}
+	return mu, targeted, nil
+}
+
+// readValue reads the text of a URI-valued header block (xs:anyURI:
+// whitespace collapsed) and leaves the reader after its end tag. bad
+// reports a structural problem of the block; err a decoding error.
+func readValue(r xmlstream.Reader, parent int) (val string, bad, err error) {
+	val, err = xmlstream.ReadText(r)
+	if err == nil {
+		return strings.TrimSpace(val), nil, nil
+	}
+	if errors.Is(err, xmlstream.ErrElementInText) {
+		return "", errNotText, skipTo(r, parent)
+	}
+	return "", nil, err
+}
+
+// readEPRAddress reads an endpoint reference and returns its a:Address.
+func readEPRAddress(r xmlstream.Reader, parent int) (addr string, bad, err error) {
+	self := parent + 1
+	found := false
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return "", nil, err
+		}
+		switch n.Kind {
+		case xmlstream.EndElement:
+			if r.Depth() == parent {
+				if !found && bad == nil {
+					bad = errNoAddress
+				}
+				return addr, bad, nil
+			}
+		case xmlstream.Text:
+			if !isSpace(n.Text) && bad == nil {
+				bad = errNotText
+			}
+		case xmlstream.StartElement:
+			if n.Name.Space == NSAddressing && n.Name.Local == "Address" {
+				v, b, err := readValue(r, self)
+				if err != nil {
+					return "", nil, err
+				}
+				switch {
+				case b != nil && bad == nil:
+					bad = errBadAddress
+				case found && bad == nil:
+					bad = errDuplicate
+				}
+				addr, found = v, true
+				continue
+			}
+			// ReferenceParameters, Metadata, extensions.
+			if err := skipTo(r, self); err != nil {
+				return "", nil, err
+			}
+		case xmlstream.EOF:
+			return "", nil, fmt.Errorf("soap: endpoint reference not closed: %w", xmlstream.ErrMalformed)
+		}
+	}
+}
+
+// skipTo reads until the EndElement that brings the depth back to depth.
+func skipTo(r xmlstream.Reader, depth int) error {
+	for r.Depth() > depth {
+		n, err := r.Next()
+		if err != nil {
+			return err
+		}
+		if n.Kind == xmlstream.EOF {
+			return fmt.Errorf("soap: document ends inside an element: %w", xmlstream.ErrMalformed)
+		}
+	}
+	return nil
+}
+
+// Encode appends one envelope to dst: the headers a:Action (mustUnderstand),
+// a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
+// (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
+// Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
+// empty string table 00 comes first. Prefixes are s, a and (in bodies) i,
+// as WCF writes them. On error dst is returned unchanged.
+func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
+	if h == nil || h.Action == "" {
+		return dst, fmt.Errorf("soap: encode: a:Action is required")
+	}
+	start := len(dst)
+	var w xmlstream.Writer
+	switch c.enc {
+	case EncodingBinarySession:
+		c.bw.Reset(append(dst, 0x00))
+		w = c.bw
+	case EncodingBinary:
+		c.bw.Reset(dst)
+		w = c.bw
+	case EncodingText:
+		c.tw.Reset(dst)
+		w = c.tw
+	default:
+		return dst, fmt.Errorf("soap: encode with %v", c.enc)
+	}
+	err := writeEnvelope(w, h, body)
+	var out []byte
+	switch c.enc {
+	case EncodingText:
+		out = c.tw.Bytes()
+		c.tw.Reset(nil)
+	default:
+		out = c.bw.Bytes()
+		c.bw.Reset(nil)
+	}
+	if err != nil {
+		return dst[:start], fmt.Errorf("soap: encode %s: %w", h.Action, err)
+	}
+	return out, nil
+}
+
+// WriteEnvelope writes a whole SOAP 1.2 envelope (see Codec.Encode) to w.
+func WriteEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {
+	return writeEnvelope(w, h, body)
+}
+
+func writeEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {
+	w.StartElement("s", "Envelope", NSEnvelope)
+	w.XmlnsAttr("a", NSAddressing)
+	w.StartElement("s", "Header", NSEnvelope)
+	writeURIHeader(w, "Action", h.Action, true)
+	if h.RelatesTo != "" {
+		writeURIHeader(w, "RelatesTo", h.RelatesTo, false)
+	}
+	if h.MessageID != "" {
+		writeURIHeader(w, "MessageID", h.MessageID, false)
+	}
+	for _, epr := range [...]struct{ local, addr string }{{"ReplyTo", h.ReplyTo}, {"FaultTo", h.FaultTo}, {"From", h.From}} {
+		if epr.addr != "" {
+			w.StartElement("a", epr.local, NSAddressing)
+			writeURIHeader(w, "Address", epr.addr, false)
+			w.EndElement()
+		}
+	}
+	if h.To != "" {
+		writeURIHeader(w, "To", h.To, true)
+	}
+	for _, x := range h.Extra {
+		if err := x.WriteBody(w); err != nil {
+			return fmt.Errorf("header block: %w", err)
+		}
+	}
+	if f, ok := body.(*Fault); ok && f != nil {
+		for _, x := range f.Headers {
+			if err := x.WriteBody(w); err != nil {
+				return fmt.Errorf("fault header block: %w", err)
+			}
+		}
+	}
+	w.EndElement()
+	if err := w.StartElement("s", "Body", NSEnvelope); err != nil {
+		return err
+	}
+	if body != nil {
+		if err := body.WriteBody(w); err != nil {
+			return fmt.Errorf("body: %w", err)
+		}
+	}
+	w.EndElement()
+	w.EndElement()
+	return w.Close()
+}
+
+func writeURIHeader(w xmlstream.Writer, local, value string, mu bool) {
+	w.StartElement("a", local, NSAddressing)
+	if mu {
+		w.Attr("s", "mustUnderstand", NSEnvelope, "1")
+	}
+	w.Text(value)
+	w.EndElement()
+}

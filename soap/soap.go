@@ -1,0 +1,303 @@
+// Package soap is the SOAP 1.2 envelope layer of a net.tcp session
+// (MessageVersion Soap12WSAddressing10): it decodes envelopes and their
+// WS-Addressing 1.0 headers from any of the three message encodings, leaves
+// the body to generated decoders as an xmlstream, encodes replies, callbacks
+// and faults, and maps bad envelopes to the SOAP fault to answer with.
+package soap
+
+import (
+	"fmt"
+
+	"github.com/ipamd/ipamd/soap/xmlstream"
+)
+
+// Namespaces and well-known URIs.
+const (
+	NSEnvelope   = "http://www.w3.org/2003/05/soap-envelope"
+	NSAddressing = "http://www.w3.org/2005/08/addressing"
+	NSXSI        = "http://www.w3.org/2001/XMLSchema-instance"
+	NSXSD        = "http://www.w3.org/2001/XMLSchema"
+	NSXML        = "http://www.w3.org/XML/1998/namespace"
+	NSDispatcher = "http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher"
+
+	AddressAnonymous = NSAddressing + "/anonymous"
+	// RelationshipReply is the default a:RelatesTo RelationshipType.
+	RelationshipReply = NSAddressing + "/reply"
+
+	// ActionAddressingFault is the Action of WS-Addressing faults
+	// (ActionNotSupported, MessageAddressingHeaderRequired, …).
+	ActionAddressingFault = NSAddressing + "/fault"
+	// ActionSOAPFault is WCF's default fault Action for SOAP 1.2 with
+	// WS-Addressing 1.0 (MustUnderstand, VersionMismatch, FaultException).
+	ActionSOAPFault = NSAddressing + "/soap/fault"
+	// ActionDefaultFault is the Action of WCF dispatcher faults
+	// (InternalServiceFault, SessionTerminated).
+	ActionDefaultFault = NSDispatcher + "/fault"
+
+	// ActionKeepalive is the [MS-IPAMM2] Keepalive message's Action (not a URI).
+	ActionKeepalive = "Microsoft.WindowsServerSolutions.Common.ProviderFramework.Keepalive"
+
+	// SOAP 1.2 roles a header block may target; both (and no role) mean us.
+	RoleNext             = NSEnvelope + "/role/next"
+	RoleUltimateReceiver = NSEnvelope + "/role/ultimateReceiver"
+)
+
+// Encoding is a net.tcp message encoding of SOAP 1.2.
+type Encoding uint8
+
+const (
+	// EncodingBinarySession is application/soap+msbinsession1 (known encoding
+	// 0x08): NBFX with the NBFS static dictionary and a per-direction NBFSE
+	// string table prefixed to every payload. NetTcpBinding's default.
+	EncodingBinarySession Encoding = iota + 1
+	// EncodingBinary is application/soap+msbin1 (0x07): NBFX, no string table.
+	EncodingBinary
+	// EncodingText is application/soap+xml; charset=utf-8 (0x03).
+	EncodingText
+)
+
+func (e Encoding) String() string {
+	switch e {
+	case EncodingBinarySession:
+		return "msbinsession1"
+	case EncodingBinary:
+		return "msbin1"
+	case EncodingText:
+		return "soap+xml"
+	}
+	return fmt.Sprintf("Encoding(%d)", uint8(e))
+}
+
+// ContentType is the encoding's MIME content type.
+func (e Encoding) ContentType() string {
+	switch e {
+	case EncodingBinarySession:
+		return "application/soap+msbinsession1"
+	case EncodingBinary:
+		return "application/soap+msbin1"
+	case EncodingText:
+		return "application/soap+xml; charset=utf-8"
+	}
+	return ""
+}
+
+// KnownEncoding is the [MC-NMF] KnownEncodingRecord value.
+func (e Encoding) KnownEncoding() byte {
+	switch e {
+	case EncodingBinarySession:
+		return 0x08
+	case EncodingBinary:
+		return 0x07
+	case EncodingText:
+		return 0x03
+	}
+	return 0xFF
+}
+
+// EncodingFromKnown maps an [MC-NMF] KnownEncodingRecord value to an
+// Encoding; ok is false for encodings this package does not speak (SOAP 1.1,
+// UTF-16, MTOM, compressed).
+func EncodingFromKnown(b byte) (e Encoding, ok bool) {
+	switch b {
+	case 0x08:
+		return EncodingBinarySession, true
+	case 0x07:
+		return EncodingBinary, true
+	case 0x03:
+		return EncodingText, true
+	}
+	return 0, false
+}
+
+// Limits are the decoder quotas of one connection; zero fields take the
+// defaults.
+type Limits struct {
+	MaxSessionTableBytes int // inbound NBFSE table (MB31 length + UTF-8 per string); default 2048 (WCF MaxSessionSize)
+	MaxDepth             int // open elements; default 128 (WCF buffered reader quota)
+	MaxAttributes        int // attributes per element, xmlns included; default 256
+	MaxStringBytes       int // one name, text or attribute value; default 1 MiB
+	MaxMessageBytes      int // one payload; default 1 MiB (the framing layer normally enforces less)
+}
+
+// Default quotas.
+const (
+	DefaultMaxSessionTableBytes = 2048
+	DefaultMaxDepth             = 128
+	DefaultMaxAttributes        = 256
+	DefaultMaxStringBytes       = 1 << 20
+	DefaultMaxMessageBytes      = 1 << 20
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxSessionTableBytes <= 0 {
+		l.MaxSessionTableBytes = DefaultMaxSessionTableBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxAttributes <= 0 {
+		l.MaxAttributes = DefaultMaxAttributes
+	}
+	if l.MaxStringBytes <= 0 {
+		l.MaxStringBytes = DefaultMaxStringBytes
+	}
+	if l.MaxMessageBytes <= 0 {
+		l.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	return l
+}
+
+// Header holds the WS-Addressing 1.0 message addressing properties of one
+// message. ReplyTo, FaultTo and From are the a:Address of the endpoint
+// reference (reference parameters are not kept).
+type Header struct {
+	Action    string
+	MessageID string
+	RelatesTo string // the reply relationship only
+	To        string
+	ReplyTo   string
+	FaultTo   string
+	From      string
+
+	// Extra are further header blocks written after the addressing headers
+	// by Encode (Decode leaves it nil).
+	Extra []BodyWriter
+}
+
+// BodyWriter writes XML content: a message body (generated message types
+// implement it), a fault detail, or an extra header block.
+type BodyWriter interface {
+	WriteBody(w xmlstream.Writer) error
+}
+
+// BodyWriterFunc adapts a function to BodyWriter.
+type BodyWriterFunc func(w xmlstream.Writer) error
+
+// WriteBody calls f(w).
+func (f BodyWriterFunc) WriteBody(w xmlstream.Writer) error { return f(w) }
+
+// Envelope is one decoded message: its addressing headers and a lazy body.
+type Envelope struct {
+	Header Header
+	// BodyName is the name of the body's first child element (zero for an
+	// empty body); {NSEnvelope, "Fault"} for a fault.
+	BodyName xmlstream.Name
+
+	body bodyReader
+}
+
+// Body returns the reader positioned inside s:Body: the next Next() yields
+// the body's first child StartElement (or the s:Body EndElement when
+// empty). Depth counts s:Envelope, so body children are at depth 3. Valid
+// until the next Decode on the same Codec.
+func (e *Envelope) Body() xmlstream.Reader { return &e.body }
+
+// IsFault reports whether the body is an s:Fault.
+func (e *Envelope) IsFault() bool {
+	return e.BodyName.Space == NSEnvelope && e.BodyName.Local == "Fault"
+}
+
+// IsKeepalive reports whether this is the [MS-IPAMM2] Keepalive message,
+// which a server ignores.
+func (e *Envelope) IsKeepalive() bool { return e.Header.Action == ActionKeepalive }
+
+// Finish reads what the caller left of the body and checks that the
+// envelope ends properly: nothing but the s:Envelope end tag after s:Body.
+// Errors are *DecodeError carrying a Sender fault.
+func (e *Envelope) Finish() error {
+	b := &e.body
+	for b.state < bodyClosed {
+		if _, err := b.Next(); err != nil {
+			return readError("body", err, e.Header)
+		}
+	}
+	for b.state < atEOF {
+		n, err := b.Next()
+		if err != nil {
+			return readError("envelope end", err, e.Header)
+		}
+		if n.Kind == xmlstream.Text && isSpace(n.Text) {
+			continue
+		}
+		if b.state == envClosed && n.Kind == xmlstream.EndElement || b.state == atEOF && n.Kind == xmlstream.EOF {
+			continue
+		}
+		return envelopeError(e.Header, "unexpected %s %q after s:Body", n.Kind, n.Name.Local)
+	}
+	return nil
+}
+
+// bodyReader replays the peeked first body node and tracks where the
+// caller is, for Finish.
+type bodyReader struct {
+	r       xmlstream.Reader
+	pending *xmlstream.Node
+	state   uint8
+}
+
+const (
+	inBody uint8 = iota
+	bodyClosed
+	envClosed
+	atEOF
+)
+
+func (b *bodyReader) Next() (*xmlstream.Node, error) {
+	if b.pending != nil {
+		n := b.pending
+		b.pending = nil
+		b.track(n)
+		return n, nil
+	}
+	if b.r == nil {
+		return nil, fmt.Errorf("soap: body read without a decoded envelope: %w", xmlstream.ErrMalformed)
+	}
+	n, err := b.r.Next()
+	if err != nil {
+		return nil, err
+	}
+	b.track(n)
+	return n, nil
+}
+
+func (b *bodyReader) track(n *xmlstream.Node) {
+	switch n.Kind {
+	case xmlstream.EndElement:
+		switch b.r.Depth() {
+		case 1:
+			b.state = bodyClosed
+		case 0:
+			b.state = envClosed
+		}
+	case xmlstream.EOF:
+		b.state = atEOF
+	}
+}
+
+func (b *bodyReader) LookupNamespace(prefix string) (string, bool) {
+	if b.r == nil {
+		return "", false
+	}
+	return b.r.LookupNamespace(prefix)
+}
+
+func (b *bodyReader) Depth() int {
+	switch {
+	case b.r == nil:
+		return 0
+	case b.pending != nil:
+		return 2 // inside s:Body, nothing of it returned yet
+	}
+	return b.r.Depth()
+}
+
+func isSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}

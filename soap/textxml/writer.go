@@ -1,0 +1,399 @@
+package textxml
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/ipamd/ipamd/soap/xmlstream"
+)
+
+// Writer encodes one XML document as UTF-8 text without an XML declaration
+// (as WCF's text encoder does). Empty elements are written as <p:x/>.
+type Writer struct {
+	buf      []byte
+	err      error
+	stack    []wframe
+	ns       []binding
+	open     bool // a start tag is open: attributes may follow
+	rootDone bool
+	attrs    []binding // (space, local) of the open start tag's attributes
+	used     []binding // prefixes the open start tag's names use
+}
+
+type wframe struct {
+	prefix, local string
+	nsMark        int
+}
+
+var _ xmlstream.Writer = (*Writer)(nil)
+
+// NewWriter returns a Writer appending to dst.
+func NewWriter(dst []byte) *Writer {
+	w := &Writer{}
+	w.Reset(dst)
+	return w
+}
+
+// Reset discards the state and appends the next document to dst.
+func (w *Writer) Reset(dst []byte) {
+	w.buf, w.err = dst, nil
+	clear(w.stack)
+	w.stack = w.stack[:0]
+	clear(w.ns)
+	w.ns = w.ns[:0]
+	w.open, w.rootDone = false, false
+	w.attrs, w.used = w.attrs[:0], w.used[:0]
+}
+
+// Bytes returns the encoded document (dst with the text appended).
+func (w *Writer) Bytes() []byte { return w.buf }
+
+func (w *Writer) fail(format string, args ...any) error {
+	w.err = fmt.Errorf("textxml: write: "+format, args...)
+	return w.err
+}
+
+func (w *Writer) lookup(prefix string) (string, bool) {
+	for i := len(w.ns) - 1; i >= 0; i-- {
+		if w.ns[i].prefix == prefix {
+			return w.ns[i].uri, true
+		}
+	}
+	if prefix == "xml" {
+		return NSXML, true
+	}
+	return "", false
+}
+
+// isNCName reports whether s is a usable XML name without a colon. It
+// accepts every non-ASCII letter (XML 1.0 fifth edition is just as liberal)
+// but rejects ASCII punctuation, spaces and controls.
+func isNCName(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			if i == 0 {
+				return false
+			}
+		case c >= 0x80 && c != 0xFFFE && c != 0xFFFF:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// closeStart ends an open start tag with '>'.
+func (w *Writer) closeStart() {
+	if w.open {
+		w.buf = append(w.buf, '>')
+		w.open = false
+	}
+}
+
+// StartElement opens <prefix:local> in namespace space, declaring the prefix
+// when it is not bound to space in scope.
+func (w *Writer) StartElement(prefix, local, space string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.rootDone {
+		return w.fail("second document element <%s>", local)
+	}
+	if !isNCName(local) {
+		return w.fail("invalid element name %q", local)
+	}
+	if prefix != "" && !isNCName(prefix) {
+		return w.fail("<%s>: invalid prefix %q", local, prefix)
+	}
+	if !utf8.ValidString(space) {
+		return w.fail("<%s>: namespace is not UTF-8", local)
+	}
+	switch {
+	case prefix == "xmlns":
+		return w.fail("<%s>: element prefix xmlns", local)
+	case prefix == "xml" && space != NSXML:
+		return w.fail("<%s>: prefix xml bound to %q", local, space)
+	case prefix != "" && space == "":
+		return w.fail("<%s:%s>: a prefix needs a namespace", prefix, local)
+	}
+	w.closeStart()
+	w.open = true
+	w.stack = append(w.stack, wframe{prefix: prefix, local: local, nsMark: len(w.ns)})
+	w.attrs, w.used = w.attrs[:0], w.used[:0]
+	w.buf = append(w.buf, '<')
+	w.buf = appendName(w.buf, prefix, local)
+	w.used = append(w.used, binding{prefix, space})
+	if prefix != "xml" {
+		if cur, _ := w.lookup(prefix); cur != space {
+			w.declare(prefix, space)
+		}
+	}
+	return nil
+}
+
+func appendName(b []byte, prefix, local string) []byte {
+	if prefix != "" {
+		b = append(append(b, prefix...), ':')
+	}
+	return append(b, local...)
+}
+
+// declare writes an xmlns attribute for prefix on the open start tag.
+func (w *Writer) declare(prefix, uri string) {
+	w.buf = append(w.buf, " xmlns"...)
+	if prefix != "" {
+		w.buf = append(append(w.buf, ':'), prefix...)
+	}
+	w.buf = append(w.buf, `="`...)
+	w.buf = appendEscaped(w.buf, uri, true)
+	w.buf = append(w.buf, '"')
+	w.ns = append(w.ns, binding{prefix, uri})
+}
+
+// bind makes prefix denote space on the open start tag, declaring it if
+// needed; it fails if that would change a name already written.
+func (w *Writer) bind(prefix, space string) error {
+	for _, u := range w.used {
+		if u.prefix == prefix && u.uri != space {
+			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
+		}
+	}
+	mark := w.stack[len(w.stack)-1].nsMark
+	for _, b := range w.ns[mark:] {
+		if b.prefix == prefix {
+			if b.uri != space {
+				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
+			}
+			return nil
+		}
+	}
+	if cur, ok := w.lookup(prefix); !ok || cur != space {
+		w.declare(prefix, space)
+	}
+	return nil
+}
+
+// Attr adds an attribute to the open start tag; space "" is unqualified.
+func (w *Writer) Attr(prefix, local, space, value string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.open {
+		return w.fail("attribute %q outside a start tag", local)
+	}
+	if !isNCName(local) {
+		return w.fail("invalid attribute name %q", local)
+	}
+	if prefix != "" && !isNCName(prefix) {
+		return w.fail("attribute %q: invalid prefix %q", local, prefix)
+	}
+	if !utf8.ValidString(space) {
+		return w.fail("attribute %q: namespace is not UTF-8", local)
+	}
+	if err := checkChars(value); err != nil {
+		return w.fail("attribute %q: %v", local, err)
+	}
+	switch {
+	case prefix == "xmlns" || (prefix == "" && local == "xmlns"):
+		return w.fail("attribute %q: use XmlnsAttr for namespace declarations", local)
+	case prefix == "xml":
+		if space == "" {
+			space = NSXML
+		} else if space != NSXML {
+			return w.fail("attribute xml:%s in namespace %q", local, space)
+		}
+	case prefix == "" && space != "":
+		return w.fail("attribute %q in %q needs a prefix", local, space)
+	case prefix != "" && space == "":
+		return w.fail("attribute %s:%s needs a namespace", prefix, local)
+	}
+	for _, a := range w.attrs {
+		if a.prefix == space && a.uri == local {
+			return w.fail("duplicate attribute %q", local)
+		}
+	}
+	if prefix != "" && prefix != "xml" {
+		if err := w.bind(prefix, space); err != nil {
+			return err
+		}
+		w.used = append(w.used, binding{prefix, space})
+	}
+	w.attrs = append(w.attrs, binding{space, local})
+	w.buf = append(w.buf, ' ')
+	w.buf = appendName(w.buf, prefix, local)
+	w.buf = append(w.buf, `="`...)
+	w.buf = appendEscaped(w.buf, value, true)
+	w.buf = append(w.buf, '"')
+	return nil
+}
+
+// XmlnsAttr declares prefix ("" = default namespace) on the open start tag.
+func (w *Writer) XmlnsAttr(prefix, space string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.open {
+		return w.fail("xmlns declaration outside a start tag")
+	}
+	if prefix != "" && !isNCName(prefix) {
+		return w.fail("invalid prefix %q", prefix)
+	}
+	if err := checkChars(space); err != nil {
+		return w.fail("xmlns declaration: %v", err)
+	}
+	switch {
+	case prefix == "xmlns" || space == NSXMLNS:
+		return w.fail("xmlns prefix and namespace cannot be declared")
+	case prefix == "xml" || space == NSXML:
+		if prefix == "xml" && space == NSXML {
+			return nil
+		}
+		return w.fail("prefix xml is bound to %q only", NSXML)
+	case prefix != "" && space == "":
+		return w.fail("prefix %q cannot be bound to the empty namespace", prefix)
+	}
+	for _, u := range w.used {
+		if u.prefix == prefix && u.uri != space {
+			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
+		}
+	}
+	mark := w.stack[len(w.stack)-1].nsMark
+	for _, b := range w.ns[mark:] {
+		if b.prefix == prefix {
+			if b.uri != space {
+				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
+			}
+			return nil
+		}
+	}
+	w.declare(prefix, space)
+	return nil
+}
+
+// Text writes character content.
+func (w *Writer) Text(s string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.stack) == 0 {
+		return w.fail("text outside the document element")
+	}
+	if err := checkChars(s); err != nil {
+		return w.fail("text: %v", err)
+	}
+	w.closeStart()
+	w.buf = appendEscaped(w.buf, s, false)
+	return nil
+}
+
+// EndElement closes the innermost open element.
+func (w *Writer) EndElement() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.stack) == 0 {
+		return w.fail("EndElement without an open element")
+	}
+	f := w.stack[len(w.stack)-1]
+	if w.open {
+		w.buf = append(w.buf, "/>"...)
+		w.open = false
+	} else {
+		w.buf = append(w.buf, "</"...)
+		w.buf = appendName(w.buf, f.prefix, f.local)
+		w.buf = append(w.buf, '>')
+	}
+	clear(w.ns[f.nsMark:])
+	w.ns = w.ns[:f.nsMark]
+	w.stack[len(w.stack)-1] = wframe{}
+	w.stack = w.stack[:len(w.stack)-1]
+	if len(w.stack) == 0 {
+		w.rootDone = true
+	}
+	return nil
+}
+
+// Close checks that the document element was written and closed.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.stack) != 0 {
+		return w.fail("%d element(s) not closed", len(w.stack))
+	}
+	if !w.rootDone {
+		return w.fail("no document element")
+	}
+	return nil
+}
+
+// checkChars rejects strings that XML 1.0 cannot carry: invalid UTF-8,
+// C0 controls other than tab, LF and CR, and U+FFFE/U+FFFF.
+func checkChars(s string) error {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return fmt.Errorf("character U+%04X at byte %d is not allowed in XML", c, i)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("invalid UTF-8 at byte %d", i)
+		}
+		if r == 0xFFFE || r == 0xFFFF {
+			return fmt.Errorf("character U+%04X at byte %d is not allowed in XML", r, i)
+		}
+		i += n
+	}
+	return nil
+}
+
+// appendEscaped appends s with markup characters escaped; in attribute
+// values whitespace other than space is escaped too so that it survives
+// attribute value normalisation. CR is always escaped (it would be folded
+// into LF by the reader).
+func appendEscaped(b []byte, s string, attr bool) []byte {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			if !attr {
+				continue
+			}
+			esc = "&quot;"
+		case '\t':
+			if !attr {
+				continue
+			}
+			esc = "&#x9;"
+		case '\n':
+			if !attr {
+				continue
+			}
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
+		last = i + 1
+	}
+	return append(b, s[last:]...)
+}
