@@ -1,0 +1,73 @@
+// Package sessions runs one MS-IPAMM2 session per framing session: it decodes
+// envelopes, enforces the port type's state machine (the seeds' 3.11.1.1 and
+// 3.15.1.1), dispatches operations by Action to the port implementation,
+// sends replies, faults and Notify… callbacks on the same connection, and
+// aborts dead sessions with the 15 s inactivity timer (3.1.2).
+package sessions
+
+import (
+	"context"
+
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// Binding ties a port type's dispatch table to its state machine roles and to
+// the service that implements it.
+type Binding struct {
+	Port *ipam.PortType
+	// InitializeAction and StartAction are the two client operations the
+	// state machine is about.
+	InitializeAction, StartAction string
+	// Callbacks are the actions ipamd puts on Notify… messages.
+	Callbacks ipam.CallbackActions
+	// StateNames names the five states as the spec does, for logs and faults.
+	StateNames [numStates]string
+	// NewSession makes the per-session implementation (the port type's
+	// interface) given a sender for callback messages, and returns the
+	// function that sends a Notify…Complete with an exception.
+	NewSession func(send ipam.Send) (impl any, complete func(context.Context, *ipam.IpamException) error)
+}
+
+// ProvisionFactory is what the IIpamAsyncProvision service offers.
+type ProvisionFactory func(cb ipam.IIpamAsyncProvisionCallback) ipam.IIpamAsyncProvision
+
+// SchemaConversionFactory is what the IIpamAsyncSchemaConversion service offers.
+type SchemaConversionFactory func(cb ipam.IIpamAsyncSchemaCallback) ipam.IIpamAsyncSchemaConversion
+
+// ProvisionBinding binds IIpamAsyncProvision to its service.
+func ProvisionBinding(newSession ProvisionFactory, style ipam.CallbackActionStyle) *Binding {
+	actions := ipam.ProvisionCallbackActions(style)
+	return &Binding{
+		Port:             ipam.IIpamAsyncProvisionPort,
+		InitializeAction: ipam.ActionInitializeAsyncProvisioning,
+		StartAction:      ipam.ActionStartAsyncProvisioning,
+		Callbacks:        actions,
+		StateNames: [numStates]string{
+			"Session Initialized", "Provisioning Initialized", "Provisioning Started",
+			"Provisioning In Progress", "Provisioning Completed",
+		},
+		NewSession: func(send ipam.Send) (any, func(context.Context, *ipam.IpamException) error) {
+			cb := &ipam.ProvisionCallbackClient{Actions: actions, Send: send}
+			return newSession(cb), cb.NotifyAsyncProvisionComplete
+		},
+	}
+}
+
+// SchemaConversionBinding binds IIpamAsyncSchemaConversion to its service.
+func SchemaConversionBinding(newSession SchemaConversionFactory, style ipam.CallbackActionStyle) *Binding {
+	actions := ipam.SchemaConversionCallbackActions(style)
+	return &Binding{
+		Port:             ipam.IIpamAsyncSchemaConversionPort,
+		InitializeAction: ipam.ActionInitializeAsyncSchemaConversion,
+		StartAction:      ipam.ActionStartAsyncSchemaConversion,
+		Callbacks:        actions,
+		StateNames: [numStates]string{
+			"Session Initialized", "Conversion Initialized", "Conversion Started",
+			"Conversion In Progress", "Conversion Completed",
+		},
+		NewSession: func(send ipam.Send) (any, func(context.Context, *ipam.IpamException) error) {
+			cb := &ipam.SchemaCallbackClient{Actions: actions, Send: send}
+			return newSession(cb), cb.NotifyAsyncSchemaConversionComplete
+		},
+	}
+}

@@ -1,0 +1,404 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/soap/xmlstream"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// Conn is the framing session a Session runs on (nmf.Session satisfies it).
+type Conn interface {
+	ReadMessage(ctx context.Context) ([]byte, error)
+	WriteMessage(ctx context.Context, payload []byte) error
+	CloseOutput(ctx context.Context) error
+	Abort()
+	RemoteAddr() net.Addr
+}
+
+// Options are the per-session settings.
+type Options struct {
+	// InactivityInterval is the InactivityTimer period (MS-IPAMM2 3.1.2: 15 s).
+	InactivityInterval time.Duration
+	// KeepaliveGraceCount is ADM_KeepaliveGraceCountInitialValue (default 3):
+	// silent intervals tolerated before the session is aborted.
+	KeepaliveGraceCount int
+	// WriteTimeout bounds one reply or callback write.
+	WriteTimeout time.Duration
+	Limits       soap.Limits
+	Logger       *zap.Logger
+}
+
+func (o *Options) withDefaults() Options {
+	out := *o
+	if out.InactivityInterval <= 0 {
+		out.InactivityInterval = 15 * time.Second
+	}
+	if out.KeepaliveGraceCount < 0 {
+		out.KeepaliveGraceCount = 3
+	}
+	if out.WriteTimeout <= 0 {
+		out.WriteTimeout = 30 * time.Second
+	}
+	if out.Logger == nil {
+		out.Logger = zap.NewNop()
+	}
+	return out
+}
+
+// ErrSessionCompleted is returned for a callback the state machine no longer
+// allows (anything after Notify…Complete).
+var ErrSessionCompleted = errors.New("session completed")
+
+var sessionSeq atomic.Uint64
+
+// Session is one IPAM session on one framing session.
+type Session struct {
+	id      string
+	binding *Binding
+	conn    Conn
+	codec   *soap.Codec
+	opts    Options
+	log     *zap.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	impl     any
+	complete func(context.Context, *ipam.IpamException) error
+
+	// sendMu serialises encoding and writing, so replies (reader goroutine)
+	// and callbacks (work goroutine) use one encode buffer and keep order.
+	sendMu sync.Mutex
+	out    []byte
+
+	stateMu sync.Mutex
+	state   State
+
+	received atomic.Bool // ADM_MessageReceivedSinceLastTimerTick
+	grace    int         // ADM_KeepaliveGraceCount; guarded by stateMu
+	timer    *time.Timer // InactivityTimer; guarded by stateMu
+}
+
+func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, opts Options) *Session {
+	opts = opts.withDefaults()
+	s := &Session{
+		id:      fmt.Sprintf("%x", sessionSeq.Add(1)),
+		binding: b,
+		conn:    conn,
+		codec:   soap.NewCodec(enc, opts.Limits),
+		opts:    opts,
+	}
+	s.log = opts.Logger.With(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
+		zap.Stringer("remote_addr", conn.RemoteAddr()))
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.impl, s.complete = b.NewSession(s.sendCallback)
+	return s
+}
+
+// State returns the current state.
+func (s *Session) State() State {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.state
+}
+
+// move applies ev; it reports false (and changes nothing) when ev is illegal.
+func (s *Session) move(ev event) (from, to State, ok bool) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	from = s.state
+	to, ok = from.next(ev)
+	if ok {
+		s.state = to
+	}
+	return from, to, ok
+}
+
+// Serve runs the session until the client ends it, the transport fails or a
+// fatal protocol error closes it. It returns nil for a client End.
+func (s *Session) Serve() error {
+	defer s.cancel()
+	s.log.Debug("session started")
+	s.stateMu.Lock()
+	s.grace = s.opts.KeepaliveGraceCount
+	s.timer = time.AfterFunc(s.opts.InactivityInterval, s.inactivityTick)
+	s.stateMu.Unlock()
+	defer func() {
+		s.stateMu.Lock()
+		s.timer.Stop()
+		s.stateMu.Unlock()
+	}()
+
+	for {
+		payload, err := s.conn.ReadMessage(s.ctx)
+		if errors.Is(err, io.EOF) {
+			s.log.Debug("session ended by client", zap.Stringer("state", stateName{s}))
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("session %s: read: %w", s.id, err)
+		}
+		s.received.Store(true)
+		if err := s.handle(payload); err != nil {
+			return err
+		}
+	}
+}
+
+// inactivityTick is the InactivityTimer expiry of 3.1.5: a message since the
+// last tick resets the grace count; otherwise it counts down and, below zero,
+// the session is aborted.
+func (s *Session) inactivityTick() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.received.Swap(false) {
+		s.grace = s.opts.KeepaliveGraceCount
+	} else {
+		s.grace--
+		if s.grace < 0 {
+			s.log.Warn("session aborted: no message from the client",
+				zap.Duration("inactivity", s.opts.InactivityInterval*time.Duration(s.opts.KeepaliveGraceCount+1)))
+			s.cancel()
+			s.conn.Abort()
+			return
+		}
+	}
+	s.timer.Reset(s.opts.InactivityInterval)
+}
+
+// errClose makes Serve return: the session was closed after a fatal fault.
+var errClose = errors.New("session closed after a fault")
+
+// handle decodes and dispatches one message. A non-nil error ends the session.
+func (s *Session) handle(payload []byte) error {
+	env, err := s.codec.Decode(payload)
+	if err != nil {
+		// Every undecodable message is answered with the SOAP fault the
+		// decoder chose, carrying an IpamException, and ends the session.
+		fault, relatesTo, action := soap.SenderFault("The message could not be read."), "", soap.ActionDefaultFault
+		var de *soap.DecodeError
+		if errors.As(err, &de) {
+			relatesTo = de.Header.MessageID
+			if de.Fault != nil {
+				fault = de.Fault
+			}
+		}
+		if fault.Action != "" {
+			action = fault.Action
+		}
+		// The IpamException goes beside any detail the decoder gave (such
+		// as WS-Addressing's ProblemHeaderQName): s:Detail may hold several.
+		exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %v", err)}
+		if fault.Detail == nil {
+			fault.Detail = exc
+		} else {
+			fault.Detail = details{fault.Detail, exc}
+		}
+		s.log.Warn("malformed message, closing session", zap.Error(err))
+		s.sendFault(action, relatesTo, fault)
+		return s.closeAfterFault()
+	}
+	h := &env.Header
+	action := h.Action
+	if action == ipam.ActionKeepalive {
+		return nil // 2.2.2.2: accepted and ignored
+	}
+	op := s.binding.Port.Operations[action]
+	if op == nil {
+		if name, ok := s.binding.Port.CallbackOperations[action]; ok {
+			// 3.11.4.4–6 / 3.15.4.4–6: the client MUST NOT invoke these and the server MUST ignore them.
+			s.log.Debug("ignoring client-sent callback operation", zap.String("operation", name))
+			return nil
+		}
+		s.log.Warn("unknown action, closing session", zap.String("action", action))
+		s.sendFault(soap.ActionAddressingFault, h.MessageID, soap.ActionNotSupportedFault(action))
+		return s.closeAfterFault()
+	}
+	if op.OneWay() {
+		return s.handleOneWay(op, env)
+	}
+	return s.handleTwoWay(op, env)
+}
+
+func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
+	h := &env.Header
+	log := s.log.With(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
+	ev := evInitialize // the only two-way operation of both port types
+	if cur := s.State(); !legal(cur, ev) {
+		exc := ipam.NewException(ipam.IpamApiGenericErrorOccurred,
+			"%s is not allowed in state %s", op.Name, s.binding.StateNames[cur])
+		log.Info("operation refused by the state machine", zap.String("state", s.binding.StateNames[cur]))
+		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
+		return nil
+	}
+	reply, err := op.Invoke(s.ctx, s.impl, env.Body())
+	if err != nil {
+		var exc *ipam.IpamException
+		if errors.As(err, &exc) {
+			log.Info("operation failed", zap.String("ipam_exception_id", exc.ExceptionID), zap.String("reason", exc.Message))
+			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
+			return nil
+		}
+		if errors.Is(err, ipam.ErrInvalidMessage) || errors.Is(err, xmlstream.ErrMalformed) || errors.Is(err, xmlstream.ErrQuota) {
+			log.Warn("invalid request, closing session", zap.Error(err))
+			s.sendFault(op.ReplyAction, h.MessageID,
+				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)))
+			return s.closeAfterFault()
+		}
+		log.Error("operation failed", zap.Error(err))
+		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.AsException(err)))
+		return nil
+	}
+	if _, _, ok := s.move(ev); !ok {
+		// Cannot happen: the reader goroutine is the only one moving on client events.
+		return fmt.Errorf("session %s: state changed during %s", s.id, op.Name)
+	}
+	if err := s.send(s.ctx, op.ReplyAction, h.MessageID, reply); err != nil {
+		return fmt.Errorf("session %s: reply to %s: %w", s.id, op.Name, err)
+	}
+	log.Debug("operation done", zap.String("state", s.binding.StateNames[s.State()]))
+	return nil
+}
+
+func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
+	log := s.log.With(zap.String("operation", op.Name))
+	// Start is the only one-way operation of both port types.
+	if _, _, ok := s.move(evStart); !ok {
+		cur := s.State()
+		exc := ipam.NewException(ipam.IpamApiGenericErrorOccurred,
+			"%s is not allowed in state %s", op.Name, s.binding.StateNames[cur])
+		log.Info("operation refused by the state machine", zap.String("state", s.binding.StateNames[cur]))
+		// One-way: the refusal travels in Notify…Complete (3.11.4.7 / 3.15.4.7).
+		if err := s.complete(s.ctx, exc); err != nil && !errors.Is(err, ErrSessionCompleted) {
+			return fmt.Errorf("session %s: complete after refused %s: %w", s.id, op.Name, err)
+		}
+		return nil
+	}
+	if _, err := op.Invoke(s.ctx, s.impl, env.Body()); err != nil {
+		var exc *ipam.IpamException
+		if !errors.As(err, &exc) {
+			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)
+		}
+		log.Warn("one-way operation failed, closing session", zap.Error(err))
+		_ = s.complete(s.ctx, exc)
+		return s.closeAfterFault()
+	}
+	log.Debug("work started")
+	return nil
+}
+
+// sendCallback is the Send of the port's callback client: it applies the
+// callback to the state machine, writes it, and closes the session output
+// after Notify…Complete (the Completed state "proceeds to close the session").
+func (s *Session) sendCallback(ctx context.Context, action string, body ipam.BodyWriter) error {
+	var ev event
+	switch action {
+	case s.binding.Callbacks.Start:
+		if st := s.State(); st != Started {
+			return fmt.Errorf("%w: Start callback in state %s", ErrSessionCompleted, s.binding.StateNames[st])
+		}
+		return s.send(ctx, action, "", body)
+	case s.binding.Callbacks.Checkpoint:
+		ev = evCheckpointSent
+	case s.binding.Callbacks.Complete:
+		ev = evCompleteSent
+	default:
+		return fmt.Errorf("sessions: unknown callback action %q", action)
+	}
+	// Hold sendMu across the transition and the write, so the order on the
+	// wire is the order of the state machine.
+	s.sendMu.Lock()
+	from, to, ok := s.move(ev)
+	if !ok {
+		s.sendMu.Unlock()
+		return fmt.Errorf("%w: callback %s in state %s", ErrSessionCompleted, action, s.binding.StateNames[from])
+	}
+	err := s.writeLocked(ctx, action, "", body)
+	s.sendMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("session %s: callback: %w", s.id, err)
+	}
+	if to == Completed {
+		s.log.Info("session completed", zap.String("from_state", s.binding.StateNames[from]))
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
+		defer cancel()
+		if err := s.conn.CloseOutput(ctx); err != nil {
+			s.log.Debug("closing session output", zap.Error(err))
+		}
+	}
+	return nil
+}
+
+// send encodes and writes one message (reply: relatesTo set; callback: not).
+func (s *Session) send(ctx context.Context, action, relatesTo string, body ipam.BodyWriter) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	return s.writeLocked(ctx, action, relatesTo, body)
+}
+
+func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter) error {
+	h := soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}
+	out, err := s.codec.Encode(s.out[:0], &h, body)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", action, err)
+	}
+	s.out = out
+	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+	defer cancel()
+	return s.conn.WriteMessage(ctx, out)
+}
+
+// sendFault writes a SOAP fault; failures are logged, the caller decides
+// whether the session goes on.
+func (s *Session) sendFault(action, relatesTo string, f *soap.Fault) {
+	if err := s.send(s.ctx, action, relatesTo, f); err != nil {
+		s.log.Debug("sending fault failed", zap.Error(err))
+	}
+}
+
+// closeAfterFault ends the session after a fatal fault: End goes out, Serve
+// returns and the framing layer waits for the client's End.
+func (s *Session) closeAfterFault() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
+	defer cancel()
+	_ = s.conn.CloseOutput(ctx)
+	return errClose
+}
+
+// ipamFault is the common SOAP fault of MS-IPAMM2 2.2.2.1.
+func ipamFault(exc *ipam.IpamException) *soap.Fault {
+	f := soap.SenderFault(exc.Message)
+	f.Detail = ipam.FaultDetail{Exception: exc}
+	return f
+}
+
+// stateName prints a session's current state lazily in log fields.
+type stateName struct{ s *Session }
+
+func (n stateName) String() string { return n.s.binding.StateNames[n.s.State()] }
+
+// details writes several detail entries in order.
+type details []ipam.BodyWriter
+
+func (d details) WriteBody(w xmlstream.Writer) error {
+	for _, b := range d {
+		if err := b.WriteBody(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}

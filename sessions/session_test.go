@@ -1,0 +1,363 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/soap/textxml"
+	"github.com/ipamd/ipamd/soap/xmlstream"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeConn is an in-memory framing session: the test writes client payloads
+// into in and reads the server's payloads from out.
+type fakeConn struct {
+	in       chan []byte
+	out      chan []byte
+	mu       sync.Mutex
+	outEnded bool
+	aborted  chan struct{}
+	once     sync.Once
+}
+
+func newFakeConn() *fakeConn {
+	return &fakeConn{in: make(chan []byte, 16), out: make(chan []byte, 64), aborted: make(chan struct{})}
+}
+
+func (c *fakeConn) ReadMessage(ctx context.Context) ([]byte, error) {
+	select {
+	case p, ok := <-c.in:
+		if !ok {
+			return nil, io.EOF
+		}
+		return p, nil
+	case <-c.aborted:
+		return nil, errors.New("aborted")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *fakeConn) WriteMessage(_ context.Context, p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.outEnded {
+		return errors.New("output closed")
+	}
+	c.out <- append([]byte(nil), p...)
+	return nil
+}
+
+func (c *fakeConn) CloseOutput(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.outEnded {
+		c.outEnded = true
+		close(c.out)
+	}
+	return nil
+}
+
+func (c *fakeConn) Abort()               { c.once.Do(func() { close(c.aborted) }) }
+func (c *fakeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+
+// harness runs one session over a fakeConn with text encoding.
+type harness struct {
+	t      *testing.T
+	conn   *fakeConn
+	client *soap.Codec // encodes client messages
+	reader *soap.Codec // decodes server messages
+	done   chan error
+	seq    int
+}
+
+func startSession(t *testing.T, b *Binding, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
+		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
+	s := newSession(context.Background(), b, h.conn, soap.EncodingText, opts)
+	go func() { h.done <- s.Serve() }()
+	t.Cleanup(func() {
+		h.conn.Abort()
+		select {
+		case <-h.done:
+		case <-time.After(5 * time.Second):
+			t.Error("session did not end")
+		}
+	})
+	return h
+}
+
+func (h *harness) send(action string, twoWay bool, body ipam.BodyWriter) string {
+	h.t.Helper()
+	hd := soap.Header{Action: action, To: "net.tcp://127.0.0.1/ipam/x"}
+	if twoWay {
+		h.seq++
+		hd.MessageID = "urn:uuid:00000000-0000-0000-0000-00000000000" + string(rune('0'+h.seq%10))
+		hd.ReplyTo = soap.AddressAnonymous
+	}
+	p, err := h.client.Encode(nil, &hd, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.conn.in <- p
+	return hd.MessageID
+}
+
+// received is one decoded server message.
+type received struct {
+	action, relatesTo string
+	fault             *soap.Fault
+	exception         *ipam.IpamException // fault detail or Complete's exception
+	completeNil       bool                // Complete with exception i:nil
+}
+
+func (h *harness) next() (received, bool) {
+	h.t.Helper()
+	select {
+	case p, ok := <-h.conn.out:
+		if !ok {
+			return received{}, false
+		}
+		env, err := h.reader.Decode(p)
+		if err != nil {
+			h.t.Fatalf("server sent an undecodable message: %v\n%s", err, p)
+		}
+		r := received{action: env.Header.Action, relatesTo: env.Header.RelatesTo}
+		body := env.Body()
+		if env.IsFault() {
+			f, detail, err := soap.ReadFault(body)
+			if err != nil {
+				h.t.Fatalf("fault: %v", err)
+			}
+			r.fault = f
+			if detail != nil {
+				r.exception = readDetailException(h.t, detail)
+			}
+			return r, true
+		}
+		n, err := xmlstream.NextStart(body)
+		if err != nil || n == nil {
+			return r, true
+		}
+		switch n.Name.Local {
+		case "NotifyAsyncProvisionComplete", "NotifyAsyncSchemaConversionComplete":
+			for {
+				c, err := xmlstream.NextStart(body)
+				if err != nil || c == nil {
+					break
+				}
+				if c.Name.Local == "exception" {
+					if xmlstream.IsNil(c) {
+						r.completeNil = true
+						_ = xmlstream.Skip(body)
+					} else if r.exception, err = ipam.ReadException(body); err != nil {
+						h.t.Fatal(err)
+					}
+				} else {
+					_ = xmlstream.Skip(body)
+				}
+			}
+		}
+		return r, true
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("no message from the server within 5s")
+	}
+	return received{}, false
+}
+
+func provisionBinding(adm *services.ADM, d time.Duration, failWith string) *Binding {
+	svc := &services.Provision{ADM: adm, Work: &services.MemoryWork{Duration: d, FailWith: failWith}, CheckpointInterval: 15 * time.Millisecond}
+	return ProvisionBinding(svc.NewSession, ipam.CallbackActionsService)
+}
+
+func conversionBinding(adm *services.ADM, d time.Duration) *Binding {
+	svc := &services.SchemaConversion{ADM: adm, Work: &services.MemoryWork{Duration: d}, CheckpointInterval: 15 * time.Millisecond}
+	return SchemaConversionBinding(svc.NewSession, ipam.CallbackActionsService)
+}
+
+func initRequest() *ipam.InitializeAsyncProvisioning {
+	gpo := "IPAM"
+	return &ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
+		EnumerationParametersBase: ipam.EnumerationParametersBase{FetchAllData: true, ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
+		IpamProvisioningSetting:   &ipam.IpamProvisioningSetting{CreateNewSchema: true, GpoPrefix: &gpo, ProvisioningMethod: ipam.ProvisioningMethodAutomatic},
+	}}
+}
+
+func TestProvisioningSessionHappyPath(t *testing.T) {
+	h := startSession(t, provisionBinding(services.NewADM(false, false), 80*time.Millisecond, ""), Options{})
+	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
+	r, _ := h.next()
+	if r.action != ipam.ActionInitializeAsyncProvisioningResponse || r.relatesTo != id || r.fault != nil {
+		t.Fatalf("Initialize reply = %+v", r)
+	}
+	h.send(ipam.ActionStartAsyncProvisioning, false, &ipam.StartAsyncProvisioning{})
+	actions := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
+	r, _ = h.next()
+	if r.action != actions.Start {
+		t.Fatalf("first callback %q, want %q", r.action, actions.Start)
+	}
+	checkpoints := 0
+	for {
+		r, ok := h.next()
+		if !ok {
+			t.Fatal("session output closed before Complete")
+		}
+		if r.action == actions.Checkpoint {
+			checkpoints++
+			continue
+		}
+		if r.action != actions.Complete || !r.completeNil {
+			t.Fatalf("last callback = %+v, want Complete with nil exception", r)
+		}
+		break
+	}
+	if checkpoints < 2 {
+		t.Fatalf("%d checkpoints, want ≥ 2", checkpoints)
+	}
+	// Completed → the server closes its output.
+	if _, ok := h.next(); ok {
+		t.Fatal("message after Complete")
+	}
+	close(h.conn.in)
+	if err := <-h.done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	h.done <- nil // for the cleanup
+}
+
+func TestStateMachineRefusals(t *testing.T) {
+	t.Run("Initialize twice faults", func(t *testing.T) {
+		h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+		h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
+		if r, _ := h.next(); r.fault != nil {
+			t.Fatalf("first Initialize faulted: %+v", r.exception)
+		}
+		id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
+		r, _ := h.next()
+		if r.fault == nil || r.relatesTo != id || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiGenericErrorOccurred {
+			t.Fatalf("second Initialize = %+v", r)
+		}
+		if r.action != ipam.ActionInitializeAsyncProvisioningResponse {
+			t.Fatalf("fault action %q, want the reply action (Mono matches replies by action)", r.action)
+		}
+	})
+	t.Run("Start before Initialize completes with exception", func(t *testing.T) {
+		h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+		h.send(ipam.ActionStartAsyncProvisioning, false, &ipam.StartAsyncProvisioning{})
+		r, _ := h.next()
+		if r.action != ipam.ProvisionCallbackActions(0).Complete || r.exception == nil {
+			t.Fatalf("got %+v, want Complete with an exception", r)
+		}
+		if _, ok := h.next(); ok {
+			t.Fatal("session not closed after Complete")
+		}
+	})
+	t.Run("conversion before provisioning faults with the gating id", func(t *testing.T) {
+		h := startSession(t, conversionBinding(services.NewADM(false, false), time.Second), Options{})
+		h.send(ipam.ActionInitializeAsyncSchemaConversion, true, &ipam.InitializeAsyncSchemaConversion{})
+		r, _ := h.next()
+		if r.exception == nil || r.exception.ExceptionID != ipam.IpamApiCallsAreNotAllowedUntilProvisioningIsDone {
+			t.Fatalf("got %+v", r)
+		}
+	})
+}
+
+func TestUnknownActionFaultsAndCloses(t *testing.T) {
+	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+	id := h.send("urn:nope", true, &ipam.StartAsyncProvisioning{})
+	r, _ := h.next()
+	if r.fault == nil || r.fault.Subcode != "ActionNotSupported" || r.relatesTo != id {
+		t.Fatalf("got %+v", r)
+	}
+	if _, ok := h.next(); ok {
+		t.Fatal("session output still open")
+	}
+	if err := <-h.done; !errors.Is(err, errClose) {
+		t.Fatalf("Serve = %v, want errClose after a fatal fault", err)
+	}
+	h.done <- nil
+}
+
+func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
+	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+	h.send(ipam.ActionKeepalive, false, emptyBody{})
+	h.send(ipam.ProvisionCallbackActions(0).Checkpoint, false, ipam.NewNotifyAsyncProvisionCheckpoint())
+	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
+	if r, _ := h.next(); r.relatesTo != id || r.fault != nil {
+		t.Fatalf("first message after ignored ones = %+v", r)
+	}
+}
+
+func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
+	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+	h.conn.in <- []byte("<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>")
+	r, _ := h.next()
+	if r.fault == nil || r.exception == nil {
+		t.Fatalf("got %+v, want a SOAP fault with an IpamException", r)
+	}
+	if _, ok := h.next(); ok {
+		t.Fatal("session output still open")
+	}
+}
+
+func TestInactivityAborts(t *testing.T) {
+	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""),
+		Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2})
+	start := time.Now()
+	select {
+	case <-h.conn.aborted:
+	case <-time.After(2 * time.Second):
+		t.Fatal("silent session was not aborted")
+	}
+	// 2 grace intervals + the one that goes below zero.
+	if d := time.Since(start); d < 55*time.Millisecond {
+		t.Fatalf("aborted after %v, before the grace count ran out", d)
+	}
+}
+
+type emptyBody struct{}
+
+func (emptyBody) WriteBody(xmlstream.Writer) error { return nil }
+
+// readDetailException decodes the IpamException in a fault's s:Detail
+// (ReadFault returns it as text XML).
+func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
+	t.Helper()
+	doc := append(append([]byte("<d>"), detail...), "</d>"...)
+	r := textxml.NewReader(doc, textxml.Options{})
+	if _, err := xmlstream.NextStart(r); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			t.Fatalf("detail %q: %v", detail, err)
+		}
+		if n == nil {
+			return nil
+		}
+		if n.Name.Local == "IpamException" && n.Name.Space == ipam.NamespaceDataContract {
+			break
+		}
+		if err := xmlstream.Skip(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exc, err := ipam.ReadException(r)
+	if err != nil {
+		t.Fatalf("detail exception: %v", err)
+	}
+	return exc
+}
