@@ -7,45 +7,55 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/config"
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// runServer runs the daemon until ctx is cancelled and returns nil after
-// an orderly stop, or the error that stopped it.
-//
-// PLACEHOLDER (the lead replaces this body with listeners → nmf.Server →
-// sessions → services): it opens one TCP listener per listen URI, logs
-// "listening" once per endpoint, accepts and immediately closes
-// connections, and closes the listeners when ctx is done.
+// shutdownGrace bounds how long a stop waits for sessions to end before
+// aborting their connections.
+const shutdownGrace = 10 * time.Second
+
+// runServer runs the daemon until ctx is cancelled and returns nil after an
+// orderly stop, or the error that stopped it. It wires, bottom up: the
+// services on their ADM flags and work, the session manager with one
+// endpoint per port type, and one net.tcp framing server shared by every
+// listen URI.
 func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	uris, err := cfg.ListenURIs()
 	if err != nil {
 		return err
 	}
-	var (
-		lc        net.ListenConfig
-		listeners []net.Listener
-		wg        sync.WaitGroup
-	)
-	defer func() {
-		for _, ln := range listeners {
-			_ = ln.Close()
-		}
-		wg.Wait()
-	}()
-	ports := []struct{ name, path string }{
-		{"IIpamAsyncProvision", cfg.Endpoints.ProvisionPath},
-		{"IIpamAsyncSchemaConversion", cfg.Endpoints.SchemaConversionPath},
+	mgr, err := newSessionManager(cfg, log)
+	if err != nil {
+		return err
 	}
+	srv := nmf.NewServer(nmf.Options{
+		MaxMessageSize:  cfg.Limits.MaxMessageSize,
+		PreambleTimeout: cfg.Limits.PreambleTimeout,
+		IdleTimeout:     cfg.Limits.IdleTimeout,
+		CloseTimeout:    cfg.Limits.CloseTimeout,
+		MaxConnections:  cfg.Limits.MaxConnections,
+		Logger:          log.Named("nmf"),
+	}, mgr)
+
+	var lc net.ListenConfig
+	listeners := make([]net.Listener, 0, len(uris))
 	for _, u := range uris {
 		if u.Transport != config.TransportNetTCP {
-			return fmt.Errorf("listen %s: transport %s not available", u, u.Transport)
+			closeAll(listeners)
+			return fmt.Errorf("listen %s: transport %s is not available yet", u, u.Transport)
 		}
 		ln, err := lc.Listen(ctx, "tcp", u.Addr())
 		if err != nil {
+			closeAll(listeners)
 			return fmt.Errorf("listen %s: %w", u, err)
 		}
 		listeners = append(listeners, ln)
@@ -53,32 +63,81 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 			hostport = net.JoinHostPort(u.Host, strconv.Itoa(ta.Port))
 		}
-		for _, p := range ports {
+		for _, p := range []struct{ name, path string }{
+			{ipam.PortIIpamAsyncProvision, cfg.Endpoints.ProvisionPath},
+			{ipam.PortIIpamAsyncSchemaConversion, cfg.Endpoints.SchemaConversionPath},
+		} {
 			log.Info("listening",
 				zap.String("endpoint", u.Endpoint(hostport, p.path)),
 				zap.String("port_type", p.name),
 				zap.String("transport", u.Transport),
 				zap.String("addr", ln.Addr().String()))
 		}
+	}
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		fail error
+	)
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	for _, ln := range listeners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l := log.Named("listener")
-			for {
-				conn, err := ln.Accept()
-				if err != nil {
-					if !errors.Is(err, net.ErrClosed) {
-						l.Error("accept failed", zap.Error(err))
-					}
-					return
+			err := srv.Serve(serveCtx, ln)
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) {
+				mu.Lock()
+				if fail == nil {
+					fail = fmt.Errorf("serve %s: %w", ln.Addr(), err)
 				}
-				l.Debug("closing connection: protocol handler not wired yet",
-					zap.String("remote_addr", conn.RemoteAddr().String()))
-				_ = conn.Close()
+				mu.Unlock()
+				stop() // one failed listener stops the daemon
 			}
 		}()
 	}
-	<-ctx.Done()
-	log.Info("shutting down listeners")
-	return nil
+	<-serveCtx.Done()
+	log.Info("shutting down", zap.Int("connections", srv.ActiveConnections()), zap.Int64("sessions", mgr.Active()))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("connections aborted at shutdown", zap.Error(err))
+	}
+	wg.Wait()
+	return fail
+}
+
+// newSessionManager builds the services and binds them to their endpoints.
+// Until the data store lands, the work is the in-memory MemoryWork and the
+// ADM flags start from the dev.* settings.
+func newSessionManager(cfg *config.Config, log *zap.Logger) (*sessions.Manager, error) {
+	configured := cfg.Dev.Provisioned || cfg.Dev.RequireConversion
+	adm := services.NewADM(configured, cfg.Dev.RequireConversion)
+	work := &services.MemoryWork{Duration: cfg.Dev.WorkDuration, FailWith: cfg.Dev.FailWith}
+	log.Warn("the IPAM data store is the in-memory stand-in: nothing is persisted",
+		zap.Bool("provisioned", configured), zap.Bool("conversion_required", cfg.Dev.RequireConversion),
+		zap.Duration("work_duration", cfg.Dev.WorkDuration))
+
+	style := ipam.CallbackActionsService
+	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
+		style = ipam.CallbackActionsCallback
+	}
+	prov := &services.Provision{ADM: adm, Work: work, CheckpointInterval: cfg.Session.CheckpointInterval}
+	conv := &services.SchemaConversion{ADM: adm, Work: work, CheckpointInterval: cfg.Session.CheckpointInterval}
+	return sessions.NewManager(sessions.Options{
+		InactivityInterval:  cfg.Session.InactivityInterval,
+		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
+		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Logger:              log.Named("session"),
+	},
+		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
+		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
+	)
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
 }

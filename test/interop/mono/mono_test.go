@@ -1,0 +1,464 @@
+// Package mono_test runs a real WCF stack (Mono's System.ServiceModel) against
+// ipamd over net.tcp: ipamclient.cs is compiled with mcs, ipamd is built from
+// ./cmd/ipamd, and every client mode must exit 0 with the expected EVENT lines.
+//
+// The test skips unless mcs and mono are on PATH (Debian: apt-get install
+// --no-install-recommends mono-mcs libmono-system-servicemodel4.0a-cil).
+// See FAULTS.md for what the server must put on the wire for Mono to read
+// faults and IpamException values.
+package mono_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ---------------------------------------------------------------------------
+// Server flags: every ipamd flag the test depends on is named here, once.
+// ---------------------------------------------------------------------------
+
+const (
+	flagListen            = "--listen"
+	flagStateDir          = "--state-dir"
+	flagLogFormat         = "--log-format"
+	flagWorkDuration      = "--dev-work-duration"           // in-memory provisioning/conversion duration
+	flagCheckpointEvery   = "--session-checkpoint-interval" // Notify…Checkpoint period
+	flagRequireConversion = "--dev-require-conversion"      // start provisioned, schema conversion required
+
+	workDuration    = "2s"    // long enough for concurrent Starts to overlap
+	checkpointEvery = "500ms" // so a 2 s run yields several checkpoints
+	minCheckpoints  = 1       // with the two values above, at least one checkpoint must arrive
+
+	provisionPath  = "/ipam/IIpamAsyncProvision"
+	conversionPath = "/ipam/IIpamAsyncSchemaConversion"
+	badPath        = "/ipam/NoSuchEndpoint"
+
+	serverStartTimeout = 20 * time.Second
+	clientTimeoutSec   = 45               // the client's own watchdog (--timeout)
+	clientOpTimeoutSec = 15               // the client's request-reply timeout (--op-timeout)
+	clientHardTimeout  = 75 * time.Second // the test kills the client after this
+	concurrentSessions = 3                // sessions whose Starts are released at the same instant
+	serverStopTimeout  = 10 * time.Second // SIGTERM → exit
+	buildTimeout       = 3 * time.Minute  // go build / mcs
+)
+
+// Exception IDs ([MS-IPAMM2] 2.2.5.67) the scenarios expect.
+const (
+	idConversionNotRequired = "IpamSchemaConversionNotRequired"
+)
+
+// ---------------------------------------------------------------------------
+
+type env struct {
+	clientExe string // ipamclient.exe
+	ipamd     string // ipamd binary
+}
+
+var (
+	envOnce sync.Once
+	envVal  *env
+	envErr  error
+)
+
+// setup compiles the C# client and builds ipamd once per test binary.
+func setup(t *testing.T) *env {
+	t.Helper()
+	for _, tool := range []string{"mcs", "mono"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not on PATH (install mono-mcs libmono-system-servicemodel4.0a-cil)", tool)
+		}
+	}
+	envOnce.Do(func() { envVal, envErr = build() })
+	if envErr != nil {
+		t.Fatal(envErr)
+	}
+	return envVal
+}
+
+var buildDir string
+
+func build() (*env, error) {
+	dir, err := os.MkdirTemp("", "ipamd-mono-interop-")
+	if err != nil {
+		return nil, err
+	}
+	buildDir = dir
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+
+	src, err := filepath.Abs("ipamclient.cs")
+	if err != nil {
+		return nil, err
+	}
+	exe := filepath.Join(dir, "ipamclient.exe")
+	mcs := exec.CommandContext(ctx, "mcs", "-nowarn:649", "-out:"+exe,
+		"-r:System.ServiceModel.dll", "-r:System.Runtime.Serialization.dll", src)
+	if out, err := mcs.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("mcs: %v\n%s", err, out)
+	}
+
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "ipamd")
+	gobuild := exec.CommandContext(ctx, goTool(), "build", "-o", bin, "./cmd/ipamd")
+	gobuild.Dir = root
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build ./cmd/ipamd: %v\n%s", err, out)
+	}
+	return &env{clientExe: exe, ipamd: bin}, nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// moduleRoot walks up from the test's directory to the directory holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above " + dir)
+		}
+		dir = parent
+	}
+}
+
+// ---------------------------------------------------------------------------
+// ipamd process
+// ---------------------------------------------------------------------------
+
+type server struct {
+	base string // net.tcp://127.0.0.1:PORT
+	log  *syncBuffer
+}
+
+func (s *server) provision() string  { return s.base + provisionPath }
+func (s *server) conversion() string { return s.base + conversionPath }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startServer runs `ipamd serve` on a free loopback port with the test flags
+// plus extra, waits for its "listening" line and stops it at cleanup.
+func startServer(t *testing.T, e *env, extra ...string) *server {
+	t.Helper()
+	port := freePort(t)
+	base := "net.tcp://127.0.0.1:" + strconv.Itoa(port)
+	args := []string{"serve",
+		flagListen, base,
+		flagStateDir, t.TempDir(),
+		flagLogFormat, "console",
+		flagWorkDuration, workDuration,
+		flagCheckpointEvery, checkpointEvery,
+	}
+	args = append(args, extra...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, e.ipamd, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = serverStopTimeout
+	logs := &syncBuffer{}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start ipamd: %v", err)
+	}
+	pw.Close()
+	t.Logf("ipamd %s (pid %d)", strings.Join(args, " "), cmd.Process.Pid)
+
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		signalled := false
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logs, line)
+			if !signalled && strings.Contains(line, "listening") && strings.Contains(line, ":"+strconv.Itoa(port)) {
+				signalled = true
+				close(ready)
+			}
+		}
+		pr.Close()
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	t.Cleanup(func() {
+		cancel() // SIGTERM; WaitDelay bounds the wait, then the process is killed
+		select {
+		case err := <-exited:
+			if err != nil && !isSignalExit(err) && !errors.Is(err, context.Canceled) {
+				t.Logf("ipamd exit: %v", err)
+			}
+		case <-time.After(serverStopTimeout + 5*time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("ipamd did not stop within %v", serverStopTimeout)
+		}
+		if t.Failed() {
+			t.Logf("ipamd log:\n%s", logs.String())
+		}
+	})
+
+	select {
+	case <-ready:
+	case err := <-exited:
+		t.Fatalf("ipamd exited before listening: %v\n%s", err, logs.String())
+	case <-time.After(serverStartTimeout):
+		t.Fatalf("ipamd did not log \"listening\" within %v\n%s", serverStartTimeout, logs.String())
+	}
+	return &server{base: base, log: logs}
+}
+
+func isSignalExit(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && !ee.Exited()
+}
+
+// ---------------------------------------------------------------------------
+// Mono client
+// ---------------------------------------------------------------------------
+
+type result struct {
+	code  int
+	lines []string
+	out   string
+}
+
+// events returns the EVENT lines without the "EVENT " prefix.
+func (r *result) events() []string {
+	var ev []string
+	for _, l := range r.lines {
+		if s, ok := strings.CutPrefix(l, "EVENT "); ok {
+			ev = append(ev, s)
+		}
+	}
+	return ev
+}
+
+func (r *result) linesWith(prefix string) []string {
+	var out []string
+	for _, l := range r.lines {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func runClient(t *testing.T, e *env, args ...string) *result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clientHardTimeout)
+	defer cancel()
+	full := append([]string{"--debug", e.clientExe}, args...)
+	full = append(full, "--timeout", strconv.Itoa(clientTimeoutSec), "--op-timeout", strconv.Itoa(clientOpTimeoutSec))
+	cmd := exec.CommandContext(ctx, "mono", full...)
+	cmd.WaitDelay = 5 * time.Second
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	r := &result{out: out.String()}
+	for _, l := range strings.Split(r.out, "\n") {
+		r.lines = append(r.lines, strings.TrimRight(l, "\r"))
+	}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		r.code = -1
+		t.Errorf("mono %s: killed after %v", strings.Join(args, " "), clientHardTimeout)
+	default:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("mono %s: %v", strings.Join(args, " "), err)
+		}
+		r.code = ee.ExitCode()
+	}
+	t.Logf("mono ipamclient.exe %s → exit %d in %v\n%s", strings.Join(args, " "), r.code,
+		time.Since(start).Round(time.Millisecond), r.out)
+	return r
+}
+
+// checkFlow asserts a single-session run: exit 0, Start first, ≥minCheckpoints
+// Checkpoints, exactly one Complete, last, carrying wantException.
+func checkFlow(t *testing.T, r *result, prefix, wantException string, wantCheckpoints int) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+	}
+	ev := r.events()
+	if len(ev) < 2 {
+		t.Fatalf("got %d EVENT lines, want Start … Complete", len(ev))
+	}
+	if ev[0] != prefix+"Start" {
+		t.Errorf("first event %q, want %q", ev[0], prefix+"Start")
+	}
+	last := ev[len(ev)-1]
+	wantComplete := prefix + "Complete exception=" + wantException
+	if last != wantComplete && !strings.HasPrefix(last, wantComplete+" ") {
+		t.Errorf("last event %q, want %q…", last, wantComplete)
+	}
+	checkpoints := 0
+	for _, e := range ev[1 : len(ev)-1] {
+		if !strings.HasPrefix(e, prefix+"Checkpoint n=") {
+			t.Errorf("unexpected event between Start and Complete: %q", e)
+		}
+		checkpoints++
+	}
+	if checkpoints < wantCheckpoints {
+		t.Errorf("got %d checkpoints, want ≥ %d (work %s, interval %s)", checkpoints, wantCheckpoints, workDuration, checkpointEvery)
+	}
+}
+
+// checkConcurrent asserts the SUMMARY of a concurrent run.
+func checkConcurrent(t *testing.T, r *result, n int) {
+	t.Helper()
+	if r.code != 0 {
+		t.Errorf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+	}
+	sum := r.linesWith("SUMMARY ")
+	if len(sum) != 1 {
+		t.Fatalf("want one SUMMARY line, got %q", sum)
+	}
+	if !strings.Contains(sum[0], "completes="+strconv.Itoa(n)+" ") || !strings.Contains(sum[0], " null=1") {
+		t.Errorf("SUMMARY %q: want completes=%d with exactly null=1", sum[0], n)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+// A fresh server: provision succeeds; conversion is then not required; a Via
+// the server does not serve gets the MC-NMF EndpointNotFound framing fault.
+func TestMonoProvision(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e)
+
+	t.Run("provision", func(t *testing.T) {
+		r := runClient(t, e, "provision", s.provision())
+		checkFlow(t, r, "NotifyAsyncProvision", "null", minCheckpoints)
+	})
+	t.Run("convert-not-required", func(t *testing.T) {
+		r := runClient(t, e, "convert", s.conversion(), "--expect", idConversionNotRequired)
+		checkFlow(t, r, "NotifyAsyncSchemaConversion", idConversionNotRequired, 0)
+	})
+	t.Run("badvia", func(t *testing.T) {
+		r := runClient(t, e, "badvia", s.base+badPath)
+		if r.code != 0 {
+			t.Errorf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+		}
+		ff := r.linesWith("FRAMINGFAULT ")
+		if len(ff) != 1 || !strings.Contains(ff[0], "http://schemas.microsoft.com/ws/2006/05/framing/faults/EndpointNotFound") {
+			t.Errorf("want one FRAMINGFAULT line carrying …/framing/faults/EndpointNotFound, got %q", ff)
+		}
+	})
+}
+
+// Initialize twice on one session → FaultException<IpamException>; Start before
+// Initialize → Complete carrying an IpamException.
+func TestMonoProvisionOutOfOrder(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e)
+	r := runClient(t, e, "outoforder", s.provision())
+	if r.code != 0 {
+		t.Errorf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+	}
+	if f := r.linesWith("FAULT "); len(f) != 1 || !strings.Contains(f[0], "type=FaultException<IpamException>") {
+		t.Errorf("want one FAULT line with type=FaultException<IpamException>, got %q", f)
+	}
+}
+
+// Concurrent Starts on an unprovisioned server: exactly one succeeds.
+func TestMonoProvisionConcurrent(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e)
+	r := runClient(t, e, "concurrent", s.provision(), strconv.Itoa(concurrentSessions))
+	checkConcurrent(t, r, concurrentSessions)
+}
+
+// A server whose store requires schema conversion: conversion succeeds.
+func TestMonoConvert(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e, flagRequireConversion)
+	r := runClient(t, e, "convert", s.conversion())
+	checkFlow(t, r, "NotifyAsyncSchemaConversion", "null", minCheckpoints)
+}
+
+// Schema conversion out of order, then concurrent conversions (one succeeds).
+func TestMonoConvertOutOfOrderAndConcurrent(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e, flagRequireConversion)
+	t.Run("outoforder", func(t *testing.T) {
+		r := runClient(t, e, "outoforder", s.conversion())
+		if r.code != 0 {
+			t.Errorf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		r := runClient(t, e, "concurrent", s.conversion(), "2")
+		checkConcurrent(t, r, 2)
+	})
+}
