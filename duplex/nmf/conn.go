@@ -1,0 +1,301 @@
+package nmf
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// aLongTimeAgo is a deadline in the past: setting it makes blocked I/O on a
+// net.Conn return at once, which is how contexts interrupt reads and writes
+// without a goroutine per connection.
+var aLongTimeAgo = time.Unix(1, 0)
+
+type dir int
+
+const (
+	dirRead dir = iota
+	dirWrite
+)
+
+// watchState tracks, per direction, what may interrupt the blocking
+// operation in progress. Guarded by conn.dlmu.
+type watchState struct {
+	armed bool   // the connection context interrupts it
+	gen   uint64 // bumped per operation so stale per-call watchers do nothing
+}
+
+// conn is one accepted TCP connection; sessions run on it one after another.
+type conn struct {
+	srv *Server
+	ctx context.Context // server lifetime (Serve ctx + Shutdown)
+	raw net.Conn        // the accepted socket, closed by abort
+	nc  net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
+	br  *bufio.Reader   // only used by the serving goroutine
+
+	dlmu  sync.Mutex
+	watch [2]watchState
+
+	wmu  sync.Mutex // serialises whole records on the wire
+	wbuf []byte     // record assembly buffer, guarded by wmu
+
+	upgraded  bool        // serving goroutine only
+	broken    atomic.Bool // stream state unknown or faulted: never reuse
+	aborted   atomic.Bool
+	closeOnce sync.Once
+
+	// Connection log fields, serving goroutine only.
+	via      string
+	faultURI atomic.Pointer[string]
+	sessions int
+}
+
+const readBufferSize = 8 << 10
+
+func newConn(s *Server, ctx context.Context, nc net.Conn) *conn {
+	return &conn{
+		srv: s,
+		ctx: ctx,
+		raw: nc,
+		nc:  nc,
+		br:  bufio.NewReaderSize(nc, readBufferSize),
+	}
+}
+
+// onCancel runs (once, via context.AfterFunc) when the connection context is
+// done: it interrupts whatever blocking operation is armed.
+func (c *conn) onCancel() {
+	c.dlmu.Lock()
+	for d := range c.watch {
+		if c.watch[d].armed {
+			c.setDeadlineLocked(dir(d), aLongTimeAgo)
+		}
+	}
+	c.dlmu.Unlock()
+}
+
+func (c *conn) setDeadlineLocked(d dir, t time.Time) {
+	if d == dirRead {
+		_ = c.nc.SetReadDeadline(t)
+	} else {
+		_ = c.nc.SetWriteDeadline(t)
+	}
+}
+
+// beginIO prepares one blocking operation in direction d: it sets the
+// deadline, arms interruption by the connection context when honourConn, and
+// by ctx when ctx is non-nil (a caller context other than the session's, which
+// the connection context already covers). endIO must follow.
+func (c *conn) beginIO(d dir, deadline time.Time, honourConn bool, ctx context.Context) (stop func() bool, err error) {
+	c.dlmu.Lock()
+	w := &c.watch[d]
+	w.gen++
+	gen := w.gen
+	c.setDeadlineLocked(d, deadline)
+	if honourConn {
+		if err := c.ctx.Err(); err != nil {
+			c.dlmu.Unlock()
+			return nil, err
+		}
+		w.armed = true
+	}
+	c.dlmu.Unlock()
+	if ctx != nil && ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			c.endIO(d, nil)
+			return nil, err
+		}
+		stop = context.AfterFunc(ctx, func() {
+			c.dlmu.Lock()
+			if c.watch[d].gen == gen {
+				c.setDeadlineLocked(d, aLongTimeAgo)
+			}
+			c.dlmu.Unlock()
+		})
+	}
+	return stop, nil
+}
+
+func (c *conn) endIO(d dir, stop func() bool) {
+	if stop != nil {
+		stop()
+	}
+	c.dlmu.Lock()
+	c.watch[d].armed = false
+	c.watch[d].gen++
+	c.dlmu.Unlock()
+}
+
+// abort closes the socket now; every blocked read and write fails.
+func (c *conn) abort() {
+	c.aborted.Store(true)
+	c.broken.Store(true)
+	c.close()
+}
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() { _ = c.raw.Close() })
+}
+
+// writeLocked writes b as one Write with the write timeout. The caller holds
+// wmu. A failed write may have put part of a record on the wire, so it
+// aborts the connection.
+func (c *conn) writeLocked(b []byte, honourConn bool, ctx context.Context) error {
+	stop, err := c.beginIO(dirWrite, time.Now().Add(c.srv.opts.WriteTimeout), honourConn, ctx)
+	if err != nil {
+		return fmt.Errorf("nmf: write: %w", err)
+	}
+	_, err = c.nc.Write(b)
+	c.endIO(dirWrite, stop)
+	if err != nil {
+		return c.writeFailed(ctx, err)
+	}
+	return nil
+}
+
+// writeBuffersLocked is writeLocked for a header plus a large payload that
+// is not worth copying.
+func (c *conn) writeBuffersLocked(hdr, payload []byte, ctx context.Context) error {
+	stop, err := c.beginIO(dirWrite, time.Now().Add(c.srv.opts.WriteTimeout), true, ctx)
+	if err != nil {
+		return fmt.Errorf("nmf: write: %w", err)
+	}
+	bufs := net.Buffers{hdr, payload}
+	_, err = bufs.WriteTo(c.nc)
+	c.endIO(dirWrite, stop)
+	if err != nil {
+		return c.writeFailed(ctx, err)
+	}
+	return nil
+}
+
+func (c *conn) writeFailed(ctx context.Context, err error) error {
+	wasAborted := c.aborted.Load()
+	c.abort()
+	switch {
+	case wasAborted:
+		return fmt.Errorf("nmf: write: %w", ErrAborted)
+	case ctx != nil && ctx.Err() != nil:
+		return fmt.Errorf("nmf: write interrupted, connection aborted: %w", ctx.Err())
+	case c.ctx.Err() != nil:
+		return fmt.Errorf("nmf: write interrupted, connection aborted: %w", c.ctx.Err())
+	}
+	return fmt.Errorf("nmf: write failed, connection aborted: %w", err)
+}
+
+// sendFault writes a Fault record plus End (ignoring failures: the peer may
+// be gone), then half-closes and drains the input so the close does not turn
+// into a reset that destroys the fault before the client reads it.
+func (c *conn) sendFault(fe *FaultError) {
+	uri := fe.URI
+	if validFaultURI(uri) != nil {
+		uri = FaultEndpointUnavailable
+	}
+	c.faultURI.Store(&uri)
+	c.wmu.Lock()
+	c.wbuf = appendFault(c.wbuf[:0], uri)
+	err := c.writeLocked(c.wbuf, false, nil)
+	c.wmu.Unlock()
+	if err != nil {
+		return
+	}
+	c.drainAndClose()
+}
+
+// maxDrain bounds what is read and discarded after a fault (CoreWCF drains
+// up to MaxReceivedMessageSize).
+const maxDrain = 64 << 10
+
+func (c *conn) drainAndClose() {
+	c.broken.Store(true)
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.CloseTimeout), false, nil); err == nil {
+		_, _ = io.CopyN(io.Discard, c.br, maxDrain)
+		c.endIO(dirRead, nil)
+	}
+	c.close()
+}
+
+// finishSession runs after ServeSession returned: it sends our End if the
+// handler did not, waits (CloseTimeout) for the client's End, and reports
+// whether the connection may carry another session.
+func (c *conn) finishSession(s *Session) (reuse bool) {
+	s.ended.Store(true)
+	if c.aborted.Load() {
+		return false
+	}
+	c.wmu.Lock()
+	faulted := s.faulted
+	if !s.outClosed {
+		s.outClosed = true
+		c.wbuf = append(c.wbuf[:0], recEnd)
+		if err := c.writeLocked(c.wbuf, false, nil); err != nil {
+			// Tolerated: Mono sends End and FIN together, so our End may
+			// meet EPIPE/ECONNRESET. Nothing more can happen on this socket.
+			c.wmu.Unlock()
+			return false
+		}
+	}
+	c.wmu.Unlock()
+	if faulted || c.broken.Load() {
+		c.drainAndClose()
+		return false
+	}
+	if !s.inClosed && !c.awaitEnd() {
+		return false
+	}
+	if c.ctx.Err() != nil || c.upgraded {
+		// Shutting down; or the session ran on an upgraded stream, while .NET
+		// pools (and reuses) the raw socket: not supported yet.
+		return false
+	}
+	return c.awaitReuse()
+}
+
+// awaitEnd reads, within CloseTimeout, until the client's End record,
+// discarding envelopes the client had in flight when we closed our output.
+func (c *conn) awaitEnd() bool {
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.CloseTimeout), false, nil); err != nil {
+		return false
+	}
+	defer c.endIO(dirRead, nil)
+	for {
+		t, err := c.br.ReadByte()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case recEnd:
+			return true
+		case recSizedEnvelope:
+			n, err := readMB31(c.br)
+			if err != nil || n > c.srv.opts.MaxMessageSize {
+				return false
+			}
+			if _, err := c.br.Discard(n); err != nil {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// awaitReuse waits (IdleTimeout, or until shutdown) for the next byte after a
+// cleanly closed session: a Version record starts a new session on the same
+// connection (a .NET client's pooled connection); EOF or anything else closes.
+func (c *conn) awaitReuse() bool {
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.IdleTimeout), true, nil); err != nil {
+		return false
+	}
+	b, err := c.br.Peek(1)
+	c.endIO(dirRead, nil)
+	return err == nil && b[0] == recVersion
+}

@@ -1,0 +1,413 @@
+package nmf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Router picks the endpoint for a session from the decoded preamble.
+// Returning a *FaultError (e.g. FaultEndpointNotFound for an unknown Via
+// path, FaultContentTypeInvalid for an encoding the endpoint does not take)
+// makes the server send that Fault record and close. Any other error is
+// answered with FaultEndpointUnavailable; a nil handler with a nil error
+// with FaultEndpointNotFound.
+type Router interface {
+	Route(p *Preamble) (SessionHandler, error)
+}
+
+// SessionHandler serves sessions routed to one endpoint.
+type SessionHandler interface {
+	// ServeSession runs one framing session. It should read with
+	// s.ReadMessage until io.EOF (the client's End record) or an error. When
+	// it returns, the server closes the session output (End) if not yet done,
+	// waits up to Options.CloseTimeout for the client's End/EOF, then either
+	// reads a new preamble on the same connection (reuse) or closes. ctx is
+	// cancelled when the server shuts down and when ServeSession returns.
+	ServeSession(ctx context.Context, s *Session) error
+}
+
+// Options configures a Server. Zero values select the defaults.
+type Options struct {
+	// MaxMessageSize bounds the payload of a Sized Envelope (WCF
+	// MaxReceivedMessageSize); bigger → MaxMessageSizeExceededFault + close.
+	// Default 65536.
+	MaxMessageSize int
+	// PreambleTimeout bounds the whole preamble, including reuse preambles
+	// from their first byte (WCF ChannelInitializationTimeout; defeats
+	// slowloris). Default 30s.
+	PreambleTimeout time.Duration
+	// IdleTimeout: no complete record from the client for this long → abort
+	// (WCF ReceiveTimeout). Also bounds the wait for a reuse preamble on an
+	// idle connection. Default 10m.
+	IdleTimeout time.Duration
+	// CloseTimeout bounds the wait for the client's End after ours and the
+	// input drain after a fault. Default 10s.
+	CloseTimeout time.Duration
+	// WriteTimeout bounds each record write. Default 30s.
+	WriteTimeout time.Duration
+	// MaxConnections caps concurrently served connections; above it a
+	// connection gets a ServerTooBusy fault and is closed. Default 10000.
+	MaxConnections int
+	// MaxViaLength bounds the Via (bytes) → ViaTooLong. Default 2048.
+	MaxViaLength int
+	// MaxContentTypeLength bounds extensible content and upgrade types
+	// (bytes) → ContentTypeTooLong. Default 256.
+	MaxContentTypeLength int
+	// Upgrader accepts Upgrade Requests (transport security). nil refuses
+	// every upgrade with FaultUpgradeInvalid.
+	Upgrader Upgrader
+	// Logger receives one entry per connection (debug; info when a fault
+	// was sent) with fields remote_addr, via, fault. nil = no logging.
+	Logger *zap.Logger
+}
+
+func (o Options) withDefaults() Options {
+	setInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setInt(&o.MaxMessageSize, 65536)
+	if o.MaxMessageSize > maxMB31 {
+		o.MaxMessageSize = maxMB31
+	}
+	setDur(&o.PreambleTimeout, 30*time.Second)
+	setDur(&o.IdleTimeout, 10*time.Minute)
+	setDur(&o.CloseTimeout, 10*time.Second)
+	setDur(&o.WriteTimeout, 30*time.Second)
+	setInt(&o.MaxConnections, 10000)
+	setInt(&o.MaxViaLength, 2048)
+	setInt(&o.MaxContentTypeLength, 256)
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return o
+}
+
+// maxRefusing caps connections being refused with ServerTooBusy at the same
+// time (each lives up to CloseTimeout); beyond it they are closed at once.
+const maxRefusing = 256
+
+// Server accepts net.tcp connections and runs duplex framing sessions.
+type Server struct {
+	opts   Options
+	router Router
+	log    *zap.Logger
+
+	baseCtx    context.Context // cancelled by Shutdown
+	baseCancel context.CancelFunc
+
+	mu        sync.Mutex
+	closing   bool
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	wg        sync.WaitGroup
+
+	active   atomic.Int64
+	refusing atomic.Int64
+}
+
+// NewServer returns a server that routes sessions with router.
+func NewServer(opts Options, router Router) *Server {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		opts:       opts,
+		router:     router,
+		log:        opts.Logger,
+		baseCtx:    ctx,
+		baseCancel: cancel,
+		listeners:  make(map[net.Listener]struct{}),
+		conns:      make(map[*conn]struct{}),
+	}
+}
+
+// ActiveConnections is the number of connections being served (not counting
+// those being refused with ServerTooBusy).
+func (s *Server) ActiveConnections() int { return int(s.active.Load()) }
+
+// Serve accepts connections on ln until ctx is done (returns ctx.Err()),
+// Shutdown is called (ErrServerClosed) or Accept fails; it closes ln. The
+// sessions of its connections are cancelled with ctx; use Shutdown to wait
+// for them.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+		_ = ln.Close()
+	}()
+
+	// Connections outlive Serve (Shutdown waits for them): their context is
+	// cancelled by ctx or Shutdown, not by Serve returning.
+	connCtx, connCancel := context.WithCancel(context.WithoutCancel(ctx))
+	context.AfterFunc(ctx, connCancel)
+	context.AfterFunc(s.baseCtx, connCancel)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.baseCtx, cancel)()
+	defer context.AfterFunc(ctx, func() { _ = ln.Close() })()
+
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			switch {
+			case closing:
+				return ErrServerClosed
+			case ctx.Err() != nil:
+				return ctx.Err()
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("nmf: accept failed, retrying", zap.Error(err), zap.Duration("delay", backoff))
+				t := time.NewTimer(backoff)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+				}
+				continue
+			}
+			return fmt.Errorf("nmf: accept: %w", err)
+		}
+		backoff = 0
+		s.dispatch(connCtx, nc)
+	}
+}
+
+// isTemporary reports errors such as EMFILE that net/http also retries.
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// ServeConn serves one already accepted connection and returns when it is
+// closed. It counts against MaxConnections like accepted ones.
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.baseCtx, cancel)()
+	switch c, refuse := s.track(ctx, nc); {
+	case c == nil:
+	case refuse:
+		s.refuse(c)
+	default:
+		s.serveConn(c)
+	}
+}
+
+// dispatch starts the goroutine for one accepted connection.
+func (s *Server) dispatch(ctx context.Context, nc net.Conn) {
+	switch c, refuse := s.track(ctx, nc); {
+	case c == nil:
+	case refuse:
+		go s.refuse(c)
+	default:
+		go s.serveConn(c)
+	}
+}
+
+// track registers a connection for Shutdown. It returns nil (connection
+// closed) when the server is closing or too many are being refused, and
+// refuse=true when MaxConnections is reached.
+func (s *Server) track(ctx context.Context, nc net.Conn) (c *conn, refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		_ = nc.Close()
+		return nil, false
+	}
+	if s.active.Load() >= int64(s.opts.MaxConnections) {
+		if s.refusing.Load() >= maxRefusing {
+			_ = nc.Close()
+			return nil, false
+		}
+		refuse = true
+		s.refusing.Add(1)
+	} else {
+		s.active.Add(1)
+	}
+	c = newConn(s, ctx, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return c, refuse
+}
+
+// refuse answers a connection above MaxConnections with ServerTooBusy (what
+// a .NET client reports as ServerTooBusyException) without reading its
+// preamble: the client reads the fault when it waits for the PreambleAck.
+func (s *Server) refuse(c *conn) {
+	defer s.untrack(c, false)
+	c.sendFault(newFault(FaultServerTooBusy, "%d connections active", s.opts.MaxConnections))
+	c.close()
+	s.logConn(c, nil)
+}
+
+func (s *Server) untrack(c *conn, served bool) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	if served {
+		s.active.Add(-1)
+	} else {
+		s.refusing.Add(-1)
+	}
+	s.wg.Done()
+}
+
+// serveConn runs the sessions of one connection, one after another.
+func (s *Server) serveConn(c *conn) {
+	var connErr error
+	defer s.untrack(c, true)
+	defer func() {
+		if r := recover(); r != nil {
+			connErr = fmt.Errorf("nmf: panic serving connection: %v", r)
+			s.log.Error("nmf: panic serving connection", zap.Any("panic", r), zap.Stack("stack"),
+				zap.Stringer("remote_addr", c.raw.RemoteAddr()))
+			c.abort()
+		}
+		c.close()
+		s.logConn(c, connErr)
+	}()
+	defer context.AfterFunc(c.ctx, c.onCancel)()
+
+	for {
+		p, err := c.readPreamble()
+		if err != nil {
+			var fe *FaultError
+			if errors.As(err, &fe) {
+				c.sendFault(fe)
+			}
+			connErr = err
+			return
+		}
+		c.via = p.Via
+		h, err := s.route(p)
+		if err != nil {
+			var fe *FaultError
+			errors.As(err, &fe)
+			c.sendFault(fe)
+			connErr = err
+			return
+		}
+		c.wmu.Lock()
+		c.wbuf = append(c.wbuf[:0], recPreambleAck)
+		err = c.writeLocked(c.wbuf, true, nil)
+		c.wmu.Unlock()
+		if err != nil {
+			connErr = err
+			return
+		}
+		c.sessions++
+		sctx, cancel := context.WithCancel(c.ctx)
+		sess := newSession(c, sctx, p)
+		err = h.ServeSession(sctx, sess)
+		cancel()
+		if err != nil {
+			connErr = err
+		}
+		if !c.finishSession(sess) {
+			return
+		}
+		connErr = nil
+	}
+}
+
+// route asks the router, turning every failure into a *FaultError.
+func (s *Server) route(p *Preamble) (SessionHandler, error) {
+	h, err := s.router.Route(p)
+	if err != nil {
+		var fe *FaultError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, &FaultError{URI: FaultEndpointUnavailable, Err: err}
+	}
+	if h == nil {
+		return nil, newFault(FaultEndpointNotFound, "no endpoint for via %q", p.Via)
+	}
+	return h, nil
+}
+
+func (s *Server) logConn(c *conn, err error) {
+	fields := []zap.Field{
+		zap.Stringer("remote_addr", c.raw.RemoteAddr()),
+		zap.String("via", c.via),
+		zap.Int("sessions", c.sessions),
+	}
+	level := zap.DebugLevel
+	if f := c.faultURI.Load(); f != nil {
+		fields = append(fields, zap.String("fault", *f))
+		level = zap.InfoLevel
+	}
+	if err != nil {
+		fields = append(fields, zap.Error(err))
+	}
+	if ce := s.log.Check(level, "nmf: connection closed"); ce != nil {
+		ce.Write(fields...)
+	}
+}
+
+// Shutdown stops accepting, cancels every session context (handlers should
+// return; the server then sends End, waits up to CloseTimeout for the
+// client's End and closes) and waits for the connection goroutines. If ctx
+// ends first it aborts the remaining connections, waits up to one more second
+// for their goroutines, and returns ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for ln := range s.listeners {
+		_ = ln.Close()
+	}
+	s.mu.Unlock()
+	s.baseCancel()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.abort()
+	}
+	s.mu.Unlock()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	return fmt.Errorf("nmf: shutdown: %w", ctx.Err())
+}

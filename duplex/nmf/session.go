@@ -1,0 +1,268 @@
+package nmf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// Session is one framing session: the records between a client's preamble
+// and the End records of both sides. Reads belong to the goroutine running
+// ServeSession (one ReadMessage at a time); WriteMessage, CloseOutput, Fault
+// and Abort may be called from any goroutine.
+type Session struct {
+	c        *conn
+	ctx      context.Context
+	preamble *Preamble
+
+	// Reader state: the ReadMessage caller only.
+	buf      []byte
+	rerr     error // sticky read error (io.EOF after End)
+	inClosed bool  // client's End received
+
+	// Writer state, guarded by c.wmu.
+	outClosed bool
+	faulted   bool
+
+	ended atomic.Bool // ServeSession returned; Abort no longer applies
+}
+
+func newSession(c *conn, ctx context.Context, p *Preamble) *Session {
+	return &Session{c: c, ctx: ctx, preamble: p}
+}
+
+// Preamble returns the decoded preamble of this session.
+func (s *Session) Preamble() *Preamble { return s.preamble }
+
+// RemoteAddr is the client's address.
+func (s *Session) RemoteAddr() net.Addr { return s.c.raw.RemoteAddr() }
+
+// LocalAddr is the server address the client connected to.
+func (s *Session) LocalAddr() net.Addr { return s.c.raw.LocalAddr() }
+
+// callCtx returns ctx if it needs its own watcher, nil if the connection's
+// watcher already covers it (the session context is only ever cancelled
+// with the connection's, or once ServeSession has returned).
+func (s *Session) callCtx(ctx context.Context) context.Context {
+	if ctx == s.ctx || ctx.Done() == nil {
+		return nil
+	}
+	return ctx
+}
+
+// ReadMessage returns the payload of the next Sized Envelope record. The
+// slice is only valid until the next ReadMessage: the buffer is reused and
+// grows up to Options.MaxMessageSize.
+//
+// io.EOF means the client sent its End record (input closed; our output may
+// still be open). A record that is not allowed in a duplex session makes the
+// server send a Fault record (which closes our output) and yields a
+// *FaultError:
+//
+//	Sized Envelope larger than MaxMessageSize   → MaxMessageSizeExceededFault
+//	Unsized Envelope (singleton/streamed modes)  → UnsupportedMode
+//	any other record type                        → UnsupportedMode
+//
+// If no complete record arrives within Options.IdleTimeout the connection is
+// aborted and the error wraps ErrIdleTimeout. If ctx is done before a record
+// starts the error wraps ctx.Err() and the session stays usable; if it
+// interrupts a record half-read, the session can no longer be read.
+func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
+	if s.rerr != nil {
+		return nil, s.rerr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("nmf: read message: %w", err)
+	}
+	c := s.c
+	stop, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.IdleTimeout), true, s.callCtx(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("nmf: read message: %w", err)
+	}
+	p, err := s.readRecord(ctx)
+	c.endIO(dirRead, stop)
+	return p, err
+}
+
+func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
+	c := s.c
+	t, err := c.br.ReadByte()
+	if err != nil {
+		return nil, s.readFailed(ctx, err, false)
+	}
+	switch t {
+	case recSizedEnvelope:
+		n, err := readMB31(c.br)
+		if errors.Is(err, ErrSizeTooLarge) {
+			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope size: %w", err)
+		}
+		if err != nil {
+			return nil, s.readFailed(ctx, err, true)
+		}
+		limit := c.srv.opts.MaxMessageSize
+		if n > limit {
+			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope of %d bytes exceeds MaxMessageSize %d", n, limit)
+		}
+		if cap(s.buf) < n {
+			size := max(n, min(2*cap(s.buf), limit))
+			s.buf = make([]byte, size)
+		}
+		buf := s.buf[:n]
+		if _, err := io.ReadFull(c.br, buf); err != nil {
+			return nil, s.readFailed(ctx, err, true)
+		}
+		return buf, nil
+	case recEnd:
+		s.inClosed = true
+		s.rerr = io.EOF
+		return nil, io.EOF
+	case recUnsizedEnvelope:
+		return nil, s.protocolFault(FaultUnsupportedMode, "unsized envelope record in a duplex session")
+	default:
+		return nil, s.protocolFault(FaultUnsupportedMode, "unexpected record type 0x%02x in a duplex session", t)
+	}
+}
+
+// readFailed classifies a read error. midRecord: part of a record was
+// consumed, so the stream can no longer be parsed.
+func (s *Session) readFailed(ctx context.Context, err error, midRecord bool) error {
+	c := s.c
+	var e error
+	sticky := true
+	switch {
+	case c.aborted.Load():
+		e = fmt.Errorf("nmf: read message: %w", ErrAborted)
+	case ctx.Err() != nil || c.ctx.Err() != nil:
+		cerr := ctx.Err()
+		if cerr == nil {
+			cerr = c.ctx.Err()
+		}
+		e = fmt.Errorf("nmf: read message: %w", cerr)
+		sticky = midRecord
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.abort()
+		e = fmt.Errorf("nmf: read message: no record for %v: %w", c.srv.opts.IdleTimeout, ErrIdleTimeout)
+	case err == io.EOF && !midRecord:
+		e = fmt.Errorf("nmf: read message: %w: %w", errNoEnd, io.ErrUnexpectedEOF)
+	case err == io.EOF:
+		e = fmt.Errorf("nmf: read message: truncated record: %w", io.ErrUnexpectedEOF)
+	default:
+		e = fmt.Errorf("nmf: read message: %w", err)
+	}
+	if sticky {
+		c.broken.Store(true)
+		s.rerr = e
+	}
+	return e
+}
+
+// protocolFault answers a framing violation with a Fault record (if our
+// output is still open) and makes the error sticky.
+func (s *Session) protocolFault(uri, format string, args ...any) error {
+	fe := newFault(uri, format, args...)
+	s.rerr = fe
+	c := s.c
+	c.broken.Store(true)
+	c.wmu.Lock()
+	if !s.outClosed {
+		s.outClosed = true
+		s.faulted = true
+		c.faultURI.Store(&fe.URI)
+		c.wbuf = appendFault(c.wbuf[:0], uri)
+		_ = c.writeLocked(c.wbuf, false, nil)
+	}
+	c.wmu.Unlock()
+	return fe
+}
+
+// copyLimit: payloads up to this size are copied next to the record header
+// and written with one Write; larger ones go out as two buffers.
+const copyLimit = 64 << 10
+
+// WriteMessage writes payload as one Sized Envelope record. Records are
+// written whole under a per-connection lock, so replies and callbacks from
+// different goroutines interleave safely. It fails with ErrOutputClosed after
+// CloseOutput, Fault, or once ServeSession has returned. A write that fails or
+// is interrupted (ctx, WriteTimeout) aborts the connection, since part of the
+// record may be on the wire.
+func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
+	if len(payload) > maxMB31 {
+		return fmt.Errorf("nmf: write message: payload of %d bytes too large for a record", len(payload))
+	}
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.outClosed {
+		return ErrOutputClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("nmf: write message: %w", err)
+	}
+	b := append(c.wbuf[:0], recSizedEnvelope)
+	b = appendMB31(b, len(payload))
+	var err error
+	if len(payload) <= copyLimit {
+		b = append(b, payload...)
+		err = c.writeLocked(b, true, s.callCtx(ctx))
+	} else {
+		err = c.writeBuffersLocked(b, payload, s.callCtx(ctx))
+	}
+	if cap(b) <= 2*copyLimit {
+		c.wbuf = b[:0]
+	}
+	if err != nil {
+		s.outClosed = true
+	}
+	return err
+}
+
+// CloseOutput sends our End record once; later calls return nil. Messages
+// can still be read afterwards until the client's End.
+func (s *Session) CloseOutput(ctx context.Context) error {
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.outClosed {
+		return nil
+	}
+	s.outClosed = true
+	c.wbuf = append(c.wbuf[:0], recEnd)
+	return c.writeLocked(c.wbuf, true, s.callCtx(ctx))
+}
+
+// Fault sends a Fault record with uri (a FaultBase URI; at most 256 bytes,
+// what a .NET client reads) followed by End, and closes our output. The
+// connection is closed after ServeSession returns: no reuse.
+func (s *Session) Fault(ctx context.Context, uri string) error {
+	if err := validFaultURI(uri); err != nil {
+		return err
+	}
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.outClosed {
+		return ErrOutputClosed
+	}
+	s.outClosed = true
+	s.faulted = true
+	c.broken.Store(true)
+	c.faultURI.Store(&uri)
+	c.wbuf = appendFault(c.wbuf[:0], uri)
+	return c.writeLocked(c.wbuf, true, s.callCtx(ctx))
+}
+
+// Abort closes the connection at once (no End, no reuse). A blocked
+// ReadMessage returns an error wrapping ErrAborted. It does nothing once
+// ServeSession has returned, so a stale Session cannot kill a later session
+// on a reused connection.
+func (s *Session) Abort() {
+	if s.ended.Load() {
+		return
+	}
+	s.c.abort()
+}
