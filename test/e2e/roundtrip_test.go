@@ -1,0 +1,239 @@
+// Package e2e drives the whole net.tcp stack in-process over loopback TCP:
+// framing, binary session encoding, sessions and services, with the real
+// bytes a Mono WCF client sent (captured in shared/reference).
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The Mono capture's Via path and its first client message (session A:
+// InitializeAsyncProvisioning with an 11-string NBFSE table).
+const via = "net.tcp://127.0.0.2:18081/IpamAsyncProvision"
+
+func initializePayload(tb testing.TB) []byte {
+	tb.Helper()
+	p, err := os.ReadFile("../../soap/nbfx/testdata/golden/A_c2s_01.bin")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func mb31(dst []byte, v int) []byte {
+	for v >= 0x80 {
+		dst = append(dst, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(dst, byte(v))
+}
+
+// sessionBytes is what a client writes to open a session and call
+// Initialize: preamble (version, duplex, via, binary session, end) and one
+// sized envelope.
+func sessionBytes(payload []byte) []byte {
+	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02}
+	b = mb31(b, len(via))
+	b = append(b, via...)
+	b = append(b, 0x03, 0x08, 0x0c, 0x06)
+	b = mb31(b, len(payload))
+	return append(b, payload...)
+}
+
+// startServer runs the framing server with both port types on loopback.
+func startServer(tb testing.TB) (addr string, stop func()) {
+	tb.Helper()
+	adm := services.NewADM(false, false)
+	work := &services.MemoryWork{Duration: time.Millisecond}
+	prov := &services.Provision{ADM: adm, Work: work, CheckpointInterval: time.Second}
+	conv := &services.SchemaConversion{ADM: adm, Work: work, CheckpointInterval: time.Second}
+	mgr, err := sessions.NewManager(sessions.Options{Logger: zap.NewNop()},
+		sessions.Endpoint{Path: "/IpamAsyncProvision", Binding: sessions.ProvisionBinding(prov.NewSession, ipam.CallbackActionsService)},
+		sessions.Endpoint{Path: "/IpamAsyncSchemaConversion", Binding: sessions.SchemaConversionBinding(conv.NewSession, ipam.CallbackActionsService)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := nmf.NewServer(nmf.Options{}, mgr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+	return ln.Addr().String(), func() {
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		_ = srv.Shutdown(sctx)
+		cancel()
+		<-done
+	}
+}
+
+// readRecord reads one framing record: its type and, for a sized envelope
+// or fault, its payload.
+func readRecord(r *bufio.Reader) (byte, []byte, error) {
+	t, err := r.ReadByte()
+	if err != nil {
+		return 0, nil, err
+	}
+	switch t {
+	case 0x0b, 0x07:
+		return t, nil, nil
+	case 0x06, 0x08:
+		n, shift := 0, 0
+		for {
+			b, err := r.ReadByte()
+			if err != nil {
+				return 0, nil, err
+			}
+			n |= int(b&0x7f) << shift
+			if b < 0x80 {
+				break
+			}
+			shift += 7
+		}
+		p := make([]byte, n)
+		_, err := io.ReadFull(r, p)
+		return t, p, err
+	}
+	return t, nil, fmt.Errorf("unexpected record 0x%02x", t)
+}
+
+// initializeRoundTrip opens a session on conn, calls Initialize, checks the
+// reply, and ends the session (End → End), leaving conn reusable.
+func initializeRoundTrip(conn net.Conn, r *bufio.Reader, open []byte, dec *soap.Codec) error {
+	if _, err := conn.Write(open); err != nil {
+		return err
+	}
+	if t, _, err := readRecord(r); err != nil || t != 0x0b {
+		return fmt.Errorf("preamble ack: 0x%02x %v", t, err)
+	}
+	t, p, err := readRecord(r)
+	if err != nil || t != 0x06 {
+		return fmt.Errorf("reply: 0x%02x %v", t, err)
+	}
+	if dec != nil {
+		env, err := dec.Decode(p)
+		if err != nil {
+			return err
+		}
+		if env.Header.Action != ipam.ActionInitializeAsyncProvisioningResponse || env.IsFault() {
+			return fmt.Errorf("reply action %q fault=%v", env.Header.Action, env.IsFault())
+		}
+	}
+	if _, err := conn.Write([]byte{0x07}); err != nil {
+		return err
+	}
+	if t, _, err := readRecord(r); err != nil || t != 0x07 {
+		return fmt.Errorf("end: 0x%02x %v", t, err)
+	}
+	return nil
+}
+
+// TestInitializeRoundTripWithConnectionReuse runs three sessions one after
+// another on one TCP connection, as a .NET client's connection pool does.
+func TestInitializeRoundTripWithConnectionReuse(t *testing.T) {
+	addr, stop := startServer(t)
+	defer stop()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	open := sessionBytes(initializePayload(t))
+	for i := range 3 {
+		if err := initializeRoundTrip(conn, r, open, soap.NewCodec(soap.EncodingBinarySession, soap.Limits{})); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+}
+
+// BenchmarkSessionRoundTrip: one full net.tcp session per op through the whole
+// stack (preamble + ack, Initialize + reply, End + End) on a reused loopback
+// connection.
+func BenchmarkSessionRoundTrip(b *testing.B) {
+	addr, stop := startServer(b)
+	defer stop()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	open := sessionBytes(initializePayload(b))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(open) + 1))
+	b.ResetTimer()
+	for b.Loop() {
+		if err := initializeRoundTrip(conn, r, open, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawEchoRoundTrip is the ceiling for BenchmarkSessionRoundTrip:
+// the same client bytes in the same two exchanges, echoed by a plain TCP
+// server on the same loopback.
+func BenchmarkRawEchoRoundTrip(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.Copy(c, c)
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	open := sessionBytes(initializePayload(b))
+	buf := make([]byte, len(open))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(open) + 1))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := conn.Write(open); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := conn.Write(buf[:1]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf[:1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	conn.Close()
+	<-done
+}
