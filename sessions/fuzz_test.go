@@ -1,0 +1,74 @@
+package sessions
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/soap"
+)
+
+// FuzzSession feeds arbitrary messages into a provisioning session. The
+// first byte picks the encoding; the rest is split into messages at "\xff\xfe".
+// Whatever arrives, the session must answer or close — never panic or hang —
+// and every message it writes must decode.
+func FuzzSession(f *testing.F) {
+	for _, name := range []string{"A_c2s_01.bin", "A_c2s_02.bin"} {
+		if p, err := os.ReadFile("../soap/nbfx/testdata/golden/" + name); err == nil {
+			f.Add(append([]byte{0}, p...))
+		}
+	}
+	if a, err := os.ReadFile("../soap/nbfx/testdata/golden/A_c2s_01.bin"); err == nil {
+		if b, err := os.ReadFile("../soap/nbfx/testdata/golden/A_c2s_02.bin"); err == nil {
+			f.Add(append(append(append([]byte{0}, a...), 0xff, 0xfe), b...))
+		}
+	}
+	f.Add([]byte("\x02<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope' xmlns:a='http://www.w3.org/2005/08/addressing'><s:Header><a:Action>Microsoft.WindowsServerSolutions.Common.ProviderFramework.Keepalive</a:Action></s:Header><s:Body/></s:Envelope>"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		enc := []soap.Encoding{soap.EncodingBinarySession, soap.EncodingBinary, soap.EncodingText}[int(in[0])%3]
+		msgs := bytes.Split(in[1:], []byte{0xff, 0xfe})
+		if len(msgs) > 256 {
+			return
+		}
+		conn := newFakeConn()
+		conn.out = make(chan []byte, 4*len(msgs)+8) // never blocks the session while the test feeds it
+		b := provisionBinding(services.NewADM(false, false), time.Millisecond, "")
+		s := newSession(context.Background(), b, conn, enc, Options{})
+		done := make(chan error, 1)
+		go func() { done <- s.Serve() }()
+		for _, msg := range msgs {
+			select {
+			case conn.in <- msg:
+			case <-done:
+				done <- nil
+			}
+		}
+		close(conn.in)
+		reader := soap.NewCodec(enc, soap.Limits{})
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case p, ok := <-conn.out:
+				if !ok {
+					conn.out = nil
+					continue
+				}
+				if _, err := reader.Decode(p); err != nil {
+					t.Fatalf("server wrote an undecodable message: %v", err)
+				}
+				continue
+			case <-done:
+			case <-deadline:
+				t.Fatal("session did not end")
+			}
+			break
+		}
+		conn.Abort()
+	})
+}
