@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -96,9 +95,7 @@ func (h *portHandler) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	s := newSession(ctx, h.binding, ns, enc, opts)
 	h.m.active.Add(1)
 	defer h.m.active.Add(-1)
-	err := s.Serve()
-	if errors.Is(err, errClose) {
-		return nil
-	}
-	return err
+	// errClose (a fatal fault was answered) goes up as an error too, so the
+	// framing layer closes the connection instead of offering it for reuse.
+	return s.Serve()
 }

@@ -226,7 +226,7 @@ func (c *conn) drainAndClose() {
 // finishSession runs after ServeSession returned: it sends our End if the
 // handler did not, waits (CloseTimeout) for the client's End, and reports
 // whether the connection may carry another session.
-func (c *conn) finishSession(s *Session) (reuse bool) {
+func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 	s.ended.Store(true)
 	if c.aborted.Load() {
 		return false
@@ -251,7 +251,7 @@ func (c *conn) finishSession(s *Session) (reuse bool) {
 	if !s.inClosed && !c.awaitEnd() {
 		return false
 	}
-	if c.ctx.Err() != nil || c.upgraded {
+	if !reusable || c.ctx.Err() != nil || c.upgraded {
 		// Shutting down; or the session ran on an upgraded stream, while .NET
 		// pools (and reuses) the raw socket: not supported yet.
 		return false

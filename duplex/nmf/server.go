@@ -28,7 +28,9 @@ type SessionHandler interface {
 	// s.ReadMessage until io.EOF (the client's End record) or an error. When
 	// it returns, the server closes the session output (End) if not yet done,
 	// waits up to Options.CloseTimeout for the client's End/EOF, then either
-	// reads a new preamble on the same connection (reuse) or closes. ctx is
+	// reads a new preamble on the same connection (reuse) or closes. A
+	// non-nil error (a session ended by a protocol fault) rules out reuse:
+	// the connection closes after the End exchange. ctx is
 	// cancelled when the server shuts down and when ServeSession returns.
 	ServeSession(ctx context.Context, s *Session) error
 }
@@ -332,7 +334,7 @@ func (s *Server) serveConn(c *conn) {
 		if err != nil {
 			connErr = err
 		}
-		if !c.finishSession(sess) {
+		if !c.finishSession(sess, err == nil) {
 			return
 		}
 		connErr = nil

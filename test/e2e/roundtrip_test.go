@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -236,4 +237,48 @@ func BenchmarkRawEchoRoundTrip(b *testing.B) {
 	b.StopTimer()
 	conn.Close()
 	<-done
+}
+
+// TestMalformedEnvelopeGetsSOAPFaultAndClose sends an undecodable binary
+// envelope through the whole stack: the answer is a SOAP 1.2 fault carrying
+// an IpamException, then End, then the server closes the connection.
+func TestMalformedEnvelopeGetsSOAPFaultAndClose(t *testing.T) {
+	addr, stop := startServer(t)
+	defer stop()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	good := initializePayload(t)
+	bad := append([]byte(nil), good[:len(good)/2]...) // cut mid-document
+	if _, err := conn.Write(sessionBytes(bad)); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	if typ, _, err := readRecord(r); err != nil || typ != 0x0b {
+		t.Fatalf("preamble ack: 0x%02x %v", typ, err)
+	}
+	typ, p, err := readRecord(r)
+	if err != nil || typ != 0x06 {
+		t.Fatalf("want a SOAP fault message, got 0x%02x %v", typ, err)
+	}
+	env, err := soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}).Decode(p)
+	if err != nil || !env.IsFault() {
+		t.Fatalf("not a fault: %v", err)
+	}
+	_, detail, err := soap.ReadFault(env.Body())
+	if err != nil || !bytes.Contains(detail, []byte("IpamApiInvalidParameter")) {
+		t.Fatalf("fault detail %q, %v", detail, err)
+	}
+	if typ, _, err := readRecord(r); err != nil || typ != 0x07 {
+		t.Fatalf("want End after the fault, got 0x%02x %v", typ, err)
+	}
+	if _, err := conn.Write([]byte{0x07}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("connection not closed after the fatal fault: %v", err)
+	}
 }
