@@ -18,13 +18,10 @@ import (
 type Writer struct {
 	buf      []byte
 	err      error
-	stack    []int // ns mark per open element
-	ns       []nsBinding
+	scope    xmlstream.WriterScope
 	open     bool // a start tag is open: attributes may follow
 	rootDone bool
-	lastText int         // offset of the type byte of the last record if it was content text, else -1
-	attrs    []nsBinding // (space, local) of the open start tag's attributes
-	used     []nsBinding // prefixes the open start tag's names use
+	lastText int // offset of the type byte of the last record if it was content text, else -1
 }
 
 var _ xmlstream.Writer = (*Writer)(nil)
@@ -39,12 +36,9 @@ func NewWriter(dst []byte) *Writer {
 // Reset discards the state and appends the next document to dst.
 func (w *Writer) Reset(dst []byte) {
 	w.buf, w.err = dst, nil
-	w.stack = w.stack[:0]
-	clear(w.ns)
-	w.ns = w.ns[:0]
+	w.scope.Reset()
 	w.open, w.rootDone = false, false
 	w.lastText = -1
-	w.attrs, w.used = w.attrs[:0], w.used[:0]
 }
 
 // Bytes returns the encoded document (dst with the records appended).
@@ -53,18 +47,6 @@ func (w *Writer) Bytes() []byte { return w.buf }
 func (w *Writer) fail(format string, args ...any) error {
 	w.err = fmt.Errorf("nbfx: write: "+format, args...)
 	return w.err
-}
-
-func (w *Writer) lookup(prefix string) (string, bool) {
-	for i := len(w.ns) - 1; i >= 0; i-- {
-		if w.ns[i].prefix == prefix {
-			return w.ns[i].uri, true
-		}
-	}
-	if prefix == "xml" {
-		return nsXML, true
-	}
-	return "", false
 }
 
 func checkName(kind, s string) error {
@@ -93,24 +75,15 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
 		return w.fail("<%s>: prefix or namespace is not UTF-8", local)
 	}
-	switch {
-	case prefix == "xmlns":
-		return w.fail("<%s>: element prefix xmlns", local)
-	case prefix == "xml" && space != nsXML:
-		return w.fail("<%s>: prefix xml bound to %q", local, space)
-	case prefix != "" && space == "":
-		return w.fail("<%s:%s>: a prefix needs a namespace", prefix, local)
+	declare, err := w.scope.StartElement(prefix, local, space)
+	if err != nil {
+		return w.fail("%w", err)
 	}
 	w.lastText = -1
 	w.open = true
-	w.stack = append(w.stack, len(w.ns))
-	w.attrs, w.used = w.attrs[:0], w.used[:0]
 	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local)
-	w.used = append(w.used, nsBinding{prefix, space})
-	if prefix != "xml" {
-		if cur, _ := w.lookup(prefix); cur != space {
-			w.declare(prefix, space)
-		}
+	if declare {
+		w.declare(prefix, space)
 	}
 	return nil
 }
@@ -157,30 +130,6 @@ func (w *Writer) declare(prefix, uri string) {
 	default:
 		w.buf = appendString(appendString(append(w.buf, 0x09), prefix), uri) // XmlnsAttribute
 	}
-	w.ns = append(w.ns, nsBinding{prefix, uri})
-}
-
-// bind makes prefix denote space on the open element, declaring it if
-// needed; it fails if that would change a name already written.
-func (w *Writer) bind(prefix, space string) error {
-	for _, u := range w.used {
-		if u.prefix == prefix && u.uri != space {
-			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
-		}
-	}
-	mark := w.stack[len(w.stack)-1]
-	for _, b := range w.ns[mark:] {
-		if b.prefix == prefix {
-			if b.uri != space {
-				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
-			}
-			return nil
-		}
-	}
-	if cur, ok := w.lookup(prefix); !ok || cur != space {
-		w.declare(prefix, space)
-	}
-	return nil
 }
 
 // Attr adds an attribute to the open start tag; space "" is unqualified.
@@ -198,32 +147,13 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 	if !utf8.ValidString(prefix) || !utf8.ValidString(space) || !utf8.ValidString(value) {
 		return w.fail("attribute %q: not UTF-8", local)
 	}
-	switch {
-	case prefix == "xmlns" || (prefix == "" && local == "xmlns"):
-		return w.fail("attribute %q: use XmlnsAttr for namespace declarations", local)
-	case prefix == "xml":
-		if space == "" {
-			space = nsXML
-		} else if space != nsXML {
-			return w.fail("attribute xml:%s in namespace %q", local, space)
-		}
-	case prefix == "" && space != "":
-		return w.fail("attribute %q in %q needs a prefix", local, space)
-	case prefix != "" && space == "":
-		return w.fail("attribute %s:%s needs a namespace", prefix, local)
+	_, declare, err := w.scope.Attr(prefix, local, space)
+	if err != nil {
+		return w.fail("%w", err)
 	}
-	for _, a := range w.attrs {
-		if a.prefix == space && a.uri == local {
-			return w.fail("duplicate attribute %q", local)
-		}
+	if declare {
+		w.declare(prefix, space)
 	}
-	if prefix != "" && prefix != "xml" {
-		if err := w.bind(prefix, space); err != nil {
-			return err
-		}
-		w.used = append(w.used, nsBinding{prefix, space})
-	}
-	w.attrs = append(w.attrs, nsBinding{space, local})
 	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local)
 	return w.text(value)
 }
@@ -239,32 +169,13 @@ func (w *Writer) XmlnsAttr(prefix, space string) error {
 	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
 		return w.fail("xmlns declaration is not UTF-8")
 	}
-	switch {
-	case prefix == "xmlns" || space == nsXMLNS:
-		return w.fail("xmlns prefix and namespace cannot be declared")
-	case prefix == "xml" || space == nsXML:
-		if prefix == "xml" && space == nsXML {
-			return nil
-		}
-		return w.fail("prefix xml is bound to %q only", nsXML)
-	case prefix != "" && space == "":
-		return w.fail("prefix %q cannot be bound to the empty namespace", prefix)
+	declare, err := w.scope.Xmlns(prefix, space)
+	if err != nil {
+		return w.fail("%w", err)
 	}
-	for _, u := range w.used {
-		if u.prefix == prefix && u.uri != space {
-			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
-		}
+	if declare {
+		w.declare(prefix, space)
 	}
-	mark := w.stack[len(w.stack)-1]
-	for _, b := range w.ns[mark:] {
-		if b.prefix == prefix {
-			if b.uri != space {
-				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
-			}
-			return nil
-		}
-	}
-	w.declare(prefix, space)
 	return nil
 }
 
@@ -273,7 +184,7 @@ func (w *Writer) Text(s string) error {
 	if w.err != nil {
 		return w.err
 	}
-	if len(w.stack) == 0 {
+	if w.scope.Depth() == 0 {
 		return w.fail("text outside the document element")
 	}
 	if !utf8.ValidString(s) {
@@ -323,7 +234,7 @@ func (w *Writer) EndElement() error {
 	if w.err != nil {
 		return w.err
 	}
-	if len(w.stack) == 0 {
+	if w.scope.Depth() == 0 {
 		return w.fail("EndElement without an open element")
 	}
 	if w.lastText >= 0 {
@@ -333,11 +244,8 @@ func (w *Writer) EndElement() error {
 	}
 	w.lastText = -1
 	w.open = false
-	mark := w.stack[len(w.stack)-1]
-	clear(w.ns[mark:])
-	w.ns = w.ns[:mark]
-	w.stack = w.stack[:len(w.stack)-1]
-	if len(w.stack) == 0 {
+	w.scope.EndElement()
+	if w.scope.Depth() == 0 {
 		w.rootDone = true
 	}
 	return nil
@@ -348,8 +256,8 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	if len(w.stack) != 0 {
-		return w.fail("%d element(s) not closed", len(w.stack))
+	if w.scope.Depth() != 0 {
+		return w.fail("%d element(s) not closed", w.scope.Depth())
 	}
 	if !w.rootDone {
 		return w.fail("no document element")

@@ -13,17 +13,12 @@ type Writer struct {
 	buf      []byte
 	err      error
 	stack    []wframe
-	ns       []binding
+	scope    xmlstream.WriterScope
 	open     bool // a start tag is open: attributes may follow
 	rootDone bool
-	attrs    []binding // (space, local) of the open start tag's attributes
-	used     []binding // prefixes the open start tag's names use
 }
 
-type wframe struct {
-	prefix, local string
-	nsMark        int
-}
+type wframe struct{ prefix, local string }
 
 var _ xmlstream.Writer = (*Writer)(nil)
 
@@ -39,10 +34,8 @@ func (w *Writer) Reset(dst []byte) {
 	w.buf, w.err = dst, nil
 	clear(w.stack)
 	w.stack = w.stack[:0]
-	clear(w.ns)
-	w.ns = w.ns[:0]
+	w.scope.Reset()
 	w.open, w.rootDone = false, false
-	w.attrs, w.used = w.attrs[:0], w.used[:0]
 }
 
 // Bytes returns the encoded document (dst with the text appended).
@@ -51,18 +44,6 @@ func (w *Writer) Bytes() []byte { return w.buf }
 func (w *Writer) fail(format string, args ...any) error {
 	w.err = fmt.Errorf("textxml: write: "+format, args...)
 	return w.err
-}
-
-func (w *Writer) lookup(prefix string) (string, bool) {
-	for i := len(w.ns) - 1; i >= 0; i-- {
-		if w.ns[i].prefix == prefix {
-			return w.ns[i].uri, true
-		}
-	}
-	if prefix == "xml" {
-		return NSXML, true
-	}
-	return "", false
 }
 
 // isNCName reports whether s is a usable XML name without a colon. It
@@ -113,25 +94,17 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	if !utf8.ValidString(space) {
 		return w.fail("<%s>: namespace is not UTF-8", local)
 	}
-	switch {
-	case prefix == "xmlns":
-		return w.fail("<%s>: element prefix xmlns", local)
-	case prefix == "xml" && space != NSXML:
-		return w.fail("<%s>: prefix xml bound to %q", local, space)
-	case prefix != "" && space == "":
-		return w.fail("<%s:%s>: a prefix needs a namespace", prefix, local)
+	declare, err := w.scope.StartElement(prefix, local, space)
+	if err != nil {
+		return w.fail("%w", err)
 	}
 	w.closeStart()
 	w.open = true
-	w.stack = append(w.stack, wframe{prefix: prefix, local: local, nsMark: len(w.ns)})
-	w.attrs, w.used = w.attrs[:0], w.used[:0]
+	w.stack = append(w.stack, wframe{prefix: prefix, local: local})
 	w.buf = append(w.buf, '<')
 	w.buf = appendName(w.buf, prefix, local)
-	w.used = append(w.used, binding{prefix, space})
-	if prefix != "xml" {
-		if cur, _ := w.lookup(prefix); cur != space {
-			w.declare(prefix, space)
-		}
+	if declare {
+		w.declare(prefix, space)
 	}
 	return nil
 }
@@ -152,30 +125,6 @@ func (w *Writer) declare(prefix, uri string) {
 	w.buf = append(w.buf, `="`...)
 	w.buf = appendEscaped(w.buf, uri, true)
 	w.buf = append(w.buf, '"')
-	w.ns = append(w.ns, binding{prefix, uri})
-}
-
-// bind makes prefix denote space on the open start tag, declaring it if
-// needed; it fails if that would change a name already written.
-func (w *Writer) bind(prefix, space string) error {
-	for _, u := range w.used {
-		if u.prefix == prefix && u.uri != space {
-			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
-		}
-	}
-	mark := w.stack[len(w.stack)-1].nsMark
-	for _, b := range w.ns[mark:] {
-		if b.prefix == prefix {
-			if b.uri != space {
-				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
-			}
-			return nil
-		}
-	}
-	if cur, ok := w.lookup(prefix); !ok || cur != space {
-		w.declare(prefix, space)
-	}
-	return nil
 }
 
 // Attr adds an attribute to the open start tag; space "" is unqualified.
@@ -198,32 +147,13 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 	if err := checkChars(value); err != nil {
 		return w.fail("attribute %q: %v", local, err)
 	}
-	switch {
-	case prefix == "xmlns" || (prefix == "" && local == "xmlns"):
-		return w.fail("attribute %q: use XmlnsAttr for namespace declarations", local)
-	case prefix == "xml":
-		if space == "" {
-			space = NSXML
-		} else if space != NSXML {
-			return w.fail("attribute xml:%s in namespace %q", local, space)
-		}
-	case prefix == "" && space != "":
-		return w.fail("attribute %q in %q needs a prefix", local, space)
-	case prefix != "" && space == "":
-		return w.fail("attribute %s:%s needs a namespace", prefix, local)
+	_, declare, err := w.scope.Attr(prefix, local, space)
+	if err != nil {
+		return w.fail("%w", err)
 	}
-	for _, a := range w.attrs {
-		if a.prefix == space && a.uri == local {
-			return w.fail("duplicate attribute %q", local)
-		}
+	if declare {
+		w.declare(prefix, space)
 	}
-	if prefix != "" && prefix != "xml" {
-		if err := w.bind(prefix, space); err != nil {
-			return err
-		}
-		w.used = append(w.used, binding{prefix, space})
-	}
-	w.attrs = append(w.attrs, binding{space, local})
 	w.buf = append(w.buf, ' ')
 	w.buf = appendName(w.buf, prefix, local)
 	w.buf = append(w.buf, `="`...)
@@ -246,32 +176,13 @@ func (w *Writer) XmlnsAttr(prefix, space string) error {
 	if err := checkChars(space); err != nil {
 		return w.fail("xmlns declaration: %v", err)
 	}
-	switch {
-	case prefix == "xmlns" || space == NSXMLNS:
-		return w.fail("xmlns prefix and namespace cannot be declared")
-	case prefix == "xml" || space == NSXML:
-		if prefix == "xml" && space == NSXML {
-			return nil
-		}
-		return w.fail("prefix xml is bound to %q only", NSXML)
-	case prefix != "" && space == "":
-		return w.fail("prefix %q cannot be bound to the empty namespace", prefix)
+	declare, err := w.scope.Xmlns(prefix, space)
+	if err != nil {
+		return w.fail("%w", err)
 	}
-	for _, u := range w.used {
-		if u.prefix == prefix && u.uri != space {
-			return w.fail("prefix %q already denotes %q on this element", prefix, u.uri)
-		}
+	if declare {
+		w.declare(prefix, space)
 	}
-	mark := w.stack[len(w.stack)-1].nsMark
-	for _, b := range w.ns[mark:] {
-		if b.prefix == prefix {
-			if b.uri != space {
-				return w.fail("prefix %q already declared as %q on this element", prefix, b.uri)
-			}
-			return nil
-		}
-	}
-	w.declare(prefix, space)
 	return nil
 }
 
@@ -308,8 +219,7 @@ func (w *Writer) EndElement() error {
 		w.buf = appendName(w.buf, f.prefix, f.local)
 		w.buf = append(w.buf, '>')
 	}
-	clear(w.ns[f.nsMark:])
-	w.ns = w.ns[:f.nsMark]
+	w.scope.EndElement()
 	w.stack[len(w.stack)-1] = wframe{}
 	w.stack = w.stack[:len(w.stack)-1]
 	if len(w.stack) == 0 {
