@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -12,15 +13,33 @@ import (
 	"go.uber.org/zap"
 )
 
-// fuzzServe feeds data as a client stream through a net.Pipe into a Server
-// whose handler echoes, and returns what the server wrote before closing.
-// It fails if the server does not close within a few seconds.
+// inputConn is the server end of a net.Pipe whose reads come from the fuzz
+// input instead, in pieces of at most 7 bytes (records split across reads),
+// followed by EOF as if the client had half-closed. Writes, deadlines and
+// Close go to the pipe, so the server's output is read by the client end.
+type inputConn struct {
+	net.Conn
+	in []byte
+}
+
+func (c *inputConn) Read(p []byte) (int, error) {
+	if len(c.in) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 7)], c.in)
+	c.in = c.in[n:]
+	return n, nil
+}
+
+// fuzzServe feeds data as a client stream into a Server (via ServeConn on a
+// net.Pipe) whose handler echoes, and returns what the server wrote before
+// closing. It fails if the server does not close within a few seconds.
 func fuzzServe(t *testing.T, data []byte) []byte {
 	srv := NewServer(Options{
 		MaxMessageSize:  4096,
-		PreambleTimeout: 30 * time.Millisecond,
-		IdleTimeout:     30 * time.Millisecond,
-		CloseTimeout:    30 * time.Millisecond,
+		PreambleTimeout: 50 * time.Millisecond,
+		IdleTimeout:     50 * time.Millisecond,
+		CloseTimeout:    50 * time.Millisecond,
 		WriteTimeout:    time.Second,
 		Logger:          zap.NewNop(),
 	}, &testRouter{h: newRecorder(true)})
@@ -28,24 +47,22 @@ func fuzzServe(t *testing.T, data []byte) []byte {
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		srv.ServeConn(context.Background(), sc)
+		srv.ServeConn(context.Background(), &inputConn{Conn: sc, in: data})
 	}()
-	wrote := make(chan struct{})
-	go func() {
-		defer close(wrote)
-		_, _ = cc.Write(data) // fails once the server closes
-	}()
-	_ = cc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = cc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	out, err := io.ReadAll(cc)
+	var dump strings.Builder
+	if err != nil {
+		_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
+	}
 	cc.Close()
-	<-wrote
 	select {
 	case <-served:
 	case <-time.After(5 * time.Second):
 		t.Fatal("server did not return")
 	}
 	if err != nil {
-		t.Fatalf("server did not close the connection: %v (input % x)", err, data)
+		t.Fatalf("server did not close the connection: %v (input % x)\n%s", err, data, dump.String())
 	}
 	return out
 }
