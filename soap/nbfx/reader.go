@@ -3,6 +3,7 @@ package nbfx
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -30,7 +31,7 @@ type Reader struct {
 	node  xmlstream.Node
 	attrs []xmlstream.Attr
 	stack []frame
-	ns    []nsBinding
+	scope xmlstream.ReaderScope
 
 	state      uint8
 	pendingEnd bool // a …WithEndElement text was returned: EndElement is next
@@ -51,8 +52,6 @@ type frame struct {
 	name   xmlstream.Name
 	nsMark int
 }
-
-type nsBinding struct{ prefix, uri string }
 
 const (
 	stateProlog uint8 = iota
@@ -97,7 +96,7 @@ func (r *Reader) Reset(doc []byte, session *ReaderSession) {
 	r.node = xmlstream.Node{}
 	r.attrs = r.attrs[:0]
 	r.stack = r.stack[:0]
-	r.ns = r.ns[:0]
+	r.scope.Reset()
 	r.state = stateProlog
 	r.pendingEnd, r.popPending = false, false
 	r.err = nil
@@ -115,22 +114,7 @@ func (r *Reader) Depth() int {
 
 // LookupNamespace resolves prefix in the scope of the last StartElement.
 func (r *Reader) LookupNamespace(prefix string) (string, bool) {
-	return r.lookup(prefix)
-}
-
-func (r *Reader) lookup(prefix string) (string, bool) {
-	for i := len(r.ns) - 1; i >= 0; i-- {
-		if r.ns[i].prefix == prefix {
-			return r.ns[i].uri, true
-		}
-	}
-	switch prefix {
-	case "xml":
-		return nsXML, true
-	case "xmlns":
-		return nsXMLNS, true
-	}
-	return "", false
+	return r.scope.Lookup(prefix)
 }
 
 // Next returns the next node; see xmlstream.Reader.
@@ -141,8 +125,7 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 	if r.popPending {
 		r.popPending = false
 		top := len(r.stack) - 1
-		clear(r.ns[r.stack[top].nsMark:])
-		r.ns = r.ns[:r.stack[top].nsMark]
+		r.scope.Pop(r.stack[top].nsMark)
 		r.stack = r.stack[:top]
 		if top == 0 {
 			r.state = stateEpilog
@@ -282,12 +265,12 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 	if prefix == "xmlns" {
 		return nil, malformed(off, "record 0x%02X: element prefix xmlns", t)
 	}
-	r.stack = append(r.stack, frame{nsMark: len(r.ns)})
+	r.stack = append(r.stack, frame{nsMark: r.scope.Mark()})
 	r.state = stateContent
 	if err := r.readAttributes(); err != nil {
 		return nil, err
 	}
-	space, ok := r.lookup(prefix)
+	space, ok := r.scope.Lookup(prefix)
 	if !ok && prefix != "" {
 		return nil, malformed(off, "record 0x%02X: undeclared prefix %q on <%s>", t, prefix, local)
 	}
@@ -301,7 +284,7 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 // element record and resolves the attribute namespaces.
 func (r *Reader) readAttributes() error {
 	r.attrs = r.attrs[:0]
-	mark := len(r.ns)
+	mark := r.scope.Mark()
 	count := 0
 	for r.pos < len(r.buf) {
 		t := r.buf[r.pos]
@@ -356,8 +339,8 @@ func (r *Reader) readAttributes() error {
 			return err
 		}
 		if xmlns {
-			if err := r.declare(off, t, mark, prefix, uri); err != nil {
-				return err
+			if err := r.scope.Declare(mark, prefix, uri); err != nil {
+				return fmt.Errorf("nbfx: offset %d: record 0x%02X: %w", off, t, err)
 			}
 			continue
 		}
@@ -376,7 +359,7 @@ func (r *Reader) readAttributes() error {
 	for i := range r.attrs {
 		a := &r.attrs[i]
 		if a.Name.Prefix != "" {
-			space, ok := r.lookup(a.Name.Prefix)
+			space, ok := r.scope.Lookup(a.Name.Prefix)
 			if !ok {
 				return malformed(r.pos, "undeclared attribute prefix %q", a.Name.Prefix)
 			}
@@ -388,24 +371,6 @@ func (r *Reader) readAttributes() error {
 			}
 		}
 	}
-	return nil
-}
-
-func (r *Reader) declare(off int, t byte, mark int, prefix, uri string) error {
-	switch {
-	case prefix == "xmlns" || uri == nsXMLNS:
-		return malformed(off, "record 0x%02X: xmlns prefix/namespace cannot be declared", t)
-	case (prefix == "xml") != (uri == nsXML):
-		return malformed(off, "record 0x%02X: xml prefix bound to %q", t, uri)
-	case prefix != "" && uri == "":
-		return malformed(off, "record 0x%02X: prefix %q bound to the empty namespace", t, prefix)
-	}
-	for j := mark; j < len(r.ns); j++ {
-		if r.ns[j].prefix == prefix {
-			return malformed(off, "record 0x%02X: prefix %q declared twice", t, prefix)
-		}
-	}
-	r.ns = append(r.ns, nsBinding{prefix: prefix, uri: uri})
 	return nil
 }
 

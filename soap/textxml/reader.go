@@ -58,8 +58,6 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-type binding struct{ prefix, uri string }
-
 type frame struct {
 	name   xmlstream.Name
 	nsMark int
@@ -83,7 +81,7 @@ type Reader struct {
 	node  xmlstream.Node
 	attrs []xmlstream.Attr
 	stack []frame
-	ns    []binding
+	scope xmlstream.ReaderScope
 
 	state      uint8
 	popPending bool
@@ -114,8 +112,7 @@ func (r *Reader) Reset(doc []byte) {
 	r.attrs = r.attrs[:0]
 	clear(r.stack)
 	r.stack = r.stack[:0]
-	clear(r.ns)
-	r.ns = r.ns[:0]
+	r.scope.Reset()
 	r.state = stProlog
 	r.popPending = false
 	r.first = true
@@ -140,24 +137,7 @@ func (r *Reader) Depth() int {
 
 // LookupNamespace resolves prefix in the scope of the last StartElement.
 func (r *Reader) LookupNamespace(prefix string) (string, bool) {
-	return r.lookup(prefix)
-}
-
-func (r *Reader) lookup(prefix string) (string, bool) {
-	for i := len(r.ns) - 1; i >= 0; i-- {
-		if r.ns[i].prefix == prefix {
-			return r.ns[i].uri, true
-		}
-	}
-	switch prefix {
-	case "xml":
-		return NSXML, true
-	case "xmlns":
-		return NSXMLNS, true
-	case "":
-		return "", true
-	}
-	return "", false
+	return r.scope.Lookup(prefix)
 }
 
 func (r *Reader) malformed(format string, args ...any) error {
@@ -176,8 +156,7 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 	if r.popPending {
 		r.popPending = false
 		top := len(r.stack) - 1
-		clear(r.ns[r.stack[top].nsMark:])
-		r.ns = r.ns[:r.stack[top].nsMark]
+		r.scope.Pop(r.stack[top].nsMark)
 		r.stack[top] = frame{}
 		r.stack = r.stack[:top]
 		if top == 0 {
@@ -347,7 +326,7 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 	if len(r.stack) > 0 {
 		r.stack[len(r.stack)-1].child = true
 	}
-	mark := len(r.ns)
+	mark := r.scope.Mark()
 	r.stack = append(r.stack, frame{nsMark: mark})
 	r.state = stContent
 	r.attrs = r.attrs[:0]
@@ -358,7 +337,7 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 		}
 		switch {
 		case p == "" && l == "xmlns":
-			if err := r.declare(mark, "", a.Value); err != nil {
+			if err := r.declareNS(mark, "", a.Value); err != nil {
 				return nil, err
 			}
 			continue
@@ -366,7 +345,7 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 			if !checkLocal(l) {
 				return nil, r.malformed("invalid namespace declaration %q", joinName(p, l))
 			}
-			if err := r.declare(mark, l, a.Value); err != nil {
+			if err := r.declareNS(mark, l, a.Value); err != nil {
 				return nil, err
 			}
 			continue
@@ -379,7 +358,7 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 	for i := range r.attrs {
 		a := &r.attrs[i]
 		if a.Name.Prefix != "" {
-			space, ok := r.lookup(a.Name.Prefix)
+			space, ok := r.scope.Lookup(a.Name.Prefix)
 			if !ok {
 				return nil, r.malformed("undeclared attribute prefix %q", a.Name.Prefix)
 			}
@@ -391,7 +370,7 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 			}
 		}
 	}
-	space, ok := r.lookup(prefix)
+	space, ok := r.scope.Lookup(prefix)
 	if !ok {
 		return nil, r.malformed("undeclared prefix %q on <%s>", prefix, local)
 	}
@@ -399,24 +378,6 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 	r.stack[len(r.stack)-1].name = name
 	r.node = xmlstream.Node{Kind: xmlstream.StartElement, Name: name, Attrs: r.attrs}
 	return &r.node, nil
-}
-
-func (r *Reader) declare(mark int, prefix, uri string) error {
-	switch {
-	case prefix == "xmlns" || uri == NSXMLNS:
-		return r.malformed("the xmlns prefix and namespace cannot be declared")
-	case (prefix == "xml") != (uri == NSXML):
-		return r.malformed("prefix %q bound to %q", prefix, uri)
-	case prefix != "" && uri == "":
-		return r.malformed("prefix %q bound to the empty namespace", prefix)
-	}
-	for j := mark; j < len(r.ns); j++ {
-		if r.ns[j].prefix == prefix {
-			return r.malformed("prefix %q declared twice", prefix)
-		}
-	}
-	r.ns = append(r.ns, binding{prefix: prefix, uri: uri})
-	return nil
 }
 
 func (r *Reader) end(t xml.EndElement) (*xmlstream.Node, error) {
@@ -437,4 +398,11 @@ func joinName(prefix, local string) string {
 		return local
 	}
 	return prefix + ":" + local
+}
+
+func (r *Reader) declareNS(mark int, prefix, uri string) error {
+	if err := r.scope.Declare(mark, prefix, uri); err != nil {
+		return fmt.Errorf("textxml: offset %d: %w", r.dec.InputOffset(), err)
+	}
+	return nil
 }

@@ -161,3 +161,65 @@ func (s *WriterScope) EndElement() {
 	s.ns = s.ns[:mark]
 	s.marks = s.marks[:len(s.marks)-1]
 }
+
+// ReaderScope is the namespace scope every Reader implementation shares:
+// the declarations of the open elements, innermost last. The reader records
+// Mark() when an element starts, Declares its xmlns attributes, and Pops the
+// mark when the element ends.
+type ReaderScope struct {
+	ns []binding
+}
+
+// Reset forgets every declaration, keeping the memory.
+func (s *ReaderScope) Reset() {
+	clear(s.ns)
+	s.ns = s.ns[:0]
+}
+
+// Mark is the scope's position before an element's declarations.
+func (s *ReaderScope) Mark() int { return len(s.ns) }
+
+// Pop drops the declarations made since mark.
+func (s *ReaderScope) Pop(mark int) {
+	clear(s.ns[mark:])
+	s.ns = s.ns[:mark]
+}
+
+// Lookup resolves prefix: "xml" and "xmlns" are always bound, and an
+// undeclared default namespace is "no namespace".
+func (s *ReaderScope) Lookup(prefix string) (string, bool) {
+	for i := len(s.ns) - 1; i >= 0; i-- {
+		if s.ns[i].prefix == prefix {
+			return s.ns[i].uri, true
+		}
+	}
+	switch prefix {
+	case "xml":
+		return NSXML, true
+	case "xmlns":
+		return NSXMLNS, true
+	case "":
+		return "", true
+	}
+	return "", false
+}
+
+// Declare binds prefix ("" = default) to uri on the element that started at
+// mark. The error (wrapping ErrMalformed) says why the declaration is invalid.
+func (s *ReaderScope) Declare(mark int, prefix, uri string) error {
+	switch {
+	case prefix == "xmlns" || uri == NSXMLNS:
+		return fmt.Errorf("%w: the xmlns prefix and namespace cannot be declared", ErrMalformed)
+	case (prefix == "xml") != (uri == NSXML):
+		return fmt.Errorf("%w: prefix %q bound to %q", ErrMalformed, prefix, uri)
+	case prefix != "" && uri == "":
+		return fmt.Errorf("%w: prefix %q bound to the empty namespace", ErrMalformed, prefix)
+	}
+	for _, b := range s.ns[mark:] {
+		if b.prefix == prefix {
+			return fmt.Errorf("%w: prefix %q declared twice", ErrMalformed, prefix)
+		}
+	}
+	s.ns = append(s.ns, binding{prefix, uri})
+	return nil
+}

@@ -97,3 +97,33 @@ func (r *sliceReader) Next() (*Node, error) {
 }
 func (r *sliceReader) LookupNamespace(string) (string, bool) { return "", false }
 func (r *sliceReader) Depth() int                            { return 0 }
+
+func TestReaderScope(t *testing.T) {
+	var s ReaderScope
+	if ns, ok := s.Lookup(""); !ok || ns != "" {
+		t.Fatalf("undeclared default namespace = %q,%v; want no namespace, bound", ns, ok)
+	}
+	root := s.Mark()
+	if err := s.Declare(root, "a", "urn:a"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][2]string{{"a", "urn:b"}, {"xmlns", "urn:x"}, {"xml", "urn:x"}, {"p", ""}, {"q", NSXMLNS}} {
+		if err := s.Declare(root, bad[0], bad[1]); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Declare(%q, %q) = %v, want ErrMalformed", bad[0], bad[1], err)
+		}
+	}
+	child := s.Mark()
+	if err := s.Declare(child, "a", "urn:inner"); err != nil {
+		t.Fatalf("redeclaring on a child: %v", err)
+	}
+	if ns, _ := s.Lookup("a"); ns != "urn:inner" {
+		t.Fatalf("inner a = %q", ns)
+	}
+	s.Pop(child)
+	if ns, _ := s.Lookup("a"); ns != "urn:a" {
+		t.Fatalf("after Pop a = %q", ns)
+	}
+	if _, ok := s.Lookup("zz"); ok {
+		t.Fatal("undeclared prefix resolved")
+	}
+}
