@@ -11,6 +11,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,7 @@ type Limits struct {
 	CloseTimeout         time.Duration
 	MaxConnections       int
 	MaxSessionTableBytes int
+	HTTPRequestTimeout   time.Duration
 }
 
 // Session configures the MS-IPAMM2 session layer.
@@ -67,6 +69,26 @@ type Session struct {
 // Callbacks configures the callback messages sent to the client.
 type Callbacks struct {
 	ActionStyle string // ActionStyle* constant
+	// AllowedNetworks are CIDR prefixes callback URLs (HTTP a:ReplyTo) may
+	// point into.
+	AllowedNetworks []string
+	MaxAttempts     int
+	AttemptTimeout  time.Duration
+	InitialBackoff  time.Duration
+	MaxBackoff      time.Duration
+}
+
+// CallbackNetworks parses AllowedNetworks (validated by Validate).
+func (c Callbacks) CallbackNetworks() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(c.AllowedNetworks))
+	for i, s := range c.AllowedNetworks {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, &Error{Key: fmt.Sprintf("callbacks.allowed_networks[%d]", i), Value: quoteRaw(s), Err: err}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // Dev holds development/test settings used until the real store exists.

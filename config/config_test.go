@@ -38,9 +38,9 @@ func TestDefaultsValid(t *testing.T) {
 		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion"},
 		StateDir:  c.StateDir,
 		Log:       Log{"info", "json"},
-		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048},
+		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
-		Callbacks: Callbacks{"service"},
+		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
 		Dev:       Dev{WorkDuration: 3 * time.Second},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -106,9 +106,10 @@ func TestFlagNames(t *testing.T) {
 		"listen", "endpoints-provision-path", "endpoints-schema-conversion-path", "state-dir",
 		"log-level", "log-format",
 		"limits-max-message-size", "limits-preamble-timeout", "limits-idle-timeout", "limits-close-timeout",
-		"limits-max-connections", "limits-max-session-table-bytes",
+		"limits-max-connections", "limits-max-session-table-bytes", "limits-http-request-timeout",
 		"session-inactivity-interval", "session-keepalive-grace-count", "session-checkpoint-interval",
-		"callbacks-action-style",
+		"callbacks-action-style", "callbacks-allowed-networks", "callbacks-max-attempts",
+		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -146,7 +147,10 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_CALLBACKS_ACTION_STYLE", "both", `callbacks.action_style = "both" (from env IPAMD_CALLBACKS_ACTION_STYLE): must be one of service, callback`},
 		{"IPAMD_ENDPOINTS_PROVISION_PATH", "ipam/x", `endpoints.provision_path = "ipam/x" (from env IPAMD_ENDPOINTS_PROVISION_PATH): must be an absolute path`},
 		{"IPAMD_ENDPOINTS_SCHEMA_CONVERSION_PATH", "/ipam/IIpamAsyncProvision", "endpoints.schema_conversion_path = \"/ipam/IIpamAsyncProvision\" (from env IPAMD_ENDPOINTS_SCHEMA_CONVERSION_PATH): must differ from endpoints.provision_path"},
-		{"IPAMD_LISTEN", "http://0.0.0.0:80", `listen[0] = "http://0.0.0.0:80" (from env IPAMD_LISTEN): http endpoint not available yet`},
+		{"IPAMD_LISTEN", "net.tcp://0.0.0.0:8080,http://0.0.0.0:8080", `listen[1] = "http://0.0.0.0:8080" (from env IPAMD_LISTEN): same address as listen[0]`},
+		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", "10.0.0.0/8,10.1.2.3", `callbacks.allowed_networks[1] = "10.1.2.3" (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): must be a CIDR prefix`},
+		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", " ", `callbacks.allowed_networks = [] (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): at least one network is required`},
+		{"IPAMD_CALLBACKS_MAX_ATTEMPTS", "0", `callbacks.max_attempts = 0 (from env IPAMD_CALLBACKS_MAX_ATTEMPTS): must be between 1 and 100`},
 		{"IPAMD_LISTEN", "net.tcp://0.0.0.0:70000", "port must be between 1 and 65535"},
 		{"IPAMD_LISTEN", "net.tcp://0.0.0.0", "missing port"},
 		{"IPAMD_LISTEN", "net.tcp://:48885", "missing host"},

@@ -40,7 +40,6 @@ func (l ListenURI) String() string { return l.Endpoint("", "") }
 
 // ParseListenURI parses a listen URI: scheme net.tcp or http, a host and a
 // port, no path (a lone "/" is tolerated), query, fragment or user info.
-// It accepts http; Validate rejects it until the HTTP transport exists.
 func ParseListenURI(s string) (ListenURI, error) {
 	if !strings.Contains(s, "://") {
 		return ListenURI{}, errors.New("missing scheme: must be of the form net.tcp://HOST:PORT")
@@ -54,9 +53,9 @@ func ParseListenURI(s string) (ListenURI, error) {
 	case TransportNetTCP, TransportHTTP:
 		l.Transport = u.Scheme
 	case "":
-		return l, errors.New("missing scheme: write net.tcp://HOST:PORT")
+		return l, errors.New("missing scheme: write net.tcp://HOST:PORT or http://HOST:PORT")
 	default:
-		return l, fmt.Errorf("unsupported scheme %q: must be net.tcp (or http, later)", u.Scheme)
+		return l, fmt.Errorf("unsupported scheme %q: must be net.tcp or http", u.Scheme)
 	}
 	if u.Opaque != "" {
 		return l, fmt.Errorf("must be of the form %s://HOST:PORT", l.Transport)

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -14,8 +15,8 @@ import (
 // order of the docs, the example file and `ipamd config print`.
 var settings = []*Setting{
 	listSetting("listen",
-		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). http:// URIs are parsed but rejected until the HTTP transport exists.",
-		"net.tcp://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
+		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl).",
+		"net.tcp://HOST:PORT or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
 		[]string{"net.tcp://0.0.0.0:48885"},
 		func(c *Config) *[]string { return &c.Listen }, checkListenURI, checkListenList),
 	stringSetting("endpoints.provision_path",
@@ -67,6 +68,10 @@ var settings = []*Setting{
 		"Maximum total size of the MC-NBFSE dynamic string table per session, in bytes.",
 		2048, 0, 1<<20,
 		func(c *Config) *int { return &c.Limits.MaxSessionTableBytes }),
+	durationSetting("limits.http_request_timeout",
+		"HTTP endpoint: how long a request may wait for its session to answer it.",
+		60*time.Second, time.Second, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.Limits.HTTPRequestTimeout }),
 	durationSetting("session.inactivity_interval",
 		"MS-IPAMM2 InactivityTimer: a session with no request or Keepalive for this long is considered idle.",
 		15*time.Second, time.Second, 10*time.Minute,
@@ -83,6 +88,33 @@ var settings = []*Setting{
 		"WS-Addressing Action of callbacks: service = http://Microsoft.Windows.Ipam/IIpamAsyncProvision/Notify… (resp. IIpamAsyncSchemaConversion), callback = …/IIpamAsyncProvisionCallback/Notify… (resp. IIpamAsyncSchemaCallback).",
 		ActionStyleService, []string{ActionStyleService, ActionStyleCallback},
 		func(c *Config) *string { return &c.Callbacks.ActionStyle }),
+	listSetting("callbacks.allowed_networks",
+		"HTTP endpoint: networks a callback URL (a:ReplyTo) may point into, checked when a session starts and on every connection the callback client opens, so the daemon cannot be made to POST anywhere else.",
+		"CIDR prefixes such as 127.0.0.0/8, 10.1.0.0/16, ::1/128",
+		[]string{"127.0.0.0/8", "::1/128"},
+		func(c *Config) *[]string { return &c.Callbacks.AllowedNetworks }, checkCIDR,
+		func(l []string) []*Error {
+			if len(l) == 0 {
+				return fieldErr("callbacks.allowed_networks", "[]", "at least one network is required (127.0.0.0/8 for loopback only)")
+			}
+			return nil
+		}),
+	intSetting("callbacks.max_attempts",
+		"HTTP endpoint: POSTs per callback before delivery gives up and the session is aborted.",
+		5, 1, 100,
+		func(c *Config) *int { return &c.Callbacks.MaxAttempts }),
+	durationSetting("callbacks.attempt_timeout",
+		"HTTP endpoint: time limit of one callback POST.",
+		10*time.Second, 100*time.Millisecond, 5*time.Minute,
+		func(c *Config) *time.Duration { return &c.Callbacks.AttemptTimeout }),
+	durationSetting("callbacks.initial_backoff",
+		"HTTP endpoint: wait after a failed callback POST; doubled after each further failure up to callbacks.max_backoff.",
+		200*time.Millisecond, time.Millisecond, time.Minute,
+		func(c *Config) *time.Duration { return &c.Callbacks.InitialBackoff }),
+	durationSetting("callbacks.max_backoff",
+		"HTTP endpoint: longest wait between callback POSTs.",
+		5*time.Second, time.Millisecond, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.Callbacks.MaxBackoff }),
 	durationSetting("dev.work_duration",
 		"Duration of the in-memory provisioning/schema-conversion work used until the real store lands.",
 		3*time.Second, 0, time.Hour,
@@ -126,12 +158,13 @@ func checkEndpointPath(p string) error {
 }
 
 func checkListenURI(s string) error {
-	l, err := ParseListenURI(s)
-	if err != nil {
-		return err
-	}
-	if l.Transport == TransportHTTP {
-		return errors.New("http endpoint not available yet (use net.tcp://HOST:PORT)")
+	_, err := ParseListenURI(s)
+	return err
+}
+
+func checkCIDR(s string) error {
+	if _, err := netip.ParsePrefix(s); err != nil {
+		return errors.New("must be a CIDR prefix such as 10.0.0.0/8 or fd00::/8")
 	}
 	return nil
 }

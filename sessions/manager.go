@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/soap"
 )
 
@@ -35,7 +36,9 @@ func NewManager(opts Options, endpoints ...Endpoint) (*Manager, error) {
 		if _, dup := m.endpoints[key]; dup {
 			return nil, fmt.Errorf("sessions: two endpoints at path %q", ep.Path)
 		}
-		m.endpoints[key] = &portHandler{m: m, binding: ep.Binding}
+		h := &portHandler{m: m, binding: ep.Binding}
+		h.http = &httpPortHandler{h}
+		m.endpoints[key] = h
 	}
 	return m, nil
 }
@@ -85,6 +88,30 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 type portHandler struct {
 	m       *Manager
 	binding *Binding
+	http    *httpPortHandler
+}
+
+// RouteHTTP implements soaphttp.Router: the request path selects the port
+// type, as the Via does on net.tcp.
+func (m *Manager) RouteHTTP(path string) (soaphttp.SessionHandler, bool) {
+	h := m.endpoints[normPath(path)]
+	if h == nil {
+		return nil, false
+	}
+	return h.http, true
+}
+
+// httpPortHandler serves a port type's HTTP sessions.
+type httpPortHandler struct{ *portHandler }
+
+// ServeSession implements soaphttp.SessionHandler.
+func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
+	opts := h.m.opts
+	opts.Logger = opts.Logger.With(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.ID()))
+	s := newSession(ctx, h.binding, hs, hs.Encoding(), opts)
+	h.m.active.Add(1)
+	defer h.m.active.Add(-1)
+	return s.Serve()
 }
 
 // ServeSession implements nmf.SessionHandler.

@@ -26,6 +26,24 @@ type Conn interface {
 	RemoteAddr() net.Addr
 }
 
+// CallbackConn is a Conn on which callbacks travel apart from replies: over
+// HTTP a reply is the response to the request, while Notify… callbacks are
+// POSTed to the client's a:ReplyTo (the WCF CompositeDuplex way).
+type CallbackConn interface {
+	Conn
+	// AddressCallback sets a callback's a:To and the reference-parameter
+	// header blocks that identify the session.
+	AddressCallback(h *soap.Header)
+	// WriteCallback delivers one callback message carrying action.
+	WriteCallback(ctx context.Context, action string, payload []byte) error
+}
+
+// FaultConn is a Conn whose transport tells faults from replies (HTTP
+// answers a SOAP fault with a 4xx/5xx status).
+type FaultConn interface {
+	WriteFault(ctx context.Context, payload []byte, f *soap.Fault) error
+}
+
 // Options are the per-session settings.
 type Options struct {
 	// InactivityInterval is the InactivityTimer period (MS-IPAMM2 3.1.2: 15 s).
@@ -311,7 +329,15 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		if st := s.State(); st != Started {
 			return fmt.Errorf("%w: Start callback in state %s", ErrSessionCompleted, s.binding.StateNames[st])
 		}
-		return s.send(ctx, action, "", body)
+		s.sendMu.Lock()
+		defer s.sendMu.Unlock()
+		if err := s.writeLocked(ctx, action, "", body, true); err != nil {
+			return fmt.Errorf("session %s: callback: %w", s.id, err)
+		}
+		if _, ok := s.conn.(CallbackConn); ok {
+			s.received.Store(true)
+		}
+		return nil
 	case s.binding.Callbacks.Checkpoint:
 		ev = evCheckpointSent
 	case s.binding.Callbacks.Complete:
@@ -327,10 +353,15 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		s.sendMu.Unlock()
 		return fmt.Errorf("%w: callback %s in state %s", ErrSessionCompleted, action, s.binding.StateNames[from])
 	}
-	err := s.writeLocked(ctx, action, "", body)
+	err := s.writeLocked(ctx, action, "", body, true)
 	s.sendMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("session %s: callback: %w", s.id, err)
+	}
+	if _, ok := s.conn.(CallbackConn); ok {
+		// The client's callback listener took it: over HTTP that is the
+		// client's sign of life, as a Keepalive is on net.tcp.
+		s.received.Store(true)
 	}
 	if to == Completed {
 		s.log.Info("session completed", zap.String("from_state", s.binding.StateNames[from]))
@@ -343,15 +374,21 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 	return nil
 }
 
-// send encodes and writes one message (reply: relatesTo set; callback: not).
+// send encodes and writes one reply or fault to the message being handled.
 func (s *Session) send(ctx context.Context, action, relatesTo string, body ipam.BodyWriter) error {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
-	return s.writeLocked(ctx, action, relatesTo, body)
+	return s.writeLocked(ctx, action, relatesTo, body, false)
 }
 
-func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter) error {
+// writeLocked encodes and writes one message under sendMu. A callback goes
+// to the transport's callback channel where it has one.
+func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter, callback bool) error {
 	h := soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}
+	cc, separate := s.conn.(CallbackConn)
+	if callback && separate {
+		cc.AddressCallback(&h)
+	}
 	out, err := s.codec.Encode(s.out[:0], &h, body)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", action, err)
@@ -359,6 +396,14 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 	s.out = out
 	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
 	defer cancel()
+	if callback && separate {
+		return cc.WriteCallback(ctx, action, out)
+	}
+	if f, ok := body.(*soap.Fault); ok {
+		if fc, ok := s.conn.(FaultConn); ok {
+			return fc.WriteFault(ctx, out, f)
+		}
+	}
 	return s.conn.WriteMessage(ctx, out)
 }
 
@@ -377,6 +422,13 @@ func (s *Session) closeAfterFault() error {
 	defer cancel()
 	_ = s.conn.CloseOutput(ctx)
 	return errClose
+}
+
+// TransportFaultDetail is the IpamException detail for faults a transport
+// answers before a session exists (bad content type, missing ReplyTo, …),
+// so every SOAP fault ipamd sends carries one.
+func TransportFaultDetail(reason string) soap.BodyWriter {
+	return ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "%s", reason)}
 }
 
 // ipamFault is the common SOAP fault of MS-IPAMM2 2.2.2.1.

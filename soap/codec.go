@@ -18,6 +18,7 @@ import (
 type Codec struct {
 	enc Encoding
 	lim Limits
+	ns  string // envelope namespace of enc
 
 	sess *nbfx.ReaderSession
 	br   *nbfx.Reader
@@ -31,7 +32,7 @@ type Codec struct {
 // NewCodec returns the codec for one connection using enc.
 func NewCodec(enc Encoding, lim Limits) *Codec {
 	lim = lim.withDefaults()
-	c := &Codec{enc: enc, lim: lim}
+	c := &Codec{enc: enc, lim: lim, ns: enc.EnvelopeNamespace()}
 	switch enc {
 	case EncodingBinarySession, EncodingBinary:
 		if enc == EncodingBinarySession {
@@ -41,7 +42,7 @@ func NewCodec(enc Encoding, lim Limits) *Codec {
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
 		})
 		c.bw = nbfx.NewWriter(nil)
-	case EncodingText:
+	case EncodingText, EncodingText11:
 		c.tr = textxml.NewReader(nil, textxml.Options{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
 			MaxBytes: lim.MaxMessageBytes,
@@ -80,13 +81,13 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 	case EncodingBinary:
 		c.br.Reset(payload, nil)
 		r = c.br
-	case EncodingText:
+	case EncodingText, EncodingText11:
 		c.tr.Reset(payload)
 		r = c.tr
 	default:
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}
-	env := &Envelope{}
+	env := &Envelope{ns: c.ns}
 	if err := readEnvelope(r, env); err != nil {
 		return nil, err
 	}
@@ -112,9 +113,14 @@ func readEnvelope(r xmlstream.Reader, env *Envelope) error {
 	if err != nil {
 		return readError("envelope", err, env.Header)
 	}
-	if n.Kind != xmlstream.StartElement || n.Name.Local != "Envelope" || n.Name.Space != NSEnvelope {
+	ns := env.ns
+	if n.Kind != xmlstream.StartElement || n.Name.Local != "Envelope" || n.Name.Space != ns {
+		f := VersionMismatchFault()
+		if ns == NSEnvelope11 {
+			f.Reason = "The envelope version of the message does not match the request's content type: text/xml carries SOAP 1.1 (" + NSEnvelope11 + ")."
+		}
 		return &DecodeError{
-			Fault: VersionMismatchFault(),
+			Fault: f,
 			Err:   fmt.Errorf("soap: document element {%s}%s: %w", n.Name.Space, n.Name.Local, ErrVersionMismatch),
 		}
 	}
@@ -127,13 +133,13 @@ func readEnvelope(r xmlstream.Reader, env *Envelope) error {
 		switch {
 		case n.Kind == xmlstream.Text && isSpace(n.Text):
 			continue
-		case n.Kind == xmlstream.StartElement && n.Name.Space == NSEnvelope && n.Name.Local == "Header" && !seenHeader:
+		case n.Kind == xmlstream.StartElement && n.Name.Space == ns && n.Name.Local == "Header" && !seenHeader:
 			seenHeader = true
 			if err := readHeader(r, env); err != nil {
 				return err
 			}
 			continue
-		case n.Kind == xmlstream.StartElement && n.Name.Space == NSEnvelope && n.Name.Local == "Body":
+		case n.Kind == xmlstream.StartElement && n.Name.Space == ns && n.Name.Local == "Body":
 			if err := checkAction(env); err != nil {
 				return err
 			}
@@ -212,7 +218,7 @@ func readHeader(r xmlstream.Reader, env *Envelope) error {
 		}
 		// A header block.
 		name := n.Name
-		mu, targeted, err := blockAttrs(n)
+		mu, targeted, err := blockAttrs(n, env.ns)
 		if err != nil {
 			return &DecodeError{Fault: SenderFault(err.Error()), Header: *h, Err: fmt.Errorf("soap: header %s: %w", name.Local, err)}
 		}
@@ -298,17 +304,26 @@ var (
 	errBadAddress = errors.New("invalid a:Address")
 )
 
-// blockAttrs reads s:mustUnderstand and s:role of a header block.
-func blockAttrs(n *xmlstream.Node) (mu, targeted bool, err error) {
+// blockAttrs reads s:mustUnderstand and s:role (SOAP 1.1: s:actor) of a
+// header block in envelope namespace ns.
+func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 	targeted = true
-	if v, ok := n.Attr(NSEnvelope, "role"); ok {
+	if ns == NSEnvelope11 {
+		if v, ok := n.Attr(ns, "actor"); ok {
+			switch strings.TrimSpace(v) {
+			case "", ActorNext11:
+			default:
+				targeted = false
+			}
+		}
+	} else if v, ok := n.Attr(ns, "role"); ok {
 		switch strings.TrimSpace(v) {
 		case "", RoleNext, RoleUltimateReceiver:
 		default:
 			targeted = false
 		}
 	}
-	if v, ok := n.Attr(NSEnvelope, "mustUnderstand"); ok {
+	if v, ok := n.Attr(ns, "mustUnderstand"); ok {
 		switch strings.TrimSpace(v) {
 		case "1", "true":
 			mu = true
@@ -413,16 +428,16 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	case EncodingBinary:
 		c.bw.Reset(dst)
 		w = c.bw
-	case EncodingText:
+	case EncodingText, EncodingText11:
 		c.tw.Reset(dst)
 		w = c.tw
 	default:
 		return dst, fmt.Errorf("soap: encode with %v", c.enc)
 	}
-	err := writeEnvelope(w, h, body)
+	err := writeEnvelope(w, h, body, c.ns)
 	var out []byte
 	switch c.enc {
-	case EncodingText:
+	case EncodingText, EncodingText11:
 		out = c.tw.Bytes()
 		c.tw.Reset(nil)
 	default:
@@ -437,47 +452,54 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 
 // WriteEnvelope writes a whole SOAP 1.2 envelope (see Codec.Encode) to w.
 func WriteEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {
-	return writeEnvelope(w, h, body)
+	return writeEnvelope(w, h, body, NSEnvelope)
 }
 
-func writeEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {
-	w.StartElement("s", "Envelope", NSEnvelope)
+// writeEnvelope writes an envelope in namespace ns (SOAP 1.2 or 1.1).
+func writeEnvelope(w xmlstream.Writer, h *Header, body BodyWriter, ns string) error {
+	w.StartElement("s", "Envelope", ns)
 	w.XmlnsAttr("a", NSAddressing)
-	w.StartElement("s", "Header", NSEnvelope)
-	writeURIHeader(w, "Action", h.Action, true)
+	w.StartElement("s", "Header", ns)
+	writeURIHeader(w, "Action", h.Action, ns)
 	if h.RelatesTo != "" {
-		writeURIHeader(w, "RelatesTo", h.RelatesTo, false)
+		writeURIHeader(w, "RelatesTo", h.RelatesTo, "")
 	}
 	if h.MessageID != "" {
-		writeURIHeader(w, "MessageID", h.MessageID, false)
+		writeURIHeader(w, "MessageID", h.MessageID, "")
 	}
 	for _, epr := range [...]struct{ local, addr string }{{"ReplyTo", h.ReplyTo}, {"FaultTo", h.FaultTo}, {"From", h.From}} {
 		if epr.addr != "" {
 			w.StartElement("a", epr.local, NSAddressing)
-			writeURIHeader(w, "Address", epr.addr, false)
+			writeURIHeader(w, "Address", epr.addr, "")
 			w.EndElement()
 		}
 	}
 	if h.To != "" {
-		writeURIHeader(w, "To", h.To, true)
+		writeURIHeader(w, "To", h.To, ns)
 	}
 	for _, x := range h.Extra {
 		if err := x.WriteBody(w); err != nil {
 			return fmt.Errorf("header block: %w", err)
 		}
 	}
-	if f, ok := body.(*Fault); ok && f != nil {
-		for _, x := range f.Headers {
+	fault, _ := body.(*Fault)
+	if fault != nil && ns == NSEnvelope { // s:Upgrade, s:NotUnderstood are SOAP 1.2 blocks
+		for _, x := range fault.Headers {
 			if err := x.WriteBody(w); err != nil {
 				return fmt.Errorf("fault header block: %w", err)
 			}
 		}
 	}
 	w.EndElement()
-	if err := w.StartElement("s", "Body", NSEnvelope); err != nil {
+	if err := w.StartElement("s", "Body", ns); err != nil {
 		return err
 	}
-	if body != nil {
+	switch {
+	case fault != nil && ns == NSEnvelope11:
+		if err := fault.writeBody11(w); err != nil {
+			return fmt.Errorf("body: %w", err)
+		}
+	case body != nil:
 		if err := body.WriteBody(w); err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
@@ -487,10 +509,12 @@ func writeEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {
 	return w.Close()
 }
 
-func writeURIHeader(w xmlstream.Writer, local, value string, mu bool) {
+// writeURIHeader writes a WS-Addressing header block; a non-empty muNS
+// marks it s:mustUnderstand in that envelope namespace.
+func writeURIHeader(w xmlstream.Writer, local, value, muNS string) {
 	w.StartElement("a", local, NSAddressing)
-	if mu {
-		w.Attr("s", "mustUnderstand", NSEnvelope, "1")
+	if muNS != "" {
+		w.Attr("s", "mustUnderstand", muNS, "1")
 	}
 	w.Text(value)
 	w.EndElement()

@@ -14,6 +14,9 @@ import (
 // Namespaces and well-known URIs.
 const (
 	NSEnvelope   = "http://www.w3.org/2003/05/soap-envelope"
+	// NSEnvelope11 is SOAP 1.1's envelope namespace (HTTP endpoint only,
+	// for older tools: text/xml with a SOAPAction header).
+	NSEnvelope11 = "http://schemas.xmlsoap.org/soap/envelope/"
 	NSAddressing = "http://www.w3.org/2005/08/addressing"
 	NSXSI        = "http://www.w3.org/2001/XMLSchema-instance"
 	NSXSD        = "http://www.w3.org/2001/XMLSchema"
@@ -40,6 +43,8 @@ const (
 	// SOAP 1.2 roles a header block may target; both (and no role) mean us.
 	RoleNext             = NSEnvelope + "/role/next"
 	RoleUltimateReceiver = NSEnvelope + "/role/ultimateReceiver"
+	// ActorNext11 is SOAP 1.1's s:actor value for "the next receiver".
+	ActorNext11 = "http://schemas.xmlsoap.org/soap/actor/next"
 )
 
 // Encoding is a net.tcp message encoding of SOAP 1.2.
@@ -54,6 +59,10 @@ const (
 	EncodingBinary
 	// EncodingText is application/soap+xml; charset=utf-8 (0x03).
 	EncodingText
+	// EncodingText11 is SOAP 1.1 text, text/xml; charset=utf-8, with
+	// WS-Addressing 1.0 headers. HTTP only: net.tcp has no known encoding
+	// for it that WCF's NetTcpBinding would use.
+	EncodingText11
 )
 
 func (e Encoding) String() string {
@@ -64,6 +73,8 @@ func (e Encoding) String() string {
 		return "msbin1"
 	case EncodingText:
 		return "soap+xml"
+	case EncodingText11:
+		return "soap11+xml"
 	}
 	return fmt.Sprintf("Encoding(%d)", uint8(e))
 }
@@ -77,8 +88,18 @@ func (e Encoding) ContentType() string {
 		return "application/soap+msbin1"
 	case EncodingText:
 		return "application/soap+xml; charset=utf-8"
+	case EncodingText11:
+		return "text/xml; charset=utf-8"
 	}
 	return ""
+}
+
+// EnvelopeNamespace is the s:Envelope namespace the encoding carries.
+func (e Encoding) EnvelopeNamespace() string {
+	if e == EncodingText11 {
+		return NSEnvelope11
+	}
+	return NSEnvelope
 }
 
 // KnownEncoding is the [MC-NMF] KnownEncodingRecord value.
@@ -183,6 +204,7 @@ type Envelope struct {
 	// empty body); {NSEnvelope, "Fault"} for a fault.
 	BodyName xmlstream.Name
 
+	ns   string // envelope namespace (SOAP 1.2 unless decoded as 1.1)
 	body bodyReader
 }
 
@@ -194,7 +216,11 @@ func (e *Envelope) Body() xmlstream.Reader { return &e.body }
 
 // IsFault reports whether the body is an s:Fault.
 func (e *Envelope) IsFault() bool {
-	return e.BodyName.Space == NSEnvelope && e.BodyName.Local == "Fault"
+	ns := e.ns
+	if ns == "" {
+		ns = NSEnvelope
+	}
+	return e.BodyName.Space == ns && e.BodyName.Local == "Fault"
 }
 
 // IsKeepalive reports whether this is the [MS-IPAMM2] Keepalive message,

@@ -114,7 +114,8 @@ func TestUsageAndConfigErrorsExit2(t *testing.T) {
 		{[]string{"serve", "--log-level", "info"}, []string{"IPAMD_LOG_FORMAT=xml"}, "log.format"},
 		{[]string{"config", "validate", "--config", bad}, nil, `limits.max_mesage_size (from file ` + bad + `:2): unknown key`},
 		{[]string{"config", "validate", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, nil, "missing.yaml"},
-		{[]string{"serve", "--listen", "http://127.0.0.1:0"}, nil, "http endpoint not available yet"},
+		{[]string{"serve", "--listen", "https://127.0.0.1:0"}, nil, `unsupported scheme "https"`},
+		{[]string{"serve", "--callbacks-allowed-networks", "10.0.0.1"}, nil, "must be a CIDR prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

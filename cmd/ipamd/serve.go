@@ -13,9 +13,11 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/wsdl"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -46,22 +48,54 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Logger:          log.Named("nmf"),
 	}, mgr)
 
+	networks, err := cfg.Callbacks.CallbackNetworks()
+	if err != nil {
+		return err
+	}
+	// bound is filled below, before any request can be served.
+	bound := map[string]int{} // transport → port of its first listener, for the WSDL
+	httpSrv := soaphttp.NewServer(soaphttp.Options{
+		MaxMessageSize: int64(cfg.Limits.MaxMessageSize),
+		MaxSessions:    cfg.Limits.MaxConnections,
+		RequestTimeout: cfg.Limits.HTTPRequestTimeout,
+		IdleTimeout:    cfg.Limits.IdleTimeout,
+		Callback: soaphttp.CallbackOptions{
+			AllowedNetworks: networks,
+			AttemptTimeout:  cfg.Callbacks.AttemptTimeout,
+			MaxAttempts:     cfg.Callbacks.MaxAttempts,
+			InitialBackoff:  cfg.Callbacks.InitialBackoff,
+			MaxBackoff:      cfg.Callbacks.MaxBackoff,
+		},
+		WSDL:        func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
+		FaultDetail: sessions.TransportFaultDetail,
+		Limits:      soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Logger:      log.Named("http"),
+	}, mgr)
+
+	type listener struct {
+		net.Listener
+		transport string
+	}
 	var lc net.ListenConfig
-	listeners := make([]net.Listener, 0, len(uris))
-	for _, u := range uris {
-		if u.Transport != config.TransportNetTCP {
-			closeAll(listeners)
-			return fmt.Errorf("listen %s: transport %s is not available yet", u, u.Transport)
+	listeners := make([]listener, 0, len(uris))
+	closeAll := func() {
+		for _, ln := range listeners {
+			_ = ln.Close()
 		}
+	}
+	for _, u := range uris {
 		ln, err := lc.Listen(ctx, "tcp", u.Addr())
 		if err != nil {
-			closeAll(listeners)
+			closeAll()
 			return fmt.Errorf("listen %s: %w", u, err)
 		}
-		listeners = append(listeners, ln)
+		listeners = append(listeners, listener{ln, u.Transport})
 		hostport := u.Addr()
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 			hostport = net.JoinHostPort(u.Host, strconv.Itoa(ta.Port))
+			if _, seen := bound[u.Transport]; !seen {
+				bound[u.Transport] = ta.Port
+			}
 		}
 		for _, p := range []struct{ name, path string }{
 			{ipam.PortIIpamAsyncProvision, cfg.Endpoints.ProvisionPath},
@@ -86,8 +120,13 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := srv.Serve(serveCtx, ln)
-			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) {
+			var err error
+			if ln.transport == config.TransportHTTP {
+				err = httpSrv.Serve(serveCtx, ln)
+			} else {
+				err = srv.Serve(serveCtx, ln)
+			}
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) && !errors.Is(err, soaphttp.ErrServerClosed) {
 				mu.Lock()
 				if fail == nil {
 					fail = fmt.Errorf("serve %s: %w", ln.Addr(), err)
@@ -98,11 +137,15 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}()
 	}
 	<-serveCtx.Done()
-	log.Info("shutting down", zap.Int("connections", srv.ActiveConnections()), zap.Int64("sessions", mgr.Active()))
+	log.Info("shutting down", zap.Int("connections", srv.ActiveConnections()),
+		zap.Int("http_sessions", httpSrv.ActiveSessions()), zap.Int64("sessions", mgr.Active()))
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("connections aborted at shutdown", zap.Error(err))
+	}
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		log.Warn("HTTP sessions aborted at shutdown", zap.Error(err))
 	}
 	wg.Wait()
 	return fail
@@ -136,8 +179,27 @@ func newSessionManager(cfg *config.Config, log *zap.Logger) (*sessions.Manager, 
 	)
 }
 
-func closeAll(lns []net.Listener) {
-	for _, ln := range lns {
-		_ = ln.Close()
+
+
+// wsdlForRequest is the WSDL served at <endpoint>?wsdl: port addresses name
+// the host the client used (its Host header), with the bound port of each
+// transport's first listener; the HTTP ports take the Host header whole.
+func wsdlForRequest(cfg *config.Config, bound map[string]int, reqHost string) ([]byte, error) {
+	name := reqHost
+	if h, _, err := net.SplitHostPort(reqHost); err == nil {
+		name = h
 	}
+	if name == "" {
+		name = "localhost"
+	}
+	provision, conversion := map[string]string{}, map[string]string{}
+	for transport, port := range bound {
+		hostport := net.JoinHostPort(name, strconv.Itoa(port))
+		if transport == config.TransportHTTP && reqHost != "" {
+			hostport = reqHost
+		}
+		provision[transport] = transport + "://" + hostport + cfg.Endpoints.ProvisionPath
+		conversion[transport] = transport + "://" + hostport + cfg.Endpoints.SchemaConversionPath
+	}
+	return wsdl.ForEndpoints(provision, conversion)
 }

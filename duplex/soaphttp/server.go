@@ -1,0 +1,489 @@
+package soaphttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/soap"
+)
+
+// Router picks the endpoint for a request path; ok is false when there is
+// none.
+type Router interface {
+	RouteHTTP(path string) (h SessionHandler, ok bool)
+}
+
+// SessionHandler serves the sessions of one endpoint.
+type SessionHandler interface {
+	// ServeSession runs one session: it reads requests with s.ReadMessage
+	// until io.EOF or an error. ctx is cancelled when the server shuts down.
+	ServeSession(ctx context.Context, s *Session) error
+}
+
+// WSDLFunc returns the WSDL for a request that reached the server as host
+// (the request's Host), so the port addresses name what the client used.
+type WSDLFunc func(host string) ([]byte, error)
+
+// Options configures a Server. Zero values select the defaults.
+type Options struct {
+	// MaxMessageSize bounds a request body; bigger → 413. Default 65536.
+	MaxMessageSize int64
+	// MaxSessions caps live sessions; a request that would start one more
+	// gets 503. Default 10000.
+	MaxSessions int
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are the http.Server's.
+	// Defaults 10s, 30s, 2m.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// RequestTimeout bounds how long a request waits for its session to take
+	// and answer it. Default 60s.
+	RequestTimeout time.Duration
+	// Callback configures callback delivery.
+	Callback CallbackOptions
+	// WSDL serves GET <path>?wsdl; nil answers 404.
+	WSDL WSDLFunc
+	// FaultDetail, when set, adds a detail (the IpamException) to the faults
+	// this package answers itself.
+	FaultDetail func(reason string) soap.BodyWriter
+	// Limits are the SOAP decoder quotas for reading request headers.
+	Limits soap.Limits
+	// Logger receives transport events (refused requests at debug, callback
+	// failures at warn). nil = no logging.
+	Logger *zap.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 65536
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 10000
+	}
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setDur(&o.ReadHeaderTimeout, 10*time.Second)
+	setDur(&o.ReadTimeout, 30*time.Second)
+	setDur(&o.IdleTimeout, 2*time.Minute)
+	setDur(&o.RequestTimeout, 60*time.Second)
+	o.Callback = o.Callback.withDefaults()
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Limits.MaxMessageBytes <= 0 || int64(o.Limits.MaxMessageBytes) > o.MaxMessageSize {
+		o.Limits.MaxMessageBytes = int(o.MaxMessageSize)
+	}
+	return o
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("soaphttp: server closed")
+
+// Server is the HTTP transport: an http.Handler plus the session registry.
+type Server struct {
+	opts     Options
+	router   Router
+	callback *callbackClient
+
+	ctx    context.Context // cancelled by Shutdown: ends every session
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	sessions map[sessionKey]*Session
+	https    []*http.Server
+	closed   bool
+	wg       sync.WaitGroup // session goroutines
+	active   atomic.Int64
+}
+
+type sessionKey struct {
+	h       SessionHandler
+	replyTo string
+}
+
+// NewServer returns a server routing requests with router.
+func NewServer(opts Options, router Router) *Server {
+	opts = opts.withDefaults()
+	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}}
+	s.callback = newCallbackClient(opts.Callback)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// ActiveSessions is the number of live sessions.
+func (s *Server) ActiveSessions() int { return int(s.active.Load()) }
+
+// Serve accepts HTTP connections on ln until Shutdown or ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.RequestTimeout + s.opts.ReadTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(s.opts.Logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.https = append(s.https, hs)
+	s.mu.Unlock()
+
+	stop := context.AfterFunc(ctx, func() { hs.Close() })
+	defer stop()
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops accepting requests, ends every session (work in progress
+// is cancelled through the sessions' contexts) and waits for them, or for
+// ctx. Callbacks still being delivered are abandoned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	https := s.https
+	live := make([]*Session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		live = append(live, ss)
+	}
+	s.mu.Unlock()
+
+	var firstErr error
+	for _, hs := range https {
+		if err := hs.Shutdown(ctx); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for _, ss := range live {
+		ss.Abort()
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if firstErr == nil {
+			firstErr = ctx.Err()
+		}
+	}
+	return firstErr
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, found := s.router.RouteHTTP(r.URL.Path)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if found && isWSDLQuery(r.URL) && s.opts.WSDL != nil {
+			s.serveWSDL(w, r)
+			return
+		}
+		if !found {
+			s.refuse(w, r, soap.EncodingText, http.StatusNotFound, endpointNotFound(r.URL.Path), nil)
+			return
+		}
+		w.Header().Set("Allow", "POST, GET")
+		s.refuse(w, r, soap.EncodingText, http.StatusMethodNotAllowed,
+			soap.SenderFault("This endpoint takes SOAP messages by POST; its WSDL is at "+r.URL.Path+"?wsdl."), nil)
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "POST, GET")
+		s.refuse(w, r, soap.EncodingText, http.StatusMethodNotAllowed,
+			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", r.Method)), nil)
+		return
+	}
+	enc, why := requestEncoding(r.Header.Get("Content-Type"))
+	if why != "" {
+		s.refuse(w, r, soap.EncodingText, http.StatusUnsupportedMediaType, soap.SenderFault(why), nil)
+		return
+	}
+	if !found {
+		s.refuse(w, r, enc, http.StatusNotFound, endpointNotFound(r.URL.Path), nil)
+		return
+	}
+	payload, err := readBody(w, r, s.opts.MaxMessageSize)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.refuse(w, r, enc, http.StatusRequestEntityTooLarge, soap.SenderFault(
+				fmt.Sprintf("The message is larger than the %d bytes this endpoint accepts.", s.opts.MaxMessageSize)), nil)
+			return
+		}
+		s.opts.Logger.Debug("reading request body", zap.String("remote_addr", r.RemoteAddr), zap.Error(err))
+		return // the client went away; nobody to answer
+	}
+
+	// Read the headers (the session decodes the whole message again): a:ReplyTo
+	// picks the session.
+	env, err := soap.NewCodec(enc, s.opts.Limits).Decode(payload)
+	if err != nil {
+		f, h := soap.SenderFault("The message could not be read."), (*soap.Header)(nil)
+		var de *soap.DecodeError
+		if errors.As(err, &de) {
+			if de.Fault != nil {
+				f = de.Fault
+			}
+			h = &de.Header
+		}
+		s.refuse(w, r, enc, faultStatus(enc, f), f, h)
+		return
+	}
+	replyTo, fault := s.checkReplyTo(r.Context(), env.Header.ReplyTo)
+	if fault != nil {
+		s.refuse(w, r, enc, http.StatusBadRequest, fault, &env.Header)
+		return
+	}
+	s.deliver(w, r, h, enc, replyTo, payload, &env.Header)
+}
+
+// deliver hands the request to its session (starting one if needed) and
+// writes the session's answer.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, h SessionHandler, enc soap.Encoding, replyTo string, payload []byte, hdr *soap.Header) {
+	ex := &exchange{payload: payload, answer: make(chan answer, 1)}
+	timer := time.NewTimer(s.opts.RequestTimeout)
+	defer timer.Stop()
+	// A session that is ending may not take the request: then the request
+	// belongs to a new session (a client starting over with the same
+	// ReplyTo). Twice is enough; a third miss means the server is stopping.
+	for attempt := 0; ; attempt++ {
+		sess, fault, status := s.session(h, enc, replyTo, r)
+		if fault != nil {
+			s.refuse(w, r, enc, status, fault, hdr)
+			return
+		}
+		if sess.enc != enc {
+			s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault(fmt.Sprintf(
+				"This session speaks %s; the request is %s.", sess.enc.ContentType(), enc.ContentType())), hdr)
+			return
+		}
+		select {
+		case sess.in <- ex:
+		case <-sess.ended:
+			if attempt < 2 {
+				continue
+			}
+			s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault("The session ended; try again."), hdr)
+			return
+		case <-r.Context().Done():
+			return
+		case <-timer.C:
+			s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault(
+				"The session did not take the request in time: an earlier request of it is still being processed."), hdr)
+			return
+		}
+		break
+	}
+	select {
+	case a := <-ex.answer:
+		writeAnswer(w, enc, a)
+	case <-r.Context().Done():
+	case <-timer.C:
+		s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault("The request was not answered in time."), hdr)
+	}
+}
+
+// session returns the live session for (h, replyTo), starting one.
+func (s *Server) session(h SessionHandler, enc soap.Encoding, replyTo string, r *http.Request) (*Session, *soap.Fault, int) {
+	key := sessionKey{h: h, replyTo: replyTo}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, soap.ReceiverFault("The server is shutting down."), http.StatusServiceUnavailable
+	}
+	if ss := s.sessions[key]; ss != nil {
+		return ss, nil, 0
+	}
+	if len(s.sessions) >= s.opts.MaxSessions {
+		return nil, soap.ReceiverFault("The server has too many sessions; try again later."), http.StatusServiceUnavailable
+	}
+	ss := newSession(s, key, enc, r.RemoteAddr)
+	s.sessions[key] = ss
+	s.active.Add(1)
+	s.wg.Add(1)
+	go s.run(h, ss)
+	return ss, nil, 0
+}
+
+func (s *Server) run(h SessionHandler, ss *Session) {
+	defer s.wg.Done()
+	defer s.active.Add(-1)
+	err := h.ServeSession(s.ctx, ss)
+	ss.end()
+	s.forget(ss)
+	if err != nil {
+		s.opts.Logger.Debug("session ended with an error", zap.String("session_id", ss.id),
+			zap.String("reply_to", ss.key.replyTo), zap.Error(err))
+	}
+}
+
+// forget removes ss from the registry (if it is still the one registered).
+func (s *Server) forget(ss *Session) {
+	s.mu.Lock()
+	if s.sessions[ss.key] == ss {
+		delete(s.sessions, ss.key)
+	}
+	s.mu.Unlock()
+}
+
+// checkReplyTo requires a callback address the daemon may POST to.
+func (s *Server) checkReplyTo(ctx context.Context, replyTo string) (string, *soap.Fault) {
+	switch replyTo {
+	case "", soap.AddressAnonymous, soap.NSAddressing + "/none":
+		f := soap.HeaderRequiredFault(soap.NSAddressing, "ReplyTo")
+		f.Reason = "This duplex endpoint needs a:ReplyTo with the client's callback URL (http or https): Notify… callbacks are POSTed there."
+		return "", f
+	}
+	if err := s.callback.checkTarget(ctx, replyTo); err != nil {
+		f := soap.InvalidHeaderFault(soap.NSAddressing, "ReplyTo", soap.SubcodeInvalidAddress)
+		f.Reason = "The a:ReplyTo callback address is refused: " + err.Error()
+		return "", f
+	}
+	return replyTo, nil
+}
+
+func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.opts.WSDL(r.Host)
+	if err != nil {
+		s.opts.Logger.Error("rendering the WSDL", zap.Error(err))
+		http.Error(w, "the WSDL could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Content-Length", fmt.Sprint(len(doc)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(doc)
+}
+
+// refuse answers a request the transport cannot hand to a session.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
+	if s.opts.FaultDetail != nil && f.Detail == nil {
+		f.Detail = s.opts.FaultDetail(f.Reason)
+	}
+	action := f.Action
+	if action == "" {
+		action = soap.ActionSOAPFault
+	}
+	h := soap.Header{Action: action}
+	if req != nil {
+		h.RelatesTo = req.MessageID
+	}
+	out, err := soap.NewCodec(enc, s.opts.Limits).Encode(nil, &h, f)
+	if err != nil {
+		s.opts.Logger.Error("encoding a transport fault", zap.Error(err))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if enc == soap.EncodingText11 {
+		status = http.StatusInternalServerError // WS-I BP R1126
+	}
+	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", r.URL.Path),
+		zap.Int("status", status), zap.String("reason", f.Reason))
+	writeAnswer(w, enc, answer{status: status, payload: out})
+}
+
+func writeAnswer(w http.ResponseWriter, enc soap.Encoding, a answer) {
+	if a.payload == nil {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	w.Header().Set("Content-Type", enc.ContentType())
+	w.Header().Set("Content-Length", fmt.Sprint(len(a.payload)))
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.payload)
+}
+
+// faultStatus is SOAP's HTTP binding status for a fault: 1.2 §7.5.1.2
+// (Sender → 400, everything else → 500), 1.1 always 500.
+func faultStatus(enc soap.Encoding, f *soap.Fault) int {
+	if enc != soap.EncodingText11 && f.Code == soap.CodeSender {
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+func endpointNotFound(path string) *soap.Fault {
+	return soap.AddressingFault(soap.SubcodeEndpointUnavailable, "",
+		fmt.Sprintf("There is no IPAM endpoint at %q.", path), nil)
+}
+
+// requestEncoding maps a Content-Type to the SOAP version it carries, or
+// says (as a fault reason) why it cannot.
+func requestEncoding(ct string) (enc soap.Encoding, why string) {
+	if ct == "" {
+		return 0, "The request has no Content-Type: SOAP 1.2 is application/soap+xml, SOAP 1.1 is text/xml."
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", ct)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", cs)
+	}
+	switch mt {
+	case "application/soap+xml":
+		return soap.EncodingText, ""
+	case "text/xml":
+		return soap.EncodingText11, ""
+	}
+	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", mt)
+}
+
+func isWSDLQuery(u *url.URL) bool {
+	q := strings.ToLower(u.RawQuery)
+	return q == "wsdl" || q == "singlewsdl"
+}
+
+// readBody reads the request body up to max bytes.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, &http.MaxBytesError{Limit: max}
+	}
+	body := http.MaxBytesReader(w, r.Body, max)
+	defer body.Close()
+	n := r.ContentLength
+	if n < 0 || n > max {
+		n = 512
+	}
+	buf := make([]byte, 0, n)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package soaphttp
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/soap/xmlstream"
+)
+
+// NSSession is the namespace of the session reference parameter that
+// callbacks carry (<s:SessionId a:IsReferenceParameter="true">).
+const NSSession = "urn:ipamd:2026:session"
+
+// ErrAborted is returned by ReadMessage after Abort (a dead callback URL,
+// the inactivity timer, shutdown).
+var ErrAborted = errors.New("soaphttp: session aborted")
+
+// exchange is one request waiting for its session's answer.
+type exchange struct {
+	payload []byte
+	answer  chan answer // buffered 1; answered exactly once
+}
+
+// answer is an HTTP response: a SOAP message with a status, or (nil
+// payload) 202 Accepted.
+type answer struct {
+	status  int
+	payload []byte
+}
+
+// Session is one duplex session over HTTP. Its ReadMessage, WriteMessage
+// and WriteFault belong to the session's reader goroutine; WriteCallback,
+// CloseOutput and Abort may be called from any goroutine.
+type Session struct {
+	srv    *Server
+	key    sessionKey
+	enc    soap.Encoding
+	id     string
+	remote remoteAddr
+
+	in    chan *exchange // unbuffered: a request is taken when the session reads it
+	cur   *exchange      // the request being handled; reader goroutine only
+	ended chan struct{}  // closed when ServeSession has returned
+
+	closeOnce sync.Once
+	closed    chan struct{} // output closed: no more callbacks, reads see io.EOF
+	abortOnce sync.Once
+	aborted   chan struct{}
+}
+
+func newSession(srv *Server, key sessionKey, enc soap.Encoding, remote string) *Session {
+	return &Session{
+		srv:     srv,
+		key:     key,
+		enc:     enc,
+		id:      newSessionID(),
+		remote:  remoteAddr(remote),
+		in:      make(chan *exchange),
+		ended:   make(chan struct{}),
+		closed:  make(chan struct{}),
+		aborted: make(chan struct{}),
+	}
+}
+
+// ID is the session identifier callbacks carry ("urn:uuid:…").
+func (s *Session) ID() string { return s.id }
+
+// ReplyTo is the client's callback URL.
+func (s *Session) ReplyTo() string { return s.key.replyTo }
+
+// Encoding is the SOAP version of the session (of its first request).
+func (s *Session) Encoding() soap.Encoding { return s.enc }
+
+// RemoteAddr is the address the session's first request came from.
+func (s *Session) RemoteAddr() net.Addr { return s.remote }
+
+// ReadMessage answers the previous request with 202 Accepted if the session
+// wrote nothing for it (a one-way operation), then waits for the next one.
+// It returns io.EOF once the output is closed (the session is complete).
+func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
+	s.finish()
+	select {
+	case <-s.closed:
+		return nil, io.EOF
+	case <-s.aborted:
+		return nil, ErrAborted
+	default:
+	}
+	select {
+	case ex := <-s.in:
+		s.cur = ex
+		return ex.payload, nil
+	case <-s.closed:
+		return nil, io.EOF
+	case <-s.aborted:
+		return nil, ErrAborted
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// WriteMessage answers the current request with 200 and payload.
+func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
+	return s.reply(http.StatusOK, payload)
+}
+
+// WriteFault answers the current request with a fault, with the status
+// SOAP's HTTP binding gives f.
+func (s *Session) WriteFault(ctx context.Context, payload []byte, f *soap.Fault) error {
+	return s.reply(faultStatus(s.enc, f), payload)
+}
+
+func (s *Session) reply(status int, payload []byte) error {
+	if s.cur == nil {
+		return errors.New("soaphttp: no request to answer")
+	}
+	s.cur.answer <- answer{status: status, payload: append([]byte(nil), payload...)}
+	s.cur = nil
+	return nil
+}
+
+// finish answers the current request with 202 if nothing answered it.
+func (s *Session) finish() {
+	if s.cur != nil {
+		s.cur.answer <- answer{status: http.StatusAccepted}
+		s.cur = nil
+	}
+}
+
+// AddressCallback sets a:To to the client's callback URL and adds the
+// session identifier as a reference parameter.
+func (s *Session) AddressCallback(h *soap.Header) {
+	h.To = s.key.replyTo
+	h.Extra = append(h.Extra, sessionIDHeader(s.id))
+}
+
+// WriteCallback POSTs one callback to the client's ReplyTo, retrying with
+// back-off. When delivery gives up the session is aborted: its work is
+// cancelled and later requests start a new session.
+func (s *Session) WriteCallback(ctx context.Context, action string, payload []byte) error {
+	select {
+	case <-s.closed:
+		return fmt.Errorf("soaphttp: callback %s after the session output was closed", action)
+	default:
+	}
+	err := s.srv.callback.deliver(ctx, s.key.replyTo, s.enc, action, payload)
+	if err != nil {
+		s.srv.opts.Logger.Warn("callback delivery failed, aborting the session",
+			logFields(s, action, err)...)
+		s.Abort()
+		return err
+	}
+	return nil
+}
+
+// CloseOutput ends the session after its last callback: ReadMessage
+// returns io.EOF, and the ReplyTo is free for a new session.
+func (s *Session) CloseOutput(context.Context) error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.srv.forget(s)
+	return nil
+}
+
+// Abort ends the session at once.
+func (s *Session) Abort() {
+	s.abortOnce.Do(func() { close(s.aborted) })
+	s.srv.forget(s)
+}
+
+// end runs after ServeSession returned: the request in hand (if any) gets
+// its 202, and senders waiting on in see ended.
+func (s *Session) end() {
+	s.finish()
+	close(s.ended)
+}
+
+// sessionIDHeader is <ss:SessionId a:IsReferenceParameter="true">.
+type sessionIDHeader string
+
+func (h sessionIDHeader) WriteBody(w xmlstream.Writer) error {
+	w.StartElement("ss", "SessionId", NSSession)
+	w.Attr("a", "IsReferenceParameter", soap.NSAddressing, "true")
+	w.Text(string(h))
+	return w.EndElement()
+}
+
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// remoteAddr is an HTTP request's RemoteAddr as a net.Addr.
+type remoteAddr string
+
+func (remoteAddr) Network() string  { return "tcp" }
+func (a remoteAddr) String() string { return string(a) }
