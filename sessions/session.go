@@ -224,7 +224,7 @@ func (s *Session) handle(payload []byte) error {
 		if fault.Detail == nil {
 			fault.Detail = exc
 		} else {
-			fault.Detail = details{fault.Detail, exc}
+			fault.Detail = soap.Details{fault.Detail, exc}
 		}
 		s.log.Warn("malformed message, closing session", zap.Error(err))
 		s.sendFault(action, relatesTo, fault)
@@ -442,15 +442,3 @@ func ipamFault(exc *ipam.IpamException) *soap.Fault {
 type stateName struct{ s *Session }
 
 func (n stateName) String() string { return n.s.binding.StateNames[n.s.State()] }
-
-// details writes several detail entries in order.
-type details []ipam.BodyWriter
-
-func (d details) WriteBody(w xmlstream.Writer) error {
-	for _, b := range d {
-		if err := b.WriteBody(w); err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -327,3 +327,17 @@ func isSpace(s string) bool {
 	}
 	return true
 }
+
+// Details writes several fault detail entries in order (s:Detail may hold
+// more than one, e.g. a:ProblemHeaderQName beside an application detail).
+type Details []BodyWriter
+
+// WriteBody writes each entry.
+func (d Details) WriteBody(w xmlstream.Writer) error {
+	for _, b := range d {
+		if err := b.WriteBody(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -384,8 +384,12 @@ func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a request the transport cannot hand to a session.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
-	if s.opts.FaultDetail != nil && f.Detail == nil {
-		f.Detail = s.opts.FaultDetail(f.Reason)
+	if s.opts.FaultDetail != nil {
+		if d := s.opts.FaultDetail(f.Reason); f.Detail == nil {
+			f.Detail = d
+		} else {
+			f.Detail = soap.Details{f.Detail, d}
+		}
 	}
 	action := f.Action
 	if action == "" {
