@@ -13,7 +13,7 @@ import (
 
 // Namespaces and well-known URIs.
 const (
-	NSEnvelope   = "http://www.w3.org/2003/05/soap-envelope"
+	NSEnvelope = "http://www.w3.org/2003/05/soap-envelope"
 	// NSEnvelope11 is SOAP 1.1's envelope namespace (HTTP endpoint only,
 	// for older tools: text/xml with a SOAPAction header).
 	NSEnvelope11 = "http://schemas.xmlsoap.org/soap/envelope/"

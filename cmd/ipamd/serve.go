@@ -179,8 +179,6 @@ func newSessionManager(cfg *config.Config, log *zap.Logger) (*sessions.Manager, 
 	)
 }
 
-
-
 // wsdlForRequest is the WSDL served at <endpoint>?wsdl: port addresses name
 // the host the client used (its Host header), with the bound port of each
 // transport's first listener; the HTTP ports take the Host header whole.
