@@ -376,4 +376,3 @@ func TestManagerConversionFailure(t *testing.T) {
 		t.Errorf("retry after the failure: %v", err)
 	}
 }
-
