@@ -2,6 +2,8 @@ package services
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -325,5 +327,53 @@ func TestConversionGating(t *testing.T) {
 				t.Fatal("conversion still required after success")
 			}
 		})
+	}
+}
+
+// endFails is a Store whose jobs succeed but whose End reports that the
+// result did not hold (a conversion that left the store at an old version).
+type endFails struct{ *Memory }
+
+type endFailsJob struct{ Job }
+
+func (endFailsJob) End(context.Context, bool) error {
+	return errors.New("store still at version 6.2.0.0")
+}
+
+func (e endFails) BeginConversion(ctx context.Context) (Job, error) {
+	j, err := e.Memory.BeginConversion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return endFailsJob{j}, nil
+}
+
+func TestConversionEndFailureIsReported(t *testing.T) {
+	svc := &SchemaConversion{Store: endFails{NewMemory(true, true)}, CheckpointInterval: time.Second}
+	rec := newRecorder()
+	s := svc.NewSession(rec)
+	if _, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartAsyncSchemaConversion(context.Background(), &ipam.StartAsyncSchemaConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	_, exc := rec.wait(t)
+	if exc == nil || exc.ExceptionID != ipam.IpamSchemaConversionFailed || !strings.Contains(exc.Message, "6.2.0.0") {
+		t.Fatalf("Complete exception %v, want IpamSchemaConversionFailed carrying End's error", exc)
+	}
+}
+
+// A Store whose State fails makes every operation fail with that error.
+type stateFails struct{ *Memory }
+
+func (stateFails) State(context.Context) (ADMState, error) {
+	return ADMState{}, ipam.NewException(ipam.IpamApiErrorSQLServiceConfigurationFailed, "database down")
+}
+
+func TestPreOperationStateError(t *testing.T) {
+	exc := PreOperation(context.Background(), stateFails{NewMemory(false, false)}, ipam.PortIIpamAsyncProvision)
+	if exc == nil || exc.ExceptionID != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+		t.Fatalf("PreOperation = %v", exc)
 	}
 }
