@@ -138,8 +138,8 @@ func (p Policy) resolveWID(dc *ipam.IpamDatabaseConfiguration) (Config, error) {
 		return p.DefaultConfig(), nil
 	}
 	dir := *dc.DatabasePath
-	if strings.ContainsRune(dir, 0) || !filepath.IsAbs(dir) {
-		return Config{}, invalidConfig("DatabasePath %q refused: it must be an absolute directory path on the ipamd host", dir)
+	if strings.ContainsAny(dir, "\x00?") || !filepath.IsAbs(dir) {
+		return Config{}, invalidConfig("DatabasePath %q refused: it must be an absolute directory path on the ipamd host, without '?'", dir)
 	}
 	real, err := resolveExisting(filepath.Clean(dir))
 	if err != nil {

@@ -120,6 +120,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 	s := &Store{cfg: cfg, dialect: cfg.Dialect(), opts: opts}
 	switch s.dialect {
 	case schema.SQLite:
+		if strings.ContainsRune(cfg.Path, '?') {
+			return nil, fmt.Errorf("store: open %v: %w: the path contains '?'", cfg, ErrUnreachable)
+		}
 		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
 		}
@@ -156,8 +159,11 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 // the writer), the busy timeout, foreign keys enforced (off by default in
 // SQLite), and BEGIN IMMEDIATE for transactions so a writer takes its lock
 // up front instead of failing when it upgrades.
+// The path is given as a plain file name, not a "file:" URI, so no
+// character of it needs escaping; only '?' cannot appear in it (the policy
+// refuses such paths).
 func sqliteDSN(path string, busy time.Duration) string {
-	return "file:" + filepath.ToSlash(path) +
+	return path +
 		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_txlock=immediate"
 }

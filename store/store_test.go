@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -471,5 +473,17 @@ func BenchmarkProvisionEmbedded(b *testing.B) {
 		b.StopTimer()
 		_ = s.Close()
 		b.StartTimer()
+	}
+}
+
+// Paths are plain file names to the driver: spaces, '#' and '%' need no escaping.
+func TestSQLiteAwkwardPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a b#c%20d", WIDFileName)
+	s := openStore(t, Config{Type: ipam.DatabaseTypeWindowsInternal, Path: path}, Options{})
+	if _, err := s.Provision(testCtx(t), ProvisionParams{CreateNewSchema: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("store file not at %s: %v", path, err)
 	}
 }

@@ -126,7 +126,7 @@ func NewPostgresDB(t testing.TB) PostgresDB {
 // SQLiteDSN is the modernc.org/sqlite DSN for path with the pragmas the store
 // uses: WAL, a busy timeout, foreign keys enforced.
 func SQLiteDSN(path string) string {
-	return "file:" + filepath.ToSlash(path) + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	return path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
 }
 
 // NewSQLitePath returns the path of a not yet existing database file in a
