@@ -177,7 +177,7 @@ func (l *Lease) renew(ctx context.Context, q querier) error {
 }
 
 // Keep renews the lease in the background every third of its duration
-// until stop is called or ctx ends. The returned context is cancelled, with
+// until stop (idempotent) is called or ctx ends. The returned context is cancelled, with
 // cause ErrLeaseLost, if the lease is lost or cannot be renewed before it
 // would expire, so work running under it stops.
 func (l *Lease) Keep(ctx context.Context) (work context.Context, stop func()) {
@@ -210,10 +210,13 @@ func (l *Lease) Keep(ctx context.Context) (work context.Context, stop func()) {
 			}
 		}
 	}()
+	var once sync.Once
 	return work, func() {
-		close(done)
-		<-finished
-		cancel(nil)
+		once.Do(func() {
+			close(done)
+			<-finished
+			cancel(nil)
+		})
 	}
 }
 

@@ -421,6 +421,17 @@ func TestLeaseExpiryAndTakeover(t *testing.T) {
 		if err := taker.Renew(ctx); err != nil {
 			t.Errorf("new owner's Renew: %v", err)
 		}
+		// Work kept under the lost lease is stopped, with the cause.
+		lost, stopLost := dead.Keep(ctx)
+		select {
+		case <-lost.Done():
+			if !errors.Is(context.Cause(lost), ErrLeaseLost) {
+				t.Errorf("work context cause %v, want ErrLeaseLost", context.Cause(lost))
+			}
+		case <-time.After(5 * opts.LeaseDuration):
+			t.Error("work under a lost lease was not stopped")
+		}
+		stopLost()
 		// The old owner's End must not release the new owner's lease.
 		_ = dead.End(ctx, false)
 		if held, _ := b.leaseHeld(ctx, b.db, leaseConversion); !held {
