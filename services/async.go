@@ -40,8 +40,7 @@ func (r *asyncRun) run(ctx context.Context) {
 	// Checkpoints come from a timer, not from the work, so a long blocking
 	// step still keeps the client's session alive. The mutex and done flag
 	// guarantee no checkpoint follows Complete.
-	var fire func()
-	fire = func() {
+	fire := func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if done {

@@ -10,8 +10,6 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func TestPolicyResolve(t *testing.T) {
 	state := t.TempDir()
 	extra := t.TempDir()

@@ -193,7 +193,9 @@ func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvi
 		return nil, ipam.NewException(ipam.IpamApiProvisioningAlreadyInProgress, "another session is already provisioning the IPAM server")
 	}
 	if err := m.refreshLocked(ctx); err != nil && !m.known {
-		m.log.Warn("active data store unreadable before provisioning", zap.Stringer("store", m.active), zap.Error(err))
+		// The recorded store may well be provisioned; provisioning another
+		// one now could replace it.
+		return nil, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
 	}
 	if m.status.Provisioned {
 		return nil, ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned, "the IPAM server is already provisioned (%v)", m.active)

@@ -376,3 +376,22 @@ func TestManagerConversionFailure(t *testing.T) {
 		t.Errorf("retry after the failure: %v", err)
 	}
 }
+
+// A recorded store that cannot be reached is not replaced by a new one.
+func TestManagerRecordedStoreUnreachable(t *testing.T) {
+	state := t.TempDir()
+	down := Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "127.0.0.1", Port: 1, Name: "ipam", User: "u"}
+	if err := SaveActive(state, down, false); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, ManagerOptions{Policy: Policy{StateDir: state}, Store: Options{ConnectTimeout: time.Second}})
+	if _, err := m.State(testCtx(t)); excID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+		t.Errorf("State: %v", err)
+	}
+	if _, err := m.BeginProvisioning(testCtx(t), nil); excID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+		t.Errorf("BeginProvisioning: %v", err)
+	}
+	if got, _, _ := LoadActive(state); got != down {
+		t.Errorf("recorded store changed to %v", got)
+	}
+}
