@@ -77,7 +77,7 @@ type Options struct {
 	// LeaseDuration is how long an in-progress mark outlives its owner's
 	// last sign of life (default 30 s): a conversion lease not renewed
 	// within it may be taken over; a provisioning transaction whose client
-	// went silent that long is aborted by PostgreSQL.
+	// went silent that long (at least 10 s) is aborted by PostgreSQL.
 	LeaseDuration time.Duration
 }
 

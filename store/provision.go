@@ -55,6 +55,10 @@ type StepError struct {
 func (e *StepError) Error() string { return "provisioning step " + e.Step + ": " + e.Err.Error() }
 func (e *StepError) Unwrap() error { return e.Err }
 
+// minIdleTxTimeout is the least time PostgreSQL waits on a silent
+// provisioning client before aborting its transaction.
+const minIdleTxTimeout = 10 * time.Second
+
 // provisionLockKey is the PostgreSQL advisory lock that makes provisioning
 // exclusive per database ("ipamd-provision" as an integer).
 const provisionLockKey = 0x69_70_61_6d_64_2d_70_76
@@ -70,7 +74,8 @@ const provisionLockKey = 0x69_70_61_6d_64_2d_70_76
 // another session or another ipamd — fails at once with
 // ErrProvisioningInProgress. The engine releases the mark when the owner
 // dies (its connection or file handle goes away); on PostgreSQL a
-// transaction whose client went silent for LeaseDuration is aborted too.
+// transaction whose client went silent for LeaseDuration (at least 10 s)
+// is aborted too.
 func (s *Store) Provision(ctx context.Context, p ProvisionParams) (ProvisionResult, error) {
 	if p.Now.IsZero() {
 		p.Now = time.Now()
@@ -151,7 +156,9 @@ func (s *Store) beginExclusive(ctx context.Context, conn *sql.Conn) (*sql.Tx, er
 		if err != nil {
 			return nil, fmt.Errorf("store: provision %v: %w: %s", s.cfg, ErrUnreachable, redact(err, s.cfg))
 		}
-		ms := strconv.FormatInt(s.opts.LeaseDuration.Milliseconds(), 10)
+		// A healthy provisioning pauses between statements for milliseconds;
+		// the floor keeps a loaded (or short-leased) ipamd from being cut off.
+		ms := strconv.FormatInt(max(s.opts.LeaseDuration, minIdleTxTimeout).Milliseconds(), 10)
 		if _, err := tx.ExecContext(ctx, `SET LOCAL idle_in_transaction_session_timeout = `+ms); err != nil {
 			_ = tx.Rollback()
 			return nil, fmt.Errorf("store: provision %v: %w", s.cfg, err)

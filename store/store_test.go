@@ -376,7 +376,7 @@ func TestConversionNotRequired(t *testing.T) {
 func TestLeaseExpiryAndTakeover(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)
-		opts := Options{LeaseDuration: 400 * time.Millisecond}
+		opts := Options{LeaseDuration: time.Second}
 		a, b := openStore(t, cfg, opts), openStore(t, cfg, opts)
 		needConversion(t, a)
 		ctx := testCtx(t)
