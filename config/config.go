@@ -29,6 +29,7 @@ type Config struct {
 	Limits    Limits
 	Session   Session
 	Callbacks Callbacks
+	Store     Store
 	Dev       Dev
 
 	// origin records, per key, where a non-default value came from
@@ -91,12 +92,37 @@ func (c Callbacks) CallbackNetworks() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// Dev holds development/test settings used until the real store exists.
+// Store is the operator's policy for the IPAM data store and how it is
+// reached.
+type Store struct {
+	// AllowedDirectories are directories, besides the state directory, a
+	// client may name as a WindowsInternalDatabase DatabasePath.
+	AllowedDirectories []string
+	// AllowedHosts are the PostgreSQL servers ("host" or "host:port") a
+	// client may name for DatabaseType MSSQLServer; empty = none.
+	AllowedHosts []string
+	// RememberPassword keeps the client's database password in the state
+	// directory so a restart can reconnect.
+	RememberPassword  bool
+	LeaseDuration     time.Duration
+	SQLiteBusyTimeout time.Duration
+	Postgres          Postgres
+}
+
+// Postgres configures connections to the external (MSSQLServer) store.
+type Postgres struct {
+	SSLMode        string // libpq sslmode
+	SSLRootCert    string
+	ConnectTimeout time.Duration
+	MaxConnections int
+}
+
+// Dev holds development and test aids.
 type Dev struct {
-	WorkDuration      time.Duration
-	FailWith          string // IpamExceptionId to fail the in-memory work with; "" = succeed
-	RequireConversion bool
-	Provisioned       bool
+	WorkDuration      time.Duration // minimum duration of provisioning / conversion
+	FailWith          string        // IpamExceptionId the work fails with; "" = do the work
+	RequireConversion bool          // in-memory stand-in, conversion required
+	Provisioned       bool          // in-memory stand-in, provisioned
 }
 
 // Allowed values of the enumerated settings.

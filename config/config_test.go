@@ -41,7 +41,7 @@ func TestDefaultsValid(t *testing.T) {
 		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
-		Dev:       Dev{WorkDuration: 3 * time.Second},
+		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"prefer", "", 10 * time.Second, 8}},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", *c, want)
@@ -110,6 +110,9 @@ func TestFlagNames(t *testing.T) {
 		"session-inactivity-interval", "session-keepalive-grace-count", "session-checkpoint-interval",
 		"callbacks-action-style", "callbacks-allowed-networks", "callbacks-max-attempts",
 		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
+		"store-allowed-directories", "store-allowed-hosts", "store-remember-password", "store-lease-duration",
+		"store-sqlite-busy-timeout", "store-postgres-sslmode", "store-postgres-sslrootcert",
+		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -141,6 +144,10 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_SESSION_CHECKPOINT_INTERVAL", "1ms", "session.checkpoint_interval = 1ms (from env IPAMD_SESSION_CHECKPOINT_INTERVAL): must be between 10ms and 10m"},
 		{"IPAMD_DEV_WORK_DURATION", "-1s", "dev.work_duration = -1s (from env IPAMD_DEV_WORK_DURATION): must be between 0s and 1h"},
 		{"IPAMD_DEV_FAIL_WITH", "not an id", `dev.fail_with = "not an id" (from env IPAMD_DEV_FAIL_WITH): must be "" or an IpamExceptionId name`},
+		{"IPAMD_STORE_ALLOWED_HOSTS", "db1:99999", `store.allowed_hosts[0] = "db1:99999" (from env IPAMD_STORE_ALLOWED_HOSTS): port must be 1..65535`},
+		{"IPAMD_STORE_ALLOWED_HOSTS", "db1,user@db2", `store.allowed_hosts[1] = "user@db2" (from env IPAMD_STORE_ALLOWED_HOSTS): must be host, host:port or [v6]:port`},
+		{"IPAMD_STORE_ALLOWED_DIRECTORIES", "relative/dir", `store.allowed_directories[0] = "relative/dir" (from env IPAMD_STORE_ALLOWED_DIRECTORIES): must be an absolute path`},
+		{"IPAMD_STORE_POSTGRES_SSLMODE", "always", `store.postgres.sslmode = "always" (from env IPAMD_STORE_POSTGRES_SSLMODE): must be one of disable, allow, prefer, require, verify-ca, verify-full`},
 		{"IPAMD_DEV_PROVISIONED", "maybe", `dev.provisioned = "maybe" (from env IPAMD_DEV_PROVISIONED): expected true or false`},
 		{"IPAMD_LOG_LEVEL", "trace", `log.level = "trace" (from env IPAMD_LOG_LEVEL): must be one of debug, info, warn, error`},
 		{"IPAMD_LOG_FORMAT", "text", `log.format = "text" (from env IPAMD_LOG_FORMAT): must be one of json, console`},

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -115,21 +118,89 @@ var settings = []*Setting{
 		"HTTP endpoint: longest wait between callback POSTs.",
 		5*time.Second, time.Millisecond, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.Callbacks.MaxBackoff }),
+	listSetting("store.allowed_directories",
+		"Directories (and their subdirectories) a client may name as DatabasePath for DatabaseType WindowsInternalDatabase, besides the state directory, which is always allowed and holds the default store.",
+		"absolute directory paths",
+		[]string{},
+		func(c *Config) *[]string { return &c.Store.AllowedDirectories }, checkAbsPath, nil),
+	listSetting("store.allowed_hosts",
+		"PostgreSQL servers a client may name for DatabaseType MSSQLServer (the external store is served by PostgreSQL), each host (any port) or host:port. Empty: no external store.",
+		"host or host:port ([v6]:port)",
+		[]string{},
+		func(c *Config) *[]string { return &c.Store.AllowedHosts }, checkHostEntry, nil),
+	boolSetting("store.remember_password",
+		"Keep the database password a client sent in the state directory (mode 0600) so a restart reconnects with it. Off: a restart connects without it, and the PostgreSQL driver uses ~/.pgpass or PGPASSFILE.",
+		false, func(c *Config) *bool { return &c.Store.RememberPassword }),
+	durationSetting("store.lease_duration",
+		"How long an in-progress mark outlives its owner's last renewal: a schema conversion whose ipamd died is taken over after this; a provisioning transaction whose ipamd went silent this long is aborted by PostgreSQL.",
+		30*time.Second, time.Second, time.Hour,
+		func(c *Config) *time.Duration { return &c.Store.LeaseDuration }),
+	durationSetting("store.sqlite_busy_timeout",
+		"How long the embedded store waits for a lock held by another connection or process.",
+		10*time.Second, 0, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.Store.SQLiteBusyTimeout }),
+	enumSetting("store.postgres.sslmode", "TLS to the PostgreSQL server, as libpq's sslmode.", "prefer",
+		[]string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"},
+		func(c *Config) *string { return &c.Store.Postgres.SSLMode }),
+	stringSetting("store.postgres.sslrootcert",
+		"CA certificate file for sslmode verify-ca / verify-full.",
+		`"" or an absolute file path`,
+		"",
+		func(c *Config) *string { return &c.Store.Postgres.SSLRootCert }, func(s string) error {
+			if s == "" {
+				return nil
+			}
+			return checkAbsPath(s)
+		}),
+	durationSetting("store.postgres.connect_timeout",
+		"Time allowed to reach the PostgreSQL server.",
+		10*time.Second, time.Second, 5*time.Minute,
+		func(c *Config) *time.Duration { return &c.Store.Postgres.ConnectTimeout }),
+	intSetting("store.postgres.max_connections",
+		"Maximum open connections to the store's database.",
+		8, 2, 1000,
+		func(c *Config) *int { return &c.Store.Postgres.MaxConnections }),
 	durationSetting("dev.work_duration",
-		"Duration of the in-memory provisioning/schema-conversion work used until the real store lands.",
-		3*time.Second, 0, time.Hour,
+		"Development aid: provisioning and schema conversion take at least this long (the work, then a wait still marked in progress), so checkpoints and overlapping Starts can be exercised. 0 in production.",
+		0, 0, time.Hour,
 		func(c *Config) *time.Duration { return &c.Dev.WorkDuration }),
 	stringSetting("dev.fail_with",
-		`Fault injection: the in-memory work fails with this IpamExceptionId ("" = succeed).`,
+		`Fault injection: provisioning and schema conversion fail with this IpamExceptionId instead of doing the work ("" = do the work).`,
 		`"" or an IpamExceptionId name`,
 		"",
 		func(c *Config) *string { return &c.Dev.FailWith }, checkExceptionID),
 	boolSetting("dev.require_conversion",
-		"Start as provisioned with schema conversion required (exercises conversion before the store exists).",
+		"Use the in-memory stand-in store (nothing persisted), started as provisioned with schema conversion required, to exercise conversion sessions without a legacy store.",
 		false, func(c *Config) *bool { return &c.Dev.RequireConversion }),
 	boolSetting("dev.provisioned",
-		"Start as already provisioned.",
+		"Use the in-memory stand-in store (nothing persisted), started as provisioned.",
 		false, func(c *Config) *bool { return &c.Dev.Provisioned }),
+}
+
+func checkAbsPath(p string) error {
+	if strings.ContainsRune(p, 0) || !filepath.IsAbs(p) {
+		return errors.New("must be an absolute path")
+	}
+	return nil
+}
+
+func checkHostEntry(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = s, ""
+		if strings.ContainsAny(s, "[]") || strings.Count(s, ":") == 1 {
+			return errors.New("must be host, host:port or [v6]:port")
+		}
+	}
+	if host == "" || strings.ContainsAny(host, " /\\@?#") {
+		return errors.New("must be host, host:port or [v6]:port")
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return errors.New("port must be 1..65535")
+		}
+	}
+	return nil
 }
 
 // crossChecks validate relations between settings.

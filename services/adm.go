@@ -1,118 +1,84 @@
 // Package services implements the two MS-IPAMM2 duplex port types,
-// IIpamAsyncProvision and IIpamAsyncSchemaConversion, on top of the global
-// abstract-data-model flags and a Work interface that does the provisioning
-// and conversion. It knows nothing about bytes or transports.
+// IIpamAsyncProvision and IIpamAsyncSchemaConversion, on top of a Store
+// that holds the global abstract-data-model flags and does the
+// provisioning and conversion work. It knows nothing about bytes,
+// transports or SQL: the daemon plugs in the real data store (package
+// store), tests and the dev settings the in-memory Memory.
 package services
 
 import (
-	"sync"
+	"context"
+	"errors"
 
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// ADM holds the miscellaneous global states of MS-IPAMM2 3.1.1.3 that gate
-// the async port types. This implementation keeps them in process memory.
-type ADM struct {
-	mu                     sync.Mutex
-	configured             bool // ADM_IsIPAMConfigured
-	provisioningInProgress bool // ADM_IsIPAMProvisioningInProgress
-	conversionRequired     bool // ADM_IsSchemaConversionRequired
-	conversionInProgress   bool // ADM_IsSchemaConversionInProgress
-}
-
-// ADMState is a snapshot of the flags.
+// ADMState is a snapshot of the miscellaneous global states of MS-IPAMM2
+// 3.1.1.3 that gate the async port types.
 type ADMState struct {
-	Configured, ProvisioningInProgress, ConversionRequired, ConversionInProgress bool
+	Configured             bool // ADM_IsIPAMConfigured
+	ProvisioningInProgress bool // ADM_IsIPAMProvisioningInProgress
+	ConversionRequired     bool // ADM_IsSchemaConversionRequired
+	ConversionInProgress   bool // ADM_IsSchemaConversionInProgress
 }
 
-// NewADM returns the flags as server initialisation (3.1.3) found them.
-// conversionRequired is only meaningful for a configured server.
-func NewADM(configured, conversionRequired bool) *ADM {
-	return &ADM{configured: configured, conversionRequired: configured && conversionRequired}
+// Store is the IPAM data store as the port types use it. Its flags must
+// hold for every session of the process and, for a shared store, for
+// every process: Begin* atomically check and set the in-progress mark.
+type Store interface {
+	// State returns the flags (initialization, 3.1.3, and what happened since).
+	State(ctx context.Context) (ADMState, error)
+	// BeginProvisioning is StartAsyncProvisioning's step 1 plus the missing
+	// "set in progress" (ms-ipamm2.md §3.6): it refuses a second run
+	// (IpamApiProvisioningAlreadyInProgress), a provisioned server
+	// (IpamApiErrorIpamAlreadyProvisioned) and settings the store cannot
+	// honour, and otherwise returns the job holding the mark.
+	BeginProvisioning(ctx context.Context, setting *ipam.IpamProvisioningSetting) (Job, error)
+	// BeginConversion is StartAsyncSchemaConversion's steps 1–3: refuse a
+	// second conversion (IpamSchemaConversionAnotherOperationInProgress),
+	// take the mark, refuse when none is required
+	// (IpamSchemaConversionNotRequired) without keeping it.
+	BeginConversion(ctx context.Context) (Job, error)
 }
 
-// State returns a snapshot.
-func (a *ADM) State() ADMState {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return ADMState{a.configured, a.provisioningInProgress, a.conversionRequired, a.conversionInProgress}
+// Job is one provisioning or conversion that holds its in-progress mark
+// until End.
+type Job interface {
+	// Run does the work. Failures are *ipam.IpamException, or errors that
+	// become the port type's generic failure id.
+	Run(ctx context.Context) error
+	// End clears the mark and settles the flags (provisioning steps 2.3 and
+	// 2.7; conversion steps 5.3–5.4 / 6.3). An error after a successful
+	// Run means the result did not hold and is reported as a failure.
+	End(ctx context.Context, succeeded bool) error
 }
 
-// PreOperation is steps 3 and 4 of the pre-operation processing (3.1.4.2) for
-// an operation of the given port type: before provisioning only
+// PreOperation is steps 3 and 4 of the pre-operation processing (3.1.4.2)
+// for an operation of the given port type: before provisioning only
 // IIpamAsyncProvision may run; while a schema conversion is required only
 // IIpamAsyncSchemaConversion may.
-func (a *ADM) PreOperation(portType string) *ipam.IpamException {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.configured && portType != ipam.PortIIpamAsyncProvision {
+func PreOperation(ctx context.Context, s Store, portType string) *ipam.IpamException {
+	st, err := s.State(ctx)
+	if err != nil {
+		return asException(err, ipam.IpamApiGenericErrorOccurred)
+	}
+	if !st.Configured && portType != ipam.PortIIpamAsyncProvision {
 		return ipam.NewException(ipam.IpamApiCallsAreNotAllowedUntilProvisioningIsDone,
 			"the IPAM server is not provisioned yet: only IIpamAsyncProvision is available")
 	}
-	if a.configured && a.conversionRequired && portType != ipam.PortIIpamAsyncSchemaConversion {
+	if st.Configured && st.ConversionRequired && portType != ipam.PortIIpamAsyncSchemaConversion {
 		return ipam.NewException(ipam.IpamApiCallsAreNotAllowedUntilSchemaConversionIsDone,
 			"the IPAM data store needs a schema conversion first: only IIpamAsyncSchemaConversion is available")
 	}
 	return nil
 }
 
-// BeginProvisioning is StartAsyncProvisioning's step 1 plus the missing
-// "set in progress" (ms-ipamm2.md §3.6): it refuses a second concurrent run
-// and an already provisioned server, and otherwise marks provisioning as
-// running. The caller must call EndProvisioning exactly once after success.
-func (a *ADM) BeginProvisioning() *ipam.IpamException {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.provisioningInProgress {
-		return ipam.NewException(ipam.IpamApiProvisioningAlreadyInProgress,
-			"another session is already provisioning the IPAM server")
+// asException returns err as an IpamException: itself when it is one (or
+// wraps one), otherwise one with the fallback id and err's text.
+func asException(err error, fallback string) *ipam.IpamException {
+	var exc *ipam.IpamException
+	if errors.As(err, &exc) {
+		return exc
 	}
-	if a.configured {
-		return ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned,
-			"the IPAM server is already provisioned")
-	}
-	a.provisioningInProgress = true
-	return nil
-}
-
-// EndProvisioning clears the in-progress flag (step 2.7) and, on success,
-// sets ADM_IsIPAMConfigured (step 2.3). A freshly provisioned store is at the
-// current schema version, so no conversion is required.
-func (a *ADM) EndProvisioning(succeeded bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.provisioningInProgress = false
-	if succeeded {
-		a.configured = true
-		a.conversionRequired = false
-	}
-}
-
-// BeginConversion is StartAsyncSchemaConversion's steps 1–3: refuse a second
-// concurrent conversion, mark one as running, and refuse (and unmark) when no
-// conversion is required.
-func (a *ADM) BeginConversion() *ipam.IpamException {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.conversionInProgress {
-		return ipam.NewException(ipam.IpamSchemaConversionAnotherOperationInProgress,
-			"another session is already converting the IPAM data store")
-	}
-	if !a.conversionRequired {
-		// The spec does not reset the in-progress flag on this path; we never set it.
-		return ipam.NewException(ipam.IpamSchemaConversionNotRequired,
-			"the IPAM data store does not need a schema conversion")
-	}
-	a.conversionInProgress = true
-	return nil
-}
-
-// EndConversion is steps 5.3–5.4 / 6.3.
-func (a *ADM) EndConversion(succeeded bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.conversionInProgress = false
-	if succeeded {
-		a.conversionRequired = false
-	}
+	return ipam.NewException(fallback, "%v", err)
 }

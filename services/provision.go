@@ -11,9 +11,10 @@ import (
 // Provision is the IIpamAsyncProvision service (MS-IPAMM2 3.11). It is shared
 // by all sessions; NewSession makes the per-session port implementation.
 type Provision struct {
-	ADM                *ADM
-	Work               Provisioner
+	Store              Store
 	CheckpointInterval time.Duration
+	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
+	MinDuration time.Duration
 }
 
 // NewSession returns the port implementation for one session whose client
@@ -31,8 +32,8 @@ type provisionSession struct {
 // InitializeAsyncProvisioning (3.11.4.3) keeps the provisioning settings for
 // Start. Like the synchronous DoProvisioningWithEnumerator (3.3.4.37), it
 // needs IpamProvisioningEnumerationParameters with ObjectType AsyncProvision.
-func (s *provisionSession) InitializeAsyncProvisioning(_ context.Context, req *ipam.InitializeAsyncProvisioning) (*ipam.InitializeAsyncProvisioningResponse, error) {
-	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncProvision); exc != nil {
+func (s *provisionSession) InitializeAsyncProvisioning(ctx context.Context, req *ipam.InitializeAsyncProvisioning) (*ipam.InitializeAsyncProvisioningResponse, error) {
+	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncProvision); exc != nil {
 		return nil, exc
 	}
 	params, ok := req.Parameters.(*ipam.IpamProvisioningEnumerationParameters)
@@ -77,20 +78,20 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 	if err := s.cb.NotifyAsyncProvisionStart(ctx); err != nil {
 		return err
 	}
-	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncProvision); exc != nil {
+	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncProvision); exc != nil {
 		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
 	}
-	if exc := s.svc.ADM.BeginProvisioning(); exc != nil {
-		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
+	job, err := s.svc.Store.BeginProvisioning(ctx, s.setting)
+	if err != nil {
+		return s.cb.NotifyAsyncProvisionComplete(ctx, asException(err, ipam.IpamApiUnabletoProvisionIpam))
 	}
-	setting := s.setting
 	(&asyncRun{
-		interval:   s.svc.CheckpointInterval,
-		checkpoint: s.cb.NotifyAsyncProvisionCheckpoint,
-		complete:   s.cb.NotifyAsyncProvisionComplete,
-		work:       func(ctx context.Context) error { return s.svc.Work.Provision(ctx, setting) },
-		finish:     s.svc.ADM.EndProvisioning,
-		failureID:  ipam.IpamApiUnabletoProvisionIpam,
+		interval:    s.svc.CheckpointInterval,
+		minDuration: s.svc.MinDuration,
+		checkpoint:  s.cb.NotifyAsyncProvisionCheckpoint,
+		complete:    s.cb.NotifyAsyncProvisionComplete,
+		job:         job,
+		failureID:   ipam.IpamApiUnabletoProvisionIpam,
 	}).start(ctx)
 	return nil
 }

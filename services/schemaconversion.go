@@ -9,9 +9,10 @@ import (
 
 // SchemaConversion is the IIpamAsyncSchemaConversion service (MS-IPAMM2 3.15).
 type SchemaConversion struct {
-	ADM                *ADM
-	Work               SchemaConverter
+	Store              Store
 	CheckpointInterval time.Duration
+	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
+	MinDuration time.Duration
 }
 
 // NewSession returns the port implementation for one session.
@@ -27,8 +28,8 @@ type conversionSession struct {
 // InitializeAsyncSchemaConversion (3.15.4.3). The spec defines no derived
 // parameter type for conversion; the base type (ObjectType
 // AsyncSchemaConversion) or nil is accepted.
-func (s *conversionSession) InitializeAsyncSchemaConversion(_ context.Context, req *ipam.InitializeAsyncSchemaConversion) (*ipam.InitializeAsyncSchemaConversionResponse, error) {
-	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncSchemaConversion); exc != nil {
+func (s *conversionSession) InitializeAsyncSchemaConversion(ctx context.Context, req *ipam.InitializeAsyncSchemaConversion) (*ipam.InitializeAsyncSchemaConversionResponse, error) {
+	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncSchemaConversion); exc != nil {
 		return nil, exc
 	}
 	if req.Parameters != nil {
@@ -46,19 +47,20 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 	if err := s.cb.NotifyAsyncSchemaConversionStart(ctx); err != nil {
 		return err
 	}
-	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncSchemaConversion); exc != nil {
+	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncSchemaConversion); exc != nil {
 		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, exc)
 	}
-	if exc := s.svc.ADM.BeginConversion(); exc != nil {
-		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, exc)
+	job, err := s.svc.Store.BeginConversion(ctx)
+	if err != nil {
+		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, asException(err, ipam.IpamSchemaConversionFailed))
 	}
 	(&asyncRun{
-		interval:   s.svc.CheckpointInterval,
-		checkpoint: s.cb.NotifyAsyncSchemaConversionCheckpoint,
-		complete:   s.cb.NotifyAsyncSchemaConversionComplete,
-		work:       s.svc.Work.ConvertSchema,
-		finish:     s.svc.ADM.EndConversion,
-		failureID:  ipam.IpamSchemaConversionFailed,
+		interval:    s.svc.CheckpointInterval,
+		minDuration: s.svc.MinDuration,
+		checkpoint:  s.cb.NotifyAsyncSchemaConversionCheckpoint,
+		complete:    s.cb.NotifyAsyncSchemaConversionComplete,
+		job:         job,
+		failureID:   ipam.IpamSchemaConversionFailed,
 	}).start(ctx)
 	return nil
 }

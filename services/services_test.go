@@ -2,6 +2,8 @@ package services
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +31,7 @@ func TestADMPreOperation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			exc := NewADM(tt.configured, tt.required).PreOperation(tt.port)
+			exc := PreOperation(context.Background(), NewMemory(tt.configured, tt.required), tt.port)
 			got := ""
 			if exc != nil {
 				got = exc.ExceptionID
@@ -41,47 +43,67 @@ func TestADMPreOperation(t *testing.T) {
 	}
 }
 
-func TestADMProvisioningExclusive(t *testing.T) {
-	a := NewADM(false, false)
-	if exc := a.BeginProvisioning(); exc != nil {
-		t.Fatalf("first Begin: %v", exc)
+func state(t *testing.T, s Store) ADMState {
+	t.Helper()
+	st, err := s.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if exc := a.BeginProvisioning(); exc == nil || exc.ExceptionID != ipam.IpamApiProvisioningAlreadyInProgress {
-		t.Fatalf("second Begin = %v, want %s", exc, ipam.IpamApiProvisioningAlreadyInProgress)
+	return st
+}
+
+func exceptionID(err error) string {
+	if err == nil {
+		return ""
 	}
-	a.EndProvisioning(false)
-	if st := a.State(); st.Configured || st.ProvisioningInProgress {
+	return ipam.AsException(err).ExceptionID
+}
+
+func TestMemoryProvisioningExclusive(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory(false, false)
+	j, err := m.BeginProvisioning(ctx, nil)
+	if err != nil {
+		t.Fatalf("first Begin: %v", err)
+	}
+	if _, err := m.BeginProvisioning(ctx, nil); exceptionID(err) != ipam.IpamApiProvisioningAlreadyInProgress {
+		t.Fatalf("second Begin = %v, want %s", err, ipam.IpamApiProvisioningAlreadyInProgress)
+	}
+	_ = j.End(ctx, false)
+	if st := state(t, m); st.Configured || st.ProvisioningInProgress {
 		t.Fatalf("after failed run: %+v", st)
 	}
-	if exc := a.BeginProvisioning(); exc != nil {
-		t.Fatalf("Begin after failure: %v", exc)
+	if j, err = m.BeginProvisioning(ctx, nil); err != nil {
+		t.Fatalf("Begin after failure: %v", err)
 	}
-	a.EndProvisioning(true)
-	if st := a.State(); !st.Configured || st.ProvisioningInProgress {
+	_ = j.End(ctx, true)
+	if st := state(t, m); !st.Configured || st.ProvisioningInProgress {
 		t.Fatalf("after success: %+v", st)
 	}
-	if exc := a.BeginProvisioning(); exc == nil || exc.ExceptionID != ipam.IpamApiErrorIpamAlreadyProvisioned {
-		t.Fatalf("Begin when provisioned = %v", exc)
+	if _, err := m.BeginProvisioning(ctx, nil); exceptionID(err) != ipam.IpamApiErrorIpamAlreadyProvisioned {
+		t.Fatalf("Begin when provisioned = %v", err)
 	}
 }
 
-func TestADMConversion(t *testing.T) {
-	a := NewADM(true, false)
-	if exc := a.BeginConversion(); exc == nil || exc.ExceptionID != ipam.IpamSchemaConversionNotRequired {
-		t.Fatalf("not required: %v", exc)
+func TestMemoryConversion(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory(true, false)
+	if _, err := m.BeginConversion(ctx); exceptionID(err) != ipam.IpamSchemaConversionNotRequired {
+		t.Fatalf("not required: %v", err)
 	}
-	if a.State().ConversionInProgress {
+	if state(t, m).ConversionInProgress {
 		t.Fatal("in-progress flag left set on the not-required path")
 	}
-	a = NewADM(true, true)
-	if exc := a.BeginConversion(); exc != nil {
-		t.Fatal(exc)
+	m = NewMemory(true, true)
+	j, err := m.BeginConversion(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if exc := a.BeginConversion(); exc == nil || exc.ExceptionID != ipam.IpamSchemaConversionAnotherOperationInProgress {
-		t.Fatalf("concurrent: %v", exc)
+	if _, err := m.BeginConversion(ctx); exceptionID(err) != ipam.IpamSchemaConversionAnotherOperationInProgress {
+		t.Fatalf("concurrent: %v", err)
 	}
-	a.EndConversion(true)
-	if st := a.State(); st.ConversionRequired || st.ConversionInProgress {
+	_ = j.End(ctx, true)
+	if st := state(t, m); st.ConversionRequired || st.ConversionInProgress {
 		t.Fatalf("after success: %+v", st)
 	}
 }
@@ -163,7 +185,7 @@ func TestProvisionSessionFlow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &Provision{ADM: NewADM(false, false), Work: &MemoryWork{Duration: 120 * time.Millisecond, FailWith: tt.failWith},
+			svc := &Provision{Store: WithFailure(NewMemory(false, false), tt.failWith), MinDuration: 120 * time.Millisecond,
 				CheckpointInterval: 20 * time.Millisecond}
 			rec := newRecorder()
 			s := svc.NewSession(rec)
@@ -187,7 +209,7 @@ func TestProvisionSessionFlow(t *testing.T) {
 			if got != tt.wantExc {
 				t.Fatalf("exception = %q, want %q", got, tt.wantExc)
 			}
-			if st := svc.ADM.State(); st != tt.wantState {
+			if st := state(t, svc.Store); st != tt.wantState {
 				t.Fatalf("ADM = %+v, want %+v", st, tt.wantState)
 			}
 		})
@@ -217,7 +239,7 @@ func TestProvisionInitializeValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &Provision{ADM: NewADM(false, false), Work: &MemoryWork{}, CheckpointInterval: time.Second}
+			svc := &Provision{Store: NewMemory(false, false), CheckpointInterval: time.Second}
 			_, err := svc.NewSession(newRecorder()).InitializeAsyncProvisioning(context.Background(), tt.req)
 			got := ""
 			if err != nil {
@@ -231,7 +253,7 @@ func TestProvisionInitializeValidation(t *testing.T) {
 }
 
 func TestConcurrentStartsOnlyOneRuns(t *testing.T) {
-	svc := &Provision{ADM: NewADM(false, false), Work: &MemoryWork{Duration: 100 * time.Millisecond}, CheckpointInterval: time.Second}
+	svc := &Provision{Store: NewMemory(false, false), MinDuration: 100 * time.Millisecond, CheckpointInterval: time.Second}
 	const n = 20
 	recs := make([]*recorder, n)
 	var wg sync.WaitGroup
@@ -277,7 +299,7 @@ func TestConversionGating(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &SchemaConversion{ADM: NewADM(tt.configured, tt.required), Work: &MemoryWork{Duration: 10 * time.Millisecond}, CheckpointInterval: time.Second}
+			svc := &SchemaConversion{Store: NewMemory(tt.configured, tt.required), MinDuration: 10 * time.Millisecond, CheckpointInterval: time.Second}
 			rec := newRecorder()
 			s := svc.NewSession(rec)
 			_, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{})
@@ -301,9 +323,57 @@ func TestConversionGating(t *testing.T) {
 			if got != tt.completeExc {
 				t.Fatalf("Complete exception %q, want %q", got, tt.completeExc)
 			}
-			if tt.required && svc.ADM.State().ConversionRequired {
+			if tt.required && state(t, svc.Store).ConversionRequired {
 				t.Fatal("conversion still required after success")
 			}
 		})
+	}
+}
+
+// endFails is a Store whose jobs succeed but whose End reports that the
+// result did not hold (a conversion that left the store at an old version).
+type endFails struct{ *Memory }
+
+type endFailsJob struct{ Job }
+
+func (endFailsJob) End(context.Context, bool) error {
+	return errors.New("store still at version 6.2.0.0")
+}
+
+func (e endFails) BeginConversion(ctx context.Context) (Job, error) {
+	j, err := e.Memory.BeginConversion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return endFailsJob{j}, nil
+}
+
+func TestConversionEndFailureIsReported(t *testing.T) {
+	svc := &SchemaConversion{Store: endFails{NewMemory(true, true)}, CheckpointInterval: time.Second}
+	rec := newRecorder()
+	s := svc.NewSession(rec)
+	if _, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartAsyncSchemaConversion(context.Background(), &ipam.StartAsyncSchemaConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	_, exc := rec.wait(t)
+	if exc == nil || exc.ExceptionID != ipam.IpamSchemaConversionFailed || !strings.Contains(exc.Message, "6.2.0.0") {
+		t.Fatalf("Complete exception %v, want IpamSchemaConversionFailed carrying End's error", exc)
+	}
+}
+
+// A Store whose State fails makes every operation fail with that error.
+type stateFails struct{ *Memory }
+
+func (stateFails) State(context.Context) (ADMState, error) {
+	return ADMState{}, ipam.NewException(ipam.IpamApiErrorSQLServiceConfigurationFailed, "database down")
+}
+
+func TestPreOperationStateError(t *testing.T) {
+	exc := PreOperation(context.Background(), stateFails{NewMemory(false, false)}, ipam.PortIIpamAsyncProvision)
+	if exc == nil || exc.ExceptionID != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+		t.Fatalf("PreOperation = %v", exc)
 	}
 }

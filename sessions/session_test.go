@@ -177,13 +177,13 @@ func (h *harness) next() (received, bool) {
 	return received{}, false
 }
 
-func provisionBinding(adm *services.ADM, d time.Duration, failWith string) *Binding {
-	svc := &services.Provision{ADM: adm, Work: &services.MemoryWork{Duration: d, FailWith: failWith}, CheckpointInterval: 15 * time.Millisecond}
+func provisionBinding(st services.Store, d time.Duration, failWith string) *Binding {
+	svc := &services.Provision{Store: services.WithFailure(st, failWith), MinDuration: d, CheckpointInterval: 15 * time.Millisecond}
 	return ProvisionBinding(svc.NewSession, ipam.CallbackActionsService)
 }
 
-func conversionBinding(adm *services.ADM, d time.Duration) *Binding {
-	svc := &services.SchemaConversion{ADM: adm, Work: &services.MemoryWork{Duration: d}, CheckpointInterval: 15 * time.Millisecond}
+func conversionBinding(st services.Store, d time.Duration) *Binding {
+	svc := &services.SchemaConversion{Store: st, MinDuration: d, CheckpointInterval: 15 * time.Millisecond}
 	return SchemaConversionBinding(svc.NewSession, ipam.CallbackActionsService)
 }
 
@@ -196,7 +196,7 @@ func initRequest() *ipam.InitializeAsyncProvisioning {
 }
 
 func TestProvisioningSessionHappyPath(t *testing.T) {
-	h := startSession(t, provisionBinding(services.NewADM(false, false), 80*time.Millisecond, ""), Options{})
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), 80*time.Millisecond, ""), Options{})
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
 	r, _ := h.next()
 	if r.action != ipam.ActionInitializeAsyncProvisioningResponse || r.relatesTo != id || r.fault != nil {
@@ -239,7 +239,7 @@ func TestProvisioningSessionHappyPath(t *testing.T) {
 
 func TestStateMachineRefusals(t *testing.T) {
 	t.Run("Initialize twice faults", func(t *testing.T) {
-		h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+		h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 		h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
 		if r, _ := h.next(); r.fault != nil {
 			t.Fatalf("first Initialize faulted: %+v", r.exception)
@@ -254,7 +254,7 @@ func TestStateMachineRefusals(t *testing.T) {
 		}
 	})
 	t.Run("Start before Initialize completes with exception", func(t *testing.T) {
-		h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+		h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 		h.send(ipam.ActionStartAsyncProvisioning, false, &ipam.StartAsyncProvisioning{})
 		r, _ := h.next()
 		if r.action != ipam.ProvisionCallbackActions(0).Complete || r.exception == nil {
@@ -265,7 +265,7 @@ func TestStateMachineRefusals(t *testing.T) {
 		}
 	})
 	t.Run("conversion before provisioning faults with the gating id", func(t *testing.T) {
-		h := startSession(t, conversionBinding(services.NewADM(false, false), time.Second), Options{})
+		h := startSession(t, conversionBinding(services.NewMemory(false, false), time.Second), Options{})
 		h.send(ipam.ActionInitializeAsyncSchemaConversion, true, &ipam.InitializeAsyncSchemaConversion{})
 		r, _ := h.next()
 		if r.exception == nil || r.exception.ExceptionID != ipam.IpamApiCallsAreNotAllowedUntilProvisioningIsDone {
@@ -275,7 +275,7 @@ func TestStateMachineRefusals(t *testing.T) {
 }
 
 func TestUnknownActionFaultsAndCloses(t *testing.T) {
-	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	id := h.send("urn:nope", true, &ipam.StartAsyncProvisioning{})
 	r, _ := h.next()
 	if r.fault == nil || r.fault.Subcode != "ActionNotSupported" || r.relatesTo != id {
@@ -291,7 +291,7 @@ func TestUnknownActionFaultsAndCloses(t *testing.T) {
 }
 
 func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
-	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.send(ipam.ActionKeepalive, false, emptyBody{})
 	h.send(ipam.ProvisionCallbackActions(0).Checkpoint, false, ipam.NewNotifyAsyncProvisionCheckpoint())
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
@@ -301,7 +301,7 @@ func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 }
 
 func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
-	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""), Options{})
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.conn.in <- []byte("<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>")
 	r, _ := h.next()
 	if r.fault == nil || r.exception == nil {
@@ -313,7 +313,7 @@ func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 }
 
 func TestInactivityAborts(t *testing.T) {
-	h := startSession(t, provisionBinding(services.NewADM(false, false), time.Second, ""),
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""),
 		Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2})
 	start := time.Now()
 	select {

@@ -27,7 +27,7 @@ const shutdownGrace = 10 * time.Second
 
 // runServer runs the daemon until ctx is cancelled and returns nil after an
 // orderly stop, or the error that stopped it. It wires, bottom up: the
-// services on their ADM flags and work, the session manager with one
+// data store, the services on it, the session manager with one
 // endpoint per port type, and one net.tcp framing server shared by every
 // listen URI.
 func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
@@ -35,7 +35,16 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := newSessionManager(cfg, log)
+	st, closeStore, err := newDataStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeStore(); err != nil {
+			log.Warn("closing the data store", zap.Error(err))
+		}
+	}()
+	mgr, err := newSessionManager(cfg, st, log)
 	if err != nil {
 		return err
 	}
@@ -151,23 +160,16 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	return fail
 }
 
-// newSessionManager builds the services and binds them to their endpoints.
-// Until the data store lands, the work is the in-memory MemoryWork and the
-// ADM flags start from the dev.* settings.
-func newSessionManager(cfg *config.Config, log *zap.Logger) (*sessions.Manager, error) {
-	configured := cfg.Dev.Provisioned || cfg.Dev.RequireConversion
-	adm := services.NewADM(configured, cfg.Dev.RequireConversion)
-	work := &services.MemoryWork{Duration: cfg.Dev.WorkDuration, FailWith: cfg.Dev.FailWith}
-	log.Warn("the IPAM data store is the in-memory stand-in: nothing is persisted",
-		zap.Bool("provisioned", configured), zap.Bool("conversion_required", cfg.Dev.RequireConversion),
-		zap.Duration("work_duration", cfg.Dev.WorkDuration))
+// newSessionManager builds the services on st and binds them to their
+// endpoints.
+func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger) (*sessions.Manager, error) {
 
 	style := ipam.CallbackActionsService
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
 	}
-	prov := &services.Provision{ADM: adm, Work: work, CheckpointInterval: cfg.Session.CheckpointInterval}
-	conv := &services.SchemaConversion{ADM: adm, Work: work, CheckpointInterval: cfg.Session.CheckpointInterval}
+	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration}
+	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration}
 	return sessions.NewManager(sessions.Options{
 		InactivityInterval:  cfg.Session.InactivityInterval,
 		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,

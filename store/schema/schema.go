@@ -11,13 +11,28 @@
 //   - A compound table (IPv4 + IPv6 parts, Provider + Customer parts, …) is
 //     one SQL table with a Family discriminator column; columns of one part
 //     only are nullable.
-//   - "computed, not stored" columns are not columns.
+//   - "computed, not stored" columns are not columns. A note in the spec's
+//     column name ("SuperscopeId (IPv4 table)") is dropped from the name.
 //   - Columns the ADM leaves out but the protocol needs stored (e.g. a v1
 //     range's SubnetId) are marked Extra and say why.
+//   - Types: xsd:string, enumerations (their XSD literal), IP addresses,
+//     GUIDs, ser:duration (its xsd:duration literal) and xsd:decimal (its
+//     lexical form, kept exact) are Text; xsd:int and xsd:unsignedByte are
+//     Int32; xsd:long, xsd:unsignedInt and record ids are Int64; xsd:double
+//     is Float64; xsd:boolean and the spec's "1 / 0" are Bool; xsd:dateTime
+//     is Timestamp; xsd:base64Binary and byte arrays are Bytes. Arrays,
+//     structured XSD values (ArrayOfIPAddress, IPUtilization, …) and the
+//     ADM's in-row collections (ADM_LogicalGroupsTable.Fields) are Text
+//     holding their JSON encoding.
+//   - A foreign key whose target the spec misnames (ADM_DNSServerRoleInfo,
+//     ADM_DhcpServerTable, ADM_AccessPolicyTable, a "RecordId" that is
+//     really PolicyId) points at the table and key the spec means; each
+//     such key says so where it is declared.
 package schema
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 )
 
@@ -31,6 +46,7 @@ const (
 	Text      // xsd:string, enumerations (their XSD literal), IP addresses (canonical text form)
 	Timestamp // xsd:dateTime, UTC
 	Bytes
+	Float64 // xsd:double
 )
 
 // Column is one column of a table.
@@ -80,6 +96,9 @@ type Table struct {
 	ForeignKeys []ForeignKey
 	// Indexes are non-unique indexes the store's own queries need.
 	Indexes [][]string
+	// Checks are CHECK constraints, each a boolean SQL expression that both
+	// dialects accept as written (quoted identifiers, integer literals).
+	Checks []string
 }
 
 // Column returns the named column, or nil.
@@ -156,6 +175,8 @@ func (d Dialect) SQLType(t Type) string {
 			return "TIMESTAMPTZ"
 		case Bytes:
 			return "BYTEA"
+		case Float64:
+			return "DOUBLE PRECISION"
 		}
 	default:
 		switch t {
@@ -167,6 +188,8 @@ func (d Dialect) SQLType(t Type) string {
 			return "TIMESTAMP"
 		case Bytes:
 			return "BLOB"
+		case Float64:
+			return "REAL"
 		}
 	}
 	panic(fmt.Sprintf("schema: unknown type %d", t))
@@ -234,6 +257,9 @@ func (d Dialect) CreateTable(t *Table) string {
 	for _, u := range t.Unique {
 		lines = append(lines, "  UNIQUE ("+quoteAll(u)+")")
 	}
+	for _, c := range t.Checks {
+		lines = append(lines, "  CHECK ("+c+")")
+	}
 	for _, fk := range t.ForeignKeys {
 		line := fmt.Sprintf("  FOREIGN KEY (%s) REFERENCES %s (%s)", quoteAll(fk.Columns), Quote(fk.RefTable), quoteAll(fk.RefColumns))
 		if fk.OnDelete != "" {
@@ -253,10 +279,22 @@ func (d Dialect) CreateTable(t *Table) string {
 func (d Dialect) CreateIndexes(t *Table) []string {
 	var out []string
 	for _, cols := range t.Indexes {
-		name := "ix_" + t.Name + "_" + strings.Join(cols, "_")
-		out = append(out, fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Quote(name), Quote(t.Name), quoteAll(cols)))
+		out = append(out, fmt.Sprintf("CREATE INDEX %s ON %s (%s)", Quote(IndexName(t.Name, cols)), Quote(t.Name), quoteAll(cols)))
 	}
 	return out
+}
+
+// IndexName is the name of table's index on cols: "ix_<table>_<cols…>",
+// or, when that exceeds PostgreSQL's 63 bytes (which would be truncated
+// silently and could collide), its first 54 bytes and a hash of the whole.
+func IndexName(table string, cols []string) string {
+	name := "ix_" + table + "_" + strings.Join(cols, "_")
+	if len(name) <= MaxIdentifier {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s_%08x", name[:MaxIdentifier-9], h.Sum32())
 }
 
 func quoteAll(names []string) string {
@@ -265,4 +303,18 @@ func quoteAll(names []string) string {
 		q[i] = Quote(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// CreateStatements renders s as DDL for d: every CREATE TABLE in creation
+// order, then every CREATE INDEX. Run them in one transaction (both engines
+// have transactional DDL) so a failure leaves nothing behind.
+func (d Dialect) CreateStatements(s *Schema) []string {
+	out := make([]string, 0, 2*len(s.Tables))
+	for _, t := range s.Tables {
+		out = append(out, d.CreateTable(t))
+	}
+	for _, t := range s.Tables {
+		out = append(out, d.CreateIndexes(t)...)
+	}
+	return out
 }

@@ -69,3 +69,14 @@ func TestPlaceholder(t *testing.T) {
 		t.Errorf("PostgreSQL.Placeholder(3) = %q", got)
 	}
 }
+
+func TestIndexName(t *testing.T) {
+	if got := IndexName("T", []string{"A", "B"}); got != "ix_T_A_B" {
+		t.Errorf("IndexName(T, A B) = %q", got)
+	}
+	long := IndexName("ADM_MultiValueCustomFieldValueAssociationTable", []string{"CustomFieldValueId2"})
+	other := IndexName("ADM_MultiValueCustomFieldValueAssociationTable", []string{"CustomFieldValueId1"})
+	if len(long) > MaxIdentifier || long == other {
+		t.Errorf("long index names %q and %q: want distinct and at most %d bytes", long, other, MaxIdentifier)
+	}
+}

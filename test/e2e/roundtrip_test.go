@@ -62,10 +62,9 @@ func sessionBytes(payload []byte) []byte {
 // startServer runs the framing server with both port types on loopback.
 func startServer(tb testing.TB) (addr string, stop func()) {
 	tb.Helper()
-	adm := services.NewADM(false, false)
-	work := &services.MemoryWork{Duration: time.Millisecond}
-	prov := &services.Provision{ADM: adm, Work: work, CheckpointInterval: time.Second}
-	conv := &services.SchemaConversion{ADM: adm, Work: work, CheckpointInterval: time.Second}
+	st := services.NewMemory(false, false)
+	prov := &services.Provision{Store: st, CheckpointInterval: time.Second}
+	conv := &services.SchemaConversion{Store: st, CheckpointInterval: time.Second}
 	mgr, err := sessions.NewManager(sessions.Options{Logger: zap.NewNop()},
 		sessions.Endpoint{Path: "/IpamAsyncProvision", Binding: sessions.ProvisionBinding(prov.NewSession, ipam.CallbackActionsService)},
 		sessions.Endpoint{Path: "/IpamAsyncSchemaConversion", Binding: sessions.SchemaConversionBinding(conv.NewSession, ipam.CallbackActionsService)})

@@ -25,6 +25,11 @@ const (
 	IpamSchemaConversionAnotherOperationInProgress       = "IpamSchemaConversionAnotherOperationInProgress"
 	IpamSchemaConversionNotRequired                      = "IpamSchemaConversionNotRequired"
 	IpamSchemaConversionFailed                           = "IpamSchemaConversionFailed"
+	// Raised by the data store (store package).
+	IpamApiErrorSQLServiceConfigurationFailed        = "IpamApiErrorSQLServiceConfigurationFailed"
+	IpamApiRBACProvisioningFailed                    = "IpamApiRBACProvisioningFailed"
+	IpamApiErrorDatabaseIsAtHigherVersion            = "IpamApiErrorDatabaseIsAtHigherVersion"
+	IpamSchemaConversionCouldNotBeDoneForThisVersion = "IpamSchemaConversionCouldNotBeDoneForThisVersion"
 )
 
 // IpamException (2.2.4.247) is the fault detail of every IPAM SOAP fault and

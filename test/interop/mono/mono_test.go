@@ -35,7 +35,7 @@ const (
 	flagListen            = "--listen"
 	flagStateDir          = "--state-dir"
 	flagLogFormat         = "--log-format"
-	flagWorkDuration      = "--dev-work-duration"           // in-memory provisioning/conversion duration
+	flagWorkDuration      = "--dev-work-duration"           // minimum provisioning/conversion duration
 	flagCheckpointEvery   = "--session-checkpoint-interval" // Notify…Checkpoint period
 	flagRequireConversion = "--dev-require-conversion"      // start provisioned, schema conversion required
 

@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ipamd/ipamd/store/schema"
+)
+
+// The lease table holds the cross-process in-progress marks of work that
+// spans transactions (schema conversion): one row per mark, with the
+// owner, a token unique to the acquisition and an expiry on the
+// database's clock (so hosts with skewed clocks agree). It is ipamd
+// bookkeeping, not part of the ADM, and is created on first use.
+const (
+	leaseTable      = "ipamd_Lease"
+	leaseConversion = "SchemaConversion"
+)
+
+// nowMillis is the database's clock in Unix milliseconds.
+func nowMillis(d schema.Dialect) string {
+	if d == schema.PostgreSQL {
+		return `(extract(epoch from clock_timestamp()) * 1000)::bigint`
+	}
+	return `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`
+}
+
+// ensureLeaseTable creates the lease table if missing. Two processes may
+// race here; PostgreSQL then reports a duplicate type for the loser, which
+// is fine once the table exists.
+func (s *Store) ensureLeaseTable(ctx context.Context) error {
+	ddl := `CREATE TABLE IF NOT EXISTS "` + leaseTable + `" ("Name" TEXT PRIMARY KEY, "Owner" TEXT NOT NULL, "Token" TEXT NOT NULL, "ExpiresAt" BIGINT NOT NULL)`
+	_, err := s.db.ExecContext(ctx, ddl)
+	if err == nil {
+		return nil
+	}
+	if ok, lerr := s.hasTable(ctx, s.db, leaseTable); lerr == nil && ok {
+		return nil
+	}
+	return fmt.Errorf("store: create lease table: %w", err)
+}
+
+// hasTable reports whether the table exists.
+func (s *Store) hasTable(ctx context.Context, q querier, name string) (bool, error) {
+	var n int
+	query := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if s.dialect == schema.PostgreSQL {
+		query = `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`
+	}
+	if err := q.QueryRowContext(ctx, query, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: look up table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+// leaseHeld reports whether a live lease holds the mark.
+func (s *Store) leaseHeld(ctx context.Context, q querier, name string) (bool, error) {
+	ok, err := s.hasTable(ctx, q, leaseTable)
+	if err != nil || !ok {
+		return false, err
+	}
+	var n int
+	p := s.dialect.Placeholder
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM "`+leaseTable+`" WHERE "Name" = `+p(1)+` AND "ExpiresAt" > `+nowMillis(s.dialect), name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: read lease %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+// Lease is a held in-progress mark. It expires LeaseDuration after the last
+// renewal; until then no other owner can take it.
+type Lease struct {
+	s        *Store
+	name     string
+	owner    string
+	token    string
+	duration time.Duration
+
+	mu    sync.Mutex
+	ended bool
+}
+
+// tryLease takes the named mark if it is free or its lease has expired,
+// atomically on both engines (one upsert whose update only applies to an
+// expired row). It returns (nil, nil) when a live lease holds it.
+func (s *Store) tryLease(ctx context.Context, name, owner string) (*Lease, error) {
+	if err := s.ensureLeaseTable(ctx); err != nil {
+		return nil, err
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("store: lease token: %w", err)
+	}
+	l := &Lease{s: s, name: name, owner: owner, token: hex.EncodeToString(b[:]), duration: s.opts.LeaseDuration}
+	p, now := s.dialect.Placeholder, nowMillis(s.dialect)
+	q := `INSERT INTO "` + leaseTable + `" ("Name", "Owner", "Token", "ExpiresAt") VALUES (` + p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + now + ` + ` + p(4) + `)
+ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "Token" = excluded."Token", "ExpiresAt" = excluded."ExpiresAt"
+WHERE "` + leaseTable + `"."ExpiresAt" <= ` + now
+	res, err := s.db.ExecContext(ctx, q, name, owner, l.token, l.duration.Milliseconds())
+	if err != nil {
+		if isBusy(err) {
+			return nil, nil // another writer holds the database: treat as held, the caller may retry
+		}
+		return nil, fmt.Errorf("store: take lease %s: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, fmt.Errorf("store: take lease %s: %w", name, err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return l, nil
+}
+
+// TryBeginConversion is StartAsyncSchemaConversion's steps 1–3 (3.15.4.7)
+// across processes: take the conversion mark for owner (ErrConversionInProgress
+// when a live lease of another owner holds it), then refuse, releasing the
+// mark again, a store that needs no conversion (ErrConversionNotRequired) or
+// is not provisioned (ErrNotProvisioned). The caller converts while holding
+// the returned lease, renews it (Renew, RenewTx or Keep) well within
+// LeaseDuration, and calls End.
+func (s *Store) TryBeginConversion(ctx context.Context, owner string) (*Lease, error) {
+	l, err := s.tryLease(ctx, leaseConversion, owner)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, fmt.Errorf("store: %v: %w", s.cfg, ErrConversionInProgress)
+	}
+	st, _, err := s.status(ctx, s.db)
+	if err == nil && !st.Provisioned {
+		err = fmt.Errorf("store: %v: %w", s.cfg, ErrNotProvisioned)
+	} else if err == nil && !st.ConversionRequired() {
+		err = fmt.Errorf("store: %v is at schema version %s: %w", s.cfg, st.Version, ErrConversionNotRequired)
+	}
+	if err != nil {
+		_ = l.release(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return l, nil
+}
+
+// Owner is the owner the lease was taken for.
+func (l *Lease) Owner() string { return l.owner }
+
+// Renew extends the lease by LeaseDuration from now. ErrLeaseLost means it
+// expired and another owner took it: the holder must stop at once.
+func (l *Lease) Renew(ctx context.Context) error { return l.renew(ctx, l.s.db) }
+
+// RenewTx renews inside tx, so the transaction's writes commit only while
+// the lease is still this holder's: on PostgreSQL the lease row stays
+// locked until tx ends, on SQLite tx holds the write lock. A conversion
+// batch calls it before committing.
+func (l *Lease) RenewTx(ctx context.Context, tx *sql.Tx) error { return l.renew(ctx, tx) }
+
+func (l *Lease) renew(ctx context.Context, q querier) error {
+	p := l.s.dialect.Placeholder
+	res, err := q.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "ExpiresAt" = `+nowMillis(l.s.dialect)+` + `+p(1)+
+		` WHERE "Name" = `+p(2)+` AND "Token" = `+p(3), l.duration.Milliseconds(), l.name, l.token)
+	if err != nil {
+		return fmt.Errorf("store: renew lease %s: %w", l.name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: renew lease %s: %w", l.name, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: lease %s of %s: %w", l.name, l.owner, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Keep renews the lease in the background every third of its duration
+// until stop (idempotent) is called or ctx ends. The returned context is cancelled, with
+// cause ErrLeaseLost, if the lease is lost or cannot be renewed before it
+// would expire, so work running under it stops.
+func (l *Lease) Keep(ctx context.Context) (work context.Context, stop func()) {
+	work, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		every := l.duration / 3
+		t := time.NewTicker(every)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-work.Done():
+				return
+			case <-t.C:
+			}
+			rctx, rcancel := context.WithTimeout(work, every)
+			err := l.Renew(rctx)
+			rcancel()
+			switch {
+			case err == nil:
+				last = time.Now()
+			case errors.Is(err, ErrLeaseLost) || time.Since(last) >= l.duration-every/2:
+				cancel(fmt.Errorf("%w: %v", ErrLeaseLost, err))
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return work, func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+			cancel(nil)
+		})
+	}
+}
+
+// End releases the lease. With succeeded, it also checks that the store
+// is now at the current schema version, the postcondition of a successful
+// conversion (3.15.4.7 step 5: ADM_IsSchemaConversionRequired becomes FALSE).
+// End is idempotent.
+func (l *Lease) End(ctx context.Context, succeeded bool) error {
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		return nil
+	}
+	l.ended = true
+	l.mu.Unlock()
+	var check error
+	if succeeded {
+		st, _, err := l.s.status(ctx, l.s.db)
+		switch {
+		case err != nil:
+			check = err
+		case st.ConversionRequired():
+			check = fmt.Errorf("store: conversion reported success but %v is at schema version %q, not %s", l.s.cfg, st.Version, schema.V2Version)
+		}
+	}
+	return errors.Join(check, l.release(ctx))
+}
+
+func (l *Lease) release(ctx context.Context) error {
+	p := l.s.dialect.Placeholder
+	if _, err := l.s.db.ExecContext(ctx, `DELETE FROM "`+leaseTable+`" WHERE "Name" = `+p(1)+` AND "Token" = `+p(2), l.name, l.token); err != nil {
+		return fmt.Errorf("store: release lease %s: %w", l.name, err)
+	}
+	return nil
+}

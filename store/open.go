@@ -1,0 +1,360 @@
+// Package store is the IPAM data store (MS-IPAMM2 ADM_IPAMDataStore): the
+// v2 tables of store/schema on one of two engines behind one API, and the
+// cross-process marks that keep two provisionings or conversions from
+// running at once.
+//
+// DatabaseType WindowsInternalDatabase is an embedded SQLite file
+// (modernc.org/sqlite, pure Go: WAL, a busy timeout, foreign keys on);
+// MSSQLServer is served by PostgreSQL (pgx through database/sql), at the
+// server, port, database and credential the client sent, if the operator's
+// Policy allows them. Both share the SQL; schema.Dialect spells the
+// differences. Both have transactional DDL, so provisioning is one
+// transaction that leaves nothing behind when it fails.
+//
+// Store is one opened database; Manager is the daemon's view: which store
+// is active (persisted in the state directory), the ADM global flags, and
+// the provisioning and conversion jobs the services run. Nothing here knows
+// about SOAP; protocol failures are *ipam.IpamException values with the
+// IpamExceptionId the spec gives them.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ipamd/ipamd/store/schema"
+)
+
+// Sentinel errors callers branch on (errors.Is).
+var (
+	// ErrUnreachable: the database could not be opened or reached.
+	ErrUnreachable = errors.New("database unreachable")
+	// ErrProvisioningInProgress: another session or process is provisioning this database.
+	ErrProvisioningInProgress = errors.New("provisioning already in progress")
+	// ErrAlreadyProvisioned: the database already holds an IPAM store.
+	ErrAlreadyProvisioned = errors.New("already provisioned")
+	// ErrNotProvisioned: the database holds no IPAM store.
+	ErrNotProvisioned = errors.New("not provisioned")
+	// ErrForeignTables: the database holds ADM_ tables that are not an IPAM store.
+	ErrForeignTables = errors.New("database holds ADM tables that are not an IPAM store")
+	// ErrHigherVersion: the store is at a schema version newer than this ipamd.
+	ErrHigherVersion = errors.New("store schema is newer than this ipamd")
+	// ErrConversionInProgress: a live lease holds the conversion mark.
+	ErrConversionInProgress = errors.New("schema conversion already in progress")
+	// ErrConversionNotRequired: the store is at the current schema version.
+	ErrConversionNotRequired = errors.New("schema conversion not required")
+	// ErrLeaseLost: the lease expired and another owner took it.
+	ErrLeaseLost = errors.New("lease lost")
+)
+
+// Options tune how stores are opened. Zero values take the defaults.
+type Options struct {
+	// SQLiteBusyTimeout is how long an embedded store waits for a lock
+	// held by another connection (default 10 s).
+	SQLiteBusyTimeout time.Duration
+	// PostgresSSLMode is libpq's sslmode (default "prefer").
+	PostgresSSLMode string
+	// PostgresSSLRootCert is a CA file for sslmode verify-ca / verify-full.
+	PostgresSSLRootCert string
+	// ConnectTimeout bounds reaching a PostgreSQL server (default 10 s).
+	ConnectTimeout time.Duration
+	// MaxConns caps open connections per store (default 8).
+	MaxConns int
+	// LeaseDuration is how long an in-progress mark outlives its owner's
+	// last sign of life (default 30 s): a conversion lease not renewed
+	// within it may be taken over; a provisioning transaction whose client
+	// went silent that long (at least 10 s) is aborted by PostgreSQL.
+	LeaseDuration time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.SQLiteBusyTimeout <= 0 {
+		o.SQLiteBusyTimeout = 10 * time.Second
+	}
+	if o.PostgresSSLMode == "" {
+		o.PostgresSSLMode = "prefer"
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 8
+	}
+	if o.LeaseDuration <= 0 {
+		o.LeaseDuration = 30 * time.Second
+	}
+	return o
+}
+
+// Store is one opened IPAM database, provisioned or not.
+type Store struct {
+	db      *sql.DB
+	cfg     Config
+	dialect schema.Dialect
+	opts    Options
+	// hook, when set by tests, runs before each provisioning step and can
+	// fail it ("ddl:N", "seed:TABLE", "commit").
+	hook func(step string) error
+}
+
+// Open opens the database cfg names and checks that it answers. An
+// embedded store's directory (mode 0700) and file are created if missing;
+// a PostgreSQL database must exist. A failure to reach the database wraps
+// ErrUnreachable; no error message contains the password.
+func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	s := &Store{cfg: cfg, dialect: cfg.Dialect(), opts: opts}
+	switch s.dialect {
+	case schema.SQLite:
+		if strings.ContainsRune(cfg.Path, '?') {
+			return nil, fmt.Errorf("store: open %v: %w: the path contains '?'", cfg, ErrUnreachable)
+		}
+		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
+			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
+		}
+		db, err := sql.Open("sqlite", sqliteDSN(cfg.Path, opts.SQLiteBusyTimeout))
+		if err != nil {
+			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
+		}
+		db.SetMaxOpenConns(opts.MaxConns)
+		s.db = db
+	case schema.PostgreSQL:
+		pc, err := pgx.ParseConfig(pgConnString(cfg, opts))
+		if err != nil {
+			return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
+		}
+		if cfg.Password != "" {
+			pc.Password = cfg.Password
+		}
+		pc.RuntimeParams["application_name"] = "ipamd"
+		db := stdlib.OpenDB(*pc)
+		db.SetMaxOpenConns(opts.MaxConns)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.db = db
+	}
+	pctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+	if err := s.db.PingContext(pctx); err != nil {
+		_ = s.db.Close()
+		return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
+	}
+	return s, nil
+}
+
+// sqliteDSN spells the embedded store's pragmas: WAL (readers never block
+// the writer), the busy timeout, foreign keys enforced (off by default in
+// SQLite), and BEGIN IMMEDIATE for transactions so a writer takes its lock
+// up front instead of failing when it upgrades.
+// The path is given as a plain file name, not a "file:" URI, so no
+// character of it needs escaping; only '?' cannot appear in it (the policy
+// refuses such paths).
+func sqliteDSN(path string, busy time.Duration) string {
+	return path +
+		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_txlock=immediate"
+}
+
+// pgConnString is the keyword/value connection string without the
+// password, which is set on the parsed config instead so it cannot show up
+// in a parse error.
+func pgConnString(cfg Config, opts Options) string {
+	kv := [][2]string{
+		{"host", cfg.Host}, {"port", strconv.Itoa(cfg.Port)}, {"dbname", cfg.Name}, {"user", cfg.User},
+		{"sslmode", opts.PostgresSSLMode},
+		{"connect_timeout", strconv.Itoa(max(1, int(opts.ConnectTimeout/time.Second)))},
+	}
+	if opts.PostgresSSLRootCert != "" {
+		kv = append(kv, [2]string{"sslrootcert", opts.PostgresSSLRootCert})
+	}
+	var b strings.Builder
+	for _, p := range kv {
+		v := strings.ReplaceAll(strings.ReplaceAll(p[1], `\`, `\\`), `'`, `\'`)
+		fmt.Fprintf(&b, "%s='%s' ", p[0], v)
+	}
+	return b.String()
+}
+
+// redact returns err's text with the credential removed: the password
+// wherever it appears, the user name where drivers quote it.
+func redact(err error, cfg Config) string {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Unwrap() != nil {
+		// ConnectError's own text repeats user and database; its cause is enough.
+		err = ce.Unwrap()
+	}
+	msg := err.Error()
+	if cfg.Password != "" {
+		msg = strings.ReplaceAll(msg, cfg.Password, "<redacted>")
+	}
+	if cfg.User != "" {
+		for _, form := range []string{`"` + cfg.User + `"`, "user=" + cfg.User, "`" + cfg.User + "`"} {
+			msg = strings.ReplaceAll(msg, form, strings.Replace(form, cfg.User, "<user>", 1))
+		}
+	}
+	return msg
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Config is the configuration the store was opened with.
+func (s *Store) Config() Config { return s.cfg }
+
+// Dialect is the store's SQL engine.
+func (s *Store) Dialect() schema.Dialect { return s.dialect }
+
+// DB is the database handle, for the schema conversion and tests. Writes
+// that must not outlive a lease go through Lease.RenewTx in the same
+// transaction.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// LeaseDuration is the lease length the store was opened with.
+func (s *Store) LeaseDuration() time.Duration { return s.opts.LeaseDuration }
+
+// querier is what *sql.DB, *sql.Conn and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Status is what a store holds, as initialization (MS-IPAMM2 3.1.3) and
+// the ADM global flags need it.
+type Status struct {
+	// Provisioned: ADM_CommonProperties exists and names the five IPAM
+	// security groups (ADM_IPAMDataStore and ADM_IPAMSecurityGroups are
+	// set up; 3.1.1.3 ADM_IsIPAMConfigured).
+	Provisioned bool
+	// Version is ADM_CommonProperties.DatabaseSchemaVersion (ADM_IPAMSchemaVersion);
+	// "" for a provisioned store without one (the v1 layout had none).
+	Version string
+	// ConversionInProgress: a live lease holds the conversion mark.
+	ConversionInProgress bool
+}
+
+// ConversionRequired is ADM_IsSchemaConversionRequired: a provisioned store
+// whose schema version is not the one this ipamd works with
+// (ADM_IPAMServerVersion = schema.V2Version), the comparison
+// GetSchemaConversionInfo (3.3.4.100) makes.
+func (st Status) ConversionRequired() bool { return st.Provisioned && st.Version != schema.V2Version }
+
+// Status reads the store's state.
+func (s *Store) Status(ctx context.Context) (Status, error) {
+	st, _, err := s.status(ctx, s.db)
+	if err != nil {
+		return Status{}, err
+	}
+	held, err := s.leaseHeld(ctx, s.db, leaseConversion)
+	if err != nil {
+		return Status{}, err
+	}
+	st.ConversionInProgress = held
+	return st, nil
+}
+
+// securityGroupProperties are the ADM_CommonProperties names of the five
+// IPAM security groups (ADM_IPAMSecurityGroups, 3.1.1.2), in the order
+// 3.1.1.1.28 lists them, with the names provisioning gives them.
+var securityGroupProperties = [][2]string{
+	{"IpamSecurityGroupIpamUsers", "IPAM Users"},
+	{"IpamSecurityGroupIpamAdministrators", "IPAM Administrators"},
+	{"IpamSecurityGroupIpamAsmAdministrators", "IPAM ASM Administrators"},
+	{"IpamSecurityGroupIpamMsmAdministrators", "IPAM MSM Administrators"},
+	{"IpamSecurityGroupIpamIPAuditAdministrators", "IPAM IP Audit Administrators"},
+}
+
+// propSchemaVersion is the ADM_CommonProperties entry 3.1.1.3 reads
+// ADM_IPAMSchemaVersion from.
+const propSchemaVersion = "DatabaseSchemaVersion"
+
+// status reads what q sees: whether the database holds a store, and its
+// version. foreign is true when ADM_ tables exist without a store.
+func (s *Store) status(ctx context.Context, q querier) (st Status, foreign bool, err error) {
+	tables, err := s.admTables(ctx, q)
+	if err != nil {
+		return Status{}, false, err
+	}
+	if len(tables) == 0 {
+		return Status{}, false, nil
+	}
+	if !tables[schema.CommonProperties] {
+		return Status{}, true, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT "Name", "Value" FROM "ADM_CommonProperties"`)
+	if err != nil {
+		return Status{}, false, fmt.Errorf("store: read %s: %w", schema.CommonProperties, err)
+	}
+	defer rows.Close()
+	props := map[string]string{}
+	for rows.Next() {
+		var n string
+		var v sql.NullString
+		if err := rows.Scan(&n, &v); err != nil {
+			return Status{}, false, fmt.Errorf("store: read %s: %w", schema.CommonProperties, err)
+		}
+		props[n] = v.String
+	}
+	if err := rows.Err(); err != nil {
+		return Status{}, false, fmt.Errorf("store: read %s: %w", schema.CommonProperties, err)
+	}
+	for _, g := range securityGroupProperties {
+		if props[g[0]] == "" {
+			return Status{}, true, nil
+		}
+	}
+	return Status{Provisioned: true, Version: props[propSchemaVersion]}, false, nil
+}
+
+// admTables lists the database's tables named ADM_….
+func (s *Store) admTables(ctx context.Context, q querier) (map[string]bool, error) {
+	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ADM\_%' ESCAPE '\'`
+	if s.dialect == schema.PostgreSQL {
+		query = `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'ADM\_%'`
+	}
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tables: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: list tables: %w", err)
+		}
+		out[n] = true
+	}
+	return out, rows.Err()
+}
+
+// isBusy reports an SQLite lock held by another connection.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// isUnreachable reports a failure to reach the database (as opposed to an
+// SQL error from a database that answered).
+func isUnreachable(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, ErrUnreachable)
+}
