@@ -418,7 +418,7 @@ func TestResumeAfterCancel(t *testing.T) {
 		want := reference(t, d, n)
 		s := legacyStore(t, d, n)
 		stops := 0
-		for stopAfter := int64(1); ; stopAfter = stopAfter*2 + 1 {
+		for stopAfter := int64(1); ; stopAfter += 3 {
 			ctx, cancel := context.WithCancel(context.Background())
 			var calls atomic.Int64
 			err := convert.Run(ctx, s.db, d, convert.Options{Now: func() time.Time { return clock().Add(time.Hour * time.Duration(stops)) },
@@ -440,7 +440,7 @@ func TestResumeAfterCancel(t *testing.T) {
 			}
 			checkBatchConsistency(t, s)
 		}
-		if stops < 3 {
+		if stops < 5 {
 			t.Errorf("only %d stops: the test did not interrupt the conversion enough", stops)
 		}
 		t.Logf("%d stops", stops)
