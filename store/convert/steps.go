@@ -73,8 +73,9 @@ func (c *conv) fixManagedBy(ctx context.Context, tx *sql.Tx, objectType, table s
 			?, `+strings.ReplaceAll(afExpr, `"Family"`, `o."Family"`)+`, o."RecordId", ?, ?
 		FROM `+q(table)+` o
 		WHERE o."RecordId" > ? AND o."RecordId" <= ? AND NOT EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x
-			WHERE x."ObjectType" = ? AND x."UsedById" = o."RecordId" AND x."CustomFieldId" = ?)`,
-		objectType, field, def, lo, hi, objectType, field)
+			WHERE x."ObjectType" = ? AND x."UsedById" = o."RecordId" AND x."CustomFieldId" = ?
+			AND x."UsedById" > ? AND x."UsedById" <= ?)`, // lets a hash anti-join read only the batch's rows
+		objectType, field, def, lo, hi, objectType, field, lo, hi)
 	if err != nil {
 		return err
 	}
