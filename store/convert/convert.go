@@ -18,6 +18,14 @@
 // rebuilds a table whose constraints change (new table, copy, drop,
 // rename), with foreign key enforcement off on the conversion's connection
 // and a full foreign_key_check before the final commit.
+//
+// Errors, for the services to map onto IpamExceptionIds: ErrNotRequired
+// (IpamSchemaConversionNotRequired), *VersionError
+// (IpamSchemaConversionCouldNotBeDoneForThisVersion, or
+// IpamApiErrorDatabaseIsAtHigherVersion when Newer), ErrNotProvisioned
+// (IpamErrorIPAMNotProvisioned), *StepError and anything else
+// (IpamSchemaConversionFailed); a cancelled ctx returns ctx.Err() wrapped,
+// the store consistent and resumable.
 package convert
 
 import (

@@ -525,3 +525,36 @@ func TestConvertChild(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestProgressCadence checks that Progress is never silent for longer than
+// a 1 s checkpoint interval allows, through every step (single long
+// statements included: the heartbeat repeats the last report).
+func TestProgressCadence(t *testing.T) {
+	forEngines(t, func(t *testing.T, d schema.Dialect) {
+		s := legacyStore(t, d, 20000)
+		var (
+			last    = time.Now()
+			maxGap  time.Duration
+			maxStep string
+			calls   int
+		)
+		err := convert.Run(context.Background(), s.db, d, convert.Options{Now: clock, Progress: func(step string, _, _ int64) {
+			// Never called concurrently: no lock needed.
+			if g := time.Since(last); g > maxGap {
+				maxGap, maxStep = g, step
+			}
+			last = time.Now()
+			calls++
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if maxGap > time.Second {
+			t.Errorf("Progress was silent for %s (in %q)", maxGap, maxStep)
+		}
+		if calls < len(convert.StepNames()) {
+			t.Errorf("%d Progress calls for %d steps", calls, len(convert.StepNames()))
+		}
+		t.Logf("%d calls, longest gap %s in %q", calls, maxGap, maxStep)
+	})
+}
