@@ -1,0 +1,698 @@
+package convert
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/ipamd/ipamd/store/schema"
+)
+
+// steps are ipam-adm.md §4's steps 0–13 in order. Where the order differs
+// from the text it is because a step needs another's columns: the upgrade
+// rule fixes for addresses (0.2) run in step 4's address batches, after
+// step 3 added the columns those batches also fill.
+var steps = []step{
+	{name: "0 validate: Managed by / Managed by entity of ranges", tx: validateRanges},
+	{name: "1 create independent tables", tx: createTables(schema.IpamForestTable, schema.AddressSpaceTable, schema.AccessScopeTable,
+		schema.AdminOperationGroupsTable, schema.AdminOperationsTable, schema.AdminOperationGroupHierarchyTable,
+		schema.RoleDefinitionTable, schema.RoleOperationMapTable, schema.UserAccessPolicyTable, schema.PolicyMapTable,
+		schema.DatabaseConfigurationTable)},
+	{name: "2 seed address space, access scope, RBAC catalogue, database, forest", tx: seedNewTables},
+	{name: "3 add columns", tx: addColumns},
+	{name: "4 backfill ranges, blocks, utilization, discovery", tx: backfillSmall},
+	{name: "4 backfill addresses", table: schema.IPAddressTable, start: startAddresses},
+	{name: "5 create subnets and re-parent ranges", table: schema.IPRangeTable, prepare: createTables(schema.SubnetTable),
+		start: startSubnets},
+	{name: "5 count child blocks", tx: countChildBlocks},
+	{name: "6 multivalued range and block properties", tx: multivalued},
+	{name: "7 DHCP tables", tx: createTables(schema.DhcpSuperscopeTable, schema.DhcpPolicyTable, schema.DhcpPolicyConditionTable,
+		schema.DhcpPolicySubrangeTable, schema.DhcpFailoverRelationTable, schema.DhcpScopeFailoverTable, schema.DhcpFilterTable)},
+	{name: "8 DNS tables", tx: createTables(schema.DNSResourceRecordTable, schema.DNSConditionalForwarderTable)},
+	{name: "9 custom fields and logical groups", tx: customFields},
+	{name: "10 access scope associations", tx: accessScopes},
+	{name: "11 common properties and tasks", tx: settings},
+	{name: "12 tighten constraints", own: tighten},
+	{name: "13 finish", own: finish},
+}
+
+var q = schema.Quote
+
+// createTables creates V2 tables with their indexes.
+func createTables(names ...string) func(ctx context.Context, c *conv, tx *sql.Tx) error {
+	return func(ctx context.Context, c *conv, tx *sql.Tx) error {
+		for _, n := range names {
+			t := schema.V2.Table(n)
+			if t == nil {
+				return fmt.Errorf("no v2 table %s", n)
+			}
+			for _, s := range createStatements(c.d, t, t.Name) {
+				if _, err := c.exec(ctx, tx, s); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// afExpr is a compound IP table's Family as an AddressFamily literal.
+const afExpr = `CASE "Family" WHEN 'IPv6' THEN 'InterNetworkV6' ELSE 'InterNetwork' END`
+
+// fixManagedBy applies the ObjectsWithoutMBandSI / ObjectsWithMultipleMBandSI
+// default fixes (ipam-adm.md §4 0.2 [INFERENCE]) to the objectType objects
+// of table with lo < RecordId <= hi: an object without a value of field
+// gets value def; of several values the oldest (lowest RecordId) stays.
+func (c *conv) fixManagedBy(ctx context.Context, tx *sql.Tx, objectType, table string, field, def, lo, hi int64) error {
+	_, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesAssociationTable"
+		("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId")
+		SELECT (SELECT COALESCE(MAX("RecordId"), 0) FROM "ADM_CustomFieldValuesAssociationTable") + ROW_NUMBER() OVER (ORDER BY o."RecordId"),
+			?, `+strings.ReplaceAll(afExpr, `"Family"`, `o."Family"`)+`, o."RecordId", ?, ?
+		FROM `+q(table)+` o
+		WHERE o."RecordId" > ? AND o."RecordId" <= ? AND NOT EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x
+			WHERE x."ObjectType" = ? AND x."UsedById" = o."RecordId" AND x."CustomFieldId" = ?
+			AND x."UsedById" > ? AND x."UsedById" <= ?)`, // lets a hash anti-join read only the batch's rows
+		objectType, field, def, lo, hi, objectType, field, lo, hi)
+	if err != nil {
+		return err
+	}
+	_, err = c.exec(ctx, tx, `DELETE FROM "ADM_CustomFieldValuesAssociationTable"
+		WHERE "ObjectType" = ? AND "CustomFieldId" = ? AND "UsedById" > ? AND "UsedById" <= ?
+		AND "RecordId" > (SELECT MIN(x."RecordId") FROM "ADM_CustomFieldValuesAssociationTable" x
+			WHERE x."ObjectType" = ? AND x."CustomFieldId" = ? AND x."UsedById" = "ADM_CustomFieldValuesAssociationTable"."UsedById")`,
+		objectType, field, lo, hi, objectType, field)
+	return err
+}
+
+const maxID = int64(1) << 62
+
+func validateRanges(ctx context.Context, c *conv, tx *sql.Tx) error {
+	if err := c.fixManagedBy(ctx, tx, "IPRange", schema.IPRangeTable, c.managedBy, c.ipam, 0, maxID); err != nil {
+		return err
+	}
+	return c.fixManagedBy(ctx, tx, "IPRange", schema.IPRangeTable, c.managedByEntity, c.localhost, 0, maxID)
+}
+
+func (c *conv) boolLit(b bool) string {
+	switch {
+	case c.d == schema.PostgreSQL && b:
+		return "TRUE"
+	case c.d == schema.PostgreSQL:
+		return "FALSE"
+	case b:
+		return "1"
+	}
+	return "0"
+}
+
+func seedNewTables(ctx context.Context, c *conv, tx *sql.Tx) error {
+	ins := func(query string, args ...any) error {
+		_, err := c.exec(ctx, tx, query, args...)
+		return err
+	}
+	// 2.1 The Default Provider Address Space, id 1; every v1 object is in it.
+	if err := ins(`INSERT INTO "ADM_AddressSpaceTable" ("Family", "RecordId", "AddressSpaceType", "IsDefault", "Name", "Description", "Owner")
+		VALUES ('Provider', 1, 'ProviderAddressSpace', ` + c.boolLit(true) + `, 'DefaultIPAddressSpace', 'Default provider address space', NULL)`); err != nil {
+		return err
+	}
+	// 2.2 The Global access scope.
+	if err := ins(`INSERT INTO "ADM_AccessScopeTable" ("AccessScopeId", "ParentAccessScopeId", "Label", "Description", "FullScopePath", "IsBuiltIn")
+		VALUES (1, NULL, 'Global', 'Global access scope to which all objects belong', '\Global', ` + c.boolLit(true) + `)`); err != nil {
+		return err
+	}
+	// 2.3 The read-only RBAC catalogue and the built-in roles.
+	groupID := map[string]string{}
+	for _, g := range append(operationGroups[:len(operationGroups):len(operationGroups)], missingOperationGroups...) {
+		groupID[strings.ToLower(g[0])] = g[0]
+		if err := ins(`INSERT INTO "ADM_AdminOperationGroupsTable" ("OperationGroupId", "OperationGroupName") VALUES (?, ?)`, g[0], g[1]); err != nil {
+			return err
+		}
+	}
+	for _, h := range operationGroupHierarchy {
+		for _, ch := range h.children {
+			if err := ins(`INSERT INTO "ADM_AdminOperationGroupHierarchyTable" ("ParentOperationGroupId", "ChildOperationGroupId") VALUES (?, ?)`,
+				h.parent, ch); err != nil {
+				return err
+			}
+		}
+	}
+	opsByGroup := map[string][]string{}
+	for _, o := range operations {
+		g, ok := groupID[strings.ToLower(o.group)]
+		if !ok {
+			return fmt.Errorf("operation %s: unknown group %s", o.id, o.group)
+		}
+		req, _ := json.Marshal(requirementGroups(o.nonRBACRequirement))
+		if err := ins(`INSERT INTO "ADM_AdminOperationsTable" ("OperationId", "OperationName", "OperationGroupId", "IsAdminRoleOnlyOperation",
+			"IsNonRBACOperation", "IsAccessScopeAgnosticOperation", "NonRBACAdminAccessRequirement") VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			o.id, o.name, g, o.adminRoleOnly, o.nonRBAC, o.accessScopeAgnostic, string(req)); err != nil {
+			return err
+		}
+		opsByGroup[g] = append(opsByGroup[g], o.id)
+	}
+	for i, r := range builtinRoles {
+		id := int64(i + 1)
+		if err := ins(`INSERT INTO "ADM_RoleDefinitionTable" ("RoleId", "Name", "Description", "IsBuiltInRole") VALUES (?, ?, ?, ?)`,
+			id, r.name, "Built-in role "+r.name, true); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, gname := range r.groups {
+			g, ok := groupID[strings.ToLower(gname)]
+			if !ok {
+				return fmt.Errorf("role %s: unknown group %s", r.name, gname)
+			}
+			for _, op := range opsByGroup[g] {
+				if seen[op] {
+					continue
+				}
+				seen[op] = true
+				if err := ins(`INSERT INTO "ADM_RoleOperationMapTable" ("RoleDefinitionId", "OperationId") VALUES (?, ?)`, id, op); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// 2.4 The database being converted.
+	db := c.opts.Database
+	if db == nil {
+		db = &DatabaseConfiguration{DatabaseType: "WindowsInternalDatabase", DatabaseAuthenticationType: "WindowsAuthentication"}
+		if c.d == schema.PostgreSQL {
+			db = &DatabaseConfiguration{DatabaseType: "MSSQLServer", DatabaseAuthenticationType: "SQLAuthentication"}
+		}
+	}
+	var cred any
+	if db.CredentialUserName != "" {
+		js, _ := json.Marshal(map[string]string{"UserName": db.CredentialUserName})
+		cred = string(js)
+	}
+	if err := ins(`INSERT INTO "ADM_DatabaseConfigurationTable" ("SingletonId", "DatabaseType", "DatabaseAuthenticationType",
+		"DatabaseCredential", "DatabaseServerNameOrIP", "DatabaseName", "DatabasePath", "DatabasePort") VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+		db.DatabaseType, db.DatabaseAuthenticationType, cred, nullIfEmpty(db.DatabaseServerNameOrIP), nullIfEmpty(db.DatabaseName),
+		nullIfEmpty(db.DatabasePath), db.DatabasePort); err != nil {
+		return err
+	}
+	// 2.5 The IPAM server's forest: named after the discovery domain
+	// [INFERENCE]; v1 stored no forest.
+	return ins(`INSERT INTO "ADM_IpamForestTable" ("RecordId", "Name", "RootDomainGuid")
+		SELECT 1, COALESCE(MIN("DiscoveryDomain"), 'localdomain'), MIN("DomainGuid") FROM "ADM_DiscoveryConfigurationTable"`)
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// requirementGroups splits the spec's NonRBACAdminAccessRequirement text
+// ("ASM Admins / MSM Admins") into its group names.
+func requirementGroups(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, "/") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// colDef renders an ADD COLUMN definition: type and default, never NOT
+// NULL (step 12 tightens).
+func (c *conv) colDef(col schema.Column) string {
+	s := q(col.Name) + " " + c.d.SQLType(col.Type)
+	if col.Default != "" {
+		def := col.Default
+		if col.Type == schema.Bool && c.d == schema.PostgreSQL {
+			def = map[string]string{"0": "FALSE", "1": "TRUE"}[def]
+		}
+		s += " DEFAULT " + def
+	}
+	return s
+}
+
+// addColumns is step 3: every column v2 has and v1 lacks, nullable. A v2
+// default (AddressSpaceRecordId 1, IsSubnet 0) fills the existing rows at
+// once on both engines.
+func addColumns(ctx context.Context, c *conv, tx *sql.Tx) error {
+	for _, t1 := range schema.V1.Tables {
+		t2 := schema.V2.Table(t1.Name)
+		for _, col := range t2.Columns {
+			if t1.Column(col.Name) != nil {
+				continue
+			}
+			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+c.colDef(col)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// backfillSmall is step 4 for the tables that are small next to addresses.
+func backfillSmall(ctx context.Context, c *conv, tx *sql.Tx) error {
+	f, t := c.boolLit(false), c.boolLit(true)
+	for _, s := range []string{
+		// Ranges: AddressSpaceRecordId came with its default.
+		`UPDATE "ADM_IPRangeTable" SET "VirtualizationType" = 'NonVirtualized', "IsUnmappedFromReverseZone" = ` + f + `,
+			"UseForUtilization" = CASE WHEN "IsOverlapping" = ` + t + ` THEN ` + f + ` ELSE ` + t + ` END`,
+		// v1 blocks are blocks (IsSubnet came with its default 0).
+		`UPDATE "ADM_IPBlocksTable" SET "AddressSpaceRecordId" = 1`,
+		`UPDATE "ADM_IPv4AddressRangeUtilizationTable" SET "AddressSpaceRecordId" = 1`,
+		`UPDATE "ADM_IPv4AddressBlockUtilizationTable" SET "AddressSpaceRecordId" = 1, "IsSubnet" = ` + f,
+		`UPDATE "ADM_DiscoveryConfigurationTable" SET "ForestId" = 1`,
+		`UPDATE "ADM_ServersTable" SET "ForestName" = (SELECT "Name" FROM "ADM_IpamForestTable" WHERE "RecordId" = 1)`,
+		`UPDATE "ADM_ConfigurationAuditTable" SET "ForestName" = (SELECT "Name" FROM "ADM_IpamForestTable" WHERE "RecordId" = 1)`,
+	} {
+		if _, err := c.exec(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startAddresses is step 4 for addresses, with the upgrade-rule fixes of
+// step 0.2 for them.
+func startAddresses(_ context.Context, c *conv) (batchFunc, error) {
+	f := c.boolLit(false)
+	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
+		if err := c.fixManagedBy(ctx, tx, "IPAddress", schema.IPAddressTable, c.managedBy, c.ipam, lo, hi); err != nil {
+			return err
+		}
+		if err := c.fixManagedBy(ctx, tx, "IPAddress", schema.IPAddressTable, c.managedByEntity, c.localhost, lo, hi); err != nil {
+			return err
+		}
+		_, err := c.exec(ctx, tx, `UPDATE "ADM_IPAddressTable" SET "VirtualizationType" = 'NonVirtualized', "IsCreatedFromDNS" = `+f+`
+			WHERE "RecordId" > ? AND "RecordId" <= ?`, lo, hi)
+		return err
+	}, nil
+}
+
+// blockRow is a block or subnet as step 5 needs it.
+type blockRow struct {
+	id     int64
+	family string
+	prefix netip.Prefix
+}
+
+// startSubnets loads the v1 blocks and the subnets made so far, then
+// returns the batch that gives each range its subnet (ipam-adm.md §4 step
+// 5): the IsSubnet row with the range's network and prefix in address space
+// 1, created when missing with the most specific v1 block as parent.
+func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
+	rows, err := c.conn.QueryContext(ctx, `SELECT "RecordId", "Family", "NetworkId", "PrefixLength", "IsSubnet" FROM "ADM_IPBlocksTable" ORDER BY "RecordId"`)
+	if err != nil {
+		return nil, err
+	}
+	var blocks []blockRow
+	subnets := map[string]int64{}
+	var nextID int64
+	for rows.Next() {
+		var (
+			b       blockRow
+			network sql.NullString
+			bits    sql.NullInt64
+			isSub   bool
+		)
+		if err := rows.Scan(&b.id, &b.family, &network, &bits, &isSub); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		nextID = max(nextID, b.id)
+		a, err := netip.ParseAddr(network.String)
+		if err != nil || !bits.Valid {
+			continue // a block without a network cannot contain a subnet
+		}
+		b.prefix = netip.PrefixFrom(a, int(bits.Int64)).Masked()
+		if isSub {
+			subnets[b.family+" "+b.prefix.String()] = b.id
+		} else {
+			blocks = append(blocks, b)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	f, t := c.boolLit(false), c.boolLit(true)
+	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
+		type rng struct {
+			id                                            int64
+			family                                        string
+			subnetID, mask, start, category, owner, descr sql.NullString
+			bits                                          sql.NullInt64
+		}
+		rows, err := tx.QueryContext(ctx, rebind(c.d, `SELECT "RecordId", "Family", "SubnetId", "SubnetMask", "PrefixLength", "StartIPAddress",
+			"AddressCategory", "Owner", "Description" FROM "ADM_IPRangeTable" WHERE "RecordId" > ? AND "RecordId" <= ? ORDER BY "RecordId"`), lo, hi)
+		if err != nil {
+			return err
+		}
+		var rs []rng
+		for rows.Next() {
+			var r rng
+			if err := rows.Scan(&r.id, &r.family, &r.subnetID, &r.mask, &r.bits, &r.start, &r.category, &r.owner, &r.descr); err != nil {
+				rows.Close()
+				return err
+			}
+			rs = append(rs, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Subnets this batch creates are remembered only when it commits.
+		made := map[string]int64{}
+		id := nextID
+		for _, r := range rs {
+			p, err := rangeSubnet(r.subnetID.String, r.start.String, r.bits)
+			if err != nil {
+				return fmt.Errorf("range %d: %w", r.id, err)
+			}
+			key := r.family + " " + p.String()
+			sid, ok := subnets[key]
+			if !ok {
+				sid, ok = made[key]
+			}
+			if !ok {
+				id++
+				sid = id
+				made[key] = sid
+				var parent any
+				if pb := mostSpecific(blocks, r.family, p); pb != 0 {
+					parent = pb
+				}
+				var mask any
+				if r.family == "IPv4" {
+					mask = maskString(p)
+				} else if r.mask.Valid {
+					mask = r.mask.String
+				}
+				if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_IPBlocksTable" ("Family", "RecordId", "IsSubnet", "AddressSpaceRecordId",
+					"ParentBlockRecordId", "AddressCategory", "Description", "EndIPAddress", "LastModifiedDate", "NetworkId",
+					"NumberOfChildBlocks", "Owner", "PrefixLength", "StartIPAddress", "SubnetMask")
+					VALUES (?, ?, `+t+`, 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+					r.family, sid, parent, r.category, "created by schema conversion for range "+fmt.Sprint(r.id),
+					lastAddress(p).String(), c.now, p.Addr().String(), r.owner, p.Bits(), p.Addr().String(), mask); err != nil {
+					return err
+				}
+				if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_SubnetTable" ("Family", "RecordId", "Name", "IsOverlapping",
+					"UseForUtilization", "VSId", "VirtualizationType") VALUES (?, ?, ?, `+f+`, `+t+`, 0, 'NonVirtualized')`,
+					r.family, sid, p.String()); err != nil {
+					return err
+				}
+			}
+			if _, err := c.exec(ctx, tx, `UPDATE "ADM_IPRangeTable" SET "ParentIPBlockRecordId" = ? WHERE "RecordId" = ?`, sid, r.id); err != nil {
+				return err
+			}
+		}
+		// The caller commits right after; a failed commit ends the run,
+		// and the next run reloads from the database.
+		for k, v := range made {
+			subnets[k] = v
+		}
+		nextID = id
+		return nil
+	}, nil
+}
+
+// rangeSubnet is a range's subnet: its SubnetId with PrefixLength, or,
+// where v1 kept no valid SubnetId (RangeToValidSubnetValidationRule's
+// default fix), the prefix around its start address.
+func rangeSubnet(subnetID, start string, bits sql.NullInt64) (netip.Prefix, error) {
+	if !bits.Valid {
+		return netip.Prefix{}, fmt.Errorf("no PrefixLength")
+	}
+	a, err := netip.ParseAddr(subnetID)
+	if err != nil {
+		if a, err = netip.ParseAddr(start); err != nil {
+			return netip.Prefix{}, fmt.Errorf("neither SubnetId %q nor StartIPAddress %q is an address", subnetID, start)
+		}
+	}
+	p, err := a.Prefix(int(bits.Int64))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("prefix /%d of %s: %w", bits.Int64, a, err)
+	}
+	return p, nil
+}
+
+// mostSpecific is CalculateParentForIPBlock for v1 blocks: the longest
+// block of the family containing p, or 0.
+func mostSpecific(blocks []blockRow, family string, p netip.Prefix) int64 {
+	var best int64
+	bits := -1
+	for _, b := range blocks {
+		if b.family == family && b.prefix.Bits() <= p.Bits() && b.prefix.Contains(p.Addr()) && b.prefix.Bits() > bits {
+			best, bits = b.id, b.prefix.Bits()
+		}
+	}
+	return best
+}
+
+func lastAddress(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().AsSlice()
+	for i := range a {
+		for b := 0; b < 8; b++ {
+			if i*8+b >= p.Bits() {
+				a[i] |= 0x80 >> b
+			}
+		}
+	}
+	out, _ := netip.AddrFromSlice(a)
+	return out
+}
+
+func maskString(p netip.Prefix) string {
+	var m [4]byte
+	for i := 0; i < p.Bits(); i++ {
+		m[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom4(m).String()
+}
+
+func countChildBlocks(ctx context.Context, c *conv, tx *sql.Tx) error {
+	_, err := c.exec(ctx, tx, `UPDATE "ADM_IPBlocksTable" SET "NumberOfChildBlocks" =
+		(SELECT COUNT(*) FROM "ADM_IPBlocksTable" ch WHERE ch."ParentBlockRecordId" = "ADM_IPBlocksTable"."RecordId")`)
+	return err
+}
+
+// multivalued is step 6: the side tables, and each v1 default gateway as a
+// Gateway Address (PropertyId 3) value, its text as UTF-8 bytes.
+func multivalued(ctx context.Context, c *conv, tx *sql.Tx) error {
+	if err := createTables(schema.IPRangeMultivaluedPropertiesTable, schema.IPBlockMultivaluedPropertiesTable)(ctx, c, tx); err != nil {
+		return err
+	}
+	bytes := `CAST("DefaultGateway" AS BLOB)`
+	if c.d == schema.PostgreSQL {
+		bytes = `convert_to("DefaultGateway", 'UTF8')`
+	}
+	_, err := c.exec(ctx, tx, `INSERT INTO "ADM_IPRangeMultivaluedPropertiesTable" ("Family", "RecordId", "RangeId", "PropertyId", "PropertyValue")
+		SELECT "Family", ROW_NUMBER() OVER (ORDER BY "RecordId"), "RecordId", 3, `+bytes+`
+		FROM "ADM_IPRangeTable" WHERE "DefaultGateway" IS NOT NULL AND "DefaultGateway" <> ''`)
+	return err
+}
+
+// customFields is step 9.
+func customFields(ctx context.Context, c *conv, tx *sql.Tx) error {
+	// 9.1 A user field with a name v2 gives a built-in one moves aside.
+	var names []string
+	for _, f := range newBuiltinFields {
+		names = append(names, "'"+f[0]+"'")
+	}
+	if _, err := c.exec(ctx, tx, `UPDATE "ADM_CustomFieldsTable" SET "Name" = "Name" || ' (custom)'
+		WHERE "Origin" <> 'Builtin' AND "Name" IN (`+strings.Join(names, ", ")+`)`); err != nil {
+		return err
+	}
+	if _, err := c.exec(ctx, tx, `UPDATE "ADM_CustomFieldsTable" SET "Name" = 'RegionLegacy', "BuiltinCustomFieldNumber" = 'RegionLegacy'
+		WHERE "BuiltinCustomFieldNumber" = 'Region' AND "Origin" = 'Builtin'`); err != nil {
+		return err
+	}
+	ids := map[string]int64{}
+	for _, f := range newBuiltinFields {
+		var id int64
+		if err := c.queryRow(ctx, tx, `SELECT COALESCE(MAX("RecordId"), 0) + 1 FROM "ADM_CustomFieldsTable"`, nil, &id); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldsTable" ("RecordId", "BuiltinCustomFieldNumber", "Name", "Origin", "Type")
+			VALUES (?, ?, ?, 'Builtin', 'Multivalued')`, id, f[1], f[0]); err != nil {
+			return err
+		}
+		ids[f[1]] = id
+	}
+	// 9.2 Isolation Method values.
+	for i, v := range isolationMethods {
+		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesTable" ("RecordId", "CustomFieldRecordId", "Value", "BuiltInCustomFieldValueId")
+			SELECT COALESCE(MAX("RecordId"), 0) + 1, ?, ?, ? FROM "ADM_CustomFieldValuesTable"`, ids["Isolation"], v, i+1); err != nil {
+			return err
+		}
+	}
+	// 9.3 The VirtualizedProviderAddressSpace logical group: Logical
+	// Network, then Network Site.
+	var logicalNetwork int64
+	if err := c.queryRow(ctx, tx, `SELECT "RecordId" FROM "ADM_CustomFieldsTable" WHERE "BuiltinCustomFieldNumber" = 'LogicalNetwork'`,
+		nil, &logicalNetwork); err != nil {
+		return fmt.Errorf("built-in field LogicalNetwork: %w", err)
+	}
+	type field struct {
+		RecordId            int
+		CustomFieldRecordId int64
+		CustomFieldName     string
+	}
+	js, _ := json.Marshal([]field{{1, logicalNetwork, "Logical Network"}, {2, ids["NetworkSite"], "Network Site"}})
+	if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_LogicalGroupsTable" ("RecordId", "Fields", "Name", "Users", "BuiltinLogicalGroupNumber", "Origin")
+		SELECT COALESCE(MAX("RecordId"), 0) + 1, ?, 'VirtualizedProviderAddressSpace', 'IPAddressSpaceManagement',
+			'VirtualizedProviderAddressSpace', 'Builtin' FROM "ADM_LogicalGroupsTable"`, string(js)); err != nil {
+		return err
+	}
+	// 9.4
+	return createTables(schema.MultiValueCustomFieldValueAssociationTable)(ctx, c, tx)
+}
+
+// accessScopes is step 10: one association per ASM / MSM object, parents
+// before children (CreateAssociationEntry 3.1.1.1.43.2.3). A root object
+// (the address space, DHCP servers, DNS zones) is in the Global scope and
+// inherits nothing (InheritanceId = its own AssociationId); every other
+// object inherits its parent's scope, and its InheritanceId is the
+// association the scope comes from [INFERENCE].
+func accessScopes(ctx context.Context, c *conv, tx *sql.Tx) error {
+	if err := createTables(schema.AccessScopeAssociationTable)(ctx, c, tx); err != nil {
+		return err
+	}
+	f, t := c.boolLit(false), c.boolLit(true)
+	next := `(SELECT COALESCE(MAX("AssociationId"), 0) FROM "ADM_AccessScopeAssociationTable") + ROW_NUMBER() OVER (ORDER BY o."RecordId")`
+	root := func(family, objectType, from string) string {
+		return `INSERT INTO "ADM_AccessScopeAssociationTable" ("Family", "AssociationId", "ObjectId", "ObjectType", "AccessScopeId", "InheritanceId", "IsInheriting")
+			SELECT ` + family + `, ` + next + `, o."RecordId", ` + objectType + `, 1, ` + next + `, ` + f + ` FROM ` + from
+	}
+	famCase := func(kind, col string) string {
+		return `CASE ` + col + ` WHEN 'IPv6' THEN '` + objectTypes[kind]["IPv6"] + `' ELSE '` + objectTypes[kind]["IPv4"] + `' END`
+	}
+	asm := `CASE o."Family" WHEN 'IPv6' THEN 'IPv6ASM' ELSE 'IPv4ASM' END`
+	// inherit inserts objects whose parent (parentCol, of parentType) has
+	// an association and who have none yet.
+	inherit := func(from, objectType, parentCol, parentType, family string) string {
+		return `INSERT INTO "ADM_AccessScopeAssociationTable" ("Family", "AssociationId", "ObjectId", "ObjectType", "AccessScopeId", "InheritanceId", "IsInheriting")
+			SELECT ` + family + `, ` + next + `, o."RecordId", ` + objectType + `, p."AccessScopeId", p."InheritanceId", ` + t + `
+			FROM ` + from + ` JOIN "ADM_AccessScopeAssociationTable" p ON p."ObjectId" = ` + parentCol + ` AND p."ObjectType" = ` + parentType + `
+			WHERE NOT EXISTS (SELECT 1 FROM "ADM_AccessScopeAssociationTable" x WHERE x."ObjectId" = o."RecordId" AND x."ObjectType" = ` + objectType + `)`
+	}
+	blockType := `CASE WHEN o."IsSubnet" = ` + t + ` THEN ` + famCase("subnet", `o."Family"`) + ` ELSE ` + famCase("block", `o."Family"`) + ` END`
+	stmts := []string{
+		// The default address space (the only one a converted store has).
+		root(`'IPv4ASM'`, `'AddressSpace'`, `"ADM_AddressSpaceTable" o`),
+		// Top-level blocks and subnets inherit from the address space.
+		inherit(`"ADM_IPBlocksTable" o`, blockType, `o."AddressSpaceRecordId"`, `'AddressSpace'`, asm) + ` AND o."ParentBlockRecordId" IS NULL`,
+	}
+	for _, s := range stmts {
+		if _, err := c.exec(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	// Blocks and subnets below them, one level a round.
+	parentType := `CASE p2."Family" WHEN 'IPv6' THEN '` + objectTypes["block"]["IPv6"] + `' ELSE '` + objectTypes["block"]["IPv4"] + `' END`
+	for {
+		res, err := c.exec(ctx, tx, `INSERT INTO "ADM_AccessScopeAssociationTable" ("Family", "AssociationId", "ObjectId", "ObjectType", "AccessScopeId", "InheritanceId", "IsInheriting")
+			SELECT `+asm+`, `+next+`, o."RecordId", `+blockType+`, p."AccessScopeId", p."InheritanceId", `+t+`
+			FROM "ADM_IPBlocksTable" o JOIN "ADM_IPBlocksTable" p2 ON p2."RecordId" = o."ParentBlockRecordId"
+			JOIN "ADM_AccessScopeAssociationTable" p ON p."ObjectId" = p2."RecordId" AND p."ObjectType" = `+parentType+`
+			WHERE NOT EXISTS (SELECT 1 FROM "ADM_AccessScopeAssociationTable" x WHERE x."ObjectId" = o."RecordId" AND x."ObjectType" = `+blockType+`)`)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			break
+		}
+	}
+	for _, s := range []string{
+		// Ranges inherit from their subnet.
+		inherit(`"ADM_IPRangeTable" o`, famCase("range", `o."Family"`), `o."ParentIPBlockRecordId"`, famCase("subnet", `o."Family"`), asm),
+		// DHCP servers are roots; scopes inherit from their server.
+		root(`'MSM'`, famCase("dhcpServer", `o."Family"`), `"ADM_DHCPServersTable" o`),
+		inherit(`"ADM_DHCPScopesTable" o`, famCase("dhcpScope", `o."Family"`), `o."DHCPServerRecordId"`, famCase("dhcpServer", `o."Family"`), `'MSM'`),
+		// DNS zones are roots.
+		root(`'MSM'`, `'DNSForwardLookupZone'`, `"ADM_DNSForwardLookupTable" o`),
+		root(`'MSM'`, `'DNSReverseLookupZone'`, `"ADM_DNSReverseLookupTable" o`),
+	} {
+		if _, err := c.exec(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	// Every ASM / MSM object must have its row.
+	var missing int64
+	if err := c.queryRow(ctx, tx, `SELECT
+		(SELECT COUNT(*) FROM "ADM_IPBlocksTable") + (SELECT COUNT(*) FROM "ADM_IPRangeTable") + (SELECT COUNT(*) FROM "ADM_DHCPServersTable")
+		+ (SELECT COUNT(*) FROM "ADM_DHCPScopesTable") + (SELECT COUNT(*) FROM "ADM_DNSForwardLookupTable")
+		+ (SELECT COUNT(*) FROM "ADM_DNSReverseLookupTable") + (SELECT COUNT(*) FROM "ADM_AddressSpaceTable")
+		- (SELECT COUNT(*) FROM "ADM_AccessScopeAssociationTable")`, nil, &missing); err != nil {
+		return err
+	}
+	if missing != 0 {
+		return fmt.Errorf("%d objects are left without an access scope association (a parent without one?)", missing)
+	}
+	return nil
+}
+
+// settings is step 11.
+func settings(ctx context.Context, c *conv, tx *sql.Tx) error {
+	if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CommonProperties" ("Name", "Value") SELECT 'IPAuditTrackingFeature', '1'
+		WHERE NOT EXISTS (SELECT 1 FROM "ADM_CommonProperties" WHERE "Name" = 'IPAuditTrackingFeature')`); err != nil {
+		return err
+	}
+	_, err := c.exec(ctx, tx, `INSERT INTO "ADM_Tasks" ("TaskType", "RecurrenceDuration", "State", "Status")
+		SELECT 'DnsConfiguration', 'PT6H', 'Ready', NULL WHERE NOT EXISTS (SELECT 1 FROM "ADM_Tasks" WHERE "TaskType" = 'DnsConfiguration')`)
+	return err
+}
+
+// finish is step 13: the version, the sequences, a last consistency check
+// and the end of the progress table, in one transaction.
+func finish(ctx context.Context, c *conv, name string) error {
+	return c.inTx(ctx, func(tx *sql.Tx) error {
+		if c.d == schema.SQLite {
+			rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+			if err != nil {
+				return err
+			}
+			var bad []string
+			for rows.Next() && len(bad) < 10 {
+				var (
+					table, parent string
+					rowid         sql.NullInt64
+					fkid          int
+				)
+				if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+					rows.Close()
+					return err
+				}
+				bad = append(bad, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
+			}
+			rows.Close()
+			if len(bad) > 0 {
+				return fmt.Errorf("foreign key violations after conversion: %s", strings.Join(bad, "; "))
+			}
+		} else {
+			for _, t := range schema.V2.Tables {
+				for _, col := range t.Columns {
+					if !col.AutoIncrement {
+						continue
+					}
+					if _, err := c.exec(ctx, tx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'), COALESCE(MAX(%s), 0) + 1, false) FROM %s`,
+						q(t.Name), col.Name, q(col.Name), q(t.Name))); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if _, err := c.exec(ctx, tx, `UPDATE "ADM_CommonProperties" SET "Value" = ? WHERE "Name" = 'DatabaseSchemaVersion'`, schema.V2.Version); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CommonProperties" ("Name", "Value") SELECT 'DatabaseSchemaVersion', ?
+			WHERE NOT EXISTS (SELECT 1 FROM "ADM_CommonProperties" WHERE "Name" = 'DatabaseSchemaVersion')`, schema.V2.Version); err != nil {
+			return err
+		}
+		_, err := c.exec(ctx, tx, "DROP TABLE "+progressTable)
+		c.report(name, 0, 0)
+		return err
+	})
+}
