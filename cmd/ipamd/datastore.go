@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.uber.org/zap"
@@ -9,6 +10,7 @@ import (
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/store"
+	"github.com/ipamd/ipamd/store/convert"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -43,7 +45,8 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 				MaxConns:            cfg.Store.Postgres.MaxConnections,
 				LeaseDuration:       cfg.Store.LeaseDuration,
 			},
-			Logger: log.Named("store"),
+			Converter: schemaConverter{log: log.Named("convert")},
+			Logger:    log.Named("store"),
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("data store: %w", err)
@@ -83,4 +86,50 @@ func (s managerStore) BeginConversion(ctx context.Context) (services.Job, error)
 		return nil, err
 	}
 	return c, nil
+}
+
+// schemaConverter runs the v1 → v2 migration of store/convert for the
+// store manager, which holds the conversion lease and keeps it renewed
+// while this runs. Its errors become the IpamExceptionIds the convert
+// package documents.
+type schemaConverter struct{ log *zap.Logger }
+
+func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.Lease, from string) error {
+	cfg := s.Config()
+	db := &convert.DatabaseConfiguration{
+		DatabaseType:               string(cfg.Type),
+		DatabaseAuthenticationType: string(ipam.WindowsAuthentication),
+		DatabasePath:               cfg.Path,
+	}
+	if cfg.Type == ipam.DatabaseTypeMSSQLServer {
+		db = &convert.DatabaseConfiguration{
+			DatabaseType: string(cfg.Type), DatabaseAuthenticationType: string(ipam.SQLAuthentication),
+			CredentialUserName: cfg.User, DatabaseServerNameOrIP: cfg.Host, DatabaseName: cfg.Name,
+			DatabasePort: int64(cfg.Port),
+		}
+	}
+	var lastStep string
+	err := convert.Run(ctx, s.DB(), s.Dialect(), convert.Options{
+		Database: db,
+		Progress: func(step string, done, total int64) {
+			if step != lastStep {
+				lastStep = step
+				c.log.Info("schema conversion step", zap.String("step", step), zap.Int64("rows", total))
+			}
+		},
+	})
+	var verr *convert.VersionError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, convert.ErrNotRequired):
+		return ipam.NewException(ipam.IpamSchemaConversionNotRequired, "%v", err)
+	case errors.Is(err, convert.ErrNotProvisioned):
+		return ipam.NewException(ipam.IpamErrorIPAMNotProvisioned, "%v", err)
+	case errors.As(err, &verr) && verr.Newer:
+		return ipam.NewException(ipam.IpamApiErrorDatabaseIsAtHigherVersion, "%v", err)
+	case errors.As(err, &verr):
+		return ipam.NewException(ipam.IpamSchemaConversionCouldNotBeDoneForThisVersion, "%v (from %q)", err, from)
+	}
+	return err
 }
