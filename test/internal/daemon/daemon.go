@@ -134,6 +134,22 @@ func ModuleRoot() (string, error) {
 	}
 }
 
+// RequireInteropEnv names the environment variable that turns a missing
+// interop peer (python3-zeep, node and npm, …) from a skip into a failure;
+// CI sets it to 1.
+const RequireInteropEnv = "IPAMD_REQUIRE_INTEROP"
+
+// MissingPeer skips the test because a peer it drives is not installed, or
+// fails it when RequireInteropEnv is "1".
+func MissingPeer(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv(RequireInteropEnv) == "1" {
+		t.Fatalf("%s (%s=1: interop peers are required)", msg, RequireInteropEnv)
+	}
+	t.Skipf("%s (set %s=1 to fail instead)", msg, RequireInteropEnv)
+}
+
 // Server is one running ipamd with an HTTP listener.
 type Server struct {
 	// Endpoints maps a port type name (ipam.PortIIpamAsyncProvision, …) to
