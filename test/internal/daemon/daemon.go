@@ -99,20 +99,14 @@ func buildBinary() (dir, path string, err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", path, "./cmd/ipamd")
+	// go test puts its own GOROOT/bin first on the test's PATH.
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/ipamd")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		_ = os.RemoveAll(dir)
 		return "", "", fmt.Errorf("go build ./cmd/ipamd: %w\n%s", err, out)
 	}
 	return dir, path, nil
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
 // ModuleRoot walks up from the working directory (a test's package
