@@ -128,22 +128,6 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// RequireInteropEnv names the environment variable that turns a missing
-// interop peer (python3-zeep, node and npm, …) from a skip into a failure;
-// CI sets it to 1.
-const RequireInteropEnv = "IPAMD_REQUIRE_INTEROP"
-
-// MissingPeer skips the test because a peer it drives is not installed, or
-// fails it when RequireInteropEnv is "1".
-func MissingPeer(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv(RequireInteropEnv) == "1" {
-		t.Fatalf("%s (%s=1: interop peers are required)", msg, RequireInteropEnv)
-	}
-	t.Skipf("%s (set %s=1 to fail instead)", msg, RequireInteropEnv)
-}
-
 // Server is one running ipamd with an HTTP listener.
 type Server struct {
 	// Endpoints maps a port type name (ipam.PortIIpamAsyncProvision, …) to
@@ -197,39 +181,40 @@ func Start(t testing.TB, flags ...string) *Server {
 	t.Logf("ipamd %s (pid %d)", strings.Join(args, " "), cmd.Process.Pid)
 
 	log := &Log{}
-	srv := &Server{Endpoints: map[string]string{}, Log: log}
-	ready := make(chan struct{})
+	// The reader owns endpoints until it hands them over on ready.
+	ready := make(chan map[string]string, 1)
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
 		defer pr.Close()
-		signalled := false
+		endpoints := map[string]string{}
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			e := log.add(sc.Text())
-			if signalled || e == nil || e.Msg() != "listening" || e.String("transport") != "http" {
+			if endpoints == nil || e == nil || e.Msg() != "listening" || e.String("transport") != "http" {
 				continue
 			}
-			log.mu.Lock()
-			srv.Endpoints[e.String("port_type")] = e.String("endpoint")
-			n := len(srv.Endpoints)
-			log.mu.Unlock()
-			if n == 2 {
-				signalled = true
-				close(ready)
+			endpoints[e.String("port_type")] = e.String("endpoint")
+			if len(endpoints) == 2 {
+				ready <- endpoints
+				endpoints = nil
 			}
 		}
 	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	var waitErr error // set before exited is closed
+	exited := make(chan struct{})
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 
 	t.Cleanup(func() {
 		cancel() // SIGTERM; WaitDelay bounds the wait, then the process is killed
 		select {
-		case err := <-exited:
+		case <-exited:
 			// After SIGTERM a clean exit reads as context.Canceled.
-			if err != nil && !isSignalExit(err) && !errors.Is(err, context.Canceled) {
+			if err := waitErr; err != nil && !isSignalExit(err) && !errors.Is(err, context.Canceled) {
 				t.Errorf("ipamd exit: %v", err)
 			}
 		case <-time.After(stopTimeout + 5*time.Second):
@@ -243,21 +228,15 @@ func Start(t testing.TB, flags ...string) *Server {
 	})
 
 	select {
-	case <-ready:
-	case err := <-exited:
+	case eps := <-ready:
+		return &Server{Endpoints: eps, Log: log}
+	case <-exited:
 		<-readerDone
-		t.Fatalf("ipamd exited before listening: %v\n%s", err, log.String())
+		t.Fatalf("ipamd exited before listening: %v\n%s", waitErr, log.String())
 	case <-time.After(startTimeout):
 		t.Fatalf("ipamd did not log both HTTP endpoints within %v\n%s", startTimeout, log.String())
 	}
-	log.mu.Lock()
-	defer log.mu.Unlock()
-	eps := make(map[string]string, len(srv.Endpoints))
-	for k, v := range srv.Endpoints {
-		eps[k] = v
-	}
-	srv.Endpoints = eps
-	return srv
+	return nil
 }
 
 func isSignalExit(err error) bool {

@@ -15,11 +15,9 @@
 package nodesoap_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +28,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ipamd/ipamd/test/internal/daemon"
+	"github.com/ipamd/ipamd/test/internal/peer"
+	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 const (
@@ -55,7 +55,7 @@ func nodeModules(t *testing.T) string {
 	node, errNode := exec.LookPath("node")
 	npm, errNpm := exec.LookPath("npm")
 	if errNode != nil || errNpm != nil {
-		daemon.MissingPeer(t, "node and npm are needed on PATH (Debian: apt-get install nodejs npm)")
+		peer.Missing(t, "node and npm are needed on PATH (Debian: apt-get install nodejs npm)")
 	}
 	t.Logf("using %s and %s", node, npm)
 	if local, err := filepath.Abs("node_modules"); err == nil {
@@ -104,7 +104,7 @@ func nodeModules(t *testing.T) string {
 	cmd.Dir = tmp
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		daemon.MissingPeer(t, "npm ci (needs the npm registry) failed: %v\n%s", err, out)
+		peer.Missing(t, "npm ci (needs the npm registry) failed: %v\n%s", err, out)
 	}
 	t.Logf("npm ci in %v", time.Since(start).Round(time.Millisecond))
 	if err := os.Rename(tmp, dir); err != nil {
@@ -119,94 +119,35 @@ func nodeModules(t *testing.T) string {
 func TestNodeSoapSessions(t *testing.T) {
 	modules := nodeModules(t)
 	for _, tc := range []struct {
-		port  string // the script's --port
-		flags []string
-		init  string
+		port     string // the script's --port
+		portType string
+		flags    []string
 	}{
-		{"provision", nil, "InitializeAsyncProvisioning"},
-		{"conversion", []string{daemon.FlagRequireConversion}, "InitializeAsyncSchemaConversion"},
+		{"provision", ipam.PortIIpamAsyncProvision, nil},
+		{"conversion", ipam.PortIIpamAsyncSchemaConversion, []string{daemon.FlagRequireConversion}},
 	} {
 		t.Run(tc.port, func(t *testing.T) {
 			t.Parallel()
 			srv := daemon.Start(t, tc.flags...)
-			endpoint := srv.Provision()
-			if tc.port == "conversion" {
-				endpoint = srv.Conversion()
+			lines := peer.Run(t, clientTimeout, []string{"NODE_PATH=" + modules}, "node", script,
+				"--wsdl", srv.Endpoints[tc.portType]+"?wsdl", "--port", tc.port, "--timeout", callbackWait)
+			peer.CheckSession(t, lines, tc.portType)
+			// node-soap reports the HTTP status of the two requests.
+			for _, e := range peer.Events(lines) {
+				if want := map[string]string{"Initialize": "200", "Start": "202"}; want[opKind(e.Name)] != "" && e.Fields["status"] != want[opKind(e.Name)] {
+					t.Errorf("%s: HTTP %s, want %s", e.Name, e.Fields["status"], want[opKind(e.Name)])
+				}
 			}
-			lines := runScript(t, modules, "--wsdl", endpoint+"?wsdl", "--port", tc.port, "--timeout", callbackWait)
-			checkEvents(t, lines, tc.init)
 		})
 	}
 }
 
-// runScript runs nodesoap_client.js; it fails the test unless it exits 0.
-func runScript(t *testing.T, modules string, args ...string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	t.Logf("node %s %s → %v in %v\n%s", script, strings.Join(args, " "), err,
-		time.Since(start).Round(time.Millisecond), out.String())
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("%s did not finish within %v", script, clientTimeout)
-	case errors.As(err, &ee):
-		t.Fatalf("%s exited %d: %s", script, ee.ExitCode(), strings.Join(linesWith(out.String(), "FAIL "), "; "))
-	case err != nil:
-		t.Fatalf("running %s: %v", script, err)
-	}
-	return strings.Split(strings.TrimSpace(out.String()), "\n")
-}
-
-func linesWith(out, prefix string) []string {
-	var l []string
-	for _, s := range strings.Split(out, "\n") {
-		if strings.HasPrefix(s, prefix) {
-			l = append(l, s)
+// opKind is "Initialize" or "Start" for the two client operations.
+func opKind(op string) string {
+	for _, k := range []string{"Initialize", "Start"} {
+		if strings.HasPrefix(op, k) {
+			return k
 		}
 	}
-	return l
-}
-
-// checkEvents checks the script's EVENT lines: Initialize (HTTP 200), Start
-// (HTTP 202), then the callbacks Start, Checkpoint (one or more), Complete
-// without exception.
-func checkEvents(t *testing.T, lines []string, initOp string) {
-	t.Helper()
-	var ev []string
-	for _, l := range lines {
-		if s, ok := strings.CutPrefix(l, "EVENT "); ok && !strings.HasPrefix(s, "node ") {
-			ev = append(ev, s)
-		}
-		if strings.HasPrefix(l, "FAIL ") {
-			t.Errorf("script: %s", l)
-		}
-	}
-	notify, startOp := "NotifyAsyncProvision", "StartAsyncProvisioning"
-	if strings.Contains(initOp, "SchemaConversion") {
-		notify, startOp = "NotifyAsyncSchemaConversion", "StartAsyncSchemaConversion"
-	}
-	if len(ev) < 5 {
-		t.Fatalf("events %q: want Initialize, Start and at least three callbacks", ev)
-	}
-	for i, w := range []string{initOp + " status=200", startOp + " status=202", notify + "Start "} {
-		if !strings.HasPrefix(ev[i], w) {
-			t.Errorf("event %d is %q, want %s…", i, ev[i], w)
-		}
-	}
-	for _, e := range ev[3 : len(ev)-1] {
-		if !strings.HasPrefix(e, notify+"Checkpoint ") {
-			t.Errorf("event %q between Start and Complete, want only %sCheckpoint", e, notify)
-		}
-	}
-	if last := ev[len(ev)-1]; !strings.HasPrefix(last, notify+"Complete ") || !strings.Contains(last, " exception=nil") {
-		t.Errorf("last event %q, want %sComplete … exception=nil", last, notify)
-	}
+	return ""
 }

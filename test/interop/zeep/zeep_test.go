@@ -10,18 +10,17 @@
 package zeep_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/ipamd/ipamd/test/internal/daemon"
+	"github.com/ipamd/ipamd/test/internal/peer"
+	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 const (
@@ -41,106 +40,31 @@ func TestMain(m *testing.M) {
 func requireZeep(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(python); err != nil {
-		daemon.MissingPeer(t, "%s not found (apt-get install --no-install-recommends python3-zeep)", python)
+		peer.Missing(t, "%s not found (apt-get install --no-install-recommends python3-zeep)", python)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, python, "-c", "import zeep").CombinedOutput(); err != nil {
-		daemon.MissingPeer(t, "%s cannot import zeep (apt-get install --no-install-recommends python3-zeep): %v\n%s", python, err, out)
+		peer.Missing(t, "%s cannot import zeep (apt-get install --no-install-recommends python3-zeep): %v\n%s", python, err, out)
 	}
 }
 
 func TestZeepSessions(t *testing.T) {
 	requireZeep(t)
 	for _, tc := range []struct {
-		port  string // the script's --port
-		flags []string
-		init  string
+		port     string // the script's --port
+		portType string
+		flags    []string
 	}{
-		{"provision", nil, "InitializeAsyncProvisioning"},
-		{"conversion", []string{daemon.FlagRequireConversion}, "InitializeAsyncSchemaConversion"},
+		{"provision", ipam.PortIIpamAsyncProvision, nil},
+		{"conversion", ipam.PortIIpamAsyncSchemaConversion, []string{daemon.FlagRequireConversion}},
 	} {
 		t.Run(tc.port, func(t *testing.T) {
 			t.Parallel()
 			srv := daemon.Start(t, tc.flags...)
-			endpoint := srv.Provision()
-			if tc.port == "conversion" {
-				endpoint = srv.Conversion()
-			}
-			lines := runScript(t, "--wsdl", endpoint+"?wsdl", "--port", tc.port, "--timeout", callbackWait)
-			checkEvents(t, lines, tc.init)
+			lines := peer.Run(t, clientTimeout, nil, python, script,
+				"--wsdl", srv.Endpoints[tc.portType]+"?wsdl", "--port", tc.port, "--timeout", callbackWait)
+			peer.CheckSession(t, lines, tc.portType)
 		})
-	}
-}
-
-// runScript runs zeep_client.py; it fails the test unless the script exits 0.
-func runScript(t *testing.T, args ...string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
-	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	t.Logf("python3 %s %s → %v in %v\n%s", script, strings.Join(args, " "), err,
-		time.Since(start).Round(time.Millisecond), out.String())
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("%s did not finish within %v", script, clientTimeout)
-	case errors.As(err, &ee):
-		t.Fatalf("%s exited %d: %s", script, ee.ExitCode(), strings.Join(linesWith(out.String(), "FAIL "), "; "))
-	case err != nil:
-		t.Fatalf("running %s: %v", script, err)
-	}
-	return strings.Split(strings.TrimSpace(out.String()), "\n")
-}
-
-func linesWith(out, prefix string) []string {
-	var l []string
-	for _, s := range strings.Split(out, "\n") {
-		if strings.HasPrefix(s, prefix) {
-			l = append(l, s)
-		}
-	}
-	return l
-}
-
-// checkEvents checks the script's EVENT lines: Initialize, Start, then the
-// callbacks Start, Checkpoint (one or more), Complete without exception.
-func checkEvents(t *testing.T, lines []string, initOp string) {
-	t.Helper()
-	var ev []string
-	for _, l := range lines {
-		if s, ok := strings.CutPrefix(l, "EVENT "); ok && !strings.HasPrefix(s, "zeep ") {
-			ev = append(ev, strings.Fields(s)[0]+" "+strings.Join(strings.Fields(s)[1:], " "))
-		}
-		if strings.HasPrefix(l, "FAIL ") {
-			t.Errorf("script: %s", l)
-		}
-	}
-	notify := "NotifyAsyncProvision"
-	startOp := "StartAsyncProvisioning"
-	if strings.Contains(initOp, "SchemaConversion") {
-		notify, startOp = "NotifyAsyncSchemaConversion", "StartAsyncSchemaConversion"
-	}
-	if len(ev) < 5 {
-		t.Fatalf("events %q: want Initialize, Start and at least three callbacks", ev)
-	}
-	want := []string{initOp, startOp, notify + "Start"}
-	for i, w := range want {
-		if !strings.HasPrefix(ev[i], w+" ") {
-			t.Errorf("event %d is %q, want %s", i, ev[i], w)
-		}
-	}
-	for _, e := range ev[3 : len(ev)-1] {
-		if !strings.HasPrefix(e, notify+"Checkpoint ") {
-			t.Errorf("event %q between Start and Complete, want only %sCheckpoint", e, notify)
-		}
-	}
-	if last := ev[len(ev)-1]; !strings.HasPrefix(last, notify+"Complete ") || !strings.Contains(last, " exception=nil") {
-		t.Errorf("last event %q, want %sComplete … exception=nil", last, notify)
 	}
 }
