@@ -14,11 +14,6 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-const (
-	nsIpamException = "http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam"
-	nsIpam          = "http://Microsoft.Windows.Ipam"
-)
-
 // Fault codes as resolved QNames.
 var (
 	codeSender          = "{" + soapui.NSSoap12 + "}Sender"
@@ -315,7 +310,7 @@ func TestBadInput(t *testing.T) {
 // IpamException expected).
 func checkIpamException(t *testing.T, f *fault, wantID string) {
 	t.Helper()
-	exc := f.detailElement(nsIpamException, "IpamException")
+	exc := f.detailElement(ipam.NamespaceDataContract, "IpamException")
 	if wantID == "" {
 		if exc != nil {
 			t.Logf("note: the fault now carries an IpamException; the table can require it")
@@ -339,7 +334,7 @@ func checkIpamException(t *testing.T, f *fault, wantID string) {
 	}
 	var id string
 	for _, c := range data.ChildElements() {
-		if c.Tag == "ExceptionId" && c.NamespaceURI() == nsIpam {
+		if c.Tag == "ExceptionId" && c.NamespaceURI() == ipam.Namespace {
 			id = strings.TrimSpace(c.Text())
 		}
 	}
