@@ -105,9 +105,16 @@ type response struct {
 // do sends one request and reads the whole answer.
 func do(t *testing.T, hc *http.Client, method, url string, header http.Header, body []byte) response {
 	t.Helper()
+	return doReader(t, hc, method, url, header, bytes.NewReader(body))
+}
+
+// doReader is do with the body as a reader (a *bytes.Reader sets the
+// Content-Length, others are sent chunked).
+func doReader(t *testing.T, hc *http.Client, method, url string, header http.Header, body io.Reader) response {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
