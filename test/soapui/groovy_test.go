@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/ipamd/ipamd/test/soapui"
 )
 
@@ -158,4 +160,87 @@ func groovyEnv() []string {
 		return append(env, "JAVA_HOME="+filepath.Dir(filepath.Dir(real)))
 	}
 	return env
+}
+
+// TestProjectScriptsCompile compiles every Groovy script of the SoapUI
+// project (setup/tear-down scripts, the check steps, the reply assertions,
+// the MockService scripts) with the groovy command, without running them:
+// a syntax error would otherwise only show in SoapUI. Skips without groovy.
+func TestProjectScriptsCompile(t *testing.T) {
+	groovy, err := exec.LookPath("groovy")
+	if err != nil {
+		t.Skip("groovy not on PATH (apt-get install groovy) – the project's scripts are not compiled")
+	}
+	p := loadProject(t)
+	scripts := map[string]string{}
+	var walk func(path string, e *etree.Element)
+	walk = func(path string, e *etree.Element) {
+		if name := e.SelectAttrValue("name", ""); name != "" {
+			path += "/" + name
+		}
+		switch e.Tag {
+		case "setupScript", "tearDownScript", "startScript", "stopScript", "onRequestScript", "afterRequestScript", "script", "scriptText":
+			if strings.TrimSpace(e.Text()) != "" {
+				scripts[path+"/"+e.Tag] = e.Text()
+			}
+		}
+		for _, c := range e.ChildElements() {
+			walk(path, c)
+		}
+	}
+	walk("", p.root)
+	if len(scripts) < 8 {
+		t.Fatalf("found %d scripts in the project, want at least 8: %v", len(scripts), scripts)
+	}
+	dir := t.TempDir()
+	var names []string
+	for name, text := range scripts {
+		file := filepath.Join(dir, "s"+strconv.Itoa(len(names))+".groovy")
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	driver := `
+def shell = new GroovyShell()
+args[1..-1].each { f ->
+    try {
+        shell.parse(new File(args[0], f))
+        println('ok ' + f)
+    } catch (Exception e) {
+        println('error ' + f + ' ' + e.message.replace('\n', ' '))
+    }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "driver.groovy"), []byte(driver), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{filepath.Join(dir, "driver.groovy"), dir}
+	for i := range names {
+		args = append(args, "s"+strconv.Itoa(i)+".groovy")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, groovy, args...)
+	cmd.Env = groovyEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("groovy: %v\n%s", err, out)
+	}
+	for i, name := range names {
+		file := "s" + strconv.Itoa(i) + ".groovy"
+		if !bytes.Contains(out, []byte("ok "+file+"\n")) {
+			t.Errorf("%s does not compile:\n%s", name, linesAbout(out, file))
+		}
+	}
+}
+
+func linesAbout(out []byte, file string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, file) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }

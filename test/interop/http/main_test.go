@@ -45,7 +45,6 @@ const (
 type soapVersion struct {
 	name      string
 	mediaType string
-	envelope  string              // envelope namespace
 	convert   func([]byte) []byte // the shared SOAP 1.2 files → this version
 	setAction func(http.Header, string)
 	// actionOf returns the action the HTTP headers of a callback carry.
@@ -56,7 +55,6 @@ var (
 	soap12 = soapVersion{
 		name:      "soap12",
 		mediaType: "application/soap+xml",
-		envelope:  soapui.NSSoap12,
 		convert:   func(b []byte) []byte { return b },
 		setAction: func(h http.Header, action string) {
 			h.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+action+`"`)
@@ -72,7 +70,6 @@ var (
 	soap11 = soapVersion{
 		name:      "soap11",
 		mediaType: "text/xml",
-		envelope:  soapui.NSSoap11,
 		convert:   soapui.ToSOAP11,
 		setAction: func(h http.Header, action string) {
 			h.Set("Content-Type", "text/xml; charset=utf-8")
