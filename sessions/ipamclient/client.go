@@ -154,12 +154,11 @@ type Client struct {
 	// tolerating ADM_KeepaliveGraceCount silent intervals) never fires.
 	// Default 10s, shorter than the server's interval; negative disables.
 	KeepaliveInterval time.Duration
-	// WriteTimeout bounds each message write. Default 30s.
-	WriteTimeout time.Duration
 	// Limits are the decoder quotas for the server's messages; a zero
 	// MaxMessageBytes takes Dialer.MaxMessageSize's default.
 	Limits soap.Limits
-	// Dialer opens the framing sessions (timeouts, max message size).
+	// Dialer opens the framing sessions: timeouts (its WriteTimeout bounds
+	// every message, keepalives included), max message size.
 	Dialer nmf.Dialer
 
 	// newMessageID makes a:MessageID values; tests fix it.
@@ -177,13 +176,6 @@ func (c *Client) keepaliveInterval() time.Duration {
 		return DefaultKeepaliveInterval
 	}
 	return c.KeepaliveInterval
-}
-
-func (c *Client) writeTimeout() time.Duration {
-	if c.WriteTimeout <= 0 {
-		return 30 * time.Second
-	}
-	return c.WriteTimeout
 }
 
 func (c *Client) encoding() soap.Encoding {

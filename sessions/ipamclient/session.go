@@ -34,12 +34,11 @@ const (
 // Abort may be called from any goroutine. Keepalives go out from a timer
 // from NewSession until Close or Abort.
 type Session struct {
-	conn         Conn
-	port         *port
-	codec        *soap.Codec
-	to           string
-	writeTimeout time.Duration
-	newID        func() string
+	conn  Conn
+	port  *port
+	codec *soap.Codec
+	to    string
+	newID func() string
 
 	// Reader state.
 	state     state
@@ -72,13 +71,12 @@ func (c *Client) NewSession(conn Conn, pt PortType) (*Session, error) {
 		lim.MaxMessageBytes = max(c.Dialer.MaxMessageSize, 65536)
 	}
 	s := &Session{
-		conn:         conn,
-		port:         p,
-		codec:        soap.NewCodec(enc, lim),
-		to:           conn.Via(),
-		writeTimeout: c.writeTimeout(),
-		newID:        c.newMessageID,
-		interval:     c.keepaliveInterval(),
+		conn:     conn,
+		port:     p,
+		codec:    soap.NewCodec(enc, lim),
+		to:       conn.Via(),
+		newID:    c.newMessageID,
+		interval: c.keepaliveInterval(),
 	}
 	if s.newID == nil {
 		s.newID = newMessageID
@@ -249,10 +247,11 @@ func (s *Session) Close(ctx context.Context) error {
 	return err
 }
 
-// Abort stops the keepalives and drops the connection at once.
+// Abort drops the connection at once and stops the keepalives. It does not
+// block: closing the socket first ends a keepalive write in progress.
 func (s *Session) Abort() {
-	s.stopKeepalive()
 	s.conn.Abort()
+	s.stopKeepalive()
 }
 
 func (s *Session) stopKeepalive() {
@@ -278,10 +277,9 @@ func (s *Session) keepaliveTick() {
 		s.timer.Reset(s.interval - idle)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
-	err := s.writeLocked(ctx, &soap.Header{Action: ipam.ActionKeepalive}, nil)
-	cancel()
-	if err != nil {
+	// The framing layer's write timeout bounds the write; Close and Abort
+	// interrupt it (Abort closes the socket).
+	if err := s.writeLocked(context.Background(), &soap.Header{Action: ipam.ActionKeepalive}, nil); err != nil {
 		// The reader learns of it through the aborted connection.
 		s.kaErr = err
 		s.stopped = true
@@ -308,8 +306,6 @@ func (s *Session) writeLocked(ctx context.Context, h *soap.Header, body ipam.Bod
 		return err
 	}
 	s.out = out
-	ctx, cancel := context.WithTimeout(ctx, s.writeTimeout)
-	defer cancel()
 	if err := s.conn.WriteMessage(ctx, out); err != nil {
 		return err
 	}
