@@ -31,8 +31,10 @@ import (
 var (
 	// ErrRemoteFault is wrapped by the *FaultError of a Fault record the
 	// server sent (in answer to the preamble or mid-session); the
-	// FaultError's URI says which fault.
-	ErrRemoteFault = errors.New("nmf: fault record from the server")
+	// FaultError's URI says which fault. (Its text completes the
+	// FaultError's: "nmf: framing fault EndpointNotFound: sent by the
+	// server".)
+	ErrRemoteFault = errors.New("sent by the server")
 	// ErrProtocol: the server sent bytes no MC-NMF server may send in a
 	// duplex session (a record type out of place, a malformed fault). The
 	// connection has been aborted.
