@@ -191,26 +191,26 @@ func appendPreamble(b []byte, via string, enc Encoding) []byte {
 	return append(b, recPreambleEnd)
 }
 
+// handshake runs the preamble on d, a Dialer with its defaults applied.
 func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Encoding) (*ClientSession, error) {
-	o := d
 	s := &ClientSession{
 		nc:   nc,
 		br:   bufio.NewReaderSize(nc, clientReadBufferSize),
-		opts: *o,
+		opts: *d,
 		via:  via,
 		enc:  enc,
 	}
 	s.wbuf = appendPreamble(s.wbuf, via, enc)
-	stop, err := s.beginIO(dirWrite, o.HandshakeTimeout, ctx)
+	stop, err := s.beginIO(dirWrite, d.HandshakeTimeout, ctx)
 	if err != nil {
 		return nil, fmt.Errorf("nmf: preamble: %w", err)
 	}
 	_, err = nc.Write(s.wbuf)
 	s.endIO(dirWrite, stop)
 	if err != nil {
-		return nil, s.ioError("preamble write", ctx, err, o.HandshakeTimeout)
+		return nil, s.ioError("preamble write", ctx, err, d.HandshakeTimeout)
 	}
-	stop, err = s.beginIO(dirRead, o.HandshakeTimeout, ctx)
+	stop, err = s.beginIO(dirRead, d.HandshakeTimeout, ctx)
 	if err != nil {
 		return nil, fmt.Errorf("nmf: preamble: %w", err)
 	}
@@ -220,7 +220,7 @@ func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Enc
 		if err == io.EOF {
 			return nil, fmt.Errorf("nmf: server closed the connection during the preamble: %w", io.ErrUnexpectedEOF)
 		}
-		return nil, s.ioError("preamble ack", ctx, err, o.HandshakeTimeout)
+		return nil, s.ioError("preamble ack", ctx, err, d.HandshakeTimeout)
 	}
 	switch t {
 	case recPreambleAck:

@@ -15,6 +15,13 @@
 // built on it, so every client speaks through the same framing and codec
 // code as the server, not through a second stack.
 //
+// Encoding. Binary session encoding (application/soap+msbinsession1, what
+// WCF's NetTcpBinding sends) is the default; binary and SOAP 1.2 text are
+// options. Outgoing binary-session messages carry an empty MC-NBFSE string
+// table (00) and inline their strings, which is valid (a sender need not
+// add any string) and costs only bytes; incoming tables are kept per
+// session by the soap.Codec, as the server does.
+//
 // Cost. A session runs on its caller's goroutine: there is no goroutine per
 // connection or per message. Keepalives are sent from a timer (the runtime
 // runs its callback only when it fires) under the session's write lock.
