@@ -133,13 +133,14 @@ func TestOutcomes(t *testing.T) {
 	}
 }
 
-// TestKeepaliveKeepsSessionAlive: with a server inactivity interval of 100ms
-// and no grace, a session whose work takes 700ms (and no checkpoints) only
-// survives because the client sends Keepalives; without them the server
+// TestKeepaliveKeepsSessionAlive: with a server inactivity interval of 200ms
+// and no grace, a session whose work takes 1s (and no checkpoints) only
+// survives because the client sends Keepalives (every 20ms, so a timer
+// delayed by a loaded machine still leaves margin); without them the server
 // aborts it. Holding an initialized session works the same way.
 func TestKeepaliveKeepsSessionAlive(t *testing.T) {
-	cfg := serverConfig{work: memWork(700 * time.Millisecond), checkpoint: time.Hour,
-		inactivity: 100 * time.Millisecond, grace: -1}
+	cfg := serverConfig{work: memWork(time.Second), checkpoint: time.Hour,
+		inactivity: 200 * time.Millisecond, grace: -1}
 	ctx := context.Background()
 
 	t.Run("whole session", func(t *testing.T) {
@@ -154,7 +155,7 @@ func TestKeepaliveKeepsSessionAlive(t *testing.T) {
 			t.Fatalf("Provision: %v", err)
 		}
 		if res.Keepalives < 10 || res.Checkpoints != 0 {
-			t.Errorf("result %+v: want at least 10 keepalives, no checkpoints", res)
+			t.Errorf("result %+v: want at least 10 keepalives (1s / 20ms), no checkpoints", res)
 		}
 	})
 	t.Run("held after Initialize", func(t *testing.T) {
@@ -172,7 +173,7 @@ func TestKeepaliveKeepsSessionAlive(t *testing.T) {
 		if err := s.Initialize(ctx, ProvisioningParameters(nil)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(600 * time.Millisecond) // three inactivity intervals
 		if err := s.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
