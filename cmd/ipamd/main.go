@@ -1,7 +1,9 @@
 // Command ipamd serves Microsoft's IPAM management protocol (MS-IPAMM2:
 // IIpamAsyncProvision and IIpamAsyncSchemaConversion) over WCF net.tcp.
 //
-// Exit codes: 0 success, 1 runtime error, 2 usage or configuration error.
+// Exit codes: 0 success, 1 runtime error, 2 usage or configuration error;
+// provision and convert exit 3 when the server answered with an
+// IpamException.
 package main
 
 import (

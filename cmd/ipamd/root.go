@@ -32,6 +32,7 @@ See docs/configuration.md for every setting.`,
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(newServeCmd(stderr), newVersionCmd(stdout), newConfigCmd(stdout), newWSDLCmd(stdout), newDevCmd(stdout))
+	root.AddCommand(clientCommands(stdout, stderr)...)
 	return root
 }
 

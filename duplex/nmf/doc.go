@@ -1,7 +1,9 @@
-// Package nmf is the server side of the [MC-NMF] .NET Message Framing
-// protocol for duplex sessions, as spoken by WCF's NetTcpBinding (buffered
-// transfer mode) and Mono's System.ServiceModel. A message is opaque bytes
-// here; SOAP and binary XML live in other packages.
+// Package nmf is the [MC-NMF] .NET Message Framing protocol for duplex
+// sessions, as spoken by WCF's NetTcpBinding (buffered transfer mode) and
+// Mono's System.ServiceModel: the server (Server, Session) and, in
+// client.go, the client side (Dialer, ClientSession) built on the same
+// record coder. A message is opaque bytes here; SOAP and binary XML live in
+// other packages.
 //
 // One goroutine serves each connection: it decodes the preamble (Version,
 // Mode, Via, Known/Extensible Encoding, Upgrade Request*, Preamble End), asks

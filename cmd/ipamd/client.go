@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ipamd/ipamd/config"
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/sessions/ipamclient"
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// exitRemote is the exit code of provision and convert when the server
+// answered with an IpamException (the operation was refused or failed).
+const exitRemote = 3
+
+// clientExitCodes is the exit code table the client commands' help shows.
+const clientExitCodes = `Exit codes:
+  0  success
+  1  no outcome: cannot connect, framing fault (e.g. wrong endpoint path), protocol
+     error, --timeout reached, interrupted
+  2  usage error (flags, arguments)
+  3  the server answered with an IpamException: the operation was refused or failed`
+
+// clientCommands are the commands that talk to a server as a management
+// client: provision, convert, status.
+func clientCommands(stdout, stderr io.Writer) []*cobra.Command {
+	return []*cobra.Command{newProvisionCmd(stdout, stderr), newConvertCmd(stdout, stderr), newStatusCmd(stdout, stderr)}
+}
+
+// clientFlags are the connection and output flags the client commands share.
+type clientFlags struct {
+	server         string
+	encoding       string
+	output         string
+	progress       string
+	timeout        time.Duration
+	connectTimeout time.Duration
+	keepalive      time.Duration
+}
+
+const (
+	outputText = "text"
+	outputJSON = "json"
+
+	progressAuto   = "auto"
+	progressAlways = "always"
+	progressNever  = "never"
+)
+
+func (f *clientFlags) bind(cmd *cobra.Command, serverHelp string, progress bool) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.server, "server", "", serverHelp)
+	fs.StringVar(&f.encoding, "encoding", "binary", "message `ENCODING`: binary (application/soap+msbinsession1, what WCF clients use) or text (SOAP 1.2 XML)")
+	fs.StringVar(&f.output, "output", outputText, "result `FORMAT`: text (one final line) or json (one object on stdout, for scripts)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "give up after `DURATION` (0 = no limit); the session is still ended properly")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "limit for connecting and the net.tcp preamble")
+	fs.DurationVar(&f.keepalive, "keepalive-interval", ipamclient.DefaultKeepaliveInterval,
+		"send an MS-IPAMM2 Keepalive after `DURATION` without a message to the server; must be shorter than the server's session.inactivity_interval (15s by default)")
+	if progress {
+		fs.StringVar(&f.progress, "progress", progressAuto, "progress bar on stderr: auto (only when stderr is a terminal), always, never")
+	}
+	_ = cmd.MarkFlagRequired("server")
+}
+
+// check validates the enumerated flags (usage errors, exit 2).
+func (f *clientFlags) check() error {
+	if _, err := f.soapEncoding(); err != nil {
+		return err
+	}
+	switch f.output {
+	case outputText, outputJSON:
+	default:
+		return fmt.Errorf("--output %q: must be text or json", f.output)
+	}
+	switch f.progress {
+	case "", progressAuto, progressAlways, progressNever:
+	default:
+		return fmt.Errorf("--progress %q: must be auto, always or never", f.progress)
+	}
+	if f.keepalive <= 0 {
+		return fmt.Errorf("--keepalive-interval %v: must be positive", f.keepalive)
+	}
+	if f.timeout < 0 || f.connectTimeout <= 0 {
+		return errors.New("--timeout must be >= 0 and --connect-timeout > 0")
+	}
+	return nil
+}
+
+func (f *clientFlags) soapEncoding() (soap.Encoding, error) {
+	switch strings.ToLower(f.encoding) {
+	case "binary":
+		return soap.EncodingBinarySession, nil
+	case "text":
+		return soap.EncodingText, nil
+	}
+	return 0, fmt.Errorf("--encoding %q: must be binary or text", f.encoding)
+}
+
+func (f *clientFlags) client() *ipamclient.Client {
+	enc, _ := f.soapEncoding()
+	return &ipamclient.Client{
+		Encoding:          enc,
+		KeepaliveInterval: f.keepalive,
+		Dialer:            nmf.Dialer{HandshakeTimeout: f.connectTimeout},
+	}
+}
+
+// context is the command's context: cancelled by --timeout, SIGINT or
+// SIGTERM (the session is then ended with End records, not dropped).
+func (f *clientFlags) context(parent context.Context) (context.Context, context.CancelFunc) {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	if f.timeout <= 0 {
+		return ctx, stop
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	return ctx, func() { cancel(); stop() }
+}
+
+// endpointURI checks a --server value for provision/convert and, when it
+// has no path, joins the port type's default endpoint path.
+func endpointURI(server, defaultPath string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil || u.Scheme != "net.tcp" || u.Host == "" {
+		return "", fmt.Errorf("--server %q: must be a net.tcp://host:port/path URI", server)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = defaultPath
+	}
+	if _, err := nmf.ViaAddr(u.String()); err != nil {
+		return "", fmt.Errorf("--server %q: %w", server, err)
+	}
+	return u.String(), nil
+}
+
+// progressObserver draws the live progress of a session on stderr. The
+// protocol's checkpoints carry no percentage (MS-IPAMM2 leaves their data
+// open), so the bar is a spinner with the checkpoint count and the elapsed
+// time.
+type progressObserver struct {
+	bar  *progressbar.ProgressBar
+	verb string
+}
+
+// newProgress returns nil when no bar should be drawn.
+func newProgress(mode string, stderr io.Writer, verb string) *progressObserver {
+	switch mode {
+	case progressNever:
+		return nil
+	case progressAlways:
+	default:
+		f, ok := stderr.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return nil
+		}
+	}
+	bar := progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription(verb+": connected"),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionClearOnFinish(),
+	)
+	_ = bar.RenderBlank()
+	return &progressObserver{bar: bar, verb: verb}
+}
+
+// Observe implements ipamclient.Observer.
+func (p *progressObserver) Observe(e ipamclient.Event) {
+	switch e.Kind {
+	case ipamclient.EventInitialized:
+		p.bar.Describe(p.verb + ": initialized, starting")
+	case ipamclient.EventStarted:
+		p.bar.Describe(p.verb + ": running")
+	case ipamclient.EventCheckpoint:
+		p.bar.Describe(fmt.Sprintf("%s: running, %d checkpoint%s", p.verb, e.Checkpoints, plural(e.Checkpoints)))
+	case ipamclient.EventCompleted:
+		p.bar.Describe(p.verb + ": completed")
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// close stops the bar (and its render goroutine) and clears its line.
+func (p *progressObserver) close() {
+	if p != nil {
+		_ = p.bar.Finish()
+		_ = p.bar.Exit()
+	}
+}
+
+// sessionReport is the --output json object of provision and convert.
+type sessionReport struct {
+	Operation string `json:"operation"` // provision | convert
+	Server    string `json:"server"`
+	Encoding  string `json:"encoding"`
+	// Outcome is success, exception (the server reported an IpamException)
+	// or error (no outcome from the server).
+	Outcome string `json:"outcome"`
+	// Stage says where a session that did not succeed ended: connect,
+	// initialize (the Initialize… fault), complete (Notify…Complete's
+	// exception), or session (a failure in between).
+	Stage     string         `json:"stage,omitempty"`
+	Exception *exceptionJSON `json:"exception,omitempty"`
+	// FramingFault is the MC-NMF fault URI the server answered with.
+	FramingFault string     `json:"framing_fault,omitempty"`
+	Error        string     `json:"error,omitempty"`
+	Checkpoints  int        `json:"checkpoints"`
+	Keepalives   int        `json:"keepalives"`
+	DurationsMS  durationMS `json:"durations_ms"`
+}
+
+type exceptionJSON struct {
+	ID      string         `json:"id"`
+	Message string         `json:"message"`
+	Inner   *exceptionJSON `json:"inner,omitempty"`
+}
+
+func exceptionReport(e *ipam.IpamException) *exceptionJSON {
+	if e == nil {
+		return nil
+	}
+	return &exceptionJSON{ID: e.ExceptionID, Message: e.Message, Inner: exceptionReport(e.Inner)}
+}
+
+// durationMS are the phases of a session in milliseconds.
+type durationMS struct {
+	Connect    float64 `json:"connect"`    // TCP connect + preamble
+	Initialize float64 `json:"initialize"` // Initialize… request → reply
+	Work       float64 `json:"work"`       // Start… → Notify…Complete
+	Close      float64 `json:"close"`      // End exchange
+	Total      float64 `json:"total"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// sessionRun is one provision or convert invocation.
+type sessionRun struct {
+	flags  *clientFlags
+	op     string // provision | convert
+	verb   string // provisioning | schema conversion
+	uri    string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run dials, runs the session with do, and reports. It returns the error
+// for run() (exit code and whether it was already printed).
+func (r *sessionRun) run(cmd *cobra.Command, do func(context.Context, *ipamclient.Client, *nmf.ClientSession, ipamclient.Observer) (ipamclient.Result, error)) error {
+	ctx, cancel := r.flags.context(cmd.Context())
+	defer cancel()
+	c := r.flags.client()
+	rep := sessionReport{Operation: r.op, Server: r.uri, Encoding: strings.ToLower(r.flags.encoding)}
+	start := time.Now()
+	conn, err := c.Dial(ctx, r.uri)
+	rep.DurationsMS.Connect = ms(time.Since(start))
+	var res ipamclient.Result
+	if err == nil {
+		bar := newProgress(r.flags.progress, r.stderr, r.verb)
+		var obs ipamclient.Observer
+		if bar != nil {
+			obs = bar
+		}
+		res, err = do(ctx, c, conn, obs)
+		bar.close()
+	} else {
+		rep.Stage = "connect"
+	}
+	rep.DurationsMS.Total = ms(time.Since(start))
+	rep.DurationsMS.Initialize, rep.DurationsMS.Work, rep.DurationsMS.Close = ms(res.Initialize), ms(res.Work), ms(res.Close)
+	rep.Checkpoints, rep.Keepalives = res.Checkpoints, res.Keepalives
+	if err != nil && ctx.Err() != nil {
+		err = interrupted(ctx, r.flags.timeout, err)
+	}
+	return r.report(&rep, res, err)
+}
+
+// interrupted says why ctx ended.
+func interrupted(ctx context.Context, timeout time.Duration, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out after %v (--timeout): %w", timeout, err)
+	}
+	return fmt.Errorf("interrupted: %w", err)
+}
+
+// report prints the outcome and maps it to the exit code.
+func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error) error {
+	var (
+		remote *ipamclient.RemoteError
+		line   string
+		code   = exitOK
+	)
+	switch {
+	case err == nil || res.Completed && !errors.As(err, &remote):
+		// Success; a failed End exchange afterwards does not undo it.
+		rep.Outcome = "success"
+		line = fmt.Sprintf("%s succeeded (%d checkpoint%s, %s)", r.verb, res.Checkpoints, plural(res.Checkpoints),
+			roundDuration(time.Duration(rep.DurationsMS.Total*1e6)))
+		if err != nil {
+			fmt.Fprintf(r.stderr, "ipamd: %s: warning: %v\n", r.op, err)
+		}
+	case errors.As(err, &remote):
+		rep.Outcome, code = "exception", exitRemote
+		rep.Stage, line = "complete", r.verb+" failed: "
+		if remote.Fault != nil {
+			rep.Stage, line = "initialize", r.verb+" refused: "
+		}
+		rep.Exception = exceptionReport(remote.Exception)
+		if remote.Exception != nil {
+			line += remote.Exception.ExceptionID + ": " + remote.Exception.Message
+		} else {
+			line += remote.Fault.Error()
+		}
+	default:
+		rep.Outcome, code = "error", exitRuntime
+		if rep.Stage == "" {
+			rep.Stage = "session"
+		}
+		var fe *nmf.FaultError
+		if errors.As(err, &fe) {
+			rep.FramingFault = fe.URI
+			if hint := faultHint(fe.URI, r.flags.encoding); hint != "" {
+				err = fmt.Errorf("%w (%s)", err, hint)
+			}
+		}
+		rep.Error = err.Error()
+	}
+	if r.flags.output == outputJSON {
+		enc := json.NewEncoder(r.stdout)
+		if err := enc.Encode(rep); err != nil {
+			return runtimeError(err)
+		}
+	} else if line != "" {
+		fmt.Fprintln(r.stdout, line)
+	}
+	switch {
+	case code == exitOK:
+		return nil
+	case code == exitRuntime:
+		return runtimeError(fmt.Errorf("%s: %w", r.op, err)) // run() prints it on stderr
+	}
+	return &exitError{code: code, err: err, logged: true}
+}
+
+// faultHint explains the framing faults a client most often gets.
+func faultHint(uri, encoding string) string {
+	switch uri {
+	case nmf.FaultEndpointNotFound:
+		return "the server has no endpoint at this path; check --server"
+	case nmf.FaultContentTypeInvalid:
+		return "the server does not take --encoding " + encoding
+	case nmf.FaultServerTooBusy:
+		return "the server is at its connection limit; try again later"
+	case nmf.FaultUpgradeInvalid:
+		return "the server wants a transport security upgrade, which this client does not do"
+	}
+	return ""
+}
+
+// roundDuration keeps durations readable in the final line.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d
+}
+
+// defaultPaths are the endpoint paths ipamd serves by default.
+func defaultPaths() (provision, conversion string) {
+	d := config.Default().Endpoints
+	return d.ProvisionPath, d.SchemaConversionPath
+}
