@@ -29,6 +29,7 @@ type Config struct {
 	Limits    Limits
 	Session   Session
 	Callbacks Callbacks
+	Security  Security
 	Dev       Dev
 
 	// origin records, per key, where a non-default value came from
@@ -91,6 +92,27 @@ func (c Callbacks) CallbackNetworks() ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// Security configures transport security of the net.tcp listeners.
+type Security struct {
+	// Mode is the security of net.tcp listeners whose URI has no
+	// ?security= query: SecurityNone or SecurityTLS.
+	Mode string
+	// Insecure allows listeners without security on non-loopback
+	// addresses (logged as a warning at every start).
+	Insecure bool
+	// HandshakeTimeout bounds each security handshake.
+	HandshakeTimeout time.Duration
+	TLS              TLSSecurity
+}
+
+// TLSSecurity configures the application/ssl-tls upgrade.
+type TLSSecurity struct {
+	CertificateFile string // PEM certificate chain of the server
+	KeyFile         string // PEM private key
+	ClientAuth      string // ClientAuth* constant
+	ClientCAFile    string // PEM CA bundle client certificates must chain to
+}
+
 // Dev holds development/test settings used until the real store exists.
 type Dev struct {
 	WorkDuration      time.Duration
@@ -113,6 +135,18 @@ const (
 	// http://Microsoft.Windows.Ipam/IIpamAsyncProvision/Notify… (resp.
 	// IIpamAsyncSchemaConversion/Notify…).
 	ActionStyleService = "service"
+	// SecurityNone: no transport security (WCF SecurityMode.None); allowed
+	// on loopback addresses, elsewhere only with security.insecure.
+	SecurityNone = "none"
+	// SecurityTLS: the application/ssl-tls upgrade is required.
+	SecurityTLS = "tls"
+
+	// ClientAuthNone: TLS clients are not asked for a certificate.
+	ClientAuthNone = "none"
+	// ClientAuthRequire: TLS clients must present a certificate that
+	// chains to security.tls.client_ca_file; its subject names the caller.
+	ClientAuthRequire = "require"
+
 	// ActionStyleCallback: callbacks use
 	// …/IIpamAsyncProvisionCallback/Notify… resp. …/IIpamAsyncSchemaCallback/….
 	ActionStyleCallback = "callback"
@@ -226,8 +260,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, check := range crossChecks {
-		if e := check(c); e != nil {
-			e.Source = c.origin[e.Key]
+		for _, e := range check(c) {
+			if e.Source == "" {
+				e.Source = c.origin[e.Key]
+			}
 			errs = append(errs, e)
 		}
 	}

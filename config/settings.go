@@ -15,9 +15,9 @@ import (
 // order of the docs, the example file and `ipamd config print`.
 var settings = []*Setting{
 	listSetting("listen",
-		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl).",
-		"net.tcp://HOST:PORT or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
-		[]string{"net.tcp://0.0.0.0:48885"},
+		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl). A net.tcp URI may carry ?security=none|tls to override security.mode for that listener. A listener without security (http://, or net.tcp with security none) must bind a loopback address unless security.insecure is set.",
+		"net.tcp://HOST:PORT[?security=none|tls] or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
+		[]string{"net.tcp://127.0.0.1:48885"},
 		func(c *Config) *[]string { return &c.Listen }, checkListenURI, checkListenList),
 	stringSetting("endpoints.provision_path",
 		"URI path of the IIpamAsyncProvision endpoint on every listener.",
@@ -115,6 +115,36 @@ var settings = []*Setting{
 		"HTTP endpoint: longest wait between callback POSTs.",
 		5*time.Second, time.Millisecond, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.Callbacks.MaxBackoff }),
+	enumSetting("security.mode",
+		"Transport security of net.tcp listeners without a ?security= query: none (WCF SecurityMode.None; loopback only unless security.insecure) or tls (the application/ssl-tls upgrade, WCF SecurityMode.Transport with a certificate or no client credential). Clients that ask for another upgrade, or for none when one is required, get the MC-NMF UpgradeInvalid fault.",
+		SecurityNone, []string{SecurityNone, SecurityTLS},
+		func(c *Config) *string { return &c.Security.Mode }),
+	boolSetting("security.insecure",
+		"Allow listeners without transport security on non-loopback addresses. Their callers are unauthenticated and are treated as administrators; a warning is logged at every start.",
+		false, func(c *Config) *bool { return &c.Security.Insecure }),
+	durationSetting("security.handshake_timeout",
+		"Time a client has for the security handshake after its Upgrade Request (the preamble timeout applies too).",
+		10*time.Second, 100*time.Millisecond, 5*time.Minute,
+		func(c *Config) *time.Duration { return &c.Security.HandshakeTimeout }),
+	stringSetting("security.tls.certificate_file",
+		"PEM file with the server certificate chain (leaf first) for tls listeners; its name must match the host clients connect to.",
+		"a file path; required when a listener uses tls",
+		"",
+		func(c *Config) *string { return &c.Security.TLS.CertificateFile }, nil),
+	stringSetting("security.tls.key_file",
+		"PEM file with the private key of security.tls.certificate_file.",
+		"a file path; required when a listener uses tls",
+		"",
+		func(c *Config) *string { return &c.Security.TLS.KeyFile }, nil),
+	enumSetting("security.tls.client_auth",
+		"Client certificates on tls listeners: none (WCF TcpClientCredentialType.None: server authentication and encryption only, callers are anonymous) or require (TcpClientCredentialType.Certificate: the chain is verified against security.tls.client_ca_file and the certificate subject, e.g. CN=admin,O=Example, names the caller).",
+		ClientAuthNone, []string{ClientAuthNone, ClientAuthRequire},
+		func(c *Config) *string { return &c.Security.TLS.ClientAuth }),
+	stringSetting("security.tls.client_ca_file",
+		"PEM bundle of the CA certificates client certificates must chain to.",
+		"a file path; required when security.tls.client_auth is require",
+		"",
+		func(c *Config) *string { return &c.Security.TLS.ClientCAFile }, nil),
 	durationSetting("dev.work_duration",
 		"Duration of the in-memory provisioning/schema-conversion work used until the real store lands.",
 		3*time.Second, 0, time.Hour,
@@ -133,14 +163,55 @@ var settings = []*Setting{
 }
 
 // crossChecks validate relations between settings.
-var crossChecks = []func(*Config) *Error{
-	func(c *Config) *Error {
+var crossChecks = []func(*Config) []*Error{
+	func(c *Config) []*Error {
 		if p := c.Endpoints.ProvisionPath; p != "" && p == c.Endpoints.SchemaConversionPath {
-			return &Error{Key: "endpoints.schema_conversion_path", Value: quoteRaw(p),
-				Err: errors.New("must differ from endpoints.provision_path")}
+			return []*Error{{Key: "endpoints.schema_conversion_path", Value: quoteRaw(p),
+				Err: errors.New("must differ from endpoints.provision_path")}}
 		}
 		return nil
 	},
+	checkListenerSecurity,
+	func(c *Config) []*Error {
+		if c.Security.TLS.ClientAuth == ClientAuthRequire && c.Security.TLS.ClientCAFile == "" {
+			return []*Error{{Key: "security.tls.client_ca_file", Value: `""`,
+				Err: errors.New("required when security.tls.client_auth is require")}}
+		}
+		return nil
+	},
+}
+
+// checkListenerSecurity enforces the safe defaults: a listener without
+// security binds loopback only unless security.insecure is set, and tls
+// listeners need a certificate and key.
+func checkListenerSecurity(c *Config) []*Error {
+	var errs []*Error
+	needTLS := false
+	for i, s := range c.Listen {
+		l, err := ParseListenURI(s)
+		if err != nil {
+			continue // reported by the listen setting itself
+		}
+		key := fmt.Sprintf("listen[%d]", i)
+		switch mode := c.ListenerSecurity(l); {
+		case mode == SecurityTLS:
+			needTLS = true
+		case mode == SecurityNone && !l.Loopback() && !c.Security.Insecure:
+			errs = append(errs, &Error{Key: key, Value: quoteRaw(s), Source: c.origin["listen"],
+				Err: errors.New("a listener without transport security must bind a loopback address (127.0.0.1, [::1], localhost); use security.mode tls, ?security=tls, or set security.insecure to accept unauthenticated callers from the network")})
+		}
+	}
+	if needTLS {
+		for _, f := range []struct{ key, v string }{
+			{"security.tls.certificate_file", c.Security.TLS.CertificateFile},
+			{"security.tls.key_file", c.Security.TLS.KeyFile},
+		} {
+			if f.v == "" {
+				errs = append(errs, &Error{Key: f.key, Value: `""`, Err: errors.New("required: a listener uses tls")})
+			}
+		}
+	}
+	return errs
 }
 
 func checkEndpointPath(p string) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
@@ -72,9 +73,15 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Logger:      log.Named("http"),
 	}, mgr)
 
+	upgraders, err := newUpgraders(cfg)
+	if err != nil {
+		return err
+	}
+
 	type listener struct {
 		net.Listener
 		transport string
+		security  nmf.ListenerSecurity
 	}
 	var lc net.ListenConfig
 	listeners := make([]listener, 0, len(uris))
@@ -89,7 +96,20 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			closeAll()
 			return fmt.Errorf("listen %s: %w", u, err)
 		}
-		listeners = append(listeners, listener{ln, u.Transport})
+		mode := cfg.ListenerSecurity(u)
+		sec, err := listenerSecurity(mode, upgraders)
+		if err != nil {
+			_ = ln.Close()
+			closeAll()
+			return fmt.Errorf("listen %s: %w", u, err)
+		}
+		listeners = append(listeners, listener{ln, u.Transport, sec})
+		if mode == config.SecurityNone && !u.Loopback() {
+			// Allowed by security.insecure; said at every start so that it
+			// is never forgotten in a deployment.
+			log.Warn("listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators",
+				zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
+		}
 		hostport := u.Addr()
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 			hostport = net.JoinHostPort(u.Host, strconv.Itoa(ta.Port))
@@ -105,6 +125,7 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 				zap.String("endpoint", u.Endpoint(hostport, p.path)),
 				zap.String("port_type", p.name),
 				zap.String("transport", u.Transport),
+				zap.String("security", mode),
 				zap.String("addr", ln.Addr().String()))
 		}
 	}
@@ -124,7 +145,7 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			if ln.transport == config.TransportHTTP {
 				err = httpSrv.Serve(serveCtx, ln)
 			} else {
-				err = srv.Serve(serveCtx, ln)
+				err = srv.ServeListener(serveCtx, ln, ln.security)
 			}
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) && !errors.Is(err, soaphttp.ErrServerClosed) {
 				mu.Lock()
@@ -149,6 +170,55 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	wg.Wait()
 	return fail
+}
+
+// newUpgraders builds the stream upgraders the configuration needs, keyed
+// by security mode; certificate files are read once, at start.
+func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
+	uris, err := cfg.ListenURIs()
+	if err != nil {
+		return nil, err
+	}
+	ups := map[string]nmf.Upgrader{}
+	for _, u := range uris {
+		mode := cfg.ListenerSecurity(u)
+		if _, done := ups[mode]; done || mode == config.SecurityNone {
+			continue
+		}
+		switch mode {
+		case config.SecurityTLS:
+			t := cfg.Security.TLS
+			auth := tlsupgrade.NoClientCert
+			if t.ClientAuth == config.ClientAuthRequire {
+				auth = tlsupgrade.RequireClientCert
+			}
+			tc, err := tlsupgrade.LoadConfig(t.CertificateFile, t.KeyFile, t.ClientCAFile, auth)
+			if err != nil {
+				return nil, fmt.Errorf("security.tls: %w", err)
+			}
+			tc.HandshakeTimeout = cfg.Security.HandshakeTimeout
+			up, err := tlsupgrade.New(tc)
+			if err != nil {
+				return nil, fmt.Errorf("security.tls: %w", err)
+			}
+			ups[mode] = up
+		}
+	}
+	return ups, nil
+}
+
+// listenerSecurity is what a net.tcp listener with security mode offers:
+// none refuses every upgrade (a client asking for one gets UpgradeInvalid),
+// the others require their upgrade.
+func listenerSecurity(mode string, ups map[string]nmf.Upgrader) (nmf.ListenerSecurity, error) {
+	if mode == config.SecurityNone {
+		return nmf.ListenerSecurity{}, nil
+	}
+	up, ok := ups[mode]
+	if !ok {
+		return nmf.ListenerSecurity{}, fmt.Errorf("security %q is not available", mode)
+	}
+	return nmf.ListenerSecurity{Upgrader: up, RequireUpgrade: true}, nil
 }
 
 // newSessionManager builds the services and binds them to their endpoints.

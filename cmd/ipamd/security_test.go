@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
+)
+
+// writePKI writes a CA, a server certificate for localhost/127.0.0.1 and a
+// client certificate into dir and returns the client's tls.Config pieces.
+func writePKI(t *testing.T, dir string) (roots *x509.CertPool, client tls.Certificate) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, name string, usage x509.ExtKeyUsage) ([]byte, *ecdsa.PrivateKey) {
+		k := newKey()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, k
+	}
+	writePEM := func(name, typ string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srvDER, srvKey := issue(2, "localhost", x509.ExtKeyUsageServerAuth)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM("ca.pem", "CERTIFICATE", caDER)
+	writePEM("server.pem", "CERTIFICATE", srvDER)
+	writePEM("server.key", "PRIVATE KEY", keyDER)
+	cliDER, cliKey := issue(3, "admin", x509.ExtKeyUsageClientAuth)
+	roots = x509.NewCertPool()
+	roots.AddCert(ca)
+	return roots, tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey}
+}
+
+// serveLogs starts `ipamd serve args...` and returns the "listening" and
+// "warn" log entries seen until every listener is up (want entries with
+// msg listening).
+func serveLogs(t *testing.T, want int, args ...string) (listening []map[string]any, warnings []map[string]any) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--state-dir", filepath.Join(t.TempDir(), "state")}, args...)...)
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := make(chan map[string]any)
+	var rest bytes.Buffer
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				rest.WriteString(sc.Text() + "\n")
+				continue
+			}
+			lines <- m
+		}
+	}()
+	timeout := time.After(20 * time.Second)
+	for len(listening) < want {
+		select {
+		case m, ok := <-lines:
+			if !ok {
+				t.Fatalf("ipamd exited before listening: %s", rest.String())
+			}
+			switch {
+			case m["msg"] == "listening":
+				listening = append(listening, m)
+			case m["level"] == "warn":
+				warnings = append(warnings, m)
+			}
+		case <-timeout:
+			t.Fatal("no listening log")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return listening, warnings
+}
+
+func TestServeTLSListener(t *testing.T) {
+	dir := t.TempDir()
+	roots, clientCert := writePKI(t, dir)
+	listening, warnings := serveLogs(t, 4,
+		"--listen", "net.tcp://127.0.0.1:0?security=tls,net.tcp://127.0.0.1:0",
+		"--security-tls-certificate-file", filepath.Join(dir, "server.pem"),
+		"--security-tls-key-file", filepath.Join(dir, "server.key"),
+		"--security-tls-client-auth", "require",
+		"--security-tls-client-ca-file", filepath.Join(dir, "ca.pem"))
+	for _, w := range warnings {
+		if strings.Contains(w["msg"].(string), "security") {
+			t.Errorf("warning for loopback listeners: %v", w)
+		}
+	}
+	addrs := map[string]string{}
+	for _, e := range listening {
+		addrs[e["security"].(string)] = e["addr"].(string)
+	}
+	if addrs["tls"] == "" || addrs["none"] == "" {
+		t.Fatalf("listening entries %v", listening)
+	}
+
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+	pre := func(upgrade string) []byte {
+		b := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+		b = append(b, 0x03, 0x08)
+		if upgrade != "" {
+			b = append(append(b, 0x09, byte(len(upgrade))), upgrade...)
+		}
+		return b
+	}
+	dial := func(addr string) net.Conn {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		return c
+	}
+	fault := func(c net.Conn) string {
+		b, _ := io.ReadAll(c)
+		if len(b) < 2 || b[0] != 0x08 {
+			return ""
+		}
+		return string(b[2 : 2+int(b[1])])
+	}
+
+	t.Run("tls session", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(pre(tlsupgrade.Kind)); err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		tc, err := tlsupgrade.Client(context.Background(), c, &tls.Config{ServerName: "localhost", RootCAs: roots, Certificates: []tls.Certificate{clientCert}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tc.Write([]byte{0x0C}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(tc, one); err != nil || one[0] != 0x0B {
+			t.Fatalf("preamble ack % x %v", one, err)
+		}
+		if _, err := tc.Write([]byte{0x07}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(tc, one); err != nil || one[0] != 0x07 {
+			t.Fatalf("end % x %v", one, err)
+		}
+	})
+	t.Run("tls listener without upgrade", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(append(pre(""), 0x0C)); err != nil {
+			t.Fatal(err)
+		}
+		if got := fault(c); !strings.HasSuffix(got, "/UpgradeInvalid") {
+			t.Fatalf("fault %q, want UpgradeInvalid", got)
+		}
+	})
+	t.Run("tls listener, negotiate asked", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(pre("application/negotiate")); err != nil {
+			t.Fatal(err)
+		}
+		if got := fault(c); !strings.HasSuffix(got, "/UpgradeInvalid") {
+			t.Fatalf("fault %q, want UpgradeInvalid", got)
+		}
+	})
+	t.Run("none listener, tls asked", func(t *testing.T) {
+		c := dial(addrs["none"])
+		if _, err := c.Write(pre(tlsupgrade.Kind)); err != nil {
+			t.Fatal(err)
+		}
+		if got := fault(c); !strings.HasSuffix(got, "/UpgradeInvalid") {
+			t.Fatalf("fault %q, want UpgradeInvalid", got)
+		}
+	})
+	t.Run("no client certificate", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(pre(tlsupgrade.Kind)); err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		tc, err := tlsupgrade.Client(context.Background(), c, &tls.Config{ServerName: "localhost", RootCAs: roots})
+		if err == nil {
+			// TLS 1.3: the server's verdict on the client arrives after the
+			// client's handshake finished.
+			_, _ = tc.Write([]byte{0x0C})
+			_, err = io.ReadFull(tc, one)
+		}
+		if err == nil {
+			t.Fatal("session without client certificate was accepted")
+		}
+	})
+}
+
+func TestServeInsecureWarns(t *testing.T) {
+	_, warnings := serveLogs(t, 2, "--listen", "net.tcp://0.0.0.0:0", "--security-insecure")
+	found := false
+	for _, w := range warnings {
+		if strings.Contains(w["msg"].(string), "without transport security") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no warning for an insecure listener: %v", warnings)
+	}
+}
