@@ -1,12 +1,13 @@
 module github.com/ipamd/ipamd
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/beevik/etree v1.8.1
 	github.com/spf13/cobra v1.10.2
 	go.uber.org/goleak v1.3.0
 	go.uber.org/zap v1.28.0
+	golang.org/x/crypto v0.58.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
