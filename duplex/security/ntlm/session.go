@@ -65,10 +65,14 @@ func newSession(exported []byte, flags uint32, client bool) *Session {
 
 // NewClientSession returns the initiator's view of a session with the
 // given ExportedSessionKey and negotiated flags (for clients and tests).
-func NewClientSession(exported []byte, flags uint32) *Session { return newSession(exported, flags, true) }
+func NewClientSession(exported []byte, flags uint32) *Session {
+	return newSession(exported, flags, true)
+}
 
 // NewServerSession is the acceptor's view (what Authenticate returns).
-func NewServerSession(exported []byte, flags uint32) *Session { return newSession(exported, flags, false) }
+func NewServerSession(exported []byte, flags uint32) *Session {
+	return newSession(exported, flags, false)
+}
 
 // ResetCiphers re-initialises both RC4 handles from the sealing keys while
 // sequence numbers continue: what SPNEGO's mechListMIC exchange requires
