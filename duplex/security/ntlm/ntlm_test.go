@@ -298,3 +298,54 @@ func TestChallengeRoundTrip(t *testing.T) {
 		t.Fatalf("no SEAL: %v", err)
 	}
 }
+
+// TestClientRoundTrip: our client against our acceptor, with and without
+// MIC, and the refusals a live peer would meet.
+func TestClientRoundTrip(t *testing.T) {
+	acc := accounts{accountKey("IPAM", "bob"): NTHash("Bob-Pass-1234")}
+	for _, tt := range []struct {
+		name     string
+		password string
+		mic      bool
+		tamper   func([]byte)
+		want     error
+	}{
+		{"with MIC", "Bob-Pass-1234", true, nil, nil},
+		{"without MIC", "Bob-Pass-1234", false, nil, nil},
+		{"wrong password", "bob-pass-1234", true, nil, ErrLogonDenied},
+		{"MIC tampered", "Bob-Pass-1234", true, func(m []byte) { m[80] ^= 1 }, ErrLogonDenied},
+		{"MIC stripped", "Bob-Pass-1234", true, func(m []byte) { clear(m[72:88]) }, ErrLogonDenied},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Client{Domain: "IPAM", User: "bob", NTHash: NTHash(tt.password), Workstation: "WS"}
+			a := NewAcceptor(Config{Accounts: acc, Computer: "IPAMD", Domain: "IPAM"})
+			ch, err := a.Challenge(c.Negotiate())
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, cs, err := c.Authenticate(ch, tt.mic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.tamper != nil {
+				tt.tamper(msg)
+			}
+			r, err := a.Authenticate(msg)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if err != nil {
+				return
+			}
+			if r.MICPresent != tt.mic || r.Name() != `IPAM\bob` {
+				t.Fatalf("result %+v", r)
+			}
+			if p, err := r.Session.Unseal(cs.Seal([]byte("hi"))); err != nil || string(p) != "hi" {
+				t.Fatalf("unseal: %q %v", p, err)
+			}
+			if p, err := cs.Unseal(r.Session.Seal([]byte("echo:hi"))); err != nil || string(p) != "echo:hi" {
+				t.Fatalf("client unseal: %q %v", p, err)
+			}
+		})
+	}
+}
