@@ -95,7 +95,7 @@ func (c Callbacks) CallbackNetworks() ([]netip.Prefix, error) {
 // Security configures transport security of the net.tcp listeners.
 type Security struct {
 	// Mode is the security of net.tcp listeners whose URI has no
-	// ?security= query: SecurityNone or SecurityTLS.
+	// ?security= query: SecurityNone, SecurityTLS or SecurityNegotiate.
 	Mode string
 	// Insecure allows listeners without security on non-loopback
 	// addresses (logged as a warning at every start).
@@ -103,6 +103,16 @@ type Security struct {
 	// HandshakeTimeout bounds each security handshake.
 	HandshakeTimeout time.Duration
 	TLS              TLSSecurity
+	Negotiate        NegotiateSecurity
+}
+
+// NegotiateSecurity configures the application/negotiate upgrade.
+type NegotiateSecurity struct {
+	// NTLMAccountsFile lists DOMAIN\user:NTHASH lines (see ntlm.AccountFile).
+	NTLMAccountsFile string
+	// ComputerName is the NetBIOS name the NTLM CHALLENGE announces; ""
+	// = the host name.
+	ComputerName string
 }
 
 // TLSSecurity configures the application/ssl-tls upgrade.
@@ -140,6 +150,10 @@ const (
 	SecurityNone = "none"
 	// SecurityTLS: the application/ssl-tls upgrade is required.
 	SecurityTLS = "tls"
+	// SecurityNegotiate: the application/negotiate upgrade (NegotiateStream
+	// with SPNEGO/NTLMv2, WCF's default SecurityMode.Transport with Windows
+	// credentials) is required.
+	SecurityNegotiate = "negotiate"
 
 	// ClientAuthNone: TLS clients are not asked for a certificate.
 	ClientAuthNone = "none"

@@ -113,6 +113,7 @@ func TestFlagNames(t *testing.T) {
 		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
+		"security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -156,7 +157,9 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_LISTEN", "http://[::]:8080", `listen[0] = "http://[::]:8080" (from env IPAMD_LISTEN): a listener without transport security must bind a loopback address`},
 		{"IPAMD_LISTEN", "net.tcp://127.0.0.1:1?security=tls", `security.tls.certificate_file = "": required: a listener uses tls`},
 		{"IPAMD_SECURITY_MODE", "tls", `security.tls.key_file = "": required: a listener uses tls`},
-		{"IPAMD_SECURITY_MODE", "negotiate", `security.mode = "negotiate" (from env IPAMD_SECURITY_MODE): must be one of none, tls`},
+		{"IPAMD_SECURITY_MODE", "kerberos", `security.mode = "kerberos" (from env IPAMD_SECURITY_MODE): must be one of none, tls, negotiate`},
+		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.ntlm_accounts_file = "": required: a listener uses negotiate`},
+		{"IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME", "ipam.example", `security.negotiate.computer_name = "ipam.example" (from env IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME): must be at most 15 characters`},
 		{"IPAMD_SECURITY_TLS_CLIENT_AUTH", "require", `security.tls.client_ca_file = "": required when security.tls.client_auth is require`},
 		{"IPAMD_SECURITY_HANDSHAKE_TIMEOUT", "1h", `security.handshake_timeout = 1h (from env IPAMD_SECURITY_HANDSHAKE_TIMEOUT): must be between 100ms and 5m`},
 		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", "10.0.0.0/8,10.1.2.3", `callbacks.allowed_networks[1] = "10.1.2.3" (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): must be a CIDR prefix`},
@@ -200,6 +203,7 @@ func TestListenerSecurity(t *testing.T) {
 		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1?security=none", "IPAMD_SECURITY_MODE=tls", "IPAMD_SECURITY_TLS_CERTIFICATE_FILE=c", "IPAMD_SECURITY_TLS_KEY_FILE=k"}, nil},
 		{[]string{"IPAMD_LISTEN=http://0.0.0.0:1", "IPAMD_SECURITY_MODE=tls", "IPAMD_SECURITY_TLS_CERTIFICATE_FILE=c", "IPAMD_SECURITY_TLS_KEY_FILE=k"}, nil},
 		{[]string{"IPAMD_LISTEN=net.tcp://127.1.2.3.example:1"}, nil},
+		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1?security=negotiate,net.tcp://[::1]:2", "IPAMD_SECURITY_NEGOTIATE_NTLM_ACCOUNTS_FILE=a"}, []string{"negotiate", "none"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.env, " "), func(t *testing.T) {
@@ -445,7 +449,7 @@ func TestParseListenURI(t *testing.T) {
 		{"http://h:1?security=tls", ListenURI{}, "net.tcp listeners only"},
 		{"net.tcp://h:1?x", ListenURI{}, "unknown query parameter"},
 		{"net.tcp://h:1?", ListenURI{}, "empty query"},
-		{"net.tcp://h:1?security=kerberos", ListenURI{}, "must be none or tls"},
+		{"net.tcp://h:1?security=kerberos", ListenURI{}, "must be none, tls or negotiate"},
 		{"net.tcp://h:1?security=tls&security=none", ListenURI{}, "more than once"},
 		{"net.tcp://h:1?security=%zz", ListenURI{}, "invalid query"},
 		{"net.tcp://h:1#x", ListenURI{}, "fragment"},

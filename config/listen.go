@@ -22,7 +22,7 @@ type ListenURI struct {
 	Host      string // host name or IP, without IPv6 brackets
 	Port      int    // 0 = let the OS choose
 	// Security is the ?security= query of a net.tcp URI (SecurityNone,
-	// SecurityTLS), "" when absent: Config.ListenerSecurity then applies
+	// SecurityTLS, SecurityNegotiate), "" when absent: Config.ListenerSecurity then applies
 	// security.mode.
 	Security string
 }
@@ -69,7 +69,7 @@ func (l ListenURI) String() string { return l.Endpoint("", "") }
 
 // ParseListenURI parses a listen URI: scheme net.tcp or http, a host and a
 // port, no path (a lone "/" is tolerated), fragment or user info. The only
-// query is security=none|tls on net.tcp URIs: per-listener settings ride
+// query is security=none|tls|negotiate on net.tcp URIs: per-listener settings ride
 // on the URI so that the listen list stays one flat list in YAML, env and
 // flags.
 func ParseListenURI(s string) (ListenURI, error) {
@@ -141,18 +141,18 @@ func (l *ListenURI) parseQuery(u *url.URL) error {
 	}
 	for k, v := range q {
 		if k != "security" {
-			return fmt.Errorf("unknown query parameter %q (only security=none|tls)", k)
+			return fmt.Errorf("unknown query parameter %q (only security=none|tls|negotiate)", k)
 		}
 		if len(v) != 1 {
 			return errors.New("security given more than once")
 		}
 		switch v[0] {
-		case SecurityNone, SecurityTLS:
+		case SecurityNone, SecurityTLS, SecurityNegotiate:
 		default:
-			return fmt.Errorf("security=%q: must be none or tls", v[0])
+			return fmt.Errorf("security=%q: must be none, tls or negotiate", v[0])
 		}
 		if l.Transport != TransportNetTCP && v[0] != SecurityNone {
-			return errors.New("security=tls applies to net.tcp listeners only")
+			return fmt.Errorf("security=%s applies to net.tcp listeners only", v[0])
 		}
 		l.Security = v[0]
 	}

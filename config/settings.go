@@ -15,8 +15,8 @@ import (
 // order of the docs, the example file and `ipamd config print`.
 var settings = []*Setting{
 	listSetting("listen",
-		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl). A net.tcp URI may carry ?security=none|tls to override security.mode for that listener. A listener without security (http://, or net.tcp with security none) must bind a loopback address unless security.insecure is set.",
-		"net.tcp://HOST:PORT[?security=none|tls] or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
+		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl). A net.tcp URI may carry ?security=none|tls|negotiate to override security.mode for that listener. A listener without security (http://, or net.tcp with security none) must bind a loopback address unless security.insecure is set.",
+		"net.tcp://HOST:PORT[?security=none|tls|negotiate] or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
 		[]string{"net.tcp://127.0.0.1:48885"},
 		func(c *Config) *[]string { return &c.Listen }, checkListenURI, checkListenList),
 	stringSetting("endpoints.provision_path",
@@ -116,8 +116,8 @@ var settings = []*Setting{
 		5*time.Second, time.Millisecond, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.Callbacks.MaxBackoff }),
 	enumSetting("security.mode",
-		"Transport security of net.tcp listeners without a ?security= query: none (WCF SecurityMode.None; loopback only unless security.insecure) or tls (the application/ssl-tls upgrade, WCF SecurityMode.Transport with a certificate or no client credential). Clients that ask for another upgrade, or for none when one is required, get the MC-NMF UpgradeInvalid fault.",
-		SecurityNone, []string{SecurityNone, SecurityTLS},
+		"Transport security of net.tcp listeners without a ?security= query: none (WCF SecurityMode.None; loopback only unless security.insecure), tls (the application/ssl-tls upgrade, WCF SecurityMode.Transport with a certificate or no client credential) or negotiate (the application/negotiate upgrade of a default NetTcpBinding: NegotiateStream with SPNEGO and NTLMv2, EncryptAndSign; Kerberos is not implemented yet). Clients that ask for another upgrade, or for none when one is required, get the MC-NMF UpgradeInvalid fault.",
+		SecurityNone, []string{SecurityNone, SecurityTLS, SecurityNegotiate},
 		func(c *Config) *string { return &c.Security.Mode }),
 	boolSetting("security.insecure",
 		"Allow listeners without transport security on non-loopback addresses. Their callers are unauthenticated and are treated as administrators; a warning is logged at every start.",
@@ -145,6 +145,16 @@ var settings = []*Setting{
 		"a file path; required when security.tls.client_auth is require",
 		"",
 		func(c *Config) *string { return &c.Security.TLS.ClientCAFile }, nil),
+	stringSetting("security.negotiate.ntlm_accounts_file",
+		`File of the NTLM accounts negotiate listeners accept, one "DOMAIN\user:NTHASH" line per account (NTHASH = 32 hex digits of MD4 over the UTF-16LE password; `+"`ipamd ntlm-hash 'DOMAIN\\user'`"+` prints the line for a password read from stdin). Keep it mode 0600: NT hashes are password equivalents.`,
+		"a file path; required when a listener uses negotiate",
+		"",
+		func(c *Config) *string { return &c.Security.Negotiate.NTLMAccountsFile }, nil),
+	stringSetting("security.negotiate.computer_name",
+		"NetBIOS computer name announced in the NTLM CHALLENGE (informational for clients).",
+		`"" (the host name) or a name of up to 15 characters`,
+		"",
+		func(c *Config) *string { return &c.Security.Negotiate.ComputerName }, checkNetBIOSName),
 	durationSetting("dev.work_duration",
 		"Duration of the in-memory provisioning/schema-conversion work used until the real store lands.",
 		3*time.Second, 0, time.Hour,
@@ -186,7 +196,7 @@ var crossChecks = []func(*Config) []*Error{
 // listeners need a certificate and key.
 func checkListenerSecurity(c *Config) []*Error {
 	var errs []*Error
-	needTLS := false
+	needTLS, needNegotiate := false, false
 	for i, s := range c.Listen {
 		l, err := ParseListenURI(s)
 		if err != nil {
@@ -196,10 +206,15 @@ func checkListenerSecurity(c *Config) []*Error {
 		switch mode := c.ListenerSecurity(l); {
 		case mode == SecurityTLS:
 			needTLS = true
+		case mode == SecurityNegotiate:
+			needNegotiate = true
 		case mode == SecurityNone && !l.Loopback() && !c.Security.Insecure:
 			errs = append(errs, &Error{Key: key, Value: quoteRaw(s), Source: c.origin["listen"],
 				Err: errors.New("a listener without transport security must bind a loopback address (127.0.0.1, [::1], localhost); use security.mode tls, ?security=tls, or set security.insecure to accept unauthenticated callers from the network")})
 		}
+	}
+	if needNegotiate && c.Security.Negotiate.NTLMAccountsFile == "" {
+		errs = append(errs, &Error{Key: "security.negotiate.ntlm_accounts_file", Value: `""`, Err: errors.New("required: a listener uses negotiate")})
 	}
 	if needTLS {
 		for _, f := range []struct{ key, v string }{
@@ -259,6 +274,13 @@ func checkListenList(list []string) []*Error {
 		seen[l.Addr()] = i
 	}
 	return errs
+}
+
+func checkNetBIOSName(s string) error {
+	if len(s) > 15 || strings.ContainsAny(s, `\/:*?"<>| .`) {
+		return errors.New("must be at most 15 characters without spaces, dots or \\/:*?\"<>|")
+	}
+	return nil
 }
 
 var exceptionIDRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,127}$`)

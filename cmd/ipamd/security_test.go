@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -22,6 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/duplex/security/negotiate"
+	"github.com/ipamd/ipamd/duplex/security/nns"
+	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 )
 
@@ -265,5 +269,98 @@ func TestServeInsecureWarns(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no warning for an insecure listener: %v", warnings)
+	}
+}
+
+func TestNTLMHashCommand(t *testing.T) {
+	cmd := exec.Command(binary, "ntlm-hash", `IPAM\bob`)
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader("Bob-Pass-1234\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for _, tt := range []struct{ arg, stdin string }{{"bob", "x\n"}, {`IPAM\bob`, ""}} {
+		if _, _, code := ipamdIn(t, tt.stdin, "ntlm-hash", tt.arg); code != 2 {
+			t.Errorf("ntlm-hash %q with %q: exit %d, want 2", tt.arg, tt.stdin, code)
+		}
+	}
+}
+
+func ipamdIn(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+func TestServeNegotiateListener(t *testing.T) {
+	dir := t.TempDir()
+	accounts := filepath.Join(dir, "ntlm-accounts")
+	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+		"--security-negotiate-ntlm-accounts-file", accounts)
+	addr := listening[0]["addr"].(string)
+	if listening[0]["security"] != "negotiate" {
+		t.Fatalf("listening %v", listening[0])
+	}
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+	session := func(password string) error {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+		pre = append(pre, 0x03, 0x08, 0x09, byte(len(nns.Kind)))
+		if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
+			return err
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
+			Client: &ntlm.Client{Domain: "IPAM", User: "bob", NTHash: ntlm.NTHash(password)}})
+		if err != nil {
+			return err
+		}
+		if _, err := nc.Write([]byte{0x0C}); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(nc, one); err != nil || one[0] != 0x0B {
+			t.Fatalf("preamble ack % x %v", one, err)
+		}
+		if _, err := nc.Write([]byte{0x07}); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(nc, one); err != nil || one[0] != 0x07 {
+			t.Fatalf("end % x %v", one, err)
+		}
+		return nil
+	}
+	if err := session("Bob-Pass-1234"); err != nil {
+		t.Fatal(err)
+	}
+	var pe *nns.PeerError
+	if err := session("wrong"); !errors.As(err, &pe) || pe.HResult != nns.SecELogonDenied {
+		t.Fatalf("wrong password: %v", err)
 	}
 }

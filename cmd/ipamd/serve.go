@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +15,9 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security/negotiate"
+	"github.com/ipamd/ipamd/duplex/security/nns"
+	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
@@ -202,9 +207,37 @@ func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
 				return nil, fmt.Errorf("security.tls: %w", err)
 			}
 			ups[mode] = up
+		case config.SecurityNegotiate:
+			n := cfg.Security.Negotiate
+			acc, err := ntlm.LoadAccounts(n.NTLMAccountsFile)
+			if err != nil {
+				return nil, fmt.Errorf("security.negotiate.ntlm_accounts_file: %w", err)
+			}
+			name := n.ComputerName
+			if name == "" {
+				name = netbiosName()
+			}
+			ups[mode] = negotiate.NewUpgrader(negotiate.Config{NTLM: ntlm.Config{
+				Accounts: acc, Computer: name, Domain: name, DNSComputer: strings.ToLower(name),
+			}}, nns.Upgrader{HandshakeTimeout: cfg.Security.HandshakeTimeout})
 		}
 	}
 	return ups, nil
+}
+
+// netbiosName is the host name's first label, upper case, at most 15
+// characters: what Windows announces as its NetBIOS computer name.
+func netbiosName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "IPAMD"
+	}
+	h, _, _ = strings.Cut(h, ".")
+	h = strings.ToUpper(h)
+	if len(h) > 15 {
+		h = h[:15]
+	}
+	return h
 }
 
 // listenerSecurity is what a net.tcp listener with security mode offers:
