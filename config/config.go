@@ -108,6 +108,9 @@ type Security struct {
 
 // NegotiateSecurity configures the application/negotiate upgrade.
 type NegotiateSecurity struct {
+	// KeytabFile is the service principal's keytab (Kerberos); "" = no
+	// Kerberos.
+	KeytabFile string
 	// NTLMAccountsFile lists DOMAIN\user:NTHASH lines (see ntlm.AccountFile).
 	NTLMAccountsFile string
 	// ComputerName is the NetBIOS name the NTLM CHALLENGE announces; ""

@@ -113,7 +113,7 @@ func TestFlagNames(t *testing.T) {
 		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
-		"security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -158,7 +158,7 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_LISTEN", "net.tcp://127.0.0.1:1?security=tls", `security.tls.certificate_file = "": required: a listener uses tls`},
 		{"IPAMD_SECURITY_MODE", "tls", `security.tls.key_file = "": required: a listener uses tls`},
 		{"IPAMD_SECURITY_MODE", "kerberos", `security.mode = "kerberos" (from env IPAMD_SECURITY_MODE): must be one of none, tls, negotiate`},
-		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.ntlm_accounts_file = "": required: a listener uses negotiate`},
+		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.keytab_file = "": a listener uses negotiate: set security.negotiate.keytab_file`},
 		{"IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME", "ipam.example", `security.negotiate.computer_name = "ipam.example" (from env IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME): must be at most 15 characters`},
 		{"IPAMD_SECURITY_TLS_CLIENT_AUTH", "require", `security.tls.client_ca_file = "": required when security.tls.client_auth is require`},
 		{"IPAMD_SECURITY_HANDSHAKE_TIMEOUT", "1h", `security.handshake_timeout = 1h (from env IPAMD_SECURITY_HANDSHAKE_TIMEOUT): must be between 100ms and 5m`},

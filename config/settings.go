@@ -116,7 +116,7 @@ var settings = []*Setting{
 		5*time.Second, time.Millisecond, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.Callbacks.MaxBackoff }),
 	enumSetting("security.mode",
-		"Transport security of net.tcp listeners without a ?security= query: none (WCF SecurityMode.None; loopback only unless security.insecure), tls (the application/ssl-tls upgrade, WCF SecurityMode.Transport with a certificate or no client credential) or negotiate (the application/negotiate upgrade of a default NetTcpBinding: NegotiateStream with SPNEGO and NTLMv2, EncryptAndSign; Kerberos is not implemented yet). Clients that ask for another upgrade, or for none when one is required, get the MC-NMF UpgradeInvalid fault.",
+		"Transport security of net.tcp listeners without a ?security= query: none (WCF SecurityMode.None; loopback only unless security.insecure), tls (the application/ssl-tls upgrade, WCF SecurityMode.Transport with a certificate or no client credential) or negotiate (the application/negotiate upgrade of a default NetTcpBinding: NegotiateStream with SPNEGO, Kerberos and/or NTLMv2, EncryptAndSign). Clients that ask for another upgrade, or for none when one is required, get the MC-NMF UpgradeInvalid fault.",
 		SecurityNone, []string{SecurityNone, SecurityTLS, SecurityNegotiate},
 		func(c *Config) *string { return &c.Security.Mode }),
 	boolSetting("security.insecure",
@@ -145,9 +145,14 @@ var settings = []*Setting{
 		"a file path; required when security.tls.client_auth is require",
 		"",
 		func(c *Config) *string { return &c.Security.TLS.ClientCAFile }, nil),
+	stringSetting("security.negotiate.keytab_file",
+		"Keytab of the service principal (e.g. host/ipam.example.com@EXAMPLE.COM, exported with ktutil/ktpass/msktutil) for Kerberos on negotiate listeners; \"\" = no Kerberos. The client's principal, and the group SIDs of a Windows PAC, name the caller.",
+		"a file path; keytab_file or ntlm_accounts_file is required when a listener uses negotiate",
+		"",
+		func(c *Config) *string { return &c.Security.Negotiate.KeytabFile }, nil),
 	stringSetting("security.negotiate.ntlm_accounts_file",
 		`File of the NTLM accounts negotiate listeners accept, one "DOMAIN\user:NTHASH" line per account (NTHASH = 32 hex digits of MD4 over the UTF-16LE password; `+"`ipamd ntlm-hash 'DOMAIN\\user'`"+` prints the line for a password read from stdin). Keep it mode 0600: NT hashes are password equivalents.`,
-		"a file path; required when a listener uses negotiate",
+		`a file path or "" (no NTLM)`,
 		"",
 		func(c *Config) *string { return &c.Security.Negotiate.NTLMAccountsFile }, nil),
 	stringSetting("security.negotiate.computer_name",
@@ -213,8 +218,9 @@ func checkListenerSecurity(c *Config) []*Error {
 				Err: errors.New("a listener without transport security must bind a loopback address (127.0.0.1, [::1], localhost); use security.mode tls, ?security=tls, or set security.insecure to accept unauthenticated callers from the network")})
 		}
 	}
-	if needNegotiate && c.Security.Negotiate.NTLMAccountsFile == "" {
-		errs = append(errs, &Error{Key: "security.negotiate.ntlm_accounts_file", Value: `""`, Err: errors.New("required: a listener uses negotiate")})
+	if needNegotiate && c.Security.Negotiate.NTLMAccountsFile == "" && c.Security.Negotiate.KeytabFile == "" {
+		errs = append(errs, &Error{Key: "security.negotiate.keytab_file", Value: `""`,
+			Err: errors.New("a listener uses negotiate: set security.negotiate.keytab_file (Kerberos), security.negotiate.ntlm_accounts_file (NTLM) or both")})
 	}
 	if needTLS {
 		for _, f := range []struct{ key, v string }{

@@ -11,10 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/keytab"
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security/krb5"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
@@ -209,17 +211,26 @@ func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
 			ups[mode] = up
 		case config.SecurityNegotiate:
 			n := cfg.Security.Negotiate
-			acc, err := ntlm.LoadAccounts(n.NTLMAccountsFile)
-			if err != nil {
-				return nil, fmt.Errorf("security.negotiate.ntlm_accounts_file: %w", err)
-			}
 			name := n.ComputerName
 			if name == "" {
 				name = netbiosName()
 			}
-			ups[mode] = negotiate.NewUpgrader(negotiate.Config{NTLM: ntlm.Config{
-				Accounts: acc, Computer: name, Domain: name, DNSComputer: strings.ToLower(name),
-			}}, nns.Upgrader{HandshakeTimeout: cfg.Security.HandshakeTimeout})
+			nc := negotiate.Config{NTLM: ntlm.Config{Computer: name, Domain: name, DNSComputer: strings.ToLower(name)}}
+			if n.NTLMAccountsFile != "" {
+				acc, err := ntlm.LoadAccounts(n.NTLMAccountsFile)
+				if err != nil {
+					return nil, fmt.Errorf("security.negotiate.ntlm_accounts_file: %w", err)
+				}
+				nc.NTLM.Accounts = acc
+			}
+			if n.KeytabFile != "" {
+				kt, err := keytab.Load(n.KeytabFile)
+				if err != nil {
+					return nil, fmt.Errorf("security.negotiate.keytab_file: %w", err)
+				}
+				nc.Kerberos = &krb5.Config{Keytab: kt}
+			}
+			ups[mode] = negotiate.NewUpgrader(nc, nns.Upgrader{HandshakeTimeout: cfg.Security.HandshakeTimeout})
 		}
 	}
 	return ups, nil

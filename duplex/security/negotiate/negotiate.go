@@ -1,14 +1,17 @@
 // Package negotiate is the acceptor (and a Go initiator) of WCF's Windows
-// transport security: SPNEGO ([MS-SPNG]) over [MS-NNS], with NTLMv2 as the
-// mechanism (raw NTLM tokens, which .NET's NegotiateStream may send, are
-// accepted as well). It plugs into nns.Upgrader as its Mechanism.
+// transport security: SPNEGO ([MS-SPNG]) over [MS-NNS], with Kerberos V5
+// (service keytab) and NTLMv2 (account file) as mechanisms; raw Kerberos
+// and raw NTLM tokens, which .NET's NegotiateStream may send, are accepted
+// as well. It plugs into nns.Upgrader as its Mechanism.
 //
 // Mechanism choice follows RFC 4178: the client's optimistic token is used
-// when its preferred mechanism is NTLM; when it prefers one we do not
-// implement (Kerberos, until the Kerberos acceptor exists) but lists NTLM,
-// we answer with supportedMech NTLM and no token, and the client restarts
-// with NTLM — then the mechListMIC is mandatory, so that an attacker
-// cannot strip the client's preferred mechanism unnoticed.
+// when its preferred mechanism is one we offer. When it prefers one we do
+// not (Kerberos without a keytab, NEGOEX) but lists NTLM, we answer with
+// supportedMech NTLM and no token, and the client restarts with NTLM; then
+// the mechListMIC is mandatory, so that an attacker cannot strip the
+// client's preferred mechanism unnoticed. Kerberos is only chosen as the
+// client's first mechanism (as Windows and MIT send it) and a Kerberos
+// mechListMIC is not implemented: a client that sends one is refused.
 package negotiate
 
 import (
@@ -19,6 +22,7 @@ import (
 	"net"
 
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/duplex/security/krb5"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/spnego"
@@ -57,9 +61,11 @@ func withCode(err error) error {
 	return &hresultError{msg: "negotiate", code: code, err: err}
 }
 
-// Config configures acceptors.
+// Config configures acceptors. A mechanism is offered when configured:
+// NTLM with NTLM.Accounts set, Kerberos with Kerberos set.
 type Config struct {
-	NTLM ntlm.Config
+	NTLM     ntlm.Config
+	Kerberos *krb5.Config
 }
 
 // NewUpgrader returns the nns upgrader for cfg.
@@ -87,6 +93,7 @@ type Acceptor struct {
 	needMIC  bool // the client's preferred mechanism was not chosen
 	ntlm     *ntlm.Acceptor
 	session  *ntlm.Session
+	krb      *krb5.Context
 	id       *security.Identity
 }
 
@@ -99,7 +106,17 @@ func NewAcceptor(cfg Config, remote net.Addr) *Acceptor {
 func (a *Acceptor) Step(tok []byte) ([]byte, bool, error) {
 	switch a.st {
 	case stStart:
+		if krb5.IsToken(tok) {
+			if a.cfg.Kerberos == nil {
+				return nil, false, ErrNoMechanism
+			}
+			reply, err := a.kerberos(tok)
+			return reply, err == nil, err
+		}
 		if bytes.HasPrefix(tok, []byte("NTLMSSP\x00")) {
+			if a.cfg.NTLM.Accounts == nil {
+				return nil, false, ErrNoMechanism
+			}
 			ch, err := a.ntlm.Challenge(tok)
 			if err != nil {
 				return nil, false, withCode(err)
@@ -112,9 +129,22 @@ func (a *Acceptor) Step(tok []byte) ([]byte, bool, error) {
 			return nil, false, withCode(err)
 		}
 		a.spnego, a.mechsDER = true, in.MechTypesDER
+		first := in.MechTypes[0]
+		if a.cfg.Kerberos != nil && (first.Equal(spnego.OIDKRB5) || first.Equal(spnego.OIDMSKRB5)) && in.MechToken != nil {
+			if in.MechListMIC != nil {
+				return nil, false, ErrMechListMIC
+			}
+			reply, err := a.kerberos(in.MechToken)
+			if err != nil {
+				return nil, false, err
+			}
+			// supportedMech echoes the OID the client listed (Windows
+			// expects the MS-KRB5 OID back when it sent that one).
+			return (&spnego.Resp{State: spnego.AcceptCompleted, SupportedMech: first, ResponseToken: reply}).Marshal(), true, nil
+		}
 		idx := -1
 		for i, m := range in.MechTypes {
-			if m.Equal(spnego.OIDNTLM) {
+			if m.Equal(spnego.OIDNTLM) && a.cfg.NTLM.Accounts != nil {
 				idx = i
 				break
 			}
@@ -173,6 +203,29 @@ func (a *Acceptor) Step(tok []byte) ([]byte, bool, error) {
 	return nil, false, withCode(errors.New("token after the context was established"))
 }
 
+// kerberos accepts an AP-REQ token and returns the AP-REP token.
+func (a *Acceptor) kerberos(tok []byte) ([]byte, error) {
+	reply, ctx, err := krb5.Accept(*a.cfg.Kerberos, tok, a.remote)
+	if err != nil {
+		code := nns.SecEInvalidToken
+		switch {
+		case errors.Is(err, krb5.ErrLogonDenied):
+			code = nns.SecELogonDenied
+		case errors.Is(err, krb5.ErrUnsupported):
+			code = nns.SecEUnsupportedFunction
+		}
+		return nil, &hresultError{msg: "negotiate: kerberos", code: code, err: err}
+	}
+	a.st, a.krb = stDone, ctx
+	a.id = &security.Identity{Mechanism: security.MechanismKerberos, Name: ctx.Client, SIDs: ctx.SIDs, Loopback: isLoopback(a.remote)}
+	return reply, nil
+}
+
+func isLoopback(addr net.Addr) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
 func (a *Acceptor) challenge(negotiate []byte) ([]byte, bool, error) {
 	if negotiate == nil {
 		return nil, false, withCode(errors.New("no NTLM NEGOTIATE token"))
@@ -188,11 +241,7 @@ func (a *Acceptor) challenge(negotiate []byte) ([]byte, bool, error) {
 func (a *Acceptor) finish(res *ntlm.Result) {
 	a.st = stDone
 	a.session = res.Session
-	loop := false
-	if ta, ok := a.remote.(*net.TCPAddr); ok {
-		loop = ta.IP.IsLoopback()
-	}
-	a.id = &security.Identity{Mechanism: security.MechanismNTLM, Name: res.Name(), Loopback: loop}
+	a.id = &security.Identity{Mechanism: security.MechanismNTLM, Name: res.Name(), Loopback: isLoopback(a.remote)}
 }
 
 // Identity implements nns.Mechanism.
@@ -200,6 +249,9 @@ func (a *Acceptor) Identity() *security.Identity { return a.id }
 
 // Wrap implements nns.Protector.
 func (a *Acceptor) Wrap(p []byte) ([]byte, error) {
+	if a.krb != nil {
+		return a.krb.Wrap(p)
+	}
 	if a.session == nil {
 		return nil, errors.New("negotiate: no context")
 	}
@@ -208,6 +260,9 @@ func (a *Acceptor) Wrap(p []byte) ([]byte, error) {
 
 // Unwrap implements nns.Protector.
 func (a *Acceptor) Unwrap(t []byte) ([]byte, error) {
+	if a.krb != nil {
+		return a.krb.Unwrap(t)
+	}
 	if a.session == nil {
 		return nil, errors.New("negotiate: no context")
 	}
