@@ -53,6 +53,12 @@ func requirePeers(t *testing.T) {
 // accounts file holds IPAM\bob, and returns the listener's port.
 func startIpamd(t *testing.T, dir string) string {
 	t.Helper()
+	return startIpamdWith(t, dir)
+}
+
+// startIpamdWith is startIpamd with extra serve flags.
+func startIpamdWith(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
 	bin := filepath.Join(dir, "ipamd")
 	build := exec.Command("go", "build", "-o", bin, "github.com/ipamd/ipamd/cmd/ipamd")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -63,9 +69,10 @@ func startIpamd(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--state-dir", filepath.Join(dir, "state"),
+	args := append([]string{"serve", "--state-dir", filepath.Join(dir, "state"),
 		"--listen", "net.tcp://127.0.0.1:0?security=negotiate",
-		"--security-negotiate-ntlm-accounts-file", accounts, "--log-level", "debug")
+		"--security-negotiate-ntlm-accounts-file", accounts, "--log-level", "debug"}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = cleanEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -106,6 +113,23 @@ func startIpamd(t *testing.T, dir string) string {
 		t.Fatal("ipamd did not start listening")
 	}
 	return ""
+}
+
+// runClient runs nns_client.py against port and returns its output and
+// exit code.
+func runClient(t *testing.T, env []string, port string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, append([]string{"nns_client.py", "--port", port}, args...)...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
 }
 
 func cleanEnv() []string {
@@ -149,20 +173,10 @@ func TestGSSNTLMSSP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, python, append([]string{"nns_client.py", "--port", port}, tt.args...)...)
-			cmd.Env = append(cleanEnv(),
+			out, code := runClient(t, append(cleanEnv(),
 				"NTLM_USER_FILE="+tt.userFile, "NTLMUSER=bob",
-				"KRB5_CONFIG="+krb5conf, "KRB5CCNAME=FILE:"+filepath.Join(dir, "no-ccache"))
-			out, err := cmd.CombinedOutput()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tt.wantCode || !strings.Contains(string(out), tt.wantInOut) {
+				"KRB5_CONFIG="+krb5conf, "KRB5CCNAME=FILE:"+filepath.Join(dir, "no-ccache")), port, tt.args...)
+			if code != tt.wantCode || !strings.Contains(out, tt.wantInOut) {
 				t.Fatalf("exit %d, want %d with %q; output:\n%s", code, tt.wantCode, tt.wantInOut, out)
 			}
 		})

@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--target", default="host@localhost")
     ap.add_argument("--via", default="net.tcp://localhost/ipam/IIpamAsyncProvision")
     ap.add_argument("--tamper", action="store_true", help="flip a bit of the first data frame")
+    ap.add_argument("--sspi-layout", action="store_true",
+                    help="wrap with gss_wrap_iov(HEADER, DATA): Kerberos tokens with RRC 28, as Windows SSPI sends")
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
 
@@ -99,8 +101,18 @@ def main():
             break
     print("AUTHENTICATED mech=%s" % a.mech)
 
+    def wrap(data):
+        if not a.sspi_layout:
+            return ctx.wrap(data, True).message
+        from gssapi.raw import IOV, IOVBufferType, wrap_iov
+        iov = IOV(IOVBufferType.header, data, std_layout=False)
+        wrap_iov(ctx, iov, confidential=True)
+        return iov[0].value + iov[1].value
+
     def send_data(data, tamper=False):
-        w = ctx.wrap(data, True).message
+        w = wrap(data)
+        if w[:2] == b"\x05\x04":  # RFC 4121 Wrap token: report its RRC
+            print("WRAP_RRC %d" % struct.unpack(">H", w[6:8])[0])
         if tamper:
             w = w[:-1] + bytes([w[-1] ^ 1])
         s.sendall(struct.pack("<I", len(w)) + w)
