@@ -104,6 +104,9 @@ type Security struct {
 	HandshakeTimeout time.Duration
 	TLS              TLSSecurity
 	Negotiate        NegotiateSecurity
+	// Administrators are the SIDs (S-1-…) and principal names that count
+	// as IsAdministrator besides BUILTIN\Administrators.
+	Administrators []string
 }
 
 // NegotiateSecurity configures the application/negotiate upgrade.

@@ -41,7 +41,7 @@ func TestDefaultsValid(t *testing.T) {
 		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
-		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}},
+		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Administrators: []string{}},
 		Dev:       Dev{WorkDuration: 3 * time.Second},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -113,7 +113,7 @@ func TestFlagNames(t *testing.T) {
 		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
-		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-administrators",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -157,6 +157,7 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_LISTEN", "http://[::]:8080", `listen[0] = "http://[::]:8080" (from env IPAMD_LISTEN): a listener without transport security must bind a loopback address`},
 		{"IPAMD_LISTEN", "net.tcp://127.0.0.1:1?security=tls", `security.tls.certificate_file = "": required: a listener uses tls`},
 		{"IPAMD_SECURITY_MODE", "tls", `security.tls.key_file = "": required: a listener uses tls`},
+		{"IPAMD_SECURITY_ADMINISTRATORS", "S-1-5-32-544,S-1-x", `security.administrators[1] = "S-1-x" (from env IPAMD_SECURITY_ADMINISTRATORS): not a valid SID`},
 		{"IPAMD_SECURITY_MODE", "kerberos", `security.mode = "kerberos" (from env IPAMD_SECURITY_MODE): must be one of none, tls, negotiate`},
 		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.keytab_file = "": a listener uses negotiate: set security.negotiate.keytab_file`},
 		{"IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME", "ipam.example", `security.negotiate.computer_name = "ipam.example" (from env IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME): must be at most 15 characters`},

@@ -160,6 +160,11 @@ var settings = []*Setting{
 		`"" (the host name) or a name of up to 15 characters`,
 		"",
 		func(c *Config) *string { return &c.Security.Negotiate.ComputerName }, checkNetBIOSName),
+	listSetting("security.administrators",
+		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are treated as administrators; anonymous TLS callers never are. Others get a SOAP fault with IpamApiAccessDenied.`,
+		"SIDs S-1-… or principal names",
+		[]string{},
+		func(c *Config) *[]string { return &c.Security.Administrators }, checkAdministrator, nil),
 	durationSetting("dev.work_duration",
 		"Duration of the in-memory provisioning/schema-conversion work used until the real store lands.",
 		3*time.Second, 0, time.Hour,
@@ -281,6 +286,18 @@ func checkListenList(list []string) []*Error {
 	}
 	return errs
 }
+
+func checkAdministrator(s string) error {
+	if strings.TrimSpace(s) != s || s == "" {
+		return errors.New("must be a SID or principal name without surrounding spaces")
+	}
+	if strings.HasPrefix(s, "S-") && !sidRe.MatchString(s) {
+		return errors.New("not a valid SID (S-1-<authority>-<sub>…)")
+	}
+	return nil
+}
+
+var sidRe = regexp.MustCompile(`^S-1-[0-9]+(-[0-9]+)+$`)
 
 func checkNetBIOSName(s string) error {
 	if len(s) > 15 || strings.ContainsAny(s, `\/:*?"<>| .`) {

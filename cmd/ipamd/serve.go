@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/duplex/security/krb5"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
@@ -179,6 +180,19 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	return fail
 }
 
+// newAuthorizer maps security.administrators to SIDs and names.
+func newAuthorizer(admins []string) *security.RoleAuthorizer {
+	a := &security.RoleAuthorizer{}
+	for _, s := range admins {
+		if strings.HasPrefix(s, "S-1-") {
+			a.AdminSIDs = append(a.AdminSIDs, s)
+		} else {
+			a.AdminNames = append(a.AdminNames, s)
+		}
+	}
+	return a
+}
+
 // newUpgraders builds the stream upgraders the configuration needs, keyed
 // by security mode; certificate files are read once, at start.
 func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
@@ -286,6 +300,7 @@ func newSessionManager(cfg *config.Config, log *zap.Logger) (*sessions.Manager, 
 		InactivityInterval:  cfg.Session.InactivityInterval,
 		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
 		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Authorizer:          newAuthorizer(cfg.Security.Administrators),
 		Logger:              log.Named("session"),
 	},
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},

@@ -1,6 +1,10 @@
 package security
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"testing"
+)
 
 func TestIdentity(t *testing.T) {
 	tests := []struct {
@@ -25,5 +29,37 @@ func TestIdentity(t *testing.T) {
 		if got := tt.id.String(); got != tt.string {
 			t.Errorf("String() = %q, want %q", got, tt.string)
 		}
+	}
+}
+
+func TestRoleAuthorizer(t *testing.T) {
+	a := &RoleAuthorizer{AdminSIDs: []string{"S-1-5-21-1-2-3-512"}, AdminNames: []string{`IPAM\bob`, "CN=admin,O=Example"}}
+	tests := []struct {
+		name string
+		id   *Identity
+		want bool
+	}{
+		{"nil", nil, false},
+		{"none, loopback", &Identity{Mechanism: MechanismNone, Loopback: true}, true},
+		{"none, insecure remote", &Identity{Mechanism: MechanismNone}, true},
+		{"anonymous TLS", &Identity{Mechanism: MechanismTLSAnonymous, Loopback: true}, false},
+		{"mapped NTLM name, other case", &Identity{Mechanism: MechanismNTLM, Name: `ipam\BOB`}, true},
+		{"unmapped NTLM user", &Identity{Mechanism: MechanismNTLM, Name: `IPAM\carol`}, false},
+		{"mapped certificate subject", &Identity{Mechanism: MechanismTLS, Name: "CN=admin,O=Example"}, true},
+		{"PAC with BUILTIN\\Administrators", &Identity{Mechanism: MechanismKerberos, Name: "x@R", SIDs: []string{SIDBuiltinAdministrators}}, true},
+		{"PAC with mapped group", &Identity{Mechanism: MechanismKerberos, Name: "x@R", SIDs: []string{"S-1-5-21-1-2-3-1001", "S-1-5-21-1-2-3-512"}}, true},
+		{"PAC without", &Identity{Mechanism: MechanismKerberos, Name: "x@R", SIDs: []string{"S-1-5-21-1-2-3-513"}}, false},
+	}
+	for _, tt := range tests {
+		err := a.Authorize(context.Background(), tt.id, RoleAdministrators, "StartAsyncProvisioning")
+		if (err == nil) != tt.want {
+			t.Errorf("%s: Authorize = %v, want allowed=%v", tt.name, err, tt.want)
+		}
+		if err != nil && !errors.Is(err, ErrAccessDenied) {
+			t.Errorf("%s: error %v does not wrap ErrAccessDenied", tt.name, err)
+		}
+	}
+	if err := a.Authorize(context.Background(), &Identity{Mechanism: MechanismNone}, Role("IpamUsers"), "x"); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("unknown role: %v", err)
 	}
 }
