@@ -30,6 +30,7 @@ type Config struct {
 	Session   Session
 	Callbacks Callbacks
 	Store     Store
+	Security  Security
 	Dev       Dev
 
 	// origin records, per key, where a non-default value came from
@@ -118,6 +119,44 @@ type Postgres struct {
 }
 
 // Dev holds development and test aids.
+// Security configures transport security of the net.tcp listeners.
+type Security struct {
+	// Mode is the security of net.tcp listeners whose URI has no
+	// ?security= query: SecurityNone, SecurityTLS or SecurityNegotiate.
+	Mode string
+	// Insecure allows listeners without security on non-loopback
+	// addresses (logged as a warning at every start).
+	Insecure bool
+	// HandshakeTimeout bounds each security handshake.
+	HandshakeTimeout time.Duration
+	TLS              TLSSecurity
+	Negotiate        NegotiateSecurity
+	// Administrators are the SIDs (S-1-…) and principal names that count
+	// as IsAdministrator besides BUILTIN\Administrators.
+	Administrators []string
+}
+
+// NegotiateSecurity configures the application/negotiate upgrade.
+type NegotiateSecurity struct {
+	// KeytabFile is the service principal's keytab (Kerberos); "" = no
+	// Kerberos.
+	KeytabFile string
+	// NTLMAccountsFile lists DOMAIN\user:NTHASH lines (see ntlm.AccountFile).
+	NTLMAccountsFile string
+	// ComputerName is the NetBIOS name the NTLM CHALLENGE announces; ""
+	// = the host name.
+	ComputerName string
+}
+
+// TLSSecurity configures the application/ssl-tls upgrade.
+type TLSSecurity struct {
+	CertificateFile string // PEM certificate chain of the server
+	KeyFile         string // PEM private key
+	ClientAuth      string // ClientAuth* constant
+	ClientCAFile    string // PEM CA bundle client certificates must chain to
+}
+
+// Dev holds development/test settings used until the real store exists.
 type Dev struct {
 	WorkDuration      time.Duration // minimum duration of provisioning / conversion
 	FailWith          string        // IpamExceptionId the work fails with; "" = do the work
@@ -139,6 +178,22 @@ const (
 	// http://Microsoft.Windows.Ipam/IIpamAsyncProvision/Notify… (resp.
 	// IIpamAsyncSchemaConversion/Notify…).
 	ActionStyleService = "service"
+	// SecurityNone: no transport security (WCF SecurityMode.None); allowed
+	// on loopback addresses, elsewhere only with security.insecure.
+	SecurityNone = "none"
+	// SecurityTLS: the application/ssl-tls upgrade is required.
+	SecurityTLS = "tls"
+	// SecurityNegotiate: the application/negotiate upgrade (NegotiateStream
+	// with SPNEGO/NTLMv2, WCF's default SecurityMode.Transport with Windows
+	// credentials) is required.
+	SecurityNegotiate = "negotiate"
+
+	// ClientAuthNone: TLS clients are not asked for a certificate.
+	ClientAuthNone = "none"
+	// ClientAuthRequire: TLS clients must present a certificate that
+	// chains to security.tls.client_ca_file; its subject names the caller.
+	ClientAuthRequire = "require"
+
 	// ActionStyleCallback: callbacks use
 	// …/IIpamAsyncProvisionCallback/Notify… resp. …/IIpamAsyncSchemaCallback/….
 	ActionStyleCallback = "callback"
@@ -252,8 +307,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, check := range crossChecks {
-		if e := check(c); e != nil {
-			e.Source = c.origin[e.Key]
+		for _, e := range check(c) {
+			if e.Source == "" {
+				e.Source = c.origin[e.Key]
+			}
 			errs = append(errs, e)
 		}
 	}

@@ -34,7 +34,7 @@ func TestDefaultsValid(t *testing.T) {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	want := Config{
-		Listen:    []string{"net.tcp://0.0.0.0:48885"},
+		Listen:    []string{"net.tcp://127.0.0.1:48885"},
 		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion"},
 		StateDir:  c.StateDir,
 		Log:       Log{"info", "json"},
@@ -42,6 +42,7 @@ func TestDefaultsValid(t *testing.T) {
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
 		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"prefer", "", 10 * time.Second, 8}},
+		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Administrators: []string{}},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", *c, want)
@@ -113,6 +114,9 @@ func TestFlagNames(t *testing.T) {
 		"store-allowed-directories", "store-allowed-hosts", "store-remember-password", "store-lease-duration",
 		"store-sqlite-busy-timeout", "store-postgres-sslmode", "store-postgres-sslrootcert",
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
+		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
+		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-administrators",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -155,6 +159,17 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_ENDPOINTS_PROVISION_PATH", "ipam/x", `endpoints.provision_path = "ipam/x" (from env IPAMD_ENDPOINTS_PROVISION_PATH): must be an absolute path`},
 		{"IPAMD_ENDPOINTS_SCHEMA_CONVERSION_PATH", "/ipam/IIpamAsyncProvision", "endpoints.schema_conversion_path = \"/ipam/IIpamAsyncProvision\" (from env IPAMD_ENDPOINTS_SCHEMA_CONVERSION_PATH): must differ from endpoints.provision_path"},
 		{"IPAMD_LISTEN", "net.tcp://0.0.0.0:8080,http://0.0.0.0:8080", `listen[1] = "http://0.0.0.0:8080" (from env IPAMD_LISTEN): same address as listen[0]`},
+		{"IPAMD_LISTEN", "net.tcp://0.0.0.0:8080", `listen[0] = "net.tcp://0.0.0.0:8080" (from env IPAMD_LISTEN): a listener without transport security must bind a loopback address`},
+		{"IPAMD_LISTEN", "net.tcp://ipam.example:8080?security=none", `listen[0] = "net.tcp://ipam.example:8080?security=none" (from env IPAMD_LISTEN): a listener without transport security must bind a loopback address`},
+		{"IPAMD_LISTEN", "http://[::]:8080", `listen[0] = "http://[::]:8080" (from env IPAMD_LISTEN): a listener without transport security must bind a loopback address`},
+		{"IPAMD_LISTEN", "net.tcp://127.0.0.1:1?security=tls", `security.tls.certificate_file = "": required: a listener uses tls`},
+		{"IPAMD_SECURITY_MODE", "tls", `security.tls.key_file = "": required: a listener uses tls`},
+		{"IPAMD_SECURITY_ADMINISTRATORS", "S-1-5-32-544,S-1-x", `security.administrators[1] = "S-1-x" (from env IPAMD_SECURITY_ADMINISTRATORS): not a valid SID`},
+		{"IPAMD_SECURITY_MODE", "kerberos", `security.mode = "kerberos" (from env IPAMD_SECURITY_MODE): must be one of none, tls, negotiate`},
+		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.keytab_file = "": a listener uses negotiate: set security.negotiate.keytab_file`},
+		{"IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME", "ipam.example", `security.negotiate.computer_name = "ipam.example" (from env IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME): must be at most 15 characters`},
+		{"IPAMD_SECURITY_TLS_CLIENT_AUTH", "require", `security.tls.client_ca_file = "": required when security.tls.client_auth is require`},
+		{"IPAMD_SECURITY_HANDSHAKE_TIMEOUT", "1h", `security.handshake_timeout = 1h (from env IPAMD_SECURITY_HANDSHAKE_TIMEOUT): must be between 100ms and 5m`},
 		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", "10.0.0.0/8,10.1.2.3", `callbacks.allowed_networks[1] = "10.1.2.3" (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): must be a CIDR prefix`},
 		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", " ", `callbacks.allowed_networks = [] (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): at least one network is required`},
 		{"IPAMD_CALLBACKS_MAX_ATTEMPTS", "0", `callbacks.max_attempts = 0 (from env IPAMD_CALLBACKS_MAX_ATTEMPTS): must be between 1 and 100`},
@@ -178,6 +193,48 @@ func TestBadValues(t *testing.T) {
 			var ce *Error
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %v is not a *config.Error", err)
+			}
+		})
+	}
+}
+
+// TestListenerSecurity: which listeners the safe defaults let through.
+func TestListenerSecurity(t *testing.T) {
+	tests := []struct {
+		env  []string
+		want []string // effective security per listener; nil = invalid
+	}{
+		{[]string{"IPAMD_LISTEN=net.tcp://127.0.0.1:1,net.tcp://[::1]:2,net.tcp://localhost:3,http://127.0.0.2:4"}, []string{"none", "none", "none", "none"}},
+		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1", "IPAMD_SECURITY_INSECURE=true"}, []string{"none"}},
+		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1", "IPAMD_SECURITY_MODE=tls", "IPAMD_SECURITY_TLS_CERTIFICATE_FILE=c", "IPAMD_SECURITY_TLS_KEY_FILE=k"}, []string{"tls"}},
+		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1?security=tls,net.tcp://127.0.0.1:2", "IPAMD_SECURITY_TLS_CERTIFICATE_FILE=c", "IPAMD_SECURITY_TLS_KEY_FILE=k"}, []string{"tls", "none"}},
+		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1?security=none", "IPAMD_SECURITY_MODE=tls", "IPAMD_SECURITY_TLS_CERTIFICATE_FILE=c", "IPAMD_SECURITY_TLS_KEY_FILE=k"}, nil},
+		{[]string{"IPAMD_LISTEN=http://0.0.0.0:1", "IPAMD_SECURITY_MODE=tls", "IPAMD_SECURITY_TLS_CERTIFICATE_FILE=c", "IPAMD_SECURITY_TLS_KEY_FILE=k"}, nil},
+		{[]string{"IPAMD_LISTEN=net.tcp://127.1.2.3.example:1"}, nil},
+		{[]string{"IPAMD_LISTEN=net.tcp://0.0.0.0:1?security=negotiate,net.tcp://[::1]:2", "IPAMD_SECURITY_NEGOTIATE_NTLM_ACCOUNTS_FILE=a"}, []string{"negotiate", "none"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.env, " "), func(t *testing.T) {
+			c, err := Load(LoadOptions{Environ: env(t, tt.env...)})
+			if tt.want == nil {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			uris, err := c.ListenURIs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range uris {
+				got = append(got, c.ListenerSecurity(u))
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("security = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -259,7 +316,7 @@ func TestListFromFileEnvAndFlags(t *testing.T) {
 	if err := fs.Parse([]string{"--listen", "net.tcp://a:1", "--listen=net.tcp://b:2,net.tcp://c:3", "--dev-provisioned"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err = Load(LoadOptions{Environ: env(t, "IPAMD_LISTEN=net.tcp://e:9"), Flags: flags})
+	c, err = Load(LoadOptions{Environ: env(t, "IPAMD_LISTEN=net.tcp://e:9", "IPAMD_SECURITY_INSECURE=true"), Flags: flags})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +330,7 @@ func TestListFromFileEnvAndFlags(t *testing.T) {
 		t.Fatalf("Changed() = %q", got)
 	}
 
-	file := writeFile(t, "listen: net.tcp://f:1\n")
+	file := writeFile(t, "listen: net.tcp://f:1\nsecurity:\n  insecure: true\n")
 	c, err = Load(LoadOptions{File: file, Environ: env(t)})
 	if err != nil || !reflect.DeepEqual(c.Listen, []string{"net.tcp://f:1"}) {
 		t.Fatalf("scalar list in file: %v %v", c, err)
@@ -386,15 +443,23 @@ func TestParseListenURI(t *testing.T) {
 		want ListenURI
 		err  string
 	}{
-		{"net.tcp://0.0.0.0:48885", ListenURI{"net.tcp", "0.0.0.0", 48885}, ""},
-		{"NET.TCP://host.example:1/", ListenURI{"net.tcp", "host.example", 1}, ""},
-		{"net.tcp://[::]:65535", ListenURI{"net.tcp", "::", 65535}, ""},
-		{"net.tcp://127.0.0.1:0", ListenURI{"net.tcp", "127.0.0.1", 0}, ""},
-		{"http://0.0.0.0:8080", ListenURI{"http", "0.0.0.0", 8080}, ""},
+		{"net.tcp://0.0.0.0:48885", ListenURI{"net.tcp", "0.0.0.0", 48885, ""}, ""},
+		{"NET.TCP://host.example:1/", ListenURI{"net.tcp", "host.example", 1, ""}, ""},
+		{"net.tcp://[::]:65535", ListenURI{"net.tcp", "::", 65535, ""}, ""},
+		{"net.tcp://127.0.0.1:0", ListenURI{"net.tcp", "127.0.0.1", 0, ""}, ""},
+		{"http://0.0.0.0:8080", ListenURI{"http", "0.0.0.0", 8080, ""}, ""},
 		{"0.0.0.0:48885", ListenURI{}, "scheme"},
 		{"net.tcp:0.0.0.0:48885", ListenURI{}, "net.tcp://HOST:PORT"},
 		{"net.tcp://u@h:1", ListenURI{}, "user info"},
-		{"net.tcp://h:1?x", ListenURI{}, "query"},
+		{"net.tcp://h:1?security=tls", ListenURI{"net.tcp", "h", 1, "tls"}, ""},
+		{"net.tcp://h:1/?security=none", ListenURI{"net.tcp", "h", 1, "none"}, ""},
+		{"http://h:1?security=none", ListenURI{"http", "h", 1, "none"}, ""},
+		{"http://h:1?security=tls", ListenURI{}, "net.tcp listeners only"},
+		{"net.tcp://h:1?x", ListenURI{}, "unknown query parameter"},
+		{"net.tcp://h:1?", ListenURI{}, "empty query"},
+		{"net.tcp://h:1?security=kerberos", ListenURI{}, "must be none, tls or negotiate"},
+		{"net.tcp://h:1?security=tls&security=none", ListenURI{}, "more than once"},
+		{"net.tcp://h:1?security=%zz", ListenURI{}, "invalid query"},
 		{"net.tcp://h:1#x", ListenURI{}, "fragment"},
 		{"net.tcp://h:-1", ListenURI{}, ""},
 		{"net.tcp://h:65536", ListenURI{}, "port must be"},

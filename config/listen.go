@@ -21,6 +21,35 @@ type ListenURI struct {
 	Transport string // TransportNetTCP or TransportHTTP
 	Host      string // host name or IP, without IPv6 brackets
 	Port      int    // 0 = let the OS choose
+	// Security is the ?security= query of a net.tcp URI (SecurityNone,
+	// SecurityTLS, SecurityNegotiate), "" when absent: Config.ListenerSecurity then applies
+	// security.mode.
+	Security string
+}
+
+// Loopback reports whether the listener binds a loopback address only: an
+// IP literal in 127.0.0.0/8 or ::1, or the name "localhost" (which
+// resolves to loopback by RFC 6761). Other names count as non-loopback:
+// what they resolve to can change after the check.
+func (l ListenURI) Loopback() bool {
+	if strings.EqualFold(strings.TrimSuffix(l.Host, "."), "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(l.Host)
+	return err == nil && a.IsLoopback()
+}
+
+// ListenerSecurity is the effective transport security of a listener:
+// http:// listeners have none; a net.tcp URI's ?security= query overrides
+// security.mode.
+func (c *Config) ListenerSecurity(l ListenURI) string {
+	switch {
+	case l.Transport == TransportHTTP:
+		return SecurityNone
+	case l.Security != "":
+		return l.Security
+	}
+	return c.Security.Mode
 }
 
 // Addr returns HOST:PORT for net.Listen.
@@ -39,7 +68,10 @@ func (l ListenURI) Endpoint(hostport, path string) string {
 func (l ListenURI) String() string { return l.Endpoint("", "") }
 
 // ParseListenURI parses a listen URI: scheme net.tcp or http, a host and a
-// port, no path (a lone "/" is tolerated), query, fragment or user info.
+// port, no path (a lone "/" is tolerated), fragment or user info. The only
+// query is security=none|tls|negotiate on net.tcp URIs: per-listener settings ride
+// on the URI so that the listen list stays one flat list in YAML, env and
+// flags.
 func ParseListenURI(s string) (ListenURI, error) {
 	if !strings.Contains(s, "://") {
 		return ListenURI{}, errors.New("missing scheme: must be of the form net.tcp://HOST:PORT")
@@ -63,8 +95,11 @@ func ParseListenURI(s string) (ListenURI, error) {
 	if u.User != nil {
 		return l, errors.New("must not contain user info")
 	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return l, errors.New("must not have a query or fragment")
+	if u.Fragment != "" || u.RawFragment != "" {
+		return l, errors.New("must not have a fragment")
+	}
+	if err := l.parseQuery(u); err != nil {
+		return l, err
 	}
 	if u.Path != "" && u.Path != "/" {
 		return l, errors.New("must not have a path (endpoint paths are set by endpoints.*)")
@@ -90,6 +125,38 @@ func ParseListenURI(s string) (ListenURI, error) {
 	}
 	l.Port = n
 	return l, nil
+}
+
+// parseQuery reads the per-listener settings of the URI query.
+func (l *ListenURI) parseQuery(u *url.URL) error {
+	if u.RawQuery == "" {
+		if u.ForceQuery {
+			return errors.New("empty query")
+		}
+		return nil
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return fmt.Errorf("invalid query: %v", err)
+	}
+	for k, v := range q {
+		if k != "security" {
+			return fmt.Errorf("unknown query parameter %q (only security=none|tls|negotiate)", k)
+		}
+		if len(v) != 1 {
+			return errors.New("security given more than once")
+		}
+		switch v[0] {
+		case SecurityNone, SecurityTLS, SecurityNegotiate:
+		default:
+			return fmt.Errorf("security=%q: must be none, tls or negotiate", v[0])
+		}
+		if l.Transport != TransportNetTCP && v[0] != SecurityNone {
+			return fmt.Errorf("security=%s applies to net.tcp listeners only", v[0])
+		}
+		l.Security = v[0]
+	}
+	return nil
 }
 
 // ListenURIs parses every Listen entry.

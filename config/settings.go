@@ -18,9 +18,9 @@ import (
 // order of the docs, the example file and `ipamd config print`.
 var settings = []*Setting{
 	listSetting("listen",
-		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl).",
-		"net.tcp://HOST:PORT or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
-		[]string{"net.tcp://0.0.0.0:48885"},
+		"Endpoints to listen on, one URI per listener (flag: repeat it or separate with commas; env: comma-separated). net.tcp:// serves WCF NetTcpBinding clients; http:// serves SOAP 1.2/1.1 over HTTP with WS-Addressing callbacks to the client's a:ReplyTo (and the WSDL at <endpoint path>?wsdl). A net.tcp URI may carry ?security=none|tls|negotiate to override security.mode for that listener. A listener without security (http://, or net.tcp with security none) must bind a loopback address unless security.insecure is set.",
+		"net.tcp://HOST:PORT[?security=none|tls|negotiate] or http://HOST:PORT, port 1..65535 (0 = OS-chosen, for tests)",
+		[]string{"net.tcp://127.0.0.1:48885"},
 		func(c *Config) *[]string { return &c.Listen }, checkListenURI, checkListenList),
 	stringSetting("endpoints.provision_path",
 		"URI path of the IIpamAsyncProvision endpoint on every listener.",
@@ -160,6 +160,56 @@ var settings = []*Setting{
 		"Maximum open connections to the store's database.",
 		8, 2, 1000,
 		func(c *Config) *int { return &c.Store.Postgres.MaxConnections }),
+	enumSetting("security.mode",
+		"Transport security of net.tcp listeners without a ?security= query: none (WCF SecurityMode.None; loopback only unless security.insecure), tls (the application/ssl-tls upgrade, WCF SecurityMode.Transport with a certificate or no client credential) or negotiate (the application/negotiate upgrade of a default NetTcpBinding: NegotiateStream with SPNEGO, Kerberos and/or NTLMv2, EncryptAndSign). Clients that ask for another upgrade, or for none when one is required, get the MC-NMF UpgradeInvalid fault.",
+		SecurityNone, []string{SecurityNone, SecurityTLS, SecurityNegotiate},
+		func(c *Config) *string { return &c.Security.Mode }),
+	boolSetting("security.insecure",
+		"Allow listeners without transport security on non-loopback addresses. Their callers are unauthenticated and are treated as administrators; a warning is logged at every start.",
+		false, func(c *Config) *bool { return &c.Security.Insecure }),
+	durationSetting("security.handshake_timeout",
+		"Time a client has for the security handshake after its Upgrade Request (the preamble timeout applies too).",
+		10*time.Second, 100*time.Millisecond, 5*time.Minute,
+		func(c *Config) *time.Duration { return &c.Security.HandshakeTimeout }),
+	stringSetting("security.tls.certificate_file",
+		"PEM file with the server certificate chain (leaf first) for tls listeners; its name must match the host clients connect to.",
+		"a file path; required when a listener uses tls",
+		"",
+		func(c *Config) *string { return &c.Security.TLS.CertificateFile }, nil),
+	stringSetting("security.tls.key_file",
+		"PEM file with the private key of security.tls.certificate_file.",
+		"a file path; required when a listener uses tls",
+		"",
+		func(c *Config) *string { return &c.Security.TLS.KeyFile }, nil),
+	enumSetting("security.tls.client_auth",
+		"Client certificates on tls listeners: none (WCF TcpClientCredentialType.None: server authentication and encryption only, callers are anonymous) or require (TcpClientCredentialType.Certificate: the chain is verified against security.tls.client_ca_file and the certificate subject, e.g. CN=admin,O=Example, names the caller).",
+		ClientAuthNone, []string{ClientAuthNone, ClientAuthRequire},
+		func(c *Config) *string { return &c.Security.TLS.ClientAuth }),
+	stringSetting("security.tls.client_ca_file",
+		"PEM bundle of the CA certificates client certificates must chain to.",
+		"a file path; required when security.tls.client_auth is require",
+		"",
+		func(c *Config) *string { return &c.Security.TLS.ClientCAFile }, nil),
+	stringSetting("security.negotiate.keytab_file",
+		"Keytab of the service principal (e.g. host/ipam.example.com@EXAMPLE.COM, exported with ktutil/ktpass/msktutil) for Kerberos on negotiate listeners; \"\" = no Kerberos. The client's principal, and the group SIDs of a Windows PAC, name the caller.",
+		"a file path; keytab_file or ntlm_accounts_file is required when a listener uses negotiate",
+		"",
+		func(c *Config) *string { return &c.Security.Negotiate.KeytabFile }, nil),
+	stringSetting("security.negotiate.ntlm_accounts_file",
+		`File of the NTLM accounts negotiate listeners accept, one "DOMAIN\user:NTHASH" line per account (NTHASH = 32 hex digits of MD4 over the UTF-16LE password; `+"`ipamd ntlm-hash 'DOMAIN\\user'`"+` prints the line for a password read from stdin). Keep it mode 0600: NT hashes are password equivalents.`,
+		`a file path or "" (no NTLM)`,
+		"",
+		func(c *Config) *string { return &c.Security.Negotiate.NTLMAccountsFile }, nil),
+	stringSetting("security.negotiate.computer_name",
+		"NetBIOS computer name announced in the NTLM CHALLENGE (informational for clients).",
+		`"" (the host name) or a name of up to 15 characters`,
+		"",
+		func(c *Config) *string { return &c.Security.Negotiate.ComputerName }, checkNetBIOSName),
+	listSetting("security.administrators",
+		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are treated as administrators; anonymous TLS callers never are. Others get a SOAP fault with IpamApiAccessDenied.`,
+		"SIDs S-1-… or principal names",
+		[]string{},
+		func(c *Config) *[]string { return &c.Security.Administrators }, checkAdministrator, nil),
 	durationSetting("dev.work_duration",
 		"Development aid: provisioning and schema conversion take at least this long (the work, then a wait still marked in progress), so checkpoints and overlapping Starts can be exercised. 0 in production.",
 		0, 0, time.Hour,
@@ -204,14 +254,61 @@ func checkHostEntry(s string) error {
 }
 
 // crossChecks validate relations between settings.
-var crossChecks = []func(*Config) *Error{
-	func(c *Config) *Error {
+var crossChecks = []func(*Config) []*Error{
+	func(c *Config) []*Error {
 		if p := c.Endpoints.ProvisionPath; p != "" && p == c.Endpoints.SchemaConversionPath {
-			return &Error{Key: "endpoints.schema_conversion_path", Value: quoteRaw(p),
-				Err: errors.New("must differ from endpoints.provision_path")}
+			return []*Error{{Key: "endpoints.schema_conversion_path", Value: quoteRaw(p),
+				Err: errors.New("must differ from endpoints.provision_path")}}
 		}
 		return nil
 	},
+	checkListenerSecurity,
+	func(c *Config) []*Error {
+		if c.Security.TLS.ClientAuth == ClientAuthRequire && c.Security.TLS.ClientCAFile == "" {
+			return []*Error{{Key: "security.tls.client_ca_file", Value: `""`,
+				Err: errors.New("required when security.tls.client_auth is require")}}
+		}
+		return nil
+	},
+}
+
+// checkListenerSecurity enforces the safe defaults: a listener without
+// security binds loopback only unless security.insecure is set, and tls
+// listeners need a certificate and key.
+func checkListenerSecurity(c *Config) []*Error {
+	var errs []*Error
+	needTLS, needNegotiate := false, false
+	for i, s := range c.Listen {
+		l, err := ParseListenURI(s)
+		if err != nil {
+			continue // reported by the listen setting itself
+		}
+		key := fmt.Sprintf("listen[%d]", i)
+		switch mode := c.ListenerSecurity(l); {
+		case mode == SecurityTLS:
+			needTLS = true
+		case mode == SecurityNegotiate:
+			needNegotiate = true
+		case mode == SecurityNone && !l.Loopback() && !c.Security.Insecure:
+			errs = append(errs, &Error{Key: key, Value: quoteRaw(s), Source: c.origin["listen"],
+				Err: errors.New("a listener without transport security must bind a loopback address (127.0.0.1, [::1], localhost); use security.mode tls, ?security=tls, or set security.insecure to accept unauthenticated callers from the network")})
+		}
+	}
+	if needNegotiate && c.Security.Negotiate.NTLMAccountsFile == "" && c.Security.Negotiate.KeytabFile == "" {
+		errs = append(errs, &Error{Key: "security.negotiate.keytab_file", Value: `""`,
+			Err: errors.New("a listener uses negotiate: set security.negotiate.keytab_file (Kerberos), security.negotiate.ntlm_accounts_file (NTLM) or both")})
+	}
+	if needTLS {
+		for _, f := range []struct{ key, v string }{
+			{"security.tls.certificate_file", c.Security.TLS.CertificateFile},
+			{"security.tls.key_file", c.Security.TLS.KeyFile},
+		} {
+			if f.v == "" {
+				errs = append(errs, &Error{Key: f.key, Value: `""`, Err: errors.New("required: a listener uses tls")})
+			}
+		}
+	}
+	return errs
 }
 
 func checkEndpointPath(p string) error {
@@ -259,6 +356,25 @@ func checkListenList(list []string) []*Error {
 		seen[l.Addr()] = i
 	}
 	return errs
+}
+
+func checkAdministrator(s string) error {
+	if strings.TrimSpace(s) != s || s == "" {
+		return errors.New("must be a SID or principal name without surrounding spaces")
+	}
+	if strings.HasPrefix(s, "S-") && !sidRe.MatchString(s) {
+		return errors.New("not a valid SID (S-1-<authority>-<sub>…)")
+	}
+	return nil
+}
+
+var sidRe = regexp.MustCompile(`^S-1-[0-9]+(-[0-9]+)+$`)
+
+func checkNetBIOSName(s string) error {
+	if len(s) > 15 || strings.ContainsAny(s, `\/:*?"<>| .`) {
+		return errors.New("must be at most 15 characters without spaces, dots or \\/:*?\"<>|")
+	}
+	return nil
 }
 
 var exceptionIDRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,127}$`)

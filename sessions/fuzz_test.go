@@ -39,7 +39,7 @@ func FuzzSession(f *testing.F) {
 		conn := newFakeConn()
 		conn.out = make(chan []byte, 4*len(msgs)+8) // never blocks the session while the test feeds it
 		b := provisionBinding(services.NewMemory(false, false), time.Millisecond, "")
-		s := newSession(context.Background(), b, conn, enc, Options{})
+		s := newSession(context.Background(), b, conn, enc, Options{}, nil)
 		done := make(chan error, 1)
 		go func() { done <- s.Serve() }()
 		for _, msg := range msgs {

@@ -108,7 +108,7 @@ type httpPortHandler struct{ *portHandler }
 func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
 	opts := h.m.opts
 	opts.Logger = opts.Logger.With(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.ID()))
-	s := newSession(ctx, h.binding, hs, hs.Encoding(), opts)
+	s := newSession(ctx, h.binding, hs, hs.Encoding(), opts, nil)
 	h.m.active.Add(1)
 	defer h.m.active.Add(-1)
 	return s.Serve()
@@ -119,7 +119,7 @@ func (h *portHandler) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
 	opts := h.m.opts
 	opts.Logger = opts.Logger.With(zap.String("via", ns.Preamble().Via))
-	s := newSession(ctx, h.binding, ns, enc, opts)
+	s := newSession(ctx, h.binding, ns, enc, opts, ns.Preamble().Identity)
 	h.m.active.Add(1)
 	defer h.m.active.Add(-1)
 	// errClose (a fatal fault was answered) goes up as an error too, so the

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -55,6 +56,10 @@ type Options struct {
 	WriteTimeout time.Duration
 	Limits       soap.Limits
 	Logger       *zap.Logger
+	// Authorizer is consulted before Initialize… and Start… (MS-IPAMM2
+	// 3.1.4.2 step 1, 3.11.6.1, 3.15.6.1: both require IsAdministrator);
+	// nil allows everything.
+	Authorizer security.Authorizer
 }
 
 func (o *Options) withDefaults() Options {
@@ -94,6 +99,7 @@ type Session struct {
 
 	impl     any
 	complete func(context.Context, *ipam.IpamException) error
+	identity *security.Identity // the caller, as the transport established it
 
 	// sendMu serialises encoding and writing, so replies (reader goroutine)
 	// and callbacks (work goroutine) use one encode buffer and keep order.
@@ -108,17 +114,24 @@ type Session struct {
 	timer    *time.Timer // InactivityTimer; guarded by stateMu
 }
 
-func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, opts Options) *Session {
+// newSession starts a session for the caller id (nil: unauthenticated,
+// transport security none).
+func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, opts Options, id *security.Identity) *Session {
 	opts = opts.withDefaults()
+	if id == nil {
+		ta, ok := conn.RemoteAddr().(*net.TCPAddr)
+		id = &security.Identity{Mechanism: security.MechanismNone, Loopback: ok && ta.IP.IsLoopback()}
+	}
 	s := &Session{
-		id:      fmt.Sprintf("%x", sessionSeq.Add(1)),
-		binding: b,
-		conn:    conn,
-		codec:   soap.NewCodec(enc, opts.Limits),
-		opts:    opts,
+		id:       fmt.Sprintf("%x", sessionSeq.Add(1)),
+		binding:  b,
+		conn:     conn,
+		codec:    soap.NewCodec(enc, opts.Limits),
+		opts:     opts,
+		identity: id,
 	}
 	s.log = opts.Logger.With(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
-		zap.Stringer("remote_addr", conn.RemoteAddr()))
+		zap.Stringer("remote_addr", conn.RemoteAddr()), zap.Stringer("caller", id))
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
 	return s
@@ -246,10 +259,36 @@ func (s *Session) handle(payload []byte) error {
 		s.sendFault(soap.ActionAddressingFault, h.MessageID, soap.ActionNotSupportedFault(action))
 		return s.closeAfterFault()
 	}
+	if exc := s.authorize(op); exc != nil {
+		// 3.1.4.2 step 1: refused before anything else, with the common
+		// SOAP fault; the state machine does not move and nothing starts.
+		replyAction := op.ReplyAction
+		if op.OneWay() {
+			replyAction = soap.ActionDefaultFault
+		}
+		s.sendFault(replyAction, h.MessageID, ipamFault(exc))
+		return nil
+	}
 	if op.OneWay() {
 		return s.handleOneWay(op, env)
 	}
 	return s.handleTwoWay(op, env)
+}
+
+// authorize checks the role op requires (both operations of both port
+// types require IsAdministrator) and returns the IpamApiAccessDenied
+// exception to answer with, or nil.
+func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
+	if s.opts.Authorizer == nil {
+		return nil
+	}
+	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, security.RoleAdministrators, op.Name)
+	if err == nil {
+		return nil
+	}
+	s.log.Warn("operation refused: caller is not authorized",
+		zap.String("operation", op.Name), zap.String("required_role", string(security.RoleAdministrators)), zap.Error(err))
+	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, security.RoleAdministrators)
 }
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {

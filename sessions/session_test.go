@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/textxml"
@@ -74,6 +75,7 @@ func (c *fakeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127,
 
 // harness runs one session over a fakeConn with text encoding.
 type harness struct {
+	s      *Session
 	t      *testing.T
 	conn   *fakeConn
 	client *soap.Codec // encodes client messages
@@ -84,9 +86,16 @@ type harness struct {
 
 func startSession(t *testing.T, b *Binding, opts Options) *harness {
 	t.Helper()
+	return startSessionAs(t, b, opts, nil)
+}
+
+// startSessionAs is startSession for a caller identity (nil: security none).
+func startSessionAs(t *testing.T, b *Binding, opts Options, id *security.Identity) *harness {
+	t.Helper()
 	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
 		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
-	s := newSession(context.Background(), b, h.conn, soap.EncodingText, opts)
+	s := newSession(context.Background(), b, h.conn, soap.EncodingText, opts, id)
+	h.s = s
 	go func() { h.done <- s.Serve() }()
 	t.Cleanup(func() {
 		h.conn.Abort()
@@ -360,4 +369,60 @@ func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
 		t.Fatalf("detail exception: %v", err)
 	}
 	return exc
+}
+
+// TestAuthorization: Initialize and Start require IsAdministrator
+// (MS-IPAMM2 3.11.6.1, 3.15.6.1); a refused caller gets the common SOAP
+// fault with IpamApiAccessDenied and nothing moves or starts.
+func TestAuthorization(t *testing.T) {
+	authz := &security.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
+	tests := []struct {
+		name    string
+		id      *security.Identity
+		allowed bool
+	}{
+		{"security none on loopback", nil, true},
+		{"mapped NTLM administrator", &security.Identity{Mechanism: security.MechanismNTLM, Name: `IPAM\bob`}, true},
+		{"authenticated non-administrator", &security.Identity{Mechanism: security.MechanismKerberos, Name: "carol@IPAM.TEST"}, false},
+		{"anonymous TLS", &security.Identity{Mechanism: security.MechanismTLSAnonymous, Loopback: true}, false},
+	}
+	for _, tt := range tests {
+		for _, port := range []string{"provision", "conversion"} {
+			t.Run(tt.name+"/"+port, func(t *testing.T) {
+				adm := services.NewMemory(port == "conversion", port == "conversion")
+				b, initAction, startAction := provisionBinding(adm, 20*time.Millisecond, ""), ipam.ActionInitializeAsyncProvisioning, ipam.ActionStartAsyncProvisioning
+				var initBody ipam.BodyWriter = initRequest()
+				var startBody ipam.BodyWriter = &ipam.StartAsyncProvisioning{}
+				if port == "conversion" {
+					b, initAction, startAction = conversionBinding(adm, 20*time.Millisecond), ipam.ActionInitializeAsyncSchemaConversion, ipam.ActionStartAsyncSchemaConversion
+					initBody, startBody = &ipam.InitializeAsyncSchemaConversion{}, &ipam.StartAsyncSchemaConversion{}
+				}
+				h := startSessionAs(t, b, Options{Authorizer: authz}, tt.id)
+				msgID := h.send(initAction, true, initBody)
+				r, _ := h.next()
+				if tt.allowed {
+					if r.fault != nil {
+						t.Fatalf("Initialize refused: %+v", r.exception)
+					}
+					return
+				}
+				if r.fault == nil || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied || r.relatesTo != msgID {
+					t.Fatalf("Initialize: got %+v, want an IpamApiAccessDenied fault", r)
+				}
+				h.send(startAction, false, startBody)
+				r, _ = h.next()
+				if r.fault == nil || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied {
+					t.Fatalf("Start: got %+v, want an IpamApiAccessDenied fault", r)
+				}
+				if st := h.s.State(); st != SessionInitialized {
+					t.Fatalf("state moved to %v", h.s.binding.StateNames[st])
+				}
+				select {
+				case p := <-h.conn.out:
+					t.Fatalf("unexpected message after refusals: %s", p)
+				case <-time.After(100 * time.Millisecond):
+				}
+			})
+		}
+	}
 }

@@ -5,14 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/keytab"
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/duplex/security/krb5"
+	"github.com/ipamd/ipamd/duplex/security/negotiate"
+	"github.com/ipamd/ipamd/duplex/security/nns"
+	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
@@ -81,9 +90,15 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Logger:      log.Named("http"),
 	}, mgr)
 
+	upgraders, err := newUpgraders(cfg)
+	if err != nil {
+		return err
+	}
+
 	type listener struct {
 		net.Listener
 		transport string
+		security  nmf.ListenerSecurity
 	}
 	var lc net.ListenConfig
 	listeners := make([]listener, 0, len(uris))
@@ -98,7 +113,20 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			closeAll()
 			return fmt.Errorf("listen %s: %w", u, err)
 		}
-		listeners = append(listeners, listener{ln, u.Transport})
+		mode := cfg.ListenerSecurity(u)
+		sec, err := listenerSecurity(mode, upgraders)
+		if err != nil {
+			_ = ln.Close()
+			closeAll()
+			return fmt.Errorf("listen %s: %w", u, err)
+		}
+		listeners = append(listeners, listener{ln, u.Transport, sec})
+		if mode == config.SecurityNone && !u.Loopback() {
+			// Allowed by security.insecure; said at every start so that it
+			// is never forgotten in a deployment.
+			log.Warn("listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators",
+				zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
+		}
 		hostport := u.Addr()
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 			hostport = net.JoinHostPort(u.Host, strconv.Itoa(ta.Port))
@@ -114,6 +142,7 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 				zap.String("endpoint", u.Endpoint(hostport, p.path)),
 				zap.String("port_type", p.name),
 				zap.String("transport", u.Transport),
+				zap.String("security", mode),
 				zap.String("addr", ln.Addr().String()))
 		}
 	}
@@ -133,7 +162,7 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			if ln.transport == config.TransportHTTP {
 				err = httpSrv.Serve(serveCtx, ln)
 			} else {
-				err = srv.Serve(serveCtx, ln)
+				err = srv.ServeListener(serveCtx, ln, ln.security)
 			}
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) && !errors.Is(err, soaphttp.ErrServerClosed) {
 				mu.Lock()
@@ -160,10 +189,108 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	return fail
 }
 
+// newAuthorizer maps security.administrators to SIDs and names.
+func newAuthorizer(admins []string) *security.RoleAuthorizer {
+	a := &security.RoleAuthorizer{}
+	for _, s := range admins {
+		if strings.HasPrefix(s, "S-1-") {
+			a.AdminSIDs = append(a.AdminSIDs, s)
+		} else {
+			a.AdminNames = append(a.AdminNames, s)
+		}
+	}
+	return a
+}
+
+// newUpgraders builds the stream upgraders the configuration needs, keyed
+// by security mode; certificate files are read once, at start.
+func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
+	uris, err := cfg.ListenURIs()
+	if err != nil {
+		return nil, err
+	}
+	ups := map[string]nmf.Upgrader{}
+	for _, u := range uris {
+		mode := cfg.ListenerSecurity(u)
+		if _, done := ups[mode]; done || mode == config.SecurityNone {
+			continue
+		}
+		switch mode {
+		case config.SecurityTLS:
+			t := cfg.Security.TLS
+			auth := tlsupgrade.NoClientCert
+			if t.ClientAuth == config.ClientAuthRequire {
+				auth = tlsupgrade.RequireClientCert
+			}
+			tc, err := tlsupgrade.LoadConfig(t.CertificateFile, t.KeyFile, t.ClientCAFile, auth)
+			if err != nil {
+				return nil, fmt.Errorf("security.tls: %w", err)
+			}
+			tc.HandshakeTimeout = cfg.Security.HandshakeTimeout
+			up, err := tlsupgrade.New(tc)
+			if err != nil {
+				return nil, fmt.Errorf("security.tls: %w", err)
+			}
+			ups[mode] = up
+		case config.SecurityNegotiate:
+			n := cfg.Security.Negotiate
+			name := n.ComputerName
+			if name == "" {
+				name = netbiosName()
+			}
+			nc := negotiate.Config{NTLM: ntlm.Config{Computer: name, Domain: name, DNSComputer: strings.ToLower(name)}}
+			if n.NTLMAccountsFile != "" {
+				acc, err := ntlm.LoadAccounts(n.NTLMAccountsFile)
+				if err != nil {
+					return nil, fmt.Errorf("security.negotiate.ntlm_accounts_file: %w", err)
+				}
+				nc.NTLM.Accounts = acc
+			}
+			if n.KeytabFile != "" {
+				kt, err := keytab.Load(n.KeytabFile)
+				if err != nil {
+					return nil, fmt.Errorf("security.negotiate.keytab_file: %w", err)
+				}
+				nc.Kerberos = &krb5.Config{Keytab: kt}
+			}
+			ups[mode] = negotiate.NewUpgrader(nc, nns.Upgrader{HandshakeTimeout: cfg.Security.HandshakeTimeout})
+		}
+	}
+	return ups, nil
+}
+
+// netbiosName is the host name's first label, upper case, at most 15
+// characters: what Windows announces as its NetBIOS computer name.
+func netbiosName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "IPAMD"
+	}
+	h, _, _ = strings.Cut(h, ".")
+	h = strings.ToUpper(h)
+	if len(h) > 15 {
+		h = h[:15]
+	}
+	return h
+}
+
+// listenerSecurity is what a net.tcp listener with security mode offers:
+// none refuses every upgrade (a client asking for one gets UpgradeInvalid),
+// the others require their upgrade.
+func listenerSecurity(mode string, ups map[string]nmf.Upgrader) (nmf.ListenerSecurity, error) {
+	if mode == config.SecurityNone {
+		return nmf.ListenerSecurity{}, nil
+	}
+	up, ok := ups[mode]
+	if !ok {
+		return nmf.ListenerSecurity{}, fmt.Errorf("security %q is not available", mode)
+	}
+	return nmf.ListenerSecurity{Upgrader: up, RequireUpgrade: true}, nil
+}
+
 // newSessionManager builds the services on st and binds them to their
 // endpoints.
 func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger) (*sessions.Manager, error) {
-
 	style := ipam.CallbackActionsService
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
@@ -174,6 +301,7 @@ func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger) (
 		InactivityInterval:  cfg.Session.InactivityInterval,
 		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
 		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Authorizer:          newAuthorizer(cfg.Security.Administrators),
 		Logger:              log.Named("session"),
 	},
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},

@@ -41,7 +41,7 @@ func TestWSDLCommand(t *testing.T) {
 		hostname = "localhost"
 	}
 	cfgFile := filepath.Join(t.TempDir(), "ipamd.yaml")
-	if err := os.WriteFile(cfgFile, []byte("listen:\n  - net.tcp://ipam.example.com:4000\nendpoints:\n  provision_path: /p\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfgFile, []byte("listen:\n  - net.tcp://ipam.example.com:4000\nendpoints:\n  provision_path: /p\nsecurity:\n  insecure: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -60,10 +60,11 @@ func TestWSDLCommand(t *testing.T) {
 			[]string{"--listen", "net.tcp://[::1]:1,net.tcp://127.0.0.1:2"}, nil,
 			[]string{"net.tcp://[::1]:1/ipam/IIpamAsyncProvision", "net.tcp://[::1]:1/ipam/IIpamAsyncSchemaConversion"}},
 		{"wildcard host is the host name",
-			nil, nil,
+			[]string{"--listen", "net.tcp://0.0.0.0:48885", "--security-insecure"}, nil,
 			[]string{"net.tcp://" + hostname + ":48885/ipam/IIpamAsyncProvision", "net.tcp://" + hostname + ":48885/ipam/IIpamAsyncSchemaConversion"}},
 		{"address host",
-			[]string{"--listen", "net.tcp://0.0.0.0:48885", "--address-host", "ipam.corp.example"}, nil,
+			[]string{"--listen", "net.tcp://0.0.0.0:48885?security=tls", "--address-host", "ipam.corp.example",
+				"--security-tls-certificate-file", "c.pem", "--security-tls-key-file", "k.pem"}, nil,
 			[]string{"net.tcp://ipam.corp.example:48885/ipam/IIpamAsyncProvision", "net.tcp://ipam.corp.example:48885/ipam/IIpamAsyncSchemaConversion"}},
 	}
 	for _, tt := range tests {

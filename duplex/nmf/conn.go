@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ipamd/ipamd/duplex/security"
 )
 
 // aLongTimeAgo is a deadline in the past: setting it makes blocked I/O on a
@@ -44,8 +46,10 @@ type conn struct {
 	wmu  sync.Mutex // serialises whole records on the wire
 	wbuf []byte     // record assembly buffer, guarded by wmu
 
-	upgraded  bool        // serving goroutine only
-	broken    atomic.Bool // stream state unknown or faulted: never reuse
+	sec       ListenerSecurity   // what this connection's listener offers
+	upgraded  bool               // serving goroutine only
+	identity  *security.Identity // set by the upgrade, serving goroutine only
+	broken    atomic.Bool        // stream state unknown or faulted: never reuse
 	aborted   atomic.Bool
 	closeOnce sync.Once
 
@@ -57,9 +61,10 @@ type conn struct {
 
 const readBufferSize = 8 << 10
 
-func newConn(s *Server, ctx context.Context, nc net.Conn) *conn {
+func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
 	return &conn{
 		srv: s,
+		sec: sec,
 		ctx: ctx,
 		raw: nc,
 		nc:  nc,

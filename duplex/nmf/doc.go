@@ -28,7 +28,9 @@
 //	  > 0x0C; content type empty or not UTF-8            ContentTypeInvalid
 //	content type / upgrade type > MaxContentTypeLength   ContentTypeTooLong
 //	after the encoding, a record other than 09/0C;
-//	  upgrade requested but not supported                UpgradeInvalid
+//	  upgrade requested but not supported; a second
+//	  upgrade; Preamble End without an upgrade on a
+//	  listener with RequireUpgrade                       UpgradeInvalid
 //	Router: unknown Via / unsupported encoding           what the Router returns
 //	  (a non-fault error → EndpointUnavailable, nil handler → EndpointNotFound)
 //	MaxConnections reached (sent right after accept)     ServerTooBusy

@@ -170,6 +170,12 @@ func (r *recorder) got() ([][]byte, []error) {
 // down (and fails the test if that needs longer than 5 s).
 func startServer(t testing.TB, opts Options, router Router) (*Server, string) {
 	t.Helper()
+	return startListener(t, opts, router, ListenerSecurity{Upgrader: opts.Upgrader})
+}
+
+// startListener is startServer with the listener's own security.
+func startListener(t testing.TB, opts Options, router Router, sec ListenerSecurity) (*Server, string) {
+	t.Helper()
 	if opts.Logger == nil {
 		if tt, ok := t.(*testing.T); ok {
 			opts.Logger = zaptest.NewLogger(tt)
@@ -181,7 +187,7 @@ func startServer(t testing.TB, opts Options, router Router) (*Server, string) {
 	}
 	srv := NewServer(opts, router)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(context.Background(), ln) }()
+	go func() { served <- srv.ServeListener(context.Background(), ln, sec) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

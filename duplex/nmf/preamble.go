@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ipamd/ipamd/duplex/security"
 )
 
 // Preamble is the decoded client preamble of one framing session.
@@ -28,6 +30,9 @@ type Preamble struct {
 	// Options.Upgrader the first one is refused with FaultUpgradeInvalid, so
 	// a routed preamble only ever lists upgrades that were performed.
 	Upgrades []string
+	// Identity is the peer as established by the last upgrade (when the
+	// upgraded connection implements security.Authenticated), else nil.
+	Identity *security.Identity
 }
 
 // Upgrader performs a stream upgrade ([MC-NMF] Upgrade Request, e.g.
@@ -146,6 +151,10 @@ func (c *conn) readPreamble() (p *Preamble, err error) {
 		}
 		switch b {
 		case recPreambleEnd:
+			if c.sec.RequireUpgrade && len(p.Upgrades) == 0 {
+				return nil, newFault(FaultUpgradeInvalid, "this listener requires transport security (an Upgrade Request)")
+			}
+			p.Identity = c.identity
 			return p, nil
 		case recUpgradeRequest:
 			// CoreWCF decodes the upgrade type with the content type decoder,
@@ -192,7 +201,12 @@ func (c *conn) readString(what string, max int, faultTooLong, faultInvalid strin
 // upgrade answers one Upgrade Request: refuse with FaultUpgradeInvalid, or
 // write Upgrade Response and hand the socket to Options.Upgrader.
 func (c *conn) upgrade(kind string, deadline time.Time) error {
-	up := c.srv.opts.Upgrader
+	up := c.sec.Upgrader
+	if c.upgraded {
+		// One security layer per connection: a second upgrade would nest
+		// protocols no WCF binding produces.
+		return newFault(FaultUpgradeInvalid, "upgrade %q after the stream was already upgraded", kind)
+	}
 	if up == nil || !up.CanUpgrade(kind) {
 		return newFault(FaultUpgradeInvalid, "upgrade %q not supported", kind)
 	}
@@ -217,6 +231,9 @@ func (c *conn) upgrade(kind string, deadline time.Time) error {
 	c.dlmu.Lock()
 	c.nc = nc
 	c.upgraded = true
+	if a, ok := nc.(security.Authenticated); ok {
+		c.identity = a.PeerIdentity()
+	}
 	c.nc.SetReadDeadline(deadline)
 	c.dlmu.Unlock()
 	c.wmu.Unlock()

@@ -62,8 +62,9 @@ type Options struct {
 	// MaxContentTypeLength bounds extensible content and upgrade types
 	// (bytes) → ContentTypeTooLong. Default 256.
 	MaxContentTypeLength int
-	// Upgrader accepts Upgrade Requests (transport security). nil refuses
-	// every upgrade with FaultUpgradeInvalid.
+	// Upgrader accepts Upgrade Requests (transport security) on listeners
+	// served with Serve. nil refuses every upgrade with FaultUpgradeInvalid.
+	// ServeListener sets it per listener instead.
 	Upgrader Upgrader
 	// Logger receives one entry per connection (debug; info when a fault
 	// was sent) with fields remote_addr, via, fault. nil = no logging.
@@ -140,11 +141,32 @@ func NewServer(opts Options, router Router) *Server {
 // those being refused with ServerTooBusy).
 func (s *Server) ActiveConnections() int { return int(s.active.Load()) }
 
+// ListenerSecurity is the transport security one listener offers.
+type ListenerSecurity struct {
+	// Upgrader performs the upgrades the listener accepts; nil refuses every
+	// Upgrade Request with FaultUpgradeInvalid.
+	Upgrader Upgrader
+	// RequireUpgrade refuses a preamble that reaches Preamble End without an
+	// upgrade with FaultUpgradeInvalid (what a .NET client configured with
+	// SecurityMode.None facing a secured endpoint should be told: the
+	// framing layer has no better fault, and the session must not start in
+	// clear text).
+	RequireUpgrade bool
+}
+
 // Serve accepts connections on ln until ctx is done (returns ctx.Err()),
 // Shutdown is called (ErrServerClosed) or Accept fails; it closes ln. The
 // sessions of its connections are cancelled with ctx; use Shutdown to wait
-// for them.
+// for them. Upgrades are offered as Options.Upgrader says, and not
+// required.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeListener(ctx, ln, ListenerSecurity{Upgrader: s.opts.Upgrader})
+}
+
+// ServeListener is Serve with the listener's own transport security, so one
+// server (one connection limit, one Shutdown) can run listeners that differ
+// in what they require.
+func (s *Server) ServeListener(ctx context.Context, ln net.Listener, sec ListenerSecurity) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -199,7 +221,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("nmf: accept: %w", err)
 		}
 		backoff = 0
-		s.dispatch(connCtx, nc)
+		s.dispatch(connCtx, nc, sec)
 	}
 }
 
@@ -215,7 +237,7 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.baseCtx, cancel)()
-	switch c, refuse := s.track(ctx, nc); {
+	switch c, refuse := s.track(ctx, nc, ListenerSecurity{Upgrader: s.opts.Upgrader}); {
 	case c == nil:
 	case refuse:
 		s.refuse(c)
@@ -225,8 +247,8 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 }
 
 // dispatch starts the goroutine for one accepted connection.
-func (s *Server) dispatch(ctx context.Context, nc net.Conn) {
-	switch c, refuse := s.track(ctx, nc); {
+func (s *Server) dispatch(ctx context.Context, nc net.Conn, sec ListenerSecurity) {
+	switch c, refuse := s.track(ctx, nc, sec); {
 	case c == nil:
 	case refuse:
 		go s.refuse(c)
@@ -238,7 +260,7 @@ func (s *Server) dispatch(ctx context.Context, nc net.Conn) {
 // track registers a connection for Shutdown. It returns nil (connection
 // closed) when the server is closing or too many are being refused, and
 // refuse=true when MaxConnections is reached.
-func (s *Server) track(ctx context.Context, nc net.Conn) (c *conn, refuse bool) {
+func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (c *conn, refuse bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -255,7 +277,7 @@ func (s *Server) track(ctx context.Context, nc net.Conn) (c *conn, refuse bool) 
 	} else {
 		s.active.Add(1)
 	}
-	c = newConn(s, ctx, nc)
+	c = newConn(s, ctx, nc, sec)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return c, refuse

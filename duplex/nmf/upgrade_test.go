@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/ipamd/ipamd/duplex/security"
 )
 
 // identityUpgrader accepts one upgrade type and keeps the socket as is: it
@@ -53,4 +55,88 @@ func TestUpgradeHook(t *testing.T) {
 		t.Fatalf("got % x closed=%v", got, closed)
 	}
 	waitIdle(t, srv)
+}
+
+// authConn is an upgraded connection that reports an identity.
+type authConn struct {
+	net.Conn
+	id *security.Identity
+}
+
+func (c authConn) PeerIdentity() *security.Identity { return c.id }
+
+type authUpgrader struct{ id *security.Identity }
+
+func (authUpgrader) CanUpgrade(kind string) bool { return kind == "application/test" }
+
+func (u authUpgrader) Upgrade(ctx context.Context, kind string, conn net.Conn) (net.Conn, error) {
+	return authConn{conn, u.id}, nil
+}
+
+func TestListenerSecurity(t *testing.T) {
+	id := &security.Identity{Mechanism: security.MechanismTLS, Name: "CN=admin"}
+	tests := []struct {
+		name      string
+		sec       ListenerSecurity
+		upgrades  []string
+		want      []byte // what the server writes after the preamble (and Upgrade Response)
+		wantRoute *security.Identity
+	}{
+		{"required and missing", ListenerSecurity{Upgrader: authUpgrader{id}, RequireUpgrade: true}, nil, faultBytes(FaultUpgradeInvalid), nil},
+		{"required, no upgrader", ListenerSecurity{RequireUpgrade: true}, nil, faultBytes(FaultUpgradeInvalid), nil},
+		{"required and done", ListenerSecurity{Upgrader: authUpgrader{id}, RequireUpgrade: true}, []string{"application/test"}, []byte{recUpgradeResponse, recPreambleAck, recEnd}, id},
+		{"two upgrades", ListenerSecurity{Upgrader: authUpgrader{id}}, []string{"application/test", "application/test"}, append([]byte{recUpgradeResponse}, faultBytes(FaultUpgradeInvalid)...), nil},
+		{"optional, none", ListenerSecurity{Upgrader: authUpgrader{id}}, nil, []byte{recPreambleAck, recEnd}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			router := &testRouter{h: newRecorder(false)}
+			srv, addr := startListener(t, Options{}, router, tt.sec)
+			c := dial(t, addr)
+			pre := preamble("net.tcp://h/svc", EncodingBinarySession, "", tt.upgrades...)
+			// Send the upgrade requests one at a time, as a client waits for
+			// each Upgrade Response before its handshake.
+			rest := pre
+			for _, u := range tt.upgrades {
+				req := append([]byte{recUpgradeRequest, byte(len(u))}, u...)
+				end := bytes.Index(rest, req) + len(req)
+				if _, err := c.Write(rest[:end]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[end:]
+				if got := readN(t, c, 1, 5*time.Second); got[0] != recUpgradeResponse {
+					// Refused: the rest of the output is the fault.
+					_ = c.CloseWrite()
+					all, _ := readAll(t, c, 5*time.Second)
+					got = append(got, all...)
+					if want := tt.want[1:]; !bytes.Equal(got, want) {
+						t.Fatalf("got % x, want % x", got, want)
+					}
+					waitIdle(t, srv)
+					return
+				}
+			}
+			if _, err := c.Write(append(rest, recEnd)); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.CloseWrite()
+			got, closed := readAll(t, c, 5*time.Second)
+			want := tt.want
+			if len(tt.upgrades) > 0 {
+				want = want[1:]
+			}
+			if !closed || !bytes.Equal(got, want) {
+				t.Fatalf("got % x closed=%v, want % x", got, closed, want)
+			}
+			ps := router.preambles()
+			if tt.wantRoute != nil {
+				if len(ps) != 1 || ps[0].Identity != tt.wantRoute {
+					t.Fatalf("routed %+v, want identity %v", ps, tt.wantRoute)
+				}
+			} else if len(ps) == 1 && ps[0].Identity != nil {
+				t.Fatalf("routed identity %v without upgrade", ps[0].Identity)
+			}
+			waitIdle(t, srv)
+		})
+	}
 }

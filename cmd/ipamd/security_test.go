@@ -1,0 +1,470 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security/negotiate"
+	"github.com/ipamd/ipamd/duplex/security/nns"
+	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// writePKI writes a CA, a server certificate for localhost/127.0.0.1 and a
+// client certificate into dir and returns the client's tls.Config pieces.
+func writePKI(t *testing.T, dir string) (roots *x509.CertPool, client tls.Certificate) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, name string, usage x509.ExtKeyUsage) ([]byte, *ecdsa.PrivateKey) {
+		k := newKey()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, k
+	}
+	writePEM := func(name, typ string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srvDER, srvKey := issue(2, "localhost", x509.ExtKeyUsageServerAuth)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM("ca.pem", "CERTIFICATE", caDER)
+	writePEM("server.pem", "CERTIFICATE", srvDER)
+	writePEM("server.key", "PRIVATE KEY", keyDER)
+	cliDER, cliKey := issue(3, "admin", x509.ExtKeyUsageClientAuth)
+	roots = x509.NewCertPool()
+	roots.AddCert(ca)
+	return roots, tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey}
+}
+
+// serveLogs starts `ipamd serve args...` and returns the "listening" and
+// "warn" log entries seen until every listener is up (want entries with
+// msg listening).
+func serveLogs(t *testing.T, want int, args ...string) (listening []map[string]any, warnings []map[string]any) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--state-dir", filepath.Join(t.TempDir(), "state")}, args...)...)
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := make(chan map[string]any)
+	var rest bytes.Buffer
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				rest.WriteString(sc.Text() + "\n")
+				continue
+			}
+			lines <- m
+		}
+	}()
+	timeout := time.After(20 * time.Second)
+	for len(listening) < want {
+		select {
+		case m, ok := <-lines:
+			if !ok {
+				t.Fatalf("ipamd exited before listening: %s", rest.String())
+			}
+			switch {
+			case m["msg"] == "listening":
+				listening = append(listening, m)
+			case m["level"] == "warn":
+				warnings = append(warnings, m)
+			}
+		case <-timeout:
+			t.Fatal("no listening log")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return listening, warnings
+}
+
+func TestServeTLSListener(t *testing.T) {
+	dir := t.TempDir()
+	roots, clientCert := writePKI(t, dir)
+	listening, warnings := serveLogs(t, 4,
+		"--listen", "net.tcp://127.0.0.1:0?security=tls,net.tcp://127.0.0.1:0",
+		"--security-tls-certificate-file", filepath.Join(dir, "server.pem"),
+		"--security-tls-key-file", filepath.Join(dir, "server.key"),
+		"--security-tls-client-auth", "require",
+		"--security-tls-client-ca-file", filepath.Join(dir, "ca.pem"))
+	for _, w := range warnings {
+		if strings.Contains(w["msg"].(string), "security") {
+			t.Errorf("warning for loopback listeners: %v", w)
+		}
+	}
+	addrs := map[string]string{}
+	for _, e := range listening {
+		addrs[e["security"].(string)] = e["addr"].(string)
+	}
+	if addrs["tls"] == "" || addrs["none"] == "" {
+		t.Fatalf("listening entries %v", listening)
+	}
+
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+	pre := func(upgrade string) []byte {
+		b := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+		b = append(b, 0x03, 0x08)
+		if upgrade != "" {
+			b = append(append(b, 0x09, byte(len(upgrade))), upgrade...)
+		}
+		return b
+	}
+	dial := func(addr string) net.Conn {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		return c
+	}
+	fault := func(c net.Conn) string {
+		b, _ := io.ReadAll(c)
+		if len(b) < 2 || b[0] != 0x08 {
+			return ""
+		}
+		return string(b[2 : 2+int(b[1])])
+	}
+
+	t.Run("tls session", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(pre(tlsupgrade.Kind)); err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		tc, err := tlsupgrade.Client(context.Background(), c, &tls.Config{ServerName: "localhost", RootCAs: roots, Certificates: []tls.Certificate{clientCert}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tc.Write([]byte{0x0C}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(tc, one); err != nil || one[0] != 0x0B {
+			t.Fatalf("preamble ack % x %v", one, err)
+		}
+		if _, err := tc.Write([]byte{0x07}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(tc, one); err != nil || one[0] != 0x07 {
+			t.Fatalf("end % x %v", one, err)
+		}
+	})
+	t.Run("tls listener without upgrade", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(append(pre(""), 0x0C)); err != nil {
+			t.Fatal(err)
+		}
+		if got := fault(c); !strings.HasSuffix(got, "/UpgradeInvalid") {
+			t.Fatalf("fault %q, want UpgradeInvalid", got)
+		}
+	})
+	t.Run("tls listener, negotiate asked", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(pre("application/negotiate")); err != nil {
+			t.Fatal(err)
+		}
+		if got := fault(c); !strings.HasSuffix(got, "/UpgradeInvalid") {
+			t.Fatalf("fault %q, want UpgradeInvalid", got)
+		}
+	})
+	t.Run("none listener, tls asked", func(t *testing.T) {
+		c := dial(addrs["none"])
+		if _, err := c.Write(pre(tlsupgrade.Kind)); err != nil {
+			t.Fatal(err)
+		}
+		if got := fault(c); !strings.HasSuffix(got, "/UpgradeInvalid") {
+			t.Fatalf("fault %q, want UpgradeInvalid", got)
+		}
+	})
+	t.Run("no client certificate", func(t *testing.T) {
+		c := dial(addrs["tls"])
+		if _, err := c.Write(pre(tlsupgrade.Kind)); err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		tc, err := tlsupgrade.Client(context.Background(), c, &tls.Config{ServerName: "localhost", RootCAs: roots})
+		if err == nil {
+			// TLS 1.3: the server's verdict on the client arrives after the
+			// client's handshake finished.
+			_, _ = tc.Write([]byte{0x0C})
+			_, err = io.ReadFull(tc, one)
+		}
+		if err == nil {
+			t.Fatal("session without client certificate was accepted")
+		}
+	})
+}
+
+func TestServeInsecureWarns(t *testing.T) {
+	_, warnings := serveLogs(t, 2, "--listen", "net.tcp://0.0.0.0:0", "--security-insecure")
+	found := false
+	for _, w := range warnings {
+		if strings.Contains(w["msg"].(string), "without transport security") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no warning for an insecure listener: %v", warnings)
+	}
+}
+
+func TestNTLMHashCommand(t *testing.T) {
+	cmd := exec.Command(binary, "ntlm-hash", `IPAM\bob`)
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader("Bob-Pass-1234\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for _, tt := range []struct{ arg, stdin string }{{"bob", "x\n"}, {`IPAM\bob`, ""}} {
+		if _, _, code := ipamdIn(t, tt.stdin, "ntlm-hash", tt.arg); code != 2 {
+			t.Errorf("ntlm-hash %q with %q: exit %d, want 2", tt.arg, tt.stdin, code)
+		}
+	}
+}
+
+func ipamdIn(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+func TestServeNegotiateListener(t *testing.T) {
+	dir := t.TempDir()
+	accounts := filepath.Join(dir, "ntlm-accounts")
+	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+		"--security-negotiate-ntlm-accounts-file", accounts)
+	addr := listening[0]["addr"].(string)
+	if listening[0]["security"] != "negotiate" {
+		t.Fatalf("listening %v", listening[0])
+	}
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+	session := func(password string) error {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+		pre = append(pre, 0x03, 0x08, 0x09, byte(len(nns.Kind)))
+		if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
+			return err
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
+			Client: &ntlm.Client{Domain: "IPAM", User: "bob", NTHash: ntlm.NTHash(password)}})
+		if err != nil {
+			return err
+		}
+		if _, err := nc.Write([]byte{0x0C}); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(nc, one); err != nil || one[0] != 0x0B {
+			t.Fatalf("preamble ack % x %v", one, err)
+		}
+		if _, err := nc.Write([]byte{0x07}); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(nc, one); err != nil || one[0] != 0x07 {
+			t.Fatalf("end % x %v", one, err)
+		}
+		return nil
+	}
+	if err := session("Bob-Pass-1234"); err != nil {
+		t.Fatal(err)
+	}
+	var pe *nns.PeerError
+	if err := session("wrong"); !errors.As(err, &pe) || pe.HResult != nns.SecELogonDenied {
+		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// TestServeNegotiateAuthorization: over a negotiate listener, the NTLM
+// identity reaches the session layer: IPAM\bob (listed in
+// security.administrators) initializes provisioning, IPAM\carol gets the
+// IpamApiAccessDenied fault.
+func TestServeNegotiateAuthorization(t *testing.T) {
+	dir := t.TempDir()
+	accounts := filepath.Join(dir, "ntlm-accounts")
+	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
+	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
+	addr := listening[0]["addr"].(string)
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+
+	initialize := func(user, password string) *soap.Envelope {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+		pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
+		if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("upgrade response % x %v", one, err)
+		}
+		nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
+			Client: &ntlm.Client{Domain: "IPAM", User: user, NTHash: ntlm.NTHash(password)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
+		msg, err := codec.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, To: via,
+			MessageID: "urn:uuid:6b1f1c3e-0000-4000-8000-000000000001", ReplyTo: soap.AddressAnonymous},
+			&ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
+				EnumerationParametersBase: ipam.EnumerationParametersBase{FetchAllData: true, ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
+				IpamProvisioningSetting:   &ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := []byte{0x0C, 0x06}
+		for n := len(msg); ; n >>= 7 { // MB31 size
+			if n < 0x80 {
+				rec = append(rec, byte(n))
+				break
+			}
+			rec = append(rec, byte(n)|0x80)
+		}
+		if _, err := nc.Write(append(rec, msg...)); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(nc)
+		if b, err := br.ReadByte(); err != nil || b != 0x0B {
+			t.Fatalf("preamble ack %x %v", b, err)
+		}
+		if b, err := br.ReadByte(); err != nil || b != 0x06 {
+			t.Fatalf("record %x %v", b, err)
+		}
+		size, shift := 0, 0
+		for {
+			b, err := br.ReadByte()
+			if err != nil {
+				t.Fatal(err)
+			}
+			size |= int(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+			shift += 7
+		}
+		payload := make([]byte, size)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			t.Fatal(err)
+		}
+		env, err := soap.NewCodec(soap.EncodingText, soap.Limits{}).Decode(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+
+	if env := initialize("bob", "Bob-Pass-1234"); env.IsFault() || env.Header.Action != ipam.ActionInitializeAsyncProvisioningResponse {
+		t.Fatalf("administrator: action %q fault=%v", env.Header.Action, env.IsFault())
+	}
+	env := initialize("carol", "Carol-Pass-1234")
+	if !env.IsFault() {
+		t.Fatalf("non-administrator: action %q, want a fault", env.Header.Action)
+	}
+	_, detail, err := soap.ReadFault(env.Body())
+	if err != nil || !bytes.Contains(detail, []byte(ipam.IpamApiAccessDenied)) {
+		t.Fatalf("fault detail %q %v, want IpamApiAccessDenied", detail, err)
+	}
+}

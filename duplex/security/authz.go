@@ -1,0 +1,63 @@
+package security
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// RoleAuthorizer decides IsAdministrator (MS-IPAMM2 3.1.4.3) from an
+// identity and the operator's mapping. The only role the async port types
+// require is RoleAdministrators (3.11.6.1, 3.15.6.1).
+//
+//   - An authenticated identity is an administrator when it carries
+//     BUILTIN\Administrators (S-1-5-32-544, in practice only from a Windows
+//     PAC that includes resource groups) or one of AdminSIDs, or its Name is
+//     one of AdminNames (compared case-insensitively: "IPAM\bob",
+//     "alice@IPAM.TEST", "CN=admin,O=Example").
+//   - An unauthenticated identity (security none) is an administrator: a
+//     none listener is loopback-only unless security.insecure, whose
+//     warning says that remote callers are then trusted too. This mirrors
+//     a local Windows administrator talking to the local IPAM server.
+//   - Anonymous TLS (no client certificate) proves nothing about the
+//     caller and is never an administrator.
+type RoleAuthorizer struct {
+	AdminSIDs  []string
+	AdminNames []string
+}
+
+// Authorize implements Authorizer.
+func (a *RoleAuthorizer) Authorize(_ context.Context, id *Identity, role Role, op string) error {
+	if role != RoleAdministrators {
+		return fmt.Errorf("%w: %s requires unknown role %q", ErrAccessDenied, op, role)
+	}
+	if a.IsAdministrator(id) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s requires %s; %s is not one", ErrAccessDenied, op, role, id)
+}
+
+// IsAdministrator is ADM_UserAuthorizationData.IsAdministrator.
+func (a *RoleAuthorizer) IsAdministrator(id *Identity) bool {
+	switch {
+	case id == nil:
+		return false
+	case id.Mechanism == MechanismNone:
+		return true
+	case !id.Authenticated():
+		return false
+	case id.HasSID(SIDBuiltinAdministrators):
+		return true
+	}
+	for _, sid := range a.AdminSIDs {
+		if id.HasSID(sid) {
+			return true
+		}
+	}
+	for _, n := range a.AdminNames {
+		if strings.EqualFold(n, id.Name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,184 @@
+// Package negotiate_test runs MIT GSSAPI with gss-ntlmssp — real
+// third-party NegotiateStream initiators, via nns_client.py on Debian's
+// python3-gssapi — against ipamd's application/negotiate listener.
+//
+// The test skips unless /usr/bin/python3 can import gssapi and gss-ntlmssp
+// is registered (Debian: apt-get install --no-install-recommends
+// python3-gssapi gss-ntlmssp); with IPAMD_REQUIRE_INTEROP=1 it fails
+// instead. Nothing outside the test's temporary directory is touched: the
+// GSSAPI configuration is chosen by environment variables.
+package negotiate_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipamd/ipamd/duplex/security/ntlm"
+)
+
+const (
+	python        = "/usr/bin/python3"
+	ntlmMechConf  = "/etc/gss/mech.d/mech.ntlmssp.conf"
+	clientTimeout = 30 * time.Second
+)
+
+func requirePeers(t *testing.T) {
+	t.Helper()
+	skip := func(why string) {
+		if os.Getenv("IPAMD_REQUIRE_INTEROP") == "1" {
+			t.Fatalf("IPAMD_REQUIRE_INTEROP=1 but %s", why)
+		}
+		t.Skip(why + " (apt-get install --no-install-recommends python3-gssapi gss-ntlmssp)")
+	}
+	if runtime.GOOS != "linux" {
+		skip("not Linux")
+	}
+	if err := exec.Command(python, "-c", "import gssapi").Run(); err != nil {
+		skip(python + " cannot import gssapi")
+	}
+	if _, err := os.Stat(ntlmMechConf); err != nil {
+		skip("gss-ntlmssp is not installed")
+	}
+}
+
+// startIpamd builds and starts ipamd with a negotiate listener whose NTLM
+// accounts file holds IPAM\bob, and returns the listener's port.
+func startIpamd(t *testing.T, dir string) string {
+	t.Helper()
+	return startIpamdWith(t, dir)
+}
+
+// startIpamdWith is startIpamd with extra serve flags.
+func startIpamdWith(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "ipamd")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ipamd/ipamd/cmd/ipamd")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	accounts := filepath.Join(dir, "ntlm-accounts")
+	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	args := append([]string{"serve", "--state-dir", filepath.Join(dir, "state"),
+		"--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+		"--security-negotiate-ntlm-accounts-file", accounts, "--log-level", "debug"}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	scanned := make(chan struct{})
+	t.Cleanup(func() {
+		cancel()
+		<-scanned // the pipe closes when ipamd exits
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("ipamd log:\n%s", logs.String())
+		}
+	})
+	port := make(chan string, 1)
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			var e struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "listening" {
+				select {
+				case port <- e.Addr[strings.LastIndexByte(e.Addr, ':')+1:]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case p := <-port:
+		return p
+	case <-time.After(20 * time.Second):
+		t.Fatal("ipamd did not start listening")
+	}
+	return ""
+}
+
+// runClient runs nns_client.py against port and returns its output and
+// exit code.
+func runClient(t *testing.T, env []string, port string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, append([]string{"nns_client.py", "--port", port}, args...)...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "IPAMD_") && !strings.HasPrefix(kv, "KRB5") && !strings.HasPrefix(kv, "NTLM") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func TestGSSNTLMSSP(t *testing.T) {
+	requirePeers(t)
+	dir := t.TempDir()
+	port := startIpamd(t, dir)
+	users := filepath.Join(dir, "ntlm-users")
+	wrong := filepath.Join(dir, "ntlm-users-wrong")
+	if err := os.WriteFile(users, []byte("IPAM:bob:Bob-Pass-1234\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrong, []byte("IPAM:bob:Not-The-Password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	krb5conf := filepath.Join(dir, "krb5.conf") // empty: no realm, so SPNEGO offers NTLM only
+	if err := os.WriteFile(krb5conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		userFile  string
+		args      []string
+		wantCode  int
+		wantInOut string
+	}{
+		{"spnego", users, []string{"--mech", "spnego"}, 0, "SESSION_OK"},
+		{"raw ntlm", users, []string{"--mech", "ntlm"}, 0, "SESSION_OK"},
+		{"spnego, wrong password", wrong, []string{"--mech", "spnego"}, 3, "HANDSHAKE_ERROR 0x8009030C"},
+		{"raw ntlm, wrong password", wrong, []string{"--mech", "ntlm"}, 3, "HANDSHAKE_ERROR 0x8009030C"},
+		{"spnego, tampered data frame", users, []string{"--mech", "spnego", "--tamper"}, 4, "CLOSED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := runClient(t, append(cleanEnv(),
+				"NTLM_USER_FILE="+tt.userFile, "NTLMUSER=bob",
+				"KRB5_CONFIG="+krb5conf, "KRB5CCNAME=FILE:"+filepath.Join(dir, "no-ccache")), port, tt.args...)
+			if code != tt.wantCode || !strings.Contains(out, tt.wantInOut) {
+				t.Fatalf("exit %d, want %d with %q; output:\n%s", code, tt.wantCode, tt.wantInOut, out)
+			}
+		})
+	}
+}
