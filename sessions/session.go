@@ -39,6 +39,12 @@ type CallbackConn interface {
 	WriteCallback(ctx context.Context, action string, payload []byte) error
 }
 
+// OneWayAcceptor is a Conn that acknowledges a one-way message apart from
+// any reply (HTTP: 202 Accepted).
+type OneWayAcceptor interface {
+	AcceptOneWay()
+}
+
 // FaultConn is a Conn whose transport tells faults from replies (HTTP
 // answers a SOAP fault with a 4xx/5xx status).
 type FaultConn interface {
@@ -256,7 +262,10 @@ func (s *Session) handle(payload []byte) error {
 			return nil
 		}
 		s.log.Warn("unknown action, closing session", zap.String("action", action))
-		s.sendFault(soap.ActionAddressingFault, h.MessageID, soap.ActionNotSupportedFault(action))
+		f := soap.ActionNotSupportedFault(action)
+		f.Detail = soap.Details{f.Detail, ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter,
+			"the action %q is not an operation of %s", action, s.binding.Port.Name)}}
+		s.sendFault(soap.ActionAddressingFault, h.MessageID, f)
 		return s.closeAfterFault()
 	}
 	if exc := s.authorize(op); exc != nil {
@@ -333,6 +342,11 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 
 func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	log := s.log.With(zap.String("operation", op.Name))
+	if a, ok := s.conn.(OneWayAcceptor); ok {
+		// A one-way message has no reply: answer the transport now, so the
+		// client is not held until the first callback is delivered.
+		a.AcceptOneWay()
+	}
 	// Start is the only one-way operation of both port types.
 	if _, _, ok := s.move(evStart); !ok {
 		cur := s.State()

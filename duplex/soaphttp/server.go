@@ -468,6 +468,9 @@ func isWSDLQuery(u *url.URL) bool {
 // readBody reads the request body up to max bytes.
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
+		// Read (and drop) some of it first: a client that sends the whole
+		// body before reading would otherwise see a reset, not the 413.
+		_, _ = io.CopyN(io.Discard, r.Body, 1<<20)
 		return nil, &http.MaxBytesError{Limit: max}
 	}
 	body := http.MaxBytesReader(w, r.Body, max)

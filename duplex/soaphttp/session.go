@@ -53,10 +53,13 @@ type Session struct {
 	closed    chan struct{} // output closed: no more callbacks, reads see io.EOF
 	abortOnce sync.Once
 	aborted   chan struct{}
+	// abortCtx is cancelled by Abort: callback deliveries under way stop.
+	abortCtx    context.Context
+	cancelAbort context.CancelFunc
 }
 
 func newSession(srv *Server, key sessionKey, enc soap.Encoding, remote string) *Session {
-	return &Session{
+	ss := &Session{
 		srv:     srv,
 		key:     key,
 		enc:     enc,
@@ -67,6 +70,8 @@ func newSession(srv *Server, key sessionKey, enc soap.Encoding, remote string) *
 		closed:  make(chan struct{}),
 		aborted: make(chan struct{}),
 	}
+	ss.abortCtx, ss.cancelAbort = context.WithCancel(context.Background())
+	return ss
 }
 
 // ID is the session identifier callbacks carry ("urn:uuid:…").
@@ -126,6 +131,10 @@ func (s *Session) reply(status int, payload []byte) error {
 	return nil
 }
 
+// AcceptOneWay answers the current request with 202 Accepted now: the
+// message is one-way, and its callbacks must not hold the client's request.
+func (s *Session) AcceptOneWay() { s.finish() }
+
 // finish answers the current request with 202 if nothing answered it.
 func (s *Session) finish() {
 	if s.cur != nil {
@@ -148,9 +157,18 @@ func (s *Session) WriteCallback(ctx context.Context, action string, payload []by
 	select {
 	case <-s.closed:
 		return fmt.Errorf("soaphttp: callback %s after the session output was closed", action)
+	case <-s.aborted:
+		return fmt.Errorf("soaphttp: callback %s: %w", action, ErrAborted)
 	default:
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.abortCtx, cancel)
+	defer stop()
 	err := s.srv.callback.deliver(ctx, s.key.replyTo, s.enc, action, payload)
+	if s.abortCtx.Err() != nil {
+		return fmt.Errorf("soaphttp: callback %s: %w", action, ErrAborted)
+	}
 	if err != nil {
 		s.srv.opts.Logger.Warn("callback delivery failed, aborting the session",
 			logFields(s, action, err)...)
@@ -170,7 +188,10 @@ func (s *Session) CloseOutput(context.Context) error {
 
 // Abort ends the session at once.
 func (s *Session) Abort() {
-	s.abortOnce.Do(func() { close(s.aborted) })
+	s.abortOnce.Do(func() {
+		close(s.aborted)
+		s.cancelAbort()
+	})
 	s.srv.forget(s)
 }
 
@@ -179,6 +200,7 @@ func (s *Session) Abort() {
 func (s *Session) end() {
 	s.finish()
 	close(s.ended)
+	s.cancelAbort() // release the context; the session is over
 }
 
 // sessionIDHeader is <ss:SessionId a:IsReferenceParameter="true">.
