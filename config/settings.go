@@ -3,8 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"strconv"
