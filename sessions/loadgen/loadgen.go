@@ -1,0 +1,307 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/sessions/ipamclient"
+	"github.com/ipamd/ipamd/soap"
+)
+
+// Mode is what a run measures.
+type Mode string
+
+// The modes.
+const (
+	ModeSessions Mode = "sessions"
+	ModeHold     Mode = "hold"
+	ModeBurst    Mode = "burst"
+)
+
+// Bounds every run respects whatever the caller asks: a load generator
+// must not become a way to exhaust a host by mistake.
+const (
+	MaxClients  = 4096
+	MaxSessions = 100_000 // held sessions or burst size (one descriptor each, both ends on loopback)
+	MaxDuration = time.Hour
+	MaxCount    = 10_000_000
+)
+
+// Sentinel errors callers branch on (usage errors in cmd/ipamd).
+var (
+	// ErrRemoteTarget: the target is not a loopback address and
+	// Config.AllowRemote is false.
+	ErrRemoteTarget = errors.New("loadgen: target is not a loopback address (allow remote test hosts explicitly)")
+	// ErrConfig: a Config value is out of range.
+	ErrConfig = errors.New("loadgen: invalid configuration")
+)
+
+// Config describes one run.
+type Config struct {
+	Mode Mode
+	// Target is the net.tcp URI of the IIpamAsyncProvision endpoint.
+	Target string
+	// Encoding of the sessions: soap.EncodingBinarySession (default, what
+	// WCF clients use) or soap.EncodingText.
+	Encoding soap.Encoding
+	// Clients run sessions in parallel (Sessions mode). Default 16.
+	Clients int
+	// Duration bounds a Sessions run (default 10s when Count is 0) and is
+	// how long Hold holds its sessions (default 10s).
+	Duration time.Duration
+	// Count: total sessions of a Sessions run (0 = until Duration), the
+	// sessions held (Hold, default 1000) or connected at once (Burst,
+	// default 500).
+	Count int
+	// SessionTimeout bounds each session's every step (connect, each reply,
+	// the End exchange). Default 30s.
+	SessionTimeout time.Duration
+	// KeepaliveInterval of the held sessions (default: ipamclient's).
+	KeepaliveInterval time.Duration
+	// AllowRemote permits a target that is not loopback: the operator's
+	// own test hosts.
+	AllowRemote bool
+	// ServerMemory, when set, reads the server's resident memory in bytes
+	// (Hold reports the growth per held session).
+	ServerMemory func() (int64, error)
+	// Warmup sessions run before a Sessions measurement starts (not
+	// counted). Default 0.
+	Warmup int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Encoding == 0 {
+		c.Encoding = soap.EncodingBinarySession
+	}
+	if c.Clients <= 0 {
+		c.Clients = 16
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 30 * time.Second
+	}
+	switch c.Mode {
+	case ModeSessions:
+		if c.Duration <= 0 && c.Count <= 0 {
+			c.Duration = 10 * time.Second
+		}
+	case ModeHold:
+		if c.Duration <= 0 {
+			c.Duration = 10 * time.Second
+		}
+		if c.Count <= 0 {
+			c.Count = 1000
+		}
+	case ModeBurst:
+		if c.Count <= 0 {
+			c.Count = 500
+		}
+	}
+	return c
+}
+
+// Validate checks the bounds and the target.
+func (c Config) Validate() error {
+	switch c.Mode {
+	case ModeSessions, ModeHold, ModeBurst:
+	default:
+		return fmt.Errorf("%w: mode %q (sessions, hold or burst)", ErrConfig, c.Mode)
+	}
+	switch c.Encoding {
+	case 0, soap.EncodingBinarySession, soap.EncodingText:
+	default:
+		return fmt.Errorf("%w: encoding %v (binary session or text)", ErrConfig, c.Encoding)
+	}
+	switch {
+	case c.Clients < 0 || c.Clients > MaxClients:
+		return fmt.Errorf("%w: clients %d outside 1..%d", ErrConfig, c.Clients, MaxClients)
+	case c.Duration < 0 || c.Duration > MaxDuration:
+		return fmt.Errorf("%w: duration %v outside 0..%v", ErrConfig, c.Duration, MaxDuration)
+	case c.Count < 0 || c.Count > MaxCount:
+		return fmt.Errorf("%w: count %d outside 0..%d", ErrConfig, c.Count, MaxCount)
+	case c.Mode != ModeSessions && c.Count > MaxSessions:
+		return fmt.Errorf("%w: %d sessions at once exceeds %d", ErrConfig, c.Count, MaxSessions)
+	}
+	addr, err := nmf.ViaAddr(c.Target)
+	if err != nil {
+		return fmt.Errorf("%w: target: %w", ErrConfig, err)
+	}
+	if c.AllowRemote {
+		return nil
+	}
+	return checkLoopback(addr)
+}
+
+// checkLoopback accepts literal loopback addresses and "localhost" (which
+// must not resolve elsewhere: only the literal forms are trusted, no DNS).
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: target %q: %w", ErrConfig, addr, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: %s", ErrRemoteTarget, host)
+	}
+	return nil
+}
+
+// Latency summarises per-session times.
+type Latency struct {
+	P50 time.Duration `json:"p50_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	Max time.Duration `json:"max_ns"`
+}
+
+func summarize(d []time.Duration) Latency {
+	if len(d) == 0 {
+		return Latency{}
+	}
+	slices.Sort(d)
+	pct := func(p float64) time.Duration {
+		i := int(p*float64(len(d))+0.5) - 1
+		return d[min(max(i, 0), len(d)-1)]
+	}
+	return Latency{P50: pct(0.50), P99: pct(0.99), Max: d[len(d)-1]}
+}
+
+// Report is the outcome of one run (of ipamd or of a ceiling).
+type Report struct {
+	Mode     Mode   `json:"mode"`
+	Target   string `json:"target"`
+	Server   string `json:"server"` // "ipamd", "canned" or "echo"
+	Encoding string `json:"encoding"`
+	Clients  int    `json:"clients,omitempty"`
+	// Sessions that ran to the end: every step answered (a Complete with
+	// an IpamException counts: it is the full protocol path).
+	Sessions int `json:"sessions"`
+	// Outcomes of the completed sessions: "ok" or the Complete's
+	// IpamExceptionId.
+	Outcomes map[string]int `json:"outcomes,omitempty"`
+	// Errors by kind: "framing:<fault>", "initialize:<IpamExceptionId>",
+	// "timeout", "connect", "protocol", "closed", "io".
+	Errors  map[string]int `json:"errors,omitempty"`
+	Elapsed time.Duration  `json:"elapsed_ns"`
+	// Rate is Sessions per second of Elapsed (Sessions mode).
+	Rate    float64 `json:"sessions_per_second,omitempty"`
+	Latency Latency `json:"latency"`
+
+	// Hold mode.
+	Held                int   `json:"held,omitempty"`
+	MemoryBefore        int64 `json:"server_memory_before_bytes,omitempty"`
+	MemoryHeld          int64 `json:"server_memory_held_bytes,omitempty"`
+	MemoryPerSession    int64 `json:"server_memory_per_session_bytes,omitempty"`
+	// Burst and Hold: from the first connect to the last initialized.
+	AllInitialized time.Duration `json:"all_initialized_ns,omitempty"`
+}
+
+// ErrorCount is the total of Errors.
+func (r *Report) ErrorCount() int {
+	n := 0
+	for _, v := range r.Errors {
+		n += v
+	}
+	return n
+}
+
+// tally collects outcomes from many goroutines.
+type tally struct {
+	mu       sync.Mutex
+	outcomes map[string]int
+	errors   map[string]int
+	lat      []time.Duration
+	ok       int
+}
+
+func newTally() *tally {
+	return &tally{outcomes: map[string]int{}, errors: map[string]int{}}
+}
+
+// session records one session's end: err as returned by
+// ipamclient.Provision (or a step of it), res its result.
+func (t *tally) session(d time.Duration, completed bool, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if completed {
+		t.ok++
+		t.lat = append(t.lat, d)
+		outcome := "ok"
+		var re *ipamclient.RemoteError
+		if errors.As(err, &re) && re.ExceptionID() != "" {
+			outcome = re.ExceptionID()
+		} else if err != nil {
+			// Completed, but the End exchange failed.
+			t.errors[Classify(err)]++
+			return
+		}
+		t.outcomes[outcome]++
+		return
+	}
+	t.errors[Classify(err)]++
+}
+
+func (t *tally) fill(r *Report) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r.Sessions = t.ok
+	r.Latency = summarize(t.lat)
+	if len(t.outcomes) > 0 {
+		r.Outcomes = t.outcomes
+	}
+	if len(t.errors) > 0 {
+		r.Errors = t.errors
+	}
+}
+
+// Classify names the kind of a session error for the report.
+func Classify(err error) string {
+	var (
+		fe *nmf.FaultError
+		re *ipamclient.RemoteError
+		ne net.Error
+	)
+	switch {
+	case err == nil:
+		return "none"
+	case errors.As(err, &fe):
+		return "framing:" + strings.TrimPrefix(fe.URI, nmf.FaultBase)
+	case errors.As(err, &re):
+		id := re.ExceptionID()
+		if id == "" {
+			id = "fault"
+		}
+		return re.Operation + ":" + id
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nmf.ErrIdleTimeout),
+		errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, ipamclient.ErrProtocol), errors.Is(err, nmf.ErrProtocol):
+		return "protocol"
+	case errors.Is(err, ipamclient.ErrSessionClosed):
+		return "closed"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, errConnect):
+		return "connect"
+	}
+	return "io"
+}
+
+// errConnect marks a failure to establish the framing session.
+var errConnect = errors.New("connect")
+
+func encodingName(e soap.Encoding) string {
+	if e == soap.EncodingText {
+		return "text"
+	}
+	return "binary"
+}
