@@ -197,10 +197,10 @@ type Report struct {
 	Latency Latency `json:"latency"`
 
 	// Hold mode.
-	Held                int   `json:"held,omitempty"`
-	MemoryBefore        int64 `json:"server_memory_before_bytes,omitempty"`
-	MemoryHeld          int64 `json:"server_memory_held_bytes,omitempty"`
-	MemoryPerSession    int64 `json:"server_memory_per_session_bytes,omitempty"`
+	Held             int   `json:"held,omitempty"`
+	MemoryBefore     int64 `json:"server_memory_before_bytes,omitempty"`
+	MemoryHeld       int64 `json:"server_memory_held_bytes,omitempty"`
+	MemoryPerSession int64 `json:"server_memory_per_session_bytes,omitempty"`
 	// Burst and Hold: from the first connect to the last initialized.
 	AllInitialized time.Duration `json:"all_initialized_ns,omitempty"`
 }
