@@ -31,7 +31,7 @@ See docs/configuration.md for every setting.`,
 	root.SetErr(stderr)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newServeCmd(stderr), newVersionCmd(stdout), newConfigCmd(stdout), newWSDLCmd(stdout), newDevCmd(stdout), newNTLMHashCmd(stdout))
+	root.AddCommand(newServeCmd(stderr), newVersionCmd(stdout), newConfigCmd(stdout), newWSDLCmd(stdout), newDevCmd(stdout), newNTLMHashCmd(stdout), newBenchCmd(stdout))
 	root.AddCommand(clientCommands(stdout, stderr)...)
 	return root
 }
