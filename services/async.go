@@ -14,7 +14,9 @@ import (
 // and the End record are still read), a checkpoint goes out at least every
 // interval while it runs, and Complete is the last callback of the session.
 type asyncRun struct {
-	interval   time.Duration
+	interval time.Duration
+	// checkpoint and complete send the Notify… callbacks. ipamd reports no
+	// IpamObjects, so their data and result are nil (i:nil on the wire).
 	checkpoint func(context.Context) error
 	complete   func(context.Context, *ipam.IpamException) error
 	work       func(context.Context) error

@@ -78,19 +78,21 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 		return err
 	}
 	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncProvision); exc != nil {
-		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
+		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
 	}
 	if exc := s.svc.ADM.BeginProvisioning(); exc != nil {
-		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
+		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
 	}
 	setting := s.setting
 	(&asyncRun{
 		interval:   s.svc.CheckpointInterval,
-		checkpoint: s.cb.NotifyAsyncProvisionCheckpoint,
-		complete:   s.cb.NotifyAsyncProvisionComplete,
-		work:       func(ctx context.Context) error { return s.svc.Work.Provision(ctx, setting) },
-		finish:     s.svc.ADM.EndProvisioning,
-		failureID:  ipam.IpamApiUnabletoProvisionIpam,
+		checkpoint: func(ctx context.Context) error { return s.cb.NotifyAsyncProvisionCheckpoint(ctx, nil) },
+		complete: func(ctx context.Context, exc *ipam.IpamException) error {
+			return s.cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
+		},
+		work:      func(ctx context.Context) error { return s.svc.Work.Provision(ctx, setting) },
+		finish:    s.svc.ADM.EndProvisioning,
+		failureID: ipam.IpamApiUnabletoProvisionIpam,
 	}).start(ctx)
 	return nil
 }

@@ -32,7 +32,7 @@ func (s *conversionSession) InitializeAsyncSchemaConversion(_ context.Context, r
 		return nil, exc
 	}
 	if req.Parameters != nil {
-		ot := req.Parameters.Base().ObjectType
+		ot := req.Parameters.GetEnumerationParametersBase().ObjectType
 		if ot != ipam.EnumerationObjectTypeAsyncSchemaConversion {
 			return nil, ipam.NewException(ipam.IpamApiInvalidParameter,
 				"parameters.ObjectType is %q, want AsyncSchemaConversion", ot)
@@ -47,18 +47,20 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 		return err
 	}
 	if exc := s.svc.ADM.PreOperation(ipam.PortIIpamAsyncSchemaConversion); exc != nil {
-		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, exc)
+		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
 	}
 	if exc := s.svc.ADM.BeginConversion(); exc != nil {
-		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, exc)
+		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
 	}
 	(&asyncRun{
 		interval:   s.svc.CheckpointInterval,
-		checkpoint: s.cb.NotifyAsyncSchemaConversionCheckpoint,
-		complete:   s.cb.NotifyAsyncSchemaConversionComplete,
-		work:       s.svc.Work.ConvertSchema,
-		finish:     s.svc.ADM.EndConversion,
-		failureID:  ipam.IpamSchemaConversionFailed,
+		checkpoint: func(ctx context.Context) error { return s.cb.NotifyAsyncSchemaConversionCheckpoint(ctx, nil) },
+		complete: func(ctx context.Context, exc *ipam.IpamException) error {
+			return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
+		},
+		work:      s.svc.Work.ConvertSchema,
+		finish:    s.svc.ADM.EndConversion,
+		failureID: ipam.IpamSchemaConversionFailed,
 	}).start(ctx)
 	return nil
 }
