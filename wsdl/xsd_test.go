@@ -185,6 +185,17 @@ func TestXSDAcceptsWhatIpamdWrites(t *testing.T) {
 		"NotifyAsyncSchemaConversionCheckpoint":   &ipam.NotifyAsyncSchemaConversionCheckpoint{},
 		"NotifyAsyncSchemaConversionComplete":     &ipam.NotifyAsyncSchemaConversionComplete{Exception: ipam.NewException(ipam.IpamSchemaConversionFailed, "x")},
 		"IpamException-fault-detail":              ipam.FaultDetail{Exception: exc},
+		// The polymorphic and collection members (i:type, ArrayOfIpamObject,
+		// serarr:ArrayOfstring) ipamd itself sends as i:nil.
+		"NotifyAsyncProvisionCheckpoint-objects": &ipam.NotifyAsyncProvisionCheckpoint{Data: []ipam.AnyIpamObject{
+			&ipam.IpamObject{}, nil,
+			&ipam.IpamSchemaVersion{MajorVersion: 6, MinorVersion: 3},
+			&ipam.IpamGenericExceptionData{IpamExceptionData: ipam.IpamExceptionData{ExceptionId: ipam.IpamExceptionIdIpamApiAccessDenied, ExceptionMessage: str("denied")}},
+			&ipam.IpamDatabaseConfiguration{BaseIpamObject: ipam.BaseIpamObject{ModifiedProperties: []*string{str("DatabaseName"), nil}, SetProperties: []*string{}}},
+		}},
+		"NotifyAsyncProvisionComplete-result": &ipam.NotifyAsyncProvisionComplete{Result: &ipam.IpamProvisioningSetting{
+			CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual,
+			DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{DatabaseCredential: &ipam.IpamCredential{UserName: str("sa")}}}},
 	}
 	for name, body := range bodies {
 		w := textxml.NewWriter(nil)

@@ -834,7 +834,7 @@ func (v *EnumerationParametersBase) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
-				return fmt.Errorf("FetchAllData: %w", err)
+				return fmt.Errorf("<FetchAllData>: %w", err)
 			}
 		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -842,7 +842,7 @@ func (v *EnumerationParametersBase) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
-				return fmt.Errorf("IncludeCustomFieldValues: %w", err)
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
 			}
 		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
 			if seen[2] {
@@ -850,7 +850,7 @@ func (v *EnumerationParametersBase) readContent(r xmlstream.Reader) error {
 			}
 			seen[2] = true
 			if v.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
-				return fmt.Errorf("ObjectType: %w", err)
+				return fmt.Errorf("<ObjectType>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -920,7 +920,7 @@ func (v *IpamProvisioningEnumerationParameters) readContent(r xmlstream.Reader) 
 			}
 			seen[0] = true
 			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
-				return fmt.Errorf("FetchAllData: %w", err)
+				return fmt.Errorf("<FetchAllData>: %w", err)
 			}
 		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -928,7 +928,7 @@ func (v *IpamProvisioningEnumerationParameters) readContent(r xmlstream.Reader) 
 			}
 			seen[1] = true
 			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
-				return fmt.Errorf("IncludeCustomFieldValues: %w", err)
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
 			}
 		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
 			if seen[2] {
@@ -936,7 +936,7 @@ func (v *IpamProvisioningEnumerationParameters) readContent(r xmlstream.Reader) 
 			}
 			seen[2] = true
 			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
-				return fmt.Errorf("ObjectType: %w", err)
+				return fmt.Errorf("<ObjectType>: %w", err)
 			}
 		case n.Name.Local == "IpamProvisioningSetting" && n.Name.Space == Namespace:
 			if seen[3] {
@@ -944,7 +944,7 @@ func (v *IpamProvisioningEnumerationParameters) readContent(r xmlstream.Reader) 
 			}
 			seen[3] = true
 			if v.IpamProvisioningSetting, err = readComplex[IpamProvisioningSetting](r, n, true); err != nil {
-				return fmt.Errorf("IpamProvisioningSetting: %w", err)
+				return fmt.Errorf("<IpamProvisioningSetting>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1024,7 +1024,7 @@ func (v *IpamProvisioningSetting) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.CreateNewSchema, err = readValue(r, n, parseBoolean); err != nil {
-				return fmt.Errorf("CreateNewSchema: %w", err)
+				return fmt.Errorf("<CreateNewSchema>: %w", err)
 			}
 		case n.Name.Local == "DatabaseConfiguration" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1032,7 +1032,7 @@ func (v *IpamProvisioningSetting) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.DatabaseConfiguration, err = readComplex[IpamDatabaseConfiguration](r, n, true); err != nil {
-				return fmt.Errorf("DatabaseConfiguration: %w", err)
+				return fmt.Errorf("<DatabaseConfiguration>: %w", err)
 			}
 		case n.Name.Local == "GpoPrefix" && n.Name.Space == Namespace:
 			if seen[2] {
@@ -1040,7 +1040,7 @@ func (v *IpamProvisioningSetting) readContent(r xmlstream.Reader) error {
 			}
 			seen[2] = true
 			if v.GpoPrefix, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("GpoPrefix: %w", err)
+				return fmt.Errorf("<GpoPrefix>: %w", err)
 			}
 		case n.Name.Local == "ProvisioningMethod" && n.Name.Space == Namespace:
 			if seen[3] {
@@ -1048,7 +1048,7 @@ func (v *IpamProvisioningSetting) readContent(r xmlstream.Reader) error {
 			}
 			seen[3] = true
 			if v.ProvisioningMethod, err = readValue(r, n, parseProvisioningMethod); err != nil {
-				return fmt.Errorf("ProvisioningMethod: %w", err)
+				return fmt.Errorf("<ProvisioningMethod>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1128,7 +1128,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.BaseIpamObject.ModifiedProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("ModifiedProperties: %w", err)
+				return fmt.Errorf("<ModifiedProperties>: %w", err)
 			}
 		case n.Name.Local == "SetProperties" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1136,7 +1136,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.BaseIpamObject.SetProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("SetProperties: %w", err)
+				return fmt.Errorf("<SetProperties>: %w", err)
 			}
 		case n.Name.Local == "DatabaseAuthenticationType" && n.Name.Space == Namespace:
 			if seen[2] {
@@ -1144,7 +1144,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[2] = true
 			if v.DatabaseAuthenticationType, err = readValue(r, n, parseIpamDatabaseAuthenticationType); err != nil {
-				return fmt.Errorf("DatabaseAuthenticationType: %w", err)
+				return fmt.Errorf("<DatabaseAuthenticationType>: %w", err)
 			}
 		case n.Name.Local == "DatabaseCredential" && n.Name.Space == Namespace:
 			if seen[3] {
@@ -1152,7 +1152,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[3] = true
 			if v.DatabaseCredential, err = readComplex[IpamCredential](r, n, true); err != nil {
-				return fmt.Errorf("DatabaseCredential: %w", err)
+				return fmt.Errorf("<DatabaseCredential>: %w", err)
 			}
 		case n.Name.Local == "DatabaseName" && n.Name.Space == Namespace:
 			if seen[4] {
@@ -1160,7 +1160,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[4] = true
 			if v.DatabaseName, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("DatabaseName: %w", err)
+				return fmt.Errorf("<DatabaseName>: %w", err)
 			}
 		case n.Name.Local == "DatabasePath" && n.Name.Space == Namespace:
 			if seen[5] {
@@ -1168,7 +1168,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[5] = true
 			if v.DatabasePath, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("DatabasePath: %w", err)
+				return fmt.Errorf("<DatabasePath>: %w", err)
 			}
 		case n.Name.Local == "DatabasePort" && n.Name.Space == Namespace:
 			if seen[6] {
@@ -1176,7 +1176,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[6] = true
 			if v.DatabasePort, err = readValue(r, n, parseUnsignedInt); err != nil {
-				return fmt.Errorf("DatabasePort: %w", err)
+				return fmt.Errorf("<DatabasePort>: %w", err)
 			}
 		case n.Name.Local == "DatabaseServerNameOrIP" && n.Name.Space == Namespace:
 			if seen[7] {
@@ -1184,7 +1184,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[7] = true
 			if v.DatabaseServerNameOrIP, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("DatabaseServerNameOrIP: %w", err)
+				return fmt.Errorf("<DatabaseServerNameOrIP>: %w", err)
 			}
 		case n.Name.Local == "DatabaseType" && n.Name.Space == Namespace:
 			if seen[8] {
@@ -1192,7 +1192,7 @@ func (v *IpamDatabaseConfiguration) readContent(r xmlstream.Reader) error {
 			}
 			seen[8] = true
 			if v.DatabaseType, err = readValue(r, n, parseIpamDatabaseType); err != nil {
-				return fmt.Errorf("DatabaseType: %w", err)
+				return fmt.Errorf("<DatabaseType>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1298,7 +1298,7 @@ func (v *IpamCredential) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.BaseIpamObject.ModifiedProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("ModifiedProperties: %w", err)
+				return fmt.Errorf("<ModifiedProperties>: %w", err)
 			}
 		case n.Name.Local == "SetProperties" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1306,7 +1306,7 @@ func (v *IpamCredential) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.BaseIpamObject.SetProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("SetProperties: %w", err)
+				return fmt.Errorf("<SetProperties>: %w", err)
 			}
 		case n.Name.Local == "Password" && n.Name.Space == Namespace:
 			if seen[2] {
@@ -1314,7 +1314,7 @@ func (v *IpamCredential) readContent(r xmlstream.Reader) error {
 			}
 			seen[2] = true
 			if v.Password, err = readNillable(r, n, parseBase64Binary); err != nil {
-				return fmt.Errorf("Password: %w", err)
+				return fmt.Errorf("<Password>: %w", err)
 			}
 		case n.Name.Local == "UserName" && n.Name.Space == Namespace:
 			if seen[3] {
@@ -1322,7 +1322,7 @@ func (v *IpamCredential) readContent(r xmlstream.Reader) error {
 			}
 			seen[3] = true
 			if v.UserName, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("UserName: %w", err)
+				return fmt.Errorf("<UserName>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1400,7 +1400,7 @@ func (v *BaseIpamObject) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.ModifiedProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("ModifiedProperties: %w", err)
+				return fmt.Errorf("<ModifiedProperties>: %w", err)
 			}
 		case n.Name.Local == "SetProperties" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1408,7 +1408,7 @@ func (v *BaseIpamObject) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.SetProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("SetProperties: %w", err)
+				return fmt.Errorf("<SetProperties>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1496,7 +1496,7 @@ func (v *IpamSchemaVersion) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.BaseIpamObject.ModifiedProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("ModifiedProperties: %w", err)
+				return fmt.Errorf("<ModifiedProperties>: %w", err)
 			}
 		case n.Name.Local == "SetProperties" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1504,7 +1504,7 @@ func (v *IpamSchemaVersion) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.BaseIpamObject.SetProperties, err = readArrayOfstring(r, n, true); err != nil {
-				return fmt.Errorf("SetProperties: %w", err)
+				return fmt.Errorf("<SetProperties>: %w", err)
 			}
 		case n.Name.Local == "MajorVersion" && n.Name.Space == Namespace:
 			if seen[2] {
@@ -1512,7 +1512,7 @@ func (v *IpamSchemaVersion) readContent(r xmlstream.Reader) error {
 			}
 			seen[2] = true
 			if v.MajorVersion, err = readValue(r, n, parseInt); err != nil {
-				return fmt.Errorf("MajorVersion: %w", err)
+				return fmt.Errorf("<MajorVersion>: %w", err)
 			}
 		case n.Name.Local == "MinorVersion" && n.Name.Space == Namespace:
 			if seen[3] {
@@ -1520,7 +1520,7 @@ func (v *IpamSchemaVersion) readContent(r xmlstream.Reader) error {
 			}
 			seen[3] = true
 			if v.MinorVersion, err = readValue(r, n, parseInt); err != nil {
-				return fmt.Errorf("MinorVersion: %w", err)
+				return fmt.Errorf("<MinorVersion>: %w", err)
 			}
 		case n.Name.Local == "PatchVersion" && n.Name.Space == Namespace:
 			if seen[4] {
@@ -1528,7 +1528,7 @@ func (v *IpamSchemaVersion) readContent(r xmlstream.Reader) error {
 			}
 			seen[4] = true
 			if v.PatchVersion, err = readValue(r, n, parseInt); err != nil {
-				return fmt.Errorf("PatchVersion: %w", err)
+				return fmt.Errorf("<PatchVersion>: %w", err)
 			}
 		case n.Name.Local == "SPVersion" && n.Name.Space == Namespace:
 			if seen[5] {
@@ -1536,7 +1536,7 @@ func (v *IpamSchemaVersion) readContent(r xmlstream.Reader) error {
 			}
 			seen[5] = true
 			if v.SPVersion, err = readValue(r, n, parseInt); err != nil {
-				return fmt.Errorf("SPVersion: %w", err)
+				return fmt.Errorf("<SPVersion>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1612,7 +1612,7 @@ func (v *IpamExceptionData) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.ExceptionId, err = readValue(r, n, parseIpamExceptionId); err != nil {
-				return fmt.Errorf("ExceptionId: %w", err)
+				return fmt.Errorf("<ExceptionId>: %w", err)
 			}
 		case n.Name.Local == "ExceptionMessage" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1620,7 +1620,7 @@ func (v *IpamExceptionData) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.ExceptionMessage, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("ExceptionMessage: %w", err)
+				return fmt.Errorf("<ExceptionMessage>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1683,7 +1683,7 @@ func (v *IpamGenericExceptionData) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.IpamExceptionData.ExceptionId, err = readValue(r, n, parseIpamExceptionId); err != nil {
-				return fmt.Errorf("ExceptionId: %w", err)
+				return fmt.Errorf("<ExceptionId>: %w", err)
 			}
 		case n.Name.Local == "ExceptionMessage" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -1691,7 +1691,7 @@ func (v *IpamGenericExceptionData) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.IpamExceptionData.ExceptionMessage, err = readPointer(r, n, parseString); err != nil {
-				return fmt.Errorf("ExceptionMessage: %w", err)
+				return fmt.Errorf("<ExceptionMessage>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -1844,7 +1844,7 @@ func (v *InitializeAsyncProvisioning) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.Parameters, err = readAnyEnumerationParametersBase(r, n, true); err != nil {
-				return fmt.Errorf("parameters: %w", err)
+				return fmt.Errorf("<parameters>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -2043,7 +2043,7 @@ func (v *NotifyAsyncProvisionCheckpoint) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.Data, err = readArrayOfIpamObject(r, n, true); err != nil {
-				return fmt.Errorf("data: %w", err)
+				return fmt.Errorf("<data>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -2119,7 +2119,7 @@ func (v *NotifyAsyncProvisionComplete) readContent(r xmlstream.Reader) error {
 			}
 			seen[0] = true
 			if v.Result, err = readAnyIpamObject(r, n, true); err != nil {
-				return fmt.Errorf("result: %w", err)
+				return fmt.Errorf("<result>: %w", err)
 			}
 		case n.Name.Local == "exception" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -2127,7 +2127,7 @@ func (v *NotifyAsyncProvisionComplete) readContent(r xmlstream.Reader) error {
 			}
 			seen[1] = true
 			if v.Exception, err = readComplex[IpamException](r, n, true); err != nil {
-				return fmt.Errorf("exception: %w", err)
+				return fmt.Errorf("<exception>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -2208,7 +2208,7 @@ func (v *InitializeAsyncSchemaConversion) readContent(r xmlstream.Reader) error 
 			}
 			seen[0] = true
 			if v.Parameters, err = readAnyEnumerationParametersBase(r, n, true); err != nil {
-				return fmt.Errorf("parameters: %w", err)
+				return fmt.Errorf("<parameters>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -2408,7 +2408,7 @@ func (v *NotifyAsyncSchemaConversionCheckpoint) readContent(r xmlstream.Reader) 
 			}
 			seen[0] = true
 			if v.Data, err = readArrayOfIpamObject(r, n, true); err != nil {
-				return fmt.Errorf("data: %w", err)
+				return fmt.Errorf("<data>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {
@@ -2484,7 +2484,7 @@ func (v *NotifyAsyncSchemaConversionComplete) readContent(r xmlstream.Reader) er
 			}
 			seen[0] = true
 			if v.Result, err = readAnyIpamObject(r, n, true); err != nil {
-				return fmt.Errorf("result: %w", err)
+				return fmt.Errorf("<result>: %w", err)
 			}
 		case n.Name.Local == "exception" && n.Name.Space == Namespace:
 			if seen[1] {
@@ -2492,7 +2492,7 @@ func (v *NotifyAsyncSchemaConversionComplete) readContent(r xmlstream.Reader) er
 			}
 			seen[1] = true
 			if v.Exception, err = readComplex[IpamException](r, n, true); err != nil {
-				return fmt.Errorf("exception: %w", err)
+				return fmt.Errorf("<exception>: %w", err)
 			}
 		default:
 			if err := xmlstream.Skip(r); err != nil {

@@ -17,7 +17,13 @@ var templates = template.Must(template.New("ipamgen").Funcs(template.FuncMap{
 	"quote":   strconv.Quote,
 	"comment": comment,
 	"doc":     doc,
-	"join":    strings.Join,
+	"more": func(text string) string {
+		if strings.TrimSpace(text) == "" {
+			return ""
+		}
+		return "//\n" + comment(text)
+	},
+	"join": strings.Join,
 	"typeNames": func(types []*Struct) string {
 		names := make([]string, len(types))
 		for i, t := range types {

@@ -191,7 +191,7 @@ func (f *File) use(helpers ...string) {
 
 func (f *File) claim(name, what string) error {
 	if prev, ok := f.names[name]; ok {
-		return fmt.Errorf("Go name %s for %s is already taken by %s", name, what, prev)
+		return fmt.Errorf("the Go name %s for %s is already taken by %s", name, what, prev)
 	}
 	f.names[name] = what
 	return nil
