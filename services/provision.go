@@ -79,19 +79,22 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 		return err
 	}
 	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncProvision); exc != nil {
-		return s.cb.NotifyAsyncProvisionComplete(ctx, exc)
+		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
 	}
 	job, err := s.svc.Store.BeginProvisioning(ctx, s.setting)
 	if err != nil {
-		return s.cb.NotifyAsyncProvisionComplete(ctx, asException(err, ipam.IpamApiUnabletoProvisionIpam))
+		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, asException(err, ipam.IpamApiUnabletoProvisionIpam))
 	}
 	(&asyncRun{
 		interval:    s.svc.CheckpointInterval,
 		minDuration: s.svc.MinDuration,
-		checkpoint:  s.cb.NotifyAsyncProvisionCheckpoint,
-		complete:    s.cb.NotifyAsyncProvisionComplete,
-		job:         job,
-		failureID:   ipam.IpamApiUnabletoProvisionIpam,
+		// ipamd reports no IpamObjects: data and result are nil (i:nil).
+		checkpoint: func(ctx context.Context) error { return s.cb.NotifyAsyncProvisionCheckpoint(ctx, nil) },
+		complete: func(ctx context.Context, exc *ipam.IpamException) error {
+			return s.cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
+		},
+		job:       job,
+		failureID: ipam.IpamApiUnabletoProvisionIpam,
 	}).start(ctx)
 	return nil
 }

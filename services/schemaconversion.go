@@ -33,7 +33,7 @@ func (s *conversionSession) InitializeAsyncSchemaConversion(ctx context.Context,
 		return nil, exc
 	}
 	if req.Parameters != nil {
-		ot := req.Parameters.Base().ObjectType
+		ot := req.Parameters.GetEnumerationParametersBase().ObjectType
 		if ot != ipam.EnumerationObjectTypeAsyncSchemaConversion {
 			return nil, ipam.NewException(ipam.IpamApiInvalidParameter,
 				"parameters.ObjectType is %q, want AsyncSchemaConversion", ot)
@@ -48,19 +48,21 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 		return err
 	}
 	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncSchemaConversion); exc != nil {
-		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, exc)
+		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
 	}
 	job, err := s.svc.Store.BeginConversion(ctx)
 	if err != nil {
-		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, asException(err, ipam.IpamSchemaConversionFailed))
+		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, asException(err, ipam.IpamSchemaConversionFailed))
 	}
 	(&asyncRun{
 		interval:    s.svc.CheckpointInterval,
 		minDuration: s.svc.MinDuration,
-		checkpoint:  s.cb.NotifyAsyncSchemaConversionCheckpoint,
-		complete:    s.cb.NotifyAsyncSchemaConversionComplete,
-		job:         job,
-		failureID:   ipam.IpamSchemaConversionFailed,
+		checkpoint:  func(ctx context.Context) error { return s.cb.NotifyAsyncSchemaConversionCheckpoint(ctx, nil) },
+		complete: func(ctx context.Context, exc *ipam.IpamException) error {
+			return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
+		},
+		job:       job,
+		failureID: ipam.IpamSchemaConversionFailed,
 	}).start(ctx)
 	return nil
 }

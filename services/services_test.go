@@ -133,22 +133,22 @@ func (r *recorder) complete(exc *ipam.IpamException) error {
 	return nil
 }
 func (r *recorder) NotifyAsyncProvisionStart(context.Context) error { r.add("start"); return nil }
-func (r *recorder) NotifyAsyncProvisionCheckpoint(context.Context) error {
+func (r *recorder) NotifyAsyncProvisionCheckpoint(context.Context, []ipam.AnyIpamObject) error {
 	r.add("checkpoint")
 	return nil
 }
-func (r *recorder) NotifyAsyncProvisionComplete(_ context.Context, e *ipam.IpamException) error {
+func (r *recorder) NotifyAsyncProvisionComplete(_ context.Context, _ ipam.AnyIpamObject, e *ipam.IpamException) error {
 	return r.complete(e)
 }
 func (r *recorder) NotifyAsyncSchemaConversionStart(context.Context) error {
 	r.add("start")
 	return nil
 }
-func (r *recorder) NotifyAsyncSchemaConversionCheckpoint(context.Context) error {
+func (r *recorder) NotifyAsyncSchemaConversionCheckpoint(context.Context, []ipam.AnyIpamObject) error {
 	r.add("checkpoint")
 	return nil
 }
-func (r *recorder) NotifyAsyncSchemaConversionComplete(_ context.Context, e *ipam.IpamException) error {
+func (r *recorder) NotifyAsyncSchemaConversionComplete(_ context.Context, _ ipam.AnyIpamObject, e *ipam.IpamException) error {
 	return r.complete(e)
 }
 
@@ -230,7 +230,7 @@ func TestProvisionInitializeValidation(t *testing.T) {
 		{"base parameters", &ipam.InitializeAsyncProvisioning{Parameters: &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncProvision}}, ipam.IpamApiInvalidParameter},
 		{"wrong object type", func() *ipam.InitializeAsyncProvisioning {
 			r := provisioningRequest("IPAM")
-			r.Parameters.Base().ObjectType = ipam.EnumerationObjectType("IPAddress")
+			r.Parameters.GetEnumerationParametersBase().ObjectType = ipam.EnumerationObjectType("IPAddress")
 			return r
 		}(), ipam.IpamApiInvalidParameter},
 		{"empty GpoPrefix", provisioningRequest(""), ipam.IpamApiInvalidGpoPrefix},

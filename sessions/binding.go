@@ -48,7 +48,9 @@ func ProvisionBinding(newSession ProvisionFactory, style ipam.CallbackActionStyl
 		},
 		NewSession: func(send ipam.Send) (any, func(context.Context, *ipam.IpamException) error) {
 			cb := &ipam.ProvisionCallbackClient{Actions: actions, Send: send}
-			return newSession(cb), cb.NotifyAsyncProvisionComplete
+			return newSession(cb), func(ctx context.Context, exc *ipam.IpamException) error {
+				return cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
+			}
 		},
 	}
 }
@@ -67,7 +69,9 @@ func SchemaConversionBinding(newSession SchemaConversionFactory, style ipam.Call
 		},
 		NewSession: func(send ipam.Send) (any, func(context.Context, *ipam.IpamException) error) {
 			cb := &ipam.SchemaCallbackClient{Actions: actions, Send: send}
-			return newSession(cb), cb.NotifyAsyncSchemaConversionComplete
+			return newSession(cb), func(ctx context.Context, exc *ipam.IpamException) error {
+				return cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
+			}
 		},
 	}
 }

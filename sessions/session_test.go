@@ -302,7 +302,7 @@ func TestUnknownActionFaultsAndCloses(t *testing.T) {
 func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.send(ipam.ActionKeepalive, false, emptyBody{})
-	h.send(ipam.ProvisionCallbackActions(0).Checkpoint, false, ipam.NewNotifyAsyncProvisionCheckpoint())
+	h.send(ipam.ProvisionCallbackActions(0).Checkpoint, false, &ipam.NotifyAsyncProvisionCheckpoint{})
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
 	if r, _ := h.next(); r.relatesTo != id || r.fault != nil {
 		t.Fatalf("first message after ignored ones = %+v", r)

@@ -49,11 +49,11 @@ func LoadActive(stateDir string) (c Config, ok bool, err error) {
 		return Config{}, false, fmt.Errorf("store: %s: unknown format %d", filepath.Join(stateDir, ActiveFileName), f.Format)
 	}
 	switch f.Type {
-	case ipam.DatabaseTypeWindowsInternal:
+	case ipam.IpamDatabaseTypeWindowsInternalDatabase:
 		if !filepath.IsAbs(f.Path) {
 			return Config{}, false, fmt.Errorf("store: %s: databasePath must be absolute", filepath.Join(stateDir, ActiveFileName))
 		}
-	case ipam.DatabaseTypeMSSQLServer:
+	case ipam.IpamDatabaseTypeMSSQLServer:
 		if f.Host == "" || f.Name == "" || f.Port <= 0 || f.Port > 65535 {
 			return Config{}, false, fmt.Errorf("store: %s: incomplete PostgreSQL location", filepath.Join(stateDir, ActiveFileName))
 		}

@@ -43,7 +43,7 @@ type Config struct {
 
 // Dialect is the SQL engine the configuration selects.
 func (c Config) Dialect() schema.Dialect {
-	if c.Type == ipam.DatabaseTypeMSSQLServer {
+	if c.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		return schema.PostgreSQL
 	}
 	return schema.SQLite
@@ -51,7 +51,7 @@ func (c Config) Dialect() schema.Dialect {
 
 // String describes the store without its credential, for logs and errors.
 func (c Config) String() string {
-	if c.Type == ipam.DatabaseTypeMSSQLServer {
+	if c.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		return fmt.Sprintf("PostgreSQL database %q at %s", c.Name, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
 	}
 	return fmt.Sprintf("embedded store %s", c.Path)
@@ -65,7 +65,7 @@ func (c Config) same(o Config) bool {
 	if c.Type != o.Type {
 		return false
 	}
-	if c.Type == ipam.DatabaseTypeMSSQLServer {
+	if c.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		return strings.EqualFold(c.Host, o.Host) && c.Port == o.Port && c.Name == o.Name
 	}
 	return filepath.Clean(c.Path) == filepath.Clean(o.Path)
@@ -76,16 +76,16 @@ func (c Config) same(o Config) bool {
 // user name only.
 func (c Config) IPAM() *ipam.IpamDatabaseConfiguration {
 	out := &ipam.IpamDatabaseConfiguration{DatabaseType: c.Type}
-	if c.Type == ipam.DatabaseTypeMSSQLServer {
+	if c.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		host, name, user := c.Host, c.Name, c.User
-		out.DatabaseAuthenticationType = ipam.SQLAuthentication
+		out.DatabaseAuthenticationType = ipam.IpamDatabaseAuthenticationTypeSQLAuthentication
 		out.DatabaseServerNameOrIP, out.DatabaseName = &host, &name
 		out.DatabasePort = uint32(c.Port)
 		out.DatabaseCredential = &ipam.IpamCredential{UserName: &user}
 		return out
 	}
 	dir := filepath.Dir(c.Path)
-	out.DatabaseAuthenticationType = ipam.WindowsAuthentication
+	out.DatabaseAuthenticationType = ipam.IpamDatabaseAuthenticationTypeWindowsAuthentication
 	out.DatabasePath = &dir
 	return out
 }
@@ -108,7 +108,7 @@ type Policy struct {
 // DefaultConfig is the store used when a client names none: the embedded
 // store in the state directory.
 func (p Policy) DefaultConfig() Config {
-	return Config{Type: ipam.DatabaseTypeWindowsInternal, Path: filepath.Join(p.StateDir, WIDFileName)}
+	return Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: filepath.Join(p.StateDir, WIDFileName)}
 }
 
 // Resolve checks a client's database configuration against the policy and
@@ -121,9 +121,9 @@ func (p Policy) Resolve(dc *ipam.IpamDatabaseConfiguration) (Config, error) {
 		return p.DefaultConfig(), nil
 	}
 	switch dc.DatabaseType {
-	case "", ipam.DatabaseTypeNotConfigured, ipam.DatabaseTypeWindowsInternal:
+	case "", ipam.IpamDatabaseTypeDatabaseTypeNotConfigured, ipam.IpamDatabaseTypeWindowsInternalDatabase:
 		return p.resolveWID(dc)
-	case ipam.DatabaseTypeMSSQLServer:
+	case ipam.IpamDatabaseTypeMSSQLServer:
 		return p.resolvePostgres(dc)
 	}
 	return Config{}, invalidConfig("DatabaseType %q is not supported (WindowsInternalDatabase or MSSQLServer)", dc.DatabaseType)
@@ -154,7 +154,7 @@ func (p Policy) resolveWID(dc *ipam.IpamDatabaseConfiguration) (Config, error) {
 			continue
 		}
 		if within(real, ra) {
-			return Config{Type: ipam.DatabaseTypeWindowsInternal, Path: filepath.Join(real, WIDFileName)}, nil
+			return Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: filepath.Join(real, WIDFileName)}, nil
 		}
 	}
 	return Config{}, invalidConfig("DatabasePath %q refused: not inside the state directory or a directory in store.allowed_directories", dir)
@@ -226,14 +226,14 @@ func (p Policy) resolvePostgres(dc *ipam.IpamDatabaseConfiguration) (Config, err
 	if !pgName.MatchString(name) {
 		return Config{}, invalidConfig("DatabaseName %q refused: 1 to 63 letters, digits, '_', '$' or '-', not starting with a digit", name)
 	}
-	if dc.DatabaseAuthenticationType != ipam.SQLAuthentication {
+	if dc.DatabaseAuthenticationType != ipam.IpamDatabaseAuthenticationTypeSQLAuthentication {
 		return Config{}, invalidConfig("DatabaseAuthenticationType %q refused: the PostgreSQL store supports SQLAuthentication only", dc.DatabaseAuthenticationType)
 	}
 	c := dc.DatabaseCredential
 	if c == nil || c.UserName == nil || *c.UserName == "" {
 		return Config{}, invalidConfig("SQLAuthentication needs DatabaseCredential.UserName")
 	}
-	return Config{Type: ipam.DatabaseTypeMSSQLServer, Host: host, Port: port, Name: name,
+	return Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: host, Port: port, Name: name,
 		User: *c.UserName, Password: string(c.Password)}, nil
 }
 

@@ -20,12 +20,12 @@ func TestPolicyResolve(t *testing.T) {
 	}
 	pol := Policy{StateDir: state, AllowedDirectories: []string{extra}, AllowedHosts: []string{"db1.example", "10.0.0.5:6432", "[::1]"}}
 	pg := func(host string, port uint32, name string, auth ipam.IpamDatabaseAuthenticationType, user string) *ipam.IpamDatabaseConfiguration {
-		return &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.DatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabasePort: port,
+		return &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.IpamDatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabasePort: port,
 			DatabaseName: &name, DatabaseAuthenticationType: auth,
 			DatabaseCredential: &ipam.IpamCredential{UserName: &user, Password: []byte("hunter2-secret")}}
 	}
 	wid := func(path string) *ipam.IpamDatabaseConfiguration {
-		return &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.DatabaseTypeWindowsInternal, DatabasePath: &path}
+		return &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.IpamDatabaseTypeWindowsInternalDatabase, DatabasePath: &path}
 	}
 	for _, tc := range []struct {
 		name    string
@@ -35,25 +35,25 @@ func TestPolicyResolve(t *testing.T) {
 	}{
 		{"nil is the default", nil, pol.DefaultConfig(), ""},
 		{"empty WID path is the default", wid(""), pol.DefaultConfig(), ""},
-		{"not configured type is WID", &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.DatabaseTypeNotConfigured}, pol.DefaultConfig(), ""},
-		{"state dir subdirectory", wid(filepath.Join(state, "db", "new")), Config{Type: ipam.DatabaseTypeWindowsInternal, Path: filepath.Join(state, "db", "new", WIDFileName)}, ""},
-		{"allowed directory", wid(extra), Config{Type: ipam.DatabaseTypeWindowsInternal, Path: filepath.Join(extra, WIDFileName)}, ""},
+		{"not configured type is WID", &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.IpamDatabaseTypeDatabaseTypeNotConfigured}, pol.DefaultConfig(), ""},
+		{"state dir subdirectory", wid(filepath.Join(state, "db", "new")), Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: filepath.Join(state, "db", "new", WIDFileName)}, ""},
+		{"allowed directory", wid(extra), Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: filepath.Join(extra, WIDFileName)}, ""},
 		{"outside", wid(outside), Config{}, "not inside the state directory"},
 		{"dot-dot out", wid(state + "/../" + filepath.Base(outside)), Config{}, "not inside"},
 		{"relative", wid("ipam/db"), Config{}, "absolute directory path"},
 		{"windows path on the ipamd host", wid(`C:\Windows\System32\ipam\Database`), Config{}, "absolute directory path"},
-		{"postgres", pg("DB1.example", 0, "ipam", ipam.SQLAuthentication, "ipamd"),
-			Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "DB1.example", Port: 5432, Name: "ipam", User: "ipamd", Password: "hunter2-secret"}, ""},
-		{"postgres host:port", pg("10.0.0.5", 6432, "ipam", ipam.SQLAuthentication, "u"),
-			Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "10.0.0.5", Port: 6432, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
-		{"postgres v6", pg("::1", 5433, "ipam", ipam.SQLAuthentication, "u"),
-			Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "::1", Port: 5433, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
-		{"host not allowed", pg("db2.example", 0, "ipam", ipam.SQLAuthentication, "u"), Config{}, "db2.example:5432 refused: not in store.allowed_hosts"},
-		{"port not allowed", pg("10.0.0.5", 5432, "ipam", ipam.SQLAuthentication, "u"), Config{}, "not in store.allowed_hosts"},
-		{"port out of range", pg("db1.example", 70000, "ipam", ipam.SQLAuthentication, "u"), Config{}, "not a TCP port"},
-		{"bad name", pg("db1.example", 0, "ipam; DROP", ipam.SQLAuthentication, "u"), Config{}, "DatabaseName"},
-		{"windows authentication", pg("db1.example", 0, "ipam", ipam.WindowsAuthentication, "u"), Config{}, "SQLAuthentication only"},
-		{"no user", pg("db1.example", 0, "ipam", ipam.SQLAuthentication, ""), Config{}, "UserName"},
+		{"postgres", pg("DB1.example", 0, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "ipamd"),
+			Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "DB1.example", Port: 5432, Name: "ipam", User: "ipamd", Password: "hunter2-secret"}, ""},
+		{"postgres host:port", pg("10.0.0.5", 6432, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"),
+			Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "10.0.0.5", Port: 6432, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
+		{"postgres v6", pg("::1", 5433, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"),
+			Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "::1", Port: 5433, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
+		{"host not allowed", pg("db2.example", 0, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "db2.example:5432 refused: not in store.allowed_hosts"},
+		{"port not allowed", pg("10.0.0.5", 5432, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "not in store.allowed_hosts"},
+		{"port out of range", pg("db1.example", 70000, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "not a TCP port"},
+		{"bad name", pg("db1.example", 0, "ipam; DROP", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "DatabaseName"},
+		{"windows authentication", pg("db1.example", 0, "ipam", ipam.IpamDatabaseAuthenticationTypeWindowsAuthentication, "u"), Config{}, "SQLAuthentication only"},
+		{"no user", pg("db1.example", 0, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, ""), Config{}, "UserName"},
 		{"unknown type", &ipam.IpamDatabaseConfiguration{DatabaseType: "Oracle"}, Config{}, "not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestPolicyResolve(t *testing.T) {
 }
 
 func TestConfigStringHidesPassword(t *testing.T) {
-	c := Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "h", Port: 1, Name: "n", User: "u", Password: "pw-123456"}
+	c := Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "h", Port: 1, Name: "n", User: "u", Password: "pw-123456"}
 	for _, s := range []string{c.String(), c.GoString()} {
 		if strings.Contains(s, "pw-123456") {
 			t.Errorf("%q shows the password", s)
@@ -100,7 +100,7 @@ func TestActiveFile(t *testing.T) {
 	if _, ok, err := LoadActive(dir); ok || err != nil {
 		t.Fatalf("empty state dir: ok=%v err=%v", ok, err)
 	}
-	c := Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "db", Port: 5432, Name: "ipam", User: "u", Password: "pw-secret"}
+	c := Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "db", Port: 5432, Name: "ipam", User: "u", Password: "pw-secret"}
 	for _, remember := range []bool{false, true} {
 		if err := SaveActive(dir, c, remember); err != nil {
 			t.Fatal(err)

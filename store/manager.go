@@ -115,7 +115,7 @@ func (m *Manager) Active() Config {
 // be looked at.
 func (m *Manager) refreshLocked(ctx context.Context) error {
 	if m.store == nil {
-		if m.active.Type == ipam.DatabaseTypeWindowsInternal {
+		if m.active.Type == ipam.IpamDatabaseTypeWindowsInternalDatabase {
 			if _, err := os.Stat(m.active.Path); errors.Is(err, os.ErrNotExist) {
 				m.status, m.known = Status{}, true
 				return nil

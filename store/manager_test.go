@@ -59,10 +59,10 @@ func excID(err error) string {
 // settingFor is the provisioning setting that selects cfg's database.
 func settingFor(cfg Config) *ipam.IpamProvisioningSetting {
 	s := &ipam.IpamProvisioningSetting{CreateNewSchema: true}
-	if cfg.Type == ipam.DatabaseTypeMSSQLServer {
+	if cfg.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		host, name, user := cfg.Host, cfg.Name, cfg.User
 		s.DatabaseConfiguration = &ipam.IpamDatabaseConfiguration{DatabaseType: cfg.Type, DatabaseServerNameOrIP: &host,
-			DatabasePort: uint32(cfg.Port), DatabaseName: &name, DatabaseAuthenticationType: ipam.SQLAuthentication,
+			DatabasePort: uint32(cfg.Port), DatabaseName: &name, DatabaseAuthenticationType: ipam.IpamDatabaseAuthenticationTypeSQLAuthentication,
 			DatabaseCredential: &ipam.IpamCredential{UserName: &user, Password: []byte(cfg.Password)}}
 	} else {
 		dir := filepath.Dir(cfg.Path)
@@ -74,7 +74,7 @@ func settingFor(cfg Config) *ipam.IpamProvisioningSetting {
 // managerOpts lets the manager reach cfg's database.
 func managerOpts(t testing.TB, stateDir string, cfg Config) ManagerOptions {
 	pol := Policy{StateDir: stateDir}
-	if cfg.Type == ipam.DatabaseTypeMSSQLServer {
+	if cfg.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		pol.AllowedHosts = []string{cfg.Host}
 	} else {
 		pol.AllowedDirectories = []string{filepath.Dir(cfg.Path)}
@@ -178,10 +178,10 @@ func TestManagerRefusals(t *testing.T) {
 		setting *ipam.IpamProvisioningSetting
 	}{
 		{"directory outside", &ipam.IpamProvisioningSetting{DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{
-			DatabaseType: ipam.DatabaseTypeWindowsInternal, DatabasePath: &outside}}},
+			DatabaseType: ipam.IpamDatabaseTypeWindowsInternalDatabase, DatabasePath: &outside}}},
 		{"external host with the default policy", &ipam.IpamProvisioningSetting{DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{
-			DatabaseType: ipam.DatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabaseName: &name,
-			DatabaseAuthenticationType: ipam.SQLAuthentication, DatabaseCredential: &ipam.IpamCredential{UserName: &user, Password: []byte("pw-secret")}}}},
+			DatabaseType: ipam.IpamDatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabaseName: &name,
+			DatabaseAuthenticationType: ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, DatabaseCredential: &ipam.IpamCredential{UserName: &user, Password: []byte("pw-secret")}}}},
 	} {
 		_, err := m.BeginProvisioning(testCtx(t), tc.setting)
 		if excID(err) != ipam.IpamApiErrorInvalidDatabaseConfiguration || strings.Contains(err.Error(), "pw-secret") {
@@ -202,8 +202,8 @@ func TestManagerUnreachableDatabase(t *testing.T) {
 		Store: Options{ConnectTimeout: 2 * time.Second}})
 	host, name, user := "127.0.0.1", "ipam", "u"
 	err := provision(t, m, &ipam.IpamProvisioningSetting{CreateNewSchema: true, DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{
-		DatabaseType: ipam.DatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabasePort: 1, DatabaseName: &name,
-		DatabaseAuthenticationType: ipam.SQLAuthentication, DatabaseCredential: &ipam.IpamCredential{UserName: &user, Password: []byte("pw-secret")}}})
+		DatabaseType: ipam.IpamDatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabasePort: 1, DatabaseName: &name,
+		DatabaseAuthenticationType: ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, DatabaseCredential: &ipam.IpamCredential{UserName: &user, Password: []byte("pw-secret")}}})
 	if excID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed || strings.Contains(err.Error(), "pw-secret") {
 		t.Fatalf("provisioning an unreachable database: %v", err)
 	}
@@ -352,7 +352,7 @@ func TestManagerConversion(t *testing.T) {
 
 // A converter error becomes IpamSchemaConversionFailed, and the mark is released.
 func TestManagerConversionFailure(t *testing.T) {
-	cfg := Config{Type: ipam.DatabaseTypeWindowsInternal, Path: storetest.NewSQLitePath(t)}
+	cfg := Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: storetest.NewSQLitePath(t)}
 	needConversion(t, openStore(t, cfg, Options{}))
 	state := t.TempDir()
 	if err := SaveActive(state, cfg, false); err != nil {
@@ -380,7 +380,7 @@ func TestManagerConversionFailure(t *testing.T) {
 // A recorded store that cannot be reached is not replaced by a new one.
 func TestManagerRecordedStoreUnreachable(t *testing.T) {
 	state := t.TempDir()
-	down := Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "127.0.0.1", Port: 1, Name: "ipam", User: "u"}
+	down := Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "127.0.0.1", Port: 1, Name: "ipam", User: "u"}
 	if err := SaveActive(state, down, false); err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,9 @@ func newConfig(t testing.TB, e storetest.Engine) Config {
 	t.Helper()
 	if e.Dialect == schema.PostgreSQL {
 		pg := storetest.NewPostgresDB(t)
-		return Config{Type: ipam.DatabaseTypeMSSQLServer, Host: pg.Host, Port: pg.Port, Name: pg.Name, User: pg.User, Password: pg.Password}
+		return Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: pg.Host, Port: pg.Port, Name: pg.Name, User: pg.User, Password: pg.Password}
 	}
-	return Config{Type: ipam.DatabaseTypeWindowsInternal, Path: storetest.NewSQLitePath(t)}
+	return Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: storetest.NewSQLitePath(t)}
 }
 
 func testCtx(t testing.TB) context.Context {
@@ -444,7 +444,7 @@ func TestLeaseExpiryAndTakeover(t *testing.T) {
 }
 
 func TestOpenUnreachable(t *testing.T) {
-	cfg := Config{Type: ipam.DatabaseTypeMSSQLServer, Host: "127.0.0.1", Port: 1, Name: "ipam", User: "u", Password: "s3cr3t-pw"}
+	cfg := Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "127.0.0.1", Port: 1, Name: "ipam", User: "u", Password: "s3cr3t-pw"}
 	_, err := Open(testCtx(t), cfg, Options{ConnectTimeout: 2 * time.Second})
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Open: %v, want ErrUnreachable", err)
@@ -460,7 +460,7 @@ func TestOpenUnreachable(t *testing.T) {
 // A wrong password is reported without the password (or the quoted user).
 func TestCredentialNotInErrors(t *testing.T) {
 	pg := storetest.NewPostgresDB(t)
-	cfg := Config{Type: ipam.DatabaseTypeMSSQLServer, Host: pg.Host, Port: pg.Port, Name: pg.Name, User: "nobody_here", Password: "Wr0ng-Pa55word"}
+	cfg := Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: pg.Host, Port: pg.Port, Name: pg.Name, User: "nobody_here", Password: "Wr0ng-Pa55word"}
 	_, err := Open(testCtx(t), cfg, Options{})
 	if err == nil {
 		t.Skip("server accepts any password (trust authentication)")
@@ -473,7 +473,7 @@ func TestCredentialNotInErrors(t *testing.T) {
 func BenchmarkProvisionEmbedded(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
-		s, err := Open(context.Background(), Config{Type: ipam.DatabaseTypeWindowsInternal, Path: storetest.NewSQLitePath(b)}, Options{})
+		s, err := Open(context.Background(), Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: storetest.NewSQLitePath(b)}, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -490,7 +490,7 @@ func BenchmarkProvisionEmbedded(b *testing.B) {
 // Paths are plain file names to the driver: spaces, '#' and '%' need no escaping.
 func TestSQLiteAwkwardPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a b#c%20d", WIDFileName)
-	s := openStore(t, Config{Type: ipam.DatabaseTypeWindowsInternal, Path: path}, Options{})
+	s := openStore(t, Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: path}, Options{})
 	if _, err := s.Provision(testCtx(t), ProvisionParams{CreateNewSchema: true}); err != nil {
 		t.Fatal(err)
 	}

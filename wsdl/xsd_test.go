@@ -158,12 +158,12 @@ func TestXSDAcceptsWhatIpamdWrites(t *testing.T) {
 			IpamProvisioningSetting: &ipam.IpamProvisioningSetting{
 				CreateNewSchema: true,
 				DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{
-					DatabaseAuthenticationType: ipam.SQLAuthentication,
+					DatabaseAuthenticationType: ipam.IpamDatabaseAuthenticationTypeSQLAuthentication,
 					DatabaseCredential:         &ipam.IpamCredential{Password: []byte("secret"), UserName: str("ipam")},
 					DatabaseName:               str("IPAM"),
 					DatabasePort:               1433,
 					DatabaseServerNameOrIP:     str("sql.example.com"),
-					DatabaseType:               ipam.DatabaseTypeMSSQLServer,
+					DatabaseType:               ipam.IpamDatabaseTypeMSSQLServer,
 				},
 				GpoPrefix:          str("IPAM"),
 				ProvisioningMethod: ipam.ProvisioningMethodAutomatic,
@@ -177,14 +177,25 @@ func TestXSDAcceptsWhatIpamdWrites(t *testing.T) {
 		"InitializeAsyncSchemaConversion":         &ipam.InitializeAsyncSchemaConversion{Parameters: &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncSchemaConversion}},
 		"InitializeAsyncSchemaConversionResponse": &ipam.InitializeAsyncSchemaConversionResponse{},
 		"StartAsyncSchemaConversion":              &ipam.StartAsyncSchemaConversion{},
-		"NotifyAsyncProvisionStart":               ipam.NewNotifyAsyncProvisionStart(),
-		"NotifyAsyncProvisionCheckpoint":          ipam.NewNotifyAsyncProvisionCheckpoint(),
-		"NotifyAsyncProvisionComplete-ok":         ipam.NewNotifyAsyncProvisionComplete(nil),
-		"NotifyAsyncProvisionComplete-exception":  ipam.NewNotifyAsyncProvisionComplete(exc),
-		"NotifyAsyncSchemaConversionStart":        ipam.NewNotifyAsyncSchemaConversionStart(),
-		"NotifyAsyncSchemaConversionCheckpoint":   ipam.NewNotifyAsyncSchemaConversionCheckpoint(),
-		"NotifyAsyncSchemaConversionComplete":     ipam.NewNotifyAsyncSchemaConversionComplete(ipam.NewException(ipam.IpamSchemaConversionFailed, "x")),
+		"NotifyAsyncProvisionStart":               &ipam.NotifyAsyncProvisionStart{},
+		"NotifyAsyncProvisionCheckpoint":          &ipam.NotifyAsyncProvisionCheckpoint{},
+		"NotifyAsyncProvisionComplete-ok":         &ipam.NotifyAsyncProvisionComplete{},
+		"NotifyAsyncProvisionComplete-exception":  &ipam.NotifyAsyncProvisionComplete{Exception: exc},
+		"NotifyAsyncSchemaConversionStart":        &ipam.NotifyAsyncSchemaConversionStart{},
+		"NotifyAsyncSchemaConversionCheckpoint":   &ipam.NotifyAsyncSchemaConversionCheckpoint{},
+		"NotifyAsyncSchemaConversionComplete":     &ipam.NotifyAsyncSchemaConversionComplete{Exception: ipam.NewException(ipam.IpamSchemaConversionFailed, "x")},
 		"IpamException-fault-detail":              ipam.FaultDetail{Exception: exc},
+		// The polymorphic and collection members (i:type, ArrayOfIpamObject,
+		// serarr:ArrayOfstring) ipamd itself sends as i:nil.
+		"NotifyAsyncProvisionCheckpoint-objects": &ipam.NotifyAsyncProvisionCheckpoint{Data: []ipam.AnyIpamObject{
+			&ipam.IpamObject{}, nil,
+			&ipam.IpamSchemaVersion{MajorVersion: 6, MinorVersion: 3},
+			&ipam.IpamGenericExceptionData{IpamExceptionData: ipam.IpamExceptionData{ExceptionId: ipam.IpamExceptionIdIpamApiAccessDenied, ExceptionMessage: str("denied")}},
+			&ipam.IpamDatabaseConfiguration{BaseIpamObject: ipam.BaseIpamObject{ModifiedProperties: []*string{str("DatabaseName"), nil}, SetProperties: []*string{}}},
+		}},
+		"NotifyAsyncProvisionComplete-result": &ipam.NotifyAsyncProvisionComplete{Result: &ipam.IpamProvisioningSetting{
+			CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual,
+			DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{DatabaseCredential: &ipam.IpamCredential{UserName: str("sa")}}}},
 	}
 	for name, body := range bodies {
 		w := textxml.NewWriter(nil)

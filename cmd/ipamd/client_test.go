@@ -237,7 +237,7 @@ func TestProvisionFlagsToSetting(t *testing.T) {
 			"--database-server", "db1", "--database-name", "ipam", "--database-path", `C:\data`, "--database-port", "1433",
 			"--database-user", "sa", "--database-password-file", pw}, "",
 			&ipam.IpamProvisioningSetting{DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{
-				DatabaseType: ipam.DatabaseTypeMSSQLServer, DatabaseAuthenticationType: ipam.SQLAuthentication,
+				DatabaseType: ipam.IpamDatabaseTypeMSSQLServer, DatabaseAuthenticationType: ipam.IpamDatabaseAuthenticationTypeSQLAuthentication,
 				DatabaseServerNameOrIP: str("db1"), DatabaseName: str("ipam"), DatabasePath: str(`C:\data`), DatabasePort: 1433,
 				DatabaseCredential: &ipam.IpamCredential{UserName: str("sa"), Password: []byte("s3cret")},
 			}}},

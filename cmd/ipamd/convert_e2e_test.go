@@ -29,7 +29,7 @@ func TestConvertLegacyStoreOverNetTCP(t *testing.T) {
 	}
 	source := filepath.Join(t.TempDir(), "source.db")
 	copyFile(t, live, source)
-	if err := store.SaveActive(state, store.Config{Type: ipam.DatabaseTypeWindowsInternal, Path: live}, false); err != nil {
+	if err := store.SaveActive(state, store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: live}, false); err != nil {
 		t.Fatal(err)
 	}
 

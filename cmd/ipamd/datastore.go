@@ -98,12 +98,12 @@ func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.L
 	cfg := s.Config()
 	db := &convert.DatabaseConfiguration{
 		DatabaseType:               string(cfg.Type),
-		DatabaseAuthenticationType: string(ipam.WindowsAuthentication),
+		DatabaseAuthenticationType: string(ipam.IpamDatabaseAuthenticationTypeWindowsAuthentication),
 		DatabasePath:               cfg.Path,
 	}
-	if cfg.Type == ipam.DatabaseTypeMSSQLServer {
+	if cfg.Type == ipam.IpamDatabaseTypeMSSQLServer {
 		db = &convert.DatabaseConfiguration{
-			DatabaseType: string(cfg.Type), DatabaseAuthenticationType: string(ipam.SQLAuthentication),
+			DatabaseType: string(cfg.Type), DatabaseAuthenticationType: string(ipam.IpamDatabaseAuthenticationTypeSQLAuthentication),
 			CredentialUserName: cfg.User, DatabaseServerNameOrIP: cfg.Host, DatabaseName: cfg.Name,
 			DatabasePort: int64(cfg.Port),
 		}

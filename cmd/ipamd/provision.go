@@ -74,14 +74,14 @@ func (f *provisionFlags) setting(cmd *cobra.Command, stdin io.Reader) (*ipam.Ipa
 	c := &ipam.IpamDatabaseConfiguration{DatabasePort: f.dbPort}
 	var err error
 	if changed("database-type") {
-		if c.DatabaseType, err = oneOf("--database-type", f.dbType, ipam.DatabaseTypeWindowsInternal,
-			ipam.DatabaseTypeMSSQLServer, ipam.DatabaseTypeNotConfigured); err != nil {
+		if c.DatabaseType, err = oneOf("--database-type", f.dbType, ipam.IpamDatabaseTypeWindowsInternalDatabase,
+			ipam.IpamDatabaseTypeMSSQLServer, ipam.IpamDatabaseTypeDatabaseTypeNotConfigured); err != nil {
 			return nil, err
 		}
 	}
 	if changed("database-authentication-type") {
-		if c.DatabaseAuthenticationType, err = oneOf("--database-authentication-type", f.dbAuth, ipam.WindowsAuthentication,
-			ipam.SQLAuthentication, ipam.AuthenticationNotConfigured); err != nil {
+		if c.DatabaseAuthenticationType, err = oneOf("--database-authentication-type", f.dbAuth, ipam.IpamDatabaseAuthenticationTypeWindowsAuthentication,
+			ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, ipam.IpamDatabaseAuthenticationTypeAuthenticationNotConfigured); err != nil {
 			return nil, err
 		}
 	}

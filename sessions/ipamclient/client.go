@@ -61,17 +61,35 @@ type port struct {
 	initialize, initializeReply, start string
 	initializeName, completeName       string
 	callbacks                          [2]ipam.CallbackActions // both spellings
-	newInitialize                      func(ipam.EnumerationParameters) ipam.BodyWriter
+	newInitialize                      func(ipam.AnyEnumerationParametersBase) ipam.BodyWriter
 	startBody                          ipam.BodyWriter
 	newReply                           func() bodyReader
 	newStart, newCheckpoint            func() bodyReader
-	newComplete                        func() *ipam.NotifyComplete
+	newComplete                        func() completeBody
 	objectType                         ipam.EnumerationObjectType
 }
 
 type bodyReader interface {
 	ReadBody(r xmlstream.Reader) error
 }
+
+// completeBody is a Notify…Complete of either port type.
+type completeBody interface {
+	bodyReader
+	exception() *ipam.IpamException
+}
+
+type provisionComplete struct {
+	ipam.NotifyAsyncProvisionComplete
+}
+
+func (c *provisionComplete) exception() *ipam.IpamException { return c.Exception }
+
+type conversionComplete struct {
+	ipam.NotifyAsyncSchemaConversionComplete
+}
+
+func (c *conversionComplete) exception() *ipam.IpamException { return c.Exception }
 
 var provisionPort = port{
 	name:            ipam.PortIIpamAsyncProvision,
@@ -84,14 +102,14 @@ var provisionPort = port{
 		ipam.ProvisionCallbackActions(ipam.CallbackActionsService),
 		ipam.ProvisionCallbackActions(ipam.CallbackActionsCallback),
 	},
-	newInitialize: func(p ipam.EnumerationParameters) ipam.BodyWriter {
+	newInitialize: func(p ipam.AnyEnumerationParametersBase) ipam.BodyWriter {
 		return &ipam.InitializeAsyncProvisioning{Parameters: p}
 	},
 	startBody:     &ipam.StartAsyncProvisioning{},
 	newReply:      func() bodyReader { return &ipam.InitializeAsyncProvisioningResponse{} },
-	newStart:      func() bodyReader { return ipam.NewNotifyAsyncProvisionStart() },
-	newCheckpoint: func() bodyReader { return ipam.NewNotifyAsyncProvisionCheckpoint() },
-	newComplete:   func() *ipam.NotifyComplete { return ipam.NewNotifyAsyncProvisionComplete(nil) },
+	newStart:      func() bodyReader { return &ipam.NotifyAsyncProvisionStart{} },
+	newCheckpoint: func() bodyReader { return &ipam.NotifyAsyncProvisionCheckpoint{} },
+	newComplete:   func() completeBody { return &provisionComplete{} },
 	objectType:    ipam.EnumerationObjectTypeAsyncProvision,
 }
 
@@ -106,14 +124,14 @@ var conversionPort = port{
 		ipam.SchemaConversionCallbackActions(ipam.CallbackActionsService),
 		ipam.SchemaConversionCallbackActions(ipam.CallbackActionsCallback),
 	},
-	newInitialize: func(p ipam.EnumerationParameters) ipam.BodyWriter {
+	newInitialize: func(p ipam.AnyEnumerationParametersBase) ipam.BodyWriter {
 		return &ipam.InitializeAsyncSchemaConversion{Parameters: p}
 	},
 	startBody:     &ipam.StartAsyncSchemaConversion{},
 	newReply:      func() bodyReader { return &ipam.InitializeAsyncSchemaConversionResponse{} },
-	newStart:      func() bodyReader { return ipam.NewNotifyAsyncSchemaConversionStart() },
-	newCheckpoint: func() bodyReader { return ipam.NewNotifyAsyncSchemaConversionCheckpoint() },
-	newComplete:   func() *ipam.NotifyComplete { return ipam.NewNotifyAsyncSchemaConversionComplete(nil) },
+	newStart:      func() bodyReader { return &ipam.NotifyAsyncSchemaConversionStart{} },
+	newCheckpoint: func() bodyReader { return &ipam.NotifyAsyncSchemaConversionCheckpoint{} },
+	newComplete:   func() completeBody { return &conversionComplete{} },
 	objectType:    ipam.EnumerationObjectTypeAsyncSchemaConversion,
 }
 
@@ -298,7 +316,7 @@ func (c *Client) ConvertSchema(ctx context.Context, conn Conn, obs Observer) (Re
 // ProvisioningParameters are the InitializeAsyncProvisioning parameters
 // for setting, as MS-IPAMM2 3.5.4.8.1.57 asks: the derived type with
 // ObjectType AsyncProvision.
-func ProvisioningParameters(setting *ipam.IpamProvisioningSetting) ipam.EnumerationParameters {
+func ProvisioningParameters(setting *ipam.IpamProvisioningSetting) ipam.AnyEnumerationParametersBase {
 	if setting == nil {
 		setting = &ipam.IpamProvisioningSetting{}
 	}
@@ -311,6 +329,6 @@ func ProvisioningParameters(setting *ipam.IpamProvisioningSetting) ipam.Enumerat
 // ConversionParameters are the InitializeAsyncSchemaConversion parameters:
 // the base type with ObjectType AsyncSchemaConversion (the spec defines no
 // derived type for conversion).
-func ConversionParameters() ipam.EnumerationParameters {
+func ConversionParameters() ipam.AnyEnumerationParametersBase {
 	return &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncSchemaConversion}
 }

@@ -299,9 +299,9 @@ func TestServerProtocolViolations(t *testing.T) {
 			&ipam.InitializeAsyncProvisioningResponse{})
 	}
 	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
-	start := encode(t, soap.Header{Action: cb.Start}, ipam.NewNotifyAsyncProvisionStart())
-	checkpoint := encode(t, soap.Header{Action: cb.Checkpoint}, ipam.NewNotifyAsyncProvisionCheckpoint())
-	complete := encode(t, soap.Header{Action: cb.Complete}, ipam.NewNotifyAsyncProvisionComplete(nil))
+	start := encode(t, soap.Header{Action: cb.Start}, &ipam.NotifyAsyncProvisionStart{})
+	checkpoint := encode(t, soap.Header{Action: cb.Checkpoint}, &ipam.NotifyAsyncProvisionCheckpoint{})
+	complete := encode(t, soap.Header{Action: cb.Complete}, &ipam.NotifyAsyncProvisionComplete{})
 	keepalive := encode(t, soap.Header{Action: ipam.ActionKeepalive}, nil)
 	tests := []struct {
 		name     string
@@ -314,12 +314,12 @@ func TestServerProtocolViolations(t *testing.T) {
 		{"reply to another request", [][]byte{reply("urn:uuid:other")}, ErrProtocol},
 		{"reply without RelatesTo", [][]byte{reply("")}, ErrProtocol},
 		{"callback before the reply", [][]byte{start}, ErrProtocol},
-		{"wrong reply action", [][]byte{encode(t, soap.Header{Action: cb.Start, RelatesTo: fixedID}, ipam.NewNotifyAsyncProvisionStart())}, ErrProtocol},
+		{"wrong reply action", [][]byte{encode(t, soap.Header{Action: cb.Start, RelatesTo: fixedID}, &ipam.NotifyAsyncProvisionStart{})}, ErrProtocol},
 		{"checkpoint before start", [][]byte{reply(fixedID), checkpoint}, ErrProtocol},
 		{"second start", [][]byte{reply(fixedID), start, start}, ErrProtocol},
 		{"conversion callback in a provision session", [][]byte{reply(fixedID),
-			encode(t, soap.Header{Action: ipam.SchemaConversionCallbackActions(0).Start}, ipam.NewNotifyAsyncSchemaConversionStart())}, ErrProtocol},
-		{"body of another callback", [][]byte{reply(fixedID), encode(t, soap.Header{Action: cb.Start}, ipam.NewNotifyAsyncProvisionComplete(nil))}, ErrProtocol},
+			encode(t, soap.Header{Action: ipam.SchemaConversionCallbackActions(0).Start}, &ipam.NotifyAsyncSchemaConversionStart{})}, ErrProtocol},
+		{"body of another callback", [][]byte{reply(fixedID), encode(t, soap.Header{Action: cb.Start}, &ipam.NotifyAsyncProvisionComplete{})}, ErrProtocol},
 		{"not XML", [][]byte{[]byte("hello")}, ErrProtocol},
 		{"end before the reply", nil, ErrSessionClosed},
 		{"end before complete", [][]byte{reply(fixedID), start, checkpoint}, ErrSessionClosed},

@@ -22,11 +22,11 @@ func FuzzServerMessages(f *testing.F) {
 	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
 	cbAlt := ipam.ProvisionCallbackActions(ipam.CallbackActionsCallback)
 	reply := encode(f, soap.Header{Action: ipam.ActionInitializeAsyncProvisioningResponse, RelatesTo: fixedID}, &ipam.InitializeAsyncProvisioningResponse{})
-	start := encode(f, soap.Header{Action: cb.Start, To: soap.AddressAnonymous}, ipam.NewNotifyAsyncProvisionStart())
-	checkpoint := encode(f, soap.Header{Action: cbAlt.Checkpoint}, ipam.NewNotifyAsyncProvisionCheckpoint())
-	done := encode(f, soap.Header{Action: cb.Complete}, ipam.NewNotifyAsyncProvisionComplete(nil))
-	failed := encode(f, soap.Header{Action: cb.Complete}, ipam.NewNotifyAsyncProvisionComplete(
-		&ipam.IpamException{ExceptionID: ipam.IpamApiUnabletoProvisionIpam, Message: "m", Inner: ipam.NewException("x", "y")}))
+	start := encode(f, soap.Header{Action: cb.Start, To: soap.AddressAnonymous}, &ipam.NotifyAsyncProvisionStart{})
+	checkpoint := encode(f, soap.Header{Action: cbAlt.Checkpoint}, &ipam.NotifyAsyncProvisionCheckpoint{})
+	done := encode(f, soap.Header{Action: cb.Complete}, &ipam.NotifyAsyncProvisionComplete{})
+	failed := encode(f, soap.Header{Action: cb.Complete}, &ipam.NotifyAsyncProvisionComplete{
+		Exception: &ipam.IpamException{ExceptionID: ipam.IpamApiUnabletoProvisionIpam, Message: "m", Inner: ipam.NewException("x", "y")}})
 	fault := soap.SenderFault("refused")
 	fault.Detail = ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiAccessDenied, "no")}
 	faulted := encode(f, soap.Header{Action: ipam.ActionInitializeAsyncProvisioningResponse, RelatesTo: fixedID}, fault)

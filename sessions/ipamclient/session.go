@@ -103,7 +103,7 @@ func (s *Session) Result() Result {
 }
 
 // run is the whole session: Initialize, Start, Wait, Close.
-func (s *Session) run(ctx context.Context, params ipam.EnumerationParameters, obs Observer) (Result, error) {
+func (s *Session) run(ctx context.Context, params ipam.AnyEnumerationParametersBase, obs Observer) (Result, error) {
 	err := s.Initialize(ctx, params)
 	if err == nil {
 		if obs != nil {
@@ -128,7 +128,7 @@ func (s *Session) run(ctx context.Context, params ipam.EnumerationParameters, ob
 
 // Initialize sends Initialize… with params and waits for its reply. A fault
 // answer is a *RemoteError (the session stays open: Close it).
-func (s *Session) Initialize(ctx context.Context, params ipam.EnumerationParameters) error {
+func (s *Session) Initialize(ctx context.Context, params ipam.AnyEnumerationParametersBase) error {
 	if s.state != stateNew {
 		return fmt.Errorf("%w: Initialize after %v", ErrState, s.state)
 	}
@@ -213,8 +213,8 @@ func (s *Session) Wait(ctx context.Context, obs Observer) error {
 			s.res.Completed = true
 			s.res.Work = time.Since(s.startSent)
 			s.observe(obs, EventCompleted)
-			if m.Exception != nil {
-				return &RemoteError{Operation: s.port.completeName, Exception: m.Exception}
+			if exc := m.exception(); exc != nil {
+				return &RemoteError{Operation: s.port.completeName, Exception: exc}
 			}
 			return nil
 		case kind == cbNone:

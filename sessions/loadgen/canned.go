@@ -120,9 +120,9 @@ func (c *Canned) build() error {
 	}{
 		{soap.Header{Action: ipam.ActionInitializeAsyncProvisioningResponse, RelatesTo: placeholderID, To: soap.AddressAnonymous},
 			&ipam.InitializeAsyncProvisioningResponse{}},
-		{soap.Header{Action: cb.Start, To: soap.AddressAnonymous}, ipam.NewNotifyAsyncProvisionStart()},
-		{soap.Header{Action: cb.Complete, To: soap.AddressAnonymous}, ipam.NewNotifyAsyncProvisionComplete(
-			ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned, "the IPAM server is already provisioned"))},
+		{soap.Header{Action: cb.Start, To: soap.AddressAnonymous}, &ipam.NotifyAsyncProvisionStart{}},
+		{soap.Header{Action: cb.Complete, To: soap.AddressAnonymous}, &ipam.NotifyAsyncProvisionComplete{
+			Exception: ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned, "the IPAM server is already provisioned")}},
 	}
 	for i, m := range msgs {
 		p, err := srv.Encode(nil, &m.h, m.body)

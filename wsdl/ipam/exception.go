@@ -77,14 +77,42 @@ func (e *IpamException) WriteElement(w xmlstream.Writer, prefix, local, space st
 	if err := w.StartElement(prefix, local, space); err != nil {
 		return err
 	}
-	// Declare the prefixes the typed members use once, on the exception.
-	if err := w.XmlnsAttr("x", NamespaceXSD); err != nil {
-		return err
-	}
-	if err := e.writeMembers(w); err != nil {
+	if err := e.writeContent(w); err != nil {
 		return err
 	}
 	return w.EndElement()
+}
+
+// The XSD declares ipam1:IpamException as an extension of sys:Exception,
+// whose content is xs:any: the generator cannot derive its members, so
+// IpamException is hand-written (ipamgen -handwritten) and provides the three
+// methods the generated code calls on every complex type.
+
+func (*IpamException) xsdType() (space, local string) {
+	return NamespaceDataContract, "IpamException"
+}
+
+// writeContent writes the exception's attributes and members into the
+// element just started.
+func (e *IpamException) writeContent(w xmlstream.Writer) error {
+	if e == nil {
+		return errNil("IpamException")
+	}
+	// Declare the prefix the typed members use once, on the exception.
+	if err := w.XmlnsAttr("x", NamespaceXSD); err != nil {
+		return err
+	}
+	return e.writeMembers(w)
+}
+
+// readContent is ReadException into e.
+func (e *IpamException) readContent(r xmlstream.Reader) error {
+	got, err := ReadException(r)
+	if err != nil {
+		return err
+	}
+	*e = *got
+	return nil
 }
 
 func (e *IpamException) writeMembers(w xmlstream.Writer) error {

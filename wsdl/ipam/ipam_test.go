@@ -69,7 +69,7 @@ func TestInitializeDecodeCases(t *testing.T) {
 			func(r *ipam.InitializeAsyncProvisioning) bool {
 				p := r.Parameters.(*ipam.IpamProvisioningEnumerationParameters)
 				c := p.IpamProvisioningSetting.DatabaseConfiguration
-				return c.DatabasePort == 5432 && c.DatabaseType == ipam.DatabaseTypeMSSQLServer && string(c.DatabaseCredential.Password) == "secret" &&
+				return c.DatabasePort == 5432 && c.DatabaseType == ipam.IpamDatabaseTypeMSSQLServer && string(c.DatabaseCredential.Password) == "secret" &&
 					!strings.Contains(c.DatabaseCredential.String(), "secret")
 			}},
 		{"unknown xsi:type", `<InitializeAsyncProvisioning` + ns + `><parameters i:type="IPRangeParameters">` + base + `<ObjectType>IPRange</ObjectType></parameters></InitializeAsyncProvisioning>`, ipam.ErrInvalidMessage, nil},
@@ -105,7 +105,7 @@ func TestRequestRoundTrip(t *testing.T) {
 	in := &ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
 		EnumerationParametersBase: ipam.EnumerationParametersBase{FetchAllData: true, ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
 		IpamProvisioningSetting: &ipam.IpamProvisioningSetting{CreateNewSchema: true, GpoPrefix: &gpo, ProvisioningMethod: ipam.ProvisioningMethodAutomatic,
-			DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.DatabaseTypeWindowsInternal, DatabaseName: &name}},
+			DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.IpamDatabaseTypeWindowsInternalDatabase, DatabaseName: &name}},
 	}}
 	for _, enc := range []soap.Encoding{soap.EncodingBinarySession, soap.EncodingText} {
 		c := soap.NewCodec(enc, soap.Limits{})
@@ -135,7 +135,7 @@ func TestCompleteExceptionShape(t *testing.T) {
 	exc := &ipam.IpamException{ExceptionID: ipam.IpamApiUnabletoProvisionIpam, Message: "outer",
 		Inner: ipam.NewException(ipam.IpamApiErrorDatabaseCreationOrPopulationFailed, "inner")}
 	w := textxml.NewWriter(nil)
-	if err := ipam.NewNotifyAsyncProvisionComplete(exc).WriteBody(w); err != nil {
+	if err := (&ipam.NotifyAsyncProvisionComplete{Exception: exc}).WriteBody(w); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

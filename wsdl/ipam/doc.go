@@ -1,0 +1,19 @@
+// Package ipam holds the MS-IPAMM2 contract of the two duplex port types ipamd
+// serves — IIpamAsyncProvision and IIpamAsyncSchemaConversion — and their
+// callback port types: namespaces, SOAP actions, the XSD types the operations
+// carry, the port type interfaces, the callback clients and the Action
+// dispatch tables.
+//
+// Almost all of it is generated from ../ipam.wsdl, the single source of
+// truth, by wsdl/internal/ipamgen (zz_generated.go; run go generate). Names
+// follow the WSDL/XSD exactly (ms-ipamm2.md §7, §9). Every type reads and
+// writes itself on an xmlstream node stream, so the same code serves the
+// binary (MC-NBFX) and text encodings without encoding/xml or reflection.
+//
+// Written by hand is only what the WSDL cannot express: IpamException, an
+// ISerializable .NET exception whose XSD is xs:any (exception.go); the two
+// spellings of the callback actions (callbacks.go); the protocol-wide
+// Keepalive action; and the credential's redacting String (credential.go).
+package ipam
+
+//go:generate go run ../internal/ipamgen -wsdl ../ipam.wsdl -out zz_generated.go -trim IIpamAsync -handwritten ipam1:IpamException -ns ipam1=DataContract -ns serarr=Arrays -ns sys=System -ns ser=Serialization
