@@ -66,7 +66,7 @@ type Upgrader interface {
 //	content type (or upgrade type) too long        → ContentTypeTooLong
 //	expected 09/0C, got x / upgrade refused        → UpgradeInvalid
 func (c *conn) readPreamble() (p *Preamble, err error) {
-	opts := &c.srv.opts
+	opts := c.opts
 	deadline := time.Now().Add(opts.PreambleTimeout)
 	if _, err := c.beginIO(dirRead, deadline, true, nil); err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func (c *conn) readString(what string, max int, faultTooLong, faultInvalid strin
 // upgrade answers one Upgrade Request: refuse with FaultUpgradeInvalid, or
 // write Upgrade Response and hand the socket to Options.Upgrader.
 func (c *conn) upgrade(kind string, deadline time.Time) error {
-	up := c.srv.opts.Upgrader
+	up := c.opts.Upgrader
 	if up == nil || !up.CanUpgrade(kind) {
 		return newFault(FaultUpgradeInvalid, "upgrade %q not supported", kind)
 	}
