@@ -14,6 +14,7 @@ type Provision struct {
 	ADM                *ADM
 	Work               Provisioner
 	CheckpointInterval time.Duration
+	Observer           WorkObserver // nil observes nothing
 }
 
 // NewSession returns the port implementation for one session whose client
@@ -91,6 +92,8 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 		work:       func(ctx context.Context) error { return s.svc.Work.Provision(ctx, setting) },
 		finish:     s.svc.ADM.EndProvisioning,
 		failureID:  ipam.IpamApiUnabletoProvisionIpam,
+		kind:       WorkProvisioning,
+		observer:   s.svc.Observer,
 	}).start(ctx)
 	return nil
 }

@@ -12,6 +12,7 @@ type SchemaConversion struct {
 	ADM                *ADM
 	Work               SchemaConverter
 	CheckpointInterval time.Duration
+	Observer           WorkObserver // nil observes nothing
 }
 
 // NewSession returns the port implementation for one session.
@@ -59,6 +60,8 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 		work:       s.svc.Work.ConvertSchema,
 		finish:     s.svc.ADM.EndConversion,
 		failureID:  ipam.IpamSchemaConversionFailed,
+		kind:       WorkSchemaConversion,
+		observer:   s.svc.Observer,
 	}).start(ctx)
 	return nil
 }

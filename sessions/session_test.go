@@ -80,6 +80,7 @@ type harness struct {
 	reader *soap.Codec // decodes server messages
 	done   chan error
 	seq    int
+	s      *Session
 }
 
 func startSession(t *testing.T, b *Binding, opts Options) *harness {
@@ -87,6 +88,7 @@ func startSession(t *testing.T, b *Binding, opts Options) *harness {
 	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
 		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
 	s := newSession(context.Background(), b, h.conn, soap.EncodingText, opts)
+	h.s = s
 	go func() { h.done <- s.Serve() }()
 	t.Cleanup(func() {
 		h.conn.Abort()
