@@ -78,3 +78,7 @@ func isUnspecified(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsUnspecified()
 }
+
+// Set parses v, written as in an environment variable (lists
+// comma-separated), into the setting's field of c. It does not validate.
+func (s Setting) Set(c *Config, v string) error { return s.parse(c, splitValue(&s, v)) }

@@ -294,12 +294,16 @@ func (l *eventLog) add(s string) {
 	defer l.mu.Unlock()
 	l.ev = append(l.ev, s)
 }
-func (l *eventLog) SessionStarted(tr string)      { l.add("started " + tr) }
-func (l *eventLog) StateChanged(from, to State)   { l.add("state " + from.String() + ">" + to.String()) }
-func (l *eventLog) SessionEnded(last State)       { l.add("ended " + last.String()) }
-func (l *eventLog) MessageReceived(action string) { l.add("in " + action[strings.LastIndexByte(action, '/')+1:]) }
-func (l *eventLog) MessageSent(action string)     { l.add("out " + action[strings.LastIndexByte(action, '/')+1:]) }
-func (l *eventLog) Exception(id string)           { l.add("exception " + id) }
+func (l *eventLog) SessionStarted(tr string)    { l.add("started " + tr) }
+func (l *eventLog) StateChanged(from, to State) { l.add("state " + from.String() + ">" + to.String()) }
+func (l *eventLog) SessionEnded(last State)     { l.add("ended " + last.String()) }
+func (l *eventLog) MessageReceived(action string) {
+	l.add("in " + action[strings.LastIndexByte(action, '/')+1:])
+}
+func (l *eventLog) MessageSent(action string) {
+	l.add("out " + action[strings.LastIndexByte(action, '/')+1:])
+}
+func (l *eventLog) Exception(id string) { l.add("exception " + id) }
 func (l *eventLog) CallbackDone(action string, d time.Duration, err error) {
 	if d < 0 || err != nil {
 		l.add("callback failed")

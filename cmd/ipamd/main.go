@@ -1,7 +1,10 @@
 // Command ipamd serves Microsoft's IPAM management protocol (MS-IPAMM2:
 // IIpamAsyncProvision and IIpamAsyncSchemaConversion) over WCF net.tcp.
 //
-// Exit codes: 0 success, 1 runtime error, 2 usage or configuration error.
+// Exit codes: 0 success (for serve: an orderly stop, drained or with the
+// work cancelled at shutdown.drain_timeout), 1 runtime error, 2 usage or
+// configuration error, 3 forced exit (a second SIGTERM/SIGINT during the
+// drain).
 package main
 
 import (
@@ -19,6 +22,7 @@ const (
 	exitOK      = 0
 	exitRuntime = 1
 	exitUsage   = 2
+	exitForced  = 3
 )
 
 func main() {

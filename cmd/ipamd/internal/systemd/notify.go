@@ -78,11 +78,10 @@ func (n *Notifier) Stopping(status string) error {
 	return n.Send("STOPPING=1\nSTATUS=" + oneLine(status))
 }
 
-// Reloading says a configuration reload began; Ready must follow. now is
-// CLOCK_MONOTONIC, which systemd 253's Type=notify-reload requires.
-func (n *Notifier) Reloading(now time.Duration) error {
-	return n.Send("RELOADING=1\nMONOTONIC_USEC=" + strconv.FormatInt(now.Microseconds(), 10))
-}
+// Reloading says a configuration reload began; Ready must follow. (The
+// unit is Type=notify with ExecReload=kill -HUP, so systemd needs no
+// MONOTONIC_USEC as Type=notify-reload would.)
+func (n *Notifier) Reloading() error { return n.Send("RELOADING=1") }
 
 // Status sets the status line `systemctl status` shows.
 func (n *Notifier) Status(status string) error { return n.Send("STATUS=" + oneLine(status)) }
