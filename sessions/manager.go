@@ -112,7 +112,7 @@ func (m *Manager) Wait(ctx context.Context) error {
 // CancelWork cancels the provisioning or conversion work of every session
 // with cause (ErrShuttingDown when nil). The work stops at its next safe
 // point and its session reports the failure in Notify…Complete, then
-// closes. It returns the number of sessions told.
+// closes. It returns the number of sessions whose work was running.
 func (m *Manager) CancelWork(cause error) int {
 	if cause == nil {
 		cause = ErrShuttingDown
@@ -120,10 +120,14 @@ func (m *Manager) CancelWork(cause error) int {
 	m.mu.Lock()
 	live := m.snapshotLocked()
 	m.mu.Unlock()
+	told := 0
 	for _, s := range live {
-		s.cancelWork(cause)
+		if st := s.State(); st == Started || st == InProgress {
+			told++
+		}
+		s.stopWork(cause)
 	}
-	return len(live)
+	return told
 }
 
 // SessionsByState counts the live sessions per state (for logs at shutdown).

@@ -102,7 +102,8 @@ type Session struct {
 	cancel context.CancelFunc
 	// workCtx is the context of the work a Start launches: a child of ctx
 	// that Manager.CancelWork can end alone, so the transport stays up to
-	// carry the Notify…Complete that reports the cancellation.
+	// carry the Notify…Complete that reports the cancellation. Made by the
+	// Start, so sessions without work do not pay for it; guarded by stateMu.
 	workCtx    context.Context
 	cancelWork context.CancelCauseFunc
 
@@ -139,7 +140,6 @@ func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, o
 	s.log = opts.Logger.With(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
 		zap.Stringer("remote_addr", conn.RemoteAddr()))
 	s.ctx, s.cancel = context.WithCancel(ctx)
-	s.workCtx, s.cancelWork = context.WithCancelCause(s.ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
 	return s
 }
@@ -168,6 +168,27 @@ func (s *Session) move(ev event) (from, to State, ok bool) {
 		s.obs.StateChanged(from, to)
 	}
 	return from, to, ok
+}
+
+// workContext returns the context for the session's work, making it on
+// first use.
+func (s *Session) workContext() context.Context {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.workCtx == nil {
+		s.workCtx, s.cancelWork = context.WithCancelCause(s.ctx)
+	}
+	return s.workCtx
+}
+
+// stopWork cancels the session's work, if it has any, with cause.
+func (s *Session) stopWork(cause error) {
+	s.stateMu.Lock()
+	cancel := s.cancelWork
+	s.stateMu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
 }
 
 func (s *Session) isDraining() bool {
@@ -391,7 +412,7 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	}
 	// The work runs with workCtx, which a graceful stop may cancel on its
 	// own (Manager.CancelWork) while the session stays up to report it.
-	if _, err := op.Invoke(s.workCtx, s.impl, env.Body()); err != nil {
+	if _, err := op.Invoke(s.workContext(), s.impl, env.Body()); err != nil {
 		var exc *ipam.IpamException
 		if !errors.As(err, &exc) {
 			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)

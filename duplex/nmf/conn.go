@@ -39,8 +39,9 @@ type conn struct {
 	nc   net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
 	br   *bufio.Reader   // only used by the serving goroutine
 
-	dlmu  sync.Mutex
-	watch [2]watchState
+	dlmu      sync.Mutex
+	watch     [2]watchState
+	reuseWait bool // awaitReuse is blocked reading; Drain interrupts it (guarded by dlmu)
 
 	wmu  sync.Mutex // serialises whole records on the wire
 	wbuf []byte     // record assembly buffer, guarded by wmu
@@ -130,6 +131,16 @@ func (c *conn) endIO(d dir, stop func() bool) {
 	c.dlmu.Lock()
 	c.watch[d].armed = false
 	c.watch[d].gen++
+	c.dlmu.Unlock()
+}
+
+// interruptReuseWait ends awaitReuse's wait (Drain): the connection is
+// idle between sessions and is closed.
+func (c *conn) interruptReuseWait() {
+	c.dlmu.Lock()
+	if c.reuseWait {
+		c.setDeadlineLocked(dirRead, aLongTimeAgo)
+	}
 	c.dlmu.Unlock()
 }
 
@@ -295,11 +306,25 @@ func (c *conn) awaitEnd() bool {
 // on the same connection (a .NET client's pooled connection); EOF or anything
 // else closes.
 func (c *conn) awaitReuse() bool {
-	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, c.srv.drainCtx)
-	if err != nil {
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, nil); err != nil {
 		return false
 	}
+	// Checked and flagged under dlmu, which interruptReuseWait takes after
+	// Drain has set the draining state: either this sees the drain, or the
+	// drain sees the flag. (No per-call context watcher: it would cost
+	// allocations on every reused session.)
+	c.dlmu.Lock()
+	if c.srv.Draining() {
+		c.dlmu.Unlock()
+		c.endIO(dirRead, nil)
+		return false
+	}
+	c.reuseWait = true
+	c.dlmu.Unlock()
 	b, err := c.br.Peek(1)
-	c.endIO(dirRead, stop)
+	c.dlmu.Lock()
+	c.reuseWait = false
+	c.dlmu.Unlock()
+	c.endIO(dirRead, nil)
 	return err == nil && b[0] == recVersion
 }

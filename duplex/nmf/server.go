@@ -115,7 +115,7 @@ type Server struct {
 
 	// drainCtx is cancelled by Drain (and Shutdown): listeners close, idle
 	// connections stop waiting for a reuse preamble, and new preambles are
-	// refused with ServerTooBusy.
+	// refused with ServerTooBusy. Only its Err is used (Draining).
 	drainCtx    context.Context
 	drainCancel context.CancelFunc
 
@@ -184,6 +184,9 @@ func (s *Server) Drain() {
 	s.drainCancel()
 	for ln := range s.listeners {
 		_ = ln.Close()
+	}
+	for c := range s.conns {
+		c.interruptReuseWait()
 	}
 	s.mu.Unlock()
 }
