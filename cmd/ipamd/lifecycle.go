@@ -56,8 +56,8 @@ type serveOptions struct {
 	// loadConfig reads the configuration again (same file, environment and
 	// flags) for a reload; nil disables reloading.
 	loadConfig func() (*config.Config, error)
-	// storeReady is the store's readiness check for /readyz; nil until the
-	// store exists (then ready means: listeners up and not draining).
+	// storeReady is the store's readiness check for /readyz; nil selects
+	// serve.go's storeReady.
 	storeReady func(context.Context) error
 }
 

@@ -106,6 +106,9 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		}
 	}
 
+	if so.storeReady == nil {
+		so.storeReady = storeReady
+	}
 	lf := &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
 	adminDone, err := lf.startAdmin(ctx)
 	if err != nil {
@@ -185,6 +188,11 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		Observer:            obs,
 	}
 }
+
+// storeReady is /readyz's check of the data store. The in-memory stand-in
+// is always there; with a real engine this becomes its ping (bounded by the
+// admin server's readiness timeout).
+func storeReady(context.Context) error { return nil }
 
 // newSessionManager builds the services and binds them to their endpoints.
 // Until the data store lands, the work is the in-memory MemoryWork and the
