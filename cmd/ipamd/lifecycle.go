@@ -201,7 +201,7 @@ func (lf *lifecycle) run(ctx context.Context, failed <-chan struct{}) {
 //  4. whatever is left is closed (End records), then aborted.
 //
 // A second SIGTERM/SIGINT during all this exits at once (exit code 3;
-// see signals in root.go).
+// see handleSignals in servecmd.go).
 func (lf *lifecycle) stop(stopServe context.CancelFunc) {
 	cfg := lf.cfg
 	lf.draining.Store(true)
@@ -223,9 +223,14 @@ func (lf *lifecycle) stop(stopServe context.CancelFunc) {
 	if err != nil {
 		cause := fmt.Errorf("%w: shutdown.drain_timeout (%s) elapsed", sessions.ErrShuttingDown, config.FormatDuration(cfg.Shutdown.DrainTimeout))
 		n := lf.mgr.CancelWork(cause)
-		lf.log.Warn("drain timeout: cancelling running work; its sessions are told in Notify…Complete",
-			zap.Int("sessions", n), zap.Any("sessions_by_state", stateCounts(lf.mgr.SessionsByState())))
-		lf.so.supervisor.Status(fmt.Sprintf("drain timeout: cancelled the work of %d session(s)", n))
+		if n > 0 {
+			lf.log.Warn("drain timeout: cancelling running work; its sessions are told in Notify…Complete",
+				zap.Int("sessions", n), zap.Any("sessions_by_state", stateCounts(lf.mgr.SessionsByState())))
+			lf.so.supervisor.Status(fmt.Sprintf("drain timeout: cancelled the work of %d session(s)", n))
+		} else {
+			lf.log.Warn("drain timeout: no work running, but sessions still open (clients that have not ended them)",
+				zap.Any("sessions_by_state", stateCounts(lf.mgr.SessionsByState())))
+		}
 		cctx, cancel := context.WithTimeout(context.Background(), cfg.Limits.CloseTimeout)
 		if err := lf.mgr.Wait(cctx); err != nil {
 			lf.log.Warn("sessions still open after the work was cancelled; closing them",
