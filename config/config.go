@@ -26,6 +26,8 @@ type Config struct {
 	// StateDir is where ipamd keeps persistent state.
 	StateDir  string
 	Log       Log
+	Admin     Admin    // config/operate.go
+	Shutdown  Shutdown // config/operate.go
 	Limits    Limits
 	Session   Session
 	Callbacks Callbacks

@@ -38,6 +38,8 @@ func TestDefaultsValid(t *testing.T) {
 		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion"},
 		StateDir:  c.StateDir,
 		Log:       Log{"info", "json"},
+		Admin:     Admin{Listen: "127.0.0.1:9485"},
+		Shutdown:  Shutdown{DrainTimeout: 60 * time.Second},
 		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
@@ -106,6 +108,7 @@ func TestFlagNames(t *testing.T) {
 	want := []string{
 		"listen", "endpoints-provision-path", "endpoints-schema-conversion-path", "state-dir",
 		"log-level", "log-format",
+		"admin-listen", "admin-pprof", "shutdown-drain-timeout",
 		"limits-max-message-size", "limits-preamble-timeout", "limits-idle-timeout", "limits-close-timeout",
 		"limits-max-connections", "limits-max-session-table-bytes", "limits-http-request-timeout",
 		"session-inactivity-interval", "session-keepalive-grace-count", "session-checkpoint-interval",
@@ -180,6 +183,12 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_LISTEN", "soap.udp://h:1", "unsupported scheme"},
 		{"IPAMD_LISTEN", "net.tcp://h:1,net.tcp://h:1", `listen[1] = "net.tcp://h:1" (from env IPAMD_LISTEN): same address as listen[0]`},
 		{"IPAMD_LISTEN", " , ", "listen = [] (from env IPAMD_LISTEN): at least one endpoint is required"},
+		{"IPAMD_ADMIN_LISTEN", "9485", `admin.listen = "9485" (from env IPAMD_ADMIN_LISTEN): must be HOST:PORT`},
+		{"IPAMD_ADMIN_LISTEN", "127.0.0.1:http", "port must be between 1 and 65535"},
+		{"IPAMD_ADMIN_LISTEN", "bad host!:9485", `invalid host "bad host!"`},
+		{"IPAMD_ADMIN_LISTEN", "127.0.0.1:48885", `admin.listen = "127.0.0.1:48885" (from env IPAMD_ADMIN_LISTEN): overlaps listen[0] net.tcp://0.0.0.0:48885`},
+		{"IPAMD_ADMIN_PPROF", "on", `admin.pprof = "on" (from env IPAMD_ADMIN_PPROF): expected true or false`},
+		{"IPAMD_SHUTDOWN_DRAIN_TIMEOUT", "2h", "shutdown.drain_timeout = 2h (from env IPAMD_SHUTDOWN_DRAIN_TIMEOUT): must be between 0s and 1h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.val, func(t *testing.T) {

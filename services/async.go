@@ -2,11 +2,56 @@ package services
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
+
+// WorkKind names the two kinds of long-running work, as metric labels.
+type WorkKind string
+
+// The kinds of work.
+const (
+	WorkProvisioning     WorkKind = "provisioning"
+	WorkSchemaConversion WorkKind = "schema_conversion"
+)
+
+// WorkObserver sees provisioning and schema conversion runs, for metrics.
+// Rows are what the store reports through services/progress while the work
+// runs; a run that reports none has rows 0.
+type WorkObserver interface {
+	WorkStarted(kind WorkKind)
+	// WorkRows: the running work of kind wrote n more rows.
+	WorkRows(kind WorkKind, n int64)
+	// WorkFinished: a run ended after d with rows written in all;
+	// exceptionID is "" on success, else what Notify…Complete carries.
+	WorkFinished(kind WorkKind, d time.Duration, rows int64, exceptionID string)
+}
+
+// NopWorkObserver observes nothing.
+type NopWorkObserver struct{}
+
+func (NopWorkObserver) WorkStarted(WorkKind)                                {}
+func (NopWorkObserver) WorkRows(WorkKind, int64)                            {}
+func (NopWorkObserver) WorkFinished(WorkKind, time.Duration, int64, string) {}
+
+// rowReporter is a run's progress.Reporter: it keeps the run's total and
+// forwards each report to the observer.
+type rowReporter struct {
+	kind WorkKind
+	obs  WorkObserver
+	rows atomic.Int64
+}
+
+func (r *rowReporter) AddRows(n int64) {
+	r.rows.Add(n)
+	r.obs.WorkRows(r.kind, n)
+}
 
 // asyncRun is the part the two Start operations share once their gating has
 // passed: the job runs off the session's reader goroutine (so Keepalives
@@ -24,6 +69,8 @@ type asyncRun struct {
 	// failureID is the IpamExceptionId for job errors that are not
 	// IpamExceptions themselves.
 	failureID string
+	kind      WorkKind
+	observer  WorkObserver // nil observes nothing
 }
 
 // start launches the work goroutine and returns at once.
@@ -32,6 +79,13 @@ func (r *asyncRun) start(ctx context.Context) {
 }
 
 func (r *asyncRun) run(ctx context.Context) {
+	obs := r.observer
+	if obs == nil {
+		obs = NopWorkObserver{}
+	}
+	rows := &rowReporter{kind: r.kind, obs: obs}
+	began := time.Now()
+	obs.WorkStarted(r.kind)
 	var (
 		mu   sync.Mutex
 		done bool
@@ -55,15 +109,20 @@ func (r *asyncRun) run(ctx context.Context) {
 	tick = time.AfterFunc(r.interval, fire)
 	mu.Unlock()
 
-	began := time.Now()
-	err := r.job.Run(ctx)
-	if wait := r.minDuration - time.Since(began); wait > 0 {
-		t := time.NewTimer(wait)
+	// The padding (dev.work_duration) comes first, so cancelling it stops
+	// the job before it writes anything, as cancelling slow work would.
+	var err error
+	if r.minDuration > 0 {
+		t := time.NewTimer(r.minDuration)
 		select {
 		case <-ctx.Done():
+			err = ctx.Err()
 		case <-t.C:
 		}
 		t.Stop()
+	}
+	if err == nil {
+		err = r.job.Run(progress.WithReporter(ctx, rows))
 	}
 
 	mu.Lock()
@@ -79,8 +138,18 @@ func (r *asyncRun) run(ctx context.Context) {
 	}
 	var exc *ipam.IpamException
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Cancelled: say why (a graceful stop's drain timeout, the
+			// session ending) rather than "context canceled".
+			err = fmt.Errorf("%s cancelled: %w", r.kind, context.Cause(ctx))
+		}
 		exc = asException(err, r.failureID)
 	}
+	id := ""
+	if exc != nil {
+		id = exc.ExceptionID
+	}
+	obs.WorkFinished(r.kind, time.Since(began), rows.rows.Load(), id)
 	// Complete goes out even when ctx is cancelled by the session ending; it
 	// then fails harmlessly on the closed transport.
 	_ = r.complete(ctx, exc)

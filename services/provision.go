@@ -15,6 +15,7 @@ type Provision struct {
 	CheckpointInterval time.Duration
 	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
 	MinDuration time.Duration
+	Observer    WorkObserver // nil observes nothing
 }
 
 // NewSession returns the port implementation for one session whose client
@@ -95,6 +96,8 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 		},
 		job:       job,
 		failureID: ipam.IpamApiUnabletoProvisionIpam,
+		kind:      WorkProvisioning,
+		observer:  s.svc.Observer,
 	}).start(ctx)
 	return nil
 }

@@ -13,6 +13,7 @@ type SchemaConversion struct {
 	CheckpointInterval time.Duration
 	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
 	MinDuration time.Duration
+	Observer    WorkObserver // nil observes nothing
 }
 
 // NewSession returns the port implementation for one session.
@@ -63,6 +64,8 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 		},
 		job:       job,
 		failureID: ipam.IpamSchemaConversionFailed,
+		kind:      WorkSchemaConversion,
+		observer:  s.svc.Observer,
 	}).start(ctx)
 	return nil
 }

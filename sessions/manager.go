@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/soap"
 )
@@ -21,22 +23,34 @@ type Endpoint struct {
 }
 
 // Manager owns the sessions of all endpoints: it routes a framing session to
-// its port type by the Via in the preamble and counts what runs.
+// its port type by the Via in the preamble, counts what runs, and drives the
+// sessions' part of a graceful stop (Drain, Wait, CancelWork).
 type Manager struct {
-	opts      Options
+	// opts is swapped by Reconfigure; a session keeps the options it
+	// started with.
+	opts      atomic.Pointer[Options]
 	endpoints map[string]*portHandler // by lower-cased path
 	active    atomic.Int64
+
+	// The registry of live sessions, for the graceful stop. Touched once
+	// when a session starts and once when it ends, never per message.
+	mu       sync.Mutex
+	live     map[*Session]struct{}
+	draining bool
+	idle     chan struct{} // closed once draining and no session is left
 }
 
 // NewManager returns a Manager serving the endpoints.
 func NewManager(opts Options, endpoints ...Endpoint) (*Manager, error) {
-	m := &Manager{opts: opts.withDefaults(), endpoints: map[string]*portHandler{}}
+	opts = opts.withDefaults()
+	m := &Manager{endpoints: map[string]*portHandler{}, live: map[*Session]struct{}{}, idle: make(chan struct{})}
+	m.opts.Store(&opts)
 	for _, ep := range endpoints {
 		key := normPath(ep.Path)
 		if _, dup := m.endpoints[key]; dup {
 			return nil, fmt.Errorf("sessions: two endpoints at path %q", ep.Path)
 		}
-		h := &portHandler{m: m, binding: ep.Binding}
+		h := &portHandler{m: m, binding: ep.Binding, obs: opts.Observer.Port(ep.Binding.Port.Name)}
 		h.http = &httpPortHandler{h}
 		m.endpoints[key] = h
 	}
@@ -45,6 +59,130 @@ func NewManager(opts Options, endpoints ...Endpoint) (*Manager, error) {
 
 // Active is the number of running sessions.
 func (m *Manager) Active() int64 { return m.active.Load() }
+
+// Reconfigure applies new session options (inactivity interval, keepalive
+// grace count, limits, write timeout) to the sessions started from now on.
+// Logger and Observer stay those given to NewManager.
+func (m *Manager) Reconfigure(opts Options) {
+	opts = opts.withDefaults()
+	cur := m.opts.Load()
+	opts.Logger, opts.Observer = cur.Logger, cur.Observer
+	m.opts.Store(&opts)
+}
+
+// Drain starts the sessions' part of a graceful stop: idle sessions (no work
+// started) are closed and refuse Initialize and Start, sessions whose work
+// runs go on until their Notify…Complete. Sessions that start later (the
+// transports refuse new ones, but one may be past that check) are drained
+// as they start. Drain returns at once; Wait waits for the sessions to end.
+func (m *Manager) Drain() {
+	m.mu.Lock()
+	if m.draining {
+		m.mu.Unlock()
+		return
+	}
+	m.draining = true
+	live := m.snapshotLocked()
+	if len(m.live) == 0 {
+		close(m.idle)
+	}
+	m.mu.Unlock()
+	for _, s := range live {
+		go s.drain() // each may wait for a reply being written
+	}
+}
+
+// Draining reports whether Drain was called.
+func (m *Manager) Draining() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.draining
+}
+
+// Wait returns nil once Drain was called and every session has ended, or
+// ctx's error when ctx ends first.
+func (m *Manager) Wait(ctx context.Context) error {
+	select { // done beats an expired ctx (a zero drain timeout with nothing to drain)
+	case <-m.idle:
+		return nil
+	default:
+	}
+	select {
+	case <-m.idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CancelWork cancels the provisioning or conversion work of every session
+// with cause (ErrShuttingDown when nil). The work stops at its next safe
+// point and its session reports the failure in Notify…Complete, then
+// closes. It returns the number of sessions whose work was running.
+func (m *Manager) CancelWork(cause error) int {
+	if cause == nil {
+		cause = ErrShuttingDown
+	}
+	m.mu.Lock()
+	live := m.snapshotLocked()
+	m.mu.Unlock()
+	told := 0
+	for _, s := range live {
+		if st := s.State(); st == Started || st == InProgress {
+			told++
+		}
+		s.stopWork(cause)
+	}
+	return told
+}
+
+// SessionsByState counts the live sessions per state (for logs at shutdown).
+func (m *Manager) SessionsByState() map[State]int {
+	m.mu.Lock()
+	live := m.snapshotLocked()
+	m.mu.Unlock()
+	out := map[State]int{}
+	for _, s := range live {
+		out[s.State()]++
+	}
+	return out
+}
+
+func (m *Manager) snapshotLocked() []*Session {
+	out := make([]*Session, 0, len(m.live))
+	for s := range m.live {
+		out = append(out, s)
+	}
+	return out
+}
+
+// serve registers s, runs it and unregisters it.
+func (m *Manager) serve(s *Session) error {
+	m.mu.Lock()
+	m.live[s] = struct{}{}
+	draining := m.draining
+	m.mu.Unlock()
+	m.active.Add(1)
+	defer func() {
+		m.active.Add(-1)
+		m.mu.Lock()
+		delete(m.live, s)
+		if m.draining && len(m.live) == 0 {
+			select {
+			case <-m.idle:
+			default:
+				close(m.idle)
+			}
+		}
+		m.mu.Unlock()
+	}()
+	if draining {
+		// Closes it before its first message: the client sees End (net.tcp)
+		// or its request is answered 202 and the session ends (HTTP).
+		go s.drain()
+	}
+	return s.Serve()
+}
 
 func normPath(p string) string {
 	p = strings.ToLower(p)
@@ -88,7 +226,14 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 type portHandler struct {
 	m       *Manager
 	binding *Binding
+	obs     PortObserver
 	http    *httpPortHandler
+}
+
+func (h *portHandler) newSession(ctx context.Context, conn Conn, enc soap.Encoding, opts Options, transport string, id *security.Identity) *Session {
+	s := newSession(ctx, h.binding, conn, enc, opts, id)
+	s.obs, s.transport = h.obs, transport
+	return s
 }
 
 // RouteHTTP implements soaphttp.Router: the request path selects the port
@@ -106,23 +251,17 @@ type httpPortHandler struct{ *portHandler }
 
 // ServeSession implements soaphttp.SessionHandler.
 func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
-	opts := h.m.opts
+	opts := *h.m.opts.Load()
 	opts.Logger = opts.Logger.With(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.ID()))
-	s := newSession(ctx, h.binding, hs, hs.Encoding(), opts, nil)
-	h.m.active.Add(1)
-	defer h.m.active.Add(-1)
-	return s.Serve()
+	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, nil))
 }
 
 // ServeSession implements nmf.SessionHandler.
 func (h *portHandler) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
-	opts := h.m.opts
+	opts := *h.m.opts.Load()
 	opts.Logger = opts.Logger.With(zap.String("via", ns.Preamble().Via))
-	s := newSession(ctx, h.binding, ns, enc, opts, ns.Preamble().Identity)
-	h.m.active.Add(1)
-	defer h.m.active.Add(-1)
 	// errClose (a fatal fault was answered) goes up as an error too, so the
 	// framing layer closes the connection instead of offering it for reuse.
-	return s.Serve()
+	return h.m.serve(h.newSession(ctx, ns, enc, opts, TransportNetTCP, ns.Preamble().Identity))
 }

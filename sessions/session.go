@@ -66,6 +66,8 @@ type Options struct {
 	// 3.1.4.2 step 1, 3.11.6.1, 3.15.6.1: both require IsAdministrator);
 	// nil allows everything.
 	Authorizer security.Authorizer
+	// Observer receives events for metrics; nil observes nothing.
+	Observer Observer
 }
 
 func (o *Options) withDefaults() Options {
@@ -82,12 +84,19 @@ func (o *Options) withDefaults() Options {
 	if out.Logger == nil {
 		out.Logger = zap.NewNop()
 	}
+	if out.Observer == nil {
+		out.Observer = NopObserver{}
+	}
 	return out
 }
 
 // ErrSessionCompleted is returned for a callback the state machine no longer
 // allows (anything after Notify…Complete).
 var ErrSessionCompleted = errors.New("session completed")
+
+// ErrShuttingDown is the cause of work cancelled by a graceful stop
+// (Manager.CancelWork) and of operations refused while draining.
+var ErrShuttingDown = errors.New("ipamd is shutting down")
 
 var sessionSeq atomic.Uint64
 
@@ -102,6 +111,15 @@ type Session struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	// workCtx is the context of the work a Start launches: a child of ctx
+	// that Manager.CancelWork can end alone, so the transport stays up to
+	// carry the Notify…Complete that reports the cancellation. Made by the
+	// Start, so sessions without work do not pay for it; guarded by stateMu.
+	workCtx    context.Context
+	cancelWork context.CancelCauseFunc
+
+	transport string       // TransportNetTCP or TransportHTTP, for the observer
+	obs       PortObserver // never nil
 
 	impl     any
 	complete func(context.Context, *ipam.IpamException) error
@@ -112,8 +130,9 @@ type Session struct {
 	sendMu sync.Mutex
 	out    []byte
 
-	stateMu sync.Mutex
-	state   State
+	stateMu  sync.Mutex
+	state    State
+	draining bool // no more Initialize or Start; guarded by stateMu
 
 	received atomic.Bool // ADM_MessageReceivedSinceLastTimerTick
 	grace    int         // ADM_KeepaliveGraceCount; guarded by stateMu
@@ -135,6 +154,7 @@ func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, o
 		codec:    soap.NewCodec(enc, opts.Limits),
 		opts:     opts,
 		identity: id,
+		obs:      NopObserver{},
 	}
 	s.log = opts.Logger.With(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
 		zap.Stringer("remote_addr", conn.RemoteAddr()), zap.Stringer("caller", id))
@@ -150,22 +170,90 @@ func (s *Session) State() State {
 	return s.state
 }
 
-// move applies ev; it reports false (and changes nothing) when ev is illegal.
+// move applies ev; it reports false (and changes nothing) when ev is illegal,
+// or when it is a client operation (Initialize, Start) and the session is
+// draining: checked under the same lock as drain's look at the state, so no
+// work can start once drain has decided the session is idle.
 func (s *Session) move(ev event) (from, to State, ok bool) {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	from = s.state
+	if s.draining && (ev == evInitialize || ev == evStart) {
+		return from, from, false
+	}
 	to, ok = from.next(ev)
 	if ok {
 		s.state = to
+		s.obs.StateChanged(from, to)
 	}
 	return from, to, ok
+}
+
+// workContext returns the context for the session's work, making it on
+// first use.
+func (s *Session) workContext() context.Context {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.workCtx == nil {
+		s.workCtx, s.cancelWork = context.WithCancelCause(s.ctx)
+	}
+	return s.workCtx
+}
+
+// stopWork cancels the session's work, if it has any, with cause.
+func (s *Session) stopWork(cause error) {
+	s.stateMu.Lock()
+	cancel := s.cancelWork
+	s.stateMu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
+}
+
+func (s *Session) isDraining() bool {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.draining
+}
+
+// drain is the session's part of a graceful stop. A session whose work runs
+// (Started, In Progress) goes on until its Notify…Complete; one that is
+// done already (Completed) is closing anyway. An idle one (Session or
+// …Initialized) is closed now — End on net.tcp, ReadMessage sees EOF over
+// HTTP — and any Initialize or Start still arriving is refused.
+func (s *Session) drain() {
+	s.stateMu.Lock()
+	s.draining = true
+	st := s.state
+	s.stateMu.Unlock()
+	if st >= Started {
+		return
+	}
+	s.log.Info("closing idle session: the server is shutting down", zap.String("state", s.binding.StateNames[st]))
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.WriteTimeout)
+	defer cancel()
+	// After any reply being written, so a reply is never cut by our End.
+	s.sendMu.Lock()
+	err := s.conn.CloseOutput(ctx)
+	s.sendMu.Unlock()
+	if err != nil {
+		s.log.Debug("closing an idle session", zap.Error(err))
+	}
+}
+
+// shuttingDown is what a client is told when its operation is refused
+// because the server is stopping.
+func (s *Session) shuttingDown(op string) *ipam.IpamException {
+	return ipam.NewException(ipam.IpamApiGenericErrorOccurred,
+		"%s refused: the IPAM server is shutting down and takes no new work; try again later", op)
 }
 
 // Serve runs the session until the client ends it, the transport fails or a
 // fatal protocol error closes it. It returns nil for a client End.
 func (s *Session) Serve() error {
 	defer s.cancel()
+	s.obs.SessionStarted(s.transport)
+	defer func() { s.obs.SessionEnded(s.State()) }()
 	s.log.Debug("session started")
 	s.stateMu.Lock()
 	s.grace = s.opts.KeepaliveGraceCount
@@ -251,6 +339,7 @@ func (s *Session) handle(payload []byte) error {
 	}
 	h := &env.Header
 	action := h.Action
+	s.obs.MessageReceived(action)
 	if action == ipam.ActionKeepalive {
 		return nil // 2.2.2.2: accepted and ignored
 	}
@@ -304,6 +393,11 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	h := &env.Header
 	log := s.log.With(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
 	ev := evInitialize // the only two-way operation of both port types
+	if s.isDraining() {
+		log.Info("operation refused: shutting down")
+		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(s.shuttingDown(op.Name)))
+		return s.closeAfterFault()
+	}
 	if cur := s.State(); !legal(cur, ev) {
 		exc := ipam.NewException(ipam.IpamApiGenericErrorOccurred,
 			"%s is not allowed in state %s", op.Name, s.binding.StateNames[cur])
@@ -330,6 +424,11 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 		return nil
 	}
 	if _, _, ok := s.move(ev); !ok {
+		if s.isDraining() { // drain began while the operation ran
+			log.Info("operation refused: shutting down")
+			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(s.shuttingDown(op.Name)))
+			return s.closeAfterFault()
+		}
 		// Cannot happen: the reader goroutine is the only one moving on client events.
 		return fmt.Errorf("session %s: state changed during %s", s.id, op.Name)
 	}
@@ -352,14 +451,21 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 		cur := s.State()
 		exc := ipam.NewException(ipam.IpamApiGenericErrorOccurred,
 			"%s is not allowed in state %s", op.Name, s.binding.StateNames[cur])
-		log.Info("operation refused by the state machine", zap.String("state", s.binding.StateNames[cur]))
+		if s.isDraining() {
+			exc = s.shuttingDown(op.Name)
+			log.Info("operation refused: shutting down", zap.String("state", s.binding.StateNames[cur]))
+		} else {
+			log.Info("operation refused by the state machine", zap.String("state", s.binding.StateNames[cur]))
+		}
 		// One-way: the refusal travels in Notify…Complete (3.11.4.7 / 3.15.4.7).
 		if err := s.complete(s.ctx, exc); err != nil && !errors.Is(err, ErrSessionCompleted) {
 			return fmt.Errorf("session %s: complete after refused %s: %w", s.id, op.Name, err)
 		}
 		return nil
 	}
-	if _, err := op.Invoke(s.ctx, s.impl, env.Body()); err != nil {
+	// The work runs with workCtx, which a graceful stop may cancel on its
+	// own (Manager.CancelWork) while the session stays up to report it.
+	if _, err := op.Invoke(s.workContext(), s.impl, env.Body()); err != nil {
 		var exc *ipam.IpamException
 		if !errors.As(err, &exc) {
 			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)
@@ -375,7 +481,19 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 // sendCallback is the Send of the port's callback client: it applies the
 // callback to the state machine, writes it, and closes the session output
 // after Notify…Complete (the Completed state "proceeds to close the session").
+//
+// The caller's ctx (the work's) only decides whether a Start or Checkpoint
+// still goes out; the write itself runs under the session's lifetime, so a
+// work cancellation never interrupts a record half-written (which would
+// abort the connection). Complete goes out even after the work's context
+// ended: it is how the client learns the work was cancelled.
 func (s *Session) sendCallback(ctx context.Context, action string, body ipam.BodyWriter) error {
+	if action != s.binding.Callbacks.Complete {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("session %s: callback %s: %w", s.id, action, context.Cause(ctx))
+		}
+	}
+	ctx = s.ctx
 	var ev event
 	switch action {
 	case s.binding.Callbacks.Start:
@@ -384,7 +502,10 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		}
 		s.sendMu.Lock()
 		defer s.sendMu.Unlock()
-		if err := s.writeLocked(ctx, action, "", body, true); err != nil {
+		start := time.Now()
+		err := s.writeLocked(ctx, action, "", body, true)
+		s.obs.CallbackDone(action, time.Since(start), err)
+		if err != nil {
 			return fmt.Errorf("session %s: callback: %w", s.id, err)
 		}
 		if _, ok := s.conn.(CallbackConn); ok {
@@ -406,10 +527,22 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		s.sendMu.Unlock()
 		return fmt.Errorf("%w: callback %s in state %s", ErrSessionCompleted, action, s.binding.StateNames[from])
 	}
+	start := time.Now()
 	err := s.writeLocked(ctx, action, "", body, true)
 	s.sendMu.Unlock()
+	s.obs.CallbackDone(action, time.Since(start), err)
 	if err != nil {
 		return fmt.Errorf("session %s: callback: %w", s.id, err)
+	}
+	switch nc := body.(type) {
+	case *ipam.NotifyAsyncProvisionComplete:
+		if nc.Exception != nil {
+			s.obs.Exception(nc.Exception.ExceptionID)
+		}
+	case *ipam.NotifyAsyncSchemaConversionComplete:
+		if nc.Exception != nil {
+			s.obs.Exception(nc.Exception.ExceptionID)
+		}
 	}
 	if _, ok := s.conn.(CallbackConn); ok {
 		// The client's callback listener took it: over HTTP that is the
@@ -449,15 +582,42 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 	s.out = out
 	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
 	defer cancel()
-	if callback && separate {
-		return cc.WriteCallback(ctx, action, out)
-	}
-	if f, ok := body.(*soap.Fault); ok {
+	switch f, isFault := body.(*soap.Fault); {
+	case callback && separate:
+		err = cc.WriteCallback(ctx, action, out)
+	case isFault:
 		if fc, ok := s.conn.(FaultConn); ok {
-			return fc.WriteFault(ctx, out, f)
+			err = fc.WriteFault(ctx, out, f)
+		} else {
+			err = s.conn.WriteMessage(ctx, out)
+		}
+		if err == nil {
+			if exc := faultException(f); exc != nil {
+				s.obs.Exception(exc.ExceptionID)
+			}
+		}
+	default:
+		err = s.conn.WriteMessage(ctx, out)
+	}
+	if err == nil {
+		s.obs.MessageSent(action)
+	}
+	return err
+}
+
+// faultException finds the IpamException among a fault's details.
+func faultException(f *soap.Fault) *ipam.IpamException {
+	switch d := f.Detail.(type) {
+	case ipam.FaultDetail:
+		return d.Exception
+	case soap.Details:
+		for _, e := range d {
+			if fd, ok := e.(ipam.FaultDetail); ok {
+				return fd.Exception
+			}
 		}
 	}
-	return s.conn.WriteMessage(ctx, out)
+	return nil
 }
 
 // sendFault writes a SOAP fault; failures are logged, the caller decides

@@ -67,3 +67,21 @@ func legal(s State, ev event) bool {
 	_, ok := s.next(ev)
 	return ok
 }
+
+// stateLabels are the states as metric label values: the same for both
+// port types (Binding.StateNames has the spec's per-port names).
+var stateLabels = [numStates]string{"session_initialized", "initialized", "started", "in_progress", "completed"}
+
+// States lists every state, in order.
+func States() []State {
+	return []State{SessionInitialized, Initialized, Started, InProgress, Completed}
+}
+
+// String is the state's label: session_initialized, initialized, started,
+// in_progress or completed.
+func (s State) String() string {
+	if s >= numStates {
+		return "unknown"
+	}
+	return stateLabels[s]
+}

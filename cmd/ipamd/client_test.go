@@ -19,9 +19,9 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// daemon runs `ipamd serve` on a loopback port until the test ends and
+// serveDaemon runs `ipamd serve` on a loopback port until the test ends and
 // returns its base URI (net.tcp://127.0.0.1:PORT).
-func daemon(t *testing.T, args ...string) string {
+func serveDaemon(t *testing.T, args ...string) string {
 	t.Helper()
 	args = append([]string{"serve", "--listen", "net.tcp://127.0.0.1:0", "--state-dir", filepath.Join(t.TempDir(), "state"),
 		"--session-checkpoint-interval", "50ms"}, args...)
@@ -91,7 +91,7 @@ func runJSON(t *testing.T, args ...string) (report, string, int) {
 // `ipamd serve`: a provisioning that succeeds with checkpoints, then the
 // refusals a provisioned server gives, and status in between.
 func TestProvisionAndConvertCommands(t *testing.T) {
-	base := daemon(t, "--dev-work-duration", "400ms")
+	base := serveDaemon(t, "--dev-work-duration", "400ms")
 	provision := base + "/ipam/IIpamAsyncProvision"
 
 	r, stderr, code := runJSON(t, "provision", "--server", provision, "--gpo-prefix", "IPAM", "--provisioning-method", "automatic",
@@ -136,7 +136,7 @@ func TestProvisionAndConvertCommands(t *testing.T) {
 // TestConvertCommandWithProgress converts a store that needs it, with the
 // progress bar forced on (stderr is a pipe here, so auto would hide it).
 func TestConvertCommandWithProgress(t *testing.T) {
-	base := daemon(t, "--dev-require-conversion", "--dev-work-duration", "300ms")
+	base := serveDaemon(t, "--dev-require-conversion", "--dev-work-duration", "300ms")
 
 	out, _, code := ipamd(t, nil, "status", "--server", base)
 	if code != 0 || !strings.Contains(out, "status: provisioned; schema conversion required") {
@@ -181,7 +181,7 @@ func TestClientCommandFailures(t *testing.T) {
 		t.Fatalf("no server: exit %d, %+v, stderr %q", code, r, stderr)
 	}
 
-	base := daemon(t)
+	base := serveDaemon(t)
 	r, _, code = runJSON(t, "convert", "--server", base+"/ipam/Wrong")
 	if code != exitRuntime || r.FramingFault != "http://schemas.microsoft.com/ws/2006/05/framing/faults/EndpointNotFound" ||
 		!strings.Contains(r.Error, "check --server") {

@@ -33,7 +33,7 @@ func TestConvertLegacyStoreOverNetTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base := daemon(t, "--state-dir", state)
+	base := serveDaemon(t, "--state-dir", state)
 	out, stderr, code := ipamd(t, nil, "status", "--server", base, "--output", "json")
 	if code != 0 {
 		t.Fatalf("status: exit %d\n%s%s", code, out, stderr)

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 	_ "modernc.org/sqlite" // "sqlite" driver
 
 	"github.com/ipamd/ipamd/store/convert"
@@ -101,7 +103,7 @@ the same store.`,
 		if addresses < 0 {
 			return errors.New("--addresses must not be negative")
 		}
-		ctx, stop := signalContext(cmd.Context(), zap.NewNop())
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		db, d, err := sf.open(ctx)
 		if err != nil {
@@ -139,7 +141,7 @@ without the daemon's exclusion: nothing else may use the store meanwhile. A stop
 	cmd.Flags().IntVar(&batch, "batch", 0, "most rows a batch converts `N` (0: the default)")
 	cmd.Flags().BoolVar(&progress, "progress", false, "print every progress report (step, done, total)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx, stop := signalContext(cmd.Context(), zap.NewNop())
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		db, d, err := sf.open(ctx)
 		if err != nil {

@@ -9,14 +9,18 @@ import (
 
 // newLogger builds the root logger: zap's production config (JSON to
 // stderr, ISO8601 time) without sampling, or the console encoder for
-// log.format=console. Pass it down and derive children with Named.
-func newLogger(lc config.Log) (*zap.Logger, error) {
+// log.format=console. Pass it down and derive children with Named. The
+// returned level changes it at run time (/log/level, SIGHUP). extra, when
+// not nil, gets every entry too (the Windows Event Log), gated by the same
+// level.
+func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (*zap.Logger, zap.AtomicLevel, error) {
 	level, err := zapcore.ParseLevel(lc.Level)
 	if err != nil {
-		return nil, err
+		return nil, zap.AtomicLevel{}, err
 	}
+	atom := zap.NewAtomicLevelAt(level)
 	zc := zap.NewProductionConfig()
-	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.Level = atom
 	zc.Sampling = nil
 	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	zc.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
@@ -24,5 +28,10 @@ func newLogger(lc config.Log) (*zap.Logger, error) {
 		zc.Encoding = "console"
 		zc.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
 	}
-	return zc.Build()
+	var opts []zap.Option
+	if extra != nil {
+		opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, extra(atom)) }))
+	}
+	log, err := zc.Build(opts...)
+	return log, atom, err
 }

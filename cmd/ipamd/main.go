@@ -1,8 +1,10 @@
 // Command ipamd serves Microsoft's IPAM management protocol (MS-IPAMM2:
 // IIpamAsyncProvision and IIpamAsyncSchemaConversion) over WCF net.tcp.
 //
-// Exit codes: 0 success, 1 runtime error, 2 usage or configuration error;
-// provision and convert exit 3 when the server answered with an
+// Exit codes: 0 success (for serve: an orderly stop, drained or with the
+// work cancelled at shutdown.drain_timeout), 1 runtime error, 2 usage or
+// configuration error, 3 — for serve: forced exit (a second SIGTERM/SIGINT
+// during the drain); for provision and convert: the server answered with an
 // IpamException.
 package main
 
@@ -21,6 +23,7 @@ const (
 	exitOK      = 0
 	exitRuntime = 1
 	exitUsage   = 2
+	exitForced  = 3
 )
 
 func main() {

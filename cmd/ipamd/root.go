@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/config"
 )
@@ -31,7 +26,8 @@ See docs/configuration.md for every setting.`,
 	root.SetErr(stderr)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newServeCmd(stderr), newVersionCmd(stdout), newConfigCmd(stdout), newWSDLCmd(stdout), newDevCmd(stdout), newNTLMHashCmd(stdout), newBenchCmd(stdout))
+	root.AddCommand(newServeCmd(stderr), newVersionCmd(stdout), newConfigCmd(stdout), newWSDLCmd(stdout), newServiceCmd(stdout),
+		newDevCmd(stdout), newNTLMHashCmd(stdout), newBenchCmd(stdout))
 	root.AddCommand(clientCommands(stdout, stderr)...)
 	return root
 }
@@ -47,84 +43,6 @@ func configFlags(cmd *cobra.Command) (file *string, flags *config.Flags) {
 
 func loadConfig(file string, flags *config.Flags) (*config.Config, error) {
 	return config.Load(config.LoadOptions{File: file, Flags: flags})
-}
-
-func newServeCmd(stderr io.Writer) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the daemon in the foreground",
-		Args:  cobra.NoArgs,
-	}
-	file, flags := configFlags(cmd)
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := loadConfig(*file, flags)
-		if err != nil {
-			return err // exit 2
-		}
-		log, err := newLogger(cfg.Log)
-		if err != nil {
-			return runtimeError(fmt.Errorf("logger: %w", err))
-		}
-		defer func() { _ = log.Sync() }()
-		defer zap.RedirectStdLog(log.Named("stdlog"))()
-
-		fail := func(msg string, err error) error {
-			log.Error(msg, zap.Error(err))
-			return &exitError{code: exitRuntime, err: err, logged: true}
-		}
-		if err := cfg.EnsureStateDir(); err != nil {
-			return fail("cannot create state directory", err)
-		}
-		for _, name := range config.UnknownEnv(os.Environ()) {
-			log.Warn("ignoring unknown IPAMD_* environment variable", zap.String("name", name))
-		}
-		ctx, stop := signalContext(cmd.Context(), log)
-		defer stop()
-
-		v := buildVersion()
-		log.Info("starting",
-			zap.String("version", v.Version), zap.String("commit", v.Commit),
-			zap.String("config_file", *file), zap.String("state_dir", cfg.StateDir),
-			zap.Int("pid", os.Getpid()))
-		if err := runServer(ctx, cfg, log); err != nil {
-			return fail("server failed", err)
-		}
-		log.Info("stopped")
-		return nil
-	}
-	return cmd
-}
-
-// signalContext returns a context cancelled by the first SIGINT/SIGTERM; a
-// second one exits the process with code 1 at once.
-func signalContext(parent context.Context, log *zap.Logger) (context.Context, func()) {
-	if parent == nil {
-		parent = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-		}
-		if parent.Err() != nil {
-			return
-		}
-		force := make(chan os.Signal, 1)
-		signal.Notify(force, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(force)
-		log.Info("shutting down; repeat the signal to force exit", zap.NamedError("cause", context.Cause(ctx)))
-		select {
-		case s := <-force:
-			log.Warn("forced exit", zap.String("signal", s.String()))
-			_ = log.Sync()
-			os.Exit(exitRuntime)
-		case <-done:
-		}
-	}()
-	return ctx, func() { close(done); stop() }
 }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {

@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/cmd/ipamd/internal/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security"
@@ -30,16 +30,16 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// shutdownGrace bounds how long a stop waits for sessions to end before
-// aborting their connections.
-const shutdownGrace = 10 * time.Second
-
-// runServer runs the daemon until ctx is cancelled and returns nil after an
-// orderly stop, or the error that stopped it. It wires, bottom up: the
-// data store, the services on it, the session manager with one
-// endpoint per port type, and one net.tcp framing server shared by every
-// listen URI.
-func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+// runServer runs the daemon until ctx is cancelled (a stop request: SIGTERM,
+// service stop) and returns nil after an orderly stop, or the error that
+// stopped it. It wires, bottom up: the services on their ADM flags and
+// work, the session manager with one endpoint per port type, one net.tcp
+// framing server and one HTTP server shared by every listen URI, the
+// metrics and the admin listener. The stop is the graceful lifecycle of
+// lifecycle.go: drain, cancel what outlives shutdown.drain_timeout, close.
+func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
+	so = so.withDefaults()
+	log := so.log
 	uris, err := cfg.ListenURIs()
 	if err != nil {
 		return err
@@ -53,18 +53,13 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			log.Warn("closing the data store", zap.Error(err))
 		}
 	}()
-	mgr, err := newSessionManager(cfg, st, log)
+	v := buildVersion()
+	m := metrics.New(metrics.BuildInfo{Version: v.Version, Commit: v.Commit, GoVersion: v.Go})
+	mgr, err := newSessionManager(cfg, st, log, m)
 	if err != nil {
 		return err
 	}
-	srv := nmf.NewServer(nmf.Options{
-		MaxMessageSize:  cfg.Limits.MaxMessageSize,
-		PreambleTimeout: cfg.Limits.PreambleTimeout,
-		IdleTimeout:     cfg.Limits.IdleTimeout,
-		CloseTimeout:    cfg.Limits.CloseTimeout,
-		MaxConnections:  cfg.Limits.MaxConnections,
-		Logger:          log.Named("nmf"),
-	}, mgr)
+	srv := nmf.NewServer(nmfOptions(cfg, log), mgr)
 
 	networks, err := cfg.Callbacks.CallbackNetworks()
 	if err != nil {
@@ -89,6 +84,8 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Limits:      soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
 		Logger:      log.Named("http"),
 	}, mgr)
+	m.WatchNMF(srv)
+	m.WatchHTTP(httpSrv)
 
 	upgraders, err := newUpgraders(cfg)
 	if err != nil {
@@ -147,13 +144,33 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 	}
 
+	if so.storeReady == nil {
+		// Ready when the data store answers: reading the ADM flags touches
+		// the active database (the in-memory stand-in always answers).
+		so.storeReady = func(ctx context.Context) error {
+			_, err := st.State(ctx)
+			return err
+		}
+	}
+	lf := &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
+	adminDone, err := lf.startAdmin(ctx)
+	if err != nil {
+		closeAll()
+		return err
+	}
+
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		fail error
 	)
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	// The listeners' context is not the stop request's: a stop drains the
+	// sessions first (lifecycle.stop), and only a failed listener ends
+	// serving at once.
+	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServe()
+	failed := make(chan struct{})
+	var failOnce sync.Once
 	for _, ln := range listeners {
 		wg.Add(1)
 		go func() {
@@ -170,22 +187,23 @@ func runServer(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 					fail = fmt.Errorf("serve %s: %w", ln.Addr(), err)
 				}
 				mu.Unlock()
-				stop() // one failed listener stops the daemon
+				failOnce.Do(func() { close(failed) }) // one failed listener stops the daemon
 			}
 		}()
 	}
-	<-serveCtx.Done()
-	log.Info("shutting down", zap.Int("connections", srv.ActiveConnections()),
-		zap.Int("http_sessions", httpSrv.ActiveSessions()), zap.Int64("sessions", mgr.Active()))
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("connections aborted at shutdown", zap.Error(err))
-	}
-	if err := httpSrv.Shutdown(sctx); err != nil {
-		log.Warn("HTTP sessions aborted at shutdown", zap.Error(err))
-	}
+	lf.serving.Store(true)
+	so.supervisor.Ready(fmt.Sprintf("serving %d listener(s)", len(listeners)))
+	log.Info("ready", zap.Int("listeners", len(listeners)), zap.String("admin", lf.adminAddr))
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	go so.supervisor.Watchdog(watchCtx, lf.alive)
+
+	lf.run(ctx, failed)
+	stopWatch()
+	lf.stop(stopServe)
 	wg.Wait()
+	lf.stopAdmin(adminDone)
+	mu.Lock()
+	defer mu.Unlock()
 	return fail
 }
 
@@ -201,6 +219,33 @@ func newAuthorizer(admins []string) *security.RoleAuthorizer {
 	}
 	return a
 }
+
+// nmfOptions are the framing server's options (also applied by a reload
+// to the connections accepted afterwards).
+func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
+	return nmf.Options{
+		MaxMessageSize:  cfg.Limits.MaxMessageSize,
+		PreambleTimeout: cfg.Limits.PreambleTimeout,
+		IdleTimeout:     cfg.Limits.IdleTimeout,
+		CloseTimeout:    cfg.Limits.CloseTimeout,
+		MaxConnections:  cfg.Limits.MaxConnections,
+		Logger:          log.Named("nmf"),
+	}
+}
+
+// sessionOptions are the session layer's options (also applied by a reload
+// to the sessions started afterwards).
+func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) sessions.Options {
+	return sessions.Options{
+		InactivityInterval:  cfg.Session.InactivityInterval,
+		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
+		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Authorizer:          newAuthorizer(cfg.Security.Administrators),
+		Logger:              log.Named("session"),
+		Observer:            obs,
+	}
+}
+
 
 // newUpgraders builds the stream upgraders the configuration needs, keyed
 // by security mode; certificate files are read once, at start.
@@ -290,20 +335,14 @@ func listenerSecurity(mode string, ups map[string]nmf.Upgrader) (nmf.ListenerSec
 
 // newSessionManager builds the services on st and binds them to their
 // endpoints.
-func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger) (*sessions.Manager, error) {
+func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m *metrics.Metrics) (*sessions.Manager, error) {
 	style := ipam.CallbackActionsService
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
 	}
-	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration}
-	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration}
-	return sessions.NewManager(sessions.Options{
-		InactivityInterval:  cfg.Session.InactivityInterval,
-		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
-		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:          newAuthorizer(cfg.Security.Administrators),
-		Logger:              log.Named("session"),
-	},
+	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
+	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
+	return sessions.NewManager(sessionOptions(cfg, log, m),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
 	)

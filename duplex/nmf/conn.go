@@ -34,14 +34,16 @@ type watchState struct {
 
 // conn is one accepted TCP connection; sessions run on it one after another.
 type conn struct {
-	srv *Server
-	ctx context.Context // server lifetime (Serve ctx + Shutdown)
-	raw net.Conn        // the accepted socket, closed by abort
-	nc  net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
-	br  *bufio.Reader   // only used by the serving goroutine
+	srv  *Server
+	opts *Options        // the server's options when the connection was accepted
+	ctx  context.Context // server lifetime (Serve ctx + Shutdown)
+	raw  net.Conn        // the accepted socket, closed by abort
+	nc   net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
+	br   *bufio.Reader   // only used by the serving goroutine
 
-	dlmu  sync.Mutex
-	watch [2]watchState
+	dlmu      sync.Mutex
+	watch     [2]watchState
+	reuseWait bool // awaitReuse is blocked reading; Drain interrupts it (guarded by dlmu)
 
 	wmu  sync.Mutex // serialises whole records on the wire
 	wbuf []byte     // record assembly buffer, guarded by wmu
@@ -63,12 +65,13 @@ const readBufferSize = 8 << 10
 
 func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
 	return &conn{
-		srv: s,
-		sec: sec,
-		ctx: ctx,
-		raw: nc,
-		nc:  nc,
-		br:  bufio.NewReaderSize(nc, readBufferSize),
+		srv:  s,
+		sec:  sec,
+		opts: s.opts.Load(),
+		ctx:  ctx,
+		raw:  nc,
+		nc:   nc,
+		br:   bufio.NewReaderSize(nc, readBufferSize),
 	}
 }
 
@@ -136,6 +139,16 @@ func (c *conn) endIO(d dir, stop func() bool) {
 	c.dlmu.Unlock()
 }
 
+// interruptReuseWait ends awaitReuse's wait (Drain): the connection is
+// idle between sessions and is closed.
+func (c *conn) interruptReuseWait() {
+	c.dlmu.Lock()
+	if c.reuseWait {
+		c.setDeadlineLocked(dirRead, aLongTimeAgo)
+	}
+	c.dlmu.Unlock()
+}
+
 // abort closes the socket now; every blocked read and write fails.
 func (c *conn) abort() {
 	c.aborted.Store(true)
@@ -151,7 +164,7 @@ func (c *conn) close() {
 // wmu. A failed write may have put part of a record on the wire, so it
 // aborts the connection.
 func (c *conn) writeLocked(b []byte, honourConn bool, ctx context.Context) error {
-	stop, err := c.beginIO(dirWrite, time.Now().Add(c.srv.opts.WriteTimeout), honourConn, ctx)
+	stop, err := c.beginIO(dirWrite, time.Now().Add(c.opts.WriteTimeout), honourConn, ctx)
 	if err != nil {
 		return fmt.Errorf("nmf: write: %w", err)
 	}
@@ -166,7 +179,7 @@ func (c *conn) writeLocked(b []byte, honourConn bool, ctx context.Context) error
 // writeBuffersLocked is writeLocked for a header plus a large payload that
 // is not worth copying.
 func (c *conn) writeBuffersLocked(hdr, payload []byte, ctx context.Context) error {
-	stop, err := c.beginIO(dirWrite, time.Now().Add(c.srv.opts.WriteTimeout), true, ctx)
+	stop, err := c.beginIO(dirWrite, time.Now().Add(c.opts.WriteTimeout), true, ctx)
 	if err != nil {
 		return fmt.Errorf("nmf: write: %w", err)
 	}
@@ -221,7 +234,7 @@ func (c *conn) drainAndClose() {
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}
-	if _, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.CloseTimeout), false, nil); err == nil {
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.opts.CloseTimeout), false, nil); err == nil {
 		_, _ = io.CopyN(io.Discard, c.br, maxDrain)
 		c.endIO(dirRead, nil)
 	}
@@ -256,8 +269,8 @@ func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 	if !s.inClosed && !c.awaitEnd() {
 		return false
 	}
-	if !reusable || c.ctx.Err() != nil || c.upgraded {
-		// Shutting down; or the session ran on an upgraded stream, while .NET
+	if !reusable || c.ctx.Err() != nil || c.srv.Draining() || c.upgraded {
+		// Shutting down or draining; or the session ran on an upgraded stream, while .NET
 		// pools (and reuses) the raw socket: not supported yet.
 		return false
 	}
@@ -267,7 +280,7 @@ func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 // awaitEnd reads, within CloseTimeout, until the client's End record,
 // discarding envelopes the client had in flight when we closed our output.
 func (c *conn) awaitEnd() bool {
-	if _, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.CloseTimeout), false, nil); err != nil {
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.opts.CloseTimeout), false, nil); err != nil {
 		return false
 	}
 	defer c.endIO(dirRead, nil)
@@ -281,7 +294,7 @@ func (c *conn) awaitEnd() bool {
 			return true
 		case recSizedEnvelope:
 			n, err := readMB31(c.br)
-			if err != nil || n > c.srv.opts.MaxMessageSize {
+			if err != nil || n > c.opts.MaxMessageSize {
 				return false
 			}
 			if _, err := c.br.Discard(n); err != nil {
@@ -293,14 +306,30 @@ func (c *conn) awaitEnd() bool {
 	}
 }
 
-// awaitReuse waits (IdleTimeout, or until shutdown) for the next byte after a
-// cleanly closed session: a Version record starts a new session on the same
-// connection (a .NET client's pooled connection); EOF or anything else closes.
+// awaitReuse waits (IdleTimeout, or until Drain or Shutdown) for the next
+// byte after a cleanly closed session: a Version record starts a new session
+// on the same connection (a .NET client's pooled connection); EOF or anything
+// else closes.
 func (c *conn) awaitReuse() bool {
-	if _, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.IdleTimeout), true, nil); err != nil {
+	if _, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, nil); err != nil {
 		return false
 	}
+	// Checked and flagged under dlmu, which interruptReuseWait takes after
+	// Drain has set the draining state: either this sees the drain, or the
+	// drain sees the flag. (No per-call context watcher: it would cost
+	// allocations on every reused session.)
+	c.dlmu.Lock()
+	if c.srv.Draining() {
+		c.dlmu.Unlock()
+		c.endIO(dirRead, nil)
+		return false
+	}
+	c.reuseWait = true
+	c.dlmu.Unlock()
 	b, err := c.br.Peek(1)
+	c.dlmu.Lock()
+	c.reuseWait = false
+	c.dlmu.Unlock()
 	c.endIO(dirRead, nil)
 	return err == nil && b[0] == recVersion
 }

@@ -34,6 +34,7 @@
 //	Router: unknown Via / unsupported encoding           what the Router returns
 //	  (a non-fault error → EndpointUnavailable, nil handler → EndpointNotFound)
 //	MaxConnections reached (sent right after accept)     ServerTooBusy
+//	a preamble after Drain (graceful stop)               ServerTooBusy
 //	mid-session Sized Envelope > MaxMessageSize, or
 //	  invalid MB31 size                                  MaxMessageSizeExceededFault
 //	mid-session Unsized Envelope or any other record
@@ -46,6 +47,11 @@
 // whole preamble, so one byte every few seconds does not keep a connection
 // alive), IdleTimeout = ReceiveTimeout (per record, also the idle wait for a
 // reuse preamble), CloseTimeout, WriteTimeout = SendTimeout per record.
+// Graceful stop: Drain closes the listeners, closes connections idle between
+// sessions and refuses new preambles, while running sessions go on; Shutdown
+// then cancels what is left and waits (or aborts when its context ends).
+// Reconfigure swaps limits and timeouts for connections accepted later.
+//
 // Contexts interrupt blocking I/O by moving the socket deadline into the
 // past (context.AfterFunc), so no extra goroutine runs per connection.
 package nmf

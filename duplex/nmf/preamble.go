@@ -71,7 +71,7 @@ type Upgrader interface {
 //	content type (or upgrade type) too long        → ContentTypeTooLong
 //	expected 09/0C, got x / upgrade refused        → UpgradeInvalid
 func (c *conn) readPreamble() (p *Preamble, err error) {
-	opts := &c.srv.opts
+	opts := c.opts
 	deadline := time.Now().Add(opts.PreambleTimeout)
 	if _, err := c.beginIO(dirRead, deadline, true, nil); err != nil {
 		return nil, err

@@ -105,12 +105,20 @@ const maxRefusing = 256
 
 // Server accepts net.tcp connections and runs duplex framing sessions.
 type Server struct {
-	opts   Options
+	// opts is swapped by Reconfigure; each connection keeps the snapshot it
+	// was accepted with, so a reload never changes a connection midway.
+	opts   atomic.Pointer[Options]
 	router Router
 	log    *zap.Logger
 
 	baseCtx    context.Context // cancelled by Shutdown
 	baseCancel context.CancelFunc
+
+	// drainCtx is cancelled by Drain (and Shutdown): listeners close, idle
+	// connections stop waiting for a reuse preamble, and new preambles are
+	// refused with ServerTooBusy. Only its Err is used (Draining).
+	drainCtx    context.Context
+	drainCancel context.CancelFunc
 
 	mu        sync.Mutex
 	closing   bool
@@ -120,14 +128,15 @@ type Server struct {
 
 	active   atomic.Int64
 	refusing atomic.Int64
+	accepted atomic.Uint64
+	busy     atomic.Uint64 // ServerTooBusy faults sent
 }
 
 // NewServer returns a server that routes sessions with router.
 func NewServer(opts Options, router Router) *Server {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
-		opts:       opts,
+	s := &Server{
 		router:     router,
 		log:        opts.Logger,
 		baseCtx:    ctx,
@@ -135,6 +144,52 @@ func NewServer(opts Options, router Router) *Server {
 		listeners:  make(map[net.Listener]struct{}),
 		conns:      make(map[*conn]struct{}),
 	}
+	s.drainCtx, s.drainCancel = context.WithCancel(ctx)
+	s.opts.Store(&opts)
+	return s
+}
+
+// Reconfigure applies new limits and timeouts to the connections accepted
+// from now on; connections already open keep theirs. Logger and Upgrader
+// stay those given to NewServer.
+func (s *Server) Reconfigure(opts Options) {
+	opts = opts.withDefaults()
+	cur := s.opts.Load()
+	opts.Logger, opts.Upgrader = cur.Logger, cur.Upgrader
+	s.opts.Store(&opts)
+}
+
+// Stats are the server's counters since NewServer.
+type Stats struct {
+	Active   int    // connections being served
+	Accepted uint64 // connections accepted
+	Busy     uint64 // ServerTooBusy faults sent (MaxConnections reached, or draining)
+}
+
+// Stats returns the current counters (atomic loads; cheap enough to scrape).
+func (s *Server) Stats() Stats {
+	return Stats{Active: int(s.active.Load()), Accepted: s.accepted.Load(), Busy: s.busy.Load()}
+}
+
+// Draining reports whether Drain (or Shutdown) was called.
+func (s *Server) Draining() bool { return s.drainCtx.Err() != nil }
+
+// Drain is the first step of a graceful stop: it closes the listeners (Serve
+// returns ErrServerClosed), answers every new preamble (a pooled connection
+// starting another session, or one accepted just before) with a
+// ServerTooBusy fault, and closes connections idle between sessions.
+// Sessions already running go on until they end; call Shutdown to end the
+// rest. Drain returns at once and may be called more than once.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.drainCancel()
+	for ln := range s.listeners {
+		_ = ln.Close()
+	}
+	for c := range s.conns {
+		c.interruptReuseWait()
+	}
+	s.mu.Unlock()
 }
 
 // ActiveConnections is the number of connections being served (not counting
@@ -160,7 +215,7 @@ type ListenerSecurity struct {
 // for them. Upgrades are offered as Options.Upgrader says, and not
 // required.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return s.ServeListener(ctx, ln, ListenerSecurity{Upgrader: s.opts.Upgrader})
+	return s.ServeListener(ctx, ln, ListenerSecurity{Upgrader: s.opts.Load().Upgrader})
 }
 
 // ServeListener is Serve with the listener's own transport security, so one
@@ -168,7 +223,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // in what they require.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener, sec ListenerSecurity) error {
 	s.mu.Lock()
-	if s.closing {
+	if s.closing || s.Draining() {
 		s.mu.Unlock()
 		_ = ln.Close()
 		return ErrServerClosed
@@ -198,7 +253,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener, sec Listene
 		nc, err := ln.Accept()
 		if err != nil {
 			s.mu.Lock()
-			closing := s.closing
+			closing := s.closing || s.Draining()
 			s.mu.Unlock()
 			switch {
 			case closing:
@@ -221,6 +276,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener, sec Listene
 			return fmt.Errorf("nmf: accept: %w", err)
 		}
 		backoff = 0
+		s.accepted.Add(1)
 		s.dispatch(connCtx, nc, sec)
 	}
 }
@@ -237,7 +293,7 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.baseCtx, cancel)()
-	switch c, refuse := s.track(ctx, nc, ListenerSecurity{Upgrader: s.opts.Upgrader}); {
+	switch c, refuse := s.track(ctx, nc, ListenerSecurity{Upgrader: s.opts.Load().Upgrader}); {
 	case c == nil:
 	case refuse:
 		s.refuse(c)
@@ -267,7 +323,7 @@ func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (
 		_ = nc.Close()
 		return nil, false
 	}
-	if s.active.Load() >= int64(s.opts.MaxConnections) {
+	if s.active.Load() >= int64(s.opts.Load().MaxConnections) {
 		if s.refusing.Load() >= maxRefusing {
 			_ = nc.Close()
 			return nil, false
@@ -288,7 +344,8 @@ func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (
 // preamble: the client reads the fault when it waits for the PreambleAck.
 func (s *Server) refuse(c *conn) {
 	defer s.untrack(c, false)
-	c.sendFault(newFault(FaultServerTooBusy, "%d connections active", s.opts.MaxConnections))
+	s.busy.Add(1)
+	c.sendFault(newFault(FaultServerTooBusy, "%d connections active", c.opts.MaxConnections))
 	c.close()
 	s.logConn(c, nil)
 }
@@ -332,6 +389,15 @@ func (s *Server) serveConn(c *conn) {
 			return
 		}
 		c.via = p.Via
+		if s.Draining() {
+			// A new session while stopping: a .NET client reports
+			// ServerTooBusyException, which says "try again later".
+			s.busy.Add(1)
+			fe := newFault(FaultServerTooBusy, "the server is shutting down")
+			c.sendFault(fe)
+			connErr = fe
+			return
+		}
 		h, err := s.route(p)
 		if err != nil {
 			var fe *FaultError
@@ -410,7 +476,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = ln.Close()
 	}
 	s.mu.Unlock()
-	s.baseCancel()
+	s.baseCancel() // also cancels drainCtx
 
 	done := make(chan struct{})
 	go func() {

@@ -80,7 +80,7 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("nmf: read message: %w", err)
 	}
 	c := s.c
-	stop, err := c.beginIO(dirRead, time.Now().Add(c.srv.opts.IdleTimeout), true, s.callCtx(ctx))
+	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, s.callCtx(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("nmf: read message: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
 		}
-		limit := c.srv.opts.MaxMessageSize
+		limit := c.opts.MaxMessageSize
 		if n > limit {
 			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope of %d bytes exceeds MaxMessageSize %d", n, limit)
 		}
@@ -146,7 +146,7 @@ func (s *Session) readFailed(ctx context.Context, err error, midRecord bool) err
 		sticky = midRecord
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.abort()
-		e = fmt.Errorf("nmf: read message: no record for %v: %w", c.srv.opts.IdleTimeout, ErrIdleTimeout)
+		e = fmt.Errorf("nmf: read message: no record for %v: %w", c.opts.IdleTimeout, ErrIdleTimeout)
 	case err == io.EOF && !midRecord:
 		e = fmt.Errorf("nmf: read message: %w: %w", errNoEnd, io.ErrUnexpectedEOF)
 	case err == io.EOF:

@@ -28,6 +28,7 @@
 //	envelope or header unreadable   400  the decoder's fault (500 for Receiver/MustUnderstand/VersionMismatch)
 //	no usable a:ReplyTo             400  a:MessageAddressingHeaderRequired / a:InvalidAddress
 //	too many sessions               503  s:Receiver
+//	new session while draining      503  s:Receiver  (Drain: graceful stop)
 //
 // SOAP 1.1 faults always use 500 (WS-I Basic Profile R1126).
 package soaphttp

@@ -101,12 +101,14 @@ type Server struct {
 	ctx    context.Context // cancelled by Shutdown: ends every session
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	sessions map[sessionKey]*Session
-	https    []*http.Server
-	closed   bool
-	wg       sync.WaitGroup // session goroutines
-	active   atomic.Int64
+	mu        sync.Mutex
+	sessions  map[sessionKey]*Session
+	https     []*http.Server
+	listeners map[net.Listener]struct{}
+	closed    bool
+	draining  bool
+	wg        sync.WaitGroup // session goroutines
+	active    atomic.Int64
 }
 
 type sessionKey struct {
@@ -117,7 +119,7 @@ type sessionKey struct {
 // NewServer returns a server routing requests with router.
 func NewServer(opts Options, router Router) *Server {
 	opts = opts.withDefaults()
-	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}}
+	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}, listeners: map[net.Listener]struct{}{}}
 	s.callback = newCallbackClient(opts.Callback)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
@@ -139,24 +141,53 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.draining {
 		s.mu.Unlock()
 		ln.Close()
 		return ErrServerClosed
 	}
 	s.https = append(s.https, hs)
+	s.listeners[ln] = struct{}{}
 	s.mu.Unlock()
 
 	stop := context.AfterFunc(ctx, func() { hs.Close() })
 	defer stop()
 	err := hs.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	draining := s.draining
+	s.mu.Unlock()
+	switch {
+	case errors.Is(err, http.ErrServerClosed) && ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, http.ErrServerClosed), draining:
+		// After Drain the listener is closed under hs.Serve; the
+		// connections it accepted are still served until Shutdown.
 		return ErrServerClosed
 	}
 	return err
+}
+
+// Drain is the first step of a graceful stop: it closes the listeners (Serve
+// returns ErrServerClosed) and refuses requests that would start a new
+// session with 503 and a Receiver fault, while running sessions go on
+// taking requests on the connections already open and delivering their
+// callbacks. Call Shutdown to end the rest. Drain may be called more than
+// once.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.draining = true
+	for ln := range s.listeners {
+		_ = ln.Close()
+	}
+}
+
+// Draining reports whether Drain (or Shutdown) was called.
+func (s *Server) Draining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining || s.closed
 }
 
 // Shutdown stops accepting requests, ends every session (work in progress
@@ -318,6 +349,9 @@ func (s *Server) session(h SessionHandler, enc soap.Encoding, replyTo string, r 
 	}
 	if ss := s.sessions[key]; ss != nil {
 		return ss, nil, 0
+	}
+	if s.draining {
+		return nil, soap.ReceiverFault("The server is shutting down: it takes no new session; try again later."), http.StatusServiceUnavailable
 	}
 	if len(s.sessions) >= s.opts.MaxSessions {
 		return nil, soap.ReceiverFault("The server has too many sessions; try again later."), http.StatusServiceUnavailable

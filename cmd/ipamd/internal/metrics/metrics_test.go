@@ -1,0 +1,166 @@
+package metrics
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// sample returns the value of the series name{labels} (a counter, gauge, or
+// a histogram's sample count), and whether it exists.
+func sample(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue next
+				}
+			}
+			switch mf.GetType() {
+			case dto.MetricType_COUNTER:
+				return m.GetCounter().GetValue(), true
+			case dto.MetricType_GAUGE:
+				return m.GetGauge().GetValue(), true
+			case dto.MetricType_HISTOGRAM:
+				return float64(m.GetHistogram().GetSampleCount()), true
+			}
+		}
+	}
+	return 0, false
+}
+
+func TestPortObserver(t *testing.T) {
+	m := New(BuildInfo{Version: "v1", Commit: "abc", GoVersion: "go1"})
+	var obs sessions.Observer = m
+	p := obs.Port(ipam.PortIIpamAsyncProvision)
+	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsCallback)
+
+	p.SessionStarted(sessions.TransportNetTCP)
+	p.MessageReceived(ipam.ActionInitializeAsyncProvisioning)
+	p.StateChanged(sessions.SessionInitialized, sessions.Initialized)
+	p.MessageSent(ipam.ActionInitializeAsyncProvisioningResponse)
+	p.MessageReceived(ipam.ActionKeepalive)
+	p.MessageReceived("urn:client-chosen:" + strings.Repeat("x", 10))
+	p.StateChanged(sessions.Initialized, sessions.Started)
+	p.CallbackDone(cb.Start, 3*time.Millisecond, nil)
+	p.CallbackDone(cb.Checkpoint, 0, errors.New("gone"))
+	p.Exception(ipam.IpamApiErrorIpamAlreadyProvisioned)
+	p.Exception("IpamSomethingTheStoreRaises")
+	p.SessionStarted(sessions.TransportHTTP)
+
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"ipamd_build_info", map[string]string{"version": "v1", "commit": "abc"}, 1},
+		{"ipamd_sessions", map[string]string{"port_type": "IIpamAsyncProvision", "state": "started"}, 1},
+		{"ipamd_sessions", map[string]string{"port_type": "IIpamAsyncProvision", "state": "session_initialized"}, 1},
+		{"ipamd_sessions", map[string]string{"port_type": "IIpamAsyncProvision", "state": "initialized"}, 0},
+		{"ipamd_sessions_started_total", map[string]string{"port_type": "IIpamAsyncProvision", "transport": "net.tcp"}, 1},
+		{"ipamd_sessions_started_total", map[string]string{"port_type": "IIpamAsyncProvision", "transport": "http"}, 1},
+		{"ipamd_messages_received_total", map[string]string{"action": "InitializeAsyncProvisioning"}, 1},
+		{"ipamd_messages_received_total", map[string]string{"action": "Keepalive"}, 1},
+		{"ipamd_messages_received_total", map[string]string{"action": "other"}, 1},
+		{"ipamd_messages_sent_total", map[string]string{"action": "InitializeAsyncProvisioningResponse"}, 1},
+		{"ipamd_callback_duration_seconds", map[string]string{"callback": "start"}, 1},
+		{"ipamd_callback_failures_total", map[string]string{"callback": "checkpoint"}, 1},
+		{"ipamd_faults_total", map[string]string{"exception_id": "IpamApiErrorIpamAlreadyProvisioned"}, 1},
+		{"ipamd_faults_total", map[string]string{"exception_id": "IpamSomethingTheStoreRaises"}, 1},
+		{"ipamd_faults_total", map[string]string{"exception_id": "IpamSchemaConversionFailed"}, 0},
+	}
+	for _, tt := range tests {
+		got, ok := sample(t, m.Registry(), tt.name, tt.labels)
+		if !ok || got != tt.want {
+			t.Errorf("%s%v = %v (present %v), want %v", tt.name, tt.labels, got, ok, tt.want)
+		}
+	}
+	// Client-chosen actions never become label values.
+	mfs, _ := m.Registry().Gather()
+	for _, mf := range mfs {
+		for _, s := range mf.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if strings.Contains(l.GetValue(), "client-chosen") || strings.Contains(l.GetValue(), "xxxx") {
+					t.Errorf("%s has label %s=%q", mf.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+}
+
+func TestWorkObserver(t *testing.T) {
+	m := New(BuildInfo{})
+	w := m.Work()
+	w.WorkStarted(services.WorkProvisioning)
+	if v, _ := sample(t, m.Registry(), "ipamd_work_running", map[string]string{"kind": "provisioning"}); v != 1 {
+		t.Errorf("work_running = %v during a run", v)
+	}
+	w.WorkRows(services.WorkProvisioning, 300)
+	w.WorkRows(services.WorkProvisioning, 100)
+	w.WorkFinished(services.WorkProvisioning, 2*time.Second, 400, "")
+	w.WorkStarted(services.WorkSchemaConversion)
+	w.WorkFinished(services.WorkSchemaConversion, time.Second, 0, ipam.IpamSchemaConversionFailed)
+	for _, tt := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"ipamd_work_running", map[string]string{"kind": "provisioning"}, 0},
+		{"ipamd_work_rows_total", map[string]string{"kind": "provisioning"}, 400},
+		{"ipamd_work_last_rows_per_second", map[string]string{"kind": "provisioning"}, 200},
+		{"ipamd_work_duration_seconds", map[string]string{"kind": "provisioning", "result": "success"}, 1},
+		{"ipamd_work_duration_seconds", map[string]string{"kind": "schema_conversion", "result": "failure"}, 1},
+	} {
+		if got, ok := sample(t, m.Registry(), tt.name, tt.labels); !ok || got != tt.want {
+			t.Errorf("%s%v = %v (present %v), want %v", tt.name, tt.labels, got, ok, tt.want)
+		}
+	}
+}
+
+// TestNoAllocs: the calls made for every message allocate nothing.
+func TestNoAllocs(t *testing.T) {
+	p := New(BuildInfo{}).Port(ipam.PortIIpamAsyncProvision)
+	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
+	for name, f := range map[string]func(){
+		"MessageReceived":       func() { p.MessageReceived(ipam.ActionKeepalive) },
+		"MessageReceived other": func() { p.MessageReceived("urn:x") },
+		"MessageSent":           func() { p.MessageSent(cb.Checkpoint) },
+		"StateChanged":          func() { p.StateChanged(sessions.Started, sessions.InProgress) },
+		"CallbackDone":          func() { p.CallbackDone(cb.Checkpoint, time.Millisecond, nil) },
+	} {
+		if n := testing.AllocsPerRun(1000, f); n != 0 {
+			t.Errorf("%s: %v allocations per call, want 0", name, n)
+		}
+	}
+}
+
+func BenchmarkMessageReceived(b *testing.B) {
+	p := New(BuildInfo{}).Port(ipam.PortIIpamAsyncProvision)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p.MessageReceived(ipam.ActionKeepalive)
+		}
+	})
+}

@@ -1,0 +1,32 @@
+// Package progress carries a row counter in a context, so that the data
+// store can say how much of a provisioning or schema conversion it has done
+// without importing the services layer that runs the work (services imports
+// the store; this package imports neither).
+//
+// The services layer puts a Reporter in the work's context; the store calls
+// AddRows as it writes. Without a Reporter AddRows does nothing, so the
+// store needs no special case for callers that do not count.
+package progress
+
+import "context"
+
+// Reporter receives row counts. It must be safe for concurrent use and
+// cheap: a store may call it once per batch.
+type Reporter interface {
+	AddRows(n int64)
+}
+
+type key struct{}
+
+// WithReporter returns ctx carrying r.
+func WithReporter(ctx context.Context, r Reporter) context.Context {
+	return context.WithValue(ctx, key{}, r)
+}
+
+// AddRows reports n more rows written (or converted) to the Reporter in
+// ctx, if any.
+func AddRows(ctx context.Context, n int64) {
+	if r, ok := ctx.Value(key{}).(Reporter); ok && n != 0 {
+		r.AddRows(n)
+	}
+}
