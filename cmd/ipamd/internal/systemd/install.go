@@ -60,8 +60,12 @@ func InstallPlan(opts UnitOptions, exe string, config []byte) (Plan, error) {
 	p.Commands = [][]string{{"systemctl", "daemon-reload"}, {"systemctl", "enable", UnitName}}
 	p.Notes = []string{
 		"start it with: ipamd service start (systemctl start " + UnitName + ")",
-		"state directory: /var/lib/ipamd (StateDirectory=ipamd" + map[bool]string{true: ", under /var/lib/private with DynamicUser", false: ""}[opts.User == ""] + ")",
+		"state directory: /var/lib/ipamd (StateDirectory=ipamd" + map[bool]string{true: ", under /var/lib/private with DynamicUser", false: ""}[opts.User == ""] + ") unless state_dir is set",
 		"logs: journalctl -u " + UnitName,
+	}
+	if opts.StateDir != "" && opts.StateDir != "/var/lib/ipamd" && opts.User == "" {
+		p.Notes = append(p.Notes, "warning: state_dir "+opts.StateDir+" lies outside StateDirectory=; a DynamicUser "+
+			"cannot own it across restarts: use --user with a system user that owns it, or leave state_dir unset")
 	}
 	return p, nil
 }

@@ -86,6 +86,26 @@ func TestInstallIntoRoot(t *testing.T) {
 	}
 }
 
+func TestInstallWarnsAboutStateDirWithDynamicUser(t *testing.T) {
+	for _, tt := range []struct {
+		opts UnitOptions
+		warn bool
+	}{
+		{UnitOptions{StateDir: "/srv/ipamd"}, true},
+		{UnitOptions{StateDir: "/srv/ipamd", User: "ipamd"}, false},
+		{UnitOptions{}, false},
+	} {
+		p, err := InstallPlan(tt.opts, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(strings.Join(p.Notes, "\n"), "warning: state_dir")
+		if got != tt.warn {
+			t.Errorf("%+v: warning %v, want %v", tt.opts, got, tt.warn)
+		}
+	}
+}
+
 // TestDryRunTouchesNothing: the dry run prints the unit and the paths and
 // writes nothing, not even under its root.
 func TestDryRunTouchesNothing(t *testing.T) {
