@@ -246,7 +246,6 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 	}
 }
 
-
 // newUpgraders builds the stream upgraders the configuration needs, keyed
 // by security mode; certificate files are read once, at start.
 func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
