@@ -186,7 +186,7 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_ADMIN_LISTEN", "9485", `admin.listen = "9485" (from env IPAMD_ADMIN_LISTEN): must be HOST:PORT`},
 		{"IPAMD_ADMIN_LISTEN", "127.0.0.1:http", "port must be between 1 and 65535"},
 		{"IPAMD_ADMIN_LISTEN", "bad host!:9485", `invalid host "bad host!"`},
-		{"IPAMD_ADMIN_LISTEN", "127.0.0.1:48885", `admin.listen = "127.0.0.1:48885" (from env IPAMD_ADMIN_LISTEN): overlaps listen[0] net.tcp://0.0.0.0:48885`},
+		{"IPAMD_ADMIN_LISTEN", "127.0.0.1:48885", `admin.listen = "127.0.0.1:48885" (from env IPAMD_ADMIN_LISTEN): overlaps listen[0] net.tcp://127.0.0.1:48885`},
 		{"IPAMD_ADMIN_PPROF", "on", `admin.pprof = "on" (from env IPAMD_ADMIN_PPROF): expected true or false`},
 		{"IPAMD_SHUTDOWN_DRAIN_TIMEOUT", "2h", "shutdown.drain_timeout = 2h (from env IPAMD_SHUTDOWN_DRAIN_TIMEOUT): must be between 0s and 1h"},
 	}

@@ -162,10 +162,12 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 // The path is given as a plain file name, not a "file:" URI, so no
 // character of it needs escaping; only '?' cannot appear in it (the policy
 // refuses such paths).
+// busy_timeout comes first: the pragmas run in order, and switching to WAL
+// needs a lock another process may hold for a moment.
 func sqliteDSN(path string, busy time.Duration) string {
 	return path +
-		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_txlock=immediate"
+		"?_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
+		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // pgConnString is the keyword/value connection string without the
