@@ -16,73 +16,6 @@ import (
 // at provisioning"). Values are the spec's English names; enumerations are
 // stored as their XSD literal.
 
-// commonPropertyDefaults are ADM_CommonProperties' provisioning values
-// (3.1.1.1.28) other than the security groups.
-var commonPropertyDefaults = [][2]string{
-	{"MaximumUtilizationThreshold", "80"},
-	{"MinimumUtilizationThreshold", "20"},
-	{"ExpiryAlertThreshold", "10"},
-	{"IpamExpiryLoggingPeriodicity", "Once"},
-	{"IPAuditTrackingFeature", "1"},
-}
-
-// builtinCustomField is a row of ADM_CustomFieldsTable created at
-// provisioning; RecordId = Number.
-type builtinCustomField struct {
-	Number  int
-	Literal string // BuiltInCustomField (2.2.5.5)
-	Name    string
-	Values  []string // BuiltInCustomFieldValueId = position + 1
-}
-
-// builtinCustomFields (3.1.1.1.14, values 3.1.1.1.15). Country/Region gets
-// the ISO 3166 names, numbered in alphabetical order (the spec gives no ids).
-var builtinCustomFields = []builtinCustomField{
-	{1, "Rir", "RIR", []string{"AFRINIC", "APNIC", "ARIN", "LACNIC", "RIPE"}},
-	{2, "RegionLegacy", "RegionLegacy", []string{"Asia", "Caribbean", "Central America", "Eastern Europe", "European Union",
-		"Middle East", "North America", "Oceania", "South America"}},
-	{3, "CountryOrRegion", "Country/Region", isoCountries},
-	{4, "TypeOfNetworks", "Type of networks", nil},
-	{5, "ADSite", "AD site", nil},
-	{6, "MicrosoftServerRole", "Microsoft server role", nil},
-	{7, "DeviceType", "Device type", []string{"Firewall", "Host", "Load balancer", "Microsoft Servers", "Non-Microsoft servers",
-		"Printer", "Routers", "Switch", "Terminal server", "VM", "VM Manager", "VOIP Gateway", "WAN optimizer", "Wireless AP",
-		"Wireless controller"}},
-	{8, "ManagedBy", "Managed by", []string{"IPAM", "MS DHCP", "Non-MS DHCP", "VM Manager", "Others"}},
-	{9, "ManagedByEntity", "Managed by entity", []string{"Localhost"}},
-	{10, "IPAddressState", "IP Address State", []string{"In-Use", "Reserved", "Inactive"}},
-	{11, "IPAddressPoolName", "IP Pool Name", nil},
-	{12, "LogicalNetwork", "Logical Network", nil},
-	{13, "DnsSuffix", "DNS Suffix", nil},
-	{14, "NetworkSite", "Network Site", nil},
-	{15, "VMNetwork", "VM Network", nil},
-	{16, "Tenant", "Tenant", nil},
-	{17, "Isolation", "Isolation Method", []string{"NVGRE", "VLAN", "VXLAN", "IPRewrite"}},
-	{18, "Region", "Region", nil},
-}
-
-// builtinLogicalGroups (3.1.1.1.16): name, BuiltInLogicalGroup literal
-// (the spec numbers them 1–3; NetworkDevices is our spelling of the first)
-// and the custom fields of the hierarchy, by BuiltinCustomFieldNumber.
-var builtinLogicalGroups = []struct {
-	Name, Literal string
-	Fields        []int
-}{
-	{"Network devices", "NetworkDevices", []int{7}},
-	{"Managed by", "ManagedBy", []int{8, 9}},
-	{"VirtualizedProviderAddressSpace", "VirtualizedProviderAddressSpace", []int{12, 14}},
-}
-
-// taskTypes are the IpamTaskType values, one ADM_Tasks row each
-// (ipam-adm.md 3.1.1.1.29 [INFERENCE]).
-var taskTypes = []string{"Discovery", "Utilization", "Audit", "Configuration", "ServerAvailability", "Monitoring", "Expiry", "DnsConfiguration"}
-
-// Fixed record ids the spec names or other seed rows refer to.
-const (
-	defaultAddressSpaceID = 1 // "1, which maps to Default Provider Address Space"
-	globalAccessScopeID   = 1 // Global (3.1.1.1.40)
-)
-
 // seed writes every seed row in tx.
 func (s *Store) seed(ctx context.Context, tx *sql.Tx, p ProvisionParams) error {
 	w := &seeder{ctx: ctx, tx: tx, d: s.dialect}
@@ -147,7 +80,7 @@ func provisioningMode(m ipam.ProvisioningMethod) string {
 
 func (w *seeder) commonProperties(p ProvisionParams) error {
 	var rows [][]any
-	for _, kv := range commonPropertyDefaults {
+	for _, kv := range schema.CommonPropertyDefaults {
 		rows = append(rows, []any{kv[0], kv[1]})
 	}
 	for _, g := range securityGroupProperties {
@@ -202,19 +135,18 @@ func (w *seeder) databaseConfiguration(c Config) error {
 		[]any{string(dc.DatabaseType), string(dc.DatabaseAuthenticationType), cred, dc.DatabaseServerNameOrIP, dc.DatabaseName, dc.DatabasePath, int64(dc.DatabasePort)})
 }
 
-// addressSpace creates the Default Provider Address Space (RecordId 1,
-// IsDefault 1), which every non-virtualized block, subnet, range and
-// address belongs to. Its name is the built-in one the IPAM cmdlets show
-// ("Default").
+// addressSpace creates the Default Provider Address Space
+// (schema.DefaultAddressSpace).
 func (w *seeder) addressSpace() error {
+	as := schema.DefaultAddressSpace
 	return w.insert(schema.AddressSpaceTable,
 		[]string{"RecordId", "Family", "AddressSpaceType", "IsDefault", "Name", "Description"},
-		[]any{defaultAddressSpaceID, "Provider", "Provider", true, "Default", "Default Provider Address Space"})
+		[]any{as.RecordID, as.Family, as.AddressSpaceType, as.IsDefault, as.Name, as.Description})
 }
 
 func (w *seeder) customFields() error {
 	var fields, values [][]any
-	for _, f := range builtinCustomFields {
+	for _, f := range schema.BuiltinCustomFields {
 		fields = append(fields, []any{f.Number, f.Literal, f.Name, "Builtin", "Multivalued"})
 		for i, v := range f.Values {
 			values = append(values, []any{f.Number, v, i + 1})
@@ -226,36 +158,29 @@ func (w *seeder) customFields() error {
 	return w.insert(schema.CustomFieldValuesTable, []string{"CustomFieldRecordId", "Value", "BuiltInCustomFieldValueId"}, values...)
 }
 
-// logicalGroupField is one entry of ADM_LogicalGroupsTable.Fields.
-type logicalGroupField struct {
-	RecordId            int64
-	CustomFieldRecordId int64
-	CustomFieldName     string
-}
-
 func (w *seeder) logicalGroups() error {
-	name := map[int]string{}
-	for _, f := range builtinCustomFields {
-		name[f.Number] = f.Name
-	}
 	var rows [][]any
-	for _, g := range builtinLogicalGroups {
-		var fields []logicalGroupField
-		for i, n := range g.Fields {
-			fields = append(fields, logicalGroupField{RecordId: int64(i + 1), CustomFieldRecordId: int64(n), CustomFieldName: name[n]})
+	for _, g := range schema.BuiltinLogicalGroups {
+		var fields []schema.LogicalGroupField
+		for i, lit := range g.Fields {
+			f, ok := schema.BuiltinCustomFieldByLiteral(lit)
+			if !ok {
+				return fmt.Errorf("logical group %s: no built-in custom field %s", g.Name, lit)
+			}
+			fields = append(fields, schema.LogicalGroupField{RecordId: int64(i + 1), CustomFieldRecordId: int64(f.Number), CustomFieldName: f.Name})
 		}
 		b, err := json.Marshal(fields)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{string(b), g.Name, "IPAddressSpaceManagement", g.Literal, "Builtin"})
+		rows = append(rows, []any{string(b), g.Name, schema.LogicalGroupUsers, g.Literal, "Builtin"})
 	}
 	return w.insert(schema.LogicalGroupsTable, []string{"Fields", "Name", "Users", "BuiltinLogicalGroupNumber", "Origin"}, rows...)
 }
 
 func (w *seeder) tasks() error {
-	rows := make([][]any, len(taskTypes))
-	for i, t := range taskTypes {
+	rows := make([][]any, len(schema.TaskTypes))
+	for i, t := range schema.TaskTypes {
 		rows[i] = []any{t}
 	}
 	return w.insert(schema.Tasks, []string{"TaskType"}, rows...)
@@ -263,16 +188,16 @@ func (w *seeder) tasks() error {
 
 // operationCatalogue writes the read-only catalogue (3.1.1.1.35 – 37).
 func (w *seeder) operationCatalogue() error {
-	groups := make([][]any, len(operationGroups))
-	for i, g := range operationGroups {
-		groups[i] = []any{g[0], g[1]}
+	groups := make([][]any, len(schema.OperationGroups))
+	for i, g := range schema.OperationGroups {
+		groups[i] = []any{g.ID, g.Name}
 	}
 	if err := w.insert(schema.AdminOperationGroupsTable, []string{"OperationGroupId", "OperationGroupName"}, groups...); err != nil {
 		return err
 	}
-	ops := make([][]any, len(adminOperations))
-	for i, o := range adminOperations {
-		req, err := json.Marshal(strings.Split(o.Requirement, " / "))
+	ops := make([][]any, len(schema.AdminOperations))
+	for i, o := range schema.AdminOperations {
+		req, err := json.Marshal(o.Requirements())
 		if err != nil {
 			return err
 		}
@@ -284,9 +209,9 @@ func (w *seeder) operationCatalogue() error {
 		return err
 	}
 	var hier [][]any
-	for _, parent := range []string{"DnsRecordOperations", "OtherRecordOperations"} {
-		for _, child := range operationGroupHierarchy[parent] {
-			hier = append(hier, []any{parent, child})
+	for _, h := range schema.OperationGroupHierarchy {
+		for _, child := range h.Children {
+			hier = append(hier, []any{h.Parent, child})
 		}
 	}
 	return w.insert(schema.AdminOperationGroupHierarchyTable, []string{"ParentOperationGroupId", "ChildOperationGroupId"}, hier...)
@@ -295,10 +220,10 @@ func (w *seeder) operationCatalogue() error {
 // roles writes the built-in roles and their operations (3.1.1.1.38, 39).
 func (w *seeder) roles() error {
 	var roles, grants [][]any
-	for i, r := range builtinRoles {
+	for i, r := range schema.BuiltinRoles {
 		id := i + 1
-		roles = append(roles, []any{id, r.Name, r.Name + " (built-in role)", true})
-		for _, op := range roleOperations(r) {
+		roles = append(roles, []any{id, r.Name, r.Description(), true})
+		for _, op := range r.Operations() {
 			grants = append(grants, []any{id, op})
 		}
 	}
@@ -308,20 +233,19 @@ func (w *seeder) roles() error {
 	return w.insert(schema.RoleOperationMapTable, []string{"RoleDefinitionId", "OperationId"}, grants...)
 }
 
-// accessScope writes the Global scope (3.1.1.1.40; its parent, 0 in the
-// protocol, is NULL) and the default address space's association with it
-// (not inheriting, so InheritanceId is its own AssociationId). An address
-// space spans both families, but the association table has no
-// family-neutral ASM part; it is filed under IPv4ASM [INFERENCE].
+// accessScope writes the Global scope (schema.GlobalAccessScope) and the
+// default address space's association with it (not inheriting, so
+// InheritanceId is its own AssociationId).
 func (w *seeder) accessScope() error {
+	g, as := schema.GlobalAccessScope, schema.DefaultAddressSpace
 	if err := w.insert(schema.AccessScopeTable,
 		[]string{"AccessScopeId", "ParentAccessScopeId", "Label", "Description", "FullScopePath", "IsBuiltIn"},
-		[]any{globalAccessScopeID, nil, "Global", "Global access scope to which all objects belong", `\Global`, true}); err != nil {
+		[]any{g.ID, nil, g.Label, g.Description, g.FullScopePath, g.IsBuiltIn}); err != nil {
 		return err
 	}
 	return w.insert(schema.AccessScopeAssociationTable,
 		[]string{"AssociationId", "Family", "ObjectId", "ObjectType", "AccessScopeId", "InheritanceId", "IsInheriting"},
-		[]any{1, "IPv4ASM", defaultAddressSpaceID, "AddressSpace", globalAccessScopeID, 1, false})
+		[]any{1, as.AssociationFamily, as.RecordID, as.ObjectType, g.ID, 1, false})
 }
 
 // fixSequences moves PostgreSQL's identity sequences past the ids the seed

@@ -107,10 +107,10 @@ func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 			}
 		}
 		roleOps := 0
-		for _, r := range builtinRoles {
-			roleOps += len(roleOperations(r))
+		for _, r := range schema.BuiltinRoles {
+			roleOps += len(r.Operations())
 		}
-		countries := len(isoCountries)
+		countries := len(schema.ISOCountries)
 		for _, c := range []struct {
 			query string
 			want  int

@@ -114,65 +114,51 @@ func seedNewTables(ctx context.Context, c *conv, tx *sql.Tx) error {
 		return err
 	}
 	// 2.1 The Default Provider Address Space, id 1; every v1 object is in it.
+	as := schema.DefaultAddressSpace
 	if err := ins(`INSERT INTO "ADM_AddressSpaceTable" ("Family", "RecordId", "AddressSpaceType", "IsDefault", "Name", "Description", "Owner")
-		VALUES ('Provider', 1, 'ProviderAddressSpace', ` + c.boolLit(true) + `, 'DefaultIPAddressSpace', 'Default provider address space', NULL)`); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, NULL)`, as.Family, as.RecordID, as.AddressSpaceType, as.IsDefault, as.Name, as.Description); err != nil {
 		return err
 	}
 	// 2.2 The Global access scope.
+	g := schema.GlobalAccessScope
 	if err := ins(`INSERT INTO "ADM_AccessScopeTable" ("AccessScopeId", "ParentAccessScopeId", "Label", "Description", "FullScopePath", "IsBuiltIn")
-		VALUES (1, NULL, 'Global', 'Global access scope to which all objects belong', '\Global', ` + c.boolLit(true) + `)`); err != nil {
+		VALUES (?, NULL, ?, ?, ?, ?)`, g.ID, g.Label, g.Description, g.FullScopePath, g.IsBuiltIn); err != nil {
 		return err
 	}
 	// 2.3 The read-only RBAC catalogue and the built-in roles.
-	groupID := map[string]string{}
-	for _, g := range append(operationGroups[:len(operationGroups):len(operationGroups)], missingOperationGroups...) {
-		groupID[strings.ToLower(g[0])] = g[0]
-		if err := ins(`INSERT INTO "ADM_AdminOperationGroupsTable" ("OperationGroupId", "OperationGroupName") VALUES (?, ?)`, g[0], g[1]); err != nil {
+	for _, g := range schema.OperationGroups {
+		if err := ins(`INSERT INTO "ADM_AdminOperationGroupsTable" ("OperationGroupId", "OperationGroupName") VALUES (?, ?)`, g.ID, g.Name); err != nil {
 			return err
 		}
 	}
-	for _, h := range operationGroupHierarchy {
-		for _, ch := range h.children {
+	for _, h := range schema.OperationGroupHierarchy {
+		for _, ch := range h.Children {
 			if err := ins(`INSERT INTO "ADM_AdminOperationGroupHierarchyTable" ("ParentOperationGroupId", "ChildOperationGroupId") VALUES (?, ?)`,
-				h.parent, ch); err != nil {
+				h.Parent, ch); err != nil {
 				return err
 			}
 		}
 	}
-	opsByGroup := map[string][]string{}
-	for _, o := range operations {
-		g, ok := groupID[strings.ToLower(o.group)]
-		if !ok {
-			return fmt.Errorf("operation %s: unknown group %s", o.id, o.group)
+	for _, o := range schema.AdminOperations {
+		req, err := json.Marshal(o.Requirements())
+		if err != nil {
+			return err
 		}
-		req, _ := json.Marshal(requirementGroups(o.nonRBACRequirement))
 		if err := ins(`INSERT INTO "ADM_AdminOperationsTable" ("OperationId", "OperationName", "OperationGroupId", "IsAdminRoleOnlyOperation",
 			"IsNonRBACOperation", "IsAccessScopeAgnosticOperation", "NonRBACAdminAccessRequirement") VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			o.id, o.name, g, o.adminRoleOnly, o.nonRBAC, o.accessScopeAgnostic, string(req)); err != nil {
+			o.ID, o.Name, o.Group, o.AdminRoleOnly, o.NonRBAC, o.AccessScopeAgnostic, string(req)); err != nil {
 			return err
 		}
-		opsByGroup[g] = append(opsByGroup[g], o.id)
 	}
-	for i, r := range builtinRoles {
+	for i, r := range schema.BuiltinRoles {
 		id := int64(i + 1)
 		if err := ins(`INSERT INTO "ADM_RoleDefinitionTable" ("RoleId", "Name", "Description", "IsBuiltInRole") VALUES (?, ?, ?, ?)`,
-			id, r.name, "Built-in role "+r.name, true); err != nil {
+			id, r.Name, r.Description(), true); err != nil {
 			return err
 		}
-		seen := map[string]bool{}
-		for _, gname := range r.groups {
-			g, ok := groupID[strings.ToLower(gname)]
-			if !ok {
-				return fmt.Errorf("role %s: unknown group %s", r.name, gname)
-			}
-			for _, op := range opsByGroup[g] {
-				if seen[op] {
-					continue
-				}
-				seen[op] = true
-				if err := ins(`INSERT INTO "ADM_RoleOperationMapTable" ("RoleDefinitionId", "OperationId") VALUES (?, ?)`, id, op); err != nil {
-					return err
-				}
+		for _, op := range r.Operations() {
+			if err := ins(`INSERT INTO "ADM_RoleOperationMapTable" ("RoleDefinitionId", "OperationId") VALUES (?, ?)`, id, op); err != nil {
+				return err
 			}
 		}
 	}
@@ -206,18 +192,6 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-// requirementGroups splits the spec's NonRBACAdminAccessRequirement text
-// ("ASM Admins / MSM Admins") into its group names.
-func requirementGroups(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, "/") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // colDef renders an ADD COLUMN definition: type and default, never NOT
@@ -494,57 +468,75 @@ func multivalued(ctx context.Context, c *conv, tx *sql.Tx) error {
 	return err
 }
 
-// customFields is step 9.
+// customFields is step 9: the built-in custom fields, values and logical
+// groups v2 added (schema.BuiltinCustomFields / BuiltinLogicalGroups with
+// AddedInV2), numbered after the store's own rows.
 func customFields(ctx context.Context, c *conv, tx *sql.Tx) error {
-	// 9.1 A user field with a name v2 gives a built-in one moves aside.
-	var names []string
-	for _, f := range newBuiltinFields {
-		names = append(names, "'"+f[0]+"'")
+	// 9.1 A user field with a name v2 gives a built-in one moves aside,
+	// and v1's Region becomes RegionLegacy.
+	var names []any
+	var marks []string
+	for _, f := range schema.BuiltinCustomFields {
+		if f.AddedInV2 {
+			names = append(names, f.Name)
+			marks = append(marks, "?")
+		}
 	}
 	if _, err := c.exec(ctx, tx, `UPDATE "ADM_CustomFieldsTable" SET "Name" = "Name" || ' (custom)'
-		WHERE "Origin" <> 'Builtin' AND "Name" IN (`+strings.Join(names, ", ")+`)`); err != nil {
+		WHERE "Origin" <> 'Builtin' AND "Name" IN (`+strings.Join(marks, ", ")+`)`, names...); err != nil {
 		return err
 	}
-	if _, err := c.exec(ctx, tx, `UPDATE "ADM_CustomFieldsTable" SET "Name" = 'RegionLegacy', "BuiltinCustomFieldNumber" = 'RegionLegacy'
-		WHERE "BuiltinCustomFieldNumber" = 'Region' AND "Origin" = 'Builtin'`); err != nil {
+	legacy, ok := schema.BuiltinCustomFieldByLiteral(schema.FieldRegionLegacy)
+	if !ok {
+		return fmt.Errorf("no built-in field %s", schema.FieldRegionLegacy)
+	}
+	if _, err := c.exec(ctx, tx, `UPDATE "ADM_CustomFieldsTable" SET "Name" = ?, "BuiltinCustomFieldNumber" = ?
+		WHERE "BuiltinCustomFieldNumber" = ? AND "Origin" = 'Builtin'`, legacy.Name, legacy.Literal, schema.FieldRegion); err != nil {
 		return err
 	}
-	ids := map[string]int64{}
-	for _, f := range newBuiltinFields {
+	// 9.2 The new fields and their values.
+	for _, f := range schema.BuiltinCustomFields {
+		if !f.AddedInV2 {
+			continue
+		}
 		var id int64
 		if err := c.queryRow(ctx, tx, `SELECT COALESCE(MAX("RecordId"), 0) + 1 FROM "ADM_CustomFieldsTable"`, nil, &id); err != nil {
 			return err
 		}
 		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldsTable" ("RecordId", "BuiltinCustomFieldNumber", "Name", "Origin", "Type")
-			VALUES (?, ?, ?, 'Builtin', 'Multivalued')`, id, f[1], f[0]); err != nil {
+			VALUES (?, ?, ?, 'Builtin', 'Multivalued')`, id, f.Literal, f.Name); err != nil {
 			return err
 		}
-		ids[f[1]] = id
-	}
-	// 9.2 Isolation Method values.
-	for i, v := range isolationMethods {
-		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesTable" ("RecordId", "CustomFieldRecordId", "Value", "BuiltInCustomFieldValueId")
-			SELECT COALESCE(MAX("RecordId"), 0) + 1, ?, ?, ? FROM "ADM_CustomFieldValuesTable"`, ids["Isolation"], v, i+1); err != nil {
-			return err
+		for i, v := range f.Values {
+			if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesTable" ("RecordId", "CustomFieldRecordId", "Value", "BuiltInCustomFieldValueId")
+				SELECT COALESCE(MAX("RecordId"), 0) + 1, ?, ?, ? FROM "ADM_CustomFieldValuesTable"`, id, v, i+1); err != nil {
+				return err
+			}
 		}
 	}
-	// 9.3 The VirtualizedProviderAddressSpace logical group: Logical
-	// Network, then Network Site.
-	var logicalNetwork int64
-	if err := c.queryRow(ctx, tx, `SELECT "RecordId" FROM "ADM_CustomFieldsTable" WHERE "BuiltinCustomFieldNumber" = 'LogicalNetwork'`,
-		nil, &logicalNetwork); err != nil {
-		return fmt.Errorf("built-in field LogicalNetwork: %w", err)
-	}
-	type field struct {
-		RecordId            int
-		CustomFieldRecordId int64
-		CustomFieldName     string
-	}
-	js, _ := json.Marshal([]field{{1, logicalNetwork, "Logical Network"}, {2, ids["NetworkSite"], "Network Site"}})
-	if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_LogicalGroupsTable" ("RecordId", "Fields", "Name", "Users", "BuiltinLogicalGroupNumber", "Origin")
-		SELECT COALESCE(MAX("RecordId"), 0) + 1, ?, 'VirtualizedProviderAddressSpace', 'IPAddressSpaceManagement',
-			'VirtualizedProviderAddressSpace', 'Builtin' FROM "ADM_LogicalGroupsTable"`, string(js)); err != nil {
-		return err
+	// 9.3 The new logical groups (VirtualizedProviderAddressSpace).
+	for _, g := range schema.BuiltinLogicalGroups {
+		if !g.AddedInV2 {
+			continue
+		}
+		var fields []schema.LogicalGroupField
+		for i, lit := range g.Fields {
+			f := schema.LogicalGroupField{RecordId: int64(i + 1)}
+			if err := c.queryRow(ctx, tx, `SELECT "RecordId", "Name" FROM "ADM_CustomFieldsTable" WHERE "BuiltinCustomFieldNumber" = ? AND "Origin" = 'Builtin'`,
+				[]any{lit}, &f.CustomFieldRecordId, &f.CustomFieldName); err != nil {
+				return fmt.Errorf("logical group %s: built-in field %s: %w", g.Name, lit, err)
+			}
+			fields = append(fields, f)
+		}
+		js, err := json.Marshal(fields)
+		if err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_LogicalGroupsTable" ("RecordId", "Fields", "Name", "Users", "BuiltinLogicalGroupNumber", "Origin")
+			SELECT COALESCE(MAX("RecordId"), 0) + 1, ?, ?, ?, ?, 'Builtin' FROM "ADM_LogicalGroupsTable"`,
+			string(js), g.Name, schema.LogicalGroupUsers, g.Literal); err != nil {
+			return err
+		}
 	}
 	// 9.4
 	return createTables(schema.MultiValueCustomFieldValueAssociationTable)(ctx, c, tx)
@@ -634,15 +626,22 @@ func accessScopes(ctx context.Context, c *conv, tx *sql.Tx) error {
 	return nil
 }
 
-// settings is step 11.
+// settings is step 11: the common properties and tasks v2 has that the
+// store lacks (IPAuditTrackingFeature, the DnsConfiguration task).
 func settings(ctx context.Context, c *conv, tx *sql.Tx) error {
-	if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CommonProperties" ("Name", "Value") SELECT 'IPAuditTrackingFeature', '1'
-		WHERE NOT EXISTS (SELECT 1 FROM "ADM_CommonProperties" WHERE "Name" = 'IPAuditTrackingFeature')`); err != nil {
-		return err
+	for _, kv := range schema.CommonPropertyDefaults {
+		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CommonProperties" ("Name", "Value") SELECT ?, ?
+			WHERE NOT EXISTS (SELECT 1 FROM "ADM_CommonProperties" WHERE "Name" = ?)`, kv[0], kv[1], kv[0]); err != nil {
+			return err
+		}
 	}
-	_, err := c.exec(ctx, tx, `INSERT INTO "ADM_Tasks" ("TaskType", "RecurrenceDuration", "State", "Status")
-		SELECT 'DnsConfiguration', 'PT6H', 'Ready', NULL WHERE NOT EXISTS (SELECT 1 FROM "ADM_Tasks" WHERE "TaskType" = 'DnsConfiguration')`)
-	return err
+	for _, tt := range schema.TaskTypes {
+		if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_Tasks" ("TaskType", "RecurrenceDuration", "State", "Status")
+			SELECT ?, 'PT6H', 'Ready', NULL WHERE NOT EXISTS (SELECT 1 FROM "ADM_Tasks" WHERE "TaskType" = ?)`, tt, tt); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // finish is step 13: the version, the sequences, a last consistency check

@@ -1,5 +1,7 @@
 package legacy
 
+import "github.com/ipamd/ipamd/store/schema"
+
 // The rows a Windows Server 2012 IPAM server writes when it is provisioned
 // (MS-IPAMM 3.1.1.1.13–15, 3.1.1.1.27; ipam-adm.md §2). Enumerations are
 // stored as their XSD literals.
@@ -27,14 +29,13 @@ type builtinField struct {
 
 // builtinFields are v1's 13 built-in custom fields in BuiltInCustomField
 // order (RecordId = position + 1) and their provisioned values
-// (BuiltInCustomFieldValueId = position + 1). Country/Region gets ISO-3166
-// names; a handful stand for the whole list.
+// (BuiltInCustomFieldValueId = position + 1). Country/Region gets the
+// ISO 3166 names v2 provisioning uses too (schema.ISOCountries).
 var builtinFields = []builtinField{
 	{"RIR", "Rir", []string{"AFRINIC", "APNIC", "ARIN", "LACNIC", "RIPE"}},
 	{"Region", "Region", []string{"Asia", "Caribbean", "Central America", "Eastern Europe", "European Union",
 		"Middle East", "North America", "Oceania", "South America"}},
-	{"Country/Region", "CountryOrRegion", []string{"Australia", "Brazil", "Canada", "France", "Germany", "India",
-		"Japan", "Kenya", "Mexico", "United Kingdom", "United States"}},
+	{"Country/Region", "CountryOrRegion", schema.ISOCountries},
 	{"Type of networks", "TypeOfNetworks", nil},
 	{"AD site", "ADSite", nil},
 	{"Microsoft server role", "MicrosoftServerRole", nil},

@@ -1,9 +1,26 @@
-// Code generated from ipam-adm.md Appendix A (MS-IPAMM2 3.1.1.1.35 / 3.1.1.1.36). DO NOT EDIT.
+package schema
 
-package convert
+import "strings"
 
-// operationGroups is ADM_AdminOperationGroupsTable's read-only content: {OperationGroupId, OperationGroupName}.
-var operationGroups = [][2]string{
+// The read-only RBAC catalogue of MS-IPAMM2 3.1.1.1.35 – 3.1.1.1.37 and the
+// built-in roles of 3.1.1.1.38 / 3.1.1.1.39, transcribed from ipam-adm.md
+// Appendix A (spelling as in the spec, e.g. "Edit IP address bloc"). Both
+// provisioning (package store) and the v1 → v2 conversion (store/convert)
+// insert these rows, so a converted store and a provisioned one hold the
+// same catalogue. Where the spec spells a group id two ways, the
+// ADM_AdminOperationGroupsTable spelling (3.1.1.1.35) is used everywhere:
+// "DnsServerOperations" in 3.1.1.1.36 / 3.1.1.1.39 is DNSServerOperations.
+
+// OperationGroup is one ADM_AdminOperationGroupsTable row.
+type OperationGroup struct {
+	ID, Name string
+}
+
+// OperationGroups is ADM_AdminOperationGroupsTable's content: the spec's 45
+// rows and two more (HostGroupOperations, MACAddressPoolOperations) that
+// five operations of Appendix A.2 belong to; without them those
+// operations' OperationGroupId would reference no group.
+var OperationGroups = []OperationGroup{
 	{"AAAARecordOperations", "AAAA resource record operations"},
 	{"AccessPolicyOperations", "Access policy operations"},
 	{"AccessScopeOperations", "Access scope operations"},
@@ -49,10 +66,35 @@ var operationGroups = [][2]string{
 	{"WKSRecordOperations", "WKS resource record operations"},
 	{"X25RecordOperations", "X25 resource record operations"},
 	{"DNSServerOperations", "DNS server operations"},
+	// Not in the spec's 45-row table, but five operations of A.2 belong to
+	// them; without them those operations would have no group.
+	{"HostGroupOperations", "Host group operations"},
+	{"MACAddressPoolOperations", "MAC address pool operations"},
 }
 
-// operations is ADM_AdminOperationsTable's read-only content.
-var operations = []operation{
+// AdminOperation is one ADM_AdminOperationsTable row.
+type AdminOperation struct {
+	ID, Name, Group                             string
+	AdminRoleOnly, NonRBAC, AccessScopeAgnostic bool
+	// Requirement is NonRBACAdminAccessRequirement as the spec words it
+	// ("ASM Admins / MSM Admins"); Requirements splits it.
+	Requirement string
+}
+
+// Requirements is the operation's NonRBACAdminAccessRequirement as the
+// list of group names the store keeps (JSON array in the column).
+func (o AdminOperation) Requirements() []string {
+	var out []string
+	for _, p := range strings.Split(o.Requirement, "/") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// AdminOperations is ADM_AdminOperationsTable's content (110 rows).
+var AdminOperations = []AdminOperation{
 	{"AddressSpaceCreate", "Create IP address space", "AddressSpaceOperations", false, false, false, "ASM Admins"},
 	{"AddressSpaceDelete", "Delete IP address space", "AddressSpaceOperations", false, false, false, "ASM Admins"},
 	{"AddressSpaceEdit", "Edit IP address space", "AddressSpaceOperations", false, false, false, "ASM Admins"},
@@ -161,6 +203,88 @@ var operations = []operation{
 	{"UpdateServer", "Edit server", "ServerInventoryOperations", false, true, true, "All Admins / IPAM Audit Admin"},
 	{"UpdateUserRole", "Edit role", "UserRoleOperations", true, true, true, "IPAMAdmins / LocalAdministrator"},
 	{"ValidateIfUpgradeIsPossible", "ValidateIfUpgradeIsPossible", "GenericOperations", true, true, true, "IPAMAdmins / LocalAdministrator"},
-	{"SetMsmDnsServerAccessScope", "Set access scope on DNS server", "DnsServerOperations", false, false, false, "IPAMAdmins"},
+	{"SetMsmDnsServerAccessScope", "Set access scope on DNS server", "DNSServerOperations", false, false, false, "IPAMAdmins"},
 	{"PurgeUtilizationData", "Purge Utilization data", "AddressOperations", false, true, true, "IPAMAdmins / LocalAdministrator"},
+}
+
+// GroupHierarchy is a parent group with its child groups
+// (ADM_AdminOperationGroupHierarchyTable rows, one per child).
+type GroupHierarchy struct {
+	Parent   string
+	Children []string
+}
+
+// OperationGroupHierarchy is ADM_AdminOperationGroupHierarchyTable's
+// content (3.1.1.1.37), in insertion order.
+var OperationGroupHierarchy = []GroupHierarchy{
+	{"DnsRecordOperations", []string{"ARecordOperations", "AAAARecordOperations", "PTRRecordOperations", "NSRecordOperations",
+		"CNAMERecordOperations", "DNAMERecordOperations", "MXRecordOperations", "SRVRecordOperations",
+		"TxtRecordOperations", "OtherRecordOperations"}},
+	{"OtherRecordOperations", []string{"AFSDBRecordOperations", "ATMARecordOperations", "DHCIDRecordOperations",
+		"HInfoRecordOperations", "ISDNRecordOperations", "RPRecordOperations", "RTRecordOperations",
+		"WINSRecordOperations", "WINSRRecordOperations", "WKSRecordOperations", "X25RecordOperations"}},
+}
+
+// BuiltinRole is one ADM_RoleDefinitionTable row created with the store,
+// with the operation groups whose operations it is granted
+// (ADM_RoleOperationMapTable, 3.1.1.1.39).
+type BuiltinRole struct {
+	Name   string
+	Groups []string
+}
+
+// Description is the role's Description column (the spec gives none).
+func (r BuiltinRole) Description() string { return "Built-in role " + r.Name }
+
+// Operations expands the role's groups, with their descendants in
+// OperationGroupHierarchy, to the operation ids granted, in AdminOperations
+// order. A group's grant includes its child groups (3.1.1.1.37): an IPAM
+// DNS Record Administrator may create A records [INFERENCE].
+func (r BuiltinRole) Operations() []string {
+	children := map[string][]string{}
+	for _, h := range OperationGroupHierarchy {
+		children[h.Parent] = h.Children
+	}
+	want := map[string]bool{}
+	var add func(g string)
+	add = func(g string) {
+		if want[g] {
+			return
+		}
+		want[g] = true
+		for _, c := range children[g] {
+			add(c)
+		}
+	}
+	for _, g := range r.Groups {
+		add(g)
+	}
+	var ops []string
+	for _, o := range AdminOperations {
+		if want[o.Group] {
+			ops = append(ops, o.ID)
+		}
+	}
+	return ops
+}
+
+// BuiltinRoles in the order 3.1.1.1.38 lists them; RoleId is the position + 1.
+var BuiltinRoles = []BuiltinRole{
+	{"IPAM DHCP Reservations Administrator", []string{"DhcpScopeReservationOperations"}},
+	{"IPAM DHCP Scope Administrator", []string{"DhcpScopeOperations", "DhcpScopeReservationOperations", "DhcpSuperscopeOperations"}},
+	{"IPAM DNS Record Administrator", []string{"DnsRecordOperations"}},
+	{"IPAM DHCP Administrator", []string{"DhcpServerOperations", "DhcpScopeOperations", "DhcpScopeReservationOperations",
+		"CustomFieldOperations", "DhcpFailoverOperations", "DhcpSuperscopeOperations"}},
+	{"IP Address Record Administrator", []string{"AddressOperations"}},
+	{"IPAM ASM Administrator", []string{"AddressBlockOperations", "AddressRangeOperations", "AddressOperations",
+		"CustomFieldOperations", "AddressSubnetOperations", "AddressSpaceOperations"}},
+	{"IPAM MSM Administrator", []string{"DhcpServerOperations", "DhcpScopeOperations", "DhcpScopeReservationOperations",
+		"DnsZoneOperations", "DnsRecordOperations", "CustomFieldOperations", "DhcpFailoverOperations", "DhcpSuperscopeOperations"}},
+	{"IPAM Administrator", []string{"AccessPolicyOperations", "AccessScopeOperations", "AddressBlockOperations",
+		"AddressOperations", "AddressRangeOperations", "DhcpScopeOperations", "DhcpScopeReservationOperations",
+		"DhcpServerOperations", "DnsRecordOperations", "DnsZoneOperations", "LogicalGroupOperations",
+		"CustomFieldOperations", "AddressSubnetOperations", "AddressSpaceOperations", "DhcpFailoverOperations",
+		"DhcpSuperscopeOperations"}},
+	// The spec's DnsServerOperations (sic) is the group DNSServerOperations.
+	{"IPAM DNS Administrator", []string{"DnsZoneOperations", "DnsRecordOperations", "DNSServerOperations"}},
 }

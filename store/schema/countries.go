@@ -1,10 +1,10 @@
-package store
+package schema
 
-// isoCountries are the English short names of ISO 3166-1 (from Debian's
+// ISOCountries are the English short names of ISO 3166-1 (from Debian's
 // iso-codes, iso_3166-1.json), the values provisioning gives the built-in
 // Country/Region custom field (ipam-adm.md 3.1.1.1.15). Generated once;
 // the list changes rarely and a store keeps the names it was provisioned with.
-var isoCountries = []string{
+var ISOCountries = []string{
 	"Afghanistan",
 	"Albania",
 	"Algeria",
