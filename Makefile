@@ -15,7 +15,7 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Hashes of every file outside .git and bin/, to detect what `go generate` changes.
 SNAPSHOT = find . -path ./.git -prune -o -path ./bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
 
-.PHONY: build run test bench fuzz generate lint ci clean
+.PHONY: build run test budgets bench fuzz generate lint ci clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ipamd
@@ -25,6 +25,11 @@ run: build
 
 test:
 	$(GO) test -race -count=1 ./...
+
+# Per-message allocation budgets (TestAllocBudgets beside each BenchmarkPerMessage), without
+# -race: the race detector changes allocation counts, so `make test` skips them.
+budgets:
+	$(GO) test -count=1 -run '^TestAllocBudgets$$' $$(grep -rl --include='*_test.go' '^func TestAllocBudgets' . | xargs -n1 dirname | sort -u)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -63,6 +68,7 @@ ci:
 	$(MAKE) lint
 	$(MAKE) generate
 	$(MAKE) test
+	$(MAKE) budgets
 	$(MAKE) fuzz FUZZTIME=10s
 
 clean:
