@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf16"
 
+	//lint:ignore SA1019 the NT hash is MD4 by definition (MS-NLMP 3.3.1, NTOWFv1); interoperability, not a choice
 	"golang.org/x/crypto/md4"
 )
 
