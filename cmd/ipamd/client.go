@@ -51,6 +51,8 @@ type clientFlags struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	keepalive      time.Duration
+	security       clientSecurity
+	upgrade        nmf.ClientUpgrade // from security, set by check
 }
 
 const (
@@ -71,6 +73,7 @@ func (f *clientFlags) bind(cmd *cobra.Command, serverHelp string, progress bool)
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "limit for connecting and the net.tcp preamble")
 	fs.DurationVar(&f.keepalive, "keepalive-interval", ipamclient.DefaultKeepaliveInterval,
 		"send an MS-IPAMM2 Keepalive after `DURATION` without a message to the server; must be shorter than the server's session.inactivity_interval (15s by default)")
+	f.security.bind(fs)
 	if progress {
 		fs.StringVar(&f.progress, "progress", progressAuto, "progress bar on stderr: auto (only when stderr is a terminal), always, never")
 	}
@@ -98,6 +101,11 @@ func (f *clientFlags) check() error {
 	if f.timeout < 0 || f.connectTimeout <= 0 {
 		return errors.New("--timeout must be >= 0 and --connect-timeout > 0")
 	}
+	up, err := f.security.upgrade(f.server)
+	if err != nil {
+		return err
+	}
+	f.upgrade = up
 	return nil
 }
 
@@ -116,7 +124,7 @@ func (f *clientFlags) client() *ipamclient.Client {
 	return &ipamclient.Client{
 		Encoding:          enc,
 		KeepaliveInterval: f.keepalive,
-		Dialer:            nmf.Dialer{HandshakeTimeout: f.connectTimeout},
+		Dialer:            nmf.Dialer{HandshakeTimeout: f.connectTimeout, Upgrade: f.upgrade},
 	}
 }
 

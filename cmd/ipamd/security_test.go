@@ -33,7 +33,7 @@ import (
 )
 
 // writePKI writes a CA, a server certificate for localhost/127.0.0.1 and a
-// client certificate into dir and returns the client's tls.Config pieces.
+// client certificate (client.pem, client.key) into dir and returns the client's tls.Config pieces.
 func writePKI(t *testing.T, dir string) (roots *x509.CertPool, client tls.Certificate) {
 	t.Helper()
 	newKey := func() *ecdsa.PrivateKey {
@@ -78,6 +78,12 @@ func writePKI(t *testing.T, dir string) (roots *x509.CertPool, client tls.Certif
 	writePEM("server.pem", "CERTIFICATE", srvDER)
 	writePEM("server.key", "PRIVATE KEY", keyDER)
 	cliDER, cliKey := issue(3, "admin", x509.ExtKeyUsageClientAuth)
+	cliKeyDER, err := x509.MarshalPKCS8PrivateKey(cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM("client.pem", "CERTIFICATE", cliDER)
+	writePEM("client.key", "PRIVATE KEY", cliKeyDER)
 	roots = x509.NewCertPool()
 	roots.AddCert(ca)
 	return roots, tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey}

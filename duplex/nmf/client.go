@@ -89,6 +89,9 @@ type Dialer struct {
 	CloseTimeout time.Duration
 	// NetDialer connects the TCP socket; nil uses a zero net.Dialer.
 	NetDialer *net.Dialer
+	// Upgrade, when set, secures the connection in the preamble (TLS or
+	// NegotiateStream); nil speaks SecurityMode.None.
+	Upgrade ClientUpgrade
 }
 
 func (d *Dialer) withDefaults() Dialer {
@@ -180,18 +183,37 @@ func checkClientPreamble(via string, enc Encoding) error {
 	return nil
 }
 
-// appendPreamble appends a duplex client preamble ([MC-NMF] 2.2.3): Version
-// 1.0, Mode Duplex, Via, Known Encoding, Preamble End. No upgrades: the
-// client speaks NetTcpBinding with SecurityMode.None.
-func appendPreamble(b []byte, via string, enc Encoding) []byte {
+// ClientUpgrade is a stream upgrade the client asks for in its preamble
+// ([MC-NMF] 2.2.3.8 Upgrade Request, 3.1.5.5): TLS (application/ssl-tls)
+// or NegotiateStream (application/negotiate). The security packages provide
+// the implementations; nmf only frames the request.
+type ClientUpgrade interface {
+	// Kind is the upgrade's content type, sent in the Upgrade Request.
+	Kind() string
+	// Upgrade runs the upgrade's handshake on nc after the server's Upgrade
+	// Response and returns the connection the rest of the session uses.
+	// It must honour ctx (the handshake deadline).
+	Upgrade(ctx context.Context, nc net.Conn) (net.Conn, error)
+}
+
+// appendPreambleStart appends the records a duplex client preamble
+// ([MC-NMF] 2.2.3) starts with: Version 1.0, Mode Duplex, Via, Known
+// Encoding. An Upgrade Request and the Preamble End follow.
+func appendPreambleStart(b []byte, via string, enc Encoding) []byte {
 	b = append(b, recVersion, 1, 0, recMode, byte(ModeDuplex), recVia)
 	b = appendMB31(b, len(via))
 	b = append(b, via...)
-	b = append(b, recKnownEncoding, byte(enc))
-	return append(b, recPreambleEnd)
+	return append(b, recKnownEncoding, byte(enc))
 }
 
-// handshake runs the preamble on d, a Dialer with its defaults applied.
+// appendPreamble appends a whole duplex client preamble without upgrades.
+func appendPreamble(b []byte, via string, enc Encoding) []byte {
+	return append(appendPreambleStart(b, via, enc), recPreambleEnd)
+}
+
+// handshake runs the preamble on d, a Dialer with its defaults applied:
+// with an upgrade, the records up to the Upgrade Request, the upgrade's own
+// handshake, then the Preamble End on the upgraded stream.
 func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Encoding) (*ClientSession, error) {
 	s := &ClientSession{
 		nc:   nc,
@@ -200,39 +222,73 @@ func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Enc
 		via:  via,
 		enc:  enc,
 	}
-	s.wbuf = appendPreamble(s.wbuf, via, enc)
-	stop, err := s.beginIO(dirWrite, d.HandshakeTimeout, ctx)
-	if err != nil {
-		return nil, fmt.Errorf("nmf: preamble: %w", err)
+	s.wbuf = appendPreambleStart(s.wbuf, via, enc)
+	if d.Upgrade != nil {
+		kind := d.Upgrade.Kind()
+		if kind == "" || len(kind) > maxFaultLength || !utf8.ValidString(kind) {
+			return nil, fmt.Errorf("nmf: upgrade kind %q must be 1..%d bytes of UTF-8", kind, maxFaultLength)
+		}
+		s.wbuf = append(s.wbuf, recUpgradeRequest)
+		s.wbuf = appendMB31(s.wbuf, len(kind))
+		s.wbuf = append(s.wbuf, kind...)
+		if err := s.handshakeStep(ctx, "upgrade request", recUpgradeResponse); err != nil {
+			return nil, err
+		}
+		if s.br.Buffered() != 0 {
+			return nil, fmt.Errorf("nmf: server sent %d bytes after the Upgrade Response: %w", s.br.Buffered(), ErrProtocol)
+		}
+		up, err := d.Upgrade.Upgrade(ctx, nc)
+		if err != nil {
+			return nil, fmt.Errorf("nmf: upgrade %s: %w", kind, err)
+		}
+		s.nc = up
+		s.br.Reset(up)
+		s.wbuf = s.wbuf[:0]
 	}
-	_, err = nc.Write(s.wbuf)
+	s.wbuf = append(s.wbuf, recPreambleEnd)
+	if err := s.handshakeStep(ctx, "preamble", recPreambleAck); err != nil {
+		return nil, err
+	}
+	s.wbuf = s.wbuf[:0]
+	return s, nil
+}
+
+// handshakeStep writes s.wbuf and reads the server's one-byte answer: want,
+// or a Fault record (a *FaultError wrapping ErrRemoteFault).
+func (s *ClientSession) handshakeStep(ctx context.Context, what string, want byte) error {
+	timeout := s.opts.HandshakeTimeout
+	stop, err := s.beginIO(dirWrite, timeout, ctx)
+	if err != nil {
+		return fmt.Errorf("nmf: %s: %w", what, err)
+	}
+	_, err = s.nc.Write(s.wbuf)
 	s.endIO(dirWrite, stop)
 	if err != nil {
-		return nil, s.ioError("preamble write", ctx, err, d.HandshakeTimeout)
+		return s.ioError(what+" write", ctx, err, timeout)
 	}
-	stop, err = s.beginIO(dirRead, d.HandshakeTimeout, ctx)
+	stop, err = s.beginIO(dirRead, timeout, ctx)
 	if err != nil {
-		return nil, fmt.Errorf("nmf: preamble: %w", err)
+		return fmt.Errorf("nmf: %s: %w", what, err)
 	}
 	defer s.endIO(dirRead, stop)
 	t, err := s.br.ReadByte()
 	if err != nil {
 		if err == io.EOF {
-			return nil, fmt.Errorf("nmf: server closed the connection during the preamble: %w", io.ErrUnexpectedEOF)
+			return fmt.Errorf("nmf: server closed the connection after the %s: %w", what, io.ErrUnexpectedEOF)
 		}
-		return nil, s.ioError("preamble ack", ctx, err, d.HandshakeTimeout)
+		return s.ioError(what+" answer", ctx, err, timeout)
 	}
 	switch t {
-	case recPreambleAck:
-		return s, nil
+	case want:
+		return nil
 	case recFault:
 		uri, err := readFaultString(s.br)
 		if err != nil {
-			return nil, fmt.Errorf("nmf: preamble answered with a fault: %w", err)
+			return fmt.Errorf("nmf: %s answered with a fault: %w", what, err)
 		}
-		return nil, &FaultError{URI: uri, Err: ErrRemoteFault}
+		return &FaultError{URI: uri, Err: ErrRemoteFault}
 	}
-	return nil, fmt.Errorf("nmf: preamble answered with record type 0x%02x: %w", t, ErrProtocol)
+	return fmt.Errorf("nmf: %s answered with record type 0x%02x: %w", what, t, ErrProtocol)
 }
 
 // readFaultString reads the MB31-prefixed fault URI of a Fault record, as

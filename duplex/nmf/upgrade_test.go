@@ -3,6 +3,7 @@ package nmf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -138,5 +139,65 @@ func TestListenerSecurity(t *testing.T) {
 			}
 			waitIdle(t, srv)
 		})
+	}
+}
+
+// clientUpgrade is the client half of identityUpgrader; calls counts its
+// handshakes and err fails them.
+type clientUpgrade struct {
+	kind  string
+	calls int
+	err   error
+}
+
+func (u *clientUpgrade) Kind() string { return u.kind }
+
+func (u *clientUpgrade) Upgrade(ctx context.Context, nc net.Conn) (net.Conn, error) {
+	u.calls++
+	if u.err != nil {
+		return nil, u.err
+	}
+	return nc, nil
+}
+
+// TestClientUpgrade: Dialer.Upgrade puts an Upgrade Request before the
+// Preamble End, runs the upgrade after the server's Upgrade Response, and
+// the session then works; a kind the server does not offer comes back as
+// the UpgradeInvalid fault, and a failing upgrade is the Dial's error.
+func TestClientUpgrade(t *testing.T) {
+	router := &testRouter{h: newRecorder(false)}
+	_, addr := startServer(t, Options{Upgrader: identityUpgrader{kind: "application/test"}}, router)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	up := &clientUpgrade{kind: "application/test"}
+	s, err := (&Dialer{Upgrade: up}).Dial(ctx, addr, "net.tcp://h/svc", EncodingBinarySession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteMessage(ctx, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if up.calls != 1 {
+		t.Errorf("upgrade ran %d times", up.calls)
+	}
+	if ps := router.preambles(); len(ps) != 1 || len(ps[0].Upgrades) != 1 || ps[0].Upgrades[0] != "application/test" {
+		t.Fatalf("routed %+v", ps)
+	}
+
+	_, err = (&Dialer{Upgrade: &clientUpgrade{kind: "application/ssl-tls"}}).Dial(ctx, addr, "net.tcp://h/svc", EncodingBinarySession)
+	var fe *FaultError
+	if !errors.As(err, &fe) || fe.URI != FaultUpgradeInvalid {
+		t.Fatalf("unoffered kind: %v, want the UpgradeInvalid fault", err)
+	}
+	boom := errors.New("handshake refused")
+	if _, err := (&Dialer{Upgrade: &clientUpgrade{kind: "application/test", err: boom}}).Dial(ctx, addr, "net.tcp://h/svc", EncodingBinarySession); !errors.Is(err, boom) {
+		t.Fatalf("failing upgrade: %v", err)
+	}
+	if _, err := (&Dialer{Upgrade: &clientUpgrade{kind: ""}}).Dial(ctx, addr, "net.tcp://h/svc", EncodingBinarySession); err == nil {
+		t.Fatal("empty upgrade kind accepted")
 	}
 }

@@ -16,6 +16,7 @@ package negotiate
 
 import (
 	"bytes"
+	"context"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -341,3 +342,28 @@ func (c *NTLMInitiator) Wrap(p []byte) ([]byte, error) { return c.session.Seal(p
 
 // Unwrap implements nns.Protector.
 func (c *NTLMInitiator) Unwrap(t []byte) ([]byte, error) { return c.session.Unseal(t) }
+
+// NTLMUpgrade is the client side of a NegotiateStream upgrade with NTLMv2
+// for nmf.Dialer.Upgrade (`ipamd provision|convert|status --security
+// negotiate`): SPNEGO-wrapped, as a WCF client offers it, unless Raw. Each
+// connection authenticates afresh.
+type NTLMUpgrade struct {
+	Domain, User string
+	NTHash       [16]byte
+	Workstation  string
+	Raw          bool
+}
+
+// Kind implements nmf.ClientUpgrade.
+func (u *NTLMUpgrade) Kind() string { return nns.Kind }
+
+// Upgrade implements nmf.ClientUpgrade.
+func (u *NTLMUpgrade) Upgrade(ctx context.Context, nc net.Conn) (net.Conn, error) {
+	ini := &NTLMInitiator{SPNEGO: !u.Raw, Client: &ntlm.Client{
+		Domain: u.Domain, User: u.User, NTHash: u.NTHash, Workstation: u.Workstation}}
+	c, err := nns.Initiate(ctx, nc, ini)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

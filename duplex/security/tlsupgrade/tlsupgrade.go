@@ -173,3 +173,27 @@ func Client(ctx context.Context, conn net.Conn, cfg *tls.Config) (*tls.Conn, err
 	}
 	return tc, nil
 }
+
+// ClientUpgrade is the client side of the upgrade for nmf.Dialer.Upgrade
+// (`ipamd provision|convert|status --security tls`).
+type ClientUpgrade struct {
+	// Config is cloned for each connection; set ServerName and RootCAs (or
+	// rely on the system roots), and Certificates for a client certificate.
+	Config *tls.Config
+}
+
+// Kind implements nmf.ClientUpgrade.
+func (u *ClientUpgrade) Kind() string { return Kind }
+
+// Upgrade implements nmf.ClientUpgrade.
+func (u *ClientUpgrade) Upgrade(ctx context.Context, nc net.Conn) (net.Conn, error) {
+	cfg := u.Config
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	tc, err := Client(ctx, nc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
