@@ -4,25 +4,20 @@ import (
 	"os"
 	"testing"
 
+	"github.com/ipamd/ipamd/internal/allocbudget"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/nbfx"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 // perMessage lists what the generated stubs do once per message on a
-// session: BenchmarkPerMessage reports ns/op and allocs/op, TestAllocBudgets
-// fails when one allocates more than its budget (issue 7). A budget is the
-// count measured when it was set: lower it when a change beats it.
-var perMessage = []struct {
-	name   string
-	budget float64
-	setup  func(tb testing.TB) func(tb testing.TB)
-}{
+// session, with its allocation budget (see internal/allocbudget).
+var perMessage = []allocbudget.Case{
 	// The Mono client's InitializeAsyncProvisioning, envelope and body, on a
 	// codec whose session table is warm (steady state). The body's strings
 	// (GpoPrefix, database name, user, password) are the client's data and
 	// are copied out of the read buffer, so they allocate.
-	{name: "DecodeInitialize", budget: 11, setup: func(tb testing.TB) func(testing.TB) {
+	{Name: "DecodeInitialize", Budget: 11, Setup: func(tb testing.TB) func(testing.TB) {
 		first := readGolden(tb, "A_c2s_01.bin")
 		n, err := nbfx.NewReaderSession(0).ReadStringTable(first)
 		if err != nil {
@@ -48,13 +43,13 @@ var perMessage = []struct {
 		}
 	}},
 	// The reply to Initialize (empty body), binary session.
-	{name: "EncodeInitializeResponse", budget: 0, setup: func(testing.TB) func(testing.TB) {
+	{Name: "EncodeInitializeResponse", Budget: 0, Setup: func(testing.TB) func(testing.TB) {
 		return encode(ipam.ActionInitializeAsyncProvisioningResponse, "urn:uuid:36e421b5-55c2-4563-8319-e840d9fee760",
 			&ipam.InitializeAsyncProvisioningResponse{})
 	}},
 	// Notify…Complete carrying an IpamException, which is how every session
 	// on an already provisioned store ends: encoding it allocates nothing.
-	{name: "EncodeCompleteWithException", budget: 0, setup: func(testing.TB) func(testing.TB) {
+	{Name: "EncodeCompleteWithException", Budget: 0, Setup: func(testing.TB) func(testing.TB) {
 		return encode(ipam.ActionNotifyAsyncProvisionComplete, "", &ipam.NotifyAsyncProvisionComplete{
 			Exception: &ipam.IpamException{ExceptionID: "IpamApiErrorIpamAlreadyProvisioned", Message: "The IPAM data store is already provisioned."},
 		})
@@ -83,32 +78,9 @@ func readGolden(tb testing.TB, name string) []byte {
 }
 
 // BenchmarkPerMessage: go test -run '^$' -bench PerMessage -benchmem ./wsdl/ipam
-func BenchmarkPerMessage(b *testing.B) {
-	for _, m := range perMessage {
-		b.Run(m.name, func(b *testing.B) {
-			op := m.setup(b)
-			b.ReportAllocs()
-			for b.Loop() {
-				op(b)
-			}
-		})
-	}
-}
+func BenchmarkPerMessage(b *testing.B) { allocbudget.Bench(b, perMessage) }
 
-func TestAllocBudgets(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector changes allocation counts; `make budgets` runs this without -race")
-	}
-	for _, m := range perMessage {
-		t.Run(m.name, func(t *testing.T) {
-			op := m.setup(t)
-			op(t)
-			if got := testing.AllocsPerRun(200, func() { op(t) }); got > m.budget {
-				t.Errorf("%s: %v allocs per message, budget %v", m.name, got, m.budget)
-			}
-		})
-	}
-}
+func TestAllocBudgets(t *testing.T) { allocbudget.Check(t, perMessage) }
 
 // BenchmarkWriteInitialize encodes a full InitializeAsyncProvisioning (text),
 // the client's side of the same message.

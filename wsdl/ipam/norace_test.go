@@ -1,5 +1,0 @@
-//go:build !race
-
-package ipam_test
-
-const raceEnabled = false
