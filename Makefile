@@ -15,7 +15,7 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Hashes of every file outside .git and bin/, to detect what `go generate` changes.
 SNAPSHOT = find . -path ./.git -prune -o -path ./bin -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
 
-.PHONY: build run test budgets bench fuzz generate lint ci clean
+.PHONY: build run test budgets bench bench-baseline bench-store fuzz generate lint ci clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ipamd
@@ -31,8 +31,24 @@ test:
 budgets:
 	$(GO) test -count=1 -run '^TestAllocBudgets$$' $$(grep -rl --include='*_test.go' '^func TestAllocBudgets' . | xargs -n1 dirname | sort -u)
 
+# Micro-benchmarks (codecs, framing, session round trips, metrics), BENCHCOUNT runs each,
+# compared by benchstat with the checked-in baseline (docs/bench/baseline.txt, which names its
+# machine); `make bench-baseline` records a new one. The store's benchmarks (provisioning,
+# conversion: minutes, one run each) are `make bench-store`.
+BENCH_PKGS := ./soap/... ./wsdl/ipam ./duplex/nmf ./sessions/... ./test/e2e ./cmd/ipamd/internal/metrics
+BENCHCOUNT ?= 6
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@mkdir -p bin
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) $(BENCH_PKGS) | tee bin/bench.txt
+	$(GO) tool benchstat docs/bench/baseline.txt bin/bench.txt
+
+bench-baseline:
+	@mkdir -p docs/bench
+	{ echo "baseline-of: $$(git rev-parse --short=12 HEAD)"; echo "machine: $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$(nproc) cores, $$($(GO) env GOVERSION)"; \
+	  $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) $(BENCH_PKGS); } | tee docs/bench/baseline.txt
+
+bench-store:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./store/...
 
 # Runs every native fuzz target (func FuzzX(f *testing.F)) for FUZZTIME each.
 fuzz:
