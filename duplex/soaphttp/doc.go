@@ -26,6 +26,7 @@
 //	content type not SOAP           415  s:Sender
 //	body over the size limit        413  s:Sender
 //	envelope or header unreadable   400  the decoder's fault (500 for Receiver/MustUnderstand/VersionMismatch)
+//	a:To names another endpoint     400  a:DestinationUnreachable (only the path counts)
 //	no usable a:ReplyTo             400  a:MessageAddressingHeaderRequired / a:InvalidAddress
 //	too many sessions               503  s:Receiver
 //	new session while draining      503  s:Receiver  (Drain: graceful stop)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,6 +201,27 @@ func envelope(ns, action, replyTo string) string {
 		`</s:Header><s:Body><Op xmlns="urn:t"/></s:Body></s:Envelope>`
 }
 
+// withTo adds <a:To mustUnderstand> to an envelope from envelope().
+func withTo(env, to string) string {
+	return strings.Replace(env, "<a:MessageID>", `<a:To s:mustUnderstand="1">`+to+`</a:To><a:MessageID>`, 1)
+}
+
+// TestToAddressesThisEndpoint: a:To naming this endpoint (any host, port or
+// case, with or without a trailing slash) or anonymous is served.
+func TestToAddressesThisEndpoint(t *testing.T) {
+	f := newFixture(t, nil)
+	sink := newSink(t)
+	for i, to := range []string{"", soap.AddressAnonymous, f.url + "/ep", "http://ipam.example:8080/EP/", "https://proxy/ep"} {
+		env := envelope12(actTwoWay, sink.URL+"/"+strconv.Itoa(i))
+		if to != "" {
+			env = withTo(env, to)
+		}
+		if status, body := post(t, f.url+"/ep", ct12, env); status != http.StatusOK {
+			t.Errorf("a:To %q: %d %s", to, status, body)
+		}
+	}
+}
+
 func post(t *testing.T, url, ct, body string) (int, string) {
 	t.Helper()
 	resp, err := http.Post(url, ct, strings.NewReader(body))
@@ -261,6 +283,8 @@ func TestBadRequests(t *testing.T) {
 		{"reply-to outside allowed networks", "POST", "/ep", ct12, envelope12(actTwoWay, "http://192.0.2.1:9/cb"), 400, "InvalidAddress"},
 		{"reply-to not http", "POST", "/ep", ct12, envelope12(actTwoWay, "ftp://127.0.0.1/cb"), 400, "not an http"},
 		{"unknown path", "POST", "/nope", ct12, ok, 404, "EndpointUnavailable"},
+		{"a:To of another endpoint", "POST", "/ep", ct12, withTo(ok, "http://127.0.0.1/other"), 400, "DestinationUnreachable"},
+		{"a:To not a URI", "POST", "/ep", ct12, withTo(ok, "%zz"), 400, "DestinationUnreachable"},
 		{"get without wsdl", "GET", "/ep", "", "", 405, "?wsdl"},
 		{"put", "PUT", "/ep", ct12, ok, 405, "not allowed"},
 		{"get unknown path", "GET", "/nope?wsdl", "", "", 404, "EndpointUnavailable"},
