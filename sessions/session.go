@@ -45,6 +45,17 @@ type OneWayAcceptor interface {
 	AcceptOneWay()
 }
 
+// CorkConn is a Conn that can hold the records written while one message is
+// handled and send them in one write (nmf.Session): the reply, or
+// Notify…Start, Notify…Complete and End when the work fails at once.
+// Handling never waits for the client, so nothing is held longer than the
+// handling itself takes.
+type CorkConn interface {
+	Cork()
+	// Flush writes what Cork held; the transport bounds the write itself.
+	Flush(ctx context.Context) error
+}
+
 // FaultConn is a Conn whose transport tells faults from replies (HTTP
 // answers a SOAP fault with a 4xx/5xx status).
 type FaultConn interface {
@@ -275,10 +286,26 @@ func (s *Session) Serve() error {
 			return fmt.Errorf("session %s: read: %w", s.id, err)
 		}
 		s.received.Store(true)
-		if err := s.handle(payload); err != nil {
+		if err := s.handleCorked(payload); err != nil {
 			return err
 		}
 	}
+}
+
+// handleCorked is handle with the connection corked, where it can be.
+func (s *Session) handleCorked(payload []byte) error {
+	cc, ok := s.conn.(CorkConn)
+	if !ok {
+		return s.handle(payload)
+	}
+	cc.Cork()
+	err := s.handle(payload)
+	// The transport bounds the write (its write timeout, its lifetime): no
+	// per-message context here.
+	if ferr := cc.Flush(context.Background()); ferr != nil && err == nil {
+		err = fmt.Errorf("session %s: write: %w", s.id, ferr)
+	}
+	return err
 }
 
 // inactivityTick is the InactivityTimer expiry of 3.1.5: a message since the
