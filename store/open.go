@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,9 +111,12 @@ type Store struct {
 	// fail it ("ddl:N", "seed:TABLE", "commit").
 	hook func(step string) error
 
-	// quickStatus's statement and arguments, built by Open.
+	// quickStatus's statement and arguments, built by Open, and the
+	// statement prepared once the tables it reads exist (parsing it was a
+	// third of its cost).
 	quickStatusQuery string
 	quickStatusArgs  []any
+	quickStatusStmt  atomic.Pointer[sql.Stmt]
 }
 
 // Open opens the database cfg names and checks that it answers. An
@@ -216,7 +220,12 @@ func redact(err error, cfg Config) string {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if st := s.quickStatusStmt.Swap(nil); st != nil {
+		_ = st.Close()
+	}
+	return s.db.Close()
+}
 
 // Config is the configuration the store was opened with.
 func (s *Store) Config() Config { return s.cfg }
@@ -273,11 +282,6 @@ func (s *Store) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	st.ConversionInProgress = held
-	if st.Provisioned && !held {
-		// Likely only the lease table is missing (no conversion ever ran
-		// here): create it so that the next Status is quick. Best effort.
-		_ = s.ensureLeaseTable(ctx)
-	}
 	return st, nil
 }
 
@@ -286,10 +290,21 @@ func (s *Store) Status(ctx context.Context) (Status, error) {
 // from ADM_CommonProperties, and the conversion lease. Status runs for every
 // Start (ADM gating), where listing the catalog (status) was half the CPU of
 // a whole session. Anything else — a table missing, a group unset, an error
-// — returns ok false and the full check decides. A provisioned store found
-// without the lease table gets it, so the next Status takes this path.
+// — returns ok false and the full check decides (a store provisioned by an
+// older ipamd has no lease table until its first conversion).
 func (s *Store) quickStatus(ctx context.Context) (st Status, ok bool) {
-	rows, err := s.db.QueryContext(ctx, s.quickStatusQuery, s.quickStatusArgs...)
+	stmt := s.quickStatusStmt.Load()
+	if stmt == nil {
+		prepared, err := s.db.PrepareContext(ctx, s.quickStatusQuery)
+		if err != nil {
+			return Status{}, false // a table missing: not the usual case
+		}
+		if !s.quickStatusStmt.CompareAndSwap(nil, prepared) {
+			_ = prepared.Close()
+		}
+		stmt = s.quickStatusStmt.Load()
+	}
+	rows, err := stmt.QueryContext(ctx, s.quickStatusArgs...)
 	if err != nil {
 		return Status{}, false
 	}
