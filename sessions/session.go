@@ -167,7 +167,7 @@ func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, o
 		identity: id,
 		obs:      NopObserver{},
 	}
-	s.log = opts.Logger.With(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
+	s.log = opts.Logger.WithLazy(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
 		zap.Stringer("remote_addr", conn.RemoteAddr()), zap.Stringer("caller", id))
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
@@ -418,7 +418,7 @@ func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	h := &env.Header
-	log := s.log.With(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
+	log := s.log.WithLazy(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
 	ev := evInitialize // the only two-way operation of both port types
 	if s.isDraining() {
 		log.Info("operation refused: shutting down")
@@ -467,7 +467,7 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 }
 
 func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
-	log := s.log.With(zap.String("operation", op.Name))
+	log := s.log.WithLazy(zap.String("operation", op.Name))
 	if a, ok := s.conn.(OneWayAcceptor); ok {
 		// A one-way message has no reply: answer the transport now, so the
 		// client is not held until the first callback is delivered.
