@@ -252,7 +252,7 @@ type httpPortHandler struct{ *portHandler }
 // ServeSession implements soaphttp.SessionHandler.
 func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
 	opts := *h.m.opts.Load()
-	opts.Logger = opts.Logger.With(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.ID()))
+	opts.Logger = opts.Logger.WithLazy(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.ID()))
 	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, nil))
 }
 
@@ -260,7 +260,7 @@ func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session
 func (h *portHandler) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
 	opts := *h.m.opts.Load()
-	opts.Logger = opts.Logger.With(zap.String("via", ns.Preamble().Via))
+	opts.Logger = opts.Logger.WithLazy(zap.String("via", ns.Preamble().Via))
 	// errClose (a fatal fault was answered) goes up as an error too, so the
 	// framing layer closes the connection instead of offering it for reuse.
 	return h.m.serve(h.newSession(ctx, ns, enc, opts, TransportNetTCP, ns.Preamble().Identity))

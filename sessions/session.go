@@ -45,6 +45,17 @@ type OneWayAcceptor interface {
 	AcceptOneWay()
 }
 
+// CorkConn is a Conn that can hold the records written while one message is
+// handled and send them in one write (nmf.Session): the reply, or
+// Notify…Start, Notify…Complete and End when the work fails at once.
+// Handling never waits for the client, so nothing is held longer than the
+// handling itself takes.
+type CorkConn interface {
+	Cork()
+	// Flush writes what Cork held; the transport bounds the write itself.
+	Flush(ctx context.Context) error
+}
+
 // FaultConn is a Conn whose transport tells faults from replies (HTTP
 // answers a SOAP fault with a 4xx/5xx status).
 type FaultConn interface {
@@ -156,7 +167,7 @@ func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, o
 		identity: id,
 		obs:      NopObserver{},
 	}
-	s.log = opts.Logger.With(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
+	s.log = opts.Logger.WithLazy(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
 		zap.Stringer("remote_addr", conn.RemoteAddr()), zap.Stringer("caller", id))
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
@@ -275,10 +286,26 @@ func (s *Session) Serve() error {
 			return fmt.Errorf("session %s: read: %w", s.id, err)
 		}
 		s.received.Store(true)
-		if err := s.handle(payload); err != nil {
+		if err := s.handleCorked(payload); err != nil {
 			return err
 		}
 	}
+}
+
+// handleCorked is handle with the connection corked, where it can be.
+func (s *Session) handleCorked(payload []byte) error {
+	cc, ok := s.conn.(CorkConn)
+	if !ok {
+		return s.handle(payload)
+	}
+	cc.Cork()
+	err := s.handle(payload)
+	// The transport bounds the write (its write timeout, its lifetime): no
+	// per-message context here.
+	if ferr := cc.Flush(context.Background()); ferr != nil && err == nil {
+		err = fmt.Errorf("session %s: write: %w", s.id, ferr)
+	}
+	return err
 }
 
 // inactivityTick is the InactivityTimer expiry of 3.1.5: a message since the
@@ -391,7 +418,7 @@ func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	h := &env.Header
-	log := s.log.With(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
+	log := s.log.WithLazy(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
 	ev := evInitialize // the only two-way operation of both port types
 	if s.isDraining() {
 		log.Info("operation refused: shutting down")
@@ -440,7 +467,7 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 }
 
 func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
-	log := s.log.With(zap.String("operation", op.Name))
+	log := s.log.WithLazy(zap.String("operation", op.Name))
 	if a, ok := s.conn.(OneWayAcceptor); ok {
 		// A one-way message has no reply: answer the transport now, so the
 		// client is not held until the first callback is delivered.

@@ -31,12 +31,15 @@ func nowMillis(d schema.Dialect) string {
 	return `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`
 }
 
+// leaseTableDDL creates ipamd's own table of in-progress marks: not an ADM
+// table (its name has no ADM_ prefix, so catalog checks pass it by).
+const leaseTableDDL = `CREATE TABLE IF NOT EXISTS "` + leaseTable + `" ("Name" TEXT PRIMARY KEY, "Owner" TEXT NOT NULL, "Token" TEXT NOT NULL, "ExpiresAt" BIGINT NOT NULL)`
+
 // ensureLeaseTable creates the lease table if missing. Two processes may
 // race here; PostgreSQL then reports a duplicate type for the loser, which
 // is fine once the table exists.
 func (s *Store) ensureLeaseTable(ctx context.Context) error {
-	ddl := `CREATE TABLE IF NOT EXISTS "` + leaseTable + `" ("Name" TEXT PRIMARY KEY, "Owner" TEXT NOT NULL, "Token" TEXT NOT NULL, "ExpiresAt" BIGINT NOT NULL)`
-	_, err := s.db.ExecContext(ctx, ddl)
+	_, err := s.db.ExecContext(ctx, leaseTableDDL)
 	if err == nil {
 		return nil
 	}

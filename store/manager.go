@@ -192,10 +192,15 @@ func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvi
 	if m.provisioning {
 		return nil, ipam.NewException(ipam.IpamApiProvisioningAlreadyInProgress, "another session is already provisioning the IPAM server")
 	}
-	if err := m.refreshLocked(ctx); err != nil && !m.known {
-		// The recorded store may well be provisioned; provisioning another
-		// one now could replace it.
-		return nil, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
+	// Provisioning is one-way (nothing unprovisions a store), so a store
+	// seen provisioned needs no second look, as in State: this is every
+	// Start on a provisioned server.
+	if !m.known || !m.status.Provisioned {
+		if err := m.refreshLocked(ctx); err != nil && !m.known {
+			// The recorded store may well be provisioned; provisioning
+			// another one now could replace it.
+			return nil, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
+		}
 	}
 	if m.status.Provisioned {
 		return nil, ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned, "the IPAM server is already provisioned (%v)", m.active)

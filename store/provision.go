@@ -190,9 +190,10 @@ func (s *Store) step(name string, rbac bool, f func() error) error {
 	return nil
 }
 
-// createSchema runs schema.V2's DDL.
+// createSchema runs schema.V2's DDL, and creates the lease table with it
+// so that Status reads a provisioned store with one query from the start.
 func (s *Store) createSchema(ctx context.Context, tx *sql.Tx) error {
-	for _, stmt := range s.dialect.CreateStatements(schema.V2) {
+	for _, stmt := range append(s.dialect.CreateStatements(schema.V2), leaseTableDDL) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			head, _, _ := strings.Cut(stmt, "(")
 			return fmt.Errorf("%s: %w", strings.TrimSpace(head), err)

@@ -46,7 +46,10 @@ type conn struct {
 	reuseWait bool // awaitReuse is blocked reading; Drain interrupts it (guarded by dlmu)
 
 	wmu  sync.Mutex // serialises whole records on the wire
-	wbuf []byte     // record assembly buffer, guarded by wmu
+	wbuf []byte     // record assembly buffer, guarded by wmu; holds the records of a Cork until Flush
+	// corked: records are held in wbuf rather than written (Session.Cork).
+	// Written under wmu; read without it by ReadMessage's safety flush.
+	corked atomic.Bool
 
 	sec       ListenerSecurity   // what this connection's listener offers
 	upgraded  bool               // serving goroutine only
@@ -61,7 +64,13 @@ type conn struct {
 	sessions int
 }
 
-const readBufferSize = 8 << 10
+// readBufferSize is the per-connection read buffer. It is held for the
+// connection's life, so it is most of what an idle session costs (issue 7:
+// 15,000 held sessions). The messages of an IPAM session are small — a
+// binary Initialize is about 600 bytes, a text one under 2 KiB — so each
+// still arrives with one read; a larger envelope is read past the buffer
+// straight into the session's message buffer.
+const readBufferSize = 2 << 10
 
 func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
 	return &conn{
@@ -160,6 +169,43 @@ func (c *conn) close() {
 	c.closeOnce.Do(func() { _ = c.raw.Close() })
 }
 
+// recordBufLocked returns the buffer the next record is appended to: after
+// the records a Cork holds, or empty. The caller holds wmu.
+func (c *conn) recordBufLocked() []byte {
+	if c.corked.Load() {
+		return c.wbuf
+	}
+	return c.wbuf[:0]
+}
+
+// uncorkLocked ends a Cork and returns the held records, to which a record
+// that must leave now (a Fault, the final End) is appended.
+func (c *conn) uncorkLocked() []byte {
+	c.corked.Store(false)
+	return c.wbuf
+}
+
+// emitLocked holds b (held records plus a new one) while corked, otherwise
+// writes it as one Write. The caller holds wmu.
+func (c *conn) emitLocked(b []byte, honourConn bool, ctx context.Context) error {
+	if c.corked.Load() {
+		c.wbuf = b
+		return nil
+	}
+	err := c.writeLocked(b, honourConn, ctx)
+	c.resetBufLocked(b)
+	return err
+}
+
+// resetBufLocked keeps b's storage for the next record unless it grew large.
+func (c *conn) resetBufLocked(b []byte) {
+	if cap(b) <= 2*copyLimit {
+		c.wbuf = b[:0]
+	} else {
+		c.wbuf = nil
+	}
+}
+
 // writeLocked writes b as one Write with the write timeout. The caller holds
 // wmu. A failed write may have put part of a record on the wire, so it
 // aborts the connection.
@@ -216,8 +262,7 @@ func (c *conn) sendFault(fe *FaultError) {
 	}
 	c.faultURI.Store(&uri)
 	c.wmu.Lock()
-	c.wbuf = appendFault(c.wbuf[:0], uri)
-	err := c.writeLocked(c.wbuf, false, nil)
+	err := c.emitLocked(appendFault(c.uncorkLocked(), uri), false, nil)
 	c.wmu.Unlock()
 	if err != nil {
 		return
@@ -253,8 +298,7 @@ func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 	faulted := s.faulted
 	if !s.outClosed {
 		s.outClosed = true
-		c.wbuf = append(c.wbuf[:0], recEnd)
-		if err := c.writeLocked(c.wbuf, false, nil); err != nil {
+		if err := c.emitLocked(append(c.uncorkLocked(), recEnd), false, nil); err != nil {
 			// Tolerated: Mono sends End and FIN together, so our End may
 			// meet EPIPE/ECONNRESET. Nothing more can happen on this socket.
 			c.wmu.Unlock()

@@ -407,8 +407,7 @@ func (s *Server) serveConn(c *conn) {
 			return
 		}
 		c.wmu.Lock()
-		c.wbuf = append(c.wbuf[:0], recPreambleAck)
-		err = c.writeLocked(c.wbuf, true, nil)
+		err = c.emitLocked(append(c.uncorkLocked()[:0], recPreambleAck), true, nil)
 		c.wmu.Unlock()
 		if err != nil {
 			connErr = err

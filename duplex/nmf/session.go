@@ -80,6 +80,12 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("nmf: read message: %w", err)
 	}
 	c := s.c
+	if c.corked.Load() {
+		// Never wait for the client while holding what it waits for.
+		if err := s.Flush(ctx); err != nil {
+			return nil, fmt.Errorf("nmf: read message: flushing held records: %w", err)
+		}
+	}
 	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, s.callCtx(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("nmf: read message: %w", err)
@@ -173,8 +179,7 @@ func (s *Session) protocolFault(uri, format string, args ...any) error {
 		s.outClosed = true
 		s.faulted = true
 		c.faultURI.Store(&fe.URI)
-		c.wbuf = appendFault(c.wbuf[:0], uri)
-		_ = c.writeLocked(c.wbuf, false, nil)
+		_ = c.emitLocked(appendFault(c.uncorkLocked(), uri), false, nil)
 	}
 	c.wmu.Unlock()
 	return fe
@@ -203,18 +208,53 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("nmf: write message: %w", err)
 	}
-	b := append(c.wbuf[:0], recSizedEnvelope)
+	b := append(c.recordBufLocked(), recSizedEnvelope)
 	b = appendMB31(b, len(payload))
 	var err error
 	if len(payload) <= copyLimit {
-		b = append(b, payload...)
-		err = c.writeLocked(b, true, s.callCtx(ctx))
+		err = c.emitLocked(append(b, payload...), true, s.callCtx(ctx))
 	} else {
+		// Too large to copy: written at once, with any held records.
 		err = c.writeBuffersLocked(b, payload, s.callCtx(ctx))
+		c.resetBufLocked(b)
 	}
-	if cap(b) <= 2*copyLimit {
-		c.wbuf = b[:0]
+	if err != nil {
+		s.outClosed = true
 	}
+	return err
+}
+
+// Cork holds the records written from now on (WriteMessage, CloseOutput) in
+// the connection's buffer until Flush, so that what one request produces —
+// a reply, or Notify…Start, Notify…Complete and End when the work fails at
+// once — leaves in one write instead of one each (the syscalls were the
+// largest cost of a whole session). Flush must follow before the caller
+// waits for the client; ReadMessage flushes held records itself. Faults are
+// never held. Errors of held writes surface at Flush.
+func (s *Session) Cork() {
+	c := s.c
+	c.wmu.Lock()
+	if !s.outClosed {
+		c.corked.Store(true)
+	}
+	c.wmu.Unlock()
+}
+
+// Flush ends a Cork and writes the held records in one write. A failed write
+// aborts the connection, as for WriteMessage.
+func (s *Session) Flush(ctx context.Context) error {
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.corked.Load() {
+		return nil
+	}
+	c.corked.Store(false)
+	if len(c.wbuf) == 0 {
+		return nil
+	}
+	err := c.writeLocked(c.wbuf, true, s.callCtx(ctx))
+	c.resetBufLocked(c.wbuf)
 	if err != nil {
 		s.outClosed = true
 	}
@@ -231,8 +271,7 @@ func (s *Session) CloseOutput(ctx context.Context) error {
 		return nil
 	}
 	s.outClosed = true
-	c.wbuf = append(c.wbuf[:0], recEnd)
-	return c.writeLocked(c.wbuf, true, s.callCtx(ctx))
+	return c.emitLocked(append(c.recordBufLocked(), recEnd), true, s.callCtx(ctx))
 }
 
 // Fault sends a Fault record with uri (a FaultBase URI; at most 256 bytes,
@@ -252,8 +291,7 @@ func (s *Session) Fault(ctx context.Context, uri string) error {
 	s.faulted = true
 	c.broken.Store(true)
 	c.faultURI.Store(&uri)
-	c.wbuf = appendFault(c.wbuf[:0], uri)
-	return c.writeLocked(c.wbuf, true, s.callCtx(ctx))
+	return c.emitLocked(appendFault(c.uncorkLocked(), uri), true, s.callCtx(ctx))
 }
 
 // Abort closes the connection at once (no End, no reuse). A blocked

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -60,4 +61,49 @@ func benchSession(ctx context.Context, c *Client, uri string) error {
 		return err
 	}
 	return nil
+}
+
+// TestServerWritesPerSession: the server sends a whole provisioning session
+// in three writes — the Preamble Ack, the Initialize reply, and Notify…Start
+// + Notify…Complete + End together (the session is corked while Start is
+// handled) — as the canned-bytes ceiling does; it was five before the
+// records were coalesced, and the syscalls were the largest cost. Work that
+// runs on after Start still gets its callbacks as they happen: each
+// checkpoint is its own write, seen by the client before Complete.
+func TestServerWritesPerSession(t *testing.T) {
+	ctx := context.Background()
+	t.Run("refused at once", func(t *testing.T) {
+		srv := startServer(t, serverConfig{configured: true})
+		c := &Client{}
+		for i := range 3 {
+			before := srv.writes.Load()
+			if err := benchSession(ctx, c, srv.provisionURI); err != nil {
+				t.Fatal(err)
+			}
+			if n := srv.writes.Load() - before; n != 3 {
+				t.Errorf("session %d: the server made %d writes, want 3", i, n)
+			}
+		}
+	})
+	t.Run("work with checkpoints", func(t *testing.T) {
+		srv := startServer(t, serverConfig{work: memoryWork{duration: 300 * time.Millisecond}, checkpoint: 50 * time.Millisecond})
+		c := &Client{}
+		conn, err := c.Dial(ctx, srv.provisionURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log eventLog
+		res, err := c.Provision(ctx, conn, nil, &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Checkpoints < 2 {
+			t.Fatalf("%d checkpoints before Complete, want the ones a 300ms job sends every 50ms", res.Checkpoints)
+		}
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		if ev := log.events; len(ev) < 4 || ev[1] != EventStarted || ev[2] != EventCheckpoint || ev[len(ev)-1] != EventCompleted {
+			t.Errorf("events %v: want Initialized, Started, Checkpoint…, Completed", ev)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ type serverConfig struct {
 
 type testServer struct {
 	adm                         memState
+	writes                      *atomic.Int64 // Write calls on the server's accepted connections
 	mgr                         *sessions.Manager
 	addr                        string
 	provisionURI, conversionURI string
@@ -69,18 +71,59 @@ func startServer(tb testing.TB, cfg serverConfig) *testServer {
 		tb.Fatal(err)
 	}
 	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second}, mgr)
-	addr := serve(tb, srv)
-	return &testServer{adm: memState{mem}, mgr: mgr, addr: addr,
+	writes := new(atomic.Int64)
+	addr := serveCounting(tb, srv, writes)
+	return &testServer{adm: memState{mem}, mgr: mgr, addr: addr, writes: writes,
 		provisionURI: "net.tcp://" + addr + provisionPath, conversionURI: "net.tcp://" + addr + conversionPath}
 }
 
 // serve runs srv on a loopback listener until the test ends.
 func serve(tb testing.TB, srv *nmf.Server) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return serveCounting(tb, srv, new(atomic.Int64))
+}
+
+// countingListener counts the Write calls on the connections it accepts:
+// each is a send system call on the wire.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// CloseWrite keeps the half-close the server uses after a fault.
+func (c countingConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// serveCounting is serve, counting the server's writes into writes.
+func serveCounting(tb testing.TB, srv *nmf.Server, writes *atomic.Int64) string {
+	tb.Helper()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
+	ln := countingListener{inner, writes}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(context.Background(), ln) }()
 	tb.Cleanup(func() {
