@@ -40,7 +40,7 @@ BENCHCOUNT ?= 6
 bench:
 	@mkdir -p bin
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) $(BENCH_PKGS) | tee bin/bench.txt
-	$(GO) tool benchstat docs/bench/baseline.txt bin/bench.txt
+	$(GO) tool benchstat -ignore baseline-of,machine docs/bench/baseline.txt bin/bench.txt
 
 bench-baseline:
 	@mkdir -p docs/bench
