@@ -3,6 +3,7 @@ package soap
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/ipamd/ipamd/soap/textxml"
@@ -277,6 +278,28 @@ func ActionNotSupportedFault(action string) *Fault {
 func DestinationUnreachableFault(to string) *Fault {
 	return AddressingFault(SubcodeDestinationUnreachable, "",
 		fmt.Sprintf("No route can be determined to reach '%s'.", to), nil)
+}
+
+// CheckTo refuses a message whose a:To names another endpoint than the one
+// it reached (path, e.g. /ipam/IIpamAsyncProvision), as WCF's address filter
+// does, with DestinationUnreachable: a client configured for one port type
+// must not be served by the other. Only the path is compared,
+// case-insensitively and without a trailing slash, as endpoints are routed;
+// host, port and scheme legitimately differ behind proxies and port
+// forwarding. An absent or anonymous a:To is the endpoint itself
+// (WS-Addressing 1.0 §3.2). The HTTP transport applies it; over net.tcp the
+// preamble's Via has already chosen the endpoint, and a client behind a
+// relay (WCF ClientVia) addresses a:To to a path the relay maps, so it is
+// not compared there.
+func CheckTo(to, path string) *Fault {
+	if to == "" || to == AddressAnonymous {
+		return nil
+	}
+	u, err := url.Parse(to)
+	if err == nil && strings.EqualFold(strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(path, "/")) {
+		return nil
+	}
+	return DestinationUnreachableFault(to)
 }
 
 // InternalServiceFault is WCF's fault of last resort for an unhandled

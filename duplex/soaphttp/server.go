@@ -285,7 +285,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, enc, faultStatus(enc, f), f, h)
 		return
 	}
-	if f := checkTo(env.Header.To, r.URL.Path); f != nil {
+	if f := soap.CheckTo(env.Header.To, r.URL.Path); f != nil {
 		s.refuse(w, r, enc, faultStatus(enc, f), f, &env.Header)
 		return
 	}
@@ -387,24 +387,6 @@ func (s *Server) forget(ss *Session) {
 		delete(s.sessions, ss.key)
 	}
 	s.mu.Unlock()
-}
-
-// checkTo refuses a message whose a:To names another endpoint than the one
-// it was posted to, as WCF's address filter does (DestinationUnreachable):
-// a client configured for one port type must not be served by the other.
-// Only the path is compared (case-insensitively, as WCF's wildcard host
-// comparison does); host, port and scheme differ legitimately behind
-// proxies and port forwarding. An absent or anonymous a:To is the
-// endpoint itself (WS-Addressing 1.0 §3.2).
-func checkTo(to, path string) *soap.Fault {
-	if to == "" || to == soap.AddressAnonymous {
-		return nil
-	}
-	u, err := url.Parse(to)
-	if err == nil && strings.EqualFold(strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(path, "/")) {
-		return nil
-	}
-	return soap.DestinationUnreachableFault(to)
 }
 
 // checkReplyTo requires a callback address the daemon may POST to.
