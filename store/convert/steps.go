@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/ipamd/ipamd/store/schema"
@@ -194,9 +195,13 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// colDef renders an ADD COLUMN definition: type and default, never NOT
-// NULL (step 12 tightens).
-func (c *conv) colDef(col schema.Column) string {
+// colDef renders an ADD COLUMN definition of t2's column col: type and
+// default, never NOT NULL (step 12 tightens). On SQLite a column that is a
+// one-column foreign key in v2 gets its REFERENCES clause here (allowed
+// with a non-NULL default because enforcement is off on the conversion's
+// connection), so a table whose only constraint change is that key needs
+// no rebuild in step 12.
+func (c *conv) colDef(t2 *schema.Table, col schema.Column) string {
 	s := q(col.Name) + " " + c.d.SQLType(col.Type)
 	if col.Default != "" {
 		def := col.Default
@@ -205,21 +210,67 @@ func (c *conv) colDef(col schema.Column) string {
 		}
 		s += " DEFAULT " + def
 	}
+	if c.d == schema.SQLite {
+		for _, fk := range t2.ForeignKeys {
+			if len(fk.Columns) != 1 || fk.Columns[0] != col.Name {
+				continue
+			}
+			s += " REFERENCES " + q(fk.RefTable) + " (" + q(fk.RefColumns[0]) + ")"
+			if fk.OnDelete != "" {
+				s += " ON DELETE " + string(fk.OnDelete)
+			}
+			if fk.OnUpdate != "" {
+				s += " ON UPDATE " + string(fk.OnUpdate)
+			}
+		}
+	}
 	return s
+}
+
+// addressBackfill is what step 4 writes into every converted address:
+// column → SQL literal of its value (false as the dialect spells it).
+func (c *conv) addressBackfill() [][2]string {
+	return [][2]string{{"VirtualizationType", "'NonVirtualized'"}, {"IsCreatedFromDNS", c.boolLit(false)}}
 }
 
 // addColumns is step 3: every column v2 has and v1 lacks, nullable. A v2
 // default (AddressSpaceRecordId 1, IsSubnet 0) fills the existing rows at
 // once on both engines.
+//
+// On PostgreSQL the address columns step 4 fills with one constant are
+// added with that constant as their default, which is dropped again at
+// once: PostgreSQL (11 and later) keeps such a default as the value of
+// every existing row without writing the rows, and dropping the default
+// afterwards affects only rows inserted later. The addresses are thereby
+// converted here, in one transaction, without a pass over the table.
+// SQLite reads a missing column through the current default, so there
+// step 4 writes the values.
 func addColumns(ctx context.Context, c *conv, tx *sql.Tx) error {
+	backfill := map[string]string{}
+	if c.d == schema.PostgreSQL {
+		for _, kv := range c.addressBackfill() {
+			backfill[kv[0]] = kv[1]
+		}
+	}
 	for _, t1 := range schema.V1.Tables {
 		t2 := schema.V2.Table(t1.Name)
 		for _, col := range t2.Columns {
 			if t1.Column(col.Name) != nil {
 				continue
 			}
-			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+c.colDef(col)); err != nil {
+			def := c.colDef(t2, col)
+			lit, fill := backfill[col.Name]
+			fill = fill && t1.Name == schema.IPAddressTable && col.Default == ""
+			if fill {
+				def += " DEFAULT " + lit
+			}
+			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+def); err != nil {
 				return err
+			}
+			if fill {
+				if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ALTER COLUMN "+q(col.Name)+" DROP DEFAULT"); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -249,20 +300,110 @@ func backfillSmall(ctx context.Context, c *conv, tx *sql.Tx) error {
 }
 
 // startAddresses is step 4 for addresses, with the upgrade-rule fixes of
-// step 0.2 for them.
+// step 0.2 for them. On SQLite a batch writes the new columns' values (on
+// PostgreSQL step 3 did, see addColumns); on both it fixes the batch's
+// Managed by / Managed by entity values.
 func startAddresses(_ context.Context, c *conv) (batchFunc, error) {
-	f := c.boolLit(false)
+	var set []string
+	for _, kv := range c.addressBackfill() {
+		set = append(set, q(kv[0])+" = "+kv[1])
+	}
+	update := `UPDATE "ADM_IPAddressTable" SET ` + strings.Join(set, ", ") + ` WHERE "RecordId" > ? AND "RecordId" <= ?`
 	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
-		if err := c.fixManagedBy(ctx, tx, "IPAddress", schema.IPAddressTable, c.managedBy, c.ipam, lo, hi); err != nil {
+		if err := c.fixAddressManagedBy(ctx, tx, lo, hi); err != nil {
 			return err
 		}
-		if err := c.fixManagedBy(ctx, tx, "IPAddress", schema.IPAddressTable, c.managedByEntity, c.localhost, lo, hi); err != nil {
-			return err
+		if c.d == schema.PostgreSQL {
+			return nil
 		}
-		_, err := c.exec(ctx, tx, `UPDATE "ADM_IPAddressTable" SET "VirtualizationType" = 'NonVirtualized', "IsCreatedFromDNS" = `+f+`
-			WHERE "RecordId" > ? AND "RecordId" <= ?`, lo, hi)
+		_, err := c.exec(ctx, tx, update, lo, hi)
 		return err
 	}, nil
+}
+
+// fixAddressManagedBy is fixManagedBy for the addresses with lo < RecordId
+// <= hi and both fields at once, built for the one table that is large:
+// one pass over the batch's associations finds the few addresses that
+// break the rule (about one in seventy in a real store), and only those
+// are written. Missing values get record ids after the table's highest,
+// in (address, Managed by before Managed by entity) order; of several
+// values the oldest (lowest RecordId) stays.
+func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
+	rows, err := tx.QueryContext(ctx, rebind(c.d, `SELECT a."RecordId", `+strings.ReplaceAll(afExpr, `"Family"`, `a."Family"`)+`,
+			COALESCE(g.mb, 0), COALESCE(g.mbe, 0)
+		FROM "ADM_IPAddressTable" a LEFT JOIN (
+			SELECT "UsedById" AS id, SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mb,
+				SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mbe
+			FROM "ADM_CustomFieldValuesAssociationTable"
+			WHERE "ObjectType" = 'IPAddress' AND "UsedById" > ? AND "UsedById" <= ?
+			GROUP BY "UsedById") g ON g.id = a."RecordId"
+		WHERE a."RecordId" > ? AND a."RecordId" <= ? AND (g.id IS NULL OR g.mb <> 1 OR g.mbe <> 1)
+		ORDER BY a."RecordId"`), c.managedBy, c.managedByEntity, lo, hi, lo, hi)
+	if err != nil {
+		return fmt.Errorf("find addresses to fix: %w", err)
+	}
+	type add struct {
+		id         int64
+		af         string
+		field, val int64
+	}
+	var adds []add
+	dups := map[int64][]any{} // field → addresses with several values
+	for rows.Next() {
+		var (
+			id, mb, mbe int64
+			af          string
+		)
+		if err := rows.Scan(&id, &af, &mb, &mbe); err != nil {
+			rows.Close()
+			return err
+		}
+		for _, f := range []struct{ n, field, def int64 }{{mb, c.managedBy, c.ipam}, {mbe, c.managedByEntity, c.localhost}} {
+			switch {
+			case f.n == 0:
+				adds = append(adds, add{id, af, f.field, f.def})
+			case f.n > 1:
+				dups[f.field] = append(dups[f.field], id)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(adds) > 0 {
+		var next int64
+		if err := c.queryRow(ctx, tx, `SELECT COALESCE(MAX("RecordId"), 0) FROM "ADM_CustomFieldValuesAssociationTable"`, nil, &next); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(adds, 500) {
+			var vals []string
+			var args []any
+			for _, a := range chunk {
+				next++
+				vals = append(vals, "(?, 'IPAddress', ?, ?, ?, ?)")
+				args = append(args, next, a.af, a.id, a.field, a.val)
+			}
+			if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesAssociationTable"
+				("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId") VALUES `+strings.Join(vals, ", "), args...); err != nil {
+				return err
+			}
+		}
+	}
+	for _, field := range []int64{c.managedBy, c.managedByEntity} {
+		for chunk := range slices.Chunk(dups[field], 500) {
+			args := append([]any{field}, chunk...)
+			args = append(args, field)
+			if _, err := c.exec(ctx, tx, `DELETE FROM "ADM_CustomFieldValuesAssociationTable"
+				WHERE "ObjectType" = 'IPAddress' AND "CustomFieldId" = ? AND "UsedById" IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)
+				AND "RecordId" > (SELECT MIN(x."RecordId") FROM "ADM_CustomFieldValuesAssociationTable" x
+					WHERE x."ObjectType" = 'IPAddress' AND x."CustomFieldId" = ? AND x."UsedById" = "ADM_CustomFieldValuesAssociationTable"."UsedById")`,
+				args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // blockRow is a block or subnet as step 5 needs it.
