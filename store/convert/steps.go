@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -376,18 +377,14 @@ func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64
 		if err := c.queryRow(ctx, tx, `SELECT COALESCE(MAX("RecordId"), 0) FROM "ADM_CustomFieldValuesAssociationTable"`, nil, &next); err != nil {
 			return err
 		}
-		for chunk := range slices.Chunk(adds, 500) {
-			var vals []string
-			var args []any
-			for _, a := range chunk {
-				next++
-				vals = append(vals, "(?, 'IPAddress', ?, ?, ?, ?)")
-				args = append(args, next, a.af, a.id, a.field, a.val)
-			}
-			if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesAssociationTable"
-				("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId") VALUES `+strings.Join(vals, ", "), args...); err != nil {
-				return err
-			}
+		rows := make([][]any, len(adds))
+		for i, a := range adds {
+			rows[i] = []any{next + int64(i) + 1, a.af, a.id, a.field, a.val}
+		}
+		if err := c.insertRows(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesAssociationTable"
+			("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId") VALUES `,
+			"(?, 'IPAddress', ?, ?, ?, ?)", "", rows); err != nil {
+			return err
 		}
 	}
 	for _, field := range []int64{c.managedBy, c.managedByEntity} {
@@ -479,8 +476,11 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 			return err
 		}
 		// Subnets this batch creates are remembered only when it commits.
+		// The rows are written a few hundred to a statement: a store has
+		// one range per few dozen addresses, too many for a round trip each.
 		made := map[string]int64{}
 		id := nextID
+		var blockRows, subnetRows, parents [][]any
 		for _, r := range rs {
 			p, err := rangeSubnet(r.subnetID.String, r.start.String, r.bits)
 			if err != nil {
@@ -505,23 +505,25 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 				} else if r.mask.Valid {
 					mask = r.mask.String
 				}
-				if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_IPBlocksTable" ("Family", "RecordId", "IsSubnet", "AddressSpaceRecordId",
-					"ParentBlockRecordId", "AddressCategory", "Description", "EndIPAddress", "LastModifiedDate", "NetworkId",
-					"NumberOfChildBlocks", "Owner", "PrefixLength", "StartIPAddress", "SubnetMask")
-					VALUES (?, ?, `+t+`, 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
-					r.family, sid, parent, r.category, "created by schema conversion for range "+fmt.Sprint(r.id),
-					lastAddress(p).String(), c.now, p.Addr().String(), r.owner, p.Bits(), p.Addr().String(), mask); err != nil {
-					return err
-				}
-				if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_SubnetTable" ("Family", "RecordId", "Name", "IsOverlapping",
-					"UseForUtilization", "VSId", "VirtualizationType") VALUES (?, ?, ?, `+f+`, `+t+`, 0, 'NonVirtualized')`,
-					r.family, sid, p.String()); err != nil {
-					return err
-				}
+				blockRows = append(blockRows, []any{r.family, sid, parent, r.category, "created by schema conversion for range " + fmt.Sprint(r.id),
+					lastAddress(p).String(), c.now, p.Addr().String(), r.owner, p.Bits(), p.Addr().String(), mask})
+				subnetRows = append(subnetRows, []any{r.family, sid, p.String()})
 			}
-			if _, err := c.exec(ctx, tx, `UPDATE "ADM_IPRangeTable" SET "ParentIPBlockRecordId" = ? WHERE "RecordId" = ?`, sid, r.id); err != nil {
-				return err
-			}
+			parents = append(parents, []any{r.id, sid})
+		}
+		if err := c.insertRows(ctx, tx, `INSERT INTO "ADM_IPBlocksTable" ("Family", "RecordId", "IsSubnet", "AddressSpaceRecordId",
+			"ParentBlockRecordId", "AddressCategory", "Description", "EndIPAddress", "LastModifiedDate", "NetworkId",
+			"NumberOfChildBlocks", "Owner", "PrefixLength", "StartIPAddress", "SubnetMask") VALUES `,
+			"(?, ?, "+t+", 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)", "", blockRows); err != nil {
+			return err
+		}
+		if err := c.insertRows(ctx, tx, `INSERT INTO "ADM_SubnetTable" ("Family", "RecordId", "Name", "IsOverlapping",
+			"UseForUtilization", "VSId", "VirtualizationType") VALUES `, "(?, ?, ?, "+f+", "+t+", 0, 'NonVirtualized')", "", subnetRows); err != nil {
+			return err
+		}
+		if err := c.insertRows(ctx, tx, `UPDATE "ADM_IPRangeTable" SET "ParentIPBlockRecordId" = v.column2 FROM (VALUES `,
+			"(CAST(? AS BIGINT), CAST(? AS BIGINT))", `) AS v WHERE "ADM_IPRangeTable"."RecordId" = v.column1`, parents); err != nil {
+			return err
 		}
 		// The caller commits right after; a failed commit ends the run,
 		// and the next run reloads from the database.
@@ -531,6 +533,24 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 		nextID = id
 		return nil
 	}, nil
+}
+
+// insertRows runs head + one tuple per row (joined by commas) + tail, a
+// few hundred rows to a statement (well under both engines' limits on
+// bound parameters).
+func (c *conv) insertRows(ctx context.Context, tx *sql.Tx, head, tuple, tail string, rows [][]any) error {
+	for chunk := range slices.Chunk(rows, 500) {
+		tuples := make([]string, len(chunk))
+		var args []any
+		for i, r := range chunk {
+			tuples[i] = tuple
+			args = append(args, r...)
+		}
+		if _, err := c.exec(ctx, tx, head+strings.Join(tuples, ", ")+tail, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rangeSubnet is a range's subnet: its SubnetId with PrefixLength, or,
@@ -785,29 +805,72 @@ func settings(ctx context.Context, c *conv, tx *sql.Tx) error {
 	return nil
 }
 
+// fkCheckTables are the tables whose foreign keys step 13 checks on
+// SQLite: those whose definition v2 changed or added (rebuilt, altered or
+// created by the conversion) and those referencing one of them. A table
+// both versions define alike, all of whose parents are alike too, keeps
+// rows the conversion did not re-parent; what the conversion adds there
+// (Managed by values) references the rows lookups found. That leaves out
+// the custom field value associations, two rows an address, the largest
+// table of a store.
+func fkCheckTables() []string {
+	changed := map[string]bool{}
+	for _, t2 := range schema.V2.Tables {
+		t1 := schema.V1.Table(t2.Name)
+		changed[t2.Name] = t1 == nil || !reflect.DeepEqual(t1.Columns, t2.Columns) || !reflect.DeepEqual(t1.ForeignKeys, t2.ForeignKeys)
+	}
+	var out []string
+	for _, t := range schema.V2.Tables {
+		check := changed[t.Name]
+		for _, fk := range t.ForeignKeys {
+			check = check || changed[fk.RefTable]
+		}
+		if check {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// foreignKeyCheck is PRAGMA foreign_key_check of one table, at most ten
+// violations described.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check("+q(table)+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var bad []string
+	for rows.Next() && len(bad) < 10 {
+		var (
+			tbl, parent string
+			rowid       sql.NullInt64
+			fkid        int
+		)
+		if err := rows.Scan(&tbl, &rowid, &parent, &fkid); err != nil {
+			return nil, err
+		}
+		bad = append(bad, fmt.Sprintf("%s row %d → %s", tbl, rowid.Int64, parent))
+	}
+	return bad, rows.Err()
+}
+
 // finish is step 13: the version, the sequences, a last consistency check
 // and the end of the progress table, in one transaction.
 func finish(ctx context.Context, c *conv, name string) error {
 	return c.inTx(ctx, func(tx *sql.Tx) error {
 		if c.d == schema.SQLite {
-			rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
-			if err != nil {
-				return err
-			}
 			var bad []string
-			for rows.Next() && len(bad) < 10 {
-				var (
-					table, parent string
-					rowid         sql.NullInt64
-					fkid          int
-				)
-				if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-					rows.Close()
+			for _, t := range fkCheckTables() {
+				if len(bad) >= 10 {
+					break
+				}
+				b, err := foreignKeyCheck(ctx, tx, t)
+				if err != nil {
 					return err
 				}
-				bad = append(bad, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
+				bad = append(bad, b...)
 			}
-			rows.Close()
 			if len(bad) > 0 {
 				return fmt.Errorf("foreign key violations after conversion: %s", strings.Join(bad, "; "))
 			}
