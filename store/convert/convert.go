@@ -43,8 +43,9 @@ import (
 
 // Options tunes a conversion. The zero value is usable.
 type Options struct {
-	// BatchSize is the most rows one batch converts (default 20000). Batches
-	// are also bounded by time: see BatchTime.
+	// BatchSize is the most RecordIds one batch spans, so the most rows it
+	// converts (default 20000). Batches are also bounded by time: see
+	// BatchTime.
 	BatchSize int
 	// BatchTime is the duration a batch aims at (default 200ms); the batch
 	// size shrinks and grows to stay near it.
@@ -293,7 +294,7 @@ func sqliteBulkPragmas(ctx context.Context, conn *sql.Conn) (restore func(), err
 	if err := conn.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	set := []string{"PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"}
+	set := []string{"PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 1073741824"}
 	if strings.EqualFold(journal, "wal") && sync > 1 {
 		set = append(set, "PRAGMA synchronous = NORMAL")
 	}
@@ -481,8 +482,9 @@ type step struct {
 	own func(ctx context.Context, c *conv, name string) error
 }
 
-// batchFunc converts the rows with lo < RecordId <= hi.
-type batchFunc func(ctx context.Context, tx *sql.Tx, lo, hi int64) error
+// batchFunc converts the rows with lo < RecordId <= hi and returns how
+// many there were.
+type batchFunc func(ctx context.Context, tx *sql.Tx, lo, hi int64) (int64, error)
 
 type stepState struct {
 	exists     bool
@@ -571,24 +573,18 @@ func (c *conv) runBatched(ctx context.Context, s step, st stepState) error {
 			return err
 		}
 		began := time.Now()
-		// hi: the RecordId of the size-th row after last.
-		var hi int64
-		n := int64(size)
-		err := c.queryRow(ctx, c.conn, `SELECT "RecordId" FROM `+tbl+` WHERE "RecordId" > ? ORDER BY "RecordId" LIMIT 1 OFFSET ?`,
-			[]any{last, size - 1}, &hi)
-		if errors.Is(err, sql.ErrNoRows) {
-			hi = maxID
-			if err := c.queryRow(ctx, c.conn, `SELECT COUNT(*) FROM `+tbl+` WHERE "RecordId" > ?`, []any{last}, &n); err != nil {
+		// A batch is an interval of size RecordIds: no query has to find
+		// where size rows end (that cost a pass over the rows of its own).
+		// Where ids are sparse a batch holds fewer rows; it never holds more
+		// than BatchSize.
+		hi := min(last+int64(size), maxID)
+		var n int64
+		err := c.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if n, err = batch(ctx, tx, last, hi); err != nil {
 				return err
 			}
-		} else if err != nil {
-			return err
-		}
-		err = c.inTx(ctx, func(tx *sql.Tx) error {
-			if err := batch(ctx, tx, last, hi); err != nil {
-				return err
-			}
-			_, err := c.exec(ctx, tx, "UPDATE "+progressTable+" SET last_record_id = ?, done_rows = ? WHERE step = ?", hi, done+n, s.name)
+			_, err = c.exec(ctx, tx, "UPDATE "+progressTable+" SET last_record_id = ?, done_rows = ? WHERE step = ?", hi, done+n, s.name)
 			return err
 		})
 		if err != nil {
