@@ -223,7 +223,7 @@ func Run(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) error 
 		}
 		return &VersionError{From: from, To: schema.V2.Version, Newer: c > 0}
 	}
-	c := &conv{d: d, conn: conn, opts: opts}
+	c := &conv{d: d, db: db, conn: conn, opts: opts}
 	if d == schema.SQLite {
 		// Rebuilt tables are dropped and renamed under their referencing
 		// tables' feet; enforcement is off for the conversion's connection
@@ -339,6 +339,7 @@ func (o *Options) defaults() {
 // conv is one running conversion.
 type conv struct {
 	d    schema.Dialect
+	db   *sql.DB // for a second connection (see startDetector)
 	conn *sql.Conn
 	opts Options
 	now  time.Time // the conversion's clock
@@ -477,7 +478,7 @@ type step struct {
 	prepare func(ctx context.Context, c *conv, tx *sql.Tx) error
 	// start runs at the beginning of every run of the step, outside any
 	// transaction (e.g. to load lookup data).
-	start func(ctx context.Context, c *conv) (batchFunc, error)
+	start func(ctx context.Context, c *conv, from, to int64) (batchFunc, func(), error)
 	// own runs a step that manages its transactions itself (step 12).
 	own func(ctx context.Context, c *conv, name string) error
 }
@@ -556,15 +557,16 @@ func (c *conv) runBatched(ctx context.Context, s step, st stepState) error {
 			return err
 		}
 	}
-	batch, err := s.start(ctx, c)
-	if err != nil {
-		return err
-	}
 	tbl := schema.Quote(s.table)
 	var total, maxID int64
 	if err := c.queryRow(ctx, c.conn, `SELECT COUNT(*), COALESCE(MAX("RecordId"), 0) FROM `+tbl, nil, &total, &maxID); err != nil {
 		return err
 	}
+	batch, stop, err := s.start(ctx, c, st.last, maxID)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	last, done := st.last, st.done
 	size := min(c.opts.BatchSize, 500)
 	c.report(s.name, done, total)

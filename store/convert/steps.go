@@ -303,15 +303,28 @@ func backfillSmall(ctx context.Context, c *conv, tx *sql.Tx) error {
 // startAddresses is step 4 for addresses, with the upgrade-rule fixes of
 // step 0.2 for them. On SQLite a batch writes the new columns' values (on
 // PostgreSQL step 3 did, see addColumns); on both it fixes the batch's
-// Managed by / Managed by entity values.
-func startAddresses(_ context.Context, c *conv) (batchFunc, error) {
+// Managed by / Managed by entity values. Finding the addresses to fix is
+// the costlier half of a batch: a detector does it ahead of the batches
+// on a second connection where it can have one (startDetector).
+func startAddresses(ctx context.Context, c *conv, from, to int64) (batchFunc, func(), error) {
 	var set []string
 	for _, kv := range c.addressBackfill() {
 		set = append(set, q(kv[0])+" = "+kv[1])
 	}
 	update := `UPDATE "ADM_IPAddressTable" SET ` + strings.Join(set, ", ") + ` WHERE "RecordId" > ? AND "RecordId" <= ?`
+	find := func(ctx context.Context, tx *sql.Tx, lo, hi int64) ([]misfit, error) {
+		return c.findMisfits(ctx, tx, lo, hi)
+	}
+	stop := func() {}
+	if det := c.startDetector(ctx, from, to); det != nil {
+		find, stop = det.take, det.stop
+	}
 	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) (int64, error) {
-		if err := c.fixAddressManagedBy(ctx, tx, lo, hi); err != nil {
+		m, err := find(ctx, tx, lo, hi)
+		if err != nil {
+			return 0, fmt.Errorf("find addresses to fix: %w", err)
+		}
+		if err := c.fixMisfits(ctx, tx, m); err != nil {
 			return 0, err
 		}
 		var n int64
@@ -324,25 +337,30 @@ func startAddresses(_ context.Context, c *conv) (batchFunc, error) {
 			return 0, err
 		}
 		return res.RowsAffected()
-	}, nil
+	}, stop, nil
 }
 
-// fixAddressManagedBy is fixManagedBy for the addresses with lo < RecordId
-// <= hi and both fields at once, built for the one table that is large:
-// two passes over the batch's rows (its associations grouped by address,
-// in the order of their (ObjectType, UsedById) index; the set difference of
-// its addresses and associated ids) find the few addresses that break the rule
-// (about one in seventy in a real store), and only those are written.
-// (One query joining the grouped associations to the addresses costs
-// SQLite twice as much: it materialises and indexes every group.)
-// Missing values get record ids after the table's highest, in (address,
-// Managed by before Managed by entity) order; of several values the oldest
-// (lowest RecordId) stays.
-func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
+// misfit is an address breaking the upgrade rule ObjectsWithoutMBandSI /
+// ObjectsWithMultipleMBandSI: how many Managed by and Managed by entity
+// values it has, and its AddressFamily.
+type misfit struct {
+	id, mb, mbe int64
+	af          string
+}
+
+// findMisfits finds the addresses with lo < RecordId <= hi that break the
+// rule, in RecordId order, on q (the batch's transaction or the detector's
+// connection): two passes over the range's rows (its associations grouped
+// by address, in the order of their (ObjectType, UsedById) index; the set
+// difference of its addresses and associated ids) and a look-up of the
+// few found. (One query joining the grouped associations to the addresses
+// costs SQLite twice as much: it materialises and indexes every group; a
+// NOT EXISTS probe per address costs three times the EXCEPT.)
+func (c *conv) findMisfits(ctx context.Context, q querier, lo, hi int64) ([]misfit, error) {
 	type counts struct{ mb, mbe int64 }
 	found := map[int64]counts{}
 	var ids []int64
-	err := c.scanRows(ctx, tx, `SELECT "UsedById", SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mb,
+	err := c.scanRows(ctx, q, `SELECT "UsedById", SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mb,
 			SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mbe
 		FROM "ADM_CustomFieldValuesAssociationTable"
 		WHERE "ObjectType" = 'IPAddress' AND "UsedById" > ? AND "UsedById" <= ?
@@ -359,12 +377,10 @@ func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64
 			return nil
 		})
 	if err != nil {
-		return fmt.Errorf("find addresses to fix: %w", err)
+		return nil, err
 	}
-	// The addresses without any association: a set difference, which
-	// SQLite computes in a third of the time of a NOT EXISTS probe per
-	// address.
-	err = c.scanRows(ctx, tx, `SELECT "RecordId" FROM "ADM_IPAddressTable" WHERE "RecordId" > ? AND "RecordId" <= ?
+	// The addresses without any association.
+	err = c.scanRows(ctx, q, `SELECT "RecordId" FROM "ADM_IPAddressTable" WHERE "RecordId" > ? AND "RecordId" <= ?
 		EXCEPT SELECT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPAddress' AND "UsedById" > ? AND "UsedById" <= ?`,
 		[]any{lo, hi, lo, hi}, func(r *sql.Rows) error {
 			var id int64
@@ -375,7 +391,7 @@ func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64
 			return nil
 		})
 	if err != nil {
-		return fmt.Errorf("find addresses to fix: %w", err)
+		return nil, err
 	}
 	// Which of these are addresses (an association of a deleted address is
 	// no object's), and their families.
@@ -385,7 +401,7 @@ func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64
 		for i, id := range chunk {
 			args[i] = id
 		}
-		err := c.scanRows(ctx, tx, `SELECT "RecordId", `+afExpr+` FROM "ADM_IPAddressTable" WHERE "RecordId" IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`,
+		err := c.scanRows(ctx, q, `SELECT "RecordId", `+afExpr+` FROM "ADM_IPAddressTable" WHERE "RecordId" IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`,
 			args, func(r *sql.Rows) error {
 				var id int64
 				var af string
@@ -396,10 +412,25 @@ func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64
 				return nil
 			})
 		if err != nil {
-			return fmt.Errorf("find addresses to fix: %w", err)
+			return nil, err
 		}
 	}
 	slices.Sort(ids)
+	var out []misfit
+	for _, id := range ids {
+		if af, ok := family[id]; ok {
+			n := found[id]
+			out = append(out, misfit{id, n.mb, n.mbe, af})
+		}
+	}
+	return out, nil
+}
+
+// fixMisfits writes the fixes for m (in RecordId order): a missing value
+// gets a record id after the table's highest, in (address, Managed by
+// before Managed by entity) order; of several values the oldest (lowest
+// RecordId) stays.
+func (c *conv) fixMisfits(ctx context.Context, tx *sql.Tx, m []misfit) error {
 	type add struct {
 		id         int64
 		af         string
@@ -407,18 +438,13 @@ func (c *conv) fixAddressManagedBy(ctx context.Context, tx *sql.Tx, lo, hi int64
 	}
 	var adds []add
 	dups := map[int64][]any{} // field → addresses with several values
-	for _, id := range ids {
-		af, ok := family[id]
-		if !ok {
-			continue
-		}
-		n := found[id]
-		for _, f := range []struct{ n, field, def int64 }{{n.mb, c.managedBy, c.ipam}, {n.mbe, c.managedByEntity, c.localhost}} {
+	for _, a := range m {
+		for _, f := range []struct{ n, field, def int64 }{{a.mb, c.managedBy, c.ipam}, {a.mbe, c.managedByEntity, c.localhost}} {
 			switch {
 			case f.n == 0:
-				adds = append(adds, add{id, af, f.field, f.def})
+				adds = append(adds, add{a.id, a.af, f.field, f.def})
 			case f.n > 1:
-				dups[f.field] = append(dups[f.field], id)
+				dups[f.field] = append(dups[f.field], a.id)
 			}
 		}
 	}
@@ -464,10 +490,10 @@ type blockRow struct {
 // returns the batch that gives each range its subnet (ipam-adm.md §4 step
 // 5): the IsSubnet row with the range's network and prefix in address space
 // 1, created when missing with the most specific v1 block as parent.
-func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
+func startSubnets(ctx context.Context, c *conv, _, _ int64) (batchFunc, func(), error) {
 	rows, err := c.conn.QueryContext(ctx, `SELECT "RecordId", "Family", "NetworkId", "PrefixLength", "IsSubnet" FROM "ADM_IPBlocksTable" ORDER BY "RecordId"`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var blocks []blockRow
 	subnets := map[string]int64{}
@@ -481,7 +507,7 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 		)
 		if err := rows.Scan(&b.id, &b.family, &network, &bits, &isSub); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		nextID = max(nextID, b.id)
 		a, err := netip.ParseAddr(network.String)
@@ -497,7 +523,7 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, t := c.boolLit(false), c.boolLit(true)
 	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) (int64, error) {
@@ -582,7 +608,7 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 		}
 		nextID = id
 		return int64(len(rs)), nil
-	}, nil
+	}, func() {}, nil
 }
 
 // scanRows runs query and calls f for each row.
