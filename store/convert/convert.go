@@ -246,6 +246,12 @@ func Run(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) error 
 	}
 	stop := c.startHeartbeat()
 	defer stop()
+	// Report before begin's first commit: a commit waits for the disk
+	// (fsync), which under heavy I/O takes seconds, and the heartbeat can
+	// only repeat a report there has been.
+	if err := c.reportPending(ctx); err != nil {
+		return err
+	}
 	if err := c.begin(ctx); err != nil {
 		return err
 	}
@@ -396,6 +402,27 @@ func (c *conv) startHeartbeat() (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// reportPending reports the first step not finished yet, reading only.
+func (c *conv) reportPending(ctx context.Context) error {
+	ok, err := tableExists(ctx, c.conn, c.d, progressTable)
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		var st stepState
+		if ok {
+			if st, err = c.state(ctx, c.conn, s.name); err != nil {
+				return fmt.Errorf("convert: %w", err)
+			}
+		}
+		if !st.finished {
+			c.report(s.name, st.done, 0)
+			return nil
+		}
+	}
+	return nil
 }
 
 // begin creates the progress table (first run) and loads the run's lookups.
