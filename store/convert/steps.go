@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/ipamd/ipamd/store/schema"
@@ -194,9 +196,13 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// colDef renders an ADD COLUMN definition: type and default, never NOT
-// NULL (step 12 tightens).
-func (c *conv) colDef(col schema.Column) string {
+// colDef renders an ADD COLUMN definition of t2's column col: type and
+// default, never NOT NULL (step 12 tightens). On SQLite a column that is a
+// one-column foreign key in v2 gets its REFERENCES clause here (allowed
+// with a non-NULL default because enforcement is off on the conversion's
+// connection), so a table whose only constraint change is that key needs
+// no rebuild in step 12.
+func (c *conv) colDef(t2 *schema.Table, col schema.Column) string {
 	s := q(col.Name) + " " + c.d.SQLType(col.Type)
 	if col.Default != "" {
 		def := col.Default
@@ -205,21 +211,67 @@ func (c *conv) colDef(col schema.Column) string {
 		}
 		s += " DEFAULT " + def
 	}
+	if c.d == schema.SQLite {
+		for _, fk := range t2.ForeignKeys {
+			if len(fk.Columns) != 1 || fk.Columns[0] != col.Name {
+				continue
+			}
+			s += " REFERENCES " + q(fk.RefTable) + " (" + q(fk.RefColumns[0]) + ")"
+			if fk.OnDelete != "" {
+				s += " ON DELETE " + string(fk.OnDelete)
+			}
+			if fk.OnUpdate != "" {
+				s += " ON UPDATE " + string(fk.OnUpdate)
+			}
+		}
+	}
 	return s
+}
+
+// addressBackfill is what step 4 writes into every converted address:
+// column → SQL literal of its value (false as the dialect spells it).
+func (c *conv) addressBackfill() [][2]string {
+	return [][2]string{{"VirtualizationType", "'NonVirtualized'"}, {"IsCreatedFromDNS", c.boolLit(false)}}
 }
 
 // addColumns is step 3: every column v2 has and v1 lacks, nullable. A v2
 // default (AddressSpaceRecordId 1, IsSubnet 0) fills the existing rows at
 // once on both engines.
+//
+// On PostgreSQL the address columns step 4 fills with one constant are
+// added with that constant as their default, which is dropped again at
+// once: PostgreSQL (11 and later) keeps such a default as the value of
+// every existing row without writing the rows, and dropping the default
+// afterwards affects only rows inserted later. The addresses are thereby
+// converted here, in one transaction, without a pass over the table.
+// SQLite reads a missing column through the current default, so there
+// step 4 writes the values.
 func addColumns(ctx context.Context, c *conv, tx *sql.Tx) error {
+	backfill := map[string]string{}
+	if c.d == schema.PostgreSQL {
+		for _, kv := range c.addressBackfill() {
+			backfill[kv[0]] = kv[1]
+		}
+	}
 	for _, t1 := range schema.V1.Tables {
 		t2 := schema.V2.Table(t1.Name)
 		for _, col := range t2.Columns {
 			if t1.Column(col.Name) != nil {
 				continue
 			}
-			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+c.colDef(col)); err != nil {
+			def := c.colDef(t2, col)
+			lit, fill := backfill[col.Name]
+			fill = fill && t1.Name == schema.IPAddressTable && col.Default == ""
+			if fill {
+				def += " DEFAULT " + lit
+			}
+			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+def); err != nil {
 				return err
+			}
+			if fill {
+				if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ALTER COLUMN "+q(col.Name)+" DROP DEFAULT"); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -249,20 +301,182 @@ func backfillSmall(ctx context.Context, c *conv, tx *sql.Tx) error {
 }
 
 // startAddresses is step 4 for addresses, with the upgrade-rule fixes of
-// step 0.2 for them.
-func startAddresses(_ context.Context, c *conv) (batchFunc, error) {
-	f := c.boolLit(false)
-	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
-		if err := c.fixManagedBy(ctx, tx, "IPAddress", schema.IPAddressTable, c.managedBy, c.ipam, lo, hi); err != nil {
+// step 0.2 for them. On SQLite a batch writes the new columns' values (on
+// PostgreSQL step 3 did, see addColumns); on both it fixes the batch's
+// Managed by / Managed by entity values. Finding the addresses to fix is
+// the costlier half of a batch: a detector does it ahead of the batches
+// on a second connection where it can have one (startDetector).
+func startAddresses(ctx context.Context, c *conv, from, to int64) (batchFunc, func(), error) {
+	var set []string
+	for _, kv := range c.addressBackfill() {
+		set = append(set, q(kv[0])+" = "+kv[1])
+	}
+	update := `UPDATE "ADM_IPAddressTable" SET ` + strings.Join(set, ", ") + ` WHERE "RecordId" > ? AND "RecordId" <= ?`
+	find := func(ctx context.Context, tx *sql.Tx, lo, hi int64) ([]misfit, error) {
+		return c.findMisfits(ctx, tx, lo, hi)
+	}
+	stop := func() {}
+	if det := c.startDetector(ctx, from, to); det != nil {
+		find, stop = det.take, det.stop
+	}
+	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) (int64, error) {
+		m, err := find(ctx, tx, lo, hi)
+		if err != nil {
+			return 0, fmt.Errorf("find addresses to fix: %w", err)
+		}
+		if err := c.fixMisfits(ctx, tx, m); err != nil {
+			return 0, err
+		}
+		var n int64
+		if c.d == schema.PostgreSQL {
+			err := c.queryRow(ctx, tx, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "RecordId" > ? AND "RecordId" <= ?`, []any{lo, hi}, &n)
+			return n, err
+		}
+		res, err := c.exec(ctx, tx, update, lo, hi)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}, stop, nil
+}
+
+// misfit is an address breaking the upgrade rule ObjectsWithoutMBandSI /
+// ObjectsWithMultipleMBandSI: how many Managed by and Managed by entity
+// values it has, and its AddressFamily.
+type misfit struct {
+	id, mb, mbe int64
+	af          string
+}
+
+// findMisfits finds the addresses with lo < RecordId <= hi that break the
+// rule, in RecordId order, on q (the batch's transaction or the detector's
+// connection): two passes over the range's rows (its associations grouped
+// by address, in the order of their (ObjectType, UsedById) index; the set
+// difference of its addresses and associated ids) and a look-up of the
+// few found. (One query joining the grouped associations to the addresses
+// costs SQLite twice as much: it materialises and indexes every group; a
+// NOT EXISTS probe per address costs three times the EXCEPT.)
+func (c *conv) findMisfits(ctx context.Context, q querier, lo, hi int64) ([]misfit, error) {
+	type counts struct{ mb, mbe int64 }
+	found := map[int64]counts{}
+	var ids []int64
+	err := c.scanRows(ctx, q, `SELECT "UsedById", SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mb,
+			SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) AS mbe
+		FROM "ADM_CustomFieldValuesAssociationTable"
+		WHERE "ObjectType" = 'IPAddress' AND "UsedById" > ? AND "UsedById" <= ?
+		GROUP BY "UsedById" HAVING SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) <> 1
+			OR SUM(CASE WHEN "CustomFieldId" = ? THEN 1 ELSE 0 END) <> 1`,
+		[]any{c.managedBy, c.managedByEntity, lo, hi, c.managedBy, c.managedByEntity}, func(r *sql.Rows) error {
+			var id int64
+			var n counts
+			if err := r.Scan(&id, &n.mb, &n.mbe); err != nil {
+				return err
+			}
+			found[id] = n
+			ids = append(ids, id)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	// The addresses without any association.
+	err = c.scanRows(ctx, q, `SELECT "RecordId" FROM "ADM_IPAddressTable" WHERE "RecordId" > ? AND "RecordId" <= ?
+		EXCEPT SELECT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPAddress' AND "UsedById" > ? AND "UsedById" <= ?`,
+		[]any{lo, hi, lo, hi}, func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	// Which of these are addresses (an association of a deleted address is
+	// no object's), and their families.
+	family := map[int64]string{}
+	for chunk := range slices.Chunk(ids, 500) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		err := c.scanRows(ctx, q, `SELECT "RecordId", `+afExpr+` FROM "ADM_IPAddressTable" WHERE "RecordId" IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`,
+			args, func(r *sql.Rows) error {
+				var id int64
+				var af string
+				if err := r.Scan(&id, &af); err != nil {
+					return err
+				}
+				family[id] = af
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(ids)
+	var out []misfit
+	for _, id := range ids {
+		if af, ok := family[id]; ok {
+			n := found[id]
+			out = append(out, misfit{id, n.mb, n.mbe, af})
+		}
+	}
+	return out, nil
+}
+
+// fixMisfits writes the fixes for m (in RecordId order): a missing value
+// gets a record id after the table's highest, in (address, Managed by
+// before Managed by entity) order; of several values the oldest (lowest
+// RecordId) stays.
+func (c *conv) fixMisfits(ctx context.Context, tx *sql.Tx, m []misfit) error {
+	type add struct {
+		id         int64
+		af         string
+		field, val int64
+	}
+	var adds []add
+	dups := map[int64][]any{} // field → addresses with several values
+	for _, a := range m {
+		for _, f := range []struct{ n, field, def int64 }{{a.mb, c.managedBy, c.ipam}, {a.mbe, c.managedByEntity, c.localhost}} {
+			switch {
+			case f.n == 0:
+				adds = append(adds, add{a.id, a.af, f.field, f.def})
+			case f.n > 1:
+				dups[f.field] = append(dups[f.field], a.id)
+			}
+		}
+	}
+	if len(adds) > 0 {
+		var next int64
+		if err := c.queryRow(ctx, tx, `SELECT COALESCE(MAX("RecordId"), 0) FROM "ADM_CustomFieldValuesAssociationTable"`, nil, &next); err != nil {
 			return err
 		}
-		if err := c.fixManagedBy(ctx, tx, "IPAddress", schema.IPAddressTable, c.managedByEntity, c.localhost, lo, hi); err != nil {
+		rows := make([][]any, len(adds))
+		for i, a := range adds {
+			rows[i] = []any{next + int64(i) + 1, a.af, a.id, a.field, a.val}
+		}
+		if err := c.insertRows(ctx, tx, `INSERT INTO "ADM_CustomFieldValuesAssociationTable"
+			("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId") VALUES `,
+			"(?, 'IPAddress', ?, ?, ?, ?)", "", rows); err != nil {
 			return err
 		}
-		_, err := c.exec(ctx, tx, `UPDATE "ADM_IPAddressTable" SET "VirtualizationType" = 'NonVirtualized', "IsCreatedFromDNS" = `+f+`
-			WHERE "RecordId" > ? AND "RecordId" <= ?`, lo, hi)
-		return err
-	}, nil
+	}
+	for _, field := range []int64{c.managedBy, c.managedByEntity} {
+		for chunk := range slices.Chunk(dups[field], 500) {
+			args := append([]any{field}, chunk...)
+			args = append(args, field)
+			if _, err := c.exec(ctx, tx, `DELETE FROM "ADM_CustomFieldValuesAssociationTable"
+				WHERE "ObjectType" = 'IPAddress' AND "CustomFieldId" = ? AND "UsedById" IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)
+				AND "RecordId" > (SELECT MIN(x."RecordId") FROM "ADM_CustomFieldValuesAssociationTable" x
+					WHERE x."ObjectType" = 'IPAddress' AND x."CustomFieldId" = ? AND x."UsedById" = "ADM_CustomFieldValuesAssociationTable"."UsedById")`,
+				args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // blockRow is a block or subnet as step 5 needs it.
@@ -276,10 +490,10 @@ type blockRow struct {
 // returns the batch that gives each range its subnet (ipam-adm.md §4 step
 // 5): the IsSubnet row with the range's network and prefix in address space
 // 1, created when missing with the most specific v1 block as parent.
-func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
+func startSubnets(ctx context.Context, c *conv, _, _ int64) (batchFunc, func(), error) {
 	rows, err := c.conn.QueryContext(ctx, `SELECT "RecordId", "Family", "NetworkId", "PrefixLength", "IsSubnet" FROM "ADM_IPBlocksTable" ORDER BY "RecordId"`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var blocks []blockRow
 	subnets := map[string]int64{}
@@ -293,7 +507,7 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 		)
 		if err := rows.Scan(&b.id, &b.family, &network, &bits, &isSub); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		nextID = max(nextID, b.id)
 		a, err := netip.ParseAddr(network.String)
@@ -309,10 +523,10 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, t := c.boolLit(false), c.boolLit(true)
-	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
+	return func(ctx context.Context, tx *sql.Tx, lo, hi int64) (int64, error) {
 		type rng struct {
 			id                                            int64
 			family                                        string
@@ -322,28 +536,31 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 		rows, err := tx.QueryContext(ctx, rebind(c.d, `SELECT "RecordId", "Family", "SubnetId", "SubnetMask", "PrefixLength", "StartIPAddress",
 			"AddressCategory", "Owner", "Description" FROM "ADM_IPRangeTable" WHERE "RecordId" > ? AND "RecordId" <= ? ORDER BY "RecordId"`), lo, hi)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var rs []rng
 		for rows.Next() {
 			var r rng
 			if err := rows.Scan(&r.id, &r.family, &r.subnetID, &r.mask, &r.bits, &r.start, &r.category, &r.owner, &r.descr); err != nil {
 				rows.Close()
-				return err
+				return 0, err
 			}
 			rs = append(rs, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return 0, err
 		}
 		// Subnets this batch creates are remembered only when it commits.
+		// The rows are written a few hundred to a statement: a store has
+		// one range per few dozen addresses, too many for a round trip each.
 		made := map[string]int64{}
 		id := nextID
+		var blockRows, subnetRows, parents [][]any
 		for _, r := range rs {
 			p, err := rangeSubnet(r.subnetID.String, r.start.String, r.bits)
 			if err != nil {
-				return fmt.Errorf("range %d: %w", r.id, err)
+				return 0, fmt.Errorf("range %d: %w", r.id, err)
 			}
 			key := r.family + " " + p.String()
 			sid, ok := subnets[key]
@@ -364,23 +581,25 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 				} else if r.mask.Valid {
 					mask = r.mask.String
 				}
-				if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_IPBlocksTable" ("Family", "RecordId", "IsSubnet", "AddressSpaceRecordId",
-					"ParentBlockRecordId", "AddressCategory", "Description", "EndIPAddress", "LastModifiedDate", "NetworkId",
-					"NumberOfChildBlocks", "Owner", "PrefixLength", "StartIPAddress", "SubnetMask")
-					VALUES (?, ?, `+t+`, 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
-					r.family, sid, parent, r.category, "created by schema conversion for range "+fmt.Sprint(r.id),
-					lastAddress(p).String(), c.now, p.Addr().String(), r.owner, p.Bits(), p.Addr().String(), mask); err != nil {
-					return err
-				}
-				if _, err := c.exec(ctx, tx, `INSERT INTO "ADM_SubnetTable" ("Family", "RecordId", "Name", "IsOverlapping",
-					"UseForUtilization", "VSId", "VirtualizationType") VALUES (?, ?, ?, `+f+`, `+t+`, 0, 'NonVirtualized')`,
-					r.family, sid, p.String()); err != nil {
-					return err
-				}
+				blockRows = append(blockRows, []any{r.family, sid, parent, r.category, "created by schema conversion for range " + fmt.Sprint(r.id),
+					lastAddress(p).String(), c.now, p.Addr().String(), r.owner, p.Bits(), p.Addr().String(), mask})
+				subnetRows = append(subnetRows, []any{r.family, sid, p.String()})
 			}
-			if _, err := c.exec(ctx, tx, `UPDATE "ADM_IPRangeTable" SET "ParentIPBlockRecordId" = ? WHERE "RecordId" = ?`, sid, r.id); err != nil {
-				return err
-			}
+			parents = append(parents, []any{r.id, sid})
+		}
+		if err := c.insertRows(ctx, tx, `INSERT INTO "ADM_IPBlocksTable" ("Family", "RecordId", "IsSubnet", "AddressSpaceRecordId",
+			"ParentBlockRecordId", "AddressCategory", "Description", "EndIPAddress", "LastModifiedDate", "NetworkId",
+			"NumberOfChildBlocks", "Owner", "PrefixLength", "StartIPAddress", "SubnetMask") VALUES `,
+			"(?, ?, "+t+", 1, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)", "", blockRows); err != nil {
+			return 0, err
+		}
+		if err := c.insertRows(ctx, tx, `INSERT INTO "ADM_SubnetTable" ("Family", "RecordId", "Name", "IsOverlapping",
+			"UseForUtilization", "VSId", "VirtualizationType") VALUES `, "(?, ?, ?, "+f+", "+t+", 0, 'NonVirtualized')", "", subnetRows); err != nil {
+			return 0, err
+		}
+		if err := c.insertRows(ctx, tx, `UPDATE "ADM_IPRangeTable" SET "ParentIPBlockRecordId" = v.column2 FROM (VALUES `,
+			"(CAST(? AS BIGINT), CAST(? AS BIGINT))", `) AS v WHERE "ADM_IPRangeTable"."RecordId" = v.column1`, parents); err != nil {
+			return 0, err
 		}
 		// The caller commits right after; a failed commit ends the run,
 		// and the next run reloads from the database.
@@ -388,8 +607,41 @@ func startSubnets(ctx context.Context, c *conv) (batchFunc, error) {
 			subnets[k] = v
 		}
 		nextID = id
-		return nil
-	}, nil
+		return int64(len(rs)), nil
+	}, func() {}, nil
+}
+
+// scanRows runs query and calls f for each row.
+func (c *conv) scanRows(ctx context.Context, q querier, query string, args []any, f func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, rebind(c.d, query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// insertRows runs head + one tuple per row (joined by commas) + tail, a
+// few hundred rows to a statement (well under both engines' limits on
+// bound parameters).
+func (c *conv) insertRows(ctx context.Context, tx *sql.Tx, head, tuple, tail string, rows [][]any) error {
+	for chunk := range slices.Chunk(rows, 500) {
+		tuples := make([]string, len(chunk))
+		var args []any
+		for i, r := range chunk {
+			tuples[i] = tuple
+			args = append(args, r...)
+		}
+		if _, err := c.exec(ctx, tx, head+strings.Join(tuples, ", ")+tail, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rangeSubnet is a range's subnet: its SubnetId with PrefixLength, or,
@@ -644,29 +896,72 @@ func settings(ctx context.Context, c *conv, tx *sql.Tx) error {
 	return nil
 }
 
+// fkCheckTables are the tables whose foreign keys step 13 checks on
+// SQLite: those whose definition v2 changed or added (rebuilt, altered or
+// created by the conversion) and those referencing one of them. A table
+// both versions define alike, all of whose parents are alike too, keeps
+// rows the conversion did not re-parent; what the conversion adds there
+// (Managed by values) references the rows lookups found. That leaves out
+// the custom field value associations, two rows an address, the largest
+// table of a store.
+func fkCheckTables() []string {
+	changed := map[string]bool{}
+	for _, t2 := range schema.V2.Tables {
+		t1 := schema.V1.Table(t2.Name)
+		changed[t2.Name] = t1 == nil || !reflect.DeepEqual(t1.Columns, t2.Columns) || !reflect.DeepEqual(t1.ForeignKeys, t2.ForeignKeys)
+	}
+	var out []string
+	for _, t := range schema.V2.Tables {
+		check := changed[t.Name]
+		for _, fk := range t.ForeignKeys {
+			check = check || changed[fk.RefTable]
+		}
+		if check {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// foreignKeyCheck is PRAGMA foreign_key_check of one table, at most ten
+// violations described.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check("+q(table)+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var bad []string
+	for rows.Next() && len(bad) < 10 {
+		var (
+			tbl, parent string
+			rowid       sql.NullInt64
+			fkid        int
+		)
+		if err := rows.Scan(&tbl, &rowid, &parent, &fkid); err != nil {
+			return nil, err
+		}
+		bad = append(bad, fmt.Sprintf("%s row %d → %s", tbl, rowid.Int64, parent))
+	}
+	return bad, rows.Err()
+}
+
 // finish is step 13: the version, the sequences, a last consistency check
 // and the end of the progress table, in one transaction.
 func finish(ctx context.Context, c *conv, name string) error {
 	return c.inTx(ctx, func(tx *sql.Tx) error {
 		if c.d == schema.SQLite {
-			rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
-			if err != nil {
-				return err
-			}
 			var bad []string
-			for rows.Next() && len(bad) < 10 {
-				var (
-					table, parent string
-					rowid         sql.NullInt64
-					fkid          int
-				)
-				if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-					rows.Close()
+			for _, t := range fkCheckTables() {
+				if len(bad) >= 10 {
+					break
+				}
+				b, err := foreignKeyCheck(ctx, tx, t)
+				if err != nil {
 					return err
 				}
-				bad = append(bad, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
+				bad = append(bad, b...)
 			}
-			rows.Close()
 			if len(bad) > 0 {
 				return fmt.Errorf("foreign key violations after conversion: %s", strings.Join(bad, "; "))
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ipamd/ipamd/store/schema"
@@ -38,6 +39,9 @@ func tighten(ctx context.Context, c *conv, name string) error {
 		}
 		c.report(name, int64(i), total)
 		err := c.inTx(ctx, func(tx *sql.Tx) error {
+			if c.d == schema.SQLite && onlyIndexesDiffer(t.Name, g, w) {
+				return c.reindex(ctx, tx, t, g, w)
+			}
 			if c.d == schema.SQLite {
 				return c.rebuild(ctx, tx, t, g)
 			}
@@ -92,6 +96,37 @@ func (c *conv) rebuild(ctx context.Context, tx *sql.Tx, t *schema.Table, g *Tabl
 	}
 	for _, s := range c.d.CreateIndexes(t) {
 		if _, err := c.exec(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onlyIndexesDiffer reports whether g and w differ in their indexes alone.
+func onlyIndexesDiffer(name string, g, w *TableInfo) bool {
+	gg, ww := *g, *w
+	gg.Indexes, ww.Indexes = nil, nil
+	return len(diffTable(name, &gg, &ww)) == 0
+}
+
+// reindex brings an SQLite table whose columns and constraints are v2's
+// already to v2's indexes, without the rebuild (a table step 3 could give
+// its new columns' foreign keys, such as the address table).
+func (c *conv) reindex(ctx context.Context, tx *sql.Tx, t *schema.Table, g, w *TableInfo) error {
+	for _, def := range setDiff(g.Indexes, w.Indexes) {
+		name := strings.TrimPrefix(strings.TrimPrefix(def, "UNIQUE "), "INDEX ")
+		if i := strings.Index(name, " ("); i >= 0 {
+			name = name[:i]
+		}
+		if _, err := c.exec(ctx, tx, "DROP INDEX "+q(name)); err != nil {
+			return err
+		}
+	}
+	for i, cols := range t.Indexes {
+		if slices.Contains(g.Indexes, "INDEX "+schema.IndexName(t.Name, cols)+" ("+strings.Join(cols, ", ")+")") {
+			continue
+		}
+		if _, err := c.exec(ctx, tx, c.d.CreateIndexes(t)[i]); err != nil {
 			return err
 		}
 	}
