@@ -185,7 +185,7 @@ func TestProvisionSessionFlow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &Provision{Store: WithFailure(NewMemory(false, false), tt.failWith), MinDuration: 120 * time.Millisecond,
+			svc := &Provision{Store: WithFailure(NewMemory(false, false), tt.failWith), MinDuration: 200 * time.Millisecond,
 				CheckpointInterval: 20 * time.Millisecond}
 			rec := newRecorder()
 			s := svc.NewSession(rec)
@@ -199,8 +199,11 @@ func TestProvisionSessionFlow(t *testing.T) {
 			if events[0] != "start" || events[len(events)-1] != "complete" {
 				t.Fatalf("events = %v, want start … complete", events)
 			}
-			if n := len(events) - 2; n < 2 {
-				t.Fatalf("%d checkpoints in 120ms at a 20ms interval, want ≥ 2 (%v)", n, events)
+			// Checkpoints go out while the work runs. Ten intervals leave room
+			// for a starved ticker on a loaded 2-core CI machine (a ticker
+			// drops the ticks its goroutine misses).
+			if n := len(events) - 2; n < 1 {
+				t.Fatalf("%d checkpoints in 200ms at a 20ms interval, want ≥ 1 (%v)", n, events)
 			}
 			got := ""
 			if exc != nil {
