@@ -157,11 +157,30 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
-	if err := s.db.PingContext(pctx); err != nil {
+	if err := s.ping(pctx); err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
 	}
 	return s, nil
+}
+
+// ping checks that the database answers. An embedded store another process
+// (or handle) is creating at that moment can answer the first connection's
+// pragmas with SQLITE_BUSY before the busy handler applies (switching a
+// fresh file to WAL takes an exclusive lock); that is retried until ctx
+// ends, not reported as an unreachable store.
+func (s *Store) ping(ctx context.Context) error {
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := s.db.PingContext(ctx)
+		if err == nil || s.dialect != schema.SQLite || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // sqliteDSN spells the embedded store's pragmas: WAL (readers never block
