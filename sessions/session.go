@@ -45,6 +45,13 @@ type OneWayAcceptor interface {
 	AcceptOneWay()
 }
 
+// SelfTimedConn is a Conn that bounds every write itself (nmf: its write
+// timeout and the connection's lifetime): a session then adds no deadline
+// context per message, which cost a timer and a watcher each.
+type SelfTimedConn interface {
+	WritesTimed()
+}
+
 // CorkConn is a Conn that can hold the records written while one message is
 // handled and send them in one write (nmf.Session): the reply, or
 // Notify…Start, Notify…Complete and End when the work fails at once.
@@ -607,8 +614,13 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 		return fmt.Errorf("encode %s: %w", action, err)
 	}
 	s.out = out
-	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
-	defer cancel()
+	if _, timed := s.conn.(SelfTimedConn); timed && !(callback && separate) {
+		ctx = context.Background()
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.WriteTimeout)
+		defer cancel()
+	}
 	switch f, isFault := body.(*soap.Fault); {
 	case callback && separate:
 		err = cc.WriteCallback(ctx, action, out)

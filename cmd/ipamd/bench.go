@@ -13,23 +13,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipamd/ipamd/sessions/loadgen"
-	"github.com/ipamd/ipamd/soap"
 )
 
 // benchFlags are the flags of the bench subcommands.
 type benchFlags struct {
-	server         string
-	encoding       string
-	output         string
-	clients        int
-	duration       time.Duration
-	count          int
-	sessionTimeout time.Duration
-	keepalive      time.Duration
-	allowRemote    bool
-	serverPID      int
-	ceiling        string
-	warmup         int
+	server           string
+	encoding         string
+	output           string
+	clients          int
+	duration         time.Duration
+	count            int
+	sessionTimeout   time.Duration
+	keepalive        time.Duration
+	allowRemote      bool
+	serverPID        int
+	ceiling          string
+	ceilingInProcess bool
+	warmup           int
 }
 
 func newBenchCmd(stdout io.Writer) *cobra.Command {
@@ -51,6 +51,7 @@ could not take place; 2 usage error.`,
 		newBenchModeCmd(stdout, loadgen.ModeSessions, "Whole sessions/s: N parallel clients run connect, preamble, Initialize, Start, the callbacks, End, back to back"),
 		newBenchModeCmd(stdout, loadgen.ModeHold, "Hold K initialized sessions open with keepalives, then finish each (none may have timed out); server memory per session"),
 		newBenchModeCmd(stdout, loadgen.ModeBurst, "B clients connect at the same instant; time until every session is initialized"),
+		newBenchCeilingCmd(stdout),
 	)
 	return cmd
 }
@@ -71,7 +72,8 @@ func newBenchModeCmd(stdout io.Writer, mode loadgen.Mode, short string) *cobra.C
 		fs.DurationVar(&f.duration, "duration", 10*time.Second, "run for `DURATION` (with --count, whichever ends first; max 1h)")
 		fs.IntVar(&f.count, "count", 0, "run this many sessions (0 = until --duration)")
 		fs.IntVar(&f.warmup, "warmup", 50, "sessions run before measuring, not counted")
-		fs.StringVar(&f.ceiling, "ceiling", "none", "also measure in-process ceilings with the same clients: none, canned (framing-only server with canned replies), echo (raw TCP echo), all")
+		fs.StringVar(&f.ceiling, "ceiling", "none", "also measure ceilings with the same clients: none, canned (framing-only server with canned replies), echo (raw TCP echo), all")
+		fs.BoolVar(&f.ceilingInProcess, "ceiling-in-process", false, "serve the ceilings inside the bench process instead of a child process (which flatters them: ipamd is a separate process)")
 	case loadgen.ModeHold:
 		fs.IntVar(&f.count, "sessions", 1000, "initialized sessions to hold, 1.."+strconv.Itoa(loadgen.MaxSessions))
 		fs.IntVar(&f.clients, "clients", 64, "sessions initialized in parallel while ramping up")
@@ -118,14 +120,9 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 	if err != nil {
 		return loadgen.Config{}, nil, err
 	}
-	var enc soap.Encoding
-	switch strings.ToLower(f.encoding) {
-	case "binary":
-		enc = soap.EncodingBinarySession
-	case "text":
-		enc = soap.EncodingText
-	default:
-		return loadgen.Config{}, nil, fmt.Errorf("--encoding %q: must be binary or text", f.encoding)
+	enc, err := benchEncoding(f.encoding)
+	if err != nil {
+		return loadgen.Config{}, nil, err
 	}
 	if f.output != outputText && f.output != outputJSON {
 		return loadgen.Config{}, nil, fmt.Errorf("--output %q: must be text or json", f.output)
@@ -149,6 +146,9 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 		Mode: mode, Target: uri, Encoding: enc, Clients: f.clients, Duration: f.duration, Count: f.count,
 		SessionTimeout: f.sessionTimeout, KeepaliveInterval: f.keepalive, AllowRemote: f.allowRemote, Warmup: f.warmup,
 	}
+	if len(ceilings) > 0 && !f.ceilingInProcess {
+		cfg.StartCeiling = startCeilingProcess
+	}
 	if f.serverPID > 0 {
 		pid := f.serverPID
 		cfg.ServerMemory = func() (int64, error) { return loadgen.ProcessRSS(pid) }
@@ -166,7 +166,14 @@ func writeBench(w io.Writer, format string, cmp *loadgen.Comparison) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "machine: %s, %d cores, GOMAXPROCS %d, %s, %s\n", m.CPU, m.Cores, m.GOMAXPROCS, m.OS, m.Go)
 	for _, r := range cmp.Runs {
-		fmt.Fprintf(&b, "%-6s %s %s -> %s\n", r.Server, r.Mode, r.Encoding, r.Target)
+		where := ""
+		if r.Server != "ipamd" {
+			where = " (in the bench process)"
+			if r.Separate {
+				where = " (a process of its own)"
+			}
+		}
+		fmt.Fprintf(&b, "%-6s %s %s -> %s%s\n", r.Server, r.Mode, r.Encoding, r.Target, where)
 		switch r.Mode {
 		case loadgen.ModeSessions:
 			fmt.Fprintf(&b, "  %d sessions in %v with %d clients: %.1f sessions/s\n", r.Sessions, r.Elapsed.Round(time.Millisecond), r.Clients, r.Rate)

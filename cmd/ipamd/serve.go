@@ -97,7 +97,11 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		transport string
 		security  nmf.ListenerSecurity
 	}
-	var lc net.ListenConfig
+	// No TCP keepalive on accepted connections: sessions have their own
+	// liveness (MS-IPAMM2 Keepalive and the inactivity timer, the framing
+	// idle timeout), and the socket options cost four system calls per
+	// connection, a whole session being one connection.
+	lc := net.ListenConfig{KeepAlive: -1}
 	listeners := make([]listener, 0, len(uris))
 	closeAll := func() {
 		for _, ln := range listeners {

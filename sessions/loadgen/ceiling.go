@@ -95,39 +95,59 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 	}
 	defer func() { _ = canned.Close() }()
 	r := &Report{Mode: ModeSessions, Server: string(c), Encoding: encodingName(cfg.Encoding)}
-	switch c {
-	case CeilingCanned:
-		cfg.Target = canned.URI()
-		r.Target = cfg.Target
-		runSessions(ctx, cfg, r, cfg.session)
-	case CeilingEcho:
-		echo, err := startEcho()
+	if c != CeilingCanned && c != CeilingEcho {
+		return nil, fmt.Errorf("%w: ceiling %q (canned or echo)", ErrConfig, c)
+	}
+	// Where the ceiling runs: in a process of its own when the caller can
+	// start one, else here (the canned server above already listens).
+	addr := canned.ln.Addr().String()
+	if c == CeilingEcho {
+		addr = ""
+	}
+	if cfg.StartCeiling != nil {
+		a, stop, err := cfg.StartCeiling(ctx, c, cfg.Encoding, u.Path)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: start the %s ceiling: %w", c, err)
+		}
+		defer stop()
+		addr = a
+		r.Separate = true
+	} else if c == CeilingEcho {
+		echo, err := StartEcho()
 		if err != nil {
 			return nil, err
 		}
 		defer func() { _ = echo.Close() }()
-		r.Target = "tcp://" + echo.Addr()
-		runSessions(ctx, cfg, r, echoSession(echo.Addr(), canned.exchanges, cfg.SessionTimeout))
-	default:
-		return nil, fmt.Errorf("%w: ceiling %q (canned or echo)", ErrConfig, c)
+		addr = echo.Addr()
+	}
+	switch c {
+	case CeilingCanned:
+		cfg.Target = (&url.URL{Scheme: "net.tcp", Host: addr, Path: u.Path}).String()
+		r.Target = cfg.Target
+		runSessions(ctx, cfg, r, cfg.session)
+	case CeilingEcho:
+		r.Target = "tcp://" + addr
+		runSessions(ctx, cfg, r, echoSession(addr, canned.exchanges, cfg.SessionTimeout))
 	}
 	return r, nil
 }
 
-// echoServer echoes every byte on every connection.
-type echoServer struct {
+// EchoServer is the raw TCP echo ceiling: it echoes every byte on every
+// connection.
+type EchoServer struct {
 	ln    net.Listener
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 }
 
-func startEcho() (*echoServer, error) {
+// StartEcho listens on a loopback port and echoes until Close.
+func StartEcho() (*EchoServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: echo server: %w", err)
 	}
-	e := &echoServer{ln: ln, conns: map[net.Conn]struct{}{}}
+	e := &EchoServer{ln: ln, conns: map[net.Conn]struct{}{}}
 	e.wg.Go(func() {
 		for {
 			nc, err := ln.Accept()
@@ -149,9 +169,11 @@ func startEcho() (*echoServer, error) {
 	return e, nil
 }
 
-func (e *echoServer) Addr() string { return e.ln.Addr().String() }
+// Addr is the host:port it listens on.
+func (e *EchoServer) Addr() string { return e.ln.Addr().String() }
 
-func (e *echoServer) Close() error {
+// Close stops it and closes its connections.
+func (e *EchoServer) Close() error {
 	err := e.ln.Close()
 	e.mu.Lock()
 	for nc := range e.conns {

@@ -75,6 +75,12 @@ type Config struct {
 	// Warmup sessions run before a Sessions measurement starts (not
 	// counted). Default 0.
 	Warmup int
+	// StartCeiling, when set, starts a ceiling's server elsewhere — in a
+	// process of its own, as ipamd runs — and returns its address
+	// (host:port) and how to stop it. Nil serves the ceilings inside this
+	// process, which spares them the cross-process wake-ups ipamd pays
+	// and so flatters them.
+	StartCeiling func(ctx context.Context, c Ceiling, enc soap.Encoding, path string) (addr string, stop func(), err error)
 }
 
 func (c Config) withDefaults() Config {
@@ -177,9 +183,11 @@ func summarize(d []time.Duration) Latency {
 
 // Report is the outcome of one run (of ipamd or of a ceiling).
 type Report struct {
-	Mode     Mode   `json:"mode"`
-	Target   string `json:"target"`
-	Server   string `json:"server"` // "ipamd", "canned" or "echo"
+	Mode   Mode   `json:"mode"`
+	Target string `json:"target"`
+	Server string `json:"server"` // "ipamd", "canned" or "echo"
+	// Separate: a ceiling that ran in a process of its own (StartCeiling).
+	Separate bool   `json:"separate_process,omitempty"`
 	Encoding string `json:"encoding"`
 	Clients  int    `json:"clients,omitempty"`
 	// Sessions that ran to the end: every step answered (a Complete with
