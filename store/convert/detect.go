@@ -96,6 +96,16 @@ func (d *detector) run(ctx context.Context, from, to int64) {
 	}
 }
 
+// accept adds one span's result to what batches take.
+func (d *detector) accept(r detected) error {
+	if r.err != nil {
+		return r.err
+	}
+	d.pending = append(d.pending, r.m...)
+	d.upTo = r.hi
+	return nil
+}
+
 // take returns the misfits with lo < RecordId <= hi, waiting for the
 // detector to have searched that far. Batches take consecutive intervals
 // from the detector's start on.
@@ -103,20 +113,16 @@ func (d *detector) take(ctx context.Context, _ *sql.Tx, lo, hi int64) ([]misfit,
 	for d.upTo < hi {
 		select {
 		case r := <-d.out:
-			if r.err != nil {
-				return nil, r.err
+			if err := d.accept(r); err != nil {
+				return nil, err
 			}
-			d.pending = append(d.pending, r.m...)
-			d.upTo = r.hi
 		case <-d.done:
 			// Finished or stopped: drain what it sent before.
 			select {
 			case r := <-d.out:
-				if r.err != nil {
-					return nil, r.err
+				if err := d.accept(r); err != nil {
+					return nil, err
 				}
-				d.pending = append(d.pending, r.m...)
-				d.upTo = r.hi
 			default:
 				return nil, errors.New("the detector stopped before the batch's addresses")
 			}
