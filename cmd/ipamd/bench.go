@@ -120,7 +120,7 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 	if err != nil {
 		return loadgen.Config{}, nil, err
 	}
-	enc, err := benchEncoding(f.encoding)
+	enc, err := encodingFlag(f.encoding)
 	if err != nil {
 		return loadgen.Config{}, nil, err
 	}

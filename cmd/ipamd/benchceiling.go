@@ -35,7 +35,7 @@ func newBenchCeilingCmd(stdout io.Writer) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			enc, err := benchEncoding(encoding)
+			enc, err := encodingFlag(encoding)
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,9 @@ func newBenchCeilingCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-func benchEncoding(name string) (soap.Encoding, error) {
+// encodingFlag reads an --encoding flag of the client and bench commands:
+// binary (the binary session encoding WCF clients use) or text (SOAP 1.2).
+func encodingFlag(name string) (soap.Encoding, error) {
 	switch strings.ToLower(name) {
 	case "binary":
 		return soap.EncodingBinarySession, nil

@@ -109,15 +109,7 @@ func (f *clientFlags) check() error {
 	return nil
 }
 
-func (f *clientFlags) soapEncoding() (soap.Encoding, error) {
-	switch strings.ToLower(f.encoding) {
-	case "binary":
-		return soap.EncodingBinarySession, nil
-	case "text":
-		return soap.EncodingText, nil
-	}
-	return 0, fmt.Errorf("--encoding %q: must be binary or text", f.encoding)
-}
+func (f *clientFlags) soapEncoding() (soap.Encoding, error) { return encodingFlag(f.encoding) }
 
 func (f *clientFlags) client() *ipamclient.Client {
 	enc, _ := f.soapEncoding()
