@@ -53,7 +53,18 @@ type Canned struct {
 	ln  net.Listener
 	uri string
 	enc soap.Encoding
+	cannedSession
 
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// cannedSession is one provisioning session's bytes for an endpoint URI,
+// encoded once: what the canned server answers and what the echo ceiling
+// writes.
+type cannedSession struct {
 	reqLen   int    // the Initialize request payload's length
 	reqIDOff int    // where its MessageID is
 	idLen    int    // the ID's encoded length
@@ -63,11 +74,6 @@ type Canned struct {
 	// exchanges are the client's writes of one session, for the echo
 	// ceiling: preamble, Initialize, Start, End.
 	exchanges [][]byte
-
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
 }
 
 // StartCanned listens on a loopback port and serves canned sessions at path
@@ -79,10 +85,12 @@ func StartCanned(enc soap.Encoding, path string) (*Canned, error) {
 	}
 	c := &Canned{ln: ln, enc: enc, conns: map[net.Conn]struct{}{}}
 	c.uri = (&url.URL{Scheme: "net.tcp", Host: ln.Addr().String(), Path: path}).String()
-	if err := c.build(); err != nil {
+	cs, err := newCannedSession(enc, c.uri)
+	if err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
+	c.cannedSession = *cs
 	c.wg.Go(c.accept)
 	return c, nil
 }
@@ -90,29 +98,30 @@ func StartCanned(enc soap.Encoding, path string) (*Canned, error) {
 // URI is the endpoint to point clients at.
 func (c *Canned) URI() string { return c.uri }
 
-// build encodes, once, the request the client will send (to learn where
-// its MessageID sits) and the replies.
-func (c *Canned) build() error {
-	form := idForm(c.enc)
+// newCannedSession encodes, once, the requests a client of uri sends (to
+// learn where the Initialize's MessageID sits) and the replies.
+func newCannedSession(enc soap.Encoding, uri string) (*cannedSession, error) {
+	c := &cannedSession{}
+	form := idForm(enc)
 	c.idLen = len(form)
-	cli := soap.NewCodec(c.enc, soap.Limits{})
+	cli := soap.NewCodec(enc, soap.Limits{})
 	req, err := cli.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, MessageID: placeholderID,
-		ReplyTo: soap.AddressAnonymous, To: c.uri},
+		ReplyTo: soap.AddressAnonymous, To: uri},
 		&ipam.InitializeAsyncProvisioning{Parameters: ipamclient.ProvisioningParameters(nil)})
 	if err != nil {
-		return fmt.Errorf("loadgen: canned request: %w", err)
+		return nil, fmt.Errorf("loadgen: canned request: %w", err)
 	}
 	c.reqLen = len(req)
 	if c.reqIDOff = bytes.Index(req, form); c.reqIDOff < 0 {
-		return errors.New("loadgen: canned request: MessageID not found in the encoded request")
+		return nil, errors.New("loadgen: canned request: MessageID not found in the encoded request")
 	}
-	start, err := cli.Encode(nil, &soap.Header{Action: ipam.ActionStartAsyncProvisioning, To: c.uri}, &ipam.StartAsyncProvisioning{})
+	start, err := cli.Encode(nil, &soap.Header{Action: ipam.ActionStartAsyncProvisioning, To: uri}, &ipam.StartAsyncProvisioning{})
 	if err != nil {
-		return fmt.Errorf("loadgen: canned request: %w", err)
+		return nil, fmt.Errorf("loadgen: canned request: %w", err)
 	}
-	c.exchanges = [][]byte{appendPreamble(nil, c.uri, c.enc), frame(nil, req), frame(nil, start), {recEnd}}
+	c.exchanges = [][]byte{appendPreamble(nil, uri, enc), frame(nil, req), frame(nil, start), {recEnd}}
 
-	srv := soap.NewCodec(c.enc, soap.Limits{})
+	srv := soap.NewCodec(enc, soap.Limits{})
 	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
 	msgs := []struct {
 		h    soap.Header
@@ -127,19 +136,19 @@ func (c *Canned) build() error {
 	for i, m := range msgs {
 		p, err := srv.Encode(nil, &m.h, m.body)
 		if err != nil {
-			return fmt.Errorf("loadgen: canned reply %s: %w", m.h.Action, err)
+			return nil, fmt.Errorf("loadgen: canned reply %s: %w", m.h.Action, err)
 		}
 		if i == 0 {
 			c.reply = frame(nil, p)
 			if c.repIDOff = bytes.Index(c.reply, form); c.repIDOff < 0 {
-				return errors.New("loadgen: canned reply: RelatesTo not found in the encoded reply")
+				return nil, errors.New("loadgen: canned reply: RelatesTo not found in the encoded reply")
 			}
 			continue
 		}
 		c.tail = frame(c.tail, p)
 	}
 	c.tail = append(c.tail, recEnd)
-	return nil
+	return c, nil
 }
 
 func (c *Canned) accept() {

@@ -89,22 +89,15 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: target: %w", ErrConfig, err)
 	}
-	canned, err := StartCanned(cfg.Encoding, u.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = canned.Close() }()
-	r := &Report{Mode: ModeSessions, Server: string(c), Encoding: encodingName(cfg.Encoding)}
 	if c != CeilingCanned && c != CeilingEcho {
 		return nil, fmt.Errorf("%w: ceiling %q (canned or echo)", ErrConfig, c)
 	}
+	r := &Report{Mode: ModeSessions, Server: string(c), Encoding: encodingName(cfg.Encoding)}
 	// Where the ceiling runs: in a process of its own when the caller can
-	// start one, else here (the canned server above already listens).
-	addr := canned.ln.Addr().String()
-	if c == CeilingEcho {
-		addr = ""
-	}
-	if cfg.StartCeiling != nil {
+	// start one, else here.
+	var addr string
+	switch {
+	case cfg.StartCeiling != nil:
 		a, stop, err := cfg.StartCeiling(ctx, c, cfg.Encoding, u.Path)
 		if err != nil {
 			return nil, fmt.Errorf("loadgen: start the %s ceiling: %w", c, err)
@@ -112,7 +105,14 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 		defer stop()
 		addr = a
 		r.Separate = true
-	} else if c == CeilingEcho {
+	case c == CeilingCanned:
+		canned, err := StartCanned(cfg.Encoding, u.Path)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = canned.Close() }()
+		addr = canned.ln.Addr().String()
+	default:
 		echo, err := StartEcho()
 		if err != nil {
 			return nil, err
@@ -126,8 +126,13 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 		r.Target = cfg.Target
 		runSessions(ctx, cfg, r, cfg.session)
 	case CeilingEcho:
+		// The client's bytes of a session with the measured endpoint.
+		cs, err := newCannedSession(cfg.Encoding, cfg.Target)
+		if err != nil {
+			return nil, err
+		}
 		r.Target = "tcp://" + addr
-		runSessions(ctx, cfg, r, echoSession(addr, canned.exchanges, cfg.SessionTimeout))
+		runSessions(ctx, cfg, r, echoSession(addr, cs.exchanges, cfg.SessionTimeout))
 	}
 	return r, nil
 }
