@@ -228,50 +228,23 @@ func (c *conv) colDef(t2 *schema.Table, col schema.Column) string {
 	return s
 }
 
-// addressBackfill is what step 4 writes into every converted address:
-// column → SQL literal of its value (false as the dialect spells it).
-func (c *conv) addressBackfill() [][2]string {
-	return [][2]string{{"VirtualizationType", "'NonVirtualized'"}, {"IsCreatedFromDNS", c.boolLit(false)}}
-}
-
 // addColumns is step 3: every column v2 has and v1 lacks, nullable. A v2
-// default (AddressSpaceRecordId 1, IsSubnet 0) fills the existing rows at
-// once on both engines.
-//
-// On PostgreSQL the address columns step 4 fills with one constant are
-// added with that constant as their default, which is dropped again at
-// once: PostgreSQL (11 and later) keeps such a default as the value of
-// every existing row without writing the rows, and dropping the default
-// afterwards affects only rows inserted later. The addresses are thereby
-// converted here, in one transaction, without a pass over the table.
-// SQLite reads a missing column through the current default, so there
-// step 4 writes the values.
+// default (AddressSpaceRecordId 1, IsSubnet 0, an address's
+// VirtualizationType NonVirtualized and IsCreatedFromDNS false) fills the
+// existing rows at once on both engines without writing them: SQLite reads
+// a column a row lacks through its default, PostgreSQL (11 and later) keeps
+// a constant default as the value of the rows that existed when it was
+// added. The addresses' new columns are thereby converted here, in one
+// transaction, without a pass over the table.
 func addColumns(ctx context.Context, c *conv, tx *sql.Tx) error {
-	backfill := map[string]string{}
-	if c.d == schema.PostgreSQL {
-		for _, kv := range c.addressBackfill() {
-			backfill[kv[0]] = kv[1]
-		}
-	}
 	for _, t1 := range schema.V1.Tables {
 		t2 := schema.V2.Table(t1.Name)
 		for _, col := range t2.Columns {
 			if t1.Column(col.Name) != nil {
 				continue
 			}
-			def := c.colDef(t2, col)
-			lit, fill := backfill[col.Name]
-			fill = fill && t1.Name == schema.IPAddressTable && col.Default == ""
-			if fill {
-				def += " DEFAULT " + lit
-			}
-			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+def); err != nil {
+			if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ADD COLUMN "+c.colDef(t2, col)); err != nil {
 				return err
-			}
-			if fill {
-				if _, err := c.exec(ctx, tx, "ALTER TABLE "+q(t1.Name)+" ALTER COLUMN "+q(col.Name)+" DROP DEFAULT"); err != nil {
-					return err
-				}
 			}
 		}
 	}
@@ -300,18 +273,13 @@ func backfillSmall(ctx context.Context, c *conv, tx *sql.Tx) error {
 	return nil
 }
 
-// startAddresses is step 4 for addresses, with the upgrade-rule fixes of
-// step 0.2 for them. On SQLite a batch writes the new columns' values (on
-// PostgreSQL step 3 did, see addColumns); on both it fixes the batch's
-// Managed by / Managed by entity values. Finding the addresses to fix is
-// the costlier half of a batch: a detector does it ahead of the batches
-// on a second connection where it can have one (startDetector).
+// startAddresses is step 4 for addresses: the upgrade-rule fixes of step
+// 0.2 for them (their new columns were filled by step 3's defaults, see
+// addColumns). A batch fixes its addresses' Managed by / Managed by entity
+// values. Finding the addresses to fix is the costlier half of a batch: a
+// detector does it ahead of the batches on a second connection where it
+// can have one (startDetector).
 func startAddresses(ctx context.Context, c *conv, from, to int64) (batchFunc, func(), error) {
-	var set []string
-	for _, kv := range c.addressBackfill() {
-		set = append(set, q(kv[0])+" = "+kv[1])
-	}
-	update := `UPDATE "ADM_IPAddressTable" SET ` + strings.Join(set, ", ") + ` WHERE "RecordId" > ? AND "RecordId" <= ?`
 	find := func(ctx context.Context, tx *sql.Tx, lo, hi int64) ([]misfit, error) {
 		return c.findMisfits(ctx, tx, lo, hi)
 	}
@@ -328,15 +296,8 @@ func startAddresses(ctx context.Context, c *conv, from, to int64) (batchFunc, fu
 			return 0, err
 		}
 		var n int64
-		if c.d == schema.PostgreSQL {
-			err := c.queryRow(ctx, tx, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "RecordId" > ? AND "RecordId" <= ?`, []any{lo, hi}, &n)
-			return n, err
-		}
-		res, err := c.exec(ctx, tx, update, lo, hi)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
+		err = c.queryRow(ctx, tx, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "RecordId" > ? AND "RecordId" <= ?`, []any{lo, hi}, &n)
+		return n, err
 	}, stop, nil
 }
 

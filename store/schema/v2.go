@@ -113,8 +113,14 @@ var v2IPAddress = &Table{
 		cols(Timestamp, "AssignedDate", "ChangedDate", "ExpiryDate"),
 		cols(Text, "ExpiryAlertStatus", "AssetTag", "IpAddress"),
 		col("IsDuplicate", Bool),
-		cols(Text, "MacAddress", "Notes", "OSName", "OSVersion", "Owner", "SerialNumber", "DeviceName", "VirtualizationType"),
-		col("IsCreatedFromDNS", Bool),
+		cols(Text, "MacAddress", "Notes", "OSName", "OSVersion", "Owner", "SerialNumber", "DeviceName"),
+		// An address no one virtualized or created from a DNS record: what
+		// the conversion gives every v1 address (step 4), and what an
+		// insert that omits them means. As defaults they fill a converted
+		// store's existing rows without writing them (ADD COLUMN … DEFAULT
+		// is read through on SQLite and a fast default on PostgreSQL).
+		withDefault(col("VirtualizationType", Text), "'NonVirtualized'"),
+		withDefault(col("IsCreatedFromDNS", Bool), "0"),
 		col("ReservationType", Text), // IPv4 only
 		col("Duid", Text),            // IPv6 only
 		col("Iaid", Int64),           // IPv6 only (xsd:unsignedInt)
