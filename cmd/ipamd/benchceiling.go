@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,7 +67,7 @@ func newBenchCeilingCmd(stdout io.Writer) *cobra.Command {
 				_, _ = io.Copy(io.Discard, os.Stdin)
 				close(done)
 			}()
-			ctx, stop := (&clientFlags{}).context(cmd.Context())
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			select {
 			case <-done:
@@ -100,11 +102,7 @@ func startCeilingProcess(ctx context.Context, c loadgen.Ceiling, enc soap.Encodi
 	if err != nil {
 		return "", nil, err
 	}
-	encName := "binary"
-	if enc == soap.EncodingText {
-		encName = "text"
-	}
-	cmd := exec.Command(exe, "bench", "ceiling-server", "--kind", string(c), "--encoding", encName, "--path", path)
+	cmd := exec.Command(exe, "bench", "ceiling-server", "--kind", string(c), "--encoding", loadgen.EncodingName(enc), "--path", path)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

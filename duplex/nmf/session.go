@@ -254,12 +254,11 @@ func (s *Session) Flush(ctx context.Context) error {
 	if !c.corked.Load() {
 		return nil
 	}
-	c.corked.Store(false)
-	if len(c.wbuf) == 0 {
+	held := c.uncorkLocked()
+	if len(held) == 0 {
 		return nil
 	}
-	err := c.writeLocked(c.wbuf, true, s.callCtx(ctx))
-	c.resetBufLocked(c.wbuf)
+	err := c.emitLocked(held, true, s.callCtx(ctx))
 	if err != nil {
 		s.outClosed = true
 	}

@@ -92,7 +92,7 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 	if c != CeilingCanned && c != CeilingEcho {
 		return nil, fmt.Errorf("%w: ceiling %q (canned or echo)", ErrConfig, c)
 	}
-	r := &Report{Mode: ModeSessions, Server: string(c), Encoding: encodingName(cfg.Encoding)}
+	r := &Report{Mode: ModeSessions, Server: string(c), Encoding: EncodingName(cfg.Encoding)}
 	// Where the ceiling runs: in a process of its own when the caller can
 	// start one, else here.
 	var addr string

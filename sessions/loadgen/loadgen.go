@@ -307,7 +307,9 @@ func Classify(err error) string {
 // errConnect marks a failure to establish the framing session.
 var errConnect = errors.New("connect")
 
-func encodingName(e soap.Encoding) string {
+// EncodingName is the name reports and the bench's --encoding give e:
+// binary (the binary session encoding) or text.
+func EncodingName(e soap.Encoding) string {
 	if e == soap.EncodingText {
 		return "text"
 	}

@@ -114,7 +114,7 @@ func TestModes(t *testing.T) {
 func TestCompare(t *testing.T) {
 	target := startIPAMD(t)
 	for _, enc := range []soap.Encoding{soap.EncodingBinarySession, soap.EncodingText} {
-		t.Run(encodingName(enc), func(t *testing.T) {
+		t.Run(EncodingName(enc), func(t *testing.T) {
 			cmp, err := Compare(context.Background(), Config{Mode: ModeSessions, Target: target, Encoding: enc,
 				Clients: 4, Count: 40}, []Ceiling{CeilingCanned, CeilingEcho})
 			if err != nil {

@@ -19,7 +19,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	r := &Report{Mode: cfg.Mode, Target: cfg.Target, Server: "ipamd", Encoding: encodingName(cfg.Encoding)}
+	r := &Report{Mode: cfg.Mode, Target: cfg.Target, Server: "ipamd", Encoding: EncodingName(cfg.Encoding)}
 	switch cfg.Mode {
 	case ModeSessions:
 		runSessions(ctx, cfg, r, cfg.session)

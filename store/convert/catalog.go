@@ -298,15 +298,23 @@ func inspectSQLiteTable(ctx context.Context, q querier, db, name string, autoinc
 		switch {
 		case ix.origin == "u":
 			ti.Constraints = append(ti.Constraints, "UNIQUE ("+strings.Join(cols, ", ")+")")
-		case ix.unique:
-			ti.Indexes = append(ti.Indexes, "UNIQUE INDEX "+ix.name+" ("+strings.Join(cols, ", ")+")")
 		default:
-			ti.Indexes = append(ti.Indexes, "INDEX "+ix.name+" ("+strings.Join(cols, ", ")+")")
+			ti.Indexes = append(ti.Indexes, sqliteIndexText(ix.name, cols, ix.unique))
 		}
 	}
 	sort.Strings(ti.Constraints)
 	sort.Strings(ti.Indexes)
 	return ti, nil
+}
+
+// sqliteIndexText is the canonical text of an SQLite index in TableInfo:
+// "[UNIQUE ]INDEX name (col, …)".
+func sqliteIndexText(name string, cols []string, unique bool) string {
+	text := "INDEX " + name + " (" + strings.Join(cols, ", ") + ")"
+	if unique {
+		return "UNIQUE " + text
+	}
+	return text
 }
 
 func inspectPostgres(ctx context.Context, q querier, nsp string) (Catalog, error) {

@@ -122,11 +122,12 @@ func (c *conv) reindex(ctx context.Context, tx *sql.Tx, t *schema.Table, g, w *T
 			return err
 		}
 	}
+	create := c.d.CreateIndexes(t)
 	for i, cols := range t.Indexes {
-		if slices.Contains(g.Indexes, "INDEX "+schema.IndexName(t.Name, cols)+" ("+strings.Join(cols, ", ")+")") {
+		if slices.Contains(g.Indexes, sqliteIndexText(schema.IndexName(t.Name, cols), cols, false)) {
 			continue
 		}
-		if _, err := c.exec(ctx, tx, c.d.CreateIndexes(t)[i]); err != nil {
+		if _, err := c.exec(ctx, tx, create[i]); err != nil {
 			return err
 		}
 	}

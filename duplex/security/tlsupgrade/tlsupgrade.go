@@ -161,9 +161,12 @@ func (c *Conn) PeerIdentity() *security.Identity { return c.id }
 // Client runs the client side of the upgrade on conn, after the client has
 // read the server's Upgrade Response record: it is what `ipamd provision
 // --security tls` and the tests use. cfg should set ServerName or RootCAs as
-// the deployment requires; MinVersion is raised to TLS 1.2.
+// the deployment requires (nil: the system roots, no server name);
+// MinVersion is raised to TLS 1.2.
 func Client(ctx context.Context, conn net.Conn, cfg *tls.Config) (*tls.Conn, error) {
-	cfg = cfg.Clone()
+	if cfg = cfg.Clone(); cfg == nil {
+		cfg = &tls.Config{}
+	}
 	if cfg.MinVersion < tls.VersionTLS12 {
 		cfg.MinVersion = tls.VersionTLS12
 	}
@@ -187,11 +190,7 @@ func (u *ClientUpgrade) Kind() string { return Kind }
 
 // Upgrade implements nmf.ClientUpgrade.
 func (u *ClientUpgrade) Upgrade(ctx context.Context, nc net.Conn) (net.Conn, error) {
-	cfg := u.Config
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	tc, err := Client(ctx, nc, cfg)
+	tc, err := Client(ctx, nc, u.Config)
 	if err != nil {
 		return nil, err
 	}
