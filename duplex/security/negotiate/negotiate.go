@@ -56,6 +56,8 @@ func withCode(err error) error {
 	switch {
 	case errors.Is(err, ntlm.ErrLogonDenied):
 		code = nns.SecELogonDenied
+	case errors.Is(err, ntlm.ErrWeakKey):
+		code = nns.SecEAlgorithmMismatch
 	case errors.Is(err, ntlm.ErrUnsupported):
 		code = nns.SecEUnsupportedFunction
 	}

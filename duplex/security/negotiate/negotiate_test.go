@@ -25,9 +25,9 @@ import (
 
 type accounts map[string][16]byte
 
-func (a accounts) NTHash(domain, user string) ([16]byte, bool) {
+func (a accounts) Lookup(domain, user string) (ntlm.Account, bool) {
 	h, ok := a[domain+`\`+user]
-	return h, ok
+	return ntlm.Account{Domain: domain, User: user, NTHash: h}, ok
 }
 
 var testAccounts = accounts{`IPAM\bob`: ntlm.NTHash("Bob-Pass-1234")}
