@@ -148,6 +148,10 @@ type NegotiateSecurity struct {
 	// ComputerName is the NetBIOS name the NTLM CHALLENGE announces; ""
 	// = the host name.
 	ComputerName string
+	// KerberosTrustedRealms are the realms besides the service's own whose
+	// principals Kerberos accepts (cross-realm trusts); empty = the
+	// service's realm only.
+	KerberosTrustedRealms []string
 }
 
 // TLSSecurity configures the application/ssl-tls upgrade.

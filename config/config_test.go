@@ -44,7 +44,7 @@ func TestDefaultsValid(t *testing.T) {
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
 		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"prefer", "", 10 * time.Second, 8}},
-		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Administrators: []string{}},
+		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", *c, want)
@@ -119,7 +119,7 @@ func TestFlagNames(t *testing.T) {
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
-		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-administrators",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
 	}
 	var got []string
@@ -171,6 +171,7 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_SECURITY_MODE", "kerberos", `security.mode = "kerberos" (from env IPAMD_SECURITY_MODE): must be one of none, tls, negotiate`},
 		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.keytab_file = "": a listener uses negotiate: set security.negotiate.keytab_file`},
 		{"IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME", "ipam.example", `security.negotiate.computer_name = "ipam.example" (from env IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME): must be at most 15 characters`},
+		{"IPAMD_SECURITY_NEGOTIATE_KERBEROS_TRUSTED_REALMS", "OTHER.TEST,admin@OTHER.TEST", `security.negotiate.kerberos_trusted_realms[1] = "admin@OTHER.TEST" (from env IPAMD_SECURITY_NEGOTIATE_KERBEROS_TRUSTED_REALMS): must be a realm name`},
 		{"IPAMD_SECURITY_TLS_CLIENT_AUTH", "require", `security.tls.client_ca_file = "": required when security.tls.client_auth is require`},
 		{"IPAMD_SECURITY_HANDSHAKE_TIMEOUT", "1h", `security.handshake_timeout = 1h (from env IPAMD_SECURITY_HANDSHAKE_TIMEOUT): must be between 100ms and 5m`},
 		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", "10.0.0.0/8,10.1.2.3", `callbacks.allowed_networks[1] = "10.1.2.3" (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): must be a CIDR prefix`},

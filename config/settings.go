@@ -219,6 +219,11 @@ var settings = []*Setting{
 		`"" (the host name) or a name of up to 15 characters`,
 		"",
 		func(c *Config) *string { return &c.Security.Negotiate.ComputerName }, checkNetBIOSName),
+	listSetting("security.negotiate.kerberos_trusted_realms",
+		"Kerberos realms, besides the service's own (the realm of its keytab principal), whose principals may call: a cross-realm trust lets every principal of the other realm obtain a ticket for this service, which does not make them callers the operator chose. Empty = the service's realm only. A ticket from any other realm is refused (SEC_E_LOGON_DENIED). The caller is always named by the ticket (name@CLIENT-REALM), never by the authenticator, so alice@OTHER.EXAMPLE.COM is never taken for alice@EXAMPLE.COM.",
+		"realm names exactly as the KDCs spell them (case-sensitive, usually upper case)",
+		[]string{},
+		func(c *Config) *[]string { return &c.Security.Negotiate.KerberosTrustedRealms }, checkRealm, nil),
 	listSetting("security.administrators",
 		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are treated as administrators; anonymous TLS callers never are. Others get a SOAP fault with IpamApiAccessDenied.`,
 		"SIDs S-1-… or principal names",
@@ -383,6 +388,15 @@ func checkAdministrator(s string) error {
 }
 
 var sidRe = regexp.MustCompile(`^S-1-[0-9]+(-[0-9]+)+$`)
+
+// checkRealm accepts a Kerberos realm name: printable, no spaces, '@' or
+// '/' (which would make principal names ambiguous).
+func checkRealm(s string) error {
+	if s == "" || len(s) > 255 || strings.ContainsAny(s, " \t@/\\") || strings.IndexFunc(s, func(r rune) bool { return r < 0x21 || r == 0x7f }) >= 0 {
+		return errors.New("must be a realm name (e.g. OTHER.EXAMPLE.COM) without spaces, '@', '/' or '\\'")
+	}
+	return nil
+}
 
 func checkNetBIOSName(s string) error {
 	if len(s) > 15 || strings.ContainsAny(s, `\/:*?"<>| .`) {

@@ -299,7 +299,7 @@ func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
 				if err != nil {
 					return nil, fmt.Errorf("security.negotiate.keytab_file: %w", err)
 				}
-				nc.Kerberos = &krb5.Config{Keytab: kt}
+				nc.Kerberos = &krb5.Config{Keytab: kt, TrustedRealms: n.KerberosTrustedRealms}
 			}
 			ups[mode] = negotiate.NewUpgrader(nc, nns.Upgrader{HandshakeTimeout: cfg.Security.HandshakeTimeout})
 		}
