@@ -27,7 +27,8 @@ type Initiator struct {
 	// encrypted: what a client that knows the session key can do.
 	EditAuthenticator func(*types.Authenticator)
 
-	auth *types.Authenticator
+	auth      *types.Authenticator
+	earlyMICs uint64
 }
 
 // GSS checksum flags the initiator asks for: mutual, replay, sequence,
@@ -102,10 +103,27 @@ func (i *Initiator) Complete(tok []byte) (*Context, error) {
 	}
 	return &Context{
 		key:       enc.Subkey,
-		sendSeq:   uint64(uint32(i.auth.SeqNumber)),
+		sendSeq:   uint64(uint32(i.auth.SeqNumber)) + i.earlyMICs,
 		recvSeq:   uint64(uint32(enc.SequenceNumber)),
 		sealSend:  keyusage.GSSAPI_INITIATOR_SEAL,
 		sealRecv:  keyusage.GSSAPI_ACCEPTOR_SEAL,
 		initiator: true,
 	}, nil
+}
+
+// EarlyMIC returns a MIC token over msg made before the AP-REP: keyed with
+// the initiator's subkey (AcceptorSubkey flag clear), in the initiator's
+// sequence numbers (a mechListMIC sent beside the AP-REQ).
+func (i *Initiator) EarlyMIC(msg []byte) ([]byte, error) {
+	if i.auth == nil {
+		return nil, fmt.Errorf("%w: MIC before AP-REQ", ErrMalformed)
+	}
+	hdr := []byte{micTokenID >> 8, micTokenID & 0xFF, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}
+	hdr = binary.BigEndian.AppendUint64(hdr, uint64(uint32(i.auth.SeqNumber))+i.earlyMICs)
+	sum, err := micChecksum(i.auth.SubKey, keyusage.GSSAPI_INITIATOR_SIGN, msg, hdr)
+	if err != nil {
+		return nil, err
+	}
+	i.earlyMICs++
+	return append(hdr, sum...), nil
 }

@@ -24,8 +24,8 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"unicode"
 	"time"
+	"unicode"
 
 	gasn1 "github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/asn1tools"
@@ -87,11 +87,11 @@ type Context struct {
 	Client string
 	SIDs   []string
 
-	key      types.EncryptionKey // acceptor subkey: both directions
+	key types.EncryptionKey // acceptor subkey: both directions
 	// initKey is the initiator's subkey (else the ticket session key): a
 	// token the initiator made before it saw the AP-REP (a mechListMIC in
 	// the NegTokenInit) can only be keyed with it. Acceptor side only.
-	initKey types.EncryptionKey
+	initKey  types.EncryptionKey
 	sendSeq  uint64
 	recvSeq  uint64
 	sealSend uint32

@@ -68,13 +68,17 @@ func (r *router) routed() []*security.Identity {
 
 func serve(t *testing.T) (string, *router) {
 	t.Helper()
+	return serveWith(t, negotiate.Config{NTLM: ntlm.Config{Accounts: testAccounts, Computer: "IPAMD"}})
+}
+
+func serveWith(t *testing.T, cfg negotiate.Config) (string, *router) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &router{}
-	up := negotiate.NewUpgrader(negotiate.Config{NTLM: ntlm.Config{Accounts: testAccounts, Computer: "IPAMD"}},
-		nns.Upgrader{HandshakeTimeout: 2 * time.Second})
+	up := negotiate.NewUpgrader(cfg, nns.Upgrader{HandshakeTimeout: 2 * time.Second})
 	srv := nmf.NewServer(nmf.Options{Logger: zaptest.NewLogger(t), PreambleTimeout: 5 * time.Second}, r)
 	done := make(chan error, 1)
 	go func() {
