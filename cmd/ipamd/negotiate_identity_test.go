@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -280,4 +281,91 @@ func TestServeNegotiateCanonicalName(t *testing.T) {
 			t.Errorf("log line %q names the caller %q", m["msg"], c)
 		}
 	}
+}
+
+// endSession sends End on an upgraded stream and reads the server's
+// records up to its End.
+func endSession(t *testing.T, nc net.Conn) {
+	t.Helper()
+	if _, err := nc.Write([]byte{0x07}); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			t.Fatalf("waiting for End: %v", err)
+		}
+		switch b {
+		case 0x07:
+			if br.Buffered() > 0 {
+				t.Fatalf("%d bytes after End", br.Buffered())
+			}
+			return
+		case 0x06:
+			n, err := bin.ReadUvarint(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := br.Discard(int(n)); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("record %#x before End", b)
+		}
+	}
+}
+
+// TestServeNegotiateConnectionReuse: a .NET client pools the socket of a
+// secured session and starts the next session on it (cleartext preamble,
+// new upgrade). ipamd serves it, and the second session's caller is the
+// one its own handshake names: IPAM\carol after the administrator
+// IPAM\bob on the same socket gets IpamApiAccessDenied.
+func TestServeNegotiateConnectionReuse(t *testing.T) {
+	dir := t.TempDir()
+	accounts := filepath.Join(dir, "ntlm-accounts")
+	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
+	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := serveTail(t, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
+	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(20 * time.Second))
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+	session := func(user, password string) net.Conn {
+		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+		pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
+		if _, err := raw.Write(append(pre, nns.Kind...)); err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(raw, one); err != nil || one[0] != 0x0A {
+			t.Fatalf("%s: upgrade response % x %v", user, one, err)
+		}
+		nc, err := nns.Initiate(context.Background(), raw, &negotiate.NTLMInitiator{SPNEGO: true,
+			Client: &ntlm.Client{Domain: "IPAM", User: user, NTHash: ntlm.NTHash(password)}})
+		if err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		return nc
+	}
+	nc := session("bob", "Bob-Pass-1234")
+	if env := initializeOn(t, nc); env.IsFault() {
+		t.Fatalf("IPAM\\bob: fault %s", env.Header.Action)
+	}
+	endSession(t, nc)
+	nc = session("carol", "Carol-Pass-1234")
+	env := initializeOn(t, nc)
+	if !env.IsFault() {
+		t.Fatalf("IPAM\\carol on bob's socket: %s, want IpamApiAccessDenied", env.Header.Action)
+	}
+	if _, detail, err := soap.ReadFault(env.Body()); err != nil || !strings.Contains(string(detail), ipam.IpamApiAccessDenied) {
+		t.Fatalf("fault detail %q %v", detail, err)
+	}
+	endSession(t, nc)
 }

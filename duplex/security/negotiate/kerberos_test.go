@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/asn1"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -155,6 +156,94 @@ func TestKerberosMechListMICRefused(t *testing.T) {
 		})
 	}
 	if n := len(r.routed()); n != 0 {
+		t.Fatalf("%d sessions routed", n)
+	}
+}
+
+// TestConnectionReuse: .NET pools the raw socket of a secured session and
+// starts the next session on it with a cleartext preamble and a new
+// upgrade. The listener serves it, and the second session is whoever its
+// own handshake names: never the first session's caller, and nobody when
+// it skips the upgrade.
+func TestConnectionReuse(t *testing.T) {
+	kt := serviceKeytab(t)
+	addr, r := serveWith(t, negotiate.Config{
+		NTLM:     ntlm.Config{Accounts: testAccounts, Computer: "IPAMD"},
+		Kerberos: &krb5.Config{Keytab: kt},
+	})
+	c := dialUpgraded(t, addr)
+	nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
+		Client: &ntlm.Client{Domain: "IPAM", User: "bob", NTHash: ntlm.NTHash("Bob-Pass-1234")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := echo(t, nc, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	// Second session on the same socket, raw again.
+	if _, err := c.Write(preamble()); err != nil {
+		t.Fatal(err)
+	}
+	one := make([]byte, 1)
+	if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+		t.Fatalf("second upgrade response % x %v", one, err)
+	}
+	nc, err = nns.Initiate(context.Background(), c, &negotiate.KerberosInitiator{Krb: ticketFor(t, kt, "alice", "IPAM.TEST"), SPNEGO: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := echo(t, nc, []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	ids := r.routed()
+	if len(ids) != 2 || ids[0].Name != `IPAM\bob` || ids[1].Name != "alice@IPAM.TEST" {
+		t.Fatalf("sessions %v, want IPAM\\bob then alice@IPAM.TEST", ids)
+	}
+
+	// A third session that skips the upgrade is refused: the identity
+	// went with the secured stream.
+	noUpgrade := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+	if _, err := c.Write(append(noUpgrade, 0x03, 0x08, 0x0C)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x08 {
+		t.Fatalf("session without upgrade: record % x %v, want a Fault (08)", one, err)
+	}
+	if n := len(r.routed()); n != 2 {
+		t.Fatalf("%d sessions routed, want 2", n)
+	}
+}
+
+// TestConnectionReuseAfterJunk: bytes the client sends on the secured
+// stream after its End leave the socket in an unknown state: the server
+// closes instead of reading them as a preamble.
+func TestConnectionReuseAfterJunk(t *testing.T) {
+	addr, r := serve(t)
+	c := dialUpgraded(t, addr)
+	nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
+		Client: &ntlm.Client{Domain: "IPAM", User: "bob", NTHash: ntlm.NTHash("Bob-Pass-1234")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := append([]byte{0x0C, 0x06}, appendMB31(nil, 2)...)
+	if _, err := nc.Write(append(rec, "hi"...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write([]byte{0x07, 0x00, 0x01}); err != nil { // End, then a Version record in the same frame
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	for {
+		if _, err := nc.Read(buf); err != nil {
+			break // the server closed
+		}
+	}
+	if _, err := c.Write(preamble()); err == nil {
+		if _, err := io.ReadFull(c, buf[:1]); err == nil && buf[0] == 0x0A {
+			t.Fatal("the connection took a new upgrade after junk on the secured stream")
+		}
+	}
+	if n := len(r.routed()); n != 1 {
 		t.Fatalf("%d sessions routed", n)
 	}
 }
