@@ -152,8 +152,14 @@ func (a *Acceptor) Step(tok []byte) ([]byte, bool, error) {
 			if isKerberos(mech) {
 				a.st = stAwaitAPReq
 			}
+			// RFC 4178 4.2.2: request-mic when we chose other than the
+			// client's first (MIT refuses accept-incomplete there).
+			state := spnego.AcceptIncomplete
+			if a.needMIC {
+				state = spnego.RequestMIC
+			}
 			a.replied = true
-			return (&spnego.Resp{State: spnego.AcceptIncomplete, SupportedMech: mech}).Marshal(), false, nil
+			return (&spnego.Resp{State: state, SupportedMech: mech}).Marshal(), false, nil
 		}
 		if isKerberos(mech) {
 			return a.kerberosSPNEGO(mech, in.MechToken, in.MechListMIC)

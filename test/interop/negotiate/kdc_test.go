@@ -230,6 +230,17 @@ func TestMITKerberos(t *testing.T) {
 		t.Fatal(err)
 	}
 	stalePort := startIpamdWith(t, t.TempDir(), "--security-negotiate-keytab-file", staleFile)
+	// Kerberos only (the later, empty accounts-file flag turns NTLM off):
+	// a client listing NTLM first gets Kerberos as its second choice, so
+	// RFC 4178 makes the mechListMIC exchange mandatory.
+	krbOnly := startIpamdWith(t, t.TempDir(), "--security-negotiate-keytab-file", r.keytab, "--security-negotiate-ntlm-accounts-file", "")
+	// NTLM only: a client with a Kerberos ticket lists Kerberos first and
+	// gets NTLM as its second choice (request-mic, both mechListMICs).
+	ntlmOnly := startIpamd(t, t.TempDir())
+	users := filepath.Join(r.dir, "ntlm-users")
+	if err := os.WriteFile(users, []byte("IPAM:bob:Bob-Pass-1234\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name     string
@@ -243,10 +254,14 @@ func TestMITKerberos(t *testing.T) {
 		{"spnego, SSPI layout (RRC 28)", port, []string{"--mech", "spnego", "--sspi-layout"}, 0, "WRAP_RRC 28\nSESSION_OK"},
 		{"spnego, tampered data frame", port, []string{"--mech", "spnego", "--tamper"}, 4, "CLOSED"},
 		{"stale service keytab", stalePort, []string{"--mech", "spnego"}, 3, "HANDSHAKE_ERROR 0x8009030C"},
+		{"spnego, NTLM listed first: Kerberos with both mechListMICs", krbOnly, []string{"--mech", "spnego", "--neg-mechs", "ntlm,krb5"}, 0, "NEGOTIATED krb5\nWRAP_RRC 0\nWRAP_RRC 0\nSESSION_OK"},
+		{"spnego, Kerberos listed first, NTLM chosen", ntlmOnly, []string{"--mech", "spnego"}, 0, "NEGOTIATED ntlm\nSESSION_OK"},
+		{"spnego, NTLM listed first, SSPI layout", krbOnly, []string{"--mech", "spnego", "--neg-mechs", "ntlm,krb5", "--sspi-layout"}, 0, "NEGOTIATED krb5\nWRAP_RRC 28\nWRAP_RRC 28\nSESSION_OK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, code := runClient(t, append(cleanEnv(), "KRB5_CONFIG="+r.krb5conf, "KRB5CCNAME="+r.ccache), tt.port, tt.args...)
+			out, code := runClient(t, append(cleanEnv(), "KRB5_CONFIG="+r.krb5conf, "KRB5CCNAME="+r.ccache,
+				"NTLM_USER_FILE="+users, "NTLMUSER=bob"), tt.port, tt.args...)
 			if code != tt.wantCode || !strings.Contains(out, tt.want) {
 				t.Fatalf("exit %d, want %d with %q; output:\n%s", code, tt.wantCode, tt.want, out)
 			}

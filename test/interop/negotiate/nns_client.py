@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--tamper", action="store_true", help="flip a bit of the first data frame")
     ap.add_argument("--sspi-layout", action="store_true",
                     help="wrap with gss_wrap_iov(HEADER, DATA): Kerberos tokens with RRC 28, as Windows SSPI sends")
+    ap.add_argument("--neg-mechs", default="",
+                    help="comma-separated mechanisms SPNEGO offers, in this order (gss_set_neg_mechs), e.g. ntlm,krb5")
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
 
@@ -81,7 +83,14 @@ def main():
     flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.integrity,
              gssapi.RequirementFlag.confidentiality, gssapi.RequirementFlag.replay_detection,
              gssapi.RequirementFlag.out_of_sequence_detection]
-    ctx = gssapi.SecurityContext(name=name, mech=mech, usage="initiate", flags=flags)
+    creds = None
+    if a.neg_mechs:
+        # SPNEGO lists the mechanisms in the application's order: a client
+        # whose first choice the server lacks, so Kerberos comes second and
+        # RFC 4178 makes the mechListMIC exchange mandatory.
+        creds = gssapi.Credentials(usage="initiate", mechs=[mech])
+        gssapi.raw.set_neg_mechs(creds, [gssapi.OID.from_int_seq(OIDS[m]) for m in a.neg_mechs.split(",")])
+    ctx = gssapi.SecurityContext(name=name, mech=mech, usage="initiate", flags=flags, creds=creds)
     tok = ctx.step()
     send_hs(s, 0x14 if ctx.complete else 0x16, tok or b"")
     while True:
@@ -100,6 +109,10 @@ def main():
                 return 1
             break
     print("AUTHENTICATED mech=%s" % a.mech)
+    try:
+        print("NEGOTIATED %s" % {v: k for k, v in OIDS.items()}.get(ctx.mech.dotted_form, ctx.mech.dotted_form))
+    except gssapi.exceptions.GSSError:
+        pass
 
     def wrap(data):
         if not a.sspi_layout:
