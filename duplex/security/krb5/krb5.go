@@ -1,8 +1,10 @@
 // Package krb5 is the Kerberos V5 GSS-API acceptor ([RFC 4121]) that
 // NegotiateStream needs on top of gokrb5: gokrb5 verifies the AP-REQ
 // against the service keytab (ticket decryption, times, authenticator,
-// replay cache, PAC); this package parses the GSS checksum (RFC 4121
-// 4.1.1), answers mutual authentication with an AP-REP carrying a fresh
+// replay cache, PAC); this package names the client from the ticket's
+// encrypted part and refuses an authenticator that names another client or
+// realm (gokrb5 compares names only) and clients of realms not trusted,
+// parses the GSS checksum (RFC 4121 4.1.1), answers mutual authentication with an AP-REP carrying a fresh
 // acceptor subkey and sequence number, and seals and unseals RFC 4121
 // Wrap tokens with confidentiality, accepting both the RRC 0 layout (MIT
 // gss_wrap) and rotated ones (Windows SSPI EncryptMessage, RRC 28).
