@@ -162,3 +162,33 @@ func FuzzVerifyMIC(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuthenticatorNames: whatever client name and realm an authenticator
+// claims beside a genuine ticket for admin@OTHER.TEST (OTHER.TEST
+// trusted), the acceptor either refuses or names the caller exactly as the
+// ticket does.
+func FuzzAuthenticatorNames(f *testing.F) {
+	kt := serviceKeytab(f)
+	f.Add("admin", "OTHER.TEST")
+	f.Add("admin", "IPAM.TEST")
+	f.Add("Admin", "other.test")
+	f.Add("admin/", "OTHER.TEST")
+	ini := mintTicket(f, kt, "admin", "OTHER.TEST") // each Token is a fresh authenticator
+	f.Fuzz(func(t *testing.T, name, realm string) {
+		ini.EditAuthenticator = func(a *types.Authenticator) {
+			a.CName = types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name)
+			a.CRealm = realm
+		}
+		tok, err := ini.Token()
+		if err != nil {
+			return // not marshallable: nothing to send
+		}
+		_, ctx, err := Accept(Config{Keytab: kt, TrustedRealms: []string{"OTHER.TEST"}, MaxClockSkew: time.Hour}, tok, loopback)
+		if err != nil {
+			return
+		}
+		if ctx.Client != "admin@OTHER.TEST" {
+			t.Fatalf("authenticator %q@%q: caller named %q", name, realm, ctx.Client)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package ntlm
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 )
@@ -36,12 +37,23 @@ func FuzzAuthenticate(f *testing.F) {
 	})
 }
 
-// FuzzNegotiate: arbitrary NEGOTIATE messages never panic.
+// FuzzNegotiate: arbitrary NEGOTIATE messages never panic, and a CHALLENGE
+// only answers a client offering 128-bit keys with extended session
+// security, and offers exactly that (never 56-bit).
 func FuzzNegotiate(f *testing.F) {
 	rec := loadRecording(f, "ntlm-raw-nns.json")
 	f.Add(unhex(f, rec.Frames[0].Hex))
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		_, _ = NewAcceptor(Config{Accounts: accounts{}}).Challenge(msg)
+		ch, err := NewAcceptor(Config{Accounts: accounts{}}).Challenge(msg)
+		if err != nil {
+			return
+		}
+		if fl := binary.LittleEndian.Uint32(msg[12:]); fl&strongKey != strongKey {
+			t.Fatalf("answered NEGOTIATE flags %#08x", fl)
+		}
+		if fl := binary.LittleEndian.Uint32(ch[20:]); fl&strongKey != strongKey || fl&Flag56 != 0 {
+			t.Fatalf("CHALLENGE flags %#08x", fl)
+		}
 	})
 }
 
