@@ -255,6 +255,7 @@ func TestMITKerberos(t *testing.T) {
 		{"spnego, tampered data frame", port, []string{"--mech", "spnego", "--tamper"}, 4, "CLOSED"},
 		{"stale service keytab", stalePort, []string{"--mech", "spnego"}, 3, "HANDSHAKE_ERROR 0x8009030C"},
 		{"spnego, NTLM listed first: Kerberos with both mechListMICs", krbOnly, []string{"--mech", "spnego", "--neg-mechs", "ntlm,krb5"}, 0, "NEGOTIATED krb5\nWRAP_RRC 0\nWRAP_RRC 0\nSESSION_OK"},
+		{"spnego, two sessions on one socket", port, []string{"--mech", "spnego", "--sessions", "2"}, 0, "SESSION_OK\nAUTHENTICATED mech=spnego"},
 		{"spnego, Kerberos listed first, NTLM chosen", ntlmOnly, []string{"--mech", "spnego"}, 0, "NEGOTIATED ntlm\nSESSION_OK"},
 		{"spnego, NTLM listed first, SSPI layout", krbOnly, []string{"--mech", "spnego", "--neg-mechs", "ntlm,krb5", "--sspi-layout"}, 0, "NEGOTIATED krb5\nWRAP_RRC 28\nWRAP_RRC 28\nSESSION_OK"},
 	}

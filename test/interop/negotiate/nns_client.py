@@ -6,6 +6,8 @@ the GSS context (SPNEGO or raw NTLM via gss-ntlmssp) is MIT's and
 gss-ntlmssp's, not ours. It sends the MC-NMF preamble with the upgrade
 request, runs the NNS handshake, then sends PreambleEnd (0C) and End (07)
 inside sealed data frames and expects PreambleAck (0B) and End (07) back.
+With --sessions N it then starts the next session on the same socket, as a
+pooled .NET connection does: a new cleartext preamble and a new upgrade.
 
 Exit status: 0 session completed; 3 the server sent HandshakeError (its
 HRESULT is printed as "HANDSHAKE_ERROR 0x...."); 4 the server closed the
@@ -68,10 +70,20 @@ def main():
                     help="wrap with gss_wrap_iov(HEADER, DATA): Kerberos tokens with RRC 28, as Windows SSPI sends")
     ap.add_argument("--neg-mechs", default="",
                     help="comma-separated mechanisms SPNEGO offers, in this order (gss_set_neg_mechs), e.g. ntlm,krb5")
+    ap.add_argument("--sessions", type=int, default=1,
+                    help="sessions one after another on the same socket, each with a new preamble and upgrade (a pooled .NET connection)")
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
 
     s = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+    for i in range(a.sessions):
+        code = run_session(s, a)
+        if code != 0:
+            return code
+    return 0
+
+
+def run_session(s, a):
     via = a.via.encode()
     s.sendall(b"\x00\x01\x00\x01\x02\x02" + mb31(len(via)) + via + b"\x03\x08\x09" + mb31(len(KIND)) + KIND)
     if recv_exact(s, 1) != b"\x0a":
