@@ -503,6 +503,9 @@ func isWSDLQuery(u *url.URL) bool {
 	return q == "wsdl" || q == "singlewsdl"
 }
 
+// firstBodyChunk bounds what a request body costs before its bytes arrive.
+const firstBodyChunk = 8 << 10
+
 // readBody reads the request body up to max bytes.
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
@@ -513,11 +516,14 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	}
 	body := http.MaxBytesReader(w, r.Body, max)
 	defer body.Close()
+	// Content-Length is the client's claim: it sizes the buffer only up to
+	// a small first chunk; the rest grows as the bytes arrive (issue 12:
+	// allocation before data).
 	n := r.ContentLength
 	if n < 0 || n > max {
 		n = 512
 	}
-	buf := make([]byte, 0, n)
+	buf := make([]byte, 0, min(n, firstBodyChunk))
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
