@@ -2,7 +2,11 @@ package nmf
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,5 +81,80 @@ func TestLargeEnvelopeArrivesWhole(t *testing.T) {
 	recs, err := parseServerStream(out)
 	if err != nil || len(recs) != 5 || !bytes.Equal(recs[1].payload, big) {
 		t.Fatalf("server stream: %d records, err %v", len(recs), err)
+	}
+}
+
+// dialFrom connects to addr from the local address from (127/8 all routes
+// to loopback on Linux, so 127.0.0.2 is a second client address).
+func dialFrom(t testing.TB, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot dial from %s: %v", from, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestPerAddressLimit: an address holding MaxConnectionsPerAddress gets
+// ServerTooBusy for one more, before its preamble is read, while another
+// address is served.
+func TestPerAddressLimit(t *testing.T) {
+	rec := newRecorder(false)
+	srv, addr := startServer(t, Options{MaxConnectionsPerAddress: 2}, &testRouter{h: rec})
+	pre := preamble("net.tcp://localhost/svc", EncodingBinarySession, "")
+	for range 2 {
+		c := dialFrom(t, "127.0.0.2", addr)
+		if _, err := c.Write(pre); err != nil {
+			t.Fatal(err)
+		}
+		if ack := readN(t, c, 1, 5*time.Second); ack[0] != recPreambleAck {
+			t.Fatalf("got 0x%02x, want PreambleAck", ack[0])
+		}
+	}
+	over := dialFrom(t, "127.0.0.2", addr)
+	got, closed := readAll(t, over, 5*time.Second)
+	if want := faultBytes(FaultServerTooBusy); !bytes.Equal(got, want) || !closed {
+		t.Fatalf("third connection from one address got % x (closed %v), want ServerTooBusy", got, closed)
+	}
+	other := dialFrom(t, "127.0.0.1", addr)
+	if _, err := other.Write(append(pre, recEnd)); err != nil {
+		t.Fatal(err)
+	}
+	if ack := readN(t, other, 1, 5*time.Second); ack[0] != recPreambleAck {
+		t.Fatalf("another address got 0x%02x, want PreambleAck", ack[0])
+	}
+	if st := srv.Stats(); st.BusyAddress != 1 || st.Busy != 1 {
+		t.Fatalf("Stats = %+v, want one refusal for the address limit", st)
+	}
+}
+
+// TestPanicContained: a handler that panics ends its own connection; the
+// next connection is served.
+func TestPanicContained(t *testing.T) {
+	var calls atomic.Int32
+	h := handlerFunc(func(ctx context.Context, s *Session) error {
+		if calls.Add(1) == 1 {
+			panic("injected: " + strings.Repeat("x", 10000))
+		}
+		return newRecorder(false).ServeSession(ctx, s)
+	})
+	_, addr := startServer(t, Options{}, &testRouter{h: h})
+	pre := preamble("net.tcp://localhost/svc", EncodingBinarySession, "")
+	c := dial(t, addr)
+	if _, err := c.Write(pre); err != nil {
+		t.Fatal(err)
+	}
+	if _, closed := readAll(t, c, 5*time.Second); !closed {
+		t.Fatal("the panicking session's connection was not closed")
+	}
+	c2 := dial(t, addr)
+	if _, err := c2.Write(append(append(pre, sized([]byte("hello"))...), recEnd)); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := readAll(t, c2, 5*time.Second)
+	if !bytes.Equal(out, []byte{recPreambleAck, recEnd}) {
+		t.Fatalf("next session got % x, want PreambleAck End", out)
 	}
 }
