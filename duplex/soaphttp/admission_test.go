@@ -140,3 +140,38 @@ func TestSessionPanicContained(t *testing.T) {
 		t.Fatalf("next session: %d %s", status, body)
 	}
 }
+
+// panicRouter panics while routing: a failure before any session exists.
+type panicRouter struct{}
+
+func (panicRouter) RouteHTTP(path string) (SessionHandler, bool) {
+	if path == "/boom" {
+		panic("injected panic while routing")
+	}
+	return newTestHandler(), path == "/ep"
+}
+
+// TestRequestPanicContained: a panic while a request is read is answered
+// 500 with a Receiver fault, and the server answers the next request.
+func TestRequestPanicContained(t *testing.T) {
+	srv := NewServer(Options{}, panicRouter{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}()
+	base := "http://" + ln.Addr().String()
+	if status, body := post(t, base+"/boom", ct12, envelope12(actTwoWay, "http://127.0.0.1:1/cb")); status != 500 || !strings.Contains(body, "s:Receiver") {
+		t.Fatalf("panicking request: %d %s", status, body)
+	}
+	if status, _ := post(t, base+"/nowhere", ct12, envelope12(actTwoWay, "http://127.0.0.1:1/cb")); status != 404 {
+		t.Fatalf("next request: %d, want 404", status)
+	}
+}

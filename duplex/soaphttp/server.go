@@ -299,8 +299,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return firstErr
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A panic while reading the request is
+// contained here — logged bounded (net/http's own recovery would log the
+// whole stack, or nothing at this logger's level) and answered 500 with a
+// Receiver fault — and the server goes on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			_ = contain.Recovered(s.opts.Logger, "soaphttp: handling a request", p,
+				zap.String("remote_addr", r.RemoteAddr), zap.String("path", contain.Truncate(r.URL.Path, 256)))
+			a := s.internalError()
+			writeAnswer(w, soap.EncodingText, a)
+		}
+	}()
 	h, found := s.router.RouteHTTP(r.URL.Path)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
