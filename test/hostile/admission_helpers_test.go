@@ -71,7 +71,7 @@ func startAdmDaemon(t *testing.T, flags ...string) *admDaemon {
 }
 
 // canBind skips the test where 127.0.0.2 is not a local address (not Linux).
-func canBind(t *testing.T) {
+func admCanBind(t *testing.T) {
 	t.Helper()
 	ln, err := net.Listen("tcp", attackerAddr+":0")
 	if err != nil {
@@ -81,13 +81,13 @@ func canBind(t *testing.T) {
 }
 
 // dialFrom opens a TCP connection to addr from the local address from.
-func dialFrom(ctx context.Context, from, addr string) (net.Conn, error) {
+func admDialFrom(ctx context.Context, from, addr string) (net.Conn, error) {
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
 	return d.DialContext(ctx, "tcp", addr)
 }
 
 // client is an IPAM client whose connections come from the address from.
-func client(from string) *ipamclient.Client {
+func admClient(from string) *ipamclient.Client {
 	return &ipamclient.Client{Dialer: nmf.Dialer{
 		HandshakeTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, CloseTimeout: 5 * time.Second,
 		NetDialer: &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}},
@@ -95,8 +95,8 @@ func client(from string) *ipamclient.Client {
 }
 
 // convert runs one whole schema conversion session from the address from.
-func convert(ctx context.Context, from, uri string) (ipamclient.Result, error) {
-	c := client(from)
+func admConvert(ctx context.Context, from, uri string) (ipamclient.Result, error) {
+	c := admClient(from)
 	conn, err := c.Dial(ctx, uri)
 	if err != nil {
 		return ipamclient.Result{}, fmt.Errorf("dial: %w", err)
@@ -105,7 +105,7 @@ func convert(ctx context.Context, from, uri string) (ipamclient.Result, error) {
 }
 
 // keepalive is an encoded Keepalive for the endpoint via, in SOAP 1.2 text.
-func keepalive(t *testing.T, via string) []byte {
+func admKeepalive(t *testing.T, via string) []byte {
 	t.Helper()
 	out, err := soap.NewCodec(soap.EncodingText, soap.Limits{}).Encode(nil,
 		&soap.Header{Action: ipam.ActionKeepalive, To: via}, soap.BodyWriterFunc(func(xmlstream.Writer) error { return nil }))
@@ -116,7 +116,7 @@ func keepalive(t *testing.T, via string) []byte {
 }
 
 // httpFrom is an HTTP client whose connections come from the address from.
-func httpFrom(from string) *http.Client {
+func admHTTPFrom(from string) *http.Client {
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		DialContext:       (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext,
 		DisableKeepAlives: true,
@@ -125,7 +125,7 @@ func httpFrom(from string) *http.Client {
 
 // readHTTPStatus reads one HTTP response from c (sent without a request:
 // a refusal at accept) and returns its status and body.
-func readHTTPStatus(c net.Conn) (int, string, error) {
+func admReadHTTP(c net.Conn) (int, string, error) {
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -138,9 +138,9 @@ func readHTTPStatus(c net.Conn) (int, string, error) {
 
 // metric scrapes the admin listener and returns the value of the series
 // whose name and labels ("" for none) match, from victimAddr.
-func metric(t *testing.T, admin, series string) float64 {
+func admMetric(t *testing.T, admin, series string) float64 {
 	t.Helper()
-	resp, err := httpFrom(victimAddr).Get("http://" + admin + "/metrics")
+	resp, err := admHTTPFrom(victimAddr).Get("http://" + admin + "/metrics")
 	if err != nil {
 		t.Fatalf("scraping metrics: %v", err)
 	}
@@ -163,7 +163,7 @@ func metric(t *testing.T, admin, series string) float64 {
 
 // rawPreamble is an MC-NMF duplex preamble for via with the binary session
 // encoding, byte by byte ([MC-NMF] 2.2.3), for tests that then misbehave.
-func rawPreamble(via string) []byte {
+func admPreamble(via string) []byte {
 	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}
 	b = append(b, via...)
 	return append(b, 0x03, 0x08, 0x0C)

@@ -21,7 +21,7 @@ const floodSize = 1000
 // flood opens n connections from attackerAddr to addr and holds them, each
 // sending first (if not nil) and then nothing; it returns them for the test
 // to close, and how many the server closed within settle.
-func flood(t *testing.T, addr string, n int, first []byte) []net.Conn {
+func admFlood(t *testing.T, addr string, n int, first []byte) []net.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -35,7 +35,7 @@ func flood(t *testing.T, addr string, n int, first []byte) []net.Conn {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := dialFrom(ctx, attackerAddr, addr)
+			c, err := admDialFrom(ctx, attackerAddr, addr)
 			if err != nil {
 				return // the backlog overflowed: a refusal too
 			}
@@ -64,18 +64,18 @@ func flood(t *testing.T, addr string, n int, first []byte) []net.Conn {
 // size. The attacker's excess connections are refused with
 // the protocol's answer and counted.
 func TestFloodFromOneAddress(t *testing.T) {
-	canBind(t)
+	admCanBind(t)
 	// Total caps below the flood, so that without the per-address limit
 	// the attacker would hold every slot.
 	d := startAdmDaemon(t, "--limits-max-connections", "500", "--limits-max-http-connections", "500")
 	// A partial preamble: Version and Mode, then silence (slowloris).
-	held := flood(t, d.netTCP, floodSize, []byte{0x00, 0x01, 0x00, 0x01, 0x02})
+	held := admFlood(t, d.netTCP, floodSize, []byte{0x00, 0x01, 0x00, 0x01, 0x02})
 	t.Logf("attacker holds %d net.tcp connections", len(held))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	res, err := convert(ctx, victimAddr, d.conversion)
+	res, err := admConvert(ctx, victimAddr, d.conversion)
 	took := time.Since(start)
 	if err != nil || !res.Completed {
 		t.Fatalf("session from %s during the flood: %+v, %v", victimAddr, res, err)
@@ -84,7 +84,7 @@ func TestFloodFromOneAddress(t *testing.T) {
 		t.Fatalf("session from %s during the flood took %v, want ≤ 1s", victimAddr, took)
 	}
 	t.Logf("whole session from %s during the flood: %v", victimAddr, took)
-	refused := metric(t, d.admin, `ipamd_connections_refused_total{reason="address_limit",transport="net.tcp"}`)
+	refused := admMetric(t, d.admin, `ipamd_connections_refused_total{reason="address_limit",transport="net.tcp"}`)
 	if refused < floodSize-64-1 {
 		t.Fatalf("%v net.tcp connections refused for the address limit, want ≥ %d", refused, floodSize-64-1)
 	}
@@ -93,10 +93,10 @@ func TestFloodFromOneAddress(t *testing.T) {
 	}
 
 	// The same against the HTTP listener: connections that send nothing.
-	held = flood(t, strings.TrimPrefix(strings.SplitN(d.Provision(), "/ipam", 2)[0], "http://"), floodSize, nil)
+	held = admFlood(t, strings.TrimPrefix(strings.SplitN(d.Provision(), "/ipam", 2)[0], "http://"), floodSize, nil)
 	t.Logf("attacker holds %d HTTP connections", len(held))
 	start = time.Now()
-	resp, err := httpFrom(victimAddr).Get(d.Provision() + "?wsdl")
+	resp, err := admHTTPFrom(victimAddr).Get(d.Provision() + "?wsdl")
 	if err != nil {
 		t.Fatalf("WSDL from %s during the HTTP flood: %v", victimAddr, err)
 	}
@@ -104,7 +104,7 @@ func TestFloodFromOneAddress(t *testing.T) {
 	if took := time.Since(start); resp.StatusCode != 200 || took > time.Second {
 		t.Fatalf("WSDL from %s during the HTTP flood: %d after %v", victimAddr, resp.StatusCode, took)
 	}
-	if refused := metric(t, d.admin, `ipamd_connections_refused_total{reason="address_limit",transport="http"}`); refused < floodSize-64-1 {
+	if refused := admMetric(t, d.admin, `ipamd_connections_refused_total{reason="address_limit",transport="http"}`); refused < floodSize-64-1 {
 		t.Fatalf("%v HTTP connections refused for the address limit, want ≥ %d", refused, floodSize-64-1)
 	}
 }
@@ -114,14 +114,14 @@ func TestFloodFromOneAddress(t *testing.T) {
 // (what a .NET client reports as ServerTooBusyException), 503 with a SOAP
 // Receiver fault and an IpamException over HTTP, 503 on the admin listener.
 func TestAddressLimitAnswers(t *testing.T) {
-	canBind(t)
+	admCanBind(t)
 	d := startAdmDaemon(t, "--limits-max-connections-per-address", "2", "--admin-max-connections-per-address", "2")
 	httpAddr := strings.TrimPrefix(strings.SplitN(d.Provision(), "/ipam", 2)[0], "http://")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	flood(t, d.netTCP, 2, nil)
-	_, err := client(attackerAddr).Dial(ctx, d.conversion)
+	admFlood(t, d.netTCP, 2, nil)
+	_, err := admClient(attackerAddr).Dial(ctx, d.conversion)
 	var fe *nmf.FaultError
 	if !errors.As(err, &fe) || fe.URI != nmf.FaultServerTooBusy {
 		t.Fatalf("third net.tcp connection from one address: %v, want the ServerTooBusy fault", err)
@@ -133,26 +133,26 @@ func TestAddressLimitAnswers(t *testing.T) {
 		{"http", httpAddr, "IpamException"},
 		{"admin", d.admin, "too many connections"},
 	} {
-		held := flood(t, tc.addr, 2, nil)
+		held := admFlood(t, tc.addr, 2, nil)
 		if len(held) != 2 {
 			t.Fatalf("%s: %d connections held", tc.name, len(held))
 		}
 		time.Sleep(100 * time.Millisecond) // both accepted
-		c, err := dialFrom(ctx, attackerAddr, tc.addr)
+		c, err := admDialFrom(ctx, attackerAddr, tc.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		status, body, err := readHTTPStatus(c)
+		status, body, err := admReadHTTP(c)
 		c.Close()
 		if err != nil || status != 503 || !strings.Contains(body, tc.want) {
 			t.Fatalf("%s: third connection from one address: %d %q %v, want 503 with %q", tc.name, status, body, err, tc.want)
 		}
 	}
 	// The victim is still served everywhere.
-	if res, err := convert(ctx, victimAddr, d.conversion); err != nil || !res.Completed {
+	if res, err := admConvert(ctx, victimAddr, d.conversion); err != nil || !res.Completed {
 		t.Fatalf("session from %s: %+v %v", victimAddr, res, err)
 	}
-	resp, err := httpFrom(victimAddr).Get("http://" + d.admin + "/healthz")
+	resp, err := admHTTPFrom(victimAddr).Get("http://" + d.admin + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("admin /healthz from %s: %v %v", victimAddr, resp, err)
 	}
@@ -162,22 +162,22 @@ func TestAddressLimitAnswers(t *testing.T) {
 // TestTotalCaps: the HTTP and admin listeners hold their total connection
 // caps whatever the addresses.
 func TestTotalCaps(t *testing.T) {
-	canBind(t)
+	admCanBind(t)
 	d := startAdmDaemon(t, "--limits-max-http-connections", "4", "--admin-max-connections", "4")
 	httpAddr := strings.TrimPrefix(strings.SplitN(d.Provision(), "/ipam", 2)[0], "http://")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, tc := range []struct{ name, addr string }{{"http", httpAddr}, {"admin", d.admin}} {
-		held := flood(t, tc.addr, 4, nil)
+		held := admFlood(t, tc.addr, 4, nil)
 		if len(held) != 4 {
 			t.Fatalf("%s: %d connections held", tc.name, len(held))
 		}
 		time.Sleep(100 * time.Millisecond)
-		c, err := dialFrom(ctx, victimAddr, tc.addr) // another address: the total cap applies
+		c, err := admDialFrom(ctx, victimAddr, tc.addr) // another address: the total cap applies
 		if err != nil {
 			t.Fatal(err)
 		}
-		status, _, err := readHTTPStatus(c)
+		status, _, err := admReadHTTP(c)
 		c.Close()
 		if err != nil || status != 503 {
 			t.Fatalf("%s: connection above the total cap: %d %v, want 503", tc.name, status, err)
@@ -186,7 +186,7 @@ func TestTotalCaps(t *testing.T) {
 			h.Close()
 		}
 	}
-	if v := metric(t, d.admin, `ipamd_connections_refused_total{reason="total_limit",transport="http"}`); v != 1 {
+	if v := admMetric(t, d.admin, `ipamd_connections_refused_total{reason="total_limit",transport="http"}`); v != 1 {
 		t.Fatalf("http total_limit refusals = %v, want 1", v)
 	}
 }
@@ -196,11 +196,11 @@ func TestTotalCaps(t *testing.T) {
 // passed (to within one session.inactivity_interval), though each
 // Keepalive resets the inactivity timer; it is logged and counted.
 func TestKeepaliveOnlySessionClosed(t *testing.T) {
-	canBind(t)
+	admCanBind(t)
 	d := startAdmDaemon(t, "--limits-uninitialized-timeout", "1s", "--session-inactivity-interval", "1s")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dl := client(attackerAddr).Dialer
+	dl := admClient(attackerAddr).Dialer
 	dl.ReadTimeout = 10 * time.Second
 	s, err := dl.Dial(ctx, d.netTCP, d.conversion, nmf.EncodingSOAP12UTF8)
 	if err != nil {
@@ -208,7 +208,7 @@ func TestKeepaliveOnlySessionClosed(t *testing.T) {
 	}
 	defer s.Abort()
 	start := time.Now()
-	ka := keepalive(t, d.conversion)
+	ka := admKeepalive(t, d.conversion)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -236,7 +236,7 @@ func TestKeepaliveOnlySessionClosed(t *testing.T) {
 	if _, err := d.Log.WaitFor(ctx, func(e daemon.Entry) bool { return e.Msg() == "session aborted: not initialized in time" }); err != nil {
 		t.Fatal(err)
 	}
-	if v := metric(t, d.admin, `ipamd_sessions_expired_total{port_type="`+ipam.PortIIpamAsyncSchemaConversion+`",reason="uninitialized"}`); v != 1 {
+	if v := admMetric(t, d.admin, `ipamd_sessions_expired_total{port_type="`+ipam.PortIIpamAsyncSchemaConversion+`",reason="uninitialized"}`); v != 1 {
 		t.Fatalf("sessions_expired_total = %v, want 1", v)
 	}
 }
@@ -245,7 +245,7 @@ func TestKeepaliveOnlySessionClosed(t *testing.T) {
 // envelopes and send no more do not make the daemon allocate what they
 // claim (before the fix: 337 MB of heap).
 func TestClaimedSizesDoNotAllocate(t *testing.T) {
-	canBind(t)
+	admCanBind(t)
 	const (
 		conns   = 20
 		claimed = 16 << 20
@@ -253,16 +253,16 @@ func TestClaimedSizesDoNotAllocate(t *testing.T) {
 	d := startAdmDaemon(t, "--limits-max-message-size", "67108864")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	before := metric(t, d.admin, "go_memstats_heap_inuse_bytes")
+	before := admMetric(t, d.admin, "go_memstats_heap_inuse_bytes")
 	for range conns {
-		c, err := dialFrom(ctx, attackerAddr, d.netTCP)
+		c, err := admDialFrom(ctx, attackerAddr, d.netTCP)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		// The preamble, then a Sized Envelope record announcing 16 MiB and
 		// 100 bytes of it.
-		msg := append(rawPreamble(d.conversion), 0x06, 0x80, 0x80, 0x80, 0x08)
+		msg := append(admPreamble(d.conversion), 0x06, 0x80, 0x80, 0x80, 0x08)
 		msg = append(msg, make([]byte, 100)...)
 		if _, err := c.Write(msg); err != nil {
 			t.Fatal(err)
@@ -274,7 +274,7 @@ func TestClaimedSizesDoNotAllocate(t *testing.T) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	after := metric(t, d.admin, "go_memstats_heap_inuse_bytes")
+	after := admMetric(t, d.admin, "go_memstats_heap_inuse_bytes")
 	grew := after - before
 	t.Logf("daemon heap in use grew by %.0f bytes for %d connections claiming %d bytes each", grew, conns, claimed)
 	if grew > 16<<20 {
@@ -288,12 +288,12 @@ func TestClaimedSizesDoNotAllocate(t *testing.T) {
 // same way (its in-progress mark was released, or the next one would be
 // refused as another operation in progress).
 func TestWorkPanicContained(t *testing.T) {
-	canBind(t)
+	admCanBind(t)
 	d := startAdmDaemon(t, "--dev-panic-in-work")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for i := range 2 {
-		res, err := convert(ctx, victimAddr, d.conversion)
+		res, err := admConvert(ctx, victimAddr, d.conversion)
 		var re *ipamclient.RemoteError
 		if !errors.As(err, &re) || re.Exception == nil || re.Exception.ExceptionID != ipam.IpamApiGenericErrorOccurred || !res.Completed {
 			t.Fatalf("session %d: %+v %v, want Complete with IpamApiGenericErrorOccurred", i, res, err)
