@@ -1,6 +1,7 @@
 package nmf
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 		if n > limit {
 			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope of %d bytes exceeds MaxMessageSize %d", n, limit)
 		}
-		buf, err := s.readPayload(n)
+		buf, err := readGrowing(c.br, &s.buf, n)
 		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
 		}
@@ -138,35 +139,35 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 // O(log n) copies; the buffer is kept for the session's next message.
 const growChunk = 4 << 10
 
-// readPayload reads an n-byte envelope payload into the session's buffer,
-// growing it only as far as the bytes received so far need.
-func (s *Session) readPayload(n int) ([]byte, error) {
-	c := s.c
-	if cap(s.buf) < n && n <= growChunk {
+// readGrowing reads n bytes from r into *buf, which it grows as the bytes
+// arrive (growChunk, then doubling) rather than to n at once; *buf keeps
+// the storage for the next record. Server and client both read this way.
+func readGrowing(r *bufio.Reader, buf *[]byte, n int) ([]byte, error) {
+	if cap(*buf) < n && n <= growChunk {
 		// Small claims are cheap whatever arrives: sized at once, as tight
 		// as before so an idle session holds little (readBufferSize).
-		s.buf = make([]byte, max(n, min(2*cap(s.buf), growChunk)))
+		*buf = make([]byte, max(n, min(2*cap(*buf), growChunk)))
 	}
-	if cap(s.buf) >= n {
-		buf := s.buf[:n]
-		_, err := io.ReadFull(c.br, buf)
-		return buf, err
+	if cap(*buf) >= n {
+		b := (*buf)[:n]
+		_, err := io.ReadFull(r, b)
+		return b, err
 	}
-	buf := s.buf[:0]
-	for len(buf) < n {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(n, max(2*cap(buf), growChunk)))
-			copy(grown, buf)
-			buf = grown
-			s.buf = grown
+	b := (*buf)[:0]
+	for len(b) < n {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(n, max(2*cap(b), growChunk)))
+			copy(grown, b)
+			b = grown
+			*buf = grown
 		}
-		m, err := io.ReadFull(c.br, buf[len(buf):min(n, cap(buf))])
-		buf = buf[:len(buf)+m]
+		m, err := io.ReadFull(r, b[len(b):min(n, cap(b))])
+		b = b[:len(b)+m]
 		if err != nil {
 			return nil, err
 		}
 	}
-	return buf, nil
+	return b, nil
 }
 
 // readFailed classifies a read error. midRecord: part of a record was
