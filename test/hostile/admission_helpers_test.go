@@ -168,3 +168,65 @@ func admPreamble(via string) []byte {
 	b = append(b, via...)
 	return append(b, 0x03, 0x08, 0x0C)
 }
+
+// admHTTPConversion runs one whole schema conversion session over HTTP
+// from victimAddr: InitializeAsyncSchemaConversion (answered in the
+// response), StartAsyncSchemaConversion (202), then Notify…Start and
+// Notify…Complete POSTed to a callback listener on victimAddr (the
+// session's a:ReplyTo). It returns the Complete's body.
+func admHTTPConversion(ctx context.Context, t *testing.T, endpoint string) (string, error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", victimAddr+":0")
+	if err != nil {
+		return "", err
+	}
+	complete := make(chan string, 1)
+	cb := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		w.WriteHeader(http.StatusAccepted)
+		if strings.Contains(string(b), "NotifyAsyncSchemaConversionComplete") {
+			select {
+			case complete <- string(b):
+			default:
+			}
+		}
+	})}
+	go func() { _ = cb.Serve(ln) }()
+	defer cb.Close()
+	replyTo := "http://" + ln.Addr().String() + "/callback"
+	codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
+	hc := admHTTPFrom(victimAddr)
+	for i, m := range []struct {
+		action string
+		body   soap.BodyWriter
+		want   int
+	}{
+		{ipam.ActionInitializeAsyncSchemaConversion, &ipam.InitializeAsyncSchemaConversion{Parameters: ipamclient.ConversionParameters()}, http.StatusOK},
+		{ipam.ActionStartAsyncSchemaConversion, &ipam.StartAsyncSchemaConversion{}, http.StatusAccepted},
+	} {
+		msg, err := codec.Encode(nil, &soap.Header{Action: m.action, MessageID: fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i),
+			To: endpoint, ReplyTo: replyTo}, m.body)
+		if err != nil {
+			return "", err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(string(msg)))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Content-Type", soap.EncodingText.ContentType())
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != m.want {
+			return "", fmt.Errorf("%s: status %d, want %d", m.action, resp.StatusCode, m.want)
+		}
+	}
+	select {
+	case b := <-complete:
+		return b, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("no Notify…Complete: %w", ctx.Err())
+	}
+}
