@@ -61,6 +61,11 @@ type Limits struct {
 	MaxConnections       int
 	MaxSessionTableBytes int
 	HTTPRequestTimeout   time.Duration
+	// Admission (docs/security.md): per-address and HTTP connection caps,
+	// and the time a session may stay uninitialized.
+	MaxConnectionsPerAddress int
+	MaxHTTPConnections       int
+	UninitializedTimeout     time.Duration
 }
 
 // Session configures the MS-IPAMM2 session layer.
@@ -168,6 +173,7 @@ type Dev struct {
 	FailWith          string        // IpamExceptionId the work fails with; "" = do the work
 	RequireConversion bool          // in-memory stand-in, conversion required
 	Provisioned       bool          // in-memory stand-in, provisioned
+	PanicInWork       bool          // provisioning / conversion work panics (containment tests)
 }
 
 // Allowed values of the enumerated settings.

@@ -16,6 +16,10 @@ type Admin struct {
 	Listen string
 	// Pprof serves net/http/pprof under /debug/pprof/.
 	Pprof bool
+	// MaxConnections and MaxConnectionsPerAddress cap the listener's open
+	// connections, in total and per client address.
+	MaxConnections           int
+	MaxConnectionsPerAddress int
 }
 
 // Shutdown configures the graceful stop (SIGTERM, service stop).

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/internal/contain"
 	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -71,6 +74,22 @@ type asyncRun struct {
 	failureID string
 	kind      WorkKind
 	observer  WorkObserver // nil observes nothing
+	log       *zap.Logger  // nil logs nothing
+}
+
+// contained runs one step of the work (the job, its End, a checkpoint)
+// with a panic turned into IpamApiGenericErrorOccurred: the session
+// reports it in Notify…Complete and ends, and the daemon goes on serving
+// the others (issue 12).
+func (r *asyncRun) contained(what string, f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			_ = contain.Recovered(r.log, string(r.kind)+": "+what, p)
+			err = ipam.NewException(ipam.IpamApiGenericErrorOccurred,
+				"%s failed with an internal error (logged by the server)", r.kind)
+		}
+	}()
+	return f()
 }
 
 // start launches the work goroutine and returns at once.
@@ -100,7 +119,7 @@ func (r *asyncRun) run(ctx context.Context) {
 		if done {
 			return
 		}
-		if err := r.checkpoint(ctx); err != nil {
+		if err := r.contained("sending a checkpoint", func() error { return r.checkpoint(ctx) }); err != nil {
 			return // the session is gone; the work notices through ctx
 		}
 		tick.Reset(r.interval)
@@ -122,7 +141,7 @@ func (r *asyncRun) run(ctx context.Context) {
 		t.Stop()
 	}
 	if err == nil {
-		err = r.job.Run(progress.WithReporter(ctx, rows))
+		err = r.contained("running", func() error { return r.job.Run(progress.WithReporter(ctx, rows)) })
 	}
 
 	mu.Lock()
@@ -133,7 +152,8 @@ func (r *asyncRun) run(ctx context.Context) {
 	// End settles the flags before Complete goes out, so a client that
 	// reacts to Complete at once already sees the new state. It runs even
 	// when the session is gone: the mark must not outlive the job.
-	if endErr := r.job.End(context.WithoutCancel(ctx), err == nil); err == nil && endErr != nil {
+	endErr := r.contained("ending", func() error { return r.job.End(context.WithoutCancel(ctx), err == nil) })
+	if err == nil && endErr != nil {
 		err = endErr
 	}
 	var exc *ipam.IpamException
@@ -152,5 +172,5 @@ func (r *asyncRun) run(ctx context.Context) {
 	obs.WorkFinished(r.kind, time.Since(began), rows.rows.Load(), id)
 	// Complete goes out even when ctx is cancelled by the session ending; it
 	// then fails harmlessly on the closed transport.
-	_ = r.complete(ctx, exc)
+	_ = r.contained("sending Notify…Complete", func() error { return r.complete(ctx, exc) })
 }

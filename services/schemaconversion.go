@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -14,6 +16,9 @@ type SchemaConversion struct {
 	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
 	MinDuration time.Duration
 	Observer    WorkObserver // nil observes nothing
+	// Logger receives a panic recovered in the work (see asyncRun); nil
+	// logs nothing.
+	Logger *zap.Logger
 }
 
 // NewSession returns the port implementation for one session.
@@ -66,6 +71,7 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 		failureID: ipam.IpamSchemaConversionFailed,
 		kind:      WorkSchemaConversion,
 		observer:  s.svc.Observer,
+		log:       s.svc.Logger,
 	}).start(ctx)
 	return nil
 }

@@ -33,6 +33,22 @@ type PortObserver interface {
 	CallbackDone(action string, d time.Duration, err error)
 }
 
+// ExpiryObserver is a PortObserver that also counts sessions the server
+// aborted on a timer (optional: checked with a type assertion).
+type ExpiryObserver interface {
+	// SessionExpired: a session was aborted for reason (Expired*).
+	SessionExpired(reason string)
+}
+
+// Reasons passed to SessionExpired.
+const (
+	// ExpiredUninitialized: no successful Initialize… within
+	// Options.UninitializedTimeout.
+	ExpiredUninitialized = "uninitialized"
+	// ExpiredInactive: the InactivityTimer ran out of grace.
+	ExpiredInactive = "inactivity"
+)
+
 // Transports a session can run on, as passed to SessionStarted.
 const (
 	TransportNetTCP = "net.tcp"

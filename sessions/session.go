@@ -76,6 +76,13 @@ type Options struct {
 	// KeepaliveGraceCount is ADM_KeepaliveGraceCountInitialValue (default 3):
 	// silent intervals tolerated before the session is aborted.
 	KeepaliveGraceCount int
+	// UninitializedTimeout bounds how long a session may stay in
+	// SessionInitialized — no successful Initialize…, e.g. a caller that is
+	// not an administrator, or one that only sends Keepalives — before it
+	// is aborted; Keepalives do not extend it. It is checked at each
+	// InactivityTimer tick, so the bound holds to within one
+	// InactivityInterval. Default 60s.
+	UninitializedTimeout time.Duration
 	// WriteTimeout bounds one reply or callback write.
 	WriteTimeout time.Duration
 	Limits       soap.Limits
@@ -98,6 +105,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.WriteTimeout <= 0 {
 		out.WriteTimeout = 30 * time.Second
+	}
+	if out.UninitializedTimeout <= 0 {
+		out.UninitializedTimeout = 60 * time.Second
 	}
 	if out.Logger == nil {
 		out.Logger = zap.NewNop()
@@ -152,6 +162,7 @@ type Session struct {
 	state    State
 	draining bool // no more Initialize or Start; guarded by stateMu
 
+	started  time.Time   // when Serve began, for UninitializedTimeout
 	received atomic.Bool // ADM_MessageReceivedSinceLastTimerTick
 	grace    int         // ADM_KeepaliveGraceCount; guarded by stateMu
 	timer    *time.Timer // InactivityTimer; guarded by stateMu
@@ -274,6 +285,7 @@ func (s *Session) Serve() error {
 	defer func() { s.obs.SessionEnded(s.State()) }()
 	s.log.Debug("session started")
 	s.stateMu.Lock()
+	s.started = time.Now()
 	s.grace = s.opts.KeepaliveGraceCount
 	s.timer = time.AfterFunc(s.opts.InactivityInterval, s.inactivityTick)
 	s.stateMu.Unlock()
@@ -324,6 +336,19 @@ func (s *Session) inactivityTick() {
 	}
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
+	if s.state == SessionInitialized && time.Since(s.started) >= s.opts.UninitializedTimeout {
+		// Admission's time bound: a session that never initialized
+		// (unauthorized, or Keepalives only) holds a connection slot for
+		// nothing.
+		s.log.Info("session aborted: not initialized in time",
+			zap.Duration("uninitialized_timeout", s.opts.UninitializedTimeout))
+		if eo, ok := s.obs.(ExpiryObserver); ok {
+			eo.SessionExpired(ExpiredUninitialized)
+		}
+		s.cancel()
+		s.conn.Abort()
+		return
+	}
 	if s.received.Swap(false) {
 		s.grace = s.opts.KeepaliveGraceCount
 	} else {
@@ -331,6 +356,9 @@ func (s *Session) inactivityTick() {
 		if s.grace < 0 {
 			s.log.Warn("session aborted: no message from the client",
 				zap.Duration("inactivity", s.opts.InactivityInterval*time.Duration(s.opts.KeepaliveGraceCount+1)))
+			if eo, ok := s.obs.(ExpiryObserver); ok {
+				eo.SessionExpired(ExpiredInactive)
+			}
 			s.cancel()
 			s.conn.Abort()
 			return

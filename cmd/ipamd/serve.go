@@ -70,8 +70,11 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	httpSrv := soaphttp.NewServer(soaphttp.Options{
 		MaxMessageSize: int64(cfg.Limits.MaxMessageSize),
 		MaxSessions:    cfg.Limits.MaxConnections,
-		RequestTimeout: cfg.Limits.HTTPRequestTimeout,
-		IdleTimeout:    cfg.Limits.IdleTimeout,
+		MaxConnections: cfg.Limits.MaxHTTPConnections,
+		// Per address: connections, and live sessions.
+		MaxConnectionsPerAddress: cfg.Limits.MaxConnectionsPerAddress,
+		RequestTimeout:           cfg.Limits.HTTPRequestTimeout,
+		IdleTimeout:              cfg.Limits.IdleTimeout,
 		Callback: soaphttp.CallbackOptions{
 			AllowedNetworks: networks,
 			AttemptTimeout:  cfg.Callbacks.AttemptTimeout,
@@ -233,7 +236,9 @@ func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
 		IdleTimeout:     cfg.Limits.IdleTimeout,
 		CloseTimeout:    cfg.Limits.CloseTimeout,
 		MaxConnections:  cfg.Limits.MaxConnections,
-		Logger:          log.Named("nmf"),
+		// Admission before the preamble (docs/security.md).
+		MaxConnectionsPerAddress: cfg.Limits.MaxConnectionsPerAddress,
+		Logger:                   log.Named("nmf"),
 	}
 }
 
@@ -241,12 +246,13 @@ func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
 // to the sessions started afterwards).
 func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) sessions.Options {
 	return sessions.Options{
-		InactivityInterval:  cfg.Session.InactivityInterval,
-		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
-		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:          newAuthorizer(cfg.Security.Administrators),
-		Logger:              log.Named("session"),
-		Observer:            obs,
+		InactivityInterval:   cfg.Session.InactivityInterval,
+		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
+		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
+		Limits:               soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Authorizer:           newAuthorizer(cfg.Security.Administrators),
+		Logger:               log.Named("session"),
+		Observer:             obs,
 	}
 }
 
@@ -343,8 +349,10 @@ func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
 	}
-	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
-	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
+	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
+		Logger: log.Named("work")}
+	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
+		Logger: log.Named("work")}
 	return sessions.NewManager(sessionOptions(cfg, log, m),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
 )
 
@@ -50,6 +51,9 @@ type conn struct {
 	// corked: records are held in wbuf rather than written (Session.Cork).
 	// Written under wmu; read without it by ReadMessage's safety flush.
 	corked atomic.Bool
+
+	ticket  admission.Ticket // the connection's per-address slot (served connections)
+	refusal admission.Reason // why a refused connection is refused
 
 	sec       ListenerSecurity   // what this connection's listener offers
 	upgraded  bool               // serving goroutine only

@@ -37,6 +37,7 @@
 //	Router: unknown Via / unsupported encoding           what the Router returns
 //	  (a non-fault error → EndpointUnavailable, nil handler → EndpointNotFound)
 //	MaxConnections reached (sent right after accept)     ServerTooBusy
+//	the address holds MaxConnectionsPerAddress (ditto)   ServerTooBusy
 //	a preamble after Drain (graceful stop)               ServerTooBusy
 //	mid-session Sized Envelope > MaxMessageSize, or
 //	  invalid MB31 size                                  MaxMessageSizeExceededFault

@@ -28,7 +28,9 @@
 //	envelope or header unreadable   400  the decoder's fault (500 for Receiver/MustUnderstand/VersionMismatch)
 //	a:To names another endpoint     400  a:DestinationUnreachable (only the path counts)
 //	no usable a:ReplyTo             400  a:MessageAddressingHeaderRequired / a:InvalidAddress
-//	too many sessions               503  s:Receiver
+//	connection above the caps       503  s:Receiver  (at accept, before the request is read: SOAP 1.2)
+//	too many sessions               503  s:Receiver  (also: the address holds its share)
+//	the session failed inside       500  s:Receiver  (a contained panic; the session is closed)
 //	new session while draining      503  s:Receiver  (Drain: graceful stop)
 //
 // SOAP 1.1 faults always use 500 (WS-I Basic Profile R1126).

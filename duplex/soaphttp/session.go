@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -44,6 +45,7 @@ type Session struct {
 	enc    soap.Encoding
 	id     string
 	remote remoteAddr
+	ticket admission.Ticket // the session's per-address slot; released by forget
 
 	in    chan *exchange // unbuffered: a request is taken when the session reads it
 	cur   *exchange      // the request being handled; reader goroutine only
@@ -134,6 +136,15 @@ func (s *Session) reply(status int, payload []byte) error {
 // AcceptOneWay answers the current request with 202 Accepted now: the
 // message is one-way, and its callbacks must not hold the client's request.
 func (s *Session) AcceptOneWay() { s.finish() }
+
+// failCurrent answers the request in hand (if any) with a, after a failure
+// inside the session.
+func (s *Session) failCurrent(a answer) {
+	if s.cur != nil {
+		s.cur.answer <- a
+		s.cur = nil
+	}
+}
 
 // finish answers the current request with 202 if nothing answered it.
 func (s *Session) finish() {

@@ -26,6 +26,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/duplex/admission"
 )
 
 // ReadyFunc reports whether ipamd can take work: nil when ready, else an
@@ -43,14 +45,20 @@ type Options struct {
 	// ReadyTimeout bounds one readiness check. Default 2s.
 	ReadyTimeout time.Duration
 	// Pprof mounts /debug/pprof/.
-	Pprof  bool
-	Logger *zap.Logger
+	Pprof bool
+	// MaxConnections and MaxConnectionsPerAddress cap open connections in
+	// total and per client address, at accept; more are answered 503.
+	// Defaults 32 and 8.
+	MaxConnections           int
+	MaxConnectionsPerAddress int
+	Logger                   *zap.Logger
 }
 
 // Server is the admin HTTP server.
 type Server struct {
 	opts Options
 	hs   *http.Server
+	lim  *admission.Limiter
 }
 
 // New returns the server; Serve starts it.
@@ -61,7 +69,13 @@ func New(opts Options) *Server {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 2 * time.Second
 	}
-	s := &Server{opts: opts}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = 32
+	}
+	if opts.MaxConnectionsPerAddress <= 0 {
+		opts.MaxConnectionsPerAddress = 8
+	}
+	s := &Server{opts: opts, lim: admission.New(opts.MaxConnections, opts.MaxConnectionsPerAddress)}
 	s.hs = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -134,11 +148,23 @@ func text(w http.ResponseWriter, status int, body string) {
 }
 
 // Serve serves on ln until Shutdown; it returns nil after Shutdown.
+// Connections above the caps are answered 503 at accept.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	aln := admission.NewListener(ln, s.lim, refuse)
+	defer aln.WaitRefusals()
+	if err := s.hs.Serve(aln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("admin: %w", err)
 	}
 	return nil
+}
+
+// Admission returns the admission counters (open connections, refusals).
+func (s *Server) Admission() admission.Stats { return s.lim.Stats() }
+
+// refuse answers a connection above the caps without reading from it.
+func refuse(c net.Conn, why admission.Reason) {
+	body := "too many connections (" + why.String() + "); try again later\n"
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s", len(body), body)
 }
 
 // Shutdown stops the server, waiting for requests in flight until ctx ends.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
@@ -52,6 +53,7 @@ type Metrics struct {
 	workRunning     *prometheus.GaugeVec     // kind
 	draining        prometheus.Gauge
 	reloads         *prometheus.CounterVec // result
+	expired         *prometheus.CounterVec // port_type, reason
 
 	work *workObserver
 }
@@ -65,6 +67,10 @@ func New(b BuildInfo) *Metrics {
 		ConstLabels: prometheus.Labels{"version": b.Version, "commit": b.Commit, "goversion": b.GoVersion}})
 	info.Set(1)
 
+	m.expired = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "sessions_expired_total",
+		Help: "Sessions the server aborted on a timer: reason uninitialized (no Initialize… within limits.uninitialized_timeout) or inactivity (the MS-IPAMM2 InactivityTimer)."},
+		[]string{"port_type", "reason"})
+	m.reg.MustRegister(m.expired)
 	m.sessions = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "sessions",
 		Help: "Live MS-IPAMM2 sessions by port type and state-machine state."}, []string{"port_type", "state"})
 	m.sessionsStarted = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "sessions_started_total",
@@ -144,14 +150,45 @@ func (m *Metrics) WatchNMF(s *nmf.Server) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "connections_refused_busy_total", ConstLabels: labels,
 			Help: "ServerTooBusy faults sent: limits.max_connections reached, or a new session during a graceful stop."},
 			func() float64 { return float64(s.Stats().Busy) }),
+		m.refusedFunc(sessions.TransportNetTCP, admission.TooManyFromAddress.String(), func() uint64 { return s.Stats().BusyAddress }),
 	)
 }
 
-// WatchHTTP exports the HTTP transport's session count, read at scrape time.
+// WatchHTTP exports the HTTP transport's session count and admission
+// counters, read at scrape time.
 func (m *Metrics) WatchHTTP(s *soaphttp.Server) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "http_sessions",
 		Help: "Live sessions of the HTTP transport (one per client a:ReplyTo)."},
 		func() float64 { return float64(s.ActiveSessions()) }))
+	labels := prometheus.Labels{"transport": sessions.TransportHTTP}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "connections", ConstLabels: labels,
+			Help: "Open connections being served."}, func() float64 { return float64(s.Stats().Connections) }),
+		m.refusedFunc(sessions.TransportHTTP, admission.TooMany.String(), func() uint64 { return s.Stats().RefusedTotal }),
+		m.refusedFunc(sessions.TransportHTTP, admission.TooManyFromAddress.String(), func() uint64 { return s.Stats().RefusedAddress }),
+		m.refusedFunc(sessions.TransportHTTP, "session_address_limit", func() uint64 { return s.Stats().SessionsRefusedAddress }),
+	)
+}
+
+// WatchAdmin exports the admin listener's admission counters.
+func (m *Metrics) WatchAdmin(s interface{ Admission() admission.Stats }) {
+	labels := prometheus.Labels{"transport": "admin"}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "connections", ConstLabels: labels,
+			Help: "Open connections being served."}, func() float64 { return float64(s.Admission().Active) }),
+		m.refusedFunc("admin", admission.TooMany.String(), func() uint64 { return s.Admission().RefusedTotal }),
+		m.refusedFunc("admin", admission.TooManyFromAddress.String(), func() uint64 { return s.Admission().RefusedAddress }),
+	)
+}
+
+// refusedFunc is one series of connections_refused_total: connections (or,
+// over HTTP, new sessions) refused by admission, before any request was
+// read or any caller authenticated.
+func (m *Metrics) refusedFunc(transport, reason string, f func() uint64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "connections_refused_total",
+		ConstLabels: prometheus.Labels{"transport": transport, "reason": reason},
+		Help:        "Connections refused by admission (docs/security.md): reason total_limit, address_limit, or session_address_limit for HTTP sessions."},
+		func() float64 { return float64(f()) })
 }
 
 // Port implements sessions.Observer: it resolves every label child of the
@@ -161,6 +198,8 @@ func (m *Metrics) Port(portType string) sessions.PortObserver {
 		received: map[string]prometheus.Counter{}, sent: map[string]prometheus.Counter{},
 		faults: map[string]prometheus.Counter{}, callbacks: map[string]*callbackMetrics{},
 		started: map[string]prometheus.Counter{}}
+	p.expiredUninitialized = m.expired.WithLabelValues(portType, sessions.ExpiredUninitialized)
+	p.expiredInactive = m.expired.WithLabelValues(portType, sessions.ExpiredInactive)
 	for _, st := range sessions.States() {
 		p.states[st] = m.sessions.WithLabelValues(portType, st.String())
 	}
@@ -253,6 +292,17 @@ type portObserver struct {
 	sent      map[string]prometheus.Counter
 	faults    map[string]prometheus.Counter
 	callbacks map[string]*callbackMetrics
+
+	expiredUninitialized, expiredInactive prometheus.Counter
+}
+
+// SessionExpired implements sessions.ExpiryObserver.
+func (p *portObserver) SessionExpired(reason string) {
+	if reason == sessions.ExpiredUninitialized {
+		p.expiredUninitialized.Inc()
+	} else {
+		p.expiredInactive.Inc()
+	}
 }
 
 func (p *portObserver) state(s sessions.State) prometheus.Gauge {
