@@ -409,18 +409,22 @@ func TestAuthorization(t *testing.T) {
 				if r.fault == nil || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied || r.relatesTo != msgID {
 					t.Fatalf("Initialize: got %+v, want an IpamApiAccessDenied fault", r)
 				}
+				// A one-way Start has no reply to fault: the refusal is its
+				// Notify…Complete (3.11.4.7 / 3.15.4.7), then our End.
 				h.send(startAction, false, startBody)
 				r, _ = h.next()
-				if r.fault == nil || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied {
-					t.Fatalf("Start: got %+v, want an IpamApiAccessDenied fault", r)
+				if r.fault != nil || r.action != b.Callbacks.Complete || r.relatesTo != "" ||
+					r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied {
+					t.Fatalf("Start: got %+v, want Notify…Complete(IpamApiAccessDenied)", r)
 				}
-				if st := h.s.State(); st != SessionInitialized {
-					t.Fatalf("state moved to %v", h.s.binding.StateNames[st])
+				if _, ok := h.next(); ok {
+					t.Fatal("session output still open after Complete(IpamApiAccessDenied)")
 				}
-				select {
-				case p := <-h.conn.out:
-					t.Fatalf("unexpected message after refusals: %s", p)
-				case <-time.After(100 * time.Millisecond):
+				if st := h.s.State(); st != Completed {
+					t.Fatalf("state %v, want Completed", h.s.binding.StateNames[st])
+				}
+				if st, _ := adm.State(context.Background()); st.ProvisioningInProgress || st.ConversionInProgress {
+					t.Fatalf("work started for a refused caller: %+v", st)
 				}
 			})
 		}
