@@ -139,51 +139,57 @@ func (h *harness) next() (received, bool) {
 		if !ok {
 			return received{}, false
 		}
-		env, err := h.reader.Decode(p)
-		if err != nil {
-			h.t.Fatalf("server sent an undecodable message: %v\n%s", err, p)
-		}
-		r := received{action: env.Header.Action, relatesTo: env.Header.RelatesTo}
-		body := env.Body()
-		if env.IsFault() {
-			f, detail, err := soap.ReadFault(body)
-			if err != nil {
-				h.t.Fatalf("fault: %v", err)
-			}
-			r.fault = f
-			if detail != nil {
-				r.exception = readDetailException(h.t, detail)
-			}
-			return r, true
-		}
-		n, err := xmlstream.NextStart(body)
-		if err != nil || n == nil {
-			return r, true
-		}
-		switch n.Name.Local {
-		case "NotifyAsyncProvisionComplete", "NotifyAsyncSchemaConversionComplete":
-			for {
-				c, err := xmlstream.NextStart(body)
-				if err != nil || c == nil {
-					break
-				}
-				if c.Name.Local == "exception" {
-					if xmlstream.IsNil(c) {
-						r.completeNil = true
-						_ = xmlstream.Skip(body)
-					} else if r.exception, err = ipam.ReadException(body); err != nil {
-						h.t.Fatal(err)
-					}
-				} else {
-					_ = xmlstream.Skip(body)
-				}
-			}
-		}
-		return r, true
+		return decodeReceived(h.t, h.reader, p), true
 	case <-time.After(5 * time.Second):
 		h.t.Fatal("no message from the server within 5s")
 	}
 	return received{}, false
+}
+
+// decodeReceived decodes one server message (text encoding).
+func decodeReceived(t *testing.T, codec *soap.Codec, p []byte) received {
+	t.Helper()
+	env, err := codec.Decode(p)
+	if err != nil {
+		t.Fatalf("server sent an undecodable message: %v\n%s", err, p)
+	}
+	r := received{action: env.Header.Action, relatesTo: env.Header.RelatesTo}
+	body := env.Body()
+	if env.IsFault() {
+		f, detail, err := soap.ReadFault(body)
+		if err != nil {
+			t.Fatalf("fault: %v", err)
+		}
+		r.fault = f
+		if detail != nil {
+			r.exception = readDetailException(t, detail)
+		}
+		return r
+	}
+	n, err := xmlstream.NextStart(body)
+	if err != nil || n == nil {
+		return r
+	}
+	switch n.Name.Local {
+	case "NotifyAsyncProvisionComplete", "NotifyAsyncSchemaConversionComplete":
+		for {
+			c, err := xmlstream.NextStart(body)
+			if err != nil || c == nil {
+				break
+			}
+			if c.Name.Local == "exception" {
+				if xmlstream.IsNil(c) {
+					r.completeNil = true
+					_ = xmlstream.Skip(body)
+				} else if r.exception, err = ipam.ReadException(body); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				_ = xmlstream.Skip(body)
+			}
+		}
+	}
+	return r
 }
 
 func provisionBinding(st services.Store, d time.Duration, failWith string) *Binding {
