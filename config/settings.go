@@ -220,7 +220,7 @@ var settings = []*Setting{
 		"",
 		func(c *Config) *string { return &c.Security.Negotiate.ComputerName }, checkNetBIOSName),
 	listSetting("security.administrators",
-		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are treated as administrators; anonymous TLS callers never are. Others get a SOAP fault with IpamApiAccessDenied.`,
+		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are treated as administrators; anonymous TLS callers never are. Others get IpamApiAccessDenied: a SOAP fault for Initialize…, Notify…Complete (then the end of the session) for the one-way Start….`,
 		"SIDs S-1-… or principal names",
 		[]string{},
 		func(c *Config) *[]string { return &c.Security.Administrators }, checkAdministrator, nil),

@@ -508,3 +508,62 @@ func TestNothingAfterClientEndButOurs(t *testing.T) {
 		})
 	}
 }
+
+// Rule: Completed takes no further message: Start and Initialize after Complete are dropped until the session closes.
+//
+// TestMessagesAfterCompleted: once Notify…Complete is out, the state
+// machine has "no further processing" and closes the session. On net.tcp
+// our End follows Complete; what the client still sends before its own End
+// (Start, Initialize) is dropped, counted and never answered, and the
+// client's End ends the session cleanly. Over HTTP the completed session is
+// gone and its a:ReplyTo free: a Start from it opens a new session, in which
+// a Start before Initialize is refused through Notify…Complete, and the
+// store is left as the first session's work left it.
+func TestMessagesAfterCompleted(t *testing.T) {
+	for _, pc := range portCases {
+		for _, tc := range transportCases {
+			t.Run(pc.name+"/"+tc.name, func(t *testing.T) {
+				f := startFixture(t, pc, Options{})
+				f.releaseWork()
+				c := tc.dial(t, f, pc)
+				if r := c.call(pc.initAction, pc.initBody); r.fault != nil {
+					t.Fatalf("Initialize faulted: %+v", r.exception)
+				}
+				c.post(pc.startAction, pc.startBody)
+				for _, want := range []string{pc.actions.Start, pc.actions.Complete} {
+					if r, _ := c.next(0); r.action != want || (want == pc.actions.Complete && !r.completeNil) {
+						t.Fatalf("got %+v, want %s", r, want)
+					}
+				}
+				port := portName(pc)
+				short := func(a string) string { return a[strings.LastIndexByte(a, '/')+1:] }
+				switch c := c.(type) {
+				case *nmfClient:
+					c.post(pc.startAction, pc.startBody)
+					c.write(pc.initAction, true, pc.initBody)
+					if r, ok := c.next(0); ok {
+						t.Fatalf("after Complete the server sent %s, want End", r.action)
+					}
+					f.waitEvent(t, port, "ignored "+short(pc.startAction))
+					f.waitEvent(t, port, "ignored "+short(pc.initAction))
+					if err := c.cs.CloseOutput(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					f.waitEvent(t, port, "ended completed")
+				case *httpClient:
+					f.waitEvent(t, port, "ended completed")
+					c.post(pc.startAction, pc.startBody)
+					r, ok := c.next(0)
+					if !ok || r.action != pc.actions.Complete || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiGenericErrorOccurred {
+						t.Fatalf("Start in a new session: %+v, want Complete(IpamApiGenericErrorOccurred)", r)
+					}
+					expectEnd(t, c, "Complete")
+				}
+				st, _ := f.adm.State(context.Background())
+				if !pc.succeeded(st) || st.ProvisioningInProgress || st.ConversionInProgress {
+					t.Fatalf("the store after the session: %+v", st)
+				}
+			})
+		}
+	}
+}
