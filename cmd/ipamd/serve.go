@@ -344,7 +344,8 @@ func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m
 		style = ipam.CallbackActionsCallback
 	}
 	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
-	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
+	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
+		Logger: log.Named("schema_conversion")}
 	return sessions.NewManager(sessionOptions(cfg, log, m),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
