@@ -245,7 +245,10 @@ func (c *nmfClient) call(action string, body ipam.BodyWriter) received {
 	return r
 }
 
-func (c *nmfClient) post(action string, body ipam.BodyWriter) { c.t.Helper(); c.write(action, false, body) }
+func (c *nmfClient) post(action string, body ipam.BodyWriter) {
+	c.t.Helper()
+	c.write(action, false, body)
+}
 
 func (c *nmfClient) next(time.Duration) (received, bool) {
 	c.t.Helper()

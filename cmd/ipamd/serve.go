@@ -212,8 +212,8 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 }
 
 // newAuthorizer maps security.administrators to SIDs and names.
-func newAuthorizer(admins []string) *security.RoleAuthorizer {
-	a := &security.RoleAuthorizer{}
+func newAuthorizer(admins []string, refuseUnauthenticated bool) *security.RoleAuthorizer {
+	a := &security.RoleAuthorizer{RefuseUnauthenticated: refuseUnauthenticated}
 	for _, s := range admins {
 		if strings.HasPrefix(s, "S-1-") {
 			a.AdminSIDs = append(a.AdminSIDs, s)
@@ -244,7 +244,7 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		InactivityInterval:  cfg.Session.InactivityInterval,
 		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
 		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:          newAuthorizer(cfg.Security.Administrators),
+		Authorizer:          newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated),
 		Logger:              log.Named("session"),
 		Observer:            obs,
 	}
