@@ -34,9 +34,10 @@ const (
 	flagListen            = "--listen"
 	flagStateDir          = "--state-dir"
 	flagLogFormat         = "--log-format"
-	flagWorkDuration      = "--dev-work-duration"           // minimum provisioning/conversion duration
-	flagCheckpointEvery   = "--session-checkpoint-interval" // Notify…Checkpoint period
-	flagRequireConversion = "--dev-require-conversion"      // start provisioned, schema conversion required
+	flagWorkDuration      = "--dev-work-duration"               // minimum provisioning/conversion duration
+	flagCheckpointEvery   = "--session-checkpoint-interval"     // Notify…Checkpoint period
+	flagRequireConversion = "--dev-require-conversion"          // start provisioned, schema conversion required
+	flagRefuseUnauth      = "--security-refuse-unauthenticated" // callers without security are not administrators
 
 	workDuration    = "2s"    // long enough for concurrent Starts to overlap
 	checkpointEvery = "500ms" // so a 2 s run yields several checkpoints
@@ -58,6 +59,8 @@ const (
 // Exception IDs ([MS-IPAMM2] 2.2.5.67) the scenarios expect.
 const (
 	idConversionNotRequired = "IpamSchemaConversionNotRequired"
+	idAlreadyProvisioned    = "IpamApiErrorIpamAlreadyProvisioned"
+	idAccessDenied          = "IpamApiAccessDenied"
 )
 
 // ---------------------------------------------------------------------------
@@ -462,4 +465,90 @@ func TestMonoConvertOutOfOrderAndConcurrent(t *testing.T) {
 		r := runClient(t, e, "concurrent", s.conversion(), "2")
 		checkConcurrent(t, r, 2)
 	})
+}
+
+// Rule: second Start while work runs is ignored; Complete reports the work.
+//
+// A second Start while the work runs is neither answered nor allowed to end
+// the session: the WCF client gets one Start and one Complete, and a later
+// session shows the store agrees with that Complete.
+func TestMonoSecondStartWhileRunning(t *testing.T) {
+	e := setup(t)
+	t.Run("provisioning", func(t *testing.T) {
+		s := startServer(t, e)
+		r := runClient(t, e, "secondstart", s.provision())
+		checkFlow(t, r, "NotifyAsyncProvision", "null", minCheckpoints)
+		r = runClient(t, e, "provision", s.provision(), "--expect", idAlreadyProvisioned)
+		checkFlow(t, r, "NotifyAsyncProvision", idAlreadyProvisioned, 0)
+	})
+	t.Run("schema_conversion", func(t *testing.T) {
+		s := startServer(t, e, flagRequireConversion)
+		r := runClient(t, e, "secondstart", s.conversion())
+		checkFlow(t, r, "NotifyAsyncSchemaConversion", "null", minCheckpoints)
+		r = runClient(t, e, "convert", s.conversion(), "--expect", idConversionNotRequired)
+		checkFlow(t, r, "NotifyAsyncSchemaConversion", idConversionNotRequired, 0)
+	})
+}
+
+// Rule: unauthorized Start is answered with Notify…Complete(IpamApiAccessDenied), then the session ends.
+//
+// On a listener whose unauthenticated callers are no one, the WCF client's
+// Initialize gets FaultException<IpamException> IpamApiAccessDenied, and its
+// one-way Start gets Complete(IpamApiAccessDenied) — nothing else — after
+// which the server completes the session.
+func TestMonoUnauthorizedStart(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e, flagRefuseUnauth)
+	for _, tc := range []struct{ name, uri, prefix string }{
+		{"provisioning", s.provision(), "NotifyAsyncProvision"},
+		{"schema_conversion", s.conversion(), "NotifyAsyncSchemaConversion"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runClient(t, e, "denied", tc.uri)
+			if r.code != 0 {
+				t.Fatalf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+			}
+			if f := r.linesWith("FAULT "); len(f) != 1 || !strings.Contains(f[0], "exceptionId="+idAccessDenied) {
+				t.Errorf("want one FAULT line with exceptionId=%s, got %q", idAccessDenied, f)
+			}
+			ev := r.events()
+			if len(ev) != 1 || !strings.HasPrefix(ev[0], tc.prefix+"Complete exception="+idAccessDenied+" ") {
+				t.Errorf("events %q, want only %sComplete exception=%s", ev, tc.prefix, idAccessDenied)
+			}
+		})
+	}
+	if n := strings.Count(s.log.String(), "session completed"); n != 2 {
+		t.Errorf("the server completed %d sessions, want 2 (one per refused Start)", n)
+	}
+}
+
+// Rule: after the client's End nothing but our End is sent, even the cancelled work's Complete.
+//
+// Close() while the work runs: the WCF client sends End, and the cancelled
+// work's Complete must not reach it. (Mono's Close() waits out its close
+// timeout whatever the server does, so the deterministic ordering of this
+// race is proven in package sessions; here a real client is shown it.)
+func TestMonoCloseWhileRunning(t *testing.T) {
+	e := setup(t)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		uri   func(*server) string
+	}{
+		{"provisioning", nil, (*server).provision},
+		{"schema_conversion", []string{flagRequireConversion}, (*server).conversion},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, e, tc.extra...)
+			r := runClient(t, e, "closewhilerunning", tc.uri(s))
+			if r.code != 0 {
+				t.Fatalf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+			}
+			for _, ev := range r.events() {
+				if strings.Contains(ev, "Complete") {
+					t.Errorf("a Complete reached the client after its End: %q", ev)
+				}
+			}
+		})
+	}
 }
