@@ -98,6 +98,7 @@ var portCases = []portCase{
 type fixture struct {
 	adm      *services.Memory
 	gate     *gatedStore
+	failWith string // the work fails with this IpamExceptionId ("" = succeeds)
 	obs      *eventObserver
 	tcpAddr  string
 	httpBase string
@@ -105,8 +106,15 @@ type fixture struct {
 
 func startFixture(t *testing.T, pc portCase, opts Options) *fixture {
 	t.Helper()
-	f := &fixture{adm: services.NewMemory(pc.configured, pc.conversionRequired), obs: &eventObserver{}}
-	f.gate = &gatedStore{Store: f.adm, release: make(chan struct{})}
+	return startFailingFixture(t, pc, opts, "")
+}
+
+// startFailingFixture is startFixture with work that fails with failWith
+// once released.
+func startFailingFixture(t *testing.T, pc portCase, opts Options, failWith string) *fixture {
+	t.Helper()
+	f := &fixture{adm: services.NewMemory(pc.configured, pc.conversionRequired), obs: &eventObserver{}, failWith: failWith}
+	f.gate = &gatedStore{Store: services.WithFailure(f.adm, failWith), release: make(chan struct{})}
 	// No checkpoint within a test: what the client reads is decided by the
 	// test's ordering alone.
 	prov := &services.Provision{Store: f.gate, CheckpointInterval: time.Hour}
@@ -372,42 +380,54 @@ func expectEnd(t *testing.T, c wireClient, after string) {
 //
 // TestSecondStartWhileWorkRunsIsIgnored: a second Start… in Started is
 // neither answered nor allowed to end the session; the work goes on and the
-// one Notify…Complete the client gets says what the store says afterwards.
+// one Notify…Complete the client gets says what the store says afterwards,
+// whether the work succeeds or fails.
 func TestSecondStartWhileWorkRunsIsIgnored(t *testing.T) {
 	for _, pc := range portCases {
 		for _, tc := range transportCases {
-			t.Run(pc.name+"/"+tc.name, func(t *testing.T) {
-				f := startFixture(t, pc, Options{})
-				c := tc.dial(t, f, pc)
-				if r := c.call(pc.initAction, pc.initBody); r.fault != nil {
-					t.Fatalf("Initialize faulted: %+v", r.exception)
+			for _, failWith := range []string{"", ipam.IpamApiErrorDatabaseCreationOrPopulationFailed} {
+				outcome := "succeeds"
+				if failWith != "" {
+					outcome = "fails"
 				}
-				c.post(pc.startAction, pc.startBody)
-				if r, _ := c.next(0); r.action != pc.actions.Start {
-					t.Fatalf("first callback %q, want %q", r.action, pc.actions.Start)
-				}
-				c.post(pc.startAction, pc.startBody) // the work holds at the gate
-				f.waitEvent(t, portName(pc), "ignored "+pc.startAction[strings.LastIndexByte(pc.startAction, '/')+1:])
-				f.releaseWork()
-
-				r, ok := c.next(0)
-				if !ok || r.action != pc.actions.Complete {
-					t.Fatalf("got %+v (ok %v), want the work's Notify…Complete", r, ok)
-				}
-				st, err := f.adm.State(context.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if pc.succeeded(st) != r.completeNil || st.ProvisioningInProgress || st.ConversionInProgress {
-					t.Fatalf("Complete says success=%v (exception %+v), the store says %+v", r.completeNil, r.exception, st)
-				}
-				if !r.completeNil {
-					t.Fatalf("the work failed: %+v", r.exception)
-				}
-				expectEnd(t, c, "Complete")
-			})
+				t.Run(pc.name+"/"+tc.name+"/"+outcome, func(t *testing.T) {
+					secondStartWhileWorkRuns(t, pc, tc, failWith)
+				})
+			}
 		}
 	}
+}
+
+// secondStartWhileWorkRuns is one case of TestSecondStartWhileWorkRunsIsIgnored.
+func secondStartWhileWorkRuns(t *testing.T, pc portCase, tc transportCase, failWith string) {
+	f := startFailingFixture(t, pc, Options{}, failWith)
+	c := tc.dial(t, f, pc)
+	if r := c.call(pc.initAction, pc.initBody); r.fault != nil {
+		t.Fatalf("Initialize faulted: %+v", r.exception)
+	}
+	c.post(pc.startAction, pc.startBody)
+	if r, _ := c.next(0); r.action != pc.actions.Start {
+		t.Fatalf("first callback %q, want %q", r.action, pc.actions.Start)
+	}
+	c.post(pc.startAction, pc.startBody) // the work holds at the gate
+	f.waitEvent(t, portName(pc), "ignored "+pc.startAction[strings.LastIndexByte(pc.startAction, '/')+1:])
+	f.releaseWork()
+
+	r, ok := c.next(0)
+	if !ok || r.action != pc.actions.Complete {
+		t.Fatalf("got %+v (ok %v), want the work's Notify…Complete", r, ok)
+	}
+	st, err := f.adm.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc.succeeded(st) != r.completeNil || st.ProvisioningInProgress || st.ConversionInProgress {
+		t.Fatalf("Complete says success=%v (exception %+v), the store says %+v", r.completeNil, r.exception, st)
+	}
+	if failWith == "" && !r.completeNil || failWith != "" && (r.exception == nil || r.exception.ExceptionID != failWith) {
+		t.Fatalf("Complete %+v, want the work's outcome (fail with %q)", r.exception, failWith)
+	}
+	expectEnd(t, c, "Complete")
 }
 
 func portName(pc portCase) string {
