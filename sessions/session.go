@@ -389,7 +389,8 @@ func (s *Session) handle(payload []byte) error {
 	if action == ipam.ActionKeepalive {
 		return nil // 2.2.2.2: accepted and ignored
 	}
-	if st := s.State(); st == Completed {
+	st := s.State()
+	if st == Completed {
 		// Completed: "no further processing … proceeds to close the
 		// session" (3.11.1.1 / 3.15.1.1). Our End is out; nothing may be
 		// answered. The message is dropped until the client's End.
@@ -411,7 +412,7 @@ func (s *Session) handle(payload []byte) error {
 		return s.closeAfterFault()
 	}
 	if op.OneWay() {
-		if st := s.State(); st == Started || st == InProgress {
+		if st == Started || st == InProgress {
 			// A second Start while the work runs is ignored (counted, and
 			// logged once per session): Notify…Complete reports the work's
 			// outcome, so it cannot also answer this Start, and a one-way
