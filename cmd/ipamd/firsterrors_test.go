@@ -72,8 +72,14 @@ func TestStatusServerDownIsOneLine(t *testing.T) {
 		t.Fatalf("the dial error is said %d times, want once:\n%s%s", n, stdout, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "ipamd: status: IIpamAsyncProvision and IIpamAsyncSchemaConversion: ") {
-		t.Fatalf("stderr %q, want one line naming both endpoints", stderr)
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "ipamd: status: IIpamAsyncProvision and IIpamAsyncSchemaConversion: ") ||
+		!strings.Contains(lines[0], "is ipamd running") {
+		t.Fatalf("stderr %q, want one line naming both endpoints, with the hint", stderr)
+	}
+	_, stderr, code = ipamd(t, nil, "provision", "--server", "net.tcp://"+addr)
+	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); code != exitRuntime || len(lines) != 1 ||
+		strings.Count(stderr, "connection refused") != 1 || !strings.Contains(stderr, "is ipamd running") {
+		t.Fatalf("provision: exit %d, stderr %q; want one line with the hint", code, stderr)
 	}
 	for _, port := range []string{"IIpamAsyncProvision:", "IIpamAsyncSchemaConversion:"} {
 		if !strings.Contains(stdout, port) || !strings.Contains(stdout, "no answer") {

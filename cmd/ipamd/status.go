@@ -180,6 +180,8 @@ func probeReport(pt ipamclient.PortType, uri string, err error, encoding string)
 			if hint := faultHint(fe.URI, encoding); hint != "" {
 				p.Error += " (" + hint + ")"
 			}
+		} else if hint := dialHint(err); hint != "" {
+			p.Error += " (" + hint + ")"
 		}
 	}
 	return p
