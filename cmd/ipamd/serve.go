@@ -125,8 +125,11 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		if mode == config.SecurityNone && !u.Loopback() {
 			// Allowed by security.insecure; said at every start so that it
 			// is never forgotten in a deployment.
-			log.Warn("listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators",
-				zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
+			msg := "listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators"
+			if cfg.Security.RefuseUnauthenticated {
+				msg = "listener without transport security on a non-loopback address: callers are unauthenticated (and refused: security.refuse_unauthenticated)"
+			}
+			log.Warn(msg, zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
 		}
 		hostport := u.Addr()
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
