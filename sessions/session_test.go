@@ -377,9 +377,13 @@ func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
 	return exc
 }
 
+// Rule: unauthorized Initialize gets a correlated IpamApiAccessDenied fault; unauthorized Start gets Complete(IpamApiAccessDenied).
+//
 // TestAuthorization: Initialize and Start require IsAdministrator
-// (MS-IPAMM2 3.11.6.1, 3.15.6.1); a refused caller gets the common SOAP
-// fault with IpamApiAccessDenied and nothing moves or starts.
+// (MS-IPAMM2 3.11.6.1, 3.15.6.1). A refused Initialize gets the common SOAP
+// fault with IpamApiAccessDenied and the state does not move; a refused
+// Start — one-way, so refused through Notify…Complete — completes the
+// session, and nothing starts.
 func TestAuthorization(t *testing.T) {
 	authz := &security.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
 	tests := []struct {

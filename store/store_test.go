@@ -152,6 +152,12 @@ func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 	})
 }
 
+// Rule: adopting a store (CreateNewSchema=false) sets IpamConfiguredDate (step 2.6).
+//
+// TestProvisionAgainAndAdopt: a second provisioning with CreateNewSchema
+// is refused; without it the existing store is adopted, with the setting's
+// ProvisioningMode and GpoPrefix and the adoption's IpamConfiguredDate; a
+// store from a newer ipamd is not adopted.
 func TestProvisionAgainAndAdopt(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		ctx := testCtx(t)
@@ -167,7 +173,6 @@ func TestProvisionAgainAndAdopt(t *testing.T) {
 			t.Errorf("exception %s", got)
 		}
 		gpo := "corp"
-		// Rule: adopting a store (CreateNewSchema=false) sets IpamConfiguredDate (step 2.6).
 		adopted := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 		res, err := s.Provision(ctx, ProvisionParams{ProvisioningMethod: ipam.ProvisioningMethodAutomatic, GpoPrefix: &gpo, Now: adopted})
 		if err != nil || !res.Adopted {

@@ -603,6 +603,8 @@ func TestShutdownAborts(t *testing.T) {
 	waitIdle(t, srv)
 }
 
+// Rule: after the client's End nothing but our End is sent (framing layer).
+//
 // TestNothingFollowsClientEndButOurs: once the client's End is read, a
 // message write is refused (ErrPeerEnded) and only our End goes out — what
 // a .NET client in Close() expects.
