@@ -141,6 +141,9 @@ type Security struct {
 	// Administrators are the SIDs (S-1-…) and principal names that count
 	// as IsAdministrator besides BUILTIN\Administrators.
 	Administrators []string
+	// RefuseUnauthenticated: callers on listeners without security count
+	// as no one instead of as administrators.
+	RefuseUnauthenticated bool
 }
 
 // NegotiateSecurity configures the application/negotiate upgrade.

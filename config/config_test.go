@@ -121,7 +121,7 @@ func TestFlagNames(t *testing.T) {
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
-		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators", "security-refuse-unauthenticated",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-panic-in-work", "dev-provisioned",
 	}
 	var got []string

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -378,5 +380,46 @@ func TestPreOperationStateError(t *testing.T) {
 	exc := PreOperation(context.Background(), stateFails{NewMemory(false, false)}, ipam.PortIIpamAsyncProvision)
 	if exc == nil || exc.ExceptionID != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Fatalf("PreOperation = %v", exc)
+	}
+}
+
+// Rule: InitializeAsyncSchemaConversion accepts any parameters; unusual ones are logged, bounded.
+//
+// TestConversionInitializeAcceptsAnyParameters: 3.15.4.3 specifies no
+// processing of parameters, so no ObjectType or parameter type is refused;
+// those a conforming client would not send are logged once, with bounded
+// fields.
+func TestConversionInitializeAcceptsAnyParameters(t *testing.T) {
+	tests := []struct {
+		name   string
+		params ipam.AnyEnumerationParametersBase
+		logged bool
+	}{
+		{"nil", nil, false},
+		{"base AsyncSchemaConversion", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncSchemaConversion}, false},
+		{"base IPAddress", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectType("IPAddress")}, true},
+		{"base AsyncProvision", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncProvision}, true},
+		{"provisioning parameters", provisioningRequest("IPAM").Parameters, true},
+		{"long object type", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectType(strings.Repeat("x", 10000))}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core, logs := observer.New(zap.InfoLevel)
+			svc := &SchemaConversion{Store: NewMemory(true, true), CheckpointInterval: time.Second, Logger: zap.New(core)}
+			s := svc.NewSession(newRecorder())
+			if _, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{Parameters: tt.params}); err != nil {
+				t.Fatalf("Initialize refused: %v", err)
+			}
+			if got := logs.Len(); got != map[bool]int{false: 0, true: 1}[tt.logged] {
+				t.Fatalf("%d log entries, want logged=%v: %v", got, tt.logged, logs.All())
+			}
+			for _, e := range logs.All() {
+				for _, f := range e.Context {
+					if len(f.String) > 100 {
+						t.Fatalf("log field %s has %d bytes: unbounded", f.Key, len(f.String))
+					}
+				}
+			}
+		})
 	}
 }

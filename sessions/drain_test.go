@@ -300,6 +300,9 @@ func (l *eventLog) SessionEnded(last State)     { l.add("ended " + last.String()
 func (l *eventLog) MessageReceived(action string) {
 	l.add("in " + action[strings.LastIndexByte(action, '/')+1:])
 }
+func (l *eventLog) MessageIgnored(action string) {
+	l.add("ignored " + action[strings.LastIndexByte(action, '/')+1:])
+}
 func (l *eventLog) MessageSent(action string) {
 	l.add("out " + action[strings.LastIndexByte(action, '/')+1:])
 }

@@ -23,6 +23,10 @@ type PortObserver interface {
 	// MessageReceived: a message with action arrived (Keepalives included;
 	// action is the client's, so unknown ones must be folded into one label).
 	MessageReceived(action string)
+	// MessageIgnored: a received message was dropped without an answer
+	// (a second Start while the work runs, anything after Completed);
+	// action is the client's, as for MessageReceived.
+	MessageIgnored(action string)
 	// MessageSent: a reply, fault or callback with action was written.
 	MessageSent(action string)
 	// Exception: an IpamException went to the client, as a SOAP fault's
@@ -65,6 +69,7 @@ func (NopObserver) SessionStarted(string)                     {}
 func (NopObserver) StateChanged(State, State)                 {}
 func (NopObserver) SessionEnded(State)                        {}
 func (NopObserver) MessageReceived(string)                    {}
+func (NopObserver) MessageIgnored(string)                     {}
 func (NopObserver) MessageSent(string)                        {}
 func (NopObserver) Exception(string)                          {}
 func (NopObserver) CallbackDone(string, time.Duration, error) {}

@@ -17,7 +17,8 @@ import (
 type ProvisionParams struct {
 	// CreateNewSchema: the database must not hold a store yet
 	// (ErrAlreadyProvisioned otherwise). Without it an existing store is
-	// used as it is (only ProvisioningMode and GpoPrefix are written), and
+	// used as it is (only ProvisioningMode, GpoPrefix and IpamConfiguredDate
+	// are written), and
 	// an empty database gets a new one.
 	CreateNewSchema bool
 	// ProvisioningMethod is stored as ADM_CommonProperties.ProvisioningMode:

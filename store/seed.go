@@ -98,10 +98,16 @@ func (w *seeder) commonProperties(p ProvisionParams) error {
 }
 
 // setDeployment writes ProvisioningMode and GpoPrefix into an adopted
-// store (DoProvisioningWithEnumerator 3.3.4.37 applies them either way).
+// store (DoProvisioningWithEnumerator 3.3.4.37 applies them either way),
+// and IpamConfiguredDate: adopting is provisioning a server that was not
+// configured, and StartAsyncProvisioning's step 2.6 sets the date then —
+// the date the store was first configured elsewhere is not this server's.
 // UPDATE-then-INSERT, because a v1 store's table need not have a key on Name.
 func setDeployment(ctx context.Context, tx *sql.Tx, d schema.Dialect, p ProvisionParams) error {
-	props := [][2]string{{"ProvisioningMode", provisioningMode(p.ProvisioningMethod)}}
+	props := [][2]string{
+		{"ProvisioningMode", provisioningMode(p.ProvisioningMethod)},
+		{"IpamConfiguredDate", p.Now.UTC().Format(time.RFC3339Nano)},
+	}
 	if p.GpoPrefix != nil {
 		props = append(props, [2]string{"GpoPrefix", *p.GpoPrefix})
 	}

@@ -152,6 +152,12 @@ func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 	})
 }
 
+// Rule: adopting a store (CreateNewSchema=false) sets IpamConfiguredDate (step 2.6).
+//
+// TestProvisionAgainAndAdopt: a second provisioning with CreateNewSchema
+// is refused; without it the existing store is adopted, with the setting's
+// ProvisioningMode and GpoPrefix and the adoption's IpamConfiguredDate; a
+// store from a newer ipamd is not adopted.
 func TestProvisionAgainAndAdopt(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		ctx := testCtx(t)
@@ -167,12 +173,23 @@ func TestProvisionAgainAndAdopt(t *testing.T) {
 			t.Errorf("exception %s", got)
 		}
 		gpo := "corp"
-		res, err := s.Provision(ctx, ProvisionParams{ProvisioningMethod: ipam.ProvisioningMethodAutomatic, GpoPrefix: &gpo})
+		adopted := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+		res, err := s.Provision(ctx, ProvisionParams{ProvisioningMethod: ipam.ProvisioningMethodAutomatic, GpoPrefix: &gpo, Now: adopted})
 		if err != nil || !res.Adopted {
 			t.Fatalf("adopt: %+v, %v", res, err)
 		}
 		if got := count(t, s, `SELECT count(*) FROM "ADM_CommonProperties" WHERE "Name" IN ('ProvisioningMode', 'GpoPrefix') AND "Value" IN ('Automatic', 'corp')`); got != 2 {
 			t.Errorf("adopted store: ProvisioningMode/GpoPrefix not written (%d rows)", got)
+		}
+		var date string
+		if err := s.db.QueryRowContext(ctx, `SELECT "Value" FROM "ADM_CommonProperties" WHERE "Name" = 'IpamConfiguredDate'`).Scan(&date); err != nil {
+			t.Fatal(err)
+		}
+		if date != adopted.Format(time.RFC3339Nano) {
+			t.Errorf("adopted store: IpamConfiguredDate %q, want the adoption's %q (step 2.6)", date, adopted.Format(time.RFC3339Nano))
+		}
+		if got := count(t, s, `SELECT count(*) FROM "ADM_CommonProperties" WHERE "Name" = 'IpamConfiguredDate'`); got != 1 {
+			t.Errorf("adopted store: %d IpamConfiguredDate rows, want 1", got)
 		}
 		// A store from a newer ipamd is not adopted.
 		if _, err := s.db.ExecContext(ctx, `UPDATE "ADM_CommonProperties" SET "Value" = '99.0.0.0' WHERE "Name" = 'DatabaseSchemaVersion'`); err != nil {

@@ -345,6 +345,8 @@ func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error
 			if hint := faultHint(fe.URI, r.flags.encoding); hint != "" {
 				err = fmt.Errorf("%w (%s)", err, hint)
 			}
+		} else if hint := dialHint(err); hint != "" {
+			err = fmt.Errorf("%w (%s)", err, hint)
 		}
 		rep.Error = err.Error()
 	}
@@ -363,6 +365,14 @@ func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error
 		return runtimeError(fmt.Errorf("%s: %w", r.op, err)) // run() prints it on stderr
 	}
 	return &exitError{code: code, err: err, logged: true}
+}
+
+// dialHint explains the connection failure a newcomer meets first.
+func dialHint(err error) string {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return "nothing listens at that address: is ipamd running, and is --server one of its listen URIs?"
+	}
+	return ""
 }
 
 // faultHint explains the framing faults a client most often gets.

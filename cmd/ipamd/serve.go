@@ -128,8 +128,11 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		if mode == config.SecurityNone && !u.Loopback() {
 			// Allowed by security.insecure; said at every start so that it
 			// is never forgotten in a deployment.
-			log.Warn("listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators",
-				zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
+			msg := "listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators"
+			if cfg.Security.RefuseUnauthenticated {
+				msg = "listener without transport security on a non-loopback address: callers are unauthenticated (and refused: security.refuse_unauthenticated)"
+			}
+			log.Warn(msg, zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
 		}
 		hostport := u.Addr()
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
@@ -215,8 +218,8 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 }
 
 // newAuthorizer maps security.administrators to SIDs and names.
-func newAuthorizer(admins []string) *security.RoleAuthorizer {
-	a := &security.RoleAuthorizer{}
+func newAuthorizer(admins []string, refuseUnauthenticated bool) *security.RoleAuthorizer {
+	a := &security.RoleAuthorizer{RefuseUnauthenticated: refuseUnauthenticated}
 	for _, s := range admins {
 		if strings.HasPrefix(s, "S-1-") {
 			a.AdminSIDs = append(a.AdminSIDs, s)
@@ -250,7 +253,7 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
 		Limits:               soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:           newAuthorizer(cfg.Security.Administrators),
+		Authorizer:           newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated),
 		Logger:               log.Named("session"),
 		Observer:             obs,
 	}

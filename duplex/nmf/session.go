@@ -29,6 +29,11 @@ type Session struct {
 	// Writer state, guarded by c.wmu.
 	outClosed bool
 	faulted   bool
+	// peerEnded: the client's End was read. Only our End may follow it (a
+	// .NET client in Close() expects End, not a message), so WriteMessage
+	// refuses from then on. Set under c.wmu by the reader, so a write that
+	// started before the End was read is the only one that can precede it.
+	peerEnded bool
 
 	ended atomic.Bool // ServeSession returned; Abort no longer applies
 }
@@ -123,6 +128,9 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 	case recEnd:
 		s.inClosed = true
 		s.rerr = io.EOF
+		c.wmu.Lock()
+		s.peerEnded = true
+		c.wmu.Unlock()
 		return nil, io.EOF
 	case recUnsizedEnvelope:
 		return nil, s.protocolFault(FaultUnsupportedMode, "unsized envelope record in a duplex session")
@@ -228,7 +236,8 @@ const copyLimit = 64 << 10
 // WriteMessage writes payload as one Sized Envelope record. Records are
 // written whole under a per-connection lock, so replies and callbacks from
 // different goroutines interleave safely. It fails with ErrOutputClosed after
-// CloseOutput, Fault, or once ServeSession has returned. A write that fails or
+// CloseOutput, Fault, or once ServeSession has returned, and with
+// ErrPeerEnded once the client's End was read. A write that fails or
 // is interrupted (ctx, WriteTimeout) aborts the connection, since part of the
 // record may be on the wire.
 func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
@@ -240,6 +249,9 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	defer c.wmu.Unlock()
 	if s.outClosed {
 		return ErrOutputClosed
+	}
+	if s.peerEnded {
+		return ErrPeerEnded
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("nmf: write message: %w", err)

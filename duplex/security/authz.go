@@ -19,11 +19,15 @@ import (
 //     none listener is loopback-only unless security.insecure, whose
 //     warning says that remote callers are then trusted too. This mirrors
 //     a local Windows administrator talking to the local IPAM server.
+//     RefuseUnauthenticated turns that off: such a caller is no one.
 //   - Anonymous TLS (no client certificate) proves nothing about the
 //     caller and is never an administrator.
 type RoleAuthorizer struct {
 	AdminSIDs  []string
 	AdminNames []string
+	// RefuseUnauthenticated: callers on listeners without security are
+	// not administrators (security.refuse_unauthenticated).
+	RefuseUnauthenticated bool
 }
 
 // Authorize implements Authorizer.
@@ -43,7 +47,7 @@ func (a *RoleAuthorizer) IsAdministrator(id *Identity) bool {
 	case id == nil:
 		return false
 	case id.Mechanism == MechanismNone:
-		return true
+		return !a.RefuseUnauthenticated
 	case !id.Authenticated():
 		return false
 	case id.HasSID(SIDBuiltinAdministrators):

@@ -44,6 +44,7 @@ type Metrics struct {
 	sessionsStarted *prometheus.CounterVec // port_type, transport
 	received        *prometheus.CounterVec // port_type, action
 	sent            *prometheus.CounterVec // port_type, action
+	ignored         *prometheus.CounterVec // port_type, action
 	faults          *prometheus.CounterVec // port_type, exception_id
 	callbackSeconds *prometheus.HistogramVec
 	callbackFailed  *prometheus.CounterVec
@@ -81,6 +82,9 @@ func New(b BuildInfo) *Metrics {
 	m.sent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "messages_sent_total",
 		Help: "SOAP messages sent in sessions (replies, faults, callbacks), by port type and Action (its last segment)."},
 		[]string{"port_type", "action"})
+	m.ignored = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "messages_ignored_total",
+		Help: `Messages received in sessions and dropped without an answer (a second Start while the work runs, anything after Notify…Complete), by port type and Action (its last segment; "other" for actions the port type does not have).`},
+		[]string{"port_type", "action"})
 	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "faults_total",
 		Help: "IpamExceptions sent to clients, as SOAP fault detail or in Notify…Complete, by port type and IpamExceptionId."},
 		[]string{"port_type", "exception_id"})
@@ -105,7 +109,7 @@ func New(b BuildInfo) *Metrics {
 		Help: "1 while a graceful stop drains the sessions, else 0."})
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "config_reloads_total",
 		Help: "Configuration reloads (SIGHUP, service parameter change), by result (success, failure)."}, []string{"result"})
-	m.reg.MustRegister(info, m.sessions, m.sessionsStarted, m.received, m.sent, m.faults, m.callbackSeconds,
+	m.reg.MustRegister(info, m.sessions, m.sessionsStarted, m.received, m.sent, m.ignored, m.faults, m.callbackSeconds,
 		m.callbackFailed, m.workSeconds, m.workRows, m.workRate, m.workRunning, m.draining, m.reloads)
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r)
@@ -195,7 +199,7 @@ func (m *Metrics) refusedFunc(transport, reason string, f func() uint64) prometh
 // port type in advance.
 func (m *Metrics) Port(portType string) sessions.PortObserver {
 	p := &portObserver{m: m, port: portType,
-		received: map[string]prometheus.Counter{}, sent: map[string]prometheus.Counter{},
+		received: map[string]prometheus.Counter{}, sent: map[string]prometheus.Counter{}, ignored: map[string]prometheus.Counter{},
 		faults: map[string]prometheus.Counter{}, callbacks: map[string]*callbackMetrics{},
 		started: map[string]prometheus.Counter{}}
 	p.expiredUninitialized = m.expired.WithLabelValues(portType, sessions.ExpiredUninitialized)
@@ -222,8 +226,10 @@ func (m *Metrics) Port(portType string) sessions.PortObserver {
 	}
 	for _, a := range receivedActions {
 		p.received[a] = m.received.WithLabelValues(portType, actionLabel(a))
+		p.ignored[a] = m.ignored.WithLabelValues(portType, actionLabel(a))
 	}
 	p.other = m.received.WithLabelValues(portType, otherAction)
+	p.otherIgnored = m.ignored.WithLabelValues(portType, otherAction)
 	for _, set := range callbacks {
 		for kind, a := range map[string]string{"start": set.Start, "checkpoint": set.Checkpoint, "complete": set.Complete} {
 			sentActions = append(sentActions, a)
@@ -283,15 +289,18 @@ type callbackMetrics struct {
 // portObserver is one port type's sessions.PortObserver. Its maps are built
 // by Port and only read afterwards, so concurrent reads need no lock.
 type portObserver struct {
-	m         *Metrics
-	port      string
-	states    [5]prometheus.Gauge
-	started   map[string]prometheus.Counter
-	received  map[string]prometheus.Counter
-	other     prometheus.Counter
-	sent      map[string]prometheus.Counter
-	faults    map[string]prometheus.Counter
-	callbacks map[string]*callbackMetrics
+	m        *Metrics
+	port     string
+	states   [5]prometheus.Gauge
+	started  map[string]prometheus.Counter
+	received map[string]prometheus.Counter
+	other    prometheus.Counter
+	ignored  map[string]prometheus.Counter
+	// otherIgnored counts ignored messages whose action is not the port's.
+	otherIgnored prometheus.Counter
+	sent         map[string]prometheus.Counter
+	faults       map[string]prometheus.Counter
+	callbacks    map[string]*callbackMetrics
 
 	expiredUninitialized, expiredInactive prometheus.Counter
 }
@@ -342,6 +351,14 @@ func (p *portObserver) MessageReceived(action string) {
 		return
 	}
 	p.other.Inc()
+}
+
+func (p *portObserver) MessageIgnored(action string) {
+	if c := p.ignored[action]; c != nil {
+		c.Inc()
+		return
+	}
+	p.otherIgnored.Inc()
 }
 
 func (p *portObserver) MessageSent(action string) {

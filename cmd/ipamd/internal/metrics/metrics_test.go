@@ -63,6 +63,8 @@ func TestPortObserver(t *testing.T) {
 	p.MessageReceived(ipam.ActionKeepalive)
 	p.MessageReceived("urn:client-chosen:" + strings.Repeat("x", 10))
 	p.StateChanged(sessions.Initialized, sessions.Started)
+	p.MessageIgnored(ipam.ActionStartAsyncProvisioning)
+	p.MessageIgnored("urn:client-chosen:" + strings.Repeat("x", 10))
 	p.CallbackDone(cb.Start, 3*time.Millisecond, nil)
 	p.CallbackDone(cb.Checkpoint, 0, errors.New("gone"))
 	p.Exception(ipam.IpamApiErrorIpamAlreadyProvisioned)
@@ -84,6 +86,8 @@ func TestPortObserver(t *testing.T) {
 		{"ipamd_messages_received_total", map[string]string{"action": "Keepalive"}, 1},
 		{"ipamd_messages_received_total", map[string]string{"action": "other"}, 1},
 		{"ipamd_messages_sent_total", map[string]string{"action": "InitializeAsyncProvisioningResponse"}, 1},
+		{"ipamd_messages_ignored_total", map[string]string{"action": "StartAsyncProvisioning"}, 1},
+		{"ipamd_messages_ignored_total", map[string]string{"action": "other"}, 1},
 		{"ipamd_callback_duration_seconds", map[string]string{"callback": "start"}, 1},
 		{"ipamd_callback_failures_total", map[string]string{"callback": "checkpoint"}, 1},
 		{"ipamd_faults_total", map[string]string{"exception_id": "IpamApiErrorIpamAlreadyProvisioned"}, 1},
