@@ -155,3 +155,25 @@ func TestCancelledWorkSaysWhy(t *testing.T) {
 		t.Fatalf("finished %q", obs.finished)
 	}
 }
+
+// TestShortWorkGetsACheckpoint: a run shorter than the checkpoint interval
+// (a conversion of seconds under the default 5 s) still sends one
+// Notify…Checkpoint, after FirstCheckpointDelay, so the client sees it move.
+func TestShortWorkGetsACheckpoint(t *testing.T) {
+	conv := &SchemaConversion{Store: NewMemory(true, true), CheckpointInterval: 5 * time.Second,
+		MinDuration: FirstCheckpointDelay + 400*time.Millisecond}
+	rec := newRecorder()
+	began := time.Now()
+	if err := conv.NewSession(rec).StartAsyncSchemaConversion(context.Background(), &ipam.StartAsyncSchemaConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, exc := rec.wait(t); exc != nil {
+		t.Fatalf("exception %v", exc)
+	}
+	took := time.Since(began)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got := strings.Join(rec.events, " "); got != "start checkpoint complete" || took >= conv.CheckpointInterval {
+		t.Fatalf("events %q after %v, want one checkpoint in a run shorter than the %v interval", got, took, conv.CheckpointInterval)
+	}
+}

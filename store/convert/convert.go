@@ -38,6 +38,7 @@ import (
 	"sync"
 	"time"
 
+	workprogress "github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 )
 
@@ -559,6 +560,7 @@ func (c *conv) runStep(ctx context.Context, s step) error {
 	if st.finished {
 		return nil
 	}
+	workprogress.Step(ctx, s.name)
 	c.report(s.name, st.done, 0)
 	switch {
 	case s.own != nil:
@@ -625,6 +627,9 @@ func (c *conv) runBatched(ctx context.Context, s step, st stepState) error {
 			return err
 		}
 		last, done = hi, done+n
+		// Rows converted, for ipamd_work_rows_total: only committed batches
+		// count, so a resumed conversion does not count a batch twice.
+		workprogress.AddRows(ctx, n)
 		c.report(s.name, done, total)
 		// Keep a batch near BatchTime: a checkpoint can only follow a commit.
 		switch el := time.Since(began); {
