@@ -32,7 +32,7 @@ type stepCounter struct {
 func (c *stepCounter) Step(name string) { c.steps = append(c.steps, name) }
 
 func TestStep(t *testing.T) {
-	Step(context.Background(), "x") // no reporter: nothing happens
+	Step(context.Background(), "x")                           // no reporter: nothing happens
 	Step(WithReporter(context.Background(), &counter{}), "x") // rows only: ignored
 	c := &stepCounter{}
 	ctx := WithReporter(context.Background(), c)
