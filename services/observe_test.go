@@ -127,6 +127,8 @@ func TestWorkObserver(t *testing.T) {
 // TestCancelledWorkSaysWhy: work cancelled with a cause (a graceful stop)
 // completes with an exception that names the cause, and the ADM flags are
 // left as before the run.
+//
+// Rule P20. (docs/protocol.md)
 func TestCancelledWorkSaysWhy(t *testing.T) {
 	obs := &workLog{}
 	svc := &Provision{Store: rowStore{Memory: NewMemory(false, false), work: rowWork{rows: []int64{7}, block: true}},
@@ -159,6 +161,8 @@ func TestCancelledWorkSaysWhy(t *testing.T) {
 // TestShortWorkGetsACheckpoint: a run shorter than the checkpoint interval
 // (a conversion of seconds under the default 5 s) still sends one
 // Notify…Checkpoint, after FirstCheckpointDelay, so the client sees it move.
+//
+// Rules P13, C8. (docs/protocol.md)
 func TestShortWorkGetsACheckpoint(t *testing.T) {
 	conv := &SchemaConversion{Store: NewMemory(true, true), CheckpointInterval: 5 * time.Second,
 		MinDuration: FirstCheckpointDelay + 400*time.Millisecond}

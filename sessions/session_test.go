@@ -204,6 +204,7 @@ func initRequest() *ipam.InitializeAsyncProvisioning {
 	}}
 }
 
+// Rules T8, T9, P1, P2, P5, P15. (docs/protocol.md)
 func TestProvisioningSessionHappyPath(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), 80*time.Millisecond, ""), Options{})
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
@@ -246,6 +247,7 @@ func TestProvisioningSessionHappyPath(t *testing.T) {
 	h.done <- nil // for the cleanup
 }
 
+// Rules P4, P6. (docs/protocol.md)
 func TestStateMachineRefusals(t *testing.T) {
 	t.Run("Initialize twice faults", func(t *testing.T) {
 		h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
@@ -283,6 +285,7 @@ func TestStateMachineRefusals(t *testing.T) {
 	})
 }
 
+// Rule G7. (docs/protocol.md)
 func TestUnknownActionFaultsAndCloses(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	id := h.send("urn:nope", true, &ipam.StartAsyncProvisioning{})
@@ -299,6 +302,7 @@ func TestUnknownActionFaultsAndCloses(t *testing.T) {
 	h.done <- nil
 }
 
+// Rules G4, G6. (docs/protocol.md)
 func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.send(ipam.ActionKeepalive, false, emptyBody{})
@@ -309,6 +313,7 @@ func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	}
 }
 
+// Rule G8. (docs/protocol.md)
 func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.conn.in <- []byte("<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>")
@@ -321,6 +326,7 @@ func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 	}
 }
 
+// Rule G5. (docs/protocol.md)
 func TestInactivityAborts(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""),
 		Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2})
@@ -374,6 +380,8 @@ func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
 // TestAuthorization: Initialize and Start require IsAdministrator
 // (MS-IPAMM2 3.11.6.1, 3.15.6.1); a refused caller gets the common SOAP
 // fault with IpamApiAccessDenied and nothing moves or starts.
+//
+// Rule G1. (docs/protocol.md)
 func TestAuthorization(t *testing.T) {
 	authz := &security.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
 	tests := []struct {

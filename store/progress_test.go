@@ -22,6 +22,8 @@ func (r *seedReporter) Step(s string)   { r.mu.Lock(); r.steps = append(r.steps,
 // TestProvisionReportsRows: provisioning reports every row it seeds (the
 // rows the new store holds, no more) and its steps, schema first — what
 // makes ipamd_work_rows_total move for provisioning.
+//
+// Rule G11. (docs/protocol.md)
 func TestProvisionReportsRows(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		s := openStore(t, newConfig(t, e), Options{})

@@ -87,6 +87,8 @@ var rowsInLine = regexp.MustCompile(`^schema conversion succeeded \((\d+) checkp
 // than the default 5 s checkpoint interval still sends a checkpoint (the
 // first goes out after 1 s), moves ipamd_work_rows_total and the rows/s
 // gauge, and `ipamd convert --admin` prints the rows the server reports.
+//
+// Rules G11, C8. (docs/protocol.md)
 func TestConvertShowsServerProgress(t *testing.T) {
 	state := t.TempDir()
 	live := filepath.Join(state, store.WIDFileName)
@@ -127,6 +129,8 @@ func TestConvertShowsServerProgress(t *testing.T) {
 
 // TestProvisionShowsServerProgress: provisioning reports its seed rows;
 // `ipamd provision --admin --output json` carries them.
+//
+// Rule G11. (docs/protocol.md)
 func TestProvisionShowsServerProgress(t *testing.T) {
 	d := startDaemon(t)
 	out, stderr, code := ipamd(t, nil, "provision", "--server", "net.tcp://"+d.netTCP, "--admin", d.admin, "--output", "json")

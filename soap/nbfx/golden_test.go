@@ -38,6 +38,7 @@ func goldenStreams(t testing.TB) map[string][]goldenMsg {
 	return out
 }
 
+// Rule T6. (docs/protocol.md)
 func TestGoldenMono(t *testing.T) {
 	streams := goldenStreams(t)
 	if len(streams) != 4 {
@@ -121,6 +122,7 @@ func TestGoldenWindowsGetData(t *testing.T) {
 	}
 }
 
+// Rule T6. (docs/protocol.md)
 func TestStaticDictionary(t *testing.T) {
 	for id, want := range map[uint32]string{
 		0x00: "mustUnderstand", 0x02: "Envelope", 0x04: "http://www.w3.org/2003/05/soap-envelope",

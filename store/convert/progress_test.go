@@ -25,6 +25,8 @@ func (r *workReporter) Step(s string)   { r.mu.Lock(); r.steps = append(r.steps,
 // TestConvertReportsRows: a real conversion reports the rows of its
 // committed batches (at least every address) and each step it enters, in
 // order, through the context — what makes ipamd_work_rows_total move.
+//
+// Rule G11. (docs/protocol.md)
 func TestConvertReportsRows(t *testing.T) {
 	forEngines(t, func(t *testing.T, d schema.Dialect) {
 		const addresses = 1500
