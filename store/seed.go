@@ -13,8 +13,7 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// Seed data: the rows ipam-adm.md says provisioning creates ("Rows created
-// at provisioning"). Values are the spec's English names; enumerations are
+// Seed data: the rows provisioning creates (docs/data-model.md#seed-data). Values are the spec's English names; enumerations are
 // stored as their XSD literal.
 
 // seed writes every seed row in tx.

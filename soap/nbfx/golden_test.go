@@ -68,8 +68,8 @@ func TestGoldenMono(t *testing.T) {
 	}
 }
 
-// windowsGetData is the Windows WCF request of wcf-nettcp.md §1.7
-// (ernw/net.tcp-proxy example.trace), rebuilt from the listing with an
+// windowsGetData is a Windows WCF client's request-reply call as captured
+// on the wire (the public ernw/net.tcp-proxy example.trace), rebuilt from the listing with an
 // arbitrary MessageID.
 var windowsGetData = unhex(`
 6C

@@ -1,6 +1,7 @@
 // Package convert converts an IPAM data store from the v1 layout (Windows
 // Server 2012, IPAM 6.2; schema.V1) to the current one (schema.V2): the
-// ordered migration steps 0–13 of ipam-adm.md §4, run in place.
+// ordered migration steps 0–13 of docs/data-model.md#conversion-steps, run
+// in place.
 //
 // Every step is either one transaction or a series of batches over a
 // table's RecordId order, each batch committed together with its progress

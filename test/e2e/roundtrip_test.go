@@ -1,6 +1,7 @@
 // Package e2e drives the whole net.tcp stack in-process over loopback TCP:
 // framing, binary session encoding, sessions and services, with the real
-// bytes a Mono WCF client sent (captured in shared/reference).
+// bytes a Mono WCF client sent (captured on loopback, in
+// soap/nbfx/testdata/golden).
 package e2e
 
 import (

@@ -15,8 +15,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
-// realm is a throwaway MIT Kerberos realm IPAM.TEST on 127.0.0.1 (recipe:
-// security-peers.md §2): a KDC, the service principal host/localhost with
+// realm is a throwaway MIT Kerberos realm IPAM.TEST on 127.0.0.1 (made below
+// with kdb5_util, kadmin.local and krb5kdc): a KDC, the service principal host/localhost with
 // its keytab, and alice with a ticket cache.
 type realm struct {
 	dir, krb5conf, keytab, ccache string
