@@ -4,8 +4,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // outsideReferences are names of research notes and folders that lived next
@@ -73,5 +75,92 @@ func TestNoReferencesOutsideTheRepository(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// docLink and relativeLink are references to a section of the project's
+// documents: docs/<file>.md#<section> from anywhere, and (<file>.md#<section>)
+// or (#<section>) as a markdown link inside docs/.
+var (
+	docLink      = regexp.MustCompile(`docs/([a-z-]+\.md)#([a-z0-9-]+)`)
+	relativeLink = regexp.MustCompile(`\]\(([a-z-]+\.md)?#([a-z0-9-]+)\)`)
+)
+
+// anchor is the id GitHub gives a heading.
+func anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestDocLinksResolve: every docs/<file>.md#<section> the code and the
+// documents point at is a heading of that document.
+func TestDocLinksResolve(t *testing.T) {
+	dir := root(t)
+	anchors := map[string]map[string]bool{}
+	headings := func(name string) map[string]bool {
+		if a, ok := anchors[name]; ok {
+			return a
+		}
+		a := map[string]bool{}
+		b, err := os.ReadFile(filepath.Join(dir, "docs", name))
+		if err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if h := strings.TrimLeft(line, "#"); h != line && strings.HasPrefix(h, " ") {
+					a[anchor(h)] = true
+				}
+			}
+		}
+		anchors[name] = a
+		return a
+	}
+	links := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" || d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !textFile(path) {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		found := docLink.FindAllStringSubmatch(string(b), -1)
+		if filepath.Dir(rel) == "docs" {
+			for _, m := range relativeLink.FindAllStringSubmatch(string(b), -1) {
+				if m[1] == "" {
+					m[1] = filepath.Base(rel)
+				}
+				found = append(found, m)
+			}
+		}
+		for _, m := range found {
+			links++
+			if !headings(m[1])[m[2]] {
+				t.Errorf("%s points at docs/%s#%s, which is no heading there", rel, m[1], m[2])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if links == 0 {
+		t.Fatal("no links to docs/*.md#section found: the pattern no longer matches")
 	}
 }
