@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/ipamd/ipamd/store"
+	"github.com/ipamd/ipamd/store/schema"
+	"github.com/ipamd/ipamd/store/storetest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -83,47 +85,68 @@ func adminSample(t *testing.T, admin, series string) float64 {
 
 var rowsInLine = regexp.MustCompile(`^schema conversion succeeded \((\d+) checkpoints?, (\d+) rows? \(\d+ rows/s\), `)
 
-// TestConvertShowsServerProgress: a real conversion of a v1 store shorter
-// than the default 5 s checkpoint interval still sends a checkpoint (the
-// first goes out after 1 s), moves ipamd_work_rows_total and the rows/s
-// gauge, and `ipamd convert --admin` prints the rows the server reports.
+// TestConvertShowsServerProgress: a real conversion of a v1 store, on each
+// engine, shorter than the default 5 s checkpoint interval still sends a
+// checkpoint (the first goes out after 1 s), moves ipamd_work_rows_total and
+// the rows/s gauge, and `ipamd convert --admin` prints the rows the server
+// reports.
 //
 // Rules G11, C8. (docs/protocol.md)
 func TestConvertShowsServerProgress(t *testing.T) {
-	state := t.TempDir()
-	live := filepath.Join(state, store.WIDFileName)
-	if out, errOut, code := ipamd(t, nil, "dev", "make-legacy-store", "--engine", "sqlite", "--path", live,
-		"--addresses", "2000", "--seed", "5"); code != 0 {
-		t.Fatalf("make-legacy-store: exit %d\n%s%s", code, out, errOut)
-	}
-	if err := store.SaveActive(state, store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: live}, false); err != nil {
-		t.Fatal(err)
-	}
-	// The work is padded to 1.5 s so that it is shorter than the interval
-	// and longer than the first checkpoint's delay on any machine.
-	d := startDaemon(t, "--state-dir", state, "--dev-work-duration", "1500ms")
-	if d.admin == "" {
-		t.Fatal("no admin listener")
-	}
-	out, stderr, code := ipamd(t, nil, "convert", "--server", "net.tcp://"+d.netTCP, "--admin", d.admin, "--progress", "always")
-	m := rowsInLine.FindStringSubmatch(strings.TrimSpace(out))
-	if code != 0 || m == nil {
-		t.Fatalf("convert: exit %d, %q\nstderr: %s", code, out, stderr)
-	}
-	checkpoints, _ := strconv.Atoi(m[1])
-	rows, _ := strconv.ParseFloat(m[2], 64)
-	if checkpoints < 1 || rows < 2000 {
-		t.Errorf("%d checkpoints, %v rows; want >= 1 checkpoint and a row per address at least", checkpoints, rows)
-	}
-	if got := adminSample(t, d.admin, `ipamd_work_rows_total{kind="schema_conversion"}`); got != rows {
-		t.Errorf("ipamd_work_rows_total = %v, the client printed %v", got, rows)
-	}
-	if got := adminSample(t, d.admin, `ipamd_work_last_rows_per_second{kind="schema_conversion"}`); got <= 0 {
-		t.Errorf("ipamd_work_last_rows_per_second = %v after a conversion of %v rows", got, rows)
-	}
-	// The bar (forced on) showed the server's figures while the work ran.
-	if !strings.Contains(stderr, " rows") {
-		t.Errorf("no rows in the progress bar:\n%s", stderr)
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			state := t.TempDir()
+			var (
+				gen    []string
+				active store.Config
+				extra  []string
+			)
+			switch e.Dialect {
+			case schema.SQLite:
+				live := filepath.Join(state, store.WIDFileName)
+				gen = []string{"--engine", "sqlite", "--path", live}
+				active = store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: live}
+			case schema.PostgreSQL:
+				pg := storetest.NewPostgresDB(t)
+				gen = []string{"--engine", "postgres", "--dsn", pg.DSN()}
+				active = store.Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: pg.Host, Port: pg.Port, Name: pg.Name,
+					User: pg.User, Password: pg.Password}
+				extra = []string{"--store-allowed-hosts", pg.Host, "--store-remember-password"}
+			}
+			if out, errOut, code := ipamd(t, nil, append([]string{"dev", "make-legacy-store", "--addresses", "2000", "--seed", "5"}, gen...)...); code != 0 {
+				t.Fatalf("make-legacy-store: exit %d\n%s%s", code, out, errOut)
+			}
+			if err := store.SaveActive(state, active, true); err != nil {
+				t.Fatal(err)
+			}
+			// The work is padded to 1.5 s so that it is shorter than the
+			// interval and longer than the first checkpoint's delay on any
+			// machine.
+			d := startDaemon(t, append([]string{"--state-dir", state, "--dev-work-duration", "1500ms"}, extra...)...)
+			if d.admin == "" {
+				t.Fatal("no admin listener")
+			}
+			out, stderr, code := ipamd(t, nil, "convert", "--server", "net.tcp://"+d.netTCP, "--admin", d.admin, "--progress", "always")
+			m := rowsInLine.FindStringSubmatch(strings.TrimSpace(out))
+			if code != 0 || m == nil {
+				t.Fatalf("convert: exit %d, %q\nstderr: %s", code, out, stderr)
+			}
+			checkpoints, _ := strconv.Atoi(m[1])
+			rows, _ := strconv.ParseFloat(m[2], 64)
+			if checkpoints < 1 || rows < 2000 {
+				t.Errorf("%d checkpoints, %v rows; want >= 1 checkpoint and a row per address at least", checkpoints, rows)
+			}
+			if got := adminSample(t, d.admin, `ipamd_work_rows_total{kind="schema_conversion"}`); got != rows {
+				t.Errorf("ipamd_work_rows_total = %v, the client printed %v", got, rows)
+			}
+			if got := adminSample(t, d.admin, `ipamd_work_last_rows_per_second{kind="schema_conversion"}`); got <= 0 {
+				t.Errorf("ipamd_work_last_rows_per_second = %v after a conversion of %v rows", got, rows)
+			}
+			// The bar (forced on) showed the server's figures while the work ran.
+			if !strings.Contains(stderr, " rows") {
+				t.Errorf("no rows in the progress bar:\n%s", stderr)
+			}
+		})
 	}
 }
 
