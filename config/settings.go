@@ -120,7 +120,7 @@ var settings = []*Setting{
 		3, 0, 1000,
 		func(c *Config) *int { return &c.Session.KeepaliveGraceCount }),
 	durationSetting("session.checkpoint_interval",
-		"How often Notify…Checkpoint is sent while provisioning or schema conversion runs.",
+		"How often Notify…Checkpoint is sent while provisioning or schema conversion runs. The first goes out after 1 s (or the interval, if shorter), so a run of seconds still shows the client it moves.",
 		5*time.Second, 10*time.Millisecond, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.Session.CheckpointInterval }),
 	enumSetting("callbacks.action_style",

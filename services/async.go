@@ -56,6 +56,23 @@ func (r *rowReporter) AddRows(n int64) {
 	r.obs.WorkRows(r.kind, n)
 }
 
+// WorkStepObserver is a WorkObserver that also wants the step the running
+// work entered (progress.Step), e.g. to show it on the admin metrics.
+type WorkStepObserver interface {
+	WorkStep(kind WorkKind, step string)
+}
+
+func (r *rowReporter) Step(name string) {
+	if so, ok := r.obs.(WorkStepObserver); ok {
+		so.WorkStep(r.kind, name)
+	}
+}
+
+// FirstCheckpointDelay is when the first Notify…Checkpoint goes out at the
+// latest; later ones follow at the checkpoint interval. A run shorter than
+// the interval (seconds of conversion) still shows the client it moves.
+const FirstCheckpointDelay = time.Second
+
 // asyncRun is the part the two Start operations share once their gating has
 // passed: the job runs off the session's reader goroutine (so Keepalives
 // and the End record are still read), a checkpoint goes out at least every
@@ -125,7 +142,7 @@ func (r *asyncRun) run(ctx context.Context) {
 		tick.Reset(r.interval)
 	}
 	mu.Lock()
-	tick = time.AfterFunc(r.interval, fire)
+	tick = time.AfterFunc(min(r.interval, FirstCheckpointDelay), fire)
 	mu.Unlock()
 
 	// The padding (dev.work_duration) comes first, so cancelling it stops

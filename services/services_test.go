@@ -17,6 +17,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// Rules G2, G3. (docs/protocol.md)
 func TestADMPreOperation(t *testing.T) {
 	tests := []struct {
 		name                 string
@@ -61,6 +62,7 @@ func exceptionID(err error) string {
 	return ipam.AsException(err).ExceptionID
 }
 
+// Rule P8. (docs/protocol.md)
 func TestMemoryProvisioningExclusive(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory(false, false)
@@ -87,6 +89,7 @@ func TestMemoryProvisioningExclusive(t *testing.T) {
 	}
 }
 
+// Rules C5, C6. (docs/protocol.md)
 func TestMemoryConversion(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory(true, false)
@@ -175,6 +178,7 @@ func provisioningRequest(gpo string) *ipam.InitializeAsyncProvisioning {
 	}}
 }
 
+// Rules P5, P10, P13, P14. (docs/protocol.md)
 func TestProvisionSessionFlow(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -221,6 +225,7 @@ func TestProvisionSessionFlow(t *testing.T) {
 	}
 }
 
+// Rule P3. (docs/protocol.md)
 func TestProvisionInitializeValidation(t *testing.T) {
 	long := make([]byte, 241)
 	for i := range long {
@@ -257,6 +262,7 @@ func TestProvisionInitializeValidation(t *testing.T) {
 	}
 }
 
+// Rule P7. (docs/protocol.md)
 func TestConcurrentStartsOnlyOneRuns(t *testing.T) {
 	svc := &Provision{Store: NewMemory(false, false), MinDuration: 100 * time.Millisecond, CheckpointInterval: time.Second}
 	const n = 20
@@ -292,6 +298,7 @@ func TestConcurrentStartsOnlyOneRuns(t *testing.T) {
 	}
 }
 
+// Rules C1, C6, C9. (docs/protocol.md)
 func TestConversionGating(t *testing.T) {
 	tests := []struct {
 		name                 string
@@ -353,6 +360,7 @@ func (e endFails) BeginConversion(ctx context.Context) (Job, error) {
 	return endFailsJob{j}, nil
 }
 
+// Rule C10. (docs/protocol.md)
 func TestConversionEndFailureIsReported(t *testing.T) {
 	svc := &SchemaConversion{Store: endFails{NewMemory(true, true)}, CheckpointInterval: time.Second}
 	rec := newRecorder()

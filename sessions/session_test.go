@@ -210,6 +210,7 @@ func initRequest() *ipam.InitializeAsyncProvisioning {
 	}}
 }
 
+// Rules T8, T9, P1, P2, P5, P15. (docs/protocol.md)
 func TestProvisioningSessionHappyPath(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), 80*time.Millisecond, ""), Options{})
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
@@ -252,6 +253,7 @@ func TestProvisioningSessionHappyPath(t *testing.T) {
 	h.done <- nil // for the cleanup
 }
 
+// Rules P4, P6. (docs/protocol.md)
 func TestStateMachineRefusals(t *testing.T) {
 	t.Run("Initialize twice faults", func(t *testing.T) {
 		h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
@@ -289,6 +291,7 @@ func TestStateMachineRefusals(t *testing.T) {
 	})
 }
 
+// Rule G7. (docs/protocol.md)
 func TestUnknownActionFaultsAndCloses(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	id := h.send("urn:nope", true, &ipam.StartAsyncProvisioning{})
@@ -305,6 +308,7 @@ func TestUnknownActionFaultsAndCloses(t *testing.T) {
 	h.done <- nil
 }
 
+// Rules G4, G6. (docs/protocol.md)
 func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.send(ipam.ActionKeepalive, false, emptyBody{})
@@ -315,6 +319,7 @@ func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	}
 }
 
+// Rule G8. (docs/protocol.md)
 func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.conn.in <- []byte("<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>")
@@ -327,6 +332,7 @@ func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 	}
 }
 
+// Rule G5. (docs/protocol.md)
 func TestInactivityAborts(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""),
 		Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2})
@@ -384,6 +390,8 @@ func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
 // fault with IpamApiAccessDenied and the state does not move; a refused
 // Start — one-way, so refused through Notify…Complete — completes the
 // session, and nothing starts.
+//
+// Rule G1. (docs/protocol.md)
 func TestAuthorization(t *testing.T) {
 	authz := &security.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
 	tests := []struct {

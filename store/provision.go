@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -112,6 +113,7 @@ func (s *Store) Provision(ctx context.Context, p ProvisionParams) (ProvisionResu
 		}
 		res = ProvisionResult{Adopted: true, Status: st}
 	default:
+		progress.Step(ctx, "schema")
 		if err := s.step("schema", false, func() error { return s.createSchema(ctx, tx) }); err != nil {
 			return ProvisionResult{}, err
 		}

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// Seed data: the rows ipam-adm.md says provisioning creates ("Rows created
-// at provisioning"). Values are the spec's English names; enumerations are
+// Seed data: the rows provisioning creates (docs/data-model.md#seed-data). Values are the spec's English names; enumerations are
 // stored as their XSD literal.
 
 // seed writes every seed row in tx.
@@ -36,6 +36,7 @@ func (s *Store) seed(ctx context.Context, tx *sql.Tx, p ProvisionParams) error {
 		{"identity sequences", false, w.fixSequences},
 	}
 	for _, st := range steps {
+		progress.Step(ctx, "seed "+st.table)
 		if err := s.step("seed "+st.table, st.rbac, st.f); err != nil {
 			return err
 		}
@@ -68,6 +69,9 @@ func (w *seeder) insert(table string, cols []string, rows ...[]any) error {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
+	// Rows seeded, for ipamd_work_rows_total: written in the provisioning
+	// transaction, which commits them all or none.
+	progress.AddRows(w.ctx, int64(len(rows)))
 	return nil
 }
 

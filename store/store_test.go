@@ -64,6 +64,7 @@ func count(t testing.TB, s *Store, query string, args ...any) int {
 	return n
 }
 
+// Rules P9, P11. (docs/protocol.md)
 func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		ctx := testCtx(t)
@@ -202,6 +203,8 @@ func TestProvisionAgainAndAdopt(t *testing.T) {
 }
 
 // A failure at any step, or a cancelled context, leaves no table behind.
+//
+// Rule P9. (docs/protocol.md)
 func TestProvisionFailureLeavesNothing(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		for _, tc := range []struct {
@@ -264,6 +267,8 @@ func TestProvisionFailureLeavesNothing(t *testing.T) {
 
 // 50 provisionings at once through two separate handles on one database:
 // exactly one creates the store; the others find it in progress or done.
+//
+// Rule P7. (docs/protocol.md)
 func TestConcurrentProvisioningOneWins(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)
@@ -315,6 +320,7 @@ func needConversion(t testing.TB, s *Store) {
 	}
 }
 
+// Rule C5. (docs/protocol.md)
 func TestConversionLeaseOneWins(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)
@@ -390,6 +396,8 @@ func TestConversionNotRequired(t *testing.T) {
 
 // A lease whose owner stopped renewing expires and is taken over; the old
 // owner then learns it lost the lease. One that keeps renewing is not.
+//
+// Rule C5. (docs/protocol.md)
 func TestLeaseExpiryAndTakeover(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)

@@ -229,6 +229,8 @@ func TestServerClosesFirst(t *testing.T) {
 }
 
 // TestReuse runs two full sessions on one TCP connection.
+//
+// Rule T4. (docs/protocol.md)
 func TestReuse(t *testing.T) {
 	rec := newRecorder(true)
 	router := &testRouter{h: rec}

@@ -235,6 +235,7 @@ func post(t *testing.T, url, ct, body string) (int, string) {
 
 const ct12 = "application/soap+xml; charset=utf-8"
 
+// Rule T11. (docs/protocol.md)
 func TestRepliesAndStatuses(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
@@ -330,6 +331,7 @@ func TestWSDL(t *testing.T) {
 	}
 }
 
+// Rule T10. (docs/protocol.md)
 func TestSessionIsTheReplyTo(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
@@ -349,6 +351,7 @@ func TestSessionIsTheReplyTo(t *testing.T) {
 	}
 }
 
+// Rule T10. (docs/protocol.md)
 func TestCallbackAddressedToReplyTo(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
@@ -394,6 +397,7 @@ func TestCallbackAddressedToReplyTo(t *testing.T) {
 	}
 }
 
+// Rule T13. (docs/protocol.md)
 func TestCallbackRetriesAndGivesUp(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -499,6 +503,7 @@ func TestMaxSessions(t *testing.T) {
 	}
 }
 
+// Rule T12. (docs/protocol.md)
 func TestAllowedNetworks(t *testing.T) {
 	c := newCallbackClient(CallbackOptions{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}.withDefaults())
 	for _, tc := range []struct {

@@ -151,7 +151,8 @@ func TestAuthenticateRefusals(t *testing.T) {
 	}
 }
 
-// recording is a security-vectors NNS session.
+// recording is a recorded NNS session (testdata): the frames a real
+// NegotiateStream peer exchanged.
 type recording struct {
 	Frames []struct {
 		Dir, Frame, Plain, Hex string

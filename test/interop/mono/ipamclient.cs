@@ -35,7 +35,7 @@
 //   PASS <mode>      or      FAIL <reason>
 // In concurrent mode EVENT lines carry "session=<i>".
 //
-// Quirks handled (see /work/shared/reference/mono-peer.md): factory.Open() before CreateChannel;
+// Mono quirks handled (FAULTS.md beside this file has the fault side): factory.Open() before CreateChannel;
 // channels are ended with Abort() (Mono's Close() blocks ~60 s); a watchdog thread exits the process
 // so nothing can hang.
 using System;
@@ -49,7 +49,7 @@ using System.Threading;
 namespace Microsoft.Windows.Ipam
 {
 	// ------------------------------------------------------------------
-	// Data contracts ([MS-IPAMM2] 2.2.4 / 2.2.5; ms-ipamm2.md §7, §8)
+	// Data contracts ([MS-IPAMM2] 2.2.4 / 2.2.5; docs/protocol.md#faults-and-ipamexception)
 	// Member order = DataContractSerializer default (base first, then
 	// ordinal-alphabetical), which is the order of the spec's XSD.
 	// ------------------------------------------------------------------

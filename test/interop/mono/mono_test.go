@@ -425,6 +425,8 @@ func TestMonoProvision(t *testing.T) {
 
 // Initialize twice on one session → FaultException<IpamException>; Start before
 // Initialize → Complete carrying an IpamException.
+//
+// Rules P4, P6. (docs/protocol.md)
 func TestMonoProvisionOutOfOrder(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e)
@@ -438,6 +440,8 @@ func TestMonoProvisionOutOfOrder(t *testing.T) {
 }
 
 // Concurrent Starts on an unprovisioned server: exactly one succeeds.
+//
+// Rule P7. (docs/protocol.md)
 func TestMonoProvisionConcurrent(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e)
@@ -446,6 +450,8 @@ func TestMonoProvisionConcurrent(t *testing.T) {
 }
 
 // A server whose store requires schema conversion: conversion succeeds.
+//
+// Rules C1, C4, C12. (docs/protocol.md)
 func TestMonoConvert(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e, flagRequireConversion)
@@ -454,6 +460,8 @@ func TestMonoConvert(t *testing.T) {
 }
 
 // Schema conversion out of order, then concurrent conversions (one succeeds).
+//
+// Rules C3, C5, C11. (docs/protocol.md)
 func TestMonoConvertOutOfOrderAndConcurrent(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e, flagRequireConversion)

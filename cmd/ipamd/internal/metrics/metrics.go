@@ -52,6 +52,7 @@ type Metrics struct {
 	workRows        *prometheus.CounterVec   // kind
 	workRate        *prometheus.GaugeVec     // kind
 	workRunning     *prometheus.GaugeVec     // kind
+	workStep        *prometheus.GaugeVec     // kind, step
 	draining        prometheus.Gauge
 	reloads         *prometheus.CounterVec // result
 	expired         *prometheus.CounterVec // port_type, reason
@@ -105,12 +106,15 @@ func New(b BuildInfo) *Metrics {
 		Help: "Rows per second of the last finished run of each kind."}, []string{"kind"})
 	m.workRunning = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "work_running",
 		Help: "Provisioning or schema conversion runs in progress."}, []string{"kind"})
+	m.workStep = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "work_step",
+		Help: "1 for the step a running provisioning or schema conversion is in (a seed table, a conversion step); no series when none runs."},
+		[]string{"kind", "step"})
 	m.draining = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "draining",
 		Help: "1 while a graceful stop drains the sessions, else 0."})
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "config_reloads_total",
 		Help: "Configuration reloads (SIGHUP, service parameter change), by result (success, failure)."}, []string{"result"})
 	m.reg.MustRegister(info, m.sessions, m.sessionsStarted, m.received, m.sent, m.ignored, m.faults, m.callbackSeconds,
-		m.callbackFailed, m.workSeconds, m.workRows, m.workRate, m.workRunning, m.draining, m.reloads)
+		m.callbackFailed, m.workSeconds, m.workRows, m.workRate, m.workRunning, m.workStep, m.draining, m.reloads)
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r)
 	}
@@ -389,10 +393,17 @@ func (p *portObserver) CallbackDone(action string, d time.Duration, err error) {
 	cb.seconds.Observe(d.Seconds())
 }
 
-// workObserver is the services.WorkObserver.
+// workObserver is the services.WorkObserver (and WorkStepObserver).
 type workObserver struct {
 	m    *Metrics
 	kind map[services.WorkKind]*workMetrics
+}
+
+// WorkStep shows step as the one current step of kind. Step names come
+// from the store's fixed lists, so the label set stays small.
+func (w *workObserver) WorkStep(k services.WorkKind, step string) {
+	w.m.workStep.DeletePartialMatch(prometheus.Labels{"kind": string(k)})
+	w.m.workStep.WithLabelValues(string(k), step).Set(1)
 }
 
 type workMetrics struct {
@@ -436,6 +447,7 @@ func (w *workObserver) WorkFinished(k services.WorkKind, d time.Duration, rows i
 		return
 	}
 	wm.running.Dec()
+	w.m.workStep.DeletePartialMatch(prometheus.Labels{"kind": string(k)})
 	if exceptionID == "" {
 		wm.success.Observe(d.Seconds())
 	} else {
