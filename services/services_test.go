@@ -397,6 +397,8 @@ func TestPreOperationStateError(t *testing.T) {
 // processing of parameters, so no ObjectType or parameter type is refused;
 // those a conforming client would not send are logged once, with bounded
 // fields.
+//
+// Rule C2. (docs/protocol.md)
 func TestConversionInitializeAcceptsAnyParameters(t *testing.T) {
 	tests := []struct {
 		name   string

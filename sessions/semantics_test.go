@@ -382,6 +382,8 @@ func expectEnd(t *testing.T, c wireClient, after string) {
 // neither answered nor allowed to end the session; the work goes on and the
 // one Notify…Complete the client gets says what the store says afterwards,
 // whether the work succeeds or fails.
+//
+// Rules P16, C13. (docs/protocol.md)
 func TestSecondStartWhileWorkRunsIsIgnored(t *testing.T) {
 	for _, pc := range portCases {
 		for _, tc := range transportCases {
@@ -452,6 +454,8 @@ func (denyAll) Authorize(_ context.Context, _ *security.Identity, role security.
 // Start, which has no reply, gets its refusal in Notify…Complete (the only
 // answer a WCF duplex client waits for), then the session ends. Nothing
 // starts.
+//
+// Rules P17, C14. (docs/protocol.md)
 func TestUnauthorizedStartCompletesWithAccessDenied(t *testing.T) {
 	for _, pc := range portCases {
 		for _, tc := range transportCases {
@@ -486,6 +490,8 @@ func TestUnauthorizedStartCompletesWithAccessDenied(t *testing.T) {
 // client sends End while the work runs; once the server has read it, the
 // work is cancelled and its Notify…Complete is attempted before the server's
 // End. The client, in Close(), must read End and nothing else.
+//
+// Rules P18, C15. (docs/protocol.md)
 func TestNothingAfterClientEndButOurs(t *testing.T) {
 	for _, pc := range portCases {
 		t.Run(pc.name, func(t *testing.T) {
@@ -542,6 +548,8 @@ func TestNothingAfterClientEndButOurs(t *testing.T) {
 // gone and its a:ReplyTo free: a Start from it opens a new session, in which
 // a Start before Initialize is refused through Notify…Complete, and the
 // store is left as the first session's work left it.
+//
+// Rules P19, C16. (docs/protocol.md)
 func TestMessagesAfterCompleted(t *testing.T) {
 	for _, pc := range portCases {
 		for _, tc := range transportCases {

@@ -159,6 +159,8 @@ func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 // is refused; without it the existing store is adopted, with the setting's
 // ProvisioningMode and GpoPrefix and the adoption's IpamConfiguredDate; a
 // store from a newer ipamd is not adopted.
+//
+// Rule P12. (docs/protocol.md)
 func TestProvisionAgainAndAdopt(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		ctx := testCtx(t)

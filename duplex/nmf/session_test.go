@@ -610,6 +610,8 @@ func TestShutdownAborts(t *testing.T) {
 // TestNothingFollowsClientEndButOurs: once the client's End is read, a
 // message write is refused (ErrPeerEnded) and only our End goes out — what
 // a .NET client in Close() expects.
+//
+// Rules P18, C15. (docs/protocol.md)
 func TestNothingFollowsClientEndButOurs(t *testing.T) {
 	writeErr := make(chan error, 1)
 	h := handlerFunc(func(ctx context.Context, s *Session) error {

@@ -482,6 +482,8 @@ func TestMonoConvertOutOfOrderAndConcurrent(t *testing.T) {
 // A second Start while the work runs is neither answered nor allowed to end
 // the session: the WCF client gets one Start and one Complete, and a later
 // session shows the store agrees with that Complete.
+//
+// Rule P16. (docs/protocol.md)
 func TestMonoSecondStartWhileRunning(t *testing.T) {
 	e := setup(t)
 	t.Run("provisioning", func(t *testing.T) {
@@ -506,6 +508,8 @@ func TestMonoSecondStartWhileRunning(t *testing.T) {
 // Initialize gets FaultException<IpamException> IpamApiAccessDenied, and its
 // one-way Start gets Complete(IpamApiAccessDenied) — nothing else — after
 // which the server completes the session.
+//
+// Rule P17. (docs/protocol.md)
 func TestMonoUnauthorizedStart(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e, flagRefuseUnauth)
@@ -538,6 +542,8 @@ func TestMonoUnauthorizedStart(t *testing.T) {
 // work's Complete must not reach it. (Mono's Close() waits out its close
 // timeout whatever the server does, so the deterministic ordering of this
 // race is proven in package sessions; here a real client is shown it.)
+//
+// Rule P18. (docs/protocol.md)
 func TestMonoCloseWhileRunning(t *testing.T) {
 	e := setup(t)
 	for _, tc := range []struct {
