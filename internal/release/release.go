@@ -40,7 +40,7 @@ type Archive struct {
 
 // sorted returns the entries in name order with the directories they
 // need, parents first, so the listing does not depend on how the caller
-// collected them.
+// collected them; the first entry is the top directory itself ("").
 func (a Archive) sorted() ([]Entry, error) {
 	seen := map[string]bool{}
 	var out []Entry
@@ -63,8 +63,10 @@ func (a Archive) sorted() ([]Entry, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return append([]Entry{{Name: "", Mode: fs.ModeDir | 0o755}}, out...), nil
 }
+
+func isDir(e Entry) bool { return e.Name == "" || strings.HasSuffix(e.Name, "/") }
 
 // normMode keeps what a release file needs: executable or not.
 func normMode(m fs.FileMode) int64 {
@@ -94,7 +96,7 @@ func WriteTarGz(w io.Writer, a Archive) error {
 			Name: path.Join(a.Top, e.Name), Mode: normMode(e.Mode), ModTime: mtime,
 			Uname: "root", Gname: "root", Format: tar.FormatUSTAR,
 		}
-		if strings.HasSuffix(e.Name, "/") {
+		if isDir(e) {
 			h.Name += "/"
 			h.Typeflag = tar.TypeDir
 			if err := tw.WriteHeader(h); err != nil {
@@ -131,7 +133,7 @@ func WriteZip(w io.Writer, a Archive) error {
 	mtime := a.MTime.UTC().Truncate(time.Second)
 	for _, e := range entries {
 		h := &zip.FileHeader{Name: path.Join(a.Top, e.Name), Method: zip.Deflate, Modified: mtime}
-		if strings.HasSuffix(e.Name, "/") {
+		if isDir(e) {
 			h.Name += "/"
 			h.Method = zip.Store
 			h.SetMode(fs.ModeDir | 0o755)
