@@ -138,9 +138,15 @@ if [ "$(id -u)" != 0 ] || ! command -v dpkg > /dev/null; then
 	exit 0
 fi
 if dpkg -s ipamd > /dev/null 2>&1; then fail "an ipamd package is already installed on this machine; not touching it"; fi
-for p in /etc/ipamd /var/lib/ipamd /usr/bin/ipamd; do
+for p in /etc/ipamd /usr/bin/ipamd /var/lib/private/ipamd; do
 	[ ! -e "$p" ] || fail "$p exists before the install; not touching this machine"
 done
+# ipamd run as root without --state-dir creates an empty /var/lib/ipamd (its
+# default state_dir): the package takes such a directory over; one with
+# state in it is not ours to purge.
+if [ -e /var/lib/ipamd ] && [ -n "$(ls -A /var/lib/ipamd)" ]; then
+	fail "/var/lib/ipamd holds state before the install; not touching this machine"
+fi
 ! getent passwd ipamd > /dev/null || fail "a user ipamd exists before the install; not touching this machine"
 
 installed=1
