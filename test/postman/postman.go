@@ -424,8 +424,8 @@ var badInputs = []badInput{
 		status: 400, subcodes: []string{"InvalidAddressingHeader", "InvalidAddress"}, ipamDetail: true,
 	},
 	{
-		name: "unknown path",
-		pre:  `pm.request.url = pm.variables.get('` + VarProvisionEndpoint + `').replace(/\/[^\/]*$/, '/NoSuchEndpoint');`,
+		name:   "unknown path",
+		pre:    `pm.request.url = pm.variables.get('` + VarProvisionEndpoint + `').replace(/\/[^\/]*$/, '/NoSuchEndpoint');`,
 		status: 404, subcodes: []string{"EndpointUnavailable"}, ipamDetail: true,
 	},
 	{
