@@ -29,7 +29,7 @@ platforms=linux/amd64,windows/amd64
 work=$(mktemp -d /tmp/ipamd-package-test.XXXXXX)
 cleanup() {
 	if [ "${installed:-0}" = 1 ]; then dpkg -P ipamd > /dev/null 2>&1 || true; fi
-	rm -rf "$work"
+	if [ -n "${IPAMD_KEEP_PACKAGE_TEST:-}" ]; then echo "package-test: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -41,6 +41,7 @@ dist() { # dist SRC OUT
 # 1. Two builds from two source trees (the files git tracks, or the whole
 # tree without build output when there is no git).
 start=$(date +%s)
+# Both copies are taken before either build, so an edit meanwhile cannot differ.
 for side in a b; do
 	mkdir -p "$work/src-$side"
 	if git ls-files -z > /dev/null 2>&1; then
@@ -48,15 +49,19 @@ for side in a b; do
 	else
 		tar -C "$root" --exclude=./bin --exclude=./dist --exclude=./.git -cf - . | tar -C "$work/src-$side" -xf -
 	fi
+done
+for side in a b; do
 	dist "$work/src-$side" "$work/out-$side" > "$work/dist-$side.log" 2>&1 || { cat "$work/dist-$side.log"; fail "dist ($side)"; }
 done
 note "two dist builds in $(( $(date +%s) - start ))s"
 a=$work/out-a b=$work/out-b
 artifacts=$(cd "$a" && find . -maxdepth 1 -type f -printf '%P\n' | LC_ALL=C sort)
 [ "$artifacts" = "$(cd "$b" && find . -maxdepth 1 -type f -printf '%P\n' | LC_ALL=C sort)" ] || fail "the two builds wrote different files"
+differ=
 for f in $artifacts; do
-	cmp -s "$a/$f" "$b/$f" || fail "$f differs between two builds of the same commit (not reproducible)"
+	cmp -s "$a/$f" "$b/$f" || differ="$differ $f"
 done
+[ -z "$differ" ] || fail "differ between two builds of the same commit (not reproducible):$differ"
 note "reproducible: $(echo $artifacts | wc -w) artifacts identical"
 echo "$artifacts" | sed 's/^/  /'
 
