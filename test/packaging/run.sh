@@ -196,12 +196,14 @@ note "systemd-analyze verify: ok"
 # The service user reads its configuration and runs on its state directory.
 runuser -u ipamd -- ipamd config validate --config /etc/ipamd/ipamd.yaml > /dev/null || fail "user ipamd cannot validate /etc/ipamd/ipamd.yaml"
 log=$work/serve.log
-runuser -u ipamd -- env STATE_DIRECTORY=/var/lib/ipamd ipamd serve --config /etc/ipamd/ipamd.yaml \
-	--listen net.tcp://127.0.0.1:0 --admin-listen '' > "$log" 2>&1 &
+# setpriv execs ipamd itself (runuser would stay its parent and report the
+# SIGTERM as its own failure); a clean environment as systemd gives it.
+setpriv --reuid ipamd --regid ipamd --init-groups -- env -i PATH=/usr/bin:/bin STATE_DIRECTORY=/var/lib/ipamd \
+	ipamd serve --config /etc/ipamd/ipamd.yaml --listen net.tcp://127.0.0.1:0 --admin-listen '' > "$log" 2>&1 &
 serve=$!
 for _ in $(seq 100); do grep -q '"msg":"ready"' "$log" && break; sleep 0.1; done
 kill -TERM "$serve" 2> /dev/null || true
-wait "$serve" || fail "ipamd serve as user ipamd: $(cat "$log")"
+wait "$serve" || fail "ipamd serve as user ipamd did not stop cleanly: $(cat "$log")"
 grep -q '"msg":"ready"' "$log" || fail "ipamd serve as user ipamd never got ready: $(cat "$log")"
 note "ipamd serve as user ipamd on /var/lib/ipamd: ready, drained"
 
