@@ -259,13 +259,17 @@ func writeArchive(o options, platform, bin, manDir, complDir string, mtime time.
 	return name, release.WriteFile(filepath.Join(o.out, name), a, release.WriteTarGz)
 }
 
+// releaseRe is a release version: v1.2, 1.2.3, v1.2.3-4-gabcdef (describe).
+var releaseRe = regexp.MustCompile(`^v?[0-9]+\.[0-9]+`)
+
 // packageVersion makes a version dpkg and rpm both order and accept: no
-// leading v, digits first (an untagged `git describe` is a bare hash:
-// 0~git<hash>, older than any release), '-' (a release field separator to
-// both) becomes '.'.
+// leading v; anything that is not a release (an untagged `git describe` is
+// a bare hash, which may start with a digit) becomes 0~git<it>, older than
+// any release; '-' (a release field separator to both) becomes '.'.
 func packageVersion(v string) string {
-	v = strings.TrimPrefix(v, "v")
-	if v == "" || v[0] < '0' || v[0] > '9' {
+	if releaseRe.MatchString(v) {
+		v = strings.TrimPrefix(v, "v")
+	} else {
 		v = "0~git" + v
 	}
 	return strings.ReplaceAll(v, "-", ".")
