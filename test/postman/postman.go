@@ -368,7 +368,6 @@ type badInput struct {
 	name        string
 	method      string
 	contentType string
-	url         string // default {{provisionEndpoint}}
 	pre         string // extra pre-request script
 	body        func(init string) (string, error)
 	status      int
