@@ -24,8 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.uber.org/zap"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -75,6 +74,8 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// MaxConns caps open connections per store (default 8).
 	MaxConns int
+	// Logger receives warnings about the store's files (nil: none).
+	Logger *zap.Logger
 	// LeaseDuration is how long an in-progress mark outlives its owner's
 	// last sign of life (default 30 s): a conversion lease not renewed
 	// within it may be taken over; a provisioning transaction whose client
@@ -107,6 +108,8 @@ type Store struct {
 	cfg     Config
 	dialect schema.Dialect
 	opts    Options
+	// file is an embedded store's checked file, held while it is open.
+	file *sqliteFile
 	// hook, when set by tests, runs before each provisioning step and can
 	// fail it ("ddl:N", "seed:TABLE", "commit").
 	hook func(step string) error
@@ -132,13 +135,21 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 		if strings.ContainsRune(cfg.Path, '?') {
 			return nil, fmt.Errorf("store: open %v: %w: the path contains '?'", cfg, ErrUnreachable)
 		}
-		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
-			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
+		sf, err := openSQLiteFile(cfg.Path)
+		if errors.Is(err, ErrUnsafePath) {
+			return nil, fmt.Errorf("store: open %v: %w", cfg, err)
 		}
-		db, err := sql.Open("sqlite", sqliteDSN(cfg.Path, opts.SQLiteBusyTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
 		}
+		if len(sf.tightened) > 0 && opts.Logger != nil {
+			opts.Logger.Warn("embedded store files were group or world accessible: now mode 0600", zap.Strings("files", sf.tightened))
+		}
+		if testHookSQLiteChecked != nil {
+			testHookSQLiteChecked(cfg.Path)
+		}
+		s.file = sf
+		db := sql.OpenDB(&sqliteConnector{dsn: sqliteDSN(cfg.Path, opts.SQLiteBusyTimeout), file: sf})
 		db.SetMaxOpenConns(opts.MaxConns)
 		s.db = db
 	case schema.PostgreSQL:
@@ -158,7 +169,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 	pctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	if err := s.ping(pctx); err != nil {
-		_ = s.db.Close()
+		_ = s.Close()
+		if errors.Is(err, ErrUnsafePath) {
+			return nil, fmt.Errorf("store: open %v: %w", cfg, err)
+		}
 		return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
 	}
 	return s, nil
@@ -243,7 +257,11 @@ func (s *Store) Close() error {
 	if st := s.quickStatusStmt.Swap(nil); st != nil {
 		_ = st.Close()
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	if s.file != nil {
+		_ = s.file.Close()
+	}
+	return err
 }
 
 // Config is the configuration the store was opened with.
