@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -149,7 +150,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 			testHookSQLiteChecked(cfg.Path)
 		}
 		s.file = sf
-		db := sql.OpenDB(&sqliteConnector{dsn: sqliteDSN(cfg.Path, opts.SQLiteBusyTimeout), file: sf})
+		db := sql.OpenDB(&sqliteConnector{dsn: sqliteURI(cfg.Path), pragmas: sqlitePragmas(opts.SQLiteBusyTimeout), file: sf})
 		db.SetMaxOpenConns(opts.MaxConns)
 		s.db = db
 	case schema.PostgreSQL:
@@ -197,19 +198,34 @@ func (s *Store) ping(ctx context.Context) error {
 	}
 }
 
-// sqliteDSN spells the embedded store's pragmas: WAL (readers never block
-// the writer), the busy timeout, foreign keys enforced (off by default in
-// SQLite), and BEGIN IMMEDIATE for transactions so a writer takes its lock
-// up front instead of failing when it upgrades.
-// The path is given as a plain file name, not a "file:" URI, so no
-// character of it needs escaping; only '?' cannot appear in it (the policy
-// refuses such paths).
-// busy_timeout comes first: the pragmas run in order, and switching to WAL
-// needs a lock another process may hold for a moment.
-func sqliteDSN(path string, busy time.Duration) string {
-	return path +
-		"?_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+// sqliteURI names the embedded store's file for SQLite: a "file:" URI
+// with mode=rw, so SQLite never creates the file (openSQLiteFile did, after
+// its checks; a path swapped since then finds nothing to open instead of
+// creating a file elsewhere), and BEGIN IMMEDIATE for transactions (the
+// driver's _txlock) so a writer takes its lock up front instead of failing
+// when it upgrades. Characters a URI gives a meaning are escaped; '?'
+// cannot appear in the path (the policy refuses such paths).
+func sqliteURI(path string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	p = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f", " ", "%20").Replace(p)
+	return "file:" + p + "?mode=rw&_txlock=immediate"
+}
+
+// sqlitePragmas are the connection settings, run once the connection is
+// verified (the driver's _pragma parameters would run before, and
+// journal_mode writes): the busy timeout first, as the others may need a
+// lock another process holds for a moment; foreign keys enforced (off by
+// default in SQLite); WAL, so readers never block the writer.
+func sqlitePragmas(busy time.Duration) []string {
+	return []string{
+		"PRAGMA busy_timeout = " + strconv.FormatInt(busy.Milliseconds(), 10),
+		"PRAGMA foreign_keys = 1",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA synchronous = NORMAL",
+	}
 }
 
 // pgConnString is the keyword/value connection string without the

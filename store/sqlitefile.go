@@ -180,6 +180,11 @@ func (sf *sqliteFile) verify(ctx context.Context, c driver.Conn) error {
 	if runtime.GOOS != "windows" && main != sf.path {
 		return fmt.Errorf("%w: SQLite opened %s for %s (a symbolic link in the path)", ErrUnsafePath, main, sf.path)
 	}
+	return sf.same()
+}
+
+// same reports (as ErrUnsafePath) a path that no longer names the held file.
+func (sf *sqliteFile) same() error {
 	fi, err := os.Stat(sf.path)
 	if err != nil || !os.SameFile(fi, sf.fi) {
 		return fmt.Errorf("%w: %s is no longer the file that was checked", ErrUnsafePath, sf.path)
@@ -191,19 +196,34 @@ func (sf *sqliteFile) verify(ctx context.Context, c driver.Conn) error {
 // each one: database/sql opens connections whenever its pool needs one, by
 // path, long after Open.
 type sqliteConnector struct {
-	dsn  string
-	file *sqliteFile
-	drv  sqlite.Driver
+	dsn     string
+	pragmas []string
+	file    *sqliteFile
+	drv     sqlite.Driver
 }
 
 func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.drv.Open(c.dsn)
 	if err != nil {
+		if serr := c.file.same(); serr != nil {
+			return nil, serr // the path changed: SQLite found nothing to open there
+		}
 		return nil, err
 	}
 	if err := c.file.verify(ctx, conn); err != nil {
 		_ = conn.Close()
 		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		_ = conn.Close()
+		return nil, errors.New("store: the SQLite driver cannot execute statements")
+	}
+	for _, p := range c.pragmas {
+		if _, err := ex.ExecContext(ctx, p, nil); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
 	}
 	return conn, nil
 }
