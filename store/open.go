@@ -67,8 +67,14 @@ type Options struct {
 	// SQLiteBusyTimeout is how long an embedded store waits for a lock
 	// held by another connection (default 10 s).
 	SQLiteBusyTimeout time.Duration
-	// PostgresSSLMode is libpq's sslmode (default "prefer").
+	// PostgresSSLMode is libpq's sslmode, or "auto" (the default):
+	// verify-full for a server not on loopback, prefer for one on it.
 	PostgresSSLMode string
+	// PostgresEnvironmentCredentials lets the driver complete the
+	// credential from ipamd's environment (PGPASSWORD, a passfile, a
+	// service, a client certificate); off, only what the client sent is
+	// used.
+	PostgresEnvironmentCredentials bool
 	// PostgresSSLRootCert is a CA file for sslmode verify-ca / verify-full.
 	PostgresSSLRootCert string
 	// ConnectTimeout bounds reaching a PostgreSQL server (default 10 s).
@@ -89,7 +95,7 @@ func (o Options) withDefaults() Options {
 		o.SQLiteBusyTimeout = 10 * time.Second
 	}
 	if o.PostgresSSLMode == "" {
-		o.PostgresSSLMode = "prefer"
+		o.PostgresSSLMode = "auto"
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
@@ -158,7 +164,14 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
 		}
-		if cfg.Password != "" {
+		if !opts.PostgresEnvironmentCredentials {
+			// pgx completes a configuration from the process: PGPASSWORD,
+			// a passfile, a service file, PGOPTIONS and the like. The
+			// connection string sets what it can explicitly; the password
+			// and run-time parameters are set here, whatever was found.
+			pc.Password = cfg.Password
+			pc.RuntimeParams = map[string]string{}
+		} else if cfg.Password != "" {
 			pc.Password = cfg.Password
 		}
 		pc.RuntimeParams["application_name"] = "ipamd"
@@ -234,11 +247,18 @@ func sqlitePragmas(busy time.Duration) []string {
 func pgConnString(cfg Config, opts Options) string {
 	kv := [][2]string{
 		{"host", cfg.Host}, {"port", strconv.Itoa(cfg.Port)}, {"dbname", cfg.Name}, {"user", cfg.User},
-		{"sslmode", opts.PostgresSSLMode},
+		{"sslmode", sslMode(opts.PostgresSSLMode, cfg.Host)},
 		{"connect_timeout", strconv.Itoa(max(1, int(opts.ConnectTimeout/time.Second)))},
 	}
-	if opts.PostgresSSLRootCert != "" {
+	if opts.PostgresSSLRootCert != "" || !opts.PostgresEnvironmentCredentials {
+		// Empty: the system's roots, not ~/.postgresql/root.crt.
 		kv = append(kv, [2]string{"sslrootcert", opts.PostgresSSLRootCert})
+	}
+	if !opts.PostgresEnvironmentCredentials {
+		// No credential from files the environment or the home directory
+		// name; no client certificate at all.
+		kv = append(kv, [2]string{"passfile", ""}, [2]string{"sslcert", ""}, [2]string{"sslkey", ""},
+			[2]string{"sslpassword", ""}, [2]string{"sslcertmode", "disable"}, [2]string{"target_session_attrs", "any"})
 	}
 	var b strings.Builder
 	for _, p := range kv {
@@ -246,6 +266,22 @@ func pgConnString(cfg Config, opts Options) string {
 		fmt.Fprintf(&b, "%s='%s' ", p[0], v)
 	}
 	return b.String()
+}
+
+// sslMode is the sslmode for host: "auto" is verify-full unless host is
+// on loopback, where no network attacker sits between ipamd and the
+// server.
+func sslMode(mode, host string) string {
+	if mode != "auto" {
+		return mode
+	}
+	if strings.EqualFold(host, "localhost") {
+		return "prefer"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return "prefer"
+	}
+	return "verify-full"
 }
 
 // redact returns err's text with the credential removed: the password
