@@ -36,7 +36,8 @@ type Config struct {
 	Port int
 	Name string
 	// User and Password are the SQLAuthentication credential (MSSQLServer
-	// only). An empty Password lets the driver use ~/.pgpass (PGPASSFILE).
+	// only). An empty Password is sent as none: ipamd's own PGPASSWORD or
+	// ~/.pgpass fill it in only with Options.PostgresEnvironmentCredentials.
 	User     string
 	Password string
 }

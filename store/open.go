@@ -75,7 +75,8 @@ type Options struct {
 	// service, a client certificate); off, only what the client sent is
 	// used.
 	PostgresEnvironmentCredentials bool
-	// PostgresSSLRootCert is a CA file for sslmode verify-ca / verify-full.
+	// PostgresSSLRootCert is a CA file for sslmode verify-ca / verify-full
+	// ("": the system's roots).
 	PostgresSSLRootCert string
 	// ConnectTimeout bounds reaching a PostgreSQL server (default 10 s).
 	ConnectTimeout time.Duration
