@@ -173,14 +173,23 @@ func (sf *sqliteFile) verify(ctx context.Context, c driver.Conn) error {
 			}
 			return err
 		}
-		if len(dest) >= 3 && fmt.Sprint(dest[1]) == "main" {
-			main = fmt.Sprint(dest[2])
+		if len(dest) >= 3 && text(dest[1]) == "main" {
+			main = text(dest[2])
 		}
 	}
 	if runtime.GOOS != "windows" && main != sf.path {
 		return fmt.Errorf("%w: SQLite opened %s for %s (a symbolic link in the path)", ErrUnsafePath, main, sf.path)
 	}
 	return sf.same()
+}
+
+// text is a TEXT column's value, which drivers give as string or []byte.
+func text(v driver.Value) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	s, _ := v.(string)
+	return s
 }
 
 // same reports (as ErrUnsafePath) a path that no longer names the held file.
