@@ -119,10 +119,14 @@ type Store struct {
 
 // Postgres configures connections to the external (MSSQLServer) store.
 type Postgres struct {
-	SSLMode        string // libpq sslmode
+	SSLMode        string // libpq sslmode, or "auto"
 	SSLRootCert    string
 	ConnectTimeout time.Duration
 	MaxConnections int
+	// EnvironmentCredentials lets the driver fill in what the client did
+	// not send from ipamd's own environment (PGPASSWORD, ~/.pgpass, a
+	// service file, a client certificate).
+	EnvironmentCredentials bool
 }
 
 // Dev holds development and test aids.

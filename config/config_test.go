@@ -43,7 +43,7 @@ func TestDefaultsValid(t *testing.T) {
 		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second, 64, 1000, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
-		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"prefer", "", 10 * time.Second, 8}},
+		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"auto", "", 10 * time.Second, 8, false}},
 		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -117,7 +117,7 @@ func TestFlagNames(t *testing.T) {
 		"callbacks-action-style", "callbacks-allowed-networks", "callbacks-max-attempts",
 		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
 		"store-allowed-directories", "store-allowed-hosts", "store-remember-password", "store-lease-duration",
-		"store-sqlite-busy-timeout", "store-postgres-sslmode", "store-postgres-sslrootcert",
+		"store-sqlite-busy-timeout", "store-postgres-sslmode", "store-postgres-environment-credentials", "store-postgres-sslrootcert",
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
@@ -156,7 +156,7 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_STORE_ALLOWED_HOSTS", "db1:99999", `store.allowed_hosts[0] = "db1:99999" (from env IPAMD_STORE_ALLOWED_HOSTS): port must be 1..65535`},
 		{"IPAMD_STORE_ALLOWED_HOSTS", "db1,user@db2", `store.allowed_hosts[1] = "user@db2" (from env IPAMD_STORE_ALLOWED_HOSTS): must be host, host:port or [v6]:port`},
 		{"IPAMD_STORE_ALLOWED_DIRECTORIES", "relative/dir", `store.allowed_directories[0] = "relative/dir" (from env IPAMD_STORE_ALLOWED_DIRECTORIES): must be an absolute path`},
-		{"IPAMD_STORE_POSTGRES_SSLMODE", "always", `store.postgres.sslmode = "always" (from env IPAMD_STORE_POSTGRES_SSLMODE): must be one of disable, allow, prefer, require, verify-ca, verify-full`},
+		{"IPAMD_STORE_POSTGRES_SSLMODE", "always", `store.postgres.sslmode = "always" (from env IPAMD_STORE_POSTGRES_SSLMODE): must be one of auto, disable, allow, prefer, require, verify-ca, verify-full`},
 		{"IPAMD_DEV_PROVISIONED", "maybe", `dev.provisioned = "maybe" (from env IPAMD_DEV_PROVISIONED): expected true or false`},
 		{"IPAMD_LOG_LEVEL", "trace", `log.level = "trace" (from env IPAMD_LOG_LEVEL): must be one of debug, info, warn, error`},
 		{"IPAMD_LOG_FORMAT", "text", `log.format = "text" (from env IPAMD_LOG_FORMAT): must be one of json, console`},

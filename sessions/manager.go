@@ -70,6 +70,10 @@ func (m *Manager) Reconfigure(opts Options) {
 	m.opts.Store(&opts)
 }
 
+// Options are the options new sessions get (what NewManager and the last
+// Reconfigure set).
+func (m *Manager) Options() Options { return *m.opts.Load() }
+
 // Drain starts the sessions' part of a graceful stop: idle sessions (no work
 // started) are closed and refuse Initialize and Start, sessions whose work
 // runs go on until their Notify…Complete. Sessions that start later (the

@@ -17,9 +17,12 @@ const ActiveFileName = "database.json"
 
 // activeFile is ActiveFileName's content (format 1). The password is there
 // only when the operator set store.remember_password; otherwise a restart
-// connects with no password from ipamd (the driver then reads ~/.pgpass or
-// PGPASSFILE) — the operator's choice between a secret at rest in the
-// state directory and one more file to manage.
+// connects with no password from ipamd, which works with a server that
+// needs none for the user (trust, cert) or with
+// store.postgres.environment_credentials (the driver then reads ~/.pgpass
+// or PGPASSFILE) — the operator's choice between a secret at rest in the
+// state directory and one more file to manage. The record is checked
+// against the policy again at start-up (Policy.Allows).
 type activeFile struct {
 	Format   int                   `json:"format"`
 	Type     ipam.IpamDatabaseType `json:"databaseType"`

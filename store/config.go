@@ -36,7 +36,8 @@ type Config struct {
 	Port int
 	Name string
 	// User and Password are the SQLAuthentication credential (MSSQLServer
-	// only). An empty Password lets the driver use ~/.pgpass (PGPASSFILE).
+	// only). An empty Password is sent as none: ipamd's own PGPASSWORD or
+	// ~/.pgpass fill it in only with Options.PostgresEnvironmentCredentials.
 	User     string
 	Password string
 }
@@ -100,15 +101,45 @@ type Policy struct {
 	// subdirectories) a client may name as a WID DatabasePath.
 	AllowedDirectories []string
 	// AllowedHosts are the PostgreSQL servers a client may name, each
-	// "host" (any port) or "host:port"; host names compare case-insensitively.
+	// "host:port" or "host" (port 5432 only); host names compare
+	// case-insensitively.
 	// Empty: no external database.
 	AllowedHosts []string
 }
 
 // DefaultConfig is the store used when a client names none: the embedded
 // store in the state directory.
+// Its path is canonical (symbolic links in the state directory's path
+// resolved), as every embedded store's path the policy allows: Open
+// refuses a link in it.
 func (p Policy) DefaultConfig() Config {
-	return Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: filepath.Join(p.StateDir, WIDFileName)}
+	dir := filepath.Clean(p.StateDir)
+	if real, err := resolveExisting(dir); err == nil {
+		dir = real
+	}
+	return Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: filepath.Join(dir, WIDFileName)}
+}
+
+// Allows checks a recorded store (ActiveFileName) against the policy as it
+// is now, as Resolve checks a client's: the operator may have narrowed it
+// since, or the record may have been edited. It returns the store with its
+// path made canonical again. A refusal is an
+// IpamApiErrorInvalidDatabaseConfiguration.
+func (p Policy) Allows(c Config) (Config, error) {
+	switch c.Type {
+	case ipam.IpamDatabaseTypeWindowsInternalDatabase:
+		if filepath.Base(c.Path) != WIDFileName {
+			return Config{}, invalidConfig("embedded store %s refused: its file must be named %s", c.Path, WIDFileName)
+		}
+		dir := filepath.Dir(c.Path)
+		return p.resolveWID(&ipam.IpamDatabaseConfiguration{DatabasePath: &dir})
+	case ipam.IpamDatabaseTypeMSSQLServer:
+		if !p.hostAllowed(c.Host, c.Port) {
+			return Config{}, invalidConfig("database server %s refused: not in store.allowed_hosts", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+		}
+		return c, nil
+	}
+	return Config{}, invalidConfig("DatabaseType %q is not supported", c.Type)
 }
 
 // Resolve checks a client's database configuration against the policy and
@@ -241,12 +272,11 @@ func (p Policy) hostAllowed(host string, port int) bool {
 	for _, a := range p.AllowedHosts {
 		h, ps, err := net.SplitHostPort(a)
 		if err != nil {
-			h, ps = strings.Trim(a, "[]"), ""
+			// A bare host allows PostgreSQL's default port only: an entry
+			// must not open every service of the host to the client.
+			h, ps = strings.Trim(a, "[]"), strconv.Itoa(DefaultPostgresPort)
 		}
-		if !strings.EqualFold(h, host) {
-			continue
-		}
-		if ps == "" || ps == strconv.Itoa(port) {
+		if strings.EqualFold(h, host) && ps == strconv.Itoa(port) {
 			return true
 		}
 	}

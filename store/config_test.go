@@ -18,7 +18,7 @@ func TestPolicyResolve(t *testing.T) {
 	if err := os.Symlink(outside, escape); err != nil && runtime.GOOS != "windows" {
 		t.Fatal(err)
 	}
-	pol := Policy{StateDir: state, AllowedDirectories: []string{extra}, AllowedHosts: []string{"db1.example", "10.0.0.5:6432", "[::1]"}}
+	pol := Policy{StateDir: state, AllowedDirectories: []string{extra}, AllowedHosts: []string{"db1.example", "10.0.0.5:6432", "[::1]:5433", "::2"}}
 	pg := func(host string, port uint32, name string, auth ipam.IpamDatabaseAuthenticationType, user string) *ipam.IpamDatabaseConfiguration {
 		return &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.IpamDatabaseTypeMSSQLServer, DatabaseServerNameOrIP: &host, DatabasePort: port,
 			DatabaseName: &name, DatabaseAuthenticationType: auth,
@@ -48,6 +48,11 @@ func TestPolicyResolve(t *testing.T) {
 			Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "10.0.0.5", Port: 6432, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
 		{"postgres v6", pg("::1", 5433, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"),
 			Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "::1", Port: 5433, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
+		{"postgres bare v6 is port 5432", pg("::2", 0, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"),
+			Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: "::2", Port: 5432, Name: "ipam", User: "u", Password: "hunter2-secret"}, ""},
+		{"bare host allows 5432 only", pg("db1.example", 5433, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "db1.example:5433 refused: not in store.allowed_hosts"},
+		{"bare v6 host allows 5432 only", pg("::2", 6432, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "not in store.allowed_hosts"},
+		{"v6 host:port other port", pg("::1", 5432, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "not in store.allowed_hosts"},
 		{"host not allowed", pg("db2.example", 0, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "db2.example:5432 refused: not in store.allowed_hosts"},
 		{"port not allowed", pg("10.0.0.5", 5432, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "not in store.allowed_hosts"},
 		{"port out of range", pg("db1.example", 70000, "ipam", ipam.IpamDatabaseAuthenticationTypeSQLAuthentication, "u"), Config{}, "not a TCP port"},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"go.uber.org/zap"
@@ -51,6 +52,7 @@ type Manager struct {
 
 	mu           sync.Mutex
 	active       Config // the store in use, or to be used
+	refused      error  // why the recorded store may not be used (start-up policy check), or nil
 	store        *Store // open handle of active; nil until needed
 	status       Status // last known state of active
 	known        bool   // status was read at least once
@@ -67,20 +69,37 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		opts.Logger = zap.NewNop()
 	}
 	opts.Store = opts.Store.withDefaults()
+	if opts.Store.Logger == nil {
+		opts.Store.Logger = opts.Logger
+	}
 	active, saved, err := LoadActive(opts.Policy.StateDir)
 	if err != nil {
 		return nil, err
 	}
+	var refused error
 	if !saved {
 		active = opts.Policy.DefaultConfig()
+	} else if allowed, err := opts.Policy.Allows(active); err != nil {
+		// The record is trusted no more than a client: the policy may
+		// have been narrowed since, or the file edited.
+		refused = ipam.NewException(ipam.IpamApiErrorInvalidDatabaseConfiguration,
+			"the recorded data store (%s) is not allowed by the policy and is not used: %v; allow it again or remove the record",
+			filepath.Join(opts.Policy.StateDir, ActiveFileName), exceptionMessage(err))
+	} else {
+		active = allowed
 	}
 	host, _ := os.Hostname()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	m := &Manager{opts: opts, log: opts.Logger, active: active,
+	m := &Manager{opts: opts, log: opts.Logger, active: active, refused: refused,
 		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if refused != nil {
+		m.log.Error("data store refused at start-up: not allowed by store.allowed_directories / store.allowed_hosts; provisioning and conversion are refused until the policy allows it or the record is removed",
+			zap.Stringer("store", active), zap.String("record", filepath.Join(opts.Policy.StateDir, ActiveFileName)), zap.Error(refused))
+		return m, nil
+	}
 	if err := m.refreshLocked(ctx); err != nil {
 		m.log.Warn("data store not reachable at start-up; state is computed on first use",
 			zap.Stringer("store", active), zap.Error(err))
@@ -114,6 +133,9 @@ func (m *Manager) Active() Config {
 // file does not exist is simply not provisioned: it is not created just to
 // be looked at.
 func (m *Manager) refreshLocked(ctx context.Context) error {
+	if m.refused != nil {
+		return m.refused
+	}
 	if m.store == nil {
 		if m.active.Type == ipam.IpamDatabaseTypeWindowsInternalDatabase {
 			if _, err := os.Stat(m.active.Path); errors.Is(err, os.ErrNotExist) {
@@ -368,6 +390,8 @@ func exception(err error, fallback string) *ipam.IpamException {
 	var step *StepError
 	id := fallback
 	switch {
+	case errors.Is(err, ErrUnsafePath):
+		id = ipam.IpamApiErrorInvalidDatabaseConfiguration
 	case errors.Is(err, ErrUnreachable):
 		id = ipam.IpamApiErrorSQLServiceConfigurationFailed
 	case errors.Is(err, ErrProvisioningInProgress):
@@ -394,4 +418,13 @@ func exception(err error, fallback string) *ipam.IpamException {
 		id = ipam.IpamApiErrorDatabaseCreationOrPopulationFailed
 	}
 	return ipam.NewException(id, "%v", err)
+}
+
+// exceptionMessage is an error's text without an IpamException's prefix.
+func exceptionMessage(err error) string {
+	var exc *ipam.IpamException
+	if errors.As(err, &exc) {
+		return exc.Message
+	}
+	return err.Error()
 }

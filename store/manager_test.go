@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +77,7 @@ func settingFor(cfg Config) *ipam.IpamProvisioningSetting {
 func managerOpts(t testing.TB, stateDir string, cfg Config) ManagerOptions {
 	pol := Policy{StateDir: stateDir}
 	if cfg.Type == ipam.IpamDatabaseTypeMSSQLServer {
-		pol.AllowedHosts = []string{cfg.Host}
+		pol.AllowedHosts = []string{net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))}
 	} else {
 		pol.AllowedDirectories = []string{filepath.Dir(cfg.Path)}
 	}
@@ -387,7 +389,7 @@ func TestManagerRecordedStoreUnreachable(t *testing.T) {
 	if err := SaveActive(state, down, false); err != nil {
 		t.Fatal(err)
 	}
-	m := newManager(t, ManagerOptions{Policy: Policy{StateDir: state}, Store: Options{ConnectTimeout: time.Second}})
+	m := newManager(t, ManagerOptions{Policy: Policy{StateDir: state, AllowedHosts: []string{"127.0.0.1:1"}}, Store: Options{ConnectTimeout: time.Second}})
 	if _, err := m.State(testCtx(t)); excID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Errorf("State: %v", err)
 	}

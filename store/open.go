@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.uber.org/zap"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -67,14 +67,23 @@ type Options struct {
 	// SQLiteBusyTimeout is how long an embedded store waits for a lock
 	// held by another connection (default 10 s).
 	SQLiteBusyTimeout time.Duration
-	// PostgresSSLMode is libpq's sslmode (default "prefer").
+	// PostgresSSLMode is libpq's sslmode, or "auto" (the default):
+	// verify-full for a server not on loopback, prefer for one on it.
 	PostgresSSLMode string
-	// PostgresSSLRootCert is a CA file for sslmode verify-ca / verify-full.
+	// PostgresEnvironmentCredentials lets the driver complete the
+	// credential from ipamd's environment (PGPASSWORD, a passfile, a
+	// service, a client certificate); off, only what the client sent is
+	// used.
+	PostgresEnvironmentCredentials bool
+	// PostgresSSLRootCert is a CA file for sslmode verify-ca / verify-full
+	// ("": the system's roots).
 	PostgresSSLRootCert string
 	// ConnectTimeout bounds reaching a PostgreSQL server (default 10 s).
 	ConnectTimeout time.Duration
 	// MaxConns caps open connections per store (default 8).
 	MaxConns int
+	// Logger receives warnings about the store's files (nil: none).
+	Logger *zap.Logger
 	// LeaseDuration is how long an in-progress mark outlives its owner's
 	// last sign of life (default 30 s): a conversion lease not renewed
 	// within it may be taken over; a provisioning transaction whose client
@@ -87,7 +96,7 @@ func (o Options) withDefaults() Options {
 		o.SQLiteBusyTimeout = 10 * time.Second
 	}
 	if o.PostgresSSLMode == "" {
-		o.PostgresSSLMode = "prefer"
+		o.PostgresSSLMode = "auto"
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
@@ -107,6 +116,8 @@ type Store struct {
 	cfg     Config
 	dialect schema.Dialect
 	opts    Options
+	// file is an embedded store's checked file, held while it is open.
+	file *sqliteFile
 	// hook, when set by tests, runs before each provisioning step and can
 	// fail it ("ddl:N", "seed:TABLE", "commit").
 	hook func(step string) error
@@ -132,13 +143,21 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 		if strings.ContainsRune(cfg.Path, '?') {
 			return nil, fmt.Errorf("store: open %v: %w: the path contains '?'", cfg, ErrUnreachable)
 		}
-		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
-			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
+		sf, err := openSQLiteFile(cfg.Path)
+		if errors.Is(err, ErrUnsafePath) {
+			return nil, fmt.Errorf("store: open %v: %w", cfg, err)
 		}
-		db, err := sql.Open("sqlite", sqliteDSN(cfg.Path, opts.SQLiteBusyTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("store: open %v: %w: %v", cfg, ErrUnreachable, err)
 		}
+		if len(sf.tightened) > 0 && opts.Logger != nil {
+			opts.Logger.Warn("embedded store files were group or world accessible: now mode 0600", zap.Strings("files", sf.tightened))
+		}
+		if testHookSQLiteChecked != nil {
+			testHookSQLiteChecked(cfg.Path)
+		}
+		s.file = sf
+		db := sql.OpenDB(&sqliteConnector{dsn: sqliteURI(cfg.Path), pragmas: sqlitePragmas(opts.SQLiteBusyTimeout), file: sf})
 		db.SetMaxOpenConns(opts.MaxConns)
 		s.db = db
 	case schema.PostgreSQL:
@@ -146,7 +165,14 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
 		}
-		if cfg.Password != "" {
+		if !opts.PostgresEnvironmentCredentials {
+			// pgx completes a configuration from the process: PGPASSWORD,
+			// a passfile, a service file, PGOPTIONS and the like. The
+			// connection string sets what it can explicitly; the password
+			// and run-time parameters are set here, whatever was found.
+			pc.Password = cfg.Password
+			pc.RuntimeParams = map[string]string{}
+		} else if cfg.Password != "" {
 			pc.Password = cfg.Password
 		}
 		pc.RuntimeParams["application_name"] = "ipamd"
@@ -158,7 +184,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 	pctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	if err := s.ping(pctx); err != nil {
-		_ = s.db.Close()
+		_ = s.Close()
+		if errors.Is(err, ErrUnsafePath) {
+			return nil, fmt.Errorf("store: open %v: %w", cfg, err)
+		}
 		return nil, fmt.Errorf("store: open %v: %w: %s", cfg, ErrUnreachable, redact(err, cfg))
 	}
 	return s, nil
@@ -183,19 +212,34 @@ func (s *Store) ping(ctx context.Context) error {
 	}
 }
 
-// sqliteDSN spells the embedded store's pragmas: WAL (readers never block
-// the writer), the busy timeout, foreign keys enforced (off by default in
-// SQLite), and BEGIN IMMEDIATE for transactions so a writer takes its lock
-// up front instead of failing when it upgrades.
-// The path is given as a plain file name, not a "file:" URI, so no
-// character of it needs escaping; only '?' cannot appear in it (the policy
-// refuses such paths).
-// busy_timeout comes first: the pragmas run in order, and switching to WAL
-// needs a lock another process may hold for a moment.
-func sqliteDSN(path string, busy time.Duration) string {
-	return path +
-		"?_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+// sqliteURI names the embedded store's file for SQLite: a "file:" URI
+// with mode=rw, so SQLite never creates the file (openSQLiteFile did, after
+// its checks; a path swapped since then finds nothing to open instead of
+// creating a file elsewhere), and BEGIN IMMEDIATE for transactions (the
+// driver's _txlock) so a writer takes its lock up front instead of failing
+// when it upgrades. Characters a URI gives a meaning are escaped; '?'
+// cannot appear in the path (the policy refuses such paths).
+func sqliteURI(path string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	p = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f", " ", "%20").Replace(p)
+	return "file:" + p + "?mode=rw&_txlock=immediate"
+}
+
+// sqlitePragmas are the connection settings, run once the connection is
+// verified (the driver's _pragma parameters would run before, and
+// journal_mode writes): the busy timeout first, as the others may need a
+// lock another process holds for a moment; foreign keys enforced (off by
+// default in SQLite); WAL, so readers never block the writer.
+func sqlitePragmas(busy time.Duration) []string {
+	return []string{
+		"PRAGMA busy_timeout = " + strconv.FormatInt(busy.Milliseconds(), 10),
+		"PRAGMA foreign_keys = 1",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA synchronous = NORMAL",
+	}
 }
 
 // pgConnString is the keyword/value connection string without the
@@ -204,11 +248,18 @@ func sqliteDSN(path string, busy time.Duration) string {
 func pgConnString(cfg Config, opts Options) string {
 	kv := [][2]string{
 		{"host", cfg.Host}, {"port", strconv.Itoa(cfg.Port)}, {"dbname", cfg.Name}, {"user", cfg.User},
-		{"sslmode", opts.PostgresSSLMode},
+		{"sslmode", sslMode(opts.PostgresSSLMode, cfg.Host)},
 		{"connect_timeout", strconv.Itoa(max(1, int(opts.ConnectTimeout/time.Second)))},
 	}
-	if opts.PostgresSSLRootCert != "" {
+	if opts.PostgresSSLRootCert != "" || !opts.PostgresEnvironmentCredentials {
+		// Empty: the system's roots, not ~/.postgresql/root.crt.
 		kv = append(kv, [2]string{"sslrootcert", opts.PostgresSSLRootCert})
+	}
+	if !opts.PostgresEnvironmentCredentials {
+		// No credential from files the environment or the home directory
+		// name; no client certificate at all.
+		kv = append(kv, [2]string{"passfile", ""}, [2]string{"sslcert", ""}, [2]string{"sslkey", ""},
+			[2]string{"sslpassword", ""}, [2]string{"sslcertmode", "disable"}, [2]string{"target_session_attrs", "any"})
 	}
 	var b strings.Builder
 	for _, p := range kv {
@@ -216,6 +267,22 @@ func pgConnString(cfg Config, opts Options) string {
 		fmt.Fprintf(&b, "%s='%s' ", p[0], v)
 	}
 	return b.String()
+}
+
+// sslMode is the sslmode for host: "auto" is verify-full unless host is
+// on loopback, where no network attacker sits between ipamd and the
+// server.
+func sslMode(mode, host string) string {
+	if mode != "auto" {
+		return mode
+	}
+	if strings.EqualFold(host, "localhost") {
+		return "prefer"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return "prefer"
+	}
+	return "verify-full"
 }
 
 // redact returns err's text with the credential removed: the password
@@ -243,7 +310,11 @@ func (s *Store) Close() error {
 	if st := s.quickStatusStmt.Swap(nil); st != nil {
 		_ = st.Close()
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	if s.file != nil {
+		_ = s.file.Close()
+	}
+	return err
 }
 
 // Config is the configuration the store was opened with.

@@ -277,6 +277,7 @@ var reloadable = map[string]string{
 	"limits.uninitialized_timeout":       "new sessions",
 	"session.inactivity_interval":        "new sessions",
 	"session.keepalive_grace_count":      "new sessions",
+	"security.administrators":            "new sessions (a session already started keeps the caller's standing)",
 	"shutdown.drain_timeout":             "the next stop",
 }
 
@@ -297,17 +298,18 @@ func (lf *lifecycle) reload() {
 		return
 	}
 	applied, restart := diffConfig(lf.cfg, next)
-	if lvl, err := zapcore.ParseLevel(next.Log.Level); err == nil {
-		lf.so.level.SetLevel(lvl)
-	}
-	lf.nmf.Reconfigure(nmfOptions(next, lf.log))
-	lf.mgr.Reconfigure(sessionOptions(next, lf.log, nil))
 	// Keep what needs a restart as it runs, so the next reload reports it
-	// again and `stop` uses the values the process actually has.
+	// again, `stop` uses the values the process actually has, and nothing
+	// below applies a setting the log says was not applied.
 	kept := *next
 	for _, key := range restart {
 		copySetting(&kept, lf.cfg, key)
 	}
+	if lvl, err := zapcore.ParseLevel(kept.Log.Level); err == nil {
+		lf.so.level.SetLevel(lvl)
+	}
+	lf.nmf.Reconfigure(nmfOptions(&kept, lf.log))
+	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil))
 	lf.cfg = &kept
 	lf.metrics.Reloaded(true)
 	fields := []zap.Field{zap.Strings("applied", applied)}

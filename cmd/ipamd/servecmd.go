@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -78,6 +79,12 @@ func serveMain(ctx context.Context, cfg *config.Config, file string, so serveOpt
 	}
 	if err := cfg.EnsureStateDir(); err != nil {
 		return fail("cannot create state directory", err)
+	}
+	if mode, open := stateDirOpen(cfg.StateDir); open {
+		// Warned, not changed: group access may be the operator's choice
+		// (a backup group); the files ipamd writes there are 0600 anyway.
+		log.Warn("the state directory is accessible to group or others; it holds the store and its record: chmod 0700 unless that is intended",
+			zap.String("state_dir", cfg.StateDir), zap.String("mode", mode))
 	}
 	for _, name := range config.UnknownEnv(os.Environ()) {
 		log.Warn("ignoring unknown IPAMD_* environment variable", zap.String("name", name))
@@ -168,4 +175,18 @@ func (s *systemdSupervisor) Reloading()             { s.check(s.n.Reloading()) }
 func (s *systemdSupervisor) Status(status string)   { s.check(s.n.Status(status)) }
 func (s *systemdSupervisor) Watchdog(ctx context.Context, alive func() error) {
 	s.n.RunWatchdog(ctx, alive, func(err error) { s.log.Warn("watchdog ping skipped", zap.Error(err)) })
+}
+
+// stateDirOpen reports a state directory that group or others can enter or
+// list (Unix modes; Windows ACLs are not judged here).
+func stateDirOpen(dir string) (mode string, open bool) {
+	if runtime.GOOS == "windows" {
+		return "", false
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", false
+	}
+	perm := fi.Mode().Perm()
+	return fmt.Sprintf("%04o", perm), perm&0o077 != 0
 }

@@ -175,6 +175,10 @@ func (s *Server) Reconfigure(opts Options) {
 	s.peers.SetLimits(0, opts.MaxConnectionsPerAddress)
 }
 
+// Options are the options new connections get (what NewServer and the
+// last Reconfigure set).
+func (s *Server) Options() Options { return *s.opts.Load() }
+
 // Stats are the server's counters since NewServer.
 type Stats struct {
 	Active   int    // connections being served
