@@ -683,6 +683,13 @@ func TransportFaultDetail(reason string) soap.BodyWriter {
 	return ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "%s", reason)}
 }
 
+// TransportDeniedDetail is the detail of a transport refusal that is about
+// the caller (a foreign Host or Origin, a wrong session id):
+// IpamApiAccessDenied, as an authorization refusal is.
+func TransportDeniedDetail(reason string) soap.BodyWriter {
+	return ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiAccessDenied, "%s", reason)}
+}
+
 // ipamFault is the common SOAP fault of MS-IPAMM2 2.2.2.1.
 func ipamFault(exc *ipam.IpamException) *soap.Fault {
 	f := soap.SenderFault(exc.Message)

@@ -79,10 +79,12 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			InitialBackoff:  cfg.Callbacks.InitialBackoff,
 			MaxBackoff:      cfg.Callbacks.MaxBackoff,
 		},
-		WSDL:        func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
-		FaultDetail: sessions.TransportFaultDetail,
-		Limits:      soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Logger:      log.Named("http"),
+		WSDL:         func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
+		FaultDetail:  sessions.TransportFaultDetail,
+		DeniedDetail: sessions.TransportDeniedDetail,
+		AllowedHosts: cfg.HTTP.AllowedHosts,
+		Limits:       soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Logger:       log.Named("http"),
 	}, mgr)
 	m.WatchNMF(srv)
 	m.WatchHTTP(httpSrv)

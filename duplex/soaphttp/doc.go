@@ -17,10 +17,19 @@
 // at the same path; a session keeps the version of its first request.
 // GET <path>?wsdl answers the WSDL.
 //
+// Every request, the WSDL's included, must address the listener: its Host
+// names the address the connection reached, a loopback name when that is
+// loopback, or one of Options.AllowedHosts; an Origin header, when there is
+// one, must be that same server on the port the request went to. A web page
+// that re-resolved its own name to 127.0.0.1 (DNS rebinding), or any other
+// web origin, is refused before its request reaches a session.
+//
 // Requests the transport cannot hand to a session are answered here, always
 // with a SOAP fault in the request's SOAP version (1.2 if unknown) and the
 // status SOAP's HTTP binding gives it:
 //
+//	Host not naming the listener    403  s:Sender  (denial detail: IpamApiAccessDenied)
+//	Origin of another web origin    403  s:Sender  (denial detail)
 //	method other than GET/POST      405  s:Sender
 //	no endpoint at the path         404  s:Sender  (a:EndpointUnavailable)
 //	content type not SOAP           415  s:Sender

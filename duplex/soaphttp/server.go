@@ -56,6 +56,14 @@ type Options struct {
 	// FaultDetail, when set, adds a detail (the IpamException) to the faults
 	// this package answers itself.
 	FaultDetail func(reason string) soap.BodyWriter
+	// DeniedDetail, when set, is the detail of the faults that refuse a
+	// caller (a foreign Host or Origin, a missing or wrong session id) in
+	// place of FaultDetail's.
+	DeniedDetail func(reason string) soap.BodyWriter
+	// AllowedHosts are names, besides the address a connection reached (and
+	// loopback names when that is loopback), that a request's Host and
+	// Origin may carry: the names clients use for this server.
+	AllowedHosts []string
 	// Limits are the SOAP decoder quotas for reading request headers.
 	Limits soap.Limits
 	// Logger receives transport events (refused requests at debug, callback
@@ -97,6 +105,7 @@ type Server struct {
 	opts     Options
 	router   Router
 	callback *callbackClient
+	hosts    hostPolicy
 
 	ctx    context.Context // cancelled by Shutdown: ends every session
 	cancel context.CancelFunc
@@ -120,6 +129,7 @@ type sessionKey struct {
 func NewServer(opts Options, router Router) *Server {
 	opts = opts.withDefaults()
 	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}, listeners: map[net.Listener]struct{}{}}
+	s.hosts = newHostPolicy(opts.AllowedHosts)
 	s.callback = newCallbackClient(opts.Callback)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
@@ -227,6 +237,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if why := s.hosts.check(r); why != "" {
+		enc := soap.EncodingText
+		if e, bad := requestEncoding(r.Header.Get("Content-Type")); bad == "" {
+			enc = e
+		}
+		s.deny(w, r, enc, http.StatusForbidden, soap.SenderFault(why), nil)
+		return
+	}
 	h, found := s.router.RouteHTTP(r.URL.Path)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -422,8 +440,23 @@ func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a request the transport cannot hand to a session.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
-	if s.opts.FaultDetail != nil {
-		if d := s.opts.FaultDetail(f.Reason); f.Detail == nil {
+	s.answerFault(w, r, enc, status, f, req, s.opts.FaultDetail)
+}
+
+// deny answers a request refused for who sent it, with DeniedDetail.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
+	detail := s.opts.DeniedDetail
+	if detail == nil {
+		detail = s.opts.FaultDetail
+	}
+	s.opts.Logger.Info("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", boundedField(r.URL.Path)),
+		zap.Int("status", status), zap.String("reason", f.Reason))
+	s.answerFault(w, r, enc, status, f, req, detail)
+}
+
+func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header, detail func(string) soap.BodyWriter) {
+	if detail != nil {
+		if d := detail(f.Reason); f.Detail == nil {
 			f.Detail = d
 		} else {
 			f.Detail = soap.Details{f.Detail, d}
@@ -449,6 +482,14 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encodin
 	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", r.URL.Path),
 		zap.Int("status", status), zap.String("reason", f.Reason))
 	writeAnswer(w, enc, answer{status: status, payload: out})
+}
+
+// boundedField cuts a client-supplied string for a log field.
+func boundedField(v string) string {
+	if len(v) > 128 {
+		return v[:128] + "…"
+	}
+	return v
 }
 
 func writeAnswer(w http.ResponseWriter, enc soap.Encoding, a answer) {

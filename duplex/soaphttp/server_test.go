@@ -576,6 +576,7 @@ func FuzzRequest(f *testing.F) {
 	srv := NewServer(Options{
 		RequestTimeout: time.Second,
 		Callback:       CallbackOptions{MaxAttempts: 1, AttemptTimeout: 50 * time.Millisecond},
+		AllowedHosts:   []string{"example.com"}, // httptest.NewRequest's Host
 	}, testRouter{h})
 	f.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -597,4 +598,106 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("status %d without a SOAP envelope: %q", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// TestHostAndOrigin: a request must name this listener in Host, and an
+// Origin, when present, must be this listener too — a page whose name was
+// rebound to 127.0.0.1, or another local origin, is refused before any
+// session starts, with a SOAP fault carrying the denial detail.
+func TestHostAndOrigin(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.AllowedHosts = []string{"IPAM.example.", "[fd00::1]"}
+		o.DeniedDetail = func(reason string) soap.BodyWriter {
+			return soap.BodyWriterFunc(func(w xmlstream.Writer) error {
+				w.StartElement("", "Denied", "urn:detail")
+				w.Text(reason)
+				return w.EndElement()
+			})
+		}
+	})
+	sink := newSink(t)
+	port := f.url[strings.LastIndex(f.url, ":")+1:]
+	cases := []struct {
+		name, host, origin string
+		ok                 bool
+	}{
+		{"bound address", "127.0.0.1:" + port, "", true},
+		{"bound address, no port", "127.0.0.1", "", true},
+		{"other loopback address", "127.0.0.2:" + port, "", true},
+		{"localhost", "LocalHost.:" + port, "", true},
+		{"ipv6 loopback", "[::1]:" + port, "", true},
+		{"configured name", "ipam.example:" + port, "", true},
+		{"configured v6", "[fd00::1]:" + port, "", true},
+		{"same origin", "localhost:" + port, "http://localhost:" + port, true},
+		{"same origin behind a TLS proxy", "ipam.example", "https://ipam.example", true},
+		{"https origin, other port", "ipam.example:" + port, "https://ipam.example", false},
+		{"same origin default port", "ipam.example", "http://ipam.example", true},
+		{"rebound name", "evil.example:" + port, "", false},
+		{"rebound name, same origin", "evil.example:" + port, "http://evil.example:" + port, false},
+		{"sub-domain of localhost", "x.localhost:" + port, "", false},
+		{"other local origin", "127.0.0.1:" + port, "http://127.0.0.1:8080", false},
+		{"foreign origin", "127.0.0.1:" + port, "http://evil.example", false},
+		{"null origin", "127.0.0.1:" + port, "null", false},
+		{"origin with path", "127.0.0.1:" + port, "http://127.0.0.1:" + port + "/x", false},
+		{"file origin", "127.0.0.1:" + port, "file://", false},
+		{"long host", strings.Repeat("a", 600), "", false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", f.url+"/ep", strings.NewReader(envelope12(actTwoWay, fmt.Sprintf("%s/%d", sink.URL, i))))
+			req.Host = tc.host
+			req.Header.Set("Content-Type", ct12)
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if tc.ok {
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d, want 200: %s", resp.StatusCode, b)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "s:Sender") ||
+				!strings.Contains(string(b), `<Denied xmlns="urn:detail">`) || !strings.Contains(string(b), "The Host header") && !strings.Contains(string(b), "origin") {
+				t.Errorf("status %d, want 403 with a Sender fault and the denial detail: %s", resp.StatusCode, b)
+			}
+		})
+	}
+	// HTTP/1.0 without a Host names nothing.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := envelope12(actTwoWay, sink.URL+"/nohost")
+	fmt.Fprintf(conn, "POST /ep HTTP/1.0\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s", ct12, len(body), body)
+	raw, _ := io.ReadAll(conn)
+	conn.Close()
+	if !strings.HasPrefix(string(raw), "HTTP/1.0 403 ") {
+		t.Errorf("HTTP/1.0 without Host: %.60q", raw)
+	}
+	// The WSDL is behind the same check.
+	req, _ := http.NewRequest("GET", f.url+"/ep?wsdl", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("WSDL for a rebound name: status %d", resp.StatusCode)
+	}
+	want := 0
+	for _, tc := range cases {
+		if tc.ok {
+			want++
+		}
+	}
+	if n := f.h.count(); n != want {
+		t.Errorf("%d sessions, want %d (refused requests start none)", n, want)
+	}
 }
