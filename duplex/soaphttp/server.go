@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/internal/hostcheck"
 	"github.com/ipamd/ipamd/soap"
 )
 
@@ -105,7 +106,7 @@ type Server struct {
 	opts     Options
 	router   Router
 	callback *callbackClient
-	hosts    hostPolicy
+	hosts    hostcheck.Policy
 
 	ctx    context.Context // cancelled by Shutdown: ends every session
 	cancel context.CancelFunc
@@ -129,7 +130,7 @@ type sessionKey struct {
 func NewServer(opts Options, router Router) *Server {
 	opts = opts.withDefaults()
 	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}, listeners: map[net.Listener]struct{}{}}
-	s.hosts = newHostPolicy(opts.AllowedHosts)
+	s.hosts = hostcheck.New(opts.AllowedHosts)
 	s.callback = newCallbackClient(opts.Callback)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
@@ -237,7 +238,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if why := s.hosts.check(r); why != "" {
+	if why := s.hosts.Check(r, "http.allowed_hosts"); why != "" {
 		enc := soap.EncodingText
 		if e, bad := requestEncoding(r.Header.Get("Content-Type")); bad == "" {
 			enc = e

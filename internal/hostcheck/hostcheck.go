@@ -1,4 +1,13 @@
-package soaphttp
+// Package hostcheck keeps a local HTTP listener from being driven by web
+// pages through DNS rebinding: a page whose name re-resolves to 127.0.0.1
+// makes the browser send its requests to the listener, same-origin, with
+// the page's name as Host. A Policy accepts only a Host that names the
+// listener — the address the connection reached, a loopback name when that
+// is loopback, or a configured name — and, when the request carries an
+// Origin (every cross-origin browser POST does), only that same server on
+// the port the request went to. Non-browser clients send their target as
+// Host and no Origin, so they are unaffected.
+package hostcheck
 
 import (
 	"net"
@@ -8,26 +17,19 @@ import (
 	"strings"
 )
 
-// Requests must name this listener, so that a web page cannot drive it
-// through DNS rebinding (a name of the attacker's that re-resolves to
-// 127.0.0.1 makes the browser send its requests here, same-origin): the
-// Host header must be the address the connection reached, a loopback name
-// when that address is loopback, or one of Options.AllowedHosts; and a
-// request carrying an Origin (every cross-origin browser POST does) must
-// come from such a host on the port it is sending to. Non-browser SOAP
-// clients send their target as Host and no Origin, so they are unaffected.
-
 // maxHostLen bounds the Host and Origin values looked at; longer ones are
 // refused without being parsed.
 const maxHostLen = 512
 
-// hostPolicy decides which Host and Origin values name the listener.
-type hostPolicy struct {
+// Policy decides which Host and Origin values name the listener.
+type Policy struct {
 	allowed map[string]struct{} // lower case, no trailing dot, no brackets
 }
 
-func newHostPolicy(names []string) hostPolicy {
-	p := hostPolicy{allowed: make(map[string]struct{}, len(names))}
+// New returns the policy accepting names (host names or IP literals, no
+// port) besides the listener's own address.
+func New(names []string) Policy {
+	p := Policy{allowed: make(map[string]struct{}, len(names))}
 	for _, n := range names {
 		p.allowed[normHost(n)] = struct{}{}
 	}
@@ -52,7 +54,7 @@ func splitHost(hostport string) (host, port string) {
 
 // namesListener reports whether host (without port) names the listener
 // whose connection arrived at local (nil when unknown).
-func (p hostPolicy) namesListener(host string, local netip.Addr) bool {
+func (p Policy) namesListener(host string, local netip.Addr) bool {
 	h := normHost(host)
 	if h == "" {
 		return false
@@ -70,16 +72,18 @@ func (p hostPolicy) namesListener(host string, local netip.Addr) bool {
 	return h == "localhost" && local.IsValid() && local.IsLoopback()
 }
 
-// check returns "" when r may be served, else the reason it may not (the
-// fault reason: it names the header, never echoes its value unbounded).
-func (p hostPolicy) check(r *http.Request) string {
+// Check returns "" when r may be served, else the reason it may not (for
+// the answer: it names the header and quotes at most 80 bytes of it). The
+// listener's address is the request's http.LocalAddrContextKey; without
+// one only the configured names are accepted.
+func (p Policy) Check(r *http.Request, setting string) string {
 	local := localAddr(r)
 	if len(r.Host) > maxHostLen {
 		return "The Host header is too long."
 	}
 	host, reqPort := splitHost(r.Host)
 	if !p.namesListener(host, local) {
-		return "The Host header " + quoteBounded(r.Host) + " does not name this server: requests must address it by its own address, a loopback name when it listens on loopback, or a name in http.allowed_hosts (a protection against DNS rebinding)."
+		return "The Host header " + quoteBounded(r.Host) + " does not name this server: requests must address it by its own address, a loopback name when it listens on loopback, or a name in " + setting + " (a protection against DNS rebinding)."
 	}
 	origins := r.Header.Values("Origin")
 	if len(origins) == 0 {
@@ -101,7 +105,7 @@ func (p hostPolicy) check(r *http.Request) string {
 // sameOrigin reports whether origin (scheme://host[:port]) names the
 // listener on the port the request was sent to (reqPort, "" = the
 // scheme's default).
-func (p hostPolicy) sameOrigin(origin, reqPort string, local netip.Addr) bool {
+func (p Policy) sameOrigin(origin, reqPort string, local netip.Addr) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return false // "null" and other opaque origins land here
