@@ -2,6 +2,7 @@ package soaphttp
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -121,9 +122,12 @@ type Server struct {
 	active    atomic.Int64
 }
 
+// sessionKey finds a session: its endpoint and the SHA-256 of its id, so
+// that the map lookup's timing says nothing about the id (Session.owns then
+// compares the id itself in constant time).
 type sessionKey struct {
-	h       SessionHandler
-	replyTo string
+	h      SessionHandler
+	digest [sha256.Size]byte
 }
 
 // NewServer returns a server routing requests with router.
@@ -289,9 +293,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client went away; nobody to answer
 	}
 
-	// Read the headers (the session decodes the whole message again): a:ReplyTo
-	// picks the session.
-	env, err := soap.NewCodec(enc, s.opts.Limits).Decode(payload)
+	// Read the headers (the session decodes the whole message again): the
+	// session id picks the session; without one the request starts a new
+	// session.
+	env, err := soap.NewCodec(enc, s.opts.Limits).Keep(SessionIDHeader).Decode(payload)
 	if err != nil {
 		f, h := soap.SenderFault("The message could not be read."), (*soap.Header)(nil)
 		var de *soap.DecodeError
@@ -313,45 +318,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, enc, http.StatusBadRequest, fault, &env.Header)
 		return
 	}
-	s.deliver(w, r, h, enc, replyTo, payload, &env.Header)
+	var sess *Session
+	switch ids := env.Header.Kept; len(ids) {
+	case 0:
+		var status int
+		sess, fault, status = s.newSession(h, enc, replyTo, r)
+		if fault != nil {
+			s.refuse(w, r, enc, status, fault, &env.Header)
+			return
+		}
+	case 1:
+		if sess = s.lookup(h, ids[0].Text); sess == nil {
+			s.deny(w, r, enc, http.StatusForbidden, soap.SenderFault(
+				"No session of this endpoint has the ss:SessionId the request carries: it ended, or it is not the id this server returned."), &env.Header)
+			return
+		}
+		if sess.replyTo != replyTo {
+			f := soap.InvalidHeaderFault(soap.NSAddressing, "ReplyTo", soap.SubcodeInvalidAddress)
+			f.Reason = "The a:ReplyTo differs from the one the session started with: a session keeps its callback address."
+			s.refuse(w, r, enc, http.StatusBadRequest, f, &env.Header)
+			return
+		}
+	default:
+		s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault("The request carries more than one ss:SessionId."), &env.Header)
+		return
+	}
+	s.deliver(w, r, sess, enc, payload, &env.Header)
 }
 
-// deliver hands the request to its session (starting one if needed) and
-// writes the session's answer.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, h SessionHandler, enc soap.Encoding, replyTo string, payload []byte, hdr *soap.Header) {
+// deliver hands the request to its session and writes the session's
+// answer.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, sess *Session, enc soap.Encoding, payload []byte, hdr *soap.Header) {
 	ex := &exchange{payload: payload, answer: make(chan answer, 1)}
 	timer := time.NewTimer(s.opts.RequestTimeout)
 	defer timer.Stop()
-	// A session that is ending may not take the request: then the request
-	// belongs to a new session (a client starting over with the same
-	// ReplyTo). Twice is enough; a third miss means the server is stopping.
-	for attempt := 0; ; attempt++ {
-		sess, fault, status := s.session(h, enc, replyTo, r)
-		if fault != nil {
-			s.refuse(w, r, enc, status, fault, hdr)
-			return
-		}
-		if sess.enc != enc {
-			s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault(fmt.Sprintf(
-				"This session speaks %s; the request is %s.", sess.enc.ContentType(), enc.ContentType())), hdr)
-			return
-		}
-		select {
-		case sess.in <- ex:
-		case <-sess.ended:
-			if attempt < 2 {
-				continue
-			}
-			s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault("The session ended; try again."), hdr)
-			return
-		case <-r.Context().Done():
-			return
-		case <-timer.C:
-			s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault(
-				"The session did not take the request in time: an earlier request of it is still being processed."), hdr)
-			return
-		}
-		break
+	if sess.enc != enc {
+		s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault(fmt.Sprintf(
+			"This session speaks %s; the request is %s.", sess.enc.ContentType(), enc.ContentType())), hdr)
+		return
+	}
+	select {
+	case sess.in <- ex:
+	case <-sess.ended:
+		s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault("The session ended; start a new one."), hdr)
+		return
+	case <-r.Context().Done():
+		return
+	case <-timer.C:
+		s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault(
+			"The session did not take the request in time: an earlier request of it is still being processed."), hdr)
+		return
 	}
 	select {
 	case a := <-ex.answer:
@@ -362,16 +378,24 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, h SessionHandle
 	}
 }
 
-// session returns the live session for (h, replyTo), starting one.
-func (s *Server) session(h SessionHandler, enc soap.Encoding, replyTo string, r *http.Request) (*Session, *soap.Fault, int) {
-	key := sessionKey{h: h, replyTo: replyTo}
+// lookup returns the live session of h whose id is id, or nil.
+func (s *Server) lookup(h SessionHandler, id string) *Session {
+	key := sessionKey{h: h, digest: sha256.Sum256([]byte(id))}
+	s.mu.Lock()
+	ss := s.sessions[key]
+	s.mu.Unlock()
+	if ss == nil || !ss.owns(id) {
+		return nil
+	}
+	return ss
+}
+
+// newSession starts a session of h calling back replyTo.
+func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string, r *http.Request) (*Session, *soap.Fault, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, soap.ReceiverFault("The server is shutting down."), http.StatusServiceUnavailable
-	}
-	if ss := s.sessions[key]; ss != nil {
-		return ss, nil, 0
 	}
 	if s.draining {
 		return nil, soap.ReceiverFault("The server is shutting down: it takes no new session; try again later."), http.StatusServiceUnavailable
@@ -379,8 +403,8 @@ func (s *Server) session(h SessionHandler, enc soap.Encoding, replyTo string, r 
 	if len(s.sessions) >= s.opts.MaxSessions {
 		return nil, soap.ReceiverFault("The server has too many sessions; try again later."), http.StatusServiceUnavailable
 	}
-	ss := newSession(s, key, enc, r.RemoteAddr)
-	s.sessions[key] = ss
+	ss := newSession(s, h, replyTo, enc, r.RemoteAddr)
+	s.sessions[ss.key] = ss
 	s.active.Add(1)
 	s.wg.Add(1)
 	go s.run(h, ss)
@@ -394,8 +418,8 @@ func (s *Server) run(h SessionHandler, ss *Session) {
 	ss.end()
 	s.forget(ss)
 	if err != nil {
-		s.opts.Logger.Debug("session ended with an error", zap.String("session_id", ss.id),
-			zap.String("reply_to", ss.key.replyTo), zap.Error(err))
+		s.opts.Logger.Debug("session ended with an error", zap.String("session_id", ss.logID),
+			zap.String("reply_to", ss.replyTo), zap.Error(err))
 	}
 }
 

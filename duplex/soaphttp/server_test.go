@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,13 +75,17 @@ func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
 		h.mu.Unlock()
 		switch action {
 		case actTwoWay:
-			out, _ := codec.Encode(nil, &soap.Header{Action: actTwoWay + "Response", RelatesTo: env.Header.MessageID}, nil)
+			hdr := soap.Header{Action: actTwoWay + "Response", RelatesTo: env.Header.MessageID}
+			s.AddressReply(&hdr)
+			out, _ := codec.Encode(nil, &hdr, nil)
 			if err = s.WriteMessage(ctx, out); err != nil {
 				return err
 			}
 		case actFault:
 			f := soap.SenderFault("refused")
-			out, _ := codec.Encode(nil, &soap.Header{Action: soap.ActionSOAPFault}, f)
+			hdr := soap.Header{Action: soap.ActionSOAPFault}
+			s.AddressReply(&hdr)
+			out, _ := codec.Encode(nil, &hdr, f)
 			if err = s.WriteFault(ctx, out, f); err != nil {
 				return err
 			}
@@ -330,13 +336,93 @@ func TestWSDL(t *testing.T) {
 	}
 }
 
-func TestSessionIsTheReplyTo(t *testing.T) {
+// withSessionID adds <ss:SessionId> blocks to an envelope from envelope().
+func withSessionID(env string, ids ...string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		if id != "" {
+			b.WriteString(`<ss:SessionId xmlns:ss="` + NSSession + `">` + id + `</ss:SessionId>`)
+		}
+	}
+	return strings.Replace(env, "</s:Header>", b.String()+"</s:Header>", 1)
+}
+
+var sessionIDRe = regexp.MustCompile(`<ss:SessionId xmlns:ss="` + regexp.QuoteMeta(NSSession) + `" a:IsReferenceParameter="true">([^<]*)</ss:SessionId>`)
+
+// sessionIDOf is the session id a reply carries.
+func sessionIDOf(t *testing.T, reply string) string {
+	t.Helper()
+	m := sessionIDRe.FindStringSubmatch(reply)
+	if m == nil {
+		t.Fatalf("the reply carries no ss:SessionId: %s", reply)
+	}
+	return m[1]
+}
+
+// TestSessionIsTheSessionID: a session is named by the id its first reply
+// returns, never by its a:ReplyTo: a request without the id starts a new
+// session even with another session's ReplyTo, and a request with a wrong
+// id reaches no session — it can neither send into nor close one.
+func TestSessionIsTheSessionID(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
-	for _, rt := range []string{"/x", "/x", "/y", "/x"} {
-		if status, body := post(t, f.url+"/ep", ct12, envelope12(actTwoWay, sink.URL+rt)); status != 200 {
-			t.Fatalf("status %d: %s", status, body)
+	victim := sink.URL + "/victim"
+	send := func(action, replyTo string, ids ...string) (int, string) {
+		t.Helper()
+		return post(t, f.url+"/ep", ct12, withSessionID(envelope12(action, replyTo), ids...))
+	}
+	status, body := send(actTwoWay, victim)
+	if status != 200 {
+		t.Fatalf("first request: %d %s", status, body)
+	}
+	id := sessionIDOf(t, body)
+	if !regexp.MustCompile(`^urn:ipamd:session:[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("session id %q is not 256 bits of hex", id)
+	}
+	if status, body := send(actTwoWay, victim, id); status != 200 || sessionIDOf(t, body) != id {
+		t.Fatalf("second request of the session: %d %s", status, body)
+	}
+
+	// The attacker knows the ReplyTo but not the id.
+	forged := id[:len(id)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", id[len(id)-1])+1)%16])
+	for _, tc := range []struct {
+		name   string
+		ids    []string
+		status int
+		want   string
+	}{
+		{"one hex digit off", []string{forged}, 403, "No session of this endpoint"},
+		{"uuid form", []string{"urn:uuid:6b1f1c3e-0000-4000-8000-000000000001"}, 403, "No session of this endpoint"},
+		{"empty", []string{" "}, 403, "No session of this endpoint"},
+		{"prefix of the id", []string{id[:40]}, 403, "No session of this endpoint"},
+		{"two ids", []string{forged, id}, 400, "more than one"},
+	} {
+		if status, body := send(actComplete, victim, tc.ids...); status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s, want %d %q", tc.name, status, body, tc.status, tc.want)
 		}
+	}
+	if status, body := send(actTwoWay, sink.URL+"/other", id); status != 400 || !strings.Contains(body, "differs from the one the session started with") {
+		t.Errorf("the id with another ReplyTo: %d %s", status, body)
+	}
+	// Without an id, the victim's ReplyTo starts a session of the
+	// attacker's own, with another id; closing it leaves the victim's.
+	status, body = send(actTwoWay, victim)
+	if status != 200 {
+		t.Fatalf("request without an id: %d %s", status, body)
+	}
+	other := sessionIDOf(t, body)
+	if other == id {
+		t.Fatal("a second session got the first one's id")
+	}
+	if status, _ := send(actComplete, victim, other); status != 202 {
+		t.Fatalf("completing the other session: %d", status)
+	}
+	if err := <-f.h.cbErr; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return f.srv.ActiveSessions() == 1 }, "the other session to end")
+	if status, body := send(actTwoWay, victim, id); status != 200 {
+		t.Fatalf("the victim's session after the attempts: %d %s", status, body)
 	}
 	f.h.mu.Lock()
 	defer f.h.mu.Unlock()
@@ -344,8 +430,9 @@ func TestSessionIsTheReplyTo(t *testing.T) {
 	for _, acts := range f.h.sessions {
 		sizes = append(sizes, len(acts))
 	}
-	if len(sizes) != 2 || sizes[0]+sizes[1] != 4 || (sizes[0] != 3 && sizes[1] != 3) {
-		t.Errorf("messages per session = %v, want one session of 3 (/x) and one of 1 (/y)", sizes)
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{2, 3}) {
+		t.Errorf("messages per session = %v, want the victim's 3 and the other's 2", sizes)
 	}
 }
 
