@@ -51,9 +51,9 @@ type Session struct {
 	key     sessionKey
 	replyTo string
 	enc     soap.Encoding
-	id     string // the session id: a secret shared with the client
-	logID  string // a digest of id for logs, which must not hold the id
-	remote remoteAddr
+	id      string // the session id: a secret shared with the client
+	logID   string // a digest of id for logs, which must not hold the id
+	remote  remoteAddr
 
 	in    chan *exchange // unbuffered: a request is taken when the session reads it
 	cur   *exchange      // the request being handled; reader goroutine only
