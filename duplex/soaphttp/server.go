@@ -465,6 +465,8 @@ func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a request the transport cannot hand to a session.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
+	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", boundedField(r.URL.Path)),
+		zap.Int("status", status), zap.String("reason", f.Reason))
 	s.answerFault(w, r, enc, status, f, req, s.opts.FaultDetail)
 }
 
@@ -504,8 +506,6 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, enc soap.En
 	if enc == soap.EncodingText11 {
 		status = http.StatusInternalServerError // WS-I BP R1126
 	}
-	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", r.URL.Path),
-		zap.Int("status", status), zap.String("reason", f.Reason))
 	writeAnswer(w, enc, answer{status: status, payload: out})
 }
 

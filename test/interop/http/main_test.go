@@ -170,6 +170,22 @@ func headerOf(t *testing.T, msg []byte, space, local string) string {
 	return v
 }
 
+// sessionOf stores the session id a reply carries in props (for the Start
+// request's ${#Project#SessionId}) and returns it.
+func sessionOf(t *testing.T, reply []byte, props map[string]string) string {
+	t.Helper()
+	id := headerOf(t, reply, soapui.NSSession, "SessionId")
+	props[soapui.PropSessionID] = id
+	return id
+}
+
+// inSession adds the session id header block to a request that has none
+// (the Initialize files): a second Initialize in the same session.
+func inSession(msg []byte, id string) []byte {
+	block := `<ss:SessionId xmlns:ss="` + soapui.NSSession + `" xmlns:a="` + soapui.NSAddressing + `" a:IsReferenceParameter="true">` + id + `</ss:SessionId>`
+	return bytes.Replace(msg, []byte("</s:Header>"), []byte(block+"</s:Header>"), 1)
+}
+
 // callback is one POST ipamd made to a sink.
 type callback struct {
 	path   string
