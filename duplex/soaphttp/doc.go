@@ -1,13 +1,18 @@
 // Package soaphttp is the SOAP-over-HTTP transport of ipamd's duplex port
 // types, for tools that cannot speak net.tcp (SoapUI, zeep, node-soap).
 //
-// A session is identified the WCF CompositeDuplex way: every request of a
-// session carries the same a:ReplyTo, the client's own callback URL. The
-// first request with a new (endpoint, ReplyTo) pair starts a session; later
-// ones are handed to it in order. Replies and faults travel in the HTTP
-// response (one-way operations: 202 Accepted, empty body); Notify…
-// callbacks are POSTed to the ReplyTo URL with a:To set to it and the
-// session's identifier as a reference parameter header. Callback delivery
+// A session is identified the WCF CompositeDuplex way, by a reference
+// parameter: a request without an <ss:SessionId> header block (namespace
+// NSSession) starts a new session, whose replies carry its session id — 256
+// bits from crypto/rand — and every later request of the session must carry
+// the id back; requests are handed to the session in order. The a:ReplyTo,
+// the client's own callback URL, names no session: anyone may know it, and a
+// request with it but without the id cannot send into or close the session.
+// An id no live session of the endpoint has gets 403 with the denial
+// detail; the id is compared in constant time and logged only as a digest.
+// Replies and faults travel in the HTTP response (one-way operations: 202
+// Accepted, empty body); Notify… callbacks are POSTed to the ReplyTo URL
+// with a:To set to it and the session id as a reference parameter header. Callback delivery
 // retries with back-off and, when the URL stays dead, aborts the session.
 // Callback targets must lie in the configured allowed networks, checked
 // when the session starts and again on every connection the callback
@@ -37,6 +42,9 @@
 //	envelope or header unreadable   400  the decoder's fault (500 for Receiver/MustUnderstand/VersionMismatch)
 //	a:To names another endpoint     400  a:DestinationUnreachable (only the path counts)
 //	no usable a:ReplyTo             400  a:MessageAddressingHeaderRequired / a:InvalidAddress
+//	ss:SessionId of no live session 403  s:Sender  (denial detail)
+//	more than one ss:SessionId      400  s:Sender
+//	a:ReplyTo not the session's     400  a:InvalidAddress
 //	too many sessions               503  s:Receiver
 //	new session while draining      503  s:Receiver  (Drain: graceful stop)
 //
