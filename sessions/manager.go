@@ -253,7 +253,7 @@ type httpPortHandler struct{ *portHandler }
 func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
 	opts := *h.m.opts.Load()
 	opts.Logger = opts.Logger.WithLazy(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.LogID()))
-	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, nil))
+	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, hs.Identity()))
 }
 
 // ServeSession implements nmf.SessionHandler.

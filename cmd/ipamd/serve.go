@@ -55,6 +55,12 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	}()
 	v := buildVersion()
 	m := metrics.New(metrics.BuildInfo{Version: v.Version, Commit: v.Commit, GoVersion: v.Go})
+	if _, err := localPolicy(cfg); err != nil {
+		return err
+	}
+	if cfg.Security.LocalIdentity == config.LocalIdentityTrust {
+		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
+	}
 	mgr, err := newSessionManager(cfg, st, log, m)
 	if err != nil {
 		return err
@@ -82,6 +88,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		WSDL:         func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
 		FaultDetail:  sessions.TransportFaultDetail,
 		DeniedDetail: sessions.TransportDeniedDetail,
+		Identify:     identifyRequest(peerLookup(cfg)),
 		AllowedHosts: cfg.HTTP.AllowedHosts,
 		Limits:       soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
 		Logger:       log.Named("http"),
@@ -123,11 +130,18 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			closeAll()
 			return fmt.Errorf("listen %s: %w", u, err)
 		}
+		if lookup := peerLookup(cfg); mode == config.SecurityNone && lookup != nil {
+			sec.Identify = identifyConn(lookup) // callers named by their local account
+		}
 		listeners = append(listeners, listener{ln, u.Transport, sec})
 		if mode == config.SecurityNone && !u.Loopback() {
 			// Allowed by security.insecure; said at every start so that it
 			// is never forgotten in a deployment.
-			log.Warn("listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators",
+			what := "callers are unauthenticated; remote ones have no local account and are refused administrator operations (security.local_identity os)"
+			if cfg.Security.LocalIdentity == config.LocalIdentityTrust {
+				what = "callers are unauthenticated and treated as administrators (security.local_identity trust)"
+			}
+			log.Warn("listener without transport security on a non-loopback address: "+what,
 				zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
 		}
 		hostport := u.Addr()
@@ -246,7 +260,7 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		InactivityInterval:  cfg.Session.InactivityInterval,
 		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
 		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:          newAuthorizer(cfg.Security.Administrators),
+		Authorizer:          withLocalPolicy(newAuthorizer(cfg.Security.Administrators), cfg, log),
 		Logger:              log.Named("session"),
 		Observer:            obs,
 	}

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/internal/hostcheck"
 	"github.com/ipamd/ipamd/soap"
 )
@@ -62,6 +63,11 @@ type Options struct {
 	// caller (a foreign Host or Origin, a missing or wrong session id) in
 	// place of FaultDetail's.
 	DeniedDetail func(reason string) soap.BodyWriter
+	// Identify names the caller of a request that starts a session (the
+	// local account owning a loopback socket, security.NewLocalIdentity);
+	// it is called while the request's connection is open. nil: sessions
+	// have no identity (the session layer's default).
+	Identify func(r *http.Request) *security.Identity
 	// AllowedHosts are names, besides the address a connection reached (and
 	// loopback names when that is loopback), that a request's Host and
 	// Origin may carry: the names clients use for this server.
@@ -404,6 +410,9 @@ func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string,
 		return nil, soap.ReceiverFault("The server has too many sessions; try again later."), http.StatusServiceUnavailable
 	}
 	ss := newSession(s, h, replyTo, enc, r.RemoteAddr)
+	if s.opts.Identify != nil {
+		ss.identity = s.opts.Identify(r)
+	}
 	s.sessions[ss.key] = ss
 	s.active.Add(1)
 	s.wg.Add(1)

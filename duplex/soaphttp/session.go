@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -54,6 +55,8 @@ type Session struct {
 	id      string // the session id: a secret shared with the client
 	logID   string // a digest of id for logs, which must not hold the id
 	remote  remoteAddr
+	// identity is the caller of the first request; nil if not identified.
+	identity *security.Identity
 
 	in    chan *exchange // unbuffered: a request is taken when the session reads it
 	cur   *exchange      // the request being handled; reader goroutine only
@@ -95,6 +98,10 @@ func (s *Session) ID() string { return s.id }
 
 // LogID names the session in logs: a digest of ID that does not reveal it.
 func (s *Session) LogID() string { return s.logID }
+
+// Identity is the caller of the request that started the session, as
+// Options.Identify named it (nil when it is not set).
+func (s *Session) Identity() *security.Identity { return s.identity }
 
 // ReplyTo is the client's callback URL.
 func (s *Session) ReplyTo() string { return s.replyTo }

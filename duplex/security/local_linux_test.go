@@ -1,0 +1,99 @@
+package security
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestScanProcTCP: the table is read as the kernel writes it (host-order
+// words, hex ports), and only an ESTABLISHED socket with an inode names
+// an owner — a TIME_WAIT entry shows uid 0, and must not make a closed
+// client root.
+func TestScanProcTCP(t *testing.T) {
+	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	row := func(local, remote, st, uid, inode string) string {
+		return "   0: " + local + " " + remote + " " + st + " 00000000:00000000 00:00000000 00000000 " + uid + " 0 " + inode + " 1 0000000000000000 20 4 30 10 -1\n"
+	}
+	client := netip.MustParseAddrPort("127.0.0.1:48014")
+	server := netip.MustParseAddrPort("127.0.0.1:8080")
+	// 127.0.0.1 is 0x7F000001; a little-endian host prints 0100007F.
+	le := func(ip string) string {
+		a := netip.MustParseAddr(ip).As4()
+		return strings.ToUpper(strconv.FormatUint(uint64(a[3])<<24|uint64(a[2])<<16|uint64(a[1])<<8|uint64(a[0]), 16))
+	}
+	if !littleEndianHost() {
+		t.Skip("the table rows below are written for a little-endian host")
+	}
+	cli, srv := pad(le("127.0.0.1"), 8)+":BB8E", pad(le("127.0.0.1"), 8)+":1F90"
+	v6cli := "0000000000000000FFFF00000100007F:BB8E"
+	v6srv := "0000000000000000FFFF00000100007F:1F90"
+	tests := []struct {
+		name  string
+		table string
+		uid   uint32
+		found bool
+	}{
+		{"established", row(srv, cli, "01", "0", "111") + row(cli, srv, "01", "1001", "222"), 1001, true},
+		{"the server's own end is not the client", row(srv, cli, "01", "0", "111"), 0, false},
+		{"time-wait shows uid 0", row(cli, srv, "06", "0", "0"), 0, false},
+		{"established without an inode", row(cli, srv, "01", "0", "0"), 0, false},
+		{"other port", row(pad(le("127.0.0.1"), 8)+":BB8F", srv, "01", "1001", "5"), 0, false},
+		{"v4-mapped in tcp6", row(v6cli, v6srv, "01", "1002", "7"), 1002, true},
+		{"garbage", "x\n" + "   0: zz:zz yy 01 a b c 1 0 9\n", 0, false},
+	}
+	for _, tc := range tests {
+		uid, found, err := scanProcTCP(strings.NewReader(header+tc.table), client, server)
+		if err != nil || uid != tc.uid || found != tc.found {
+			t.Errorf("%s: uid %d found %v err %v, want %d %v", tc.name, uid, found, err, tc.uid, tc.found)
+		}
+	}
+}
+
+func pad(s string, n int) string { return strings.Repeat("0", n-len(s)) + s }
+
+func littleEndianHost() bool { return binary.NativeEndian.Uint16([]byte{1, 0}) == 1 }
+
+// TestLookupPeerRealSocket: a loopback connection of this process is found
+// in the kernel's table under this process's uid, over IPv4 and IPv6.
+func TestLookupPeerRealSocket(t *testing.T) {
+	for _, network := range []string{"tcp4", "tcp6"} {
+		addr := "127.0.0.1:0"
+		if network == "tcp6" {
+			addr = "[::1]:0"
+		}
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			t.Logf("%s: %v (skipped)", network, err)
+			continue
+		}
+		c, err := net.Dial(network, ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := s.RemoteAddr().(*net.TCPAddr).AddrPort()
+		server := s.LocalAddr().(*net.TCPAddr).AddrPort()
+		acct, err := LookupPeer(client, server)
+		if err != nil {
+			t.Fatalf("%s: %v", network, err)
+		}
+		if want := strconv.Itoa(os.Getuid()); acct.User != want || acct.Admin != (os.Getuid() == 0) {
+			t.Errorf("%s: account %+v, want uid %s", network, acct, want)
+		}
+		// Closed: the client end is gone (or in TIME_WAIT), and nobody owns it.
+		c.Close()
+		s.Close()
+		ln.Close()
+		if acct, err := LookupPeer(client, server); err == nil {
+			t.Errorf("%s: after close: %+v", network, acct)
+		}
+	}
+}
