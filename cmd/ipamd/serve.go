@@ -197,9 +197,9 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			defer wg.Done()
 			var err error
 			if ln.transport == config.TransportHTTP {
-				err = httpSrv.Serve(serveCtx, ln)
+				err = httpSrv.Serve(serveCtx, ln.Listener)
 			} else {
-				err = srv.ServeListener(serveCtx, ln, ln.security)
+				err = srv.ServeListener(serveCtx, ln.Listener, ln.security)
 			}
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) && !errors.Is(err, soaphttp.ErrServerClosed) {
 				mu.Lock()
