@@ -97,3 +97,41 @@ func TestLookupPeerRealSocket(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScanProcTCP: whatever the table holds, an owner is only ever taken
+// from an ESTABLISHED row with an inode whose addresses are exactly the
+// connection's, and the scan never fails on a malformed row.
+func FuzzScanProcTCP(f *testing.F) {
+	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	f.Add(header + "   0: 0100007F:BB8E 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 1001 0 222 1\n")
+	f.Add(header + "   0: 0100007F:BB8E 0100007F:1F90 06 00000000:00000000 00:00000000 00000000 0 0 0 1\n")
+	f.Add(header + "   0: 0000000000000000FFFF00000100007F:BB8E 0000000000000000FFFF00000100007F:1F90 01 0:0 0:0 0 7 0 9\n")
+	client := netip.MustParseAddrPort("127.0.0.1:48014")
+	server := netip.MustParseAddrPort("127.0.0.1:8080")
+	f.Fuzz(func(t *testing.T, table string) {
+		uid, found, err := scanProcTCP(strings.NewReader(table), client, server)
+		if err != nil || !found {
+			return
+		}
+		// Find the row that matched, as the oracle reads it.
+		ok := false
+		for i, line := range strings.Split(table, "\n") {
+			fl := strings.Fields(line)
+			if i == 0 || len(fl) < 10 || fl[3] != "01" || fl[9] == "0" {
+				continue
+			}
+			if u, err := strconv.ParseUint(fl[7], 10, 32); err != nil || uint32(u) != uid {
+				continue
+			}
+			l, e1 := parseProcAddr(fl[1])
+			r, e2 := parseProcAddr(fl[2])
+			if e1 == nil && e2 == nil && l == client && r == server {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			t.Fatalf("owner %d taken from no established row of the connection:\n%q", uid, table)
+		}
+	})
+}

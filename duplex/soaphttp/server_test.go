@@ -788,3 +788,66 @@ func TestHostAndOrigin(t *testing.T) {
 		t.Errorf("%d sessions, want %d (refused requests start none)", n, want)
 	}
 }
+
+// FuzzSessionID: a request naming a session reaches it only with the exact
+// id the session's reply gave; any other text (a prefix, a case change, an
+// id with padding inside) is refused with 403 and reaches no session.
+func FuzzSessionID(f *testing.F) {
+	f.Add("")
+	f.Add("urn:ipamd:session:")
+	f.Add("urn:uuid:6b1f1c3e-0000-4000-8000-000000000001")
+	f.Add("URN:IPAMD:SESSION:00")
+	h := newTestHandler()
+	srv := NewServer(Options{RequestTimeout: 2 * time.Second, AllowedHosts: []string{"example.com"}}, testRouter{h})
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	send := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/ep", strings.NewReader(body))
+		req.Header.Set("Content-Type", ct12)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	const replyTo = "http://127.0.0.1:9/cb"
+	first := send(envelope12(actTwoWay, replyTo))
+	m := sessionIDRe.FindStringSubmatch(first.Body.String())
+	if first.Code != 200 || m == nil {
+		f.Fatalf("first request: %d %s", first.Code, first.Body.String())
+	}
+	id := m[1]
+	f.Add(id)
+	f.Add(id[:len(id)-1])
+	f.Add(" " + id + " ")
+	f.Fuzz(func(t *testing.T, presented string) {
+		var b strings.Builder
+		for _, r := range presented { // XML text: escape what needs it
+			switch r {
+			case '<':
+				b.WriteString("&lt;")
+			case '&':
+				b.WriteString("&amp;")
+			default:
+				b.WriteRune(r)
+			}
+		}
+		block := `<ss:SessionId xmlns:ss="` + NSSession + `">` + b.String() + `</ss:SessionId>`
+		rec := send(strings.Replace(envelope12(actTwoWay, replyTo), "</s:Header>", block+"</s:Header>", 1))
+		exact := strings.TrimSpace(presented) == id
+		switch {
+		case rec.Code == 200 && !exact:
+			t.Fatalf("id %q reached the session (its id is %q)", presented, id)
+		case rec.Code == 200:
+			if got := sessionIDRe.FindStringSubmatch(rec.Body.String()); got == nil || got[1] != id {
+				t.Fatalf("reply in the session names another id: %s", rec.Body.String())
+			}
+		case exact && rec.Code != 200:
+			t.Fatalf("the session's own id got %d: %s", rec.Code, rec.Body.String())
+		}
+		if n := h.count(); n != 1 {
+			t.Fatalf("%d sessions: a request with an id started one", n)
+		}
+	})
+}

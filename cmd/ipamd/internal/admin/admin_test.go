@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +224,29 @@ func TestHostCheck(t *testing.T) {
 	if level.Level() != zapcore.InfoLevel {
 		t.Errorf("a refused request changed the level to %v", level.Level())
 	}
+}
+
+// FuzzLogLevel: whatever a PUT /log/level without the token carries, the
+// level never ends above warn.
+func FuzzLogLevel(f *testing.F) {
+	f.Add("application/json", `{"level":"error"}`, "")
+	f.Add("application/x-www-form-urlencoded", "level=error", "level=error")
+	f.Add("application/x-www-form-urlencoded; charset=utf-8", `{"level":"fatal"}`, "")
+	f.Add("text/plain", `{"level":"debug"} {"level":"error"}`, "")
+	f.Add("application/json", `{"level":"warn","level":"panic"}`, "")
+	level := zap.NewAtomicLevelAt(zapcore.InfoLevel)
+	s := New(Options{Gatherer: prometheus.NewRegistry(), Level: level, Token: "a-token-of-sixteen+"})
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, contentType, body, query string) {
+		level.SetLevel(zapcore.InfoLevel)
+		req := httptest.NewRequest(http.MethodPut, "/log/level?"+url.QueryEscape(query), strings.NewReader(body))
+		req.Host = "localhost"
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9485}))
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if level.Level() > zapcore.WarnLevel {
+			t.Fatalf("level %v set without the token (status %d)", level.Level(), rec.Code)
+		}
+	})
 }
