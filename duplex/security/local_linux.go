@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -20,14 +21,18 @@ var procTCPFiles = []string{"/proc/net/tcp", "/proc/net/tcp6"}
 // maxProcTCPLines bounds one table scan (one line per socket).
 const maxProcTCPLines = 1 << 20
 
-// LookupPeer finds the owner of the client end of a loopback connection in
-// /proc/net/tcp and /proc/net/tcp6: the ESTABLISHED socket whose local
-// address is the client's and whose remote address is the server's carries
-// the uid of the process that opened it. Its groups are the account's
-// (/etc/group via os/user), not the process's own supplementary groups,
-// which the table does not show.
+// LookupPeer finds the owner of the client end of a loopback connection:
+// the ESTABLISHED socket whose local address is the client's and whose
+// remote address is the server's carries the uid of the process that
+// opened it. The kernel is asked through sock_diag (an exact lookup,
+// local_diag_linux.go), else /proc/net/tcp and /proc/net/tcp6 are read.
+// The groups are the account's (/etc/group via os/user), not the process's
+// own supplementary groups, which neither shows.
 func LookupPeer(client, server netip.AddrPort) (*LocalAccount, error) {
-	uid, err := findSocketOwner(procTCPFiles, client, server)
+	uid, err := diagSocketOwner(client, server)
+	if errors.Is(err, errDiagUnavailable) {
+		uid, err = findSocketOwner(procTCPFiles, client, server)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -88,12 +88,26 @@ func TestLookupPeerRealSocket(t *testing.T) {
 		if want := strconv.Itoa(os.Getuid()); acct.User != want || acct.Admin != (os.Getuid() == 0) {
 			t.Errorf("%s: account %+v, want uid %s", network, acct, want)
 		}
+		// Both ways of asking agree: sock_diag and the /proc tables.
+		if uid, err := diagSocketOwner(client, server); err != nil || uid != uint32(os.Getuid()) {
+			t.Errorf("%s: sock_diag: uid %d, %v", network, uid, err)
+		}
+		if uid, err := findSocketOwner(procTCPFiles, client, server); err != nil || uid != uint32(os.Getuid()) {
+			t.Errorf("%s: /proc: uid %d, %v", network, uid, err)
+		}
+		// The server's own end is not the client.
+		if uid, err := diagSocketOwner(server, client); err == nil && uid != uint32(os.Getuid()) {
+			t.Errorf("%s: reversed: uid %d", network, uid)
+		}
 		// Closed: the client end is gone (or in TIME_WAIT), and nobody owns it.
 		c.Close()
 		s.Close()
 		ln.Close()
 		if acct, err := LookupPeer(client, server); err == nil {
 			t.Errorf("%s: after close: %+v", network, acct)
+		}
+		if _, err := findSocketOwner(procTCPFiles, client, server); err == nil {
+			t.Errorf("%s: /proc after close: found", network)
 		}
 	}
 }
@@ -132,6 +146,69 @@ func FuzzScanProcTCP(f *testing.F) {
 		}
 		if !ok {
 			t.Fatalf("owner %d taken from no established row of the connection:\n%q", uid, table)
+		}
+	})
+}
+
+// BenchmarkLookupPeer is the cost an authorization on a none listener adds
+// once per session: scanning the kernel's TCP tables for the connection.
+func BenchmarkLookupPeer(b *testing.B) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	client := s.RemoteAddr().(*net.TCPAddr).AddrPort()
+	server := s.LocalAddr().(*net.TCPAddr).AddrPort()
+	for b.Loop() {
+		if _, err := LookupPeer(client, server); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzParseDiagReply: a sock_diag reply yields an owner only for an
+// established socket with an inode whose ends are the connection's.
+func FuzzParseDiagReply(f *testing.F) {
+	client := netip.MustParseAddrPort("127.0.0.1:48014")
+	server := netip.MustParseAddrPort("127.0.0.1:8080")
+	ok := make([]byte, nlmsgHdrLen+inetDiagMsgLen)
+	binary.NativeEndian.PutUint32(ok[0:], uint32(len(ok)))
+	binary.NativeEndian.PutUint16(ok[4:], 20) // SOCK_DIAG_BY_FAMILY
+	m := ok[nlmsgHdrLen:]
+	m[0], m[1] = 2, 1 // AF_INET, ESTABLISHED
+	binary.BigEndian.PutUint16(m[4:], 48014)
+	binary.BigEndian.PutUint16(m[6:], 8080)
+	copy(m[8:], []byte{127, 0, 0, 1})
+	copy(m[24:], []byte{127, 0, 0, 1})
+	binary.NativeEndian.PutUint32(m[64:], 1001)
+	binary.NativeEndian.PutUint32(m[68:], 4242)
+	if uid, err := parseDiagReply(ok, 2, client, server); err != nil || uid != 1001 {
+		f.Fatalf("seed: %d %v", uid, err)
+	}
+	f.Add(ok)
+	f.Add(ok[:20])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		uid, err := parseDiagReply(b, 2, client, server)
+		if err != nil {
+			return
+		}
+		m := b[nlmsgHdrLen:]
+		if m[0] != 2 || m[1] != 1 || binary.NativeEndian.Uint32(m[68:]) == 0 ||
+			binary.BigEndian.Uint16(m[4:]) != 48014 || binary.BigEndian.Uint16(m[6:]) != 8080 ||
+			[4]byte(m[8:12]) != [4]byte{127, 0, 0, 1} || [4]byte(m[24:28]) != [4]byte{127, 0, 0, 1} ||
+			binary.NativeEndian.Uint32(m[64:]) != uid {
+			t.Fatalf("owner %d from %x", uid, b)
 		}
 	})
 }
