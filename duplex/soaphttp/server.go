@@ -327,8 +327,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var sess *Session
 	switch ids := env.Header.Kept; len(ids) {
 	case 0:
+		var caller *security.Identity
+		if s.opts.Identify != nil {
+			caller = s.opts.Identify(r) // outside s.mu: it may read the kernel's tables
+		}
 		var status int
-		sess, fault, status = s.newSession(h, enc, replyTo, r)
+		sess, fault, status = s.newSession(h, enc, replyTo, caller, r)
 		if fault != nil {
 			s.refuse(w, r, enc, status, fault, &env.Header)
 			return
@@ -397,7 +401,7 @@ func (s *Server) lookup(h SessionHandler, id string) *Session {
 }
 
 // newSession starts a session of h calling back replyTo.
-func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string, r *http.Request) (*Session, *soap.Fault, int) {
+func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string, caller *security.Identity, r *http.Request) (*Session, *soap.Fault, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -410,9 +414,7 @@ func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string,
 		return nil, soap.ReceiverFault("The server has too many sessions; try again later."), http.StatusServiceUnavailable
 	}
 	ss := newSession(s, h, replyTo, enc, r.RemoteAddr)
-	if s.opts.Identify != nil {
-		ss.identity = s.opts.Identify(r)
-	}
+	ss.identity = caller
 	s.sessions[ss.key] = ss
 	s.active.Add(1)
 	s.wg.Add(1)
