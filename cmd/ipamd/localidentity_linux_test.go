@@ -212,3 +212,13 @@ func TestLocalCallerIdentity(t *testing.T) {
 		d.exitCode(20 * time.Second)
 	})
 }
+
+// TestUnknownLocalAdministratorGroup: a group name that does not resolve
+// stops the start instead of silently admitting nobody (or everybody).
+func TestUnknownLocalAdministratorGroup(t *testing.T) {
+	_, stderr, code := ipamd(t, nil, "serve", "--listen", "net.tcp://127.0.0.1:0", "--admin-listen", "",
+		"--state-dir", t.TempDir(), "--security-local-administrators", "no-such-group-ipamd")
+	if code == 0 || !strings.Contains(stderr, "security.local_administrators: group") || !strings.Contains(stderr, "unknown group no-such-group-ipamd") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

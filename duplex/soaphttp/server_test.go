@@ -21,6 +21,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -38,10 +39,11 @@ const (
 // testHandler is a minimal port: it decodes each request's Action and
 // answers as the act* constants say, recording what each session saw.
 type testHandler struct {
-	mu       sync.Mutex
-	sessions map[string][]string // session id → actions
-	ended    map[string]error
-	cbErr    chan error
+	onSession func(*Session) // called as each session starts; nil = nothing
+	mu        sync.Mutex
+	sessions  map[string][]string // session id → actions
+	ended     map[string]error
+	cbErr     chan error
 }
 
 func newTestHandler() *testHandler {
@@ -49,6 +51,9 @@ func newTestHandler() *testHandler {
 }
 
 func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
+	if h.onSession != nil {
+		h.onSession(s)
+	}
 	codec := soap.NewCodec(s.Encoding(), soap.Limits{})
 	var err error
 	defer func() {
@@ -850,4 +855,39 @@ func FuzzSessionID(f *testing.F) {
 			t.Fatalf("%d sessions: a request with an id started one", n)
 		}
 	})
+}
+
+// TestIdentifyNewSessionsOnly: the caller is named once, by the request
+// that starts a session, and the session keeps that identity; requests
+// naming the session do not name it again.
+func TestIdentifyNewSessionsOnly(t *testing.T) {
+	var calls atomic.Int32
+	var seen sync.Map // session id → identity name
+	f := newFixture(t, func(o *Options) {
+		o.Identify = func(r *http.Request) *security.Identity {
+			n := calls.Add(1)
+			if _, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); !ok {
+				t.Error("Identify without the connection's local address")
+			}
+			return &security.Identity{Mechanism: security.MechanismNone, Name: fmt.Sprint("caller-", n)}
+		}
+	})
+	f.h.onSession = func(s *Session) { seen.Store(s.ID(), s.Identity().Name) }
+	sink := newSink(t)
+	status, body := post(t, f.url+"/ep", ct12, envelope12(actTwoWay, sink.URL))
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	id := sessionIDOf(t, body)
+	for range 3 {
+		if status, body := post(t, f.url+"/ep", ct12, withSessionID(envelope12(actTwoWay, sink.URL), id)); status != 200 {
+			t.Fatalf("%d %s", status, body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("Identify called %d times, want once", n)
+	}
+	if name, _ := seen.Load(id); name != "caller-1" {
+		t.Errorf("the session's identity is %v", name)
+	}
 }
