@@ -14,10 +14,10 @@ import (
 // TestDeadCallbackAbortsSession: when nothing listens at the session's
 // a:ReplyTo, ipamd gives up on Notify…Start after its retries and aborts
 // the session. Observed from outside: the Start request is still answered
-// 202, the daemon logs the failed delivery, and the next Initialize with the
-// same a:ReplyTo starts a fresh session (the old one would have refused a
-// second Initialize), which then runs to Notify…Complete once a listener
-// is up at that address. The aborted session must not have left
+// 202, the daemon logs the failed delivery, the aborted session's id
+// reaches nothing any more, and a new Initialize with the same a:ReplyTo
+// starts a fresh session, which then runs to Notify…Complete once a
+// listener is up at that address. The aborted session must not have left
 // provisioning marked as running.
 func TestDeadCallbackAbortsSession(t *testing.T) {
 	srv := daemon.Start(t,
