@@ -669,6 +669,7 @@ func FuzzRequest(f *testing.F) {
 		RequestTimeout: time.Second,
 		Callback:       CallbackOptions{MaxAttempts: 1, AttemptTimeout: 50 * time.Millisecond},
 		AllowedHosts:   []string{"example.com"}, // httptest.NewRequest's Host
+		MaxSessions:    64,                      // every request without a session id starts one
 	}, testRouter{h})
 	f.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
