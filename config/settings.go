@@ -243,7 +243,7 @@ var settings = []*Setting{
 		[]string{},
 		func(c *Config) *[]string { return &c.Security.Administrators }, checkAdministrator, nil),
 	enumSetting("security.local_identity",
-		"Who a caller on a listener without security (net.tcp none, http) is. os: the operating-system account owning the client's loopback socket (Linux: /proc/net/tcp and tcp6; Windows: the owning process's token); it is an administrator only when it is root / in BUILTIN\\Administrators, the daemon's own account, or in security.local_administrators, and callers whose account cannot be read are refused. trust: every such caller is an administrator (for containers where socket owners cannot be read); a warning is logged at every start.",
+		"Who a caller on a listener without security (net.tcp none, http) is. os: the operating-system account owning the client's loopback socket (Linux: sock_diag, else /proc/net/tcp and tcp6; Windows: the owning process's token); it is an administrator only when it is root / in BUILTIN\\Administrators, the daemon's own account, or in security.local_administrators, and callers whose account cannot be read are refused. trust: every such caller is an administrator (for containers where socket owners cannot be read); a warning is logged at every start.",
 		LocalIdentityOS, []string{LocalIdentityOS, LocalIdentityTrust},
 		func(c *Config) *string { return &c.Security.LocalIdentity }),
 	listSetting("security.local_administrators",
