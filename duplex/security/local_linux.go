@@ -12,11 +12,27 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 )
 
-// procTCPFiles are the kernel's TCP socket tables, IPv4 and IPv6 (an IPv6
-// socket talking to 127.0.0.1 appears in tcp6 with ::ffff:127.0.0.1).
-var procTCPFiles = []string{"/proc/net/tcp", "/proc/net/tcp6"}
+// procTCPFiles are the kernel's TCP socket tables of this process's
+// network namespace, IPv4 and IPv6 (an IPv6 socket talking to 127.0.0.1
+// appears in tcp6 with ::ffff:127.0.0.1). Through /proc/self: systemd's
+// ProcSubset=pid hides /proc/net but not the process's own directory.
+var procTCPFiles = []string{"/proc/self/net/tcp", "/proc/self/net/tcp6"}
+
+// overflowUID is the uid the kernel reports for an account not mapped into
+// the reader's user namespace (systemd PrivateUsers=, a container): it
+// names nobody in particular and is never an answer.
+var overflowUID = sync.OnceValue(func() uint32 {
+	b, err := os.ReadFile("/proc/sys/kernel/overflowuid")
+	if err == nil {
+		if u, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32); err == nil {
+			return uint32(u)
+		}
+	}
+	return 65534
+})
 
 // maxProcTCPLines bounds one table scan (one line per socket).
 const maxProcTCPLines = 1 << 20
@@ -35,6 +51,9 @@ func LookupPeer(client, server netip.AddrPort) (*LocalAccount, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if uid == overflowUID() {
+		return nil, fmt.Errorf("%w: the owner is not mapped into this process's user namespace (uid %d): run the daemon without a private user namespace (systemd PrivateUsers=) or set security.local_identity to trust", ErrNoLocalAccount, uid)
 	}
 	return lookupUnixAccount(uid), nil
 }
