@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // procTCPFiles are the kernel's TCP socket tables of this process's
@@ -55,7 +56,44 @@ func LookupPeer(client, server netip.AddrPort) (*LocalAccount, error) {
 	if uid == overflowUID() {
 		return nil, fmt.Errorf("%w: the owner is not mapped into this process's user namespace (uid %d): run the daemon without a private user namespace (systemd PrivateUsers=) or set security.local_identity to trust", ErrNoLocalAccount, uid)
 	}
-	return lookupUnixAccount(uid), nil
+	return cachedUnixAccount(uid), nil
+}
+
+// accounts caches lookupUnixAccount: a busy client starts many sessions,
+// and the user database (NSS) costs more than the socket lookup. An entry
+// lives accountTTL, so a changed group membership counts within that time.
+var accounts = struct {
+	sync.Mutex
+	m map[uint32]cachedAccount
+}{m: map[uint32]cachedAccount{}}
+
+type cachedAccount struct {
+	acct *LocalAccount // shared: never modified
+	at   time.Time
+}
+
+const (
+	accountTTL        = 30 * time.Second
+	maxCachedAccounts = 1024
+)
+
+// cachedUnixAccount is lookupUnixAccount through the cache.
+func cachedUnixAccount(uid uint32) *LocalAccount {
+	now := time.Now()
+	accounts.Lock()
+	c, ok := accounts.m[uid]
+	accounts.Unlock()
+	if ok && now.Sub(c.at) < accountTTL {
+		return c.acct
+	}
+	acct := lookupUnixAccount(uid)
+	accounts.Lock()
+	if len(accounts.m) >= maxCachedAccounts {
+		clear(accounts.m)
+	}
+	accounts.m[uid] = cachedAccount{acct: acct, at: now}
+	accounts.Unlock()
+	return acct
 }
 
 // lookupUnixAccount looks up a uid's name and groups; an account without a
