@@ -62,6 +62,11 @@ type Limits struct {
 	MaxConnections       int
 	MaxSessionTableBytes int
 	HTTPRequestTimeout   time.Duration
+	// Admission (docs/security.md): per-address and HTTP connection caps,
+	// and the time a session may stay uninitialized.
+	MaxConnectionsPerAddress int
+	MaxHTTPConnections       int
+	UninitializedTimeout     time.Duration
 }
 
 // Session configures the MS-IPAMM2 session layer.
@@ -141,6 +146,9 @@ type Security struct {
 	// listener without security is (config/identity.go).
 	LocalIdentity       string
 	LocalAdministrators []string
+	// RefuseUnauthenticated: callers on listeners without security count
+	// as no one instead of as administrators.
+	RefuseUnauthenticated bool
 }
 
 // NegotiateSecurity configures the application/negotiate upgrade.
@@ -153,6 +161,10 @@ type NegotiateSecurity struct {
 	// ComputerName is the NetBIOS name the NTLM CHALLENGE announces; ""
 	// = the host name.
 	ComputerName string
+	// KerberosTrustedRealms are the realms besides the service's own whose
+	// principals Kerberos accepts (cross-realm trusts); empty = the
+	// service's realm only.
+	KerberosTrustedRealms []string
 }
 
 // TLSSecurity configures the application/ssl-tls upgrade.
@@ -169,6 +181,7 @@ type Dev struct {
 	FailWith          string        // IpamExceptionId the work fails with; "" = do the work
 	RequireConversion bool          // in-memory stand-in, conversion required
 	Provisioned       bool          // in-memory stand-in, provisioned
+	PanicInWork       bool          // provisioning / conversion work panics (containment tests)
 }
 
 // Allowed values of the enumerated settings.

@@ -38,13 +38,13 @@ func TestDefaultsValid(t *testing.T) {
 		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion"},
 		StateDir:  c.StateDir,
 		Log:       Log{"info", "json"},
-		Admin:     Admin{Listen: "127.0.0.1:9485", AllowedHosts: []string{}},
+		Admin:     Admin{Listen: "127.0.0.1:9485", AllowedHosts: []string{}, MaxConnections: 32, MaxConnectionsPerAddress: 8},
 		Shutdown:  Shutdown{DrainTimeout: 60 * time.Second},
-		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second},
+		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second, 64, 1000, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
 		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"prefer", "", 10 * time.Second, 8}},
-		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Administrators: []string{}, LocalIdentity: "os", LocalAdministrators: []string{}},
+		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}, LocalIdentity: "os", LocalAdministrators: []string{}},
 		HTTP:      HTTP{AllowedHosts: []string{}},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -109,9 +109,12 @@ func TestFlagNames(t *testing.T) {
 	want := []string{
 		"listen", "endpoints-provision-path", "endpoints-schema-conversion-path", "state-dir",
 		"log-level", "log-format",
-		"admin-listen", "admin-pprof", "admin-allow-remote", "admin-allowed-hosts", "admin-token-file", "shutdown-drain-timeout",
+		"admin-listen", "admin-pprof", "admin-allow-remote", "admin-allowed-hosts", "admin-token-file",
+		"admin-max-connections", "admin-max-connections-per-address", "shutdown-drain-timeout",
 		"limits-max-message-size", "limits-preamble-timeout", "limits-idle-timeout", "limits-close-timeout",
-		"limits-max-connections", "limits-max-session-table-bytes", "limits-http-request-timeout",
+		"limits-max-connections",
+		"limits-max-connections-per-address", "limits-max-http-connections", "limits-uninitialized-timeout",
+		"limits-max-session-table-bytes", "limits-http-request-timeout",
 		"session-inactivity-interval", "session-keepalive-grace-count", "session-checkpoint-interval",
 		"callbacks-action-style", "callbacks-allowed-networks", "callbacks-max-attempts",
 		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff", "http-allowed-hosts",
@@ -120,9 +123,9 @@ func TestFlagNames(t *testing.T) {
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
-		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-administrators",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators", "security-refuse-unauthenticated",
 		"security-local-identity", "security-local-administrators",
-		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-provisioned",
+		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-panic-in-work", "dev-provisioned",
 	}
 	var got []string
 	for _, s := range settings {
@@ -173,6 +176,7 @@ func TestBadValues(t *testing.T) {
 		{"IPAMD_SECURITY_MODE", "kerberos", `security.mode = "kerberos" (from env IPAMD_SECURITY_MODE): must be one of none, tls, negotiate`},
 		{"IPAMD_SECURITY_MODE", "negotiate", `security.negotiate.keytab_file = "": a listener uses negotiate: set security.negotiate.keytab_file`},
 		{"IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME", "ipam.example", `security.negotiate.computer_name = "ipam.example" (from env IPAMD_SECURITY_NEGOTIATE_COMPUTER_NAME): must be at most 15 characters`},
+		{"IPAMD_SECURITY_NEGOTIATE_KERBEROS_TRUSTED_REALMS", "OTHER.TEST,admin@OTHER.TEST", `security.negotiate.kerberos_trusted_realms[1] = "admin@OTHER.TEST" (from env IPAMD_SECURITY_NEGOTIATE_KERBEROS_TRUSTED_REALMS): must be a realm name`},
 		{"IPAMD_SECURITY_TLS_CLIENT_AUTH", "require", `security.tls.client_ca_file = "": required when security.tls.client_auth is require`},
 		{"IPAMD_SECURITY_HANDSHAKE_TIMEOUT", "1h", `security.handshake_timeout = 1h (from env IPAMD_SECURITY_HANDSHAKE_TIMEOUT): must be between 100ms and 5m`},
 		{"IPAMD_CALLBACKS_ALLOWED_NETWORKS", "10.0.0.0/8,10.1.2.3", `callbacks.allowed_networks[1] = "10.1.2.3" (from env IPAMD_CALLBACKS_ALLOWED_NETWORKS): must be a CIDR prefix`},

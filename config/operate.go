@@ -24,6 +24,10 @@ type Admin struct {
 	// TokenFile holds the bearer token that PUT /log/level needs to go
 	// above warn; "" = no token, so never above warn.
 	TokenFile string
+	// MaxConnections and MaxConnectionsPerAddress cap the listener's open
+	// connections, in total and per client address.
+	MaxConnections           int
+	MaxConnectionsPerAddress int
 }
 
 // Shutdown configures the graceful stop (SIGTERM, service stop).

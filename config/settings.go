@@ -69,6 +69,14 @@ var settings = []*Setting{
 		`"" or a file path`,
 		"",
 		func(c *Config) *string { return &c.Admin.TokenFile }, nil),
+	intSetting("admin.max_connections",
+		"Open connections the admin listener serves at once; more are answered 503 at accept. Why: a scraper and a few probes need a handful, and an unauthenticated listener must not be a way to exhaust the process's file descriptors.",
+		32, 1, 10000,
+		func(c *Config) *int { return &c.Admin.MaxConnections }),
+	intSetting("admin.max_connections_per_address",
+		"Open admin connections one client address (IPv4 address, IPv6 /64) may hold; more are answered 503 at accept. Why: one misbehaving client on the management network must leave room for the monitoring system.",
+		8, 1, 10000,
+		func(c *Config) *int { return &c.Admin.MaxConnectionsPerAddress }),
 	durationSetting("shutdown.drain_timeout",
 		"On SIGTERM or service stop: how long running provisioning and schema conversion may go on to finish while no new session is accepted. When it elapses the work is cancelled at its next safe point, its session gets Notify…Complete with an exception, and ipamd exits (after at most limits.close_timeout more). 0 cancels at once.",
 		60*time.Second, 0, time.Hour,
@@ -94,6 +102,20 @@ var settings = []*Setting{
 		"Maximum number of concurrent connections over all listeners.",
 		10000, 1, 1000000,
 		func(c *Config) *int { return &c.Limits.MaxConnections }),
+	// ---- admission (docs/security.md, "Resource budgets and admission") ----
+	intSetting("limits.max_connections_per_address",
+		"Open connections one client address (an IPv4 address, an IPv6 /64) may hold on the net.tcp listeners, and again on the HTTP listeners, where it also caps the address's live HTTP sessions. Counted at accept, before the preamble or any authentication; above it net.tcp answers the MC-NMF ServerTooBusy fault and HTTP a 503 with a SOAP fault. Why: without it one client can hold every limits.max_connections slot, while an IPAM client needs a few connections.",
+		64, 1, 1000000,
+		func(c *Config) *int { return &c.Limits.MaxConnectionsPerAddress }),
+	intSetting("limits.max_http_connections",
+		"Open connections the HTTP listeners serve at once (net.tcp has limits.max_connections); more are answered 503 with a SOAP fault at accept. Why: each open connection holds a goroutine and buffers whether or not it sends anything, and SOAP-over-HTTP clients use a few connections each.",
+		1000, 1, 1000000,
+		func(c *Config) *int { return &c.Limits.MaxHTTPConnections }),
+	durationSetting("limits.uninitialized_timeout",
+		"How long a session may stay without a successful Initialize… (a caller that is not an administrator, or one that only sends Keepalives) before it is aborted; Keepalives do not extend it. Checked at each session.inactivity_interval tick, so it holds to within one interval. Why: such a session does nothing useful but holds a connection slot, and Keepalives would otherwise keep it forever.",
+		60*time.Second, time.Second, time.Hour,
+		func(c *Config) *time.Duration { return &c.Limits.UninitializedTimeout }),
+	// ---- end of admission block ----
 	intSetting("limits.max_session_table_bytes",
 		"Maximum total size of the MC-NBFSE dynamic string table per session, in bytes.",
 		2048, 0, 1<<20,
@@ -111,7 +133,7 @@ var settings = []*Setting{
 		3, 0, 1000,
 		func(c *Config) *int { return &c.Session.KeepaliveGraceCount }),
 	durationSetting("session.checkpoint_interval",
-		"How often Notify…Checkpoint is sent while provisioning or schema conversion runs.",
+		"How often Notify…Checkpoint is sent while provisioning or schema conversion runs. The first goes out after 1 s (or the interval, if shorter), so a run of seconds still shows the client it moves.",
 		5*time.Second, 10*time.Millisecond, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.Session.CheckpointInterval }),
 	enumSetting("callbacks.action_style",
@@ -237,11 +259,19 @@ var settings = []*Setting{
 		`"" (the host name) or a name of up to 15 characters`,
 		"",
 		func(c *Config) *string { return &c.Security.Negotiate.ComputerName }, checkNetBIOSName),
+	listSetting("security.negotiate.kerberos_trusted_realms",
+		"Kerberos realms, besides the service's own (the realm of its keytab principal), whose principals may call: a cross-realm trust lets every principal of the other realm obtain a ticket for this service, which does not make them callers the operator chose. Empty = the service's realm only. A ticket from any other realm is refused (SEC_E_LOGON_DENIED). The caller is always named by the ticket (name@CLIENT-REALM), never by the authenticator, so alice@OTHER.EXAMPLE.COM is never taken for alice@EXAMPLE.COM.",
+		"realm names exactly as the KDCs spell them (case-sensitive, usually upper case)",
+		[]string{},
+		func(c *Config) *[]string { return &c.Security.Negotiate.KerberosTrustedRealms }, checkRealm, nil),
 	listSetting("security.administrators",
-		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are identified as security.local_identity says; anonymous TLS callers are never administrators. Others get a SOAP fault with IpamApiAccessDenied.`,
+		`Callers that count as administrators (MS-IPAMM2 IsAdministrator, required by Initialize… and Start… of both port types), besides tokens with BUILTIN\Administrators (S-1-5-32-544): SIDs from a Kerberos PAC (e.g. the Domain Admins SID S-1-5-21-…-512) and principal names as the transport reports them (IPAM\bob for NTLM, alice@IPAM.TEST for Kerberos, the certificate subject CN=admin,O=Example for TLS; case-insensitive). Callers on listeners without security are identified as security.local_identity says; anonymous TLS callers are never administrators. Others get IpamApiAccessDenied: a SOAP fault for Initialize…, Notify…Complete (then the end of the session) for the one-way Start….`,
 		"SIDs S-1-… or principal names",
 		[]string{},
 		func(c *Config) *[]string { return &c.Security.Administrators }, checkAdministrator, nil),
+	boolSetting("security.refuse_unauthenticated",
+		"Callers on listeners without security (net.tcp none, http://) count as no one, whatever security.local_identity says, so Initialize… and Start… are refused there with IpamApiAccessDenied: for a listener opened to the network with security.insecure whose callers must not change the server, or to see what an unauthorized WCF client is told.",
+		false, func(c *Config) *bool { return &c.Security.RefuseUnauthenticated }),
 	enumSetting("security.local_identity",
 		"Who a caller on a listener without security (net.tcp none, http) is. os: the operating-system account owning the client's loopback socket (Linux: sock_diag, else /proc/net/tcp and tcp6; Windows: the owning process's token); it is an administrator only when it is root / in BUILTIN\\Administrators, the daemon's own account, or in security.local_administrators, and callers whose account cannot be read are refused. trust: every such caller is an administrator (for containers where socket owners cannot be read); a warning is logged at every start.",
 		LocalIdentityOS, []string{LocalIdentityOS, LocalIdentityTrust},
@@ -263,6 +293,9 @@ var settings = []*Setting{
 	boolSetting("dev.require_conversion",
 		"Use the in-memory stand-in store (nothing persisted), started as provisioned with schema conversion required, to exercise conversion sessions without a legacy store.",
 		false, func(c *Config) *bool { return &c.Dev.RequireConversion }),
+	boolSetting("dev.panic_in_work",
+		"Fault injection: provisioning and schema conversion panic instead of doing the work, to show that the panic is contained (the session gets Notify…Complete with IpamApiGenericErrorOccurred, other sessions go on). Never in production.",
+		false, func(c *Config) *bool { return &c.Dev.PanicInWork }),
 	boolSetting("dev.provisioned",
 		"Use the in-memory stand-in store (nothing persisted), started as provisioned.",
 		false, func(c *Config) *bool { return &c.Dev.Provisioned }),
@@ -410,6 +443,15 @@ func checkAdministrator(s string) error {
 }
 
 var sidRe = regexp.MustCompile(`^S-1-[0-9]+(-[0-9]+)+$`)
+
+// checkRealm accepts a Kerberos realm name: printable, no spaces, '@' or
+// '/' (which would make principal names ambiguous).
+func checkRealm(s string) error {
+	if s == "" || len(s) > 255 || strings.ContainsAny(s, " \t@/\\") || strings.IndexFunc(s, func(r rune) bool { return r < 0x21 || r == 0x7f }) >= 0 {
+		return errors.New("must be a realm name (e.g. OTHER.EXAMPLE.COM) without spaces, '@', '/' or '\\'")
+	}
+	return nil
+}
 
 func checkNetBIOSName(s string) error {
 	if len(s) > 15 || strings.ContainsAny(s, `\/:*?"<>| .`) {

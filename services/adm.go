@@ -29,7 +29,7 @@ type Store interface {
 	// State returns the flags (initialization, 3.1.3, and what happened since).
 	State(ctx context.Context) (ADMState, error)
 	// BeginProvisioning is StartAsyncProvisioning's step 1 plus the missing
-	// "set in progress" (ms-ipamm2.md §3.6): it refuses a second run
+	// "set in progress" (docs/protocol.md#startasyncprovisioning-steps): it refuses a second run
 	// (IpamApiProvisioningAlreadyInProgress), a provisioned server
 	// (IpamApiErrorIpamAlreadyProvisioned) and settings the store cannot
 	// honour, and otherwise returns the job holding the mark.

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/internal/contain"
 	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -53,6 +56,23 @@ func (r *rowReporter) AddRows(n int64) {
 	r.obs.WorkRows(r.kind, n)
 }
 
+// WorkStepObserver is a WorkObserver that also wants the step the running
+// work entered (progress.Step), e.g. to show it on the admin metrics.
+type WorkStepObserver interface {
+	WorkStep(kind WorkKind, step string)
+}
+
+func (r *rowReporter) Step(name string) {
+	if so, ok := r.obs.(WorkStepObserver); ok {
+		so.WorkStep(r.kind, name)
+	}
+}
+
+// FirstCheckpointDelay is when the first Notify…Checkpoint goes out at the
+// latest; later ones follow at the checkpoint interval. A run shorter than
+// the interval (seconds of conversion) still shows the client it moves.
+const FirstCheckpointDelay = time.Second
+
 // asyncRun is the part the two Start operations share once their gating has
 // passed: the job runs off the session's reader goroutine (so Keepalives
 // and the End record are still read), a checkpoint goes out at least every
@@ -71,6 +91,22 @@ type asyncRun struct {
 	failureID string
 	kind      WorkKind
 	observer  WorkObserver // nil observes nothing
+	log       *zap.Logger  // nil logs nothing
+}
+
+// contained runs one step of the work (the job, its End, a checkpoint)
+// with a panic turned into IpamApiGenericErrorOccurred: the session
+// reports it in Notify…Complete and ends, and the daemon goes on serving
+// the others (issue 12).
+func (r *asyncRun) contained(what string, f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			_ = contain.Recovered(r.log, string(r.kind)+": "+what, p)
+			err = ipam.NewException(ipam.IpamApiGenericErrorOccurred,
+				"%s failed with an internal error (logged by the server)", r.kind)
+		}
+	}()
+	return f()
 }
 
 // start launches the work goroutine and returns at once.
@@ -100,13 +136,13 @@ func (r *asyncRun) run(ctx context.Context) {
 		if done {
 			return
 		}
-		if err := r.checkpoint(ctx); err != nil {
+		if err := r.contained("sending a checkpoint", func() error { return r.checkpoint(ctx) }); err != nil {
 			return // the session is gone; the work notices through ctx
 		}
 		tick.Reset(r.interval)
 	}
 	mu.Lock()
-	tick = time.AfterFunc(r.interval, fire)
+	tick = time.AfterFunc(min(r.interval, FirstCheckpointDelay), fire)
 	mu.Unlock()
 
 	// The padding (dev.work_duration) comes first, so cancelling it stops
@@ -122,7 +158,7 @@ func (r *asyncRun) run(ctx context.Context) {
 		t.Stop()
 	}
 	if err == nil {
-		err = r.job.Run(progress.WithReporter(ctx, rows))
+		err = r.contained("running", func() error { return r.job.Run(progress.WithReporter(ctx, rows)) })
 	}
 
 	mu.Lock()
@@ -133,7 +169,8 @@ func (r *asyncRun) run(ctx context.Context) {
 	// End settles the flags before Complete goes out, so a client that
 	// reacts to Complete at once already sees the new state. It runs even
 	// when the session is gone: the mark must not outlive the job.
-	if endErr := r.job.End(context.WithoutCancel(ctx), err == nil); err == nil && endErr != nil {
+	endErr := r.contained("ending", func() error { return r.job.End(context.WithoutCancel(ctx), err == nil) })
+	if err == nil && endErr != nil {
 		err = endErr
 	}
 	var exc *ipam.IpamException
@@ -152,5 +189,5 @@ func (r *asyncRun) run(ctx context.Context) {
 	obs.WorkFinished(r.kind, time.Since(began), rows.rows.Load(), id)
 	// Complete goes out even when ctx is cancelled by the session ending; it
 	// then fails harmlessly on the closed transport.
-	_ = r.complete(ctx, exc)
+	_ = r.contained("sending Notify…Complete", func() error { return r.complete(ctx, exc) })
 }

@@ -125,3 +125,33 @@ type failingJob struct {
 func (f failingJob) Run(context.Context) error {
 	return ipam.NewException(f.id, "%s failed by configuration (dev.fail_with)", f.what)
 }
+
+// WithPanic returns s with a panic injected (dev.panic_in_work): every
+// job's Run panics instead of doing the work, so the containment of the
+// work goroutine can be exercised end to end — the session gets
+// Notify…Complete with IpamApiGenericErrorOccurred and the daemon goes on.
+func WithPanic(s Store) Store { return panicking{s} }
+
+type panicking struct{ Store }
+
+func (p panicking) BeginProvisioning(ctx context.Context, s *ipam.IpamProvisioningSetting) (Job, error) {
+	j, err := p.Store.BeginProvisioning(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return panickingJob{j}, nil
+}
+
+func (p panicking) BeginConversion(ctx context.Context) (Job, error) {
+	j, err := p.Store.BeginConversion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return panickingJob{j}, nil
+}
+
+type panickingJob struct{ Job }
+
+func (panickingJob) Run(context.Context) error {
+	panic("injected by dev.panic_in_work")
+}

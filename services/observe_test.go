@@ -127,6 +127,8 @@ func TestWorkObserver(t *testing.T) {
 // TestCancelledWorkSaysWhy: work cancelled with a cause (a graceful stop)
 // completes with an exception that names the cause, and the ADM flags are
 // left as before the run.
+//
+// Rule P20. (docs/protocol.md)
 func TestCancelledWorkSaysWhy(t *testing.T) {
 	obs := &workLog{}
 	svc := &Provision{Store: rowStore{Memory: NewMemory(false, false), work: rowWork{rows: []int64{7}, block: true}},
@@ -153,5 +155,29 @@ func TestCancelledWorkSaysWhy(t *testing.T) {
 	defer obs.mu.Unlock()
 	if len(obs.finished) != 1 || obs.finished[0] != "provisioning 7 IpamApiUnabletoProvisionIpam" {
 		t.Fatalf("finished %q", obs.finished)
+	}
+}
+
+// TestShortWorkGetsACheckpoint: a run shorter than the checkpoint interval
+// (a conversion of seconds under the default 5 s) still sends one
+// Notify…Checkpoint, after FirstCheckpointDelay, so the client sees it move.
+//
+// Rules P13, C8. (docs/protocol.md)
+func TestShortWorkGetsACheckpoint(t *testing.T) {
+	conv := &SchemaConversion{Store: NewMemory(true, true), CheckpointInterval: 5 * time.Second,
+		MinDuration: FirstCheckpointDelay + 400*time.Millisecond}
+	rec := newRecorder()
+	began := time.Now()
+	if err := conv.NewSession(rec).StartAsyncSchemaConversion(context.Background(), &ipam.StartAsyncSchemaConversion{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, exc := rec.wait(t); exc != nil {
+		t.Fatalf("exception %v", exc)
+	}
+	took := time.Since(began)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got := strings.Join(rec.events, " "); got != "start checkpoint complete" || took >= conv.CheckpointInterval {
+		t.Fatalf("events %q after %v, want one checkpoint in a run shorter than the %v interval", got, took, conv.CheckpointInterval)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.uber.org/zap"
+
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -16,6 +18,9 @@ type Provision struct {
 	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
 	MinDuration time.Duration
 	Observer    WorkObserver // nil observes nothing
+	// Logger receives a panic recovered in the work (see asyncRun); nil
+	// logs nothing.
+	Logger *zap.Logger
 }
 
 // NewSession returns the port implementation for one session whose client
@@ -98,6 +103,7 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 		failureID: ipam.IpamApiUnabletoProvisionIpam,
 		kind:      WorkProvisioning,
 		observer:  s.svc.Observer,
+		log:       s.svc.Logger,
 	}).start(ctx)
 	return nil
 }

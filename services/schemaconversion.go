@@ -2,7 +2,10 @@ package services
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -14,6 +17,9 @@ type SchemaConversion struct {
 	// MinDuration pads faster work (see asyncRun.minDuration); 0 in production.
 	MinDuration time.Duration
 	Observer    WorkObserver // nil observes nothing
+	// Logger receives a panic recovered in the work (see asyncRun) and
+	// notes unusual Initialize parameters; nil logs nothing.
+	Logger *zap.Logger
 }
 
 // NewSession returns the port implementation for one session.
@@ -26,21 +32,35 @@ type conversionSession struct {
 	cb  ipam.IIpamAsyncSchemaCallback
 }
 
-// InitializeAsyncSchemaConversion (3.15.4.3). The spec defines no derived
-// parameter type for conversion; the base type (ObjectType
-// AsyncSchemaConversion) or nil is accepted.
+// InitializeAsyncSchemaConversion (3.15.4.3). The spec specifies no
+// processing of parameters (and defines no parameter type for conversion),
+// so any parameters the schema allows are accepted, nil included; what a
+// conforming client would not send (an ObjectType other than
+// AsyncSchemaConversion, a derived type) is logged, in bounded fields, so
+// an operator can see an unusual client without the client being refused.
 func (s *conversionSession) InitializeAsyncSchemaConversion(ctx context.Context, req *ipam.InitializeAsyncSchemaConversion) (*ipam.InitializeAsyncSchemaConversionResponse, error) {
 	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncSchemaConversion); exc != nil {
 		return nil, exc
 	}
-	if req.Parameters != nil {
-		ot := req.Parameters.GetEnumerationParametersBase().ObjectType
-		if ot != ipam.EnumerationObjectTypeAsyncSchemaConversion {
-			return nil, ipam.NewException(ipam.IpamApiInvalidParameter,
-				"parameters.ObjectType is %q, want AsyncSchemaConversion", ot)
+	if p := req.Parameters; p != nil && s.svc.Logger != nil {
+		ot := p.GetEnumerationParametersBase().ObjectType
+		_, base := p.(*ipam.EnumerationParametersBase)
+		if ot != ipam.EnumerationObjectTypeAsyncSchemaConversion || !base {
+			s.svc.Logger.Info("InitializeAsyncSchemaConversion: unusual parameters accepted (the operation does not use them)",
+				zap.String("object_type", boundedText(string(ot))),
+				zap.String("parameters_type", fmt.Sprintf("%T", p))) // one of the generated types
 		}
 	}
 	return &ipam.InitializeAsyncSchemaConversionResponse{}, nil
+}
+
+// boundedText cuts client-chosen text for a log field.
+func boundedText(v string) string {
+	const maxLogText = 64
+	if len(v) <= maxLogText {
+		return v
+	}
+	return v[:maxLogText] + "…"
 }
 
 // StartAsyncSchemaConversion (3.15.4.7).
@@ -66,6 +86,7 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 		failureID: ipam.IpamSchemaConversionFailed,
 		kind:      WorkSchemaConversion,
 		observer:  s.svc.Observer,
+		log:       s.svc.Logger,
 	}).start(ctx)
 	return nil
 }

@@ -9,12 +9,15 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// Rules G2, G3. (docs/protocol.md)
 func TestADMPreOperation(t *testing.T) {
 	tests := []struct {
 		name                 string
@@ -59,6 +62,7 @@ func exceptionID(err error) string {
 	return ipam.AsException(err).ExceptionID
 }
 
+// Rule P8. (docs/protocol.md)
 func TestMemoryProvisioningExclusive(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory(false, false)
@@ -85,6 +89,7 @@ func TestMemoryProvisioningExclusive(t *testing.T) {
 	}
 }
 
+// Rules C5, C6. (docs/protocol.md)
 func TestMemoryConversion(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory(true, false)
@@ -173,6 +178,7 @@ func provisioningRequest(gpo string) *ipam.InitializeAsyncProvisioning {
 	}}
 }
 
+// Rules P5, P10, P13, P14. (docs/protocol.md)
 func TestProvisionSessionFlow(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -219,6 +225,7 @@ func TestProvisionSessionFlow(t *testing.T) {
 	}
 }
 
+// Rule P3. (docs/protocol.md)
 func TestProvisionInitializeValidation(t *testing.T) {
 	long := make([]byte, 241)
 	for i := range long {
@@ -255,6 +262,7 @@ func TestProvisionInitializeValidation(t *testing.T) {
 	}
 }
 
+// Rule P7. (docs/protocol.md)
 func TestConcurrentStartsOnlyOneRuns(t *testing.T) {
 	svc := &Provision{Store: NewMemory(false, false), MinDuration: 100 * time.Millisecond, CheckpointInterval: time.Second}
 	const n = 20
@@ -290,6 +298,7 @@ func TestConcurrentStartsOnlyOneRuns(t *testing.T) {
 	}
 }
 
+// Rules C1, C6, C9. (docs/protocol.md)
 func TestConversionGating(t *testing.T) {
 	tests := []struct {
 		name                 string
@@ -351,6 +360,7 @@ func (e endFails) BeginConversion(ctx context.Context) (Job, error) {
 	return endFailsJob{j}, nil
 }
 
+// Rule C10. (docs/protocol.md)
 func TestConversionEndFailureIsReported(t *testing.T) {
 	svc := &SchemaConversion{Store: endFails{NewMemory(true, true)}, CheckpointInterval: time.Second}
 	rec := newRecorder()
@@ -378,5 +388,48 @@ func TestPreOperationStateError(t *testing.T) {
 	exc := PreOperation(context.Background(), stateFails{NewMemory(false, false)}, ipam.PortIIpamAsyncProvision)
 	if exc == nil || exc.ExceptionID != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Fatalf("PreOperation = %v", exc)
+	}
+}
+
+// Rule: InitializeAsyncSchemaConversion accepts any parameters; unusual ones are logged, bounded.
+//
+// TestConversionInitializeAcceptsAnyParameters: 3.15.4.3 specifies no
+// processing of parameters, so no ObjectType or parameter type is refused;
+// those a conforming client would not send are logged once, with bounded
+// fields.
+//
+// Rule C2. (docs/protocol.md)
+func TestConversionInitializeAcceptsAnyParameters(t *testing.T) {
+	tests := []struct {
+		name   string
+		params ipam.AnyEnumerationParametersBase
+		logged bool
+	}{
+		{"nil", nil, false},
+		{"base AsyncSchemaConversion", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncSchemaConversion}, false},
+		{"base IPAddress", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectType("IPAddress")}, true},
+		{"base AsyncProvision", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncProvision}, true},
+		{"provisioning parameters", provisioningRequest("IPAM").Parameters, true},
+		{"long object type", &ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectType(strings.Repeat("x", 10000))}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core, logs := observer.New(zap.InfoLevel)
+			svc := &SchemaConversion{Store: NewMemory(true, true), CheckpointInterval: time.Second, Logger: zap.New(core)}
+			s := svc.NewSession(newRecorder())
+			if _, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{Parameters: tt.params}); err != nil {
+				t.Fatalf("Initialize refused: %v", err)
+			}
+			if got := logs.Len(); got != map[bool]int{false: 0, true: 1}[tt.logged] {
+				t.Fatalf("%d log entries, want logged=%v: %v", got, tt.logged, logs.All())
+			}
+			for _, e := range logs.All() {
+				for _, f := range e.Context {
+					if len(f.String) > 100 {
+						t.Fatalf("log field %s has %d bytes: unbounded", f.Key, len(f.String))
+					}
+				}
+			}
+		})
 	}
 }

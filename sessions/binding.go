@@ -1,8 +1,9 @@
 // Package sessions runs one MS-IPAMM2 session per framing session: it decodes
-// envelopes, enforces the port type's state machine (the seeds' 3.11.1.1 and
-// 3.15.1.1), dispatches operations by Action to the port implementation,
-// sends replies, faults and Notify… callbacks on the same connection, and
-// aborts dead sessions with the 15 s inactivity timer (3.1.2).
+// envelopes, enforces the port type's state machine (MS-IPAMM2 3.11.1.1 and
+// 3.15.1.1, tabled in docs/protocol.md), dispatches operations by Action to
+// the port implementation, sends replies, faults and Notify… callbacks on
+// the same connection, and aborts dead sessions with the 15 s inactivity
+// timer (3.1.2).
 package sessions
 
 import (

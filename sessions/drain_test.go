@@ -108,6 +108,8 @@ func (h *harness) outputClosed() bool {
 // TestDrainClosesIdleSessionsAndLetsWorkFinish: Drain closes the sessions
 // with no work at once, lets the running provisioning send its Complete, and
 // Wait returns once every session has ended.
+//
+// Rule G10. (docs/protocol.md)
 func TestDrainClosesIdleSessionsAndLetsWorkFinish(t *testing.T) {
 	m := newTestManager(t, 300*time.Millisecond, Options{})
 	running := startManaged(t, m, testProvisionPath)
@@ -175,6 +177,8 @@ func TestDrainClosesIdleSessionsAndLetsWorkFinish(t *testing.T) {
 
 // TestCancelWork: after the drain timeout the work is cancelled; the
 // session reports it in Notify…Complete and closes.
+//
+// Rules G10, P20. (docs/protocol.md)
 func TestCancelWork(t *testing.T) {
 	m := newTestManager(t, time.Hour, Options{})
 	h := startManaged(t, m, testProvisionPath)
@@ -214,6 +218,8 @@ func TestCancelWork(t *testing.T) {
 // TestOperationsRefusedWhileDraining covers the race drain closes: an
 // operation that arrives on a draining session whose output is still open
 // is refused with an IpamException that says why.
+//
+// Rule G10. (docs/protocol.md)
 func TestOperationsRefusedWhileDraining(t *testing.T) {
 	setDraining := func(s *Session) {
 		s.stateMu.Lock()
@@ -299,6 +305,9 @@ func (l *eventLog) StateChanged(from, to State) { l.add("state " + from.String()
 func (l *eventLog) SessionEnded(last State)     { l.add("ended " + last.String()) }
 func (l *eventLog) MessageReceived(action string) {
 	l.add("in " + action[strings.LastIndexByte(action, '/')+1:])
+}
+func (l *eventLog) MessageIgnored(action string) {
+	l.add("ignored " + action[strings.LastIndexByte(action, '/')+1:])
 }
 func (l *eventLog) MessageSent(action string) {
 	l.add("out " + action[strings.LastIndexByte(action, '/')+1:])

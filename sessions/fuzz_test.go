@@ -14,7 +14,10 @@ import (
 // FuzzSession feeds arbitrary messages into a provisioning session. The
 // first byte picks the encoding; the rest is split into messages at "\xff\xfe".
 // Whatever arrives, the session must answer or close — never panic or hang —
-// and every message it writes must decode.
+// and every message it writes must decode. The callbacks must be true to
+// the state machine: at most one Notify…Start and one Notify…Complete,
+// Start before Complete, nothing after Complete (the fake connection
+// refuses writes after End), and the Complete says what the store says.
 func FuzzSession(f *testing.F) {
 	for _, name := range []string{"A_c2s_01.bin", "A_c2s_02.bin"} {
 		if p, err := os.ReadFile("../soap/nbfx/testdata/golden/" + name); err == nil {
@@ -38,7 +41,8 @@ func FuzzSession(f *testing.F) {
 		}
 		conn := newFakeConn()
 		conn.out = make(chan []byte, 4*len(msgs)+8) // never blocks the session while the test feeds it
-		b := provisionBinding(services.NewMemory(false, false), time.Millisecond, "")
+		adm := services.NewMemory(false, false)
+		b := provisionBinding(adm, time.Millisecond, "")
 		s := newSession(context.Background(), b, conn, enc, Options{}, nil)
 		done := make(chan error, 1)
 		go func() { done <- s.Serve() }()
@@ -52,6 +56,8 @@ func FuzzSession(f *testing.F) {
 		close(conn.in)
 		reader := soap.NewCodec(enc, soap.Limits{})
 		deadline := time.After(5 * time.Second)
+		var starts, completes int
+		var last received
 		for {
 			select {
 			case p, ok := <-conn.out:
@@ -59,8 +65,22 @@ func FuzzSession(f *testing.F) {
 					conn.out = nil
 					continue
 				}
-				if _, err := reader.Decode(p); err != nil {
+				env, err := reader.Decode(p)
+				if err != nil {
 					t.Fatalf("server wrote an undecodable message: %v", err)
+				}
+				if completes > 0 {
+					t.Fatalf("%s after Notify…Complete", env.Header.Action)
+				}
+				switch env.Header.Action {
+				case b.Callbacks.Start:
+					starts++
+				case b.Callbacks.Complete:
+					completes++
+					last = decodeReceived(t, reader, p)
+				}
+				if starts > 1 {
+					t.Fatal("a second Notify…Start")
 				}
 				continue
 			case <-done:
@@ -70,5 +90,12 @@ func FuzzSession(f *testing.F) {
 			break
 		}
 		conn.Abort()
+		if completes == 1 && last.exception == nil {
+			// Complete(success) went out after the job's End settled the
+			// flags: the store must say provisioned.
+			if st, _ := adm.State(context.Background()); !st.Configured {
+				t.Fatalf("Complete reported success, the store says %+v", st)
+			}
+		}
 	})
 }

@@ -23,6 +23,10 @@ type PortObserver interface {
 	// MessageReceived: a message with action arrived (Keepalives included;
 	// action is the client's, so unknown ones must be folded into one label).
 	MessageReceived(action string)
+	// MessageIgnored: a received message was dropped without an answer
+	// (a second Start while the work runs, anything after Completed);
+	// action is the client's, as for MessageReceived.
+	MessageIgnored(action string)
 	// MessageSent: a reply, fault or callback with action was written.
 	MessageSent(action string)
 	// Exception: an IpamException went to the client, as a SOAP fault's
@@ -32,6 +36,22 @@ type PortObserver interface {
 	// (HTTP POSTs with retries); err is nil when it went out.
 	CallbackDone(action string, d time.Duration, err error)
 }
+
+// ExpiryObserver is a PortObserver that also counts sessions the server
+// aborted on a timer (optional: checked with a type assertion).
+type ExpiryObserver interface {
+	// SessionExpired: a session was aborted for reason (Expired*).
+	SessionExpired(reason string)
+}
+
+// Reasons passed to SessionExpired.
+const (
+	// ExpiredUninitialized: no successful Initialize… within
+	// Options.UninitializedTimeout.
+	ExpiredUninitialized = "uninitialized"
+	// ExpiredInactive: the InactivityTimer ran out of grace.
+	ExpiredInactive = "inactivity"
+)
 
 // Transports a session can run on, as passed to SessionStarted.
 const (
@@ -49,6 +69,7 @@ func (NopObserver) SessionStarted(string)                     {}
 func (NopObserver) StateChanged(State, State)                 {}
 func (NopObserver) SessionEnded(State)                        {}
 func (NopObserver) MessageReceived(string)                    {}
+func (NopObserver) MessageIgnored(string)                     {}
 func (NopObserver) MessageSent(string)                        {}
 func (NopObserver) Exception(string)                          {}
 func (NopObserver) CallbackDone(string, time.Duration, error) {}

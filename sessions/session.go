@@ -82,6 +82,13 @@ type Options struct {
 	// KeepaliveGraceCount is ADM_KeepaliveGraceCountInitialValue (default 3):
 	// silent intervals tolerated before the session is aborted.
 	KeepaliveGraceCount int
+	// UninitializedTimeout bounds how long a session may stay in
+	// SessionInitialized — no successful Initialize…, e.g. a caller that is
+	// not an administrator, or one that only sends Keepalives — before it
+	// is aborted; Keepalives do not extend it. It is checked at each
+	// InactivityTimer tick, so the bound holds to within one
+	// InactivityInterval. Default 60s.
+	UninitializedTimeout time.Duration
 	// WriteTimeout bounds one reply or callback write.
 	WriteTimeout time.Duration
 	Limits       soap.Limits
@@ -105,6 +112,9 @@ func (o *Options) withDefaults() Options {
 	if out.WriteTimeout <= 0 {
 		out.WriteTimeout = 30 * time.Second
 	}
+	if out.UninitializedTimeout <= 0 {
+		out.UninitializedTimeout = 60 * time.Second
+	}
 	if out.Logger == nil {
 		out.Logger = zap.NewNop()
 	}
@@ -123,6 +133,11 @@ var ErrSessionCompleted = errors.New("session completed")
 var ErrShuttingDown = errors.New("ipamd is shutting down")
 
 var sessionSeq atomic.Uint64
+
+// testHookClientEnded, set by tests only, runs when Serve has read the
+// client's End, before the session ends: it orders the work's last
+// callback against the End deterministically.
+var testHookClientEnded func(*Session)
 
 // Session is one IPAM session on one framing session.
 type Session struct {
@@ -158,9 +173,11 @@ type Session struct {
 	state    State
 	draining bool // no more Initialize or Start; guarded by stateMu
 
-	received atomic.Bool // ADM_MessageReceivedSinceLastTimerTick
-	grace    int         // ADM_KeepaliveGraceCount; guarded by stateMu
-	timer    *time.Timer // InactivityTimer; guarded by stateMu
+	started  time.Time     // when Serve began, for UninitializedTimeout
+	received atomic.Bool   // ADM_MessageReceivedSinceLastTimerTick
+	ignored  atomic.Uint32 // client messages dropped (ignore)
+	grace    int           // ADM_KeepaliveGraceCount; guarded by stateMu
+	timer    *time.Timer   // InactivityTimer; guarded by stateMu
 }
 
 // newSession starts a session for the caller id (nil: unauthenticated,
@@ -280,6 +297,7 @@ func (s *Session) Serve() error {
 	defer func() { s.obs.SessionEnded(s.State()) }()
 	s.log.Debug("session started")
 	s.stateMu.Lock()
+	s.started = time.Now()
 	s.grace = s.opts.KeepaliveGraceCount
 	s.timer = time.AfterFunc(s.opts.InactivityInterval, s.inactivityTick)
 	s.stateMu.Unlock()
@@ -292,7 +310,13 @@ func (s *Session) Serve() error {
 	for {
 		payload, err := s.conn.ReadMessage(s.ctx)
 		if errors.Is(err, io.EOF) {
+			// The client's End. The transport lets nothing but our End
+			// follow it; work still running is cancelled as Serve returns,
+			// and its Notify…Complete is not sent.
 			s.log.Debug("session ended by client", zap.Stringer("state", stateName{s}))
+			if testHookClientEnded != nil {
+				testHookClientEnded(s)
+			}
 			return nil
 		}
 		if err != nil {
@@ -330,6 +354,19 @@ func (s *Session) inactivityTick() {
 	}
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
+	if s.state == SessionInitialized && time.Since(s.started) >= s.opts.UninitializedTimeout {
+		// Admission's time bound: a session that never initialized
+		// (unauthorized, or Keepalives only) holds a connection slot for
+		// nothing.
+		s.log.Info("session aborted: not initialized in time",
+			zap.Duration("uninitialized_timeout", s.opts.UninitializedTimeout))
+		if eo, ok := s.obs.(ExpiryObserver); ok {
+			eo.SessionExpired(ExpiredUninitialized)
+		}
+		s.cancel()
+		s.conn.Abort()
+		return
+	}
 	if s.received.Swap(false) {
 		s.grace = s.opts.KeepaliveGraceCount
 	} else {
@@ -337,6 +374,9 @@ func (s *Session) inactivityTick() {
 		if s.grace < 0 {
 			s.log.Warn("session aborted: no message from the client",
 				zap.Duration("inactivity", s.opts.InactivityInterval*time.Duration(s.opts.KeepaliveGraceCount+1)))
+			if eo, ok := s.obs.(ExpiryObserver); ok {
+				eo.SessionExpired(ExpiredInactive)
+			}
 			s.cancel()
 			s.conn.Abort()
 			return
@@ -383,6 +423,14 @@ func (s *Session) handle(payload []byte) error {
 	if action == ipam.ActionKeepalive {
 		return nil // 2.2.2.2: accepted and ignored
 	}
+	st := s.State()
+	if st == Completed {
+		// Completed: "no further processing … proceeds to close the
+		// session" (3.11.1.1 / 3.15.1.1). Our End is out; nothing may be
+		// answered. The message is dropped until the client's End.
+		s.ignore(action, "the session is completed")
+		return nil
+	}
 	op := s.binding.Port.Operations[action]
 	if op == nil {
 		if name, ok := s.binding.Port.CallbackOperations[action]; ok {
@@ -397,20 +445,63 @@ func (s *Session) handle(payload []byte) error {
 		s.sendFault(soap.ActionAddressingFault, h.MessageID, f)
 		return s.closeAfterFault()
 	}
+	if op.OneWay() {
+		if st == Started || st == InProgress {
+			// A second Start while the work runs is ignored (counted, and
+			// logged once per session): Notify…Complete reports the work's
+			// outcome, so it cannot also answer this Start, and a one-way
+			// operation has no other answer a WCF client could correlate.
+			// The work goes on and its Complete is the session's only one.
+			s.ignore(action, "the work of this session is already running")
+			return nil
+		}
+	}
 	if exc := s.authorize(op); exc != nil {
+		if op.OneWay() {
+			// A one-way Start has no reply to fault: its faults travel in
+			// Notify…Complete (3.11.4.7 / 3.15.4.7), which a duplex client
+			// waits for. Complete(IpamApiAccessDenied), then our End.
+			if a, ok := s.conn.(OneWayAcceptor); ok {
+				a.AcceptOneWay()
+			}
+			if err := s.complete(s.ctx, exc); err != nil && !errors.Is(err, ErrSessionCompleted) {
+				return fmt.Errorf("session %s: complete after refused %s: %w", s.id, op.Name, err)
+			}
+			return nil
+		}
 		// 3.1.4.2 step 1: refused before anything else, with the common
 		// SOAP fault; the state machine does not move and nothing starts.
-		replyAction := op.ReplyAction
-		if op.OneWay() {
-			replyAction = soap.ActionDefaultFault
-		}
-		s.sendFault(replyAction, h.MessageID, ipamFault(exc))
+		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
 		return nil
 	}
 	if op.OneWay() {
 		return s.handleOneWay(op, env)
 	}
 	return s.handleTwoWay(op, env)
+}
+
+// ignore drops a client message the state machine has no use for: counted
+// always, logged at Info for the first of the session and at Debug after,
+// so a client repeating it cannot flood the log.
+func (s *Session) ignore(action, why string) {
+	s.obs.MessageIgnored(action)
+	lvl := zap.DebugLevel
+	if s.ignored.Add(1) == 1 {
+		lvl = zap.InfoLevel
+	}
+	if ce := s.log.Check(lvl, "message ignored"); ce != nil {
+		ce.Write(zap.String("action", boundedText(action)), zap.String("reason", why),
+			zap.Stringer("state", stateName{s}))
+	}
+}
+
+// boundedText cuts client-chosen text for a log field.
+func boundedText(v string) string {
+	const maxLogText = 256
+	if len(v) <= maxLogText {
+		return v
+	}
+	return v[:maxLogText] + "…"
 }
 
 // authorize checks the role op requires (both operations of both port

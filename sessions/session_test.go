@@ -139,51 +139,57 @@ func (h *harness) next() (received, bool) {
 		if !ok {
 			return received{}, false
 		}
-		env, err := h.reader.Decode(p)
-		if err != nil {
-			h.t.Fatalf("server sent an undecodable message: %v\n%s", err, p)
-		}
-		r := received{action: env.Header.Action, relatesTo: env.Header.RelatesTo}
-		body := env.Body()
-		if env.IsFault() {
-			f, detail, err := soap.ReadFault(body)
-			if err != nil {
-				h.t.Fatalf("fault: %v", err)
-			}
-			r.fault = f
-			if detail != nil {
-				r.exception = readDetailException(h.t, detail)
-			}
-			return r, true
-		}
-		n, err := xmlstream.NextStart(body)
-		if err != nil || n == nil {
-			return r, true
-		}
-		switch n.Name.Local {
-		case "NotifyAsyncProvisionComplete", "NotifyAsyncSchemaConversionComplete":
-			for {
-				c, err := xmlstream.NextStart(body)
-				if err != nil || c == nil {
-					break
-				}
-				if c.Name.Local == "exception" {
-					if xmlstream.IsNil(c) {
-						r.completeNil = true
-						_ = xmlstream.Skip(body)
-					} else if r.exception, err = ipam.ReadException(body); err != nil {
-						h.t.Fatal(err)
-					}
-				} else {
-					_ = xmlstream.Skip(body)
-				}
-			}
-		}
-		return r, true
+		return decodeReceived(h.t, h.reader, p), true
 	case <-time.After(5 * time.Second):
 		h.t.Fatal("no message from the server within 5s")
 	}
 	return received{}, false
+}
+
+// decodeReceived decodes one server message (text encoding).
+func decodeReceived(t *testing.T, codec *soap.Codec, p []byte) received {
+	t.Helper()
+	env, err := codec.Decode(p)
+	if err != nil {
+		t.Fatalf("server sent an undecodable message: %v\n%s", err, p)
+	}
+	r := received{action: env.Header.Action, relatesTo: env.Header.RelatesTo}
+	body := env.Body()
+	if env.IsFault() {
+		f, detail, err := soap.ReadFault(body)
+		if err != nil {
+			t.Fatalf("fault: %v", err)
+		}
+		r.fault = f
+		if detail != nil {
+			r.exception = readDetailException(t, detail)
+		}
+		return r
+	}
+	n, err := xmlstream.NextStart(body)
+	if err != nil || n == nil {
+		return r
+	}
+	switch n.Name.Local {
+	case "NotifyAsyncProvisionComplete", "NotifyAsyncSchemaConversionComplete":
+		for {
+			c, err := xmlstream.NextStart(body)
+			if err != nil || c == nil {
+				break
+			}
+			if c.Name.Local == "exception" {
+				if xmlstream.IsNil(c) {
+					r.completeNil = true
+					_ = xmlstream.Skip(body)
+				} else if r.exception, err = ipam.ReadException(body); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				_ = xmlstream.Skip(body)
+			}
+		}
+	}
+	return r
 }
 
 func provisionBinding(st services.Store, d time.Duration, failWith string) *Binding {
@@ -204,6 +210,7 @@ func initRequest() *ipam.InitializeAsyncProvisioning {
 	}}
 }
 
+// Rules T8, T9, P1, P2, P5, P15. (docs/protocol.md)
 func TestProvisioningSessionHappyPath(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), 80*time.Millisecond, ""), Options{})
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
@@ -246,6 +253,7 @@ func TestProvisioningSessionHappyPath(t *testing.T) {
 	h.done <- nil // for the cleanup
 }
 
+// Rules P4, P6. (docs/protocol.md)
 func TestStateMachineRefusals(t *testing.T) {
 	t.Run("Initialize twice faults", func(t *testing.T) {
 		h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
@@ -283,6 +291,7 @@ func TestStateMachineRefusals(t *testing.T) {
 	})
 }
 
+// Rule G7. (docs/protocol.md)
 func TestUnknownActionFaultsAndCloses(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	id := h.send("urn:nope", true, &ipam.StartAsyncProvisioning{})
@@ -299,6 +308,7 @@ func TestUnknownActionFaultsAndCloses(t *testing.T) {
 	h.done <- nil
 }
 
+// Rules G4, G6. (docs/protocol.md)
 func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.send(ipam.ActionKeepalive, false, emptyBody{})
@@ -309,6 +319,7 @@ func TestKeepaliveAndClientCallbacksIgnored(t *testing.T) {
 	}
 }
 
+// Rule G8. (docs/protocol.md)
 func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{})
 	h.conn.in <- []byte("<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>")
@@ -321,6 +332,7 @@ func TestMalformedEnvelopeFaultsAndCloses(t *testing.T) {
 	}
 }
 
+// Rule G5. (docs/protocol.md)
 func TestInactivityAborts(t *testing.T) {
 	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""),
 		Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2})
@@ -371,9 +383,15 @@ func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
 	return exc
 }
 
+// Rule: unauthorized Initialize gets a correlated IpamApiAccessDenied fault; unauthorized Start gets Complete(IpamApiAccessDenied).
+//
 // TestAuthorization: Initialize and Start require IsAdministrator
-// (MS-IPAMM2 3.11.6.1, 3.15.6.1); a refused caller gets the common SOAP
-// fault with IpamApiAccessDenied and nothing moves or starts.
+// (MS-IPAMM2 3.11.6.1, 3.15.6.1). A refused Initialize gets the common SOAP
+// fault with IpamApiAccessDenied and the state does not move; a refused
+// Start — one-way, so refused through Notify…Complete — completes the
+// session, and nothing starts.
+//
+// Rule G1. (docs/protocol.md)
 func TestAuthorization(t *testing.T) {
 	authz := &security.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
 	tests := []struct {
@@ -409,18 +427,22 @@ func TestAuthorization(t *testing.T) {
 				if r.fault == nil || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied || r.relatesTo != msgID {
 					t.Fatalf("Initialize: got %+v, want an IpamApiAccessDenied fault", r)
 				}
+				// A one-way Start has no reply to fault: the refusal is its
+				// Notify…Complete (3.11.4.7 / 3.15.4.7), then our End.
 				h.send(startAction, false, startBody)
 				r, _ = h.next()
-				if r.fault == nil || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied {
-					t.Fatalf("Start: got %+v, want an IpamApiAccessDenied fault", r)
+				if r.fault != nil || r.action != b.Callbacks.Complete || r.relatesTo != "" ||
+					r.exception == nil || r.exception.ExceptionID != ipam.IpamApiAccessDenied {
+					t.Fatalf("Start: got %+v, want Notify…Complete(IpamApiAccessDenied)", r)
 				}
-				if st := h.s.State(); st != SessionInitialized {
-					t.Fatalf("state moved to %v", h.s.binding.StateNames[st])
+				if _, ok := h.next(); ok {
+					t.Fatal("session output still open after Complete(IpamApiAccessDenied)")
 				}
-				select {
-				case p := <-h.conn.out:
-					t.Fatalf("unexpected message after refusals: %s", p)
-				case <-time.After(100 * time.Millisecond):
+				if st := h.s.State(); st != Completed {
+					t.Fatalf("state %v, want Completed", h.s.binding.StateNames[st])
+				}
+				if st, _ := adm.State(context.Background()); st.ProvisioningInProgress || st.ConversionInProgress {
+					t.Fatalf("work started for a refused caller: %+v", st)
 				}
 			})
 		}

@@ -337,6 +337,8 @@ func TestDecodeBinaryErrors(t *testing.T) {
 
 // TestSessionTableCarriesOver: strings from one message's table are used by
 // later messages of the same direction.
+//
+// Rule T7. (docs/protocol.md)
 func TestSessionTableCarriesOver(t *testing.T) {
 	c := NewCodec(EncodingBinarySession, Limits{})
 	first := readFile(t, "capture/A_c2s_01.bin")
@@ -398,6 +400,7 @@ func TestFinish(t *testing.T) {
 	}
 }
 
+// Rule G9. (docs/protocol.md)
 func TestReadFaultIpamException(t *testing.T) {
 	// [MS-IPAMM2] 2.2.2.1 common fault with an IpamException detail.
 	const detail = `<IpamException xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam">` +

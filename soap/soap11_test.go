@@ -12,6 +12,7 @@ func env11(headers string) string {
 	return env11Open + `<s:Header>` + headers + `</s:Header><s:Body><Op xmlns="urn:t"/></s:Body></s:Envelope>`
 }
 
+// Rule T15. (docs/protocol.md)
 func TestDecodeSOAP11(t *testing.T) {
 	cases := []struct {
 		name    string

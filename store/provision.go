@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -17,7 +18,8 @@ import (
 type ProvisionParams struct {
 	// CreateNewSchema: the database must not hold a store yet
 	// (ErrAlreadyProvisioned otherwise). Without it an existing store is
-	// used as it is (only ProvisioningMode and GpoPrefix are written), and
+	// used as it is (only ProvisioningMode, GpoPrefix and IpamConfiguredDate
+	// are written), and
 	// an empty database gets a new one.
 	CreateNewSchema bool
 	// ProvisioningMethod is stored as ADM_CommonProperties.ProvisioningMode:
@@ -111,6 +113,7 @@ func (s *Store) Provision(ctx context.Context, p ProvisionParams) (ProvisionResu
 		}
 		res = ProvisionResult{Adopted: true, Status: st}
 	default:
+		progress.Step(ctx, "schema")
 		if err := s.step("schema", false, func() error { return s.createSchema(ctx, tx) }); err != nil {
 			return ProvisionResult{}, err
 		}

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// Seed data: the rows ipam-adm.md says provisioning creates ("Rows created
-// at provisioning"). Values are the spec's English names; enumerations are
+// Seed data: the rows provisioning creates (docs/data-model.md#seed-data). Values are the spec's English names; enumerations are
 // stored as their XSD literal.
 
 // seed writes every seed row in tx.
@@ -36,6 +36,7 @@ func (s *Store) seed(ctx context.Context, tx *sql.Tx, p ProvisionParams) error {
 		{"identity sequences", false, w.fixSequences},
 	}
 	for _, st := range steps {
+		progress.Step(ctx, "seed "+st.table)
 		if err := s.step("seed "+st.table, st.rbac, st.f); err != nil {
 			return err
 		}
@@ -68,6 +69,9 @@ func (w *seeder) insert(table string, cols []string, rows ...[]any) error {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
+	// Rows seeded, for ipamd_work_rows_total: written in the provisioning
+	// transaction, which commits them all or none.
+	progress.AddRows(w.ctx, int64(len(rows)))
 	return nil
 }
 
@@ -98,10 +102,16 @@ func (w *seeder) commonProperties(p ProvisionParams) error {
 }
 
 // setDeployment writes ProvisioningMode and GpoPrefix into an adopted
-// store (DoProvisioningWithEnumerator 3.3.4.37 applies them either way).
+// store (DoProvisioningWithEnumerator 3.3.4.37 applies them either way),
+// and IpamConfiguredDate: adopting is provisioning a server that was not
+// configured, and StartAsyncProvisioning's step 2.6 sets the date then —
+// the date the store was first configured elsewhere is not this server's.
 // UPDATE-then-INSERT, because a v1 store's table need not have a key on Name.
 func setDeployment(ctx context.Context, tx *sql.Tx, d schema.Dialect, p ProvisionParams) error {
-	props := [][2]string{{"ProvisioningMode", provisioningMode(p.ProvisioningMethod)}}
+	props := [][2]string{
+		{"ProvisioningMode", provisioningMode(p.ProvisioningMethod)},
+		{"IpamConfiguredDate", p.Now.UTC().Format(time.RFC3339Nano)},
+	}
 	if p.GpoPrefix != nil {
 		props = append(props, [2]string{"GpoPrefix", *p.GpoPrefix})
 	}

@@ -64,6 +64,7 @@ func count(t testing.TB, s *Store, query string, args ...any) int {
 	return n
 }
 
+// Rules P9, P11. (docs/protocol.md)
 func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		ctx := testCtx(t)
@@ -152,6 +153,14 @@ func TestProvisionCreatesSchemaAndSeed(t *testing.T) {
 	})
 }
 
+// Rule: adopting a store (CreateNewSchema=false) sets IpamConfiguredDate (step 2.6).
+//
+// TestProvisionAgainAndAdopt: a second provisioning with CreateNewSchema
+// is refused; without it the existing store is adopted, with the setting's
+// ProvisioningMode and GpoPrefix and the adoption's IpamConfiguredDate; a
+// store from a newer ipamd is not adopted.
+//
+// Rule P12. (docs/protocol.md)
 func TestProvisionAgainAndAdopt(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		ctx := testCtx(t)
@@ -167,12 +176,23 @@ func TestProvisionAgainAndAdopt(t *testing.T) {
 			t.Errorf("exception %s", got)
 		}
 		gpo := "corp"
-		res, err := s.Provision(ctx, ProvisionParams{ProvisioningMethod: ipam.ProvisioningMethodAutomatic, GpoPrefix: &gpo})
+		adopted := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+		res, err := s.Provision(ctx, ProvisionParams{ProvisioningMethod: ipam.ProvisioningMethodAutomatic, GpoPrefix: &gpo, Now: adopted})
 		if err != nil || !res.Adopted {
 			t.Fatalf("adopt: %+v, %v", res, err)
 		}
 		if got := count(t, s, `SELECT count(*) FROM "ADM_CommonProperties" WHERE "Name" IN ('ProvisioningMode', 'GpoPrefix') AND "Value" IN ('Automatic', 'corp')`); got != 2 {
 			t.Errorf("adopted store: ProvisioningMode/GpoPrefix not written (%d rows)", got)
+		}
+		var date string
+		if err := s.db.QueryRowContext(ctx, `SELECT "Value" FROM "ADM_CommonProperties" WHERE "Name" = 'IpamConfiguredDate'`).Scan(&date); err != nil {
+			t.Fatal(err)
+		}
+		if date != adopted.Format(time.RFC3339Nano) {
+			t.Errorf("adopted store: IpamConfiguredDate %q, want the adoption's %q (step 2.6)", date, adopted.Format(time.RFC3339Nano))
+		}
+		if got := count(t, s, `SELECT count(*) FROM "ADM_CommonProperties" WHERE "Name" = 'IpamConfiguredDate'`); got != 1 {
+			t.Errorf("adopted store: %d IpamConfiguredDate rows, want 1", got)
 		}
 		// A store from a newer ipamd is not adopted.
 		if _, err := s.db.ExecContext(ctx, `UPDATE "ADM_CommonProperties" SET "Value" = '99.0.0.0' WHERE "Name" = 'DatabaseSchemaVersion'`); err != nil {
@@ -185,6 +205,8 @@ func TestProvisionAgainAndAdopt(t *testing.T) {
 }
 
 // A failure at any step, or a cancelled context, leaves no table behind.
+//
+// Rule P9. (docs/protocol.md)
 func TestProvisionFailureLeavesNothing(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		for _, tc := range []struct {
@@ -247,6 +269,8 @@ func TestProvisionFailureLeavesNothing(t *testing.T) {
 
 // 50 provisionings at once through two separate handles on one database:
 // exactly one creates the store; the others find it in progress or done.
+//
+// Rule P7. (docs/protocol.md)
 func TestConcurrentProvisioningOneWins(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)
@@ -298,6 +322,7 @@ func needConversion(t testing.TB, s *Store) {
 	}
 }
 
+// Rule C5. (docs/protocol.md)
 func TestConversionLeaseOneWins(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)
@@ -373,6 +398,8 @@ func TestConversionNotRequired(t *testing.T) {
 
 // A lease whose owner stopped renewing expires and is taken over; the old
 // owner then learns it lost the lease. One that keeps renewing is not.
+//
+// Rule C5. (docs/protocol.md)
 func TestLeaseExpiryAndTakeover(t *testing.T) {
 	forEngines(t, func(t *testing.T, e storetest.Engine) {
 		cfg := newConfig(t, e)

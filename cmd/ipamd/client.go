@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +52,7 @@ type clientFlags struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	keepalive      time.Duration
+	admin          string // provision/convert: the server's admin listener
 	security       clientSecurity
 	upgrade        nmf.ClientUpgrade // from security, set by check
 }
@@ -76,6 +78,8 @@ func (f *clientFlags) bind(cmd *cobra.Command, serverHelp string, progress bool)
 	f.security.bind(fs)
 	if progress {
 		fs.StringVar(&f.progress, "progress", progressAuto, "progress bar on stderr: auto (only when stderr is a terminal), always, never")
+		fs.StringVar(&f.admin, "admin", "", "`ADDRESS` (host:port or http://host:port) of the server's admin listener (admin.listen), for a server you can reach there: "+
+			"the progress bar and the result then show the step and the rows the server reports on /metrics; without it, only the checkpoint count")
 	}
 	_ = cmd.MarkFlagRequired("server")
 }
@@ -100,6 +104,11 @@ func (f *clientFlags) check() error {
 	}
 	if f.timeout < 0 || f.connectTimeout <= 0 {
 		return errors.New("--timeout must be >= 0 and --connect-timeout > 0")
+	}
+	if f.admin != "" {
+		if _, err := adminMetricsURL(f.admin); err != nil {
+			return err
+		}
 	}
 	up, err := f.security.upgrade(f.server)
 	if err != nil {
@@ -157,6 +166,10 @@ func endpointURI(server, defaultPath string) (string, error) {
 type progressObserver struct {
 	bar  *progressbar.ProgressBar
 	verb string
+
+	mu          sync.Mutex
+	checkpoints int
+	server      string // what the admin metrics say, "" without --admin
 }
 
 // newProgress returns nil when no bar should be drawn.
@@ -191,10 +204,44 @@ func (p *progressObserver) Observe(e ipamclient.Event) {
 	case ipamclient.EventStarted:
 		p.bar.Describe(p.verb + ": running")
 	case ipamclient.EventCheckpoint:
-		p.bar.Describe(fmt.Sprintf("%s: running, %d checkpoint%s", p.verb, e.Checkpoints, plural(e.Checkpoints)))
+		p.mu.Lock()
+		p.checkpoints = e.Checkpoints
+		p.mu.Unlock()
+		p.describeRunning()
 	case ipamclient.EventCompleted:
 		p.bar.Describe(p.verb + ": completed")
 	}
+}
+
+// serverUpdate is serverProgress's onUpdate: the step, rows and rate the
+// server reports join the checkpoint count.
+func (p *progressObserver) serverUpdate(step string, rows int64, rate float64) {
+	p.mu.Lock()
+	p.server = serverFigures(step, rows, rate)
+	p.mu.Unlock()
+	p.describeRunning()
+}
+
+func (p *progressObserver) describeRunning() {
+	p.mu.Lock()
+	d := fmt.Sprintf("%s: running, %d checkpoint%s", p.verb, p.checkpoints, plural(p.checkpoints))
+	if p.server != "" {
+		d += ", " + p.server
+	}
+	p.mu.Unlock()
+	p.bar.Describe(d)
+}
+
+// serverFigures formats what the admin metrics report.
+func serverFigures(step string, rows int64, rate float64) string {
+	s := fmt.Sprintf("%d row%s", rows, plural(int(min(rows, 2))))
+	if rate > 0 {
+		s += fmt.Sprintf(" (%.0f rows/s)", rate)
+	}
+	if step != "" {
+		s += ", step " + step
+	}
+	return s
 }
 
 func plural(n int) string {
@@ -226,11 +273,17 @@ type sessionReport struct {
 	Stage     string         `json:"stage,omitempty"`
 	Exception *exceptionJSON `json:"exception,omitempty"`
 	// FramingFault is the MC-NMF fault URI the server answered with.
-	FramingFault string     `json:"framing_fault,omitempty"`
-	Error        string     `json:"error,omitempty"`
-	Checkpoints  int        `json:"checkpoints"`
-	Keepalives   int        `json:"keepalives"`
-	DurationsMS  durationMS `json:"durations_ms"`
+	FramingFault string `json:"framing_fault,omitempty"`
+	Error        string `json:"error,omitempty"`
+	Checkpoints  int    `json:"checkpoints"`
+	Keepalives   int    `json:"keepalives"`
+	// Rows, LastStep and RowsPerSecond are what the server's admin metrics
+	// report (--admin): rows written by the work, the last step seen, and
+	// rows over the work's duration.
+	Rows          *int64     `json:"rows,omitempty"`
+	LastStep      string     `json:"last_step,omitempty"`
+	RowsPerSecond float64    `json:"rows_per_second,omitempty"`
+	DurationsMS   durationMS `json:"durations_ms"`
 }
 
 type exceptionJSON struct {
@@ -262,6 +315,7 @@ type sessionRun struct {
 	flags  *clientFlags
 	op     string // provision | convert
 	verb   string // provisioning | schema conversion
+	kind   string // the work's kind label on the admin metrics
 	uri    string
 	stdout io.Writer
 	stderr io.Writer
@@ -278,13 +332,25 @@ func (r *sessionRun) run(cmd *cobra.Command, do func(context.Context, *ipamclien
 	conn, err := c.Dial(ctx, r.uri)
 	rep.DurationsMS.Connect = ms(time.Since(start))
 	var res ipamclient.Result
+	var sp *serverProgress
 	if err == nil {
 		bar := newProgress(r.flags.progress, r.stderr, r.verb)
 		var obs ipamclient.Observer
 		if bar != nil {
 			obs = bar
 		}
+		if r.flags.admin != "" {
+			u, _ := adminMetricsURL(r.flags.admin) // checked by check
+			sp = newServerProgress(u, r.kind)
+			if bar != nil {
+				sp.onUpdate = bar.serverUpdate
+			}
+			sp.begin(ctx)
+		}
 		res, err = do(ctx, c, conn, obs)
+		if sp != nil {
+			sp.end(ctx)
+		}
 		bar.close()
 	} else {
 		rep.Stage = "connect"
@@ -292,6 +358,17 @@ func (r *sessionRun) run(cmd *cobra.Command, do func(context.Context, *ipamclien
 	rep.DurationsMS.Total = ms(time.Since(start))
 	rep.DurationsMS.Initialize, rep.DurationsMS.Work, rep.DurationsMS.Close = ms(res.Initialize), ms(res.Work), ms(res.Close)
 	rep.Checkpoints, rep.Keepalives = res.Checkpoints, res.Keepalives
+	if sp != nil {
+		rows, step, serr := sp.result()
+		if serr != nil {
+			fmt.Fprintf(r.stderr, "ipamd: %s: warning: no progress from the admin listener: %v\n", r.op, serr)
+		} else {
+			rep.Rows, rep.LastStep = &rows, step
+			if res.Work > 0 {
+				rep.RowsPerSecond = float64(rows) / res.Work.Seconds()
+			}
+		}
+	}
 	if err != nil && ctx.Err() != nil {
 		err = interrupted(ctx, r.flags.timeout, err)
 	}
@@ -317,7 +394,11 @@ func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error
 	case err == nil || res.Completed && !errors.As(err, &remote):
 		// Success; a failed End exchange afterwards does not undo it.
 		rep.Outcome = "success"
-		line = fmt.Sprintf("%s succeeded (%d checkpoint%s, %s)", r.verb, res.Checkpoints, plural(res.Checkpoints),
+		rows := ""
+		if rep.Rows != nil {
+			rows = ", " + serverFigures("", *rep.Rows, rep.RowsPerSecond)
+		}
+		line = fmt.Sprintf("%s succeeded (%d checkpoint%s%s, %s)", r.verb, res.Checkpoints, plural(res.Checkpoints), rows,
 			roundDuration(time.Duration(rep.DurationsMS.Total*1e6)))
 		if err != nil {
 			fmt.Fprintf(r.stderr, "ipamd: %s: warning: %v\n", r.op, err)
@@ -345,6 +426,8 @@ func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error
 			if hint := faultHint(fe.URI, r.flags.encoding); hint != "" {
 				err = fmt.Errorf("%w (%s)", err, hint)
 			}
+		} else if hint := dialHint(err); hint != "" {
+			err = fmt.Errorf("%w (%s)", err, hint)
 		}
 		rep.Error = err.Error()
 	}
@@ -363,6 +446,14 @@ func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error
 		return runtimeError(fmt.Errorf("%s: %w", r.op, err)) // run() prints it on stderr
 	}
 	return &exitError{code: code, err: err, logged: true}
+}
+
+// dialHint explains the connection failure a newcomer meets first.
+func dialHint(err error) string {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return "nothing listens at that address: is ipamd running, and is --server one of its listen URIs?"
+	}
+	return ""
 }
 
 // faultHint explains the framing faults a client most often gets.

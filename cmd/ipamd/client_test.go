@@ -188,7 +188,7 @@ func TestClientCommandFailures(t *testing.T) {
 		t.Fatalf("wrong path: exit %d, %+v", code, r)
 	}
 	out, stderr, code := ipamd(t, nil, "status", "--server", base, "--schema-conversion-path", "/nope")
-	if code != exitRuntime || !strings.Contains(out, "IIpamAsyncSchemaConversion:  no answer:") || !strings.Contains(stderr, "EndpointNotFound") {
+	if code != exitRuntime || !strings.Contains(out, "IIpamAsyncSchemaConversion:  no answer") || !strings.Contains(stderr, "EndpointNotFound") {
 		t.Fatalf("status with a wrong path: exit %d\n%s%s", code, out, stderr)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions/ipamclient"
 )
 
@@ -18,7 +19,8 @@ func newConvertCmd(stdout, stderr io.Writer) *cobra.Command {
 IIpamAsyncSchemaConversion endpoint, send InitializeAsyncSchemaConversion (EnumerationParametersBase
 with ObjectType AsyncSchemaConversion), StartAsyncSchemaConversion, follow
 NotifyAsyncSchemaConversionStart/Checkpoint/Complete (a progress bar on stderr counts the
-checkpoints), send Keepalives meanwhile, and end the session.
+checkpoints and, with --admin naming the server's admin listener, shows the step, rows and rows/s the
+server reports), send Keepalives meanwhile, and end the session.
 
 The final line and --output json are those of 'ipamd provision' ("schema conversion succeeded",
 "… refused:", "… failed:" with the IpamExceptionId and message); a server whose store is current
@@ -40,7 +42,8 @@ answers IpamSchemaConversionNotRequired.
 		if err != nil {
 			return err
 		}
-		r := &sessionRun{flags: &cf, op: "convert", verb: "schema conversion", uri: uri, stdout: stdout, stderr: stderr}
+		r := &sessionRun{flags: &cf, op: "convert", verb: "schema conversion", uri: uri, stdout: stdout, stderr: stderr,
+			kind: string(services.WorkSchemaConversion)}
 		return r.run(cmd, func(ctx context.Context, c *ipamclient.Client, conn *nmf.ClientSession, obs ipamclient.Observer) (ipamclient.Result, error) {
 			return c.ConvertSchema(ctx, conn, obs)
 		})

@@ -56,7 +56,12 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 	if cfg.Dev.FailWith != "" {
 		log.Warn("fault injection: provisioning and schema conversion fail", zap.String("exception_id", cfg.Dev.FailWith))
 	}
-	return services.WithFailure(st, cfg.Dev.FailWith), closeFn, nil
+	st = services.WithFailure(st, cfg.Dev.FailWith)
+	if cfg.Dev.PanicInWork {
+		log.Warn("fault injection: provisioning and schema conversion panic (dev.panic_in_work)")
+		st = services.WithPanic(st)
+	}
+	return st, closeFn, nil
 }
 
 // managerStore adapts *store.Manager to services.Store (the two packages

@@ -127,14 +127,17 @@ func (lf *lifecycle) startAdmin(ctx context.Context) (<-chan error, error) {
 			zap.String("addr", lf.adminAddr), zap.Bool("admin.allow_remote", lf.cfg.Admin.AllowRemote), zap.Bool("pprof", lf.cfg.Admin.Pprof))
 	}
 	lf.admin = admin.New(admin.Options{
-		Gatherer:     lf.metrics.Registry(),
-		Level:        lf.so.level,
-		Ready:        lf.ready,
-		Pprof:        lf.cfg.Admin.Pprof,
-		AllowedHosts: lf.cfg.Admin.AllowedHosts,
-		Token:        token,
-		Logger:       lf.log.Named("admin"),
+		Gatherer:                 lf.metrics.Registry(),
+		Level:                    lf.so.level,
+		Ready:                    lf.ready,
+		Pprof:                    lf.cfg.Admin.Pprof,
+		AllowedHosts:             lf.cfg.Admin.AllowedHosts,
+		Token:                    token,
+		MaxConnections:           lf.cfg.Admin.MaxConnections,
+		MaxConnectionsPerAddress: lf.cfg.Admin.MaxConnectionsPerAddress,
+		Logger:                   lf.log.Named("admin"),
 	})
+	lf.metrics.WatchAdmin(lf.admin)
 	done := make(chan error, 1)
 	go func() { done <- lf.admin.Serve(ln) }()
 	lf.log.Info("admin listening", zap.String("addr", lf.adminAddr), zap.Bool("pprof", lf.cfg.Admin.Pprof))
@@ -309,16 +312,18 @@ func stateCounts(m map[sessions.State]int) map[string]int {
 // reloadable are the settings a reload applies, with what they apply to.
 // Every other changed setting is reported as needing a restart.
 var reloadable = map[string]string{
-	"log.level":                      "now",
-	"limits.max_message_size":        "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
-	"limits.preamble_timeout":        "new net.tcp connections",
-	"limits.idle_timeout":            "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.close_timeout":           "new net.tcp connections and the next stop",
-	"limits.max_connections":         "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.max_session_table_bytes": "new sessions",
-	"session.inactivity_interval":    "new sessions",
-	"session.keepalive_grace_count":  "new sessions",
-	"shutdown.drain_timeout":         "the next stop",
+	"log.level":                          "now",
+	"limits.max_message_size":            "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
+	"limits.preamble_timeout":            "new net.tcp connections",
+	"limits.idle_timeout":                "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.close_timeout":               "new net.tcp connections and the next stop",
+	"limits.max_connections":             "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.max_session_table_bytes":     "new sessions",
+	"limits.max_connections_per_address": "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.uninitialized_timeout":       "new sessions",
+	"session.inactivity_interval":        "new sessions",
+	"session.keepalive_grace_count":      "new sessions",
+	"shutdown.drain_timeout":             "the next stop",
 }
 
 // reload reads the configuration again and applies what can change while

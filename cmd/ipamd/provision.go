@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -147,14 +148,15 @@ func newProvisionCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Provision an IPAM server as a management client does: open a net.tcp session to the
 IIpamAsyncProvision endpoint, send InitializeAsyncProvisioning with an IpamProvisioningSetting
 built from the flags, StartAsyncProvisioning, follow NotifyAsyncProvisionStart/Checkpoint/Complete
-(a progress bar on stderr counts the checkpoints), send Keepalives meanwhile, and end the session.
+(a progress bar on stderr counts the checkpoints and, with --admin naming the server's admin listener, shows the
+step, rows and rows/s the server reports), send Keepalives meanwhile, and end the session.
 
 The final line (stdout) says "provisioning succeeded", or "provisioning refused:" (the server's
 fault to InitializeAsyncProvisioning) or "provisioning failed:" (the exception in
 NotifyAsyncProvisionComplete) followed by the IpamExceptionId and message. --output json prints
 one object instead: outcome (success, exception, error), stage, exception {id, message, inner},
 framing_fault, error, checkpoints, keepalives, durations_ms {connect, initialize, work, close,
-total}.
+total}, and with --admin rows, last_step and rows_per_second.
 
 ` + clientExitCodes,
 		Example: `  ipamd provision --server net.tcp://ipam1:48885/ipam/IIpamAsyncProvision \
@@ -180,7 +182,8 @@ total}.
 		if err != nil {
 			return err
 		}
-		r := &sessionRun{flags: &cf, op: "provision", verb: "provisioning", uri: uri, stdout: stdout, stderr: stderr}
+		r := &sessionRun{flags: &cf, op: "provision", verb: "provisioning", uri: uri, stdout: stdout, stderr: stderr,
+			kind: string(services.WorkProvisioning)}
 		return r.run(cmd, func(ctx context.Context, c *ipamclient.Client, conn *nmf.ClientSession, obs ipamclient.Observer) (ipamclient.Result, error) {
 			return c.Provision(ctx, conn, setting, obs)
 		})

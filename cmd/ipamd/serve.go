@@ -58,7 +58,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	if _, err := localPolicy(cfg); err != nil {
 		return err
 	}
-	if cfg.Security.LocalIdentity == config.LocalIdentityTrust {
+	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
 		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
 	}
 	mgr, err := newSessionManager(cfg, st, log, m)
@@ -76,8 +76,11 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	httpSrv := soaphttp.NewServer(soaphttp.Options{
 		MaxMessageSize: int64(cfg.Limits.MaxMessageSize),
 		MaxSessions:    cfg.Limits.MaxConnections,
-		RequestTimeout: cfg.Limits.HTTPRequestTimeout,
-		IdleTimeout:    cfg.Limits.IdleTimeout,
+		MaxConnections: cfg.Limits.MaxHTTPConnections,
+		// Per address: connections, and live sessions.
+		MaxConnectionsPerAddress: cfg.Limits.MaxConnectionsPerAddress,
+		RequestTimeout:           cfg.Limits.HTTPRequestTimeout,
+		IdleTimeout:              cfg.Limits.IdleTimeout,
 		Callback: soaphttp.CallbackOptions{
 			AllowedNetworks: networks,
 			AttemptTimeout:  cfg.Callbacks.AttemptTimeout,
@@ -138,7 +141,10 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			// Allowed by security.insecure; said at every start so that it
 			// is never forgotten in a deployment.
 			what := "callers are unauthenticated; remote ones have no local account and are refused administrator operations (security.local_identity os)"
-			if cfg.Security.LocalIdentity == config.LocalIdentityTrust {
+			switch {
+			case cfg.Security.RefuseUnauthenticated:
+				what = "callers are unauthenticated (and refused: security.refuse_unauthenticated)"
+			case cfg.Security.LocalIdentity == config.LocalIdentityTrust:
 				what = "callers are unauthenticated and treated as administrators (security.local_identity trust)"
 			}
 			log.Warn("listener without transport security on a non-loopback address: "+what,
@@ -228,8 +234,8 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 }
 
 // newAuthorizer maps security.administrators to SIDs and names.
-func newAuthorizer(admins []string) *security.RoleAuthorizer {
-	a := &security.RoleAuthorizer{}
+func newAuthorizer(admins []string, refuseUnauthenticated bool) *security.RoleAuthorizer {
+	a := &security.RoleAuthorizer{RefuseUnauthenticated: refuseUnauthenticated}
 	for _, s := range admins {
 		if strings.HasPrefix(s, "S-1-") {
 			a.AdminSIDs = append(a.AdminSIDs, s)
@@ -249,7 +255,9 @@ func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
 		IdleTimeout:     cfg.Limits.IdleTimeout,
 		CloseTimeout:    cfg.Limits.CloseTimeout,
 		MaxConnections:  cfg.Limits.MaxConnections,
-		Logger:          log.Named("nmf"),
+		// Admission before the preamble (docs/security.md).
+		MaxConnectionsPerAddress: cfg.Limits.MaxConnectionsPerAddress,
+		Logger:                   log.Named("nmf"),
 	}
 }
 
@@ -257,12 +265,13 @@ func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
 // to the sessions started afterwards).
 func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) sessions.Options {
 	return sessions.Options{
-		InactivityInterval:  cfg.Session.InactivityInterval,
-		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
-		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:          withLocalPolicy(newAuthorizer(cfg.Security.Administrators), cfg, log),
-		Logger:              log.Named("session"),
-		Observer:            obs,
+		InactivityInterval:   cfg.Session.InactivityInterval,
+		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
+		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
+		Limits:               soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Authorizer:           withLocalPolicy(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg, log),
+		Logger:               log.Named("session"),
+		Observer:             obs,
 	}
 }
 
@@ -315,7 +324,7 @@ func newUpgraders(cfg *config.Config) (map[string]nmf.Upgrader, error) {
 				if err != nil {
 					return nil, fmt.Errorf("security.negotiate.keytab_file: %w", err)
 				}
-				nc.Kerberos = &krb5.Config{Keytab: kt}
+				nc.Kerberos = &krb5.Config{Keytab: kt, TrustedRealms: n.KerberosTrustedRealms}
 			}
 			ups[mode] = negotiate.NewUpgrader(nc, nns.Upgrader{HandshakeTimeout: cfg.Security.HandshakeTimeout})
 		}
@@ -359,8 +368,10 @@ func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
 	}
-	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
-	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work()}
+	prov := &services.Provision{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
+		Logger: log.Named("work")}
+	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
+		Logger: log.Named("work")}
 	return sessions.NewManager(sessionOptions(cfg, log, m),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -86,14 +87,11 @@ fault, protocol error, timeout), 2 usage error.`,
 		} else {
 			printStatus(stdout, &rep)
 		}
-		for _, p := range rep.Probes {
-			if p.Outcome == "error" {
-				err := fmt.Errorf("status: %s: %s", p.PortType, p.Error)
-				if ctx.Err() != nil {
-					err = interrupted(ctx, cf.timeout, err)
-				}
-				return runtimeError(err)
+		if err := probeFailures(rep.Probes); err != nil {
+			if ctx.Err() != nil {
+				err = interrupted(ctx, cf.timeout, err)
 			}
+			return runtimeError(err)
 		}
 		return nil
 	}
@@ -123,6 +121,17 @@ func statusBase(server string, paths ...string) (string, error) {
 		return "", fmt.Errorf("--server %q: %w", server, err)
 	}
 	return base, nil
+}
+
+// failedProbeNote reports whether note only repeats a failed probe's error
+// (ipamclient.DeriveStatus notes "<port>: no answer: <error>").
+func failedProbeNote(probes []probeJSON, note string) bool {
+	for _, p := range probes {
+		if p.Outcome == "error" && strings.HasPrefix(note, p.PortType+": no answer:") {
+			return true
+		}
+	}
+	return false
 }
 
 func probe(ctx context.Context, c *ipamclient.Client, uri string, pt ipamclient.PortType) error {
@@ -171,11 +180,41 @@ func probeReport(pt ipamclient.PortType, uri string, err error, encoding string)
 			if hint := faultHint(fe.URI, encoding); hint != "" {
 				p.Error += " (" + hint + ")"
 			}
+		} else if hint := dialHint(err); hint != "" {
+			p.Error += " (" + hint + ")"
 		}
 	}
 	return p
 }
 
+// probeFailures is the error of the probes that got no answer: one line
+// per distinct failure, so a server that is down (both probes fail alike)
+// is said once, not once per endpoint. nil when every probe was answered.
+func probeFailures(probes []probeJSON) error {
+	var lines []string
+	var ports [][]string
+	for _, p := range probes {
+		if p.Outcome != "error" {
+			continue
+		}
+		i := slices.Index(lines, p.Error)
+		if i < 0 {
+			lines, ports = append(lines, p.Error), append(ports, nil)
+			i = len(lines) - 1
+		}
+		ports[i] = append(ports[i], p.PortType)
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	for i := range lines {
+		lines[i] = "status: " + strings.Join(ports[i], " and ") + ": " + lines[i]
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+// printStatus writes the report as text. A probe without an answer shows
+// "no answer" here; its error is the command's error (stderr), said once.
 func printStatus(w io.Writer, rep *statusReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "server:\t%s\n", rep.Server)
@@ -185,7 +224,7 @@ func printStatus(w io.Writer, rep *statusReport) {
 		case "refused":
 			answer = "Initialize refused: " + p.Exception.ID
 		case "error":
-			answer = "no answer: " + p.Error
+			answer = "no answer"
 		}
 		fmt.Fprintf(tw, "%s:\t%s\n", p.PortType, answer)
 	}
@@ -196,6 +235,9 @@ func printStatus(w io.Writer, rep *statusReport) {
 	fmt.Fprintf(tw, "conversion in progress:\t%s\n", st.ConversionInProgress)
 	_ = tw.Flush()
 	for _, n := range st.Notes {
+		if failedProbeNote(rep.Probes, n) {
+			continue // the error line says it
+		}
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	fmt.Fprintf(w, "status: %s\n", rep.Summary)

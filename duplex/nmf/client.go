@@ -475,11 +475,9 @@ func (s *ClientSession) readRecord(ctx context.Context) ([]byte, error) {
 		if limit := s.opts.MaxMessageSize; n > limit {
 			return nil, s.fail(fmt.Errorf("nmf: read message: envelope of %d bytes exceeds %d: %w", n, limit, ErrMessageTooLarge))
 		}
-		if cap(s.buf) < n {
-			s.buf = make([]byte, max(n, min(2*cap(s.buf), s.opts.MaxMessageSize)))
-		}
-		buf := s.buf[:n]
-		if _, err := io.ReadFull(s.br, buf); err != nil {
+		// Grown as the bytes arrive: the size is the server's claim.
+		buf, err := readGrowing(s.br, &s.buf, n)
+		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
 		}
 		return buf, nil

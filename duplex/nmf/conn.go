@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
 )
 
@@ -50,6 +51,9 @@ type conn struct {
 	// corked: records are held in wbuf rather than written (Session.Cork).
 	// Written under wmu; read without it by ReadMessage's safety flush.
 	corked atomic.Bool
+
+	ticket  admission.Ticket // the connection's per-address slot (served connections)
+	refusal admission.Reason // why a refused connection is refused
 
 	sec       ListenerSecurity   // what this connection's listener offers
 	upgraded  bool               // serving goroutine only
@@ -313,12 +317,41 @@ func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 	if !s.inClosed && !c.awaitEnd() {
 		return false
 	}
-	if !reusable || c.ctx.Err() != nil || c.srv.Draining() || c.upgraded {
-		// Shutting down or draining; or the session ran on an upgraded stream, while .NET
-		// pools (and reuses) the raw socket: not supported yet.
+	if !reusable || c.ctx.Err() != nil || c.srv.Draining() || (c.upgraded && !c.downgrade()) {
 		return false
 	}
 	return c.awaitReuse()
+}
+
+// RawReusable is implemented by upgraded streams that can hand the socket
+// back after a session: Idle reports that every byte the peer sent on the
+// secured stream has been read, so the next byte on the socket is raw.
+// .NET pools the raw socket of a secured session and starts the next
+// session on it with a new, cleartext preamble and a new upgrade
+// (docs/security.md, connection reuse). NegotiateStream implements it;
+// TLS does not (crypto/tls may read ahead), so a TLS client re-dials.
+type RawReusable interface {
+	Idle() bool
+}
+
+// downgrade returns the connection to its raw socket after a session on
+// an upgraded stream, when the stream allows it: the next session starts
+// unauthenticated and must upgrade again (the identity goes with the
+// stream). It reports whether the connection may carry another session.
+func (c *conn) downgrade() bool {
+	r, ok := c.nc.(RawReusable)
+	if !ok || c.br.Buffered() > 0 || !r.Idle() {
+		return false
+	}
+	c.wmu.Lock()
+	c.dlmu.Lock()
+	c.nc = c.raw
+	c.upgraded = false
+	c.identity = nil
+	c.dlmu.Unlock()
+	c.wmu.Unlock()
+	c.br.Reset(c.raw)
+	return true
 }
 
 // awaitEnd reads, within CloseTimeout, until the client's End record,

@@ -12,7 +12,10 @@
 // Any goroutine may write with Session.WriteMessage (whole records under one
 // lock per connection). After a session both sides exchange End records and,
 // like WCF, the server keeps reading: a pooled .NET connection may start a new
-// preamble on the same socket.
+// preamble on the same socket. .NET pools the raw socket of a secured session
+// too; when the upgraded stream allows it (RawReusable: NegotiateStream, not
+// TLS) the connection returns to the raw socket and the next session starts
+// unauthenticated and must upgrade again.
 //
 // Framing faults. The URI sent for each violation (CoreWCF sends a fault only
 // for some of them and silently aborts on "record type mismatch"; we always
@@ -34,6 +37,7 @@
 //	Router: unknown Via / unsupported encoding           what the Router returns
 //	  (a non-fault error → EndpointUnavailable, nil handler → EndpointNotFound)
 //	MaxConnections reached (sent right after accept)     ServerTooBusy
+//	the address holds MaxConnectionsPerAddress (ditto)   ServerTooBusy
 //	a preamble after Drain (graceful stop)               ServerTooBusy
 //	mid-session Sized Envelope > MaxMessageSize, or
 //	  invalid MB31 size                                  MaxMessageSizeExceededFault

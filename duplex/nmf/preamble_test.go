@@ -15,6 +15,7 @@ func monoPreamble(t testing.TB) []byte {
 	return loadHex(t, "session-a-c2s.hex")[:54]
 }
 
+// Rule T3. (docs/protocol.md)
 func TestMB31(t *testing.T) {
 	for _, tc := range []struct {
 		v   int
@@ -42,6 +43,7 @@ func TestMB31(t *testing.T) {
 	}
 }
 
+// Rule T5. (docs/protocol.md)
 func TestEncodingForContentType(t *testing.T) {
 	for ct, want := range map[string]Encoding{
 		"application/soap+msbinsession1":       EncodingBinarySession,
@@ -62,6 +64,8 @@ func TestEncodingForContentType(t *testing.T) {
 
 // TestPreambleAccepted feeds valid preambles with different segmentations and
 // checks the decoded fields, the ack, and End→End.
+//
+// Rule T1. (docs/protocol.md)
 func TestPreambleAccepted(t *testing.T) {
 	winVia := "net.tcp://192.168.56.1:8523/Service1"
 	winPre := preamble(winVia, EncodingBinarySession, "")
@@ -139,6 +143,8 @@ func TestPreambleAccepted(t *testing.T) {
 
 // TestFaults checks the exact Fault record (+ End) for each refused input
 // and that the server then closes the connection.
+//
+// Rule T2. (docs/protocol.md)
 func TestFaults(t *testing.T) {
 	okVia := "net.tcp://h:808/svc"
 	pre := preamble(okVia, EncodingBinarySession, "")

@@ -186,6 +186,8 @@ func newFault(uri string, format string, args ...any) *FaultError {
 var (
 	// ErrOutputClosed: the session already sent its End or Fault record.
 	ErrOutputClosed = errors.New("nmf: session output closed")
+	// ErrPeerEnded: the client sent its End; only our End may follow.
+	ErrPeerEnded = errors.New("nmf: the client ended the session: only End may follow")
 	// ErrAborted: the connection was closed by Session.Abort, Server.Shutdown
 	// or a failed write (a partial record leaves the stream unusable).
 	ErrAborted = errors.New("nmf: connection aborted")

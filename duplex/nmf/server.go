@@ -11,7 +11,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/internal/contain"
 )
 
 // Router picks the endpoint for a session from the decoded preamble.
@@ -59,6 +61,12 @@ type Options struct {
 	// MaxConnections caps concurrently served connections; above it a
 	// connection gets a ServerTooBusy fault and is closed. Default 10000.
 	MaxConnections int
+	// MaxConnectionsPerAddress caps the connections one client address
+	// (IPv4 address, IPv6 /64) may hold, counted at accept, before the
+	// preamble and any authentication; above it the connection gets a
+	// ServerTooBusy fault, so one client cannot take every MaxConnections
+	// slot. Default 64.
+	MaxConnectionsPerAddress int
 	// MaxViaLength bounds the Via (bytes) → ViaTooLong. Default 2048.
 	MaxViaLength int
 	// MaxContentTypeLength bounds extensible content and upgrade types
@@ -93,6 +101,7 @@ func (o Options) withDefaults() Options {
 	setDur(&o.CloseTimeout, 10*time.Second)
 	setDur(&o.WriteTimeout, 30*time.Second)
 	setInt(&o.MaxConnections, 10000)
+	setInt(&o.MaxConnectionsPerAddress, 64)
 	setInt(&o.MaxViaLength, 2048)
 	setInt(&o.MaxContentTypeLength, 256)
 	if o.Logger == nil {
@@ -127,11 +136,15 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	wg        sync.WaitGroup
+	// peers counts served connections per client address (its total cap
+	// is unused: MaxConnections is checked against active).
+	peers *admission.Limiter
 
 	active   atomic.Int64
 	refusing atomic.Int64
 	accepted atomic.Uint64
 	busy     atomic.Uint64 // ServerTooBusy faults sent
+	busyPeer atomic.Uint64 // … of them for MaxConnectionsPerAddress
 }
 
 // NewServer returns a server that routes sessions with router.
@@ -145,6 +158,7 @@ func NewServer(opts Options, router Router) *Server {
 		baseCancel: cancel,
 		listeners:  make(map[net.Listener]struct{}),
 		conns:      make(map[*conn]struct{}),
+		peers:      admission.New(0, opts.MaxConnectionsPerAddress),
 	}
 	s.drainCtx, s.drainCancel = context.WithCancel(ctx)
 	s.opts.Store(&opts)
@@ -159,6 +173,7 @@ func (s *Server) Reconfigure(opts Options) {
 	cur := s.opts.Load()
 	opts.Logger, opts.Upgrader = cur.Logger, cur.Upgrader
 	s.opts.Store(&opts)
+	s.peers.SetLimits(0, opts.MaxConnectionsPerAddress)
 }
 
 // Stats are the server's counters since NewServer.
@@ -166,11 +181,15 @@ type Stats struct {
 	Active   int    // connections being served
 	Accepted uint64 // connections accepted
 	Busy     uint64 // ServerTooBusy faults sent (MaxConnections reached, or draining)
+	// BusyAddress counts the connections refused because their address
+	// held MaxConnectionsPerAddress (answered with ServerTooBusy, or closed
+	// when too many were being refused already).
+	BusyAddress uint64
 }
 
 // Stats returns the current counters (atomic loads; cheap enough to scrape).
 func (s *Server) Stats() Stats {
-	return Stats{Active: int(s.active.Load()), Accepted: s.accepted.Load(), Busy: s.busy.Load()}
+	return Stats{Active: int(s.active.Load()), Accepted: s.accepted.Load(), Busy: s.busy.Load(), BusyAddress: s.busyPeer.Load()}
 }
 
 // Draining reports whether Drain (or Shutdown) was called.
@@ -321,7 +340,8 @@ func (s *Server) dispatch(ctx context.Context, nc net.Conn, sec ListenerSecurity
 
 // track registers a connection for Shutdown. It returns nil (connection
 // closed) when the server is closing or too many are being refused, and
-// refuse=true when MaxConnections is reached.
+// refuse=true when MaxConnections is reached or the client's address holds
+// MaxConnectionsPerAddress: admission comes before any byte is read.
 func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (c *conn, refuse bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -329,7 +349,17 @@ func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (
 		_ = nc.Close()
 		return nil, false
 	}
-	if s.active.Load() >= int64(s.opts.Load().MaxConnections) {
+	var (
+		ticket admission.Ticket
+		why    = admission.TooMany
+	)
+	if s.active.Load() < int64(s.opts.Load().MaxConnections) {
+		ticket, why = s.peers.Acquire(nc.RemoteAddr())
+		if why == admission.TooManyFromAddress {
+			s.busyPeer.Add(1)
+		}
+	}
+	if why != admission.Admitted {
 		if s.refusing.Load() >= maxRefusing {
 			_ = nc.Close()
 			return nil, false
@@ -340,6 +370,8 @@ func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (
 		s.active.Add(1)
 	}
 	c = newConn(s, ctx, nc, sec)
+	c.ticket = ticket
+	c.refusal = why
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return c, refuse
@@ -351,7 +383,11 @@ func (s *Server) track(ctx context.Context, nc net.Conn, sec ListenerSecurity) (
 func (s *Server) refuse(c *conn) {
 	defer s.untrack(c, false)
 	s.busy.Add(1)
-	c.sendFault(newFault(FaultServerTooBusy, "%d connections active", c.opts.MaxConnections))
+	if c.refusal == admission.TooManyFromAddress {
+		c.sendFault(newFault(FaultServerTooBusy, "%d connections from this address active", c.opts.MaxConnectionsPerAddress))
+	} else {
+		c.sendFault(newFault(FaultServerTooBusy, "%d connections active", c.opts.MaxConnections))
+	}
 	c.close()
 	s.logConn(c, nil)
 }
@@ -361,6 +397,7 @@ func (s *Server) untrack(c *conn, served bool) {
 	delete(s.conns, c)
 	s.mu.Unlock()
 	if served {
+		c.ticket.Release()
 		s.active.Add(-1)
 	} else {
 		s.refusing.Add(-1)
@@ -374,9 +411,9 @@ func (s *Server) serveConn(c *conn) {
 	defer s.untrack(c, true)
 	defer func() {
 		if r := recover(); r != nil {
-			connErr = fmt.Errorf("nmf: panic serving connection: %v", r)
-			s.log.Error("nmf: panic serving connection", zap.Any("panic", r), zap.Stack("stack"),
-				zap.Stringer("remote_addr", c.raw.RemoteAddr()))
+			// Contained: this connection ends, the server goes on.
+			connErr = contain.Recovered(s.log, "nmf: serving connection", r,
+				zap.Stringer("remote_addr", c.raw.RemoteAddr()), zap.String("via", contain.Truncate(c.via, 256)))
 			c.abort()
 		}
 		c.close()

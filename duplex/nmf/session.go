@@ -1,6 +1,7 @@
 package nmf
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,11 @@ type Session struct {
 	// Writer state, guarded by c.wmu.
 	outClosed bool
 	faulted   bool
+	// peerEnded: the client's End was read. Only our End may follow it (a
+	// .NET client in Close() expects End, not a message), so WriteMessage
+	// refuses from then on. Set under c.wmu by the reader, so a write that
+	// started before the End was read is the only one that can precede it.
+	peerEnded bool
 
 	ended atomic.Bool // ServeSession returned; Abort no longer applies
 }
@@ -114,24 +120,62 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 		if n > limit {
 			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope of %d bytes exceeds MaxMessageSize %d", n, limit)
 		}
-		if cap(s.buf) < n {
-			size := max(n, min(2*cap(s.buf), limit))
-			s.buf = make([]byte, size)
-		}
-		buf := s.buf[:n]
-		if _, err := io.ReadFull(c.br, buf); err != nil {
+		buf, err := readGrowing(c.br, &s.buf, n)
+		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
 		}
 		return buf, nil
 	case recEnd:
 		s.inClosed = true
 		s.rerr = io.EOF
+		c.wmu.Lock()
+		s.peerEnded = true
+		c.wmu.Unlock()
 		return nil, io.EOF
 	case recUnsizedEnvelope:
 		return nil, s.protocolFault(FaultUnsupportedMode, "unsized envelope record in a duplex session")
 	default:
 		return nil, s.protocolFault(FaultUnsupportedMode, "unexpected record type 0x%02x in a duplex session", t)
 	}
+}
+
+// growChunk is the most the payload buffer grows by before the bytes that
+// fill it have arrived: the size prefix is the client's claim, not the
+// client's cost, so it never sizes an allocation by itself (issue 12: 20
+// idle connections announcing 16 MiB each held 337 MB). A message that
+// really arrives grows the buffer by doubling, so a large one still costs
+// O(log n) copies; the buffer is kept for the session's next message.
+const growChunk = 4 << 10
+
+// readGrowing reads n bytes from r into *buf, which it grows as the bytes
+// arrive (growChunk, then doubling) rather than to n at once; *buf keeps
+// the storage for the next record. Server and client both read this way.
+func readGrowing(r *bufio.Reader, buf *[]byte, n int) ([]byte, error) {
+	if cap(*buf) < n && n <= growChunk {
+		// Small claims are cheap whatever arrives: sized at once, as tight
+		// as before so an idle session holds little (readBufferSize).
+		*buf = make([]byte, max(n, min(2*cap(*buf), growChunk)))
+	}
+	if cap(*buf) >= n {
+		b := (*buf)[:n]
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := (*buf)[:0]
+	for len(b) < n {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(n, max(2*cap(b), growChunk)))
+			copy(grown, b)
+			b = grown
+			*buf = grown
+		}
+		m, err := io.ReadFull(r, b[len(b):min(n, cap(b))])
+		b = b[:len(b)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // readFailed classifies a read error. midRecord: part of a record was
@@ -192,7 +236,8 @@ const copyLimit = 64 << 10
 // WriteMessage writes payload as one Sized Envelope record. Records are
 // written whole under a per-connection lock, so replies and callbacks from
 // different goroutines interleave safely. It fails with ErrOutputClosed after
-// CloseOutput, Fault, or once ServeSession has returned. A write that fails or
+// CloseOutput, Fault, or once ServeSession has returned, and with
+// ErrPeerEnded once the client's End was read. A write that fails or
 // is interrupted (ctx, WriteTimeout) aborts the connection, since part of the
 // record may be on the wire.
 func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
@@ -204,6 +249,9 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	defer c.wmu.Unlock()
 	if s.outClosed {
 		return ErrOutputClosed
+	}
+	if s.peerEnded {
+		return ErrPeerEnded
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("nmf: write message: %w", err)

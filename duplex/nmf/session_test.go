@@ -229,6 +229,8 @@ func TestServerClosesFirst(t *testing.T) {
 }
 
 // TestReuse runs two full sessions on one TCP connection.
+//
+// Rule T4. (docs/protocol.md)
 func TestReuse(t *testing.T) {
 	rec := newRecorder(true)
 	router := &testRouter{h: rec}
@@ -278,26 +280,29 @@ func TestConcurrentWriters(t *testing.T) {
 				}
 			}()
 		}
+		// Echo the client's messages while the writers run; the client's
+		// End is read only after all writes (nothing may follow it but
+		// our End).
 		var readErr error
-		for {
+		for i := 0; i < clientMsgs && readErr == nil; i++ {
 			p, err := s.ReadMessage(ctx)
-			if err != nil {
-				if err != io.EOF {
-					readErr = err
-				}
-				break
+			if err == nil {
+				err = s.WriteMessage(ctx, p)
 			}
-			if err := s.WriteMessage(ctx, p); err != nil {
-				readErr = err
-				break
-			}
+			readErr = err
 		}
 		wg.Wait()
 		close(errs)
 		for err := range errs {
 			return err
 		}
-		return readErr
+		if readErr != nil {
+			return readErr
+		}
+		if _, err := s.ReadMessage(ctx); err != io.EOF {
+			return fmt.Errorf("after the messages: %v, want the client's End", err)
+		}
+		return nil
 	})
 	srv, addr := startServer(t, Options{}, &testRouter{h: h})
 	c := dial(t, addr)
@@ -598,4 +603,42 @@ func TestShutdownAborts(t *testing.T) {
 	}
 	<-served
 	waitIdle(t, srv)
+}
+
+// Rule: after the client's End nothing but our End is sent (framing layer).
+//
+// TestNothingFollowsClientEndButOurs: once the client's End is read, a
+// message write is refused (ErrPeerEnded) and only our End goes out — what
+// a .NET client in Close() expects.
+//
+// Rules P18, C15. (docs/protocol.md)
+func TestNothingFollowsClientEndButOurs(t *testing.T) {
+	writeErr := make(chan error, 1)
+	h := handlerFunc(func(ctx context.Context, s *Session) error {
+		if _, err := s.ReadMessage(ctx); err != io.EOF {
+			return fmt.Errorf("read: %v, want the client's End", err)
+		}
+		writeErr <- s.WriteMessage(ctx, []byte("late"))
+		return nil
+	})
+	_, addr := startServer(t, Options{}, &testRouter{h: h})
+	c := dial(t, addr)
+	if _, err := c.Write(append(monoPreamble(t), recEnd)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.CloseWrite()
+	out, closed := readAll(t, c, 10*time.Second)
+	if !closed {
+		t.Fatal("server did not close")
+	}
+	if err := <-writeErr; !errors.Is(err, ErrPeerEnded) {
+		t.Fatalf("WriteMessage after the client's End = %v, want ErrPeerEnded", err)
+	}
+	recs, err := parseServerStream(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].typ != recPreambleAck || recs[1].typ != recEnd {
+		t.Fatalf("server sent %d records %v, want PreambleAck then End", len(recs), recs)
+	}
 }

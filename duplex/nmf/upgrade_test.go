@@ -74,6 +74,7 @@ func (u authUpgrader) Upgrade(ctx context.Context, kind string, conn net.Conn) (
 	return authConn{conn, u.id}, nil
 }
 
+// Rule T14. (docs/protocol.md)
 func TestListenerSecurity(t *testing.T) {
 	id := &security.Identity{Mechanism: security.MechanismTLS, Name: "CN=admin"}
 	tests := []struct {

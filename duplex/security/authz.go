@@ -24,7 +24,8 @@ import (
 //     whose account cannot be read (a remote caller on an insecure
 //     listener, a socket already gone) is not. With Local nil
 //     (security.local_identity trust) every such caller is an
-//     administrator.
+//     administrator. RefuseUnauthenticated turns all that off: such a
+//     caller is no one.
 //   - Anonymous TLS (no client certificate) proves nothing about the
 //     caller and is never an administrator.
 type RoleAuthorizer struct {
@@ -33,6 +34,9 @@ type RoleAuthorizer struct {
 	// Local decides for callers on listeners without security; nil trusts
 	// them all.
 	Local *LocalPolicy
+	// RefuseUnauthenticated: callers on listeners without security are
+	// not administrators (security.refuse_unauthenticated).
+	RefuseUnauthenticated bool
 }
 
 // Authorize implements Authorizer.
@@ -52,6 +56,9 @@ func (a *RoleAuthorizer) IsAdministrator(id *Identity) bool {
 	case id == nil:
 		return false
 	case id.Mechanism == MechanismNone:
+		if a.RefuseUnauthenticated {
+			return false
+		}
 		if a.Local == nil {
 			return true
 		}

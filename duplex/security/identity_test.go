@@ -64,6 +64,16 @@ func TestRoleAuthorizer(t *testing.T) {
 	if err := a.Authorize(context.Background(), &Identity{Mechanism: MechanismNone}, Role("IpamUsers"), "x"); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("unknown role: %v", err)
 	}
+	// security.refuse_unauthenticated: a caller without security is
+	// no one; authenticated administrators are unaffected.
+	d := *a
+	d.RefuseUnauthenticated = true
+	if err := d.Authorize(context.Background(), &Identity{Mechanism: MechanismNone, Loopback: true}, RoleAdministrators, "x"); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("distrusted unauthenticated caller: %v, want ErrAccessDenied", err)
+	}
+	if err := d.Authorize(context.Background(), &Identity{Mechanism: MechanismNTLM, Name: `IPAM\bob`}, RoleAdministrators, "x"); err != nil {
+		t.Errorf("mapped NTLM administrator while distrusting unauthenticated callers: %v", err)
+	}
 }
 
 // TestLocalPolicy: with a local policy, a caller without transport

@@ -45,7 +45,9 @@
 //	ss:SessionId of no live session 403  s:Sender  (denial detail)
 //	more than one ss:SessionId      400  s:Sender
 //	a:ReplyTo not the session's     400  a:InvalidAddress
-//	too many sessions               503  s:Receiver
+//	connection above the caps       503  s:Receiver  (at accept, before the request is read: SOAP 1.2)
+//	too many sessions               503  s:Receiver  (also: the address holds its share)
+//	the session failed inside       500  s:Receiver  (a contained panic; the session is closed)
 //	new session while draining      503  s:Receiver  (Drain: graceful stop)
 //
 // SOAP 1.1 faults always use 500 (WS-I Basic Profile R1126).

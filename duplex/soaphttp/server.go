@@ -17,7 +17,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/internal/contain"
 	"github.com/ipamd/ipamd/internal/hostcheck"
 	"github.com/ipamd/ipamd/soap"
 )
@@ -46,6 +48,14 @@ type Options struct {
 	// MaxSessions caps live sessions; a request that would start one more
 	// gets 503. Default 10000.
 	MaxSessions int
+	// MaxConnections caps open HTTP connections, counted at accept before
+	// any byte is read; above it a connection is answered 503 with a SOAP
+	// Receiver fault and closed. Default 1000.
+	MaxConnections int
+	// MaxConnectionsPerAddress caps the open connections, and the live
+	// sessions, of one client address (IPv4 address, IPv6 /64), so one
+	// client cannot take every slot. Default 64.
+	MaxConnectionsPerAddress int
 	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are the http.Server's.
 	// Defaults 10s, 30s, 2m.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
@@ -85,6 +95,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = 10000
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 1000
+	}
+	if o.MaxConnectionsPerAddress <= 0 {
+		o.MaxConnectionsPerAddress = 64
 	}
 	setDur := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
@@ -126,6 +142,13 @@ type Server struct {
 	draining  bool
 	wg        sync.WaitGroup // session goroutines
 	active    atomic.Int64
+
+	// conns admits connections (MaxConnections, MaxConnectionsPerAddress);
+	// peers counts live sessions per address (MaxConnectionsPerAddress).
+	conns        *admission.Limiter
+	peers        *admission.Limiter
+	peerRefused  atomic.Uint64
+	busyResponse [3][]byte // the 503 for a refused connection, by admission.Reason
 }
 
 // sessionKey finds a session: its endpoint and the SHA-256 of its id, so
@@ -139,8 +162,14 @@ type sessionKey struct {
 // NewServer returns a server routing requests with router.
 func NewServer(opts Options, router Router) *Server {
 	opts = opts.withDefaults()
-	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}, listeners: map[net.Listener]struct{}{}}
+	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}, listeners: map[net.Listener]struct{}{},
+		conns: admission.New(opts.MaxConnections, opts.MaxConnectionsPerAddress),
+		peers: admission.New(0, opts.MaxConnectionsPerAddress)}
 	s.hosts = hostcheck.New(opts.AllowedHosts)
+	s.busyResponse[admission.TooMany] = s.busyHTTPResponse(fmt.Sprintf(
+		"The server has %d HTTP connections open; try again later.", opts.MaxConnections))
+	s.busyResponse[admission.TooManyFromAddress] = s.busyHTTPResponse(fmt.Sprintf(
+		"This address has %d HTTP connections open; close one or try again later.", opts.MaxConnectionsPerAddress))
 	s.callback = newCallbackClient(opts.Callback)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
@@ -148,6 +177,49 @@ func NewServer(opts Options, router Router) *Server {
 
 // ActiveSessions is the number of live sessions.
 func (s *Server) ActiveSessions() int { return int(s.active.Load()) }
+
+// Stats are the transport's admission counters.
+type Stats struct {
+	Connections int // open connections
+	// RefusedTotal and RefusedAddress count connections answered 503 at
+	// accept: MaxConnections reached, or the address held its share.
+	RefusedTotal, RefusedAddress uint64
+	// SessionsRefusedAddress counts requests refused with 503 because
+	// their address held MaxConnectionsPerAddress live sessions.
+	SessionsRefusedAddress uint64
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	cs := s.conns.Stats()
+	return Stats{Connections: cs.Active, RefusedTotal: cs.RefusedTotal, RefusedAddress: cs.RefusedAddress,
+		SessionsRefusedAddress: s.peerRefused.Load()}
+}
+
+// busyHTTPResponse is a whole HTTP/1.1 503 response with a SOAP 1.2
+// Receiver fault (the request's SOAP version is unknown: nothing of it has
+// been read), encoded once so a refusal costs no work.
+func (s *Server) busyHTTPResponse(reason string) []byte {
+	f := soap.ReceiverFault(reason)
+	if s.opts.FaultDetail != nil {
+		f.Detail = s.opts.FaultDetail(reason)
+	}
+	body, err := soap.NewCodec(soap.EncodingText, s.opts.Limits).Encode(nil, &soap.Header{Action: soap.ActionSOAPFault}, f)
+	if err != nil {
+		body = nil
+	}
+	head := fmt.Sprintf("HTTP/1.1 503 Service Unavailable\r\nContent-Type: %s\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+		soap.EncodingText.ContentType(), len(body))
+	return append([]byte(head), body...)
+}
+
+// refuseConn answers a connection refused at accept.
+func (s *Server) refuseConn(c net.Conn, why admission.Reason) {
+	if int(why) < len(s.busyResponse) && s.busyResponse[why] != nil {
+		_, _ = c.Write(s.busyResponse[why])
+	}
+	s.opts.Logger.Debug("connection refused", zap.Stringer("remote_addr", c.RemoteAddr()), zap.Stringer("reason", why))
+}
 
 // Serve accepts HTTP connections on ln until Shutdown or ctx ends.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -173,7 +245,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	stop := context.AfterFunc(ctx, func() { hs.Close() })
 	defer stop()
-	err := hs.Serve(ln)
+	aln := admission.NewListener(ln, s.conns, s.refuseConn)
+	err := hs.Serve(aln)
+	aln.WaitRefusals()
 	s.mu.Lock()
 	delete(s.listeners, ln)
 	draining := s.draining
@@ -246,8 +320,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return firstErr
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A panic while reading the request is
+// contained here — logged bounded (net/http's own recovery would log the
+// whole stack, or nothing at this logger's level) and answered 500 with a
+// Receiver fault — and the server goes on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			_ = contain.Recovered(s.opts.Logger, "soaphttp: handling a request", p,
+				zap.String("remote_addr", r.RemoteAddr), zap.String("path", contain.Truncate(r.URL.Path, 256)))
+			a := s.internalError()
+			writeAnswer(w, soap.EncodingText, a)
+		}
+	}()
 	if why := s.hosts.Check(r, "http.allowed_hosts"); why != "" {
 		enc := soap.EncodingText
 		if e, bad := requestEncoding(r.Header.Get("Content-Type")); bad == "" {
@@ -413,7 +501,14 @@ func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string,
 	if len(s.sessions) >= s.opts.MaxSessions {
 		return nil, soap.ReceiverFault("The server has too many sessions; try again later."), http.StatusServiceUnavailable
 	}
+	ticket, why := s.peers.Acquire(remoteAddr(r.RemoteAddr))
+	if why != admission.Admitted {
+		s.peerRefused.Add(1)
+		return nil, soap.ReceiverFault(fmt.Sprintf("This address has %d sessions open; end one or try again later.",
+			s.opts.MaxConnectionsPerAddress)), http.StatusServiceUnavailable
+	}
 	ss := newSession(s, h, replyTo, enc, r.RemoteAddr)
+	ss.ticket = ticket
 	ss.identity = caller
 	s.sessions[ss.key] = ss
 	s.active.Add(1)
@@ -425,7 +520,7 @@ func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string,
 func (s *Server) run(h SessionHandler, ss *Session) {
 	defer s.wg.Done()
 	defer s.active.Add(-1)
-	err := h.ServeSession(s.ctx, ss)
+	err := s.serveContained(h, ss)
 	ss.end()
 	s.forget(ss)
 	if err != nil {
@@ -434,11 +529,40 @@ func (s *Server) run(h SessionHandler, ss *Session) {
 	}
 }
 
+// serveContained runs the session; a panic in it ends this session alone
+// (logged, bounded): the request in hand gets a 500 Receiver fault, the
+// session is aborted (its work cancelled), and the server goes on.
+func (s *Server) serveContained(h SessionHandler, ss *Session) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = contain.Recovered(s.opts.Logger, "soaphttp: serving session", r,
+				zap.String("session_id", ss.logID), zap.Stringer("remote_addr", ss.remote))
+			ss.failCurrent(s.internalError())
+			ss.Abort()
+		}
+	}()
+	return h.ServeSession(s.ctx, ss)
+}
+
+// internalError is the answer to a request whose session failed inside.
+func (s *Server) internalError() answer {
+	f := soap.ReceiverFault("The server failed while handling the session; it has been closed.")
+	if s.opts.FaultDetail != nil {
+		f.Detail = s.opts.FaultDetail(f.Reason)
+	}
+	out, err := soap.NewCodec(soap.EncodingText, s.opts.Limits).Encode(nil, &soap.Header{Action: soap.ActionSOAPFault}, f)
+	if err != nil {
+		return answer{status: http.StatusInternalServerError}
+	}
+	return answer{status: http.StatusInternalServerError, payload: out}
+}
+
 // forget removes ss from the registry (if it is still the one registered).
 func (s *Server) forget(ss *Session) {
 	s.mu.Lock()
 	if s.sessions[ss.key] == ss {
 		delete(s.sessions, ss.key)
+		ss.ticket.Release()
 	}
 	s.mu.Unlock()
 }
@@ -580,6 +704,9 @@ func isWSDLQuery(u *url.URL) bool {
 	return q == "wsdl" || q == "singlewsdl"
 }
 
+// firstBodyChunk bounds what a request body costs before its bytes arrive.
+const firstBodyChunk = 8 << 10
+
 // readBody reads the request body up to max bytes.
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
@@ -590,11 +717,14 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	}
 	body := http.MaxBytesReader(w, r.Body, max)
 	defer body.Close()
+	// Content-Length is the client's claim: it sizes the buffer only up to
+	// a small first chunk; the rest grows as the bytes arrive (issue 12:
+	// allocation before data).
 	n := r.ContentLength
 	if n < 0 || n > max {
 		n = 512
 	}
-	buf := make([]byte, 0, n)
+	buf := make([]byte, 0, min(n, firstBodyChunk))
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

@@ -246,6 +246,7 @@ func post(t *testing.T, url, ct, body string) (int, string) {
 
 const ct12 = "application/soap+xml; charset=utf-8"
 
+// Rule T11. (docs/protocol.md)
 func TestRepliesAndStatuses(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
@@ -368,6 +369,8 @@ func sessionIDOf(t *testing.T, reply string) string {
 // returns, never by its a:ReplyTo: a request without the id starts a new
 // session even with another session's ReplyTo, and a request with a wrong
 // id reaches no session — it can neither send into nor close one.
+//
+// Rule T10. (docs/protocol.md)
 func TestSessionIsTheSessionID(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
@@ -441,6 +444,7 @@ func TestSessionIsTheSessionID(t *testing.T) {
 	}
 }
 
+// Rule T10. (docs/protocol.md)
 func TestCallbackAddressedToReplyTo(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
@@ -486,6 +490,7 @@ func TestCallbackAddressedToReplyTo(t *testing.T) {
 	}
 }
 
+// Rule T13. (docs/protocol.md)
 func TestCallbackRetriesAndGivesUp(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -591,6 +596,7 @@ func TestMaxSessions(t *testing.T) {
 	}
 }
 
+// Rule T12. (docs/protocol.md)
 func TestAllowedNetworks(t *testing.T) {
 	c := newCallbackClient(CallbackOptions{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}.withDefaults())
 	for _, tc := range []struct {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
@@ -55,6 +56,7 @@ type Session struct {
 	id      string // the session id: a secret shared with the client
 	logID   string // a digest of id for logs, which must not hold the id
 	remote  remoteAddr
+	ticket  admission.Ticket // the session's per-address slot; released by forget
 	// identity is the caller of the first request; nil if not identified.
 	identity *security.Identity
 
@@ -160,6 +162,15 @@ func (s *Session) reply(status int, payload []byte) error {
 // AcceptOneWay answers the current request with 202 Accepted now: the
 // message is one-way, and its callbacks must not hold the client's request.
 func (s *Session) AcceptOneWay() { s.finish() }
+
+// failCurrent answers the request in hand (if any) with a, after a failure
+// inside the session.
+func (s *Session) failCurrent(a answer) {
+	if s.cur != nil {
+		s.cur.answer <- a
+		s.cur = nil
+	}
+}
 
 // finish answers the current request with 202 if nothing answered it.
 func (s *Session) finish() {

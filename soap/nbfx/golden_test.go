@@ -38,6 +38,7 @@ func goldenStreams(t testing.TB) map[string][]goldenMsg {
 	return out
 }
 
+// Rule T6. (docs/protocol.md)
 func TestGoldenMono(t *testing.T) {
 	streams := goldenStreams(t)
 	if len(streams) != 4 {
@@ -67,8 +68,8 @@ func TestGoldenMono(t *testing.T) {
 	}
 }
 
-// windowsGetData is the Windows WCF request of wcf-nettcp.md §1.7
-// (ernw/net.tcp-proxy example.trace), rebuilt from the listing with an
+// windowsGetData is a Windows WCF client's request-reply call as captured
+// on the wire (the public ernw/net.tcp-proxy example.trace), rebuilt from the listing with an
 // arbitrary MessageID.
 var windowsGetData = unhex(`
 6C
@@ -121,6 +122,7 @@ func TestGoldenWindowsGetData(t *testing.T) {
 	}
 }
 
+// Rule T6. (docs/protocol.md)
 func TestStaticDictionary(t *testing.T) {
 	for id, want := range map[uint32]string{
 		0x00: "mustUnderstand", 0x02: "Envelope", 0x04: "http://www.w3.org/2003/05/soap-envelope",

@@ -1,6 +1,7 @@
 // Package convert converts an IPAM data store from the v1 layout (Windows
 // Server 2012, IPAM 6.2; schema.V1) to the current one (schema.V2): the
-// ordered migration steps 0–13 of ipam-adm.md §4, run in place.
+// ordered migration steps 0–13 of docs/data-model.md#conversion-steps, run
+// in place.
 //
 // Every step is either one transaction or a series of batches over a
 // table's RecordId order, each batch committed together with its progress
@@ -38,6 +39,7 @@ import (
 	"sync"
 	"time"
 
+	workprogress "github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 )
 
@@ -559,6 +561,7 @@ func (c *conv) runStep(ctx context.Context, s step) error {
 	if st.finished {
 		return nil
 	}
+	workprogress.Step(ctx, s.name)
 	c.report(s.name, st.done, 0)
 	switch {
 	case s.own != nil:
@@ -625,6 +628,9 @@ func (c *conv) runBatched(ctx context.Context, s step, st stepState) error {
 			return err
 		}
 		last, done = hi, done+n
+		// Rows converted, for ipamd_work_rows_total: only committed batches
+		// count, so a resumed conversion does not count a batch twice.
+		workprogress.AddRows(ctx, n)
 		c.report(s.name, done, total)
 		// Keep a batch near BatchTime: a checkpoint can only follow a commit.
 		switch el := time.Since(began); {

@@ -73,6 +73,7 @@ func forEngines(t *testing.T, f func(t *testing.T, d schema.Dialect)) {
 	}
 }
 
+// Rule C7. (docs/protocol.md)
 func TestConvert(t *testing.T) {
 	forEngines(t, func(t *testing.T, d schema.Dialect) {
 		ctx := context.Background()
@@ -498,6 +499,8 @@ func TestResumeAfterCancel(t *testing.T) {
 
 // TestResumeAfterKill runs the conversion in a child process, kills it
 // with SIGKILL in the middle of the address batches, and resumes.
+//
+// Rule C7. (docs/protocol.md)
 func TestResumeAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")

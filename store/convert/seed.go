@@ -1,7 +1,7 @@
 package convert
 
-// The seed rows a converted store gains (ipam-adm.md §3.3, §4 steps 2, 9,
-// 11) come from store/schema (schema.OperationGroups, schema.BuiltinRoles,
+// The seed rows a converted store gains (docs/data-model.md#seed-data;
+// conversion steps 2, 9, 11) come from store/schema (schema.OperationGroups, schema.BuiltinRoles,
 // schema.BuiltinCustomFields, …), the one source provisioning uses too.
 // What is conversion's own: the IpamObjectType literals of the objects a
 // v1 store already holds.

@@ -13,7 +13,7 @@ import (
 	"github.com/ipamd/ipamd/store/schema"
 )
 
-// steps are ipam-adm.md §4's steps 0–13 in order. Where the order differs
+// steps are docs/data-model.md#conversion-steps' steps 0–13 in order. Where the order differs
 // from the text it is because a step needs another's columns: the upgrade
 // rule fixes for addresses (0.2) run in step 4's address batches, after
 // step 3 added the columns those batches also fill.
@@ -65,7 +65,7 @@ func createTables(names ...string) func(ctx context.Context, c *conv, tx *sql.Tx
 const afExpr = `CASE "Family" WHEN 'IPv6' THEN 'InterNetworkV6' ELSE 'InterNetwork' END`
 
 // fixManagedBy applies the ObjectsWithoutMBandSI / ObjectsWithMultipleMBandSI
-// default fixes (ipam-adm.md §4 0.2 [INFERENCE]) to the objectType objects
+// default fixes (docs/data-model.md#conversion-steps, step 0; ipamd's choice) to the objectType objects
 // of table with lo < RecordId <= hi: an object without a value of field
 // gets value def; of several values the oldest (lowest RecordId) stays.
 func (c *conv) fixManagedBy(ctx context.Context, tx *sql.Tx, objectType, table string, field, def, lo, hi int64) error {
@@ -448,8 +448,8 @@ type blockRow struct {
 }
 
 // startSubnets loads the v1 blocks and the subnets made so far, then
-// returns the batch that gives each range its subnet (ipam-adm.md §4 step
-// 5): the IsSubnet row with the range's network and prefix in address space
+// returns the batch that gives each range its subnet (step 5 of
+// docs/data-model.md#conversion-steps): the IsSubnet row with the range's network and prefix in address space
 // 1, created when missing with the most specific v1 block as parent.
 func startSubnets(ctx context.Context, c *conv, _, _ int64) (batchFunc, func(), error) {
 	rows, err := c.conn.QueryContext(ctx, `SELECT "RecordId", "Family", "NetworkId", "PrefixLength", "IsSubnet" FROM "ADM_IPBlocksTable" ORDER BY "RecordId"`)

@@ -3,11 +3,11 @@ package legacy
 import "github.com/ipamd/ipamd/store/schema"
 
 // The rows a Windows Server 2012 IPAM server writes when it is provisioned
-// (MS-IPAMM 3.1.1.1.13–15, 3.1.1.1.27; ipam-adm.md §2). Enumerations are
+// (MS-IPAMM 3.1.1.1.13–15, 3.1.1.1.27; docs/data-model.md#v1-tables). Enumerations are
 // stored as their XSD literals.
 
 // commonProperties are v1's provisioning values: the v2 list less
-// IPAuditTrackingFeature (ipam-adm.md v1 3.1.1.1.27).
+// IPAuditTrackingFeature (v1 3.1.1.1.27; docs/data-model.md#column-changes).
 var commonProperties = [][2]string{
 	{"MaximumUtilizationThreshold", "80"},
 	{"MinimumUtilizationThreshold", "20"},
@@ -59,9 +59,9 @@ const (
 )
 
 // logicalGroups are v1's two built-in logical groups. The v1 source shows
-// BuiltinLogicalGroupNumber 1 for "Managed by" too, which ipam-adm.md §6
-// takes for an error of the conversion it was read from: the enumeration
-// puts ManagedBy second.
+// BuiltinLogicalGroupNumber 1 for "Managed by" too, which
+// docs/data-model.md#gaps-and-decisions takes for an error of the copy it
+// was read from: the enumeration puts ManagedBy second.
 var logicalGroups = []struct {
 	name, number string
 	fields       []int // custom field record ids, hierarchy order

@@ -2,7 +2,7 @@ package schema
 
 // ISOCountries are the English short names of ISO 3166-1 (from Debian's
 // iso-codes, iso_3166-1.json), the values provisioning gives the built-in
-// Country/Region custom field (ipam-adm.md 3.1.1.1.15). Generated once;
+// Country/Region custom field (3.1.1.1.15; docs/data-model.md#seed-data). Generated once;
 // the list changes rarely and a store keeps the names it was provisioned with.
 var ISOCountries = []string{
 	"Afghanistan",

@@ -3,8 +3,8 @@ package schema
 import "strings"
 
 // The read-only RBAC catalogue of MS-IPAMM2 3.1.1.1.35 – 3.1.1.1.37 and the
-// built-in roles of 3.1.1.1.38 / 3.1.1.1.39, transcribed from ipam-adm.md
-// Appendix A (spelling as in the spec, e.g. "Edit IP address bloc"). Both
+// built-in roles of 3.1.1.1.38 / 3.1.1.1.39 (docs/data-model.md#seed-data),
+// transcribed from those sections (spelling as in the spec, e.g. "Edit IP address bloc"). Both
 // provisioning (package store) and the v1 → v2 conversion (store/convert)
 // insert these rows, so a converted store and a provisioned one hold the
 // same catalogue. Where the spec spells a group id two ways, the

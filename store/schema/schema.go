@@ -4,7 +4,7 @@
 // conversion and the legacy-store generator all work from these
 // descriptions, so the two engines and the two versions cannot drift apart.
 //
-// Mapping rules (../shared/reference/ipam-adm.md):
+// Mapping rules (docs/data-model.md#mapping-to-sql):
 //   - SQL table and column names are the ADM names verbatim (quoted, so
 //     PostgreSQL keeps their case); a column name with a space in the spec
 //     ("Zone State") loses the space.
@@ -114,7 +114,8 @@ func (t *Table) Column(name string) *Column {
 // Schema is one schema version: its tables in creation order (referenced
 // tables before referencing ones).
 type Schema struct {
-	// Version is the DatabaseSchemaVersion string ("a.b.c.d", ipam-adm.md §5).
+	// Version is the DatabaseSchemaVersion string ("a.b.c.d",
+	// docs/data-model.md#schema-versions).
 	Version string
 	Tables  []*Table
 }

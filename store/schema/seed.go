@@ -1,7 +1,7 @@
 package schema
 
-// Seed data: the rows ipam-adm.md says a v2 store holds from the start
-// ("Rows created at provisioning"; §4 steps 2, 9, 11 for a converted
+// Seed data: the rows a v2 store holds from the start
+// (docs/data-model.md#seed-data; conversion steps 2, 9, 11 for a converted
 // store). Provisioning (package store) and the v1 → v2 conversion
 // (store/convert) both insert from here, so both kinds of store hold the
 // same rows. Values are the spec's English names; enumerations are stored
@@ -30,7 +30,7 @@ var CommonPropertyDefaults = [][2]string{
 }
 
 // TaskTypes are the IpamTaskType values, one ADM_Tasks row each
-// (ipam-adm.md 3.1.1.1.29 [INFERENCE]).
+// (3.1.1.1.29; the list is ipamd's inference, docs/data-model.md#seed-data).
 var TaskTypes = []string{"Discovery", "Utilization", "Audit", "Configuration", "ServerAvailability", "Monitoring", "Expiry", "DnsConfiguration"}
 
 // BuiltinCustomField is a built-in ADM_CustomFieldsTable row (Origin

@@ -4,8 +4,8 @@ import "slices"
 
 // V1Version is the DatabaseSchemaVersion ("a.b.c.d") ipamd gives a store in
 // the v1 layout, the Windows Server 2012 IPAM server's. MS-IPAMM defines no
-// schema version at all (ipam-adm.md §5: v1 has no ADM_IPAMSchemaVersion
-// and calls the "is conversion required" check implementation-dependent);
+// schema version at all (docs/data-model.md#schema-versions: v1 has no
+// ADM_IPAMSchemaVersion and calls the "is conversion required" check implementation-dependent);
 // the only number either spec gives a 2012 IPAM server is GetIpamVersion's
 // 6.2 (product notes <4> / <80>), so a v1 store is 6.2 with patch and
 // service-pack level 0. It sorts below V2Version, which is what the
@@ -14,9 +14,9 @@ import "slices"
 const V1Version = "6.2.0.0"
 
 // V1 is the IPAM data store of MS-IPAMM (Windows Server 2012, IPAM 6.2): its
-// 28 tables (ipam-adm.md §2) in creation order. Every v1 table is also a v2
-// table with the same name, and v2 only adds (ipam-adm.md §3.2: "Nothing is
-// removed; all changes are additions or constraint changes"), so each v1
+// 28 tables (docs/data-model.md#v1-tables) in creation order. Every v1 table
+// is also a v2 table with the same name, and v2 only adds (nothing is
+// removed; all changes are additions or constraint changes), so each v1
 // table is written as its v2 table less what v2 added. That keeps a column
 // both versions have identical in both, which is what lets the conversion
 // alter tables in place; schema_test checks every v1 table's columns
@@ -24,8 +24,8 @@ const V1Version = "6.2.0.0"
 var V1 = &Schema{Version: V1Version, Tables: v1Tables()}
 
 // v1Changes says, per table, what v2 added (dropped here) and what else v1
-// had differently. Tables not listed are unchanged (ipam-adm.md §3.2:
-// 6, 7, 14, 15, 16, 19, 20, 21, 25, 28, 29 keep their columns).
+// had differently. Tables not listed are unchanged
+// (docs/data-model.md#column-changes: v2 6, 7, 14, 15, 16, 19, 20, 21, 25, 28, 29 keep their columns).
 var v1Changes = map[string]struct {
 	section string   // the v1 section number
 	drop    []string // columns v2 added
@@ -79,7 +79,7 @@ var v1Changes = map[string]struct {
 }
 
 // The columns v2 adds to both zone tables and both server-zone tables
-// (ipam-adm.md §3.2 rows 8–11).
+// (docs/data-model.md#column-changes).
 var (
 	zoneSettingNames       = []string{"IsSigned", "IsDynamicUpdateEnabled", "IsScavengeStaleRecordsEnabled", "NoRefreshInterval", "RefreshInterval"}
 	serverZoneSettingNames = []string{"IsLastCollectedServer", "IsPreferredServer", "DirectoryPartitionName", "ZoneFileName",

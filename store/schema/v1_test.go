@@ -12,8 +12,8 @@ import (
 	"github.com/ipamd/ipamd/store/storetest"
 )
 
-// v1Columns is MS-IPAMM's own column list per v1 table (ipam-adm.md §2,
-// computed columns left out, "Zone State" without its space), plus the
+// v1Columns is MS-IPAMM's own column list per v1 table (3.1.1.1.x of the
+// v1 spec, computed columns left out, "Zone State" without its space), plus the
 // Extra columns ipamd keeps. V1 is derived from V2; this list is the
 // independent check that the derivation lands on the v1 spec.
 var v1Columns = map[string][]string{

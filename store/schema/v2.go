@@ -1,6 +1,7 @@
 package schema
 
-// V2Version is the DatabaseSchemaVersion ("a.b.c.d", ipam-adm.md §5) of a
+// V2Version is the DatabaseSchemaVersion ("a.b.c.d",
+// docs/data-model.md#schema-versions) of a
 // store in the v2 layout. The specs give no number; 10.0.0.0 names the
 // product line whose data model MS-IPAMM2 3.1.1.1 describes in full (the
 // DNS resource record, conditional forwarder and forest tables arrived
@@ -9,7 +10,7 @@ package schema
 const V2Version = "10.0.0.0"
 
 // V2 is the current IPAM data store: the 53 tables of MS-IPAMM2 3.1.1.1
-// (ipam-adm.md §1) in creation order — every table after the tables its
+// (docs/data-model.md#v2-tables) in creation order — every table after the tables its
 // foreign keys reference. Provisioning creates exactly this; the v1 → v2
 // conversion must arrive at it.
 var V2 = &Schema{Version: V2Version, Tables: []*Table{
@@ -44,8 +45,8 @@ var V2 = &Schema{Version: V2Version, Tables: []*Table{
 }}
 
 // Extra columns shared by v1 and v2 ranges: the protocol's IPRange carries
-// them, the ADM has no column for them (ipam-adm.md 3.1.1.1.1 "XSD
-// properties … with no ADM column"), and ValidateIPRange (3.1.4.5) needs
+// them, the ADM has no column for them (docs/data-model.md#mapping-to-sql),
+// and ValidateIPRange (3.1.4.5) needs
 // SubnetId / SubnetMask.
 var rangeExtras = []Column{
 	extra(col("SubnetId", Text), "IPRange.SubnetId: ValidateIPRange (3.1.4.5) needs it and the ADM has no column for it"),
@@ -572,7 +573,7 @@ var v2DiscoveryConfiguration = &Table{
 
 var v2CommonProperties = &Table{
 	Name: CommonProperties, Section: "3.1.1.1.28",
-	// Name/value pairs: one row per property name (ipam-adm.md [INFERENCE]).
+	// Name/value pairs: one row per property name (ipamd's reading of the ADM).
 	Columns:    join(notNull(col("Name", Text)), col("Value", Text)),
 	PrimaryKey: key("Name"),
 }

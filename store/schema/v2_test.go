@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestV2Tables checks V2 against ipam-adm.md §1: the 53 tables of
+// TestV2Tables checks V2 against MS-IPAMM2 3.1.1.1: the 53 tables of
 // 3.1.1.1.1 – 3.1.1.1.53, each once, with the name the index gives it.
 func TestV2Tables(t *testing.T) {
 	if got := len(V2.Tables); got != 53 {
@@ -37,7 +37,8 @@ func TestV2Tables(t *testing.T) {
 	}
 }
 
-// v2NamesInSpecOrder is ipam-adm.md §1.0, the index of the 53 tables.
+// v2NamesInSpecOrder is the 53 tables in MS-IPAMM2 section order
+// (docs/data-model.md#v2-tables).
 var v2NamesInSpecOrder = []string{
 	"ADM_IPRangeTable", "ADM_CustomFieldValuesAssociationTable", "ADM_IPAddressTable", "ADM_IPBlocksTable",
 	"ADM_DHCPReservationTable", "ADM_AddressDNSForwardLookupTable", "ADM_AddressDNSReverseLookupTable",
@@ -67,7 +68,7 @@ func TestV2Consistent(t *testing.T) {
 	}
 }
 
-// Spot checks of decisions ipam-adm.md §1 forces.
+// Spot checks of decisions the v2 ADM forces (docs/data-model.md).
 func TestV2Decisions(t *testing.T) {
 	for _, tc := range []struct {
 		table, column string

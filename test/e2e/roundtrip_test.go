@@ -1,6 +1,7 @@
 // Package e2e drives the whole net.tcp stack in-process over loopback TCP:
 // framing, binary session encoding, sessions and services, with the real
-// bytes a Mono WCF client sent (captured in shared/reference).
+// bytes a Mono WCF client sent (captured on loopback, in
+// soap/nbfx/testdata/golden).
 package e2e
 
 import (
@@ -151,6 +152,8 @@ func initializeRoundTrip(conn net.Conn, r *bufio.Reader, open []byte, dec *soap.
 
 // TestInitializeRoundTripWithConnectionReuse runs three sessions one after
 // another on one TCP connection, as a .NET client's connection pool does.
+//
+// Rule T4. (docs/protocol.md)
 func TestInitializeRoundTripWithConnectionReuse(t *testing.T) {
 	addr, stop := startServer(t)
 	defer stop()
@@ -241,6 +244,8 @@ func BenchmarkRawEchoRoundTrip(b *testing.B) {
 // TestMalformedEnvelopeGetsSOAPFaultAndClose sends an undecodable binary
 // envelope through the whole stack: the answer is a SOAP 1.2 fault carrying
 // an IpamException, then End, then the server closes the connection.
+//
+// Rule G8. (docs/protocol.md)
 func TestMalformedEnvelopeGetsSOAPFaultAndClose(t *testing.T) {
 	addr, stop := startServer(t)
 	defer stop()

@@ -6,9 +6,9 @@ package ipam
 const ActionKeepalive = "Microsoft.WindowsServerSolutions.Common.ProviderFramework.Keepalive"
 
 // CallbackActionStyle selects one of the two spellings of the Notify…
-// callback actions. MS-IPAMM2 gives both (ms-ipamm2.md §4.5): the server port
-// type's ("…/IIpamAsyncProvision/Notify…", what WCF and the spec's own
-// IIpamEnumerator example send) and the callback port type's
+// callback actions. MS-IPAMM2 gives both (docs/protocol.md#callback-actions):
+// the server port type's ("…/IIpamAsyncProvision/Notify…", what WCF and the
+// spec's own IIpamEnumerator example send) and the callback port type's
 // ("…/IIpamAsyncProvisionCallback/Notify…"). The WSDL declares both
 // operations; which one a server sends is a deployment choice.
 type CallbackActionStyle int

@@ -6,7 +6,7 @@
 //
 // Almost all of it is generated from ../ipam.wsdl, the single source of
 // truth, by wsdl/internal/ipamgen (zz_generated.go; run go generate). Names
-// follow the WSDL/XSD exactly (ms-ipamm2.md §7, §9). Every type reads and
+// follow the WSDL/XSD exactly (MS-IPAMM2 2.2.4, 2.2.5 and appendix A). Every type reads and
 // writes itself on an xmlstream node stream, so the same code serves the
 // binary (MC-NBFX) and text encodings without encoding/xml or reflection.
 //

@@ -72,7 +72,7 @@ const hresultException = "-2146233088"
 // typed with xsi:type — the System.Exception members a .NET client's
 // Exception(SerializationInfo, StreamingContext) constructor requires, then
 // IpamException's own IpamExceptionData and InnerIpamException
-// (ms-ipamm2.md §8.2).
+// (docs/protocol.md#faults-and-ipamexception).
 func (e *IpamException) WriteElement(w xmlstream.Writer, prefix, local, space string) error {
 	if err := w.StartElement(prefix, local, space); err != nil {
 		return err

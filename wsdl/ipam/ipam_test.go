@@ -131,6 +131,8 @@ func TestRequestRoundTrip(t *testing.T) {
 // TestCompleteExceptionShape checks the ISerializable members Mono's
 // DataContractSerializer needs (test/interop/mono/FAULTS.md) and that the
 // exception reads back, inner exception included.
+//
+// Rule G9. (docs/protocol.md)
 func TestCompleteExceptionShape(t *testing.T) {
 	exc := &ipam.IpamException{ExceptionID: ipam.IpamApiUnabletoProvisionIpam, Message: "outer",
 		Inner: ipam.NewException(ipam.IpamApiErrorDatabaseCreationOrPopulationFailed, "inner")}

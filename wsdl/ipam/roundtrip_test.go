@@ -194,6 +194,8 @@ func (r *callbackRecorder) NotifyAsyncProvisionComplete(_ context.Context, resul
 // TestCallbackClients: the callback clients send each notification with the
 // action of the chosen spelling, and the callback port type's dispatch table
 // reads them back into the unwrapped methods.
+//
+// Rule T9. (docs/protocol.md)
 func TestCallbackClients(t *testing.T) {
 	ctx := context.Background()
 	for _, style := range []ipam.CallbackActionStyle{ipam.CallbackActionsService, ipam.CallbackActionsCallback} {

@@ -1,8 +1,10 @@
 // Package krb5 is the Kerberos V5 GSS-API acceptor ([RFC 4121]) that
 // NegotiateStream needs on top of gokrb5: gokrb5 verifies the AP-REQ
 // against the service keytab (ticket decryption, times, authenticator,
-// replay cache, PAC); this package parses the GSS checksum (RFC 4121
-// 4.1.1), answers mutual authentication with an AP-REP carrying a fresh
+// replay cache, PAC); this package names the client from the ticket's
+// encrypted part and refuses an authenticator that names another client or
+// realm (gokrb5 compares names only) and clients of realms not trusted,
+// parses the GSS checksum (RFC 4121 4.1.1), answers mutual authentication with an AP-REP carrying a fresh
 // acceptor subkey and sequence number, and seals and unseals RFC 4121
 // Wrap tokens with confidentiality, accepting both the RRC 0 layout (MIT
 // gss_wrap) and rotated ones (Windows SSPI EncryptMessage, RRC 28).
@@ -11,6 +13,7 @@
 package krb5
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/asn1"
@@ -21,12 +24,13 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"slices"
 	"strconv"
 	"time"
+	"unicode"
 
 	gasn1 "github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/asn1tools"
-	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/keytab"
@@ -52,11 +56,25 @@ var (
 	ErrLogonDenied = errors.New("krb5: AP-REQ refused")
 	ErrUnsupported = errors.New("krb5: unsupported by policy")
 	ErrIntegrity   = errors.New("krb5: wrap token integrity check failed")
+	// ErrBadMatch (KRB_AP_ERR_BADMATCH): the authenticator names another
+	// client (name or realm) than the ticket. The client writes the
+	// authenticator itself, so only the ticket can name it.
+	ErrBadMatch = fmt.Errorf("%w: KRB_AP_ERR_BADMATCH", ErrLogonDenied)
+	// ErrRealmNotTrusted: the ticket's client realm is neither the
+	// service's nor one of Config.TrustedRealms.
+	ErrRealmNotTrusted = fmt.Errorf("%w: client realm not trusted", ErrLogonDenied)
 )
 
 // Config configures the acceptor.
 type Config struct {
 	Keytab *keytab.Keytab
+	// TrustedRealms are the realms besides the service's own (the realm of
+	// the ticket's service principal, whose key is in the keytab) whose
+	// principals are accepted: a cross-realm trust lets every principal
+	// of the other realm get a ticket for us, which does not make them
+	// callers we want. Compared exactly, as realm names are
+	// case-sensitive (RFC 4120 6.1).
+	TrustedRealms []string
 	// MaxClockSkew defaults to 5 minutes (tests of recorded tickets raise
 	// it, gokrb5 has no clock hook).
 	MaxClockSkew time.Duration
@@ -64,12 +82,18 @@ type Config struct {
 
 // Context is an established acceptor context.
 type Context struct {
-	// Client is user@REALM; SIDs come from the ticket's PAC (user SID
+	// Client is name@REALM as the ticket's encrypted part (EncTicketPart
+	// cname and crealm, written by the KDC) says, never as the
+	// authenticator does; SIDs come from the ticket's PAC (user SID
 	// first), empty when the KDC sent none (MIT).
 	Client string
 	SIDs   []string
 
-	key      types.EncryptionKey // acceptor subkey: both directions
+	key types.EncryptionKey // acceptor subkey: both directions
+	// initKey is the initiator's subkey (else the ticket session key): a
+	// token the initiator made before it saw the AP-REP (a mechListMIC in
+	// the NegTokenInit) can only be keyed with it. Acceptor side only.
+	initKey  types.EncryptionKey
 	sendSeq  uint64
 	recvSeq  uint64
 	sealSend uint32
@@ -101,15 +125,23 @@ func Accept(cfg Config, token []byte, remote net.Addr) (reply []byte, ctx *Conte
 		opts = append(opts, service.ClientAddress(types.HostAddressFromNetIP(ta.IP)))
 	}
 	settings := service.NewSettings(cfg.Keytab, opts...)
-	var (
-		ok    bool
-		creds *credentials.Credentials
-	)
-	err = safely(func() (err error) { ok, creds, err = service.VerifyAPREQ(&apreq, settings); return err })
+	var ok bool
+	err = safely(func() (err error) { ok, _, err = service.VerifyAPREQ(&apreq, settings); return err })
 	if err != nil || !ok {
 		return nil, nil, fmt.Errorf("%w: %v", ErrLogonDenied, err)
 	}
 	auth := apreq.Authenticator
+	tkt := apreq.Ticket.DecryptedEncPart
+	// gokrb5 compares the names only; the realm decides who the name is.
+	if !auth.CName.Equal(tkt.CName) || auth.CRealm != tkt.CRealm {
+		return nil, nil, fmt.Errorf("%w: authenticator names %s@%s, the ticket %s@%s", ErrBadMatch,
+			printable(auth.CName.PrincipalNameString()), printable(auth.CRealm),
+			printable(tkt.CName.PrincipalNameString()), printable(tkt.CRealm))
+	}
+	if tkt.CRealm != apreq.Ticket.Realm && !slices.Contains(cfg.TrustedRealms, tkt.CRealm) {
+		return nil, nil, fmt.Errorf("%w: %s@%s (the service's realm is %s; see security.negotiate.kerberos_trusted_realms)",
+			ErrRealmNotTrusted, printable(tkt.CName.PrincipalNameString()), printable(tkt.CRealm), printable(apreq.Ticket.Realm))
+	}
 	if auth.Cksum.CksumType != 0x8003 || len(auth.Cksum.Checksum) < 24 {
 		return nil, nil, fmt.Errorf("%w: authenticator without GSS checksum", ErrUnsupported)
 	}
@@ -135,8 +167,9 @@ func Accept(cfg Config, token []byte, remote net.Addr) (reply []byte, ctx *Conte
 		return nil, nil, fmt.Errorf("krb5: sequence number: %w", err)
 	}
 	ctx = &Context{
-		Client:   creds.UserName() + "@" + creds.Realm(),
+		Client:   tkt.CName.PrincipalNameString() + "@" + tkt.CRealm,
 		key:      subkey,
+		initKey:  baseKey,
 		sendSeq:  n.Uint64(),
 		recvSeq:  uint64(uint32(auth.SeqNumber)),
 		sealSend: keyusage.GSSAPI_ACCEPTOR_SEAL,
@@ -189,6 +222,21 @@ func pacSIDs(kt *keytab.Keytab, apreq *messages.APReq) ([]string, error) {
 	v := p.KerbValidationInfo
 	sids := []string{v.LogonDomainID.String() + "-" + strconv.FormatUint(uint64(v.UserID), 10)}
 	return append(sids, v.GetGroupMembershipSIDs()...), nil
+}
+
+// printable bounds a name from a ticket or authenticator for an error
+// message: at most 64 runes, non-printable ones as '?'.
+func printable(s string) string {
+	r := []rune(s)
+	if len(r) > 64 {
+		r = append(r[:64], '…')
+	}
+	for i, c := range r {
+		if !unicode.IsPrint(c) {
+			r[i] = '?'
+		}
+	}
+	return string(r)
 }
 
 // safely runs a gokrb5 call on unauthenticated input, turning a panic (its
@@ -321,4 +369,81 @@ func (c *Context) Unwrap(tok []byte) ([]byte, error) {
 	}
 	c.recvSeq++
 	return pt[:len(pt)-wrapHeaderSize-ec], nil
+}
+
+// MIC token (RFC 4121 4.2.6.1).
+const (
+	micTokenID  = 0x0404
+	micHdrSize  = 16
+	micMaxToken = micHdrSize + 64
+)
+
+// GetMIC returns a MIC token over msg with the next send sequence number,
+// keyed with the acceptor subkey: what SPNEGO's mechListMIC carries.
+func (c *Context) GetMIC(msg []byte) ([]byte, error) {
+	flags := byte(wrapAcceptorSubkey)
+	usage := uint32(keyusage.GSSAPI_INITIATOR_SIGN)
+	if !c.initiator {
+		flags |= wrapSentByAcceptor
+		usage = keyusage.GSSAPI_ACCEPTOR_SIGN
+	}
+	hdr := []byte{micTokenID >> 8, micTokenID & 0xFF, flags, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}
+	hdr = binary.BigEndian.AppendUint64(hdr, c.sendSeq)
+	sum, err := micChecksum(c.key, usage, msg, hdr)
+	if err != nil {
+		return nil, err
+	}
+	c.sendSeq++
+	return append(hdr, sum...), nil
+}
+
+// VerifyMIC checks the peer's MIC token over msg: from the other side,
+// with the next expected sequence number, keyed with the acceptor subkey
+// or (acceptor side, flag clear) the initiator's key.
+func (c *Context) VerifyMIC(msg, tok []byte) error {
+	if len(tok) < micHdrSize || len(tok) > micMaxToken || binary.BigEndian.Uint16(tok) != micTokenID ||
+		!bytes.Equal(tok[3:8], []byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF}) {
+		return fmt.Errorf("%w: not a MIC token", ErrMalformed)
+	}
+	flags := tok[2]
+	if (flags&wrapSentByAcceptor != 0) != c.initiator {
+		return fmt.Errorf("%w: MIC from the wrong side (reflected)", ErrIntegrity)
+	}
+	if flags&wrapSealed != 0 || flags&^(wrapSentByAcceptor|wrapAcceptorSubkey) != 0 {
+		return fmt.Errorf("%w: MIC flags %#x", ErrMalformed, flags)
+	}
+	key := c.key
+	if flags&wrapAcceptorSubkey == 0 {
+		if c.initiator || c.initKey.KeyType == 0 {
+			return fmt.Errorf("%w: MIC not keyed with the acceptor subkey", ErrIntegrity)
+		}
+		key = c.initKey
+	}
+	usage := uint32(keyusage.GSSAPI_ACCEPTOR_SIGN)
+	if !c.initiator {
+		usage = keyusage.GSSAPI_INITIATOR_SIGN
+	}
+	want, err := micChecksum(key, usage, msg, tok[:micHdrSize])
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(want, tok[micHdrSize:]) != 1 {
+		return fmt.Errorf("%w: MIC checksum", ErrIntegrity)
+	}
+	if seq := binary.BigEndian.Uint64(tok[8:]); seq != c.recvSeq {
+		return fmt.Errorf("%w: MIC sequence %d, want %d", ErrIntegrity, seq, c.recvSeq)
+	}
+	c.recvSeq++
+	return nil
+}
+
+// micChecksum is the token's checksum: the key's keyed hash over the
+// message followed by the token header.
+func micChecksum(key types.EncryptionKey, usage uint32, msg, hdr []byte) ([]byte, error) {
+	et, err := crypto.GetEtype(key.KeyType)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	d := append(append(make([]byte, 0, len(msg)+len(hdr)), msg...), hdr...)
+	return et.GetChecksumHash(key.KeyValue, d, usage)
 }

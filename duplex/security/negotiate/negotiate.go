@@ -4,14 +4,17 @@
 // and raw NTLM tokens, which .NET's NegotiateStream may send, are accepted
 // as well. It plugs into nns.Upgrader as its Mechanism.
 //
-// Mechanism choice follows RFC 4178: the client's optimistic token is used
-// when its preferred mechanism is one we offer. When it prefers one we do
-// not (Kerberos without a keytab, NEGOEX) but lists NTLM, we answer with
-// supportedMech NTLM and no token, and the client restarts with NTLM; then
-// the mechListMIC is mandatory, so that an attacker cannot strip the
-// client's preferred mechanism unnoticed. Kerberos is only chosen as the
-// client's first mechanism (as Windows and MIT send it) and a Kerberos
-// mechListMIC is not implemented: a client that sends one is refused.
+// Mechanism choice follows RFC 4178: we choose the first mechanism of the
+// client's list that we offer, and use its optimistic token when that is
+// the client's first. Otherwise (it prefers one we do not offer, such as
+// NEGOEX, or sent no token) we answer with supportedMech and no token and
+// the client restarts with the chosen mechanism; then the mechListMIC
+// exchange is mandatory, so that an attacker cannot strip the client's
+// preferred mechanism unnoticed. With Kerberos our MIC travels beside the
+// AP-REP (accept-incomplete) and the client's follows in a third message;
+// a client that sends a MIC on its own (beside its AP-REQ) has it verified
+// and gets ours. MICs are RFC 4121 MIC tokens over the DER of the client's
+// mechTypes, in the context's sequence numbers.
 package negotiate
 
 import (
@@ -56,6 +59,8 @@ func withCode(err error) error {
 	switch {
 	case errors.Is(err, ntlm.ErrLogonDenied):
 		code = nns.SecELogonDenied
+	case errors.Is(err, ntlm.ErrWeakKey):
+		code = nns.SecEAlgorithmMismatch
 	case errors.Is(err, ntlm.ErrUnsupported):
 		code = nns.SecEUnsupportedFunction
 	}
@@ -81,6 +86,8 @@ const (
 	stStart state = iota
 	stAwaitNegotiate
 	stAwaitAuthenticate
+	stAwaitAPReq  // SPNEGO chose Kerberos without the client's token
+	stAwaitKrbMIC // our Kerberos mechListMIC is sent, the client's is due
 	stDone
 )
 
@@ -92,6 +99,7 @@ type Acceptor struct {
 	spnego   bool
 	mechsDER []byte
 	needMIC  bool // the client's preferred mechanism was not chosen
+	replied  bool // a NegTokenResp went out (supportedMech only in the first)
 	ntlm     *ntlm.Acceptor
 	session  *ntlm.Session
 	krb      *krb5.Context
@@ -130,37 +138,55 @@ func (a *Acceptor) Step(tok []byte) ([]byte, bool, error) {
 			return nil, false, withCode(err)
 		}
 		a.spnego, a.mechsDER = true, in.MechTypesDER
-		first := in.MechTypes[0]
-		if a.cfg.Kerberos != nil && (first.Equal(spnego.OIDKRB5) || first.Equal(spnego.OIDMSKRB5)) && in.MechToken != nil {
-			if in.MechListMIC != nil {
-				return nil, false, ErrMechListMIC
-			}
-			reply, err := a.kerberos(in.MechToken)
-			if err != nil {
-				return nil, false, err
-			}
-			// supportedMech echoes the OID the client listed (Windows
-			// expects the MS-KRB5 OID back when it sent that one).
-			return (&spnego.Resp{State: spnego.AcceptCompleted, SupportedMech: first, ResponseToken: reply}).Marshal(), true, nil
-		}
-		idx := -1
-		for i, m := range in.MechTypes {
-			if m.Equal(spnego.OIDNTLM) && a.cfg.NTLM.Accounts != nil {
-				idx = i
-				break
-			}
-		}
-		switch {
-		case idx < 0:
+		idx, mech := a.choose(in.MechTypes)
+		if idx < 0 {
 			return nil, false, ErrNoMechanism
-		case idx > 0 || in.MechToken == nil:
+		}
+		a.needMIC = idx > 0
+		if idx > 0 || in.MechToken == nil {
 			// Not the client's first choice (or no optimistic token): name
-			// NTLM and wait for its NEGOTIATE.
-			a.needMIC = idx > 0
+			// the mechanism and wait for its first token. supportedMech
+			// echoes the OID the client listed (Windows expects the MS-KRB5
+			// OID back when it sent that one).
 			a.st = stAwaitNegotiate
-			return (&spnego.Resp{State: spnego.AcceptIncomplete, SupportedMech: spnego.OIDNTLM}).Marshal(), false, nil
+			if isKerberos(mech) {
+				a.st = stAwaitAPReq
+			}
+			// RFC 4178 4.2.2: request-mic when we chose other than the
+			// client's first (MIT refuses accept-incomplete there).
+			state := spnego.AcceptIncomplete
+			if a.needMIC {
+				state = spnego.RequestMIC
+			}
+			a.replied = true
+			return (&spnego.Resp{State: state, SupportedMech: mech}).Marshal(), false, nil
+		}
+		if isKerberos(mech) {
+			return a.kerberosSPNEGO(mech, in.MechToken, in.MechListMIC)
 		}
 		return a.challenge(in.MechToken)
+	case stAwaitAPReq:
+		r, err := spnego.ParseResp(tok)
+		if err != nil {
+			return nil, false, withCode(err)
+		}
+		if r.ResponseToken == nil {
+			return nil, false, withCode(errors.New("no Kerberos AP-REQ"))
+		}
+		return a.kerberosSPNEGO(nil, r.ResponseToken, r.MechListMIC)
+	case stAwaitKrbMIC:
+		r, err := spnego.ParseResp(tok)
+		if err != nil {
+			return nil, false, withCode(err)
+		}
+		if r.MechListMIC == nil {
+			return nil, false, ErrMechListMIC
+		}
+		if err := a.krb.VerifyMIC(a.mechsDER, r.MechListMIC); err != nil {
+			return nil, false, &hresultError{msg: ErrMechListMIC.msg, code: ErrMechListMIC.code, err: err}
+		}
+		a.st = stDone
+		return (&spnego.Resp{State: spnego.AcceptCompleted}).Marshal(), true, nil
 	case stAwaitNegotiate:
 		r, err := spnego.ParseResp(tok)
 		if err != nil {
@@ -202,6 +228,54 @@ func (a *Acceptor) Step(tok []byte) ([]byte, bool, error) {
 		return (&spnego.Resp{State: spnego.AcceptCompleted, MechListMIC: mic}).Marshal(), true, nil
 	}
 	return nil, false, withCode(errors.New("token after the context was established"))
+}
+
+// choose returns the first of the client's mechanisms that we offer, with
+// its index in the client's list, or -1.
+func (a *Acceptor) choose(mechs []asn1.ObjectIdentifier) (int, asn1.ObjectIdentifier) {
+	for i, m := range mechs {
+		if (isKerberos(m) && a.cfg.Kerberos != nil) || (m.Equal(spnego.OIDNTLM) && a.cfg.NTLM.Accounts != nil) {
+			return i, m
+		}
+	}
+	return -1, nil
+}
+
+func isKerberos(m asn1.ObjectIdentifier) bool {
+	return m.Equal(spnego.OIDKRB5) || m.Equal(spnego.OIDMSKRB5)
+}
+
+// kerberosSPNEGO accepts an AP-REQ under SPNEGO and answers with the AP-REP
+// and the mechListMIC exchange RFC 4178 asks for: a client MIC sent with
+// the AP-REQ is verified and answered with ours; when the MIC is
+// mandatory and the client sent none, ours goes with the AP-REP and the
+// client's is awaited; otherwise no MIC. mech is the supportedMech of a
+// first reply, nil in a later one.
+func (a *Acceptor) kerberosSPNEGO(mech asn1.ObjectIdentifier, apreq, clientMIC []byte) ([]byte, bool, error) {
+	reply, err := a.kerberos(apreq)
+	if err != nil {
+		return nil, false, err
+	}
+	resp := &spnego.Resp{State: spnego.AcceptCompleted, ResponseToken: reply}
+	if !a.replied {
+		resp.SupportedMech = mech
+	}
+	a.replied = true
+	switch {
+	case clientMIC != nil:
+		if err := a.krb.VerifyMIC(a.mechsDER, clientMIC); err != nil {
+			return nil, false, &hresultError{msg: ErrMechListMIC.msg, code: ErrMechListMIC.code, err: err}
+		}
+	case !a.needMIC:
+		return resp.Marshal(), true, nil
+	default:
+		resp.State = spnego.AcceptIncomplete
+		a.st = stAwaitKrbMIC
+	}
+	if resp.MechListMIC, err = a.krb.GetMIC(a.mechsDER); err != nil {
+		return nil, false, withCode(err)
+	}
+	return resp.Marshal(), a.st == stDone, nil
 }
 
 // kerberos accepts an AP-REQ token and returns the AP-REP token.
@@ -289,7 +363,7 @@ func (c *NTLMInitiator) Step(tok []byte) ([]byte, bool, error) {
 		if !c.SPNEGO {
 			return neg, false, nil
 		}
-		init, err := spnego.MarshalInit(mechNTLM, neg)
+		init, err := spnego.MarshalInit(mechNTLM, neg, nil)
 		if err != nil {
 			return nil, false, err
 		}
@@ -336,6 +410,124 @@ func (c *NTLMInitiator) Step(tok []byte) ([]byte, bool, error) {
 }
 
 var mechNTLM = []asn1.ObjectIdentifier{spnego.OIDNTLM}
+
+// KerberosInitiator is a Go client context for Kerberos, raw or inside
+// SPNEGO, from a service ticket the caller holds (krb5.Initiator). Under
+// SPNEGO it lists MechTypes (default: Kerberos only) and sends the AP-REQ
+// optimistically when Kerberos comes first, else once the acceptor chose
+// it. It verifies the acceptor's mechListMIC and answers it with its own;
+// with EarlyMIC it sends its MIC beside the AP-REQ unasked (keyed with its
+// own subkey, as it has not seen the AP-REP yet) and requires the
+// acceptor's in return.
+type KerberosInitiator struct {
+	Krb       *krb5.Initiator
+	SPNEGO    bool
+	MechTypes []asn1.ObjectIdentifier
+	EarlyMIC  bool
+
+	mechsDER []byte
+	ctx      *krb5.Context
+	micSent  bool
+	micSeen  bool
+}
+
+// Step implements nns.Initiator.
+func (c *KerberosInitiator) Step(tok []byte) ([]byte, bool, error) {
+	if !c.SPNEGO {
+		if tok == nil {
+			ap, err := c.Krb.Token()
+			return ap, false, err
+		}
+		ctx, err := c.Krb.Complete(tok)
+		c.ctx = ctx
+		return nil, err == nil, err
+	}
+	if tok == nil {
+		return c.init()
+	}
+	r, err := spnego.ParseResp(tok)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.State == spnego.Reject {
+		return nil, false, errors.New("negotiate: acceptor rejected the negotiation")
+	}
+	if c.ctx == nil {
+		if r.ResponseToken == nil {
+			// The acceptor chose Kerberos without our token: send the AP-REQ.
+			if !isKerberos(r.SupportedMech) {
+				return nil, false, fmt.Errorf("negotiate: acceptor chose %v", r.SupportedMech)
+			}
+			ap, err := c.Krb.Token()
+			if err != nil {
+				return nil, false, err
+			}
+			return (&spnego.Resp{State: spnego.AcceptIncomplete, ResponseToken: ap}).Marshal(), false, nil
+		}
+		if c.ctx, err = c.Krb.Complete(r.ResponseToken); err != nil {
+			return nil, false, err
+		}
+	}
+	if r.MechListMIC != nil {
+		if c.micSeen {
+			return nil, false, errors.New("negotiate: second mechListMIC")
+		}
+		if err := c.ctx.VerifyMIC(c.mechsDER, r.MechListMIC); err != nil {
+			return nil, false, err
+		}
+		c.micSeen = true
+		if !c.micSent {
+			mic, err := c.ctx.GetMIC(c.mechsDER)
+			if err != nil {
+				return nil, false, err
+			}
+			c.micSent = true
+			return (&spnego.Resp{State: spnego.AcceptIncomplete, MechListMIC: mic}).Marshal(), false, nil
+		}
+	}
+	switch {
+	case r.State != spnego.AcceptCompleted:
+		return nil, false, fmt.Errorf("negotiate: acceptor state %d without a mechListMIC", r.State)
+	case c.micSent && !c.micSeen:
+		return nil, false, errors.New("negotiate: acceptor did not answer our mechListMIC")
+	}
+	return nil, true, nil
+}
+
+func (c *KerberosInitiator) init() ([]byte, bool, error) {
+	mechs := c.MechTypes
+	if len(mechs) == 0 {
+		mechs = []asn1.ObjectIdentifier{spnego.OIDKRB5}
+	}
+	list, err := asn1.Marshal(mechs)
+	if err != nil {
+		return nil, false, err
+	}
+	c.mechsDER = list
+	if !isKerberos(mechs[0]) {
+		init, err := spnego.MarshalInit(mechs, nil, nil)
+		return init, false, err
+	}
+	ap, err := c.Krb.Token()
+	if err != nil {
+		return nil, false, err
+	}
+	var mic []byte
+	if c.EarlyMIC {
+		if mic, err = c.Krb.EarlyMIC(c.mechsDER); err != nil {
+			return nil, false, err
+		}
+		c.micSent = true
+	}
+	init, err := spnego.MarshalInit(mechs, ap, mic)
+	return init, false, err
+}
+
+// Wrap implements nns.Protector.
+func (c *KerberosInitiator) Wrap(p []byte) ([]byte, error) { return c.ctx.Wrap(p) }
+
+// Unwrap implements nns.Protector.
+func (c *KerberosInitiator) Unwrap(t []byte) ([]byte, error) { return c.ctx.Unwrap(t) }
 
 // Wrap implements nns.Protector.
 func (c *NTLMInitiator) Wrap(p []byte) ([]byte, error) { return c.session.Seal(p), nil }

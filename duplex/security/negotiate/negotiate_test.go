@@ -25,9 +25,9 @@ import (
 
 type accounts map[string][16]byte
 
-func (a accounts) NTHash(domain, user string) ([16]byte, bool) {
+func (a accounts) Lookup(domain, user string) (ntlm.Account, bool) {
 	h, ok := a[domain+`\`+user]
-	return h, ok
+	return ntlm.Account{Domain: domain, User: user, NTHash: h}, ok
 }
 
 var testAccounts = accounts{`IPAM\bob`: ntlm.NTHash("Bob-Pass-1234")}
@@ -68,13 +68,17 @@ func (r *router) routed() []*security.Identity {
 
 func serve(t *testing.T) (string, *router) {
 	t.Helper()
+	return serveWith(t, negotiate.Config{NTLM: ntlm.Config{Accounts: testAccounts, Computer: "IPAMD"}})
+}
+
+func serveWith(t *testing.T, cfg negotiate.Config) (string, *router) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &router{}
-	up := negotiate.NewUpgrader(negotiate.Config{NTLM: ntlm.Config{Accounts: testAccounts, Computer: "IPAMD"}},
-		nns.Upgrader{HandshakeTimeout: 2 * time.Second})
+	up := negotiate.NewUpgrader(cfg, nns.Upgrader{HandshakeTimeout: 2 * time.Second})
 	srv := nmf.NewServer(nmf.Options{Logger: zaptest.NewLogger(t), PreambleTimeout: 5 * time.Second}, r)
 	done := make(chan error, 1)
 	go func() {

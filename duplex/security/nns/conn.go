@@ -110,6 +110,16 @@ func (c *Conn) Write(b []byte) (int, error) {
 	return written, nil
 }
 
+// Idle reports that every frame received has been read to its end and none
+// failed: the next byte on the underlying connection is not ours. The
+// framing layer then reuses the socket for a new session (nmf.RawReusable),
+// as .NET does with a pooled connection.
+func (c *Conn) Idle() bool {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return len(c.rbuf) == 0 && c.rerr == nil
+}
+
 // CloseWrite half-closes the underlying connection when it can.
 func (c *Conn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {

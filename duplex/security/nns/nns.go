@@ -46,6 +46,9 @@ const (
 	SecEInvalidToken        uint32 = 0x80090308
 	SecEUnsupportedFunction uint32 = 0x80090302
 	SecEInternalError       uint32 = 0x80090304
+	// SecEAlgorithmMismatch: no common algorithm, e.g. an NTLM client
+	// without 128-bit keys and extended session security.
+	SecEAlgorithmMismatch uint32 = 0x80090331
 )
 
 // Errors.

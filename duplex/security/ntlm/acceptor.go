@@ -23,11 +23,32 @@ var (
 	ErrUnsupported = errors.New("ntlm: unsupported by policy")
 	// ErrState: a message out of order.
 	ErrState = errors.New("ntlm: message out of sequence")
+	// ErrWeakKey: the client does not offer 128-bit session keys with
+	// extended session security, so its sealing key would be 40 or 56
+	// bits (or derived the NTLMv1 way). Wraps ErrUnsupported.
+	ErrWeakKey = fmt.Errorf("%w: 128-bit keys with extended session security required (NTLMSSP_NEGOTIATE_128 and NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)", ErrUnsupported)
 )
 
-// required are the flags a client must offer: NTLM with extended session
-// security, signing and sealing (EncryptAndSign) and Unicode strings.
-const required = FlagUnicode | FlagNTLM | FlagExtendedSessionSecurity | FlagSign | FlagSeal
+// required are the flags a client must offer: NTLM, signing and sealing
+// (EncryptAndSign) and Unicode strings; strongKey those without which the
+// sealing key is weak (see ErrWeakKey).
+const (
+	required  = FlagUnicode | FlagNTLM | FlagSign | FlagSeal
+	strongKey = Flag128 | FlagExtendedSessionSecurity
+)
+
+// checkFlags refuses what a client's NEGOTIATE or AUTHENTICATE flags (msg
+// names which) lack: the key strength first, so a 40/56-bit client is told
+// exactly that.
+func checkFlags(msg string, flags uint32) error {
+	if flags&strongKey != strongKey {
+		return fmt.Errorf("%w: %s flags %#08x lack %#08x", ErrWeakKey, msg, flags, strongKey&^flags)
+	}
+	if flags&required != required {
+		return fmt.Errorf("%w: %s flags %#08x lack %#08x", ErrUnsupported, msg, flags, required&^flags)
+	}
+	return nil
+}
 
 // offered is what the acceptor agrees to when the client asks.
 const offered = FlagUnicode | FlagRequestTarget | FlagSign | FlagSeal | FlagNTLM | FlagAlwaysSign |
@@ -74,8 +95,8 @@ func (a *Acceptor) Challenge(negotiate []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.Flags&required != required {
-		return nil, fmt.Errorf("%w: client flags %#08x lack %#08x", ErrUnsupported, n.Flags, required&^n.Flags)
+	if err := checkFlags("NEGOTIATE", n.Flags); err != nil {
+		return nil, err
 	}
 	p := challengeParams{
 		Flags:       n.Flags&offered | FlagTargetInfo | FlagTargetTypeServer,
@@ -85,9 +106,7 @@ func (a *Acceptor) Challenge(negotiate []byte) ([]byte, error) {
 		DNSComputer: a.cfg.DNSComputer,
 		Timestamp:   filetime(a.cfg.Now()),
 	}
-	if p.Flags&Flag56 != 0 && p.Flags&Flag128 != 0 {
-		p.Flags &^= Flag56 // both offered: 128-bit wins ([MS-NLMP] 3.1.5.1.2 picks the strongest)
-	}
+	p.Flags &^= Flag56 // 128-bit is required and wins ([MS-NLMP] 3.1.5.1.2 picks the strongest)
 	if _, err := io.ReadFull(a.cfg.Rand, p.ServerChallenge[:]); err != nil {
 		return nil, fmt.Errorf("ntlm: server challenge: %w", err)
 	}
@@ -105,6 +124,10 @@ func filetime(t time.Time) uint64 {
 
 // Result is an authenticated NTLM context.
 type Result struct {
+	// Domain and User are the account's canonical spelling (the account
+	// file's), not the client's: NTLMv2 upper-cases the user name, so
+	// IPAM\BoB and IPAM\bob are the same account and must name the same
+	// caller.
 	Domain, User string
 	// MICPresent reports that the AUTHENTICATE carried a verified MIC
 	// (MsvAvFlags bit 2): under SPNEGO the mechListMIC is then mandatory.
@@ -129,13 +152,15 @@ func (a *Acceptor) Authenticate(msg []byte) (*Result, error) {
 		return nil, fmt.Errorf("%w: anonymous logon", ErrUnsupported)
 	case m.NTProofStr == nil:
 		return nil, fmt.Errorf("%w: NTLMv1 response from %s\\%s", ErrUnsupported, m.Domain, m.User)
-	case m.Flags&required != required:
-		return nil, fmt.Errorf("%w: AUTHENTICATE flags %#08x lack %#08x", ErrUnsupported, m.Flags, required&^m.Flags)
 	}
-	hash, ok := a.cfg.Accounts.NTHash(m.Domain, m.User)
+	if err := checkFlags("AUTHENTICATE", m.Flags); err != nil {
+		return nil, err
+	}
+	acct, ok := a.cfg.Accounts.Lookup(m.Domain, m.User)
 	// Unknown users go through the same computation with a zero key so the
-	// answer takes the same time.
-	key := ntowfv2(hash[:], m.User, m.Domain)
+	// answer takes the same time. NTOWFv2 takes the names as the client
+	// sent them.
+	key := ntowfv2(acct.NTHash[:], m.User, m.Domain)
 	proof := hmacMD5(key, a.serverChallenge[:], m.Blob)
 	if subtle.ConstantTimeCompare(proof, m.NTProofStr) != 1 || !ok {
 		return nil, fmt.Errorf("%w: %s\\%s", ErrLogonDenied, m.Domain, m.User)
@@ -151,7 +176,7 @@ func (a *Acceptor) Authenticate(msg []byte) (*Result, error) {
 		exported = make([]byte, 16)
 		c.XORKeyStream(exported, m.EncryptedRandomSessionKey)
 	}
-	r := &Result{Domain: m.Domain, User: m.User}
+	r := &Result{Domain: acct.Domain, User: acct.User}
 	if f, ok := m.AVPairs[avFlags]; ok && len(f) == 4 && binary.LittleEndian.Uint32(f)&2 != 0 {
 		if m.MICOffset == 0 {
 			return nil, malformed("MsvAvFlags announce a MIC but the message has none")

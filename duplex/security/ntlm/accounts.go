@@ -13,11 +13,22 @@ import (
 	"golang.org/x/crypto/md4"
 )
 
-// Accounts looks up the NT hash (MD4 of the UTF-16LE password) of a user.
-// Domain and user compare case-insensitively, as Windows does.
+// Accounts looks up a user's account. Domain and user compare
+// case-insensitively, as Windows does, but the Account found carries the
+// account's own spelling: that, not the client's, names the caller.
 type Accounts interface {
-	NTHash(domain, user string) (hash [16]byte, ok bool)
+	Lookup(domain, user string) (Account, bool)
 }
+
+// Account is one NTLM account: its canonical domain and user name and the
+// NT hash (MD4 of the UTF-16LE password).
+type Account struct {
+	Domain, User string
+	NTHash       [16]byte
+}
+
+// Name is the canonical DOMAIN\user.
+func (a Account) Name() string { return a.Domain + `\` + a.User }
 
 // AccountFile is an Accounts read from an operator-provided file, one
 // account per line:
@@ -30,17 +41,17 @@ type Accounts interface {
 // a password read from stdin. The file holds password equivalents: keep it
 // mode 0600 and owned by the daemon's user.
 type AccountFile struct {
-	m map[string][16]byte
+	m map[string]Account
 }
 
 func accountKey(domain, user string) string {
 	return strings.ToUpper(domain) + `\` + strings.ToUpper(user)
 }
 
-// NTHash implements Accounts.
-func (f *AccountFile) NTHash(domain, user string) ([16]byte, bool) {
-	h, ok := f.m[accountKey(domain, user)]
-	return h, ok
+// Lookup implements Accounts.
+func (f *AccountFile) Lookup(domain, user string) (Account, bool) {
+	a, ok := f.m[accountKey(domain, user)]
+	return a, ok
 }
 
 // Len is the number of accounts.
@@ -48,7 +59,7 @@ func (f *AccountFile) Len() int { return len(f.m) }
 
 // ParseAccounts reads an account file; errors name the line.
 func ParseAccounts(r io.Reader) (*AccountFile, error) {
-	f := &AccountFile{m: map[string][16]byte{}}
+	f := &AccountFile{m: map[string]Account{}}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -68,7 +79,7 @@ func ParseAccounts(r io.Reader) (*AccountFile, error) {
 		if _, dup := f.m[k]; dup {
 			return nil, fmt.Errorf("ntlm: accounts line %d: %s listed twice", n, name)
 		}
-		f.m[k] = [16]byte(b)
+		f.m[k] = Account{Domain: domain, User: user, NTHash: [16]byte(b)}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("ntlm: read accounts: %w", err)

@@ -19,6 +19,9 @@ type Client struct {
 	// Rand and Now default to crypto/rand and time.Now.
 	Rand io.Reader
 	Now  func() time.Time
+	// Flags are the NEGOTIATE flags to offer; 0 = gss-ntlmssp's set
+	// (clientFlags). Tests set it to play older or weaker clients.
+	Flags uint32
 
 	negotiate []byte
 }
@@ -31,7 +34,11 @@ const clientFlags = FlagUnicode | FlagRequestTarget | FlagSign | FlagSeal | Flag
 func (c *Client) Negotiate() []byte {
 	b := append([]byte(nil), signature...)
 	b = binary.LittleEndian.AppendUint32(b, 1)
-	b = binary.LittleEndian.AppendUint32(b, clientFlags)
+	flags := c.Flags
+	if flags == 0 {
+		flags = clientFlags
+	}
+	b = binary.LittleEndian.AppendUint32(b, flags)
 	b = append(b, make([]byte, 16)...) // empty domain and workstation fields
 	b = append(b, 6, 2, 0, 0, 0, 0, 0, 15)
 	c.negotiate = b

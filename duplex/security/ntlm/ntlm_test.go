@@ -2,6 +2,7 @@ package ntlm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,12 +20,18 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// accounts is an in-memory Accounts for tests.
+// accounts is an in-memory Accounts for tests: canonical DOMAIN\user →
+// NT hash, looked up case-insensitively.
 type accounts map[string][16]byte
 
-func (a accounts) NTHash(domain, user string) ([16]byte, bool) {
-	h, ok := a[accountKey(domain, user)]
-	return h, ok
+func (a accounts) Lookup(domain, user string) (Account, bool) {
+	for name, h := range a {
+		d, u, _ := strings.Cut(name, `\`)
+		if strings.EqualFold(d, domain) && strings.EqualFold(u, user) {
+			return Account{Domain: d, User: u, NTHash: h}, true
+		}
+	}
+	return Account{}, false
 }
 
 // MS-NLMP 4.2.4 values (testdata/ntlm-msnlmp-4.2.txt).
@@ -68,7 +75,7 @@ func TestMSNLMPVectors(t *testing.T) {
 	if got, want := ntowfv2(hash[:], "User", "Domain"), unhex(t, "0c868a403bfd7a93a3001ef22ef02e3f"); !bytes.Equal(got, want) {
 		t.Fatalf("NTOWFv2 = %x, want %x", got, want)
 	}
-	acc := accounts{accountKey("Domain", "User"): hash}
+	acc := accounts{`Domain\User`: hash}
 
 	a := replayAcceptor(t, acc, nil, unhex(t, v2Challenge))
 	r, err := a.Authenticate(unhex(t, v2Authenticate))
@@ -115,13 +122,13 @@ func TestAuthenticateRefusals(t *testing.T) {
 		msg  []byte
 		want error
 	}{
-		{"wrong password", accounts{accountKey("Domain", "User"): NTHash("Passw0rd")}, unhex(t, v2Authenticate), ErrLogonDenied},
-		{"unknown user", accounts{accountKey("Domain", "Other"): hash}, unhex(t, v2Authenticate), ErrLogonDenied},
-		{"other domain", accounts{accountKey("Domain2", "User"): hash}, unhex(t, v2Authenticate), ErrLogonDenied},
-		{"tampered NTProofStr", accounts{accountKey("Domain", "User"): hash}, tampered, ErrLogonDenied},
-		{"tampered blob", accounts{accountKey("Domain", "User"): hash}, blob, ErrLogonDenied},
-		{"NTLMv1", accounts{accountKey("Domain", "User"): hash}, unhex(t, v1Authenticate), ErrUnsupported},
-		{"truncated", accounts{accountKey("Domain", "User"): hash}, unhex(t, v2Authenticate)[:100], ErrMalformed},
+		{"wrong password", accounts{`Domain\User`: NTHash("Passw0rd")}, unhex(t, v2Authenticate), ErrLogonDenied},
+		{"unknown user", accounts{`Domain\Other`: hash}, unhex(t, v2Authenticate), ErrLogonDenied},
+		{"other domain", accounts{`Domain2\User`: hash}, unhex(t, v2Authenticate), ErrLogonDenied},
+		{"tampered NTProofStr", accounts{`Domain\User`: hash}, tampered, ErrLogonDenied},
+		{"tampered blob", accounts{`Domain\User`: hash}, blob, ErrLogonDenied},
+		{"NTLMv1", accounts{`Domain\User`: hash}, unhex(t, v1Authenticate), ErrUnsupported},
+		{"truncated", accounts{`Domain\User`: hash}, unhex(t, v2Authenticate)[:100], ErrMalformed},
 		{"not NTLM", accounts{}, []byte("NTLMSSQ\x00\x03\x00\x00\x00" + strings.Repeat("\x00", 60)), ErrMalformed},
 	}
 	for _, tt := range tests {
@@ -133,17 +140,19 @@ func TestAuthenticateRefusals(t *testing.T) {
 			}
 		})
 	}
-	// Case-insensitive names; a second Authenticate on one acceptor fails.
-	a := replayAcceptor(t, accounts{accountKey("DOMAIN", "user"): hash}, nil, unhex(t, v2Challenge))
-	if _, err := a.Authenticate(unhex(t, v2Authenticate)); err != nil {
-		t.Fatal(err)
+	// Case-insensitive names, reported in the account's spelling; a second
+	// Authenticate on one acceptor fails.
+	a := replayAcceptor(t, accounts{`DOMAIN\user`: hash}, nil, unhex(t, v2Challenge))
+	if r, err := a.Authenticate(unhex(t, v2Authenticate)); err != nil || r.Name() != `DOMAIN\user` {
+		t.Fatalf("%+v %v, want DOMAIN\\user", r, err)
 	}
 	if _, err := a.Authenticate(unhex(t, v2Authenticate)); !errors.Is(err, ErrState) {
 		t.Fatalf("second Authenticate: %v", err)
 	}
 }
 
-// recording is a security-vectors NNS session.
+// recording is a recorded NNS session (testdata): the frames a real
+// NegotiateStream peer exchanged.
 type recording struct {
 	Frames []struct {
 		Dir, Frame, Plain, Hex string
@@ -170,7 +179,7 @@ func loadRecording(t testing.TB, name string) *recording {
 func TestRecordedRawSession(t *testing.T) {
 	rec := loadRecording(t, "ntlm-raw-nns.json")
 	f := rec.Frames
-	acc := accounts{accountKey("IPAM", "bob"): NTHash("Bob-Pass-1234")}
+	acc := accounts{`IPAM\bob`: NTHash("Bob-Pass-1234")}
 	a := replayAcceptor(t, acc, unhex(t, f[0].Hex), unhex(t, f[1].Hex))
 	r, err := a.Authenticate(unhex(t, f[2].Hex))
 	if err != nil {
@@ -182,9 +191,94 @@ func TestRecordedRawSession(t *testing.T) {
 	checkData(t, r.Session, rec, 4)
 
 	// Wrong password on the same recording.
-	a = replayAcceptor(t, accounts{accountKey("IPAM", "bob"): NTHash("WRONG")}, unhex(t, f[0].Hex), unhex(t, f[1].Hex))
+	a = replayAcceptor(t, accounts{`IPAM\bob`: NTHash("WRONG")}, unhex(t, f[0].Hex), unhex(t, f[1].Hex))
 	if _, err := a.Authenticate(unhex(t, f[2].Hex)); !errors.Is(err, ErrLogonDenied) {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// respell returns msg with the UTF-16LE string from replaced by to (same
+// length): the recorded AUTHENTICATE as a client typing another spelling
+// would have sent it, still valid because NTOWFv2 upper-cases the user.
+func respell(t testing.TB, msg []byte, from, to string) []byte {
+	t.Helper()
+	f, r := toUTF16(from), toUTF16(to)
+	if len(f) != len(r) || bytes.Count(msg, f) != 1 {
+		t.Fatalf("%q occurs %d times", from, bytes.Count(msg, f))
+	}
+	return bytes.Replace(msg, f, r, 1)
+}
+
+// TestCanonicalName: a client typing IPAM\BoB logs on as the account
+// IPAM\bob and is named IPAM\bob, the account file's spelling; the
+// account file decides the spelling even when it is not the client's.
+func TestCanonicalName(t *testing.T) {
+	rec := loadRecording(t, "ntlm-raw-nns.json")
+	f := rec.Frames
+	for _, tt := range []struct{ account, typed, want string }{
+		{`IPAM\bob`, "BoB", `IPAM\bob`},
+		{`IPAM\bob`, "BOB", `IPAM\bob`},
+		{`ipam\Bob`, "bob", `ipam\Bob`},
+	} {
+		t.Run(tt.typed, func(t *testing.T) {
+			msg := respell(t, unhex(t, f[2].Hex), "bob", tt.typed)
+			a := replayAcceptor(t, accounts{tt.account: NTHash("Bob-Pass-1234")}, unhex(t, f[0].Hex), unhex(t, f[1].Hex))
+			r, err := a.Authenticate(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Name() != tt.want {
+				t.Fatalf("named %q, want %q", r.Name(), tt.want)
+			}
+		})
+	}
+	// Through an AccountFile, as the daemon reads it.
+	af, err := ParseAccounts(strings.NewReader(AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := replayAcceptor(t, af, unhex(t, f[0].Hex), unhex(t, f[1].Hex))
+	if r, err := a.Authenticate(respell(t, unhex(t, f[2].Hex), "bob", "BoB")); err != nil || r.Name() != `IPAM\bob` {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+// TestWeakKeyRefused: a client offering only 40- or 56-bit keys, or no
+// extended session security, is refused with ErrWeakKey in NEGOTIATE and
+// in AUTHENTICATE.
+func TestWeakKeyRefused(t *testing.T) {
+	rec := loadRecording(t, "ntlm-raw-nns.json")
+	f := rec.Frames
+	for _, tt := range []struct {
+		name  string
+		clear uint32
+	}{
+		{"40-bit", Flag128 | Flag56},
+		{"56-bit", Flag128},
+		{"no extended session security", FlagExtendedSessionSecurity},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			neg := unhex(t, f[0].Hex)
+			binary.LittleEndian.PutUint32(neg[12:], binary.LittleEndian.Uint32(neg[12:])&^tt.clear)
+			_, err := NewAcceptor(Config{Accounts: accounts{}}).Challenge(neg)
+			if !errors.Is(err, ErrWeakKey) || !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("NEGOTIATE: %v, want ErrWeakKey", err)
+			}
+			auth := unhex(t, f[2].Hex)
+			binary.LittleEndian.PutUint32(auth[60:], binary.LittleEndian.Uint32(auth[60:])&^tt.clear)
+			a := replayAcceptor(t, accounts{`IPAM\bob`: NTHash("Bob-Pass-1234")}, unhex(t, f[0].Hex), unhex(t, f[1].Hex))
+			if _, err := a.Authenticate(auth); !errors.Is(err, ErrWeakKey) {
+				t.Fatalf("AUTHENTICATE: %v, want ErrWeakKey", err)
+			}
+		})
+	}
+	// Our CHALLENGE never offers 56-bit, even when the client does.
+	ch, err := NewAcceptor(Config{Accounts: accounts{}}).Challenge(unhex(t, f[0].Hex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl := binary.LittleEndian.Uint32(ch[20:]); fl&strongKey != strongKey || fl&Flag56 != 0 {
+		t.Fatalf("CHALLENGE flags %#08x", fl)
 	}
 }
 
@@ -258,8 +352,8 @@ func TestParseAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h, ok := f.NTHash("ipam", "BOB"); !ok || h != NTHash("Bob-Pass-1234") || f.Len() != 1 {
-		t.Fatalf("lookup: %x %v", h, ok)
+	if a, ok := f.Lookup("ipam", "BOB"); !ok || a.NTHash != NTHash("Bob-Pass-1234") || a.Name() != `IPAM\bob` || f.Len() != 1 {
+		t.Fatalf("lookup: %+v %v", a, ok)
 	}
 	if AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n" != strings.SplitN(good, "\n", 3)[2] {
 		t.Fatal("AccountLine differs")
@@ -279,7 +373,7 @@ func TestParseAccounts(t *testing.T) {
 
 func TestChallengeRoundTrip(t *testing.T) {
 	hash := NTHash("Bob-Pass-1234")
-	a := NewAcceptor(Config{Accounts: accounts{accountKey("IPAM", "bob"): hash}, Computer: "IPAMD"})
+	a := NewAcceptor(Config{Accounts: accounts{`IPAM\bob`: hash}, Computer: "IPAMD"})
 	rec := loadRecording(t, "ntlm-raw-nns.json")
 	ch, err := a.Challenge(unhex(t, rec.Frames[0].Hex))
 	if err != nil {
@@ -302,7 +396,7 @@ func TestChallengeRoundTrip(t *testing.T) {
 // TestClientRoundTrip: our client against our acceptor, with and without
 // MIC, and the refusals a live peer would meet.
 func TestClientRoundTrip(t *testing.T) {
-	acc := accounts{accountKey("IPAM", "bob"): NTHash("Bob-Pass-1234")}
+	acc := accounts{`IPAM\bob`: NTHash("Bob-Pass-1234")}
 	for _, tt := range []struct {
 		name     string
 		password string

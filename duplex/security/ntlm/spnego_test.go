@@ -30,7 +30,7 @@ func TestRecordedSPNEGOSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := accounts{accountKey("IPAM", "bob"): NTHash("Bob-Pass-1234")}
+	acc := accounts{`IPAM\bob`: NTHash("Bob-Pass-1234")}
 
 	a := replayAcceptor(t, acc, in.MechToken, srv1.ResponseToken)
 	r, err := a.Authenticate(cli2.ResponseToken)

@@ -203,8 +203,9 @@ func (r *Resp) Marshal() []byte {
 	return tlv(0xa1, tlv(0x30, body))
 }
 
-// MarshalInit encodes an initiator token (for Go clients and tests).
-func MarshalInit(mechs []asn1.ObjectIdentifier, mechToken []byte) ([]byte, error) {
+// MarshalInit encodes an initiator token (for Go clients and tests);
+// mechToken and mechListMIC are omitted when nil.
+func MarshalInit(mechs []asn1.ObjectIdentifier, mechToken, mechListMIC []byte) ([]byte, error) {
 	list, err := asn1.Marshal(mechs)
 	if err != nil {
 		return nil, fmt.Errorf("spnego: mechTypes: %w", err)
@@ -212,6 +213,9 @@ func MarshalInit(mechs []asn1.ObjectIdentifier, mechToken []byte) ([]byte, error
 	body := tlv(0xa0, list)
 	if mechToken != nil {
 		body = append(body, tlv(0xa2, tlv(0x04, mechToken))...)
+	}
+	if mechListMIC != nil {
+		body = append(body, tlv(0xa3, tlv(0x04, mechListMIC))...)
 	}
 	oid, _ := asn1.Marshal(OIDSPNEGO)
 	return tlv(0x60, append(oid, tlv(0xa0, tlv(0x30, body))...)), nil

@@ -70,7 +70,7 @@ func TestRecordedNTLM(t *testing.T) {
 		t.Fatalf("client resp %+v", r)
 	}
 	// MarshalInit produces what the client sent.
-	if got, _ := MarshalInit(in.MechTypes, in.MechToken); !bytes.Equal(got, f[0]) {
+	if got, _ := MarshalInit(in.MechTypes, in.MechToken, in.MechListMIC); !bytes.Equal(got, f[0]) {
 		t.Fatalf("MarshalInit %x", got)
 	}
 }

@@ -236,6 +236,8 @@ func checkAllow(t *testing.T, _ *fault, resp response) {
 // table in duplex/soaphttp/doc.go and, for every fault the transport answers
 // itself, an IpamException detail a WCF client can deserialize; never a
 // plain-text error.
+//
+// Rule T11. (docs/protocol.md)
 func TestBadInput(t *testing.T) {
 	srv := daemon.Start(t)
 	cb := newSink(t)

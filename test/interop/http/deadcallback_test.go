@@ -19,6 +19,8 @@ import (
 // starts a fresh session, which then runs to Notify…Complete once a
 // listener is up at that address. The aborted session must not have left
 // provisioning marked as running.
+//
+// Rule T13. (docs/protocol.md)
 func TestDeadCallbackAbortsSession(t *testing.T) {
 	srv := daemon.Start(t,
 		daemon.FlagCallbackAttempts, "2",

@@ -12,6 +12,14 @@
 //                        (b) Start before Initialize on a new session: Complete must carry an IpamException
 //   concurrent <uri> N   N sessions Initialize, then all Start at the same instant; exactly one Complete
 //                        with exception=null, the others "already in progress"/"already done" IDs
+//   secondstart <uri>    Initialize -> Start -> (Start callback) -> Start again while the work runs: the
+//                        second Start is ignored; exactly one Start and one Complete, carrying --expect
+//   denied     <uri>     for a caller who is not an administrator: Initialize must fault with
+//                        FaultException<IpamException> IpamApiAccessDenied; the one-way Start is refused
+//                        through Complete(IpamApiAccessDenied) (no Start callback), and nothing follows it
+//   closewhilerunning <uri>  Initialize -> Start -> (Start callback) -> Close() while the work runs: Close
+//                        must end cleanly and no Complete may arrive (nothing follows the client's End
+//                        but the server's)
 //   badvia     <uri>     connect to <uri> (give it a path the server does not serve) and expect the
 //                        MC-NMF framing Fault (Mono surfaces it as a FaultException carrying the fault URI)
 //   actions    <uri>     print the contract's operations and SOAP actions as Mono derives them (no I/O)
@@ -27,7 +35,7 @@
 //   PASS <mode>      or      FAIL <reason>
 // In concurrent mode EVENT lines carry "session=<i>".
 //
-// Quirks handled (see /work/shared/reference/mono-peer.md): factory.Open() before CreateChannel;
+// Mono quirks handled (FAULTS.md beside this file has the fault side): factory.Open() before CreateChannel;
 // channels are ended with Abort() (Mono's Close() blocks ~60 s); a watchdog thread exits the process
 // so nothing can hang.
 using System;
@@ -41,7 +49,7 @@ using System.Threading;
 namespace Microsoft.Windows.Ipam
 {
 	// ------------------------------------------------------------------
-	// Data contracts ([MS-IPAMM2] 2.2.4 / 2.2.5; ms-ipamm2.md §7, §8)
+	// Data contracts ([MS-IPAMM2] 2.2.4 / 2.2.5; docs/protocol.md#faults-and-ipamexception)
 	// Member order = DataContractSerializer default (base first, then
 	// ordinal-alphabetical), which is the order of the spec's XSD.
 	// ------------------------------------------------------------------
@@ -386,6 +394,20 @@ namespace Microsoft.Windows.Ipam
 				prov.StartAsyncProvisioning ();
 		}
 
+		public ICommunicationObject Channel { get { return (ICommunicationObject) (Conversion ? (object) conv : prov); } }
+
+		// WaitStart waits for the Notify…Start callback.
+		public bool WaitStart (int seconds)
+		{
+			var deadline = DateTime.UtcNow.AddSeconds (seconds);
+			while (DateTime.UtcNow < deadline) {
+				if (Sink.Events.Any (e => e.Kind == "Start"))
+					return true;
+				Thread.Sleep (10);
+			}
+			return false;
+		}
+
 		public void Abort ()
 		{
 			try {
@@ -446,7 +468,7 @@ namespace Microsoft.Windows.Ipam
 
 		static int Usage ()
 		{
-			Console.Error.WriteLine ("usage: ipamclient.exe provision|convert|outoforder|badvia|actions <net.tcp URI> [--expect ID] [--timeout S] [--op-timeout S]");
+			Console.Error.WriteLine ("usage: ipamclient.exe provision|convert|outoforder|secondstart|denied|closewhilerunning|badvia|actions <net.tcp URI> [--expect ID] [--timeout S] [--op-timeout S]");
 			Console.Error.WriteLine ("       ipamclient.exe concurrent <net.tcp URI> N [--timeout S] [--op-timeout S]");
 			return 2;
 		}
@@ -490,6 +512,9 @@ namespace Microsoft.Windows.Ipam
 					if (pos.Count < 3) return Usage ();
 					rc = RunConcurrent (IsConversionUri (uri), uri, int.Parse (pos [2]));
 					break;
+				case "secondstart": rc = RunSecondStart (IsConversionUri (uri), uri); break;
+				case "denied": rc = RunDenied (IsConversionUri (uri), uri); break;
+				case "closewhilerunning": rc = RunCloseWhileRunning (IsConversionUri (uri), uri); break;
 				case "badvia": rc = RunBadVia (IsConversionUri (uri), uri); break;
 				case "actions": rc = RunActions (uri); break;
 				default: return Usage ();
@@ -727,6 +752,109 @@ namespace Microsoft.Windows.Ipam
 				return 0;
 			} finally {
 				foreach (var s in sessions) s.Abort ();
+			}
+		}
+
+		// A second Start while the work runs must neither be answered nor end the session: the work's own
+		// Complete is the one the client gets.
+		static int RunSecondStart (bool conversion, string uri)
+		{
+			var s = new Session (conversion, uri, "", MakeBinding ());
+			try {
+				s.Initialize ();
+				Out ("REPLY op=" + s.InitOp);
+				s.Start ();
+				if (!s.WaitStart (opTimeoutSec))
+					return Fail ("no " + s.Prefix + "Start received");
+				s.Start ();
+				Out ("SENT op=Start n=2");
+				if (!WaitComplete (s, Math.Max (1, timeoutSec - opTimeoutSec - 2)))
+					return Fail ("no " + s.Prefix + "Complete received");
+				Thread.Sleep (700); // a second Complete, if any, would arrive now
+				var ev = s.Sink.Events;
+				string bad = CheckSequence (ev, true);
+				if (bad != null) return Fail (bad);
+				string got = ev [ev.Count - 1].ExceptionId ?? "null";
+				if (got != expect)
+					return Fail (s.Prefix + "Complete exception=" + got + ", expected " + expect);
+				return 0;
+			} finally {
+				s.Abort ();
+			}
+		}
+
+		// A caller who is not an administrator: the two-way Initialize gets a correlated fault, the one-way
+		// Start gets Complete(IpamApiAccessDenied) - the answer a duplex client waits for - and nothing else.
+		static int RunDenied (bool conversion, string uri)
+		{
+			const string denied = "IpamApiAccessDenied";
+			var s = new Session (conversion, uri, "", MakeBinding ());
+			try {
+				try {
+					s.Initialize ();
+					return Fail (s.InitOp + " was accepted for a caller who is not an administrator");
+				} catch (FaultException<IpamException> ex) {
+					Out ("FAULT op=" + s.InitOp + " " + Describe (ex));
+					if (ex.Detail == null || ex.Detail.Id != denied)
+						return Fail (s.InitOp + ": fault carries " + (ex.Detail == null ? "no IpamException" : ex.Detail.Id) + ", expected " + denied);
+				} catch (Exception ex) {
+					Out ("FAULT op=" + s.InitOp + " " + Describe (ex));
+					return Fail (s.InitOp + ": expected FaultException<IpamException>, got " + TypeName (ex.GetType ()));
+				}
+				s.Start ();
+				Out ("SENT op=Start");
+				if (!WaitComplete (s, Math.Max (1, timeoutSec / 2 - 2)))
+					return Fail ("no " + s.Prefix + "Complete received for the refused Start");
+				Thread.Sleep (700);
+				var ev = s.Sink.Events;
+				if (ev.Count != 1 || ev [0].Kind != "Complete")
+					return Fail ("expected exactly one callback, Complete; got " + string.Join (",", ev.Select (e => e.Kind)));
+				if (ev [0].ExceptionId != denied)
+					return Fail ("Complete exception=" + (ev [0].ExceptionId ?? "null") + ", expected " + denied);
+				return 0;
+			} finally {
+				s.Abort ();
+			}
+		}
+
+		// Close() while the work runs: WCF sends End and waits for the server's End. Nothing else may come
+		// after the client's End - in particular not the cancelled work's Complete.
+		static int RunCloseWhileRunning (bool conversion, string uri)
+		{
+			var s = new Session (conversion, uri, "", MakeBinding ());
+			try {
+				s.Initialize ();
+				Out ("REPLY op=" + s.InitOp);
+				s.Start ();
+				if (!s.WaitStart (opTimeoutSec))
+					return Fail ("no " + s.Prefix + "Start received");
+				var before = s.Sink.Events.Count;
+				var t0 = DateTime.UtcNow;
+				// Close() sends End at once; Mono's then waits out its close timeout even when the server
+				// answers End with End (mono-peer quirk), so it runs on its own thread, bounded.
+				string closeFault = null;
+				var closer = new Thread (() => {
+					try {
+						s.Channel.Close (TimeSpan.FromSeconds (3));
+					} catch (Exception ex) {
+						closeFault = Describe (ex);
+					}
+				});
+				closer.IsBackground = true;
+				closer.Start ();
+				bool returned = closer.Join (TimeSpan.FromSeconds (5));
+				Out ("CLOSE returned=" + returned + " ms=" + (int) (DateTime.UtcNow - t0).TotalMilliseconds +
+					(closeFault != null ? " fault=" + closeFault : ""));
+				if (closeFault != null && closeFault.Contains ("ProtocolException"))
+					return Fail ("Close() met a message where it expected End: " + closeFault);
+				Thread.Sleep (700);
+				var ev = s.Sink.Events;
+				var late = ev.Skip (before).Where (e => e.Kind == "Complete").ToList ();
+				if (late.Count > 0)
+					return Fail ("a Complete arrived after the client's End (exception=" + (late [0].ExceptionId ?? "null") + ")");
+				return 0;
+			} finally {
+				s.Abort ();
 			}
 		}
 

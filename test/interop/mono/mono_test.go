@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -34,9 +36,10 @@ const (
 	flagListen            = "--listen"
 	flagStateDir          = "--state-dir"
 	flagLogFormat         = "--log-format"
-	flagWorkDuration      = "--dev-work-duration"           // minimum provisioning/conversion duration
-	flagCheckpointEvery   = "--session-checkpoint-interval" // Notify…Checkpoint period
-	flagRequireConversion = "--dev-require-conversion"      // start provisioned, schema conversion required
+	flagWorkDuration      = "--dev-work-duration"               // minimum provisioning/conversion duration
+	flagCheckpointEvery   = "--session-checkpoint-interval"     // Notify…Checkpoint period
+	flagRequireConversion = "--dev-require-conversion"          // start provisioned, schema conversion required
+	flagRefuseUnauth      = "--security-refuse-unauthenticated" // callers without security are not administrators
 
 	workDuration    = "2s"    // long enough for concurrent Starts to overlap
 	checkpointEvery = "500ms" // so a 2 s run yields several checkpoints
@@ -58,6 +61,8 @@ const (
 // Exception IDs ([MS-IPAMM2] 2.2.5.67) the scenarios expect.
 const (
 	idConversionNotRequired = "IpamSchemaConversionNotRequired"
+	idAlreadyProvisioned    = "IpamApiErrorIpamAlreadyProvisioned"
+	idAccessDenied          = "IpamApiAccessDenied"
 )
 
 // ---------------------------------------------------------------------------
@@ -420,6 +425,8 @@ func TestMonoProvision(t *testing.T) {
 
 // Initialize twice on one session → FaultException<IpamException>; Start before
 // Initialize → Complete carrying an IpamException.
+//
+// Rules P4, P6. (docs/protocol.md)
 func TestMonoProvisionOutOfOrder(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e)
@@ -433,6 +440,8 @@ func TestMonoProvisionOutOfOrder(t *testing.T) {
 }
 
 // Concurrent Starts on an unprovisioned server: exactly one succeeds.
+//
+// Rule P7. (docs/protocol.md)
 func TestMonoProvisionConcurrent(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e)
@@ -441,6 +450,8 @@ func TestMonoProvisionConcurrent(t *testing.T) {
 }
 
 // A server whose store requires schema conversion: conversion succeeds.
+//
+// Rules C1, C4, C12. (docs/protocol.md)
 func TestMonoConvert(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e, flagRequireConversion)
@@ -449,6 +460,8 @@ func TestMonoConvert(t *testing.T) {
 }
 
 // Schema conversion out of order, then concurrent conversions (one succeeds).
+//
+// Rules C3, C5, C11. (docs/protocol.md)
 func TestMonoConvertOutOfOrderAndConcurrent(t *testing.T) {
 	e := setup(t)
 	s := startServer(t, e, flagRequireConversion)
@@ -462,4 +475,260 @@ func TestMonoConvertOutOfOrderAndConcurrent(t *testing.T) {
 		r := runClient(t, e, "concurrent", s.conversion(), "2")
 		checkConcurrent(t, r, 2)
 	})
+}
+
+// Rule: second Start while work runs is ignored; Complete reports the work.
+//
+// A second Start while the work runs is neither answered nor allowed to end
+// the session: the WCF client gets one Start and one Complete, and a later
+// session shows the store agrees with that Complete.
+//
+// Rule P16. (docs/protocol.md)
+func TestMonoSecondStartWhileRunning(t *testing.T) {
+	e := setup(t)
+	t.Run("provisioning", func(t *testing.T) {
+		s := startServer(t, e)
+		r := runClient(t, e, "secondstart", s.provision())
+		checkFlow(t, r, "NotifyAsyncProvision", "null", minCheckpoints)
+		r = runClient(t, e, "provision", s.provision(), "--expect", idAlreadyProvisioned)
+		checkFlow(t, r, "NotifyAsyncProvision", idAlreadyProvisioned, 0)
+	})
+	t.Run("schema_conversion", func(t *testing.T) {
+		s := startServer(t, e, flagRequireConversion)
+		r := runClient(t, e, "secondstart", s.conversion())
+		checkFlow(t, r, "NotifyAsyncSchemaConversion", "null", minCheckpoints)
+		r = runClient(t, e, "convert", s.conversion(), "--expect", idConversionNotRequired)
+		checkFlow(t, r, "NotifyAsyncSchemaConversion", idConversionNotRequired, 0)
+	})
+}
+
+// Rule: unauthorized Start is answered with Notify…Complete(IpamApiAccessDenied), then the session ends.
+//
+// On a listener whose unauthenticated callers are no one, the WCF client's
+// Initialize gets FaultException<IpamException> IpamApiAccessDenied, and its
+// one-way Start gets Complete(IpamApiAccessDenied) — nothing else — after
+// which the server completes the session.
+//
+// Rule P17. (docs/protocol.md)
+func TestMonoUnauthorizedStart(t *testing.T) {
+	e := setup(t)
+	s := startServer(t, e, flagRefuseUnauth)
+	for _, tc := range []struct{ name, uri, prefix string }{
+		{"provisioning", s.provision(), "NotifyAsyncProvision"},
+		{"schema_conversion", s.conversion(), "NotifyAsyncSchemaConversion"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runClient(t, e, "denied", tc.uri)
+			if r.code != 0 {
+				t.Fatalf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+			}
+			if f := r.linesWith("FAULT "); len(f) != 1 || !strings.Contains(f[0], "exceptionId="+idAccessDenied) {
+				t.Errorf("want one FAULT line with exceptionId=%s, got %q", idAccessDenied, f)
+			}
+			ev := r.events()
+			if len(ev) != 1 || !strings.HasPrefix(ev[0], tc.prefix+"Complete exception="+idAccessDenied+" ") {
+				t.Errorf("events %q, want only %sComplete exception=%s", ev, tc.prefix, idAccessDenied)
+			}
+		})
+	}
+	if n := strings.Count(s.log.String(), "session completed"); n != 2 {
+		t.Errorf("the server completed %d sessions, want 2 (one per refused Start)", n)
+	}
+}
+
+// Rule: after the client's End nothing but our End is sent, even the cancelled work's Complete.
+//
+// Close() while the work runs: the WCF client sends End, and the cancelled
+// work's Complete must not reach it. (Mono's Close() waits out its close
+// timeout whatever the server does, so the deterministic ordering of this
+// race is proven in package sessions; here a real client is shown it.)
+//
+// Rule P18. (docs/protocol.md)
+func TestMonoCloseWhileRunning(t *testing.T) {
+	e := setup(t)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		uri   func(*server) string
+	}{
+		{"provisioning", nil, (*server).provision},
+		{"schema_conversion", []string{flagRequireConversion}, (*server).conversion},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// No checkpoint: one written just before the server reads the
+			// client's End would cross it on the wire (a race no server can
+			// close), and the relay would count it.
+			s := startServer(t, e, append(tc.extra, flagCheckpointEvery, "1m")...)
+			relay := startEndRelay(t, strings.TrimPrefix(s.base, "net.tcp://"))
+			r := runClient(t, e, "closewhilerunning", relay.uri(tc.uri(s)))
+			if r.code != 0 {
+				t.Fatalf("client exit %d, want 0: %s", r.code, strings.Join(r.linesWith("FAIL"), "; "))
+			}
+			for _, ev := range r.events() {
+				if strings.Contains(ev, "Complete") {
+					t.Errorf("a Complete reached the client after its End: %q", ev)
+				}
+			}
+			ends, violations := relay.report()
+			if ends == 0 {
+				t.Fatal("the relay saw no End from the client: Close() did not end the session")
+			}
+			if len(violations) > 0 {
+				t.Errorf("after the client's End the server sent %q, want only End", violations)
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Wire relay: what the client is sent after its End record
+// ---------------------------------------------------------------------------
+
+// endRelay forwards one client's net.tcp connections to the server and
+// watches the MC-NMF records: once it has forwarded the client's End, any
+// record from the server other than End is a violation (a message after
+// the client's End). Mono stops dispatching callbacks once Close() begins,
+// so only the wire shows what a .NET client in Close() would read.
+type endRelay struct {
+	ln         net.Listener
+	target     string
+	mu         sync.Mutex
+	clientEnds int      // End records forwarded client → server
+	violations []string // server records after the client's End, other than End
+	wg         sync.WaitGroup
+}
+
+func startEndRelay(t *testing.T, target string) *endRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &endRelay{ln: ln, target: target}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.wg.Add(1)
+			go func() { defer r.wg.Done(); r.relay(c) }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); r.wg.Wait() })
+	return r
+}
+
+// uri rewrites a server endpoint URI to go through the relay.
+func (r *endRelay) uri(endpoint string) string {
+	return strings.Replace(endpoint, r.target, r.ln.Addr().String(), 1)
+}
+
+func (r *endRelay) relay(client net.Conn) {
+	defer client.Close()
+	server, err := net.DialTimeout("tcp", r.target, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	deadline := time.Now().Add(clientHardTimeout)
+	_ = client.SetDeadline(deadline)
+	_ = server.SetDeadline(deadline)
+	var ended atomic.Bool // the client's End was forwarded
+	done := make(chan struct{})
+	go func() { // server → client
+		defer close(done)
+		br := bufio.NewReader(server)
+		for {
+			typ, raw, err := readRecord(br, false)
+			if err != nil {
+				_ = client.Close()
+				return
+			}
+			if ended.Load() && typ != 0x07 {
+				r.mu.Lock()
+				r.violations = append(r.violations, fmt.Sprintf("record 0x%02x of %d bytes", typ, len(raw)))
+				r.mu.Unlock()
+			}
+			if _, err := client.Write(raw); err != nil {
+				return
+			}
+		}
+	}()
+	br := bufio.NewReader(client) // client → server
+	for {
+		typ, raw, err := readRecord(br, true)
+		if err != nil {
+			break
+		}
+		if typ == 0x00 { // a new session's preamble on a reused connection
+			ended.Store(false)
+		}
+		if _, err := server.Write(raw); err != nil {
+			break
+		}
+		if typ == 0x07 {
+			ended.Store(true)
+			r.mu.Lock()
+			r.clientEnds++
+			r.mu.Unlock()
+		}
+	}
+	if tc, ok := server.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
+	<-done
+}
+
+// readRecord reads one MC-NMF record and returns its type and raw bytes.
+func readRecord(br *bufio.Reader, fromClient bool) (byte, []byte, error) {
+	typ, err := br.ReadByte()
+	if err != nil {
+		return 0, nil, err
+	}
+	raw := []byte{typ}
+	fixed := func(n int) error {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return err
+		}
+		raw = append(raw, b...)
+		return nil
+	}
+	sized := func() error {
+		n, shift := 0, 0
+		for i := 0; i < 5; i++ {
+			b, err := br.ReadByte()
+			if err != nil {
+				return err
+			}
+			raw = append(raw, b)
+			n |= int(b&0x7f) << shift
+			shift += 7
+			if b&0x80 == 0 {
+				return fixed(n)
+			}
+		}
+		return errors.New("bad record size")
+	}
+	switch {
+	case typ == 0x00 && fromClient: // version: major, minor
+		err = fixed(2)
+	case (typ == 0x01 || typ == 0x03) && fromClient: // mode, known encoding
+		err = fixed(1)
+	case typ == 0x02 || typ == 0x04 || typ == 0x06 || typ == 0x08 || typ == 0x09: // via, extensible encoding, envelope, fault, upgrade
+		err = sized()
+	case typ == 0x07 || typ == 0x0a || typ == 0x0b || typ == 0x0c: // end, upgrade response, preamble ack, preamble end
+	default:
+		err = fmt.Errorf("record type 0x%02x", typ)
+	}
+	return typ, raw, err
+}
+
+func (r *endRelay) report() (clientEnds int, violations []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clientEnds, append([]string(nil), r.violations...)
 }

@@ -170,6 +170,9 @@ func TestGSSNTLMSSP(t *testing.T) {
 		{"spnego, wrong password", wrong, []string{"--mech", "spnego"}, 3, "HANDSHAKE_ERROR 0x8009030C"},
 		{"raw ntlm, wrong password", wrong, []string{"--mech", "ntlm"}, 3, "HANDSHAKE_ERROR 0x8009030C"},
 		{"spnego, tampered data frame", users, []string{"--mech", "spnego", "--tamper"}, 4, "CLOSED"},
+		// A pooled connection: the second session on the same socket.
+		{"spnego, two sessions on one socket", users, []string{"--mech", "spnego", "--sessions", "2"}, 0, "SESSION_OK\nAUTHENTICATED mech=spnego"},
+		{"raw ntlm, two sessions on one socket", users, []string{"--mech", "ntlm", "--sessions", "2"}, 0, "SESSION_OK\nAUTHENTICATED mech=ntlm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

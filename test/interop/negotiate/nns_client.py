@@ -6,6 +6,8 @@ the GSS context (SPNEGO or raw NTLM via gss-ntlmssp) is MIT's and
 gss-ntlmssp's, not ours. It sends the MC-NMF preamble with the upgrade
 request, runs the NNS handshake, then sends PreambleEnd (0C) and End (07)
 inside sealed data frames and expects PreambleAck (0B) and End (07) back.
+With --sessions N it then starts the next session on the same socket, as a
+pooled .NET connection does: a new cleartext preamble and a new upgrade.
 
 Exit status: 0 session completed; 3 the server sent HandshakeError (its
 HRESULT is printed as "HANDSHAKE_ERROR 0x...."); 4 the server closed the
@@ -66,10 +68,22 @@ def main():
     ap.add_argument("--tamper", action="store_true", help="flip a bit of the first data frame")
     ap.add_argument("--sspi-layout", action="store_true",
                     help="wrap with gss_wrap_iov(HEADER, DATA): Kerberos tokens with RRC 28, as Windows SSPI sends")
+    ap.add_argument("--neg-mechs", default="",
+                    help="comma-separated mechanisms SPNEGO offers, in this order (gss_set_neg_mechs), e.g. ntlm,krb5")
+    ap.add_argument("--sessions", type=int, default=1,
+                    help="sessions one after another on the same socket, each with a new preamble and upgrade (a pooled .NET connection)")
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
 
     s = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+    for i in range(a.sessions):
+        code = run_session(s, a)
+        if code != 0:
+            return code
+    return 0
+
+
+def run_session(s, a):
     via = a.via.encode()
     s.sendall(b"\x00\x01\x00\x01\x02\x02" + mb31(len(via)) + via + b"\x03\x08\x09" + mb31(len(KIND)) + KIND)
     if recv_exact(s, 1) != b"\x0a":
@@ -81,7 +95,14 @@ def main():
     flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.integrity,
              gssapi.RequirementFlag.confidentiality, gssapi.RequirementFlag.replay_detection,
              gssapi.RequirementFlag.out_of_sequence_detection]
-    ctx = gssapi.SecurityContext(name=name, mech=mech, usage="initiate", flags=flags)
+    creds = None
+    if a.neg_mechs:
+        # SPNEGO lists the mechanisms in the application's order: a client
+        # whose first choice the server lacks, so Kerberos comes second and
+        # RFC 4178 makes the mechListMIC exchange mandatory.
+        creds = gssapi.Credentials(usage="initiate", mechs=[mech])
+        gssapi.raw.set_neg_mechs(creds, [gssapi.OID.from_int_seq(OIDS[m]) for m in a.neg_mechs.split(",")])
+    ctx = gssapi.SecurityContext(name=name, mech=mech, usage="initiate", flags=flags, creds=creds)
     tok = ctx.step()
     send_hs(s, 0x14 if ctx.complete else 0x16, tok or b"")
     while True:
@@ -100,6 +121,10 @@ def main():
                 return 1
             break
     print("AUTHENTICATED mech=%s" % a.mech)
+    try:
+        print("NEGOTIATED %s" % {v: k for k, v in OIDS.items()}.get(ctx.mech.dotted_form, ctx.mech.dotted_form))
+    except gssapi.exceptions.GSSError:
+        pass
 
     def wrap(data):
         if not a.sspi_layout:

@@ -13,7 +13,7 @@
 // attributes, SOAP 1.2 bindings — is read from the same document with etree.
 // gowsdl's own code generator is not used: its client stubs cannot express
 // SOAP 1.2, WS-Addressing actions, one-way operations, duplex callbacks or
-// xsi:type polymorphism (reference/ecosystem.md §1).
+// xsi:type polymorphism.
 //
 // The templates are in templates/ (embedded). What the generator supports
 // and how it maps XSD to Go is documented on Options and in the templates;

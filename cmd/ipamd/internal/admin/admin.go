@@ -40,6 +40,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/internal/hostcheck"
 )
 
@@ -64,14 +65,20 @@ type Options struct {
 	AllowedHosts []string
 	// Token, when not empty, is the bearer token PUT /log/level needs to
 	// set a level above warn; empty: no such level can be set.
-	Token  string
-	Logger *zap.Logger
+	Token string
+	// MaxConnections and MaxConnectionsPerAddress cap open connections in
+	// total and per client address, at accept; more are answered 503.
+	// Defaults 32 and 8.
+	MaxConnections           int
+	MaxConnectionsPerAddress int
+	Logger                   *zap.Logger
 }
 
 // Server is the admin HTTP server.
 type Server struct {
 	opts  Options
 	hs    *http.Server
+	lim   *admission.Limiter
 	hosts hostcheck.Policy
 	token [sha256.Size]byte // of Options.Token, compared in constant time
 }
@@ -84,7 +91,14 @@ func New(opts Options) *Server {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 2 * time.Second
 	}
-	s := &Server{opts: opts, hosts: hostcheck.New(opts.AllowedHosts), token: sha256.Sum256([]byte(opts.Token))}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = 32
+	}
+	if opts.MaxConnectionsPerAddress <= 0 {
+		opts.MaxConnectionsPerAddress = 8
+	}
+	s := &Server{opts: opts, lim: admission.New(opts.MaxConnections, opts.MaxConnectionsPerAddress),
+		hosts: hostcheck.New(opts.AllowedHosts), token: sha256.Sum256([]byte(opts.Token))}
 	s.hs = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -260,11 +274,23 @@ func text(w http.ResponseWriter, status int, body string) {
 }
 
 // Serve serves on ln until Shutdown; it returns nil after Shutdown.
+// Connections above the caps are answered 503 at accept.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	aln := admission.NewListener(ln, s.lim, refuse)
+	defer aln.WaitRefusals()
+	if err := s.hs.Serve(aln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("admin: %w", err)
 	}
 	return nil
+}
+
+// Admission returns the admission counters (open connections, refusals).
+func (s *Server) Admission() admission.Stats { return s.lim.Stats() }
+
+// refuse answers a connection above the caps without reading from it.
+func refuse(c net.Conn, why admission.Reason) {
+	body := "too many connections (" + why.String() + "); try again later\n"
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s", len(body), body)
 }
 
 // Shutdown stops the server, waiting for requests in flight until ctx ends.

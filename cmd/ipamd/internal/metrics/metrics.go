@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
@@ -43,6 +44,7 @@ type Metrics struct {
 	sessionsStarted *prometheus.CounterVec // port_type, transport
 	received        *prometheus.CounterVec // port_type, action
 	sent            *prometheus.CounterVec // port_type, action
+	ignored         *prometheus.CounterVec // port_type, action
 	faults          *prometheus.CounterVec // port_type, exception_id
 	callbackSeconds *prometheus.HistogramVec
 	callbackFailed  *prometheus.CounterVec
@@ -50,8 +52,10 @@ type Metrics struct {
 	workRows        *prometheus.CounterVec   // kind
 	workRate        *prometheus.GaugeVec     // kind
 	workRunning     *prometheus.GaugeVec     // kind
+	workStep        *prometheus.GaugeVec     // kind, step
 	draining        prometheus.Gauge
 	reloads         *prometheus.CounterVec // result
+	expired         *prometheus.CounterVec // port_type, reason
 
 	work *workObserver
 }
@@ -65,6 +69,10 @@ func New(b BuildInfo) *Metrics {
 		ConstLabels: prometheus.Labels{"version": b.Version, "commit": b.Commit, "goversion": b.GoVersion}})
 	info.Set(1)
 
+	m.expired = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "sessions_expired_total",
+		Help: "Sessions the server aborted on a timer: reason uninitialized (no Initialize… within limits.uninitialized_timeout) or inactivity (the MS-IPAMM2 InactivityTimer)."},
+		[]string{"port_type", "reason"})
+	m.reg.MustRegister(m.expired)
 	m.sessions = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "sessions",
 		Help: "Live MS-IPAMM2 sessions by port type and state-machine state."}, []string{"port_type", "state"})
 	m.sessionsStarted = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "sessions_started_total",
@@ -74,6 +82,9 @@ func New(b BuildInfo) *Metrics {
 		[]string{"port_type", "action"})
 	m.sent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "messages_sent_total",
 		Help: "SOAP messages sent in sessions (replies, faults, callbacks), by port type and Action (its last segment)."},
+		[]string{"port_type", "action"})
+	m.ignored = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "messages_ignored_total",
+		Help: `Messages received in sessions and dropped without an answer (a second Start while the work runs, anything after Notify…Complete), by port type and Action (its last segment; "other" for actions the port type does not have).`},
 		[]string{"port_type", "action"})
 	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "faults_total",
 		Help: "IpamExceptions sent to clients, as SOAP fault detail or in Notify…Complete, by port type and IpamExceptionId."},
@@ -95,12 +106,15 @@ func New(b BuildInfo) *Metrics {
 		Help: "Rows per second of the last finished run of each kind."}, []string{"kind"})
 	m.workRunning = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "work_running",
 		Help: "Provisioning or schema conversion runs in progress."}, []string{"kind"})
+	m.workStep = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "work_step",
+		Help: "1 for the step a running provisioning or schema conversion is in (a seed table, a conversion step); no series when none runs."},
+		[]string{"kind", "step"})
 	m.draining = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "draining",
 		Help: "1 while a graceful stop drains the sessions, else 0."})
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "config_reloads_total",
 		Help: "Configuration reloads (SIGHUP, service parameter change), by result (success, failure)."}, []string{"result"})
-	m.reg.MustRegister(info, m.sessions, m.sessionsStarted, m.received, m.sent, m.faults, m.callbackSeconds,
-		m.callbackFailed, m.workSeconds, m.workRows, m.workRate, m.workRunning, m.draining, m.reloads)
+	m.reg.MustRegister(info, m.sessions, m.sessionsStarted, m.received, m.sent, m.ignored, m.faults, m.callbackSeconds,
+		m.callbackFailed, m.workSeconds, m.workRows, m.workRate, m.workRunning, m.workStep, m.draining, m.reloads)
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r)
 	}
@@ -144,23 +158,56 @@ func (m *Metrics) WatchNMF(s *nmf.Server) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "connections_refused_busy_total", ConstLabels: labels,
 			Help: "ServerTooBusy faults sent: limits.max_connections reached, or a new session during a graceful stop."},
 			func() float64 { return float64(s.Stats().Busy) }),
+		m.refusedFunc(sessions.TransportNetTCP, admission.TooManyFromAddress.String(), func() uint64 { return s.Stats().BusyAddress }),
 	)
 }
 
-// WatchHTTP exports the HTTP transport's session count, read at scrape time.
+// WatchHTTP exports the HTTP transport's session count and admission
+// counters, read at scrape time.
 func (m *Metrics) WatchHTTP(s *soaphttp.Server) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "http_sessions",
 		Help: "Live sessions of the HTTP transport (one per client a:ReplyTo)."},
 		func() float64 { return float64(s.ActiveSessions()) }))
+	labels := prometheus.Labels{"transport": sessions.TransportHTTP}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "connections", ConstLabels: labels,
+			Help: "Open connections being served."}, func() float64 { return float64(s.Stats().Connections) }),
+		m.refusedFunc(sessions.TransportHTTP, admission.TooMany.String(), func() uint64 { return s.Stats().RefusedTotal }),
+		m.refusedFunc(sessions.TransportHTTP, admission.TooManyFromAddress.String(), func() uint64 { return s.Stats().RefusedAddress }),
+		m.refusedFunc(sessions.TransportHTTP, "session_address_limit", func() uint64 { return s.Stats().SessionsRefusedAddress }),
+	)
+}
+
+// WatchAdmin exports the admin listener's admission counters.
+func (m *Metrics) WatchAdmin(s interface{ Admission() admission.Stats }) {
+	labels := prometheus.Labels{"transport": "admin"}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "connections", ConstLabels: labels,
+			Help: "Open connections being served."}, func() float64 { return float64(s.Admission().Active) }),
+		m.refusedFunc("admin", admission.TooMany.String(), func() uint64 { return s.Admission().RefusedTotal }),
+		m.refusedFunc("admin", admission.TooManyFromAddress.String(), func() uint64 { return s.Admission().RefusedAddress }),
+	)
+}
+
+// refusedFunc is one series of connections_refused_total: connections (or,
+// over HTTP, new sessions) refused by admission, before any request was
+// read or any caller authenticated.
+func (m *Metrics) refusedFunc(transport, reason string, f func() uint64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "connections_refused_total",
+		ConstLabels: prometheus.Labels{"transport": transport, "reason": reason},
+		Help:        "Connections refused by admission (docs/security.md): reason total_limit, address_limit, or session_address_limit for HTTP sessions."},
+		func() float64 { return float64(f()) })
 }
 
 // Port implements sessions.Observer: it resolves every label child of the
 // port type in advance.
 func (m *Metrics) Port(portType string) sessions.PortObserver {
 	p := &portObserver{m: m, port: portType,
-		received: map[string]prometheus.Counter{}, sent: map[string]prometheus.Counter{},
+		received: map[string]prometheus.Counter{}, sent: map[string]prometheus.Counter{}, ignored: map[string]prometheus.Counter{},
 		faults: map[string]prometheus.Counter{}, callbacks: map[string]*callbackMetrics{},
 		started: map[string]prometheus.Counter{}}
+	p.expiredUninitialized = m.expired.WithLabelValues(portType, sessions.ExpiredUninitialized)
+	p.expiredInactive = m.expired.WithLabelValues(portType, sessions.ExpiredInactive)
 	for _, st := range sessions.States() {
 		p.states[st] = m.sessions.WithLabelValues(portType, st.String())
 	}
@@ -183,8 +230,10 @@ func (m *Metrics) Port(portType string) sessions.PortObserver {
 	}
 	for _, a := range receivedActions {
 		p.received[a] = m.received.WithLabelValues(portType, actionLabel(a))
+		p.ignored[a] = m.ignored.WithLabelValues(portType, actionLabel(a))
 	}
 	p.other = m.received.WithLabelValues(portType, otherAction)
+	p.otherIgnored = m.ignored.WithLabelValues(portType, otherAction)
 	for _, set := range callbacks {
 		for kind, a := range map[string]string{"start": set.Start, "checkpoint": set.Checkpoint, "complete": set.Complete} {
 			sentActions = append(sentActions, a)
@@ -244,15 +293,29 @@ type callbackMetrics struct {
 // portObserver is one port type's sessions.PortObserver. Its maps are built
 // by Port and only read afterwards, so concurrent reads need no lock.
 type portObserver struct {
-	m         *Metrics
-	port      string
-	states    [5]prometheus.Gauge
-	started   map[string]prometheus.Counter
-	received  map[string]prometheus.Counter
-	other     prometheus.Counter
-	sent      map[string]prometheus.Counter
-	faults    map[string]prometheus.Counter
-	callbacks map[string]*callbackMetrics
+	m        *Metrics
+	port     string
+	states   [5]prometheus.Gauge
+	started  map[string]prometheus.Counter
+	received map[string]prometheus.Counter
+	other    prometheus.Counter
+	ignored  map[string]prometheus.Counter
+	// otherIgnored counts ignored messages whose action is not the port's.
+	otherIgnored prometheus.Counter
+	sent         map[string]prometheus.Counter
+	faults       map[string]prometheus.Counter
+	callbacks    map[string]*callbackMetrics
+
+	expiredUninitialized, expiredInactive prometheus.Counter
+}
+
+// SessionExpired implements sessions.ExpiryObserver.
+func (p *portObserver) SessionExpired(reason string) {
+	if reason == sessions.ExpiredUninitialized {
+		p.expiredUninitialized.Inc()
+	} else {
+		p.expiredInactive.Inc()
+	}
 }
 
 func (p *portObserver) state(s sessions.State) prometheus.Gauge {
@@ -294,6 +357,14 @@ func (p *portObserver) MessageReceived(action string) {
 	p.other.Inc()
 }
 
+func (p *portObserver) MessageIgnored(action string) {
+	if c := p.ignored[action]; c != nil {
+		c.Inc()
+		return
+	}
+	p.otherIgnored.Inc()
+}
+
 func (p *portObserver) MessageSent(action string) {
 	if c := p.sent[action]; c != nil {
 		c.Inc()
@@ -322,10 +393,17 @@ func (p *portObserver) CallbackDone(action string, d time.Duration, err error) {
 	cb.seconds.Observe(d.Seconds())
 }
 
-// workObserver is the services.WorkObserver.
+// workObserver is the services.WorkObserver (and WorkStepObserver).
 type workObserver struct {
 	m    *Metrics
 	kind map[services.WorkKind]*workMetrics
+}
+
+// WorkStep shows step as the one current step of kind. Step names come
+// from the store's fixed lists, so the label set stays small.
+func (w *workObserver) WorkStep(k services.WorkKind, step string) {
+	w.m.workStep.DeletePartialMatch(prometheus.Labels{"kind": string(k)})
+	w.m.workStep.WithLabelValues(string(k), step).Set(1)
 }
 
 type workMetrics struct {
@@ -369,6 +447,7 @@ func (w *workObserver) WorkFinished(k services.WorkKind, d time.Duration, rows i
 		return
 	}
 	wm.running.Dec()
+	w.m.workStep.DeletePartialMatch(prometheus.Labels{"kind": string(k)})
 	if exceptionID == "" {
 		wm.success.Observe(d.Seconds())
 	} else {

@@ -63,6 +63,8 @@ func TestPortObserver(t *testing.T) {
 	p.MessageReceived(ipam.ActionKeepalive)
 	p.MessageReceived("urn:client-chosen:" + strings.Repeat("x", 10))
 	p.StateChanged(sessions.Initialized, sessions.Started)
+	p.MessageIgnored(ipam.ActionStartAsyncProvisioning)
+	p.MessageIgnored("urn:client-chosen:" + strings.Repeat("x", 10))
 	p.CallbackDone(cb.Start, 3*time.Millisecond, nil)
 	p.CallbackDone(cb.Checkpoint, 0, errors.New("gone"))
 	p.Exception(ipam.IpamApiErrorIpamAlreadyProvisioned)
@@ -84,6 +86,8 @@ func TestPortObserver(t *testing.T) {
 		{"ipamd_messages_received_total", map[string]string{"action": "Keepalive"}, 1},
 		{"ipamd_messages_received_total", map[string]string{"action": "other"}, 1},
 		{"ipamd_messages_sent_total", map[string]string{"action": "InitializeAsyncProvisioningResponse"}, 1},
+		{"ipamd_messages_ignored_total", map[string]string{"action": "StartAsyncProvisioning"}, 1},
+		{"ipamd_messages_ignored_total", map[string]string{"action": "other"}, 1},
 		{"ipamd_callback_duration_seconds", map[string]string{"callback": "start"}, 1},
 		{"ipamd_callback_failures_total", map[string]string{"callback": "checkpoint"}, 1},
 		{"ipamd_faults_total", map[string]string{"exception_id": "IpamApiErrorIpamAlreadyProvisioned"}, 1},
@@ -116,6 +120,15 @@ func TestWorkObserver(t *testing.T) {
 	if v, _ := sample(t, m.Registry(), "ipamd_work_running", map[string]string{"kind": "provisioning"}); v != 1 {
 		t.Errorf("work_running = %v during a run", v)
 	}
+	so := w.(services.WorkStepObserver)
+	so.WorkStep(services.WorkProvisioning, "schema")
+	so.WorkStep(services.WorkProvisioning, "seed ADM_Tasks")
+	if v, ok := sample(t, m.Registry(), "ipamd_work_step", map[string]string{"kind": "provisioning", "step": "seed ADM_Tasks"}); !ok || v != 1 {
+		t.Errorf("work_step = %v (present %v) in step seed ADM_Tasks", v, ok)
+	}
+	if _, ok := sample(t, m.Registry(), "ipamd_work_step", map[string]string{"kind": "provisioning", "step": "schema"}); ok {
+		t.Error("the previous step is still shown")
+	}
 	w.WorkRows(services.WorkProvisioning, 300)
 	w.WorkRows(services.WorkProvisioning, 100)
 	w.WorkFinished(services.WorkProvisioning, 2*time.Second, 400, "")
@@ -135,6 +148,9 @@ func TestWorkObserver(t *testing.T) {
 		if got, ok := sample(t, m.Registry(), tt.name, tt.labels); !ok || got != tt.want {
 			t.Errorf("%s%v = %v (present %v), want %v", tt.name, tt.labels, got, ok, tt.want)
 		}
+	}
+	if _, ok := sample(t, m.Registry(), "ipamd_work_step", map[string]string{"kind": "provisioning"}); ok {
+		t.Error("a finished run still shows a step")
 	}
 }
 

@@ -1,0 +1,54 @@
+// Package contain turns a panic in a goroutine that runs client-influenced
+// work into a logged error, so one bad session ends alone and the daemon
+// keeps serving the others (issue 12). The log entry is bounded: the panic
+// value is cut to MaxPanicText bytes (it may quote client data), and the
+// stack, which can be long, is logged at debug level only.
+package contain
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+)
+
+// MaxPanicText bounds the panic value in the log entry and the error.
+const MaxPanicText = 256
+
+// ErrPanic is wrapped by the errors Recovered returns.
+var ErrPanic = errors.New("internal error (panic)")
+
+// Recovered logs r, the value of a recover() in the goroutine that does
+// what, and returns an error wrapping ErrPanic. Call it only with a non-nil
+// r:
+//
+//	defer func() {
+//		if r := recover(); r != nil {
+//			err = contain.Recovered(log, "serving connection", r, zap.String(...))
+//		}
+//	}()
+func Recovered(log *zap.Logger, what string, r any, fields ...zap.Field) error {
+	text := Truncate(fmt.Sprint(r), MaxPanicText)
+	if log != nil {
+		log.Error("panic recovered: "+what, append(fields, zap.String("panic", text))...)
+		if ce := log.Check(zap.DebugLevel, "panic stack: "+what); ce != nil {
+			ce.Write(zap.ByteString("stack", debug.Stack()))
+		}
+	}
+	return fmt.Errorf("%s: %w: %s", what, ErrPanic, text)
+}
+
+// Truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…(truncated)"
+	cut := max(n-len(mark), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}

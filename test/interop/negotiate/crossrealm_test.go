@@ -1,0 +1,196 @@
+package negotiate_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/credentials"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/security/krb5"
+	"github.com/ipamd/ipamd/duplex/security/negotiate"
+	"github.com/ipamd/ipamd/duplex/security/nns"
+	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// serviceTicket reads the ticket for host/localhost@IPAM.TEST that MIT's
+// kvno put into ccache (FILE:path): what a Go client presents, with every
+// field of its authenticator under the test's control.
+func serviceTicket(t *testing.T, ccache string) *krb5.Initiator {
+	t.Helper()
+	cc, err := credentials.LoadCCache(strings.TrimPrefix(ccache, "FILE:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, ok := cc.GetEntry(types.NewPrincipalName(nametype.KRB_NT_SRV_HST, "host/localhost"))
+	if !ok {
+		t.Fatalf("no ticket for host/localhost in %s", ccache)
+	}
+	var tkt messages.Ticket
+	if err := tkt.Unmarshal(cred.Ticket); err != nil {
+		t.Fatal(err)
+	}
+	return &krb5.Initiator{Ticket: tkt, SessionKey: cred.Key, CName: cred.Client.PrincipalName, CRealm: cred.Client.Realm}
+}
+
+// initialize upgrades a connection to port with ini and sends
+// InitializeAsyncProvisioning; it returns the answer, or the handshake
+// error.
+func initialize(t *testing.T, port string, ini nns.Initiator) (*soap.Envelope, error) {
+	t.Helper()
+	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
+	pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
+	if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
+		t.Fatal(err)
+	}
+	one := make([]byte, 1)
+	if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
+		t.Fatalf("upgrade response % x %v", one, err)
+	}
+	nc, err := nns.Initiate(context.Background(), c, ini)
+	if err != nil {
+		return nil, err
+	}
+	codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
+	msg, err := codec.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, To: via,
+		MessageID: "urn:uuid:6b1f1c3e-0000-4000-8000-000000000003", ReplyTo: soap.AddressAnonymous},
+		&ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
+			EnumerationParametersBase: ipam.EnumerationParametersBase{FetchAllData: true, ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
+			IpamProvisioningSetting:   &ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := binary.AppendUvarint([]byte{0x0C, 0x06}, uint64(len(msg))) // MB31 is a uvarint
+	if _, err := nc.Write(append(rec, msg...)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	if b, err := br.ReadByte(); err != nil || b != 0x0B {
+		t.Fatalf("preamble ack %x %v", b, err)
+	}
+	if b, err := br.ReadByte(); err != nil || b != 0x06 {
+		t.Fatalf("record %x %v", b, err)
+	}
+	size, err := binary.ReadUvarint(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatal(err)
+	}
+	env, err := codec.Decode(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, nil
+}
+
+// TestMITKerberosCrossRealm: with a real cross-realm trust (one MIT KDC
+// serving IPAM.TEST and OTHER.TEST, krbtgt/IPAM.TEST@OTHER.TEST in both),
+// admin@OTHER.TEST gets a genuine ticket for host/localhost@IPAM.TEST.
+// ipamd refuses it unless OTHER.TEST is a trusted realm; trusted, it is
+// admin@OTHER.TEST and not the administrator admin@IPAM.TEST; and an
+// authenticator rewritten to claim crealm IPAM.TEST (the client knows the
+// session key) is KRB_AP_ERR_BADMATCH, SEC_E_LOGON_DENIED, either way.
+func TestMITKerberosCrossRealm(t *testing.T) {
+	requirePeers(t)
+	r := startKDC(t, true)
+	adminCC := "FILE:" + filepath.Join(r.dir, "admin.ccache")
+	otherCC := "FILE:" + filepath.Join(r.dir, "other-admin.ccache")
+	r.run(t, adminCC, adminPass+"\n", "kinit", "admin@"+realmName)
+	r.run(t, otherCC, otherPass+"\n", "kinit", "admin@"+otherRealm)
+	for _, cc := range []string{adminCC, otherCC} {
+		r.run(t, cc, "", "kvno", "host/localhost@"+realmName)
+	}
+	serve := func(extra ...string) string {
+		return startIpamdWith(t, t.TempDir(), append([]string{"--security-negotiate-keytab-file", r.keytab,
+			"--security-administrators", "admin@" + realmName}, extra...)...)
+	}
+	strict := serve()
+	trusting := serve("--security-negotiate-kerberos-trusted-realms", otherRealm)
+
+	t.Run("MIT client", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, ccache, port string
+			wantCode           int
+			want               string
+		}{
+			{"admin@IPAM.TEST", adminCC, strict, 0, "SESSION_OK"},
+			{"admin@OTHER.TEST, realm not trusted", otherCC, strict, 3, "HANDSHAKE_ERROR 0x8009030C"},
+			{"admin@OTHER.TEST, realm trusted", otherCC, trusting, 0, "SESSION_OK"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				out, code := runClient(t, append(cleanEnv(), "KRB5_CONFIG="+r.krb5conf, "KRB5CCNAME="+tt.ccache), tt.port, "--mech", "spnego")
+				if code != tt.wantCode || !strings.Contains(out, tt.want) {
+					t.Fatalf("exit %d, want %d with %q; output:\n%s", code, tt.wantCode, tt.want, out)
+				}
+			})
+		}
+	})
+
+	claimIPAM := func(a *types.Authenticator) { a.CRealm = realmName }
+	for _, tt := range []struct {
+		name      string
+		ccache    string
+		port      string
+		edit      func(*types.Authenticator)
+		wantCode  uint32 // HandshakeError; 0: the handshake passes
+		wantAdmin bool
+	}{
+		{"admin@IPAM.TEST is the administrator", adminCC, strict, nil, 0, true},
+		{"admin@OTHER.TEST, trusted, is not admin@IPAM.TEST", otherCC, trusting, nil, 0, false},
+		{"admin@OTHER.TEST, untrusted", otherCC, strict, nil, nns.SecELogonDenied, false},
+		{"forged authenticator crealm IPAM.TEST, trusted", otherCC, trusting, claimIPAM, nns.SecELogonDenied, false},
+		{"forged authenticator crealm IPAM.TEST, untrusted", otherCC, strict, claimIPAM, nns.SecELogonDenied, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k := serviceTicket(t, tt.ccache)
+			k.EditAuthenticator = tt.edit
+			env, err := initialize(t, tt.port, &negotiate.KerberosInitiator{Krb: k, SPNEGO: true})
+			if tt.wantCode != 0 {
+				var pe *nns.PeerError
+				if !errors.As(err, &pe) || pe.HResult != tt.wantCode {
+					t.Fatalf("handshake: %v, want HandshakeError %#x", err, tt.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantAdmin {
+				if env.IsFault() || env.Header.Action != ipam.ActionInitializeAsyncProvisioningResponse {
+					t.Fatalf("administrator: action %q fault=%v", env.Header.Action, env.IsFault())
+				}
+				return
+			}
+			if !env.IsFault() {
+				t.Fatalf("%s was taken for an administrator (%s)", tt.name, env.Header.Action)
+			}
+			if _, detail, err := soap.ReadFault(env.Body()); err != nil || !bytes.Contains(detail, []byte(ipam.IpamApiAccessDenied)) {
+				t.Fatalf("fault detail %q %v, want IpamApiAccessDenied", detail, err)
+			}
+		})
+	}
+}
