@@ -32,7 +32,7 @@ func newDevCmd(stdout io.Writer) *cobra.Command {
 		Args:   cobra.NoArgs,
 		RunE:   func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	dev.AddCommand(newMakeLegacyStoreCmd(stdout), newConvertStoreCmd(stdout))
+	dev.AddCommand(newMakeLegacyStoreCmd(stdout), newConvertStoreCmd(stdout), newGenDocsCmd(stdout))
 	return dev
 }
 
