@@ -31,6 +31,7 @@ type Config struct {
 	Limits    Limits
 	Session   Session
 	Callbacks Callbacks
+	HTTP      HTTP // config/identity.go
 	Store     Store
 	Security  Security
 	Dev       Dev
@@ -145,6 +146,10 @@ type Security struct {
 	// Administrators are the SIDs (S-1-…) and principal names that count
 	// as IsAdministrator besides BUILTIN\Administrators.
 	Administrators []string
+	// LocalIdentity and LocalAdministrators decide who a caller on a
+	// listener without security is (config/identity.go).
+	LocalIdentity       string
+	LocalAdministrators []string
 	// RefuseUnauthenticated: callers on listeners without security count
 	// as no one instead of as administrators.
 	RefuseUnauthenticated bool

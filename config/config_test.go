@@ -38,13 +38,14 @@ func TestDefaultsValid(t *testing.T) {
 		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion"},
 		StateDir:  c.StateDir,
 		Log:       Log{"info", "json"},
-		Admin:     Admin{Listen: "127.0.0.1:9485", MaxConnections: 32, MaxConnectionsPerAddress: 8},
+		Admin:     Admin{Listen: "127.0.0.1:9485", AllowedHosts: []string{}, MaxConnections: 32, MaxConnectionsPerAddress: 8},
 		Shutdown:  Shutdown{DrainTimeout: 60 * time.Second},
 		Limits:    Limits{65536, 30 * time.Second, 10 * time.Minute, 10 * time.Second, 10000, 2048, 60 * time.Second, 64, 1000, 60 * time.Second},
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
 		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"auto", "", 10 * time.Second, 8, false}},
-		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}},
+		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}, LocalIdentity: "os", LocalAdministrators: []string{}},
+		HTTP:      HTTP{AllowedHosts: []string{}},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("Default() =\n%+v\nwant\n%+v", *c, want)
@@ -108,20 +109,22 @@ func TestFlagNames(t *testing.T) {
 	want := []string{
 		"listen", "endpoints-provision-path", "endpoints-schema-conversion-path", "state-dir",
 		"log-level", "log-format",
-		"admin-listen", "admin-pprof", "admin-max-connections", "admin-max-connections-per-address", "shutdown-drain-timeout",
+		"admin-listen", "admin-pprof", "admin-allow-remote", "admin-allowed-hosts", "admin-token-file",
+		"admin-max-connections", "admin-max-connections-per-address", "shutdown-drain-timeout",
 		"limits-max-message-size", "limits-preamble-timeout", "limits-idle-timeout", "limits-close-timeout",
 		"limits-max-connections",
 		"limits-max-connections-per-address", "limits-max-http-connections", "limits-uninitialized-timeout",
 		"limits-max-session-table-bytes", "limits-http-request-timeout",
 		"session-inactivity-interval", "session-keepalive-grace-count", "session-checkpoint-interval",
 		"callbacks-action-style", "callbacks-allowed-networks", "callbacks-max-attempts",
-		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff",
+		"callbacks-attempt-timeout", "callbacks-initial-backoff", "callbacks-max-backoff", "http-allowed-hosts",
 		"store-allowed-directories", "store-allowed-hosts", "store-remember-password", "store-lease-duration",
 		"store-sqlite-busy-timeout", "store-postgres-sslmode", "store-postgres-environment-credentials", "store-postgres-sslrootcert",
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
 		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators", "security-refuse-unauthenticated",
+		"security-local-identity", "security-local-administrators",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-panic-in-work", "dev-provisioned",
 	}
 	var got []string

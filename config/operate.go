@@ -16,6 +16,14 @@ type Admin struct {
 	Listen string
 	// Pprof serves net/http/pprof under /debug/pprof/.
 	Pprof bool
+	// AllowRemote allows a non-loopback Listen (warned at every start).
+	AllowRemote bool
+	// AllowedHosts are names, besides the bound address and loopback
+	// names, that a request's Host may carry.
+	AllowedHosts []string
+	// TokenFile holds the bearer token that PUT /log/level needs to go
+	// above warn; "" = no token, so never above warn.
+	TokenFile string
 	// MaxConnections and MaxConnectionsPerAddress cap the listener's open
 	// connections, in total and per client address.
 	MaxConnections           int

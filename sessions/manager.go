@@ -256,8 +256,8 @@ type httpPortHandler struct{ *portHandler }
 // ServeSession implements soaphttp.SessionHandler.
 func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
 	opts := *h.m.opts.Load()
-	opts.Logger = opts.Logger.WithLazy(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.ID()))
-	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, nil))
+	opts.Logger = opts.Logger.WithLazy(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.LogID()))
+	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, hs.Identity()))
 }
 
 // ServeSession implements nmf.SessionHandler.

@@ -19,6 +19,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -281,6 +282,20 @@ type httpClient struct {
 	codec     *soap.Codec
 	callbacks chan []byte
 	seq       int
+	// session is the ss:SessionId the session's first reply carried; the
+	// later requests carry it back ("" = none yet: the next request starts
+	// a session).
+	session string
+}
+
+// sessionIDBlock is the <ss:SessionId> header block a request of a session
+// carries.
+type sessionIDBlock string
+
+func (b sessionIDBlock) WriteBody(w xmlstream.Writer) error {
+	w.StartElement("ss", "SessionId", soaphttp.NSSession)
+	w.Text(string(b))
+	return w.EndElement()
 }
 
 func dialHTTP(t *testing.T, f *fixture, pc portCase) *httpClient {
@@ -313,6 +328,9 @@ func (c *httpClient) do(action string, body ipam.BodyWriter) (int, []byte) {
 	c.seq++
 	h := soap.Header{Action: action, To: c.url, ReplyTo: c.replyTo,
 		MessageID: "urn:uuid:00000000-0000-0000-0001-" + strings.Repeat("0", 11) + string(rune('0'+c.seq%10))}
+	if c.session != "" {
+		h.Extra = append(h.Extra, sessionIDBlock(c.session))
+	}
 	p, err := c.codec.Encode(nil, &h, body)
 	if err != nil {
 		c.t.Fatal(err)
@@ -330,6 +348,11 @@ func (c *httpClient) do(action string, body ipam.BodyWriter) (int, []byte) {
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	if c.session == "" && len(b) > 0 {
+		if env, err := soap.NewCodec(soap.EncodingText, soap.Limits{}).Keep(soaphttp.SessionIDHeader).Decode(b); err == nil && len(env.Header.Kept) == 1 {
+			c.session = env.Header.Kept[0].Text
+		}
 	}
 	return resp.StatusCode, b
 }
@@ -545,9 +568,10 @@ func TestNothingAfterClientEndButOurs(t *testing.T) {
 // our End follows Complete; what the client still sends before its own End
 // (Start, Initialize) is dropped, counted and never answered, and the
 // client's End ends the session cleanly. Over HTTP the completed session is
-// gone and its a:ReplyTo free: a Start from it opens a new session, in which
-// a Start before Initialize is refused through Notify…Complete, and the
-// store is left as the first session's work left it.
+// gone: its session id reaches nothing (403), and a Start without one opens
+// a new session, in which a Start before Initialize is refused through
+// Notify…Complete, and the store is left as the first session's work left
+// it.
 //
 // Rules P19, C16. (docs/protocol.md)
 func TestMessagesAfterCompleted(t *testing.T) {
@@ -583,6 +607,11 @@ func TestMessagesAfterCompleted(t *testing.T) {
 					f.waitEvent(t, port, "ended completed")
 				case *httpClient:
 					f.waitEvent(t, port, "ended completed")
+					// The completed session's id names nothing any more.
+					if status, b := c.do(pc.startAction, pc.startBody); status != http.StatusForbidden {
+						t.Fatalf("Start with the completed session's id: HTTP %d, want 403\n%s", status, b)
+					}
+					c.session = ""
 					c.post(pc.startAction, pc.startBody)
 					r, ok := c.next(0)
 					if !ok || r.action != pc.actions.Complete || r.exception == nil || r.exception.ExceptionID != ipam.IpamApiGenericErrorOccurred {

@@ -39,6 +39,12 @@ type CallbackConn interface {
 	WriteCallback(ctx context.Context, action string, payload []byte) error
 }
 
+// ReplyAddresser is a Conn whose replies carry header blocks that identify
+// the session (over HTTP: the session id the client must send back).
+type ReplyAddresser interface {
+	AddressReply(h *soap.Header)
+}
+
 // OneWayAcceptor is a Conn that acknowledges a one-way message apart from
 // any reply (HTTP: 202 Accepted).
 type OneWayAcceptor interface {
@@ -699,6 +705,8 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 	cc, separate := s.conn.(CallbackConn)
 	if callback && separate {
 		cc.AddressCallback(&h)
+	} else if ra, ok := s.conn.(ReplyAddresser); ok && !callback {
+		ra.AddressReply(&h)
 	}
 	out, err := s.codec.Encode(s.out[:0], &h, body)
 	if err != nil {
@@ -772,6 +780,13 @@ func (s *Session) closeAfterFault() error {
 // so every SOAP fault ipamd sends carries one.
 func TransportFaultDetail(reason string) soap.BodyWriter {
 	return ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "%s", reason)}
+}
+
+// TransportDeniedDetail is the detail of a transport refusal that is about
+// the caller (a foreign Host or Origin, a wrong session id):
+// IpamApiAccessDenied, as an authorization refusal is.
+func TransportDeniedDetail(reason string) soap.BodyWriter {
+	return ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiAccessDenied, "%s", reason)}
 }
 
 // ipamFault is the common SOAP fault of MS-IPAMM2 2.2.2.1.

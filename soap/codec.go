@@ -3,6 +3,7 @@ package soap
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ipamd/ipamd/soap/nbfx"
@@ -27,6 +28,23 @@ type Codec struct {
 	tw   *textxml.Writer
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
+	keep   []xmlstream.Name
+}
+
+// Keep makes Decode keep the text of header blocks with these names in
+// Header.Kept; they then count as understood (s:mustUnderstand).
+func (c *Codec) Keep(names ...xmlstream.Name) *Codec {
+	c.keep = append(c.keep, names...)
+	return c
+}
+
+// maxKept bounds Header.Kept: more blocks than that are an error.
+const maxKept = 4
+
+// keeps reports whether name (namespace and local name; the prefix does
+// not matter) is one of keep.
+func keeps(keep []xmlstream.Name, name xmlstream.Name) bool {
+	return slices.ContainsFunc(keep, func(k xmlstream.Name) bool { return k.Space == name.Space && k.Local == name.Local })
 }
 
 // NewCodec returns the codec for one connection using enc.
@@ -87,7 +105,7 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 	default:
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}
-	env := &Envelope{ns: c.ns}
+	env := &Envelope{ns: c.ns, keep: c.keep}
 	if err := readEnvelope(r, env); err != nil {
 		return nil, err
 	}
@@ -247,6 +265,23 @@ func readHeader(r xmlstream.Reader, env *Envelope) error {
 			case "From":
 				bit = hFrom
 			}
+		}
+		if bit == 0 && targeted && keeps(env.keep, name) {
+			val, bad, err := readValue(r, depth)
+			if err != nil {
+				return readError("header", err, *h)
+			}
+			if bad == nil && len(h.Kept) == maxKept {
+				bad = errDuplicate
+			}
+			if bad != nil {
+				if addrErr == nil {
+					addrErr = invalidHeaderError(name, bad)
+				}
+				continue
+			}
+			h.Kept = append(h.Kept, KeptHeader{Name: name, Text: val})
+			continue
 		}
 		if bit == 0 {
 			if targeted && mu && len(notUnderstood) < maxNotUnderstood {

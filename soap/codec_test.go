@@ -540,3 +540,27 @@ func TestEncodingMeta(t *testing.T) {
 		t.Error("SOAP 1.1 accepted")
 	}
 }
+
+// TestKeep: Codec.Keep collects the named header blocks (any prefix), which
+// then count as understood; more than maxKept is a cardinality fault.
+func TestKeep(t *testing.T) {
+	name := xmlstream.Name{Space: "urn:s", Local: "SessionId"}
+	hdr := func(blocks string) []byte {
+		return []byte(`<s:Envelope xmlns:s="` + NSEnvelope + `" xmlns:a="` + NSAddressing + `"><s:Header><a:Action>urn:a</a:Action>` +
+			blocks + `</s:Header><s:Body/></s:Envelope>`)
+	}
+	env, err := NewCodec(EncodingText, Limits{}).Keep(name).Decode(hdr(`<x:SessionId xmlns:x="urn:s" s:mustUnderstand="1"> one </x:SessionId><SessionId xmlns="urn:s">two</SessionId><x:Other xmlns:x="urn:s">no</x:Other>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Header.Kept; len(got) != 2 || got[0].Text != "one" || got[1].Text != "two" || got[0].Name.Local != "SessionId" {
+		t.Errorf("Kept = %+v", got)
+	}
+	if _, err := NewCodec(EncodingText, Limits{}).Decode(hdr(`<x:SessionId xmlns:x="urn:s" s:mustUnderstand="1">one</x:SessionId>`)); err == nil {
+		t.Error("a mustUnderstand block not kept was understood")
+	}
+	five := strings.Repeat(`<x:SessionId xmlns:x="urn:s">id</x:SessionId>`, 5)
+	if _, err := NewCodec(EncodingText, Limits{}).Keep(name).Decode(hdr(five)); err == nil || !strings.Contains(err.Error(), "more than once") {
+		t.Errorf("five kept blocks: %v", err)
+	}
+}

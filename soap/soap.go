@@ -183,6 +183,16 @@ type Header struct {
 	// Extra are further header blocks written after the addressing headers
 	// by Encode (Decode leaves it nil).
 	Extra []BodyWriter
+	// Kept are the texts of the header blocks named by Codec.Keep, in
+	// document order (Decode only; at most maxKept).
+	Kept []KeptHeader
+}
+
+// KeptHeader is a header block Decode was asked to keep (Codec.Keep): a
+// reference parameter the transport itself needs, such as a session id.
+type KeptHeader struct {
+	Name xmlstream.Name
+	Text string // trimmed
 }
 
 // BodyWriter writes XML content: a message body (generated message types
@@ -205,6 +215,7 @@ type Envelope struct {
 	BodyName xmlstream.Name
 
 	ns   string // envelope namespace (SOAP 1.2 unless decoded as 1.1)
+	keep []xmlstream.Name
 	body bodyReader
 }
 

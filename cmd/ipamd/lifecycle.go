@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"runtime"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -112,11 +115,24 @@ func (lf *lifecycle) startAdmin(ctx context.Context) (<-chan error, error) {
 		return nil, fmt.Errorf("admin listener %s: %w", lf.cfg.Admin.Listen, err)
 	}
 	lf.adminAddr = ln.Addr().String()
+	token, err := readAdminToken(lf.cfg.Admin.TokenFile, lf.log)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+		// Allowed by admin.allow_remote; said at every start so that it is
+		// never forgotten in a deployment.
+		lf.log.Warn("admin listener on a non-loopback address: metrics, probes and the profiler are open to that network",
+			zap.String("addr", lf.adminAddr), zap.Bool("admin.allow_remote", lf.cfg.Admin.AllowRemote), zap.Bool("pprof", lf.cfg.Admin.Pprof))
+	}
 	lf.admin = admin.New(admin.Options{
 		Gatherer:                 lf.metrics.Registry(),
 		Level:                    lf.so.level,
 		Ready:                    lf.ready,
 		Pprof:                    lf.cfg.Admin.Pprof,
+		AllowedHosts:             lf.cfg.Admin.AllowedHosts,
+		Token:                    token,
 		MaxConnections:           lf.cfg.Admin.MaxConnections,
 		MaxConnectionsPerAddress: lf.cfg.Admin.MaxConnectionsPerAddress,
 		Logger:                   lf.log.Named("admin"),
@@ -126,6 +142,36 @@ func (lf *lifecycle) startAdmin(ctx context.Context) (<-chan error, error) {
 	go func() { done <- lf.admin.Serve(ln) }()
 	lf.log.Info("admin listening", zap.String("addr", lf.adminAddr), zap.Bool("pprof", lf.cfg.Admin.Pprof))
 	return done, nil
+}
+
+// minAdminToken is the shortest admin.token_file token accepted.
+const minAdminToken = 16
+
+// readAdminToken reads admin.token_file's first line ("" when unset).
+func readAdminToken(path string, log *zap.Logger) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("admin.token_file: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 4096 {
+		return "", fmt.Errorf("admin.token_file %s: not a regular file of at most 4096 bytes", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("admin.token_file: %w", err)
+	}
+	tok, _, _ := strings.Cut(string(b), "\n")
+	tok = strings.TrimSpace(tok)
+	if len(tok) < minAdminToken {
+		return "", fmt.Errorf("admin.token_file %s: the token (first line) must have at least %d characters", path, minAdminToken)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("admin.token_file is readable by other users: make it mode 0600", zap.String("path", path), zap.Stringer("mode", fi.Mode().Perm()))
+	}
+	return tok, nil
 }
 
 // stopAdmin stops the admin listener last, so /metrics and /readyz answer

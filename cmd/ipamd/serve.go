@@ -55,6 +55,12 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	}()
 	v := buildVersion()
 	m := metrics.New(metrics.BuildInfo{Version: v.Version, Commit: v.Commit, GoVersion: v.Go})
+	if _, err := localPolicy(cfg); err != nil {
+		return err
+	}
+	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
+		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
+	}
 	mgr, err := newSessionManager(cfg, st, log, m)
 	if err != nil {
 		return err
@@ -82,10 +88,13 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			InitialBackoff:  cfg.Callbacks.InitialBackoff,
 			MaxBackoff:      cfg.Callbacks.MaxBackoff,
 		},
-		WSDL:        func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
-		FaultDetail: sessions.TransportFaultDetail,
-		Limits:      soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Logger:      log.Named("http"),
+		WSDL:         func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
+		FaultDetail:  sessions.TransportFaultDetail,
+		DeniedDetail: sessions.TransportDeniedDetail,
+		Identify:     identifyRequest(peerLookup(cfg)),
+		AllowedHosts: cfg.HTTP.AllowedHosts,
+		Limits:       soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Logger:       log.Named("http"),
 	}, mgr)
 	m.WatchNMF(srv)
 	m.WatchHTTP(httpSrv)
@@ -124,15 +133,22 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			closeAll()
 			return fmt.Errorf("listen %s: %w", u, err)
 		}
+		if lookup := peerLookup(cfg); mode == config.SecurityNone && lookup != nil {
+			sec.Identify = identifyConn(lookup) // callers named by their local account
+		}
 		listeners = append(listeners, listener{ln, u.Transport, sec})
 		if mode == config.SecurityNone && !u.Loopback() {
 			// Allowed by security.insecure; said at every start so that it
 			// is never forgotten in a deployment.
-			msg := "listener without transport security on a non-loopback address: callers are unauthenticated and treated as administrators"
-			if cfg.Security.RefuseUnauthenticated {
-				msg = "listener without transport security on a non-loopback address: callers are unauthenticated (and refused: security.refuse_unauthenticated)"
+			what := "callers are unauthenticated; remote ones have no local account and are refused administrator operations (security.local_identity os)"
+			switch {
+			case cfg.Security.RefuseUnauthenticated:
+				what = "callers are unauthenticated (and refused: security.refuse_unauthenticated)"
+			case cfg.Security.LocalIdentity == config.LocalIdentityTrust:
+				what = "callers are unauthenticated and treated as administrators (security.local_identity trust)"
 			}
-			log.Warn(msg, zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
+			log.Warn("listener without transport security on a non-loopback address: "+what,
+				zap.String("listen", u.String()), zap.Bool("security.insecure", cfg.Security.Insecure))
 		}
 		hostport := u.Addr()
 		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
@@ -187,9 +203,9 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			defer wg.Done()
 			var err error
 			if ln.transport == config.TransportHTTP {
-				err = httpSrv.Serve(serveCtx, ln)
+				err = httpSrv.Serve(serveCtx, ln.Listener)
 			} else {
-				err = srv.ServeListener(serveCtx, ln, ln.security)
+				err = srv.ServeListener(serveCtx, ln.Listener, ln.security)
 			}
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) && !errors.Is(err, soaphttp.ErrServerClosed) {
 				mu.Lock()
@@ -253,7 +269,7 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
 		Limits:               soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
-		Authorizer:           newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated),
+		Authorizer:           withLocalPolicy(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg, log),
 		Logger:               log.Named("session"),
 		Observer:             obs,
 	}

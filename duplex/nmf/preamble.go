@@ -154,6 +154,9 @@ func (c *conn) readPreamble() (p *Preamble, err error) {
 			if c.sec.RequireUpgrade && len(p.Upgrades) == 0 {
 				return nil, newFault(FaultUpgradeInvalid, "this listener requires transport security (an Upgrade Request)")
 			}
+			if c.identity == nil && len(p.Upgrades) == 0 && c.sec.Identify != nil {
+				c.identity = c.sec.Identify(c.nc)
+			}
 			p.Identity = c.identity
 			return p, nil
 		case recUpgradeRequest:

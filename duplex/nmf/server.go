@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/internal/contain"
 )
 
@@ -231,6 +232,10 @@ type ListenerSecurity struct {
 	// framing layer has no better fault, and the session must not start in
 	// clear text).
 	RequireUpgrade bool
+	// Identify names the peer of a connection that made no upgrade (a
+	// listener without security: the local account owning a loopback
+	// socket, security.NewLocalIdentity); nil leaves Preamble.Identity nil.
+	Identify func(net.Conn) *security.Identity
 }
 
 // Serve accepts connections on ln until ctx is done (returns ctx.Err()),

@@ -15,16 +15,25 @@ import (
 //     PAC that includes resource groups) or one of AdminSIDs, or its Name is
 //     one of AdminNames (compared case-insensitively: "IPAM\bob",
 //     "alice@IPAM.TEST", "CN=admin,O=Example").
-//   - An unauthenticated identity (security none) is an administrator: a
-//     none listener is loopback-only unless security.insecure, whose
-//     warning says that remote callers are then trusted too. This mirrors
-//     a local Windows administrator talking to the local IPAM server.
-//     RefuseUnauthenticated turns that off: such a caller is no one.
+//   - An unauthenticated identity (security none) is judged by its local
+//     account when Local is set (security.local_identity os): it is an
+//     administrator when the account is root / an elevated member of
+//     BUILTIN\Administrators, the daemon's own account, or listed in Local
+//     (security.local_administrators) — as on Windows, where a local user
+//     who is not an administrator is not an IPAM administrator. A caller
+//     whose account cannot be read (a remote caller on an insecure
+//     listener, a socket already gone) is not. With Local nil
+//     (security.local_identity trust) every such caller is an
+//     administrator. RefuseUnauthenticated turns all that off: such a
+//     caller is no one.
 //   - Anonymous TLS (no client certificate) proves nothing about the
 //     caller and is never an administrator.
 type RoleAuthorizer struct {
 	AdminSIDs  []string
 	AdminNames []string
+	// Local decides for callers on listeners without security; nil trusts
+	// them all.
+	Local *LocalPolicy
 	// RefuseUnauthenticated: callers on listeners without security are
 	// not administrators (security.refuse_unauthenticated).
 	RefuseUnauthenticated bool
@@ -47,7 +56,14 @@ func (a *RoleAuthorizer) IsAdministrator(id *Identity) bool {
 	case id == nil:
 		return false
 	case id.Mechanism == MechanismNone:
-		return !a.RefuseUnauthenticated
+		if a.RefuseUnauthenticated {
+			return false
+		}
+		if a.Local == nil {
+			return true
+		}
+		acct, err := id.LocalAccount()
+		return err == nil && a.Local.admits(acct)
 	case !id.Authenticated():
 		return false
 	case id.HasSID(SIDBuiltinAdministrators):

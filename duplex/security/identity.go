@@ -47,6 +47,10 @@ type Identity struct {
 	SIDs []string
 	// Loopback reports that the connection came from a loopback address.
 	Loopback bool
+
+	// local finds the operating-system account of a MechanismNone caller
+	// (NewLocalIdentity); nil when it is not looked up.
+	local *localPeer
 }
 
 // Authenticated reports whether a principal was verified.
@@ -65,6 +69,9 @@ func (id *Identity) String() string {
 	case id == nil:
 		return "<nil>"
 	case id.Name == "":
+		if acct := id.localString(); acct != "" {
+			return id.Mechanism + ":" + acct
+		}
 		return id.Mechanism
 	}
 	return id.Mechanism + ":" + id.Name

@@ -3,6 +3,8 @@ package security
 import (
 	"context"
 	"errors"
+	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +73,64 @@ func TestRoleAuthorizer(t *testing.T) {
 	}
 	if err := d.Authorize(context.Background(), &Identity{Mechanism: MechanismNTLM, Name: `IPAM\bob`}, RoleAdministrators, "x"); err != nil {
 		t.Errorf("mapped NTLM administrator while distrusting unauthenticated callers: %v", err)
+	}
+}
+
+// TestLocalPolicy: with a local policy, a caller without transport
+// security is an administrator only as its operating-system account
+// allows; an account that cannot be read is never one, and the lookup runs
+// once, on the first authorization, not for a log line.
+func TestLocalPolicy(t *testing.T) {
+	client := netip.MustParseAddrPort("127.0.0.1:50000")
+	server := netip.MustParseAddrPort("127.0.0.1:48885")
+	policy := &LocalPolicy{Service: "990", Users: []string{"1500"}, Groups: []string{"2000"}}
+	tests := []struct {
+		name    string
+		client  netip.AddrPort
+		account *LocalAccount
+		err     error
+		admin   bool
+	}{
+		{"root", client, UnixAccount(0, "root", []string{"0"}), nil, true},
+		{"the service's account", client, UnixAccount(990, "ipamd", []string{"990"}), nil, true},
+		{"a listed user", client, UnixAccount(1500, "carol", []string{"1500"}), nil, true},
+		{"a member of a listed group", client, UnixAccount(1600, "dave", []string{"1600", "2000"}), nil, true},
+		{"an ordinary user", client, UnixAccount(1001, "alice", []string{"1001", "100"}), nil, false},
+		{"elevated Windows administrator", client, &LocalAccount{User: "S-1-5-21-1-2-3-1001", Groups: []string{SIDBuiltinAdministrators}, Admin: true}, nil, true},
+		{"owner unknown", client, nil, ErrNoLocalAccount, false},
+		{"remote caller", netip.MustParseAddrPort("192.0.2.7:50000"), UnixAccount(0, "root", nil), nil, false},
+	}
+	for _, tc := range tests {
+		calls := 0
+		id := NewLocalIdentity(tc.client, server, func(c, s netip.AddrPort) (*LocalAccount, error) {
+			calls++
+			if c != tc.client || s != server {
+				t.Errorf("%s: lookup of %s → %s", tc.name, c, s)
+			}
+			return tc.account, tc.err
+		})
+		if got := id.String(); got != "none" {
+			t.Errorf("%s: String before the lookup = %q", tc.name, got)
+		}
+		a := &RoleAuthorizer{Local: policy}
+		err := a.Authorize(context.Background(), id, RoleAdministrators, "Initialize")
+		if (err == nil) != tc.admin {
+			t.Errorf("%s: Authorize = %v, want admin=%v", tc.name, err, tc.admin)
+		}
+		_ = a.Authorize(context.Background(), id, RoleAdministrators, "Start")
+		if want := 1; tc.client == client && calls != want {
+			t.Errorf("%s: %d lookups, want %d", tc.name, calls, want)
+		}
+		if tc.account != nil && tc.client == client && !strings.Contains(id.String(), tc.account.User) {
+			t.Errorf("%s: String after the lookup = %q", tc.name, id.String())
+		}
+		// Trust: every local caller is an administrator, no lookup needed.
+		if err := (&RoleAuthorizer{}).Authorize(context.Background(), NewLocalIdentity(tc.client, server, nil), RoleAdministrators, "x"); err != nil {
+			t.Errorf("%s: trust: %v", tc.name, err)
+		}
+	}
+	// An identity made without a lookup under a policy: refused.
+	if (&RoleAuthorizer{Local: policy}).IsAdministrator(&Identity{Mechanism: MechanismNone, Loopback: true}) {
+		t.Error("a none identity without an account is an administrator under a local policy")
 	}
 }

@@ -215,7 +215,7 @@ func retryable(status int) bool {
 
 func logFields(s *Session, action string, err error) []zap.Field {
 	f := []zap.Field{
-		zap.String("session_id", s.id), zap.String("reply_to", s.key.replyTo),
+		zap.String("session_id", s.logID), zap.String("reply_to", s.replyTo),
 		zap.String("action", action), zap.Error(err),
 	}
 	var de *DeliveryError

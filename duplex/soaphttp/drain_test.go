@@ -20,9 +20,9 @@ func TestDrain(t *testing.T) {
 	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-	do := func(replyTo string) (int, string) {
+	do := func(replyTo, id string) (int, string) {
 		t.Helper()
-		resp, err := client.Post(f.url+"/ep", ct12, strings.NewReader(envelope12(actTwoWay, replyTo)))
+		resp, err := client.Post(f.url+"/ep", ct12, strings.NewReader(withSessionID(envelope12(actTwoWay, replyTo), id)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,19 +31,21 @@ func TestDrain(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	running := sink.URL + "/running"
-	if status, body := do(running); status != 200 {
+	status, body := do(running, "")
+	if status != 200 {
 		t.Fatalf("first request: %d %s", status, body)
 	}
+	id := sessionIDOf(t, body)
 
 	f.srv.Drain()
 	f.srv.Drain()
 	if !f.srv.Draining() {
 		t.Fatal("Draining() = false")
 	}
-	if status, body := do(running); status != 200 {
+	if status, body := do(running, id); status != 200 {
 		t.Errorf("running session during drain: %d %s", status, body)
 	}
-	status, body := do(sink.URL + "/new")
+	status, body = do(sink.URL+"/new", "")
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "Receiver") || !strings.Contains(body, "shutting down") {
 		t.Errorf("new session during drain: %d %s, want 503 with a Receiver fault", status, body)
 	}

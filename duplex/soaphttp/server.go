@@ -2,6 +2,7 @@ package soaphttp
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/internal/contain"
+	"github.com/ipamd/ipamd/internal/hostcheck"
 	"github.com/ipamd/ipamd/soap"
 )
 
@@ -66,6 +69,19 @@ type Options struct {
 	// FaultDetail, when set, adds a detail (the IpamException) to the faults
 	// this package answers itself.
 	FaultDetail func(reason string) soap.BodyWriter
+	// DeniedDetail, when set, is the detail of the faults that refuse a
+	// caller (a foreign Host or Origin, a missing or wrong session id) in
+	// place of FaultDetail's.
+	DeniedDetail func(reason string) soap.BodyWriter
+	// Identify names the caller of a request that starts a session (the
+	// local account owning a loopback socket, security.NewLocalIdentity);
+	// it is called while the request's connection is open. nil: sessions
+	// have no identity (the session layer's default).
+	Identify func(r *http.Request) *security.Identity
+	// AllowedHosts are names, besides the address a connection reached (and
+	// loopback names when that is loopback), that a request's Host and
+	// Origin may carry: the names clients use for this server.
+	AllowedHosts []string
 	// Limits are the SOAP decoder quotas for reading request headers.
 	Limits soap.Limits
 	// Logger receives transport events (refused requests at debug, callback
@@ -113,6 +129,7 @@ type Server struct {
 	opts     Options
 	router   Router
 	callback *callbackClient
+	hosts    hostcheck.Policy
 
 	ctx    context.Context // cancelled by Shutdown: ends every session
 	cancel context.CancelFunc
@@ -134,9 +151,12 @@ type Server struct {
 	busyResponse [3][]byte // the 503 for a refused connection, by admission.Reason
 }
 
+// sessionKey finds a session: its endpoint and the SHA-256 of its id, so
+// that the map lookup's timing says nothing about the id (Session.owns then
+// compares the id itself in constant time).
 type sessionKey struct {
-	h       SessionHandler
-	replyTo string
+	h      SessionHandler
+	digest [sha256.Size]byte
 }
 
 // NewServer returns a server routing requests with router.
@@ -145,6 +165,7 @@ func NewServer(opts Options, router Router) *Server {
 	s := &Server{opts: opts, router: router, sessions: map[sessionKey]*Session{}, listeners: map[net.Listener]struct{}{},
 		conns: admission.New(opts.MaxConnections, opts.MaxConnectionsPerAddress),
 		peers: admission.New(0, opts.MaxConnectionsPerAddress)}
+	s.hosts = hostcheck.New(opts.AllowedHosts)
 	s.busyResponse[admission.TooMany] = s.busyHTTPResponse(fmt.Sprintf(
 		"The server has %d HTTP connections open; try again later.", opts.MaxConnections))
 	s.busyResponse[admission.TooManyFromAddress] = s.busyHTTPResponse(fmt.Sprintf(
@@ -315,6 +336,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeAnswer(w, soap.EncodingText, a)
 		}
 	}()
+	if why := s.hosts.Check(r, "http.allowed_hosts"); why != "" {
+		enc := soap.EncodingText
+		if e, bad := requestEncoding(r.Header.Get("Content-Type")); bad == "" {
+			enc = e
+		}
+		s.deny(w, r, enc, http.StatusForbidden, soap.SenderFault(why), nil)
+		return
+	}
 	h, found := s.router.RouteHTTP(r.URL.Path)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -358,9 +387,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client went away; nobody to answer
 	}
 
-	// Read the headers (the session decodes the whole message again): a:ReplyTo
-	// picks the session.
-	env, err := soap.NewCodec(enc, s.opts.Limits).Decode(payload)
+	// Read the headers (the session decodes the whole message again): the
+	// session id picks the session; without one the request starts a new
+	// session.
+	env, err := soap.NewCodec(enc, s.opts.Limits).Keep(SessionIDHeader).Decode(payload)
 	if err != nil {
 		f, h := soap.SenderFault("The message could not be read."), (*soap.Header)(nil)
 		var de *soap.DecodeError
@@ -382,45 +412,60 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, enc, http.StatusBadRequest, fault, &env.Header)
 		return
 	}
-	s.deliver(w, r, h, enc, replyTo, payload, &env.Header)
+	var sess *Session
+	switch ids := env.Header.Kept; len(ids) {
+	case 0:
+		var caller *security.Identity
+		if s.opts.Identify != nil {
+			caller = s.opts.Identify(r) // outside s.mu: it may read the kernel's tables
+		}
+		var status int
+		sess, fault, status = s.newSession(h, enc, replyTo, caller, r)
+		if fault != nil {
+			s.refuse(w, r, enc, status, fault, &env.Header)
+			return
+		}
+	case 1:
+		if sess = s.lookup(h, ids[0].Text); sess == nil {
+			s.deny(w, r, enc, http.StatusForbidden, soap.SenderFault(
+				"No session of this endpoint has the ss:SessionId the request carries: it ended, or it is not the id this server returned."), &env.Header)
+			return
+		}
+		if sess.replyTo != replyTo {
+			f := soap.InvalidHeaderFault(soap.NSAddressing, "ReplyTo", soap.SubcodeInvalidAddress)
+			f.Reason = "The a:ReplyTo differs from the one the session started with: a session keeps its callback address."
+			s.refuse(w, r, enc, http.StatusBadRequest, f, &env.Header)
+			return
+		}
+	default:
+		s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault("The request carries more than one ss:SessionId."), &env.Header)
+		return
+	}
+	s.deliver(w, r, sess, enc, payload, &env.Header)
 }
 
-// deliver hands the request to its session (starting one if needed) and
-// writes the session's answer.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, h SessionHandler, enc soap.Encoding, replyTo string, payload []byte, hdr *soap.Header) {
+// deliver hands the request to its session and writes the session's
+// answer.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, sess *Session, enc soap.Encoding, payload []byte, hdr *soap.Header) {
 	ex := &exchange{payload: payload, answer: make(chan answer, 1)}
 	timer := time.NewTimer(s.opts.RequestTimeout)
 	defer timer.Stop()
-	// A session that is ending may not take the request: then the request
-	// belongs to a new session (a client starting over with the same
-	// ReplyTo). Twice is enough; a third miss means the server is stopping.
-	for attempt := 0; ; attempt++ {
-		sess, fault, status := s.session(h, enc, replyTo, r)
-		if fault != nil {
-			s.refuse(w, r, enc, status, fault, hdr)
-			return
-		}
-		if sess.enc != enc {
-			s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault(fmt.Sprintf(
-				"This session speaks %s; the request is %s.", sess.enc.ContentType(), enc.ContentType())), hdr)
-			return
-		}
-		select {
-		case sess.in <- ex:
-		case <-sess.ended:
-			if attempt < 2 {
-				continue
-			}
-			s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault("The session ended; try again."), hdr)
-			return
-		case <-r.Context().Done():
-			return
-		case <-timer.C:
-			s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault(
-				"The session did not take the request in time: an earlier request of it is still being processed."), hdr)
-			return
-		}
-		break
+	if sess.enc != enc {
+		s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault(fmt.Sprintf(
+			"This session speaks %s; the request is %s.", sess.enc.ContentType(), enc.ContentType())), hdr)
+		return
+	}
+	select {
+	case sess.in <- ex:
+	case <-sess.ended:
+		s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault("The session ended; start a new one."), hdr)
+		return
+	case <-r.Context().Done():
+		return
+	case <-timer.C:
+		s.refuse(w, r, enc, http.StatusServiceUnavailable, soap.ReceiverFault(
+			"The session did not take the request in time: an earlier request of it is still being processed."), hdr)
+		return
 	}
 	select {
 	case a := <-ex.answer:
@@ -431,16 +476,24 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, h SessionHandle
 	}
 }
 
-// session returns the live session for (h, replyTo), starting one.
-func (s *Server) session(h SessionHandler, enc soap.Encoding, replyTo string, r *http.Request) (*Session, *soap.Fault, int) {
-	key := sessionKey{h: h, replyTo: replyTo}
+// lookup returns the live session of h whose id is id, or nil.
+func (s *Server) lookup(h SessionHandler, id string) *Session {
+	key := sessionKey{h: h, digest: sha256.Sum256([]byte(id))}
+	s.mu.Lock()
+	ss := s.sessions[key]
+	s.mu.Unlock()
+	if ss == nil || !ss.owns(id) {
+		return nil
+	}
+	return ss
+}
+
+// newSession starts a session of h calling back replyTo.
+func (s *Server) newSession(h SessionHandler, enc soap.Encoding, replyTo string, caller *security.Identity, r *http.Request) (*Session, *soap.Fault, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, soap.ReceiverFault("The server is shutting down."), http.StatusServiceUnavailable
-	}
-	if ss := s.sessions[key]; ss != nil {
-		return ss, nil, 0
 	}
 	if s.draining {
 		return nil, soap.ReceiverFault("The server is shutting down: it takes no new session; try again later."), http.StatusServiceUnavailable
@@ -454,9 +507,10 @@ func (s *Server) session(h SessionHandler, enc soap.Encoding, replyTo string, r 
 		return nil, soap.ReceiverFault(fmt.Sprintf("This address has %d sessions open; end one or try again later.",
 			s.opts.MaxConnectionsPerAddress)), http.StatusServiceUnavailable
 	}
-	ss := newSession(s, key, enc, r.RemoteAddr)
+	ss := newSession(s, h, replyTo, enc, r.RemoteAddr)
 	ss.ticket = ticket
-	s.sessions[key] = ss
+	ss.identity = caller
+	s.sessions[ss.key] = ss
 	s.active.Add(1)
 	s.wg.Add(1)
 	go s.run(h, ss)
@@ -470,8 +524,8 @@ func (s *Server) run(h SessionHandler, ss *Session) {
 	ss.end()
 	s.forget(ss)
 	if err != nil {
-		s.opts.Logger.Debug("session ended with an error", zap.String("session_id", ss.id),
-			zap.String("reply_to", ss.key.replyTo), zap.Error(err))
+		s.opts.Logger.Debug("session ended with an error", zap.String("session_id", ss.logID),
+			zap.String("reply_to", ss.replyTo), zap.Error(err))
 	}
 }
 
@@ -482,7 +536,7 @@ func (s *Server) serveContained(h SessionHandler, ss *Session) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = contain.Recovered(s.opts.Logger, "soaphttp: serving session", r,
-				zap.String("session_id", ss.id), zap.Stringer("remote_addr", ss.remote))
+				zap.String("session_id", ss.logID), zap.Stringer("remote_addr", ss.remote))
 			ss.failCurrent(s.internalError())
 			ss.Abort()
 		}
@@ -546,8 +600,25 @@ func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a request the transport cannot hand to a session.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
-	if s.opts.FaultDetail != nil {
-		if d := s.opts.FaultDetail(f.Reason); f.Detail == nil {
+	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", boundedField(r.URL.Path)),
+		zap.Int("status", status), zap.String("reason", f.Reason))
+	s.answerFault(w, r, enc, status, f, req, s.opts.FaultDetail)
+}
+
+// deny answers a request refused for who sent it, with DeniedDetail.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
+	detail := s.opts.DeniedDetail
+	if detail == nil {
+		detail = s.opts.FaultDetail
+	}
+	s.opts.Logger.Info("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", boundedField(r.URL.Path)),
+		zap.Int("status", status), zap.String("reason", f.Reason))
+	s.answerFault(w, r, enc, status, f, req, detail)
+}
+
+func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header, detail func(string) soap.BodyWriter) {
+	if detail != nil {
+		if d := detail(f.Reason); f.Detail == nil {
 			f.Detail = d
 		} else {
 			f.Detail = soap.Details{f.Detail, d}
@@ -570,9 +641,15 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encodin
 	if enc == soap.EncodingText11 {
 		status = http.StatusInternalServerError // WS-I BP R1126
 	}
-	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", r.URL.Path),
-		zap.Int("status", status), zap.String("reason", f.Reason))
 	writeAnswer(w, enc, answer{status: status, payload: out})
+}
+
+// boundedField cuts a client-supplied string for a log field.
+func boundedField(v string) string {
+	if len(v) > 128 {
+		return v[:128] + "…"
+	}
+	return v
 }
 
 func writeAnswer(w http.ResponseWriter, enc soap.Encoding, a answer) {

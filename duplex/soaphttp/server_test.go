@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -36,10 +39,11 @@ const (
 // testHandler is a minimal port: it decodes each request's Action and
 // answers as the act* constants say, recording what each session saw.
 type testHandler struct {
-	mu       sync.Mutex
-	sessions map[string][]string // session id → actions
-	ended    map[string]error
-	cbErr    chan error
+	onSession func(*Session) // called as each session starts; nil = nothing
+	mu        sync.Mutex
+	sessions  map[string][]string // session id → actions
+	ended     map[string]error
+	cbErr     chan error
 }
 
 func newTestHandler() *testHandler {
@@ -47,6 +51,9 @@ func newTestHandler() *testHandler {
 }
 
 func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
+	if h.onSession != nil {
+		h.onSession(s)
+	}
 	codec := soap.NewCodec(s.Encoding(), soap.Limits{})
 	var err error
 	defer func() {
@@ -73,13 +80,17 @@ func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
 		h.mu.Unlock()
 		switch action {
 		case actTwoWay:
-			out, _ := codec.Encode(nil, &soap.Header{Action: actTwoWay + "Response", RelatesTo: env.Header.MessageID}, nil)
+			hdr := soap.Header{Action: actTwoWay + "Response", RelatesTo: env.Header.MessageID}
+			s.AddressReply(&hdr)
+			out, _ := codec.Encode(nil, &hdr, nil)
 			if err = s.WriteMessage(ctx, out); err != nil {
 				return err
 			}
 		case actFault:
 			f := soap.SenderFault("refused")
-			out, _ := codec.Encode(nil, &soap.Header{Action: soap.ActionSOAPFault}, f)
+			hdr := soap.Header{Action: soap.ActionSOAPFault}
+			s.AddressReply(&hdr)
+			out, _ := codec.Encode(nil, &hdr, f)
 			if err = s.WriteFault(ctx, out, f); err != nil {
 				return err
 			}
@@ -331,14 +342,95 @@ func TestWSDL(t *testing.T) {
 	}
 }
 
+// withSessionID adds <ss:SessionId> blocks to an envelope from envelope().
+func withSessionID(env string, ids ...string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		if id != "" {
+			b.WriteString(`<ss:SessionId xmlns:ss="` + NSSession + `">` + id + `</ss:SessionId>`)
+		}
+	}
+	return strings.Replace(env, "</s:Header>", b.String()+"</s:Header>", 1)
+}
+
+var sessionIDRe = regexp.MustCompile(`<ss:SessionId xmlns:ss="` + regexp.QuoteMeta(NSSession) + `" a:IsReferenceParameter="true">([^<]*)</ss:SessionId>`)
+
+// sessionIDOf is the session id a reply carries.
+func sessionIDOf(t *testing.T, reply string) string {
+	t.Helper()
+	m := sessionIDRe.FindStringSubmatch(reply)
+	if m == nil {
+		t.Fatalf("the reply carries no ss:SessionId: %s", reply)
+	}
+	return m[1]
+}
+
+// TestSessionIsTheSessionID: a session is named by the id its first reply
+// returns, never by its a:ReplyTo: a request without the id starts a new
+// session even with another session's ReplyTo, and a request with a wrong
+// id reaches no session — it can neither send into nor close one.
+//
 // Rule T10. (docs/protocol.md)
-func TestSessionIsTheReplyTo(t *testing.T) {
+func TestSessionIsTheSessionID(t *testing.T) {
 	f := newFixture(t, nil)
 	sink := newSink(t)
-	for _, rt := range []string{"/x", "/x", "/y", "/x"} {
-		if status, body := post(t, f.url+"/ep", ct12, envelope12(actTwoWay, sink.URL+rt)); status != 200 {
-			t.Fatalf("status %d: %s", status, body)
+	victim := sink.URL + "/victim"
+	send := func(action, replyTo string, ids ...string) (int, string) {
+		t.Helper()
+		return post(t, f.url+"/ep", ct12, withSessionID(envelope12(action, replyTo), ids...))
+	}
+	status, body := send(actTwoWay, victim)
+	if status != 200 {
+		t.Fatalf("first request: %d %s", status, body)
+	}
+	id := sessionIDOf(t, body)
+	if !regexp.MustCompile(`^urn:ipamd:session:[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("session id %q is not 256 bits of hex", id)
+	}
+	if status, body := send(actTwoWay, victim, id); status != 200 || sessionIDOf(t, body) != id {
+		t.Fatalf("second request of the session: %d %s", status, body)
+	}
+
+	// The attacker knows the ReplyTo but not the id.
+	forged := id[:len(id)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", id[len(id)-1])+1)%16])
+	for _, tc := range []struct {
+		name   string
+		ids    []string
+		status int
+		want   string
+	}{
+		{"one hex digit off", []string{forged}, 403, "No session of this endpoint"},
+		{"uuid form", []string{"urn:uuid:6b1f1c3e-0000-4000-8000-000000000001"}, 403, "No session of this endpoint"},
+		{"empty", []string{" "}, 403, "No session of this endpoint"},
+		{"prefix of the id", []string{id[:40]}, 403, "No session of this endpoint"},
+		{"two ids", []string{forged, id}, 400, "more than one"},
+	} {
+		if status, body := send(actComplete, victim, tc.ids...); status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s, want %d %q", tc.name, status, body, tc.status, tc.want)
 		}
+	}
+	if status, body := send(actTwoWay, sink.URL+"/other", id); status != 400 || !strings.Contains(body, "differs from the one the session started with") {
+		t.Errorf("the id with another ReplyTo: %d %s", status, body)
+	}
+	// Without an id, the victim's ReplyTo starts a session of the
+	// attacker's own, with another id; closing it leaves the victim's.
+	status, body = send(actTwoWay, victim)
+	if status != 200 {
+		t.Fatalf("request without an id: %d %s", status, body)
+	}
+	other := sessionIDOf(t, body)
+	if other == id {
+		t.Fatal("a second session got the first one's id")
+	}
+	if status, _ := send(actComplete, victim, other); status != 202 {
+		t.Fatalf("completing the other session: %d", status)
+	}
+	if err := <-f.h.cbErr; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return f.srv.ActiveSessions() == 1 }, "the other session to end")
+	if status, body := send(actTwoWay, victim, id); status != 200 {
+		t.Fatalf("the victim's session after the attempts: %d %s", status, body)
 	}
 	f.h.mu.Lock()
 	defer f.h.mu.Unlock()
@@ -346,8 +438,9 @@ func TestSessionIsTheReplyTo(t *testing.T) {
 	for _, acts := range f.h.sessions {
 		sizes = append(sizes, len(acts))
 	}
-	if len(sizes) != 2 || sizes[0]+sizes[1] != 4 || (sizes[0] != 3 && sizes[1] != 3) {
-		t.Errorf("messages per session = %v, want one session of 3 (/x) and one of 1 (/y)", sizes)
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{2, 3}) {
+		t.Errorf("messages per session = %v, want the victim's 3 and the other's 2", sizes)
 	}
 }
 
@@ -581,6 +674,8 @@ func FuzzRequest(f *testing.F) {
 	srv := NewServer(Options{
 		RequestTimeout: time.Second,
 		Callback:       CallbackOptions{MaxAttempts: 1, AttemptTimeout: 50 * time.Millisecond},
+		AllowedHosts:   []string{"example.com"}, // httptest.NewRequest's Host
+		MaxSessions:    64,                      // every request without a session id starts one
 	}, testRouter{h})
 	f.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -602,4 +697,204 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("status %d without a SOAP envelope: %q", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// TestHostAndOrigin: a request must name this listener in Host, and an
+// Origin, when present, must be this listener too — a page whose name was
+// rebound to 127.0.0.1, or another local origin, is refused before any
+// session starts, with a SOAP fault carrying the denial detail.
+func TestHostAndOrigin(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.AllowedHosts = []string{"IPAM.example.", "[fd00::1]"}
+		o.DeniedDetail = func(reason string) soap.BodyWriter {
+			return soap.BodyWriterFunc(func(w xmlstream.Writer) error {
+				w.StartElement("", "Denied", "urn:detail")
+				w.Text(reason)
+				return w.EndElement()
+			})
+		}
+	})
+	sink := newSink(t)
+	port := f.url[strings.LastIndex(f.url, ":")+1:]
+	cases := []struct {
+		name, host, origin string
+		ok                 bool
+	}{
+		{"bound address", "127.0.0.1:" + port, "", true},
+		{"bound address, no port", "127.0.0.1", "", true},
+		{"other loopback address", "127.0.0.2:" + port, "", true},
+		{"localhost", "LocalHost.:" + port, "", true},
+		{"ipv6 loopback", "[::1]:" + port, "", true},
+		{"configured name", "ipam.example:" + port, "", true},
+		{"configured v6", "[fd00::1]:" + port, "", true},
+		{"same origin", "localhost:" + port, "http://localhost:" + port, true},
+		{"same origin behind a TLS proxy", "ipam.example", "https://ipam.example", true},
+		{"https origin, other port", "ipam.example:" + port, "https://ipam.example", false},
+		{"same origin default port", "ipam.example", "http://ipam.example", true},
+		{"rebound name", "evil.example:" + port, "", false},
+		{"rebound name, same origin", "evil.example:" + port, "http://evil.example:" + port, false},
+		{"sub-domain of localhost", "x.localhost:" + port, "", false},
+		{"other local origin", "127.0.0.1:" + port, "http://127.0.0.1:8080", false},
+		{"foreign origin", "127.0.0.1:" + port, "http://evil.example", false},
+		{"null origin", "127.0.0.1:" + port, "null", false},
+		{"origin with path", "127.0.0.1:" + port, "http://127.0.0.1:" + port + "/x", false},
+		{"file origin", "127.0.0.1:" + port, "file://", false},
+		{"long host", strings.Repeat("a", 600), "", false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", f.url+"/ep", strings.NewReader(envelope12(actTwoWay, fmt.Sprintf("%s/%d", sink.URL, i))))
+			req.Host = tc.host
+			req.Header.Set("Content-Type", ct12)
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if tc.ok {
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d, want 200: %s", resp.StatusCode, b)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "s:Sender") ||
+				!strings.Contains(string(b), `<Denied xmlns="urn:detail">`) || !strings.Contains(string(b), "The Host header") && !strings.Contains(string(b), "origin") {
+				t.Errorf("status %d, want 403 with a Sender fault and the denial detail: %s", resp.StatusCode, b)
+			}
+		})
+	}
+	// HTTP/1.0 without a Host names nothing.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := envelope12(actTwoWay, sink.URL+"/nohost")
+	fmt.Fprintf(conn, "POST /ep HTTP/1.0\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s", ct12, len(body), body)
+	raw, _ := io.ReadAll(conn)
+	conn.Close()
+	if !strings.HasPrefix(string(raw), "HTTP/1.0 403 ") {
+		t.Errorf("HTTP/1.0 without Host: %.60q", raw)
+	}
+	// The WSDL is behind the same check.
+	req, _ := http.NewRequest("GET", f.url+"/ep?wsdl", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("WSDL for a rebound name: status %d", resp.StatusCode)
+	}
+	want := 0
+	for _, tc := range cases {
+		if tc.ok {
+			want++
+		}
+	}
+	if n := f.h.count(); n != want {
+		t.Errorf("%d sessions, want %d (refused requests start none)", n, want)
+	}
+}
+
+// FuzzSessionID: a request naming a session reaches it only with the exact
+// id the session's reply gave; any other text (a prefix, a case change, an
+// id with padding inside) is refused with 403 and reaches no session.
+func FuzzSessionID(f *testing.F) {
+	f.Add("")
+	f.Add("urn:ipamd:session:")
+	f.Add("urn:uuid:6b1f1c3e-0000-4000-8000-000000000001")
+	f.Add("URN:IPAMD:SESSION:00")
+	h := newTestHandler()
+	srv := NewServer(Options{RequestTimeout: 2 * time.Second, AllowedHosts: []string{"example.com"}}, testRouter{h})
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	send := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/ep", strings.NewReader(body))
+		req.Header.Set("Content-Type", ct12)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	const replyTo = "http://127.0.0.1:9/cb"
+	first := send(envelope12(actTwoWay, replyTo))
+	m := sessionIDRe.FindStringSubmatch(first.Body.String())
+	if first.Code != 200 || m == nil {
+		f.Fatalf("first request: %d %s", first.Code, first.Body.String())
+	}
+	id := m[1]
+	f.Add(id)
+	f.Add(id[:len(id)-1])
+	f.Add(" " + id + " ")
+	f.Fuzz(func(t *testing.T, presented string) {
+		var b strings.Builder
+		for _, r := range presented { // XML text: escape what needs it
+			switch r {
+			case '<':
+				b.WriteString("&lt;")
+			case '&':
+				b.WriteString("&amp;")
+			default:
+				b.WriteRune(r)
+			}
+		}
+		block := `<ss:SessionId xmlns:ss="` + NSSession + `">` + b.String() + `</ss:SessionId>`
+		rec := send(strings.Replace(envelope12(actTwoWay, replyTo), "</s:Header>", block+"</s:Header>", 1))
+		exact := strings.TrimSpace(presented) == id
+		switch {
+		case rec.Code == 200 && !exact:
+			t.Fatalf("id %q reached the session (its id is %q)", presented, id)
+		case rec.Code == 200:
+			if got := sessionIDRe.FindStringSubmatch(rec.Body.String()); got == nil || got[1] != id {
+				t.Fatalf("reply in the session names another id: %s", rec.Body.String())
+			}
+		case exact && rec.Code != 200:
+			t.Fatalf("the session's own id got %d: %s", rec.Code, rec.Body.String())
+		}
+		if n := h.count(); n != 1 {
+			t.Fatalf("%d sessions: a request with an id started one", n)
+		}
+	})
+}
+
+// TestIdentifyNewSessionsOnly: the caller is named once, by the request
+// that starts a session, and the session keeps that identity; requests
+// naming the session do not name it again.
+func TestIdentifyNewSessionsOnly(t *testing.T) {
+	var calls atomic.Int32
+	var seen sync.Map // session id → identity name
+	f := newFixture(t, func(o *Options) {
+		o.Identify = func(r *http.Request) *security.Identity {
+			n := calls.Add(1)
+			if _, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); !ok {
+				t.Error("Identify without the connection's local address")
+			}
+			return &security.Identity{Mechanism: security.MechanismNone, Name: fmt.Sprint("caller-", n)}
+		}
+	})
+	f.h.onSession = func(s *Session) { seen.Store(s.ID(), s.Identity().Name) }
+	sink := newSink(t)
+	status, body := post(t, f.url+"/ep", ct12, envelope12(actTwoWay, sink.URL))
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	id := sessionIDOf(t, body)
+	for range 3 {
+		if status, body := post(t, f.url+"/ep", ct12, withSessionID(envelope12(actTwoWay, sink.URL), id)); status != 200 {
+			t.Fatalf("%d %s", status, body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("Identify called %d times, want once", n)
+	}
+	if name, _ := seen.Load(id); name != "caller-1" {
+		t.Errorf("the session's identity is %v", name)
+	}
 }

@@ -3,6 +3,9 @@ package soaphttp
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +14,19 @@ import (
 	"sync"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
-// NSSession is the namespace of the session reference parameter that
-// callbacks carry (<s:SessionId a:IsReferenceParameter="true">).
+// NSSession is the namespace of the session reference parameter
+// (<ss:SessionId a:IsReferenceParameter="true">) that the replies and
+// callbacks of a session carry and that the client's later requests of the
+// session must carry back.
 const NSSession = "urn:ipamd:2026:session"
+
+// SessionIDHeader is the name of the session id header block.
+var SessionIDHeader = xmlstream.Name{Space: NSSession, Local: "SessionId"}
 
 // ErrAborted is returned by ReadMessage after Abort (a dead callback URL,
 // the inactivity timer, shutdown).
@@ -40,12 +49,16 @@ type answer struct {
 // and WriteFault belong to the session's reader goroutine; WriteCallback,
 // CloseOutput and Abort may be called from any goroutine.
 type Session struct {
-	srv    *Server
-	key    sessionKey
-	enc    soap.Encoding
-	id     string
-	remote remoteAddr
-	ticket admission.Ticket // the session's per-address slot; released by forget
+	srv     *Server
+	key     sessionKey
+	replyTo string
+	enc     soap.Encoding
+	id      string // the session id: a secret shared with the client
+	logID   string // a digest of id for logs, which must not hold the id
+	remote  remoteAddr
+	ticket  admission.Ticket // the session's per-address slot; released by forget
+	// identity is the caller of the first request; nil if not identified.
+	identity *security.Identity
 
 	in    chan *exchange // unbuffered: a request is taken when the session reads it
 	cur   *exchange      // the request being handled; reader goroutine only
@@ -60,12 +73,16 @@ type Session struct {
 	cancelAbort context.CancelFunc
 }
 
-func newSession(srv *Server, key sessionKey, enc soap.Encoding, remote string) *Session {
+func newSession(srv *Server, h SessionHandler, replyTo string, enc soap.Encoding, remote string) *Session {
+	id := newSessionID()
+	digest := sha256.Sum256([]byte(id))
 	ss := &Session{
 		srv:     srv,
-		key:     key,
+		key:     sessionKey{h: h, digest: digest},
+		replyTo: replyTo,
 		enc:     enc,
-		id:      newSessionID(),
+		id:      id,
+		logID:   hex.EncodeToString(digest[:6]),
 		remote:  remoteAddr(remote),
 		in:      make(chan *exchange),
 		ended:   make(chan struct{}),
@@ -76,11 +93,20 @@ func newSession(srv *Server, key sessionKey, enc soap.Encoding, remote string) *
 	return ss
 }
 
-// ID is the session identifier callbacks carry ("urn:uuid:…").
+// ID is the session id the replies and callbacks carry
+// ("urn:ipamd:session:" and 256 random bits in hex). It is the client's
+// proof that a request belongs to the session: keep it out of logs.
 func (s *Session) ID() string { return s.id }
 
+// LogID names the session in logs: a digest of ID that does not reveal it.
+func (s *Session) LogID() string { return s.logID }
+
+// Identity is the caller of the request that started the session, as
+// Options.Identify named it (nil when it is not set).
+func (s *Session) Identity() *security.Identity { return s.identity }
+
 // ReplyTo is the client's callback URL.
-func (s *Session) ReplyTo() string { return s.key.replyTo }
+func (s *Session) ReplyTo() string { return s.replyTo }
 
 // Encoding is the SOAP version of the session (of its first request).
 func (s *Session) Encoding() soap.Encoding { return s.enc }
@@ -155,10 +181,22 @@ func (s *Session) finish() {
 }
 
 // AddressCallback sets a:To to the client's callback URL and adds the
-// session identifier as a reference parameter.
+// session id as a reference parameter.
 func (s *Session) AddressCallback(h *soap.Header) {
-	h.To = s.key.replyTo
+	h.To = s.replyTo
 	h.Extra = append(h.Extra, sessionIDHeader(s.id))
+}
+
+// AddressReply adds the session id to a reply or fault of the session, so
+// that the client learns it from the first reply (Initialize…'s) and sends
+// it back in the session's later requests.
+func (s *Session) AddressReply(h *soap.Header) {
+	h.Extra = append(h.Extra, sessionIDHeader(s.id))
+}
+
+// owns reports, in constant time, whether id is this session's id.
+func (s *Session) owns(id string) bool {
+	return subtle.ConstantTimeCompare([]byte(id), []byte(s.id)) == 1
 }
 
 // WriteCallback POSTs one callback to the client's ReplyTo, retrying with
@@ -176,7 +214,7 @@ func (s *Session) WriteCallback(ctx context.Context, action string, payload []by
 	defer cancel()
 	stop := context.AfterFunc(s.abortCtx, cancel)
 	defer stop()
-	err := s.srv.callback.deliver(ctx, s.key.replyTo, s.enc, action, payload)
+	err := s.srv.callback.deliver(ctx, s.replyTo, s.enc, action, payload)
 	if s.abortCtx.Err() != nil {
 		return fmt.Errorf("soaphttp: callback %s: %w", action, ErrAborted)
 	}
@@ -224,12 +262,15 @@ func (h sessionIDHeader) WriteBody(w xmlstream.Writer) error {
 	return w.EndElement()
 }
 
+// sessionIDPrefix starts every session id.
+const sessionIDPrefix = "urn:ipamd:session:"
+
+// newSessionID is 256 bits from crypto/rand: nobody but the client that
+// received it can name the session.
 func newSessionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand: Go 1.24+)
+	return sessionIDPrefix + hex.EncodeToString(b[:])
 }
 
 // remoteAddr is an HTTP request's RemoteAddr as a net.Addr.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
@@ -196,6 +197,7 @@ func admHTTPConversion(ctx context.Context, t *testing.T, endpoint string) (stri
 	replyTo := "http://" + ln.Addr().String() + "/callback"
 	codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
 	hc := admHTTPFrom(victimAddr)
+	var session string // the ss:SessionId of the Initialize reply; Start carries it back
 	for i, m := range []struct {
 		action string
 		body   soap.BodyWriter
@@ -204,8 +206,16 @@ func admHTTPConversion(ctx context.Context, t *testing.T, endpoint string) (stri
 		{ipam.ActionInitializeAsyncSchemaConversion, &ipam.InitializeAsyncSchemaConversion{Parameters: ipamclient.ConversionParameters()}, http.StatusOK},
 		{ipam.ActionStartAsyncSchemaConversion, &ipam.StartAsyncSchemaConversion{}, http.StatusAccepted},
 	} {
-		msg, err := codec.Encode(nil, &soap.Header{Action: m.action, MessageID: fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i),
-			To: endpoint, ReplyTo: replyTo}, m.body)
+		h := soap.Header{Action: m.action, MessageID: fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i),
+			To: endpoint, ReplyTo: replyTo}
+		if session != "" {
+			h.Extra = append(h.Extra, soap.BodyWriterFunc(func(w xmlstream.Writer) error {
+				w.StartElement("ss", "SessionId", soaphttp.NSSession)
+				w.Text(session)
+				return w.EndElement()
+			}))
+		}
+		msg, err := codec.Encode(nil, &h, m.body)
 		if err != nil {
 			return "", err
 		}
@@ -218,9 +228,13 @@ func admHTTPConversion(ctx context.Context, t *testing.T, endpoint string) (stri
 		if err != nil {
 			return "", err
 		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if resp.StatusCode != m.want {
 			return "", fmt.Errorf("%s: status %d, want %d", m.action, resp.StatusCode, m.want)
+		}
+		if env, err := soap.NewCodec(soap.EncodingText, soap.Limits{}).Keep(soaphttp.SessionIDHeader).Decode(body); err == nil && len(env.Header.Kept) == 1 {
+			session = env.Header.Kept[0].Text
 		}
 	}
 	select {

@@ -113,6 +113,11 @@ func toPostman(file string, callbackURL string) (string, error) {
 		return "", err
 	}
 	b = bytes.ReplaceAll(b, []byte("${"+soapui.UUIDExpansion+"}"), []byte("{{"+VarMessageID+"}}"))
+	// The SoapUI Start files send the session id back as
+	// ${#Project#SessionId}; the collection sends back every reference
+	// parameter of the Initialize reply instead ({{ipamdReferenceParameters}}),
+	// the session id among them, as a generic WS-Addressing client does.
+	b = sessionIDBlockRe.ReplaceAll(b, nil)
 	out, err := soapui.Expand(b, map[string]string{
 		soapui.PropProvisionEndpoint:  "{{" + VarProvisionEndpoint + "}}",
 		soapui.PropConversionEndpoint: "{{" + VarConversionEndpoint + "}}",
@@ -123,6 +128,8 @@ func toPostman(file string, callbackURL string) (string, error) {
 	}
 	return string(out), nil
 }
+
+var sessionIDBlockRe = regexp.MustCompile(`\s*<ss:SessionId[^>]*>\$\{#Project#` + soapui.PropSessionID + `\}</ss:SessionId>`)
 
 var actionRe = regexp.MustCompile(`<a:Action[^>]*>([^<]+)</a:Action>`)
 var toRe = regexp.MustCompile(`<a:To[^>]*>([^<]+)</a:To>`)

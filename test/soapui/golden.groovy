@@ -128,6 +128,11 @@ class IpamdGolden {
         return name
     }
 
+    /** The session id (ss:SessionId) a reply carries, or null: the session's later requests carry it back. */
+    static String sessionId(String xml) {
+        return header(parse(xml), SESSION, 'SessionId')
+    }
+
     /** The trimmed text of the SOAP header block {ns}name, or null. */
     static String header(Element env, String ns, String name) {
         Element h = firstChild(env, 'Header')

@@ -46,6 +46,10 @@ const (
 	PropProvisionEndpoint  = "ProvisionEndpoint"
 	PropConversionEndpoint = "ConversionEndpoint"
 	PropCallbackURL        = "CallbackUrl"
+	// PropSessionID is the session id (ss:SessionId) the Initialize reply
+	// carries; the Start request sends it back. The project's Initialize
+	// steps set it from the reply.
+	PropSessionID = "SessionId"
 )
 
 // Namespaces of the envelopes.

@@ -371,8 +371,9 @@ func checkIpamException(t *testing.T, f *fault, wantID string) {
 	}
 }
 
-// TestFaultEndsSession: after a fault that ends the session (an unknown
-// action), the same a:ReplyTo starts a new session, which accepts Initialize.
+// TestFaultEndsSession: a fault that ends the session (an unknown action)
+// ends it for good: its id reaches nothing afterwards, while a request
+// without an id starts a new session, which accepts Initialize.
 func TestFaultEndsSession(t *testing.T) {
 	srv := daemon.Start(t)
 	cb := newSink(t)
@@ -383,20 +384,40 @@ func TestFaultEndsSession(t *testing.T) {
 		soapui.PropCallbackURL:        cb.url("/fault-ends-session"),
 	}
 	init := message(t, soapui.Flows[0].Initialize, props, soap12)
-	bad := bytes.Replace(init, []byte("/InitializeAsyncProvisioning</a:Action>"), []byte("/NoSuchOperation</a:Action>"), 1)
+	resp := post(t, hc, srv.Provision(), soap12, init)
+	if resp.status != http.StatusOK {
+		t.Fatalf("Initialize: HTTP %d\n%s", resp.status, resp.body)
+	}
+	ended := sessionOf(t, resp.body, props)
+	bad := bytes.Replace(inSession(init, ended), []byte("/InitializeAsyncProvisioning</a:Action>"), []byte("/NoSuchOperation</a:Action>"), 1)
 	if resp := post(t, hc, srv.Provision(), soap12, bad); resp.status != http.StatusBadRequest {
 		t.Fatalf("unknown action: HTTP %d, want 400", resp.status)
 	}
-	if resp := post(t, hc, srv.Provision(), soap12, message(t, soapui.Flows[0].Initialize, props, soap12)); resp.status != http.StatusOK {
+	resp = post(t, hc, srv.Provision(), soap12, message(t, soapui.Flows[0].Start, props, soap12))
+	if resp.status != http.StatusForbidden {
+		t.Fatalf("Start in the ended session: HTTP %d, want 403\n%s", resp.status, resp.body)
+	}
+	f, err := parseFault(resp.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIpamException(t, f, ipam.IpamApiAccessDenied)
+
+	resp = post(t, hc, srv.Provision(), soap12, message(t, soapui.Flows[0].Initialize, props, soap12))
+	if resp.status != http.StatusOK {
 		t.Fatalf("Initialize after the fault: HTTP %d, want 200 (a new session)\n%s", resp.status, resp.body)
+	}
+	id := sessionOf(t, resp.body, props)
+	if id == ended {
+		t.Fatal("the new session has the ended one's id")
 	}
 	// The new session is a live one: a second Initialize is refused by its
 	// state machine.
-	resp := post(t, hc, srv.Provision(), soap12, message(t, soapui.Flows[0].Initialize, props, soap12))
+	resp = post(t, hc, srv.Provision(), soap12, inSession(message(t, soapui.Flows[0].Initialize, props, soap12), id))
 	if resp.status != http.StatusBadRequest {
 		t.Fatalf("second Initialize: HTTP %d, want 400 (refused in state Provisioning Initialized)\n%s", resp.status, resp.body)
 	}
-	f, err := parseFault(resp.body)
+	f, err = parseFault(resp.body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,10 +14,10 @@ import (
 // TestDeadCallbackAbortsSession: when nothing listens at the session's
 // a:ReplyTo, ipamd gives up on Notify…Start after its retries and aborts
 // the session. Observed from outside: the Start request is still answered
-// 202, the daemon logs the failed delivery, and the next Initialize with the
-// same a:ReplyTo starts a fresh session (the old one would have refused a
-// second Initialize), which then runs to Notify…Complete once a listener
-// is up at that address. The aborted session must not have left
+// 202, the daemon logs the failed delivery, the aborted session's id
+// reaches nothing any more, and a new Initialize with the same a:ReplyTo
+// starts a fresh session, which then runs to Notify…Complete once a
+// listener is up at that address. The aborted session must not have left
 // provisioning marked as running.
 //
 // Rule T13. (docs/protocol.md)
@@ -45,12 +45,14 @@ func TestDeadCallbackAbortsSession(t *testing.T) {
 		soapui.PropCallbackURL:        "http://" + addr + "/dead",
 	}
 
-	if resp := post(t, hc, srv.Provision(), soap12, message(t, f.Initialize, props, soap12)); resp.status != http.StatusOK {
+	resp := post(t, hc, srv.Provision(), soap12, message(t, f.Initialize, props, soap12))
+	if resp.status != http.StatusOK {
 		t.Fatalf("Initialize: HTTP %d, want 200\n%s", resp.status, resp.body)
 	}
-	// The session is live: the same a:ReplyTo reaches it, and its state
-	// machine refuses a second Initialize.
-	if resp := post(t, hc, srv.Provision(), soap12, message(t, f.Initialize, props, soap12)); resp.status != http.StatusBadRequest {
+	id := sessionOf(t, resp.body, props)
+	// The session is live: its id reaches it, and its state machine
+	// refuses a second Initialize.
+	if resp := post(t, hc, srv.Provision(), soap12, inSession(message(t, f.Initialize, props, soap12), id)); resp.status != http.StatusBadRequest {
 		t.Fatalf("second Initialize in the same session: HTTP %d, want 400\n%s", resp.status, resp.body)
 	}
 	start := time.Now()
@@ -78,9 +80,15 @@ func TestDeadCallbackAbortsSession(t *testing.T) {
 	}
 	cb := newSinkOn(t, ln)
 
-	if resp := post(t, hc, srv.Provision(), soap12, message(t, f.Initialize, props, soap12)); resp.status != http.StatusOK {
+	// The aborted session's id names nothing any more.
+	if resp := post(t, hc, srv.Provision(), soap12, message(t, f.Start, props, soap12)); resp.status != http.StatusForbidden {
+		t.Fatalf("Start with the aborted session's id: HTTP %d, want 403\n%s", resp.status, resp.body)
+	}
+	resp = post(t, hc, srv.Provision(), soap12, message(t, f.Initialize, props, soap12))
+	if resp.status != http.StatusOK {
 		t.Fatalf("Initialize after the abort: HTTP %d, want 200 (a fresh session)\n%s", resp.status, resp.body)
 	}
+	sessionOf(t, resp.body, props)
 	if resp := post(t, hc, srv.Provision(), soap12, message(t, f.Start, props, soap12)); resp.status != http.StatusAccepted {
 		t.Fatalf("Start in the fresh session: HTTP %d, want 202\n%s", resp.status, resp.body)
 	}

@@ -53,6 +53,8 @@ func runFlow(t *testing.T, f soapui.Flow, v soapVersion, srv *daemon.Server, cb 
 	if rel, id := headerOf(t, resp.body, soapui.NSAddressing, "RelatesTo"), headerOf(t, init, soapui.NSAddressing, "MessageID"); rel != id {
 		t.Errorf("Initialize reply: a:RelatesTo %q, want the request's a:MessageID %q", rel, id)
 	}
+	// The reply names the session; Start carries the id back.
+	session := sessionOf(t, resp.body, props)
 
 	// Start: one-way, 202 with no body; the work and the callbacks follow.
 	resp = post(t, hc, endpoint, v, message(t, f.Start, props, v))
@@ -78,7 +80,6 @@ func runFlow(t *testing.T, f soapui.Flow, v soapVersion, srv *daemon.Server, cb 
 		"Checkpoint": message(t, f.Checkpoint, props, v),
 		"Complete":   message(t, f.Completed, props, v),
 	}
-	var session string
 	for i, c := range got {
 		if err := soapui.Compare(want[c.kind()], c.body); err != nil {
 			t.Errorf("callback %d (%s): %v\n%s", i, c.kind(), err, c.body)
@@ -91,11 +92,8 @@ func runFlow(t *testing.T, f soapui.Flow, v soapVersion, srv *daemon.Server, cb 
 		if httpAction, err := v.actionOf(c.header); err != nil || httpAction != action {
 			t.Errorf("callback %d: HTTP action %q (%v), want the a:Action %q", i, httpAction, err, action)
 		}
-		id := headerOf(t, c.body, soapui.NSSession, "SessionId")
-		if session == "" {
-			session = id
-		} else if id != session {
-			t.Errorf("callback %d: session id %q, the session's first callback had %q", i, id, session)
+		if id := headerOf(t, c.body, soapui.NSSession, "SessionId"); id != session {
+			t.Errorf("callback %d: session id %q, the Initialize reply had %q", i, id, session)
 		}
 	}
 }

@@ -118,6 +118,9 @@ func doReader(t *testing.T, hc *http.Client, method, url string, header http.Hea
 	for k, v := range header {
 		req.Header[k] = v
 	}
+	if h := header.Get("Host"); h != "" {
+		req.Host = h // net/http sends req.Host, not a Host header
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
@@ -165,6 +168,22 @@ func headerOf(t *testing.T, msg []byte, space, local string) string {
 		t.Fatalf("the message has no {%s}%s header\n%s", space, local, msg)
 	}
 	return v
+}
+
+// sessionOf stores the session id a reply carries in props (for the Start
+// request's ${#Project#SessionId}) and returns it.
+func sessionOf(t *testing.T, reply []byte, props map[string]string) string {
+	t.Helper()
+	id := headerOf(t, reply, soapui.NSSession, "SessionId")
+	props[soapui.PropSessionID] = id
+	return id
+}
+
+// inSession adds the session id header block to a request that has none
+// (the Initialize files): a second Initialize in the same session.
+func inSession(msg []byte, id string) []byte {
+	block := `<ss:SessionId xmlns:ss="` + soapui.NSSession + `" xmlns:a="` + soapui.NSAddressing + `" a:IsReferenceParameter="true">` + id + `</ss:SessionId>`
+	return bytes.Replace(msg, []byte("</s:Header>"), []byte(block+"</s:Header>"), 1)
 }
 
 // callback is one POST ipamd made to a sink.

@@ -8,7 +8,8 @@
 // wsa:ReplyTo into every request; without wsa:Action ipamd refuses the request
 // (the action in the Content-Type is not enough). An http listener here receives
 // the Notify... callbacks ipamd POSTs to the wsa:ReplyTo; node-soap's own parser
-// (client.wsdl.xmlToObject) reads them.
+// (client.wsdl.xmlToObject) reads them. The header function also sends back the
+// ss:SessionId of the Initialize reply, which names the session.
 //
 // Output: one "EVENT ..." line per step, "FAIL ..." lines for problems; exit 0
 // when the session went Initialize, Start, Notify...Start, one or more
@@ -21,6 +22,7 @@ const soap = require('soap');
 
 const WSA = 'http://www.w3.org/2005/08/addressing';
 const IPAM = 'http://Microsoft.Windows.Ipam';
+const SESSION = 'urn:ipamd:2026:session';
 
 const PORTS = {
   provision: {
@@ -95,12 +97,18 @@ function listen() {
 }
 
 // wsaHeaders is node-soap's header function: called for each request with the
-// operation's soapAction (the WSDL's wsaw:Action here) and the endpoint.
-const wsaHeaders = (replyTo) => (method, location, soapAction) =>
+// operation's soapAction (the WSDL's wsaw:Action here) and the endpoint. Once
+// the Initialize reply named the session (session.id), every request carries
+// the id back as a reference parameter header, WCF CompositeDuplex style;
+// without it ipamd takes the request for a new session.
+const wsaHeaders = (replyTo, session) => (method, location, soapAction) =>
   `<wsa:Action xmlns:wsa="${WSA}">${soapAction}</wsa:Action>` +
   `<wsa:MessageID xmlns:wsa="${WSA}">urn:uuid:${crypto.randomUUID()}</wsa:MessageID>` +
   `<wsa:To xmlns:wsa="${WSA}">${location}</wsa:To>` +
-  `<wsa:ReplyTo xmlns:wsa="${WSA}"><wsa:Address>${replyTo}</wsa:Address></wsa:ReplyTo>`;
+  `<wsa:ReplyTo xmlns:wsa="${WSA}"><wsa:Address>${replyTo}</wsa:Address></wsa:ReplyTo>` +
+  (session.id
+    ? `<ss:SessionId xmlns:ss="${SESSION}" xmlns:wsa="${WSA}" wsa:IsReferenceParameter="true">${session.id}</ss:SessionId>`
+    : '');
 
 const text = (v) => (v && typeof v === 'object' ? v.$value : v);
 
@@ -112,7 +120,8 @@ async function main() {
   const cb = await listen();
   try {
     const client = await soap.createClientAsync(args.wsdl, { forceSoap12Headers: true });
-    client.addSoapHeader(wsaHeaders(cb.url));
+    const session = { id: '' };
+    client.addSoapHeader(wsaHeaders(cb.url, session));
     const statuses = [];
     client.on('response', (body, response) => statuses.push(response && response.status));
     const port = client.IpamService && client.IpamService[spec.port];
@@ -122,9 +131,11 @@ async function main() {
     }
     const call = async (op, input) => {
       try {
-        const [result] = await new Promise((resolve, reject) =>
-          port[op](input, (err, res, raw) => (err ? reject(err) : resolve([res, raw]))));
-        event(`${op} status=${statuses[statuses.length - 1]} result=${JSON.stringify(result)}`);
+        const [result, , header] = await new Promise((resolve, reject) =>
+          port[op](input, (err, res, raw, soapHeader) => (err ? reject(err) : resolve([res, raw, soapHeader]))));
+        const id = text(header && header.SessionId);
+        if (id && !session.id) session.id = id;
+        event(`${op} status=${statuses[statuses.length - 1]} result=${JSON.stringify(result)}${id ? ` session=${id}` : ''}`);
         return true;
       } catch (err) {
         fail(`${op}: ${err.message}${err.body ? `\n${err.body}` : ''}`);
@@ -133,6 +144,10 @@ async function main() {
     };
     if (!(await call(spec.init, { parameters: spec.parameters }))) return;
     if (statuses[0] !== 200) fail(`${spec.init}: HTTP ${statuses[0]}, want 200`);
+    if (!session.id) {
+      fail(`${spec.init}: the reply carries no ss:SessionId`);
+      return;
+    }
     if (!(await call(spec.start, {}))) return;
     if (statuses[1] !== 202) fail(`${spec.start}: HTTP ${statuses[1]}, want 202`);
 
@@ -187,7 +202,9 @@ async function main() {
     if (kinds.length < 3 || kinds[0] !== 'Start' || kinds.slice(1, -1).some((k) => k !== 'Checkpoint')) {
       fail(`callbacks ${kinds}, want Start, Checkpoint (one or more), Complete`);
     }
-    if (sessions.size !== 1 || sessions.has(undefined)) fail(`callbacks carry session ids ${[...sessions]}, want one`);
+    if (sessions.size !== 1 || !sessions.has(session.id)) {
+      fail(`callbacks carry session ids ${[...sessions]}, want the Initialize reply's ${session.id}`);
+    }
     console.log(`SUMMARY callbacks=${kinds.join(',')}`);
   } finally {
     cb.server.close();

@@ -7,7 +7,8 @@
 // takes the SOAP version from the binding (soap12:binding), so no option
 // forces it. It has no WS-Addressing support, so the WS-A headers are added
 // as XML header blocks (addSoapHeader with a string) before each call: a
-// fresh wsa:MessageID every time. A listener here receives the Notify...
+// fresh wsa:MessageID every time, and after Initialize the ss:SessionId its
+// reply carried, which names the session. A listener here receives the Notify...
 // callbacks ipamd POSTs to the wsa:ReplyTo; strong-soap's own XML handler
 // (client.xmlHandler.xmlToJson) reads them.
 //
@@ -21,6 +22,7 @@ const http = require('http');
 const soap = require('strong-soap').soap;
 
 const WSA = 'http://www.w3.org/2005/08/addressing';
+const SESSION = 'urn:ipamd:2026:session';
 const IPAM = 'http://Microsoft.Windows.Ipam';
 
 const PORTS = {
@@ -95,13 +97,24 @@ function listen() {
 }
 
 // setWsaHeaders replaces the client's SOAP headers with the WS-Addressing
-// blocks of one request.
-function setWsaHeaders(client, action, to, replyTo) {
+// blocks of one request, and the session id (ss:SessionId) once the
+// Initialize reply named the session: ipamd takes a request without it for
+// a new session (WCF CompositeDuplex reference parameters).
+function setWsaHeaders(client, action, to, replyTo, sessionId) {
   client.clearSoapHeaders();
   client.addSoapHeader(`<wsa:Action xmlns:wsa="${WSA}">${action}</wsa:Action>`);
   client.addSoapHeader(`<wsa:MessageID xmlns:wsa="${WSA}">urn:uuid:${crypto.randomUUID()}</wsa:MessageID>`);
   client.addSoapHeader(`<wsa:To xmlns:wsa="${WSA}">${to}</wsa:To>`);
   client.addSoapHeader(`<wsa:ReplyTo xmlns:wsa="${WSA}"><wsa:Address>${replyTo}</wsa:Address></wsa:ReplyTo>`);
+  if (sessionId) {
+    client.addSoapHeader(`<ss:SessionId xmlns:ss="${SESSION}" xmlns:wsa="${WSA}" wsa:IsReferenceParameter="true">${sessionId}</ss:SessionId>`);
+  }
+}
+
+// replySessionId is the ss:SessionId of a raw reply, or ''.
+function replySessionId(xml) {
+  const m = /<(?:([\w.-]+):)?SessionId\b[^>]*>([^<]*)</.exec(String(xml || ''));
+  return m && String(xml).includes(SESSION) ? m[2].trim() : '';
 }
 
 // Start's input is an element with an empty sequence: strong-soap writes no
@@ -130,13 +143,15 @@ async function main() {
     }
     const binding = client.wsdl.definitions.bindings[spec.port];
     const endpoint = client.wsdl.definitions.services.IpamService.ports[spec.port].location;
+    let sessionId = '';
     const call = async (op, input) => {
       const action = binding.operations[op].soapAction;
-      setWsaHeaders(client, action, endpoint, cb.url);
+      setWsaHeaders(client, action, endpoint, cb.url, sessionId);
       try {
         const result = await new Promise((resolve, reject) =>
           port[op](input, (err, res) => (err ? reject(err) : resolve(res))));
-        event(`${op} status=${statuses[statuses.length - 1]} soap=${binding.operations[op].soapVersion} result=${JSON.stringify(result)}`);
+        if (!sessionId) sessionId = replySessionId(client.lastResponse);
+        event(`${op} status=${statuses[statuses.length - 1]} soap=${binding.operations[op].soapVersion} result=${JSON.stringify(result)}${sessionId ? ` session=${sessionId}` : ''}`);
         return true;
       } catch (err) {
         fail(`${op}: ${err.message}${err.body ? `\n${err.body}` : ''}`);
@@ -145,6 +160,10 @@ async function main() {
     };
     if (!(await call(spec.init, { parameters: spec.parameters }))) return;
     if (statuses[0] !== 200) fail(`${spec.init}: HTTP ${statuses[0]}, want 200`);
+    if (!sessionId) {
+      fail(`${spec.init}: the reply carries no ss:SessionId`);
+      return;
+    }
     if (!/application\/soap\+xml/.test(String(client.lastResponseHeaders && client.lastResponseHeaders['content-type']))) {
       fail(`${spec.init}: reply is not SOAP 1.2: ${client.lastResponseHeaders && client.lastResponseHeaders['content-type']}`);
     }
@@ -195,7 +214,9 @@ async function main() {
     if (kinds.length < 3 || kinds[0] !== 'Start' || kinds.slice(1, -1).some((k) => k !== 'Checkpoint')) {
       fail(`callbacks ${kinds}, want Start, Checkpoint (one or more), Complete`);
     }
-    if (sessions.size !== 1 || sessions.has(undefined)) fail(`callbacks carry session ids ${[...sessions]}, want one`);
+    if (sessions.size !== 1 || !sessions.has(sessionId)) {
+      fail(`callbacks carry session ids ${[...sessions]}, want the Initialize reply's ${sessionId}`);
+    }
     console.log(`SUMMARY callbacks=${kinds.join(',')}`);
   } finally {
     cb.server.close();

@@ -5,7 +5,8 @@ zeep loads the WSDL from <endpoint>?wsdl, calls Initialize... and Start... on th
 WSDL's SOAP 1.2 HTTP port, and this script's callback listener (http.server in a
 thread) receives the Notify... callbacks ipamd POSTs to the session's wsa:ReplyTo.
 zeep's own WS-Addressing support (switched on by the WSDL's wsaw:Action) adds
-wsa:Action, wsa:MessageID and wsa:To; the ReplyTo plugin below adds wsa:ReplyTo.
+wsa:Action, wsa:MessageID and wsa:To; the Session plugin below adds wsa:ReplyTo and,
+after the Initialize reply named the session, its ss:SessionId.
 Each callback is deserialized with zeep against the WSDL's callback binding.
 
 Output: one "EVENT ..." line per step, "FAIL ..." lines for problems; exit 0 when
@@ -46,15 +47,31 @@ PORTS = {
 }
 
 
-class ReplyTo(Plugin):
-    """Adds wsa:ReplyTo, the callback listener's URL, to every request."""
+class Session(Plugin):
+    """The client side of an ipamd HTTP session, WCF CompositeDuplex style: adds
+    wsa:ReplyTo, the callback listener's URL, to every request; keeps the session
+    id (ss:SessionId) the first reply carries; and sends it back as a reference
+    parameter header in every later request, without which ipamd would take the
+    request for a new session."""
 
     def __init__(self, address):
         self.address = address
+        self.session_id = None
 
     def egress(self, envelope, http_headers, operation, binding_options):
-        reply_to = etree.SubElement(get_or_create_header(envelope), "{%s}ReplyTo" % WSA)
+        header = get_or_create_header(envelope)
+        reply_to = etree.SubElement(header, "{%s}ReplyTo" % WSA)
         etree.SubElement(reply_to, "{%s}Address" % WSA).text = self.address
+        if self.session_id is not None:
+            sid = etree.SubElement(header, "{%s}SessionId" % SESSION, nsmap={"ss": SESSION})
+            sid.set("{%s}IsReferenceParameter" % WSA, "true")
+            sid.text = self.session_id
+        return envelope, http_headers
+
+    def ingress(self, envelope, http_headers, operation):
+        sid = header_text(envelope, SESSION, "SessionId")
+        if sid and self.session_id is None:
+            self.session_id = sid
         return envelope, http_headers
 
 
@@ -136,7 +153,8 @@ def main():
 
     listener = Listener()
     try:
-        client = zeep.Client(args.wsdl, plugins=[ReplyTo(listener.url)])
+        client_session = Session(listener.url)
+        client = zeep.Client(args.wsdl, plugins=[client_session])
         service = client.bind("IpamService", spec["port"])
         binding = client.wsdl.bindings["{%s}%s" % (IPAM, spec["port"])]
         callback_binding = client.wsdl.bindings["{%s}%s" % (IPAM, spec["callback_binding"])]
@@ -152,7 +170,10 @@ def main():
         except zeep.exceptions.Fault as f:
             fail("%s: SOAP fault %s: %s" % (init_op, f.code, f.message))
             return 1
-        event("%s result=%r" % (init_op, result))
+        event("%s result=%r session=%s" % (init_op, result, client_session.session_id))
+        if not client_session.session_id:
+            fail("%s: the reply carries no ss:SessionId" % init_op)
+            return 1
         try:
             result = getattr(service, start_op)()
         except zeep.exceptions.Fault as f:
@@ -215,8 +236,8 @@ def main():
 
         if len(kinds) < 3 or kinds[0] != "Start" or any(k != "Checkpoint" for k in kinds[1:-1]):
             fail("callbacks %s, want Start, Checkpoint (one or more), Complete" % kinds)
-        if len(sessions) != 1 or None in sessions:
-            fail("callbacks carry session ids %s, want one" % sorted(map(str, sessions)))
+        if sessions != {client_session.session_id}:
+            fail("callbacks carry session ids %s, want the Initialize reply's %s" % (sorted(map(str, sessions)), client_session.session_id))
         print("SUMMARY callbacks=%s" % ",".join(kinds), flush=True)
         return 1 if fail.count else 0
     finally:

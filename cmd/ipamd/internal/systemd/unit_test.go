@@ -53,8 +53,8 @@ func TestRenderedUnit(t *testing.T) {
 			"Service.NoNewPrivileges":         "yes",
 			"Service.CapabilityBoundingSet":   "",
 			"Service.AmbientCapabilities":     "",
-			"Service.PrivateUsers":            "yes",
-			"Service.RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+			"Service.PrivateUsers":            "", // it would hide the owners of local callers' sockets
+			"Service.RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
 			"Service.SystemCallFilter":        "@system-service|~@privileged",
 			"Service.MemoryDenyWriteExecute":  "yes",
 			"Service.LockPersonality":         "yes",
