@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -111,7 +112,7 @@ func TestConvertShowsServerProgress(t *testing.T) {
 				gen = []string{"--engine", "postgres", "--dsn", pg.DSN()}
 				active = store.Config{Type: ipam.IpamDatabaseTypeMSSQLServer, Host: pg.Host, Port: pg.Port, Name: pg.Name,
 					User: pg.User, Password: pg.Password}
-				extra = []string{"--store-allowed-hosts", pg.Host, "--store-remember-password"}
+				extra = []string{"--store-allowed-hosts", net.JoinHostPort(pg.Host, strconv.Itoa(pg.Port)), "--store-remember-password"}
 			}
 			if out, errOut, code := ipamd(t, nil, append([]string{"dev", "make-legacy-store", "--addresses", "2000", "--seed", "5"}, gen...)...); code != 0 {
 				t.Fatalf("make-legacy-store: exit %d\n%s%s", code, out, errOut)
