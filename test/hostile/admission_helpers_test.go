@@ -141,11 +141,32 @@ func admReadHTTP(c net.Conn) (int, string, error) {
 // whose name and labels ("" for none) match, from victimAddr.
 func admMetric(t *testing.T, admin, series string) float64 {
 	t.Helper()
+	// The admin listener may still count connections a test has just
+	// closed (its cap answers 503 until it sees them go), and a refusal is
+	// counted after its answer is written: ask again for a short while.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, found, why := admScrape(admin, series)
+		if found {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metric %s not exposed: %s", series, why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// admScrape reads one series from the admin listener's /metrics.
+func admScrape(admin, series string) (v float64, found bool, why string) {
 	resp, err := admHTTPFrom(victimAddr).Get("http://" + admin + "/metrics")
 	if err != nil {
-		t.Fatalf("scraping metrics: %v", err)
+		return 0, false, err.Error()
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, resp.Status
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -153,13 +174,12 @@ func admMetric(t *testing.T, admin, series string) float64 {
 		if rest, ok := strings.CutPrefix(line, series+" "); ok {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
 			if err != nil {
-				t.Fatalf("metric line %q: %v", line, err)
+				return 0, false, fmt.Sprintf("metric line %q: %v", line, err)
 			}
-			return v
+			return v, true, ""
 		}
 	}
-	t.Fatalf("metric %s not exposed", series)
-	return 0
+	return 0, false, "no such series"
 }
 
 // rawPreamble is an MC-NMF duplex preamble for via with the binary session
