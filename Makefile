@@ -28,7 +28,7 @@ run: build
 	$(BIN) serve --log-format console
 
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Per-message allocation budgets (TestAllocBudgets beside each BenchmarkPerMessage), without
 # -race: the race detector changes allocation counts, so `make test` skips them.

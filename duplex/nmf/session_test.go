@@ -369,7 +369,10 @@ func TestSlowlorisPreamble(t *testing.T) {
 	if !closed || len(got) != 0 {
 		t.Fatalf("closed=%v got % x", closed, got)
 	}
-	if elapsed < 250*time.Millisecond || elapsed > 1500*time.Millisecond {
+	// Closed with no answer before the client finished its preamble is the
+	// proof; the upper bound only catches a deadline that did not fire at
+	// all, with room for a loaded machine's late timers.
+	if elapsed < 250*time.Millisecond || elapsed > 5*time.Second {
 		t.Errorf("closed after %v, want about 300ms", elapsed)
 	}
 	waitIdle(t, srv)

@@ -185,6 +185,10 @@ func TestKeepaliveKeepsSessionAlive(t *testing.T) {
 		}
 	})
 	t.Run("without keepalives the server aborts", func(t *testing.T) {
+		// Work long enough that a late inactivity timer on a loaded machine
+		// still fires before it ends; the abort comes after ~400ms.
+		cfg := cfg
+		cfg.work = memWork(10 * time.Second)
 		srv := startServer(t, cfg)
 		c := &Client{KeepaliveInterval: -1}
 		conn, err := c.Dial(ctx, srv.provisionURI)
