@@ -27,6 +27,7 @@ type Codec struct {
 	tw   *textxml.Writer
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
+	quota  bool         // OnQuota was called for the current message
 }
 
 // NewCodec returns the codec for one connection using enc.
@@ -40,12 +41,13 @@ func NewCodec(enc Encoding, lim Limits) *Codec {
 		}
 		c.br = nbfx.NewReader(nil, c.sess, nbfx.ReaderOptions{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
+			MaxArrayLength: lim.MaxArrayLength, MaxBytesPerRead: lim.MaxBytesPerRead, MaxExpansion: lim.MaxExpansion,
 		})
 		c.bw = nbfx.NewWriter(nil)
 	case EncodingText, EncodingText11:
 		c.tr = textxml.NewReader(nil, textxml.Options{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
-			MaxBytes: lim.MaxMessageBytes,
+			MaxBytesPerRead: lim.MaxBytesPerRead, MaxBytes: lim.MaxMessageBytes,
 		})
 		c.tw = textxml.NewWriter(nil)
 	}
@@ -64,9 +66,32 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 	if c.broken != nil {
 		return nil, c.broken
 	}
+	c.quota = false
+	env, err := c.decode(payload)
+	if err != nil {
+		c.noteQuota(err)
+		return nil, err
+	}
+	env.body.codec = c
+	return env, nil
+}
+
+// noteQuota reports a quota error to Limits.OnQuota, once per message.
+func (c *Codec) noteQuota(err error) {
+	if c.quota || c.lim.OnQuota == nil {
+		return
+	}
+	if q := xmlstream.QuotaName(err); q != "" {
+		c.quota = true
+		c.lim.OnQuota(q)
+	}
+}
+
+func (c *Codec) decode(payload []byte) (*Envelope, error) {
 	if len(payload) > c.lim.MaxMessageBytes {
-		err := fmt.Errorf("soap: payload of %d bytes exceeds %d: %w", len(payload), c.lim.MaxMessageBytes, xmlstream.ErrQuota)
-		return nil, &DecodeError{Fault: quotaFault(), Err: err}
+		err := fmt.Errorf("soap: %w", &xmlstream.QuotaError{Quota: xmlstream.QuotaMaxReceivedMessageSize,
+			Limit: int64(c.lim.MaxMessageBytes), Offset: -1, Detail: fmt.Sprintf("a payload of %d bytes", len(payload))})
+		return nil, &DecodeError{Fault: QuotaFault(err), Err: err}
 	}
 	var r xmlstream.Reader
 	switch c.enc {
@@ -87,7 +112,7 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 	default:
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}
-	env := &Envelope{ns: c.ns}
+	env := &Envelope{ns: c.ns, maxHeader: c.lim.MaxHeaderBytes}
 	if err := readEnvelope(r, env); err != nil {
 		return nil, err
 	}
@@ -261,9 +286,9 @@ func readHeader(r xmlstream.Reader, env *Envelope) error {
 		var bad error
 		switch bit {
 		case hReplyTo, hFaultTo, hFrom:
-			val, bad, err = readEPRAddress(r, depth)
+			val, bad, err = readEPRAddress(r, depth, env.maxHeader)
 		default:
-			val, bad, err = readValue(r, depth)
+			val, bad, err = readValue(r, depth, env.maxHeader)
 		}
 		if err != nil {
 			return readError("header", err, *h)
@@ -338,10 +363,14 @@ func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 // readValue reads the text of a URI-valued header block (xs:anyURI:
 // whitespace collapsed) and leaves the reader after its end tag. bad
 // reports a structural problem of the block; err a decoding error.
-func readValue(r xmlstream.Reader, parent int) (val string, bad, err error) {
-	val, err = xmlstream.ReadText(r)
+func readValue(r xmlstream.Reader, parent, max int) (val string, bad, err error) {
+	val, err = xmlstream.ReadTextMax(r, max)
 	if err == nil {
 		return strings.TrimSpace(val), nil, nil
+	}
+	if errors.Is(err, xmlstream.ErrTextTooLong) {
+		return "", nil, fmt.Errorf("soap: %w", &xmlstream.QuotaError{Quota: xmlstream.QuotaMaxHeaderSize,
+			Limit: int64(max), Offset: -1, Detail: "a WS-Addressing header value"})
 	}
 	if errors.Is(err, xmlstream.ErrElementInText) {
 		return "", errNotText, skipTo(r, parent)
@@ -350,7 +379,7 @@ func readValue(r xmlstream.Reader, parent int) (val string, bad, err error) {
 }
 
 // readEPRAddress reads an endpoint reference and returns its a:Address.
-func readEPRAddress(r xmlstream.Reader, parent int) (addr string, bad, err error) {
+func readEPRAddress(r xmlstream.Reader, parent, max int) (addr string, bad, err error) {
 	self := parent + 1
 	found := false
 	for {
@@ -372,7 +401,7 @@ func readEPRAddress(r xmlstream.Reader, parent int) (addr string, bad, err error
 			}
 		case xmlstream.StartElement:
 			if n.Name.Space == NSAddressing && n.Name.Local == "Address" {
-				v, b, err := readValue(r, self)
+				v, b, err := readValue(r, self, max)
 				if err != nil {
 					return "", nil, err
 				}

@@ -406,13 +406,20 @@ func readError(where string, err error, h Header) *DecodeError {
 
 func malformedFault(err error) *Fault {
 	if errors.Is(err, xmlstream.ErrQuota) {
-		return quotaFault()
+		return QuotaFault(err)
 	}
 	return SenderFault("The message could not be decoded: it is not well-formed.")
 }
 
-func quotaFault() *Fault {
-	return SenderFault("The message exceeds a quota of the receiver.")
+// QuotaFault is the Sender fault for a message that breaks a reader quota:
+// its reason names the quota and its limit, never the client's content, so
+// it stays small whatever the message held.
+func QuotaFault(err error) *Fault {
+	var qe *xmlstream.QuotaError
+	if errors.As(err, &qe) {
+		return SenderFault(fmt.Sprintf("QuotaExceeded: the message exceeds the receiver's %s quota (%d).", qe.Quota, qe.Limit))
+	}
+	return SenderFault("QuotaExceeded: the message exceeds a quota of the receiver.")
 }
 
 func envelopeError(h Header, format string, args ...any) *DecodeError {

@@ -12,12 +12,29 @@ import (
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
-// ReaderOptions are the reader's quotas; zero fields take the defaults.
+// ReaderOptions are the reader's quotas (WCF's XmlDictionaryReaderQuotas,
+// docs/security.md "Resource budgets"); zero fields take the defaults.
 type ReaderOptions struct {
 	MaxDepth       int // open elements; default 128
 	MaxAttributes  int // attribute records (xmlns included) per element; default 256
-	MaxStringBytes int // bytes of one name, text or attribute value; default 1<<20
+	MaxStringBytes int // bytes of one name, attribute value, list or element's text content; default 1<<20
+	// MaxArrayLength bounds the items of one Array record; default 16384.
+	MaxArrayLength int
+	// MaxBytesPerRead bounds the decoded bytes of one start tag: names,
+	// namespaces and attribute values; default 1<<20.
+	MaxBytesPerRead int
+	// MaxExpansion bounds the decoded bytes of one document (names and
+	// attributes of start tags, text) to MaxExpansion × max(len(doc),
+	// ExpansionFloor): dictionary references must not turn a small
+	// message into a large one. Default 1<<10 (in effect unlimited).
+	MaxExpansion int
 }
+
+// ExpansionFloor is the document size below which MaxExpansion is applied
+// as if the document had this size: a small message's static dictionary
+// strings (namespace URIs of 39 bytes from 2-byte references) expand more
+// than any large message may.
+const ExpansionFloor = 1024
 
 // Reader decodes one [MC-NBFX] document into xmlstream nodes. Names and
 // namespaces from the dictionaries are not copied; the Node and its Attrs are
@@ -46,6 +63,11 @@ type Reader struct {
 	nameSz  int
 	scratch []byte
 	list    []byte
+
+	decoded    int // decoded bytes of the document so far (see MaxExpansion)
+	maxDecoded int
+	textRun    int // bytes of text since the last start or end tag
+	tagBytes   int // decoded bytes of the start tag being read
 }
 
 type frame struct {
@@ -84,6 +106,15 @@ func NewReader(doc []byte, session *ReaderSession, opts ReaderOptions) *Reader {
 	if opts.MaxStringBytes <= 0 {
 		opts.MaxStringBytes = 1 << 20
 	}
+	if opts.MaxArrayLength <= 0 {
+		opts.MaxArrayLength = 16384
+	}
+	if opts.MaxBytesPerRead <= 0 {
+		opts.MaxBytesPerRead = 1 << 20
+	}
+	if opts.MaxExpansion <= 0 {
+		opts.MaxExpansion = 1 << 10
+	}
 	r := &Reader{opts: opts, names: make(map[string]string)}
 	r.Reset(doc, session)
 	return r
@@ -101,6 +132,8 @@ func (r *Reader) Reset(doc []byte, session *ReaderSession) {
 	r.pendingEnd, r.popPending = false, false
 	r.err = nil
 	r.arrPhase, r.arrType, r.arrCount = 0, 0, 0
+	r.decoded, r.textRun, r.tagBytes = 0, 0, 0
+	r.maxDecoded = r.opts.MaxExpansion * max(len(doc), ExpansionFloor)
 }
 
 // Depth is the number of currently open elements.
@@ -132,11 +165,58 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 		}
 	}
 	n, err := r.next()
+	if err == nil {
+		err = r.account(n)
+	}
 	if err != nil {
 		r.err = err
 		return nil, err
 	}
 	return n, nil
+}
+
+// account charges a node to the document's decoded-bytes budget and an
+// element's text to the string quota: text records may follow each other
+// without limit, and a 2-byte dictionary reference stands for a string of
+// up to the session table's size.
+func (r *Reader) account(n *xmlstream.Node) error {
+	var size int
+	switch n.Kind {
+	case xmlstream.Text:
+		size = len(n.Text)
+		r.textRun += size
+		if r.textRun > r.opts.MaxStringBytes {
+			return quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, r.pos, "text content of an element")
+		}
+	case xmlstream.StartElement:
+		r.textRun = 0
+		size = len(n.Name.Prefix) + len(n.Name.Local)
+		for i := range n.Attrs {
+			a := &n.Attrs[i]
+			size += len(a.Name.Prefix) + len(a.Name.Local) + len(a.Value)
+		}
+	case xmlstream.EndElement:
+		r.textRun = 0
+		return nil
+	default:
+		return nil
+	}
+	r.decoded += size
+	if r.decoded > r.maxDecoded {
+		return quotaErr(xmlstream.QuotaMaxDecodedBytes, r.maxDecoded, r.pos,
+			fmt.Sprintf("the document decodes to more than %d× its %d bytes", r.opts.MaxExpansion, len(r.buf)))
+	}
+	return nil
+}
+
+// tag charges a start tag's name, namespace or attribute value to
+// MaxBytesPerRead.
+func (r *Reader) tag(off int, s string) error {
+	r.tagBytes += len(s)
+	if r.tagBytes > r.opts.MaxBytesPerRead {
+		return quotaErr(xmlstream.QuotaMaxBytesPerRead, r.opts.MaxBytesPerRead, off, "start tag with its attributes")
+	}
+	return nil
 }
 
 func (r *Reader) next() (*xmlstream.Node, error) {
@@ -232,8 +312,9 @@ func (r *Reader) emitEnd() *xmlstream.Node {
 // readElement decodes an element record (type t at off) and its attributes.
 func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 	if len(r.stack) >= r.opts.MaxDepth {
-		return nil, quota(off, "record 0x%02X: element depth exceeds %d", t, r.opts.MaxDepth)
+		return nil, quotaErr(xmlstream.QuotaMaxDepth, r.opts.MaxDepth, off, "element nesting")
 	}
+	r.tagBytes = 0
 	var prefix, local string
 	var err error
 	switch {
@@ -255,6 +336,11 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 	default: // PrefixElementA..Z
 		prefix = letters[t-0x5E : t-0x5D]
 		local, err = r.readName(off, t)
+	}
+	if err == nil {
+		if err = r.tag(off, prefix); err == nil {
+			err = r.tag(off, local)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -294,7 +380,7 @@ func (r *Reader) readAttributes() error {
 		off := r.pos
 		r.pos++
 		if count++; count > r.opts.MaxAttributes {
-			return quota(off, "record 0x%02X: more than %d attributes", t, r.opts.MaxAttributes)
+			return quotaErr(xmlstream.QuotaMaxAttributes, r.opts.MaxAttributes, off, "attributes of one element")
 		}
 		var prefix, local, uri string
 		var err error
@@ -335,6 +421,13 @@ func (r *Reader) readAttributes() error {
 			prefix = letters[t-0x26 : t-0x25]
 			local, err = r.readName(off, t)
 		}
+		if err == nil {
+			if err = r.tag(off, prefix); err == nil {
+				if err = r.tag(off, local); err == nil {
+					err = r.tag(off, uri)
+				}
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -351,6 +444,9 @@ func (r *Reader) readAttributes() error {
 			return malformed(off, "record 0x%02X: namespace declaration as a plain attribute", t)
 		}
 		value, err := r.readAttrValue(off)
+		if err == nil {
+			err = r.tag(off, value)
+		}
 		if err != nil {
 			return err
 		}
@@ -414,6 +510,9 @@ func (r *Reader) readArray(off int) (*xmlstream.Node, error) {
 	}
 	if uint64(count)*uint64(size) > uint64(len(r.buf)-r.pos) {
 		return nil, malformed(r.pos, "record 0x03: %d items of %d bytes overrun the document", count, size)
+	}
+	if uint64(count) > uint64(r.opts.MaxArrayLength) {
+		return nil, quotaErr(xmlstream.QuotaMaxArrayLength, r.opts.MaxArrayLength, r.pos-m, "items of an Array record")
 	}
 	r.arrType, r.arrCount, r.arrPhase = at, count, 2
 	return n, nil
@@ -480,7 +579,7 @@ func (r *Reader) checkLen(off int, t byte, l uint64) (int, error) {
 		return 0, malformed(off, "record 0x%02X: %d bytes overrun the document (%d left)", t, l, len(r.buf)-r.pos)
 	}
 	if l > uint64(r.opts.MaxStringBytes) {
-		return 0, quota(off, "record 0x%02X: string of %d bytes exceeds %d", t, l, r.opts.MaxStringBytes)
+		return 0, quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, off, fmt.Sprintf("record 0x%02X: a string", t))
 	}
 	return int(l), nil
 }
@@ -579,7 +678,7 @@ func (r *Reader) readList(off int) (string, error) {
 			return "", err
 		}
 		if len(r.list) > r.opts.MaxStringBytes {
-			return "", quota(off, "record 0xA4: list of more than %d bytes", r.opts.MaxStringBytes)
+			return "", quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, off, "record 0xA4: a list")
 		}
 	}
 	return string(r.list), nil
