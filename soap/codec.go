@@ -354,7 +354,7 @@ func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 			mu = true
 		case "0", "false":
 		default:
-			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", v)
+			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", Echo(v))
 		}
 	}
 	return mu, targeted, nil
@@ -438,7 +438,7 @@ func skipTo(r xmlstream.Reader, depth int) error {
 	return nil
 }
 
-// Encode appends one envelope to dst: the headers a:Action (mustUnderstand),
+// Encode appends one envelope of at most Limits.MaxMessageBytes to dst: the headers a:Action (mustUnderstand),
 // a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
 // (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
 // Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
@@ -474,10 +474,18 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		c.bw.Reset(nil)
 	}
 	if err != nil {
-		return dst[:start], fmt.Errorf("soap: encode %s: %w", h.Action, err)
+		return dst[:start], fmt.Errorf("soap: encode %s: %w", Echo(h.Action), err)
+	}
+	if n := len(out) - start; n > c.lim.MaxMessageBytes {
+		return out[:start], fmt.Errorf("soap: encode %s: %d bytes, limit %d: %w", Echo(h.Action), n, c.lim.MaxMessageBytes, ErrMessageTooLarge)
 	}
 	return out, nil
 }
+
+// ErrMessageTooLarge is returned by Encode for a message larger than
+// Limits.MaxMessageBytes (limits.max_message_size bounds what is sent as
+// well as what is received); answer with TooLargeFault instead.
+var ErrMessageTooLarge = errors.New("encoded message exceeds the message size limit")
 
 // WriteEnvelope writes a whole SOAP 1.2 envelope (see Codec.Encode) to w.
 func WriteEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap"
 )
 
 // supervisor is whoever started ipamd and wants to know where it is:
@@ -263,16 +264,24 @@ func stateCounts(m map[sessions.State]int) map[string]int {
 // reloadable are the settings a reload applies, with what they apply to.
 // Every other changed setting is reported as needing a restart.
 var reloadable = map[string]string{
-	"log.level":                      "now",
-	"limits.max_message_size":        "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
-	"limits.preamble_timeout":        "new net.tcp connections",
-	"limits.idle_timeout":            "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.close_timeout":           "new net.tcp connections and the next stop",
-	"limits.max_connections":         "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.max_session_table_bytes": "new sessions",
-	"session.inactivity_interval":    "new sessions",
-	"session.keepalive_grace_count":  "new sessions",
-	"shutdown.drain_timeout":         "the next stop",
+	"log.level":                               "now",
+	"limits.max_message_size":                 "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
+	"limits.preamble_timeout":                 "new net.tcp connections",
+	"limits.idle_timeout":                     "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.close_timeout":                    "new net.tcp connections and the next stop",
+	"limits.max_connections":                  "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.max_session_table_bytes":          "new sessions",
+	"limits.reader.max_depth":                 "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_string_content_length": "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_array_length":          "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_bytes_per_read":        "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_attributes":            "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_expansion":             "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_header_size":           "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.max_echo_bytes":                   "now",
+	"session.inactivity_interval":             "new sessions",
+	"session.keepalive_grace_count":           "new sessions",
+	"shutdown.drain_timeout":                  "the next stop",
 }
 
 // reload reads the configuration again and applies what can change while
@@ -295,6 +304,7 @@ func (lf *lifecycle) reload() {
 	if lvl, err := zapcore.ParseLevel(next.Log.Level); err == nil {
 		lf.so.level.SetLevel(lvl)
 	}
+	soap.SetMaxEcho(next.Limits.MaxEchoBytes)
 	lf.nmf.Reconfigure(nmfOptions(next, lf.log))
 	lf.mgr.Reconfigure(sessionOptions(next, lf.log, nil))
 	// Keep what needs a restart as it runs, so the next reload reports it

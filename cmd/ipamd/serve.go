@@ -55,6 +55,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	}()
 	v := buildVersion()
 	m := metrics.New(metrics.BuildInfo{Version: v.Version, Commit: v.Commit, GoVersion: v.Go})
+	soap.SetMaxEcho(cfg.Limits.MaxEchoBytes)
 	mgr, err := newSessionManager(cfg, st, log, m)
 	if err != nil {
 		return err
@@ -81,7 +82,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		},
 		WSDL:        func(host string) ([]byte, error) { return wsdlForRequest(cfg, bound, host) },
 		FaultDetail: sessions.TransportFaultDetail,
-		Limits:      soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Limits:      readerLimits(cfg, m.QuotaExceeded),
 		Logger:      log.Named("http"),
 	}, mgr)
 	m.WatchNMF(srv)
@@ -243,10 +244,29 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 	return sessions.Options{
 		InactivityInterval:  cfg.Session.InactivityInterval,
 		KeepaliveGraceCount: cfg.Session.KeepaliveGraceCount,
-		Limits:              soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Limits:              readerLimits(cfg, nil), // quotas are counted by the observer (sessions.QuotaObserver)
 		Authorizer:          newAuthorizer(cfg.Security.Administrators),
 		Logger:              log.Named("session"),
 		Observer:            obs,
+	}
+}
+
+// readerLimits are the SOAP reader quotas of the configuration
+// (limits.max_message_size, limits.max_session_table_bytes,
+// limits.reader.*); onQuota counts violations.
+func readerLimits(cfg *config.Config, onQuota func(string)) soap.Limits {
+	r := cfg.Limits.Reader
+	return soap.Limits{
+		MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes,
+		MaxDepth:             r.MaxDepth,
+		MaxAttributes:        r.MaxAttributes,
+		MaxStringBytes:       r.MaxStringContentLength,
+		MaxArrayLength:       r.MaxArrayLength,
+		MaxBytesPerRead:      r.MaxBytesPerRead,
+		MaxExpansion:         r.MaxExpansion,
+		MaxHeaderBytes:       r.MaxHeaderSize,
+		MaxMessageBytes:      cfg.Limits.MaxMessageSize,
+		OnQuota:              onQuota,
 	}
 }
 

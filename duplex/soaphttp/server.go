@@ -246,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "POST, GET")
 		s.refuse(w, r, soap.EncodingText, http.StatusMethodNotAllowed,
-			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", r.Method)), nil)
+			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", soap.Echo(r.Method))), nil)
 		return
 	}
 	enc, why := requestEncoding(r.Header.Get("Content-Type"))
@@ -437,7 +437,13 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encodin
 	if req != nil {
 		h.RelatesTo = req.MessageID
 	}
-	out, err := soap.NewCodec(enc, s.opts.Limits).Encode(nil, &h, f)
+	c := soap.NewCodec(enc, s.opts.Limits)
+	out, err := c.Encode(nil, &h, f)
+	if errors.Is(err, soap.ErrMessageTooLarge) {
+		f = soap.TooLargeFault()
+		h.Action = f.Action
+		out, err = c.Encode(nil, &h, f)
+	}
 	if err != nil {
 		s.opts.Logger.Error("encoding a transport fault", zap.Error(err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -446,7 +452,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encodin
 	if enc == soap.EncodingText11 {
 		status = http.StatusInternalServerError // WS-I BP R1126
 	}
-	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", r.URL.Path),
+	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)),
 		zap.Int("status", status), zap.String("reason", f.Reason))
 	writeAnswer(w, enc, answer{status: status, payload: out})
 }
@@ -473,7 +479,7 @@ func faultStatus(enc soap.Encoding, f *soap.Fault) int {
 
 func endpointNotFound(path string) *soap.Fault {
 	return soap.AddressingFault(soap.SubcodeEndpointUnavailable, "",
-		fmt.Sprintf("There is no IPAM endpoint at %q.", path), nil)
+		fmt.Sprintf("There is no IPAM endpoint at %q.", soap.Echo(path)), nil)
 }
 
 // requestEncoding maps a Content-Type to the SOAP version it carries, or
@@ -484,10 +490,10 @@ func requestEncoding(ct string) (enc soap.Encoding, why string) {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", ct)
+		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", soap.Echo(ct))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", cs)
+		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", soap.Echo(cs))
 	}
 	switch mt {
 	case "application/soap+xml":
@@ -495,7 +501,7 @@ func requestEncoding(ct string) (enc soap.Encoding, why string) {
 	case "text/xml":
 		return soap.EncodingText11, ""
 	}
-	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", mt)
+	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", soap.Echo(mt))
 }
 
 func isWSDLQuery(u *url.URL) bool {
