@@ -112,8 +112,8 @@ func (c *Codec) decode(payload []byte) (*Envelope, error) {
 	default:
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}
-	env := &Envelope{ns: c.ns, maxHeader: c.lim.MaxHeaderBytes}
-	if err := readEnvelope(r, env); err != nil {
+	env := &Envelope{ns: c.ns}
+	if err := readEnvelope(r, env, c.lim.MaxHeaderBytes); err != nil {
 		return nil, err
 	}
 	return env, nil
@@ -133,7 +133,9 @@ const (
 // maxNotUnderstood bounds the NotUnderstood header blocks of one fault.
 const maxNotUnderstood = 16
 
-func readEnvelope(r xmlstream.Reader, env *Envelope) error {
+// readEnvelope reads the envelope up to the body; header values are
+// limited to maxHeader bytes.
+func readEnvelope(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 	n, err := r.Next()
 	if err != nil {
 		return readError("envelope", err, env.Header)
@@ -160,7 +162,7 @@ func readEnvelope(r xmlstream.Reader, env *Envelope) error {
 			continue
 		case n.Kind == xmlstream.StartElement && n.Name.Space == ns && n.Name.Local == "Header" && !seenHeader:
 			seenHeader = true
-			if err := readHeader(r, env); err != nil {
+			if err := readHeader(r, env, maxHeader); err != nil {
 				return err
 			}
 			continue
@@ -210,7 +212,7 @@ func peekBody(r xmlstream.Reader, env *Envelope) error {
 }
 
 // readHeader reads the header blocks after <s:Header>, through </s:Header>.
-func readHeader(r xmlstream.Reader, env *Envelope) error {
+func readHeader(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 	var (
 		seen          uint8
 		notUnderstood []xmlstream.Name
@@ -286,9 +288,9 @@ func readHeader(r xmlstream.Reader, env *Envelope) error {
 		var bad error
 		switch bit {
 		case hReplyTo, hFaultTo, hFrom:
-			val, bad, err = readEPRAddress(r, depth, env.maxHeader)
+			val, bad, err = readEPRAddress(r, depth, maxHeader)
 		default:
-			val, bad, err = readValue(r, depth, env.maxHeader)
+			val, bad, err = readValue(r, depth, maxHeader)
 		}
 		if err != nil {
 			return readError("header", err, *h)

@@ -219,9 +219,8 @@ type Envelope struct {
 	// empty body); {NSEnvelope, "Fault"} for a fault.
 	BodyName xmlstream.Name
 
-	ns        string // envelope namespace (SOAP 1.2 unless decoded as 1.1)
-	maxHeader int    // Limits.MaxHeaderBytes while decoding
-	body      bodyReader
+	ns   string // envelope namespace (SOAP 1.2 unless decoded as 1.1)
+	body bodyReader
 }
 
 // Body returns the reader positioned inside s:Body: the next Next() yields
