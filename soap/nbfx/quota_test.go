@@ -10,7 +10,9 @@ import (
 )
 
 // Record builders for the quota table (MC-NBFX 2.2).
-func shortElem(b []byte, name string) []byte { return append(appendMB31(append(b, 0x40), uint32(len(name))), name...) }
+func shortElem(b []byte, name string) []byte {
+	return append(appendMB31(append(b, 0x40), uint32(len(name))), name...)
+}
 
 func chars16(b []byte, s string) []byte {
 	b = binary.LittleEndian.AppendUint16(append(b, 0x9A), uint16(len(s)))
