@@ -502,9 +502,9 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	if _, err := op.Invoke(s.workContext(), s.impl, env.Body()); err != nil {
 		var exc *ipam.IpamException
 		if !errors.As(err, &exc) {
-			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)
+			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))
 		}
-		log.Warn("one-way operation failed, closing session", zap.Error(err))
+		log.Warn("one-way operation failed, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 		_ = s.complete(s.ctx, exc)
 		return s.closeAfterFault()
 	}
