@@ -165,9 +165,6 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 		}
 	}
 	n, err := r.next()
-	if err == nil {
-		err = r.account(n)
-	}
 	if err != nil {
 		r.err = err
 		return nil, err
@@ -175,33 +172,21 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 	return n, nil
 }
 
-// account charges a node to the document's decoded-bytes budget and an
-// element's text to the string quota: text records may follow each other
-// without limit, and a 2-byte dictionary reference stands for a string of
-// up to the session table's size.
-func (r *Reader) account(n *xmlstream.Node) error {
-	var size int
-	switch n.Kind {
-	case xmlstream.Text:
-		size = len(n.Text)
-		r.textRun += size
-		if r.textRun > r.opts.MaxStringBytes {
-			return quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, r.pos, "text content of an element")
-		}
-	case xmlstream.StartElement:
-		r.textRun = 0
-		size = len(n.Name.Prefix) + len(n.Name.Local)
-		for i := range n.Attrs {
-			a := &n.Attrs[i]
-			size += len(a.Name.Prefix) + len(a.Name.Local) + len(a.Value)
-		}
-	case xmlstream.EndElement:
-		r.textRun = 0
-		return nil
-	default:
-		return nil
+// text charges a text node to its element's text (MaxStringBytes: text
+// records may follow each other without limit) and to the document's
+// decoded bytes: a 2-byte dictionary reference stands for a string of up
+// to the session table's size.
+func (r *Reader) text(s string) error {
+	r.textRun += len(s)
+	if r.textRun > r.opts.MaxStringBytes {
+		return quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, r.pos, "text content of an element")
 	}
-	r.decoded += size
+	return r.charge(len(s))
+}
+
+// charge adds n decoded bytes to the document's budget (MaxExpansion).
+func (r *Reader) charge(n int) error {
+	r.decoded += n
 	if r.decoded > r.maxDecoded {
 		return quotaErr(xmlstream.QuotaMaxDecodedBytes, r.maxDecoded, r.pos,
 			fmt.Sprintf("the document decodes to more than %d× its %d bytes", r.opts.MaxExpansion, len(r.buf)))
@@ -288,6 +273,9 @@ func (r *Reader) next() (*xmlstream.Node, error) {
 				}
 				continue
 			}
+			if err := r.text(s); err != nil {
+				return nil, err
+			}
 			r.node = xmlstream.Node{Kind: xmlstream.Text, Text: s}
 			return &r.node, nil
 		case t >= 0x04 && t <= 0x3F:
@@ -304,6 +292,7 @@ func (r *Reader) eof() *xmlstream.Node {
 }
 
 func (r *Reader) emitEnd() *xmlstream.Node {
+	r.textRun = 0
 	r.node = xmlstream.Node{Kind: xmlstream.EndElement, Name: r.stack[len(r.stack)-1].name}
 	r.popPending = true
 	return &r.node
@@ -362,6 +351,10 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 	}
 	name := xmlstream.Name{Prefix: prefix, Local: local, Space: space}
 	r.stack[len(r.stack)-1].name = name
+	r.textRun = 0
+	if err := r.charge(r.tagBytes); err != nil {
+		return nil, err
+	}
 	r.node = xmlstream.Node{Kind: xmlstream.StartElement, Name: name, Attrs: r.attrs}
 	return &r.node, nil
 }
@@ -539,11 +532,18 @@ func (r *Reader) nextArrayItem() (*xmlstream.Node, error) {
 	switch r.arrPhase {
 	case 1:
 		r.arrPhase = 2
+		r.textRun = 0
+		if err := r.charge(r.tagBytes); err != nil { // the item's start tag again
+			return nil, err
+		}
 		r.node = xmlstream.Node{Kind: xmlstream.StartElement, Name: top.name, Attrs: r.attrs}
 		return &r.node, nil
 	case 2:
 		s, err := r.readText(r.pos, r.arrType)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.text(s); err != nil {
 			return nil, err
 		}
 		r.arrPhase = 3
