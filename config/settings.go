@@ -107,7 +107,7 @@ var settings = []*Setting{
 		256, 8, 65536,
 		func(c *Config) *int { return &c.Limits.Reader.MaxAttributes }),
 	intSetting("limits.reader.max_expansion",
-		"A binary message may decode to at most this many times its size in names, attribute values and text (small messages count as 1 KiB). A 2-byte MC-NBFSE dictionary reference can stand for a 2 KiB string; without this bound one 64 KiB message decodes to 64 MiB. Real MS-IPAMM2 messages decode to less than 2×.",
+		"A binary message may decode to at most this many times its size in names, namespace declarations, attribute values and text (small messages count as 1 KiB). A 2-byte MC-NBFSE dictionary reference can stand for a 2 KiB string; without this bound one 64 KiB message decodes to 64 MiB. Real MS-IPAMM2 messages decode to less than 2×.",
 		4, 2, 64,
 		func(c *Config) *int { return &c.Limits.Reader.MaxExpansion }),
 	intSetting("limits.reader.max_header_size",

@@ -143,7 +143,7 @@ type Limits struct {
 	MaxBytesPerRead      int // decoded bytes of one start tag with its attributes; default 4096 (WCF MaxBytesPerRead)
 	// MaxExpansion bounds what one binary message decodes to: at most
 	// MaxExpansion × its size (at least nbfx.ExpansionFloor) in names,
-	// attribute values and text; default 4.
+	// namespace declarations, attribute values and text; default 4.
 	MaxExpansion    int
 	MaxHeaderBytes  int // one WS-Addressing header value (a:Action, a:MessageID, an a:Address); default 4096
 	MaxMessageBytes int // one payload; default 1 MiB (the framing layer normally enforces less)

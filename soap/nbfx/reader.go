@@ -23,10 +23,11 @@ type ReaderOptions struct {
 	// MaxBytesPerRead bounds the decoded bytes of one start tag: names,
 	// namespaces and attribute values; default 1<<20.
 	MaxBytesPerRead int
-	// MaxExpansion bounds the decoded bytes of one document (names and
-	// attributes of start tags, text) to MaxExpansion × max(len(doc),
-	// ExpansionFloor): dictionary references must not turn a small
-	// message into a large one. Default 1<<10 (in effect unlimited).
+	// MaxExpansion bounds the decoded bytes of one document (start tags:
+	// names, namespace declarations, attribute values; text) to
+	// MaxExpansion × max(len(doc), ExpansionFloor): dictionary references
+	// must not turn a small message into a large one. Default 1<<10 (in
+	// effect unlimited).
 	MaxExpansion int
 }
 
@@ -175,33 +176,53 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 // text charges a text node to its element's text (MaxStringBytes: text
 // records may follow each other without limit) and to the document's
 // decoded bytes: a 2-byte dictionary reference stands for a string of up
-// to the session table's size.
+// to the session table's size. Small enough to inline; the errors are
+// built out of line.
 func (r *Reader) text(s string) error {
 	r.textRun += len(s)
+	r.decoded += len(s)
+	if r.textRun > r.opts.MaxStringBytes || r.decoded > r.maxDecoded {
+		return r.textErr()
+	}
+	return nil
+}
+
+//go:noinline
+func (r *Reader) textErr() error {
 	if r.textRun > r.opts.MaxStringBytes {
 		return quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, r.pos, "text content of an element")
 	}
-	return r.charge(len(s))
+	return r.expansionErr()
 }
 
 // charge adds n decoded bytes to the document's budget (MaxExpansion).
 func (r *Reader) charge(n int) error {
 	r.decoded += n
 	if r.decoded > r.maxDecoded {
-		return quotaErr(xmlstream.QuotaMaxDecodedBytes, r.maxDecoded, r.pos,
-			fmt.Sprintf("the document decodes to more than %d× its %d bytes", r.opts.MaxExpansion, len(r.buf)))
+		return r.expansionErr()
 	}
 	return nil
 }
 
+//go:noinline
+func (r *Reader) expansionErr() error {
+	return quotaErr(xmlstream.QuotaMaxDecodedBytes, r.maxDecoded, r.pos,
+		fmt.Sprintf("the document decodes to more than %d× its %d bytes", r.opts.MaxExpansion, len(r.buf)))
+}
+
 // tag charges a start tag's name, namespace or attribute value to
 // MaxBytesPerRead.
-func (r *Reader) tag(off int, s string) error {
-	r.tagBytes += len(s)
+func (r *Reader) tag(off, n int) error {
+	r.tagBytes += n
 	if r.tagBytes > r.opts.MaxBytesPerRead {
-		return quotaErr(xmlstream.QuotaMaxBytesPerRead, r.opts.MaxBytesPerRead, off, "start tag with its attributes")
+		return r.tagErr(off)
 	}
 	return nil
+}
+
+//go:noinline
+func (r *Reader) tagErr(off int) error {
+	return quotaErr(xmlstream.QuotaMaxBytesPerRead, r.opts.MaxBytesPerRead, off, "start tag with its attributes")
 }
 
 func (r *Reader) next() (*xmlstream.Node, error) {
@@ -327,9 +348,7 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 		local, err = r.readName(off, t)
 	}
 	if err == nil {
-		if err = r.tag(off, prefix); err == nil {
-			err = r.tag(off, local)
-		}
+		err = r.tag(off, len(prefix)+len(local))
 	}
 	if err != nil {
 		return nil, err
@@ -415,11 +434,7 @@ func (r *Reader) readAttributes() error {
 			local, err = r.readName(off, t)
 		}
 		if err == nil {
-			if err = r.tag(off, prefix); err == nil {
-				if err = r.tag(off, local); err == nil {
-					err = r.tag(off, uri)
-				}
-			}
+			err = r.tag(off, len(prefix)+len(local)+len(uri))
 		}
 		if err != nil {
 			return err
@@ -438,7 +453,7 @@ func (r *Reader) readAttributes() error {
 		}
 		value, err := r.readAttrValue(off)
 		if err == nil {
-			err = r.tag(off, value)
+			err = r.tag(off, len(value))
 		}
 		if err != nil {
 			return err
