@@ -365,14 +365,14 @@ func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 // readValue reads the text of a URI-valued header block (xs:anyURI:
 // whitespace collapsed) and leaves the reader after its end tag. bad
 // reports a structural problem of the block; err a decoding error.
-func readValue(r xmlstream.Reader, parent, max int) (val string, bad, err error) {
-	val, err = xmlstream.ReadTextMax(r, max)
+func readValue(r xmlstream.Reader, parent, limit int) (val string, bad, err error) {
+	val, err = xmlstream.ReadTextMax(r, limit)
 	if err == nil {
 		return strings.TrimSpace(val), nil, nil
 	}
 	if errors.Is(err, xmlstream.ErrTextTooLong) {
 		return "", nil, fmt.Errorf("soap: %w", &xmlstream.QuotaError{Quota: xmlstream.QuotaMaxHeaderSize,
-			Limit: int64(max), Offset: -1, Detail: "a WS-Addressing header value"})
+			Limit: int64(limit), Offset: -1, Detail: "a WS-Addressing header value"})
 	}
 	if errors.Is(err, xmlstream.ErrElementInText) {
 		return "", errNotText, skipTo(r, parent)
@@ -381,7 +381,7 @@ func readValue(r xmlstream.Reader, parent, max int) (val string, bad, err error)
 }
 
 // readEPRAddress reads an endpoint reference and returns its a:Address.
-func readEPRAddress(r xmlstream.Reader, parent, max int) (addr string, bad, err error) {
+func readEPRAddress(r xmlstream.Reader, parent, limit int) (addr string, bad, err error) {
 	self := parent + 1
 	found := false
 	for {
@@ -403,7 +403,7 @@ func readEPRAddress(r xmlstream.Reader, parent, max int) (addr string, bad, err 
 			}
 		case xmlstream.StartElement:
 			if n.Name.Space == NSAddressing && n.Name.Local == "Address" {
-				v, b, err := readValue(r, self, max)
+				v, b, err := readValue(r, self, limit)
 				if err != nil {
 					return "", nil, err
 				}
@@ -440,8 +440,8 @@ func skipTo(r xmlstream.Reader, depth int) error {
 	return nil
 }
 
-// Encode appends one envelope of at most Limits.MaxMessageBytes to dst: the headers a:Action (mustUnderstand),
-// a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
+// Encode appends one envelope of at most Limits.MaxMessageBytes to dst:
+// the headers a:Action (mustUnderstand), a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
 // (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
 // Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
 // empty string table 00 comes first. Prefixes are s, a and (in bodies) i,

@@ -36,4 +36,4 @@ func SetMaxEcho(n int) {
 func Echo(s string) string { return EchoMax(s, echoLimit()) }
 
 // EchoMax is Echo with an explicit bound (xmlstream.Truncate).
-func EchoMax(s string, max int) string { return xmlstream.Truncate(s, max) }
+func EchoMax(s string, limit int) string { return xmlstream.Truncate(s, limit) }

@@ -25,8 +25,8 @@ var ErrTextTooLong = errors.New("text content too long")
 func ReadText(r Reader) (string, error) { return ReadTextMax(r, 0) }
 
 // ReadTextMax is ReadText that fails with ErrTextTooLong, before joining
-// text nodes, when the content would exceed max bytes (0 = no limit).
-func ReadTextMax(r Reader, max int) (string, error) {
+// text nodes, when the content would exceed limit bytes (0 = no limit).
+func ReadTextMax(r Reader, limit int) (string, error) {
 	var (
 		first string
 		sb    strings.Builder
@@ -39,12 +39,12 @@ func ReadTextMax(r Reader, max int) (string, error) {
 		}
 		switch n.Kind {
 		case Text:
-			if max > 0 {
+			if limit > 0 {
 				have := len(first)
 				if parts > 1 {
 					have = sb.Len()
 				}
-				if have+len(n.Text) > max {
+				if have+len(n.Text) > limit {
 					return "", ErrTextTooLong
 				}
 			}

@@ -5,17 +5,17 @@ import (
 	"unicode/utf8"
 )
 
-// Truncate returns s as at most max bytes of valid UTF-8 (invalid bytes
-// replaced by U+FFFD), cut at a character boundary and marked
+// Truncate returns at most the first limit bytes of s, cut at a character
+// boundary, as valid UTF-8 (invalid bytes replaced by U+FFFD), followed by
 // "…[truncated N bytes]" when cut: the form in which client input may be
 // repeated in logs, faults and exception messages (docs/security.md).
-func Truncate(s string, max int) string {
-	if len(s) <= max && utf8.ValidString(s) {
+func Truncate(s string, limit int) string {
+	if len(s) <= limit && utf8.ValidString(s) {
 		return s
 	}
 	cut := len(s)
-	if cut > max {
-		cut = max
+	if cut > limit {
+		cut = limit
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
