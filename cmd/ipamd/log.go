@@ -45,7 +45,12 @@ func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (*z
 // under them (docs/security.md, "Resource budgets").
 const maxLogField = 512
 
-// boundedCore cuts string, error and Stringer fields to maxLogField.
+// stackKeys are the keys of zap.Stack fields: ipamd's own stack traces
+// (of a recovered panic), which must stay whole to be of use.
+var stackKeys = map[string]bool{"stack": true, "stacktrace": true}
+
+// boundedCore cuts string, error and Stringer fields to maxLogField, except
+// stack traces.
 type boundedCore struct{ zapcore.Core }
 
 func (c boundedCore) With(fields []zapcore.Field) zapcore.Core {
@@ -74,7 +79,7 @@ func boundFields(fields []zapcore.Field) []zapcore.Field {
 		var s string
 		switch f.Type {
 		case zapcore.StringType:
-			if len(f.String) <= maxLogField {
+			if len(f.String) <= maxLogField || stackKeys[f.Key] {
 				continue
 			}
 			s = f.String

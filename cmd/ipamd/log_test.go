@@ -22,6 +22,11 @@ func TestLogLineBounded(t *testing.T) {
 	if len(line) > 4*1024 {
 		t.Fatalf("log line of %d bytes", len(line))
 	}
+	buf.Reset()
+	log.Error("panic", zap.Stack("stack"), zap.String("stack", strings.Repeat("f\n", 1000)))
+	if !strings.Contains(buf.String(), strings.Repeat(`f\n`, 1000)) {
+		t.Errorf("a stack trace field was cut: %.200s", buf.String())
+	}
 	for _, want := range []string{`"short":"ok"`, `"n":1`, "truncated"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("line lacks %s: %.300s", want, line)
