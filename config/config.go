@@ -67,6 +67,21 @@ type Limits struct {
 	MaxConnectionsPerAddress int
 	MaxHTTPConnections       int
 	UninitializedTimeout     time.Duration
+	MaxEchoBytes             int
+	Reader                   ReaderLimits
+}
+
+// ReaderLimits are the quotas of the SOAP message readers (binary and text),
+// on the model of WCF's XmlDictionaryReaderQuotas; docs/security.md,
+// "Resource budgets".
+type ReaderLimits struct {
+	MaxDepth               int
+	MaxStringContentLength int
+	MaxArrayLength         int
+	MaxBytesPerRead        int
+	MaxAttributes          int
+	MaxExpansion           int
+	MaxHeaderSize          int
 }
 
 // Session configures the MS-IPAMM2 session layer.

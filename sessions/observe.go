@@ -53,6 +53,13 @@ const (
 	ExpiredInactive = "inactivity"
 )
 
+// QuotaObserver is implemented by PortObservers that count messages
+// breaking a reader quota (quota is an xmlstream.Quota* name). It is
+// optional so that observers without it need no change.
+type QuotaObserver interface {
+	QuotaExceeded(quota string)
+}
+
 // Transports a session can run on, as passed to SessionStarted.
 const (
 	TransportNetTCP = "net.tcp"

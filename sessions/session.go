@@ -407,13 +407,13 @@ func (s *Session) handle(payload []byte) error {
 		}
 		// The IpamException goes beside any detail the decoder gave (such
 		// as WS-Addressing's ProblemHeaderQName): s:Detail may hold several.
-		exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %v", err)}
+		exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", soap.Echo(err.Error()))}
 		if fault.Detail == nil {
 			fault.Detail = exc
 		} else {
 			fault.Detail = soap.Details{fault.Detail, exc}
 		}
-		s.log.Warn("malformed message, closing session", zap.Error(err))
+		s.log.Warn("malformed message, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 		s.sendFault(action, relatesTo, fault)
 		return s.closeAfterFault()
 	}
@@ -438,10 +438,10 @@ func (s *Session) handle(payload []byte) error {
 			s.log.Debug("ignoring client-sent callback operation", zap.String("operation", name))
 			return nil
 		}
-		s.log.Warn("unknown action, closing session", zap.String("action", action))
+		s.log.Warn("unknown action, closing session", zap.String("action", soap.Echo(action)), zap.Int("action_bytes", len(action)))
 		f := soap.ActionNotSupportedFault(action)
 		f.Detail = soap.Details{f.Detail, ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter,
-			"the action %q is not an operation of %s", action, s.binding.Port.Name)}}
+			"the action %q is not an operation of %s", soap.Echo(action), s.binding.Port.Name)}}
 		s.sendFault(soap.ActionAddressingFault, h.MessageID, f)
 		return s.closeAfterFault()
 	}
@@ -545,9 +545,9 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 			return nil
 		}
 		if errors.Is(err, ipam.ErrInvalidMessage) || errors.Is(err, xmlstream.ErrMalformed) || errors.Is(err, xmlstream.ErrQuota) {
-			log.Warn("invalid request, closing session", zap.Error(err))
+			log.Warn("invalid request, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 			s.sendFault(op.ReplyAction, h.MessageID,
-				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)))
+				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))))
 			return s.closeAfterFault()
 		}
 		log.Error("operation failed", zap.Error(err))
@@ -599,9 +599,9 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	if _, err := op.Invoke(s.workContext(), s.impl, env.Body()); err != nil {
 		var exc *ipam.IpamException
 		if !errors.As(err, &exc) {
-			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %v", op.Name, err)
+			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))
 		}
-		log.Warn("one-way operation failed, closing session", zap.Error(err))
+		log.Warn("one-way operation failed, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 		_ = s.complete(s.ctx, exc)
 		return s.closeAfterFault()
 	}
@@ -709,6 +709,15 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 		ra.AddressReply(&h)
 	}
 	out, err := s.codec.Encode(s.out[:0], &h, body)
+	if errors.Is(err, soap.ErrMessageTooLarge) {
+		// limits.max_message_size bounds what is sent too: a small fixed
+		// fault goes instead (to the callback channel for a callback).
+		s.log.Warn("answer exceeds the message size limit; sending a fixed fault instead", zap.String("action", action), errField(err))
+		f := soap.TooLargeFault()
+		h.Action = f.Action
+		body = f
+		out, err = s.codec.Encode(s.out[:0], &h, f)
+	}
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", action, err)
 	}
@@ -794,6 +803,15 @@ func ipamFault(exc *ipam.IpamException) *soap.Fault {
 	f := soap.SenderFault(exc.Message)
 	f.Detail = ipam.FaultDetail{Exception: exc}
 	return f
+}
+
+// maxLogError bounds an error's text in a log field: reader errors may
+// quote client names.
+const maxLogError = 512
+
+// errField is zap.Error for errors that may carry client input.
+func errField(err error) zap.Field {
+	return zap.String("error", xmlstream.Truncate(err.Error(), maxLogError))
 }
 
 // stateName prints a session's current state lazily in log fields.

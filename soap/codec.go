@@ -29,6 +29,7 @@ type Codec struct {
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
 	keep   []xmlstream.Name
+	quota  bool // OnQuota was called for the current message
 }
 
 // Keep makes Decode keep the text of header blocks with these names in
@@ -58,12 +59,13 @@ func NewCodec(enc Encoding, lim Limits) *Codec {
 		}
 		c.br = nbfx.NewReader(nil, c.sess, nbfx.ReaderOptions{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
+			MaxArrayLength: lim.MaxArrayLength, MaxBytesPerRead: lim.MaxBytesPerRead, MaxExpansion: lim.MaxExpansion,
 		})
 		c.bw = nbfx.NewWriter(nil)
 	case EncodingText, EncodingText11:
 		c.tr = textxml.NewReader(nil, textxml.Options{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
-			MaxBytes: lim.MaxMessageBytes,
+			MaxBytesPerRead: lim.MaxBytesPerRead, MaxBytes: lim.MaxMessageBytes,
 		})
 		c.tw = textxml.NewWriter(nil)
 	}
@@ -82,9 +84,32 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 	if c.broken != nil {
 		return nil, c.broken
 	}
+	c.quota = false
+	env, err := c.decode(payload)
+	if err != nil {
+		c.noteQuota(err)
+		return nil, err
+	}
+	env.body.codec = c
+	return env, nil
+}
+
+// noteQuota reports a quota error to Limits.OnQuota, once per message.
+func (c *Codec) noteQuota(err error) {
+	if c.quota || c.lim.OnQuota == nil {
+		return
+	}
+	if q := xmlstream.QuotaName(err); q != "" {
+		c.quota = true
+		c.lim.OnQuota(q)
+	}
+}
+
+func (c *Codec) decode(payload []byte) (*Envelope, error) {
 	if len(payload) > c.lim.MaxMessageBytes {
-		err := fmt.Errorf("soap: payload of %d bytes exceeds %d: %w", len(payload), c.lim.MaxMessageBytes, xmlstream.ErrQuota)
-		return nil, &DecodeError{Fault: quotaFault(), Err: err}
+		err := fmt.Errorf("soap: %w", &xmlstream.QuotaError{Quota: xmlstream.QuotaMaxReceivedMessageSize,
+			Limit: int64(c.lim.MaxMessageBytes), Offset: -1, Detail: fmt.Sprintf("a payload of %d bytes", len(payload))})
+		return nil, &DecodeError{Fault: QuotaFault(err), Err: err}
 	}
 	var r xmlstream.Reader
 	switch c.enc {
@@ -106,7 +131,7 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}
 	env := &Envelope{ns: c.ns, keep: c.keep}
-	if err := readEnvelope(r, env); err != nil {
+	if err := readEnvelope(r, env, c.lim.MaxHeaderBytes); err != nil {
 		return nil, err
 	}
 	return env, nil
@@ -126,7 +151,9 @@ const (
 // maxNotUnderstood bounds the NotUnderstood header blocks of one fault.
 const maxNotUnderstood = 16
 
-func readEnvelope(r xmlstream.Reader, env *Envelope) error {
+// readEnvelope reads the envelope up to the body; header values are
+// limited to maxHeader bytes.
+func readEnvelope(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 	n, err := r.Next()
 	if err != nil {
 		return readError("envelope", err, env.Header)
@@ -153,7 +180,7 @@ func readEnvelope(r xmlstream.Reader, env *Envelope) error {
 			continue
 		case n.Kind == xmlstream.StartElement && n.Name.Space == ns && n.Name.Local == "Header" && !seenHeader:
 			seenHeader = true
-			if err := readHeader(r, env); err != nil {
+			if err := readHeader(r, env, maxHeader); err != nil {
 				return err
 			}
 			continue
@@ -203,7 +230,7 @@ func peekBody(r xmlstream.Reader, env *Envelope) error {
 }
 
 // readHeader reads the header blocks after <s:Header>, through </s:Header>.
-func readHeader(r xmlstream.Reader, env *Envelope) error {
+func readHeader(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 	var (
 		seen          uint8
 		notUnderstood []xmlstream.Name
@@ -267,7 +294,7 @@ func readHeader(r xmlstream.Reader, env *Envelope) error {
 			}
 		}
 		if bit == 0 && targeted && keeps(env.keep, name) {
-			val, bad, err := readValue(r, depth)
+			val, bad, err := readValue(r, depth, maxHeader)
 			if err != nil {
 				return readError("header", err, *h)
 			}
@@ -296,9 +323,9 @@ func readHeader(r xmlstream.Reader, env *Envelope) error {
 		var bad error
 		switch bit {
 		case hReplyTo, hFaultTo, hFrom:
-			val, bad, err = readEPRAddress(r, depth)
+			val, bad, err = readEPRAddress(r, depth, maxHeader)
 		default:
-			val, bad, err = readValue(r, depth)
+			val, bad, err = readValue(r, depth, maxHeader)
 		}
 		if err != nil {
 			return readError("header", err, *h)
@@ -364,7 +391,7 @@ func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 			mu = true
 		case "0", "false":
 		default:
-			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", v)
+			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", Echo(v))
 		}
 	}
 	return mu, targeted, nil
@@ -373,10 +400,14 @@ func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 // readValue reads the text of a URI-valued header block (xs:anyURI:
 // whitespace collapsed) and leaves the reader after its end tag. bad
 // reports a structural problem of the block; err a decoding error.
-func readValue(r xmlstream.Reader, parent int) (val string, bad, err error) {
-	val, err = xmlstream.ReadText(r)
+func readValue(r xmlstream.Reader, parent, limit int) (val string, bad, err error) {
+	val, err = xmlstream.ReadTextMax(r, limit)
 	if err == nil {
 		return strings.TrimSpace(val), nil, nil
+	}
+	if errors.Is(err, xmlstream.ErrTextTooLong) {
+		return "", nil, fmt.Errorf("soap: %w", &xmlstream.QuotaError{Quota: xmlstream.QuotaMaxHeaderSize,
+			Limit: int64(limit), Offset: -1, Detail: "a WS-Addressing header value"})
 	}
 	if errors.Is(err, xmlstream.ErrElementInText) {
 		return "", errNotText, skipTo(r, parent)
@@ -385,7 +416,7 @@ func readValue(r xmlstream.Reader, parent int) (val string, bad, err error) {
 }
 
 // readEPRAddress reads an endpoint reference and returns its a:Address.
-func readEPRAddress(r xmlstream.Reader, parent int) (addr string, bad, err error) {
+func readEPRAddress(r xmlstream.Reader, parent, limit int) (addr string, bad, err error) {
 	self := parent + 1
 	found := false
 	for {
@@ -407,7 +438,7 @@ func readEPRAddress(r xmlstream.Reader, parent int) (addr string, bad, err error
 			}
 		case xmlstream.StartElement:
 			if n.Name.Space == NSAddressing && n.Name.Local == "Address" {
-				v, b, err := readValue(r, self)
+				v, b, err := readValue(r, self, limit)
 				if err != nil {
 					return "", nil, err
 				}
@@ -444,8 +475,8 @@ func skipTo(r xmlstream.Reader, depth int) error {
 	return nil
 }
 
-// Encode appends one envelope to dst: the headers a:Action (mustUnderstand),
-// a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
+// Encode appends one envelope of at most Limits.MaxMessageBytes to dst:
+// the headers a:Action (mustUnderstand), a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
 // (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
 // Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
 // empty string table 00 comes first. Prefixes are s, a and (in bodies) i,
@@ -480,10 +511,18 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		c.bw.Reset(nil)
 	}
 	if err != nil {
-		return dst[:start], fmt.Errorf("soap: encode %s: %w", h.Action, err)
+		return dst[:start], fmt.Errorf("soap: encode %s: %w", Echo(h.Action), err)
+	}
+	if n := len(out) - start; n > c.lim.MaxMessageBytes {
+		return out[:start], fmt.Errorf("soap: encode %s: %d bytes, limit %d: %w", Echo(h.Action), n, c.lim.MaxMessageBytes, ErrMessageTooLarge)
 	}
 	return out, nil
 }
+
+// ErrMessageTooLarge is returned by Encode for a message larger than
+// Limits.MaxMessageBytes (limits.max_message_size bounds what is sent as
+// well as what is received); answer with TooLargeFault instead.
+var ErrMessageTooLarge = errors.New("encoded message exceeds the message size limit")
 
 // WriteEnvelope writes a whole SOAP 1.2 envelope (see Codec.Encode) to w.
 func WriteEnvelope(w xmlstream.Writer, h *Header, body BodyWriter) error {

@@ -230,11 +230,17 @@ func MustUnderstandFault(notUnderstood ...xmlstream.Name) *Fault {
 	f := &Fault{Code: CodeMustUnderstand, Action: ActionSOAPFault}
 	if len(notUnderstood) > 0 {
 		f.Reason = fmt.Sprintf("The header '%s' from the namespace '%s' was not understood by the recipient of this message.",
-			notUnderstood[0].Local, notUnderstood[0].Space)
+			Echo(notUnderstood[0].Local), Echo(notUnderstood[0].Space))
 	} else {
 		f.Reason = "A header marked mustUnderstand was not understood by the recipient of this message."
 	}
+	limit := echoLimit()
 	for _, n := range notUnderstood {
+		// A name cut short would be another name: longer ones are left out
+		// of the s:NotUnderstood blocks (the reason still names the first).
+		if len(n.Space)+len(n.Local) > limit {
+			continue
+		}
 		f.Headers = append(f.Headers, notUnderstoodHeader{space: n.Space, local: n.Local})
 	}
 	return f
@@ -267,7 +273,9 @@ func InvalidHeaderFault(space, local, subsubcode string) *Fault {
 
 // ActionNotSupportedFault answers a message whose Action no operation of the
 // endpoint handles (a:ActionNotSupported, a:ProblemAction detail).
+// The action is echoed bounded (Echo).
 func ActionNotSupportedFault(action string) *Fault {
+	action = Echo(action)
 	return AddressingFault(SubcodeActionNotSupported, "",
 		fmt.Sprintf("The message with Action '%s' cannot be processed at the receiver.", action),
 		problemAction(action))
@@ -277,7 +285,7 @@ func ActionNotSupportedFault(action string) *Fault {
 // endpoint.
 func DestinationUnreachableFault(to string) *Fault {
 	return AddressingFault(SubcodeDestinationUnreachable, "",
-		fmt.Sprintf("No route can be determined to reach '%s'.", to), nil)
+		fmt.Sprintf("No route can be determined to reach '%s'.", Echo(to)), nil)
 }
 
 // CheckTo refuses a message whose a:To names another endpoint than the one
@@ -310,6 +318,15 @@ func InternalServiceFault() *Fault {
 		Code: CodeReceiver, SubcodeSpace: NSDispatcher, Subcode: SubcodeInternalServiceFault,
 		Reason: "The server was unable to process the request due to an internal error.",
 		Action: ActionDefaultFault,
+	}
+}
+
+// TooLargeFault is the small fixed fault sent instead of a reply or
+// callback that would exceed the message size limit (ErrMessageTooLarge).
+func TooLargeFault() *Fault {
+	return &Fault{
+		Code: CodeReceiver, Action: ActionDefaultFault,
+		Reason: "QuotaExceeded: the answer exceeds the maximum message size of this connection.",
 	}
 }
 
@@ -406,17 +423,24 @@ func readError(where string, err error, h Header) *DecodeError {
 
 func malformedFault(err error) *Fault {
 	if errors.Is(err, xmlstream.ErrQuota) {
-		return quotaFault()
+		return QuotaFault(err)
 	}
 	return SenderFault("The message could not be decoded: it is not well-formed.")
 }
 
-func quotaFault() *Fault {
-	return SenderFault("The message exceeds a quota of the receiver.")
+// QuotaFault is the Sender fault for a message that breaks a reader quota:
+// its reason names the quota and its limit, never the client's content, so
+// it stays small whatever the message held.
+func QuotaFault(err error) *Fault {
+	var qe *xmlstream.QuotaError
+	if errors.As(err, &qe) {
+		return SenderFault(fmt.Sprintf("QuotaExceeded: the message exceeds the receiver's %s quota (%d).", qe.Quota, qe.Limit))
+	}
+	return SenderFault("QuotaExceeded: the message exceeds a quota of the receiver.")
 }
 
 func envelopeError(h Header, format string, args ...any) *DecodeError {
-	msg := fmt.Sprintf(format, args...)
+	msg := Echo(fmt.Sprintf(format, args...))
 	return &DecodeError{
 		Fault:  SenderFault("The message is not a valid SOAP 1.2 envelope: " + msg + "."),
 		Header: h,

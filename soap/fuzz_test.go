@@ -3,6 +3,10 @@ package soap
 import (
 	"errors"
 	"testing"
+
+	"github.com/ipamd/ipamd/internal/attack"
+	"github.com/ipamd/ipamd/soap/nbfx"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
 // FuzzDecode feeds arbitrary payloads to Decode in each encoding (the first
@@ -23,10 +27,17 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(uint8(EncodingText), []byte(env(actionHdr+msgIDHdr+`<x:A s:mustUnderstand="1" xmlns:x="urn:x"/>`)))
 	f.Add(uint8(EncodingBinary), transcode(f, EncodingBinary, []byte(env(actionHdr+`<a:ReplyTo><a:Address>u</a:Address></a:ReplyTo>`))))
+	for _, p := range attack.Places {
+		f.Add(uint8(EncodingBinarySession), attack.Expansion(p, 4096, DefaultMaxSessionTableBytes))
+	}
+	f.Add(uint8(EncodingBinarySession), attack.LongAction(6000))
+	f.Add(uint8(EncodingBinarySession), attack.LongHeader(6000))
+	f.Add(uint8(EncodingText), attack.TextLongAction(6000))
+	f.Add(uint8(EncodingText), attack.TextLongHeader(6000, "http://127.0.0.1/cb"))
 	preload := readFile(f, "capture/A_c2s_01.bin")
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		enc := allEncodings[int(which)%len(allEncodings)]
-		c := NewCodec(enc, Limits{MaxDepth: 32})
+		c := NewCodec(enc, Limits{})
 		if enc == EncodingBinarySession {
 			// Give odd dictionary ids something to resolve to.
 			if _, err := c.Decode(preload); err != nil {
@@ -38,10 +49,26 @@ func FuzzDecode(f *testing.F) {
 			checkDecodeError(t, enc, err)
 			return
 		}
+		// Oracle: header values within MaxHeaderBytes; the body decodes to
+		// at most MaxExpansion × the payload (binary) or the payload (text).
+		h := e.Header
+		for _, v := range []string{h.Action, h.MessageID, h.RelatesTo, h.To, h.ReplyTo, h.FaultTo, h.From} {
+			if len(v) > DefaultMaxHeaderBytes {
+				t.Fatalf("header value of %d bytes exceeds %d", len(v), DefaultMaxHeaderBytes)
+			}
+		}
 		if e.IsFault() {
 			ReadFault(e.Body())
 		}
-		if _, err := dumpNodes(e.Body()); err != nil {
+		body, err := decodedSize(e.Body())
+		limit := len(data)
+		if enc == EncodingBinarySession || enc == EncodingBinary {
+			limit = DefaultMaxExpansion * max(len(data), nbfx.ExpansionFloor)
+		}
+		if body > limit {
+			t.Fatalf("%d-byte payload: body decoded to %d bytes (limit %d)", len(data), body, limit)
+		}
+		if err != nil {
 			return
 		}
 		if err := e.Finish(); err != nil {
@@ -55,7 +82,39 @@ func checkDecodeError(t *testing.T, enc Encoding, err error) {
 	if !errors.As(err, &de) || de.Fault == nil {
 		t.Fatalf("error %v (%T) carries no fault", err, err)
 	}
-	if _, err := NewCodec(enc, Limits{}).Encode(nil, &Header{Action: de.Fault.Action, RelatesTo: de.Header.MessageID}, de.Fault); err != nil {
+	out, err := NewCodec(enc, Limits{}).Encode(nil, &Header{Action: de.Fault.Action, RelatesTo: de.Header.MessageID}, de.Fault)
+	if err != nil {
 		t.Fatalf("fault %v does not encode: %v", de.Fault, err)
+	}
+	// Oracle: what the client sent is echoed bounded, so a fault is small.
+	if len(out) > maxFaultBytes {
+		t.Fatalf("fault of %d bytes (reason %.100q…)", len(out), de.Fault.Reason)
+	}
+}
+
+// maxFaultBytes bounds a decode fault: fixed text, a:RelatesTo (a header
+// value), and up to maxNotUnderstood names each within the echo bound.
+const maxFaultBytes = DefaultMaxHeaderBytes + 2*maxNotUnderstood*DefaultMaxEchoBytes + 4096
+
+// decodedSize reads r to the end (or its first error) and returns the
+// decoded bytes it yielded: names and attribute values of start tags, text.
+func decodedSize(r xmlstream.Reader) (int, error) {
+	size := 0
+	for {
+		n, err := r.Next()
+		if err != nil {
+			return size, err
+		}
+		switch n.Kind {
+		case xmlstream.StartElement:
+			size += len(n.Name.Prefix) + len(n.Name.Local)
+			for _, a := range n.Attrs {
+				size += len(a.Name.Prefix) + len(a.Name.Local) + len(a.Value)
+			}
+		case xmlstream.Text:
+			size += len(n.Text)
+		case xmlstream.EOF:
+			return size, nil
+		}
 	}
 }

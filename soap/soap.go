@@ -130,41 +130,56 @@ func EncodingFromKnown(b byte) (e Encoding, ok bool) {
 	return 0, false
 }
 
-// Limits are the decoder quotas of one connection; zero fields take the
-// defaults.
+// Limits are the decoder quotas of one connection, on the model of WCF's
+// XmlDictionaryReaderQuotas and MaxReceivedMessageSize (docs/security.md,
+// "Resource budgets"); zero fields take the defaults. Every violation is a
+// *xmlstream.QuotaError naming the quota, answered with QuotaFault.
 type Limits struct {
 	MaxSessionTableBytes int // inbound NBFSE table (MB31 length + UTF-8 per string); default 2048 (WCF MaxSessionSize)
-	MaxDepth             int // open elements; default 128 (WCF buffered reader quota)
+	MaxDepth             int // open elements; default 32 (WCF MaxDepth)
 	MaxAttributes        int // attributes per element, xmlns included; default 256
-	MaxStringBytes       int // one name, text or attribute value; default 1 MiB
-	MaxMessageBytes      int // one payload; default 1 MiB (the framing layer normally enforces less)
+	MaxStringBytes       int // one name, attribute value or element's text content; default 8192 (WCF MaxStringContentLength)
+	MaxArrayLength       int // items of one NBFX Array record; default 16384 (WCF MaxArrayLength)
+	MaxBytesPerRead      int // decoded bytes of one start tag with its attributes; default 4096 (WCF MaxBytesPerRead)
+	// MaxExpansion bounds what one binary message decodes to: at most
+	// MaxExpansion × its size (at least nbfx.ExpansionFloor) in names,
+	// namespace declarations, attribute values and text; default 4.
+	MaxExpansion    int
+	MaxHeaderBytes  int // one WS-Addressing header value (a:Action, a:MessageID, an a:Address); default 4096
+	MaxMessageBytes int // one payload; default 1 MiB (the framing layer normally enforces less)
+	// OnQuota, when set, is called once per message that breaks a quota,
+	// with the quota's name (for a metric).
+	OnQuota func(quota string)
 }
 
 // Default quotas.
 const (
 	DefaultMaxSessionTableBytes = 2048
-	DefaultMaxDepth             = 128
+	DefaultMaxDepth             = 32
 	DefaultMaxAttributes        = 256
-	DefaultMaxStringBytes       = 1 << 20
+	DefaultMaxStringBytes       = 8192
+	DefaultMaxArrayLength       = 16384
+	DefaultMaxBytesPerRead      = 4096
+	DefaultMaxExpansion         = 4
+	DefaultMaxHeaderBytes       = 4096
 	DefaultMaxMessageBytes      = 1 << 20
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxSessionTableBytes <= 0 {
-		l.MaxSessionTableBytes = DefaultMaxSessionTableBytes
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
-	}
-	if l.MaxAttributes <= 0 {
-		l.MaxAttributes = DefaultMaxAttributes
-	}
-	if l.MaxStringBytes <= 0 {
-		l.MaxStringBytes = DefaultMaxStringBytes
-	}
-	if l.MaxMessageBytes <= 0 {
-		l.MaxMessageBytes = DefaultMaxMessageBytes
-	}
+	def(&l.MaxSessionTableBytes, DefaultMaxSessionTableBytes)
+	def(&l.MaxDepth, DefaultMaxDepth)
+	def(&l.MaxAttributes, DefaultMaxAttributes)
+	def(&l.MaxStringBytes, DefaultMaxStringBytes)
+	def(&l.MaxArrayLength, DefaultMaxArrayLength)
+	def(&l.MaxBytesPerRead, DefaultMaxBytesPerRead)
+	def(&l.MaxExpansion, DefaultMaxExpansion)
+	def(&l.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	def(&l.MaxMessageBytes, DefaultMaxMessageBytes)
 	return l
 }
 
@@ -270,6 +285,7 @@ type bodyReader struct {
 	r       xmlstream.Reader
 	pending *xmlstream.Node
 	state   uint8
+	codec   *Codec // reports quota errors of the body; nil for tests' envelopes
 }
 
 const (
@@ -291,6 +307,9 @@ func (b *bodyReader) Next() (*xmlstream.Node, error) {
 	}
 	n, err := b.r.Next()
 	if err != nil {
+		if b.codec != nil {
+			b.codec.noteQuota(err)
+		}
 		return nil, err
 	}
 	b.track(n)

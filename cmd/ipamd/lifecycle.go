@@ -21,6 +21,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap"
 )
 
 // supervisor is whoever started ipamd and wants to know where it is:
@@ -321,6 +322,14 @@ var reloadable = map[string]string{
 	"limits.max_session_table_bytes":     "new sessions",
 	"limits.max_connections_per_address": "new net.tcp connections (the HTTP transport: after a restart)",
 	"limits.uninitialized_timeout":       "new sessions",
+	"limits.reader.max_depth":                 "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_string_content_length": "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_array_length":          "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_bytes_per_read":        "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_attributes":            "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_expansion":             "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.reader.max_header_size":           "new sessions (the HTTP transport's header check: after a restart)",
+	"limits.max_echo_bytes":                   "now",
 	"session.inactivity_interval":        "new sessions",
 	"session.keepalive_grace_count":      "new sessions",
 	"security.administrators":            "new sessions (a session already started keeps the caller's standing)",
@@ -354,6 +363,7 @@ func (lf *lifecycle) reload() {
 	if lvl, err := zapcore.ParseLevel(kept.Log.Level); err == nil {
 		lf.so.level.SetLevel(lvl)
 	}
+	soap.SetMaxEcho(kept.Limits.MaxEchoBytes)
 	lf.nmf.Reconfigure(nmfOptions(&kept, lf.log))
 	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil))
 	lf.cfg = &kept

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ipamd/ipamd/config"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
 // newLogger builds the root logger: zap's production config (JSON to
@@ -37,6 +40,89 @@ func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (*z
 	if extra != nil {
 		opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, extra(atom)) }))
 	}
+	// Last, so that every core (the service manager's too) gets bounded fields.
+	opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return boundedCore{c} }))
 	log, err := zc.Build(opts...)
 	return log, atom, err
+}
+
+// maxLogField bounds the text of one log field (and the message), so that
+// a log line stays within a few KiB whatever a client sent: the sites that
+// log client input truncate it themselves (soap.Echo); this is the net
+// under them (docs/security.md, "Resource budgets").
+const maxLogField = 512
+
+// stackKeys are the keys of zap.Stack fields: ipamd's own stack traces
+// (of a recovered panic), which must stay whole to be of use.
+var stackKeys = map[string]bool{"stack": true, "stacktrace": true}
+
+// boundedCore cuts string, error and Stringer fields to maxLogField, except
+// stack traces.
+type boundedCore struct{ zapcore.Core }
+
+func (c boundedCore) With(fields []zapcore.Field) zapcore.Core {
+	return boundedCore{c.Core.With(boundFields(fields))}
+}
+
+func (c boundedCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
+	}
+	return ce
+}
+
+func (c boundedCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	if len(e.Message) > maxLogField {
+		e.Message = xmlstream.Truncate(e.Message, maxLogField)
+	}
+	return c.Core.Write(e, boundFields(fields))
+}
+
+// boundFields returns fields with long texts cut; it copies only when it
+// must change something.
+func boundFields(fields []zapcore.Field) []zapcore.Field {
+	var out []zapcore.Field
+	for i, f := range fields {
+		var s string
+		switch f.Type {
+		case zapcore.StringType:
+			if len(f.String) <= maxLogField || stackKeys[f.Key] {
+				continue
+			}
+			s = f.String
+		case zapcore.ErrorType, zapcore.StringerType:
+			var ok bool
+			if s, ok = fieldText(f.Interface); !ok || len(s) <= maxLogField {
+				continue
+			}
+		default:
+			continue
+		}
+		if out == nil {
+			out = append([]zapcore.Field(nil), fields...)
+		}
+		out[i] = zap.String(f.Key, xmlstream.Truncate(s, maxLogField))
+	}
+	if out == nil {
+		return fields
+	}
+	return out
+}
+
+// fieldText is the text zap would log for an error or Stringer field; ok is
+// false when there is none (nil, or a method that panics: zap reports that
+// itself).
+func fieldText(v any) (s string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			s, ok = "", false
+		}
+	}()
+	switch v := v.(type) {
+	case error:
+		return v.Error(), true
+	case fmt.Stringer:
+		return v.String(), true
+	}
+	return "", false
 }

@@ -61,6 +61,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
 		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
 	}
+	soap.SetMaxEcho(cfg.Limits.MaxEchoBytes)
 	mgr, err := newSessionManager(cfg, st, log, m)
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		DeniedDetail: sessions.TransportDeniedDetail,
 		Identify:     identifyRequest(peerLookup(cfg)),
 		AllowedHosts: cfg.HTTP.AllowedHosts,
-		Limits:       soap.Limits{MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Limits:       readerLimits(cfg, m.QuotaExceeded),
 		Logger:       log.Named("http"),
 	}, mgr)
 	m.WatchNMF(srv)
@@ -268,10 +269,29 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		InactivityInterval:   cfg.Session.InactivityInterval,
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
-		Limits:               soap.Limits{MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes, MaxMessageBytes: cfg.Limits.MaxMessageSize},
+		Limits:               readerLimits(cfg, nil), // quotas are counted by the observer (sessions.QuotaObserver)
 		Authorizer:           withLocalPolicy(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg, log),
 		Logger:               log.Named("session"),
 		Observer:             obs,
+	}
+}
+
+// readerLimits are the SOAP reader quotas of the configuration
+// (limits.max_message_size, limits.max_session_table_bytes,
+// limits.reader.*); onQuota counts violations.
+func readerLimits(cfg *config.Config, onQuota func(string)) soap.Limits {
+	r := cfg.Limits.Reader
+	return soap.Limits{
+		MaxSessionTableBytes: cfg.Limits.MaxSessionTableBytes,
+		MaxDepth:             r.MaxDepth,
+		MaxAttributes:        r.MaxAttributes,
+		MaxStringBytes:       r.MaxStringContentLength,
+		MaxArrayLength:       r.MaxArrayLength,
+		MaxBytesPerRead:      r.MaxBytesPerRead,
+		MaxExpansion:         r.MaxExpansion,
+		MaxHeaderBytes:       r.MaxHeaderSize,
+		MaxMessageBytes:      cfg.Limits.MaxMessageSize,
+		OnQuota:              onQuota,
 	}
 }
 

@@ -363,7 +363,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "POST, GET")
 		s.refuse(w, r, soap.EncodingText, http.StatusMethodNotAllowed,
-			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", r.Method)), nil)
+			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", soap.Echo(r.Method))), nil)
 		return
 	}
 	enc, why := requestEncoding(r.Header.Get("Content-Type"))
@@ -600,7 +600,7 @@ func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a request the transport cannot hand to a session.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
-	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", boundedField(r.URL.Path)),
+	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)),
 		zap.Int("status", status), zap.String("reason", f.Reason))
 	s.answerFault(w, r, enc, status, f, req, s.opts.FaultDetail)
 }
@@ -611,7 +611,7 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, enc soap.Encoding,
 	if detail == nil {
 		detail = s.opts.FaultDetail
 	}
-	s.opts.Logger.Info("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", boundedField(r.URL.Path)),
+	s.opts.Logger.Info("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)),
 		zap.Int("status", status), zap.String("reason", f.Reason))
 	s.answerFault(w, r, enc, status, f, req, detail)
 }
@@ -632,7 +632,13 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, enc soap.En
 	if req != nil {
 		h.RelatesTo = req.MessageID
 	}
-	out, err := soap.NewCodec(enc, s.opts.Limits).Encode(nil, &h, f)
+	c := soap.NewCodec(enc, s.opts.Limits)
+	out, err := c.Encode(nil, &h, f)
+	if errors.Is(err, soap.ErrMessageTooLarge) {
+		f = soap.TooLargeFault()
+		h.Action = f.Action
+		out, err = c.Encode(nil, &h, f)
+	}
 	if err != nil {
 		s.opts.Logger.Error("encoding a transport fault", zap.Error(err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -642,14 +648,6 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, enc soap.En
 		status = http.StatusInternalServerError // WS-I BP R1126
 	}
 	writeAnswer(w, enc, answer{status: status, payload: out})
-}
-
-// boundedField cuts a client-supplied string for a log field.
-func boundedField(v string) string {
-	if len(v) > 128 {
-		return v[:128] + "…"
-	}
-	return v
 }
 
 func writeAnswer(w http.ResponseWriter, enc soap.Encoding, a answer) {
@@ -674,7 +672,7 @@ func faultStatus(enc soap.Encoding, f *soap.Fault) int {
 
 func endpointNotFound(path string) *soap.Fault {
 	return soap.AddressingFault(soap.SubcodeEndpointUnavailable, "",
-		fmt.Sprintf("There is no IPAM endpoint at %q.", path), nil)
+		fmt.Sprintf("There is no IPAM endpoint at %q.", soap.Echo(path)), nil)
 }
 
 // requestEncoding maps a Content-Type to the SOAP version it carries, or
@@ -685,10 +683,10 @@ func requestEncoding(ct string) (enc soap.Encoding, why string) {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", ct)
+		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", soap.Echo(ct))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", cs)
+		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", soap.Echo(cs))
 	}
 	switch mt {
 	case "application/soap+xml":
@@ -696,7 +694,7 @@ func requestEncoding(ct string) (enc soap.Encoding, why string) {
 	case "text/xml":
 		return soap.EncodingText11, ""
 	}
-	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", mt)
+	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", soap.Echo(mt))
 }
 
 func isWSDLQuery(u *url.URL) bool {

@@ -8,11 +8,68 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipamd/ipamd/internal/attack"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
+// fuzzQuotas are WCF's reader quotas, as the daemon applies them by default.
+var fuzzQuotas = ReaderOptions{MaxDepth: 32, MaxStringBytes: 8192, MaxArrayLength: 16384, MaxBytesPerRead: 4096, MaxExpansion: 4}
+
+// quotaOracle wraps a Reader and checks, independently of the Reader's own
+// accounting, that what it yields stays within fuzzQuotas: depth, one
+// element's text, one attribute value, and the decoded size of the whole
+// document (names and attributes of start tags, text) at most MaxExpansion
+// times the input (ExpansionFloor for small inputs). A failure is an
+// expansion path the quotas miss.
+type quotaOracle struct {
+	xmlstream.Reader
+	t       *testing.T
+	inBytes int
+	decoded int
+	run     int
+}
+
+func (o *quotaOracle) Next() (*xmlstream.Node, error) {
+	n, err := o.Reader.Next()
+	if err != nil {
+		return n, err
+	}
+	q := fuzzQuotas
+	switch n.Kind {
+	case xmlstream.StartElement:
+		o.run = 0
+		if d := o.Reader.Depth(); d > q.MaxDepth {
+			o.t.Fatalf("depth %d exceeds MaxDepth %d", d, q.MaxDepth)
+		}
+		tag := len(n.Name.Prefix) + len(n.Name.Local)
+		for _, a := range n.Attrs {
+			if len(a.Value) > q.MaxStringBytes {
+				o.t.Fatalf("attribute value of %d bytes exceeds %d", len(a.Value), q.MaxStringBytes)
+			}
+			tag += len(a.Name.Prefix) + len(a.Name.Local) + len(a.Value)
+		}
+		if tag > q.MaxBytesPerRead {
+			o.t.Fatalf("start tag of %d decoded bytes exceeds MaxBytesPerRead %d", tag, q.MaxBytesPerRead)
+		}
+		o.decoded += tag
+	case xmlstream.EndElement:
+		o.run = 0
+	case xmlstream.Text:
+		o.run += len(n.Text)
+		if o.run > q.MaxStringBytes {
+			o.t.Fatalf("element text of %d bytes exceeds MaxStringContentLength %d", o.run, q.MaxStringBytes)
+		}
+		o.decoded += len(n.Text)
+	}
+	if limit := q.MaxExpansion * max(o.inBytes, ExpansionFloor); o.decoded > limit {
+		o.t.Fatalf("%d input bytes decoded to %d bytes, more than %d× (limit %d)", o.inBytes, o.decoded, q.MaxExpansion, limit)
+	}
+	return n, nil
+}
+
 // decodePayload reads an msbinsession1 payload (StringTable + document) with
-// a fresh session; errors must be ErrMalformed or ErrQuota.
+// a fresh session under fuzzQuotas and the quota oracle; errors must be
+// ErrMalformed or ErrQuota.
 func decodePayload(t *testing.T, data []byte) (string, bool) {
 	sess := NewReaderSession(0)
 	n, err := sess.ReadStringTable(data)
@@ -22,7 +79,7 @@ func decodePayload(t *testing.T, data []byte) (string, bool) {
 		}
 		return "", false
 	}
-	got, err := canonNodes(NewReader(data[n:], sess, ReaderOptions{}))
+	got, err := canonNodes(&quotaOracle{Reader: NewReader(data[n:], sess, fuzzQuotas), t: t, inBytes: len(data) - n})
 	if err != nil {
 		if !errors.Is(err, xmlstream.ErrMalformed) && !errors.Is(err, xmlstream.ErrQuota) {
 			t.Fatalf("reader error of unknown class: %v", err)
@@ -39,6 +96,11 @@ func addSeeds(f *testing.F) {
 		}
 	}
 	f.Add(windowsGetData)
+	// The expansion attacks (issue 12), small enough to mutate.
+	for _, p := range attack.Places {
+		f.Add(attack.Expansion(p, 4096, 512))
+	}
+	f.Add(attack.Deep(40))
 	for _, tc := range textCases {
 		f.Add(append(append([]byte{0x00, 0x40, 0x01, 'e'}, tc.rec...), 0x01))
 	}
@@ -94,7 +156,7 @@ func FuzzRoundTrip(f *testing.F) {
 		sess := NewReaderSession(0)
 		n, _ := sess.ReadStringTable(data)
 		w := NewWriter(nil)
-		if err := copyNodes(NewReader(data[n:], sess, ReaderOptions{}), w); err != nil {
+		if err := copyNodes(NewReader(data[n:], sess, fuzzQuotas), w); err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
 		enc := w.Bytes()

@@ -80,6 +80,6 @@ func malformed(off int, format string, args ...any) error {
 	return fmt.Errorf("nbfx: offset %d: %s: %w", off, fmt.Sprintf(format, args...), xmlstream.ErrMalformed)
 }
 
-func quota(off int, format string, args ...any) error {
-	return fmt.Errorf("nbfx: offset %d: %s: %w", off, fmt.Sprintf(format, args...), xmlstream.ErrQuota)
+func quotaErr(quota string, limit, off int, detail string) error {
+	return fmt.Errorf("nbfx: %w", &xmlstream.QuotaError{Quota: quota, Limit: int64(limit), Offset: int64(off), Detail: detail})
 }

@@ -12,12 +12,30 @@ import (
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
-// ReaderOptions are the reader's quotas; zero fields take the defaults.
+// ReaderOptions are the reader's quotas (WCF's XmlDictionaryReaderQuotas,
+// docs/security.md "Resource budgets"); zero fields take the defaults.
 type ReaderOptions struct {
 	MaxDepth       int // open elements; default 128
 	MaxAttributes  int // attribute records (xmlns included) per element; default 256
-	MaxStringBytes int // bytes of one name, text or attribute value; default 1<<20
+	MaxStringBytes int // bytes of one name, attribute value, list or element's text content; default 1<<20
+	// MaxArrayLength bounds the items of one Array record; default 16384.
+	MaxArrayLength int
+	// MaxBytesPerRead bounds the decoded bytes of one start tag: names,
+	// namespaces and attribute values; default 1<<20.
+	MaxBytesPerRead int
+	// MaxExpansion bounds the decoded bytes of one document (start tags:
+	// names, namespace declarations, attribute values; text) to
+	// MaxExpansion × max(len(doc), ExpansionFloor): dictionary references
+	// must not turn a small message into a large one. Default 1<<10 (in
+	// effect unlimited).
+	MaxExpansion int
 }
+
+// ExpansionFloor is the document size below which MaxExpansion is applied
+// as if the document had this size: a small message's static dictionary
+// strings (namespace URIs of 39 bytes from 2-byte references) expand more
+// than any large message may.
+const ExpansionFloor = 1024
 
 // Reader decodes one [MC-NBFX] document into xmlstream nodes. Names and
 // namespaces from the dictionaries are not copied; the Node and its Attrs are
@@ -46,6 +64,11 @@ type Reader struct {
 	nameSz  int
 	scratch []byte
 	list    []byte
+
+	decoded    int // decoded bytes of the document so far (see MaxExpansion)
+	maxDecoded int
+	textRun    int // bytes of text since the last start or end tag
+	tagBytes   int // decoded bytes of the start tag being read
 }
 
 type frame struct {
@@ -84,6 +107,15 @@ func NewReader(doc []byte, session *ReaderSession, opts ReaderOptions) *Reader {
 	if opts.MaxStringBytes <= 0 {
 		opts.MaxStringBytes = 1 << 20
 	}
+	if opts.MaxArrayLength <= 0 {
+		opts.MaxArrayLength = 16384
+	}
+	if opts.MaxBytesPerRead <= 0 {
+		opts.MaxBytesPerRead = 1 << 20
+	}
+	if opts.MaxExpansion <= 0 {
+		opts.MaxExpansion = 1 << 10
+	}
 	r := &Reader{opts: opts, names: make(map[string]string)}
 	r.Reset(doc, session)
 	return r
@@ -101,6 +133,8 @@ func (r *Reader) Reset(doc []byte, session *ReaderSession) {
 	r.pendingEnd, r.popPending = false, false
 	r.err = nil
 	r.arrPhase, r.arrType, r.arrCount = 0, 0, 0
+	r.decoded, r.textRun, r.tagBytes = 0, 0, 0
+	r.maxDecoded = r.opts.MaxExpansion * max(len(doc), ExpansionFloor)
 }
 
 // Depth is the number of currently open elements.
@@ -137,6 +171,58 @@ func (r *Reader) Next() (*xmlstream.Node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// text charges a text node to its element's text (MaxStringBytes: text
+// records may follow each other without limit) and to the document's
+// decoded bytes: a 2-byte dictionary reference stands for a string of up
+// to the session table's size. Small enough to inline; the errors are
+// built out of line.
+func (r *Reader) text(s string) error {
+	r.textRun += len(s)
+	r.decoded += len(s)
+	if r.textRun > r.opts.MaxStringBytes || r.decoded > r.maxDecoded {
+		return r.textErr()
+	}
+	return nil
+}
+
+//go:noinline
+func (r *Reader) textErr() error {
+	if r.textRun > r.opts.MaxStringBytes {
+		return quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, r.pos, "text content of an element")
+	}
+	return r.expansionErr()
+}
+
+// charge adds n decoded bytes to the document's budget (MaxExpansion).
+func (r *Reader) charge(n int) error {
+	r.decoded += n
+	if r.decoded > r.maxDecoded {
+		return r.expansionErr()
+	}
+	return nil
+}
+
+//go:noinline
+func (r *Reader) expansionErr() error {
+	return quotaErr(xmlstream.QuotaMaxDecodedBytes, r.maxDecoded, r.pos,
+		fmt.Sprintf("the document decodes to more than %d× its %d bytes", r.opts.MaxExpansion, len(r.buf)))
+}
+
+// tag charges a start tag's name, namespace or attribute value to
+// MaxBytesPerRead.
+func (r *Reader) tag(off, n int) error {
+	r.tagBytes += n
+	if r.tagBytes > r.opts.MaxBytesPerRead {
+		return r.tagErr(off)
+	}
+	return nil
+}
+
+//go:noinline
+func (r *Reader) tagErr(off int) error {
+	return quotaErr(xmlstream.QuotaMaxBytesPerRead, r.opts.MaxBytesPerRead, off, "start tag with its attributes")
 }
 
 func (r *Reader) next() (*xmlstream.Node, error) {
@@ -208,6 +294,9 @@ func (r *Reader) next() (*xmlstream.Node, error) {
 				}
 				continue
 			}
+			if err := r.text(s); err != nil {
+				return nil, err
+			}
 			r.node = xmlstream.Node{Kind: xmlstream.Text, Text: s}
 			return &r.node, nil
 		case t >= 0x04 && t <= 0x3F:
@@ -224,6 +313,7 @@ func (r *Reader) eof() *xmlstream.Node {
 }
 
 func (r *Reader) emitEnd() *xmlstream.Node {
+	r.textRun = 0
 	r.node = xmlstream.Node{Kind: xmlstream.EndElement, Name: r.stack[len(r.stack)-1].name}
 	r.popPending = true
 	return &r.node
@@ -232,8 +322,9 @@ func (r *Reader) emitEnd() *xmlstream.Node {
 // readElement decodes an element record (type t at off) and its attributes.
 func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 	if len(r.stack) >= r.opts.MaxDepth {
-		return nil, quota(off, "record 0x%02X: element depth exceeds %d", t, r.opts.MaxDepth)
+		return nil, quotaErr(xmlstream.QuotaMaxDepth, r.opts.MaxDepth, off, "element nesting")
 	}
+	r.tagBytes = 0
 	var prefix, local string
 	var err error
 	switch {
@@ -256,6 +347,9 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 		prefix = letters[t-0x5E : t-0x5D]
 		local, err = r.readName(off, t)
 	}
+	if err == nil {
+		err = r.tag(off, len(prefix)+len(local))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +370,10 @@ func (r *Reader) readElement(off int, t byte) (*xmlstream.Node, error) {
 	}
 	name := xmlstream.Name{Prefix: prefix, Local: local, Space: space}
 	r.stack[len(r.stack)-1].name = name
+	r.textRun = 0
+	if err := r.charge(r.tagBytes); err != nil {
+		return nil, err
+	}
 	r.node = xmlstream.Node{Kind: xmlstream.StartElement, Name: name, Attrs: r.attrs}
 	return &r.node, nil
 }
@@ -294,7 +392,7 @@ func (r *Reader) readAttributes() error {
 		off := r.pos
 		r.pos++
 		if count++; count > r.opts.MaxAttributes {
-			return quota(off, "record 0x%02X: more than %d attributes", t, r.opts.MaxAttributes)
+			return quotaErr(xmlstream.QuotaMaxAttributes, r.opts.MaxAttributes, off, "attributes of one element")
 		}
 		var prefix, local, uri string
 		var err error
@@ -335,6 +433,9 @@ func (r *Reader) readAttributes() error {
 			prefix = letters[t-0x26 : t-0x25]
 			local, err = r.readName(off, t)
 		}
+		if err == nil {
+			err = r.tag(off, len(prefix)+len(local)+len(uri))
+		}
 		if err != nil {
 			return err
 		}
@@ -351,6 +452,9 @@ func (r *Reader) readAttributes() error {
 			return malformed(off, "record 0x%02X: namespace declaration as a plain attribute", t)
 		}
 		value, err := r.readAttrValue(off)
+		if err == nil {
+			err = r.tag(off, len(value))
+		}
 		if err != nil {
 			return err
 		}
@@ -415,6 +519,9 @@ func (r *Reader) readArray(off int) (*xmlstream.Node, error) {
 	if uint64(count)*uint64(size) > uint64(len(r.buf)-r.pos) {
 		return nil, malformed(r.pos, "record 0x03: %d items of %d bytes overrun the document", count, size)
 	}
+	if uint64(count) > uint64(r.opts.MaxArrayLength) {
+		return nil, quotaErr(xmlstream.QuotaMaxArrayLength, r.opts.MaxArrayLength, r.pos-m, "items of an Array record")
+	}
 	r.arrType, r.arrCount, r.arrPhase = at, count, 2
 	return n, nil
 }
@@ -440,11 +547,18 @@ func (r *Reader) nextArrayItem() (*xmlstream.Node, error) {
 	switch r.arrPhase {
 	case 1:
 		r.arrPhase = 2
+		r.textRun = 0
+		if err := r.charge(r.tagBytes); err != nil { // the item's start tag again
+			return nil, err
+		}
 		r.node = xmlstream.Node{Kind: xmlstream.StartElement, Name: top.name, Attrs: r.attrs}
 		return &r.node, nil
 	case 2:
 		s, err := r.readText(r.pos, r.arrType)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.text(s); err != nil {
 			return nil, err
 		}
 		r.arrPhase = 3
@@ -480,7 +594,7 @@ func (r *Reader) checkLen(off int, t byte, l uint64) (int, error) {
 		return 0, malformed(off, "record 0x%02X: %d bytes overrun the document (%d left)", t, l, len(r.buf)-r.pos)
 	}
 	if l > uint64(r.opts.MaxStringBytes) {
-		return 0, quota(off, "record 0x%02X: string of %d bytes exceeds %d", t, l, r.opts.MaxStringBytes)
+		return 0, quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, off, fmt.Sprintf("record 0x%02X: a string", t))
 	}
 	return int(l), nil
 }
@@ -579,7 +693,7 @@ func (r *Reader) readList(off int) (string, error) {
 			return "", err
 		}
 		if len(r.list) > r.opts.MaxStringBytes {
-			return "", quota(off, "record 0xA4: list of more than %d bytes", r.opts.MaxStringBytes)
+			return "", quotaErr(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, off, "record 0xA4: a list")
 		}
 	}
 	return string(r.list), nil

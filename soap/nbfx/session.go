@@ -1,6 +1,10 @@
 package nbfx
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/ipamd/ipamd/soap/xmlstream"
+)
 
 // DefaultMaxSessionBytes is WCF's default MaxSessionSize: the bytes a peer may
 // add to one direction's session string table (MB31 length + UTF-8 per string).
@@ -52,7 +56,7 @@ func (s *ReaderSession) ReadStringTable(payload []byte) (int, error) {
 		s.bytes += m + int(l)
 		if s.bytes > s.max {
 			s.strs, s.bytes = s.strs[:oldLen], oldBytes
-			return 0, quota(pos, "session string table exceeds %d bytes", s.max)
+			return 0, quotaErr(xmlstream.QuotaMaxSessionSize, s.max, pos, "the session string table")
 		}
 		if !utf8.Valid(b) {
 			s.strs, s.bytes = s.strs[:oldLen], oldBytes

@@ -28,10 +28,11 @@ const (
 
 // Default quotas (used for zero Options fields).
 const (
-	DefaultMaxDepth       = 128
-	DefaultMaxAttributes  = 256
-	DefaultMaxStringBytes = 1 << 20
-	DefaultMaxBytes       = 4 << 20
+	DefaultMaxDepth        = 128
+	DefaultMaxAttributes   = 256
+	DefaultMaxStringBytes  = 1 << 20
+	DefaultMaxBytes        = 4 << 20
+	DefaultMaxBytesPerRead = 1 << 20
 )
 
 // Options are the Reader's quotas; zero fields take the defaults.
@@ -40,6 +41,8 @@ type Options struct {
 	MaxAttributes  int // attributes per start tag, xmlns declarations included
 	MaxStringBytes int // bytes of one text node or attribute value
 	MaxBytes       int // bytes of the whole document
+	// MaxBytesPerRead bounds one start tag: its names and attribute values.
+	MaxBytesPerRead int
 }
 
 func (o Options) withDefaults() Options {
@@ -54,6 +57,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxBytesPerRead <= 0 {
+		o.MaxBytesPerRead = DefaultMaxBytesPerRead
 	}
 	return o
 }
@@ -121,7 +127,8 @@ func (r *Reader) Reset(doc []byte) {
 	r.text = r.text[:0]
 	r.hasText = false
 	if len(doc) > r.opts.MaxBytes {
-		r.err = fmt.Errorf("textxml: document of %d bytes exceeds %d: %w", len(doc), r.opts.MaxBytes, xmlstream.ErrQuota)
+		r.err = fmt.Errorf("textxml: %w", &xmlstream.QuotaError{Quota: xmlstream.QuotaMaxReceivedMessageSize,
+			Limit: int64(r.opts.MaxBytes), Offset: -1, Detail: fmt.Sprintf("a document of %d bytes", len(doc))})
 	}
 }
 
@@ -144,8 +151,8 @@ func (r *Reader) malformed(format string, args ...any) error {
 	return fmt.Errorf("textxml: offset %d: %s: %w", r.dec.InputOffset(), fmt.Sprintf(format, args...), xmlstream.ErrMalformed)
 }
 
-func (r *Reader) quota(format string, args ...any) error {
-	return fmt.Errorf("textxml: offset %d: %s: %w", r.dec.InputOffset(), fmt.Sprintf(format, args...), xmlstream.ErrQuota)
+func (r *Reader) quota(quota string, limit int, detail string) error {
+	return fmt.Errorf("textxml: %w", &xmlstream.QuotaError{Quota: quota, Limit: int64(limit), Offset: r.dec.InputOffset(), Detail: detail})
 }
 
 // Next returns the next node; see xmlstream.Reader.
@@ -253,7 +260,7 @@ func (r *Reader) next() (*xmlstream.Node, error) {
 				continue
 			}
 			if len(r.text)+len(t) > r.opts.MaxStringBytes {
-				return nil, r.quota("text longer than %d bytes", r.opts.MaxStringBytes)
+				return nil, r.quota(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, "text content of an element")
 			}
 			r.text = append(r.text, t...)
 			r.hasText = true
@@ -314,10 +321,17 @@ func checkLocal(local string) bool {
 
 func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 	if len(r.stack) >= r.opts.MaxDepth {
-		return nil, r.quota("element depth exceeds %d", r.opts.MaxDepth)
+		return nil, r.quota(xmlstream.QuotaMaxDepth, r.opts.MaxDepth, "element nesting")
 	}
 	if len(t.Attr) > r.opts.MaxAttributes {
-		return nil, r.quota("more than %d attributes on <%s>", r.opts.MaxAttributes, t.Name.Local)
+		return nil, r.quota(xmlstream.QuotaMaxAttributes, r.opts.MaxAttributes, "attributes of one element")
+	}
+	tag := len(t.Name.Space) + len(t.Name.Local)
+	for _, a := range t.Attr {
+		tag += len(a.Name.Space) + len(a.Name.Local) + len(a.Value)
+	}
+	if tag > r.opts.MaxBytesPerRead {
+		return nil, r.quota(xmlstream.QuotaMaxBytesPerRead, r.opts.MaxBytesPerRead, "start tag with its attributes")
 	}
 	prefix, local := t.Name.Space, t.Name.Local
 	if !checkLocal(local) || (prefix != "" && !checkLocal(prefix)) || prefix == "xmlns" {
@@ -333,7 +347,7 @@ func (r *Reader) start(t xml.StartElement) (*xmlstream.Node, error) {
 	for _, a := range t.Attr {
 		p, l := a.Name.Space, a.Name.Local
 		if len(a.Value) > r.opts.MaxStringBytes {
-			return nil, r.quota("attribute %q longer than %d bytes", l, r.opts.MaxStringBytes)
+			return nil, r.quota(xmlstream.QuotaMaxStringContentLength, r.opts.MaxStringBytes, "an attribute value")
 		}
 		switch {
 		case p == "" && l == "xmlns":

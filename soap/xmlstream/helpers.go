@@ -14,10 +14,19 @@ const NSXSI = "http://www.w3.org/2001/XMLSchema-instance"
 // that child's StartElement.
 var ErrElementInText = errors.New("element inside text-only content")
 
+// ErrTextTooLong is returned by ReadTextMax for content beyond its limit;
+// the reader is then left inside the element.
+var ErrTextTooLong = errors.New("text content too long")
+
 // ReadText is called right after a StartElement: it returns the element's
 // character content and consumes its EndElement. A child element is an error:
-// the caller expected a simple-typed value.
-func ReadText(r Reader) (string, error) {
+// the caller expected a simple-typed value. The Readers bound an element's
+// text (MaxStringContentLength), so neither does ReadText.
+func ReadText(r Reader) (string, error) { return ReadTextMax(r, 0) }
+
+// ReadTextMax is ReadText that fails with ErrTextTooLong, before joining
+// text nodes, when the content would exceed limit bytes (0 = no limit).
+func ReadTextMax(r Reader, limit int) (string, error) {
 	var (
 		first string
 		sb    strings.Builder
@@ -30,6 +39,15 @@ func ReadText(r Reader) (string, error) {
 		}
 		switch n.Kind {
 		case Text:
+			if limit > 0 {
+				have := len(first)
+				if parts > 1 {
+					have = sb.Len()
+				}
+				if have+len(n.Text) > limit {
+					return "", ErrTextTooLong
+				}
+			}
 			if parts == 0 {
 				first = n.Text
 			} else {

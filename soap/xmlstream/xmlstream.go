@@ -9,7 +9,10 @@
 // QName-valued attributes such as xsi:type).
 package xmlstream
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Kind says what a Node is.
 type Kind uint8
@@ -115,3 +118,46 @@ var ErrMalformed = errors.New("malformed XML")
 // ErrQuota is wrapped by errors raised when the input exceeds a configured
 // limit (depth, string length, attribute count, session table size).
 var ErrQuota = errors.New("XML quota exceeded")
+
+// Reader quota names, as WCF's XmlDictionaryReaderQuotas and bindings call
+// them where WCF has one (docs/security.md, "Resource budgets").
+const (
+	QuotaMaxDepth               = "MaxDepth"               // open elements
+	QuotaMaxStringContentLength = "MaxStringContentLength" // one text content, attribute value or name
+	QuotaMaxArrayLength         = "MaxArrayLength"         // items of one NBFX Array record
+	QuotaMaxBytesPerRead        = "MaxBytesPerRead"        // decoded bytes of one start tag
+	QuotaMaxAttributes          = "MaxAttributes"          // attributes of one start tag
+	QuotaMaxDecodedBytes        = "MaxDecodedBytes"        // decoded characters of one message
+	QuotaMaxSessionSize         = "MaxSessionSize"         // the NBFSE session string table
+	QuotaMaxReceivedMessageSize = "MaxReceivedMessageSize" // encoded bytes of one message
+	QuotaMaxHeaderSize          = "MaxHeaderSize"          // one WS-Addressing header value
+)
+
+// QuotaError is a quota violation: which quota, its limit, and where. It
+// wraps ErrQuota, so errors.Is(err, ErrQuota) holds.
+type QuotaError struct {
+	Quota  string // a Quota* name
+	Limit  int64
+	Offset int64  // input offset, -1 when unknown
+	Detail string // what broke it, without client content
+}
+
+func (e *QuotaError) Error() string {
+	at := ""
+	if e.Offset >= 0 {
+		at = fmt.Sprintf(" at offset %d", e.Offset)
+	}
+	return fmt.Sprintf("%s quota (%d) exceeded%s: %s", e.Quota, e.Limit, at, e.Detail)
+}
+
+// Unwrap makes the error match ErrQuota.
+func (e *QuotaError) Unwrap() error { return ErrQuota }
+
+// QuotaName returns the quota a QuotaError in err's chain names, or "".
+func QuotaName(err error) string {
+	var qe *QuotaError
+	if errors.As(err, &qe) {
+		return qe.Quota
+	}
+	return ""
+}

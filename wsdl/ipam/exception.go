@@ -42,9 +42,15 @@ type IpamException struct {
 }
 
 // NewException returns an IpamException with the given id and message.
+//
+// The message is cut to MaxExceptionMessageBytes (xmlstream.Truncate): it
+// may carry client input, and it goes to the client and the log.
 func NewException(id, format string, args ...any) *IpamException {
-	return &IpamException{ExceptionID: id, Message: fmt.Sprintf(format, args...)}
+	return &IpamException{ExceptionID: id, Message: xmlstream.Truncate(fmt.Sprintf(format, args...), MaxExceptionMessageBytes)}
 }
+
+// MaxExceptionMessageBytes bounds the Message of NewException.
+const MaxExceptionMessageBytes = 1024
 
 func (e *IpamException) Error() string {
 	if e.Inner != nil {

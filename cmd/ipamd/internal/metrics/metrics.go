@@ -22,6 +22,7 @@ import (
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -56,6 +57,8 @@ type Metrics struct {
 	draining        prometheus.Gauge
 	reloads         *prometheus.CounterVec // result
 	expired         *prometheus.CounterVec // port_type, reason
+	quotas          map[string]prometheus.Counter
+	quotaOther      prometheus.Counter
 
 	work *workObserver
 }
@@ -113,6 +116,15 @@ func New(b BuildInfo) *Metrics {
 		Help: "1 while a graceful stop drains the sessions, else 0."})
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "config_reloads_total",
 		Help: "Configuration reloads (SIGHUP, service parameter change), by result (success, failure)."}, []string{"result"})
+	quotas := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "quota_exceeded_total",
+		Help: "Messages refused because they broke a reader quota (MaxDepth, MaxStringContentLength, MaxDecodedBytes, …; docs/security.md), by quota."},
+		[]string{"quota"})
+	m.quotas = map[string]prometheus.Counter{}
+	for _, q := range quotaNames {
+		m.quotas[q] = quotas.WithLabelValues(q)
+	}
+	m.quotaOther = quotas.WithLabelValues(otherAction)
+	m.reg.MustRegister(quotas)
 	m.reg.MustRegister(info, m.sessions, m.sessionsStarted, m.received, m.sent, m.ignored, m.faults, m.callbackSeconds,
 		m.callbackFailed, m.workSeconds, m.workRows, m.workRate, m.workRunning, m.workStep, m.draining, m.reloads)
 	for _, r := range []string{"success", "failure"} {
@@ -120,6 +132,22 @@ func New(b BuildInfo) *Metrics {
 	}
 	m.work = newWorkObserver(m)
 	return m
+}
+
+// quotaNames are the label values of ipamd_quota_exceeded_total.
+var quotaNames = []string{
+	xmlstream.QuotaMaxDepth, xmlstream.QuotaMaxStringContentLength, xmlstream.QuotaMaxArrayLength,
+	xmlstream.QuotaMaxBytesPerRead, xmlstream.QuotaMaxAttributes, xmlstream.QuotaMaxDecodedBytes,
+	xmlstream.QuotaMaxSessionSize, xmlstream.QuotaMaxReceivedMessageSize, xmlstream.QuotaMaxHeaderSize,
+}
+
+// QuotaExceeded counts a message that broke a reader quota (soap.Limits.OnQuota).
+func (m *Metrics) QuotaExceeded(quota string) {
+	if c := m.quotas[quota]; c != nil {
+		c.Inc()
+		return
+	}
+	m.quotaOther.Inc()
 }
 
 // Registry is what /metrics serves.
@@ -372,6 +400,9 @@ func (p *portObserver) MessageSent(action string) {
 	}
 	p.m.sent.WithLabelValues(p.port, actionLabel(action)).Inc()
 }
+
+// QuotaExceeded implements sessions.QuotaObserver.
+func (p *portObserver) QuotaExceeded(quota string) { p.m.QuotaExceeded(quota) }
 
 func (p *portObserver) Exception(id string) {
 	if c := p.faults[id]; c != nil {

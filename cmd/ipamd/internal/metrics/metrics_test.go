@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -179,4 +180,27 @@ func BenchmarkMessageReceived(b *testing.B) {
 			p.MessageReceived(ipam.ActionKeepalive)
 		}
 	})
+}
+
+// TestQuotaExceeded: reader quota violations are counted by quota name,
+// from the sessions (their port observer) and the HTTP transport alike; a
+// name ipamd does not know is folded into "other".
+func TestQuotaExceeded(t *testing.T) {
+	m := New(BuildInfo{})
+	p := m.Port(ipam.PortIIpamAsyncProvision)
+	q, ok := p.(sessions.QuotaObserver)
+	if !ok {
+		t.Fatal("the port observer is no sessions.QuotaObserver")
+	}
+	q.QuotaExceeded(xmlstream.QuotaMaxDecodedBytes)
+	m.QuotaExceeded(xmlstream.QuotaMaxDecodedBytes)
+	m.QuotaExceeded("Bogus")
+	for _, tc := range []struct {
+		quota string
+		want  float64
+	}{{xmlstream.QuotaMaxDecodedBytes, 2}, {"other", 1}, {xmlstream.QuotaMaxDepth, 0}} {
+		if v, ok := sample(t, m.Registry(), "ipamd_quota_exceeded_total", map[string]string{"quota": tc.quota}); !ok || v != tc.want {
+			t.Errorf("ipamd_quota_exceeded_total{quota=%q} = %v (present %v), want %v", tc.quota, v, ok, tc.want)
+		}
+	}
 }
