@@ -313,15 +313,15 @@ func stateCounts(m map[sessions.State]int) map[string]int {
 // reloadable are the settings a reload applies, with what they apply to.
 // Every other changed setting is reported as needing a restart.
 var reloadable = map[string]string{
-	"log.level":                          "now",
-	"limits.max_message_size":            "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
-	"limits.preamble_timeout":            "new net.tcp connections",
-	"limits.idle_timeout":                "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.close_timeout":               "new net.tcp connections and the next stop",
-	"limits.max_connections":             "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.max_session_table_bytes":     "new sessions",
-	"limits.max_connections_per_address": "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.uninitialized_timeout":       "new sessions",
+	"log.level":                               "now",
+	"limits.max_message_size":                 "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
+	"limits.preamble_timeout":                 "new net.tcp connections",
+	"limits.idle_timeout":                     "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.close_timeout":                    "new net.tcp connections and the next stop",
+	"limits.max_connections":                  "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.max_session_table_bytes":          "new sessions",
+	"limits.max_connections_per_address":      "new net.tcp connections (the HTTP transport: after a restart)",
+	"limits.uninitialized_timeout":            "new sessions",
 	"limits.reader.max_depth":                 "new sessions (the HTTP transport's header check: after a restart)",
 	"limits.reader.max_string_content_length": "new sessions (the HTTP transport's header check: after a restart)",
 	"limits.reader.max_array_length":          "new sessions (the HTTP transport's header check: after a restart)",
@@ -330,10 +330,10 @@ var reloadable = map[string]string{
 	"limits.reader.max_expansion":             "new sessions (the HTTP transport's header check: after a restart)",
 	"limits.reader.max_header_size":           "new sessions (the HTTP transport's header check: after a restart)",
 	"limits.max_echo_bytes":                   "now",
-	"session.inactivity_interval":        "new sessions",
-	"session.keepalive_grace_count":      "new sessions",
-	"security.administrators":            "new sessions (a session already started keeps the caller's standing)",
-	"shutdown.drain_timeout":             "the next stop",
+	"session.inactivity_interval":             "new sessions",
+	"session.keepalive_grace_count":           "new sessions",
+	"security.administrators":                 "new sessions (a session already started keeps the caller's standing)",
+	"shutdown.drain_timeout":                  "the next stop",
 }
 
 // reload reads the configuration again and applies what can change while
