@@ -71,8 +71,6 @@ const (
 	kindHTTP      = "http"
 )
 
-var netTCPKinds = []string{kindNone, kindTLS, kindNegotiate}
-
 // NTLM accounts: bob is an administrator, mallory is not (she is the
 // attacker on the negotiate listener).
 const (
