@@ -312,7 +312,9 @@ func (l *eventLog) MessageIgnored(action string) {
 func (l *eventLog) MessageSent(action string) {
 	l.add("out " + action[strings.LastIndexByte(action, '/')+1:])
 }
-func (l *eventLog) Exception(id string) { l.add("exception " + id) }
+func (l *eventLog) Exception(id string)          { l.add("exception " + id) }
+func (l *eventLog) SessionExpired(reason string) { l.add("expired " + reason) }
+func (l *eventLog) QuotaExceeded(quota string)   { l.add("quota " + quota) }
 func (l *eventLog) CallbackDone(action string, d time.Duration, err error) {
 	if d < 0 || err != nil {
 		l.add("callback failed")

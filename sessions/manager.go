@@ -235,8 +235,8 @@ type portHandler struct {
 }
 
 func (h *portHandler) newSession(ctx context.Context, conn Conn, enc soap.Encoding, opts Options, transport string, id *security.Identity) *Session {
-	if q, ok := h.obs.(QuotaObserver); ok && opts.Limits.OnQuota == nil {
-		opts.Limits.OnQuota = q.QuotaExceeded
+	if opts.Limits.OnQuota == nil {
+		opts.Limits.OnQuota = h.obs.QuotaExceeded
 	}
 	s := newSession(ctx, h.binding, conn, enc, opts, id)
 	s.obs, s.transport = h.obs, transport

@@ -35,13 +35,12 @@ type PortObserver interface {
 	// CallbackDone: a Notify… callback took d to write (net.tcp) or deliver
 	// (HTTP POSTs with retries); err is nil when it went out.
 	CallbackDone(action string, d time.Duration, err error)
-}
-
-// ExpiryObserver is a PortObserver that also counts sessions the server
-// aborted on a timer (optional: checked with a type assertion).
-type ExpiryObserver interface {
-	// SessionExpired: a session was aborted for reason (Expired*).
+	// SessionExpired: the server aborted a session on a timer, for reason
+	// (Expired*).
 	SessionExpired(reason string)
+	// QuotaExceeded: a message broke a reader quota (an xmlstream.Quota*
+	// name) and its session was closed.
+	QuotaExceeded(quota string)
 }
 
 // Reasons passed to SessionExpired.
@@ -52,13 +51,6 @@ const (
 	// ExpiredInactive: the InactivityTimer ran out of grace.
 	ExpiredInactive = "inactivity"
 )
-
-// QuotaObserver is implemented by PortObservers that count messages
-// breaking a reader quota (quota is an xmlstream.Quota* name). It is
-// optional so that observers without it need no change.
-type QuotaObserver interface {
-	QuotaExceeded(quota string)
-}
 
 // Transports a session can run on, as passed to SessionStarted.
 const (
@@ -77,6 +69,8 @@ func (NopObserver) StateChanged(State, State)                 {}
 func (NopObserver) SessionEnded(State)                        {}
 func (NopObserver) MessageReceived(string)                    {}
 func (NopObserver) MessageIgnored(string)                     {}
+func (NopObserver) SessionExpired(string)                     {}
+func (NopObserver) QuotaExceeded(string)                      {}
 func (NopObserver) MessageSent(string)                        {}
 func (NopObserver) Exception(string)                          {}
 func (NopObserver) CallbackDone(string, time.Duration, error) {}

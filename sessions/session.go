@@ -360,9 +360,7 @@ func (s *Session) inactivityTick() {
 		// nothing.
 		s.log.Info("session aborted: not initialized in time",
 			zap.Duration("uninitialized_timeout", s.opts.UninitializedTimeout))
-		if eo, ok := s.obs.(ExpiryObserver); ok {
-			eo.SessionExpired(ExpiredUninitialized)
-		}
+		s.obs.SessionExpired(ExpiredUninitialized)
 		s.cancel()
 		s.conn.Abort()
 		return
@@ -374,9 +372,7 @@ func (s *Session) inactivityTick() {
 		if s.grace < 0 {
 			s.log.Warn("session aborted: no message from the client",
 				zap.Duration("inactivity", s.opts.InactivityInterval*time.Duration(s.opts.KeepaliveGraceCount+1)))
-			if eo, ok := s.obs.(ExpiryObserver); ok {
-				eo.SessionExpired(ExpiredInactive)
-			}
+			s.obs.SessionExpired(ExpiredInactive)
 			s.cancel()
 			s.conn.Abort()
 			return

@@ -269,7 +269,7 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		InactivityInterval:   cfg.Session.InactivityInterval,
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
-		Limits:               readerLimits(cfg, nil), // quotas are counted by the observer (sessions.QuotaObserver)
+		Limits:               readerLimits(cfg, nil), // quotas are counted by the observer (PortObserver.QuotaExceeded)
 		Authorizer:           withLocalPolicy(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg, log),
 		Logger:               log.Named("session"),
 		Observer:             obs,

@@ -337,7 +337,7 @@ type portObserver struct {
 	expiredUninitialized, expiredInactive prometheus.Counter
 }
 
-// SessionExpired implements sessions.ExpiryObserver.
+// SessionExpired implements sessions.PortObserver.
 func (p *portObserver) SessionExpired(reason string) {
 	if reason == sessions.ExpiredUninitialized {
 		p.expiredUninitialized.Inc()
@@ -401,7 +401,7 @@ func (p *portObserver) MessageSent(action string) {
 	p.m.sent.WithLabelValues(p.port, actionLabel(action)).Inc()
 }
 
-// QuotaExceeded implements sessions.QuotaObserver.
+// QuotaExceeded implements sessions.PortObserver.
 func (p *portObserver) QuotaExceeded(quota string) { p.m.QuotaExceeded(quota) }
 
 func (p *portObserver) Exception(id string) {

@@ -188,11 +188,7 @@ func BenchmarkMessageReceived(b *testing.B) {
 func TestQuotaExceeded(t *testing.T) {
 	m := New(BuildInfo{})
 	p := m.Port(ipam.PortIIpamAsyncProvision)
-	q, ok := p.(sessions.QuotaObserver)
-	if !ok {
-		t.Fatal("the port observer is no sessions.QuotaObserver")
-	}
-	q.QuotaExceeded(xmlstream.QuotaMaxDecodedBytes)
+	p.QuotaExceeded(xmlstream.QuotaMaxDecodedBytes)
 	m.QuotaExceeded(xmlstream.QuotaMaxDecodedBytes)
 	m.QuotaExceeded("Bogus")
 	for _, tc := range []struct {
