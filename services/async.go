@@ -31,6 +31,9 @@ type WorkObserver interface {
 	WorkStarted(kind WorkKind)
 	// WorkRows: the running work of kind wrote n more rows.
 	WorkRows(kind WorkKind, n int64)
+	// WorkStep: the running work of kind entered step (progress.Step),
+	// e.g. to show it on the admin metrics.
+	WorkStep(kind WorkKind, step string)
 	// WorkFinished: a run ended after d with rows written in all;
 	// exceptionID is "" on success, else what Notify…Complete carries.
 	WorkFinished(kind WorkKind, d time.Duration, rows int64, exceptionID string)
@@ -41,6 +44,7 @@ type NopWorkObserver struct{}
 
 func (NopWorkObserver) WorkStarted(WorkKind)                                {}
 func (NopWorkObserver) WorkRows(WorkKind, int64)                            {}
+func (NopWorkObserver) WorkStep(WorkKind, string)                           {}
 func (NopWorkObserver) WorkFinished(WorkKind, time.Duration, int64, string) {}
 
 // rowReporter is a run's progress.Reporter: it keeps the run's total and
@@ -56,17 +60,7 @@ func (r *rowReporter) AddRows(n int64) {
 	r.obs.WorkRows(r.kind, n)
 }
 
-// WorkStepObserver is a WorkObserver that also wants the step the running
-// work entered (progress.Step), e.g. to show it on the admin metrics.
-type WorkStepObserver interface {
-	WorkStep(kind WorkKind, step string)
-}
-
-func (r *rowReporter) Step(name string) {
-	if so, ok := r.obs.(WorkStepObserver); ok {
-		so.WorkStep(r.kind, name)
-	}
-}
+func (r *rowReporter) Step(name string) { r.obs.WorkStep(r.kind, name) }
 
 // FirstCheckpointDelay is when the first Notify…Checkpoint goes out at the
 // latest; later ones follow at the checkpoint interval. A run shorter than

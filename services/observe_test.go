@@ -33,6 +33,8 @@ func (w *workLog) WorkRows(_ WorkKind, n int64) {
 	w.rows += n
 }
 
+func (w *workLog) WorkStep(WorkKind, string) {}
+
 func (w *workLog) WorkFinished(k WorkKind, d time.Duration, rows int64, id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

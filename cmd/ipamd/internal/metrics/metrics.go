@@ -424,7 +424,7 @@ func (p *portObserver) CallbackDone(action string, d time.Duration, err error) {
 	cb.seconds.Observe(d.Seconds())
 }
 
-// workObserver is the services.WorkObserver (and WorkStepObserver).
+// workObserver is the services.WorkObserver.
 type workObserver struct {
 	m    *Metrics
 	kind map[services.WorkKind]*workMetrics

@@ -121,9 +121,8 @@ func TestWorkObserver(t *testing.T) {
 	if v, _ := sample(t, m.Registry(), "ipamd_work_running", map[string]string{"kind": "provisioning"}); v != 1 {
 		t.Errorf("work_running = %v during a run", v)
 	}
-	so := w.(services.WorkStepObserver)
-	so.WorkStep(services.WorkProvisioning, "schema")
-	so.WorkStep(services.WorkProvisioning, "seed ADM_Tasks")
+	w.WorkStep(services.WorkProvisioning, "schema")
+	w.WorkStep(services.WorkProvisioning, "seed ADM_Tasks")
 	if v, ok := sample(t, m.Registry(), "ipamd_work_step", map[string]string{"kind": "provisioning", "step": "seed ADM_Tasks"}); !ok || v != 1 {
 		t.Errorf("work_step = %v (present %v) in step seed ADM_Tasks", v, ok)
 	}
