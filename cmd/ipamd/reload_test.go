@@ -17,11 +17,14 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap"
 )
 
 // readAtUse are reloadable settings no running component holds: the
-// lifecycle reads them from its configuration when it needs them.
-var readAtUse = map[string]bool{"shutdown.drain_timeout": true}
+// lifecycle reads them from its configuration when it needs them, or (the
+// echo bound) a process-wide value read at each use, checked by
+// TestReloadSetsEchoBound.
+var readAtUse = map[string]bool{"shutdown.drain_timeout": true, "limits.max_echo_bytes": true}
 
 // running is what a reload can change in a running server: the log level
 // and the options new connections and new sessions get.
@@ -84,6 +87,26 @@ func otherValue(t *testing.T, s config.Setting, c *config.Config) string {
 		}
 	}
 	return cur + "-other"
+}
+
+// TestReloadSetsEchoBound: limits.max_echo_bytes is held by package soap
+// for the whole process; a reload changes what Echo keeps of client input.
+func TestReloadSetsEchoBound(t *testing.T) {
+	t.Cleanup(func() { soap.SetMaxEcho(0) })
+	old := config.Default()
+	old.StateDir = t.TempDir()
+	next := *old
+	next.Limits.MaxEchoBytes = 100
+	lf := newTestLifecycle(t, old, zap.NewNop())
+	soap.SetMaxEcho(old.Limits.MaxEchoBytes)
+	lf.so.loadConfig = func() (*config.Config, error) { c := next; return &c, nil }
+	long := strings.Repeat("x", 10000)
+	before := len(soap.Echo(long))
+	lf.reload()
+	after := len(soap.Echo(long))
+	if after >= before || after < 100 || after > 100+len("…[truncated 9900 bytes]") {
+		t.Fatalf("echo of 10000 bytes: %d before the reload, %d after; want about 100 after", before, after)
+	}
 }
 
 // Every setting, changed alone and reloaded (SIGHUP's path): one marked
