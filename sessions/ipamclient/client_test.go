@@ -134,7 +134,7 @@ func TestOutcomes(t *testing.T) {
 }
 
 // TestKeepaliveKeepsSessionAlive: with a server inactivity interval of 200ms
-// and no grace, a session whose work takes 1s (and no checkpoints) only
+// and no grace, a session whose work takes 1s (checkpoints do not count) only
 // survives because the client sends Keepalives (every 20ms, so a timer
 // delayed by a loaded machine still leaves margin); without them the server
 // aborts it. Holding an initialized session works the same way.
@@ -154,8 +154,10 @@ func TestKeepaliveKeepsSessionAlive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Provision: %v", err)
 		}
-		if res.Keepalives < 10 || res.Checkpoints != 0 {
-			t.Errorf("result %+v: want at least 10 keepalives (1s / 20ms), no checkpoints", res)
+		// A checkpoint may come (the first is due after 1s), but what the
+		// server sends is no sign of the client's life: Keepalives are.
+		if res.Keepalives < 10 {
+			t.Errorf("result %+v: want at least 10 keepalives (1s / 20ms)", res)
 		}
 	})
 	t.Run("held after Initialize", func(t *testing.T) {

@@ -302,9 +302,16 @@ func TestWorkPanicContained(t *testing.T) {
 			t.Fatalf("session %d: %+v %v, want Complete with IpamApiGenericErrorOccurred", i, res, err)
 		}
 	}
-	if n := len(d.Log.Find(func(e daemon.Entry) bool {
-		return strings.HasPrefix(e.Msg(), "panic recovered")
-	})); n != 2 {
+	// The daemon's log is read as it is written: the second line may follow
+	// the second Complete by a moment.
+	panics := func() int {
+		return len(d.Log.Find(func(e daemon.Entry) bool { return strings.HasPrefix(e.Msg(), "panic recovered") }))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for panics() < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := panics(); n != 2 {
 		t.Fatalf("%d panics logged, want 2", n)
 	}
 }
