@@ -486,18 +486,9 @@ func (s *Session) ignore(action, why string) {
 		lvl = zap.InfoLevel
 	}
 	if ce := s.log.Check(lvl, "message ignored"); ce != nil {
-		ce.Write(zap.String("action", boundedText(action)), zap.String("reason", why),
+		ce.Write(zap.String("action", soap.Echo(action)), zap.String("reason", why),
 			zap.Stringer("state", stateName{s}))
 	}
-}
-
-// boundedText cuts client-chosen text for a log field.
-func boundedText(v string) string {
-	const maxLogText = 256
-	if len(v) <= maxLogText {
-		return v
-	}
-	return v[:maxLogText] + "…"
 }
 
 // authorize checks the role op requires (both operations of both port

@@ -331,7 +331,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			_ = contain.Recovered(s.opts.Logger, "soaphttp: handling a request", p,
-				zap.String("remote_addr", r.RemoteAddr), zap.String("path", contain.Truncate(r.URL.Path, 256)))
+				zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)))
 			a := s.internalError()
 			writeAnswer(w, soap.EncodingText, a)
 		}
