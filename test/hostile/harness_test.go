@@ -290,15 +290,31 @@ func (tg *target) peakRSS(t *testing.T) int64 {
 
 // metric reads one sample (name with its {labels}, or the sum over all
 // samples of the family when sum is set) from the admin listener's /metrics.
+// A sample that is not exposed reads 0; an admin listener that does not
+// answer 200 fails the test (a refused scrape must not read as 0).
 func (tg *target) metric(t *testing.T, name string, sum bool) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + tg.admin + "/metrics")
+	v, _, err := scrapeMetric(http.DefaultClient, tg.admin, name, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// scrapeMetric reads name (with its {labels}), or with sum the sum over the
+// family's samples, from the admin listener at admin; found says whether
+// any sample matched.
+func scrapeMetric(c *http.Client, admin, name string, sum bool) (v float64, found bool, err error) {
+	resp, err := c.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0, false, err
+	}
 	defer resp.Body.Close()
-	var total float64
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, fmt.Errorf("scraping %s: %s", admin, resp.Status)
+	}
 	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "#") {
@@ -312,16 +328,16 @@ func (tg *target) metric(t *testing.T, name string, sum bool) float64 {
 		if key != name && !(sum && strings.HasPrefix(key, name+"{")) {
 			continue
 		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
+		x, err := strconv.ParseFloat(line[i+1:], 64)
 		if err != nil {
-			t.Fatal(err)
+			return 0, false, fmt.Errorf("metric line %q: %w", line, err)
 		}
 		if !sum {
-			return v
+			return x, true, nil
 		}
-		total += v
+		v, found = v+x, true
 	}
-	return total
+	return v, found, sc.Err()
 }
 
 // goroutines waits (up to 10 s) for the daemon's go_goroutines to fall to
