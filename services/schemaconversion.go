@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -47,20 +48,11 @@ func (s *conversionSession) InitializeAsyncSchemaConversion(ctx context.Context,
 		_, base := p.(*ipam.EnumerationParametersBase)
 		if ot != ipam.EnumerationObjectTypeAsyncSchemaConversion || !base {
 			s.svc.Logger.Info("InitializeAsyncSchemaConversion: unusual parameters accepted (the operation does not use them)",
-				zap.String("object_type", boundedText(string(ot))),
+				zap.String("object_type", soap.EchoMax(string(ot), 64)),
 				zap.String("parameters_type", fmt.Sprintf("%T", p))) // one of the generated types
 		}
 	}
 	return &ipam.InitializeAsyncSchemaConversionResponse{}, nil
-}
-
-// boundedText cuts client-chosen text for a log field.
-func boundedText(v string) string {
-	const maxLogText = 64
-	if len(v) <= maxLogText {
-		return v
-	}
-	return v[:maxLogText] + "…"
 }
 
 // StartAsyncSchemaConversion (3.15.4.7).
