@@ -205,12 +205,15 @@ func TestKeepaliveOnlySessionClosed(t *testing.T) {
 	defer cancel()
 	dl := admClient(attackerAddr).Dialer
 	dl.ReadTimeout = 10 * time.Second
+	// From before the dial: the server's clock starts when the session
+	// does, during the dial, so a start taken after it could see the bound
+	// end early.
+	start := time.Now()
 	s, err := dl.Dial(ctx, d.netTCP, d.conversion, nmf.EncodingSOAP12UTF8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Abort()
-	start := time.Now()
 	ka := admKeepalive(t, d.conversion)
 	stop := make(chan struct{})
 	defer close(stop)
