@@ -258,13 +258,15 @@ func (lf *lifecycle) stop(stopServe context.CancelFunc) {
 	lf.metrics.SetDraining(true)
 	states := stateCounts(lf.mgr.SessionsByState())
 	lf.so.supervisor.Stopping(fmt.Sprintf("draining %d session(s) for up to %s", lf.mgr.Active(), config.FormatDuration(cfg.Shutdown.DrainTimeout)))
-	lf.log.Info("draining: no new sessions; running work may finish",
-		zap.Duration("drain_timeout", cfg.Shutdown.DrainTimeout),
+	fields := []zap.Field{zap.Duration("drain_timeout", cfg.Shutdown.DrainTimeout),
 		zap.Int64("sessions", lf.mgr.Active()), zap.Any("sessions_by_state", states),
-		zap.Int("connections", lf.nmf.Stats().Active), zap.Int("http_sessions", lf.http.ActiveSessions()))
+		zap.Int("connections", lf.nmf.Stats().Active), zap.Int("http_sessions", lf.http.ActiveSessions())}
 	lf.nmf.Drain()
 	lf.http.Drain()
 	lf.mgr.Drain()
+	// Said once it is true: the listeners are closed by now (the counts are
+	// those the drain began with).
+	lf.log.Info("draining: no new sessions; running work may finish", fields...)
 
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.DrainTimeout)
