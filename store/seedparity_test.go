@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipamd/ipamd/internal/v1gen"
 	"github.com/ipamd/ipamd/store/convert"
-	"github.com/ipamd/ipamd/store/legacy"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/store/storetest"
 )
@@ -124,7 +124,7 @@ func TestConvertedSeedMatchesProvisioned(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		if _, err := legacy.Generate(ctx, db, e.Dialect, legacy.Options{Addresses: 200, Seed: 7}); err != nil {
+		if _, err := v1gen.Generate(ctx, db, e.Dialect, v1gen.Options{Addresses: 200, Seed: 7}); err != nil {
 			t.Fatalf("generate: %v", err)
 		}
 		if err := convert.Run(ctx, db, e.Dialect, convert.Options{}); err != nil {

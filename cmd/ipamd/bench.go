@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipamd/ipamd/sessions/loadgen"
+	"github.com/ipamd/ipamd/internal/loadgen"
 )
 
 // benchFlags are the flags of the bench subcommands.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipamd/ipamd/sessions/loadgen"
+	"github.com/ipamd/ipamd/internal/loadgen"
 	"github.com/ipamd/ipamd/soap"
 )
 

@@ -18,9 +18,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -73,7 +73,7 @@ func (f *clientFlags) bind(cmd *cobra.Command, serverHelp string, progress bool)
 	fs.StringVar(&f.output, "output", outputText, "result `FORMAT`: text (one final line) or json (one object on stdout, for scripts)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Minute, "give up after `DURATION` (0 = no limit); the session is still ended properly")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "limit for connecting and the net.tcp preamble")
-	fs.DurationVar(&f.keepalive, "keepalive-interval", ipamclient.DefaultKeepaliveInterval,
+	fs.DurationVar(&f.keepalive, "keepalive-interval", client.DefaultKeepaliveInterval,
 		"send an MS-IPAMM2 Keepalive after `DURATION` without a message to the server; must be shorter than the server's session.inactivity_interval (15s by default)")
 	f.security.bind(fs)
 	if progress {
@@ -120,9 +120,9 @@ func (f *clientFlags) check() error {
 
 func (f *clientFlags) soapEncoding() (soap.Encoding, error) { return encodingFlag(f.encoding) }
 
-func (f *clientFlags) client() *ipamclient.Client {
+func (f *clientFlags) client() *client.Client {
 	enc, _ := f.soapEncoding()
-	return &ipamclient.Client{
+	return &client.Client{
 		Encoding:          enc,
 		KeepaliveInterval: f.keepalive,
 		Dialer:            nmf.Dialer{HandshakeTimeout: f.connectTimeout, Upgrade: f.upgrade},
@@ -196,19 +196,19 @@ func newProgress(mode string, stderr io.Writer, verb string) *progressObserver {
 	return &progressObserver{bar: bar, verb: verb}
 }
 
-// Observe implements ipamclient.Observer.
-func (p *progressObserver) Observe(e ipamclient.Event) {
+// Observe implements client.Observer.
+func (p *progressObserver) Observe(e client.Event) {
 	switch e.Kind {
-	case ipamclient.EventInitialized:
+	case client.EventInitialized:
 		p.bar.Describe(p.verb + ": initialized, starting")
-	case ipamclient.EventStarted:
+	case client.EventStarted:
 		p.bar.Describe(p.verb + ": running")
-	case ipamclient.EventCheckpoint:
+	case client.EventCheckpoint:
 		p.mu.Lock()
 		p.checkpoints = e.Checkpoints
 		p.mu.Unlock()
 		p.describeRunning()
-	case ipamclient.EventCompleted:
+	case client.EventCompleted:
 		p.bar.Describe(p.verb + ": completed")
 	}
 }
@@ -323,7 +323,7 @@ type sessionRun struct {
 
 // run dials, runs the session with do, and reports. It returns the error
 // for run() (exit code and whether it was already printed).
-func (r *sessionRun) run(cmd *cobra.Command, do func(context.Context, *ipamclient.Client, *nmf.ClientSession, ipamclient.Observer) (ipamclient.Result, error)) error {
+func (r *sessionRun) run(cmd *cobra.Command, do func(context.Context, *client.Client, *nmf.ClientSession, client.Observer) (client.Result, error)) error {
 	ctx, cancel := r.flags.context(cmd.Context())
 	defer cancel()
 	c := r.flags.client()
@@ -331,11 +331,11 @@ func (r *sessionRun) run(cmd *cobra.Command, do func(context.Context, *ipamclien
 	start := time.Now()
 	conn, err := c.Dial(ctx, r.uri)
 	rep.DurationsMS.Connect = ms(time.Since(start))
-	var res ipamclient.Result
+	var res client.Result
 	var sp *serverProgress
 	if err == nil {
 		bar := newProgress(r.flags.progress, r.stderr, r.verb)
-		var obs ipamclient.Observer
+		var obs client.Observer
 		if bar != nil {
 			obs = bar
 		}
@@ -384,9 +384,9 @@ func interrupted(ctx context.Context, timeout time.Duration, err error) error {
 }
 
 // report prints the outcome and maps it to the exit code.
-func (r *sessionRun) report(rep *sessionReport, res ipamclient.Result, err error) error {
+func (r *sessionRun) report(rep *sessionReport, res client.Result, err error) error {
 	var (
-		remote *ipamclient.RemoteError
+		remote *client.RemoteError
 		line   string
 		code   = exitOK
 	)

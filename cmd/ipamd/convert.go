@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 )
 
 func newConvertCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -44,7 +44,7 @@ answers IpamSchemaConversionNotRequired.
 		}
 		r := &sessionRun{flags: &cf, op: "convert", verb: "schema conversion", uri: uri, stdout: stdout, stderr: stderr,
 			kind: string(services.WorkSchemaConversion)}
-		return r.run(cmd, func(ctx context.Context, c *ipamclient.Client, conn *nmf.ClientSession, obs ipamclient.Observer) (ipamclient.Result, error) {
+		return r.run(cmd, func(ctx context.Context, c *client.Client, conn *nmf.ClientSession, obs client.Observer) (client.Result, error) {
 			return c.ConvertSchema(ctx, conn, obs)
 		})
 	}

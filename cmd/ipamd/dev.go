@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	_ "modernc.org/sqlite" // "sqlite" driver
 
+	"github.com/ipamd/ipamd/internal/v1gen"
 	"github.com/ipamd/ipamd/store/convert"
-	"github.com/ipamd/ipamd/store/legacy"
 	"github.com/ipamd/ipamd/store/schema"
 )
 
@@ -111,7 +111,7 @@ the same store.`,
 		}
 		defer db.Close()
 		began := time.Now()
-		st, err := legacy.Generate(ctx, db, d, legacy.Options{Addresses: addresses, Seed: seed})
+		st, err := v1gen.Generate(ctx, db, d, v1gen.Options{Addresses: addresses, Seed: seed})
 		if err != nil {
 			return runtimeError(err)
 		}

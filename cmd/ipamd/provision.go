@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -184,7 +184,7 @@ total}, and with --admin rows, last_step and rows_per_second.
 		}
 		r := &sessionRun{flags: &cf, op: "provision", verb: "provisioning", uri: uri, stdout: stdout, stderr: stderr,
 			kind: string(services.WorkProvisioning)}
-		return r.run(cmd, func(ctx context.Context, c *ipamclient.Client, conn *nmf.ClientSession, obs ipamclient.Observer) (ipamclient.Result, error) {
+		return r.run(cmd, func(ctx context.Context, c *client.Client, conn *nmf.ClientSession, obs client.Observer) (client.Result, error) {
 			return c.Provision(ctx, conn, setting, obs)
 		})
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 )
 
 func newStatusCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -71,14 +71,14 @@ fault, protocol error, timeout), 2 usage error.`,
 		rep := statusReport{Server: base}
 		var errs [2]error
 		for i, p := range []struct {
-			pt   ipamclient.PortType
+			pt   client.PortType
 			path string
-		}{{ipamclient.Provisioning, provisionPath}, {ipamclient.SchemaConversion, conversionPath}} {
+		}{{client.Provisioning, provisionPath}, {client.SchemaConversion, conversionPath}} {
 			uri := base + p.path
 			errs[i] = probe(ctx, c, uri, p.pt)
 			rep.Probes = append(rep.Probes, probeReport(p.pt, uri, errs[i], cf.encoding))
 		}
-		st := ipamclient.DeriveStatus(errs[0], errs[1])
+		st := client.DeriveStatus(errs[0], errs[1])
 		rep.Status, rep.Summary = st, st.Summary()
 		if cf.output == outputJSON {
 			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
@@ -124,7 +124,7 @@ func statusBase(server string, paths ...string) (string, error) {
 }
 
 // failedProbeNote reports whether note only repeats a failed probe's error
-// (ipamclient.DeriveStatus notes "<port>: no answer: <error>").
+// (client.DeriveStatus notes "<port>: no answer: <error>").
 func failedProbeNote(probes []probeJSON, note string) bool {
 	for _, p := range probes {
 		if p.Outcome == "error" && strings.HasPrefix(note, p.PortType+": no answer:") {
@@ -134,7 +134,7 @@ func failedProbeNote(probes []probeJSON, note string) bool {
 	return false
 }
 
-func probe(ctx context.Context, c *ipamclient.Client, uri string, pt ipamclient.PortType) error {
+func probe(ctx context.Context, c *client.Client, uri string, pt client.PortType) error {
 	conn, err := c.Dial(ctx, uri)
 	if err != nil {
 		return err
@@ -144,10 +144,10 @@ func probe(ctx context.Context, c *ipamclient.Client, uri string, pt ipamclient.
 
 // statusReport is the --output json object of status.
 type statusReport struct {
-	Server  string            `json:"server"`
-	Status  ipamclient.Status `json:"status"`
-	Summary string            `json:"summary"`
-	Probes  []probeJSON       `json:"probes"`
+	Server  string        `json:"server"`
+	Status  client.Status `json:"status"`
+	Summary string        `json:"summary"`
+	Probes  []probeJSON   `json:"probes"`
 }
 
 // probeJSON is one endpoint's answer to Initialize….
@@ -161,9 +161,9 @@ type probeJSON struct {
 	Error        string         `json:"error,omitempty"`
 }
 
-func probeReport(pt ipamclient.PortType, uri string, err error, encoding string) probeJSON {
+func probeReport(pt client.PortType, uri string, err error, encoding string) probeJSON {
 	p := probeJSON{PortType: pt.String(), Endpoint: uri, Outcome: "accepted"}
-	var re *ipamclient.RemoteError
+	var re *client.RemoteError
 	var fe *nmf.FaultError
 	switch {
 	case err == nil:

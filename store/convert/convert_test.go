@@ -19,8 +19,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ipamd/ipamd/internal/v1gen"
 	"github.com/ipamd/ipamd/store/convert"
-	"github.com/ipamd/ipamd/store/legacy"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/store/storetest"
 )
@@ -59,7 +59,7 @@ func openStore(tb testing.TB, d schema.Dialect) *store {
 func legacyStore(tb testing.TB, d schema.Dialect, addresses int) *store {
 	tb.Helper()
 	s := openStore(tb, d)
-	if _, err := legacy.Generate(context.Background(), s.db, d, legacy.Options{Addresses: addresses, Seed: 42}); err != nil {
+	if _, err := v1gen.Generate(context.Background(), s.db, d, v1gen.Options{Addresses: addresses, Seed: 42}); err != nil {
 		tb.Fatalf("generate: %v", err)
 	}
 	return s

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/test/internal/daemon"
@@ -88,19 +88,19 @@ func admDialFrom(ctx context.Context, from, addr string) (net.Conn, error) {
 }
 
 // client is an IPAM client whose connections come from the address from.
-func admClient(from string) *ipamclient.Client {
-	return &ipamclient.Client{Dialer: nmf.Dialer{
+func admClient(from string) *client.Client {
+	return &client.Client{Dialer: nmf.Dialer{
 		HandshakeTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, CloseTimeout: 5 * time.Second,
 		NetDialer: &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}},
 	}}
 }
 
 // convert runs one whole schema conversion session from the address from.
-func admConvert(ctx context.Context, from, uri string) (ipamclient.Result, error) {
+func admConvert(ctx context.Context, from, uri string) (client.Result, error) {
 	c := admClient(from)
 	conn, err := c.Dial(ctx, uri)
 	if err != nil {
-		return ipamclient.Result{}, fmt.Errorf("dial: %w", err)
+		return client.Result{}, fmt.Errorf("dial: %w", err)
 	}
 	return c.ConvertSchema(ctx, conn, nil)
 }
@@ -223,7 +223,7 @@ func admHTTPConversion(ctx context.Context, t *testing.T, endpoint string) (stri
 		body   soap.BodyWriter
 		want   int
 	}{
-		{ipam.ActionInitializeAsyncSchemaConversion, &ipam.InitializeAsyncSchemaConversion{Parameters: ipamclient.ConversionParameters()}, http.StatusOK},
+		{ipam.ActionInitializeAsyncSchemaConversion, &ipam.InitializeAsyncSchemaConversion{Parameters: client.ConversionParameters()}, http.StatusOK},
 		{ipam.ActionStartAsyncSchemaConversion, &ipam.StartAsyncSchemaConversion{}, http.StatusAccepted},
 	} {
 		h := soap.Header{Action: m.action, MessageID: fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i),

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -300,7 +300,7 @@ func TestWorkPanicContained(t *testing.T) {
 	defer cancel()
 	for i := range 2 {
 		res, err := admConvert(ctx, victimAddr, d.conversion)
-		var re *ipamclient.RemoteError
+		var re *client.RemoteError
 		if !errors.As(err, &re) || re.Exception == nil || re.Exception.ExceptionID != ipam.IpamApiGenericErrorOccurred || !res.Completed {
 			t.Fatalf("session %d: %+v %v, want Complete with IpamApiGenericErrorOccurred", i, res, err)
 		}

@@ -35,11 +35,11 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -196,8 +196,8 @@ func writeServerPKI(t *testing.T, dir string) *x509.CertPool {
 
 // client returns the net.tcp client of a listener kind: anonymous on tls,
 // mallory (not an administrator) on negotiate, or bob when admin is set.
-func (tg *target) client(kind string, admin bool) *ipamclient.Client {
-	c := &ipamclient.Client{KeepaliveInterval: -1, Dialer: nmf.Dialer{
+func (tg *target) client(kind string, admin bool) *client.Client {
+	c := &client.Client{KeepaliveInterval: -1, Dialer: nmf.Dialer{
 		// Large enough to see an oversized answer rather than fail on it.
 		MaxMessageSize: 256 << 20, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, HandshakeTimeout: ioTimeout,
 	}}
@@ -377,7 +377,7 @@ func (tg *target) ordinarySession(t *testing.T, kind string) {
 		t.Fatalf("ordinary session on %s: dial: %v", kind, err)
 	}
 	_, err = c.Provision(ctx, cs, &ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual}, nil)
-	var re *ipamclient.RemoteError
+	var re *client.RemoteError
 	if err != nil && !errors.As(err, &re) {
 		t.Fatalf("ordinary session on %s: %v", kind, err)
 	}
@@ -395,7 +395,7 @@ func (tg *target) httpInitialize(t *testing.T, ctx context.Context) {
 	codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
 	msg, err := codec.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, To: tg.via[kindHTTP],
 		MessageID: "urn:uuid:6b1f1c3e-0000-4000-8000-00000000beef", ReplyTo: sink.URL + "/cb"},
-		&ipam.InitializeAsyncProvisioning{Parameters: ipamclient.ProvisioningParameters(
+		&ipam.InitializeAsyncProvisioning{Parameters: client.ProvisioningParameters(
 			&ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual})})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package ipamclient
+package client
 
 import (
 	"context"
@@ -60,11 +60,11 @@ type Session struct {
 func (c *Client) NewSession(conn Conn, pt PortType) (*Session, error) {
 	p := pt.port()
 	if p == nil {
-		return nil, fmt.Errorf("ipamclient: unknown port type %v", pt)
+		return nil, fmt.Errorf("client: unknown port type %v", pt)
 	}
 	enc, ok := soap.EncodingFromKnown(byte(conn.Encoding()))
 	if !ok {
-		return nil, fmt.Errorf("ipamclient: the session's encoding %v is not a SOAP 1.2 encoding this client speaks", conn.Encoding())
+		return nil, fmt.Errorf("client: the session's encoding %v is not a SOAP 1.2 encoding this client speaks", conn.Encoding())
 	}
 	lim := c.Limits
 	if lim.MaxMessageBytes <= 0 {
@@ -121,7 +121,7 @@ func (s *Session) run(ctx context.Context, params ipam.AnyEnumerationParametersB
 		cctx = context.WithoutCancel(ctx)
 	}
 	if cerr := s.Close(cctx); cerr != nil && err == nil {
-		err = fmt.Errorf("ipamclient: %s completed, but the session did not close cleanly: %w", s.port.name, cerr)
+		err = fmt.Errorf("client: %s completed, but the session did not close cleanly: %w", s.port.name, cerr)
 	}
 	return s.Result(), err
 }
@@ -295,7 +295,7 @@ func (s *Session) send(ctx context.Context, h *soap.Header, body ipam.BodyWriter
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if err := s.writeLocked(ctx, h, body); err != nil {
-		return fmt.Errorf("ipamclient: send %s: %w", h.Action, err)
+		return fmt.Errorf("client: send %s: %w", h.Action, err)
 	}
 	return nil
 }
@@ -323,11 +323,11 @@ func (s *Session) receive(ctx context.Context) (*soap.Envelope, error) {
 			s.wmu.Unlock()
 			switch {
 			case kaErr != nil:
-				return nil, fmt.Errorf("ipamclient: keepalive failed: %w", kaErr)
+				return nil, fmt.Errorf("client: keepalive failed: %w", kaErr)
 			case err == io.EOF:
 				return nil, fmt.Errorf("%w (session %v)", ErrSessionClosed, s.state)
 			}
-			return nil, fmt.Errorf("ipamclient: receive: %w", err)
+			return nil, fmt.Errorf("client: receive: %w", err)
 		}
 		env, err := s.codec.Decode(p)
 		if err != nil {

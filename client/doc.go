@@ -1,4 +1,4 @@
-// Package ipamclient is the management client's side of the two MS-IPAMM2
+// Package client is the management client's side of the two MS-IPAMM2
 // duplex port types, IIpamAsyncProvision and IIpamAsyncSchemaConversion: it
 // opens a net.tcp session, calls Initialize… (two-way, correlated by
 // a:RelatesTo, an IPAM SOAP fault becoming a *RemoteError), sends Start…
@@ -7,9 +7,9 @@
 // session alive with Keepalive messages (MS-IPAMM2 2.2.2.2, 3.2.2), and ends
 // it with End records both ways.
 //
-// Why here. The package is the other end of what sessions serves and sits
-// in the same room of the layout: it imports exactly the layers below that
-// sessions imports (duplex/nmf for framing, soap for envelopes, wsdl/ipam
+// Why here. The package is the other end of what sessions serves, in a room
+// of its own beside it: it imports exactly the layers below that sessions
+// imports (duplex/nmf for framing, soap for envelopes, wsdl/ipam
 // for the bodies) and nothing above (services, store, cmd). `ipamd
 // provision`, `ipamd convert`, `ipamd status` and the load generator are
 // built on it, so every client speaks through the same framing and codec
@@ -28,4 +28,4 @@
 // Messages are encoded into one reused buffer per session and decoded by
 // one soap.Codec per session; bodies go through the wsdl/ipam types'
 // WriteBody/ReadBody, without reflection.
-package ipamclient
+package client

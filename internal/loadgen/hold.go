@@ -6,24 +6,24 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipamd/ipamd/sessions/ipamclient"
+	"github.com/ipamd/ipamd/client"
 )
 
 // initialize connects and initializes one provisioning session; each step is
 // bounded by cfg.SessionTimeout.
-func initialize(ctx context.Context, cfg Config, c *ipamclient.Client) (*ipamclient.Session, error) {
+func initialize(ctx context.Context, cfg Config, c *client.Client) (*client.Session, error) {
 	sctx, cancel := context.WithTimeout(ctx, cfg.SessionTimeout)
 	defer cancel()
 	conn, err := c.Dial(sctx, cfg.Target)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errConnect, err)
 	}
-	s, err := c.NewSession(conn, ipamclient.Provisioning)
+	s, err := c.NewSession(conn, client.Provisioning)
 	if err != nil {
 		conn.Abort()
 		return nil, err
 	}
-	if err := s.Initialize(sctx, ipamclient.ProvisioningParameters(nil)); err != nil {
+	if err := s.Initialize(sctx, client.ProvisioningParameters(nil)); err != nil {
 		s.Abort()
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func initialize(ctx context.Context, cfg Config, c *ipamclient.Client) (*ipamcli
 
 // finish runs a held session to its end: Start, the callbacks, End. A
 // session the server dropped while it was held fails here.
-func finish(ctx context.Context, cfg Config, s *ipamclient.Session) (bool, error) {
+func finish(ctx context.Context, cfg Config, s *client.Session) (bool, error) {
 	sctx, cancel := context.WithTimeout(ctx, cfg.SessionTimeout)
 	defer cancel()
 	err := s.Start(sctx)
@@ -83,7 +83,7 @@ func runHold(ctx context.Context, cfg Config, r *Report) error {
 		r.MemoryBefore = m
 	}
 	t := newTally()
-	sessions := make([]*ipamclient.Session, cfg.Count)
+	sessions := make([]*client.Session, cfg.Count)
 	initLat := make([]time.Duration, cfg.Count)
 	t0 := time.Now()
 	parallel(cfg.Count, cfg.Clients, func(i int) {
@@ -148,7 +148,7 @@ func runHold(ctx context.Context, cfg Config, r *Report) error {
 func runBurst(ctx context.Context, cfg Config, r *Report) {
 	c := cfg.client()
 	t := newTally()
-	sessions := make([]*ipamclient.Session, cfg.Count)
+	sessions := make([]*client.Session, cfg.Count)
 	lat := make([]time.Duration, cfg.Count)
 	gate := make(chan struct{})
 	var ready, wg sync.WaitGroup

@@ -1,4 +1,4 @@
-package ipamclient
+package client
 
 import (
 	"context"
@@ -215,7 +215,7 @@ func (c *Client) Dial(ctx context.Context, uri string) (*nmf.ClientSession, erro
 	enc := c.encoding()
 	known := enc.KnownEncoding()
 	if _, ok := soap.EncodingFromKnown(known); !ok {
-		return nil, fmt.Errorf("ipamclient: encoding %v cannot be used over net.tcp", enc)
+		return nil, fmt.Errorf("client: encoding %v cannot be used over net.tcp", enc)
 	}
 	return c.Dialer.Dial(ctx, addr, uri, nmf.Encoding(known))
 }

@@ -1,6 +1,6 @@
 // Package loadgen is ipamd's load generator: it drives whole MS-IPAMM2
 // sessions against a net.tcp endpoint with the same client packages a user
-// runs (sessions/ipamclient over duplex/nmf), and measures the ceilings
+// runs (client over duplex/nmf), and measures the ceilings
 // those figures are compared with in the same run.
 //
 // Three modes (issue 7):
@@ -20,8 +20,8 @@
 // trips with the same byte counts. Each runs in-process for the same
 // duration with the same clients, so a ratio survives a noisy machine.
 //
-// The package lives beside sessions/ipamclient because it is a client of
-// the sessions layer: it imports ipamclient, duplex/nmf, soap and wsdl/ipam,
+// The package is internal because it is a measuring tool, not an API; it is
+// a client of the sessions layer: it imports client, duplex/nmf, soap and wsdl/ipam,
 // never services or store (cmd/ipamd wires it to a command; its tests wire a
 // real server from services).
 //

@@ -1,11 +1,11 @@
-package legacy_test
+package v1gen_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 
-	"github.com/ipamd/ipamd/store/legacy"
+	"github.com/ipamd/ipamd/internal/v1gen"
 	"github.com/ipamd/ipamd/store/storetest"
 )
 
@@ -14,7 +14,7 @@ func TestGenerate(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			db := storetest.OpenDB(t, e.Dialect)
 			ctx := context.Background()
-			st, err := legacy.Generate(ctx, db, e.Dialect, legacy.Options{Addresses: 5000, Seed: 7})
+			st, err := v1gen.Generate(ctx, db, e.Dialect, v1gen.Options{Addresses: 5000, Seed: 7})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +51,7 @@ func TestGenerate(t *testing.T) {
 					t.Errorf("%s = 0", q)
 				}
 			}
-			if _, err := legacy.Generate(ctx, db, e.Dialect, legacy.Options{Addresses: 10}); !errors.Is(err, legacy.ErrNotEmpty) {
+			if _, err := v1gen.Generate(ctx, db, e.Dialect, v1gen.Options{Addresses: 10}); !errors.Is(err, v1gen.ErrNotEmpty) {
 				t.Errorf("second Generate: %v, want ErrNotEmpty", err)
 			}
 		})
@@ -67,7 +67,7 @@ func BenchmarkGenerate(b *testing.B) {
 				b.StopTimer()
 				db := storetest.OpenDB(b, e.Dialect)
 				b.StartTimer()
-				if _, err := legacy.Generate(context.Background(), db, e.Dialect, legacy.Options{Addresses: n, Seed: 1}); err != nil {
+				if _, err := v1gen.Generate(context.Background(), db, e.Dialect, v1gen.Options{Addresses: n, Seed: 1}); err != nil {
 					b.Fatal(err)
 				}
 			}

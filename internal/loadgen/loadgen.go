@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 	"github.com/ipamd/ipamd/soap"
 )
 
@@ -64,7 +64,7 @@ type Config struct {
 	// SessionTimeout bounds each session's every step (connect, each reply,
 	// the End exchange). Default 30s.
 	SessionTimeout time.Duration
-	// KeepaliveInterval of the held sessions (default: ipamclient's).
+	// KeepaliveInterval of the held sessions (default: the client package's).
 	KeepaliveInterval time.Duration
 	// AllowRemote permits a target that is not loopback: the operator's
 	// own test hosts.
@@ -236,7 +236,7 @@ func newTally() *tally {
 }
 
 // session records one session's end: err as returned by
-// ipamclient.Provision (or a step of it), res its result.
+// client.Provision (or a step of it), res its result.
 func (t *tally) session(d time.Duration, completed bool, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -244,7 +244,7 @@ func (t *tally) session(d time.Duration, completed bool, err error) {
 		t.ok++
 		t.lat = append(t.lat, d)
 		outcome := "ok"
-		var re *ipamclient.RemoteError
+		var re *client.RemoteError
 		if errors.As(err, &re) && re.ExceptionID() != "" {
 			outcome = re.ExceptionID()
 		} else if err != nil {
@@ -275,7 +275,7 @@ func (t *tally) fill(r *Report) {
 func Classify(err error) string {
 	var (
 		fe *nmf.FaultError
-		re *ipamclient.RemoteError
+		re *client.RemoteError
 		ne net.Error
 	)
 	switch {
@@ -292,9 +292,9 @@ func Classify(err error) string {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nmf.ErrIdleTimeout),
 		errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
-	case errors.Is(err, ipamclient.ErrProtocol), errors.Is(err, nmf.ErrProtocol):
+	case errors.Is(err, client.ErrProtocol), errors.Is(err, nmf.ErrProtocol):
 		return "protocol"
-	case errors.Is(err, ipamclient.ErrSessionClosed):
+	case errors.Is(err, client.ErrSessionClosed):
 		return "closed"
 	case errors.Is(err, context.Canceled):
 		return "cancelled"

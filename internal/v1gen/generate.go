@@ -1,11 +1,11 @@
-// Package legacy writes realistic IPAM data stores in the v1 layout (Windows
+// Package v1gen writes realistic IPAM data stores in the v1 layout (Windows
 // Server 2012, IPAM 6.2; schema.V1) for the schema conversion's tests and
 // benchmarks: v1 provisioning seed data, then an address space of blocks,
 // ranges with their subnets, addresses with custom-field values, DHCP and
 // DNS servers with scopes, zones, reservations, utilization history and
 // audit rows, all with consistent keys. The same Options give the same store,
 // row for row.
-package legacy
+package v1gen
 
 import (
 	"context"
@@ -36,7 +36,7 @@ type Stats struct {
 }
 
 // ErrNotEmpty is returned when the database already holds an IPAM store.
-var ErrNotEmpty = errors.New("legacy: database already holds an IPAM store")
+var ErrNotEmpty = errors.New("v1gen: database already holds an IPAM store")
 
 // base is the generated store's clock: every timestamp is an offset from it,
 // so stores are reproducible.
@@ -48,7 +48,7 @@ const addressesPerTx = 100_000
 // Generate creates the v1 schema in the empty database db and fills it.
 func Generate(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) (Stats, error) {
 	if opts.Addresses < 0 {
-		return Stats{}, fmt.Errorf("legacy: negative address count %d", opts.Addresses)
+		return Stats{}, fmt.Errorf("v1gen: negative address count %d", opts.Addresses)
 	}
 	g := &gen{d: d, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x1ba5e)), db: db}
 	if err := g.run(ctx); err != nil {
@@ -105,14 +105,14 @@ func (g *gen) run(ctx context.Context) error {
 func (g *gen) inTx(ctx context.Context, f func(context.Context, *sql.Tx) error) error {
 	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("legacy: %w", err)
+		return fmt.Errorf("v1gen: %w", err)
 	}
 	if err := f(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("legacy: commit: %w", err)
+		return fmt.Errorf("v1gen: commit: %w", err)
 	}
 	return nil
 }
@@ -124,7 +124,7 @@ func (g *gen) createSchema(ctx context.Context, tx *sql.Tx) error {
 		q = "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'ADM_CommonProperties'"
 	}
 	if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		return fmt.Errorf("legacy: %w", err)
+		return fmt.Errorf("v1gen: %w", err)
 	}
 	if n > 0 {
 		return ErrNotEmpty
@@ -133,7 +133,7 @@ func (g *gen) createSchema(ctx context.Context, tx *sql.Tx) error {
 		stmts := append([]string{g.d.CreateTable(t)}, g.d.CreateIndexes(t)...)
 		for _, s := range stmts {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
-				return fmt.Errorf("legacy: create %s: %w", t.Name, err)
+				return fmt.Errorf("v1gen: create %s: %w", t.Name, err)
 			}
 		}
 	}
@@ -151,7 +151,7 @@ func (g *gen) advanceSequences(ctx context.Context, tx *sql.Tx) error {
 			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'), COALESCE(MAX(%s), 0) + 1, false) FROM %s`,
 				schema.Quote(t.Name), c.Name, schema.Quote(c.Name), schema.Quote(t.Name))
 			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("legacy: sequence of %s: %w", t.Name, err)
+				return fmt.Errorf("v1gen: sequence of %s: %w", t.Name, err)
 			}
 		}
 	}
@@ -248,7 +248,7 @@ func (g *gen) infrastructure(ctx context.Context, tx *sql.Tx) error {
 	exec := func(q string, args ...any) error {
 		_, err := tx.ExecContext(ctx, g.rebind(q), args...)
 		if err != nil {
-			return fmt.Errorf("legacy: %s: %w", q[:min(len(q), 60)], err)
+			return fmt.Errorf("v1gen: %s: %w", q[:min(len(q), 60)], err)
 		}
 		return nil
 	}

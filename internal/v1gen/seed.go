@@ -1,4 +1,4 @@
-package legacy
+package v1gen
 
 import "github.com/ipamd/ipamd/store/schema"
 

@@ -1,4 +1,4 @@
-package legacy
+package v1gen
 
 import (
 	"context"
@@ -188,7 +188,7 @@ func (g *gen) addressSpace(ctx context.Context) error {
 	w := g.newWriters()
 	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("legacy: %w", err)
+		return fmt.Errorf("v1gen: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var (
@@ -355,7 +355,7 @@ func (g *gen) addressSpace(ctx context.Context) error {
 				return err
 			}
 			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("legacy: commit: %w", err)
+				return fmt.Errorf("v1gen: commit: %w", err)
 			}
 			if g.opts.Progress != nil {
 				g.opts.Progress(addrID)
@@ -363,7 +363,7 @@ func (g *gen) addressSpace(ctx context.Context) error {
 			sinceCommit = 0
 			if int(addrID) < g.opts.Addresses {
 				if tx, err = g.db.BeginTx(ctx, nil); err != nil {
-					return fmt.Errorf("legacy: %w", err)
+					return fmt.Errorf("v1gen: %w", err)
 				}
 			}
 		}

@@ -1,4 +1,4 @@
-package ipamclient
+package client
 
 import (
 	"errors"
@@ -12,13 +12,13 @@ var (
 	// ErrProtocol: the server broke the protocol (an undecodable message,
 	// a reply that does not answer the request, a callback out of order or
 	// with an unknown Action). The session has been aborted.
-	ErrProtocol = errors.New("ipamclient: protocol violation by the server")
+	ErrProtocol = errors.New("client: protocol violation by the server")
 	// ErrSessionClosed: the server ended the session (End record) before
 	// answering the request or before Notify…Complete.
-	ErrSessionClosed = errors.New("ipamclient: session ended by the server")
+	ErrSessionClosed = errors.New("client: session ended by the server")
 	// ErrState: a Session method was called out of order (Start before
 	// Initialize, Wait before Start, anything after Close).
-	ErrState = errors.New("ipamclient: operation not allowed in the session's state")
+	ErrState = errors.New("client: operation not allowed in the session's state")
 )
 
 // RemoteError is an IpamException the server reported: as the SOAP fault

@@ -1,4 +1,4 @@
-package ipamclient
+package client
 
 import (
 	"context"

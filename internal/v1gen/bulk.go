@@ -1,4 +1,4 @@
-package legacy
+package v1gen
 
 import (
 	"context"
@@ -73,7 +73,7 @@ func (b *bulk) statement(rows int) string {
 // database (referenced rows before referencing ones).
 func (b *bulk) add(_ context.Context, _ sqlExecer, values ...any) error {
 	if len(values) != len(b.cols) {
-		return fmt.Errorf("legacy: %s: %d values for %d columns", b.table, len(values), len(b.cols))
+		return fmt.Errorf("v1gen: %s: %d values for %d columns", b.table, len(values), len(b.cols))
 	}
 	b.args = append(b.args, values...)
 	return nil
@@ -93,7 +93,7 @@ func (b *bulk) flush(ctx context.Context, tx sqlExecer) error {
 			stmt = b.statement(rows)
 		}
 		if _, err := tx.ExecContext(ctx, stmt, b.args[:n]...); err != nil {
-			return fmt.Errorf("legacy: insert into %s: %w", b.table, err)
+			return fmt.Errorf("v1gen: insert into %s: %w", b.table, err)
 		}
 		b.n += int64(rows)
 		b.args = b.args[n:]

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/ipamd/ipamd/sessions/ipamclient"
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -107,7 +107,7 @@ func newCannedSession(enc soap.Encoding, uri string) (*cannedSession, error) {
 	cli := soap.NewCodec(enc, soap.Limits{})
 	req, err := cli.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, MessageID: placeholderID,
 		ReplyTo: soap.AddressAnonymous, To: uri},
-		&ipam.InitializeAsyncProvisioning{Parameters: ipamclient.ProvisioningParameters(nil)})
+		&ipam.InitializeAsyncProvisioning{Parameters: client.ProvisioningParameters(nil)})
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: canned request: %w", err)
 	}

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/sessions/ipamclient"
 )
 
 // Run runs cfg against its target and reports. The error is for a run that
@@ -33,8 +33,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return r, nil
 }
 
-func (c Config) client() *ipamclient.Client {
-	return &ipamclient.Client{
+func (c Config) client() *client.Client {
+	return &client.Client{
 		Encoding:          c.Encoding,
 		KeepaliveInterval: c.KeepaliveInterval,
 		Dialer: nmf.Dialer{
@@ -55,7 +55,7 @@ func (c Config) session(ctx context.Context) (time.Duration, bool, error) {
 	return c.sessionWith(c.client())(ctx)
 }
 
-func (c Config) sessionWith(cl *ipamclient.Client) sessionFunc {
+func (c Config) sessionWith(cl *client.Client) sessionFunc {
 	return func(ctx context.Context) (time.Duration, bool, error) {
 		t0 := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, c.SessionTimeout)
