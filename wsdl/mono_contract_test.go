@@ -12,7 +12,7 @@ import (
 // The Mono interop client's C# declares the same contract as WCF attributes;
 // a WCF stack would generate this WSDL from it. These tests read it with
 // regular expressions (no C# toolchain needed) and check both directions.
-const monoClient = "../test/interop/mono/client.cs"
+const monoClient = "../test/interop/mono/ipamclient.cs"
 
 type csOp struct {
 	Name       string

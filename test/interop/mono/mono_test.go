@@ -1,5 +1,5 @@
 // Package mono_test runs a real WCF stack (Mono's System.ServiceModel) against
-// ipamd over net.tcp: client.cs is compiled with mcs, ipamd is built from
+// ipamd over net.tcp: ipamclient.cs is compiled with mcs, ipamd is built from
 // ./cmd/ipamd, and every client mode must exit 0 with the expected EVENT lines.
 //
 // The test skips unless mcs and mono are on PATH (Debian: apt-get install
@@ -68,7 +68,7 @@ const (
 // ---------------------------------------------------------------------------
 
 type env struct {
-	clientExe string // client.exe
+	clientExe string // ipamclient.exe
 	ipamd     string // ipamd binary
 }
 
@@ -104,11 +104,11 @@ func build() (*env, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 
-	src, err := filepath.Abs("client.cs")
+	src, err := filepath.Abs("ipamclient.cs")
 	if err != nil {
 		return nil, err
 	}
-	exe := filepath.Join(dir, "client.exe")
+	exe := filepath.Join(dir, "ipamclient.exe")
 	mcs := exec.CommandContext(ctx, "mcs", "-nowarn:649", "-out:"+exe,
 		"-r:System.ServiceModel.dll", "-r:System.Runtime.Serialization.dll", src)
 	if out, err := mcs.CombinedOutput(); err != nil {
@@ -342,7 +342,7 @@ func runClient(t *testing.T, e *env, args ...string) *result {
 		}
 		r.code = ee.ExitCode()
 	}
-	t.Logf("mono client.exe %s → exit %d in %v\n%s", strings.Join(args, " "), r.code,
+	t.Logf("mono ipamclient.exe %s → exit %d in %v\n%s", strings.Join(args, " "), r.code,
 		time.Since(start).Round(time.Millisecond), r.out)
 	return r
 }
