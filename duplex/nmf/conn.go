@@ -1,10 +1,8 @@
 package nmf
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -40,7 +38,9 @@ type conn struct {
 	ctx  context.Context // server lifetime (Serve ctx + Shutdown)
 	raw  net.Conn        // the accepted socket, closed by abort
 	nc   net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
-	br   *bufio.Reader   // only used by the serving goroutine
+	// fr reads the client's records (serving goroutine only); writes go
+	// through wmu and the Append functions. Reset with nc.
+	fr *Framer
 
 	dlmu      sync.Mutex
 	watch     [2]watchState
@@ -76,6 +76,15 @@ type conn struct {
 // straight into the session's message buffer.
 const readBufferSize = 2 << 10
 
+// newServerFramer is a connection's Framer with the server's budgets.
+func newServerFramer(nc net.Conn, o *Options) *Framer {
+	return NewFramerSize(nc, nc, readBufferSize, Limits{
+		MaxMessageSize:       o.MaxMessageSize,
+		MaxViaLength:         o.MaxViaLength,
+		MaxContentTypeLength: o.MaxContentTypeLength,
+	})
+}
+
 func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
 	return &conn{
 		srv:  s,
@@ -84,7 +93,7 @@ func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) 
 		ctx:  ctx,
 		raw:  nc,
 		nc:   nc,
-		br:   bufio.NewReaderSize(nc, readBufferSize),
+		fr:   newServerFramer(nc, s.opts.Load()),
 	}
 }
 
@@ -266,7 +275,7 @@ func (c *conn) sendFault(fe *FaultError) {
 	}
 	c.faultURI.Store(&uri)
 	c.wmu.Lock()
-	err := c.emitLocked(appendFault(c.uncorkLocked(), uri), false, nil)
+	err := c.emitLocked(AppendFault(c.uncorkLocked(), uri), false, nil)
 	c.wmu.Unlock()
 	if err != nil {
 		return
@@ -284,7 +293,7 @@ func (c *conn) drainAndClose() {
 		_ = cw.CloseWrite()
 	}
 	if _, err := c.beginIO(dirRead, time.Now().Add(c.opts.CloseTimeout), false, nil); err == nil {
-		_, _ = io.CopyN(io.Discard, c.br, maxDrain)
+		c.fr.drain(maxDrain)
 		c.endIO(dirRead, nil)
 	}
 	c.close()
@@ -295,6 +304,7 @@ func (c *conn) drainAndClose() {
 // whether the connection may carry another session.
 func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 	s.ended.Store(true)
+	c.fr.ReleaseBuffer() // the next session's messages may be smaller
 	if c.aborted.Load() {
 		return false
 	}
@@ -340,7 +350,7 @@ type RawReusable interface {
 // stream). It reports whether the connection may carry another session.
 func (c *conn) downgrade() bool {
 	r, ok := c.nc.(RawReusable)
-	if !ok || c.br.Buffered() > 0 || !r.Idle() {
+	if !ok || c.fr.Buffered() > 0 || !r.Idle() {
 		return false
 	}
 	c.wmu.Lock()
@@ -350,7 +360,7 @@ func (c *conn) downgrade() bool {
 	c.identity = nil
 	c.dlmu.Unlock()
 	c.wmu.Unlock()
-	c.br.Reset(c.raw)
+	c.fr.Reset(c.raw, c.raw)
 	return true
 }
 
@@ -362,7 +372,7 @@ func (c *conn) awaitEnd() bool {
 	}
 	defer c.endIO(dirRead, nil)
 	for {
-		t, err := c.br.ReadByte()
+		t, err := c.fr.ReadRecordType()
 		if err != nil {
 			return false
 		}
@@ -370,11 +380,7 @@ func (c *conn) awaitEnd() bool {
 		case recEnd:
 			return true
 		case recSizedEnvelope:
-			n, err := readMB31(c.br)
-			if err != nil || n > c.opts.MaxMessageSize {
-				return false
-			}
-			if _, err := c.br.Discard(n); err != nil {
+			if c.fr.DiscardEnvelope() != nil {
 				return false
 			}
 		default:
@@ -403,10 +409,10 @@ func (c *conn) awaitReuse() bool {
 	}
 	c.reuseWait = true
 	c.dlmu.Unlock()
-	b, err := c.br.Peek(1)
+	t, err := c.fr.PeekRecordType()
 	c.dlmu.Lock()
 	c.reuseWait = false
 	c.dlmu.Unlock()
 	c.endIO(dirRead, nil)
-	return err == nil && b[0] == recVersion
+	return err == nil && t == recVersion
 }
