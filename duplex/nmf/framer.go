@@ -431,8 +431,8 @@ func (f *Framer) ReadPreamble(upgrade func(kind string) error) (p *Preamble, err
 	}
 
 	for {
-		if b, err = br.ReadByte(); err != nil { // Reset by an upgrade in place
-
+		// br is the same reader after an upgrade: Reset works in place.
+		if b, err = br.ReadByte(); err != nil {
 			return nil, err
 		}
 		switch b {
