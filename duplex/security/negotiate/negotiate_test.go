@@ -126,12 +126,10 @@ func dialUpgraded(t *testing.T, addr string) net.Conn {
 // echo runs PreambleEnd, one message and End on an upgraded stream.
 func echo(t *testing.T, c net.Conn, msg []byte) error {
 	t.Helper()
-	rec := append([]byte{0x0C, 0x06}, appendMB31(nil, len(msg))...)
-	if _, err := c.Write(append(rec, msg...)); err != nil {
+	if _, err := c.Write(nmf.AppendSizedEnvelope([]byte{0x0C}, msg)); err != nil { // Preamble End, message
 		return err
 	}
-	want := append([]byte{0x0B, 0x06}, appendMB31(nil, len(msg)+5)...)
-	want = append(append(want, "echo:"...), msg...)
+	want := nmf.AppendSizedEnvelope([]byte{0x0B}, append([]byte("echo:"), msg...)) // Preamble Ack, echo
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil {
 		return err
@@ -147,14 +145,6 @@ func echo(t *testing.T, c net.Conn, msg []byte) error {
 		t.Fatalf("End % x %v", one, err)
 	}
 	return nil
-}
-
-func appendMB31(b []byte, v int) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
 }
 
 func TestNTLMSessions(t *testing.T) {
