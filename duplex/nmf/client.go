@@ -202,11 +202,11 @@ type ClientUpgrade interface {
 // handshake, then the Preamble End on the upgraded stream.
 func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Encoding) (*ClientSession, error) {
 	s := &ClientSession{
-		nc:   nc,
-		fr:   NewFramer(nc, nc, Limits{MaxMessageSize: d.MaxMessageSize}),
-		opts: *d,
-		via:  via,
-		enc:  enc,
+		deadlines: deadlines{nc: nc},
+		fr:        NewFramer(nc, nc, Limits{MaxMessageSize: d.MaxMessageSize}),
+		opts:      *d,
+		via:       via,
+		enc:       enc,
 	}
 	s.wbuf = AppendPreambleStart(s.wbuf, via, enc)
 	if d.Upgrade != nil {
@@ -279,14 +279,11 @@ func (s *ClientSession) handshakeStep(ctx context.Context, what string, want Rec
 // belong to one goroutine at a time (ReadMessage, Close); WriteMessage,
 // CloseOutput and Abort may be called from any goroutine.
 type ClientSession struct {
-	nc   net.Conn
-	fr   *Framer // reads: the ReadMessage caller only
-	opts Dialer
-	via  string
-	enc  Encoding
-
-	dlmu sync.Mutex
-	gen  [2]uint64 // per direction; bumped per operation so stale interrupts do nothing
+	deadlines         // nc: the connection (upgraded, if it was)
+	fr        *Framer // reads: the ReadMessage caller only
+	opts      Dialer
+	via       string
+	enc       Encoding
 
 	// Reader state: the ReadMessage caller only.
 	rerr     error // sticky: io.EOF after the server's End, or the failure
@@ -323,39 +320,10 @@ func (s *ClientSession) beginIO(d dir, timeout time.Duration, ctx context.Contex
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	s.dlmu.Lock()
-	s.gen[d]++
-	gen := s.gen[d]
-	s.setDeadlineLocked(d, deadline)
-	s.dlmu.Unlock()
-	if ctx.Done() == nil {
-		return nil, nil
-	}
-	return context.AfterFunc(ctx, func() {
-		s.dlmu.Lock()
-		if s.gen[d] == gen {
-			s.setDeadlineLocked(d, aLongTimeAgo)
-		}
-		s.dlmu.Unlock()
-	}), nil
+	return s.begin(d, deadline, nil, ctx)
 }
 
-func (s *ClientSession) endIO(d dir, stop func() bool) {
-	if stop != nil {
-		stop()
-	}
-	s.dlmu.Lock()
-	s.gen[d]++
-	s.dlmu.Unlock()
-}
-
-func (s *ClientSession) setDeadlineLocked(d dir, t time.Time) {
-	if d == dirRead {
-		_ = s.nc.SetReadDeadline(t)
-	} else {
-		_ = s.nc.SetWriteDeadline(t)
-	}
-}
+func (s *ClientSession) endIO(d dir, stop func() bool) { s.end(d, stop) }
 
 // ioError classifies a failed read or write: aborted, interrupted by ctx,
 // timed out, or the socket's own error.

@@ -12,38 +12,18 @@ import (
 	"github.com/ipamd/ipamd/duplex/security"
 )
 
-// aLongTimeAgo is a deadline in the past: setting it makes blocked I/O on a
-// net.Conn return at once, which is how contexts interrupt reads and writes
-// without a goroutine per connection.
-var aLongTimeAgo = time.Unix(1, 0)
-
-type dir int
-
-const (
-	dirRead dir = iota
-	dirWrite
-)
-
-// watchState tracks, per direction, what may interrupt the blocking
-// operation in progress. Guarded by conn.dlmu.
-type watchState struct {
-	armed bool   // the connection context interrupts it
-	gen   uint64 // bumped per operation so stale per-call watchers do nothing
-}
-
 // conn is one accepted TCP connection; sessions run on it one after another.
 type conn struct {
 	srv  *Server
 	opts *Options        // the server's options when the connection was accepted
 	ctx  context.Context // server lifetime (Serve ctx + Shutdown)
 	raw  net.Conn        // the accepted socket, closed by abort
-	nc   net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
 	// fr reads the client's records (serving goroutine only); writes go
 	// through wmu and the Append functions. Reset with nc.
 	fr *Framer
 
-	dlmu      sync.Mutex
-	watch     [2]watchState
+	// deadlines.nc is raw or the upgraded stream, swapped under wmu+dlmu.
+	deadlines
 	reuseWait bool // awaitReuse is blocked reading; Drain interrupts it (guarded by dlmu)
 
 	wmu  sync.Mutex // serialises whole records on the wire
@@ -87,79 +67,33 @@ func newServerFramer(nc net.Conn, o *Options) *Framer {
 
 func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
 	return &conn{
-		srv:  s,
-		sec:  sec,
-		opts: s.opts.Load(),
-		ctx:  ctx,
-		raw:  nc,
-		nc:   nc,
-		fr:   newServerFramer(nc, s.opts.Load()),
+		srv:       s,
+		sec:       sec,
+		opts:      s.opts.Load(),
+		ctx:       ctx,
+		raw:       nc,
+		deadlines: deadlines{nc: nc},
+		fr:        newServerFramer(nc, s.opts.Load()),
 	}
 }
 
 // onCancel runs (once, via context.AfterFunc) when the connection context is
 // done: it interrupts whatever blocking operation is armed.
-func (c *conn) onCancel() {
-	c.dlmu.Lock()
-	for d := range c.watch {
-		if c.watch[d].armed {
-			c.setDeadlineLocked(dir(d), aLongTimeAgo)
-		}
-	}
-	c.dlmu.Unlock()
-}
-
-func (c *conn) setDeadlineLocked(d dir, t time.Time) {
-	if d == dirRead {
-		_ = c.nc.SetReadDeadline(t)
-	} else {
-		_ = c.nc.SetWriteDeadline(t)
-	}
-}
+func (c *conn) onCancel() { c.interruptArmed() }
 
 // beginIO prepares one blocking operation in direction d: it sets the
 // deadline, arms interruption by the connection context when honourConn, and
 // by ctx when ctx is non-nil (a caller context other than the session's, which
 // the connection context already covers). endIO must follow.
 func (c *conn) beginIO(d dir, deadline time.Time, honourConn bool, ctx context.Context) (stop func() bool, err error) {
-	c.dlmu.Lock()
-	w := &c.watch[d]
-	w.gen++
-	gen := w.gen
-	c.setDeadlineLocked(d, deadline)
+	var connCtx context.Context
 	if honourConn {
-		if err := c.ctx.Err(); err != nil {
-			c.dlmu.Unlock()
-			return nil, err
-		}
-		w.armed = true
+		connCtx = c.ctx
 	}
-	c.dlmu.Unlock()
-	if ctx != nil && ctx.Done() != nil {
-		if err := ctx.Err(); err != nil {
-			c.endIO(d, nil)
-			return nil, err
-		}
-		stop = context.AfterFunc(ctx, func() {
-			c.dlmu.Lock()
-			if c.watch[d].gen == gen {
-				c.setDeadlineLocked(d, aLongTimeAgo)
-			}
-			c.dlmu.Unlock()
-		})
-	}
-	return stop, nil
+	return c.begin(d, deadline, connCtx, ctx)
 }
 
-func (c *conn) endIO(d dir, stop func() bool) {
-	if stop != nil {
-		stop()
-	}
-	c.dlmu.Lock()
-	c.watch[d].armed = false
-	c.watch[d].gen++
-	c.dlmu.Unlock()
-}
+func (c *conn) endIO(d dir, stop func() bool) { c.end(d, stop) }
 
 // interruptReuseWait ends awaitReuse's wait (Drain): the connection is
 // idle between sessions and is closed.
