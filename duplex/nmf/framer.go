@@ -474,6 +474,23 @@ func (f *Framer) readString(what string, max int, faultTooLong, faultInvalid str
 	if n > max {
 		return "", newFault(faultTooLong, "%s length %d exceeds %d", what, n, max)
 	}
+	if n <= f.br.Size() {
+		// Read in place: the string is the only allocation.
+		buf, err := f.br.Peek(n)
+		if err != nil {
+			return "", noEOFAfter(err, len(buf))
+		}
+		valid := utf8.Valid(buf)
+		str := ""
+		if valid {
+			str = string(buf)
+		}
+		_, _ = f.br.Discard(n) // Peek had the n bytes
+		if !valid {
+			return "", newFault(faultInvalid, "%s is not valid UTF-8", what)
+		}
+		return str, nil
+	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(f.br, buf); err != nil {
 		return "", err
@@ -482,6 +499,14 @@ func (f *Framer) readString(what string, max int, faultTooLong, faultInvalid str
 		return "", newFault(faultInvalid, "%s is not valid UTF-8", what)
 	}
 	return string(buf), nil
+}
+
+// noEOFAfter is io.ReadFull's error for a short read of m bytes.
+func noEOFAfter(err error, m int) error {
+	if err == io.EOF && m > 0 {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // write writes b in one Write.
