@@ -98,9 +98,7 @@ func serveWith(t *testing.T, cfg negotiate.Config) (string, *router) {
 const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
 
 func preamble() []byte {
-	b := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-	b = append(b, 0x03, 0x08, 0x09, byte(len(nns.Kind)))
-	return append(b, nns.Kind...)
+	return nmf.AppendUpgradeRequest(nmf.AppendPreambleStart(nil, via, nmf.EncodingBinarySession), nns.Kind)
 }
 
 // dialUpgraded connects, sends the preamble up to the Upgrade Request and

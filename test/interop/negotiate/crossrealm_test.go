@@ -56,9 +56,8 @@ func initialize(t *testing.T, port string, ini nns.Initiator) (*soap.Envelope, e
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-	pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
-	if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
+	pre := nmf.AppendUpgradeRequest(nmf.AppendPreambleStart(nil, via, nmf.EncodingSOAP12UTF8), nns.Kind)
+	if _, err := c.Write(pre); err != nil {
 		t.Fatal(err)
 	}
 	one := make([]byte, 1)
