@@ -49,28 +49,23 @@ func mustHex(s string) []byte {
 // preamble builds a client preamble; enc is either a Known Encoding byte
 // (when ct == "") or the content type of an Extensible Encoding record.
 func preamble(via string, enc Encoding, ct string, upgrades ...string) []byte {
-	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02}
-	b = AppendMB31(b, len(via))
-	b = append(b, via...)
+	var b []byte
 	if ct == "" {
-		b = append(b, 0x03, byte(enc))
+		b = AppendPreambleStart(nil, via, enc)
 	} else {
-		b = append(b, 0x04)
+		// An Extensible Encoding record, which no client of ours sends.
+		b = AppendPreambleStart(nil, via, 0)
+		b = append(b[:len(b)-2], recExtensibleEncoding)
 		b = AppendMB31(b, len(ct))
 		b = append(b, ct...)
 	}
 	for _, u := range upgrades {
-		b = append(b, 0x09)
-		b = AppendMB31(b, len(u))
-		b = append(b, u...)
+		b = AppendUpgradeRequest(b, u)
 	}
-	return append(b, 0x0C)
+	return append(b, recPreambleEnd)
 }
 
-func sized(payload []byte) []byte {
-	b := AppendMB31([]byte{0x06}, len(payload))
-	return append(b, payload...)
-}
+func sized(payload []byte) []byte { return AppendSizedEnvelope(nil, payload) }
 
 func faultBytes(uri string) []byte { return AppendFault(nil, uri) }
 
