@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -93,7 +92,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.SQLiteBusyTimeout <= 0 {
-		o.SQLiteBusyTimeout = 10 * time.Second
+		o.SQLiteBusyTimeout = schema.DefaultSQLiteBusyTimeout
 	}
 	if o.PostgresSSLMode == "" {
 		o.PostgresSSLMode = "auto"
@@ -157,7 +156,8 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 			testHookSQLiteChecked(cfg.Path)
 		}
 		s.file = sf
-		db := sql.OpenDB(&sqliteConnector{dsn: sqliteURI(cfg.Path), pragmas: sqlitePragmas(opts.SQLiteBusyTimeout), file: sf})
+		db := sql.OpenDB(&sqliteConnector{dsn: schema.SQLiteDSN(cfg.Path, schema.SQLiteExistingFile()),
+			pragmas: schema.SQLitePragmas(opts.SQLiteBusyTimeout), file: sf})
 		db.SetMaxOpenConns(opts.MaxConns)
 		s.db = db
 	case schema.PostgreSQL:
@@ -209,36 +209,6 @@ func (s *Store) ping(ctx context.Context) error {
 			return err
 		case <-time.After(wait):
 		}
-	}
-}
-
-// sqliteURI names the embedded store's file for SQLite: a "file:" URI
-// with mode=rw, so SQLite never creates the file (openSQLiteFile did, after
-// its checks; a path swapped since then finds nothing to open instead of
-// creating a file elsewhere), and BEGIN IMMEDIATE for transactions (the
-// driver's _txlock) so a writer takes its lock up front instead of failing
-// when it upgrades. Characters a URI gives a meaning are escaped; '?'
-// cannot appear in the path (the policy refuses such paths).
-func sqliteURI(path string) string {
-	p := filepath.ToSlash(path)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows drive letter
-	}
-	p = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f", " ", "%20").Replace(p)
-	return "file:" + p + "?mode=rw&_txlock=immediate"
-}
-
-// sqlitePragmas are the connection settings, run once the connection is
-// verified (the driver's _pragma parameters would run before, and
-// journal_mode writes): the busy timeout first, as the others may need a
-// lock another process holds for a moment; foreign keys enforced (off by
-// default in SQLite); WAL, so readers never block the writer.
-func sqlitePragmas(busy time.Duration) []string {
-	return []string{
-		"PRAGMA busy_timeout = " + strconv.FormatInt(busy.Milliseconds(), 10),
-		"PRAGMA foreign_keys = 1",
-		"PRAGMA journal_mode = WAL",
-		"PRAGMA synchronous = NORMAL",
 	}
 }
 

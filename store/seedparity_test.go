@@ -117,7 +117,7 @@ func TestConvertedSeedMatchesProvisioned(t *testing.T) {
 		if e.Dialect == schema.PostgreSQL {
 			driver, dsn = "pgx", storetest.NewPostgresDB(t).DSN()
 		} else {
-			driver, dsn = "sqlite", storetest.SQLiteDSN(storetest.NewSQLitePath(t))
+			driver, dsn = "sqlite", schema.SQLiteDSN(storetest.NewSQLitePath(t))
 		}
 		db, err := sql.Open(driver, dsn)
 		if err != nil {

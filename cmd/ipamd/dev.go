@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -60,8 +59,7 @@ func (f *storeFlags) open(ctx context.Context) (*sql.DB, schema.Dialect, error) 
 			return nil, 0, errors.New("--engine sqlite needs --path and no --dsn")
 		}
 		d = schema.SQLite
-		db, err = sql.Open("sqlite", "file:"+filepath.ToSlash(f.path)+
-			"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
+		db, err = sql.Open("sqlite", schema.SQLiteDSN(f.path))
 	case "postgres", "postgresql":
 		if f.dsn == "" || f.path != "" {
 			return nil, 0, errors.New("--engine postgres needs --dsn and no --path")

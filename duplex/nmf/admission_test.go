@@ -35,7 +35,7 @@ func TestClaimedSizeDoesNotAllocate(t *testing.T) {
 		c := dial(t, addr)
 		msg := preamble("net.tcp://localhost/svc", EncodingBinarySession, "")
 		msg = append(msg, recSizedEnvelope)
-		msg = appendMB31(msg, claimed)
+		msg = AppendMB31(msg, claimed)
 		msg = append(msg, bytes.Repeat([]byte{'x'}, 100)...)
 		if _, err := c.Write(msg); err != nil {
 			t.Fatal(err)

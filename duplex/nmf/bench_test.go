@@ -102,3 +102,33 @@ func BenchmarkRawEcho(b *testing.B) {
 	ln.Close()
 	<-done
 }
+
+// BenchmarkFramerDecode: Mono's whole client stream of session A (preamble,
+// envelopes, End) decoded from memory by one reused Framer: the framing
+// cost of a session without the sockets' noise.
+func BenchmarkFramerDecode(b *testing.B) {
+	raw := loadHex(b, "session-a-c2s.hex")
+	r := bytes.NewReader(raw)
+	fr := NewFramerSize(nil, r, readBufferSize, Limits{})
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(raw)
+		fr.Reset(nil, r)
+		if _, err := fr.ReadPreamble(nil); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			t, err := fr.ReadRecordType()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if t == RecordEnd {
+				break
+			}
+			if _, err := fr.ReadEnvelope(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package nmf
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,7 @@ import (
 
 // The client side of a duplex framing session: what a WCF
 // DuplexChannelFactory over NetTcpBinding (SecurityMode.None, buffered) does
-// on the wire. It shares the record constants, MB31 coder and FaultError with
+// on the wire. It shares the Framer (record coder, budgets) and FaultError with
 // the server, so the bytes one side writes are by construction the bytes the
 // other side's decoder reads.
 //
@@ -39,8 +38,10 @@ var (
 	// duplex session (a record type out of place, a malformed fault). The
 	// connection has been aborted.
 	ErrProtocol = errors.New("nmf: framing protocol violation by the server")
-	// ErrMessageTooLarge: the server announced a Sized Envelope larger than
-	// Dialer.MaxMessageSize. The connection has been aborted.
+	// ErrMessageTooLarge: the peer announced a Sized Envelope larger than
+	// the reader's MaxMessageSize (on a client, Dialer.MaxMessageSize: the
+	// connection has been aborted; a server answers with
+	// FaultMaxMessageSizeExceeded). Refused before any payload byte is read.
 	ErrMessageTooLarge = errors.New("nmf: message exceeds the maximum message size")
 )
 
@@ -196,53 +197,36 @@ type ClientUpgrade interface {
 	Upgrade(ctx context.Context, nc net.Conn) (net.Conn, error)
 }
 
-// appendPreambleStart appends the records a duplex client preamble
-// ([MC-NMF] 2.2.3) starts with: Version 1.0, Mode Duplex, Via, Known
-// Encoding. An Upgrade Request and the Preamble End follow.
-func appendPreambleStart(b []byte, via string, enc Encoding) []byte {
-	b = append(b, recVersion, 1, 0, recMode, byte(ModeDuplex), recVia)
-	b = appendMB31(b, len(via))
-	b = append(b, via...)
-	return append(b, recKnownEncoding, byte(enc))
-}
-
-// appendPreamble appends a whole duplex client preamble without upgrades.
-func appendPreamble(b []byte, via string, enc Encoding) []byte {
-	return append(appendPreambleStart(b, via, enc), recPreambleEnd)
-}
-
 // handshake runs the preamble on d, a Dialer with its defaults applied:
 // with an upgrade, the records up to the Upgrade Request, the upgrade's own
 // handshake, then the Preamble End on the upgraded stream.
 func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Encoding) (*ClientSession, error) {
 	s := &ClientSession{
-		nc:   nc,
-		br:   bufio.NewReaderSize(nc, clientReadBufferSize),
-		opts: *d,
-		via:  via,
-		enc:  enc,
+		deadlines: deadlines{nc: nc},
+		fr:        NewFramer(nc, nc, Limits{MaxMessageSize: d.MaxMessageSize}),
+		opts:      *d,
+		via:       via,
+		enc:       enc,
 	}
-	s.wbuf = appendPreambleStart(s.wbuf, via, enc)
+	s.wbuf = AppendPreambleStart(s.wbuf, via, enc)
 	if d.Upgrade != nil {
 		kind := d.Upgrade.Kind()
 		if kind == "" || len(kind) > maxFaultLength || !utf8.ValidString(kind) {
 			return nil, fmt.Errorf("nmf: upgrade kind %q must be 1..%d bytes of UTF-8", kind, maxFaultLength)
 		}
-		s.wbuf = append(s.wbuf, recUpgradeRequest)
-		s.wbuf = appendMB31(s.wbuf, len(kind))
-		s.wbuf = append(s.wbuf, kind...)
+		s.wbuf = AppendUpgradeRequest(s.wbuf, kind)
 		if err := s.handshakeStep(ctx, "upgrade request", recUpgradeResponse); err != nil {
 			return nil, err
 		}
-		if s.br.Buffered() != 0 {
-			return nil, fmt.Errorf("nmf: server sent %d bytes after the Upgrade Response: %w", s.br.Buffered(), ErrProtocol)
+		if s.fr.Buffered() != 0 {
+			return nil, fmt.Errorf("nmf: server sent %d bytes after the Upgrade Response: %w", s.fr.Buffered(), ErrProtocol)
 		}
 		up, err := d.Upgrade.Upgrade(ctx, nc)
 		if err != nil {
 			return nil, fmt.Errorf("nmf: upgrade %s: %w", kind, err)
 		}
 		s.nc = up
-		s.br.Reset(up)
+		s.fr.Reset(up, up)
 		s.wbuf = s.wbuf[:0]
 	}
 	s.wbuf = append(s.wbuf, recPreambleEnd)
@@ -255,7 +239,7 @@ func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Enc
 
 // handshakeStep writes s.wbuf and reads the server's one-byte answer: want,
 // or a Fault record (a *FaultError wrapping ErrRemoteFault).
-func (s *ClientSession) handshakeStep(ctx context.Context, what string, want byte) error {
+func (s *ClientSession) handshakeStep(ctx context.Context, what string, want RecordType) error {
 	timeout := s.opts.HandshakeTimeout
 	stop, err := s.beginIO(dirWrite, timeout, ctx)
 	if err != nil {
@@ -271,7 +255,7 @@ func (s *ClientSession) handshakeStep(ctx context.Context, what string, want byt
 		return fmt.Errorf("nmf: %s: %w", what, err)
 	}
 	defer s.endIO(dirRead, stop)
-	t, err := s.br.ReadByte()
+	t, err := s.fr.ReadRecordType()
 	if err != nil {
 		if err == io.EOF {
 			return fmt.Errorf("nmf: server closed the connection after the %s: %w", what, io.ErrUnexpectedEOF)
@@ -282,63 +266,26 @@ func (s *ClientSession) handshakeStep(ctx context.Context, what string, want byt
 	case want:
 		return nil
 	case recFault:
-		uri, err := readFaultString(s.br)
+		uri, err := s.fr.ReadFault()
 		if err != nil {
 			return fmt.Errorf("nmf: %s answered with a fault: %w", what, err)
 		}
 		return &FaultError{URI: uri, Err: ErrRemoteFault}
 	}
-	return fmt.Errorf("nmf: %s answered with record type 0x%02x: %w", what, t, ErrProtocol)
+	return fmt.Errorf("nmf: %s answered with record type 0x%02x: %w", what, byte(t), ErrProtocol)
 }
-
-// readFaultString reads the MB31-prefixed fault URI of a Fault record, as
-// .NET's FaultStringDecoder does: 1..256 bytes of UTF-8.
-func readFaultString(br *bufio.Reader) (string, error) {
-	n, err := readMB31(br)
-	if err != nil {
-		if errors.Is(err, ErrSizeTooLarge) {
-			return "", fmt.Errorf("fault string length: %w: %w", err, ErrProtocol)
-		}
-		return "", noEOF(err)
-	}
-	if n < 1 || n > maxFaultLength {
-		return "", fmt.Errorf("fault string of %d bytes outside 1..%d: %w", n, maxFaultLength, ErrProtocol)
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(br, b); err != nil {
-		return "", noEOF(err)
-	}
-	if !utf8.Valid(b) {
-		return "", fmt.Errorf("fault string is not UTF-8: %w", ErrProtocol)
-	}
-	return string(b), nil
-}
-
-// noEOF turns a clean EOF inside a record into io.ErrUnexpectedEOF.
-func noEOF(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
-}
-
-const clientReadBufferSize = 4 << 10
 
 // ClientSession is the client end of one duplex framing session. Reads
 // belong to one goroutine at a time (ReadMessage, Close); WriteMessage,
 // CloseOutput and Abort may be called from any goroutine.
 type ClientSession struct {
-	nc   net.Conn
-	br   *bufio.Reader
-	opts Dialer
-	via  string
-	enc  Encoding
-
-	dlmu sync.Mutex
-	gen  [2]uint64 // per direction; bumped per operation so stale interrupts do nothing
+	deadlines         // nc: the connection (upgraded, if it was)
+	fr        *Framer // reads: the ReadMessage caller only
+	opts      Dialer
+	via       string
+	enc       Encoding
 
 	// Reader state: the ReadMessage caller only.
-	buf      []byte
 	rerr     error // sticky: io.EOF after the server's End, or the failure
 	inClosed bool
 
@@ -373,39 +320,10 @@ func (s *ClientSession) beginIO(d dir, timeout time.Duration, ctx context.Contex
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	s.dlmu.Lock()
-	s.gen[d]++
-	gen := s.gen[d]
-	s.setDeadlineLocked(d, deadline)
-	s.dlmu.Unlock()
-	if ctx.Done() == nil {
-		return nil, nil
-	}
-	return context.AfterFunc(ctx, func() {
-		s.dlmu.Lock()
-		if s.gen[d] == gen {
-			s.setDeadlineLocked(d, aLongTimeAgo)
-		}
-		s.dlmu.Unlock()
-	}), nil
+	return s.begin(d, deadline, nil, ctx)
 }
 
-func (s *ClientSession) endIO(d dir, stop func() bool) {
-	if stop != nil {
-		stop()
-	}
-	s.dlmu.Lock()
-	s.gen[d]++
-	s.dlmu.Unlock()
-}
-
-func (s *ClientSession) setDeadlineLocked(d dir, t time.Time) {
-	if d == dirRead {
-		_ = s.nc.SetReadDeadline(t)
-	} else {
-		_ = s.nc.SetWriteDeadline(t)
-	}
-}
+func (s *ClientSession) endIO(d dir, stop func() bool) { s.end(d, stop) }
 
 // ioError classifies a failed read or write: aborted, interrupted by ctx,
 // timed out, or the socket's own error.
@@ -459,24 +377,18 @@ func (s *ClientSession) ReadMessage(ctx context.Context) ([]byte, error) {
 }
 
 func (s *ClientSession) readRecord(ctx context.Context) ([]byte, error) {
-	t, err := s.br.ReadByte()
+	t, err := s.fr.ReadRecordType()
 	if err != nil {
 		return nil, s.readFailed(ctx, err, false)
 	}
 	switch t {
 	case recSizedEnvelope:
-		n, err := readMB31(s.br)
-		if errors.Is(err, ErrSizeTooLarge) {
-			return nil, s.fail(fmt.Errorf("nmf: read message: envelope size: %w: %w", err, ErrMessageTooLarge))
+		// Size checked before the payload is read; the buffer grows as the
+		// bytes arrive: the size is the server's claim.
+		buf, err := s.fr.ReadEnvelope()
+		if errors.Is(err, ErrMessageTooLarge) {
+			return nil, s.fail(fmt.Errorf("nmf: read message: %w", err))
 		}
-		if err != nil {
-			return nil, s.readFailed(ctx, err, true)
-		}
-		if limit := s.opts.MaxMessageSize; n > limit {
-			return nil, s.fail(fmt.Errorf("nmf: read message: envelope of %d bytes exceeds %d: %w", n, limit, ErrMessageTooLarge))
-		}
-		// Grown as the bytes arrive: the size is the server's claim.
-		buf, err := readGrowing(s.br, &s.buf, n)
 		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
 		}
@@ -486,7 +398,7 @@ func (s *ClientSession) readRecord(ctx context.Context) ([]byte, error) {
 		s.rerr = io.EOF
 		return nil, io.EOF
 	case recFault:
-		uri, err := readFaultString(s.br)
+		uri, err := s.fr.ReadFault()
 		if err != nil {
 			if errors.Is(err, ErrProtocol) {
 				return nil, s.fail(fmt.Errorf("nmf: read message: %w", err))
@@ -498,7 +410,7 @@ func (s *ClientSession) readRecord(ctx context.Context) ([]byte, error) {
 		s.inClosed = true
 		return nil, s.fail(&FaultError{URI: uri, Err: ErrRemoteFault})
 	}
-	return nil, s.fail(fmt.Errorf("nmf: read message: record type 0x%02x in a duplex session: %w", t, ErrProtocol))
+	return nil, s.fail(fmt.Errorf("nmf: read message: record type 0x%02x in a duplex session: %w", byte(t), ErrProtocol))
 }
 
 // fail makes err sticky and aborts the connection.
@@ -535,8 +447,7 @@ func (s *ClientSession) WriteMessage(ctx context.Context, payload []byte) error 
 	if s.outClosed {
 		return ErrOutputClosed
 	}
-	b := append(s.wbuf[:0], recSizedEnvelope)
-	b = appendMB31(b, len(payload))
+	b := appendEnvelopeHeader(s.wbuf[:0], len(payload))
 	var err error
 	if len(payload) <= copyLimit {
 		b = append(b, payload...)

@@ -15,7 +15,7 @@ import (
 // wrote in the captured session A.
 func TestClientPreambleMatchesMonoCapture(t *testing.T) {
 	want := loadHex(t, "session-a-c2s.hex")[:54]
-	got := appendPreamble(nil, "net.tcp://127.0.0.2:18081/IpamAsyncProvision", EncodingBinarySession)
+	got := AppendPreamble(nil, "net.tcp://127.0.0.2:18081/IpamAsyncProvision", EncodingBinarySession)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("preamble\n got % x\nwant % x", got, want)
 	}
@@ -291,7 +291,7 @@ func scriptedServer(t *testing.T, script []byte) net.Conn {
 	go func() {
 		defer close(done)
 		defer sc.Close()
-		pre := appendPreamble(nil, "net.tcp://h/svc", EncodingBinarySession)
+		pre := AppendPreamble(nil, "net.tcp://h/svc", EncodingBinarySession)
 		if _, err := io.ReadFull(sc, make([]byte, len(pre))); err != nil {
 			return
 		}

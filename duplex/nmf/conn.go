@@ -1,10 +1,8 @@
 package nmf
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -14,36 +12,18 @@ import (
 	"github.com/ipamd/ipamd/duplex/security"
 )
 
-// aLongTimeAgo is a deadline in the past: setting it makes blocked I/O on a
-// net.Conn return at once, which is how contexts interrupt reads and writes
-// without a goroutine per connection.
-var aLongTimeAgo = time.Unix(1, 0)
-
-type dir int
-
-const (
-	dirRead dir = iota
-	dirWrite
-)
-
-// watchState tracks, per direction, what may interrupt the blocking
-// operation in progress. Guarded by conn.dlmu.
-type watchState struct {
-	armed bool   // the connection context interrupts it
-	gen   uint64 // bumped per operation so stale per-call watchers do nothing
-}
-
 // conn is one accepted TCP connection; sessions run on it one after another.
 type conn struct {
 	srv  *Server
 	opts *Options        // the server's options when the connection was accepted
 	ctx  context.Context // server lifetime (Serve ctx + Shutdown)
 	raw  net.Conn        // the accepted socket, closed by abort
-	nc   net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
-	br   *bufio.Reader   // only used by the serving goroutine
+	// fr reads the client's records (serving goroutine only); writes go
+	// through wmu and the Append functions. Reset with nc.
+	fr *Framer
 
-	dlmu      sync.Mutex
-	watch     [2]watchState
+	// deadlines.nc is raw or the upgraded stream, swapped under wmu+dlmu.
+	deadlines
 	reuseWait bool // awaitReuse is blocked reading; Drain interrupts it (guarded by dlmu)
 
 	wmu  sync.Mutex // serialises whole records on the wire
@@ -76,81 +56,44 @@ type conn struct {
 // straight into the session's message buffer.
 const readBufferSize = 2 << 10
 
+// newServerFramer is a connection's Framer with the server's budgets.
+func newServerFramer(nc net.Conn, o *Options) *Framer {
+	return NewFramerSize(nc, nc, readBufferSize, Limits{
+		MaxMessageSize:       o.MaxMessageSize,
+		MaxViaLength:         o.MaxViaLength,
+		MaxContentTypeLength: o.MaxContentTypeLength,
+	})
+}
+
 func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
 	return &conn{
-		srv:  s,
-		sec:  sec,
-		opts: s.opts.Load(),
-		ctx:  ctx,
-		raw:  nc,
-		nc:   nc,
-		br:   bufio.NewReaderSize(nc, readBufferSize),
+		srv:       s,
+		sec:       sec,
+		opts:      s.opts.Load(),
+		ctx:       ctx,
+		raw:       nc,
+		deadlines: deadlines{nc: nc},
+		fr:        newServerFramer(nc, s.opts.Load()),
 	}
 }
 
 // onCancel runs (once, via context.AfterFunc) when the connection context is
 // done: it interrupts whatever blocking operation is armed.
-func (c *conn) onCancel() {
-	c.dlmu.Lock()
-	for d := range c.watch {
-		if c.watch[d].armed {
-			c.setDeadlineLocked(dir(d), aLongTimeAgo)
-		}
-	}
-	c.dlmu.Unlock()
-}
-
-func (c *conn) setDeadlineLocked(d dir, t time.Time) {
-	if d == dirRead {
-		_ = c.nc.SetReadDeadline(t)
-	} else {
-		_ = c.nc.SetWriteDeadline(t)
-	}
-}
+func (c *conn) onCancel() { c.interruptArmed() }
 
 // beginIO prepares one blocking operation in direction d: it sets the
 // deadline, arms interruption by the connection context when honourConn, and
 // by ctx when ctx is non-nil (a caller context other than the session's, which
 // the connection context already covers). endIO must follow.
 func (c *conn) beginIO(d dir, deadline time.Time, honourConn bool, ctx context.Context) (stop func() bool, err error) {
-	c.dlmu.Lock()
-	w := &c.watch[d]
-	w.gen++
-	gen := w.gen
-	c.setDeadlineLocked(d, deadline)
+	var connCtx context.Context
 	if honourConn {
-		if err := c.ctx.Err(); err != nil {
-			c.dlmu.Unlock()
-			return nil, err
-		}
-		w.armed = true
+		connCtx = c.ctx
 	}
-	c.dlmu.Unlock()
-	if ctx != nil && ctx.Done() != nil {
-		if err := ctx.Err(); err != nil {
-			c.endIO(d, nil)
-			return nil, err
-		}
-		stop = context.AfterFunc(ctx, func() {
-			c.dlmu.Lock()
-			if c.watch[d].gen == gen {
-				c.setDeadlineLocked(d, aLongTimeAgo)
-			}
-			c.dlmu.Unlock()
-		})
-	}
-	return stop, nil
+	return c.begin(d, deadline, connCtx, ctx)
 }
 
-func (c *conn) endIO(d dir, stop func() bool) {
-	if stop != nil {
-		stop()
-	}
-	c.dlmu.Lock()
-	c.watch[d].armed = false
-	c.watch[d].gen++
-	c.dlmu.Unlock()
-}
+func (c *conn) endIO(d dir, stop func() bool) { c.end(d, stop) }
 
 // interruptReuseWait ends awaitReuse's wait (Drain): the connection is
 // idle between sessions and is closed.
@@ -266,7 +209,7 @@ func (c *conn) sendFault(fe *FaultError) {
 	}
 	c.faultURI.Store(&uri)
 	c.wmu.Lock()
-	err := c.emitLocked(appendFault(c.uncorkLocked(), uri), false, nil)
+	err := c.emitLocked(AppendFault(c.uncorkLocked(), uri), false, nil)
 	c.wmu.Unlock()
 	if err != nil {
 		return
@@ -284,7 +227,7 @@ func (c *conn) drainAndClose() {
 		_ = cw.CloseWrite()
 	}
 	if _, err := c.beginIO(dirRead, time.Now().Add(c.opts.CloseTimeout), false, nil); err == nil {
-		_, _ = io.CopyN(io.Discard, c.br, maxDrain)
+		c.fr.drain(maxDrain)
 		c.endIO(dirRead, nil)
 	}
 	c.close()
@@ -295,6 +238,7 @@ func (c *conn) drainAndClose() {
 // whether the connection may carry another session.
 func (c *conn) finishSession(s *Session, reusable bool) (reuse bool) {
 	s.ended.Store(true)
+	c.fr.ReleaseBuffer() // the next session's messages may be smaller
 	if c.aborted.Load() {
 		return false
 	}
@@ -340,7 +284,7 @@ type RawReusable interface {
 // stream). It reports whether the connection may carry another session.
 func (c *conn) downgrade() bool {
 	r, ok := c.nc.(RawReusable)
-	if !ok || c.br.Buffered() > 0 || !r.Idle() {
+	if !ok || c.fr.Buffered() > 0 || !r.Idle() {
 		return false
 	}
 	c.wmu.Lock()
@@ -350,7 +294,7 @@ func (c *conn) downgrade() bool {
 	c.identity = nil
 	c.dlmu.Unlock()
 	c.wmu.Unlock()
-	c.br.Reset(c.raw)
+	c.fr.Reset(c.raw, c.raw)
 	return true
 }
 
@@ -362,7 +306,7 @@ func (c *conn) awaitEnd() bool {
 	}
 	defer c.endIO(dirRead, nil)
 	for {
-		t, err := c.br.ReadByte()
+		t, err := c.fr.ReadRecordType()
 		if err != nil {
 			return false
 		}
@@ -370,11 +314,7 @@ func (c *conn) awaitEnd() bool {
 		case recEnd:
 			return true
 		case recSizedEnvelope:
-			n, err := readMB31(c.br)
-			if err != nil || n > c.opts.MaxMessageSize {
-				return false
-			}
-			if _, err := c.br.Discard(n); err != nil {
+			if c.fr.DiscardEnvelope() != nil {
 				return false
 			}
 		default:
@@ -403,10 +343,10 @@ func (c *conn) awaitReuse() bool {
 	}
 	c.reuseWait = true
 	c.dlmu.Unlock()
-	b, err := c.br.Peek(1)
+	t, err := c.fr.PeekRecordType()
 	c.dlmu.Lock()
 	c.reuseWait = false
 	c.dlmu.Unlock()
 	c.endIO(dirRead, nil)
-	return err == nil && b[0] == recVersion
+	return err == nil && t == recVersion
 }

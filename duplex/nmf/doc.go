@@ -1,9 +1,12 @@
 // Package nmf is the [MC-NMF] .NET Message Framing protocol for duplex
 // sessions, as spoken by WCF's NetTcpBinding (buffered transfer mode) and
 // Mono's System.ServiceModel: the server (Server, Session) and, in
-// client.go, the client side (Dialer, ClientSession) built on the same
-// record coder. A message is opaque bytes here; SOAP and binary XML live in
-// other packages.
+// client.go, the client side (Dialer, ClientSession). Both read and write
+// records through one Framer (framer.go: record types, MB31, the preamble
+// decoder, the byte budgets, envelope and fault readers), which the load
+// generator's canned server and the tests use too, so every side speaks
+// and measures the same coder. A message is opaque bytes here; SOAP and
+// binary XML live in other packages.
 //
 // One goroutine serves each connection: it decodes the preamble (Version,
 // Mode, Via, Known/Extensible Encoding, Upgrade Request*, Preamble End), asks

@@ -1,11 +1,14 @@
 package nmf
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +155,94 @@ func FuzzRecords(f *testing.F) {
 		}
 		if len(out) == 0 || out[0] != recPreambleAck {
 			t.Fatalf("valid preamble not acked: % x", out)
+		}
+	})
+}
+
+// FuzzFramer drives the Framer alone over arbitrary bytes: a preamble (when
+// the input starts with a Version record), then records. Oracles: budgets
+// hold (no Via, content type or payload above its limit is returned, and
+// the payload buffer never grows beyond what arrived: a claimed size is
+// not an allocation), what decodes re-encodes to the same bytes, and
+// errors are the documented kinds.
+func FuzzFramer(f *testing.F) {
+	a := loadHex(f, "session-a-c2s.hex")
+	f.Add(a)
+	f.Add(loadHex(f, "session-b-c2s.hex"))
+	f.Add(a[54:])
+	f.Add(preamble("net.tcp://h/svc", 0, "application/soap+msbinsession1", "application/negotiate"))
+	f.Add([]byte{0x06, 0xff, 0xff, 0xff, 0xff, 0x07})
+	f.Add([]byte{0x06, 0x80, 0x80, 0x04, 'x'})
+	f.Add(append([]byte{0x08}, AppendFault(nil, FaultServerTooBusy)[1:]...))
+	lim := Limits{MaxMessageSize: 1 << 16, MaxViaLength: 64, MaxContentTypeLength: 32}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr := NewFramerSize(io.Discard, bytes.NewReader(data), 16, lim)
+		if len(data) > 0 && data[0] == recVersion {
+			var ups []string
+			p, err := fr.ReadPreamble(func(kind string) error { ups = append(ups, kind); return nil })
+			var fe *FaultError
+			switch {
+			case err == nil:
+				if len(p.Via) > lim.MaxViaLength || len(p.ContentType) > lim.MaxContentTypeLength {
+					t.Fatalf("preamble over budget: %+v", p)
+				}
+				if p.ContentType == "" {
+					b := AppendPreambleStart(nil, p.Via, p.Encoding)
+					for _, u := range ups {
+						b = AppendUpgradeRequest(b, u)
+					}
+					b = append(b, recPreambleEnd)
+					q, err := NewFramer(nil, bytes.NewReader(b), lim).ReadPreamble(func(string) error { return nil })
+					if err != nil || q.Via != p.Via || q.Encoding != p.Encoding || !slices.Equal(q.Upgrades, ups) {
+						t.Fatalf("preamble %+v re-encoded as % x reads back as %+v, %v", p, b, q, err)
+					}
+				}
+			case errors.As(err, &fe):
+				if validFaultURI(fe.URI) != nil || !strings.HasPrefix(fe.URI, FaultBase) {
+					t.Fatalf("fault %q", fe.URI)
+				}
+				return
+			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+				return
+			default:
+				t.Fatalf("preamble: unexpected error %v", err)
+			}
+		}
+		for {
+			typ, err := fr.ReadRecordType()
+			if err != nil {
+				return
+			}
+			switch typ {
+			case RecordSizedEnvelope:
+				p, err := fr.ReadEnvelope()
+				if cap(fr.buf) > max(growChunk, 2*len(data)) {
+					t.Fatalf("payload buffer of %d bytes from %d input bytes", cap(fr.buf), len(data))
+				}
+				if err != nil {
+					if !errors.Is(err, ErrMessageTooLarge) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+						t.Fatalf("envelope: unexpected error %v", err)
+					}
+					return
+				}
+				if len(p) > lim.MaxMessageSize {
+					t.Fatalf("payload of %d bytes over budget", len(p))
+				}
+				if n, err := ReadMB31(bytes.NewReader(AppendMB31(nil, len(p)))); err != nil || n != len(p) {
+					t.Fatalf("MB31 round trip of %d: %d, %v", len(p), n, err)
+				}
+			case RecordFault:
+				uri, err := fr.ReadFault()
+				if err == nil && (uri == "" || len(uri) > maxFaultLength) {
+					t.Fatalf("fault string %q", uri)
+				}
+				if err != nil {
+					return
+				}
+			case RecordEnd, RecordPreambleAck, RecordPreambleEnd, RecordUpgradeResponse:
+			default:
+				return
+			}
 		}
 	})
 }

@@ -49,30 +49,25 @@ func mustHex(s string) []byte {
 // preamble builds a client preamble; enc is either a Known Encoding byte
 // (when ct == "") or the content type of an Extensible Encoding record.
 func preamble(via string, enc Encoding, ct string, upgrades ...string) []byte {
-	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02}
-	b = appendMB31(b, len(via))
-	b = append(b, via...)
+	var b []byte
 	if ct == "" {
-		b = append(b, 0x03, byte(enc))
+		b = AppendPreambleStart(nil, via, enc)
 	} else {
-		b = append(b, 0x04)
-		b = appendMB31(b, len(ct))
+		// An Extensible Encoding record, which no client of ours sends.
+		b = AppendPreambleStart(nil, via, 0)
+		b = append(b[:len(b)-2], recExtensibleEncoding)
+		b = AppendMB31(b, len(ct))
 		b = append(b, ct...)
 	}
 	for _, u := range upgrades {
-		b = append(b, 0x09)
-		b = appendMB31(b, len(u))
-		b = append(b, u...)
+		b = AppendUpgradeRequest(b, u)
 	}
-	return append(b, 0x0C)
+	return append(b, recPreambleEnd)
 }
 
-func sized(payload []byte) []byte {
-	b := appendMB31([]byte{0x06}, len(payload))
-	return append(b, payload...)
-}
+func sized(payload []byte) []byte { return AppendSizedEnvelope(nil, payload) }
 
-func faultBytes(uri string) []byte { return appendFault(nil, uri) }
+func faultBytes(uri string) []byte { return AppendFault(nil, uri) }
 
 // testRouter accepts net.tcp Vias whose path is /svc or /IpamAsyncProvision*
 // with the binary session encoding, like the IPAM endpoints will.
@@ -248,28 +243,30 @@ type serverRecord struct {
 // on anything a server must not send. It returns the records and the number
 // of bytes of an incomplete trailing record (0 if the stream ends cleanly).
 func parseServerStream(b []byte) ([]serverRecord, error) {
-	br := bufio.NewReader(bytes.NewReader(b))
+	fr := NewFramer(nil, bytes.NewReader(b), Limits{MaxMessageSize: MaxMB31})
 	var recs []serverRecord
 	for {
-		t, err := br.ReadByte()
+		t, err := fr.ReadRecordType()
 		if err == io.EOF {
 			return recs, nil
 		}
 		switch t {
 		case recPreambleAck, recEnd, recUpgradeResponse:
-			recs = append(recs, serverRecord{typ: t})
-		case recSizedEnvelope, recFault:
-			n, err := readMB31(br)
+			recs = append(recs, serverRecord{typ: byte(t)})
+		case recSizedEnvelope:
+			p, err := fr.ReadEnvelope()
 			if err != nil {
-				return recs, fmt.Errorf("record 0x%02x size: %w", t, err)
+				return recs, fmt.Errorf("record 0x%02x: %w", byte(t), err)
 			}
-			p := make([]byte, n)
-			if _, err := io.ReadFull(br, p); err != nil {
-				return recs, fmt.Errorf("record 0x%02x truncated: %w", t, err)
+			recs = append(recs, serverRecord{typ: byte(t), payload: bytes.Clone(p)})
+		case recFault:
+			uri, err := fr.ReadFault()
+			if err != nil {
+				return recs, fmt.Errorf("fault record: %w", err)
 			}
-			recs = append(recs, serverRecord{typ: t, payload: p})
+			recs = append(recs, serverRecord{typ: byte(t), payload: []byte(uri)})
 		default:
-			return recs, fmt.Errorf("server sent record type 0x%02x", t)
+			return recs, fmt.Errorf("server sent record type 0x%02x", byte(t))
 		}
 	}
 }

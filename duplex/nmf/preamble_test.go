@@ -24,22 +24,21 @@ func TestMB31(t *testing.T) {
 		{0, "00"}, {0x7F, "7f"}, {0x80, "8001"}, {176, "b001"}, {317, "bd02"}, {179, "b301"},
 		{571, "bb04"}, {0x3FFF, "ff7f"}, {0x4000, "808001"}, {maxMB31, "ffffffff07"},
 	} {
-		if got := appendMB31(nil, tc.v); !bytes.Equal(got, mustHex(tc.enc)) {
-			t.Errorf("appendMB31(%d) = % x, want %s", tc.v, got, tc.enc)
+		if got := AppendMB31(nil, tc.v); !bytes.Equal(got, mustHex(tc.enc)) {
+			t.Errorf("AppendMB31(%d) = % x, want %s", tc.v, got, tc.enc)
 		}
-		c := &conn{br: newTestReader(mustHex(tc.enc))}
-		if got, err := readMB31(c.br); err != nil || got != tc.v {
-			t.Errorf("readMB31(%s) = %d, %v; want %d", tc.enc, got, err, tc.v)
+		if got, err := ReadMB31(newTestReader(mustHex(tc.enc))); err != nil || got != tc.v {
+			t.Errorf("ReadMB31(%s) = %d, %v; want %d", tc.enc, got, err, tc.v)
 		}
 	}
 	for _, bad := range []string{"ffffffff08", "ffffffff7f", "8080808010"} {
-		if _, err := readMB31(newTestReader(mustHex(bad))); !errors.Is(err, ErrSizeTooLarge) {
-			t.Errorf("readMB31(%s) err = %v, want ErrSizeTooLarge", bad, err)
+		if _, err := ReadMB31(newTestReader(mustHex(bad))); !errors.Is(err, ErrSizeTooLarge) {
+			t.Errorf("ReadMB31(%s) err = %v, want ErrSizeTooLarge", bad, err)
 		}
 	}
 	// .NET accepts non-minimal encodings.
-	if got, err := readMB31(newTestReader(mustHex("8000"))); err != nil || got != 0 {
-		t.Errorf("readMB31(80 00) = %d, %v", got, err)
+	if got, err := ReadMB31(newTestReader(mustHex("8000"))); err != nil || got != 0 {
+		t.Errorf("ReadMB31(80 00) = %d, %v", got, err)
 	}
 }
 
@@ -149,7 +148,7 @@ func TestFaults(t *testing.T) {
 	okVia := "net.tcp://h:808/svc"
 	pre := preamble(okVia, EncodingBinarySession, "")
 	viaRec := func(via string) []byte {
-		return append(appendMB31([]byte{0x02}, len(via)), via...)
+		return append(AppendMB31([]byte{0x02}, len(via)), via...)
 	}
 	head := []byte{0x00, 0x01, 0x00, 0x01, 0x02}
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -174,7 +173,7 @@ func TestFaults(t *testing.T) {
 		{"via not absolute", Options{}, cat(head, viaRec("svc"), []byte{3, 8, 0xC}), nil, FaultEndpointNotFound},
 		{"via not utf8", Options{}, cat(head, viaRec("net.tcp://h/\xff"), []byte{3, 8, 0xC}), nil, FaultEndpointNotFound},
 		{"via record missing", Options{}, cat(head, []byte{0x03, 0x08, 0x0C}), nil, FaultEndpointNotFound},
-		{"content type too long", Options{}, cat(head, viaRec(okVia), []byte{0x04}, appendMB31(nil, 257), bytes.Repeat([]byte("a"), 257), []byte{0xC}), nil, FaultContentTypeTooLong},
+		{"content type too long", Options{}, cat(head, viaRec(okVia), []byte{0x04}, AppendMB31(nil, 257), bytes.Repeat([]byte("a"), 257), []byte{0xC}), nil, FaultContentTypeTooLong},
 		{"content type empty", Options{}, cat(head, viaRec(okVia), []byte{0x04, 0x00, 0x0C}), nil, FaultContentTypeInvalid},
 		{"known encoding undefined", Options{}, cat(head, viaRec(okVia), []byte{0x03, 0x0D, 0x0C}), nil, FaultContentTypeInvalid},
 		{"encoding record missing", Options{}, cat(head, viaRec(okVia), []byte{0x0C}), nil, FaultContentTypeInvalid},

@@ -1,28 +1,27 @@
 package nmf
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"strings"
 )
 
-// Record types of [MC-NMF] 2.2.3. Only the server side of duplex sessions is
-// implemented, so several of these are only ever recognised, never produced.
+// Record types of [MC-NMF] 2.2.3, untyped for the byte-level code of this
+// package; RecordType (framer.go) names the same values for other packages.
 const (
-	recVersion            byte = 0x00
-	recMode               byte = 0x01
-	recVia                byte = 0x02
-	recKnownEncoding      byte = 0x03
-	recExtensibleEncoding byte = 0x04
-	recUnsizedEnvelope    byte = 0x05
-	recSizedEnvelope      byte = 0x06
-	recEnd                byte = 0x07
-	recFault              byte = 0x08
-	recUpgradeRequest     byte = 0x09
-	recUpgradeResponse    byte = 0x0A
-	recPreambleAck        byte = 0x0B
-	recPreambleEnd        byte = 0x0C
+	recVersion            = 0x00
+	recMode               = 0x01
+	recVia                = 0x02
+	recKnownEncoding      = 0x03
+	recExtensibleEncoding = 0x04
+	recUnsizedEnvelope    = 0x05
+	recSizedEnvelope      = 0x06
+	recEnd                = 0x07
+	recFault              = 0x08
+	recUpgradeRequest     = 0x09
+	recUpgradeResponse    = 0x0A
+	recPreambleAck        = 0x0B
+	recPreambleEnd        = 0x0C
 )
 
 // Mode is the framing mode carried by the Mode record.
@@ -205,47 +204,6 @@ var (
 
 // maxMB31 is the largest value MB31 can carry.
 const maxMB31 = 1<<31 - 1
-
-// appendMB31 appends v (0 <= v <= maxMB31) in [MC-NMF] 2.2.2 record size
-// encoding: 7 bits per byte, least significant group first.
-func appendMB31(b []byte, v int) []byte {
-	u := uint32(v)
-	for u >= 0x80 {
-		b = append(b, byte(u)|0x80)
-		u >>= 7
-	}
-	return append(b, byte(u))
-}
-
-// readMB31 reads one MB31 value. Like .NET it accepts non-minimal encodings
-// and rejects a 5th byte with any of bits 0xF8 set (ErrSizeTooLarge).
-func readMB31(r *bufio.Reader) (int, error) {
-	var v uint32
-	for i := 0; i < 5; i++ {
-		b, err := r.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		if i == 4 && b&0xF8 != 0 {
-			return 0, ErrSizeTooLarge
-		}
-		v |= uint32(b&0x7F) << (7 * i)
-		if b&0x80 == 0 {
-			break
-		}
-	}
-	return int(v), nil
-}
-
-// appendFault appends a Fault record followed by an End record: the .NET
-// client's decoder accepts End after a fault, and it is the politest way to
-// say "no more bytes from us".
-func appendFault(b []byte, uri string) []byte {
-	b = append(b, recFault)
-	b = appendMB31(b, len(uri))
-	b = append(b, uri...)
-	return append(b, recEnd)
-}
 
 // validFaultURI reports whether uri can be sent in a Fault record that a .NET
 // client will read.

@@ -1,7 +1,6 @@
 package nmf
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +21,6 @@ type Session struct {
 	preamble *Preamble
 
 	// Reader state: the ReadMessage caller only.
-	buf      []byte
 	rerr     error // sticky read error (io.EOF after End)
 	inClosed bool  // client's End received
 
@@ -103,24 +101,18 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 
 func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 	c := s.c
-	t, err := c.br.ReadByte()
+	t, err := c.fr.ReadRecordType()
 	if err != nil {
 		return nil, s.readFailed(ctx, err, false)
 	}
 	switch t {
 	case recSizedEnvelope:
-		n, err := readMB31(c.br)
-		if errors.Is(err, ErrSizeTooLarge) {
-			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope size: %w", err)
+		// The Framer checks the size against MaxMessageSize before it
+		// reads or allocates for the payload.
+		buf, err := c.fr.ReadEnvelope()
+		if errors.Is(err, ErrMessageTooLarge) {
+			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "%w", err)
 		}
-		if err != nil {
-			return nil, s.readFailed(ctx, err, true)
-		}
-		limit := c.opts.MaxMessageSize
-		if n > limit {
-			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope of %d bytes exceeds MaxMessageSize %d", n, limit)
-		}
-		buf, err := readGrowing(c.br, &s.buf, n)
 		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
 		}
@@ -135,47 +127,8 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 	case recUnsizedEnvelope:
 		return nil, s.protocolFault(FaultUnsupportedMode, "unsized envelope record in a duplex session")
 	default:
-		return nil, s.protocolFault(FaultUnsupportedMode, "unexpected record type 0x%02x in a duplex session", t)
+		return nil, s.protocolFault(FaultUnsupportedMode, "unexpected record type 0x%02x in a duplex session", byte(t))
 	}
-}
-
-// growChunk is the most the payload buffer grows by before the bytes that
-// fill it have arrived: the size prefix is the client's claim, not the
-// client's cost, so it never sizes an allocation by itself (issue 12: 20
-// idle connections announcing 16 MiB each held 337 MB). A message that
-// really arrives grows the buffer by doubling, so a large one still costs
-// O(log n) copies; the buffer is kept for the session's next message.
-const growChunk = 4 << 10
-
-// readGrowing reads n bytes from r into *buf, which it grows as the bytes
-// arrive (growChunk, then doubling) rather than to n at once; *buf keeps
-// the storage for the next record. Server and client both read this way.
-func readGrowing(r *bufio.Reader, buf *[]byte, n int) ([]byte, error) {
-	if cap(*buf) < n && n <= growChunk {
-		// Small claims are cheap whatever arrives: sized at once, as tight
-		// as before so an idle session holds little (readBufferSize).
-		*buf = make([]byte, max(n, min(2*cap(*buf), growChunk)))
-	}
-	if cap(*buf) >= n {
-		b := (*buf)[:n]
-		_, err := io.ReadFull(r, b)
-		return b, err
-	}
-	b := (*buf)[:0]
-	for len(b) < n {
-		if len(b) == cap(b) {
-			grown := make([]byte, len(b), min(n, max(2*cap(b), growChunk)))
-			copy(grown, b)
-			b = grown
-			*buf = grown
-		}
-		m, err := io.ReadFull(r, b[len(b):min(n, cap(b))])
-		b = b[:len(b)+m]
-		if err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
 }
 
 // readFailed classifies a read error. midRecord: part of a record was
@@ -223,7 +176,7 @@ func (s *Session) protocolFault(uri, format string, args ...any) error {
 		s.outClosed = true
 		s.faulted = true
 		c.faultURI.Store(&fe.URI)
-		_ = c.emitLocked(appendFault(c.uncorkLocked(), uri), false, nil)
+		_ = c.emitLocked(AppendFault(c.uncorkLocked(), uri), false, nil)
 	}
 	c.wmu.Unlock()
 	return fe
@@ -256,8 +209,7 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("nmf: write message: %w", err)
 	}
-	b := append(c.recordBufLocked(), recSizedEnvelope)
-	b = appendMB31(b, len(payload))
+	b := appendEnvelopeHeader(c.recordBufLocked(), len(payload))
 	var err error
 	if len(payload) <= copyLimit {
 		err = c.emitLocked(append(b, payload...), true, s.callCtx(ctx))
@@ -343,7 +295,7 @@ func (s *Session) Fault(ctx context.Context, uri string) error {
 	s.faulted = true
 	c.broken.Store(true)
 	c.faultURI.Store(&uri)
-	return c.emitLocked(appendFault(c.uncorkLocked(), uri), true, s.callCtx(ctx))
+	return c.emitLocked(AppendFault(c.uncorkLocked(), uri), true, s.callCtx(ctx))
 }
 
 // Abort closes the connection at once (no End, no reuse). A blocked

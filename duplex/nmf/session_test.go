@@ -1,7 +1,6 @@
 package nmf
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,26 +16,22 @@ import (
 // sized payloads and reports whether it ends with End.
 func clientRecords(t testing.TB, b []byte) (payloads [][]byte, end bool) {
 	t.Helper()
-	br := bufio.NewReader(bytes.NewReader(b))
+	fr := NewFramer(nil, bytes.NewReader(b), Limits{MaxMessageSize: MaxMB31})
 	for {
-		typ, err := br.ReadByte()
+		typ, err := fr.ReadRecordType()
 		if err == io.EOF {
 			return payloads, false
 		}
 		switch typ {
 		case recSizedEnvelope:
-			n, err := readMB31(br)
+			p, err := fr.ReadEnvelope()
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := make([]byte, n)
-			if _, err := io.ReadFull(br, p); err != nil {
-				t.Fatal(err)
-			}
-			payloads = append(payloads, p)
+			payloads = append(payloads, bytes.Clone(p))
 		case recEnd:
-			if br.Buffered() != 0 {
-				t.Fatalf("%d bytes after End", br.Buffered())
+			if fr.Buffered() != 0 {
+				t.Fatalf("%d bytes after End", fr.Buffered())
 			}
 			return payloads, true
 		default:

@@ -100,7 +100,7 @@ func TestListenerSecurity(t *testing.T) {
 			// each Upgrade Response before its handshake.
 			rest := pre
 			for _, u := range tt.upgrades {
-				req := append([]byte{recUpgradeRequest, byte(len(u))}, u...)
+				req := AppendUpgradeRequest(nil, u)
 				end := bytes.Index(rest, req) + len(req)
 				if _, err := c.Write(rest[:end]); err != nil {
 					t.Fatal(err)

@@ -10,6 +10,8 @@ package attack
 import (
 	"encoding/binary"
 	"strings"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
 )
 
 // Namespaces of the envelopes built here.
@@ -45,14 +47,8 @@ func (p Place) String() string {
 // Places are all expansion places.
 var Places = []Place{InAction, InBodyText, InList, InAttribute, InHeader, InElements}
 
-// mb31 appends a MultiByteInt31.
-func mb31(b []byte, v int) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
+// mb31 appends a MultiByteInt31 ([MC-NBFX] uses MC-NMF's encoding).
+func mb31(b []byte, v int) []byte { return nmf.AppendMB31(b, v) }
 
 func str(b []byte, s string) []byte { return append(mb31(b, len(s)), s...) }
 

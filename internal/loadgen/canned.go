@@ -1,30 +1,17 @@
 package loadgen
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"sync"
 
 	"github.com/ipamd/ipamd/client"
+	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
-)
-
-// MC-NMF record types the minimal servers read and write.
-const (
-	recVersion       = 0x00
-	recMode          = 0x01
-	recVia           = 0x02
-	recKnownEncoding = 0x03
-	recSizedEnvelope = 0x06
-	recEnd           = 0x07
-	recPreambleAck   = 0x0B
-	recPreambleEnd   = 0x0C
 )
 
 // placeholderID is the a:MessageID the canned replies are built with. Every
@@ -42,7 +29,9 @@ func idForm(enc soap.Encoding) []byte {
 }
 
 // Canned is the canned-bytes ceiling: a server that parses MC-NMF framing
-// and nothing else. It answers every provisioning session with the bytes
+// and nothing else, with ipamd's own framer (nmf.Framer: the same preamble
+// decoder, budgets and envelope reader), so the ceiling costs what ipamd's
+// framing costs and the gap to it is the rest of ipamd. It answers every provisioning session with the bytes
 // ipamd would send on a provisioned store — InitializeAsyncProvisioning's
 // reply, NotifyAsyncProvisionStart, NotifyAsyncProvisionComplete with
 // IpamApiErrorIpamAlreadyProvisioned, End — encoded once at start-up with
@@ -119,7 +108,8 @@ func newCannedSession(enc soap.Encoding, uri string) (*cannedSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: canned request: %w", err)
 	}
-	c.exchanges = [][]byte{appendPreamble(nil, uri, enc), frame(nil, req), frame(nil, start), {recEnd}}
+	c.exchanges = [][]byte{nmf.AppendPreamble(nil, uri, nmf.Encoding(enc.KnownEncoding())),
+		nmf.AppendSizedEnvelope(nil, req), nmf.AppendSizedEnvelope(nil, start), {byte(nmf.RecordEnd)}}
 
 	srv := soap.NewCodec(enc, soap.Limits{})
 	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
@@ -139,15 +129,15 @@ func newCannedSession(enc soap.Encoding, uri string) (*cannedSession, error) {
 			return nil, fmt.Errorf("loadgen: canned reply %s: %w", m.h.Action, err)
 		}
 		if i == 0 {
-			c.reply = frame(nil, p)
+			c.reply = nmf.AppendSizedEnvelope(nil, p)
 			if c.repIDOff = bytes.Index(c.reply, form); c.repIDOff < 0 {
 				return nil, errors.New("loadgen: canned reply: RelatesTo not found in the encoded reply")
 			}
 			continue
 		}
-		c.tail = frame(c.tail, p)
+		c.tail = nmf.AppendSizedEnvelope(c.tail, p)
 	}
-	c.tail = append(c.tail, recEnd)
+	c.tail = append(c.tail, byte(nmf.RecordEnd))
 	return c, nil
 }
 
@@ -182,42 +172,37 @@ var errCanned = errors.New("loadgen: canned server")
 // MessageID; Start → Notify…Start, Notify…Complete, End; the client's End.
 // Any other message (a Keepalive) is read and ignored.
 func (c *Canned) serve(nc net.Conn) error {
-	br := bufio.NewReaderSize(nc, 4096)
-	if err := readPreamble(br, c.enc); err != nil {
+	// ipamd's budgets (nmf.Limits' defaults are the server's).
+	fr := nmf.NewFramer(nc, nc, nmf.Limits{})
+	p, err := fr.ReadPreamble(nil)
+	if err != nil {
 		return err
 	}
-	if _, err := nc.Write([]byte{recPreambleAck}); err != nil {
+	if want := nmf.Encoding(c.enc.KnownEncoding()); p.Encoding != want {
+		return fmt.Errorf("%w: encoding %v, serving %v", errCanned, p.Encoding, want)
+	}
+	if err := fr.WriteRecord(nmf.RecordPreambleAck); err != nil {
 		return err
 	}
 	reply := make([]byte, len(c.reply))
-	var payload []byte
 	msgs := 0
 	for {
-		t, err := br.ReadByte()
+		t, err := fr.ReadRecordType()
 		if err != nil {
 			return err
 		}
 		switch t {
-		case recEnd:
+		case nmf.RecordEnd:
 			return nil
-		case recSizedEnvelope:
+		case nmf.RecordSizedEnvelope:
 		default:
-			return fmt.Errorf("%w: record type 0x%02x", errCanned, t)
+			return fmt.Errorf("%w: record type %v", errCanned, t)
 		}
-		n, err := readMB31(br)
+		payload, err := fr.ReadEnvelope()
 		if err != nil {
 			return err
 		}
-		if n > 1<<20 {
-			return fmt.Errorf("%w: %d-byte message", errCanned, n)
-		}
-		if cap(payload) < n {
-			payload = make([]byte, n)
-		}
-		payload = payload[:n]
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return err
-		}
+		n := len(payload)
 		msgs++
 		switch msgs {
 		case 1:
@@ -248,80 +233,4 @@ func (c *Canned) Close() error {
 	err := c.ln.Close()
 	c.wg.Wait()
 	return err
-}
-
-// readPreamble reads a duplex preamble without upgrades ([MC-NMF] 2.2.3).
-func readPreamble(br *bufio.Reader, enc soap.Encoding) error {
-	var hdr [3]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return err
-	}
-	if hdr != [3]byte{recVersion, 1, 0} {
-		return fmt.Errorf("%w: version record % x", errCanned, hdr)
-	}
-	if b, err := br.ReadByte(); err != nil || b != recMode {
-		return fmt.Errorf("%w: mode record", errCanned)
-	}
-	if _, err := br.ReadByte(); err != nil {
-		return err
-	}
-	if b, err := br.ReadByte(); err != nil || b != recVia {
-		return fmt.Errorf("%w: via record", errCanned)
-	}
-	n, err := readMB31(br)
-	if err != nil {
-		return err
-	}
-	if n > 2048 {
-		return fmt.Errorf("%w: via of %d bytes", errCanned, n)
-	}
-	if _, err := br.Discard(n); err != nil {
-		return err
-	}
-	var e [3]byte
-	if _, err := io.ReadFull(br, e[:]); err != nil {
-		return err
-	}
-	if e != [3]byte{recKnownEncoding, enc.KnownEncoding(), recPreambleEnd} {
-		return fmt.Errorf("%w: encoding/preamble end % x", errCanned, e)
-	}
-	return nil
-}
-
-// appendPreamble is the client preamble nmf.Dialer writes.
-func appendPreamble(b []byte, via string, enc soap.Encoding) []byte {
-	b = append(b, recVersion, 1, 0, recMode, 2, recVia)
-	b = appendMB31(b, len(via))
-	b = append(b, via...)
-	return append(b, recKnownEncoding, enc.KnownEncoding(), recPreambleEnd)
-}
-
-// frame appends p as a Sized Envelope record.
-func frame(b, p []byte) []byte {
-	b = append(b, recSizedEnvelope)
-	b = appendMB31(b, len(p))
-	return append(b, p...)
-}
-
-func appendMB31(b []byte, v int) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func readMB31(br *bufio.Reader) (int, error) {
-	v := 0
-	for i := range 5 {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		v |= int(b&0x7F) << (7 * i)
-		if b&0x80 == 0 {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: MB31 longer than 5 bytes", errCanned)
 }

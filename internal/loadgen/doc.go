@@ -15,7 +15,7 @@
 //     one is initialized.
 //
 // Ceilings (Sessions mode only): a canned-bytes server that parses the
-// framing and nothing else, answering each session with replies encoded once
+// framing with ipamd's own nmf.Framer and nothing else, answering each session with replies encoded once
 // at start-up, and a raw TCP echo that carries the same number of round
 // trips with the same byte counts. Each runs in-process for the same
 // duration with the same clients, so a ratio survives a noisy machine.

@@ -42,7 +42,7 @@ func openStore(tb testing.TB, d schema.Dialect) *store {
 	s := &store{d: d}
 	switch d {
 	case schema.SQLite:
-		s.driver, s.dsn = "sqlite", storetest.SQLiteDSN(storetest.NewSQLitePath(tb))
+		s.driver, s.dsn = "sqlite", schema.SQLiteDSN(storetest.NewSQLitePath(tb))
 	case schema.PostgreSQL:
 		s.driver, s.dsn = "pgx", storetest.NewPostgresDB(tb).DSN()
 	}

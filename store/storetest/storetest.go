@@ -123,12 +123,6 @@ func NewPostgresDB(t testing.TB) PostgresDB {
 	return PostgresDB{Host: host, Port: port, Name: name, User: u.User.Username(), Password: pass}
 }
 
-// SQLiteDSN is the modernc.org/sqlite DSN for path with the pragmas the store
-// uses: WAL, a busy timeout, foreign keys enforced.
-func SQLiteDSN(path string) string {
-	return path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
-}
-
 // NewSQLitePath returns the path of a not yet existing database file in a
 // directory removed when t ends.
 func NewSQLitePath(t testing.TB) string {
@@ -144,7 +138,7 @@ func OpenDB(t testing.TB, d schema.Dialect) *sql.DB {
 	var err error
 	switch d {
 	case schema.SQLite:
-		db, err = sql.Open("sqlite", SQLiteDSN(NewSQLitePath(t)))
+		db, err = sql.Open("sqlite", schema.SQLiteDSN(NewSQLitePath(t))) // production's settings
 	case schema.PostgreSQL:
 		db, err = sql.Open("pgx", NewPostgresDB(t).DSN())
 	default:

@@ -40,24 +40,12 @@ func initializePayload(tb testing.TB) []byte {
 	return p
 }
 
-func mb31(dst []byte, v int) []byte {
-	for v >= 0x80 {
-		dst = append(dst, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(dst, byte(v))
-}
-
 // sessionBytes is what a client writes to open a session and call
 // Initialize: preamble (version, duplex, via, binary session, end) and one
 // sized envelope.
 func sessionBytes(payload []byte) []byte {
-	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02}
-	b = mb31(b, len(via))
-	b = append(b, via...)
-	b = append(b, 0x03, 0x08, 0x0c, 0x06)
-	b = mb31(b, len(payload))
-	return append(b, payload...)
+	b := nmf.AppendPreamble(nil, via, nmf.EncodingBinarySession)
+	return nmf.AppendSizedEnvelope(b, payload)
 }
 
 // startServer runs the framing server with both port types on loopback.

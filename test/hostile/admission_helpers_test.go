@@ -182,12 +182,10 @@ func admScrape(admin, series string) (v float64, found bool, why string) {
 	return 0, false, "no such series"
 }
 
-// rawPreamble is an MC-NMF duplex preamble for via with the binary session
-// encoding, byte by byte ([MC-NMF] 2.2.3), for tests that then misbehave.
+// admPreamble is an MC-NMF duplex preamble for via with the binary session
+// encoding, for tests that then misbehave.
 func admPreamble(via string) []byte {
-	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}
-	b = append(b, via...)
-	return append(b, 0x03, 0x08, 0x0C)
+	return nmf.AppendPreamble(nil, via, nmf.EncodingBinarySession)
 }
 
 // admHTTPConversion runs one whole schema conversion session over HTTP

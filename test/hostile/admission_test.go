@@ -268,14 +268,14 @@ func TestClaimedSizesDoNotAllocate(t *testing.T) {
 		defer c.Close()
 		// The preamble, then a Sized Envelope record announcing 16 MiB and
 		// 100 bytes of it.
-		msg := append(admPreamble(d.conversion), 0x06, 0x80, 0x80, 0x80, 0x08)
+		msg := nmf.AppendMB31(append(admPreamble(d.conversion), byte(nmf.RecordSizedEnvelope)), claimed)
 		msg = append(msg, make([]byte, 100)...)
 		if _, err := c.Write(msg); err != nil {
 			t.Fatal(err)
 		}
 		ack := make([]byte, 1)
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.Read(ack); err != nil || ack[0] != 0x0B {
+		if _, err := c.Read(ack); err != nil || ack[0] != byte(nmf.RecordPreambleAck) {
 			t.Fatalf("no PreambleAck: % x %v", ack, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/duplex/security/krb5"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
@@ -225,8 +226,8 @@ func TestConnectionReuseAfterJunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := append([]byte{0x0C, 0x06}, appendMB31(nil, 2)...)
-	if _, err := nc.Write(append(rec, "hi"...)); err != nil {
+	rec := nmf.AppendSizedEnvelope([]byte{0x0C}, []byte("hi")) // Preamble End, one message
+	if _, err := nc.Write(rec); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := nc.Write([]byte{0x07, 0x00, 0x01}); err != nil { // End, then a Version record in the same frame

@@ -98,9 +98,7 @@ func serveWith(t *testing.T, cfg negotiate.Config) (string, *router) {
 const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
 
 func preamble() []byte {
-	b := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-	b = append(b, 0x03, 0x08, 0x09, byte(len(nns.Kind)))
-	return append(b, nns.Kind...)
+	return nmf.AppendUpgradeRequest(nmf.AppendPreambleStart(nil, via, nmf.EncodingBinarySession), nns.Kind)
 }
 
 // dialUpgraded connects, sends the preamble up to the Upgrade Request and
@@ -126,12 +124,10 @@ func dialUpgraded(t *testing.T, addr string) net.Conn {
 // echo runs PreambleEnd, one message and End on an upgraded stream.
 func echo(t *testing.T, c net.Conn, msg []byte) error {
 	t.Helper()
-	rec := append([]byte{0x0C, 0x06}, appendMB31(nil, len(msg))...)
-	if _, err := c.Write(append(rec, msg...)); err != nil {
+	if _, err := c.Write(nmf.AppendSizedEnvelope([]byte{0x0C}, msg)); err != nil { // Preamble End, message
 		return err
 	}
-	want := append([]byte{0x0B, 0x06}, appendMB31(nil, len(msg)+5)...)
-	want = append(append(want, "echo:"...), msg...)
+	want := nmf.AppendSizedEnvelope([]byte{0x0B}, append([]byte("echo:"), msg...)) // Preamble Ack, echo
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil {
 		return err
@@ -147,14 +143,6 @@ func echo(t *testing.T, c net.Conn, msg []byte) error {
 		t.Fatalf("End % x %v", one, err)
 	}
 	return nil
-}
-
-func appendMB31(b []byte, v int) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
 }
 
 func TestNTLMSessions(t *testing.T) {

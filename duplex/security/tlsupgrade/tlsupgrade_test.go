@@ -144,10 +144,7 @@ func serve(t *testing.T, up nmf.Upgrader) (string, *router) {
 // preambleUpTo is the client preamble up to and including the Upgrade
 // Request for kind.
 func preambleUpTo(via, kind string) []byte {
-	b := []byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}
-	b = append(b, via...)
-	b = append(b, 0x03, 0x08, 0x09, byte(len(kind)))
-	return append(b, kind...)
+	return nmf.AppendUpgradeRequest(nmf.AppendPreambleStart(nil, via, nmf.EncodingBinarySession), kind)
 }
 
 // session speaks MC-NMF over TLS like a WCF client with
@@ -176,10 +173,10 @@ func session(t *testing.T, addr string, cfg *tls.Config) ([]byte, error) {
 		return nil, err
 	}
 	msg := []byte("hello")
-	if _, err := tc.Write(append([]byte{0x0C, 0x06, byte(len(msg))}, msg...)); err != nil {
+	if _, err := tc.Write(nmf.AppendSizedEnvelope([]byte{0x0C}, msg)); err != nil { // Preamble End, message
 		return nil, err
 	}
-	want := append([]byte{0x0B, 0x06, byte(len("echo:hello"))}, "echo:hello"...)
+	want := nmf.AppendSizedEnvelope([]byte{0x0B}, []byte("echo:hello")) // Preamble Ack, echo
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(tc, got); err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
 )
 
 // ---------------------------------------------------------------------------
@@ -698,20 +700,11 @@ func readRecord(br *bufio.Reader, fromClient bool) (byte, []byte, error) {
 		return nil
 	}
 	sized := func() error {
-		n, shift := 0, 0
-		for i := 0; i < 5; i++ {
-			b, err := br.ReadByte()
-			if err != nil {
-				return err
-			}
-			raw = append(raw, b)
-			n |= int(b&0x7f) << shift
-			shift += 7
-			if b&0x80 == 0 {
-				return fixed(n)
-			}
+		n, err := nmf.ReadMB31(recordingReader{br, &raw})
+		if err != nil {
+			return err
 		}
-		return errors.New("bad record size")
+		return fixed(n)
 	}
 	switch {
 	case typ == 0x00 && fromClient: // version: major, minor
@@ -725,6 +718,21 @@ func readRecord(br *bufio.Reader, fromClient bool) (byte, []byte, error) {
 		err = fmt.Errorf("record type 0x%02x", typ)
 	}
 	return typ, raw, err
+}
+
+// recordingReader keeps the bytes read through it (the relay forwards a
+// record's raw bytes).
+type recordingReader struct {
+	br  *bufio.Reader
+	raw *[]byte
+}
+
+func (r recordingReader) ReadByte() (byte, error) {
+	b, err := r.br.ReadByte()
+	if err == nil {
+		*r.raw = append(*r.raw, b)
+	}
+	return b, err
 }
 
 func (r *endRelay) report() (clientEnds int, violations []string) {

@@ -1,10 +1,8 @@
 package negotiate_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -58,9 +56,8 @@ func initialize(t *testing.T, port string, ini nns.Initiator) (*soap.Envelope, e
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-	pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
-	if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
+	pre := nmf.AppendUpgradeRequest(nmf.AppendPreambleStart(nil, via, nmf.EncodingSOAP12UTF8), nns.Kind)
+	if _, err := c.Write(pre); err != nil {
 		t.Fatal(err)
 	}
 	one := make([]byte, 1)
@@ -81,23 +78,18 @@ func initialize(t *testing.T, port string, ini nns.Initiator) (*soap.Envelope, e
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := binary.AppendUvarint([]byte{0x0C, 0x06}, uint64(len(msg))) // MB31 is a uvarint
-	if _, err := nc.Write(append(rec, msg...)); err != nil {
+	if _, err := nc.Write(nmf.AppendSizedEnvelope([]byte{byte(nmf.RecordPreambleEnd)}, msg)); err != nil {
 		t.Fatal(err)
 	}
-	br := bufio.NewReader(nc)
-	if b, err := br.ReadByte(); err != nil || b != 0x0B {
-		t.Fatalf("preamble ack %x %v", b, err)
+	fr := nmf.NewFramer(nil, nc, nmf.Limits{})
+	if rt, err := fr.ReadRecordType(); err != nil || rt != nmf.RecordPreambleAck {
+		t.Fatalf("preamble ack %v %v", rt, err)
 	}
-	if b, err := br.ReadByte(); err != nil || b != 0x06 {
-		t.Fatalf("record %x %v", b, err)
+	if rt, err := fr.ReadRecordType(); err != nil || rt != nmf.RecordSizedEnvelope {
+		t.Fatalf("record %v %v", rt, err)
 	}
-	size, err := binary.ReadUvarint(br)
+	payload, err := fr.ReadEnvelope()
 	if err != nil {
-		t.Fatal(err)
-	}
-	payload := make([]byte, size)
-	if _, err := io.ReadFull(br, payload); err != nil {
 		t.Fatal(err)
 	}
 	env, err := codec.Decode(payload)
