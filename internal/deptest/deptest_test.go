@@ -79,6 +79,35 @@ var rules = []rule{
 		why: "security verifies who the peer is; what that peer may do (the IPAM roles) is services' decision"},
 }
 
+// sqlDeps, metricsDeps and krb5Deps are the third-party (and standard)
+// packages of the store, the metrics and the Kerberos acceptor.
+var (
+	sqlDeps     = []string{"database/sql", "github.com/jackc/pgx/...", "modernc.org/sqlite/..."}
+	metricsDeps = []string{"github.com/prometheus/..."}
+	krb5Deps    = []string{"github.com/jcmturner/..."}
+	cliDeps     = []string{"github.com/spf13/..."}
+)
+
+// linkBans are dependencies, direct or not, a package must not link (the
+// style of Tailscale's deptest BadDeps): what a room must not need is also
+// what it must not pull in through a helper.
+var linkBans = []rule{
+	{from: "services/...", deny: slices.Concat(sqlDeps, metricsDeps, krb5Deps),
+		why: "the application knows no SQL (the store behind the Store interface does), reports through WorkObserver and verifies no tickets"},
+	{from: "sessions", deny: slices.Concat(sqlDeps, metricsDeps, krb5Deps),
+		why: "the session layer reports through its Observer (the collectors live with the command) and gets identities already verified"},
+	{from: "soap/...", deny: slices.Concat(sqlDeps, metricsDeps, krb5Deps, cliDeps),
+		why: "the envelope layer and its encodings are pure functions of bytes"},
+	{from: "duplex/nmf", deny: slices.Concat(sqlDeps, metricsDeps, krb5Deps),
+		why: "the framing carries no crypto policy: upgraders are handed to it, so it links no acceptor"},
+	{from: "duplex/security", deny: krb5Deps,
+		why: "the identity is what the upgraders produce; the acceptors live in the subpackages"},
+	{from: "client/...", deny: slices.Concat(sqlDeps, metricsDeps, cliDeps),
+		why: "a program embedding the client links neither the server's storage, its metrics nor the command line"},
+	{from: "internal/loadgen", deny: slices.Concat(sqlDeps, metricsDeps, cliDeps),
+		why: "the load generator is a client; the command line that runs it is the command's"},
+}
+
 // edge is an import from one module package to another (module-relative).
 type edge struct{ from, to string }
 
@@ -100,6 +129,7 @@ type pkg struct {
 	Imports      []string
 	TestImports  []string
 	XTestImports []string
+	Deps         []string // transitive, full import paths
 }
 
 var (
@@ -130,7 +160,7 @@ func packages(t *testing.T, goos string) []pkg {
 		}
 		listed = map[string][]pkg{}
 		for _, g := range goosList {
-			cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Name,Imports,TestImports,XTestImports", "./...")
+			cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Name,Imports,TestImports,XTestImports,Deps", "./...")
 			cmd.Dir = strings.TrimSpace(string(root))
 			cmd.Env = append(os.Environ(), "GOOS="+g, "CGO_ENABLED=0")
 			var stderr bytes.Buffer
@@ -263,8 +293,29 @@ func violations(t *testing.T, goos string) map[edge]string {
 				out[edge{p.ImportPath, imp}] = why
 			}
 		}
+		for _, dep := range p.Deps {
+			if why := linkVerdict(p.ImportPath, dep); why != "" {
+				out[edge{p.ImportPath, dep}] = "links " + dep + ": " + why
+			}
+		}
 	}
 	return out
+}
+
+// linkVerdict is why package from must not depend on dep (a full import
+// path), or "".
+func linkVerdict(from, dep string) string {
+	for _, r := range linkBans {
+		if _, ok := match(r.from, from); !ok {
+			continue
+		}
+		for _, d := range r.deny {
+			if _, ok := match(d, dep); ok {
+				return r.why
+			}
+		}
+	}
+	return ""
 }
 
 // TestImportDirection fails when an import breaks the layering of rooms or
@@ -322,6 +373,23 @@ func TestRulesCatch(t *testing.T) {
 		{"cmd/ipamd", "store", false},
 		{"cmd/ipamd/internal/metrics", "sessions", false},
 		{"nowhere", "soap", true},
+	}
+	for _, tt := range []struct {
+		from, dep string
+		bad       bool
+	}{
+		{"services", "database/sql", true},
+		{"services", "github.com/jackc/pgx/v5/stdlib", true},
+		{"store", "modernc.org/sqlite", false},
+		{"sessions", "github.com/prometheus/client_golang/prometheus", true},
+		{"duplex/nmf", "github.com/jcmturner/gokrb5/v8/service", true},
+		{"duplex/security/krb5", "github.com/jcmturner/gokrb5/v8/service", false},
+		{"client", "github.com/spf13/cobra", true},
+		{"client", "go.uber.org/zap", false},
+	} {
+		if bad := linkVerdict(tt.from, tt.dep) != ""; bad != tt.bad {
+			t.Errorf("%s links %s: reported %v, want %v", tt.from, tt.dep, bad, tt.bad)
+		}
 	}
 	if why := testVerdict("services", "test/internal/daemon"); why == "" {
 		t.Error("a unit test importing a test/ harness is not reported")
