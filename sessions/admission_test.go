@@ -57,7 +57,7 @@ func TestUninitializedTimeout(t *testing.T) {
 			rec := expiryRecorder{reasons: make(chan string, 1)}
 			h := startObservedSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""),
 				Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2, UninitializedTimeout: bound,
-					Authorizer: &security.RoleAuthorizer{}}, rec, tc.caller)
+					Authorizer: &services.RoleAuthorizer{}}, rec, tc.caller)
 			start := time.Now()
 			if tc.initialize {
 				h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())

@@ -466,8 +466,8 @@ func portName(pc portCase) string {
 // administrator.
 type denyAll struct{}
 
-func (denyAll) Authorize(_ context.Context, _ *security.Identity, role security.Role, op string) error {
-	return errors.Join(security.ErrAccessDenied, errors.New(op+" needs "+string(role)))
+func (denyAll) Authorize(_ context.Context, _ *security.Identity, op string) error {
+	return errors.New(op + " needs Administrators")
 }
 
 // Rule: unauthorized Start is answered with Notify…Complete(IpamApiAccessDenied), then the session ends.

@@ -96,7 +96,7 @@ type Options struct {
 	// Authorizer is consulted before Initialize… and Start… (MS-IPAMM2
 	// 3.1.4.2 step 1, 3.11.6.1, 3.15.6.1: both require IsAdministrator);
 	// nil allows everything.
-	Authorizer security.Authorizer
+	Authorizer Authorizer
 	// Observer receives events for metrics; nil observes nothing.
 	Observer Observer
 }
@@ -491,6 +491,18 @@ func (s *Session) ignore(action, why string) {
 	}
 }
 
+// Authorizer decides whether the verified identity of a session's caller
+// may perform op, an operation of an async port type; nil allows, an error
+// refuses (its text is logged, never sent). The mapping of identities to
+// the IPAM roles lives with the application (services.RoleAuthorizer).
+type Authorizer interface {
+	Authorize(ctx context.Context, id *security.Identity, op string) error
+}
+
+// requiredRole is the MS-IPAMM2 §2.5 group that every operation of both
+// async port types requires (3.11.6.1, 3.15.6.1), named in the refusal.
+const requiredRole = "Administrators"
+
 // authorize checks the role op requires (both operations of both port
 // types require IsAdministrator) and returns the IpamApiAccessDenied
 // exception to answer with, or nil.
@@ -498,13 +510,13 @@ func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 	if s.opts.Authorizer == nil {
 		return nil
 	}
-	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, security.RoleAdministrators, op.Name)
+	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, op.Name)
 	if err == nil {
 		return nil
 	}
 	s.log.Warn("operation refused: caller is not authorized",
-		zap.String("operation", op.Name), zap.String("required_role", string(security.RoleAdministrators)), zap.Error(err))
-	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, security.RoleAdministrators)
+		zap.String("operation", op.Name), zap.String("required_role", requiredRole), zap.Error(err))
+	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, requiredRole)
 }
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {

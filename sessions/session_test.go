@@ -393,7 +393,7 @@ func readDetailException(t *testing.T, detail []byte) *ipam.IpamException {
 //
 // Rule G1. (docs/protocol.md)
 func TestAuthorization(t *testing.T) {
-	authz := &security.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
+	authz := &services.RoleAuthorizer{AdminNames: []string{`IPAM\bob`}}
 	tests := []struct {
 		name    string
 		id      *security.Identity

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/services"
 )
 
 // localPolicy is security.local_identity and security.local_administrators
@@ -19,11 +20,11 @@ import (
 // without security is an administrator), else the daemon's own account and
 // the configured accounts and groups, group names resolved to gids (SIDs on
 // Windows). A group name that does not resolve is an error.
-func localPolicy(cfg *config.Config) (*security.LocalPolicy, error) {
+func localPolicy(cfg *config.Config) (*services.LocalPolicy, error) {
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust {
 		return nil, nil
 	}
-	p := &security.LocalPolicy{}
+	p := &services.LocalPolicy{}
 	if u, err := user.Current(); err == nil {
 		p.Service = u.Uid
 	}
@@ -50,7 +51,7 @@ func localPolicy(cfg *config.Config) (*security.LocalPolicy, error) {
 // withLocalPolicy sets the authorizer's policy for callers without
 // transport security; a group that no longer resolves (checked at start,
 // so only after a reload) is logged and the policy left without it.
-func withLocalPolicy(a *security.RoleAuthorizer, cfg *config.Config, log *zap.Logger) *security.RoleAuthorizer {
+func withLocalPolicy(a *services.RoleAuthorizer, cfg *config.Config, log *zap.Logger) *services.RoleAuthorizer {
 	p, err := localPolicy(cfg)
 	if err != nil {
 		log.Warn("local administrators: ignoring what does not resolve", zap.Error(err))

@@ -16,7 +16,6 @@ import (
 	"github.com/ipamd/ipamd/cmd/ipamd/internal/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/duplex/security/krb5"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
@@ -235,8 +234,8 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 }
 
 // newAuthorizer maps security.administrators to SIDs and names.
-func newAuthorizer(admins []string, refuseUnauthenticated bool) *security.RoleAuthorizer {
-	a := &security.RoleAuthorizer{RefuseUnauthenticated: refuseUnauthenticated}
+func newAuthorizer(admins []string, refuseUnauthenticated bool) *services.RoleAuthorizer {
+	a := &services.RoleAuthorizer{RefuseUnauthenticated: refuseUnauthenticated}
 	for _, s := range admins {
 		if strings.HasPrefix(s, "S-1-") {
 			a.AdminSIDs = append(a.AdminSIDs, s)

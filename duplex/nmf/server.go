@@ -14,6 +14,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/internal/contain"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
 // Router picks the endpoint for a session from the decoded preamble.
@@ -417,7 +418,7 @@ func (s *Server) serveConn(c *conn) {
 		if r := recover(); r != nil {
 			// Contained: this connection ends, the server goes on.
 			connErr = contain.Recovered(s.log, "nmf: serving connection", r,
-				zap.Stringer("remote_addr", c.raw.RemoteAddr()), zap.String("via", contain.Truncate(c.via, 256)))
+				zap.Stringer("remote_addr", c.raw.RemoteAddr()), zap.String("via", xmlstream.Truncate(c.via, 256)))
 			c.abort()
 		}
 		c.close()

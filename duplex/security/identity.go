@@ -1,16 +1,13 @@
 // Package security holds what transport security hands to the layers above
-// it: the authenticated Identity of a peer and the Authorizer interface that
-// sessions consult. It carries no cryptography itself; the upgraders that
-// produce identities live in its subpackages (tlsupgrade, …), so the framing
-// layer (duplex/nmf) can pass an Identity along without depending on any
-// crypto policy.
+// it: the verified Identity of a peer (and, for a caller without transport
+// security, its local operating-system account). What an identity may do —
+// the IPAM roles — is decided above, in services. It carries no
+// cryptography itself; the upgraders that produce identities live in its
+// subpackages (tlsupgrade, …), so the framing layer (duplex/nmf) can pass an
+// Identity along without depending on any crypto policy.
 package security
 
-import (
-	"context"
-	"errors"
-	"slices"
-)
+import "slices"
 
 // Mechanisms an Identity can come from.
 const (
@@ -82,21 +79,4 @@ func (id *Identity) String() string {
 // layer copies the identity into the session's preamble.
 type Authenticated interface {
 	PeerIdentity() *Identity
-}
-
-// ErrAccessDenied is returned (wrapped) by an Authorizer that refuses.
-var ErrAccessDenied = errors.New("access denied")
-
-// Role is a group of MS-IPAMM2 §2.5 whose membership an operation requires.
-type Role string
-
-// RoleAdministrators is "IsAdministrator" of MS-IPAMM2 §3.4: the caller is
-// in BUILTIN\Administrators (or what the configuration maps to it).
-const RoleAdministrators Role = "Administrators"
-
-// Authorizer decides whether an identity may perform an operation that
-// requires role. It returns nil to allow and an error wrapping
-// ErrAccessDenied to refuse; op names the operation for the log.
-type Authorizer interface {
-	Authorize(ctx context.Context, id *Identity, role Role, op string) error
 }

@@ -3,7 +3,6 @@ package security
 import (
 	"errors"
 	"net/netip"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -103,33 +102,6 @@ func (id *Identity) localString() string {
 		return "unknown"
 	}
 	return id.local.account.String()
-}
-
-// LocalPolicy decides which local accounts are administrators when the
-// caller's account is looked up (security.local_identity os). The zero
-// value admits only host administrators.
-type LocalPolicy struct {
-	// Service is the daemon's own account (User of LocalAccount).
-	Service string
-	// Users and Groups are the accounts (uids, user SIDs) and groups (gids,
-	// group SIDs) of security.local_administrators.
-	Users, Groups []string
-}
-
-// admits reports whether acct is an administrator under p.
-func (p *LocalPolicy) admits(acct *LocalAccount) bool {
-	switch {
-	case acct == nil:
-		return false
-	case acct.Admin, acct.User != "" && acct.User == p.Service, slices.Contains(p.Users, acct.User):
-		return true
-	}
-	for _, g := range acct.Groups {
-		if slices.Contains(p.Groups, g) {
-			return true
-		}
-	}
-	return false
 }
 
 // UnixAccount builds a LocalAccount for a uid and its gids.

@@ -1,20 +1,23 @@
 // Package contain turns a panic in a goroutine that runs client-influenced
 // work into a logged error, so one bad session ends alone and the daemon
 // keeps serving the others (issue 12). The log entry is bounded: the panic
-// value is cut to MaxPanicText bytes (it may quote client data), and the
-// stack, which can be long, is logged at debug level only.
+// value is cut to MaxPanicText bytes (it may quote client data; cut like
+// every echo of client text, by xmlstream.Truncate), and the stack, which
+// can be long, is logged at debug level only.
 package contain
 
 import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
-// MaxPanicText bounds the panic value in the log entry and the error.
+// MaxPanicText bounds the panic value in the log entry and the error (the
+// cut, when there is one, is marked after it).
 const MaxPanicText = 256
 
 // ErrPanic is wrapped by the errors Recovered returns.
@@ -30,7 +33,7 @@ var ErrPanic = errors.New("internal error (panic)")
 //		}
 //	}()
 func Recovered(log *zap.Logger, what string, r any, fields ...zap.Field) error {
-	text := Truncate(fmt.Sprint(r), MaxPanicText)
+	text := xmlstream.Truncate(fmt.Sprint(r), MaxPanicText)
 	if log != nil {
 		log.Error("panic recovered: "+what, append(fields, zap.String("panic", text))...)
 		if ce := log.Check(zap.DebugLevel, "panic stack: "+what); ce != nil {
@@ -38,17 +41,4 @@ func Recovered(log *zap.Logger, what string, r any, fields ...zap.Field) error {
 		}
 	}
 	return fmt.Errorf("%s: %w: %s", what, ErrPanic, text)
-}
-
-// Truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…(truncated)"
-	cut := max(n-len(mark), 0)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
 }

@@ -15,6 +15,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
 // maxHostLen bounds the Host and Origin values looked at; longer ones are
@@ -143,16 +145,14 @@ func localAddr(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap().WithZone("")
 }
 
-// quoteBounded quotes s for a fault reason, cut to 80 bytes.
+// quoteBounded quotes s for a fault reason, cut to 80 bytes as every echo
+// of client text is (xmlstream.Truncate: at a character boundary, invalid
+// UTF-8 replaced, the cut marked), control characters and quotes replaced.
 func quoteBounded(s string) string {
-	const max = 80
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return "\"" + strings.ToValidUTF8(strings.Map(func(r rune) rune {
+	return "\"" + strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '"' {
 			return '?'
 		}
 		return r
-	}, s), "?") + "\""
+	}, xmlstream.Truncate(s, 80)) + "\""
 }

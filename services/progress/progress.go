@@ -1,7 +1,7 @@
 // Package progress carries a row counter in a context, so that the data
 // store can say how much of a provisioning or schema conversion it has done
-// without importing the services layer that runs the work (services imports
-// the store; this package imports neither).
+// without importing the rest of the services layer that runs the work
+// (services never import the store; this package imports neither).
 //
 // The services layer puts a Reporter in the work's context; the store calls
 // AddRows as it writes and Step as it enters each step. Without a Reporter

@@ -1,0 +1,127 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ipamd/ipamd/duplex/security"
+)
+
+// ErrAccessDenied is returned (wrapped) by an authorizer that refuses.
+var ErrAccessDenied = errors.New("access denied")
+
+// Role is a group of MS-IPAMM2 §2.5 whose membership an operation requires.
+type Role string
+
+// RoleAdministrators is "IsAdministrator" of MS-IPAMM2 §3.4: the caller is
+// in BUILTIN\Administrators (or what the configuration maps to it). It is
+// the only role the async port types require (3.11.6.1, 3.15.6.1).
+const RoleAdministrators Role = "Administrators"
+
+// RoleAuthorizer decides IsAdministrator (MS-IPAMM2 3.1.4.3) from an
+// identity the transport verified and the operator's mapping. Every
+// operation of the async port types requires RoleAdministrators
+// (3.11.6.1, 3.15.6.1).
+//
+//   - An authenticated identity is an administrator when it carries
+//     BUILTIN\Administrators (S-1-5-32-544, in practice only from a Windows
+//     PAC that includes resource groups) or one of AdminSIDs, or its Name is
+//     one of AdminNames (compared case-insensitively: "IPAM\bob",
+//     "alice@IPAM.TEST", "CN=admin,O=Example").
+//   - An unauthenticated identity (security none) is judged by its local
+//     account when Local is set (security.local_identity os): it is an
+//     administrator when the account is root / an elevated member of
+//     BUILTIN\Administrators, the daemon's own account, or listed in Local
+//     (security.local_administrators) — as on Windows, where a local user
+//     who is not an administrator is not an IPAM administrator. A caller
+//     whose account cannot be read (a remote caller on an insecure
+//     listener, a socket already gone) is not. With Local nil
+//     (security.local_identity trust) every such caller is an
+//     administrator. RefuseUnauthenticated turns all that off: such a
+//     caller is no one.
+//   - Anonymous TLS (no client certificate) proves nothing about the
+//     caller and is never an administrator.
+type RoleAuthorizer struct {
+	AdminSIDs  []string
+	AdminNames []string
+	// Local decides for callers on listeners without security; nil trusts
+	// them all.
+	Local *LocalPolicy
+	// RefuseUnauthenticated: callers on listeners without security are
+	// not administrators (security.refuse_unauthenticated).
+	RefuseUnauthenticated bool
+}
+
+// Authorize allows op (an operation of an async port type, which requires
+// RoleAdministrators) for id, or returns an error wrapping ErrAccessDenied.
+// It implements the sessions' Authorizer.
+func (a *RoleAuthorizer) Authorize(_ context.Context, id *security.Identity, op string) error {
+	if a.IsAdministrator(id) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s requires %s; %s is not one", ErrAccessDenied, op, RoleAdministrators, id)
+}
+
+// IsAdministrator is ADM_UserAuthorizationData.IsAdministrator.
+func (a *RoleAuthorizer) IsAdministrator(id *security.Identity) bool {
+	switch {
+	case id == nil:
+		return false
+	case id.Mechanism == security.MechanismNone:
+		if a.RefuseUnauthenticated {
+			return false
+		}
+		if a.Local == nil {
+			return true
+		}
+		acct, err := id.LocalAccount()
+		return err == nil && a.Local.admits(acct)
+	case !id.Authenticated():
+		return false
+	case id.HasSID(security.SIDBuiltinAdministrators):
+		return true
+	}
+	for _, sid := range a.AdminSIDs {
+		if id.HasSID(sid) {
+			return true
+		}
+	}
+	for _, n := range a.AdminNames {
+		if strings.EqualFold(n, id.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// LocalPolicy decides which local accounts are administrators when the
+// caller's account is looked up (security.local_identity os). The zero
+// value admits only host administrators. The account itself is what the
+// transport verified (security.LocalAccount); this is only its mapping to
+// the IPAM role.
+type LocalPolicy struct {
+	// Service is the daemon's own account (User of LocalAccount).
+	Service string
+	// Users and Groups are the accounts (uids, user SIDs) and groups (gids,
+	// group SIDs) of security.local_administrators.
+	Users, Groups []string
+}
+
+// admits reports whether acct is an administrator under p.
+func (p *LocalPolicy) admits(acct *security.LocalAccount) bool {
+	switch {
+	case acct == nil:
+		return false
+	case acct.Admin, acct.User != "" && acct.User == p.Service, slices.Contains(p.Users, acct.User):
+		return true
+	}
+	for _, g := range acct.Groups {
+		if slices.Contains(p.Groups, g) {
+			return true
+		}
+	}
+	return false
+}
