@@ -31,12 +31,15 @@ type room struct {
 var rooms = []room{
 	{name: "leaf", patterns: []string{
 		"soap/...", "config/...", "wsdl/...", "duplex/admission", "duplex/security/...",
-		"internal/contain", "internal/hostcheck", "internal/attack", "internal/allocbudget",
+		"internal/contain", "internal/hostcheck", "internal/allocbudget",
 		"internal/protocoldoc", "internal/release/...", "internal/deptest",
 	}, why: "encodings, configuration, the generated contract and the transport's verified identity are used by " +
 		"everything above and use nothing above, so each can be fuzzed and tested alone"},
 	{name: "duplex", patterns: []string{"duplex/..."}, may: []string{"leaf"},
 		why: "the transports frame bytes into messages and know no session, service or store"},
+	{name: "testkit", patterns: []string{"internal/attack"}, may: []string{"leaf", "duplex"},
+		why: "hostile payloads that the tests of every room import; they frame records with duplex/nmf's framer " +
+			"rather than a copy of it, and no production package imports them"},
 	{name: "sessions", patterns: []string{"sessions/..."}, may: []string{"leaf"},
 		why: "the session state machine works on messages; it reaches its transport through an interface, so " +
 			"net.tcp and SOAP/HTTP sessions are one implementation and neither transport is its dependency"},
@@ -58,7 +61,7 @@ var rooms = []room{
 		may: []string{"leaf", "duplex", "sessions", "services", "store", "client", "tools", "server"},
 		why: "the binary's commands sit on top; nothing imports them"},
 	{name: "test", patterns: []string{"test/..."},
-		may: []string{"leaf", "duplex", "sessions", "services", "store", "client", "tools", "server"},
+		may: []string{"leaf", "duplex", "sessions", "services", "store", "client", "tools", "server", "testkit"},
 		why: "suites that drive a built daemon or real peers; only they import their own harnesses, and they " +
 			"start the daemon as a process, never by importing cmd"},
 }
