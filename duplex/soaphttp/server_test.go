@@ -62,17 +62,13 @@ func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
 		h.mu.Unlock()
 	}()
 	for {
-		var payload []byte
-		payload, err = s.ReadMessage(ctx)
+		var env *soap.Envelope
+		env, err = s.ReadEnvelope(ctx)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = nil
 			}
 			return err
-		}
-		env, derr := codec.Decode(payload)
-		if derr != nil {
-			return derr
 		}
 		action := env.Header.Action
 		h.mu.Lock()
