@@ -204,7 +204,7 @@ func (s *Session) isDraining() bool {
 // drain is the session's part of a graceful stop. A session whose work runs
 // (Started, In Progress) goes on until its Notify…Complete; one that is
 // done already (Completed) is closing anyway. An idle one (Session or
-// …Initialized) is closed now — End on net.tcp, ReadMessage sees EOF over
+// …Initialized) is closed now — End on net.tcp, Receive sees EOF over
 // HTTP — and any Initialize or Start still arriving is refused.
 func (s *Session) drain() {
 	s.stateMu.Lock()
