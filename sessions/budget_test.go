@@ -36,7 +36,7 @@ func (t *discardTransport) receive(tb testing.TB, p []byte) *soap.Envelope {
 }
 
 func (*discardTransport) Receive(context.Context) (*soap.Envelope, error) { return nil, io.EOF }
-func (t *discardTransport) Send(_ context.Context, m *Outgoing) error {
+func (t *discardTransport) Send(_ context.Context, m Outgoing) error {
 	if m.Kind == KindAccepted {
 		return nil
 	}
@@ -100,7 +100,7 @@ var perMessage = []allocbudget.Case{
 	// A new session's Initialize: the session itself (codec, state,
 	// service session), decoding the request, the state machine, the
 	// service's validation and the encoded reply.
-	{Name: "NewSessionInitialize", Budget: 89, Setup: func(tb testing.TB) func(testing.TB) {
+	{Name: "NewSessionInitialize", Budget: 79, Setup: func(tb testing.TB) func(testing.TB) {
 		b := provisionBinding(services.NewMemory(true, false), 0, "")
 		msgs := clientMessages(tb, initializeMessage)
 		opts := Options{Logger: zap.NewNop()}

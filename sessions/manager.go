@@ -42,7 +42,9 @@ func NewManager(opts Options, endpoints ...Endpoint) (*Manager, error) {
 		if _, dup := m.endpoints[key]; dup {
 			return nil, fmt.Errorf("sessions: two endpoints at path %q", ep.Path)
 		}
-		m.endpoints[key] = &Port{m: m, binding: ep.Binding, obs: opts.Observer.Port(ep.Binding.Port.Name)}
+		p := &Port{m: m, binding: ep.Binding, obs: opts.Observer.Port(ep.Binding.Port.Name)}
+		p.onQuota = p.obs.QuotaExceeded // once: a method value allocates
+		m.endpoints[key] = p
 	}
 	return m, nil
 }
@@ -197,6 +199,7 @@ type Port struct {
 	m       *Manager
 	binding *Binding
 	obs     PortObserver
+	onQuota func(quota string) // obs.QuotaExceeded
 }
 
 // Name is the port type's name (IIpamAsyncProvision, …).
@@ -209,7 +212,7 @@ func (p *Port) Name() string { return p.binding.Port.Name }
 func (p *Port) Options() Options {
 	opts := *p.m.opts.Load()
 	if opts.Limits.OnQuota == nil {
-		opts.Limits.OnQuota = p.obs.QuotaExceeded
+		opts.Limits.OnQuota = p.onQuota
 	}
 	return opts
 }

@@ -109,7 +109,6 @@ type Session struct {
 	// sendMu serialises Sends, so replies (reader goroutine) and callbacks
 	// (work goroutine) keep their order and the transport one encode buffer.
 	sendMu sync.Mutex
-	msg    Outgoing // the message being sent; guarded by sendMu
 
 	stateMu  sync.Mutex
 	state    State
@@ -614,8 +613,7 @@ func (s *Session) send(ctx context.Context, action, relatesTo string, body ipam.
 // accept tells the transport that the message in hand is one-way.
 func (s *Session) accept() {
 	s.sendMu.Lock()
-	s.msg = Outgoing{Kind: KindAccepted}
-	err := s.t.Send(s.ctx, &s.msg)
+	err := s.t.Send(s.ctx, Outgoing{Kind: KindAccepted})
 	s.sendMu.Unlock()
 	if err != nil {
 		s.log.Debug("accepting a one-way message", zap.Error(err))
@@ -625,8 +623,7 @@ func (s *Session) accept() {
 // writeLocked sends one message under sendMu: a reply or fault to the
 // message in hand, or a callback.
 func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter, callback bool) error {
-	m := &s.msg
-	*m = Outgoing{Kind: KindReply, Header: soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: body}
+	m := Outgoing{Kind: KindReply, Header: soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: body}
 	f, isFault := body.(*soap.Fault)
 	switch {
 	case callback:
@@ -644,7 +641,7 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 		if kind != KindCallback {
 			kind = KindFault
 		}
-		*m = Outgoing{Kind: kind, Header: soap.Header{Action: f.Action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: f, Fault: f}
+		m = Outgoing{Kind: kind, Header: soap.Header{Action: f.Action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: f, Fault: f}
 		err = s.t.Send(ctx, m)
 	}
 	if err != nil {

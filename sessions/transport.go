@@ -29,7 +29,7 @@ type Transport interface {
 	// Send encodes m, addresses it as the transport requires and writes
 	// it, bounding the write's time itself (ctx is the session's lifetime).
 	// An error wrapping soap.ErrMessageTooLarge means nothing was written.
-	Send(ctx context.Context, m *Outgoing) error
+	Send(ctx context.Context, m Outgoing) error
 	// Close ends the session's output gracefully (net.tcp: our End record;
 	// HTTP: the session is forgotten and Receive returns io.EOF). Later
 	// calls do nothing.

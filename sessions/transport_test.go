@@ -50,7 +50,7 @@ func (c *memTransport) Receive(ctx context.Context) (*soap.Envelope, error) {
 	}
 }
 
-func (c *memTransport) Send(_ context.Context, m *Outgoing) error {
+func (c *memTransport) Send(_ context.Context, m Outgoing) error {
 	if m.Kind == KindAccepted {
 		return nil
 	}

@@ -59,7 +59,7 @@ func (t *httpTransport) Receive(ctx context.Context) (*soap.Envelope, error) {
 }
 
 // Send implements sessions.Transport.
-func (t *httpTransport) Send(ctx context.Context, m *sessions.Outgoing) error {
+func (t *httpTransport) Send(ctx context.Context, m sessions.Outgoing) error {
 	switch m.Kind {
 	case sessions.KindAccepted:
 		t.hs.AcceptOneWay()

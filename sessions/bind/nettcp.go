@@ -97,7 +97,7 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 }
 
 // Send implements sessions.Transport; a one-way message needs no answer.
-func (t *netTCP) Send(_ context.Context, m *sessions.Outgoing) error {
+func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
 	if m.Kind == sessions.KindAccepted {
 		return nil
 	}
