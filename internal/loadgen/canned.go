@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/ipamd/ipamd/client"
+	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -282,7 +283,7 @@ func readPreamble(br *bufio.Reader, enc soap.Encoding) error {
 	if _, err := io.ReadFull(br, e[:]); err != nil {
 		return err
 	}
-	if e != [3]byte{recKnownEncoding, enc.KnownEncoding(), recPreambleEnd} {
+	if e != [3]byte{recKnownEncoding, byte(nmf.EncodingFor(enc.ContentType())), recPreambleEnd} {
 		return fmt.Errorf("%w: encoding/preamble end % x", errCanned, e)
 	}
 	return nil
@@ -293,7 +294,7 @@ func appendPreamble(b []byte, via string, enc soap.Encoding) []byte {
 	b = append(b, recVersion, 1, 0, recMode, 2, recVia)
 	b = appendMB31(b, len(via))
 	b = append(b, via...)
-	return append(b, recKnownEncoding, enc.KnownEncoding(), recPreambleEnd)
+	return append(b, recKnownEncoding, byte(nmf.EncodingFor(enc.ContentType())), recPreambleEnd)
 }
 
 // frame appends p as a Sized Envelope record.

@@ -54,16 +54,11 @@ func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	return err
 }
 
+// soapEncoding is the SOAP encoding of a preamble's: binary session,
+// binary or SOAP 1.2 text (SOAP 1.1 is HTTP's only).
 func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
-	switch e {
-	case nmf.EncodingBinarySession:
-		return soap.EncodingBinarySession, true
-	case nmf.EncodingBinary:
-		return soap.EncodingBinary, true
-	case nmf.EncodingSOAP12UTF8:
-		return soap.EncodingText, true
-	}
-	return 0, false
+	enc, ok := soap.EncodingForContentType(e.ContentType())
+	return enc, ok && enc.EnvelopeNamespace() == soap.NSEnvelope
 }
 
 // netTCP is a session on one MC-NMF framing session. The codec is the
