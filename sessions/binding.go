@@ -9,8 +9,9 @@
 // one contract both transports meet: what differs between them is a Peer
 // field or an Outgoing Kind, never a type assertion. The transports do not
 // import this package, nor it them; their bindings live in sessions/bind,
-// one file each, and a third transport is one more file there (the tests'
-// memTransport, in transport_test.go, is a whole one in some 80 lines).
+// one file each, and a third transport is one more file there, plus its
+// listener in the daemon (the tests' memTransport, in transport_test.go,
+// is a whole Transport in some 80 lines).
 package sessions
 
 import (
