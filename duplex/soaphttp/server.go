@@ -82,7 +82,8 @@ type Options struct {
 	// loopback names when that is loopback), that a request's Host and
 	// Origin may carry: the names clients use for this server.
 	AllowedHosts []string
-	// Limits are the SOAP decoder quotas for reading request headers.
+	// Limits are the SOAP decoder quotas for reading requests: a request
+	// is decoded once, its headers here and its body by the session.
 	Limits soap.Limits
 	// Logger receives transport events (refused requests at debug, callback
 	// failures at warn). nil = no logging.
