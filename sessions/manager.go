@@ -202,9 +202,6 @@ type Port struct {
 	onQuota func(quota string) // obs.QuotaExceeded
 }
 
-// Name is the port type's name (IIpamAsyncProvision, …).
-func (p *Port) Name() string { return p.binding.Port.Name }
-
 // Options are the options a new session of p gets: the Manager's current
 // ones, with the decoder limits reporting quotas to p's observer. A binding
 // builds its Transport from them (decoder limits, write timeout) and passes
