@@ -213,11 +213,11 @@ func (c *Client) Dial(ctx context.Context, uri string) (*nmf.ClientSession, erro
 		return nil, err
 	}
 	enc := c.encoding()
-	known := enc.KnownEncoding()
-	if _, ok := soap.EncodingFromKnown(known); !ok {
+	known := nmf.EncodingFor(enc.ContentType())
+	if known == nmf.EncodingUnknown || enc.EnvelopeNamespace() != soap.NSEnvelope {
 		return nil, fmt.Errorf("client: encoding %v cannot be used over net.tcp", enc)
 	}
-	return c.Dialer.Dial(ctx, addr, uri, nmf.Encoding(known))
+	return c.Dialer.Dial(ctx, addr, uri, known)
 }
 
 // Event is one step of a session, reported to an Observer.

@@ -15,6 +15,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -70,7 +71,7 @@ func startServer(tb testing.TB, cfg serverConfig) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second}, mgr)
+	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second}, bind.NetTCP(mgr))
 	writes := new(atomic.Int64)
 	addr := serveCounting(tb, srv, writes)
 	return &testServer{adm: memState{mem}, mgr: mgr, addr: addr, writes: writes,

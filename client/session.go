@@ -62,8 +62,8 @@ func (c *Client) NewSession(conn Conn, pt PortType) (*Session, error) {
 	if p == nil {
 		return nil, fmt.Errorf("client: unknown port type %v", pt)
 	}
-	enc, ok := soap.EncodingFromKnown(byte(conn.Encoding()))
-	if !ok {
+	enc, ok := soap.EncodingForContentType(conn.Encoding().ContentType())
+	if !ok || enc.EnvelopeNamespace() != soap.NSEnvelope {
 		return nil, fmt.Errorf("client: the session's encoding %v is not a SOAP 1.2 encoding this client speaks", conn.Encoding())
 	}
 	lim := c.Limits

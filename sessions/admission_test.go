@@ -21,9 +21,9 @@ func (e expiryRecorder) SessionExpired(reason string) { e.reasons <- reason }
 // startObservedSession is startSession with a port observer.
 func startObservedSession(t *testing.T, b *Binding, opts Options, obs PortObserver, id *security.Identity) *harness {
 	t.Helper()
-	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
+	h := &harness{t: t, conn: newMemTransport(soap.EncodingText, opts.Limits, id), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
 		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
-	h.s = newSession(context.Background(), b, h.conn, soap.EncodingText, opts, id)
+	h.s = newSession(context.Background(), b, h.conn, opts)
 	h.s.obs = obs
 	go func() { h.done <- h.s.Serve() }()
 	t.Cleanup(func() {

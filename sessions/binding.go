@@ -1,9 +1,17 @@
-// Package sessions runs one MS-IPAMM2 session per framing session: it decodes
-// envelopes, enforces the port type's state machine (MS-IPAMM2 3.11.1.1 and
-// 3.15.1.1, tabled in docs/protocol.md), dispatches operations by Action to
-// the port implementation, sends replies, faults and Notify… callbacks on
-// the same connection, and aborts dead sessions with the 15 s inactivity
+// Package sessions runs one MS-IPAMM2 session per transport session: it
+// takes decoded envelopes, enforces the port type's state machine
+// (MS-IPAMM2 3.11.1.1 and 3.15.1.1, tabled in docs/protocol.md), dispatches
+// operations by Action to the port implementation, sends replies, faults and
+// Notify… callbacks, and aborts dead sessions with the 15 s inactivity
 // timer (3.1.2).
+//
+// A session sees its transport only through Transport (transport.go), the
+// one contract both transports meet: what differs between them is a Peer
+// field or an Outgoing Kind, never a type assertion. The transports do not
+// import this package, nor it them; their bindings live in sessions/bind,
+// one file each, and a third transport is one more file there, plus its
+// listener in the daemon (the tests' memTransport, in transport_test.go,
+// is a whole Transport in some 80 lines).
 package sessions
 
 import (

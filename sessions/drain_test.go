@@ -35,10 +35,12 @@ func newTestManager(t *testing.T, work time.Duration, opts Options) *Manager {
 // transports' ServeSession does.
 func startManaged(t *testing.T, m *Manager, path string) *harness {
 	t.Helper()
-	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
+	port := m.Port(path)
+	opts := port.Options()
+	h := &harness{t: t, conn: newMemTransport(soap.EncodingText, opts.Limits, nil), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
 		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
-	ph := m.endpoints[normPath(path)]
-	h.s = ph.newSession(context.Background(), h.conn, soap.EncodingText, *m.opts.Load(), TransportNetTCP, nil)
+	h.conn.peer.Transport = TransportNetTCP
+	h.s = port.newSession(context.Background(), h.conn, opts)
 	go func() { h.done <- m.serve(h.s) }()
 	t.Cleanup(func() {
 		h.conn.Abort()

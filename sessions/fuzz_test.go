@@ -39,11 +39,11 @@ func FuzzSession(f *testing.F) {
 		if len(msgs) > 256 {
 			return
 		}
-		conn := newFakeConn()
+		conn := newMemTransport(enc, soap.Limits{}, nil)
 		conn.out = make(chan []byte, 4*len(msgs)+8) // never blocks the session while the test feeds it
 		adm := services.NewMemory(false, false)
 		b := provisionBinding(adm, time.Millisecond, "")
-		s := newSession(context.Background(), b, conn, enc, Options{}, nil)
+		s := newSession(context.Background(), b, conn, Options{})
 		done := make(chan error, 1)
 		go func() { done <- s.Serve() }()
 		for _, msg := range msgs {

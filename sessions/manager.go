@@ -3,17 +3,9 @@ package sessions
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"go.uber.org/zap"
-
-	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/duplex/security"
-	"github.com/ipamd/ipamd/duplex/soaphttp"
-	"github.com/ipamd/ipamd/soap"
 )
 
 // Endpoint serves one port type at one path under every listen URI.
@@ -22,14 +14,14 @@ type Endpoint struct {
 	Binding *Binding
 }
 
-// Manager owns the sessions of all endpoints: it routes a framing session to
-// its port type by the Via in the preamble, counts what runs, and drives the
+// Manager owns the sessions of all endpoints: it finds a port type by the
+// path a transport names (Port), counts what runs, and drives the
 // sessions' part of a graceful stop (Drain, Wait, CancelWork).
 type Manager struct {
 	// opts is swapped by Reconfigure; a session keeps the options it
 	// started with.
 	opts      atomic.Pointer[Options]
-	endpoints map[string]*portHandler // by lower-cased path
+	endpoints map[string]*Port // by lower-cased path
 	active    atomic.Int64
 
 	// The registry of live sessions, for the graceful stop. Touched once
@@ -43,16 +35,16 @@ type Manager struct {
 // NewManager returns a Manager serving the endpoints.
 func NewManager(opts Options, endpoints ...Endpoint) (*Manager, error) {
 	opts = opts.withDefaults()
-	m := &Manager{endpoints: map[string]*portHandler{}, live: map[*Session]struct{}{}, idle: make(chan struct{})}
+	m := &Manager{endpoints: map[string]*Port{}, live: map[*Session]struct{}{}, idle: make(chan struct{})}
 	m.opts.Store(&opts)
 	for _, ep := range endpoints {
 		key := normPath(ep.Path)
 		if _, dup := m.endpoints[key]; dup {
 			return nil, fmt.Errorf("sessions: two endpoints at path %q", ep.Path)
 		}
-		h := &portHandler{m: m, binding: ep.Binding, obs: opts.Observer.Port(ep.Binding.Port.Name)}
-		h.http = &httpPortHandler{h}
-		m.endpoints[key] = h
+		p := &Port{m: m, binding: ep.Binding, obs: opts.Observer.Port(ep.Binding.Port.Name)}
+		p.onQuota = p.obs.QuotaExceeded // once: a method value allocates
+		m.endpoints[key] = p
 	}
 	return m, nil
 }
@@ -196,79 +188,41 @@ func normPath(p string) string {
 	return p
 }
 
-// Route implements nmf.Router: the Via's path selects the port type (the host
-// part is not compared: clients may reach the server under any name), and
-// the endpoint takes the binary session, binary and SOAP 1.2 text encodings.
-func (m *Manager) Route(p *nmf.Preamble) (nmf.SessionHandler, error) {
-	u, err := url.Parse(p.Via)
-	if err != nil {
-		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("via %q: %w", p.Via, err)}
-	}
-	h := m.endpoints[normPath(u.Path)]
-	if h == nil {
-		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("no endpoint at %q", u.Path)}
-	}
-	if _, ok := soapEncoding(p.Encoding); !ok {
-		return nil, &nmf.FaultError{URI: nmf.FaultContentTypeInvalid,
-			Err: fmt.Errorf("encoding 0x%02x (%q) is not supported", byte(p.Encoding), p.ContentType)}
-	}
-	return h, nil
-}
+// Port returns the port type served at path (a net.tcp Via's path, an
+// HTTP request's: the host part is not compared, clients may reach the
+// server under any name), or nil.
+func (m *Manager) Port(path string) *Port { return m.endpoints[normPath(path)] }
 
-func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
-	switch e {
-	case nmf.EncodingBinarySession:
-		return soap.EncodingBinarySession, true
-	case nmf.EncodingBinary:
-		return soap.EncodingBinary, true
-	case nmf.EncodingSOAP12UTF8:
-		return soap.EncodingText, true
-	}
-	return 0, false
-}
-
-type portHandler struct {
+// Port is one endpoint: a port type and its service. A transport binding
+// runs each of its sessions with Serve.
+type Port struct {
 	m       *Manager
 	binding *Binding
 	obs     PortObserver
-	http    *httpPortHandler
+	onQuota func(quota string) // obs.QuotaExceeded
 }
 
-func (h *portHandler) newSession(ctx context.Context, conn Conn, enc soap.Encoding, opts Options, transport string, id *security.Identity) *Session {
+// Options are the options a new session of p gets: the Manager's current
+// ones, with the decoder limits reporting quotas to p's observer. A binding
+// builds its Transport from them (decoder limits, write timeout) and passes
+// them to Serve, with Logger enriched as it likes.
+func (p *Port) Options() Options {
+	opts := *p.m.opts.Load()
 	if opts.Limits.OnQuota == nil {
-		opts.Limits.OnQuota = h.obs.QuotaExceeded
+		opts.Limits.OnQuota = p.onQuota
 	}
-	s := newSession(ctx, h.binding, conn, enc, opts, id)
-	s.obs, s.transport = h.obs, transport
+	return opts
+}
+
+// Serve runs one session of p on t until the client ends it (nil), the
+// transport fails, or a fatal fault closed it (an error, so that a framing
+// layer closes the connection instead of offering it for reuse).
+func (p *Port) Serve(ctx context.Context, t Transport, opts Options) error {
+	return p.m.serve(p.newSession(ctx, t, opts))
+}
+
+func (p *Port) newSession(ctx context.Context, t Transport, opts Options) *Session {
+	s := newSession(ctx, p.binding, t, opts)
+	s.obs = p.obs
 	return s
-}
-
-// RouteHTTP implements soaphttp.Router: the request path selects the port
-// type, as the Via does on net.tcp.
-func (m *Manager) RouteHTTP(path string) (soaphttp.SessionHandler, bool) {
-	h := m.endpoints[normPath(path)]
-	if h == nil {
-		return nil, false
-	}
-	return h.http, true
-}
-
-// httpPortHandler serves a port type's HTTP sessions.
-type httpPortHandler struct{ *portHandler }
-
-// ServeSession implements soaphttp.SessionHandler.
-func (h *httpPortHandler) ServeSession(ctx context.Context, hs *soaphttp.Session) error {
-	opts := *h.m.opts.Load()
-	opts.Logger = opts.Logger.WithLazy(zap.String("reply_to", hs.ReplyTo()), zap.String("http_session_id", hs.LogID()))
-	return h.m.serve(h.newSession(ctx, hs, hs.Encoding(), opts, TransportHTTP, hs.Identity()))
-}
-
-// ServeSession implements nmf.SessionHandler.
-func (h *portHandler) ServeSession(ctx context.Context, ns *nmf.Session) error {
-	enc, _ := soapEncoding(ns.Preamble().Encoding)
-	opts := *h.m.opts.Load()
-	opts.Logger = opts.Logger.WithLazy(zap.String("via", ns.Preamble().Via))
-	// errClose (a fatal fault was answered) goes up as an error too, so the
-	// framing layer closes the connection instead of offering it for reuse.
-	return h.m.serve(h.newSession(ctx, ns, enc, opts, TransportNetTCP, ns.Preamble().Identity))
 }

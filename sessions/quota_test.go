@@ -65,14 +65,24 @@ func reasonOf(r received) string {
 	return r.fault.Reason
 }
 
-// startSessionObserved is startSession through a port handler, so that
+// singlePort is an Observer giving every port the same PortObserver.
+type singlePort struct{ PortObserver }
+
+func (o singlePort) Port(string) PortObserver { return o.PortObserver }
+
+// startSessionObserved is startSession through a Port, so that
 // obs sees the session as the Manager's observer would.
 func startSessionObserved(t *testing.T, b *Binding, obs PortObserver) *harness {
 	t.Helper()
-	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
+	m, err := NewManager(Options{Observer: singlePort{obs}}, Endpoint{Path: "/p", Binding: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := m.Port("/p")
+	opts := port.Options()
+	h := &harness{t: t, conn: newMemTransport(soap.EncodingText, opts.Limits, nil), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
 		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
-	ph := &portHandler{binding: b, obs: obs}
-	s := ph.newSession(t.Context(), h.conn, soap.EncodingText, Options{}, TransportNetTCP, nil)
+	s := port.newSession(t.Context(), h.conn, opts)
 	h.s = s
 	go func() { h.done <- s.Serve() }()
 	t.Cleanup(func() {

@@ -28,6 +28,14 @@ import (
 // real transports: net.tcp (nmf) and SOAP over HTTP with callbacks POSTed to
 // the client's a:ReplyTo, for both port types.
 
+// transportRouters are the real transports' bindings (package bind, which
+// imports this one: its routers are set from the external test package,
+// bind_test.go).
+var transportRouters func(*Manager) (nmf.Router, soaphttp.Router)
+
+// SetTransportRouters is for bind_test.go.
+func SetTransportRouters(f func(*Manager) (nmf.Router, soaphttp.Router)) { transportRouters = f }
+
 // gatedStore makes each job's Run wait for release (or its context), so a
 // test decides when the work ends.
 type gatedStore struct {
@@ -128,12 +136,16 @@ func startFailingFixture(t *testing.T, pc portCase, opts Options, failWith strin
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ns := nmf.NewServer(nmf.Options{}, m)
+	if transportRouters == nil {
+		t.Fatal("no transport bindings: sessions/bind_test.go sets them")
+	}
+	tcpRouter, httpRouter := transportRouters(m)
+	ns := nmf.NewServer(nmf.Options{}, tcpRouter)
 	tln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := soaphttp.NewServer(soaphttp.Options{}, m)
+	hs := soaphttp.NewServer(soaphttp.Options{}, httpRouter)
 	hln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

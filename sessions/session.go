@@ -18,63 +18,6 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// Conn is the framing session a Session runs on (nmf.Session satisfies it).
-type Conn interface {
-	ReadMessage(ctx context.Context) ([]byte, error)
-	WriteMessage(ctx context.Context, payload []byte) error
-	CloseOutput(ctx context.Context) error
-	Abort()
-	RemoteAddr() net.Addr
-}
-
-// CallbackConn is a Conn on which callbacks travel apart from replies: over
-// HTTP a reply is the response to the request, while Notify… callbacks are
-// POSTed to the client's a:ReplyTo (the WCF CompositeDuplex way).
-type CallbackConn interface {
-	Conn
-	// AddressCallback sets a callback's a:To and the reference-parameter
-	// header blocks that identify the session.
-	AddressCallback(h *soap.Header)
-	// WriteCallback delivers one callback message carrying action.
-	WriteCallback(ctx context.Context, action string, payload []byte) error
-}
-
-// ReplyAddresser is a Conn whose replies carry header blocks that identify
-// the session (over HTTP: the session id the client must send back).
-type ReplyAddresser interface {
-	AddressReply(h *soap.Header)
-}
-
-// OneWayAcceptor is a Conn that acknowledges a one-way message apart from
-// any reply (HTTP: 202 Accepted).
-type OneWayAcceptor interface {
-	AcceptOneWay()
-}
-
-// SelfTimedConn is a Conn that bounds every write itself (nmf: its write
-// timeout and the connection's lifetime): a session then adds no deadline
-// context per message, which cost a timer and a watcher each.
-type SelfTimedConn interface {
-	WritesTimed()
-}
-
-// CorkConn is a Conn that can hold the records written while one message is
-// handled and send them in one write (nmf.Session): the reply, or
-// Notify…Start, Notify…Complete and End when the work fails at once.
-// Handling never waits for the client, so nothing is held longer than the
-// handling itself takes.
-type CorkConn interface {
-	Cork()
-	// Flush writes what Cork held; the transport bounds the write itself.
-	Flush(ctx context.Context) error
-}
-
-// FaultConn is a Conn whose transport tells faults from replies (HTTP
-// answers a SOAP fault with a 4xx/5xx status).
-type FaultConn interface {
-	WriteFault(ctx context.Context, payload []byte, f *soap.Fault) error
-}
-
 // Options are the per-session settings.
 type Options struct {
 	// InactivityInterval is the InactivityTimer period (MS-IPAMM2 3.1.2: 15 s).
@@ -143,8 +86,7 @@ var testHookClientEnded func(*Session)
 type Session struct {
 	id      string
 	binding *Binding
-	conn    Conn
-	codec   *soap.Codec
+	t       Transport
 	opts    Options
 	log     *zap.Logger
 
@@ -157,17 +99,16 @@ type Session struct {
 	workCtx    context.Context
 	cancelWork context.CancelCauseFunc
 
-	transport string       // TransportNetTCP or TransportHTTP, for the observer
-	obs       PortObserver // never nil
+	peer Peer         // what Transport.Peer said at the start
+	obs  PortObserver // never nil
 
 	impl     any
 	complete func(context.Context, *ipam.IpamException) error
 	identity *security.Identity // the caller, as the transport established it
 
-	// sendMu serialises encoding and writing, so replies (reader goroutine)
-	// and callbacks (work goroutine) use one encode buffer and keep order.
+	// sendMu serialises Sends, so replies (reader goroutine) and callbacks
+	// (work goroutine) keep their order and the transport one encode buffer.
 	sendMu sync.Mutex
-	out    []byte
 
 	stateMu  sync.Mutex
 	state    State
@@ -180,25 +121,27 @@ type Session struct {
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
 }
 
-// newSession starts a session for the caller id (nil: unauthenticated,
-// transport security none).
-func newSession(ctx context.Context, b *Binding, conn Conn, enc soap.Encoding, opts Options, id *security.Identity) *Session {
+// newSession starts a session on t for the caller t.Peer names (nil:
+// unauthenticated, transport security none).
+func newSession(ctx context.Context, b *Binding, t Transport, opts Options) *Session {
 	opts = opts.withDefaults()
+	peer := t.Peer()
+	id := peer.Identity
 	if id == nil {
-		ta, ok := conn.RemoteAddr().(*net.TCPAddr)
+		ta, ok := peer.Addr.(*net.TCPAddr)
 		id = &security.Identity{Mechanism: security.MechanismNone, Loopback: ok && ta.IP.IsLoopback()}
 	}
 	s := &Session{
 		id:       fmt.Sprintf("%x", sessionSeq.Add(1)),
 		binding:  b,
-		conn:     conn,
-		codec:    soap.NewCodec(enc, opts.Limits),
+		t:        t,
+		peer:     peer,
 		opts:     opts,
 		identity: id,
 		obs:      NopObserver{},
 	}
 	s.log = opts.Logger.WithLazy(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
-		zap.Stringer("remote_addr", conn.RemoteAddr()), zap.Stringer("caller", id))
+		zap.Stringer("remote_addr", peer.Addr), zap.Stringer("caller", id))
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
 	return s
@@ -260,7 +203,7 @@ func (s *Session) isDraining() bool {
 // drain is the session's part of a graceful stop. A session whose work runs
 // (Started, In Progress) goes on until its Notify…Complete; one that is
 // done already (Completed) is closing anyway. An idle one (Session or
-// …Initialized) is closed now — End on net.tcp, ReadMessage sees EOF over
+// …Initialized) is closed now — End on net.tcp, Receive sees EOF over
 // HTTP — and any Initialize or Start still arriving is refused.
 func (s *Session) drain() {
 	s.stateMu.Lock()
@@ -275,7 +218,7 @@ func (s *Session) drain() {
 	defer cancel()
 	// After any reply being written, so a reply is never cut by our End.
 	s.sendMu.Lock()
-	err := s.conn.CloseOutput(ctx)
+	err := s.t.Close(ctx)
 	s.sendMu.Unlock()
 	if err != nil {
 		s.log.Debug("closing an idle session", zap.Error(err))
@@ -293,7 +236,7 @@ func (s *Session) shuttingDown(op string) *ipam.IpamException {
 // fatal protocol error closes it. It returns nil for a client End.
 func (s *Session) Serve() error {
 	defer s.cancel()
-	s.obs.SessionStarted(s.transport)
+	s.obs.SessionStarted(s.peer.Transport)
 	defer func() { s.obs.SessionEnded(s.State()) }()
 	s.log.Debug("session started")
 	s.stateMu.Lock()
@@ -308,7 +251,7 @@ func (s *Session) Serve() error {
 	}()
 
 	for {
-		payload, err := s.conn.ReadMessage(s.ctx)
+		env, err := s.t.Receive(s.ctx)
 		if errors.Is(err, io.EOF) {
 			// The client's End. The transport lets nothing but our End
 			// follow it; work still running is cancelled as Serve returns,
@@ -319,30 +262,19 @@ func (s *Session) Serve() error {
 			}
 			return nil
 		}
+		var de *soap.DecodeError
+		if err != nil && errors.As(err, &de) {
+			s.received.Store(true)
+			return s.malformed(err, de)
+		}
 		if err != nil {
 			return fmt.Errorf("session %s: read: %w", s.id, err)
 		}
 		s.received.Store(true)
-		if err := s.handleCorked(payload); err != nil {
+		if err := s.handle(env); err != nil {
 			return err
 		}
 	}
-}
-
-// handleCorked is handle with the connection corked, where it can be.
-func (s *Session) handleCorked(payload []byte) error {
-	cc, ok := s.conn.(CorkConn)
-	if !ok {
-		return s.handle(payload)
-	}
-	cc.Cork()
-	err := s.handle(payload)
-	// The transport bounds the write (its write timeout, its lifetime): no
-	// per-message context here.
-	if ferr := cc.Flush(context.Background()); ferr != nil && err == nil {
-		err = fmt.Errorf("session %s: write: %w", s.id, ferr)
-	}
-	return err
 }
 
 // inactivityTick is the InactivityTimer expiry of 3.1.5: a message since the
@@ -362,7 +294,7 @@ func (s *Session) inactivityTick() {
 			zap.Duration("uninitialized_timeout", s.opts.UninitializedTimeout))
 		s.obs.SessionExpired(ExpiredUninitialized)
 		s.cancel()
-		s.conn.Abort()
+		s.t.Abort()
 		return
 	}
 	if s.received.Swap(false) {
@@ -374,7 +306,7 @@ func (s *Session) inactivityTick() {
 				zap.Duration("inactivity", s.opts.InactivityInterval*time.Duration(s.opts.KeepaliveGraceCount+1)))
 			s.obs.SessionExpired(ExpiredInactive)
 			s.cancel()
-			s.conn.Abort()
+			s.t.Abort()
 			return
 		}
 	}
@@ -384,35 +316,32 @@ func (s *Session) inactivityTick() {
 // errClose makes Serve return: the session was closed after a fatal fault.
 var errClose = errors.New("session closed after a fault")
 
-// handle decodes and dispatches one message. A non-nil error ends the session.
-func (s *Session) handle(payload []byte) error {
-	env, err := s.codec.Decode(payload)
-	if err != nil {
-		// Every undecodable message is answered with the SOAP fault the
-		// decoder chose, carrying an IpamException, and ends the session.
-		fault, relatesTo, action := soap.SenderFault("The message could not be read."), "", soap.ActionDefaultFault
-		var de *soap.DecodeError
-		if errors.As(err, &de) {
-			relatesTo = de.Header.MessageID
-			if de.Fault != nil {
-				fault = de.Fault
-			}
-		}
-		if fault.Action != "" {
-			action = fault.Action
-		}
-		// The IpamException goes beside any detail the decoder gave (such
-		// as WS-Addressing's ProblemHeaderQName): s:Detail may hold several.
-		exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", soap.Echo(err.Error()))}
-		if fault.Detail == nil {
-			fault.Detail = exc
-		} else {
-			fault.Detail = soap.Details{fault.Detail, exc}
-		}
-		s.log.Warn("malformed message, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
-		s.sendFault(action, relatesTo, fault)
-		return s.closeAfterFault()
+// malformed answers a message the transport could not decode (de, which
+// err wraps) and ends the session: every undecodable message gets the SOAP
+// fault the decoder chose, carrying an IpamException.
+func (s *Session) malformed(err error, de *soap.DecodeError) error {
+	fault, relatesTo, action := soap.SenderFault("The message could not be read."), de.Header.MessageID, soap.ActionDefaultFault
+	if de.Fault != nil {
+		fault = de.Fault
 	}
+	if fault.Action != "" {
+		action = fault.Action
+	}
+	// The IpamException goes beside any detail the decoder gave (such
+	// as WS-Addressing's ProblemHeaderQName): s:Detail may hold several.
+	exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", soap.Echo(err.Error()))}
+	if fault.Detail == nil {
+		fault.Detail = exc
+	} else {
+		fault.Detail = soap.Details{fault.Detail, exc}
+	}
+	s.log.Warn("malformed message, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
+	s.sendFault(action, relatesTo, fault)
+	return s.closeAfterFault()
+}
+
+// handle dispatches one message. A non-nil error ends the session.
+func (s *Session) handle(env *soap.Envelope) error {
 	h := &env.Header
 	action := h.Action
 	s.obs.MessageReceived(action)
@@ -457,9 +386,7 @@ func (s *Session) handle(payload []byte) error {
 			// A one-way Start has no reply to fault: its faults travel in
 			// Notify…Complete (3.11.4.7 / 3.15.4.7), which a duplex client
 			// waits for. Complete(IpamApiAccessDenied), then our End.
-			if a, ok := s.conn.(OneWayAcceptor); ok {
-				a.AcceptOneWay()
-			}
+			s.accept()
 			if err := s.complete(s.ctx, exc); err != nil && !errors.Is(err, ErrSessionCompleted) {
 				return fmt.Errorf("session %s: complete after refused %s: %w", s.id, op.Name, err)
 			}
@@ -571,11 +498,9 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 
 func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	log := s.log.WithLazy(zap.String("operation", op.Name))
-	if a, ok := s.conn.(OneWayAcceptor); ok {
-		// A one-way message has no reply: answer the transport now, so the
-		// client is not held until the first callback is delivered.
-		a.AcceptOneWay()
-	}
+	// A one-way message has no reply: answer the transport now, so the
+	// client is not held until the first callback is delivered.
+	s.accept()
 	// Start is the only one-way operation of both port types.
 	if _, _, ok := s.move(evStart); !ok {
 		cur := s.State()
@@ -638,7 +563,7 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		if err != nil {
 			return fmt.Errorf("session %s: callback: %w", s.id, err)
 		}
-		if _, ok := s.conn.(CallbackConn); ok {
+		if s.peer.AcksCallbacks {
 			s.received.Store(true)
 		}
 		return nil
@@ -674,7 +599,7 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}
 	}
-	if _, ok := s.conn.(CallbackConn); ok {
+	if s.peer.AcksCallbacks {
 		// The client's callback listener took it: over HTTP that is the
 		// client's sign of life, as a Keepalive is on net.tcp.
 		s.received.Store(true)
@@ -683,7 +608,7 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		s.log.Info("session completed", zap.String("from_state", s.binding.StateNames[from]))
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
 		defer cancel()
-		if err := s.conn.CloseOutput(ctx); err != nil {
+		if err := s.t.Close(ctx); err != nil {
 			s.log.Debug("closing session output", zap.Error(err))
 		}
 	}
@@ -697,58 +622,50 @@ func (s *Session) send(ctx context.Context, action, relatesTo string, body ipam.
 	return s.writeLocked(ctx, action, relatesTo, body, false)
 }
 
-// writeLocked encodes and writes one message under sendMu. A callback goes
-// to the transport's callback channel where it has one.
-func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter, callback bool) error {
-	h := soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}
-	cc, separate := s.conn.(CallbackConn)
-	if callback && separate {
-		cc.AddressCallback(&h)
-	} else if ra, ok := s.conn.(ReplyAddresser); ok && !callback {
-		ra.AddressReply(&h)
+// accept tells the transport that the message in hand is one-way.
+func (s *Session) accept() {
+	s.sendMu.Lock()
+	err := s.t.Send(s.ctx, Outgoing{Kind: KindAccepted})
+	s.sendMu.Unlock()
+	if err != nil {
+		s.log.Debug("accepting a one-way message", zap.Error(err))
 	}
-	out, err := s.codec.Encode(s.out[:0], &h, body)
+}
+
+// writeLocked sends one message under sendMu: a reply or fault to the
+// message in hand, or a callback.
+func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter, callback bool) error {
+	m := Outgoing{Kind: KindReply, Header: soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: body}
+	f, isFault := body.(*soap.Fault)
+	switch {
+	case callback:
+		m.Kind = KindCallback
+	case isFault:
+		m.Kind, m.Fault = KindFault, f
+	}
+	err := s.t.Send(ctx, m)
 	if errors.Is(err, soap.ErrMessageTooLarge) {
 		// limits.max_message_size bounds what is sent too: a small fixed
 		// fault goes instead (to the callback channel for a callback).
 		s.log.Warn("answer exceeds the message size limit; sending a fixed fault instead", zap.String("action", action), errField(err))
-		f := soap.TooLargeFault()
-		h.Action = f.Action
-		body = f
-		out, err = s.codec.Encode(s.out[:0], &h, f)
+		f, isFault = soap.TooLargeFault(), true
+		kind := m.Kind
+		if kind != KindCallback {
+			kind = KindFault
+		}
+		m = Outgoing{Kind: kind, Header: soap.Header{Action: f.Action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: f, Fault: f}
+		err = s.t.Send(ctx, m)
 	}
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", action, err)
+		return fmt.Errorf("send %s: %w", action, err)
 	}
-	s.out = out
-	if _, timed := s.conn.(SelfTimedConn); timed && !(callback && separate) {
-		ctx = context.Background()
-	} else {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.opts.WriteTimeout)
-		defer cancel()
-	}
-	switch f, isFault := body.(*soap.Fault); {
-	case callback && separate:
-		err = cc.WriteCallback(ctx, action, out)
-	case isFault:
-		if fc, ok := s.conn.(FaultConn); ok {
-			err = fc.WriteFault(ctx, out, f)
-		} else {
-			err = s.conn.WriteMessage(ctx, out)
+	if isFault {
+		if exc := faultException(f); exc != nil {
+			s.obs.Exception(exc.ExceptionID)
 		}
-		if err == nil {
-			if exc := faultException(f); exc != nil {
-				s.obs.Exception(exc.ExceptionID)
-			}
-		}
-	default:
-		err = s.conn.WriteMessage(ctx, out)
 	}
-	if err == nil {
-		s.obs.MessageSent(action)
-	}
-	return err
+	s.obs.MessageSent(action)
+	return nil
 }
 
 // faultException finds the IpamException among a fault's details.
@@ -779,7 +696,7 @@ func (s *Session) sendFault(action, relatesTo string, f *soap.Fault) {
 func (s *Session) closeAfterFault() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
 	defer cancel()
-	_ = s.conn.CloseOutput(ctx)
+	_ = s.t.Close(ctx)
 	return errClose
 }
 

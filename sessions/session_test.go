@@ -3,9 +3,6 @@ package sessions
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,63 +18,11 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeConn is an in-memory framing session: the test writes client payloads
-// into in and reads the server's payloads from out.
-type fakeConn struct {
-	in       chan []byte
-	out      chan []byte
-	mu       sync.Mutex
-	outEnded bool
-	aborted  chan struct{}
-	once     sync.Once
-}
-
-func newFakeConn() *fakeConn {
-	return &fakeConn{in: make(chan []byte, 16), out: make(chan []byte, 64), aborted: make(chan struct{})}
-}
-
-func (c *fakeConn) ReadMessage(ctx context.Context) ([]byte, error) {
-	select {
-	case p, ok := <-c.in:
-		if !ok {
-			return nil, io.EOF
-		}
-		return p, nil
-	case <-c.aborted:
-		return nil, errors.New("aborted")
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (c *fakeConn) WriteMessage(_ context.Context, p []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.outEnded {
-		return errors.New("output closed")
-	}
-	c.out <- append([]byte(nil), p...)
-	return nil
-}
-
-func (c *fakeConn) CloseOutput(context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.outEnded {
-		c.outEnded = true
-		close(c.out)
-	}
-	return nil
-}
-
-func (c *fakeConn) Abort()               { c.once.Do(func() { close(c.aborted) }) }
-func (c *fakeConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
-
-// harness runs one session over a fakeConn with text encoding.
+// harness runs one session over a memTransport with text encoding.
 type harness struct {
 	s      *Session
 	t      *testing.T
-	conn   *fakeConn
+	conn   *memTransport
 	client *soap.Codec // encodes client messages
 	reader *soap.Codec // decodes server messages
 	done   chan error
@@ -92,9 +37,9 @@ func startSession(t *testing.T, b *Binding, opts Options) *harness {
 // startSessionAs is startSession for a caller identity (nil: security none).
 func startSessionAs(t *testing.T, b *Binding, opts Options, id *security.Identity) *harness {
 	t.Helper()
-	h := &harness{t: t, conn: newFakeConn(), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
+	h := &harness{t: t, conn: newMemTransport(soap.EncodingText, opts.Limits, id), client: soap.NewCodec(soap.EncodingText, soap.Limits{}),
 		reader: soap.NewCodec(soap.EncodingText, soap.Limits{}), done: make(chan error, 1)}
-	s := newSession(context.Background(), b, h.conn, soap.EncodingText, opts, id)
+	s := newSession(context.Background(), b, h.conn, opts)
 	h.s = s
 	go func() { h.done <- s.Serve() }()
 	t.Cleanup(func() {

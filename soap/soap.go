@@ -102,30 +102,15 @@ func (e Encoding) EnvelopeNamespace() string {
 	return NSEnvelope
 }
 
-// KnownEncoding is the [MC-NMF] KnownEncodingRecord value.
-func (e Encoding) KnownEncoding() byte {
-	switch e {
-	case EncodingBinarySession:
-		return 0x08
-	case EncodingBinary:
-		return 0x07
-	case EncodingText:
-		return 0x03
-	}
-	return 0xFF
-}
-
-// EncodingFromKnown maps an [MC-NMF] KnownEncodingRecord value to an
-// Encoding; ok is false for encodings this package does not speak (SOAP 1.1,
-// UTF-16, MTOM, compressed).
-func EncodingFromKnown(b byte) (e Encoding, ok bool) {
-	switch b {
-	case 0x08:
-		return EncodingBinarySession, true
-	case 0x07:
-		return EncodingBinary, true
-	case 0x03:
-		return EncodingText, true
+// EncodingForContentType is the Encoding whose ContentType is ct, as a
+// transport names it (net.tcp's preamble maps its encoding byte to these
+// content types: duplex/nmf); ok is false for any other (UTF-16, MTOM,
+// compressed).
+func EncodingForContentType(ct string) (e Encoding, ok bool) {
+	for e := EncodingBinarySession; e <= EncodingText11; e++ {
+		if e.ContentType() == ct {
+			return e, true
+		}
 	}
 	return 0, false
 }

@@ -121,7 +121,4 @@ func TestEncodingText11Meta(t *testing.T) {
 	if EncodingText11.EnvelopeNamespace() != NSEnvelope11 || EncodingText.EnvelopeNamespace() != NSEnvelope {
 		t.Error("EnvelopeNamespace mismatch")
 	}
-	if EncodingText11.KnownEncoding() != 0xFF {
-		t.Error("SOAP 1.1 must not map to an MC-NMF known encoding")
-	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 )
 
@@ -54,7 +55,7 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 	if lvl, err := zapcore.ParseLevel(cfg.Log.Level); err == nil {
 		so.level.SetLevel(lvl)
 	}
-	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), mgr)}
+	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr))}
 }
 
 // otherValue is a value of s different from its value in c (validity

@@ -24,6 +24,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -65,7 +66,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := nmf.NewServer(nmfOptions(cfg, log), mgr)
+	srv := nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr))
 
 	networks, err := cfg.Callbacks.CallbackNetworks()
 	if err != nil {
@@ -95,7 +96,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		AllowedHosts: cfg.HTTP.AllowedHosts,
 		Limits:       readerLimits(cfg, m.QuotaExceeded),
 		Logger:       log.Named("http"),
-	}, mgr)
+	}, bind.HTTP(mgr))
 	m.WatchNMF(srv)
 	m.WatchHTTP(httpSrv)
 

@@ -224,11 +224,6 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	return err
 }
 
-// WritesTimed says that every write is bounded by Options.WriteTimeout and
-// the connection's lifetime, whatever context the caller passes
-// (sessions.SelfTimedConn).
-func (s *Session) WritesTimed() {}
-
 // Cork holds the records written from now on (WriteMessage, CloseOutput) in
 // the connection's buffer until Flush, so that what one request produces —
 // a reply, or Notify…Start, Notify…Complete and End when the work fails at

@@ -103,7 +103,7 @@ func (h *panicHandler) ServeSession(ctx context.Context, s *Session) error {
 	first := h.n == 1
 	h.mu.Unlock()
 	if first {
-		if _, err := s.ReadMessage(ctx); err != nil {
+		if _, err := s.ReadEnvelope(ctx); err != nil {
 			return err
 		}
 		panic("injected panic in a session")

@@ -32,7 +32,7 @@ type Router interface {
 
 // SessionHandler serves the sessions of one endpoint.
 type SessionHandler interface {
-	// ServeSession runs one session: it reads requests with s.ReadMessage
+	// ServeSession runs one session: it reads requests with s.ReadEnvelope
 	// until io.EOF or an error. ctx is cancelled when the server shuts down.
 	ServeSession(ctx context.Context, s *Session) error
 }
@@ -82,7 +82,8 @@ type Options struct {
 	// loopback names when that is loopback), that a request's Host and
 	// Origin may carry: the names clients use for this server.
 	AllowedHosts []string
-	// Limits are the SOAP decoder quotas for reading request headers.
+	// Limits are the SOAP decoder quotas for reading requests: a request
+	// is decoded once, its headers here and its body by the session.
 	Limits soap.Limits
 	// Logger receives transport events (refused requests at debug, callback
 	// failures at warn). nil = no logging.
@@ -387,9 +388,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client went away; nobody to answer
 	}
 
-	// Read the headers (the session decodes the whole message again): the
-	// session id picks the session; without one the request starts a new
-	// session.
+	// Read the headers: the session id picks the session; without one the
+	// request starts a new session. The session reads the body from this
+	// same envelope.
 	env, err := soap.NewCodec(enc, s.opts.Limits).Keep(SessionIDHeader).Decode(payload)
 	if err != nil {
 		f, h := soap.SenderFault("The message could not be read."), (*soap.Header)(nil)
@@ -441,13 +442,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, enc, http.StatusBadRequest, soap.SenderFault("The request carries more than one ss:SessionId."), &env.Header)
 		return
 	}
-	s.deliver(w, r, sess, enc, payload, &env.Header)
+	s.deliver(w, r, sess, enc, env)
 }
 
 // deliver hands the request to its session and writes the session's
 // answer.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, sess *Session, enc soap.Encoding, payload []byte, hdr *soap.Header) {
-	ex := &exchange{payload: payload, answer: make(chan answer, 1)}
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, sess *Session, enc soap.Encoding, env *soap.Envelope) {
+	hdr := &env.Header
+	ex := &exchange{env: env, answer: make(chan answer, 1)}
 	timer := time.NewTimer(s.opts.RequestTimeout)
 	defer timer.Stop()
 	if sess.enc != enc {

@@ -42,12 +42,13 @@ type testHandler struct {
 	onSession func(*Session) // called as each session starts; nil = nothing
 	mu        sync.Mutex
 	sessions  map[string][]string // session id → actions
+	seen      map[string][]string // session id → "kept ids|body element" of each request
 	ended     map[string]error
 	cbErr     chan error
 }
 
 func newTestHandler() *testHandler {
-	return &testHandler{sessions: map[string][]string{}, ended: map[string]error{}, cbErr: make(chan error, 16)}
+	return &testHandler{sessions: map[string][]string{}, seen: map[string][]string{}, ended: map[string]error{}, cbErr: make(chan error, 16)}
 }
 
 func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
@@ -62,21 +63,26 @@ func (h *testHandler) ServeSession(ctx context.Context, s *Session) error {
 		h.mu.Unlock()
 	}()
 	for {
-		var payload []byte
-		payload, err = s.ReadMessage(ctx)
+		var env *soap.Envelope
+		env, err = s.ReadEnvelope(ctx)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = nil
 			}
 			return err
 		}
-		env, derr := codec.Decode(payload)
-		if derr != nil {
-			return derr
-		}
 		action := env.Header.Action
+		var kept []string
+		for _, k := range env.Header.Kept {
+			kept = append(kept, k.Text)
+		}
+		var first string
+		if n, err := xmlstream.NextStart(env.Body()); err == nil && n != nil {
+			first = n.Name.Local
+		}
 		h.mu.Lock()
 		h.sessions[s.ID()] = append(h.sessions[s.ID()], action)
+		h.seen[s.ID()] = append(h.seen[s.ID()], strings.Join(kept, ",")+"|"+first)
 		h.mu.Unlock()
 		switch action {
 		case actTwoWay:
@@ -441,6 +447,31 @@ func TestSessionIsTheSessionID(t *testing.T) {
 	slices.Sort(sizes)
 	if !slices.Equal(sizes, []int{2, 3}) {
 		t.Errorf("messages per session = %v, want the victim's 3 and the other's 2", sizes)
+	}
+}
+
+// TestSessionGetsTheServersDecode: a request is decoded once. The envelope
+// a session reads is the one the server decoded to find the session — its
+// kept ss:SessionId header shows it — and its body is still unread.
+func TestSessionGetsTheServersDecode(t *testing.T) {
+	f := newFixture(t, nil)
+	sink := newSink(t)
+	send := func(ids ...string) (int, string) {
+		t.Helper()
+		return post(t, f.url+"/ep", ct12, withSessionID(envelope12(actTwoWay, sink.URL), ids...))
+	}
+	status, body := send()
+	if status != 200 {
+		t.Fatalf("first request: %d %s", status, body)
+	}
+	id := sessionIDOf(t, body)
+	if status, body := send(id); status != 200 {
+		t.Fatalf("second request: %d %s", status, body)
+	}
+	f.h.mu.Lock()
+	defer f.h.mu.Unlock()
+	if got, want := f.h.seen[id], []string{"|Op", id + "|Op"}; !slices.Equal(got, want) {
+		t.Errorf("the session read %q, want %q", got, want)
 	}
 }
 

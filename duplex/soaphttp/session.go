@@ -28,14 +28,14 @@ const NSSession = "urn:ipamd:2026:session"
 // SessionIDHeader is the name of the session id header block.
 var SessionIDHeader = xmlstream.Name{Space: NSSession, Local: "SessionId"}
 
-// ErrAborted is returned by ReadMessage after Abort (a dead callback URL,
+// ErrAborted is returned by ReadEnvelope after Abort (a dead callback URL,
 // the inactivity timer, shutdown).
 var ErrAborted = errors.New("soaphttp: session aborted")
 
 // exchange is one request waiting for its session's answer.
 type exchange struct {
-	payload []byte
-	answer  chan answer // buffered 1; answered exactly once
+	env    *soap.Envelope // decoded once, by the server; its body is unread
+	answer chan answer    // buffered 1; answered exactly once
 }
 
 // answer is an HTTP response: a SOAP message with a status, or (nil
@@ -45,7 +45,7 @@ type answer struct {
 	payload []byte
 }
 
-// Session is one duplex session over HTTP. Its ReadMessage, WriteMessage
+// Session is one duplex session over HTTP. Its ReadEnvelope, WriteMessage
 // and WriteFault belong to the session's reader goroutine; WriteCallback,
 // CloseOutput and Abort may be called from any goroutine.
 type Session struct {
@@ -114,10 +114,12 @@ func (s *Session) Encoding() soap.Encoding { return s.enc }
 // RemoteAddr is the address the session's first request came from.
 func (s *Session) RemoteAddr() net.Addr { return s.remote }
 
-// ReadMessage answers the previous request with 202 Accepted if the session
-// wrote nothing for it (a one-way operation), then waits for the next one.
-// It returns io.EOF once the output is closed (the session is complete).
-func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
+// ReadEnvelope answers the previous request with 202 Accepted if the
+// session wrote nothing for it (a one-way operation), then waits for the
+// next one. The envelope is the one the server decoded to find the session
+// (headers read, body not yet), so a request is decoded once. It returns
+// io.EOF once the output is closed (the session is complete).
+func (s *Session) ReadEnvelope(ctx context.Context) (*soap.Envelope, error) {
 	s.finish()
 	select {
 	case <-s.closed:
@@ -129,7 +131,7 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 	select {
 	case ex := <-s.in:
 		s.cur = ex
-		return ex.payload, nil
+		return ex.env, nil
 	case <-s.closed:
 		return nil, io.EOF
 	case <-s.aborted:
@@ -227,7 +229,7 @@ func (s *Session) WriteCallback(ctx context.Context, action string, payload []by
 	return nil
 }
 
-// CloseOutput ends the session after its last callback: ReadMessage
+// CloseOutput ends the session after its last callback: ReadEnvelope
 // returns io.EOF, and the ReplyTo is free for a new session.
 func (s *Session) CloseOutput(context.Context) error {
 	s.closeOnce.Do(func() { close(s.closed) })

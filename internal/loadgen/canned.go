@@ -108,7 +108,7 @@ func newCannedSession(enc soap.Encoding, uri string) (*cannedSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: canned request: %w", err)
 	}
-	c.exchanges = [][]byte{nmf.AppendPreamble(nil, uri, nmf.Encoding(enc.KnownEncoding())),
+	c.exchanges = [][]byte{nmf.AppendPreamble(nil, uri, nmf.EncodingFor(enc.ContentType())),
 		nmf.AppendSizedEnvelope(nil, req), nmf.AppendSizedEnvelope(nil, start), {byte(nmf.RecordEnd)}}
 
 	srv := soap.NewCodec(enc, soap.Limits{})
@@ -178,7 +178,7 @@ func (c *Canned) serve(nc net.Conn) error {
 	if err != nil {
 		return err
 	}
-	if want := nmf.Encoding(c.enc.KnownEncoding()); p.Encoding != want {
+	if want := nmf.EncodingFor(c.enc.ContentType()); p.Encoding != want {
 		return fmt.Errorf("%w: encoding %v, serving %v", errCanned, p.Encoding, want)
 	}
 	if err := fr.WriteRecord(nmf.RecordPreambleAck); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -36,7 +37,7 @@ func startIPAMD(tb testing.TB) string {
 	}
 	// The load comes from one address: lift the per-address share
 	// (docs/performance.md runs ipamd the same way).
-	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second, MaxConnectionsPerAddress: 1 << 20}, mgr)
+	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second, MaxConnectionsPerAddress: 1 << 20}, bind.NetTCP(mgr))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -60,7 +61,7 @@ func startServer(tb testing.TB) (addr string, stop func()) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := nmf.NewServer(nmf.Options{}, mgr)
+	srv := nmf.NewServer(nmf.Options{}, bind.NetTCP(mgr))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

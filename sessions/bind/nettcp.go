@@ -1,0 +1,126 @@
+package bind
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"go.uber.org/zap"
+
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/sessions"
+	"github.com/ipamd/ipamd/soap"
+)
+
+// NetTCP is the nmf.Router of m's ports: the Via's path selects the port
+// type, and the endpoint takes the binary session, binary and SOAP 1.2
+// text encodings.
+func NetTCP(m *sessions.Manager) nmf.Router { return netTCPRouter{m} }
+
+type netTCPRouter struct{ m *sessions.Manager }
+
+// Route implements nmf.Router.
+func (r netTCPRouter) Route(p *nmf.Preamble) (nmf.SessionHandler, error) {
+	path, err := viaPath(p.Via)
+	if err != nil {
+		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("via %q: %w", p.Via, err)}
+	}
+	port := r.m.Port(path)
+	if port == nil {
+		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("no endpoint at %q", path)}
+	}
+	if _, ok := soapEncoding(p.Encoding); !ok {
+		return nil, &nmf.FaultError{URI: nmf.FaultContentTypeInvalid,
+			Err: fmt.Errorf("encoding 0x%02x (%q) is not supported", byte(p.Encoding), p.ContentType)}
+	}
+	return netTCPPort{port}, nil
+}
+
+// netTCPPort serves a port type's net.tcp sessions.
+type netTCPPort struct{ p *sessions.Port }
+
+// ServeSession implements nmf.SessionHandler.
+func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
+	enc, _ := soapEncoding(ns.Preamble().Encoding)
+	opts := h.p.Options()
+	opts.Logger = opts.Logger.WithLazy(zap.String("via", ns.Preamble().Via))
+	t := &netTCP{ns: ns, codec: soap.NewCodec(enc, opts.Limits)}
+	err := h.p.Serve(ctx, t, opts)
+	// What the last message's handling wrote may still be held (see
+	// Receive): it goes out before the framing layer ends the session.
+	if ferr := ns.Flush(context.Background()); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// soapEncoding is the SOAP encoding of a preamble's: binary session,
+// binary or SOAP 1.2 text (SOAP 1.1 is HTTP's only).
+func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
+	enc, ok := soap.EncodingForContentType(e.ContentType())
+	return enc, ok && enc.EnvelopeNamespace() == soap.NSEnvelope
+}
+
+// netTCP is a session on one MC-NMF framing session. The codec is the
+// session's (binary session encoding: its inbound string table); replies,
+// faults and callbacks share the connection, in order. Every write is
+// bounded by nmf's write timeout and the connection's lifetime, so Send
+// adds no deadline of its own (it cost a timer and a watcher per message).
+type netTCP struct {
+	ns    *nmf.Session
+	codec *soap.Codec
+	out   []byte // encode buffer; Sends are serialised by the session
+}
+
+// Receive flushes what the previous message's handling held, reads the
+// next message and corks the connection: the records written while the
+// session handles it — the reply, or Notify…Start, Notify…Complete and End
+// when the work fails at once — leave in one write, at the next Receive
+// (handling never waits for the client, so nothing is held longer than the
+// handling takes).
+func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
+	// nmf bounds the write itself: no context to watch.
+	if err := t.ns.Flush(context.Background()); err != nil {
+		return nil, fmt.Errorf("nmf: flushing held records: %w", err)
+	}
+	payload, err := t.ns.ReadMessage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.ns.Cork() // before decoding: a malformed message's fault and End leave together too
+	return t.codec.Decode(payload)
+}
+
+// Send implements sessions.Transport; a one-way message needs no answer.
+func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
+	if m.Kind == sessions.KindAccepted {
+		return nil
+	}
+	out, err := t.codec.Encode(t.out[:0], &m.Header, m.Body)
+	if err != nil {
+		return err
+	}
+	t.out = out
+	return t.ns.WriteMessage(context.Background(), out)
+}
+
+// Close sends our End record.
+func (t *netTCP) Close(ctx context.Context) error { return t.ns.CloseOutput(ctx) }
+
+// Abort closes the connection at once.
+func (t *netTCP) Abort() { t.ns.Abort() }
+
+// Peer implements sessions.Transport.
+func (t *netTCP) Peer() sessions.Peer {
+	return sessions.Peer{Transport: sessions.TransportNetTCP, Addr: t.ns.RemoteAddr(), Identity: t.ns.Preamble().Identity}
+}
+
+// viaPath is the path of a Via (the host part is not compared: clients may
+// reach the server under any name).
+func viaPath(via string) (string, error) {
+	u, err := url.Parse(via)
+	if err != nil {
+		return "", err
+	}
+	return u.Path, nil
+}
