@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"go.uber.org/zap"
 
-	"github.com/ipamd/ipamd/cmd/ipamd/internal/metrics"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security"
