@@ -50,7 +50,7 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 	if err != nil {
 		t.Fatal(err)
 	}
-	so := serveOptions{log: log}.withDefaults()
+	so := options{log: log}.withDefaults()
 	if lvl, err := zapcore.ParseLevel(cfg.Log.Level); err == nil {
 		so.level.SetLevel(lvl)
 	}
