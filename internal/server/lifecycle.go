@@ -16,11 +16,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ipamd/ipamd/internal/server/admin"
-	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
+	"github.com/ipamd/ipamd/internal/server/admin"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
 )

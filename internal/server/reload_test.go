@@ -12,9 +12,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"

@@ -13,7 +13,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"go.uber.org/zap"
 
-	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security"
@@ -23,6 +22,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
