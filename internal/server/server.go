@@ -108,8 +108,8 @@ func (s *Server) Reload(next *config.Config) (applied, restart []string) {
 	return s.lf.apply(next)
 }
 
-// Config is the effective configuration (the last reload's).
-func (s *Server) Config() *config.Config {
+// RunningConfig is the effective configuration (the last reload's).
+func (s *Server) RunningConfig() *config.Config {
 	s.lf.mu.Lock()
 	defer s.lf.mu.Unlock()
 	return s.lf.cfg
