@@ -21,6 +21,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/internal/server/admin"
 	"github.com/ipamd/ipamd/internal/server/metrics"
+	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
 )
@@ -69,6 +70,11 @@ type options struct {
 	storeReady func(context.Context) error
 	// build labels ipamd_build_info.
 	build metrics.BuildInfo
+	// store, when set, is the store the services run on instead of the
+	// one the configuration names.
+	store services.Store
+	// wrapListener, when set, wraps each bound listener.
+	wrapListener func(net.Listener) net.Listener
 }
 
 func (so options) withDefaults() options {

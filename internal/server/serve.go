@@ -47,9 +47,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	if err != nil {
 		return nil, err
 	}
-	st, closeStore, err := newDataStore(ctx, cfg, log)
-	if err != nil {
-		return nil, err
+	st, closeStore := so.store, func() error { return nil }
+	if st == nil {
+		st, closeStore, err = newDataStore(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{log: log, closeStore: closeStore, drain: make(chan struct{}), done: make(chan struct{})}
 	defer func() {
@@ -118,6 +121,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		ln, err := lc.Listen(ctx, "tcp", u.Addr())
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", u, err)
+		}
+		if so.wrapListener != nil {
+			ln = so.wrapListener(ln)
 		}
 		mode := cfg.ListenerSecurity(u)
 		sec, err := listenerSecurity(mode, upgraders)

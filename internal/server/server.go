@@ -22,6 +22,7 @@ import (
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/internal/server/metrics"
+	"github.com/ipamd/ipamd/services"
 )
 
 // Server is one ipamd server: built by New, run by Serve.
@@ -74,6 +75,20 @@ func WithStoreReady(ready func(context.Context) error) Option {
 
 // WithBuildInfo sets the labels of ipamd_build_info.
 func WithBuildInfo(b metrics.BuildInfo) Option { return func(o *options) { o.build = b } }
+
+// WithStore runs the services on st instead of the store the configuration
+// names (its dev.* settings too): a test's in-memory stand-in whose ADM
+// state it inspects. The server does not close st.
+func WithStore(st services.Store) Option { return func(o *options) { o.store = st } }
+
+// WithListenerWrap wraps each bound listener before it serves (tests count
+// or disturb the accepted connections with it).
+func WithListenerWrap(wrap func(net.Listener) net.Listener) Option {
+	return func(o *options) { o.wrapListener = wrap }
+}
+
+// ActiveSessions is the number of sessions open now.
+func (s *Server) ActiveSessions() int64 { return s.lf.mgr.Active() }
 
 // Addr is a bound listener.
 type Addr struct {
