@@ -141,7 +141,7 @@ func TryStart(t testing.TB, opts ...Option) (*Server, error) {
 	}
 	level := zap.NewAtomicLevelAt(lvl)
 	core, logs := observer.New(level)
-	log := zap.New(core)
+	log := zap.New(capped{core, logs})
 
 	ready := make(chan struct{})
 	sup := &supervisor{ready: ready, next: st.sup}
@@ -265,6 +265,27 @@ func (s *Server) Log() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// MaxLogEntries bounds the log a Server keeps (a load test's sessions
+// would otherwise fill memory); entries beyond it are dropped.
+const MaxLogEntries = 20000
+
+// capped stops recording at MaxLogEntries.
+type capped struct {
+	zapcore.Core
+	logs *observer.ObservedLogs
+}
+
+func (c capped) With(fields []zapcore.Field) zapcore.Core {
+	return capped{c.Core.With(fields), c.logs}
+}
+
+func (c capped) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) && c.logs.Len() < MaxLogEntries {
+		return ce.AddCore(e, c)
+	}
+	return ce
 }
 
 // supervisor tells Start when the server is ready, and passes everything
