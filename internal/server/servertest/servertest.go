@@ -51,6 +51,7 @@ type Option func(*settings)
 type settings struct {
 	cfg     *config.Config
 	set     [][2]string
+	edit    []func(*config.Config)
 	opts    []server.Option
 	sup     server.Supervisor
 	timeout time.Duration
@@ -61,6 +62,13 @@ type settings struct {
 // Set("dev.work_duration", "3s").
 func Set(key, value string) Option {
 	return func(s *settings) { s.set = append(s.set, [2]string{key, value}) }
+}
+
+// Edit changes the configuration after it is validated: for values
+// outside a setting's range that a test needs (a 200ms inactivity
+// interval), which no operator can set.
+func Edit(edit func(*config.Config)) Option {
+	return func(s *settings) { s.edit = append(s.edit, edit) }
 }
 
 // WithConfig starts from cfg instead of the defaults with loopback
@@ -131,6 +139,9 @@ func TryStart(t testing.TB, opts ...Option) (*Server, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	for _, e := range st.edit {
+		e(cfg)
 	}
 	if err := cfg.EnsureStateDir(); err != nil {
 		return nil, err
