@@ -41,7 +41,7 @@ func runningOf(lf *lifecycle) running {
 	return running{Level: lf.so.level.Level().String(), NMF: n, Sessions: s}
 }
 
-// newTestLifecycle is the part of runServer a reload touches, built from
+// newTestLifecycle is the part of New a reload touches, built from
 // cfg as a start would build it.
 func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecycle {
 	t.Helper()
