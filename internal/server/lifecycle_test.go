@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -340,5 +341,74 @@ func TestAdminPprofOptIn(t *testing.T) {
 	s := servertest.Start(t, servertest.Set("admin.pprof", "true"))
 	if status, body := httpGet(t, "http://"+s.Admin+"/debug/pprof/"); status != 200 || !strings.Contains(body, "goroutine") {
 		t.Errorf("/debug/pprof/ = %d", status)
+	}
+}
+
+// recorder is a Supervisor that records what it is told.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	alive  chan error
+}
+
+func (r *recorder) add(e string) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+func (r *recorder) Ready(status string)    { r.add("ready: " + status) }
+func (r *recorder) Stopping(status string) { r.add("stopping: " + status) }
+func (r *recorder) Reloading()             { r.add("reloading") }
+func (r *recorder) Status(status string)   { r.add("status: " + status) }
+func (r *recorder) Watchdog(ctx context.Context, alive func() error) {
+	r.alive <- alive()
+	<-ctx.Done()
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// TestSupervisorIsTold: the supervisor (systemd, the Windows SCM) hears of
+// readiness, a reload (reloading, then ready again), a stop, and a drain
+// timeout; its watchdog gets a liveness check that passes while the
+// session manager answers.
+func TestSupervisorIsTold(t *testing.T) {
+	rec := &recorder{alive: make(chan error, 1)}
+	s := servertest.Start(t, servertest.WithSupervisor(rec), servertest.Set("dev.work_duration", "1h"),
+		servertest.Set("shutdown.drain_timeout", "100ms"))
+	select {
+	case err := <-rec.alive:
+		if err != nil {
+			t.Errorf("alive = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the watchdog was not started")
+	}
+	c := *s.Config
+	c.Log.Level = "debug"
+	s.Reload(&c)
+	p := openProvision(t, s.NetTCP)
+	p.start()
+	stopped := drainAsync(s)
+	if _, exc := p.complete(); exc == nil {
+		t.Error("the work was not cancelled at the drain timeout")
+	}
+	p.end(true)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"ready: serving 2 listener(s)",
+		"reloading",
+		"ready: serving (configuration reloaded)",
+		"stopping: draining 1 session(s) for up to 100ms",
+		"status: drain timeout: cancelled the work of 1 session(s)",
+	}
+	if got := rec.all(); !slices.Equal(got, want) {
+		t.Errorf("supervisor heard\n %q\nwant\n %q", got, want)
 	}
 }
