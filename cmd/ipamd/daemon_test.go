@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -40,9 +41,22 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 // startDaemonEnv is startDaemon with more environment variables.
 func startDaemonEnv(t *testing.T, env []string, args ...string) *daemon {
 	t.Helper()
-	all := append([]string{"serve", "--listen", "net.tcp://127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-		"--state-dir", t.TempDir()}, args...)
-	d := &daemon{t: t, cmd: exec.Command(binary, all...), newLog: make(chan struct{}, 1), exited: make(chan struct{})}
+	d := spawnServe(t, env, append([]string{"--listen", "net.tcp://127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+		"--state-dir", t.TempDir()}, args...)...)
+	d.netTCP = d.waitLog("listening", 20*time.Second)["addr"].(string)
+	if a := d.waitLog("admin listening", 5*time.Second); a != nil {
+		d.admin, _ = a["addr"].(string)
+	}
+	d.waitLog("ready", 5*time.Second)
+	return d
+}
+
+// spawnServe starts `ipamd serve args...` with a clean IPAMD_* environment
+// plus env, and reads its log; the process is killed when the test ends if
+// it is still running. It does not wait for anything.
+func spawnServe(t *testing.T, env []string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, cmd: exec.Command(binary, append([]string{"serve"}, args...)...), newLog: make(chan struct{}, 1), exited: make(chan struct{})}
 	d.cmd.Env = append(cleanEnv(), env...)
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
@@ -82,11 +96,6 @@ func startDaemonEnv(t *testing.T, env []string, args ...string) *daemon {
 			t.Logf("ipamd log:\n%s", d.log())
 		}
 	})
-	d.netTCP = d.waitLog("listening", 20*time.Second)["addr"].(string)
-	if a := d.waitLog("admin listening", 5*time.Second); a != nil {
-		d.admin, _ = a["addr"].(string)
-	}
-	d.waitLog("ready", 5*time.Second)
 	return d
 }
 
@@ -111,20 +120,47 @@ func (d *daemon) findLog(msg string) map[string]any {
 // waitLog waits for a log entry with msg.
 func (d *daemon) waitLog(msg string, timeout time.Duration) map[string]any {
 	d.t.Helper()
+	return d.waitMatch(fmt.Sprintf("%q", msg), timeout, func(l map[string]any) bool { return l["msg"] == msg })
+}
+
+// entries returns the log entries so far for which match is true.
+func (d *daemon) entries(match func(map[string]any) bool) []map[string]any {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []map[string]any
+	for _, l := range d.lines {
+		if match(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// waitMatch waits for a log entry for which match is true (what names it
+// in the failure).
+func (d *daemon) waitMatch(what string, timeout time.Duration, match func(map[string]any) bool) map[string]any {
+	d.t.Helper()
+	return d.waitCount(what, 1, timeout, match)[0]
+}
+
+// waitCount waits for n log entries for which match is true and returns
+// them.
+func (d *daemon) waitCount(what string, n int, timeout time.Duration, match func(map[string]any) bool) []map[string]any {
+	d.t.Helper()
 	deadline := time.After(timeout)
 	for {
-		if l := d.findLog(msg); l != nil {
-			return l
+		if ls := d.entries(match); len(ls) >= n {
+			return ls[:n]
 		}
 		select {
 		case <-d.newLog:
 		case <-d.exited:
-			if l := d.findLog(msg); l != nil {
-				return l
+			if ls := d.entries(match); len(ls) >= n {
+				return ls[:n]
 			}
-			d.t.Fatalf("ipamd exited (%v) without logging %q", d.err, msg)
+			d.t.Fatalf("ipamd exited (%v) without logging %s", d.err, what)
 		case <-deadline:
-			d.t.Fatalf("no %q log entry within %v", msg, timeout)
+			d.t.Fatalf("no %s log entry within %v", what, timeout)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -10,9 +9,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -93,55 +92,9 @@ func writePKI(t *testing.T, dir string) (roots *x509.CertPool, client tls.Certif
 // msg listening).
 func serveLogs(t *testing.T, want int, args ...string) (listening []map[string]any, warnings []map[string]any) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--state-dir", filepath.Join(t.TempDir(), "state")}, args...)...)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	lines := make(chan map[string]any)
-	var rest bytes.Buffer
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) != nil {
-				rest.WriteString(sc.Text() + "\n")
-				continue
-			}
-			lines <- m
-		}
-	}()
-	timeout := time.After(20 * time.Second)
-	for len(listening) < want {
-		select {
-		case m, ok := <-lines:
-			if !ok {
-				t.Fatalf("ipamd exited before listening: %s", rest.String())
-			}
-			switch {
-			case m["msg"] == "listening":
-				listening = append(listening, m)
-			case m["level"] == "warn":
-				warnings = append(warnings, m)
-			}
-		case <-timeout:
-			t.Fatal("no listening log")
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
-	return listening, warnings
+	d := spawnServe(t, nil, append([]string{"--state-dir", filepath.Join(t.TempDir(), "state")}, args...)...)
+	listening = d.waitCount(fmt.Sprintf("%d listening", want), want, 20*time.Second, func(m map[string]any) bool { return m["msg"] == "listening" })
+	return listening, d.entries(func(m map[string]any) bool { return m["level"] == "warn" })
 }
 
 func TestServeTLSListener(t *testing.T) {
