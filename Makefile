@@ -39,7 +39,7 @@ budgets:
 # compared by benchstat with the checked-in baseline (docs/bench/baseline.txt, which names its
 # machine); `make bench-baseline` records a new one. The store's benchmarks (provisioning,
 # conversion: minutes, one run each) are `make bench-store`.
-BENCH_PKGS := ./soap/... ./wsdl/ipam ./duplex/nmf ./sessions/... ./client ./internal/loadgen ./test/e2e ./cmd/ipamd/internal/metrics
+BENCH_PKGS := ./soap/... ./wsdl/ipam ./duplex/nmf ./sessions/... ./client ./internal/loadgen ./test/e2e ./internal/server/metrics
 BENCHCOUNT ?= 6
 bench:
 	@mkdir -p bin

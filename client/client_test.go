@@ -249,9 +249,9 @@ func TestCancelMidSession(t *testing.T) {
 		t.Fatalf("returned after %v with %+v", d, res)
 	}
 	deadline := time.Now().Add(3 * time.Second)
-	for srv.adm.State().ProvisioningInProgress || srv.mgr.Active() != 0 {
+	for srv.adm.State().ProvisioningInProgress || srv.srv.ActiveSessions() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("server still provisioning (%+v, %d sessions) after the client left", srv.adm.State(), srv.mgr.Active())
+			t.Fatalf("server still provisioning (%+v, %d sessions) after the client left", srv.adm.State(), srv.srv.ActiveSessions())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

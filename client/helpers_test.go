@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
-	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/internal/server"
+	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/services"
-	"github.com/ipamd/ipamd/sessions"
-	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -23,8 +23,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const (
-	provisionPath  = "/ipam/IIpamAsyncProvision"
-	conversionPath = "/ipam/IIpamAsyncSchemaConversion"
+	provisionPath = "/ipam/IIpamAsyncProvision"
 )
 
 // serverConfig describes the in-process ipamd a test runs against: the real
@@ -41,13 +40,13 @@ type serverConfig struct {
 type testServer struct {
 	adm                         memState
 	writes                      *atomic.Int64 // Write calls on the server's accepted connections
-	mgr                         *sessions.Manager
+	srv                         *servertest.Server
 	addr                        string
 	provisionURI, conversionURI string
 }
 
-// startServer wires an ipamd as cmd/ipamd/serve.go does, on loopback, until
-// the test ends.
+// startServer runs an ipamd (servertest: what ipamd serve runs) on
+// loopback with the in-memory store, until the test ends.
 func startServer(tb testing.TB, cfg serverConfig) *testServer {
 	tb.Helper()
 	if cfg.checkpoint == 0 {
@@ -57,31 +56,54 @@ func startServer(tb testing.TB, cfg serverConfig) *testServer {
 	if cfg.grace != 0 {
 		grace = max(cfg.grace, 0)
 	}
+	style := config.ActionStyleService
+	if cfg.style == ipam.CallbackActionsCallback {
+		style = config.ActionStyleCallback
+	}
 	mem := services.NewMemory(cfg.configured || cfg.conversionRequired, cfg.conversionRequired)
-	st := services.WithFailure(mem, cfg.work.failWith)
-	prov := &services.Provision{Store: st, MinDuration: cfg.work.duration, CheckpointInterval: cfg.checkpoint}
-	conv := &services.SchemaConversion{Store: st, MinDuration: cfg.work.duration, CheckpointInterval: cfg.checkpoint}
-	mgr, err := sessions.NewManager(sessions.Options{
-		InactivityInterval:  cfg.inactivity,
-		KeepaliveGraceCount: grace,
-		Logger:              zap.NewNop(),
-	},
-		sessions.Endpoint{Path: provisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, cfg.style)},
-		sessions.Endpoint{Path: conversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, cfg.style)})
+	writes := new(atomic.Int64)
+	s := servertest.Start(tb,
+		servertest.Set("listen", "net.tcp://127.0.0.1:0"),
+		servertest.Set("admin.listen", ""),
+		servertest.Set("log.level", "warn"),
+		servertest.Set("limits.close_timeout", "2s"),
+		servertest.Set("callbacks.action_style", style),
+		servertest.Edit(func(c *config.Config) {
+			c.Dev.WorkDuration = cfg.work.duration
+			c.Session.CheckpointInterval = cfg.checkpoint
+			c.Session.KeepaliveGraceCount = grace
+			if cfg.inactivity != 0 {
+				c.Session.InactivityInterval = cfg.inactivity
+			}
+		}),
+		servertest.WithServerOptions(
+			server.WithStore(services.WithFailure(mem, cfg.work.failWith)),
+			server.WithListenerWrap(func(ln net.Listener) net.Listener { return countingListener{ln, writes} })))
+	return &testServer{adm: memState{mem}, srv: s, addr: s.NetTCP, writes: writes,
+		provisionURI: s.ProvisionURI(config.TransportNetTCP), conversionURI: s.SchemaConversionURI(config.TransportNetTCP)}
+}
+
+// serve runs srv (a scripted framing server) on a loopback listener until
+// the test ends.
+func serve(tb testing.TB, srv *nmf.Server) string {
+	tb.Helper()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second}, bind.NetTCP(mgr))
-	writes := new(atomic.Int64)
-	addr := serveCounting(tb, srv, writes)
-	return &testServer{adm: memState{mem}, mgr: mgr, addr: addr, writes: writes,
-		provisionURI: "net.tcp://" + addr + provisionPath, conversionURI: "net.tcp://" + addr + conversionPath}
-}
-
-// serve runs srv on a loopback listener until the test ends.
-func serve(tb testing.TB, srv *nmf.Server) string {
-	tb.Helper()
-	return serveCounting(tb, srv, new(atomic.Int64))
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), inner) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			tb.Errorf("server shutdown: %v", err)
+		}
+		if err := <-done; !errors.Is(err, nmf.ErrServerClosed) {
+			tb.Errorf("Serve: %v", err)
+		}
+	})
+	return inner.Addr().String()
 }
 
 // countingListener counts the Write calls on the connections it accepts:
@@ -115,29 +137,6 @@ func (c countingConn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return nil
-}
-
-// serveCounting is serve, counting the server's writes into writes.
-func serveCounting(tb testing.TB, srv *nmf.Server, writes *atomic.Int64) string {
-	tb.Helper()
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ln := countingListener{inner, writes}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background(), ln) }()
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			tb.Errorf("server shutdown: %v", err)
-		}
-		if err := <-done; !errors.Is(err, nmf.ErrServerClosed) {
-			tb.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
 }
 
 // eventLog is an Observer that records events.

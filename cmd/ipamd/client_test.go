@@ -1,68 +1,32 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// serveDaemon runs `ipamd serve` on a loopback port until the test ends and
-// returns its base URI (net.tcp://127.0.0.1:PORT).
-func serveDaemon(t *testing.T, args ...string) string {
+// serveDaemon runs the server `ipamd serve` runs (in this process,
+// through servertest) on a loopback port until the test ends and returns
+// its base URI (net.tcp://127.0.0.1:PORT); the client commands run as the
+// built binary against it.
+func serveDaemon(t *testing.T, opts ...servertest.Option) string {
 	t.Helper()
-	args = append([]string{"serve", "--listen", "net.tcp://127.0.0.1:0", "--state-dir", filepath.Join(t.TempDir(), "state"),
-		"--session-checkpoint-interval", "50ms"}, args...)
-	cmd := exec.Command(binary, args...)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var e struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "listening" {
-				select {
-				case addr <- e.Addr:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		wg.Wait()
-		_ = cmd.Wait()
-	})
-	select {
-	case a := <-addr:
-		return "net.tcp://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatal("ipamd serve did not listen")
-	}
-	return ""
+	s := servertest.Start(t, append([]servertest.Option{
+		servertest.Set("listen", "net.tcp://127.0.0.1:0"),
+		servertest.Set("admin.listen", ""),
+		servertest.Set("session.checkpoint_interval", "50ms"),
+	}, opts...)...)
+	return "net.tcp://" + s.NetTCP
 }
 
 // report is the JSON both provision and convert print.
@@ -91,7 +55,7 @@ func runJSON(t *testing.T, args ...string) (report, string, int) {
 // `ipamd serve`: a provisioning that succeeds with checkpoints, then the
 // refusals a provisioned server gives, and status in between.
 func TestProvisionAndConvertCommands(t *testing.T) {
-	base := serveDaemon(t, "--dev-work-duration", "400ms")
+	base := serveDaemon(t, servertest.Set("dev.work_duration", "400ms"))
 	provision := base + "/ipam/IIpamAsyncProvision"
 
 	r, stderr, code := runJSON(t, "provision", "--server", provision, "--gpo-prefix", "IPAM", "--provisioning-method", "automatic",
@@ -136,7 +100,7 @@ func TestProvisionAndConvertCommands(t *testing.T) {
 // TestConvertCommandWithProgress converts a store that needs it, with the
 // progress bar forced on (stderr is a pipe here, so auto would hide it).
 func TestConvertCommandWithProgress(t *testing.T) {
-	base := serveDaemon(t, "--dev-require-conversion", "--dev-work-duration", "300ms")
+	base := serveDaemon(t, servertest.Set("dev.require_conversion", "true"), servertest.Set("dev.work_duration", "300ms"))
 
 	out, _, code := ipamd(t, nil, "status", "--server", base)
 	if code != 0 || !strings.Contains(out, "status: provisioned; schema conversion required") {

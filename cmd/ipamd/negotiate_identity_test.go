@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"context"
 	bin "encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,79 +18,52 @@ import (
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// logTail is every JSON log line of a running ipamd, for assertions on
-// what it logged after it started listening.
+// logTail is every log entry of a running server (msg and level as
+// fields), for assertions on what it logged after it started listening.
 type logTail struct {
 	mu    sync.Mutex
-	lines []map[string]any
-	more  chan struct{}
+	lines []map[string]any // as of the last wait
+	s     *servertest.Server
 }
 
 // wait returns the first line for which match is true, waiting up to 10 s.
 func (l *logTail) wait(t *testing.T, what string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for seen := 0; ; {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
 		l.mu.Lock()
-		for ; seen < len(l.lines); seen++ {
-			if match(l.lines[seen]) {
-				m := l.lines[seen]
+		l.lines = l.lines[:0]
+		for _, e := range l.s.Logs.All() {
+			m := e.ContextMap()
+			m["msg"], m["level"] = e.Message, e.Level.String()
+			l.lines = append(l.lines, m)
+		}
+		for _, m := range l.lines {
+			if match(m) {
 				l.mu.Unlock()
 				return m
 			}
 		}
 		l.mu.Unlock()
-		select {
-		case <-l.more:
-		case <-deadline:
+		if time.Now().After(deadline) {
 			t.Fatalf("no log line %s", what)
 		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// serveTail starts `ipamd serve args...` with a debug log and returns the
-// first listener's address and the log.
+// serveTail runs the server `ipamd serve args...` configures (in this
+// process: serveInProcess) with a debug log and returns the first
+// listener's address and the log.
 func serveTail(t *testing.T, args ...string) (string, *logTail) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--state-dir", filepath.Join(t.TempDir(), "state"), "--log-level", "debug"}, args...)...)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l := &logTail{more: make(chan struct{}, 1)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) != nil {
-				continue
-			}
-			l.mu.Lock()
-			l.lines = append(l.lines, m)
-			l.mu.Unlock()
-			select {
-			case l.more <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		_ = cmd.Wait()
-	})
-	m := l.wait(t, "listening", func(m map[string]any) bool { return m["msg"] == "listening" })
-	return m["addr"].(string), l
+	s := serveInProcess(t, append([]string{"--state-dir", filepath.Join(t.TempDir(), "state"), "--log-level", "debug"}, args...)...)
+	return s.Addrs()[0].Addr.String(), &logTail{s: s}
 }
 
 // negotiateConn dials addr, asks for the application/negotiate upgrade and

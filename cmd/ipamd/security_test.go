@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -10,7 +9,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -23,10 +21,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
+
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
+	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -88,60 +90,47 @@ func writePKI(t *testing.T, dir string) (roots *x509.CertPool, client tls.Certif
 	return roots, tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey}
 }
 
-// serveLogs starts `ipamd serve args...` and returns the "listening" and
-// "warn" log entries seen until every listener is up (want entries with
-// msg listening).
+// serveLogs runs the server `ipamd serve args...` configures (in this
+// process, through servertest: the flags are parsed as serve parses them)
+// and returns its "listening" entries and the warnings logged by then (want
+// is how many listening entries it expects).
 func serveLogs(t *testing.T, want int, args ...string) (listening []map[string]any, warnings []map[string]any) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--state-dir", filepath.Join(t.TempDir(), "state")}, args...)...)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
+	s := serveInProcess(t, append([]string{"--state-dir", filepath.Join(t.TempDir(), "state")}, args...)...)
+	for _, e := range s.Logs.All() {
+		m := e.ContextMap()
+		m["msg"], m["level"] = e.Message, e.Level.String()
+		switch {
+		case e.Message == "listening":
+			listening = append(listening, m)
+		case e.Level == zapcore.WarnLevel:
+			warnings = append(warnings, m)
+		}
+	}
+	if len(listening) != want {
+		t.Fatalf("%d listening entries, want %d:\n%s", len(listening), want, s.Log())
+	}
+	return listening, warnings
+}
+
+// serveInProcess starts, through servertest, the server that `ipamd serve
+// args...` would run: the flags are parsed and loaded as serve does. The
+// admin listener is off unless a flag sets it.
+func serveInProcess(t *testing.T, args ...string) *servertest.Server {
+	t.Helper()
+	cmd := &cobra.Command{Use: "serve"}
+	file, flags := configFlags(cmd)
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(*file, flags)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if cfg.Origin("admin.listen") == "default" {
+		cfg.Admin.Listen = ""
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	lines := make(chan map[string]any)
-	var rest bytes.Buffer
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) != nil {
-				rest.WriteString(sc.Text() + "\n")
-				continue
-			}
-			lines <- m
-		}
-	}()
-	timeout := time.After(20 * time.Second)
-	for len(listening) < want {
-		select {
-		case m, ok := <-lines:
-			if !ok {
-				t.Fatalf("ipamd exited before listening: %s", rest.String())
-			}
-			switch {
-			case m["msg"] == "listening":
-				listening = append(listening, m)
-			case m["level"] == "warn":
-				warnings = append(warnings, m)
-			}
-		case <-timeout:
-			t.Fatal("no listening log")
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
-	return listening, warnings
+	return servertest.Start(t, servertest.WithConfig(cfg))
 }
 
 func TestServeTLSListener(t *testing.T) {

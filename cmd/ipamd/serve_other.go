@@ -3,9 +3,6 @@
 package main
 
 import (
-	"errors"
-	"syscall"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ipamd/ipamd/config"
@@ -21,5 +18,3 @@ func addPlatformServeFlags(*cobra.Command) *platformFlags { return &platformFlag
 func (*platformFlags) detect(*config.Config) (platformEnv, error) {
 	return platformEnv{close: func() {}}, nil
 }
-
-func isAddrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }

@@ -4,11 +4,13 @@ import (
 	"context"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/ipamd/ipamd/internal/server"
 )
 
 // serveFunc runs the server until ctx ends, reporting to sup and reloading
 // on reload.
-type serveFunc func(ctx context.Context, sup supervisor, reload <-chan struct{}) error
+type serveFunc func(ctx context.Context, sup server.Supervisor, reload <-chan struct{}) error
 
 // platformEnv is how serve runs on this platform and in this situation.
 type platformEnv struct {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
-	"golang.org/x/sys/windows"
 
 	"github.com/ipamd/ipamd/cmd/ipamd/internal/winsvc"
 	"github.com/ipamd/ipamd/config"
@@ -75,5 +74,3 @@ func (scmSupervisor) Stopping(string)                        {}
 func (scmSupervisor) Reloading()                             {}
 func (scmSupervisor) Status(string)                          {}
 func (scmSupervisor) Watchdog(context.Context, func() error) {}
-
-func isAddrInUse(err error) bool { return errors.Is(err, windows.WSAEADDRINUSE) }

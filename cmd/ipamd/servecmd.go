@@ -14,6 +14,8 @@ import (
 
 	"github.com/ipamd/ipamd/cmd/ipamd/internal/systemd"
 	"github.com/ipamd/ipamd/config"
+	"github.com/ipamd/ipamd/internal/server"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 )
 
 func newServeCmd(stderr io.Writer) *cobra.Command {
@@ -50,14 +52,9 @@ error, 3 forced exit by a second signal.`,
 		defer func() { _ = log.Sync() }()
 		defer zap.RedirectStdLog(log.Named("stdlog"))()
 
-		so := serveOptions{
-			log:        log,
-			level:      level,
-			loadConfig: func() (*config.Config, error) { return loadConfig(*file, flags) },
-		}
-		serve := func(ctx context.Context, sup supervisor, reload <-chan struct{}) error {
-			so.supervisor, so.reload = sup, reload
-			return serveMain(ctx, cfg, *file, so)
+		serve := func(ctx context.Context, sup server.Supervisor, reload <-chan struct{}) error {
+			return serveMain(ctx, cfg, *file, log, server.WithLogger(log), server.WithLevel(level), server.WithSupervisor(sup),
+				server.WithReload(reload, func() (*config.Config, error) { return loadConfig(*file, flags) }))
 		}
 		if env.run != nil { // under the Windows SCM, or its console stand-in
 			return env.run(serve)
@@ -71,8 +68,7 @@ error, 3 forced exit by a second signal.`,
 
 // serveMain logs the start, prepares the state directory and runs the
 // server; errors come back as exit codes.
-func serveMain(ctx context.Context, cfg *config.Config, file string, so serveOptions) error {
-	log := so.log
+func serveMain(ctx context.Context, cfg *config.Config, file string, log *zap.Logger, opts ...server.Option) error {
 	fail := func(msg string, err error) error {
 		log.Error(msg, zap.Error(err))
 		return &exitError{code: exitRuntime, err: err, logged: true}
@@ -94,7 +90,12 @@ func serveMain(ctx context.Context, cfg *config.Config, file string, so serveOpt
 		zap.String("version", v.Version), zap.String("commit", v.Commit),
 		zap.String("config_file", file), zap.String("state_dir", cfg.StateDir),
 		zap.Int("pid", os.Getpid()))
-	if err := runServer(ctx, cfg, so); err != nil {
+	opts = append(opts, server.WithBuildInfo(metrics.BuildInfo{Version: v.Version, Commit: v.Commit, GoVersion: v.Go}))
+	srv, err := server.New(ctx, cfg, opts...)
+	if err != nil {
+		return fail("server failed", err)
+	}
+	if err := srv.Serve(ctx); err != nil {
 		return fail("server failed", err)
 	}
 	log.Info("stopped")
@@ -154,10 +155,10 @@ type systemdSupervisor struct {
 	log *zap.Logger
 }
 
-func newSystemdSupervisor(log *zap.Logger) supervisor {
+func newSystemdSupervisor(log *zap.Logger) server.Supervisor {
 	n := systemd.NewNotifier(nil)
 	if !n.Enabled() {
-		return nopSupervisor{}
+		return server.NopSupervisor{}
 	}
 	log.Info("running under systemd", zap.Duration("watchdog", n.WatchdogInterval()))
 	return &systemdSupervisor{n: n, log: log.Named("systemd")}

@@ -121,10 +121,7 @@ type edge struct{ from, to string }
 // being merged removes. Delete an entry when its branch is merged; the test
 // fails on an entry that no longer matches an import, so none outlives its
 // reason.
-var knownViolations = map[edge]string{
-	{"cmd/ipamd", "sessions"}:        "branch server: serve.go and lifecycle.go move to internal/server",
-	{"cmd/ipamd", "duplex/soaphttp"}: "branch server: serve.go and lifecycle.go move to internal/server",
-}
+var knownViolations = map[edge]string{}
 
 // pkg is what `go list -json` says about one package.
 type pkg struct {

@@ -22,8 +22,8 @@
 //
 // The package is internal because it is a measuring tool, not an API; it is
 // a client of the sessions layer: it imports client, duplex/nmf, soap and wsdl/ipam,
-// never services or store (cmd/ipamd wires it to a command; its tests wire a
-// real server from services).
+// never services or store (cmd/ipamd wires it to a command; its tests run a
+// real server through internal/server/servertest).
 //
 // Every run is bounded: by a duration or count, by per-session timeouts,
 // and by refusing non-loopback targets unless the operator allows them.

@@ -3,58 +3,35 @@ package loadgen
 import (
 	"context"
 	"errors"
-	"net"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-	"go.uber.org/zap"
 
-	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/services"
-	"github.com/ipamd/ipamd/sessions"
-	"github.com/ipamd/ipamd/sessions/bind"
+	"github.com/ipamd/ipamd/config"
+	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-const provisionPath = "/ipam/IIpamAsyncProvision"
-
-// startIPAMD wires a provisioned ipamd as cmd/ipamd/serve.go does (framing
-// server, session manager, services) on loopback, with the in-memory ADM
-// state: every provisioning session ends with an AlreadyProvisioned
-// Complete.
+// startIPAMD runs a provisioned ipamd (servertest: what ipamd serve runs)
+// on loopback, with the in-memory ADM state: every provisioning session
+// ends with an AlreadyProvisioned Complete.
 func startIPAMD(tb testing.TB) string {
 	tb.Helper()
-	mem := services.NewMemory(true, false)
-	prov := &services.Provision{Store: mem, CheckpointInterval: time.Second}
-	mgr, err := sessions.NewManager(sessions.Options{Logger: zap.NewNop()},
-		sessions.Endpoint{Path: provisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, ipam.CallbackActionsService)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// The load comes from one address: lift the per-address share
-	// (docs/performance.md runs ipamd the same way).
-	srv := nmf.NewServer(nmf.Options{Logger: zap.NewNop(), CloseTimeout: 2 * time.Second, MaxConnectionsPerAddress: 1 << 20}, bind.NetTCP(mgr))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background(), ln) }()
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			tb.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; !errors.Is(err, nmf.ErrServerClosed) {
-			tb.Errorf("Serve: %v", err)
-		}
-	})
-	return "net.tcp://" + ln.Addr().String() + provisionPath
+	s := servertest.Start(tb,
+		servertest.Set("listen", "net.tcp://127.0.0.1:0"),
+		servertest.Set("admin.listen", ""),
+		servertest.Set("log.level", "warn"),
+		servertest.Set("dev.provisioned", "true"),
+		servertest.Set("session.checkpoint_interval", "1s"),
+		servertest.Set("limits.close_timeout", "2s"),
+		// The load comes from one address: lift the per-address share
+		// (docs/performance.md runs ipamd the same way).
+		servertest.Set("limits.max_connections_per_address", "1000000"))
+	return s.ProvisionURI(config.TransportNetTCP)
 }
 
 // checkClean fails on any error and on any outcome but AlreadyProvisioned.

@@ -7,7 +7,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -16,12 +15,11 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
-	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/internal/server"
+	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/services"
-	"github.com/ipamd/ipamd/sessions"
-	"github.com/ipamd/ipamd/sessions/bind"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -49,32 +47,23 @@ func sessionBytes(payload []byte) []byte {
 	return nmf.AppendSizedEnvelope(b, payload)
 }
 
-// startServer runs the framing server with both port types on loopback.
+// startServer runs the whole server (servertest: what ipamd serve runs)
+// with the capture's endpoint paths on loopback, on the in-memory store;
+// stop drains it.
 func startServer(tb testing.TB) (addr string, stop func()) {
 	tb.Helper()
-	st := services.NewMemory(false, false)
-	prov := &services.Provision{Store: st, CheckpointInterval: time.Second}
-	conv := &services.SchemaConversion{Store: st, CheckpointInterval: time.Second}
-	mgr, err := sessions.NewManager(sessions.Options{Logger: zap.NewNop()},
-		sessions.Endpoint{Path: "/IpamAsyncProvision", Binding: sessions.ProvisionBinding(prov.NewSession, ipam.CallbackActionsService)},
-		sessions.Endpoint{Path: "/IpamAsyncSchemaConversion", Binding: sessions.SchemaConversionBinding(conv.NewSession, ipam.CallbackActionsService)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := nmf.NewServer(nmf.Options{}, bind.NetTCP(mgr))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	return ln.Addr().String(), func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
+	s := servertest.Start(tb,
+		servertest.Set("listen", "net.tcp://127.0.0.1:0"),
+		servertest.Set("admin.listen", ""),
+		servertest.Set("log.level", "warn"),
+		servertest.Set("endpoints.provision_path", "/IpamAsyncProvision"),
+		servertest.Set("endpoints.schema_conversion_path", "/IpamAsyncSchemaConversion"),
+		servertest.Set("session.checkpoint_interval", "1s"),
+		servertest.WithServerOptions(server.WithStore(services.NewMemory(false, false))))
+	return s.NetTCP, func() {
+		if err := s.Stop(); err != nil {
+			tb.Errorf("stop: %v", err)
+		}
 	}
 }
 

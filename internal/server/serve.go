@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"go.uber.org/zap"
 
-	"github.com/ipamd/ipamd/cmd/ipamd/internal/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security/krb5"
@@ -22,6 +21,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/sessions/bind"
@@ -30,33 +30,39 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// runServer runs the daemon until ctx is cancelled (a stop request: SIGTERM,
-// service stop) and returns nil after an orderly stop, or the error that
-// stopped it. It wires, bottom up: the services on their ADM flags and
-// work, the session manager with one endpoint per port type, one net.tcp
-// framing server and one HTTP server shared by every listen URI, the
-// metrics and the admin listener. The stop is the graceful lifecycle of
-// lifecycle.go: drain, cancel what outlives shutdown.drain_timeout, close.
-func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
+// New builds the server of cfg, bottom up: the data store, the services on
+// their ADM flags and work, the session manager with one endpoint per port
+// type, one net.tcp framing server and one HTTP server shared by every
+// listen URI, the listeners (bound here, so Addrs is known before Serve),
+// the metrics and the admin listener. ctx bounds the start (opening the
+// store, binding). Serve runs it; Close releases it when Serve is not run.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, err error) {
+	var so options
+	for _, o := range opts {
+		o(&so)
+	}
 	so = so.withDefaults()
 	log := so.log
 	uris, err := cfg.ListenURIs()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, closeStore, err := newDataStore(ctx, cfg, log)
-	if err != nil {
-		return err
+	st, closeStore := so.store, func() error { return nil }
+	if st == nil {
+		st, closeStore, err = newDataStore(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
 	}
+	s := &Server{log: log, closeStore: closeStore, drain: make(chan struct{}), done: make(chan struct{})}
 	defer func() {
-		if err := closeStore(); err != nil {
-			log.Warn("closing the data store", zap.Error(err))
+		if err != nil {
+			s.release()
 		}
 	}()
-	v := buildVersion()
-	m := metrics.New(metrics.BuildInfo{Version: v.Version, Commit: v.Commit, GoVersion: v.Go})
+	m := metrics.New(so.build)
 	if _, err := localPolicy(cfg); err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
 		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
@@ -64,13 +70,13 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	soap.SetMaxEcho(cfg.Limits.MaxEchoBytes)
 	mgr, err := newSessionManager(cfg, st, log, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	srv := nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr))
 
 	networks, err := cfg.Callbacks.CallbackNetworks()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// bound is filled below, before any request can be served.
 	bound := map[string]int{} // transport → port of its first listener, for the WSDL
@@ -102,42 +108,33 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 
 	upgraders, err := newUpgraders(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
-	type listener struct {
-		net.Listener
-		transport string
-		security  nmf.ListenerSecurity
-	}
 	// No TCP keepalive on accepted connections: sessions have their own
 	// liveness (MS-IPAMM2 Keepalive and the inactivity timer, the framing
 	// idle timeout), and the socket options cost four system calls per
 	// connection, a whole session being one connection.
 	lc := net.ListenConfig{KeepAlive: -1}
-	listeners := make([]listener, 0, len(uris))
-	closeAll := func() {
-		for _, ln := range listeners {
-			_ = ln.Close()
-		}
-	}
+	s.listeners = make([]listener, 0, len(uris))
 	for _, u := range uris {
 		ln, err := lc.Listen(ctx, "tcp", u.Addr())
 		if err != nil {
-			closeAll()
-			return fmt.Errorf("listen %s: %w", u, err)
+			return nil, fmt.Errorf("listen %s: %w", u, err)
+		}
+		if so.wrapListener != nil {
+			ln = so.wrapListener(ln)
 		}
 		mode := cfg.ListenerSecurity(u)
 		sec, err := listenerSecurity(mode, upgraders)
 		if err != nil {
 			_ = ln.Close()
-			closeAll()
-			return fmt.Errorf("listen %s: %w", u, err)
+			return nil, fmt.Errorf("listen %s: %w", u, err)
 		}
 		if lookup := peerLookup(cfg); mode == config.SecurityNone && lookup != nil {
 			sec.Identify = identifyConn(lookup) // callers named by their local account
 		}
-		listeners = append(listeners, listener{ln, u.Transport, sec})
+		s.listeners = append(s.listeners, listener{ln, u, mode, sec})
 		if mode == config.SecurityNone && !u.Loopback() {
 			// Allowed by security.insecure; said at every start so that it
 			// is never forgotten in a deployment.
@@ -179,13 +176,26 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 			return err
 		}
 	}
-	lf := &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
-	adminDone, err := lf.startAdmin(ctx)
+	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
+	s.adminDone, err = s.lf.startAdmin(ctx)
 	if err != nil {
-		closeAll()
-		return err
+		return nil, err
 	}
+	return s, nil
+}
 
+// Serve runs the server until ctx is cancelled (a stop request: SIGTERM,
+// service stop) or Drain is called, and returns nil after an orderly stop,
+// or the error that stopped it. The stop is the graceful lifecycle of
+// lifecycle.go: drain, cancel what outlives shutdown.drain_timeout, close.
+// Serve releases everything New took; it runs once.
+func (s *Server) Serve(ctx context.Context) error {
+	if !s.serving.CompareAndSwap(false, true) {
+		return errors.New("server: Serve called twice")
+	}
+	defer close(s.done)
+	defer s.closeStoreOnce()
+	lf, log, so := s.lf, s.log, s.lf.so
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -198,15 +208,15 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 	defer stopServe()
 	failed := make(chan struct{})
 	var failOnce sync.Once
-	for _, ln := range listeners {
+	for _, ln := range s.listeners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var err error
-			if ln.transport == config.TransportHTTP {
-				err = httpSrv.Serve(serveCtx, ln.Listener)
+			if ln.uri.Transport == config.TransportHTTP {
+				err = lf.http.Serve(serveCtx, ln.Listener)
 			} else {
-				err = srv.ServeListener(serveCtx, ln.Listener, ln.security)
+				err = lf.nmf.ServeListener(serveCtx, ln.Listener, ln.sec)
 			}
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nmf.ErrServerClosed) && !errors.Is(err, soaphttp.ErrServerClosed) {
 				mu.Lock()
@@ -219,16 +229,16 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		}()
 	}
 	lf.serving.Store(true)
-	so.supervisor.Ready(fmt.Sprintf("serving %d listener(s)", len(listeners)))
-	log.Info("ready", zap.Int("listeners", len(listeners)), zap.String("admin", lf.adminAddr))
+	so.supervisor.Ready(fmt.Sprintf("serving %d listener(s)", len(s.listeners)))
+	log.Info("ready", zap.Int("listeners", len(s.listeners)), zap.String("admin", lf.adminAddr))
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	go so.supervisor.Watchdog(watchCtx, lf.alive)
 
-	lf.run(ctx, failed)
+	lf.run(ctx, s.drain, failed)
 	stopWatch()
 	lf.stop(stopServe)
 	wg.Wait()
-	lf.stopAdmin(adminDone)
+	lf.stopAdmin(s.adminDone)
 	mu.Lock()
 	defer mu.Unlock()
 	return fail

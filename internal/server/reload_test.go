@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"reflect"
@@ -12,9 +12,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/ipamd/ipamd/cmd/ipamd/internal/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/sessions/bind"
@@ -42,7 +42,7 @@ func runningOf(lf *lifecycle) running {
 	return running{Level: lf.so.level.Level().String(), NMF: n, Sessions: s}
 }
 
-// newTestLifecycle is the part of runServer a reload touches, built from
+// newTestLifecycle is the part of New a reload touches, built from
 // cfg as a start would build it.
 func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecycle {
 	t.Helper()
@@ -51,7 +51,7 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 	if err != nil {
 		t.Fatal(err)
 	}
-	so := serveOptions{log: log}.withDefaults()
+	so := options{log: log}.withDefaults()
 	if lvl, err := zapcore.ParseLevel(cfg.Log.Level); err == nil {
 		so.level.SetLevel(lvl)
 	}

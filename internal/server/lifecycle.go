@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -9,24 +9,27 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ipamd/ipamd/cmd/ipamd/internal/admin"
-	"github.com/ipamd/ipamd/cmd/ipamd/internal/metrics"
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
+	"github.com/ipamd/ipamd/internal/server/admin"
+	"github.com/ipamd/ipamd/internal/server/metrics"
+	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
 )
 
-// supervisor is whoever started ipamd and wants to know where it is:
-// systemd (sd_notify), the Windows SCM, or nobody.
-type supervisor interface {
+// Supervisor is whoever started ipamd and wants to know where it is:
+// systemd (sd_notify), the Windows SCM, or nobody. The command implements
+// it; the server only calls it.
+type Supervisor interface {
 	// Ready: the listeners are up.
 	Ready(status string)
 	// Stopping: a graceful stop began.
@@ -40,21 +43,23 @@ type supervisor interface {
 	Watchdog(ctx context.Context, alive func() error)
 }
 
-type nopSupervisor struct{}
+// NopSupervisor is the Supervisor of a server nobody supervises.
+type NopSupervisor struct{}
 
-func (nopSupervisor) Ready(string)                           {}
-func (nopSupervisor) Stopping(string)                        {}
-func (nopSupervisor) Reloading()                             {}
-func (nopSupervisor) Status(string)                          {}
-func (nopSupervisor) Watchdog(context.Context, func() error) {}
+func (NopSupervisor) Ready(string)                           {}
+func (NopSupervisor) Stopping(string)                        {}
+func (NopSupervisor) Reloading()                             {}
+func (NopSupervisor) Status(string)                          {}
+func (NopSupervisor) Watchdog(context.Context, func() error) {}
 
-// serveOptions connect runServer to the process around it.
-type serveOptions struct {
+// options connect the server to the process around it (set with the
+// Option functions of server.go).
+type options struct {
 	log *zap.Logger
 	// level is the logger's level: /log/level and a reload change it.
 	level zap.AtomicLevel
 	// supervisor is told about readiness, stop and reload.
-	supervisor supervisor
+	supervisor Supervisor
 	// reload fires for SIGHUP or a service parameter change.
 	reload <-chan struct{}
 	// loadConfig reads the configuration again (same file, environment and
@@ -63,9 +68,16 @@ type serveOptions struct {
 	// storeReady is the store's readiness check for /readyz; nil selects
 	// serve.go's storeReady.
 	storeReady func(context.Context) error
+	// build labels ipamd_build_info.
+	build metrics.BuildInfo
+	// store, when set, is the store the services run on instead of the
+	// one the configuration names.
+	store services.Store
+	// wrapListener, when set, wraps each bound listener.
+	wrapListener func(net.Listener) net.Listener
 }
 
-func (so serveOptions) withDefaults() serveOptions {
+func (so options) withDefaults() options {
 	if so.log == nil {
 		so.log = zap.NewNop()
 	}
@@ -73,7 +85,10 @@ func (so serveOptions) withDefaults() serveOptions {
 		so.level = zap.NewAtomicLevel()
 	}
 	if so.supervisor == nil {
-		so.supervisor = nopSupervisor{}
+		so.supervisor = NopSupervisor{}
+	}
+	if so.build == (metrics.BuildInfo{}) {
+		so.build = metrics.BuildInfo{Version: "dev", Commit: "unknown", GoVersion: runtime.Version()}
 	}
 	return so
 }
@@ -81,8 +96,9 @@ func (so serveOptions) withDefaults() serveOptions {
 // lifecycle is a running server's state between start and exit: readiness,
 // reload and the graceful stop.
 type lifecycle struct {
-	cfg     *config.Config // the effective configuration; replaced by reloads (run's goroutine only)
-	so      serveOptions
+	mu      sync.Mutex     // serializes reloads and guards cfg
+	cfg     *config.Config // the effective configuration; replaced by reloads
+	so      options
 	log     *zap.Logger
 	metrics *metrics.Metrics
 	mgr     *sessions.Manager
@@ -224,12 +240,14 @@ func (lf *lifecycle) alive() error {
 	}
 }
 
-// run waits for the stop request or a failed listener, handling reloads
-// meanwhile.
-func (lf *lifecycle) run(ctx context.Context, failed <-chan struct{}) {
+// run waits for the stop request (ctx, or drain: Server.Drain) or a failed
+// listener, handling reloads meanwhile.
+func (lf *lifecycle) run(ctx context.Context, drain, failed <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-drain:
 			return
 		case <-failed:
 			lf.log.Error("a listener failed: stopping")
@@ -253,7 +271,9 @@ func (lf *lifecycle) run(ctx context.Context, failed <-chan struct{}) {
 // A second SIGTERM/SIGINT during all this exits at once (exit code 3;
 // see handleSignals in servecmd.go).
 func (lf *lifecycle) stop(stopServe context.CancelFunc) {
+	lf.mu.Lock()
 	cfg := lf.cfg
+	lf.mu.Unlock()
 	lf.draining.Store(true)
 	lf.metrics.SetDraining(true)
 	states := stateCounts(lf.mgr.SessionsByState())
@@ -354,7 +374,15 @@ func (lf *lifecycle) reload() {
 		lf.log.Error("reload failed: keeping the running configuration", zap.Error(err))
 		return
 	}
-	applied, restart := diffConfig(lf.cfg, next)
+	lf.apply(next)
+}
+
+// apply applies next as a reload does (see reload) and returns the changed
+// keys it applied and those that need a restart.
+func (lf *lifecycle) apply(next *config.Config) (applied, restart []string) {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	applied, restart = diffConfig(lf.cfg, next)
 	// Keep what needs a restart as it runs, so the next reload reports it
 	// again, `stop` uses the values the process actually has, and nothing
 	// below applies a setting the log says was not applied.
@@ -378,6 +406,7 @@ func (lf *lifecycle) reload() {
 	if len(restart) > 0 {
 		lf.log.Warn("configuration changes not reloaded: they need a restart", zap.Strings("keys", restart))
 	}
+	return applied, restart
 }
 
 // diffConfig returns the changed keys, split into those a reload applies
