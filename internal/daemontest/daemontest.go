@@ -1,4 +1,4 @@
-// Package daemon builds the ipamd binary and runs it as a child process for
+// Package daemontest builds the ipamd binary and runs it as a child process for
 // the interop tests, the way an operator runs it: real flags, a real HTTP
 // listener on an OS-chosen loopback port, JSON logs read back to learn the
 // endpoints it bound and to observe what it did.
@@ -6,7 +6,7 @@
 // It is a helper for tests under test/ only. A test package calls Binary
 // (built once per test binary), Start for each daemon it needs, and Cleanup
 // from its TestMain after m.Run.
-package daemon
+package daemontest
 
 import (
 	"bufio"
