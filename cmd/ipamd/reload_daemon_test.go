@@ -58,12 +58,12 @@ func TestSIGHUPReloadsAdministrators(t *testing.T) {
 		t.Fatal("before the reload: bob must be an administrator, carol not")
 	}
 	write("carol")
-	d.signal(syscall.SIGHUP)
-	reloaded := d.waitLog("configuration reloaded", 5*time.Second)
+	d.Signal(syscall.SIGHUP)
+	reloaded := d.WaitLog("configuration reloaded", 5*time.Second)
 	if got := reloaded["applied"]; !sameStrings(got, "security.administrators") {
 		t.Errorf("applied = %v", got)
 	}
-	if w := d.findLog("configuration changes not reloaded: they need a restart"); w != nil {
+	if w := d.FindLog("configuration changes not reloaded: they need a restart"); w != nil {
 		t.Errorf("logged as needing a restart: %v", w["keys"])
 	}
 	if admitted("bob", "Bob-Pass-1234") || !admitted("carol", "Carol-Pass-1234") {

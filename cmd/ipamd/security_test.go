@@ -15,7 +15,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +27,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
+	"github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -270,39 +270,18 @@ func TestServeInsecureWarns(t *testing.T) {
 }
 
 func TestNTLMHashCommand(t *testing.T) {
-	cmd := exec.Command(binary, "ntlm-hash", `IPAM\bob`)
-	cmd.Env = cleanEnv()
-	cmd.Stdin = strings.NewReader("Bob-Pass-1234\n")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
+	out, stderr, code := daemontest.Run(t, nil, "Bob-Pass-1234\n", "ntlm-hash", `IPAM\bob`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if got, want := string(out), ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"; got != want {
+	if got, want := out, ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	for _, tt := range []struct{ arg, stdin string }{{"bob", "x\n"}, {`IPAM\bob`, ""}} {
-		if _, _, code := ipamdIn(t, tt.stdin, "ntlm-hash", tt.arg); code != 2 {
+		if _, _, code := daemontest.Run(t, nil, tt.stdin, "ntlm-hash", tt.arg); code != 2 {
 			t.Errorf("ntlm-hash %q with %q: exit %d, want 2", tt.arg, tt.stdin, code)
 		}
 	}
-}
-
-func ipamdIn(t *testing.T, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = cleanEnv()
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return out.String(), errb.String(), ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), 0
 }
 
 func TestServeNegotiateListener(t *testing.T) {

@@ -1,11 +1,13 @@
-// Package daemontest builds the ipamd binary and runs it as a child process for
-// the interop tests, the way an operator runs it: real flags, a real HTTP
-// listener on an OS-chosen loopback port, JSON logs read back to learn the
-// endpoints it bound and to observe what it did.
+// Package daemontest builds the ipamd binary and runs it as a child process,
+// the way an operator runs it: real flags, listeners on OS-chosen loopback
+// ports, JSON logs read back to learn the endpoints it bound, to wait for
+// readiness and to observe what it did; signals and exit codes as a
+// service manager sees them.
 //
-// It is a helper for tests under test/ only. A test package calls Binary
-// (built once per test binary), Start for each daemon it needs, and Cleanup
-// from its TestMain after m.Run.
+// It is the one process harness, for cmd/ipamd's tests and the suites under
+// test/ alike; production code does not import it. A test package calls
+// Binary (built once per test binary), Spawn or Start for each daemon it
+// needs, and Cleanup from its TestMain after m.Run.
 package daemontest
 
 import (
@@ -15,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,11 +73,17 @@ var build struct {
 // ./cmd/ipamd, building it on first use.
 func Binary(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() { build.dir, build.path, build.err = buildBinary() })
-	if build.err != nil {
-		t.Fatalf("building ipamd: %v", build.err)
+	path, err := Build()
+	if err != nil {
+		t.Fatalf("building ipamd: %v", err)
 	}
-	return build.path
+	return path
+}
+
+// Build is Binary for a TestMain: it returns the build's error.
+func Build() (string, error) {
+	build.once.Do(func() { build.dir, build.path, build.err = buildBinary() })
+	return build.path, build.err
 }
 
 // Cleanup removes the build directory; call it from TestMain after m.Run.
@@ -89,7 +98,7 @@ func buildBinary() (dir, path string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	dir, err = os.MkdirTemp("", "ipamd-interop-")
+	dir, err = os.MkdirTemp("", "ipamd-test-")
 	if err != nil {
 		return "", "", fmt.Errorf("temp dir: %w", err)
 	}
@@ -135,6 +144,8 @@ type Server struct {
 	Endpoints map[string]string
 	// Log holds the daemon's log lines.
 	Log *Log
+	// Process is the daemon's process.
+	Process *Process
 }
 
 // Provision is the IIpamAsyncProvision endpoint URL.
@@ -146,11 +157,10 @@ func (s *Server) Conversion() string { return s.Endpoints[ipam.PortIIpamAsyncSch
 // Start runs `ipamd serve` on http://127.0.0.1:0 with a fresh state
 // directory, JSON logs at debug level and the Default* work settings, then
 // flags (later flags win), waits until it has logged both HTTP endpoints,
-// and stops it (SIGTERM) when the test ends. On failure the test's log gets
-// the daemon's output.
+// and stops it (SIGTERM) when the test ends, failing the test unless it
+// then exits cleanly. On failure the test's log gets the daemon's output.
 func Start(t testing.TB, flags ...string) *Server {
 	t.Helper()
-	bin := Binary(t)
 	args := []string{"serve",
 		FlagListen, "http://127.0.0.1:0",
 		FlagStateDir, t.TempDir(),
@@ -159,84 +169,180 @@ func Start(t testing.TB, flags ...string) *Server {
 		FlagWorkDuration, DefaultWorkDuration,
 		FlagCheckpointEvery, DefaultCheckpointEvery,
 	}
-	args = append(args, flags...)
+	p := Spawn(t, nil, append(args, flags...)...)
+	t.Cleanup(func() {
+		// Registered after Spawn's, so it runs first: stop and judge the exit.
+		p.stop()
+		select {
+		case <-p.exited:
+			if err := p.err; err != nil && !isSignalExit(err) {
+				t.Errorf("ipamd exit: %v", err)
+			}
+		case <-time.After(stopTimeout):
+			t.Errorf("ipamd did not stop within %v", stopTimeout)
+		}
+	})
+	listening := p.WaitCount("both HTTP \"listening\"", 2, startTimeout, func(e Entry) bool {
+		return e.Msg() == "listening" && e.String("transport") == "http"
+	})
+	eps := map[string]string{}
+	for _, e := range listening {
+		eps[e.String("port_type")] = e.String("endpoint")
+	}
+	return &Server{Endpoints: eps, Log: p.Log, Process: p}
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = stopTimeout
+// Process is one ipamd child process with its log read as it comes.
+type Process struct {
+	t   testing.TB
+	cmd *exec.Cmd
+	// Log holds the process's output lines (stdout and stderr).
+	Log    *Log
+	exited chan struct{}
+	err    error // cmd.Wait's, once exited is closed
+}
+
+// Spawn starts the ipamd binary with args (the command first: "serve", …)
+// in a clean environment (CleanEnv plus env) and reads its output into Log.
+// It waits for nothing. When the test ends a process still running gets
+// SIGTERM, then is killed after a grace period; on failure the test's log
+// gets its output.
+func Spawn(t testing.TB, env []string, args ...string) *Process {
+	t.Helper()
+	p := &Process{t: t, cmd: exec.Command(Binary(t), args...), Log: &Log{}, exited: make(chan struct{})}
+	p.cmd.Env = append(CleanEnv(), env...)
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		cancel()
 		t.Fatalf("pipe: %v", err)
 	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		cancel()
+	p.cmd.Stdout, p.cmd.Stderr = pw, pw
+	if err := p.cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
 		t.Fatalf("start ipamd: %v", err)
 	}
 	pw.Close()
-	t.Logf("ipamd %s (pid %d)", strings.Join(args, " "), cmd.Process.Pid)
-
-	log := &Log{}
-	// The reader owns endpoints until it hands them over on ready.
-	ready := make(chan map[string]string, 1)
-	readerDone := make(chan struct{})
+	t.Logf("ipamd %s (pid %d)", strings.Join(args, " "), p.cmd.Process.Pid)
 	go func() {
-		defer close(readerDone)
-		defer pr.Close()
-		endpoints := map[string]string{}
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			e := log.add(sc.Text())
-			if endpoints == nil || e == nil || e.Msg() != "listening" || e.String("transport") != "http" {
-				continue
-			}
-			endpoints[e.String("port_type")] = e.String("endpoint")
-			if len(endpoints) == 2 {
-				ready <- endpoints
-				endpoints = nil
-			}
+			p.Log.add(sc.Text())
 		}
+		_, _ = io.Copy(io.Discard, pr)
+		pr.Close()
+		p.err = p.cmd.Wait() // after the output is read to EOF, as os/exec asks
+		close(p.exited)
+		p.Log.poke() // wake waiters
 	}()
-	var waitErr error // set before exited is closed
-	exited := make(chan struct{})
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-
 	t.Cleanup(func() {
-		cancel() // SIGTERM; WaitDelay bounds the wait, then the process is killed
 		select {
-		case <-exited:
-			// After SIGTERM a clean exit reads as context.Canceled.
-			if err := waitErr; err != nil && !isSignalExit(err) && !errors.Is(err, context.Canceled) {
-				t.Errorf("ipamd exit: %v", err)
+		case <-p.exited:
+		default:
+			p.stop()
+			select {
+			case <-p.exited:
+			case <-time.After(stopTimeout):
+				_ = p.cmd.Process.Kill()
+				<-p.exited
 			}
-		case <-time.After(stopTimeout + 5*time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("ipamd did not stop within %v", stopTimeout)
 		}
-		<-readerDone
 		if t.Failed() {
-			t.Logf("ipamd log:\n%s", log.String())
+			t.Logf("ipamd log:\n%s", p.Log.String())
 		}
 	})
+	return p
+}
 
+// CleanEnv is this process's environment without IPAMD_* variables, so a
+// developer's settings do not reach the daemon under test.
+func CleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "IPAMD_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// stop asks the process to stop (SIGTERM; a kill where there is none).
+func (p *Process) stop() {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// Signal sends sig to the process.
+func (p *Process) Signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		p.t.Fatal(err)
+	}
+}
+
+// Pid is the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Exited is closed when the process has exited.
+func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// ExitCode waits up to timeout for the process to exit and returns its
+// exit code (-1 when a signal ended it).
+func (p *Process) ExitCode(timeout time.Duration) int {
+	p.t.Helper()
 	select {
-	case eps := <-ready:
-		return &Server{Endpoints: eps, Log: log}
-	case <-exited:
-		<-readerDone
-		t.Fatalf("ipamd exited before listening: %v\n%s", waitErr, log.String())
-	case <-time.After(startTimeout):
-		t.Fatalf("ipamd did not log both HTTP endpoints within %v\n%s", startTimeout, log.String())
+	case <-p.exited:
+	case <-time.After(timeout):
+		p.t.Fatalf("ipamd did not exit within %v", timeout)
+	}
+	var ee *exec.ExitError
+	switch {
+	case p.err == nil:
+		return 0
+	case errors.As(p.err, &ee):
+		return ee.ExitCode()
+	}
+	p.t.Fatalf("ipamd: %v", p.err)
+	return -1
+}
+
+// FindLog returns the first JSON entry with msg, or nil.
+func (p *Process) FindLog(msg string) Entry {
+	if es := p.Log.Find(func(e Entry) bool { return e.Msg() == msg }); len(es) > 0 {
+		return es[0]
 	}
 	return nil
+}
+
+// WaitLog waits up to timeout for an entry with msg.
+func (p *Process) WaitLog(msg string, timeout time.Duration) Entry {
+	p.t.Helper()
+	return p.WaitCount(fmt.Sprintf("%q", msg), 1, timeout, func(e Entry) bool { return e.Msg() == msg })[0]
+}
+
+// WaitCount waits up to timeout for n entries for which match is true and
+// returns them; what names them in the failure. A process that exits
+// first fails the test at once.
+func (p *Process) WaitCount(what string, n int, timeout time.Duration, match func(Entry) bool) []Entry {
+	p.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		ch := p.Log.wake()
+		if es := p.Log.Find(match); len(es) >= n {
+			return es[:n]
+		}
+		select {
+		case <-ch:
+		case <-p.exited:
+			if es := p.Log.Find(match); len(es) >= n {
+				return es[:n]
+			}
+			p.t.Fatalf("ipamd exited (%v) without logging %s\n%s", p.err, what, p.Log.String())
+		case <-deadline:
+			p.t.Fatalf("no %s log entry within %v\n%s", what, timeout, p.Log.String())
+		}
+	}
 }
 
 func isSignalExit(err error) bool {
@@ -280,6 +386,26 @@ func (l *Log) add(line string) Entry {
 		l.changed = nil
 	}
 	return e
+}
+
+// poke wakes the waiters without a line.
+func (l *Log) poke() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
+}
+
+// wake returns a channel closed on the next line.
+func (l *Log) wake() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changed == nil {
+		l.changed = make(chan struct{})
+	}
+	return l.changed
 }
 
 // String is the whole log.
@@ -336,4 +462,40 @@ func (l *Log) Lines() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.lines...)
+}
+
+// runTimeout bounds one command run to completion.
+const runTimeout = 30 * time.Second
+
+// Run runs the ipamd binary with args to completion in a clean environment
+// (CleanEnv plus env) with stdin, and returns its output and exit code. A
+// command that does not exit within 30 s is killed and fails the test.
+func Run(t testing.TB, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(Binary(t), args...)
+	cmd.Env = append(CleanEnv(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee):
+			code = ee.ExitCode()
+		default:
+			t.Fatal(err)
+		}
+	case <-time.After(runTimeout):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("ipamd %q did not exit within %v", args, runTimeout)
+	}
+	return out.String(), errb.String(), code
 }
