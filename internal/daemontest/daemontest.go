@@ -254,12 +254,13 @@ func Spawn(t testing.TB, env []string, args ...string) *Process {
 	return p
 }
 
-// CleanEnv is this process's environment without IPAMD_* variables, so a
-// developer's settings do not reach the daemon under test.
+// CleanEnv is this process's environment without IPAMD_*, KRB5* and NTLM*
+// variables, so a developer's settings (or a Kerberos client's) do not
+// reach the daemon or the peer under test.
 func CleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IPAMD_") {
+		if !strings.HasPrefix(kv, "IPAMD_") && !strings.HasPrefix(kv, "KRB5") && !strings.HasPrefix(kv, "NTLM") {
 			env = append(env, kv)
 		}
 	}
