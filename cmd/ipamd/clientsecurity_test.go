@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 )
 
 // TestClientCommandsOverNegotiate: `ipamd provision|status --security
@@ -16,11 +16,7 @@ import (
 // and an unsecured client is refused in the preamble.
 func TestClientCommandsOverNegotiate(t *testing.T) {
 	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
-	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, dir, "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
 	pwFile := filepath.Join(dir, "bob-password")
 	if err := os.WriteFile(pwFile, []byte("Bob-Pass-1234\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -23,11 +23,11 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
 	"github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -285,39 +285,19 @@ func TestNTLMHashCommand(t *testing.T) {
 }
 
 func TestServeNegotiateListener(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234")
 	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts)
 	addr := listening[0]["addr"].(string)
 	if listening[0]["security"] != "negotiate" {
 		t.Fatalf("listening %v", listening[0])
 	}
-	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
 	session := func(password string) error {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		nc, err := negotiatetest.Dial(t, addr, negotiatetest.NTLM("IPAM", "bob", password))
 		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-		pre = append(pre, 0x03, 0x08, 0x09, byte(len(nns.Kind)))
-		if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
 			return err
 		}
 		one := make([]byte, 1)
-		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
-			t.Fatalf("upgrade response % x %v", one, err)
-		}
-		nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
-			Client: &ntlm.Client{Domain: "IPAM", User: "bob", NTHash: ntlm.NTHash(password)}})
-		if err != nil {
-			return err
-		}
 		if _, err := nc.Write([]byte{0x0C}); err != nil {
 			return err
 		}
@@ -346,12 +326,7 @@ func TestServeNegotiateListener(t *testing.T) {
 // security.administrators) initializes provisioning, IPAM\carol gets the
 // IpamApiAccessDenied fault.
 func TestServeNegotiateAuthorization(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
-	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
 	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	addr := listening[0]["addr"].(string)

@@ -37,10 +37,10 @@ var rooms = []room{
 		"everything above and use nothing above, so each can be fuzzed and tested alone"},
 	{name: "duplex", patterns: []string{"duplex/..."}, may: []string{"leaf"},
 		why: "the transports frame bytes into messages and know no session, service or store"},
-	{name: "testkit", patterns: []string{"internal/attack", "internal/daemontest"}, may: []string{"leaf", "duplex"},
+	{name: "testkit", patterns: []string{"internal/attack", "internal/daemontest", "internal/negotiatetest"}, may: []string{"leaf", "duplex"},
 		why: "hostile payloads and the process harness that the tests of every room import (attack frames records " +
-			"with duplex/nmf's framer rather than a copy of it; daemontest builds and runs the binary for cmd/ipamd's " +
-			"tests and the suites alike); no production package imports them"},
+			"with duplex/nmf's framer rather than a copy of it; daemontest builds and runs the binary, negotiatetest is " +
+			"the NegotiateStream client side, for cmd/ipamd's tests and the suites alike); no production package imports them"},
 	{name: "sessions", patterns: []string{"sessions/..."}, may: []string{"leaf"},
 		why: "the session state machine works on messages; it reaches its transport through an interface, so " +
 			"net.tcp and SOAP/HTTP sessions are one implementation and neither transport is its dependency"},

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 )
 
 const (
@@ -58,10 +58,7 @@ func startIpamd(t *testing.T, dir string) string {
 // startIpamdWith is startIpamd with extra serve flags.
 func startIpamdWith(t *testing.T, dir string, extra ...string) string {
 	t.Helper()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, dir, "bob", "Bob-Pass-1234")
 	args := append([]string{"serve", "--state-dir", filepath.Join(dir, "state"),
 		"--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--log-level", "debug"}, extra...)
