@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/internal/contain"
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -174,7 +175,11 @@ func (r *asyncRun) run(ctx context.Context) {
 			// session ending) rather than "context canceled".
 			err = fmt.Errorf("%s cancelled: %w", r.kind, context.Cause(ctx))
 		}
-		exc = asException(err, r.failureID)
+		if !adm.Known(err) && r.log != nil {
+			// The client sees adm.InternalErrorMessage; the cause is here.
+			r.log.Warn("work failed", zap.String("kind", string(r.kind)), zap.Error(err))
+		}
+		exc = adm.Exception(err, r.failureID)
 	}
 	id := ""
 	if exc != nil {

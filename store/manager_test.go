@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/store/storetest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -55,7 +56,7 @@ func excID(err error) string {
 	if err == nil {
 		return ""
 	}
-	return exception(err, "?").ExceptionID
+	return adm.Exception(err, "?").ExceptionID
 }
 
 // settingFor is the provisioning setting that selects cfg's database.
