@@ -173,7 +173,8 @@ func (r *asyncRun) run(ctx context.Context) {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			// Cancelled: say why (a graceful stop's drain timeout, the
 			// session ending) rather than "context canceled".
-			err = fmt.Errorf("%s cancelled: %w", r.kind, context.Cause(ctx))
+			// The cause may be any error; it is the port type's failure.
+			err = adm.Or(fmt.Errorf("%s cancelled: %w", r.kind, context.Cause(ctx)), context.Canceled)
 		}
 		if !adm.Known(err) && r.log != nil {
 			// The client sees adm.InternalErrorMessage; the cause is here.

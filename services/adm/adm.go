@@ -35,7 +35,8 @@ type Job interface {
 	Run(ctx context.Context) error
 	// End clears the mark and settles the flags (provisioning steps 2.3 and
 	// 2.7; conversion steps 5.3–5.4 / 6.3). An error after a successful
-	// Run means the result did not hold and is reported as a failure.
+	// Run means the result did not hold and is reported as a failure;
+	// wrapping ErrNotSettled lets its text reach the client.
 	End(ctx context.Context, succeeded bool) error
 }
 

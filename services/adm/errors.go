@@ -42,6 +42,9 @@ var (
 	ErrRBACFailed = errors.New("RBAC provisioning failed")
 	// ErrLeaseLost: the conversion lease expired and another owner took it.
 	ErrLeaseLost = errors.New("lease lost")
+	// ErrNotSettled: a job's work succeeded but its End found the result
+	// did not hold (a conversion that left the store at an old version).
+	ErrNotSettled = errors.New("the work's result did not hold")
 )
 
 // exceptionIDs is THE table from domain error to IpamExceptionId (2.2.5.67),
@@ -66,6 +69,7 @@ var exceptionIDs = []struct {
 	{ErrLeaseLost, ipam.IpamSchemaConversionFailed},
 	{ErrRBACFailed, ipam.IpamApiRBACProvisioningFailed},
 	{ErrPopulationFailed, ipam.IpamApiErrorDatabaseCreationOrPopulationFailed},
+	{ErrNotSettled, ""},
 	// Cancelled work (a graceful stop, the session ending) is the port
 	// type's failure; the text says why.
 	{context.Canceled, ""},
