@@ -93,16 +93,16 @@ var (
 	converting   = services.ADMState{Configured: true, ConversionRequired: true, ConversionInProgress: true}
 )
 
-// Case is one rule's scenario.
-type Case struct {
+// scenario is one rule's case.
+type scenario struct {
 	Name  string
 	Rules string // the docs/protocol.md rules it checks
 	Start Start
 	steps []step
 }
 
-// Cases are the scenarios Run runs, one per rule or pair of rules.
-var Cases = []Case{
+// scenarios are the cases Run runs, one per rule or pair of rules.
+var scenarios = []scenario{
 	{"fresh store admits only provisioning", "G2", Fresh, []step{
 		admit(ipam.PortIIpamAsyncProvision, ""),
 		admit(ipam.PortIIpamAsyncSchemaConversion, ipam.IpamApiCallsAreNotAllowedUntilProvisioningIsDone),
@@ -167,7 +167,7 @@ var Cases = []Case{
 // Run runs every case and the concurrency cases against the Stores open
 // makes.
 func Run(t *testing.T, open Open) {
-	for _, c := range Cases {
+	for _, c := range scenarios {
 		t.Run(c.Name, func(t *testing.T) {
 			runCase(t, open(t, c.Start), c)
 		})
@@ -198,7 +198,7 @@ func id(err error) string {
 	return adm.Exception(err, "(port type's failure id)").ExceptionID
 }
 
-func runCase(t *testing.T, subj Subject, c Case) {
+func runCase(t *testing.T, subj Subject, c scenario) {
 	ctx := ctxFor(t)
 	var jobs []services.Job
 	top := func(i int) services.Job {
