@@ -172,6 +172,7 @@ func Run(t *testing.T, open Open) {
 			runCase(t, open(t, c.Start), c)
 		})
 	}
+	runPorts(t, open)
 	t.Run("concurrent provisioning starts (P7)", func(t *testing.T) {
 		subj := open(t, Fresh)
 		concurrent(t, subj.Store, func(ctx context.Context) (services.Job, error) {
