@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -464,8 +465,8 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	}
 	reply, err := op.Invoke(s.ctx, s.impl, env.Body())
 	if err != nil {
-		var exc *ipam.IpamException
-		if errors.As(err, &exc) {
+		if adm.Known(err) { // an IpamException or a domain error: the client's to see
+			exc := adm.Exception(err, ipam.IpamApiGenericErrorOccurred)
 			log.Info("operation failed", zap.String("ipam_exception_id", exc.ExceptionID), zap.String("reason", exc.Message))
 			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
 			return nil
@@ -477,7 +478,7 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 			return s.closeAfterFault()
 		}
 		log.Error("operation failed", zap.Error(err))
-		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.AsException(err)))
+		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(adm.Exception(err, ipam.IpamApiGenericErrorOccurred)))
 		return nil
 	}
 	if _, _, ok := s.move(ev); !ok {

@@ -431,8 +431,8 @@ func TestExceptionIDsDeclared(t *testing.T) {
 			t.Errorf("IpamExceptionId lacks %s", id)
 		}
 	}
-	// And the one the services' generic path uses.
-	if !slices.Contains(values, ipam.AsException(bytes.ErrTooLarge).ExceptionID) {
+	// And the one the generic path uses (services/adm.Exception's fallback).
+	if !slices.Contains(values, ipam.IpamApiGenericErrorOccurred) {
 		t.Error("IpamExceptionId lacks the generic id")
 	}
 }
