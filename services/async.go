@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/ipamd/ipamd/internal/contain"
+	"github.com/ipamd/ipamd/duplex/contain"
 	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/wsdl/ipam"

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/contain"
 	"github.com/ipamd/ipamd/duplex/security"
-	"github.com/ipamd/ipamd/internal/contain"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 

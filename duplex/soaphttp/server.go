@@ -18,9 +18,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/contain"
+	"github.com/ipamd/ipamd/duplex/hostcheck"
 	"github.com/ipamd/ipamd/duplex/security"
-	"github.com/ipamd/ipamd/internal/contain"
-	"github.com/ipamd/ipamd/internal/hostcheck"
 	"github.com/ipamd/ipamd/soap"
 )
 
