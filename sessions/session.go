@@ -491,20 +491,24 @@ func (s *Session) ignore(action, why string) {
 	}
 }
 
-// authorize checks the role op requires (both operations of both port
-// types require IsAdministrator) and returns the IpamApiAccessDenied
-// exception to answer with, or nil.
+// authorize checks the role op requires (the binding's: IsAdministrator
+// for the async port types, IsIpamUser for IIpamEnumerator) and returns the
+// IpamApiAccessDenied exception to answer with, or nil.
 func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 	if s.opts.Authorizer == nil {
 		return nil
 	}
-	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, security.RoleAdministrators, op.Name)
+	role := s.binding.Role
+	if role == "" {
+		role = security.RoleAdministrators
+	}
+	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, role, op.Name)
 	if err == nil {
 		return nil
 	}
 	s.log.Warn("operation refused: caller is not authorized",
-		zap.String("operation", op.Name), zap.String("required_role", string(security.RoleAdministrators)), zap.Error(err))
-	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, security.RoleAdministrators)
+		zap.String("operation", op.Name), zap.String("required_role", string(role)), zap.Error(err))
+	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, role)
 }
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
@@ -658,6 +662,10 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}
 	case *ipam.NotifyAsyncSchemaConversionComplete:
+		if nc.Exception != nil {
+			s.obs.Exception(nc.Exception.ExceptionID)
+		}
+	case *ipam.NotifyEnumerationComplete:
 		if nc.Exception != nil {
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}

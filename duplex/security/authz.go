@@ -6,9 +6,11 @@ import (
 	"strings"
 )
 
-// RoleAuthorizer decides IsAdministrator (MS-IPAMM2 3.1.4.3) from an
-// identity and the operator's mapping. The only role the async port types
-// require is RoleAdministrators (3.11.6.1, 3.15.6.1).
+// RoleAuthorizer decides IsAdministrator and IsIpamUser (MS-IPAMM2 3.1.4.3)
+// from an identity and the operator's mapping. The async port types require
+// RoleAdministrators (3.11.6.1, 3.15.6.1), IIpamEnumerator RoleIpamUsers
+// (3.5.6.1): an IPAM user is a member of IPAM Users (UserSIDs, UserNames)
+// or an administrator, the role above it.
 //
 //   - An authenticated identity is an administrator when it carries
 //     BUILTIN\Administrators (S-1-5-32-544, in practice only from a Windows
@@ -31,6 +33,10 @@ import (
 type RoleAuthorizer struct {
 	AdminSIDs  []string
 	AdminNames []string
+	// UserSIDs and UserNames map the IPAM Users group (IsIpamUser), as
+	// AdminSIDs and AdminNames do the administrators.
+	UserSIDs  []string
+	UserNames []string
 	// Local decides for callers on listeners without security; nil trusts
 	// them all.
 	Local *LocalPolicy
@@ -41,11 +47,17 @@ type RoleAuthorizer struct {
 
 // Authorize implements Authorizer.
 func (a *RoleAuthorizer) Authorize(_ context.Context, id *Identity, role Role, op string) error {
-	if role != RoleAdministrators {
+	switch role {
+	case RoleAdministrators:
+		if a.IsAdministrator(id) {
+			return nil
+		}
+	case RoleIpamUsers:
+		if a.IsIpamUser(id) {
+			return nil
+		}
+	default:
 		return fmt.Errorf("%w: %s requires unknown role %q", ErrAccessDenied, op, role)
-	}
-	if a.IsAdministrator(id) {
-		return nil
 	}
 	return fmt.Errorf("%w: %s requires %s; %s is not one", ErrAccessDenied, op, role, id)
 }
@@ -75,6 +87,28 @@ func (a *RoleAuthorizer) IsAdministrator(id *Identity) bool {
 		}
 	}
 	for _, n := range a.AdminNames {
+		if strings.EqualFold(n, id.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsIpamUser is ADM_UserAuthorizationData.IsIpamUser: an administrator, or
+// an authenticated member of IPAM Users by SID or name.
+func (a *RoleAuthorizer) IsIpamUser(id *Identity) bool {
+	if a.IsAdministrator(id) {
+		return true
+	}
+	if id == nil || id.Mechanism == MechanismNone || !id.Authenticated() {
+		return false
+	}
+	for _, sid := range a.UserSIDs {
+		if id.HasSID(sid) {
+			return true
+		}
+	}
+	for _, n := range a.UserNames {
 		if strings.EqualFold(n, id.Name) {
 			return true
 		}

@@ -94,6 +94,10 @@ type Role string
 // in BUILTIN\Administrators (or what the configuration maps to it).
 const RoleAdministrators Role = "Administrators"
 
+// RoleIpamUsers is "IsIpamUser" (3.1.4.3, required by IIpamEnumerator,
+// 3.5.6.1): members of IPAM Users and of the administrator roles above it.
+const RoleIpamUsers Role = "IPAM Users"
+
 // Authorizer decides whether an identity may perform an operation that
 // requires role. It returns nil to allow and an error wrapping
 // ErrAccessDenied to refuse; op names the operation for the log.
