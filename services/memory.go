@@ -155,3 +155,25 @@ type panickingJob struct{ Job }
 func (panickingJob) Run(context.Context) error {
 	panic("injected by dev.panic_in_work")
 }
+
+// RowsOf is the RowSource of a store: the store itself when it reads rows
+// (the real data store), through the dev wrappers; else a source of no
+// rows (the in-memory stand-in holds no IPAM data).
+func RowsOf(s Store) RowSource {
+	for {
+		switch v := s.(type) {
+		case RowSource:
+			return v
+		case failing:
+			s = v.Store
+		case panicking:
+			s = v.Store
+		default:
+			return noRows{}
+		}
+	}
+}
+
+type noRows struct{}
+
+func (noRows) EnumerateRows(context.Context, RowQuery, func(ipam.AnyIpamObject) error) error { return nil }

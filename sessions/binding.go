@@ -26,6 +26,11 @@ type Binding struct {
 	// 3.15.6.1: IsAdministrator; 3.5.6.1: IsIpamUser). "" is
 	// RoleAdministrators.
 	Role security.Role
+	// UnknownTypeID, when set, is the IpamExceptionId of the fault for an
+	// Initialize whose parameters have an i:type the contract does not
+	// declare; the session goes on. Unset, such a request is a broken
+	// message (IpamApiInvalidParameter, the session closes).
+	UnknownTypeID string
 	// StateNames names the five states as the spec does, for logs and faults.
 	StateNames [numStates]string
 	// NewSession makes the per-session implementation (the port type's
@@ -100,6 +105,7 @@ func EnumeratorBinding(newSession EnumeratorFactory, style ipam.CallbackActionSt
 		StartAction:      ipam.ActionStartEnumeration,
 		Callbacks:        actions,
 		Role:             security.RoleIpamUsers,
+		UnknownTypeID:    ipam.IpamApiInvalidEnumeration,
 		StateNames: [numStates]string{
 			"Session Initialized", "Enumeration Initialized", "Enumeration Started",
 			"Enumeration In Progress", "Enumeration Completed",

@@ -535,6 +535,14 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
 			return nil
 		}
+		if id := s.binding.UnknownTypeID; id != "" && errors.Is(err, ipam.ErrUnknownType) {
+			// A parameter type of the protocol the port type does not
+			// serve: a validation failure, not a broken message (the
+			// session stays in Session Initialized).
+			log.Info("operation failed: unknown parameter type", errField(err))
+			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.NewException(id, "%s: %s", op.Name, soap.Echo(err.Error()))))
+			return nil
+		}
 		if errors.Is(err, ipam.ErrInvalidMessage) || errors.Is(err, xmlstream.ErrMalformed) || errors.Is(err, xmlstream.ErrQuota) {
 			log.Warn("invalid request, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 			s.sendFault(op.ReplyAction, h.MessageID,

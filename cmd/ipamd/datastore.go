@@ -86,6 +86,16 @@ func (s managerStore) BeginProvisioning(ctx context.Context, setting *ipam.IpamP
 	return p, nil
 }
 
+// EnumerateRows serves IIpamEnumerator from the store (services.RowSource).
+func (s managerStore) EnumerateRows(ctx context.Context, q services.RowQuery, emit func(ipam.AnyIpamObject) error) error {
+	kind := store.RangeRows
+	if q.Kind == services.AddressRows {
+		kind = store.AddressRows
+	}
+	return s.m.EnumerateRows(ctx, store.RowQuery{Kind: kind, IPv6: q.IPv6, AddressSpaceID: q.AddressSpaceID,
+		RangeID: q.RangeID, Category: q.Category, Virtualization: q.Virtualization}, emit)
+}
+
 func (s managerStore) BeginConversion(ctx context.Context) (services.Job, error) {
 	c, err := s.m.BeginConversion(ctx)
 	if err != nil {

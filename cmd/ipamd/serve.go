@@ -161,6 +161,7 @@ func runServer(ctx context.Context, cfg *config.Config, so serveOptions) error {
 		for _, p := range []struct{ name, path string }{
 			{ipam.PortIIpamAsyncProvision, cfg.Endpoints.ProvisionPath},
 			{ipam.PortIIpamAsyncSchemaConversion, cfg.Endpoints.SchemaConversionPath},
+			{ipam.PortIIpamEnumerator, cfg.Endpoints.EnumeratorPath},
 		} {
 			log.Info("listening",
 				zap.String("endpoint", u.Endpoint(hostport, p.path)),
@@ -247,6 +248,18 @@ func newAuthorizer(admins []string, refuseUnauthenticated bool) *security.RoleAu
 	return a
 }
 
+// withIpamUsers maps security.ipam_users to SIDs and names (IsIpamUser).
+func withIpamUsers(a *security.RoleAuthorizer, users []string) *security.RoleAuthorizer {
+	for _, s := range users {
+		if strings.HasPrefix(s, "S-1-") {
+			a.UserSIDs = append(a.UserSIDs, s)
+		} else {
+			a.UserNames = append(a.UserNames, s)
+		}
+	}
+	return a
+}
+
 // nmfOptions are the framing server's options (also applied by a reload
 // to the connections accepted afterwards).
 func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
@@ -270,7 +283,7 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
 		Limits:               readerLimits(cfg, nil), // quotas are counted by the observer (PortObserver.QuotaExceeded)
-		Authorizer:           withLocalPolicy(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg, log),
+		Authorizer:           withLocalPolicy(withIpamUsers(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg.Security.IpamUsers), cfg, log),
 		Logger:               log.Named("session"),
 		Observer:             obs,
 	}
@@ -392,9 +405,11 @@ func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m
 		Logger: log.Named("work")}
 	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
 		Logger: log.Named("work")}
+	enum := &services.Enumerator{Store: st, Rows: services.RowsOf(st), Logger: log.Named("enumerate")}
 	return sessions.NewManager(sessionOptions(cfg, log, m),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
+		sessions.Endpoint{Path: cfg.Endpoints.EnumeratorPath, Binding: sessions.EnumeratorBinding(enum.NewSession, style)},
 	)
 }
 
@@ -409,7 +424,7 @@ func wsdlForRequest(cfg *config.Config, bound map[string]int, reqHost string) ([
 	if name == "" {
 		name = "localhost"
 	}
-	provision, conversion := map[string]string{}, map[string]string{}
+	provision, conversion, enumerator := map[string]string{}, map[string]string{}, map[string]string{}
 	for transport, port := range bound {
 		hostport := net.JoinHostPort(name, strconv.Itoa(port))
 		if transport == config.TransportHTTP && reqHost != "" {
@@ -417,6 +432,8 @@ func wsdlForRequest(cfg *config.Config, bound map[string]int, reqHost string) ([
 		}
 		provision[transport] = transport + "://" + hostport + cfg.Endpoints.ProvisionPath
 		conversion[transport] = transport + "://" + hostport + cfg.Endpoints.SchemaConversionPath
+		enumerator[transport] = transport + "://" + hostport + cfg.Endpoints.EnumeratorPath
 	}
-	return wsdl.ForEndpoints(provision, conversion)
+	return wsdl.ForPortEndpoints(map[string]map[string]string{ipam.PortIIpamAsyncProvision: provision,
+		ipam.PortIIpamAsyncSchemaConversion: conversion, ipam.PortIIpamEnumerator: enumerator})
 }

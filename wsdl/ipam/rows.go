@@ -552,3 +552,9 @@ func ParseIPAddressText(s string) netip.Addr {
 	}
 	return a
 }
+
+// WriteItem writes one row as an item of ArrayOfIpamObject (an
+// <IpamObject> element with its i:type), e.g. to measure it.
+func WriteItem(w xmlstream.Writer, row AnyIpamObject) error {
+	return writeElement(w, "IpamObject", Namespace, row, Namespace, "IpamObject")
+}

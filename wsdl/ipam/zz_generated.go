@@ -1013,7 +1013,7 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 	case space == Namespace && local == "IpamProvisioningEnumerationParameters":
 		v = new(IpamProvisioningEnumerationParameters)
 	default:
-		return nil, invalid("i:type {%s}%s is not derived from EnumerationParametersBase", space, local)
+		return nil, fmt.Errorf("%w: %w", ErrUnknownType, invalid("i:type {%s}%s is not derived from EnumerationParametersBase", space, local))
 	}
 	if err := v.readContent(r); err != nil {
 		return nil, err
@@ -1065,7 +1065,7 @@ func readAnyIpamObject(r xmlstream.Reader, n *xmlstream.Node, nillable bool) (An
 	case space == Namespace && local == "IpamGenericExceptionData":
 		v = new(IpamGenericExceptionData)
 	default:
-		return nil, invalid("i:type {%s}%s is not derived from IpamObject", space, local)
+		return nil, fmt.Errorf("%w: %w", ErrUnknownType, invalid("i:type {%s}%s is not derived from IpamObject", space, local))
 	}
 	if err := v.readContent(r); err != nil {
 		return nil, err
@@ -3945,6 +3945,12 @@ var ErrInvalidMessage = errors.New("message does not match the IpamService contr
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidMessage}, args...)...)
 }
+
+// ErrUnknownType is wrapped (with ErrInvalidMessage) by the error for an
+// i:type the contract does not declare: a derived type of a later version
+// or of a part of the protocol this contract leaves out, which a service
+// may answer differently from a broken message.
+var ErrUnknownType = errors.New("unknown derived type")
 
 // xsdValue is implemented by every complex type the contract uses, generated
 // or hand-written: its XSD name (for i:type) and how its content is read and
