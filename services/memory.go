@@ -176,4 +176,6 @@ func RowsOf(s Store) RowSource {
 
 type noRows struct{}
 
-func (noRows) EnumerateRows(context.Context, RowQuery, func(ipam.AnyIpamObject) error) error { return nil }
+func (noRows) EnumerateRows(context.Context, RowQuery, func(ipam.AnyIpamObject) error) error {
+	return nil
+}

@@ -128,7 +128,7 @@ func customFieldJoins(objectType, alias string) string {
 
 type customFieldScan struct {
 	assoc, valueID, builtIn, fieldID sql.NullInt64
-	name, number, text             sql.NullString
+	name, number, text               sql.NullString
 }
 
 func (c *customFieldScan) dest() []any {
