@@ -3,6 +3,7 @@ package ipam
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -557,4 +558,208 @@ func ParseIPAddressText(s string) netip.Addr {
 // <IpamObject> element with its i:type), e.g. to measure it.
 func WriteItem(w xmlstream.Writer, row AnyIpamObject) error {
 	return writeElement(w, "IpamObject", Namespace, row, Namespace, "IpamObject")
+}
+
+// GenericRow is an enumerated row as a client reads it without knowing its
+// type: its i:type and its members in document order. A member's value is
+// nil (i:nil), a string (simple content; a sysnet:IPAddress becomes its
+// text form), a []any (a collection) or a *GenericRow (a nested object).
+type GenericRow struct {
+	Type    string
+	Members []GenericMember
+}
+
+// GenericMember is one member of a GenericRow.
+type GenericMember struct {
+	Name  string
+	Value any
+}
+
+// Get returns the value of the member name, or nil.
+func (r *GenericRow) Get(name string) any {
+	for _, m := range r.Members {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	return nil
+}
+
+// EnumeratedRows is the body of EnumeratedRowsCallback as a client reads
+// it: rows of any type (GenericRow), where the generated
+// EnumeratedRowsCallback knows only the types of the contract.
+type EnumeratedRows struct {
+	Rows []*GenericRow
+}
+
+// collectionItems are the item element names of the collections rows hold.
+var collectionItems = map[string]bool{"string": true, "unsignedShort": true, "CustomFieldValue": true,
+	"CustomFieldPartialValue": true, "IpamObject": true, "TupleOfstringstring": true, "DhcpExclusionRange": true,
+	"GatewayAddress": true}
+
+// ReadBody reads <EnumeratedRowsCallback><data>…</data></EnumeratedRowsCallback>.
+func (v *EnumeratedRows) ReadBody(r xmlstream.Reader) error {
+	if err := readWrapper(r, "EnumeratedRowsCallback", Namespace); err != nil {
+		return err
+	}
+	v.Rows = nil
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			return nil
+		}
+		if n.Name.Local != "data" || xmlstream.IsNil(n) {
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+			continue
+		}
+		for {
+			item, err := xmlstream.NextStart(r)
+			if err != nil {
+				return err
+			}
+			if item == nil {
+				break
+			}
+			if xmlstream.IsNil(item) {
+				v.Rows = append(v.Rows, nil)
+				if err := xmlstream.Skip(r); err != nil {
+					return err
+				}
+				continue
+			}
+			_, local, _, err := xmlstream.XSIType(r, item)
+			if err != nil {
+				return err
+			}
+			row := &GenericRow{Type: local}
+			if err := readGenericMembers(r, row); err != nil {
+				return fmt.Errorf("row %d: %w", len(v.Rows), err)
+			}
+			v.Rows = append(v.Rows, row)
+		}
+	}
+}
+
+// readGenericMembers reads the members of the element just started, and
+// its end.
+func readGenericMembers(r xmlstream.Reader, row *GenericRow) error {
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			return nil
+		}
+		name := n.Name.Local
+		val, err := readGenericValue(r, n)
+		if err != nil {
+			return fmt.Errorf("<%s>: %w", name, err)
+		}
+		row.Members = append(row.Members, GenericMember{Name: name, Value: val})
+	}
+}
+
+// readGenericValue reads the element n just started.
+func readGenericValue(r xmlstream.Reader, n *xmlstream.Node) (any, error) {
+	if xmlstream.IsNil(n) {
+		return nil, xmlstream.Skip(r)
+	}
+	_, typ, _, err := xmlstream.XSIType(r, n)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		text     strings.Builder
+		children []GenericMember
+	)
+read:
+	for {
+		c, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch c.Kind {
+		case xmlstream.Text:
+			text.WriteString(c.Text)
+			continue
+		case xmlstream.StartElement:
+			name, space := c.Name.Local, c.Name.Space
+			v, err := readGenericValue(r, c)
+			if err != nil {
+				return nil, err
+			}
+			if space == NamespaceSystemNet {
+				name = "sysnet:" + name
+			}
+			children = append(children, GenericMember{Name: name, Value: v})
+			continue
+		case xmlstream.EOF:
+			return nil, fmt.Errorf("%w: unexpected end", xmlstream.ErrMalformed)
+		}
+		break read // EndElement
+	}
+	if len(children) == 0 {
+		return text.String(), nil
+	}
+	if a, ok := ipAddressOf(children); ok {
+		return a, nil
+	}
+	list := collectionItems[children[0].Name]
+	for _, c := range children[1:] {
+		list = list && c.Name == children[0].Name
+	}
+	if list {
+		items := make([]any, len(children))
+		for i, c := range children {
+			items[i] = c.Value
+		}
+		return items, nil
+	}
+	return &GenericRow{Type: typ, Members: children}, nil
+}
+
+// ipAddressOf reads the members of a sysnet:IPAddress as its text form.
+func ipAddressOf(m []GenericMember) (string, bool) {
+	get := func(name string) any {
+		for _, x := range m {
+			if x.Name == "sysnet:"+name {
+				return x.Value
+			}
+		}
+		return nil
+	}
+	family, _ := get("m_Family").(string)
+	switch family {
+	case "InterNetwork":
+		s, _ := get("m_Address").(string)
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+		if err != nil {
+			return "", false
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(v))
+		return netip.AddrFrom4(b).String(), true
+	case "InterNetworkV6":
+		nums, _ := get("m_Numbers").([]any)
+		if len(nums) != 8 {
+			return "", false
+		}
+		var b [16]byte
+		for i, x := range nums {
+			s, _ := x.(string)
+			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 16)
+			if err != nil {
+				return "", false
+			}
+			binary.BigEndian.PutUint16(b[2*i:], uint16(v))
+		}
+		return netip.AddrFrom16(b).String(), true
+	}
+	return "", false
 }

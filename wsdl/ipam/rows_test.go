@@ -281,3 +281,47 @@ func TestGoldenIsNotEmpty(t *testing.T) {
 		t.Errorf("example body has %d tokens", n)
 	}
 }
+
+// TestGenericRowsReadExample: a client that knows no row type reads the
+// example's row, with its addresses in text form.
+func TestGenericRowsReadExample(t *testing.T) {
+	env, err := soap.NewCodec(soap.EncodingText, soap.Limits{}).Decode(readFile(t, "testdata/example-4.3-EnumeratedRowsCallback.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ipam.EnumeratedRows
+	if err := m.ReadBody(env.Body()); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Rows) != 1 {
+		t.Fatalf("%d rows", len(m.Rows))
+	}
+	r := m.Rows[0]
+	for name, want := range map[string]any{"StartIPAddress": "10.10.0.1", "EndIPAddress": "10.10.0.100", "SubnetMask": "255.0.0.0",
+		"RecordId": "262164", "Owner": nil, "DhcpScopeName": "test"} {
+		if got := r.Get(name); got != want {
+			t.Errorf("%s = %#v, want %#v", name, got, want)
+		}
+	}
+	if r.Type != "IPv4Range" {
+		t.Errorf("type %q", r.Type)
+	}
+	if cf, _ := r.Get("CustomFieldValues").([]any); len(cf) != 2 {
+		t.Errorf("CustomFieldValues %#v", r.Get("CustomFieldValues"))
+	}
+	v6 := []ipam.AnyIpamObject{&ipam.IPAddressRow{Address: netip.MustParseAddr("2001:db8::7"), RecordID: 1}}
+	p, err := soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}).Encode(nil, &soap.Header{Action: "urn:x"}, &ipam.EnumeratedRowsCallback{Data: v6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err = soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}).Decode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ReadBody(env.Body()); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Rows) != 1 || m.Rows[0].Get("Address") != "2001:db8::7" || m.Rows[0].Type != "IpamIPv6Address" {
+		t.Errorf("IPv6 row %+v", m.Rows)
+	}
+}
