@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +183,7 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		r."ConnectionSpecificDNSSuffix", r."VirtualizationType", r."SubnetId", r."SubnetMask", r."Description",
 		sp."Family", sp."Name", pp."Name", ` + customFieldColumns + `
 		FROM "ADM_IPRangeTable" r` + fmt.Sprintf(addressSpaceJoins, "r") + customFieldJoins("IPRange", "r") +
-		w.String() + ` ORDER BY r."RecordId", cfa."RecordId"`
+		w.String() + ` ORDER BY r."RecordId"`
 	rows, err := tx.QueryContext(ctx, query, w.args...)
 	if err != nil {
 		return fmt.Errorf("store: enumerate ranges: %w", err)
@@ -207,6 +209,7 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		}
 		if cur == nil || cur.RecordID != id {
 			if cur != nil {
+				sortValues(cur.CustomFieldValues)
 				if err := emit(cur); err != nil {
 					return err
 				}
@@ -244,6 +247,7 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		return fmt.Errorf("store: enumerate ranges: %w", err)
 	}
 	if cur != nil {
+		sortValues(cur.CustomFieldValues)
 		return emit(cur)
 	}
 	return nil
@@ -271,7 +275,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name", ` + customFieldColumns + `
 		FROM "ADM_IPAddressTable" a
 		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + fmt.Sprintf(addressSpaceJoins, "a") +
-		customFieldJoins("IPAddress", "a") + w.String() + ` ORDER BY a."RecordId", cfa."RecordId"`
+		customFieldJoins("IPAddress", "a") + w.String() + ` ORDER BY a."RecordId"`
 	rows, err := tx.QueryContext(ctx, query, w.args...)
 	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
@@ -298,6 +302,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		}
 		if cur == nil || cur.RecordID != id {
 			if cur != nil {
+				sortValues(cur.CustomFieldValues)
 				if err := emit(cur); err != nil {
 					return err
 				}
@@ -333,9 +338,19 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
 	if cur != nil {
+		sortValues(cur.CustomFieldValues)
 		return emit(cur)
 	}
 	return nil
+}
+
+// sortValues orders a row's custom field values by field, then value:
+// the query orders rows by RecordId only (ordering the joined values too
+// would make the engines sort the whole result before the first row).
+func sortValues(v []*ipam.CustomFieldValue) {
+	slices.SortFunc(v, func(a, b *ipam.CustomFieldValue) int {
+		return cmp.Or(cmp.Compare(a.ParentCustomFieldRecordID, b.ParentCustomFieldRecordID), cmp.Compare(a.RecordID, b.RecordID))
+	})
 }
 
 func nullString(s sql.NullString) *string {
