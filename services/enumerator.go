@@ -278,15 +278,21 @@ type sizeCounter struct {
 	names []int
 }
 
-func (c *sizeCounter) StartElement(prefix, local, _ string) error {
+func (c *sizeCounter) StartElement(prefix, local, space string) error {
 	l := len(prefix) + len(local) + 1
 	c.names = append(c.names, l)
 	c.n += l + 2
+	if space != ipam.Namespace {
+		c.n += 24 // a prefix, and room for the xmlns declaration a writer may add
+	}
 	return nil
 }
 
-func (c *sizeCounter) Attr(prefix, local, _, value string) error {
+func (c *sizeCounter) Attr(prefix, local, space, value string) error {
 	c.n += len(prefix) + len(local) + len(value) + 5
+	if space != "" {
+		c.n += 24 // room for the declaration of its prefix
+	}
 	return nil
 }
 

@@ -61,7 +61,7 @@ func TestRoleAuthorizer(t *testing.T) {
 			t.Errorf("%s: error %v does not wrap ErrAccessDenied", tt.name, err)
 		}
 	}
-	if err := a.Authorize(context.Background(), &Identity{Mechanism: MechanismNone}, Role("IpamUsers"), "x"); !errors.Is(err, ErrAccessDenied) {
+	if err := a.Authorize(context.Background(), &Identity{Mechanism: MechanismNone}, Role("Operators"), "x"); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("unknown role: %v", err)
 	}
 	// security.refuse_unauthenticated: a caller without security is
@@ -73,6 +73,37 @@ func TestRoleAuthorizer(t *testing.T) {
 	}
 	if err := d.Authorize(context.Background(), &Identity{Mechanism: MechanismNTLM, Name: `IPAM\bob`}, RoleAdministrators, "x"); err != nil {
 		t.Errorf("mapped NTLM administrator while distrusting unauthenticated callers: %v", err)
+	}
+}
+
+// TestIsIpamUser: IPAM Users by SID or name, and every administrator (the
+// role above it); an unauthenticated caller only as an administrator.
+// Rule E2.
+func TestIsIpamUser(t *testing.T) {
+	a := &RoleAuthorizer{AdminNames: []string{`IPAMob`}, UserSIDs: []string{"S-1-5-21-1-2-3-1105"}, UserNames: []string{"carol@IPAM.TEST"}}
+	for _, tt := range []struct {
+		name      string
+		id        *Identity
+		user, adm bool
+	}{
+		{"administrator", &Identity{Mechanism: MechanismNTLM, Name: `IPAMob`}, true, true},
+		{"IPAM Users by SID", &Identity{Mechanism: MechanismKerberos, Name: "dave@IPAM.TEST", SIDs: []string{"S-1-5-21-1-2-3-1105"}}, true, false},
+		{"IPAM Users by name", &Identity{Mechanism: MechanismKerberos, Name: "CAROL@ipam.test"}, true, false},
+		{"neither", &Identity{Mechanism: MechanismNTLM, Name: `IPAM\eve`}, false, false},
+		{"anonymous TLS named like a user", &Identity{Mechanism: MechanismTLSAnonymous, Name: "carol@IPAM.TEST"}, false, false},
+		{"unauthenticated (trusted as administrator)", &Identity{Mechanism: MechanismNone}, true, true},
+	} {
+		if err := a.Authorize(context.Background(), tt.id, RoleIpamUsers, "InitializeEnumeration"); (err == nil) != tt.user {
+			t.Errorf("%s: IsIpamUser: %v, want %v", tt.name, err, tt.user)
+		}
+		if got := a.IsAdministrator(tt.id); got != tt.adm {
+			t.Errorf("%s: IsAdministrator %v, want %v", tt.name, got, tt.adm)
+		}
+	}
+	d := *a
+	d.RefuseUnauthenticated = true
+	if err := d.Authorize(context.Background(), &Identity{Mechanism: MechanismNone}, RoleIpamUsers, "x"); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("distrusted unauthenticated caller: %v", err)
 	}
 }
 
