@@ -160,7 +160,9 @@ func TestRowQueryFor(t *testing.T) {
 	}{
 		{"example 4.3", &ipam.IPRangeByAddressSpaceAndVirtualizationTypeParameters{EnumerationParametersBase: base(ipam.EnumerationObjectTypeIPRange),
 			AddressFamily: ipam.AddressFamilyInterNetwork, AddressSpaceRecordID: 1}, "",
-			func(q *RowQuery) bool { return q.Kind == RangeRows && *q.AddressSpaceID == 1 && q.Virtualization == nil && !q.IPv6 }},
+			func(q *RowQuery) bool {
+				return q.Kind == RangeRows && *q.AddressSpaceID == 1 && q.Virtualization == nil && !q.IPv6
+			}},
 		{"virtualization list", &ipam.IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters{EnumerationParametersBase: base(ipam.EnumerationObjectTypeIPAddress),
 			AddressFamily: ipam.AddressFamilyInterNetworkV6, VirtualizationType: &virt}, "",
 			func(q *RowQuery) bool { return q.Kind == AddressRows && q.IPv6 && len(q.Virtualization) == 2 }},
