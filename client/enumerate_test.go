@@ -88,7 +88,7 @@ func addressParams(v6 bool) ipam.AnyEnumerationParametersBase {
 
 // TestEnumerateOverNetTCP: the addresses and ranges of a converted v1 store
 // come over net.tcp (binary session encoding), in batches each under the
-// bound, row for row as the store holds them.
+// bound, row for row as the store holds them. Rules E5, E8.
 func TestEnumerateOverNetTCP(t *testing.T) {
 	s := convertedSQLite(t, 2000)
 	const maxBatch = 8 << 10
@@ -160,7 +160,7 @@ func TestEnumerateOverNetTCP(t *testing.T) {
 }
 
 // TestEnumerateRefusals: parameters the server cannot serve are faults and
-// the session stays usable for a valid Initialize (3.5.1.1).
+// the session stays usable for a valid Initialize (3.5.1.1). Rule E7.
 func TestEnumerateRefusals(t *testing.T) {
 	s := convertedSQLite(t, 300)
 	uri := startEnumerator(t, s, 0)

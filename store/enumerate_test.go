@@ -56,7 +56,7 @@ func direct(t *testing.T, s *Store, table, addrCol, objectType, fam string) []st
 
 // TestEnumerateRowsMatchStore: ranges and addresses of both families of a
 // converted v1 store come out one for one, in RecordId order, with their
-// addresses and custom field values, on both engines.
+// addresses and custom field values, on both engines. Rule E8.
 func TestEnumerateRowsMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
@@ -150,7 +150,7 @@ func TestEnumerateRowsFilters(t *testing.T) {
 }
 
 // TestEnumerateRowsCancelled: an emit error or a cancelled context ends the
-// enumeration and is returned.
+// enumeration and is returned. Rule E4.
 func TestEnumerateRowsCancelled(t *testing.T) {
 	s := convertedStore(t, schema.SQLite, 1500)
 	stop := errors.New("stop")

@@ -13,6 +13,7 @@ import (
 // TestEnumerateConvertedStore: the daemon refuses IIpamEnumerator while the
 // store needs its schema conversion (3.1.4.2), and after it `ipamd
 // enumerate` lists every address and range of the store over net.tcp.
+// Rules E3, E8.
 func TestEnumerateConvertedStore(t *testing.T) {
 	state := t.TempDir()
 	live := filepath.Join(state, store.WIDFileName)

@@ -145,6 +145,7 @@ func exampleRange() *ipam.IPRangeRow {
 // ipamd in both encodings, is the example's body element for element,
 // attribute for attribute (z:Id numbering, i:type, member order, the
 // little-endian m_Address of sysnet:IPAddress, nil and empty members).
+// Rule E6.
 func TestEnumeratedRowsGolden(t *testing.T) {
 	want := canonicalBody(t, readFile(t, "testdata/example-4.3-EnumeratedRowsCallback.xml"))
 	for _, enc := range []soap.Encoding{soap.EncodingText, soap.EncodingBinarySession} {
