@@ -283,15 +283,15 @@ func (c *sizeCounter) StartElement(prefix, local, space string) error {
 	c.names = append(c.names, l)
 	c.n += l + 2
 	if space != ipam.Namespace {
-		c.n += 24 // a prefix, and room for the xmlns declaration a writer may add
+		c.n += 2 // a prefix (rows declare foreign namespaces once per member: XmlnsAttr)
 	}
 	return nil
 }
 
 func (c *sizeCounter) Attr(prefix, local, space, value string) error {
 	c.n += len(prefix) + len(local) + len(value) + 5
-	if space != "" {
-		c.n += 24 // room for the declaration of its prefix
+	if space != "" && prefix != "i" {
+		c.n += len(space) + 10 // its prefix's declaration (i: is declared on the row)
 	}
 	return nil
 }

@@ -251,6 +251,29 @@ func (m *rowWriter) enum(local, v, first string) {
 	m.text(local, v)
 }
 
+// textP writes <prefix:local>value</prefix:local>; the prefix is declared
+// on an enclosing element (xmlnsAttr), as DataContractSerializer does, so
+// the items of a collection do not each declare their namespace.
+func (m *rowWriter) textP(prefix, local, space, value string) {
+	m.startP(prefix, local, space)
+	if m.err == nil {
+		m.err = m.w.Text(value)
+	}
+	m.end()
+}
+
+func (m *rowWriter) startP(prefix, local, space string) {
+	if m.err == nil {
+		m.err = m.w.StartElement(prefix, local, space)
+	}
+}
+
+func (m *rowWriter) xmlns(prefix, space string) {
+	if m.err == nil {
+		m.err = m.w.XmlnsAttr(prefix, space)
+	}
+}
+
 func (m *rowWriter) start(local, space string) {
 	if m.err == nil {
 		m.err = m.w.StartElement("", local, space)
@@ -279,10 +302,9 @@ func (m *rowWriter) id(n int) {
 // the example do so for their multivalued properties).
 func (m *rowWriter) strings(local string, items []string) {
 	m.start(local, Namespace)
+	m.xmlns("b", NamespaceArrays)
 	for _, s := range items {
-		if m.err == nil {
-			m.err = writeText(m.w, "string", NamespaceArrays, s)
-		}
+		m.textP("b", "string", NamespaceArrays, s)
 	}
 	m.end()
 }
@@ -317,25 +339,17 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 			scope, _ = strconv.ParseInt(z, 10, 64)
 		}
 	}
-	if m.err == nil {
-		m.err = writeText(m.w, "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
-	}
-	if m.err == nil {
-		m.err = writeText(m.w, "m_Family", NamespaceSystemNet, family)
-	}
-	if m.err == nil {
-		m.err = writeText(m.w, "m_HashCode", NamespaceSystemNet, "0")
-	}
-	m.start("m_Numbers", NamespaceSystemNet)
+	m.xmlns("b", NamespaceSystemNet)
+	m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
+	m.textP("b", "m_Family", NamespaceSystemNet, family)
+	m.textP("b", "m_HashCode", NamespaceSystemNet, "0")
+	m.startP("b", "m_Numbers", NamespaceSystemNet)
+	m.xmlns("c", NamespaceArrays)
 	for _, n := range numbers {
-		if m.err == nil {
-			m.err = writeText(m.w, "unsignedShort", NamespaceArrays, strconv.FormatUint(uint64(n), 10))
-		}
+		m.textP("c", "unsignedShort", NamespaceArrays, strconv.FormatUint(uint64(n), 10))
 	}
 	m.end()
-	if m.err == nil {
-		m.err = writeText(m.w, "m_ScopeId", NamespaceSystemNet, strconv.FormatInt(scope, 10))
-	}
+	m.textP("b", "m_ScopeId", NamespaceSystemNet, strconv.FormatInt(scope, 10))
 	m.end()
 }
 
