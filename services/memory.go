@@ -142,3 +142,11 @@ type panickingJob struct{ Job }
 func (panickingJob) Run(context.Context) error {
 	panic("injected by dev.panic_in_work")
 }
+
+// NoRows is the RowSource of a store that holds no IPAM data (the
+// in-memory stand-in): every enumeration is empty.
+type NoRows struct{}
+
+func (NoRows) EnumerateRows(context.Context, RowQuery, func(ipam.AnyIpamObject) error) error {
+	return nil
+}

@@ -420,31 +420,32 @@ func (s *Session) ignore(action, why string) {
 }
 
 // Authorizer decides whether the verified identity of a session's caller
-// may perform op, an operation of an async port type; nil allows, an error
-// refuses (its text is logged, never sent). The mapping of identities to
-// the IPAM roles lives with the application (services.RoleAuthorizer).
+// holds role, which op (an operation of the session's port type) requires;
+// nil allows, an error refuses (its text is logged, never sent). The mapping
+// of identities to the IPAM roles lives with the application
+// (services.RoleAuthorizer).
 type Authorizer interface {
-	Authorize(ctx context.Context, id *security.Identity, op string) error
+	Authorize(ctx context.Context, id *security.Identity, role adm.Role, op string) error
 }
 
-// requiredRole is the MS-IPAMM2 §2.5 group that every operation of both
-// async port types requires (3.11.6.1, 3.15.6.1), named in the refusal.
-const requiredRole = "Administrators"
-
-// authorize checks the role op requires (both operations of both port
-// types require IsAdministrator) and returns the IpamApiAccessDenied
-// exception to answer with, or nil.
+// authorize checks the role op requires (the binding's: IsAdministrator
+// for the async port types, IsIpamUser for IIpamEnumerator) and returns the
+// IpamApiAccessDenied exception to answer with, or nil.
 func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 	if s.opts.Authorizer == nil {
 		return nil
 	}
-	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, op.Name)
+	role := s.binding.Role
+	if role == "" {
+		role = adm.RoleAdministrators
+	}
+	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, role, op.Name)
 	if err == nil {
 		return nil
 	}
 	s.log.Warn("operation refused: caller is not authorized",
-		zap.String("operation", op.Name), zap.String("required_role", requiredRole), zap.Error(err))
-	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, requiredRole)
+		zap.String("operation", op.Name), zap.String("required_role", string(role)), zap.Error(err))
+	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, role)
 }
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
@@ -469,6 +470,14 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 			exc := adm.Exception(err, ipam.IpamApiGenericErrorOccurred)
 			log.Info("operation failed", zap.String("ipam_exception_id", exc.ExceptionID), zap.String("reason", exc.Message))
 			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
+			return nil
+		}
+		if id := s.binding.UnknownTypeID; id != "" && errors.Is(err, ipam.ErrUnknownType) {
+			// A parameter type of the protocol the port type does not
+			// serve: a validation failure, not a broken message (the
+			// session stays in Session Initialized).
+			log.Info("operation failed: unknown parameter type", errField(err))
+			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.NewException(id, "%s: %s", op.Name, soap.Echo(err.Error()))))
 			return nil
 		}
 		if errors.Is(err, ipam.ErrInvalidMessage) || errors.Is(err, xmlstream.ErrMalformed) || errors.Is(err, xmlstream.ErrQuota) {
@@ -596,6 +605,10 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}
 	case *ipam.NotifyAsyncSchemaConversionComplete:
+		if nc.Exception != nil {
+			s.obs.Exception(nc.Exception.ExceptionID)
+		}
+	case *ipam.NotifyEnumerationComplete:
 		if nc.Exception != nil {
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}

@@ -14,15 +14,17 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// newDataStore returns the store the services run on and a function that
+// newDataStore returns the store the services run on, the source of its
+// IPAM rows for IIpamEnumerator (none for the stand-in), and a function that
 // closes it: the real data store (package store) in the state directory's
 // active store, or — with dev.provisioned or dev.require_conversion — the
 // in-memory stand-in in the state those settings name. dev.fail_with
 // wraps either.
-func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (services.Store, func() error, error) {
+func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (services.Store, services.RowSource, func() error, error) {
 	var (
 		st      services.Store
-		closeFn = func() error { return nil }
+		rows    services.RowSource = services.NoRows{}
+		closeFn                    = func() error { return nil }
 	)
 	if cfg.Dev.Provisioned || cfg.Dev.RequireConversion {
 		configured := cfg.Dev.Provisioned || cfg.Dev.RequireConversion
@@ -50,9 +52,9 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 			Logger:    log.Named("store"),
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("data store: %w", err)
+			return nil, nil, nil, fmt.Errorf("data store: %w", err)
 		}
-		st, closeFn = m, m.Close
+		st, rows, closeFn = m, m, m.Close
 	}
 	if cfg.Dev.FailWith != "" {
 		log.Warn("fault injection: provisioning and schema conversion fail", zap.String("exception_id", cfg.Dev.FailWith))
@@ -62,7 +64,7 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 		log.Warn("fault injection: provisioning and schema conversion panic (dev.panic_in_work)")
 		st = services.WithPanic(st)
 	}
-	return st, closeFn, nil
+	return st, rows, closeFn, nil
 }
 
 // schemaConverter runs the v1 → v2 migration of store/convert for the

@@ -47,7 +47,7 @@ func runningOf(lf *lifecycle) running {
 func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecycle {
 	t.Helper()
 	m := metrics.New(metrics.BuildInfo{})
-	mgr, err := newSessionManager(cfg, services.NewMemory(false, false), log, m)
+	mgr, err := newSessionManager(cfg, services.NewMemory(false, false), services.NoRows{}, log, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,10 @@ const (
 	IpamSchemaConversionAnotherOperationInProgress       = "IpamSchemaConversionAnotherOperationInProgress"
 	IpamSchemaConversionNotRequired                      = "IpamSchemaConversionNotRequired"
 	IpamSchemaConversionFailed                           = "IpamSchemaConversionFailed"
+	// IIpamEnumerator (docs/protocol.md, "IIpamEnumerator").
+	IpamApiInvalidEnumeration   = "IpamApiInvalidEnumeration"
+	IpamApiInvalidAddressFamily = "IpamApiInvalidAddressFamily"
+	IpamApiFetchFailed          = "IpamApiFetchFailed"
 	// Raised by the data store (store package).
 	IpamApiErrorSQLServiceConfigurationFailed        = "IpamApiErrorSQLServiceConfigurationFailed"
 	IpamApiRBACProvisioningFailed                    = "IpamApiRBACProvisioningFailed"

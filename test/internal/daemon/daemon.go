@@ -196,7 +196,7 @@ func Start(t testing.TB, flags ...string) *Server {
 				continue
 			}
 			endpoints[e.String("port_type")] = e.String("endpoint")
-			if len(endpoints) == 2 {
+			if len(endpoints) == 3 { // the three port types, logged together
 				ready <- endpoints
 				endpoints = nil
 			}
