@@ -48,10 +48,10 @@ func localPolicy(cfg *config.Config) (*services.LocalPolicy, error) {
 	return p, nil
 }
 
-// withLocalPolicy sets the authorizer's policy for callers without
-// transport security; a group that no longer resolves (checked at start,
-// so only after a reload) is logged and the policy left without it.
-func withLocalPolicy(a *services.RoleAuthorizer, cfg *config.Config, log *zap.Logger) *services.RoleAuthorizer {
+// reloadLocalPolicy is localPolicy for a reload: a group that no longer
+// resolves (New refused it at start) is logged and the policy left without
+// the configured accounts and groups.
+func reloadLocalPolicy(cfg *config.Config, log *zap.Logger) *services.LocalPolicy {
 	p, err := localPolicy(cfg)
 	if err != nil {
 		log.Warn("local administrators: ignoring what does not resolve", zap.Error(err))
@@ -59,8 +59,7 @@ func withLocalPolicy(a *services.RoleAuthorizer, cfg *config.Config, log *zap.Lo
 		c.Security.LocalAdministrators = nil
 		p, _ = localPolicy(&c)
 	}
-	a.Local = p
-	return a
+	return p
 }
 
 // peerLookup is how callers of listeners without security are identified:
