@@ -85,7 +85,8 @@ type Options struct {
 	// Limits are the SOAP decoder quotas for reading requests: a request
 	// is decoded once, its headers here and its body by the session. Its
 	// MaxEchoBytes bounds the client text this transport repeats in its
-	// faults and logs. SetLimits replaces them while serving.
+	// faults and logs. SetLimits replaces them (and MaxMessageSize) while
+	// serving.
 	Limits soap.Limits
 	// Logger receives transport events (refused requests at debug, callback
 	// failures at warn). nil = no logging.
@@ -118,16 +119,22 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	o.Limits = o.clampLimits(o.Limits)
+	o.Limits = clampLimits(o.MaxMessageSize, o.Limits)
 	return o
 }
 
 // clampLimits keeps the decoder's message bound within the body bound.
-func (o Options) clampLimits(l soap.Limits) soap.Limits {
-	if l.MaxMessageBytes <= 0 || int64(l.MaxMessageBytes) > o.MaxMessageSize {
-		l.MaxMessageBytes = int(o.MaxMessageSize)
+func clampLimits(maxBody int64, l soap.Limits) soap.Limits {
+	if l.MaxMessageBytes <= 0 || int64(l.MaxMessageBytes) > maxBody {
+		l.MaxMessageBytes = int(maxBody)
 	}
 	return l
+}
+
+// requestLimits bound reading one request: the body, then its decoding.
+type requestLimits struct {
+	maxBody int64
+	soap    soap.Limits
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -137,9 +144,9 @@ var ErrServerClosed = errors.New("soaphttp: server closed")
 type Server struct {
 	opts   Options
 	router Router
-	// limits are the reader quotas and echo bound requests are read with
-	// now: Options.Limits, then what SetLimits stored (a reload).
-	limits   atomic.Pointer[soap.Limits]
+	// limits are the body bound, reader quotas and echo bound requests
+	// are read with now: Options', then what SetLimits stored (a reload).
+	limits   atomic.Pointer[requestLimits]
 	callback *callbackClient
 	hosts    hostcheck.Policy
 
@@ -178,8 +185,7 @@ func NewServer(opts Options, router Router) *Server {
 		conns: admission.New(opts.MaxConnections, opts.MaxConnectionsPerAddress),
 		peers: admission.New(0, opts.MaxConnectionsPerAddress)}
 	s.hosts = hostcheck.New(opts.AllowedHosts)
-	lim := opts.Limits
-	s.limits.Store(&lim)
+	s.limits.Store(&requestLimits{maxBody: opts.MaxMessageSize, soap: opts.Limits})
 	s.busyResponse[admission.TooMany] = s.busyHTTPResponse(fmt.Sprintf(
 		"The server has %d HTTP connections open; try again later.", opts.MaxConnections))
 	s.busyResponse[admission.TooManyFromAddress] = s.busyHTTPResponse(fmt.Sprintf(
@@ -189,18 +195,26 @@ func NewServer(opts Options, router Router) *Server {
 	return s
 }
 
-// SetLimits replaces the SOAP reader quotas and echo bound (Options.Limits)
-// for the requests read from now on, whatever session they belong to; a
-// request being read keeps those it started with. MaxMessageBytes stays
-// within Options.MaxMessageSize, which is fixed at NewServer.
-func (s *Server) SetLimits(l soap.Limits) {
-	l = s.opts.clampLimits(l)
-	s.limits.Store(&l)
+// SetLimits replaces the body bound (Options.MaxMessageSize; <= 0: the
+// default) and the SOAP reader quotas and echo bound (Options.Limits) for
+// the requests read from now on, whatever session they belong to: a
+// request's headers are decoded here and its body by its session from the
+// same envelope, so both obey what the request arrived under. A request
+// being read keeps the limits it started with.
+func (s *Server) SetLimits(maxMessageSize int64, l soap.Limits) {
+	if maxMessageSize <= 0 {
+		maxMessageSize = Options{}.withDefaults().MaxMessageSize
+	}
+	s.limits.Store(&requestLimits{maxBody: maxMessageSize, soap: clampLimits(maxMessageSize, l)})
 }
 
 // Limits are the SOAP reader quotas and echo bound requests are read with
 // now (Options.Limits, or the last SetLimits).
-func (s *Server) Limits() soap.Limits { return *s.limits.Load() }
+func (s *Server) Limits() soap.Limits { return s.limits.Load().soap }
+
+// MaxMessageSize is the body bound requests are read with now
+// (Options.MaxMessageSize, or the last SetLimits).
+func (s *Server) MaxMessageSize() int64 { return s.limits.Load().maxBody }
 
 // ActiveSessions is the number of live sessions.
 func (s *Server) ActiveSessions() int { return int(s.active.Load()) }
@@ -352,7 +366,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // whole stack, or nothing at this logger's level) and answered 500 with a
 // Receiver fault — and the server goes on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	lim := s.Limits() // one snapshot for the whole request
+	rl := s.limits.Load() // one snapshot for the whole request
+	lim := rl.soap
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -403,12 +418,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, enc, http.StatusNotFound, endpointNotFound(r.URL.Path, lim), nil)
 		return
 	}
-	payload, err := readBody(w, r, s.opts.MaxMessageSize)
+	payload, err := readBody(w, r, rl.maxBody)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.refuse(w, r, enc, http.StatusRequestEntityTooLarge, soap.SenderFault(
-				fmt.Sprintf("The message is larger than the %d bytes this endpoint accepts.", s.opts.MaxMessageSize)), nil)
+				fmt.Sprintf("The message is larger than the %d bytes this endpoint accepts.", rl.maxBody)), nil)
 			return
 		}
 		s.opts.Logger.Debug("reading request body", zap.String("remote_addr", r.RemoteAddr), zap.Error(err))

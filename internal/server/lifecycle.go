@@ -342,7 +342,7 @@ const readerQuota = "new net.tcp sessions and every HTTP request from now on"
 // Every other changed setting is reported as needing a restart.
 var reloadable = map[string]string{
 	"log.level":                               "now",
-	"limits.max_message_size":                 "new net.tcp connections and sessions, and HTTP requests' decoding (the HTTP body bound, answered 413: after a restart; the decoder never exceeds it)",
+	"limits.max_message_size":                 "new net.tcp connections and sessions, and every HTTP request from now on",
 	"limits.preamble_timeout":                 "new net.tcp connections",
 	"limits.idle_timeout":                     "new net.tcp connections (the HTTP transport: after a restart)",
 	"limits.close_timeout":                    "new net.tcp connections and the next stop",
@@ -401,7 +401,7 @@ func (lf *lifecycle) apply(next *config.Config) (applied, restart []string) {
 	}
 	lf.nmf.Reconfigure(nmfOptions(&kept, lf.log))
 	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil, reloadLocalPolicy(&kept, lf.log)))
-	lf.http.SetLimits(readerLimits(&kept, lf.metrics.QuotaExceeded))
+	lf.http.SetLimits(int64(kept.Limits.MaxMessageSize), readerLimits(&kept, lf.metrics.QuotaExceeded))
 	lf.cfg = &kept
 	lf.metrics.Reloaded(true)
 	fields := []zap.Field{zap.Strings("applied", applied)}

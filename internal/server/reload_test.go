@@ -33,6 +33,7 @@ type running struct {
 	NMF      nmf.Options
 	Sessions sessions.Options
 	HTTP     soap.Limits // what the HTTP transport reads requests with
+	HTTPBody int64
 }
 
 func runningOf(lf *lifecycle) running {
@@ -40,7 +41,7 @@ func runningOf(lf *lifecycle) running {
 	n.Logger, n.Upgrader = nil, nil
 	s.Logger, s.Observer = nil, nil
 	h.OnQuota = nil
-	return running{Level: lf.so.level.Level().String(), NMF: n, Sessions: s, HTTP: h}
+	return running{Level: lf.so.level.Level().String(), NMF: n, Sessions: s, HTTP: h, HTTPBody: lf.http.MaxMessageSize()}
 }
 
 // newTestLifecycle is the part of New a reload touches, built from
