@@ -103,6 +103,9 @@ type lifecycle struct {
 	mgr     *sessions.Manager
 	nmf     *nmf.Server
 	http    *soaphttp.Server
+	// local is the local-account policy New resolved (localPolicy): its
+	// settings need a restart, so a reload reuses it.
+	local *services.LocalPolicy
 
 	serving  atomic.Bool // the listeners are up
 	draining atomic.Bool
@@ -400,7 +403,7 @@ func (lf *lifecycle) apply(next *config.Config) (applied, restart []string) {
 		lf.so.level.SetLevel(lvl)
 	}
 	lf.nmf.Reconfigure(nmfOptions(&kept, lf.log))
-	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil, reloadLocalPolicy(&kept, lf.log)))
+	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil, lf.local))
 	lf.http.SetLimits(int64(kept.Limits.MaxMessageSize), readerLimits(&kept, lf.metrics.QuotaExceeded))
 	lf.cfg = &kept
 	lf.metrics.Reloaded(true)

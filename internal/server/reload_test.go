@@ -62,7 +62,7 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 		so.level.SetLevel(lvl)
 	}
 	httpSrv := soaphttp.NewServer(soaphttp.Options{MaxMessageSize: int64(cfg.Limits.MaxMessageSize), Limits: readerLimits(cfg, m.QuotaExceeded)}, bind.HTTP(mgr))
-	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr)), http: httpSrv}
+	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr)), http: httpSrv, local: local}
 }
 
 // otherValue is a value of s different from its value in c (validity

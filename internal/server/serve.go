@@ -176,7 +176,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			return err
 		}
 	}
-	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
+	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv, local: local}
 	s.adminDone, err = s.lf.startAdmin(ctx)
 	if err != nil {
 		return nil, err
