@@ -179,3 +179,24 @@ func loggedKeys(logs *observer.ObservedLogs) (applied, restart []string) {
 	}
 	return applied, restart
 }
+
+// TestReloadKeepsLocalPolicy: the local-account policy is resolved once,
+// by New (security.local_identity and security.local_administrators need a
+// restart); a reload's session options carry that same policy.
+func TestReloadKeepsLocalPolicy(t *testing.T) {
+	old := config.Default()
+	old.StateDir = t.TempDir()
+	old.Security.LocalIdentity = config.LocalIdentityOS
+	old.Security.LocalAdministrators = []string{"uid:4242"}
+	lf := newTestLifecycle(t, old, zap.NewNop())
+	if lf.local == nil || !slices.Equal(lf.local.Users, []string{"4242"}) {
+		t.Fatalf("policy at start: %+v", lf.local)
+	}
+	next := *old
+	next.Security.Administrators = []string{"S-1-5-21-1-2-3-500"}
+	lf.apply(&next)
+	got := lf.mgr.Options().Authorizer.(*services.RoleAuthorizer)
+	if got.Local != lf.local || !slices.Equal(got.AdminSIDs, next.Security.Administrators) {
+		t.Errorf("after the reload: local policy %p (start's %p), admin SIDs %v", got.Local, lf.local, got.AdminSIDs)
+	}
+}
