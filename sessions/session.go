@@ -330,7 +330,7 @@ func (s *Session) malformed(err error, de *soap.DecodeError) error {
 	}
 	// The IpamException goes beside any detail the decoder gave (such
 	// as WS-Addressing's ProblemHeaderQName): s:Detail may hold several.
-	exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", soap.Echo(err.Error()))}
+	exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", s.opts.Limits.Echo(err.Error()))}
 	if fault.Detail == nil {
 		fault.Detail = exc
 	} else {
@@ -364,10 +364,10 @@ func (s *Session) handle(env *soap.Envelope) error {
 			s.log.Debug("ignoring client-sent callback operation", zap.String("operation", name))
 			return nil
 		}
-		s.log.Warn("unknown action, closing session", zap.String("action", soap.Echo(action)), zap.Int("action_bytes", len(action)))
-		f := soap.ActionNotSupportedFault(action)
+		s.log.Warn("unknown action, closing session", zap.String("action", s.opts.Limits.Echo(action)), zap.Int("action_bytes", len(action)))
+		f := soap.ActionNotSupportedFault(action, s.opts.Limits.MaxEchoBytes)
 		f.Detail = soap.Details{f.Detail, ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter,
-			"the action %q is not an operation of %s", soap.Echo(action), s.binding.Port.Name)}}
+			"the action %q is not an operation of %s", s.opts.Limits.Echo(action), s.binding.Port.Name)}}
 		s.sendFault(soap.ActionAddressingFault, h.MessageID, f)
 		return s.closeAfterFault()
 	}
@@ -414,7 +414,7 @@ func (s *Session) ignore(action, why string) {
 		lvl = zap.InfoLevel
 	}
 	if ce := s.log.Check(lvl, "message ignored"); ce != nil {
-		ce.Write(zap.String("action", soap.Echo(action)), zap.String("reason", why),
+		ce.Write(zap.String("action", s.opts.Limits.Echo(action)), zap.String("reason", why),
 			zap.Stringer("state", stateName{s}))
 	}
 }
@@ -477,13 +477,13 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 			// serve: a validation failure, not a broken message (the
 			// session stays in Session Initialized).
 			log.Info("operation failed: unknown parameter type", errField(err))
-			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.NewException(id, "%s: %s", op.Name, soap.Echo(err.Error()))))
+			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.NewException(id, "%s: %s", op.Name, s.opts.Limits.Echo(err.Error()))))
 			return nil
 		}
 		if errors.Is(err, ipam.ErrInvalidMessage) || errors.Is(err, xmlstream.ErrMalformed) || errors.Is(err, xmlstream.ErrQuota) {
 			log.Warn("invalid request, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 			s.sendFault(op.ReplyAction, h.MessageID,
-				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))))
+				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, s.opts.Limits.Echo(err.Error()))))
 			return s.closeAfterFault()
 		}
 		log.Error("operation failed", zap.Error(err))
@@ -533,7 +533,7 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	if _, err := op.Invoke(s.workContext(), s.impl, env.Body()); err != nil {
 		var exc *ipam.IpamException
 		if !errors.As(err, &exc) {
-			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))
+			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, s.opts.Limits.Echo(err.Error()))
 		}
 		log.Warn("one-way operation failed, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 		_ = s.complete(s.ctx, exc)

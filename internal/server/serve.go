@@ -62,14 +62,14 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		}
 	}()
 	m := metrics.New(so.build)
-	if _, err := localPolicy(cfg); err != nil {
+	local, err := localPolicy(cfg) // resolved once: the session manager gets this one
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
 		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
 	}
-	soap.SetMaxEcho(cfg.Limits.MaxEchoBytes)
-	mgr, err := newSessionManager(cfg, st, rows, log, m)
+	mgr, err := newSessionManager(cfg, st, rows, log, m, local)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			return err
 		}
 	}
-	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
+	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv, local: local}
 	s.adminDone, err = s.lf.startAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -282,19 +282,22 @@ func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
 		MaxConnections:  cfg.Limits.MaxConnections,
 		// Admission before the preamble (docs/security.md).
 		MaxConnectionsPerAddress: cfg.Limits.MaxConnectionsPerAddress,
+		MaxEchoBytes:             cfg.Limits.MaxEchoBytes,
 		Logger:                   log.Named("nmf"),
 	}
 }
 
 // sessionOptions are the session layer's options (also applied by a reload
-// to the sessions started afterwards).
-func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) sessions.Options {
+// to the sessions started afterwards); local is cfg's localPolicy.
+func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer, local *services.LocalPolicy) sessions.Options {
+	auth := withIpamUsers(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg.Security.IpamUsers)
+	auth.Local = local
 	return sessions.Options{
 		InactivityInterval:   cfg.Session.InactivityInterval,
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
 		Limits:               readerLimits(cfg, nil), // quotas are counted by the observer (PortObserver.QuotaExceeded)
-		Authorizer:           withLocalPolicy(withIpamUsers(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg.Security.IpamUsers), cfg, log),
+		Authorizer:           auth,
 		Logger:               log.Named("session"),
 		Observer:             obs,
 	}
@@ -302,7 +305,8 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 
 // readerLimits are the SOAP reader quotas of the configuration
 // (limits.max_message_size, limits.max_session_table_bytes,
-// limits.reader.*); onQuota counts violations.
+// limits.reader.*) and the echo bound (limits.max_echo_bytes); onQuota
+// counts violations.
 func readerLimits(cfg *config.Config, onQuota func(string)) soap.Limits {
 	r := cfg.Limits.Reader
 	return soap.Limits{
@@ -315,6 +319,7 @@ func readerLimits(cfg *config.Config, onQuota func(string)) soap.Limits {
 		MaxExpansion:         r.MaxExpansion,
 		MaxHeaderBytes:       r.MaxHeaderSize,
 		MaxMessageBytes:      cfg.Limits.MaxMessageSize,
+		MaxEchoBytes:         cfg.Limits.MaxEchoBytes,
 		OnQuota:              onQuota,
 	}
 }
@@ -406,8 +411,8 @@ func listenerSecurity(mode string, ups map[string]nmf.Upgrader) (nmf.ListenerSec
 }
 
 // newSessionManager builds the services on st and binds them to their
-// endpoints.
-func newSessionManager(cfg *config.Config, st services.Store, rows services.RowSource, log *zap.Logger, m *metrics.Metrics) (*sessions.Manager, error) {
+// endpoints; local is cfg's localPolicy.
+func newSessionManager(cfg *config.Config, st services.Store, rows services.RowSource, log *zap.Logger, m *metrics.Metrics, local *services.LocalPolicy) (*sessions.Manager, error) {
 	style := ipam.CallbackActionsService
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
@@ -417,7 +422,7 @@ func newSessionManager(cfg *config.Config, st services.Store, rows services.RowS
 	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
 		Logger: log.Named("work")}
 	enum := &services.Enumerator{Store: st, Rows: rows, Logger: log.Named("enumerate")}
-	return sessions.NewManager(sessionOptions(cfg, log, m),
+	return sessions.NewManager(sessionOptions(cfg, log, m, local),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.EnumeratorPath, Binding: sessions.EnumeratorBinding(enum.NewSession, style)},
