@@ -27,7 +27,7 @@ type Conn interface {
 
 var _ Conn = (*nmf.ClientSession)(nil)
 
-// PortType selects one of the two port types.
+// PortType selects one of the port types.
 type PortType uint8
 
 const (
@@ -35,6 +35,8 @@ const (
 	Provisioning PortType = iota + 1
 	// SchemaConversion is IIpamAsyncSchemaConversion.
 	SchemaConversion
+	// Enumeration is IIpamEnumerator.
+	Enumeration
 )
 
 func (p PortType) String() string {
@@ -50,6 +52,8 @@ func (p PortType) port() *port {
 		return &provisionPort
 	case SchemaConversion:
 		return &conversionPort
+	case Enumeration:
+		return &enumeratorPort
 	}
 	return nil
 }
@@ -133,6 +137,47 @@ var conversionPort = port{
 	newCheckpoint: func() bodyReader { return &ipam.NotifyAsyncSchemaConversionCheckpoint{} },
 	newComplete:   func() completeBody { return &conversionComplete{} },
 	objectType:    ipam.EnumerationObjectTypeAsyncSchemaConversion,
+}
+
+type enumerationComplete struct {
+	ipam.NotifyEnumerationComplete
+}
+
+func (c *enumerationComplete) exception() *ipam.IpamException { return c.Exception }
+
+var enumeratorPort = port{
+	name:            ipam.PortIIpamEnumerator,
+	initialize:      ipam.ActionInitializeEnumeration,
+	initializeReply: ipam.ActionInitializeEnumerationResponse,
+	start:           ipam.ActionStartEnumeration,
+	initializeName:  "InitializeEnumeration",
+	completeName:    "NotifyEnumerationComplete",
+	callbacks: [2]ipam.CallbackActions{
+		ipam.EnumeratorCallbackActions(ipam.CallbackActionsService),
+		ipam.EnumeratorCallbackActions(ipam.CallbackActionsCallback),
+	},
+	newInitialize: func(p ipam.AnyEnumerationParametersBase) ipam.BodyWriter {
+		return &ipam.InitializeEnumeration{Parameters: p}
+	},
+	startBody:     &ipam.StartEnumeration{},
+	newReply:      func() bodyReader { return &ipam.InitializeEnumerationResponse{} },
+	newStart:      func() bodyReader { return &ipam.NotifyEnumerationStart{} },
+	newCheckpoint: func() bodyReader { return &ipam.EnumeratedRows{} },
+	newComplete:   func() completeBody { return &enumerationComplete{} },
+}
+
+// Enumerate runs a whole IIpamEnumerator session on conn: InitializeEnumeration
+// with params, StartEnumeration, and the rows of every EnumeratedRowsCallback
+// handed to rows (on the session's goroutine) until NotifyEnumerationComplete.
+// An error from rows ends the session.
+func (c *Client) Enumerate(ctx context.Context, conn Conn, params ipam.AnyEnumerationParametersBase,
+	rows func([]*ipam.GenericRow) error, obs Observer) (Result, error) {
+	s, err := c.NewSession(conn, Enumeration)
+	if err != nil {
+		return Result{}, err
+	}
+	s.OnRows = rows
+	return s.run(ctx, params, obs)
 }
 
 // callback classifies a callback Action of this port type.
@@ -274,7 +319,8 @@ type Result struct {
 	// Completed: Notify…Complete arrived. With a nil error the work
 	// succeeded; with a *RemoteError it carried an exception.
 	Completed   bool
-	Checkpoints int
+	Checkpoints int   // Notify…Checkpoint / EnumeratedRowsCallback messages
+	Rows        int64 // rows of an Enumeration session
 	Keepalives  int
 	// Initialize is the time from the Initialize… request to its reply.
 	Initialize time.Duration

@@ -34,6 +34,10 @@ const (
 // Abort may be called from any goroutine. Keepalives go out from a timer
 // from NewSession until Close or Abort.
 type Session struct {
+	// OnRows receives the rows of each EnumeratedRowsCallback of an
+	// Enumeration session (set before Wait); an error ends the session.
+	OnRows func([]*ipam.GenericRow) error
+
 	conn  Conn
 	port  *port
 	codec *soap.Codec
@@ -198,8 +202,18 @@ func (s *Session) Wait(ctx context.Context, obs Observer) error {
 			s.state = stateInProgress
 			s.observe(obs, EventStarted)
 		case kind == cbCheckpoint && s.state == stateInProgress:
-			if err := s.readBody(env, s.port.newCheckpoint()); err != nil {
+			m := s.port.newCheckpoint()
+			if err := s.readBody(env, m); err != nil {
 				return err
+			}
+			if rows, ok := m.(*ipam.EnumeratedRows); ok {
+				s.res.Rows += int64(len(rows.Rows))
+				if s.OnRows != nil {
+					if err := s.OnRows(rows.Rows); err != nil {
+						s.Abort()
+						return err
+					}
+				}
 			}
 			s.res.Checkpoints++
 			s.observe(obs, EventCheckpoint)

@@ -45,6 +45,7 @@ type Config struct {
 type Endpoints struct {
 	ProvisionPath        string
 	SchemaConversionPath string
+	EnumeratorPath       string
 }
 
 // Log configures the zap logger.
@@ -161,6 +162,8 @@ type Security struct {
 	// Administrators are the SIDs (S-1-…) and principal names that count
 	// as IsAdministrator besides BUILTIN\Administrators.
 	Administrators []string
+	// IpamUsers are the SIDs and principal names of IPAM Users (IsIpamUser).
+	IpamUsers []string
 	// LocalIdentity and LocalAdministrators decide who a caller on a
 	// listener without security is (config/identity.go).
 	LocalIdentity       string

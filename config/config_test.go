@@ -35,7 +35,7 @@ func TestDefaultsValid(t *testing.T) {
 	}
 	want := Config{
 		Listen:    []string{"net.tcp://127.0.0.1:48885"},
-		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion"},
+		Endpoints: Endpoints{"/ipam/IIpamAsyncProvision", "/ipam/IIpamAsyncSchemaConversion", "/ipam/IIpamEnumerator"},
 		StateDir:  c.StateDir,
 		Log:       Log{"info", "json"},
 		Admin:     Admin{Listen: "127.0.0.1:9485", AllowedHosts: []string{}, MaxConnections: 32, MaxConnectionsPerAddress: 8},
@@ -45,7 +45,7 @@ func TestDefaultsValid(t *testing.T) {
 		Session:   Session{15 * time.Second, 3, 5 * time.Second},
 		Callbacks: Callbacks{"service", []string{"127.0.0.0/8", "::1/128"}, 5, 10 * time.Second, 200 * time.Millisecond, 5 * time.Second},
 		Store:     Store{AllowedDirectories: []string{}, AllowedHosts: []string{}, LeaseDuration: 30 * time.Second, SQLiteBusyTimeout: 10 * time.Second, Postgres: Postgres{"auto", "", 10 * time.Second, 8, false}},
-		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}, LocalIdentity: "os", LocalAdministrators: []string{}},
+		Security:  Security{Mode: "none", HandshakeTimeout: 10 * time.Second, TLS: TLSSecurity{ClientAuth: "none"}, Negotiate: NegotiateSecurity{KerberosTrustedRealms: []string{}}, Administrators: []string{}, IpamUsers: []string{}, LocalIdentity: "os", LocalAdministrators: []string{}},
 		HTTP:      HTTP{AllowedHosts: []string{}},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -108,7 +108,7 @@ func countLeaves(t reflect.Type) int {
 
 func TestFlagNames(t *testing.T) {
 	want := []string{
-		"listen", "endpoints-provision-path", "endpoints-schema-conversion-path", "state-dir",
+		"listen", "endpoints-provision-path", "endpoints-schema-conversion-path", "endpoints-enumerator-path", "state-dir",
 		"log-level", "log-format",
 		"admin-listen", "admin-pprof", "admin-allow-remote", "admin-allowed-hosts", "admin-token-file",
 		"admin-max-connections", "admin-max-connections-per-address", "shutdown-drain-timeout",
@@ -127,7 +127,7 @@ func TestFlagNames(t *testing.T) {
 		"store-postgres-connect-timeout", "store-postgres-max-connections",
 		"security-mode", "security-insecure", "security-handshake-timeout", "security-tls-certificate-file",
 		"security-tls-key-file", "security-tls-client-auth", "security-tls-client-ca-file",
-		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators", "security-refuse-unauthenticated",
+		"security-negotiate-keytab-file", "security-negotiate-ntlm-accounts-file", "security-negotiate-computer-name", "security-negotiate-kerberos-trusted-realms", "security-administrators", "security-ipam-users", "security-refuse-unauthenticated",
 		"security-local-identity", "security-local-administrators",
 		"dev-work-duration", "dev-fail-with", "dev-require-conversion", "dev-panic-in-work", "dev-provisioned",
 	}

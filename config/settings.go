@@ -32,6 +32,11 @@ var settings = []*Setting{
 		"absolute path, distinct from provision_path",
 		"/ipam/IIpamAsyncSchemaConversion",
 		func(c *Config) *string { return &c.Endpoints.SchemaConversionPath }, checkEndpointPath),
+	stringSetting("endpoints.enumerator_path",
+		"URI path of the IIpamEnumerator endpoint on every listener: management clients read the IPAM data back through it.",
+		"absolute path, distinct from provision_path and schema_conversion_path",
+		"/ipam/IIpamEnumerator",
+		func(c *Config) *string { return &c.Endpoints.EnumeratorPath }, checkEndpointPath),
 	func() *Setting {
 		s := stringSetting("state_dir",
 			"Directory for persistent state; created (mode 0700) at start-up if missing.",
@@ -306,6 +311,11 @@ var settings = []*Setting{
 		"SIDs S-1-… or principal names",
 		[]string{},
 		func(c *Config) *[]string { return &c.Security.Administrators }, checkAdministrator, nil),
+	listSetting("security.ipam_users",
+		`Callers that count as members of IPAM Users (MS-IPAMM2 IsIpamUser, required by IIpamEnumerator's InitializeEnumeration and StartEnumeration), in the forms security.administrators takes. Administrators are IPAM users too (the role above it); an unauthenticated caller is an IPAM user only as an administrator (security.local_identity). Others get IpamApiAccessDenied.`,
+		"SIDs S-1-… or principal names",
+		[]string{},
+		func(c *Config) *[]string { return &c.Security.IpamUsers }, checkAdministrator, nil),
 	boolSetting("security.refuse_unauthenticated",
 		"Callers on listeners without security (net.tcp none, http://) count as no one, whatever security.local_identity says, so Initialize… and Start… are refused there with IpamApiAccessDenied: for a listener opened to the network with security.insecure whose callers must not change the server, or to see what an unauthorized WCF client is told.",
 		false, func(c *Config) *bool { return &c.Security.RefuseUnauthenticated }),
@@ -370,6 +380,10 @@ var crossChecks = []func(*Config) []*Error{
 		if p := c.Endpoints.ProvisionPath; p != "" && p == c.Endpoints.SchemaConversionPath {
 			return []*Error{{Key: "endpoints.schema_conversion_path", Value: quoteRaw(p),
 				Err: errors.New("must differ from endpoints.provision_path")}}
+		}
+		if p := c.Endpoints.EnumeratorPath; p != "" && (p == c.Endpoints.ProvisionPath || p == c.Endpoints.SchemaConversionPath) {
+			return []*Error{{Key: "endpoints.enumerator_path", Value: quoteRaw(p),
+				Err: errors.New("must differ from endpoints.provision_path and endpoints.schema_conversion_path")}}
 		}
 		return nil
 	},

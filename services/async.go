@@ -10,7 +10,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/ipamd/ipamd/internal/contain"
+	"github.com/ipamd/ipamd/duplex/contain"
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -172,9 +173,14 @@ func (r *asyncRun) run(ctx context.Context) {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			// Cancelled: say why (a graceful stop's drain timeout, the
 			// session ending) rather than "context canceled".
-			err = fmt.Errorf("%s cancelled: %w", r.kind, context.Cause(ctx))
+			// The cause may be any error; it is the port type's failure.
+			err = adm.Or(fmt.Errorf("%s cancelled: %w", r.kind, context.Cause(ctx)), context.Canceled)
 		}
-		exc = asException(err, r.failureID)
+		if !adm.Known(err) && r.log != nil {
+			// The client sees adm.InternalErrorMessage; the cause is here.
+			r.log.Warn("work failed", zap.String("kind", string(r.kind)), zap.Error(err))
+		}
+		exc = adm.Exception(err, r.failureID)
 	}
 	id := ""
 	if exc != nil {

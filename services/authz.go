@@ -8,23 +8,17 @@ import (
 	"strings"
 
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/services/adm"
 )
 
 // ErrAccessDenied is returned (wrapped) by an authorizer that refuses.
 var ErrAccessDenied = errors.New("access denied")
 
-// Role is a group of MS-IPAMM2 §2.5 whose membership an operation requires.
-type Role string
-
-// RoleAdministrators is "IsAdministrator" of MS-IPAMM2 §3.4: the caller is
-// in BUILTIN\Administrators (or what the configuration maps to it). It is
-// the only role the async port types require (3.11.6.1, 3.15.6.1).
-const RoleAdministrators Role = "Administrators"
-
-// RoleAuthorizer decides IsAdministrator (MS-IPAMM2 3.1.4.3) from an
-// identity the transport verified and the operator's mapping. Every
-// operation of the async port types requires RoleAdministrators
-// (3.11.6.1, 3.15.6.1).
+// RoleAuthorizer decides IsAdministrator and IsIpamUser (MS-IPAMM2 3.1.4.3)
+// from an identity the transport verified and the operator's mapping. The
+// async port types require adm.RoleAdministrators (3.11.6.1, 3.15.6.1),
+// IIpamEnumerator adm.RoleIpamUsers (3.5.6.1): an IPAM user is a member of
+// IPAM Users (UserSIDs, UserNames) or an administrator, the role above it.
 //
 //   - An authenticated identity is an administrator when it carries
 //     BUILTIN\Administrators (S-1-5-32-544, in practice only from a Windows
@@ -47,6 +41,10 @@ const RoleAdministrators Role = "Administrators"
 type RoleAuthorizer struct {
 	AdminSIDs  []string
 	AdminNames []string
+	// UserSIDs and UserNames map the IPAM Users group (IsIpamUser), as
+	// AdminSIDs and AdminNames do the administrators.
+	UserSIDs  []string
+	UserNames []string
 	// Local decides for callers on listeners without security; nil trusts
 	// them all.
 	Local *LocalPolicy
@@ -55,14 +53,22 @@ type RoleAuthorizer struct {
 	RefuseUnauthenticated bool
 }
 
-// Authorize allows op (an operation of an async port type, which requires
-// RoleAdministrators) for id, or returns an error wrapping ErrAccessDenied.
-// It implements the sessions' Authorizer.
-func (a *RoleAuthorizer) Authorize(_ context.Context, id *security.Identity, op string) error {
-	if a.IsAdministrator(id) {
-		return nil
+// Authorize allows op for id when id holds role, or returns an error
+// wrapping ErrAccessDenied. It implements the sessions' Authorizer.
+func (a *RoleAuthorizer) Authorize(_ context.Context, id *security.Identity, role adm.Role, op string) error {
+	switch role {
+	case adm.RoleAdministrators:
+		if a.IsAdministrator(id) {
+			return nil
+		}
+	case adm.RoleIpamUsers:
+		if a.IsIpamUser(id) {
+			return nil
+		}
+	default:
+		return fmt.Errorf("%w: %s requires unknown role %q", ErrAccessDenied, op, role)
 	}
-	return fmt.Errorf("%w: %s requires %s; %s is not one", ErrAccessDenied, op, RoleAdministrators, id)
+	return fmt.Errorf("%w: %s requires %s; %s is not one", ErrAccessDenied, op, role, id)
 }
 
 // IsAdministrator is ADM_UserAuthorizationData.IsAdministrator.
@@ -90,6 +96,28 @@ func (a *RoleAuthorizer) IsAdministrator(id *security.Identity) bool {
 		}
 	}
 	for _, n := range a.AdminNames {
+		if strings.EqualFold(n, id.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsIpamUser is ADM_UserAuthorizationData.IsIpamUser: an administrator, or
+// an authenticated member of IPAM Users by SID or name.
+func (a *RoleAuthorizer) IsIpamUser(id *security.Identity) bool {
+	if a.IsAdministrator(id) {
+		return true
+	}
+	if id == nil || id.Mechanism == security.MechanismNone || !id.Authenticated() {
+		return false
+	}
+	for _, sid := range a.UserSIDs {
+		if id.HasSID(sid) {
+			return true
+		}
+	}
+	for _, n := range a.UserNames {
 		if strings.EqualFold(n, id.Name) {
 			return true
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/services/adm"
 )
 
 func TestRoleAuthorizer(t *testing.T) {
@@ -29,7 +30,7 @@ func TestRoleAuthorizer(t *testing.T) {
 		{"PAC without", &security.Identity{Mechanism: security.MechanismKerberos, Name: "x@R", SIDs: []string{"S-1-5-21-1-2-3-513"}}, false},
 	}
 	for _, tt := range tests {
-		err := a.Authorize(context.Background(), tt.id, "StartAsyncProvisioning")
+		err := a.Authorize(context.Background(), tt.id, adm.RoleAdministrators, "StartAsyncProvisioning")
 		if (err == nil) != tt.want {
 			t.Errorf("%s: Authorize = %v, want allowed=%v", tt.name, err, tt.want)
 		}
@@ -41,10 +42,10 @@ func TestRoleAuthorizer(t *testing.T) {
 	// no one; authenticated administrators are unaffected.
 	d := *a
 	d.RefuseUnauthenticated = true
-	if err := d.Authorize(context.Background(), &security.Identity{Mechanism: security.MechanismNone, Loopback: true}, "x"); !errors.Is(err, ErrAccessDenied) {
+	if err := d.Authorize(context.Background(), &security.Identity{Mechanism: security.MechanismNone, Loopback: true}, adm.RoleAdministrators, "x"); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("distrusted unauthenticated caller: %v, want ErrAccessDenied", err)
 	}
-	if err := d.Authorize(context.Background(), &security.Identity{Mechanism: security.MechanismNTLM, Name: `IPAM\bob`}, "x"); err != nil {
+	if err := d.Authorize(context.Background(), &security.Identity{Mechanism: security.MechanismNTLM, Name: `IPAM\bob`}, adm.RoleAdministrators, "x"); err != nil {
 		t.Errorf("mapped NTLM administrator while distrusting unauthenticated callers: %v", err)
 	}
 }
@@ -86,11 +87,11 @@ func TestLocalPolicy(t *testing.T) {
 			t.Errorf("%s: String before the lookup = %q", tc.name, got)
 		}
 		a := &RoleAuthorizer{Local: policy}
-		err := a.Authorize(context.Background(), id, "Initialize")
+		err := a.Authorize(context.Background(), id, adm.RoleAdministrators, "Initialize")
 		if (err == nil) != tc.admin {
 			t.Errorf("%s: Authorize = %v, want admin=%v", tc.name, err, tc.admin)
 		}
-		_ = a.Authorize(context.Background(), id, "Start")
+		_ = a.Authorize(context.Background(), id, adm.RoleAdministrators, "Start")
 		if want := 1; tc.client == client && calls != want {
 			t.Errorf("%s: %d lookups, want %d", tc.name, calls, want)
 		}
@@ -98,12 +99,52 @@ func TestLocalPolicy(t *testing.T) {
 			t.Errorf("%s: String after the lookup = %q", tc.name, id.String())
 		}
 		// Trust: every local caller is an administrator, no lookup needed.
-		if err := (&RoleAuthorizer{}).Authorize(context.Background(), security.NewLocalIdentity(tc.client, server, nil), "x"); err != nil {
+		if err := (&RoleAuthorizer{}).Authorize(context.Background(), security.NewLocalIdentity(tc.client, server, nil), adm.RoleAdministrators, "x"); err != nil {
 			t.Errorf("%s: trust: %v", tc.name, err)
 		}
 	}
 	// An identity made without a lookup under a policy: refused.
 	if (&RoleAuthorizer{Local: policy}).IsAdministrator(&security.Identity{Mechanism: security.MechanismNone, Loopback: true}) {
 		t.Error("a none identity without an account is an administrator under a local policy")
+	}
+}
+
+// TestIsIpamUser: IPAM Users by SID or name, and every administrator (the
+// role above it); an unauthenticated caller only as an administrator.
+// Rule E2.
+func TestIsIpamUser(t *testing.T) {
+	a := &RoleAuthorizer{AdminNames: []string{`IPAM\bob`}, UserSIDs: []string{"S-1-5-21-1-2-3-1105"}, UserNames: []string{"carol@IPAM.TEST"}}
+	for _, tt := range []struct {
+		name      string
+		id        *security.Identity
+		user, adm bool
+	}{
+		{"administrator", &security.Identity{Mechanism: security.MechanismNTLM, Name: `IPAM\bob`}, true, true},
+		{"IPAM Users by SID", &security.Identity{Mechanism: security.MechanismKerberos, Name: "dave@IPAM.TEST", SIDs: []string{"S-1-5-21-1-2-3-1105"}}, true, false},
+		{"IPAM Users by name", &security.Identity{Mechanism: security.MechanismKerberos, Name: "CAROL@ipam.test"}, true, false},
+		{"neither", &security.Identity{Mechanism: security.MechanismNTLM, Name: `IPAM\eve`}, false, false},
+		{"anonymous TLS named like a user", &security.Identity{Mechanism: security.MechanismTLSAnonymous, Name: "carol@IPAM.TEST"}, false, false},
+		{"unauthenticated (trusted as administrator)", &security.Identity{Mechanism: security.MechanismNone}, true, true},
+	} {
+		if err := a.Authorize(context.Background(), tt.id, adm.RoleIpamUsers, "InitializeEnumeration"); (err == nil) != tt.user {
+			t.Errorf("%s: IsIpamUser: %v, want %v", tt.name, err, tt.user)
+		}
+		if got := a.IsAdministrator(tt.id); got != tt.adm {
+			t.Errorf("%s: IsAdministrator %v, want %v", tt.name, got, tt.adm)
+		}
+	}
+	d := *a
+	d.RefuseUnauthenticated = true
+	if err := d.Authorize(context.Background(), &security.Identity{Mechanism: security.MechanismNone}, adm.RoleIpamUsers, "x"); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("distrusted unauthenticated caller: %v", err)
+	}
+}
+
+// TestUnknownRoleRefused: a role the authorizer does not know is never
+// granted, whoever asks.
+func TestUnknownRoleRefused(t *testing.T) {
+	a := &RoleAuthorizer{}
+	if err := a.Authorize(context.Background(), &security.Identity{Mechanism: security.MechanismNone}, adm.Role("Operators"), "x"); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("unknown role: %v", err)
 	}
 }

@@ -10,48 +10,41 @@ import (
 // Memory is the in-memory Store: the flags live in this process and the
 // work does nothing and succeeds. It persists nothing. Tests use it, and
 // the daemon's dev settings (dev.provisioned, dev.require_conversion) to
-// simulate a server state no real store is in.
+// simulate a server state no real store is in. Its decisions are adm's,
+// as the real store's are; services/servicestest holds both to the rules.
 type Memory struct {
-	mu                     sync.Mutex
-	configured             bool
-	provisioningInProgress bool
-	conversionRequired     bool
-	conversionInProgress   bool
+	mu sync.Mutex
+	st ADMState
 }
 
 // NewMemory returns the flags as server initialisation (3.1.3) found them.
 // conversionRequired is only meaningful for a configured server.
 func NewMemory(configured, conversionRequired bool) *Memory {
-	return &Memory{configured: configured, conversionRequired: configured && conversionRequired}
+	return &Memory{st: ADMState{Configured: configured, ConversionRequired: configured && conversionRequired}}
 }
 
 // State returns a snapshot.
 func (m *Memory) State(context.Context) (ADMState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return ADMState{m.configured, m.provisioningInProgress, m.conversionRequired, m.conversionInProgress}, nil
+	return m.st, nil
 }
 
 // BeginProvisioning implements Store.
 func (m *Memory) BeginProvisioning(context.Context, *ipam.IpamProvisioningSetting) (Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.provisioningInProgress {
-		return nil, ipam.NewException(ipam.IpamApiProvisioningAlreadyInProgress,
-			"another session is already provisioning the IPAM server")
+	if err := m.st.MayBeginProvisioning(); err != nil {
+		return nil, err
 	}
-	if m.configured {
-		return nil, ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned,
-			"the IPAM server is already provisioned")
-	}
-	m.provisioningInProgress = true
+	m.st.ProvisioningInProgress = true
 	return memoryJob{end: func(ok bool) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.provisioningInProgress = false
+		m.st.ProvisioningInProgress = false
 		if ok {
 			// A freshly provisioned store is at the current schema version.
-			m.configured, m.conversionRequired = true, false
+			m.st.Configured, m.st.ConversionRequired = true, false
 		}
 	}}, nil
 }
@@ -60,22 +53,16 @@ func (m *Memory) BeginProvisioning(context.Context, *ipam.IpamProvisioningSettin
 func (m *Memory) BeginConversion(context.Context) (Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.conversionInProgress {
-		return nil, ipam.NewException(ipam.IpamSchemaConversionAnotherOperationInProgress,
-			"another session is already converting the IPAM data store")
+	if err := m.st.MayBeginConversion(); err != nil {
+		return nil, err
 	}
-	if !m.conversionRequired {
-		// The spec does not reset the in-progress flag on this path; we never set it.
-		return nil, ipam.NewException(ipam.IpamSchemaConversionNotRequired,
-			"the IPAM data store does not need a schema conversion")
-	}
-	m.conversionInProgress = true
+	m.st.ConversionInProgress = true
 	return memoryJob{end: func(ok bool) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.conversionInProgress = false
+		m.st.ConversionInProgress = false
 		if ok {
-			m.conversionRequired = false
+			m.st.ConversionRequired = false
 		}
 	}}, nil
 }
@@ -154,4 +141,12 @@ type panickingJob struct{ Job }
 
 func (panickingJob) Run(context.Context) error {
 	panic("injected by dev.panic_in_work")
+}
+
+// NoRows is the RowSource of a store that holds no IPAM data (the
+// in-memory stand-in): every enumeration is empty.
+type NoRows struct{}
+
+func (NoRows) EnumerateRows(context.Context, RowQuery, func(ipam.AnyIpamObject) error) error {
+	return nil
 }

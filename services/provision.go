@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -89,7 +90,7 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 	}
 	job, err := s.svc.Store.BeginProvisioning(ctx, s.setting)
 	if err != nil {
-		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, asException(err, ipam.IpamApiUnabletoProvisionIpam))
+		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, adm.Exception(err, ipam.IpamApiUnabletoProvisionIpam))
 	}
 	(&asyncRun{
 		interval:    s.svc.CheckpointInterval,

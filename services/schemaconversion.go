@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -65,7 +66,7 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 	}
 	job, err := s.svc.Store.BeginConversion(ctx)
 	if err != nil {
-		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, asException(err, ipam.IpamSchemaConversionFailed))
+		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, adm.Exception(err, ipam.IpamSchemaConversionFailed))
 	}
 	(&asyncRun{
 		interval:    s.svc.CheckpointInterval,

@@ -2,7 +2,7 @@ package services
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -59,7 +60,7 @@ func exceptionID(err error) string {
 	if err == nil {
 		return ""
 	}
-	return ipam.AsException(err).ExceptionID
+	return adm.Exception(err, "").ExceptionID
 }
 
 // Rule P8. (docs/protocol.md)
@@ -253,7 +254,7 @@ func TestProvisionInitializeValidation(t *testing.T) {
 			_, err := svc.NewSession(newRecorder()).InitializeAsyncProvisioning(context.Background(), tt.req)
 			got := ""
 			if err != nil {
-				got = ipam.AsException(err).ExceptionID
+				got = adm.Exception(err, "").ExceptionID
 			}
 			if got != tt.want {
 				t.Fatalf("got %q (%v), want %q", got, err, tt.want)
@@ -316,7 +317,7 @@ func TestConversionGating(t *testing.T) {
 			s := svc.NewSession(rec)
 			_, err := s.InitializeAsyncSchemaConversion(context.Background(), &ipam.InitializeAsyncSchemaConversion{})
 			if tt.initErr != "" {
-				if err == nil || ipam.AsException(err).ExceptionID != tt.initErr {
+				if err == nil || adm.Exception(err, "").ExceptionID != tt.initErr {
 					t.Fatalf("Initialize err = %v, want %s", err, tt.initErr)
 				}
 				return
@@ -349,7 +350,7 @@ type endFails struct{ *Memory }
 type endFailsJob struct{ Job }
 
 func (endFailsJob) End(context.Context, bool) error {
-	return errors.New("store still at version 6.2.0.0")
+	return fmt.Errorf("store still at version 6.2.0.0: %w", adm.ErrNotSettled)
 }
 
 func (e endFails) BeginConversion(ctx context.Context) (Job, error) {

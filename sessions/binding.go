@@ -17,6 +17,7 @@ package sessions
 import (
 	"context"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -29,6 +30,15 @@ type Binding struct {
 	InitializeAction, StartAction string
 	// Callbacks are the actions ipamd puts on Notify… messages.
 	Callbacks ipam.CallbackActions
+	// Role is what the port type's client operations require (3.11.6.1,
+	// 3.15.6.1: IsAdministrator; 3.5.6.1: IsIpamUser). "" is
+	// RoleAdministrators.
+	Role adm.Role
+	// UnknownTypeID, when set, is the IpamExceptionId of the fault for an
+	// Initialize whose parameters have an i:type the contract does not
+	// declare; the session goes on. Unset, such a request is a broken
+	// message (IpamApiInvalidParameter, the session closes).
+	UnknownTypeID string
 	// StateNames names the five states as the spec does, for logs and faults.
 	StateNames [numStates]string
 	// NewSession makes the per-session implementation (the port type's
@@ -49,6 +59,7 @@ func ProvisionBinding(newSession ProvisionFactory, style ipam.CallbackActionStyl
 	return &Binding{
 		Port:             ipam.IIpamAsyncProvisionPort,
 		InitializeAction: ipam.ActionInitializeAsyncProvisioning,
+		Role:             adm.RoleAdministrators,
 		StartAction:      ipam.ActionStartAsyncProvisioning,
 		Callbacks:        actions,
 		StateNames: [numStates]string{
@@ -70,6 +81,7 @@ func SchemaConversionBinding(newSession SchemaConversionFactory, style ipam.Call
 	return &Binding{
 		Port:             ipam.IIpamAsyncSchemaConversionPort,
 		InitializeAction: ipam.ActionInitializeAsyncSchemaConversion,
+		Role:             adm.RoleAdministrators,
 		StartAction:      ipam.ActionStartAsyncSchemaConversion,
 		Callbacks:        actions,
 		StateNames: [numStates]string{
@@ -80,6 +92,36 @@ func SchemaConversionBinding(newSession SchemaConversionFactory, style ipam.Call
 			cb := &ipam.SchemaCallbackClient{Actions: actions, Send: send}
 			return newSession(cb), func(ctx context.Context, exc *ipam.IpamException) error {
 				return cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
+			}
+		},
+	}
+}
+
+// EnumeratorFactory is what the IIpamEnumerator service offers.
+type EnumeratorFactory func(cb ipam.IIpamEnumeratorCallback) ipam.IIpamEnumerator
+
+// EnumeratorBinding binds IIpamEnumerator (MS-IPAMM2 3.5) to its service. Its
+// state machine (3.5.1.1) is the one the async port types were cloned from:
+// InitializeEnumeration and InitializeEnumerationWithModule both play
+// Initialize, EnumeratedRowsCallback plays Checkpoint (docs/protocol.md,
+// "IIpamEnumerator").
+func EnumeratorBinding(newSession EnumeratorFactory, style ipam.CallbackActionStyle) *Binding {
+	actions := ipam.EnumeratorCallbackActions(style)
+	return &Binding{
+		Port:             ipam.IIpamEnumeratorPort,
+		InitializeAction: ipam.ActionInitializeEnumeration,
+		StartAction:      ipam.ActionStartEnumeration,
+		Callbacks:        actions,
+		Role:             adm.RoleIpamUsers,
+		UnknownTypeID:    ipam.IpamApiInvalidEnumeration,
+		StateNames: [numStates]string{
+			"Session Initialized", "Enumeration Initialized", "Enumeration Started",
+			"Enumeration In Progress", "Enumeration Completed",
+		},
+		NewSession: func(send ipam.Send) (any, func(context.Context, *ipam.IpamException) error) {
+			cb := &ipam.EnumeratorCallbackClient{Actions: actions, Send: send}
+			return newSession(cb), func(ctx context.Context, exc *ipam.IpamException) error {
+				return cb.NotifyEnumerationComplete(ctx, nil, exc)
 			}
 		},
 	}

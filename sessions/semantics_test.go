@@ -18,6 +18,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -478,7 +479,7 @@ func portName(pc portCase) string {
 // administrator.
 type denyAll struct{}
 
-func (denyAll) Authorize(_ context.Context, _ *security.Identity, op string) error {
+func (denyAll) Authorize(_ context.Context, _ *security.Identity, _ adm.Role, op string) error {
 	return errors.New(op + " needs Administrators")
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -329,7 +330,7 @@ func (s *Session) malformed(err error, de *soap.DecodeError) error {
 	}
 	// The IpamException goes beside any detail the decoder gave (such
 	// as WS-Addressing's ProblemHeaderQName): s:Detail may hold several.
-	exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", soap.Echo(err.Error()))}
+	exc := ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter, "malformed message: %s", s.opts.Limits.Echo(err.Error()))}
 	if fault.Detail == nil {
 		fault.Detail = exc
 	} else {
@@ -363,10 +364,10 @@ func (s *Session) handle(env *soap.Envelope) error {
 			s.log.Debug("ignoring client-sent callback operation", zap.String("operation", name))
 			return nil
 		}
-		s.log.Warn("unknown action, closing session", zap.String("action", soap.Echo(action)), zap.Int("action_bytes", len(action)))
-		f := soap.ActionNotSupportedFault(action)
+		s.log.Warn("unknown action, closing session", zap.String("action", s.opts.Limits.Echo(action)), zap.Int("action_bytes", len(action)))
+		f := soap.ActionNotSupportedFault(action, s.opts.Limits.MaxEchoBytes)
 		f.Detail = soap.Details{f.Detail, ipam.FaultDetail{Exception: ipam.NewException(ipam.IpamApiInvalidParameter,
-			"the action %q is not an operation of %s", soap.Echo(action), s.binding.Port.Name)}}
+			"the action %q is not an operation of %s", s.opts.Limits.Echo(action), s.binding.Port.Name)}}
 		s.sendFault(soap.ActionAddressingFault, h.MessageID, f)
 		return s.closeAfterFault()
 	}
@@ -413,37 +414,38 @@ func (s *Session) ignore(action, why string) {
 		lvl = zap.InfoLevel
 	}
 	if ce := s.log.Check(lvl, "message ignored"); ce != nil {
-		ce.Write(zap.String("action", soap.Echo(action)), zap.String("reason", why),
+		ce.Write(zap.String("action", s.opts.Limits.Echo(action)), zap.String("reason", why),
 			zap.Stringer("state", stateName{s}))
 	}
 }
 
 // Authorizer decides whether the verified identity of a session's caller
-// may perform op, an operation of an async port type; nil allows, an error
-// refuses (its text is logged, never sent). The mapping of identities to
-// the IPAM roles lives with the application (services.RoleAuthorizer).
+// holds role, which op (an operation of the session's port type) requires;
+// nil allows, an error refuses (its text is logged, never sent). The mapping
+// of identities to the IPAM roles lives with the application
+// (services.RoleAuthorizer).
 type Authorizer interface {
-	Authorize(ctx context.Context, id *security.Identity, op string) error
+	Authorize(ctx context.Context, id *security.Identity, role adm.Role, op string) error
 }
 
-// requiredRole is the MS-IPAMM2 §2.5 group that every operation of both
-// async port types requires (3.11.6.1, 3.15.6.1), named in the refusal.
-const requiredRole = "Administrators"
-
-// authorize checks the role op requires (both operations of both port
-// types require IsAdministrator) and returns the IpamApiAccessDenied
-// exception to answer with, or nil.
+// authorize checks the role op requires (the binding's: IsAdministrator
+// for the async port types, IsIpamUser for IIpamEnumerator) and returns the
+// IpamApiAccessDenied exception to answer with, or nil.
 func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 	if s.opts.Authorizer == nil {
 		return nil
 	}
-	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, op.Name)
+	role := s.binding.Role
+	if role == "" {
+		role = adm.RoleAdministrators
+	}
+	err := s.opts.Authorizer.Authorize(s.ctx, s.identity, role, op.Name)
 	if err == nil {
 		return nil
 	}
 	s.log.Warn("operation refused: caller is not authorized",
-		zap.String("operation", op.Name), zap.String("required_role", requiredRole), zap.Error(err))
-	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, requiredRole)
+		zap.String("operation", op.Name), zap.String("required_role", string(role)), zap.Error(err))
+	return ipam.NewException(ipam.IpamApiAccessDenied, "%s requires membership in %s", op.Name, role)
 }
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
@@ -464,20 +466,28 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	}
 	reply, err := op.Invoke(s.ctx, s.impl, env.Body())
 	if err != nil {
-		var exc *ipam.IpamException
-		if errors.As(err, &exc) {
+		if adm.Known(err) { // an IpamException or a domain error: the client's to see
+			exc := adm.Exception(err, ipam.IpamApiGenericErrorOccurred)
 			log.Info("operation failed", zap.String("ipam_exception_id", exc.ExceptionID), zap.String("reason", exc.Message))
 			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(exc))
+			return nil
+		}
+		if id := s.binding.UnknownTypeID; id != "" && errors.Is(err, ipam.ErrUnknownType) {
+			// A parameter type of the protocol the port type does not
+			// serve: a validation failure, not a broken message (the
+			// session stays in Session Initialized).
+			log.Info("operation failed: unknown parameter type", errField(err))
+			s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.NewException(id, "%s: %s", op.Name, s.opts.Limits.Echo(err.Error()))))
 			return nil
 		}
 		if errors.Is(err, ipam.ErrInvalidMessage) || errors.Is(err, xmlstream.ErrMalformed) || errors.Is(err, xmlstream.ErrQuota) {
 			log.Warn("invalid request, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 			s.sendFault(op.ReplyAction, h.MessageID,
-				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))))
+				ipamFault(ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, s.opts.Limits.Echo(err.Error()))))
 			return s.closeAfterFault()
 		}
 		log.Error("operation failed", zap.Error(err))
-		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(ipam.AsException(err)))
+		s.sendFault(op.ReplyAction, h.MessageID, ipamFault(adm.Exception(err, ipam.IpamApiGenericErrorOccurred)))
 		return nil
 	}
 	if _, _, ok := s.move(ev); !ok {
@@ -523,7 +533,7 @@ func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
 	if _, err := op.Invoke(s.workContext(), s.impl, env.Body()); err != nil {
 		var exc *ipam.IpamException
 		if !errors.As(err, &exc) {
-			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, soap.Echo(err.Error()))
+			exc = ipam.NewException(ipam.IpamApiInvalidParameter, "invalid %s request: %s", op.Name, s.opts.Limits.Echo(err.Error()))
 		}
 		log.Warn("one-way operation failed, closing session", errField(err), zap.String("quota", xmlstream.QuotaName(err)))
 		_ = s.complete(s.ctx, exc)
@@ -595,6 +605,10 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}
 	case *ipam.NotifyAsyncSchemaConversionComplete:
+		if nc.Exception != nil {
+			s.obs.Exception(nc.Exception.ExceptionID)
+		}
+	case *ipam.NotifyEnumerationComplete:
 		if nc.Exception != nil {
 			s.obs.Exception(nc.Exception.ExceptionID)
 		}

@@ -130,7 +130,7 @@ func (c *Codec) decode(payload []byte) (*Envelope, error) {
 	default:
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}
-	env := &Envelope{ns: c.ns, keep: c.keep}
+	env := &Envelope{ns: c.ns, keep: c.keep, maxEcho: c.lim.MaxEchoBytes}
 	if err := readEnvelope(r, env, c.lim.MaxHeaderBytes); err != nil {
 		return nil, err
 	}
@@ -166,7 +166,8 @@ func readEnvelope(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 		}
 		return &DecodeError{
 			Fault: f,
-			Err:   fmt.Errorf("soap: document element {%s}%s: %w", n.Name.Space, n.Name.Local, ErrVersionMismatch),
+			Err: fmt.Errorf("soap: document element {%s}%s: %w", EchoMax(n.Name.Space, echoBound(env.maxEcho)),
+				EchoMax(n.Name.Local, echoBound(env.maxEcho)), ErrVersionMismatch),
 		}
 	}
 	seenHeader := false
@@ -190,9 +191,9 @@ func readEnvelope(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 			}
 			return peekBody(r, env)
 		case n.Kind == xmlstream.EndElement:
-			return envelopeError(env.Header, "s:Envelope has no s:Body")
+			return envelopeError(env.Header, env.maxEcho, "s:Envelope has no s:Body")
 		}
-		return envelopeError(env.Header, "unexpected %s %q in s:Envelope", n.Kind, n.Name.Local)
+		return envelopeError(env.Header, env.maxEcho, "unexpected %s %q in s:Envelope", n.Kind, n.Name.Local)
 	}
 }
 
@@ -220,7 +221,7 @@ func peekBody(r xmlstream.Reader, env *Envelope) error {
 			if isSpace(n.Text) {
 				continue
 			}
-			return envelopeError(env.Header, "text directly inside s:Body")
+			return envelopeError(env.Header, env.maxEcho, "text directly inside s:Body")
 		case xmlstream.StartElement:
 			env.BodyName = n.Name
 		}
@@ -246,7 +247,7 @@ func readHeader(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 		switch n.Kind {
 		case xmlstream.EndElement:
 			if len(notUnderstood) > 0 {
-				return mustUnderstandError(notUnderstood, *h)
+				return mustUnderstandError(notUnderstood, *h, env.maxEcho)
 			}
 			if addrErr != nil {
 				addrErr.Header = *h
@@ -257,13 +258,13 @@ func readHeader(r xmlstream.Reader, env *Envelope, maxHeader int) error {
 			if isSpace(n.Text) {
 				continue
 			}
-			return envelopeError(*h, "text directly inside s:Header")
+			return envelopeError(*h, env.maxEcho, "text directly inside s:Header")
 		case xmlstream.EOF:
-			return envelopeError(*h, "s:Header not closed")
+			return envelopeError(*h, env.maxEcho, "s:Header not closed")
 		}
 		// A header block.
 		name := n.Name
-		mu, targeted, err := blockAttrs(n, env.ns)
+		mu, targeted, err := blockAttrs(n, env.ns, env.maxEcho)
 		if err != nil {
 			return &DecodeError{Fault: SenderFault(err.Error()), Header: *h, Err: fmt.Errorf("soap: header %s: %w", name.Local, err)}
 		}
@@ -368,7 +369,7 @@ var (
 
 // blockAttrs reads s:mustUnderstand and s:role (SOAP 1.1: s:actor) of a
 // header block in envelope namespace ns.
-func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
+func blockAttrs(n *xmlstream.Node, ns string, maxEcho int) (mu, targeted bool, err error) {
 	targeted = true
 	if ns == NSEnvelope11 {
 		if v, ok := n.Attr(ns, "actor"); ok {
@@ -391,7 +392,7 @@ func blockAttrs(n *xmlstream.Node, ns string) (mu, targeted bool, err error) {
 			mu = true
 		case "0", "false":
 		default:
-			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", Echo(v))
+			return false, false, fmt.Errorf("s:mustUnderstand value %q is not a boolean", EchoMax(v, echoBound(maxEcho)))
 		}
 	}
 	return mu, targeted, nil
@@ -511,10 +512,10 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		c.bw.Reset(nil)
 	}
 	if err != nil {
-		return dst[:start], fmt.Errorf("soap: encode %s: %w", Echo(h.Action), err)
+		return dst[:start], fmt.Errorf("soap: encode %s: %w", c.lim.Echo(h.Action), err)
 	}
 	if n := len(out) - start; n > c.lim.MaxMessageBytes {
-		return out[:start], fmt.Errorf("soap: encode %s: %d bytes, limit %d: %w", Echo(h.Action), n, c.lim.MaxMessageBytes, ErrMessageTooLarge)
+		return out[:start], fmt.Errorf("soap: encode %s: %d bytes, limit %d: %w", c.lim.Echo(h.Action), n, c.lim.MaxMessageBytes, ErrMessageTooLarge)
 	}
 	return out, nil
 }

@@ -47,12 +47,12 @@ var roundTrips = []struct {
 		Action:    ActionAddressingFault,
 		RelatesTo: "urn:uuid:36e421b5-55c2-4563-8319-e840d9fee760",
 		To:        AddressAnonymous,
-	}, ActionNotSupportedFault("urn:x/IFoo/Bar")},
+	}, ActionNotSupportedFault("urn:x/IFoo/Bar", 0)},
 	{"mustunderstand", "mustunderstand.xml", Header{
 		Action:    ActionSOAPFault,
 		RelatesTo: "urn:uuid:00000000-0000-0000-0000-000000000001",
 		To:        AddressAnonymous,
-	}, MustUnderstandFault(xmlstream.Name{Space: "urn:sec", Local: "Security"})},
+	}, MustUnderstandFault(0, xmlstream.Name{Space: "urn:sec", Local: "Security"})},
 }
 
 func TestEncodeGoldenText(t *testing.T) {

@@ -168,16 +168,18 @@ func VersionMismatchFault() *Fault {
 }
 
 // MustUnderstandFault answers header blocks marked mustUnderstand that we do
-// not understand; it carries one s:NotUnderstood header per block.
-func MustUnderstandFault(notUnderstood ...xmlstream.Name) *Fault {
+// not understand; it carries one s:NotUnderstood header per block. maxEcho
+// is the echo bound (Limits.MaxEchoBytes; 0: the default) on the names.
+func MustUnderstandFault(maxEcho int, notUnderstood ...xmlstream.Name) *Fault {
+	echo := Limits{MaxEchoBytes: maxEcho}.Echo
 	f := &Fault{Code: CodeMustUnderstand, Action: ActionSOAPFault}
 	if len(notUnderstood) > 0 {
 		f.Reason = fmt.Sprintf("The header '%s' from the namespace '%s' was not understood by the recipient of this message.",
-			Echo(notUnderstood[0].Local), Echo(notUnderstood[0].Space))
+			echo(notUnderstood[0].Local), echo(notUnderstood[0].Space))
 	} else {
 		f.Reason = "A header marked mustUnderstand was not understood by the recipient of this message."
 	}
-	limit := echoLimit()
+	limit := echoBound(maxEcho)
 	for _, n := range notUnderstood {
 		// A name cut short would be another name: longer ones are left out
 		// of the s:NotUnderstood blocks (the reason still names the first).
@@ -216,19 +218,21 @@ func InvalidHeaderFault(space, local, subsubcode string) *Fault {
 
 // ActionNotSupportedFault answers a message whose Action no operation of the
 // endpoint handles (a:ActionNotSupported, a:ProblemAction detail).
-// The action is echoed bounded (Echo).
-func ActionNotSupportedFault(action string) *Fault {
-	action = Echo(action)
+// The action is echoed bounded by maxEcho (Limits.MaxEchoBytes; 0: the
+// default).
+func ActionNotSupportedFault(action string, maxEcho int) *Fault {
+	action = EchoMax(action, echoBound(maxEcho))
 	return AddressingFault(SubcodeActionNotSupported, "",
 		fmt.Sprintf("The message with Action '%s' cannot be processed at the receiver.", action),
 		problemAction(action))
 }
 
 // DestinationUnreachableFault answers a message whose a:To matches no
-// endpoint.
-func DestinationUnreachableFault(to string) *Fault {
+// endpoint; to is echoed bounded by maxEcho (Limits.MaxEchoBytes; 0: the
+// default).
+func DestinationUnreachableFault(to string, maxEcho int) *Fault {
 	return AddressingFault(SubcodeDestinationUnreachable, "",
-		fmt.Sprintf("No route can be determined to reach '%s'.", Echo(to)), nil)
+		fmt.Sprintf("No route can be determined to reach '%s'.", EchoMax(to, echoBound(maxEcho))), nil)
 }
 
 // CheckTo refuses a message whose a:To names another endpoint than the one
@@ -241,8 +245,8 @@ func DestinationUnreachableFault(to string) *Fault {
 // (WS-Addressing 1.0 §3.2). The HTTP transport applies it; over net.tcp the
 // preamble's Via has already chosen the endpoint, and a client behind a
 // relay (WCF ClientVia) addresses a:To to a path the relay maps, so it is
-// not compared there.
-func CheckTo(to, path string) *Fault {
+// not compared there. maxEcho bounds the a:To the fault repeats.
+func CheckTo(to, path string, maxEcho int) *Fault {
 	if to == "" || to == AddressAnonymous {
 		return nil
 	}
@@ -250,7 +254,7 @@ func CheckTo(to, path string) *Fault {
 	if err == nil && strings.EqualFold(strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(path, "/")) {
 		return nil
 	}
-	return DestinationUnreachableFault(to)
+	return DestinationUnreachableFault(to, maxEcho)
 }
 
 // InternalServiceFault is WCF's fault of last resort for an unhandled

@@ -50,8 +50,8 @@ func QuotaFault(err error) *Fault {
 	return SenderFault("QuotaExceeded: the message exceeds a quota of the receiver.")
 }
 
-func envelopeError(h Header, format string, args ...any) *DecodeError {
-	msg := Echo(fmt.Sprintf(format, args...))
+func envelopeError(h Header, maxEcho int, format string, args ...any) *DecodeError {
+	msg := EchoMax(fmt.Sprintf(format, args...), echoBound(maxEcho))
 	return &DecodeError{
 		Fault:  SenderFault("The message is not a valid SOAP 1.2 envelope: " + msg + "."),
 		Header: h,
@@ -59,11 +59,11 @@ func envelopeError(h Header, format string, args ...any) *DecodeError {
 	}
 }
 
-func mustUnderstandError(names []xmlstream.Name, h Header) *DecodeError {
+func mustUnderstandError(names []xmlstream.Name, h Header, maxEcho int) *DecodeError {
 	return &DecodeError{
-		Fault:  MustUnderstandFault(names...),
+		Fault:  MustUnderstandFault(maxEcho, names...),
 		Header: h,
-		Err:    fmt.Errorf("soap: header {%s}%s: %w", names[0].Space, names[0].Local, ErrMustUnderstand),
+		Err:    fmt.Errorf("soap: header {%s}%s: %w", EchoMax(names[0].Space, echoBound(maxEcho)), EchoMax(names[0].Local, echoBound(maxEcho)), ErrMustUnderstand),
 	}
 }
 

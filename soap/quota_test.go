@@ -154,7 +154,7 @@ func TestEncodeWithinMessageSize(t *testing.T) {
 // at most the echo bound in the ActionNotSupported fault.
 func TestEchoBounded(t *testing.T) {
 	action := "urn:x:" + strings.Repeat("y", 4000)
-	f := ActionNotSupportedFault(action)
+	f := ActionNotSupportedFault(action, 0)
 	out, err := NewCodec(EncodingText, Limits{}).Encode(nil, &Header{Action: f.Action}, f)
 	if err != nil {
 		t.Fatal(err)

@@ -132,6 +132,9 @@ type Limits struct {
 	MaxExpansion    int
 	MaxHeaderBytes  int // one WS-Addressing header value (a:Action, a:MessageID, an a:Address); default 4096
 	MaxMessageBytes int // one payload; default 1 MiB (the framing layer normally enforces less)
+	// MaxEchoBytes bounds each piece of client input repeated in a fault,
+	// an error or a log field (Echo); default DefaultMaxEchoBytes.
+	MaxEchoBytes int
 	// OnQuota, when set, is called once per message that breaks a quota,
 	// with the quota's name (for a metric).
 	OnQuota func(quota string)
@@ -165,6 +168,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxExpansion, DefaultMaxExpansion)
 	def(&l.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	def(&l.MaxMessageBytes, DefaultMaxMessageBytes)
+	def(&l.MaxEchoBytes, DefaultMaxEchoBytes)
 	return l
 }
 
@@ -214,9 +218,10 @@ type Envelope struct {
 	// empty body); {NSEnvelope, "Fault"} for a fault.
 	BodyName xmlstream.Name
 
-	ns   string // envelope namespace (SOAP 1.2 unless decoded as 1.1)
-	keep []xmlstream.Name
-	body bodyReader
+	ns      string // envelope namespace (SOAP 1.2 unless decoded as 1.1)
+	keep    []xmlstream.Name
+	maxEcho int // the decoding Codec's Limits.MaxEchoBytes, for Finish's faults
+	body    bodyReader
 }
 
 // Body returns the reader positioned inside s:Body: the next Next() yields
@@ -259,7 +264,7 @@ func (e *Envelope) Finish() error {
 		if b.state == envClosed && n.Kind == xmlstream.EndElement || b.state == atEOF && n.Kind == xmlstream.EOF {
 			continue
 		}
-		return envelopeError(e.Header, "unexpected %s %q after s:Body", n.Kind, n.Name.Local)
+		return envelopeError(e.Header, e.maxEcho, "unexpected %s %q after s:Body", n.Kind, n.Name.Local)
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func TestDecodeSOAP11(t *testing.T) {
 
 func TestEncodeSOAP11(t *testing.T) {
 	c := NewCodec(EncodingText11, Limits{})
-	f := ActionNotSupportedFault("urn:x/IFoo/Bar")
+	f := ActionNotSupportedFault("urn:x/IFoo/Bar", 0)
 	f.Headers = append(f.Headers, upgradeHeader{}) // must not appear in SOAP 1.1
 	cases := []struct {
 		name string

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -75,7 +76,7 @@ func TestPolicyResolve(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted as %v", got)
 			}
-			exc := exception(err, "x")
+			exc := adm.Exception(err, "x")
 			if exc.ExceptionID != ipam.IpamApiErrorInvalidDatabaseConfiguration || !strings.Contains(exc.Message, tc.refused) {
 				t.Errorf("refusal %s %q, want IpamApiErrorInvalidDatabaseConfiguration saying %q", exc.ExceptionID, exc.Message, tc.refused)
 			}

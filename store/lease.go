@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/store/schema"
 )
 
@@ -242,7 +243,7 @@ func (l *Lease) End(ctx context.Context, succeeded bool) error {
 		case err != nil:
 			check = err
 		case st.ConversionRequired():
-			check = fmt.Errorf("store: conversion reported success but %v is at schema version %q, not %s", l.s.cfg, st.Version, schema.V2Version)
+			check = fmt.Errorf("store: conversion reported success but %v is at schema version %q, not %s: %w", l.s.cfg, st.Version, schema.V2Version, adm.ErrNotSettled)
 		}
 	}
 	return errors.Join(check, l.release(ctx))

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -157,15 +158,9 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	return nil
 }
 
-// State is the ADM global flags (3.1.1.3).
-type State struct {
-	Configured             bool // ADM_IsIPAMConfigured
-	ProvisioningInProgress bool // ADM_IsIPAMProvisioningInProgress (this process)
-	ConversionRequired     bool // ADM_IsSchemaConversionRequired
-	ConversionInProgress   bool // ADM_IsSchemaConversionInProgress (any process)
-	// SchemaVersion is ADM_IPAMSchemaVersion.
-	SchemaVersion string
-}
+// State is the ADM global flags (3.1.1.3). ProvisioningInProgress is this
+// process's; ConversionInProgress any process's (by the lease).
+type State = adm.State
 
 // State returns the flags. The steady state (provisioned, current schema)
 // is served from memory; the transitional ones (not provisioned, conversion
@@ -178,16 +173,22 @@ func (m *Manager) State(ctx context.Context) (State, error) {
 	defer m.mu.Unlock()
 	if !m.known || !m.status.Provisioned || m.status.ConversionRequired() || m.converting {
 		if err := m.refreshLocked(ctx); err != nil && !m.known {
-			return State{}, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
+			return State{}, adm.Or(err, adm.ErrUnreachable)
 		}
 	}
+	return m.stateLocked(), nil
+}
+
+// stateLocked is the flags as last read, which the gating rules (package
+// adm) decide on.
+func (m *Manager) stateLocked() State {
 	return State{
 		Configured:             m.status.Provisioned,
 		ProvisioningInProgress: m.provisioning,
 		ConversionRequired:     m.status.ConversionRequired(),
 		ConversionInProgress:   m.converting || m.status.ConversionInProgress,
 		SchemaVersion:          m.status.Version,
-	}, nil
+	}
 }
 
 // Provisioning is one provisioning job; it holds this process's
@@ -202,17 +203,18 @@ type Provisioning struct {
 // policy check of the requested database: it refuses a second provisioning
 // in this process (IpamApiProvisioningAlreadyInProgress), a provisioned
 // server (IpamApiErrorIpamAlreadyProvisioned) and a database the policy
-// does not allow (IpamApiErrorInvalidDatabaseConfiguration). Errors are
-// *ipam.IpamException. Another process provisioning the same database is
-// found by Run, which takes the database's own mark.
-func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvisioningSetting) (*Provisioning, error) {
+// does not allow (IpamApiErrorInvalidDatabaseConfiguration); the first two
+// are adm.State.MayBeginProvisioning's decision. Errors are package adm's.
+// Another process provisioning the same database is found by Run, which
+// takes the database's own mark. The job is a *Provisioning.
+func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvisioningSetting) (adm.Job, error) {
 	if setting == nil {
 		setting = &ipam.IpamProvisioningSetting{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.provisioning {
-		return nil, ipam.NewException(ipam.IpamApiProvisioningAlreadyInProgress, "another session is already provisioning the IPAM server")
+		return nil, adm.ErrProvisioningInProgress
 	}
 	// Provisioning is one-way (nothing unprovisions a store), so a store
 	// seen provisioned needs no second look, as in State: this is every
@@ -221,15 +223,15 @@ func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvi
 		if err := m.refreshLocked(ctx); err != nil && !m.known {
 			// The recorded store may well be provisioned; provisioning
 			// another one now could replace it.
-			return nil, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
+			return nil, adm.Or(err, adm.ErrUnreachable)
 		}
 	}
-	if m.status.Provisioned {
-		return nil, ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned, "the IPAM server is already provisioned (%v)", m.active)
+	if err := m.stateLocked().MayBeginProvisioning(); err != nil {
+		return nil, fmt.Errorf("%w (%v)", err, m.active)
 	}
 	target, err := m.opts.Policy.Resolve(setting.DatabaseConfiguration)
 	if err != nil {
-		return nil, exception(err, ipam.IpamApiErrorInvalidDatabaseConfiguration)
+		return nil, adm.Or(err, adm.ErrInvalidConfiguration)
 	}
 	m.provisioning = true
 	return &Provisioning{m: m, target: target, setting: *setting}, nil
@@ -240,12 +242,12 @@ func (p *Provisioning) Target() Config { return p.target }
 
 // Run provisions the target store (Store.Provision) and makes it the
 // active one, recorded in the state directory before the transaction
-// commits. Errors are *ipam.IpamException.
+// commits. Errors are package adm's; others are the port type's failure.
 func (p *Provisioning) Run(ctx context.Context) error {
 	m := p.m
 	s, err := Open(ctx, p.target, m.opts.Store)
 	if err != nil {
-		return exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
+		return adm.Or(err, adm.ErrUnreachable)
 	}
 	prev, hadPrev, _ := LoadActive(m.opts.Policy.StateDir)
 	saved := false
@@ -280,7 +282,7 @@ func (p *Provisioning) Run(ctx context.Context) error {
 			m.mu.Unlock()
 		}
 		m.log.Warn("provisioning failed", zap.Stringer("store", p.target), zap.Error(err))
-		return exception(err, ipam.IpamApiUnabletoProvisionIpam)
+		return err
 	}
 	m.mu.Lock()
 	if m.store != nil {
@@ -315,25 +317,27 @@ type Conversion struct {
 // refuse when a conversion runs here or, by its lease, in any process on
 // the same database (IpamSchemaConversionAnotherOperationInProgress); take
 // the mark; refuse when none is required (IpamSchemaConversionNotRequired).
-// Errors are *ipam.IpamException.
-func (m *Manager) BeginConversion(ctx context.Context) (*Conversion, error) {
+// The flags just read decide first (adm.State.MayBeginConversion), the
+// database's lease then across processes. Errors are package adm's. The
+// job is a *Conversion.
+func (m *Manager) BeginConversion(ctx context.Context) (adm.Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.converting {
-		return nil, ipam.NewException(ipam.IpamSchemaConversionAnotherOperationInProgress, "another session is already converting the IPAM data store")
+		return nil, adm.ErrConversionInProgress
 	}
 	if err := m.refreshLocked(ctx); err != nil {
-		return nil, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
+		return nil, adm.Or(err, adm.ErrUnreachable)
 	}
-	if m.store == nil || !m.status.Provisioned {
-		return nil, ipam.NewException(ipam.IpamErrorIPAMNotProvisioned, "the IPAM server is not provisioned")
+	if err := m.stateLocked().MayBeginConversion(); err != nil {
+		return nil, fmt.Errorf("%w (%v)", err, m.active)
 	}
 	lease, err := m.store.TryBeginConversion(ctx, m.owner)
 	if err != nil {
 		if errors.Is(err, ErrConversionNotRequired) {
 			_ = m.refreshLocked(ctx)
 		}
-		return nil, exception(err, ipam.IpamSchemaConversionFailed)
+		return nil, err
 	}
 	m.converting = true
 	return &Conversion{m: m, s: m.store, lease: lease, from: m.status.Version}, nil
@@ -343,15 +347,13 @@ func (m *Manager) BeginConversion(ctx context.Context) (*Conversion, error) {
 func (c *Conversion) From() string { return c.from }
 
 // Run converts with the configured Converter while keeping the lease
-// alive. Errors are *ipam.IpamException.
+// alive. Errors are package adm's; others are the port type's failure.
 func (c *Conversion) Run(ctx context.Context) error {
 	if compareVersions(c.from, schema.V2Version) > 0 {
-		return ipam.NewException(ipam.IpamApiErrorDatabaseIsAtHigherVersion,
-			"the data store is at schema version %s, newer than this ipamd (%s)", c.from, schema.V2Version)
+		return fmt.Errorf("the data store is at schema version %s, newer than this ipamd (%s): %w", c.from, schema.V2Version, adm.ErrHigherVersion)
 	}
 	if c.m.opts.Converter == nil {
-		return ipam.NewException(ipam.IpamSchemaConversionCouldNotBeDoneForThisVersion,
-			"no schema conversion from version %q to %s is available", c.from, schema.V2Version)
+		return fmt.Errorf("no schema conversion from version %q to %s is available: %w", c.from, schema.V2Version, adm.ErrVersionNotConvertible)
 	}
 	wctx, stop := c.lease.Keep(ctx)
 	err := c.m.opts.Converter.Convert(wctx, c.s, c.lease, c.from)
@@ -362,7 +364,7 @@ func (c *Conversion) Run(ctx context.Context) error {
 	}
 	if err != nil {
 		c.m.log.Warn("schema conversion failed", zap.Stringer("store", c.s.cfg), zap.Error(err))
-		return exception(err, ipam.IpamSchemaConversionFailed)
+		return err
 	}
 	return nil
 }
@@ -378,46 +380,6 @@ func (c *Conversion) End(ctx context.Context, succeeded bool) error {
 	}
 	c.m.mu.Unlock()
 	return err
-}
-
-// exception maps a store error to the IpamException the protocol reports.
-// The message is the error's text, which never holds a credential.
-func exception(err error, fallback string) *ipam.IpamException {
-	var exc *ipam.IpamException
-	if errors.As(err, &exc) {
-		return exc
-	}
-	var step *StepError
-	id := fallback
-	switch {
-	case errors.Is(err, ErrUnsafePath):
-		id = ipam.IpamApiErrorInvalidDatabaseConfiguration
-	case errors.Is(err, ErrUnreachable):
-		id = ipam.IpamApiErrorSQLServiceConfigurationFailed
-	case errors.Is(err, ErrProvisioningInProgress):
-		id = ipam.IpamApiProvisioningAlreadyInProgress
-	case errors.Is(err, ErrAlreadyProvisioned):
-		id = ipam.IpamApiErrorIpamAlreadyProvisioned
-	case errors.Is(err, ErrForeignTables):
-		id = ipam.IpamApiErrorInvalidDatabaseConfiguration
-	case errors.Is(err, ErrHigherVersion):
-		id = ipam.IpamApiErrorDatabaseIsAtHigherVersion
-	case errors.Is(err, ErrConversionInProgress):
-		id = ipam.IpamSchemaConversionAnotherOperationInProgress
-	case errors.Is(err, ErrConversionNotRequired):
-		id = ipam.IpamSchemaConversionNotRequired
-	case errors.Is(err, ErrNotProvisioned):
-		id = ipam.IpamErrorIPAMNotProvisioned
-	case errors.Is(err, ErrLeaseLost):
-		id = ipam.IpamSchemaConversionFailed
-	case errors.As(err, &step) && step.RBAC:
-		id = ipam.IpamApiRBACProvisioningFailed
-	case errors.As(err, &step) && isUnreachable(step.Err):
-		id = ipam.IpamApiErrorSQLServiceConfigurationFailed
-	case errors.As(err, &step):
-		id = ipam.IpamApiErrorDatabaseCreationOrPopulationFailed
-	}
-	return ipam.NewException(id, "%v", err)
 }
 
 // exceptionMessage is an error's text without an IpamException's prefix.

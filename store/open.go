@@ -36,29 +36,31 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/store/schema"
 )
 
-// Sentinel errors callers branch on (errors.Is).
+// Sentinel errors callers branch on (errors.Is). They are the domain errors
+// of package adm (or cases of them), whose table gives their IpamExceptionIds.
 var (
 	// ErrUnreachable: the database could not be opened or reached.
-	ErrUnreachable = errors.New("database unreachable")
+	ErrUnreachable = adm.ErrUnreachable
 	// ErrProvisioningInProgress: another session or process is provisioning this database.
-	ErrProvisioningInProgress = errors.New("provisioning already in progress")
+	ErrProvisioningInProgress = adm.ErrProvisioningInProgress
 	// ErrAlreadyProvisioned: the database already holds an IPAM store.
-	ErrAlreadyProvisioned = errors.New("already provisioned")
+	ErrAlreadyProvisioned = adm.ErrAlreadyProvisioned
 	// ErrNotProvisioned: the database holds no IPAM store.
-	ErrNotProvisioned = errors.New("not provisioned")
+	ErrNotProvisioned = adm.ErrNotProvisioned
 	// ErrForeignTables: the database holds ADM_ tables that are not an IPAM store.
-	ErrForeignTables = errors.New("database holds ADM tables that are not an IPAM store")
+	ErrForeignTables = adm.Define(adm.ErrInvalidConfiguration, "database holds ADM tables that are not an IPAM store")
 	// ErrHigherVersion: the store is at a schema version newer than this ipamd.
-	ErrHigherVersion = errors.New("store schema is newer than this ipamd")
+	ErrHigherVersion = adm.ErrHigherVersion
 	// ErrConversionInProgress: a live lease holds the conversion mark.
-	ErrConversionInProgress = errors.New("schema conversion already in progress")
+	ErrConversionInProgress = adm.ErrConversionInProgress
 	// ErrConversionNotRequired: the store is at the current schema version.
-	ErrConversionNotRequired = errors.New("schema conversion not required")
+	ErrConversionNotRequired = adm.ErrConversionNotRequired
 	// ErrLeaseLost: the lease expired and another owner took it.
-	ErrLeaseLost = errors.New("lease lost")
+	ErrLeaseLost = adm.ErrLeaseLost
 )
 
 // Options tune how stores are opened. Zero values take the defaults.

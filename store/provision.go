@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -56,6 +57,21 @@ type StepError struct {
 
 func (e *StepError) Error() string { return "provisioning step " + e.Step + ": " + e.Err.Error() }
 func (e *StepError) Unwrap() error { return e.Err }
+
+// Is classifies the failed step for the IpamException table (package adm):
+// an RBAC step is adm.ErrRBACFailed, a step that lost the database
+// adm.ErrUnreachable, any other adm.ErrPopulationFailed.
+func (e *StepError) Is(target error) bool {
+	switch target {
+	case adm.ErrRBACFailed:
+		return e.RBAC
+	case adm.ErrUnreachable:
+		return !e.RBAC && isUnreachable(e.Err)
+	case adm.ErrPopulationFailed:
+		return !e.RBAC && !isUnreachable(e.Err)
+	}
+	return false
+}
 
 // minIdleTxTimeout is the least time PostgreSQL waits on a silent
 // provisioning client before aborting its transaction.

@@ -13,12 +13,14 @@ import (
 	"strings"
 
 	"modernc.org/sqlite"
+
+	"github.com/ipamd/ipamd/services/adm"
 )
 
 // ErrUnsafePath: the embedded store's path is not the one the policy
 // checked — a symbolic link or another file appeared in it between the
 // check and the open. Nothing is opened or created there.
-var ErrUnsafePath = errors.New("the store's path changed since the policy checked it")
+var ErrUnsafePath = adm.Define(adm.ErrInvalidConfiguration, "the store's path changed since the policy checked it")
 
 // testHookSQLiteChecked, set by tests, runs after openSQLiteFile checked and
 // opened the file and before SQLite opens it by path: the window an

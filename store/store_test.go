@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/store/storetest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -172,7 +173,7 @@ func TestProvisionAgainAndAdopt(t *testing.T) {
 		if !errors.Is(err, ErrAlreadyProvisioned) {
 			t.Fatalf("second provisioning: %v, want ErrAlreadyProvisioned", err)
 		}
-		if got := exception(err, "x").ExceptionID; got != ipam.IpamApiErrorIpamAlreadyProvisioned {
+		if got := adm.Exception(err, "x").ExceptionID; got != ipam.IpamApiErrorIpamAlreadyProvisioned {
 			t.Errorf("exception %s", got)
 		}
 		gpo := "corp"
@@ -246,7 +247,7 @@ func TestProvisionFailureLeavesNothing(t *testing.T) {
 					t.Errorf("error %v does not wrap the injected failure", err)
 				}
 				if tc.want != "" {
-					if got := exception(err, "fallback").ExceptionID; got != tc.want {
+					if got := adm.Exception(err, "fallback").ExceptionID; got != tc.want {
 						t.Errorf("exception %s, want %s", got, tc.want)
 					}
 				}
@@ -489,7 +490,7 @@ func TestOpenUnreachable(t *testing.T) {
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Open: %v, want ErrUnreachable", err)
 	}
-	if got := exception(err, "x").ExceptionID; got != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+	if got := adm.Exception(err, "x").ExceptionID; got != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Errorf("exception %s", got)
 	}
 	if strings.Contains(err.Error(), "s3cr3t-pw") {

@@ -46,6 +46,7 @@ const (
 const (
 	portProvision        = "IIpamAsyncProvision"
 	portSchemaConversion = "IIpamAsyncSchemaConversion"
+	portEnumerator       = "IIpamEnumerator"
 )
 
 var transportOf = map[string]string{
@@ -68,11 +69,18 @@ func Document() []byte {
 // An unknown transport, or a URI whose scheme does not fit its transport, is
 // an error.
 func ForEndpoints(provision, schemaConversion map[string]string) ([]byte, error) {
-	byPortType := map[string]map[string]string{
+	return ForPortEndpoints(map[string]map[string]string{
 		portProvision:        provision,
 		portSchemaConversion: schemaConversion,
-	}
-	for _, pt := range []string{portProvision, portSchemaConversion} {
+	})
+}
+
+// ForPortEndpoints is ForEndpoints for any of the service's port types:
+// byPortType maps a port type name (IIpamAsyncProvision,
+// IIpamAsyncSchemaConversion, IIpamEnumerator) to its endpoints by transport.
+// Ports of a port type that is not in the map are removed.
+func ForPortEndpoints(byPortType map[string]map[string]string) ([]byte, error) {
+	for _, pt := range []string{portProvision, portSchemaConversion, portEnumerator} {
 		m := byPortType[pt]
 		for _, tr := range sortedKeys(m) {
 			if err := checkAddress(tr, m[tr]); err != nil {

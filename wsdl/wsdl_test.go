@@ -17,17 +17,21 @@ import (
 )
 
 // serverPorts are the dispatch tables ipamd serves.
-var serverPorts = []*ipam.PortType{ipam.IIpamAsyncProvisionPort, ipam.IIpamAsyncSchemaConversionPort}
+var serverPorts = []*ipam.PortType{ipam.IIpamAsyncProvisionPort, ipam.IIpamAsyncSchemaConversionPort, ipam.IIpamEnumeratorPort}
 
 // callbackPortOf maps a server port type to its callback port type.
 var callbackPortOf = map[string]string{
 	ipam.PortIIpamAsyncProvision:        ipam.PortIIpamAsyncProvisionCallback,
 	ipam.PortIIpamAsyncSchemaConversion: ipam.PortIIpamAsyncSchemaCallback,
+	ipam.PortIIpamEnumerator:            ipam.PortIIpamEnumeratorCallback,
 }
 
 func callbackActionSets(port string) (service, callback ipam.CallbackActions) {
 	if port == ipam.PortIIpamAsyncProvision {
 		return ipam.ProvisionCallbackActions(ipam.CallbackActionsService), ipam.ProvisionCallbackActions(ipam.CallbackActionsCallback)
+	}
+	if port == ipam.PortIIpamEnumerator {
+		return ipam.EnumeratorCallbackActions(ipam.CallbackActionsService), ipam.EnumeratorCallbackActions(ipam.CallbackActionsCallback)
 	}
 	return ipam.SchemaConversionCallbackActions(ipam.CallbackActionsService), ipam.SchemaConversionCallbackActions(ipam.CallbackActionsCallback)
 }
@@ -53,13 +57,13 @@ func TestFlattened(t *testing.T) {
 			t.Errorf("xs:import of %s has a schemaLocation", e.SelectAttrValue("namespace", ""))
 		}
 	}
-	for _, ns := range []string{nsIpam, nsIpam1, nsSys, nsSer, nsSerArr} {
+	for _, ns := range []string{nsIpam, nsIpam1, nsSys, nsSer, nsSerArr, nsSysSock} {
 		if p.Schemas[ns] == nil {
 			t.Errorf("no xs:schema for %s", ns)
 		}
 	}
-	if len(p.Schemas) != 5 {
-		t.Errorf("%d schemas, want 5", len(p.Schemas))
+	if len(p.Schemas) != 6 {
+		t.Errorf("%d schemas, want 6", len(p.Schemas))
 	}
 	// Every namespace a schema imports is one of the inline schemas.
 	for tns, s := range p.Schemas {
@@ -162,8 +166,8 @@ func actionsOf(a ipam.CallbackActions) []string { return []string{a.Start, a.Che
 // MS-IPAMM2 section 6.
 func TestPortTypesAsSpecified(t *testing.T) {
 	p := parseWSDL(t, Document())
-	if len(p.PortTypes) != 4 {
-		t.Errorf("%d portTypes, want 4", len(p.PortTypes))
+	if len(p.PortTypes) != 6 {
+		t.Errorf("%d portTypes, want 6", len(p.PortTypes))
 	}
 	usedMessages := map[string]bool{}
 	for _, pt := range p.PortTypes {
@@ -227,8 +231,8 @@ func TestPortTypesAsSpecified(t *testing.T) {
 			t.Errorf("message %s is not used by any portType", name)
 		}
 	}
-	if len(p.Messages) != 18 {
-		t.Errorf("%d messages, the spec has 18", len(p.Messages))
+	if len(p.Messages) != 29 {
+		t.Errorf("%d messages, the spec has 29", len(p.Messages))
 	}
 }
 
@@ -335,7 +339,7 @@ func TestBindings(t *testing.T) {
 	}
 }
 
-// TestService: IpamService has the four client-facing ports.
+// TestService: IpamService has the six client-facing ports.
 func TestService(t *testing.T) {
 	p := parseWSDL(t, Document())
 	svcs := children(p.Defs, NamespaceWSDL, "service")
@@ -348,6 +352,8 @@ func TestService(t *testing.T) {
 		"IIpamAsyncProvision net.tcp net.tcp://localhost:48885/ipam/IIpamAsyncProvision",
 		"IIpamAsyncSchemaConversion http http://localhost:8080/ipam/IIpamAsyncSchemaConversion",
 		"IIpamAsyncSchemaConversion net.tcp net.tcp://localhost:48885/ipam/IIpamAsyncSchemaConversion",
+		"IIpamEnumerator http http://localhost:8080/ipam/IIpamEnumerator",
+		"IIpamEnumerator net.tcp net.tcp://localhost:48885/ipam/IIpamEnumerator",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ports:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -431,8 +437,8 @@ func TestExceptionIDsDeclared(t *testing.T) {
 			t.Errorf("IpamExceptionId lacks %s", id)
 		}
 	}
-	// And the one the services' generic path uses.
-	if !slices.Contains(values, ipam.AsException(bytes.ErrTooLarge).ExceptionID) {
+	// And the one the generic path uses (services/adm.Exception's fallback).
+	if !slices.Contains(values, ipam.IpamApiGenericErrorOccurred) {
 		t.Error("IpamExceptionId lacks the generic id")
 	}
 }

@@ -38,9 +38,9 @@ const clientExitCodes = `Exit codes:
   3  the server answered with an IpamException: the operation was refused or failed`
 
 // clientCommands are the commands that talk to a server as a management
-// client: provision, convert, status.
+// client: provision, convert, status, enumerate.
 func clientCommands(stdout, stderr io.Writer) []*cobra.Command {
-	return []*cobra.Command{newProvisionCmd(stdout, stderr), newConvertCmd(stdout, stderr), newStatusCmd(stdout, stderr)}
+	return []*cobra.Command{newProvisionCmd(stdout, stderr), newConvertCmd(stdout, stderr), newStatusCmd(stdout, stderr), newEnumerateCmd(stdout, stderr)}
 }
 
 // clientFlags are the connection and output flags the client commands share.

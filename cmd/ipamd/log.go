@@ -48,7 +48,7 @@ func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (*z
 
 // maxLogField bounds the text of one log field (and the message), so that
 // a log line stays within a few KiB whatever a client sent: the sites that
-// log client input truncate it themselves (soap.Echo); this is the net
+// log client input truncate it themselves (soap.Limits.Echo); this is the net
 // under them (docs/security.md, "Resource budgets").
 const maxLogField = 512
 

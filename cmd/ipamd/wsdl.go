@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/wsdl"
+	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 func newWSDLCmd(stdout io.Writer) *cobra.Command {
@@ -51,7 +52,7 @@ func wsdlForConfig(cfg *config.Config, host string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	provision, conversion := map[string]string{}, map[string]string{}
+	provision, conversion, enumerator := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, u := range uris {
 		if _, seen := provision[u.Transport]; seen {
 			continue
@@ -63,8 +64,10 @@ func wsdlForConfig(cfg *config.Config, host string) ([]byte, error) {
 		hostport := net.JoinHostPort(h, strconv.Itoa(u.Port))
 		provision[u.Transport] = u.Endpoint(hostport, cfg.Endpoints.ProvisionPath)
 		conversion[u.Transport] = u.Endpoint(hostport, cfg.Endpoints.SchemaConversionPath)
+		enumerator[u.Transport] = u.Endpoint(hostport, cfg.Endpoints.EnumeratorPath)
 	}
-	return wsdl.ForEndpoints(provision, conversion)
+	return wsdl.ForPortEndpoints(map[string]map[string]string{ipam.PortIIpamAsyncProvision: provision,
+		ipam.PortIIpamAsyncSchemaConversion: conversion, ipam.PortIIpamEnumerator: enumerator})
 }
 
 // advertisedHost returns the host clients should use for a listen host: the

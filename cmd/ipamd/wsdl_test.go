@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/ipamd/ipamd/wsdl"
+	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 // servicePorts parses the WSDL and returns its service ports'
@@ -52,20 +53,22 @@ func TestWSDLCommand(t *testing.T) {
 	}{
 		{"flags",
 			[]string{"--listen", "net.tcp://127.0.0.1:48999", "--endpoints-provision-path", "/x/Provision"}, nil,
-			[]string{"net.tcp://127.0.0.1:48999/x/Provision", "net.tcp://127.0.0.1:48999/ipam/IIpamAsyncSchemaConversion"}},
+			[]string{"net.tcp://127.0.0.1:48999/x/Provision", "net.tcp://127.0.0.1:48999/ipam/IIpamAsyncSchemaConversion", "net.tcp://127.0.0.1:48999/ipam/IIpamEnumerator"}},
 		{"config file and environment",
 			[]string{"--config", cfgFile}, []string{"IPAMD_ENDPOINTS_SCHEMA_CONVERSION_PATH=/c"},
-			[]string{"net.tcp://ipam.example.com:4000/p", "net.tcp://ipam.example.com:4000/c"}},
+			[]string{"net.tcp://ipam.example.com:4000/p", "net.tcp://ipam.example.com:4000/c", "net.tcp://ipam.example.com:4000/ipam/IIpamEnumerator"}},
 		{"first listener of a transport; IPv6",
 			[]string{"--listen", "net.tcp://[::1]:1,net.tcp://127.0.0.1:2"}, nil,
-			[]string{"net.tcp://[::1]:1/ipam/IIpamAsyncProvision", "net.tcp://[::1]:1/ipam/IIpamAsyncSchemaConversion"}},
+			[]string{"net.tcp://[::1]:1/ipam/IIpamAsyncProvision", "net.tcp://[::1]:1/ipam/IIpamAsyncSchemaConversion", "net.tcp://[::1]:1/ipam/IIpamEnumerator"}},
 		{"wildcard host is the host name",
 			[]string{"--listen", "net.tcp://0.0.0.0:48885", "--security-insecure"}, nil,
-			[]string{"net.tcp://" + hostname + ":48885/ipam/IIpamAsyncProvision", "net.tcp://" + hostname + ":48885/ipam/IIpamAsyncSchemaConversion"}},
+			[]string{"net.tcp://" + hostname + ":48885/ipam/IIpamAsyncProvision", "net.tcp://" + hostname + ":48885/ipam/IIpamAsyncSchemaConversion",
+				"net.tcp://" + hostname + ":48885/ipam/IIpamEnumerator"}},
 		{"address host",
 			[]string{"--listen", "net.tcp://0.0.0.0:48885?security=tls", "--address-host", "ipam.corp.example",
 				"--security-tls-certificate-file", "c.pem", "--security-tls-key-file", "k.pem"}, nil,
-			[]string{"net.tcp://ipam.corp.example:48885/ipam/IIpamAsyncProvision", "net.tcp://ipam.corp.example:48885/ipam/IIpamAsyncSchemaConversion"}},
+			[]string{"net.tcp://ipam.corp.example:48885/ipam/IIpamAsyncProvision", "net.tcp://ipam.corp.example:48885/ipam/IIpamAsyncSchemaConversion",
+				"net.tcp://ipam.corp.example:48885/ipam/IIpamEnumerator"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +83,8 @@ func TestWSDLCommand(t *testing.T) {
 				t.Errorf("port addresses %q, want %q", got, tt.want)
 			}
 			// The output is the package's document with these endpoints.
-			want, err := wsdl.ForEndpoints(map[string]string{"net.tcp": tt.want[0]}, map[string]string{"net.tcp": tt.want[1]})
+			want, err := wsdl.ForPortEndpoints(map[string]map[string]string{ipam.PortIIpamAsyncProvision: {"net.tcp": tt.want[0]},
+				ipam.PortIIpamAsyncSchemaConversion: {"net.tcp": tt.want[1]}, ipam.PortIIpamEnumerator: {"net.tcp": tt.want[2]}})
 			if err != nil {
 				t.Fatal(err)
 			}

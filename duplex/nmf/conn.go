@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
 // conn is one accepted TCP connection; sessions run on it one after another.
@@ -80,6 +81,10 @@ func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) 
 // onCancel runs (once, via context.AfterFunc) when the connection context is
 // done: it interrupts whatever blocking operation is armed.
 func (c *conn) onCancel() { c.interruptArmed() }
+
+// echo is client text s as the connection may repeat it in a log field or
+// an error: within Options.MaxEchoBytes.
+func (c *conn) echo(s string) string { return xmlstream.Truncate(s, c.opts.MaxEchoBytes) }
 
 // beginIO prepares one blocking operation in direction d: it sets the
 // deadline, arms interruption by the connection context when honourConn, and

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/contain"
 	"github.com/ipamd/ipamd/duplex/security"
-	"github.com/ipamd/ipamd/internal/contain"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
@@ -77,6 +77,10 @@ type Options struct {
 	// served with Serve. nil refuses every upgrade with FaultUpgradeInvalid.
 	// ServeListener sets it per listener instead.
 	Upgrader Upgrader
+	// MaxEchoBytes bounds the client text (the Via) repeated in log fields
+	// and errors (xmlstream.Truncate); the daemon's limits.max_echo_bytes.
+	// Default 256.
+	MaxEchoBytes int
 	// Logger receives one entry per connection (debug; info when a fault
 	// was sent) with fields remote_addr, via, fault. nil = no logging.
 	Logger *zap.Logger
@@ -97,6 +101,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxMessageSize > maxMB31 {
 		o.MaxMessageSize = maxMB31
 	}
+	setInt(&o.MaxEchoBytes, 256)
 	setDur(&o.PreambleTimeout, 30*time.Second)
 	setDur(&o.IdleTimeout, 10*time.Minute)
 	setDur(&o.CloseTimeout, 10*time.Second)
@@ -418,7 +423,7 @@ func (s *Server) serveConn(c *conn) {
 		if r := recover(); r != nil {
 			// Contained: this connection ends, the server goes on.
 			connErr = contain.Recovered(s.log, "nmf: serving connection", r,
-				zap.Stringer("remote_addr", c.raw.RemoteAddr()), zap.String("via", xmlstream.Truncate(c.via, 256)))
+				zap.Stringer("remote_addr", c.raw.RemoteAddr()), zap.String("via", c.echo(c.via)))
 			c.abort()
 		}
 		c.close()
@@ -446,7 +451,7 @@ func (s *Server) serveConn(c *conn) {
 			connErr = fe
 			return
 		}
-		h, err := s.route(p)
+		h, err := s.route(p, c.opts.MaxEchoBytes)
 		if err != nil {
 			var fe *FaultError
 			errors.As(err, &fe)
@@ -477,7 +482,7 @@ func (s *Server) serveConn(c *conn) {
 }
 
 // route asks the router, turning every failure into a *FaultError.
-func (s *Server) route(p *Preamble) (SessionHandler, error) {
+func (s *Server) route(p *Preamble, maxEcho int) (SessionHandler, error) {
 	h, err := s.router.Route(p)
 	if err != nil {
 		var fe *FaultError
@@ -487,7 +492,7 @@ func (s *Server) route(p *Preamble) (SessionHandler, error) {
 		return nil, &FaultError{URI: FaultEndpointUnavailable, Err: err}
 	}
 	if h == nil {
-		return nil, newFault(FaultEndpointNotFound, "no endpoint for via %q", p.Via)
+		return nil, newFault(FaultEndpointNotFound, "no endpoint for via %q", xmlstream.Truncate(p.Via, maxEcho))
 	}
 	return h, nil
 }
@@ -495,7 +500,7 @@ func (s *Server) route(p *Preamble) (SessionHandler, error) {
 func (s *Server) logConn(c *conn, err error) {
 	fields := []zap.Field{
 		zap.Stringer("remote_addr", c.raw.RemoteAddr()),
-		zap.String("via", c.via),
+		zap.String("via", c.echo(c.via)),
 		zap.Int("sessions", c.sessions),
 	}
 	level := zap.DebugLevel

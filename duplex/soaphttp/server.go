@@ -18,9 +18,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ipamd/ipamd/duplex/admission"
+	"github.com/ipamd/ipamd/duplex/contain"
+	"github.com/ipamd/ipamd/duplex/hostcheck"
 	"github.com/ipamd/ipamd/duplex/security"
-	"github.com/ipamd/ipamd/internal/contain"
-	"github.com/ipamd/ipamd/internal/hostcheck"
 	"github.com/ipamd/ipamd/soap"
 )
 
@@ -83,7 +83,10 @@ type Options struct {
 	// Origin may carry: the names clients use for this server.
 	AllowedHosts []string
 	// Limits are the SOAP decoder quotas for reading requests: a request
-	// is decoded once, its headers here and its body by the session.
+	// is decoded once, its headers here and its body by the session. Its
+	// MaxEchoBytes bounds the client text this transport repeats in its
+	// faults and logs. SetLimits replaces them (and MaxMessageSize) while
+	// serving.
 	Limits soap.Limits
 	// Logger receives transport events (refused requests at debug, callback
 	// failures at warn). nil = no logging.
@@ -116,10 +119,22 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	if o.Limits.MaxMessageBytes <= 0 || int64(o.Limits.MaxMessageBytes) > o.MaxMessageSize {
-		o.Limits.MaxMessageBytes = int(o.MaxMessageSize)
-	}
+	o.Limits = clampLimits(o.MaxMessageSize, o.Limits)
 	return o
+}
+
+// clampLimits keeps the decoder's message bound within the body bound.
+func clampLimits(maxBody int64, l soap.Limits) soap.Limits {
+	if l.MaxMessageBytes <= 0 || int64(l.MaxMessageBytes) > maxBody {
+		l.MaxMessageBytes = int(maxBody)
+	}
+	return l
+}
+
+// requestLimits bound reading one request: the body, then its decoding.
+type requestLimits struct {
+	maxBody int64
+	soap    soap.Limits
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -127,8 +142,11 @@ var ErrServerClosed = errors.New("soaphttp: server closed")
 
 // Server is the HTTP transport: an http.Handler plus the session registry.
 type Server struct {
-	opts     Options
-	router   Router
+	opts   Options
+	router Router
+	// limits are the body bound, reader quotas and echo bound requests
+	// are read with now: Options', then what SetLimits stored (a reload).
+	limits   atomic.Pointer[requestLimits]
 	callback *callbackClient
 	hosts    hostcheck.Policy
 
@@ -167,6 +185,7 @@ func NewServer(opts Options, router Router) *Server {
 		conns: admission.New(opts.MaxConnections, opts.MaxConnectionsPerAddress),
 		peers: admission.New(0, opts.MaxConnectionsPerAddress)}
 	s.hosts = hostcheck.New(opts.AllowedHosts)
+	s.limits.Store(&requestLimits{maxBody: opts.MaxMessageSize, soap: opts.Limits})
 	s.busyResponse[admission.TooMany] = s.busyHTTPResponse(fmt.Sprintf(
 		"The server has %d HTTP connections open; try again later.", opts.MaxConnections))
 	s.busyResponse[admission.TooManyFromAddress] = s.busyHTTPResponse(fmt.Sprintf(
@@ -175,6 +194,27 @@ func NewServer(opts Options, router Router) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
+
+// SetLimits replaces the body bound (Options.MaxMessageSize; <= 0: the
+// default) and the SOAP reader quotas and echo bound (Options.Limits) for
+// the requests read from now on, whatever session they belong to: a
+// request's headers are decoded here and its body by its session from the
+// same envelope, so both obey what the request arrived under. A request
+// being read keeps the limits it started with.
+func (s *Server) SetLimits(maxMessageSize int64, l soap.Limits) {
+	if maxMessageSize <= 0 {
+		maxMessageSize = Options{}.withDefaults().MaxMessageSize
+	}
+	s.limits.Store(&requestLimits{maxBody: maxMessageSize, soap: clampLimits(maxMessageSize, l)})
+}
+
+// Limits are the SOAP reader quotas and echo bound requests are read with
+// now (Options.Limits, or the last SetLimits).
+func (s *Server) Limits() soap.Limits { return s.limits.Load().soap }
+
+// MaxMessageSize is the body bound requests are read with now
+// (Options.MaxMessageSize, or the last SetLimits).
+func (s *Server) MaxMessageSize() int64 { return s.limits.Load().maxBody }
 
 // ActiveSessions is the number of live sessions.
 func (s *Server) ActiveSessions() int { return int(s.active.Load()) }
@@ -326,20 +366,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // whole stack, or nothing at this logger's level) and answered 500 with a
 // Receiver fault — and the server goes on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rl := s.limits.Load() // one snapshot for the whole request
+	lim := rl.soap
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
 			_ = contain.Recovered(s.opts.Logger, "soaphttp: handling a request", p,
-				zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)))
+				zap.String("remote_addr", r.RemoteAddr), zap.String("path", lim.Echo(r.URL.Path)))
 			a := s.internalError()
 			writeAnswer(w, soap.EncodingText, a)
 		}
 	}()
 	if why := s.hosts.Check(r, "http.allowed_hosts"); why != "" {
 		enc := soap.EncodingText
-		if e, bad := requestEncoding(r.Header.Get("Content-Type")); bad == "" {
+		if e, bad := requestEncoding(r.Header.Get("Content-Type"), lim); bad == "" {
 			enc = e
 		}
 		s.deny(w, r, enc, http.StatusForbidden, soap.SenderFault(why), nil)
@@ -353,7 +395,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !found {
-			s.refuse(w, r, soap.EncodingText, http.StatusNotFound, endpointNotFound(r.URL.Path), nil)
+			s.refuse(w, r, soap.EncodingText, http.StatusNotFound, endpointNotFound(r.URL.Path, lim), nil)
 			return
 		}
 		w.Header().Set("Allow", "POST, GET")
@@ -364,24 +406,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "POST, GET")
 		s.refuse(w, r, soap.EncodingText, http.StatusMethodNotAllowed,
-			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", soap.Echo(r.Method))), nil)
+			soap.SenderFault(fmt.Sprintf("Method %s is not allowed: SOAP messages are POSTed.", lim.Echo(r.Method))), nil)
 		return
 	}
-	enc, why := requestEncoding(r.Header.Get("Content-Type"))
+	enc, why := requestEncoding(r.Header.Get("Content-Type"), lim)
 	if why != "" {
 		s.refuse(w, r, soap.EncodingText, http.StatusUnsupportedMediaType, soap.SenderFault(why), nil)
 		return
 	}
 	if !found {
-		s.refuse(w, r, enc, http.StatusNotFound, endpointNotFound(r.URL.Path), nil)
+		s.refuse(w, r, enc, http.StatusNotFound, endpointNotFound(r.URL.Path, lim), nil)
 		return
 	}
-	payload, err := readBody(w, r, s.opts.MaxMessageSize)
+	payload, err := readBody(w, r, rl.maxBody)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.refuse(w, r, enc, http.StatusRequestEntityTooLarge, soap.SenderFault(
-				fmt.Sprintf("The message is larger than the %d bytes this endpoint accepts.", s.opts.MaxMessageSize)), nil)
+				fmt.Sprintf("The message is larger than the %d bytes this endpoint accepts.", rl.maxBody)), nil)
 			return
 		}
 		s.opts.Logger.Debug("reading request body", zap.String("remote_addr", r.RemoteAddr), zap.Error(err))
@@ -391,7 +433,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Read the headers: the session id picks the session; without one the
 	// request starts a new session. The session reads the body from this
 	// same envelope.
-	env, err := soap.NewCodec(enc, s.opts.Limits).Keep(SessionIDHeader).Decode(payload)
+	env, err := soap.NewCodec(enc, lim).Keep(SessionIDHeader).Decode(payload)
 	if err != nil {
 		f, h := soap.SenderFault("The message could not be read."), (*soap.Header)(nil)
 		var de *soap.DecodeError
@@ -404,7 +446,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, enc, faultStatus(enc, f), f, h)
 		return
 	}
-	if f := soap.CheckTo(env.Header.To, r.URL.Path); f != nil {
+	if f := soap.CheckTo(env.Header.To, r.URL.Path, lim.MaxEchoBytes); f != nil {
 		s.refuse(w, r, enc, faultStatus(enc, f), f, &env.Header)
 		return
 	}
@@ -552,7 +594,7 @@ func (s *Server) internalError() answer {
 	if s.opts.FaultDetail != nil {
 		f.Detail = s.opts.FaultDetail(f.Reason)
 	}
-	out, err := soap.NewCodec(soap.EncodingText, s.opts.Limits).Encode(nil, &soap.Header{Action: soap.ActionSOAPFault}, f)
+	out, err := soap.NewCodec(soap.EncodingText, s.Limits()).Encode(nil, &soap.Header{Action: soap.ActionSOAPFault}, f)
 	if err != nil {
 		return answer{status: http.StatusInternalServerError}
 	}
@@ -602,7 +644,7 @@ func (s *Server) serveWSDL(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers a request the transport cannot hand to a session.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, enc soap.Encoding, status int, f *soap.Fault, req *soap.Header) {
-	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)),
+	s.opts.Logger.Debug("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", s.Limits().Echo(r.URL.Path)),
 		zap.Int("status", status), zap.String("reason", f.Reason))
 	s.answerFault(w, r, enc, status, f, req, s.opts.FaultDetail)
 }
@@ -613,7 +655,7 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, enc soap.Encoding,
 	if detail == nil {
 		detail = s.opts.FaultDetail
 	}
-	s.opts.Logger.Info("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", soap.Echo(r.URL.Path)),
+	s.opts.Logger.Info("request refused", zap.String("remote_addr", r.RemoteAddr), zap.String("path", s.Limits().Echo(r.URL.Path)),
 		zap.Int("status", status), zap.String("reason", f.Reason))
 	s.answerFault(w, r, enc, status, f, req, detail)
 }
@@ -634,7 +676,7 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, enc soap.En
 	if req != nil {
 		h.RelatesTo = req.MessageID
 	}
-	c := soap.NewCodec(enc, s.opts.Limits)
+	c := soap.NewCodec(enc, s.Limits())
 	out, err := c.Encode(nil, &h, f)
 	if errors.Is(err, soap.ErrMessageTooLarge) {
 		f = soap.TooLargeFault()
@@ -672,23 +714,24 @@ func faultStatus(enc soap.Encoding, f *soap.Fault) int {
 	return http.StatusInternalServerError
 }
 
-func endpointNotFound(path string) *soap.Fault {
+func endpointNotFound(path string, lim soap.Limits) *soap.Fault {
 	return soap.AddressingFault(soap.SubcodeEndpointUnavailable, "",
-		fmt.Sprintf("There is no IPAM endpoint at %q.", soap.Echo(path)), nil)
+		fmt.Sprintf("There is no IPAM endpoint at %q.", lim.Echo(path)), nil)
 }
 
 // requestEncoding maps a Content-Type to the SOAP version it carries, or
-// says (as a fault reason) why it cannot.
-func requestEncoding(ct string) (enc soap.Encoding, why string) {
+// says (as a fault reason, client text within lim's echo bound) why it
+// cannot.
+func requestEncoding(ct string, lim soap.Limits) (enc soap.Encoding, why string) {
 	if ct == "" {
 		return 0, "The request has no Content-Type: SOAP 1.2 is application/soap+xml, SOAP 1.1 is text/xml."
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", soap.Echo(ct))
+		return 0, fmt.Sprintf("The Content-Type %q cannot be parsed.", lim.Echo(ct))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", soap.Echo(cs))
+		return 0, fmt.Sprintf("The charset %q is not supported: use utf-8.", lim.Echo(cs))
 	}
 	switch mt {
 	case "application/soap+xml":
@@ -696,7 +739,7 @@ func requestEncoding(ct string) (enc soap.Encoding, why string) {
 	case "text/xml":
 		return soap.EncodingText11, ""
 	}
-	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", soap.Echo(mt))
+	return 0, fmt.Sprintf("The content type %q is not SOAP: use application/soap+xml (SOAP 1.2) or text/xml (SOAP 1.1).", lim.Echo(mt))
 }
 
 func isWSDLQuery(u *url.URL) bool {

@@ -929,3 +929,34 @@ func TestIdentifyNewSessionsOnly(t *testing.T) {
 		t.Errorf("the session's identity is %v", name)
 	}
 }
+
+// TestSetLimitsAppliesToNextRequest: SetLimits (a reload) reaches the next
+// request, of a new session or of one already running: its body bound
+// (413) and its decoding quotas. The decoder's message bound stays within
+// the body bound.
+func TestSetLimitsAppliesToNextRequest(t *testing.T) {
+	f := newFixture(t, nil)
+	sink := newSink(t)
+	status, body := post(t, f.url+"/ep", ct12, envelope12(actTwoWay, sink.URL))
+	if status != 200 {
+		t.Fatalf("first request: %d %s", status, body)
+	}
+	id := sessionIDOf(t, body)
+	next := withSessionID(envelope12(actTwoWay, sink.URL), id)
+	if status, body := post(t, f.url+"/ep", ct12, next); status != 200 {
+		t.Fatalf("second request: %d %s", status, body)
+	}
+
+	f.srv.SetLimits(int64(len(next)+100), soap.Limits{MaxDepth: 3, MaxMessageBytes: 1 << 20})
+	if got := f.srv.Limits().MaxMessageBytes; got != len(next)+100 {
+		t.Errorf("decoder message bound %d, want the body bound %d", got, len(next)+100)
+	}
+	// The header's a:ReplyTo/a:Address is at depth 4.
+	if status, body := post(t, f.url+"/ep", ct12, next); status != http.StatusBadRequest || !strings.Contains(body, "QuotaExceeded") {
+		t.Errorf("the session's request after SetLimits: %d %.300s, want 400 QuotaExceeded", status, body)
+	}
+	big := strings.Replace(next, "<Op", strings.Repeat(" ", 200)+"<Op", 1)
+	if status, body := post(t, f.url+"/ep", ct12, big); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body over the new bound: %d %.300s, want 413", status, body)
+	}
+}

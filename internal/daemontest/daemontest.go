@@ -156,7 +156,7 @@ func (s *Server) Conversion() string { return s.Endpoints[ipam.PortIIpamAsyncSch
 
 // Start runs `ipamd serve` on http://127.0.0.1:0 with a fresh state
 // directory, JSON logs at debug level and the Default* work settings, then
-// flags (later flags win), waits until it has logged both HTTP endpoints,
+// flags (later flags win), waits until it has logged the three HTTP endpoints,
 // and stops it (SIGTERM) when the test ends, failing the test unless it
 // then exits cleanly. On failure the test's log gets the daemon's output.
 func Start(t testing.TB, flags ...string) *Server {
@@ -182,7 +182,8 @@ func Start(t testing.TB, flags ...string) *Server {
 			t.Errorf("ipamd did not stop within %v", stopTimeout)
 		}
 	})
-	listening := p.WaitCount("both HTTP \"listening\"", 2, startTimeout, func(e Entry) bool {
+	// The three port types' endpoints are logged together.
+	listening := p.WaitCount("three HTTP \"listening\"", 3, startTimeout, func(e Entry) bool {
 		return e.Msg() == "listening" && e.String("transport") == "http"
 	})
 	eps := map[string]string{}

@@ -31,10 +31,10 @@ type room struct {
 var rooms = []room{
 	{name: "leaf", patterns: []string{
 		"soap/...", "config/...", "wsdl/...", "duplex/admission", "duplex/security/...",
-		"internal/contain", "internal/hostcheck", "internal/allocbudget",
+		"duplex/contain", "duplex/hostcheck", "internal/allocbudget", "services/adm",
 		"internal/protocoldoc", "internal/release/...", "internal/deptest",
-	}, why: "encodings, configuration, the generated contract and the transport's verified identity are used by " +
-		"everything above and use nothing above, so each can be fuzzed and tested alone"},
+	}, why: "encodings, configuration, the generated contract, the transport's verified identity and the ADM rules " +
+		"with their one error table are used by everything above and use nothing above, so each can be fuzzed and tested alone"},
 	{name: "duplex", patterns: []string{"duplex/..."}, may: []string{"leaf"},
 		why: "the transports frame bytes into messages and know no session, service or store"},
 	{name: "testkit", patterns: []string{"internal/attack", "internal/daemontest", "internal/negotiatetest"}, may: []string{"leaf", "duplex"},
@@ -270,7 +270,7 @@ func verdict(from, to string) string {
 func testVerdict(from, to string) string {
 	switch fr := roomOf(from); {
 	case roomOf(to) == "test" && fr != "test":
-		return "only test/ imports test/ packages, also from test files (a unit test that needs a built daemon belongs in test/)"
+		return "only test/ imports test/ packages, also from test files (a unit test that needs a built daemon starts it with internal/daemontest)"
 	case roomOf(to) == "command" && fr != "command":
 		return "nothing imports cmd/ (tests start the daemon as a process)"
 	}

@@ -14,15 +14,17 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// newDataStore returns the store the services run on and a function that
+// newDataStore returns the store the services run on, the source of its
+// IPAM rows for IIpamEnumerator (none for the stand-in), and a function that
 // closes it: the real data store (package store) in the state directory's
 // active store, or — with dev.provisioned or dev.require_conversion — the
 // in-memory stand-in in the state those settings name. dev.fail_with
 // wraps either.
-func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (services.Store, func() error, error) {
+func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (services.Store, services.RowSource, func() error, error) {
 	var (
 		st      services.Store
-		closeFn = func() error { return nil }
+		rows    services.RowSource = services.NoRows{}
+		closeFn                    = func() error { return nil }
 	)
 	if cfg.Dev.Provisioned || cfg.Dev.RequireConversion {
 		configured := cfg.Dev.Provisioned || cfg.Dev.RequireConversion
@@ -50,9 +52,9 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 			Logger:    log.Named("store"),
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("data store: %w", err)
+			return nil, nil, nil, fmt.Errorf("data store: %w", err)
 		}
-		st, closeFn = managerStore{m}, m.Close
+		st, rows, closeFn = m, m, m.Close
 	}
 	if cfg.Dev.FailWith != "" {
 		log.Warn("fault injection: provisioning and schema conversion fail", zap.String("exception_id", cfg.Dev.FailWith))
@@ -62,42 +64,13 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 		log.Warn("fault injection: provisioning and schema conversion panic (dev.panic_in_work)")
 		st = services.WithPanic(st)
 	}
-	return st, closeFn, nil
-}
-
-// managerStore adapts *store.Manager to services.Store (the two packages
-// are peers and do not import each other).
-type managerStore struct{ m *store.Manager }
-
-func (s managerStore) State(ctx context.Context) (services.ADMState, error) {
-	st, err := s.m.State(ctx)
-	if err != nil {
-		return services.ADMState{}, err
-	}
-	return services.ADMState{Configured: st.Configured, ProvisioningInProgress: st.ProvisioningInProgress,
-		ConversionRequired: st.ConversionRequired, ConversionInProgress: st.ConversionInProgress}, nil
-}
-
-func (s managerStore) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvisioningSetting) (services.Job, error) {
-	p, err := s.m.BeginProvisioning(ctx, setting)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func (s managerStore) BeginConversion(ctx context.Context) (services.Job, error) {
-	c, err := s.m.BeginConversion(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return st, rows, closeFn, nil
 }
 
 // schemaConverter runs the v1 → v2 migration of store/convert for the
 // store manager, which holds the conversion lease and keeps it renewed
-// while this runs. Its errors become the IpamExceptionIds the convert
-// package documents.
+// while this runs. Its errors are the convert package's, which the
+// IpamException table (services/adm) knows.
 type schemaConverter struct{ log *zap.Logger }
 
 func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.Lease, from string) error {
@@ -125,17 +98,8 @@ func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.L
 		},
 	})
 	var verr *convert.VersionError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, convert.ErrNotRequired):
-		return ipam.NewException(ipam.IpamSchemaConversionNotRequired, "%v", err)
-	case errors.Is(err, convert.ErrNotProvisioned):
-		return ipam.NewException(ipam.IpamErrorIPAMNotProvisioned, "%v", err)
-	case errors.As(err, &verr) && verr.Newer:
-		return ipam.NewException(ipam.IpamApiErrorDatabaseIsAtHigherVersion, "%v", err)
-	case errors.As(err, &verr):
-		return ipam.NewException(ipam.IpamSchemaConversionCouldNotBeDoneForThisVersion, "%v (from %q)", err, from)
+	if errors.As(err, &verr) && !verr.Newer {
+		return fmt.Errorf("%w (from %q)", err, from)
 	}
 	return err
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
-	"github.com/ipamd/ipamd/soap"
 )
 
 // Supervisor is whoever started ipamd and wants to know where it is:
@@ -104,6 +103,9 @@ type lifecycle struct {
 	mgr     *sessions.Manager
 	nmf     *nmf.Server
 	http    *soaphttp.Server
+	// local is the local-account policy New resolved (localPolicy): its
+	// settings need a restart, so a reload reuses it.
+	local *services.LocalPolicy
 
 	serving  atomic.Bool // the listeners are up
 	draining atomic.Bool
@@ -332,26 +334,33 @@ func stateCounts(m map[sessions.State]int) map[string]int {
 	return out
 }
 
+// readerQuota is what a reload of a SOAP reader quota applies to: a
+// net.tcp session decodes with its own codec, made at its start; the HTTP
+// transport decodes each request (headers, and the body its session reads
+// from the same envelope) with the quotas it holds when the request
+// arrives (soaphttp.Server.SetLimits).
+const readerQuota = "new net.tcp sessions and every HTTP request from now on"
+
 // reloadable are the settings a reload applies, with what they apply to.
 // Every other changed setting is reported as needing a restart.
 var reloadable = map[string]string{
 	"log.level":                               "now",
-	"limits.max_message_size":                 "new net.tcp connections and new sessions (the HTTP transport: after a restart)",
+	"limits.max_message_size":                 "new net.tcp connections and sessions, and every HTTP request from now on",
 	"limits.preamble_timeout":                 "new net.tcp connections",
 	"limits.idle_timeout":                     "new net.tcp connections (the HTTP transport: after a restart)",
 	"limits.close_timeout":                    "new net.tcp connections and the next stop",
 	"limits.max_connections":                  "new net.tcp connections (the HTTP transport: after a restart)",
-	"limits.max_session_table_bytes":          "new sessions",
+	"limits.max_session_table_bytes":          "new sessions (the NBFSE table: net.tcp only)",
 	"limits.max_connections_per_address":      "new net.tcp connections (the HTTP transport: after a restart)",
 	"limits.uninitialized_timeout":            "new sessions",
-	"limits.reader.max_depth":                 "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.reader.max_string_content_length": "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.reader.max_array_length":          "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.reader.max_bytes_per_read":        "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.reader.max_attributes":            "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.reader.max_expansion":             "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.reader.max_header_size":           "new net.tcp sessions (HTTP: after a restart; the HTTP transport decodes its requests)",
-	"limits.max_echo_bytes":                   "now",
+	"limits.reader.max_depth":                 readerQuota,
+	"limits.reader.max_string_content_length": readerQuota,
+	"limits.reader.max_array_length":          readerQuota,
+	"limits.reader.max_bytes_per_read":        readerQuota,
+	"limits.reader.max_attributes":            readerQuota,
+	"limits.reader.max_expansion":             readerQuota,
+	"limits.reader.max_header_size":           readerQuota,
+	"limits.max_echo_bytes":                   "new net.tcp connections and sessions, and every HTTP request from now on (a running session keeps the bound it started with)",
 	"session.inactivity_interval":             "new sessions",
 	"session.keepalive_grace_count":           "new sessions",
 	"security.administrators":                 "new sessions (a session already started keeps the caller's standing)",
@@ -393,9 +402,9 @@ func (lf *lifecycle) apply(next *config.Config) (applied, restart []string) {
 	if lvl, err := zapcore.ParseLevel(kept.Log.Level); err == nil {
 		lf.so.level.SetLevel(lvl)
 	}
-	soap.SetMaxEcho(kept.Limits.MaxEchoBytes)
 	lf.nmf.Reconfigure(nmfOptions(&kept, lf.log))
-	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil))
+	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil, lf.local))
+	lf.http.SetLimits(int64(kept.Limits.MaxMessageSize), readerLimits(&kept, lf.metrics.QuotaExceeded))
 	lf.cfg = &kept
 	lf.metrics.Reloaded(true)
 	fields := []zap.Field{zap.Strings("applied", applied)}

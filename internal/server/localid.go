@@ -8,8 +8,6 @@ import (
 	"os/user"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/security"
 	"github.com/ipamd/ipamd/services"
@@ -19,7 +17,8 @@ import (
 // as the authorizer needs them: nil for trust (every caller of a listener
 // without security is an administrator), else the daemon's own account and
 // the configured accounts and groups, group names resolved to gids (SIDs on
-// Windows). A group name that does not resolve is an error.
+// Windows). A group name that does not resolve is an error. New resolves
+// it once; its settings need a restart, so a reload keeps that policy.
 func localPolicy(cfg *config.Config) (*services.LocalPolicy, error) {
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust {
 		return nil, nil
@@ -46,21 +45,6 @@ func localPolicy(cfg *config.Config) (*services.LocalPolicy, error) {
 		}
 	}
 	return p, nil
-}
-
-// withLocalPolicy sets the authorizer's policy for callers without
-// transport security; a group that no longer resolves (checked at start,
-// so only after a reload) is logged and the policy left without it.
-func withLocalPolicy(a *services.RoleAuthorizer, cfg *config.Config, log *zap.Logger) *services.RoleAuthorizer {
-	p, err := localPolicy(cfg)
-	if err != nil {
-		log.Warn("local administrators: ignoring what does not resolve", zap.Error(err))
-		c := *cfg
-		c.Security.LocalAdministrators = nil
-		p, _ = localPolicy(&c)
-	}
-	a.Local = p
-	return a
 }
 
 // peerLookup is how callers of listeners without security are identified:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/duplex/soaphttp"
 	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/sessions"
@@ -22,10 +23,8 @@ import (
 )
 
 // readAtUse are reloadable settings no running component holds: the
-// lifecycle reads them from its configuration when it needs them, or (the
-// echo bound) a process-wide value read at each use, checked by
-// TestReloadSetsEchoBound.
-var readAtUse = map[string]bool{"shutdown.drain_timeout": true, "limits.max_echo_bytes": true}
+// lifecycle reads them from its configuration when it needs them.
+var readAtUse = map[string]bool{"shutdown.drain_timeout": true}
 
 // running is what a reload can change in a running server: the log level
 // and the options new connections and new sessions get.
@@ -33,13 +32,16 @@ type running struct {
 	Level    string
 	NMF      nmf.Options
 	Sessions sessions.Options
+	HTTP     soap.Limits // what the HTTP transport reads requests with
+	HTTPBody int64
 }
 
 func runningOf(lf *lifecycle) running {
-	n, s := lf.nmf.Options(), lf.mgr.Options()
+	n, s, h := lf.nmf.Options(), lf.mgr.Options(), lf.http.Limits()
 	n.Logger, n.Upgrader = nil, nil
 	s.Logger, s.Observer = nil, nil
-	return running{Level: lf.so.level.Level().String(), NMF: n, Sessions: s}
+	h.OnQuota = nil
+	return running{Level: lf.so.level.Level().String(), NMF: n, Sessions: s, HTTP: h, HTTPBody: lf.http.MaxMessageSize()}
 }
 
 // newTestLifecycle is the part of New a reload touches, built from
@@ -47,7 +49,11 @@ func runningOf(lf *lifecycle) running {
 func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecycle {
 	t.Helper()
 	m := metrics.New(metrics.BuildInfo{})
-	mgr, err := newSessionManager(cfg, services.NewMemory(false, false), log, m)
+	local, err := localPolicy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := newSessionManager(cfg, services.NewMemory(false, false), services.NoRows{}, log, m, local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +61,8 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 	if lvl, err := zapcore.ParseLevel(cfg.Log.Level); err == nil {
 		so.level.SetLevel(lvl)
 	}
-	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr))}
+	httpSrv := soaphttp.NewServer(soaphttp.Options{MaxMessageSize: int64(cfg.Limits.MaxMessageSize), Limits: readerLimits(cfg, m.QuotaExceeded)}, bind.HTTP(mgr))
+	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr)), http: httpSrv, local: local}
 }
 
 // otherValue is a value of s different from its value in c (validity
@@ -88,26 +95,6 @@ func otherValue(t *testing.T, s config.Setting, c *config.Config) string {
 		}
 	}
 	return cur + "-other"
-}
-
-// TestReloadSetsEchoBound: limits.max_echo_bytes is held by package soap
-// for the whole process; a reload changes what Echo keeps of client input.
-func TestReloadSetsEchoBound(t *testing.T) {
-	t.Cleanup(func() { soap.SetMaxEcho(0) })
-	old := config.Default()
-	old.StateDir = t.TempDir()
-	next := *old
-	next.Limits.MaxEchoBytes = 100
-	lf := newTestLifecycle(t, old, zap.NewNop())
-	soap.SetMaxEcho(old.Limits.MaxEchoBytes)
-	lf.so.loadConfig = func() (*config.Config, error) { c := next; return &c, nil }
-	long := strings.Repeat("x", 10000)
-	before := len(soap.Echo(long))
-	lf.reload()
-	after := len(soap.Echo(long))
-	if after >= before || after < 100 || after > 100+len("…[truncated 9900 bytes]") {
-		t.Fatalf("echo of 10000 bytes: %d before the reload, %d after; want about 100 after", before, after)
-	}
 }
 
 // Every setting, changed alone and reloaded (SIGHUP's path): one marked
@@ -191,4 +178,25 @@ func loggedKeys(logs *observer.ObservedLogs) (applied, restart []string) {
 		}
 	}
 	return applied, restart
+}
+
+// TestReloadKeepsLocalPolicy: the local-account policy is resolved once,
+// by New (security.local_identity and security.local_administrators need a
+// restart); a reload's session options carry that same policy.
+func TestReloadKeepsLocalPolicy(t *testing.T) {
+	old := config.Default()
+	old.StateDir = t.TempDir()
+	old.Security.LocalIdentity = config.LocalIdentityOS
+	old.Security.LocalAdministrators = []string{"uid:4242"}
+	lf := newTestLifecycle(t, old, zap.NewNop())
+	if lf.local == nil || !slices.Equal(lf.local.Users, []string{"4242"}) {
+		t.Fatalf("policy at start: %+v", lf.local)
+	}
+	next := *old
+	next.Security.Administrators = []string{"S-1-5-21-1-2-3-500"}
+	lf.apply(&next)
+	got := lf.mgr.Options().Authorizer.(*services.RoleAuthorizer)
+	if got.Local != lf.local || !slices.Equal(got.AdminSIDs, next.Security.Administrators) {
+		t.Errorf("after the reload: local policy %p (start's %p), admin SIDs %v", got.Local, lf.local, got.AdminSIDs)
+	}
 }

@@ -47,9 +47,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	if err != nil {
 		return nil, err
 	}
-	st, closeStore := so.store, func() error { return nil }
+	// A store given by WithStore (a test's stand-in) holds no IPAM rows.
+	st, rows, closeStore := so.store, services.RowSource(services.NoRows{}), func() error { return nil }
 	if st == nil {
-		st, closeStore, err = newDataStore(ctx, cfg, log)
+		st, rows, closeStore, err = newDataStore(ctx, cfg, log)
 		if err != nil {
 			return nil, err
 		}
@@ -61,14 +62,14 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		}
 	}()
 	m := metrics.New(so.build)
-	if _, err := localPolicy(cfg); err != nil {
+	local, err := localPolicy(cfg) // resolved once: the session manager gets this one
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
 		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
 	}
-	soap.SetMaxEcho(cfg.Limits.MaxEchoBytes)
-	mgr, err := newSessionManager(cfg, st, log, m)
+	mgr, err := newSessionManager(cfg, st, rows, log, m, local)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		for _, p := range []struct{ name, path string }{
 			{ipam.PortIIpamAsyncProvision, cfg.Endpoints.ProvisionPath},
 			{ipam.PortIIpamAsyncSchemaConversion, cfg.Endpoints.SchemaConversionPath},
+			{ipam.PortIIpamEnumerator, cfg.Endpoints.EnumeratorPath},
 		} {
 			log.Info("listening",
 				zap.String("endpoint", u.Endpoint(hostport, p.path)),
@@ -176,7 +178,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			return err
 		}
 	}
-	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv}
+	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv, local: local}
 	s.adminDone, err = s.lf.startAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -257,6 +259,18 @@ func newAuthorizer(admins []string, refuseUnauthenticated bool) *services.RoleAu
 	return a
 }
 
+// withIpamUsers maps security.ipam_users to SIDs and names (IsIpamUser).
+func withIpamUsers(a *services.RoleAuthorizer, users []string) *services.RoleAuthorizer {
+	for _, s := range users {
+		if strings.HasPrefix(s, "S-1-") {
+			a.UserSIDs = append(a.UserSIDs, s)
+		} else {
+			a.UserNames = append(a.UserNames, s)
+		}
+	}
+	return a
+}
+
 // nmfOptions are the framing server's options (also applied by a reload
 // to the connections accepted afterwards).
 func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
@@ -268,19 +282,22 @@ func nmfOptions(cfg *config.Config, log *zap.Logger) nmf.Options {
 		MaxConnections:  cfg.Limits.MaxConnections,
 		// Admission before the preamble (docs/security.md).
 		MaxConnectionsPerAddress: cfg.Limits.MaxConnectionsPerAddress,
+		MaxEchoBytes:             cfg.Limits.MaxEchoBytes,
 		Logger:                   log.Named("nmf"),
 	}
 }
 
 // sessionOptions are the session layer's options (also applied by a reload
-// to the sessions started afterwards).
-func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) sessions.Options {
+// to the sessions started afterwards); local is cfg's localPolicy.
+func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer, local *services.LocalPolicy) sessions.Options {
+	auth := withIpamUsers(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg.Security.IpamUsers)
+	auth.Local = local
 	return sessions.Options{
 		InactivityInterval:   cfg.Session.InactivityInterval,
 		KeepaliveGraceCount:  cfg.Session.KeepaliveGraceCount,
 		UninitializedTimeout: cfg.Limits.UninitializedTimeout,
 		Limits:               readerLimits(cfg, nil), // quotas are counted by the observer (PortObserver.QuotaExceeded)
-		Authorizer:           withLocalPolicy(newAuthorizer(cfg.Security.Administrators, cfg.Security.RefuseUnauthenticated), cfg, log),
+		Authorizer:           auth,
 		Logger:               log.Named("session"),
 		Observer:             obs,
 	}
@@ -288,7 +305,8 @@ func sessionOptions(cfg *config.Config, log *zap.Logger, obs sessions.Observer) 
 
 // readerLimits are the SOAP reader quotas of the configuration
 // (limits.max_message_size, limits.max_session_table_bytes,
-// limits.reader.*); onQuota counts violations.
+// limits.reader.*) and the echo bound (limits.max_echo_bytes); onQuota
+// counts violations.
 func readerLimits(cfg *config.Config, onQuota func(string)) soap.Limits {
 	r := cfg.Limits.Reader
 	return soap.Limits{
@@ -301,6 +319,7 @@ func readerLimits(cfg *config.Config, onQuota func(string)) soap.Limits {
 		MaxExpansion:         r.MaxExpansion,
 		MaxHeaderBytes:       r.MaxHeaderSize,
 		MaxMessageBytes:      cfg.Limits.MaxMessageSize,
+		MaxEchoBytes:         cfg.Limits.MaxEchoBytes,
 		OnQuota:              onQuota,
 	}
 }
@@ -392,8 +411,8 @@ func listenerSecurity(mode string, ups map[string]nmf.Upgrader) (nmf.ListenerSec
 }
 
 // newSessionManager builds the services on st and binds them to their
-// endpoints.
-func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m *metrics.Metrics) (*sessions.Manager, error) {
+// endpoints; local is cfg's localPolicy.
+func newSessionManager(cfg *config.Config, st services.Store, rows services.RowSource, log *zap.Logger, m *metrics.Metrics, local *services.LocalPolicy) (*sessions.Manager, error) {
 	style := ipam.CallbackActionsService
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
@@ -402,9 +421,11 @@ func newSessionManager(cfg *config.Config, st services.Store, log *zap.Logger, m
 		Logger: log.Named("work")}
 	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
 		Logger: log.Named("work")}
-	return sessions.NewManager(sessionOptions(cfg, log, m),
+	enum := &services.Enumerator{Store: st, Rows: rows, Logger: log.Named("enumerate")}
+	return sessions.NewManager(sessionOptions(cfg, log, m, local),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
+		sessions.Endpoint{Path: cfg.Endpoints.EnumeratorPath, Binding: sessions.EnumeratorBinding(enum.NewSession, style)},
 	)
 }
 
@@ -419,7 +440,7 @@ func wsdlForRequest(cfg *config.Config, bound map[string]int, reqHost string) ([
 	if name == "" {
 		name = "localhost"
 	}
-	provision, conversion := map[string]string{}, map[string]string{}
+	provision, conversion, enumerator := map[string]string{}, map[string]string{}, map[string]string{}
 	for transport, port := range bound {
 		hostport := net.JoinHostPort(name, strconv.Itoa(port))
 		if transport == config.TransportHTTP && reqHost != "" {
@@ -427,6 +448,8 @@ func wsdlForRequest(cfg *config.Config, bound map[string]int, reqHost string) ([
 		}
 		provision[transport] = transport + "://" + hostport + cfg.Endpoints.ProvisionPath
 		conversion[transport] = transport + "://" + hostport + cfg.Endpoints.SchemaConversionPath
+		enumerator[transport] = transport + "://" + hostport + cfg.Endpoints.EnumeratorPath
 	}
-	return wsdl.ForEndpoints(provision, conversion)
+	return wsdl.ForPortEndpoints(map[string]map[string]string{ipam.PortIIpamAsyncProvision: provision,
+		ipam.PortIIpamAsyncSchemaConversion: conversion, ipam.PortIIpamEnumerator: enumerator})
 }

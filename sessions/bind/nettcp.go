@@ -21,17 +21,18 @@ type netTCPRouter struct{ m *sessions.Manager }
 
 // Route implements nmf.Router.
 func (r netTCPRouter) Route(p *nmf.Preamble) (nmf.SessionHandler, error) {
+	lim := r.m.Options().Limits // the Via is echoed within the sessions' echo bound
 	path, err := viaPath(p.Via)
 	if err != nil {
-		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("via %q: %w", p.Via, err)}
+		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("via %q is not a URI", lim.Echo(p.Via))}
 	}
 	port := r.m.Port(path)
 	if port == nil {
-		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("no endpoint at %q", path)}
+		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("no endpoint at %q", lim.Echo(path))}
 	}
 	if _, ok := soapEncoding(p.Encoding); !ok {
 		return nil, &nmf.FaultError{URI: nmf.FaultContentTypeInvalid,
-			Err: fmt.Errorf("encoding 0x%02x (%q) is not supported", byte(p.Encoding), p.ContentType)}
+			Err: fmt.Errorf("encoding 0x%02x (%q) is not supported", byte(p.Encoding), lim.Echo(p.ContentType))}
 	}
 	return netTCPPort{port}, nil
 }
@@ -43,7 +44,7 @@ type netTCPPort struct{ p *sessions.Port }
 func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
 	opts := h.p.Options()
-	opts.Logger = opts.Logger.WithLazy(zap.String("via", ns.Preamble().Via))
+	opts.Logger = opts.Logger.WithLazy(zap.String("via", opts.Limits.Echo(ns.Preamble().Via)))
 	t := &netTCP{ns: ns, codec: soap.NewCodec(enc, opts.Limits)}
 	err := h.p.Serve(ctx, t, opts)
 	// What the last message's handling wrote may still be held (see

@@ -39,6 +39,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipamd/ipamd/services/adm"
 	workprogress "github.com/ipamd/ipamd/services/progress"
 	"github.com/ipamd/ipamd/store/schema"
 )
@@ -85,10 +86,10 @@ type DatabaseConfiguration struct {
 
 // ErrNotRequired is returned by Run when the store is at the current schema
 // version already (IpamSchemaConversionNotRequired).
-var ErrNotRequired = errors.New("convert: the data store is at the current schema version")
+var ErrNotRequired = adm.Define(adm.ErrConversionNotRequired, "convert: the data store is at the current schema version")
 
 // ErrNotProvisioned is returned when the database holds no IPAM store.
-var ErrNotProvisioned = errors.New("convert: the database holds no IPAM data store")
+var ErrNotProvisioned = adm.Define(adm.ErrNotProvisioned, "convert: the database holds no IPAM data store")
 
 // VersionError is returned by Run when no conversion leads from the store's
 // schema version to the current one: the store is newer than this server
@@ -105,6 +106,11 @@ func (e *VersionError) Error() string {
 		return fmt.Sprintf("convert: the data store's schema version %s is newer than this server's %s", e.From, e.To)
 	}
 	return fmt.Sprintf("convert: no conversion from schema version %s to %s", e.From, e.To)
+}
+
+// Is classifies the error for the IpamException table (package adm).
+func (e *VersionError) Is(target error) bool {
+	return (e.Newer && target == adm.ErrHigherVersion) || (!e.Newer && target == adm.ErrVersionNotConvertible)
 }
 
 // StepError is a failed conversion step (IpamSchemaConversionFailed). The

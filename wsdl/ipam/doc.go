@@ -16,4 +16,4 @@
 // Keepalive action; and the credential's redacting String (credential.go).
 package ipam
 
-//go:generate go run ../internal/ipamgen -wsdl ../ipam.wsdl -out zz_generated.go -trim IIpamAsync -handwritten ipam1:IpamException -ns ipam1=DataContract -ns serarr=Arrays -ns sys=System -ns ser=Serialization
+//go:generate go run ../internal/ipamgen -wsdl ../ipam.wsdl -out zz_generated.go -trim IIpamAsync,IIpam -role EnumeratedRowsCallback=Checkpoint -role NotifyEnumerationStart=Start -role NotifyEnumerationComplete=Complete -handwritten ipam1:IpamException -ns ipam1=DataContract -ns serarr=Arrays -ns sys=System -ns ser=Serialization -ns syssock=Sockets

@@ -1,7 +1,6 @@
 package ipam
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ipamd/ipamd/soap/xmlstream"
@@ -25,6 +24,10 @@ const (
 	IpamSchemaConversionAnotherOperationInProgress       = "IpamSchemaConversionAnotherOperationInProgress"
 	IpamSchemaConversionNotRequired                      = "IpamSchemaConversionNotRequired"
 	IpamSchemaConversionFailed                           = "IpamSchemaConversionFailed"
+	// IIpamEnumerator (docs/protocol.md, "IIpamEnumerator").
+	IpamApiInvalidEnumeration   = "IpamApiInvalidEnumeration"
+	IpamApiInvalidAddressFamily = "IpamApiInvalidAddressFamily"
+	IpamApiFetchFailed          = "IpamApiFetchFailed"
 	// Raised by the data store (store package).
 	IpamApiErrorSQLServiceConfigurationFailed        = "IpamApiErrorSQLServiceConfigurationFailed"
 	IpamApiRBACProvisioningFailed                    = "IpamApiRBACProvisioningFailed"
@@ -57,16 +60,6 @@ func (e *IpamException) Error() string {
 		return fmt.Sprintf("%s: %s (inner: %v)", e.ExceptionID, e.Message, e.Inner)
 	}
 	return fmt.Sprintf("%s: %s", e.ExceptionID, e.Message)
-}
-
-// AsException returns err as an IpamException: itself when it is one (or
-// wraps one), otherwise an IpamApiGenericErrorOccurred carrying err's text.
-func AsException(err error) *IpamException {
-	var e *IpamException
-	if errors.As(err, &e) {
-		return e
-	}
-	return NewException(IpamApiGenericErrorOccurred, "%v", err)
 }
 
 // The HRESULT System.Exception carries for a plain exception (COR_E_EXCEPTION).

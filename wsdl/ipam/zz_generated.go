@@ -21,6 +21,8 @@ const (
 	NamespaceDataContract = "http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam"
 	// NamespaceSystem is the namespace of the schema prefixed sys in the WSDL.
 	NamespaceSystem = "http://schemas.datacontract.org/2004/07/System"
+	// NamespaceSockets is the namespace of the schema prefixed syssock in the WSDL.
+	NamespaceSockets = "http://schemas.datacontract.org/2004/07/System.Net.Sockets"
 	// NamespaceArrays is the namespace of the schema prefixed serarr in the WSDL.
 	NamespaceArrays = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 	// NamespaceSerialization is the namespace of the schema prefixed ser in the WSDL.
@@ -37,6 +39,8 @@ const (
 	PortIIpamAsyncProvisionCallback = "IIpamAsyncProvisionCallback"
 	PortIIpamAsyncSchemaConversion  = "IIpamAsyncSchemaConversion"
 	PortIIpamAsyncSchemaCallback    = "IIpamAsyncSchemaCallback"
+	PortIIpamEnumerator             = "IIpamEnumerator"
+	PortIIpamEnumeratorCallback     = "IIpamEnumeratorCallback"
 )
 
 // SOAP actions of the operations: wsaw:Action of each input and output.
@@ -77,6 +81,28 @@ const (
 	ActionSchemaCallbackNotifyAsyncSchemaConversionCheckpoint = "http://Microsoft.Windows.Ipam/IIpamAsyncSchemaCallback/NotifyAsyncSchemaConversionCheckpoint"
 	// ActionSchemaCallbackNotifyAsyncSchemaConversionComplete is the input of IIpamAsyncSchemaCallback.NotifyAsyncSchemaConversionComplete.
 	ActionSchemaCallbackNotifyAsyncSchemaConversionComplete = "http://Microsoft.Windows.Ipam/IIpamAsyncSchemaCallback/NotifyAsyncSchemaConversionComplete"
+	// ActionInitializeEnumeration is the input of IIpamEnumerator.InitializeEnumeration.
+	ActionInitializeEnumeration = "http://Microsoft.Windows.Ipam/IIpamEnumerator/InitializeEnumeration"
+	// ActionInitializeEnumerationResponse is the output of IIpamEnumerator.InitializeEnumeration.
+	ActionInitializeEnumerationResponse = "http://Microsoft.Windows.Ipam/IIpamEnumerator/InitializeEnumerationResponse"
+	// ActionInitializeEnumerationWithModule is the input of IIpamEnumerator.InitializeEnumerationWithModule.
+	ActionInitializeEnumerationWithModule = "http://Microsoft.Windows.Ipam/IIpamEnumerator/InitializeEnumerationWithModule"
+	// ActionInitializeEnumerationWithModuleResponse is the output of IIpamEnumerator.InitializeEnumerationWithModule.
+	ActionInitializeEnumerationWithModuleResponse = "http://Microsoft.Windows.Ipam/IIpamEnumerator/InitializeEnumerationWithModuleResponse"
+	// ActionStartEnumeration is the input of IIpamEnumerator.StartEnumeration.
+	ActionStartEnumeration = "http://Microsoft.Windows.Ipam/IIpamEnumerator/StartEnumeration"
+	// ActionNotifyEnumerationStart is the output-only (callback) operation IIpamEnumerator.NotifyEnumerationStart.
+	ActionNotifyEnumerationStart = "http://Microsoft.Windows.Ipam/IIpamEnumerator/NotifyEnumerationStart"
+	// ActionEnumeratedRowsCallback is the output-only (callback) operation IIpamEnumerator.EnumeratedRowsCallback.
+	ActionEnumeratedRowsCallback = "http://Microsoft.Windows.Ipam/IIpamEnumerator/EnumeratedRowsCallback"
+	// ActionNotifyEnumerationComplete is the output-only (callback) operation IIpamEnumerator.NotifyEnumerationComplete.
+	ActionNotifyEnumerationComplete = "http://Microsoft.Windows.Ipam/IIpamEnumerator/NotifyEnumerationComplete"
+	// ActionEnumeratorCallbackNotifyEnumerationStart is the input of IIpamEnumeratorCallback.NotifyEnumerationStart.
+	ActionEnumeratorCallbackNotifyEnumerationStart = "http://Microsoft.Windows.Ipam/IIpamEnumeratorCallback/NotifyEnumerationStart"
+	// ActionEnumeratorCallbackEnumeratedRowsCallback is the input of IIpamEnumeratorCallback.EnumeratedRowsCallback.
+	ActionEnumeratorCallbackEnumeratedRowsCallback = "http://Microsoft.Windows.Ipam/IIpamEnumeratorCallback/EnumeratedRowsCallback"
+	// ActionEnumeratorCallbackNotifyEnumerationComplete is the input of IIpamEnumeratorCallback.NotifyEnumerationComplete.
+	ActionEnumeratorCallbackNotifyEnumerationComplete = "http://Microsoft.Windows.Ipam/IIpamEnumeratorCallback/NotifyEnumerationComplete"
 )
 
 // BodyWriter writes a message body; every message type has one.
@@ -280,6 +306,75 @@ func SchemaConversionCallbackActions(style CallbackActionStyle) CallbackActions 
 	}
 }
 
+// IIpamEnumerator is the port type IIpamEnumerator: the operations a client
+// invokes, each with its wrapper element. It uses sessions (msc:usingSession):
+// one value serves one session.
+type IIpamEnumerator interface {
+	// InitializeEnumeration is two-way: its reply is InitializeEnumerationResponse.
+	InitializeEnumeration(ctx context.Context, req *InitializeEnumeration) (*InitializeEnumerationResponse, error)
+	// InitializeEnumerationWithModule is two-way: its reply is
+	// InitializeEnumerationWithModuleResponse.
+	InitializeEnumerationWithModule(ctx context.Context, req *InitializeEnumerationWithModule) (*InitializeEnumerationWithModuleResponse, error)
+	// StartEnumeration is one-way: no reply goes back, so a returned error cannot
+	// reach the client as a fault.
+	StartEnumeration(ctx context.Context, req *StartEnumeration) error
+}
+
+// IIpamEnumeratorCallback is the callback port type of IIpamEnumerator: the
+// notifications the server sends on a session of IIpamEnumerator.
+// EnumeratorCallbackClient implements it for the server; a client implements it
+// to receive them. Its methods take the wrapper's members, as the port type's
+// C# declares them.
+type IIpamEnumeratorCallback interface {
+	NotifyEnumerationStart(ctx context.Context) error
+	EnumeratedRowsCallback(ctx context.Context, data []AnyIpamObject) error
+	NotifyEnumerationComplete(ctx context.Context, result AnyIpamObject, exception *IpamException) error
+}
+
+// EnumeratorCallbackClient is the server's client of IIpamEnumeratorCallback:
+// each call sends the notification through Send, with the action Actions gives
+// it.
+type EnumeratorCallbackClient struct {
+	Actions CallbackActions
+	Send    Send
+}
+
+var _ IIpamEnumeratorCallback = (*EnumeratorCallbackClient)(nil)
+
+// NotifyEnumerationStart sends NotifyEnumerationStart.
+func (c *EnumeratorCallbackClient) NotifyEnumerationStart(ctx context.Context) error {
+	return c.Send(ctx, c.Actions.Start, &NotifyEnumerationStart{})
+}
+
+// EnumeratedRowsCallback sends EnumeratedRowsCallback.
+func (c *EnumeratorCallbackClient) EnumeratedRowsCallback(ctx context.Context, data []AnyIpamObject) error {
+	return c.Send(ctx, c.Actions.Checkpoint, &EnumeratedRowsCallback{Data: data})
+}
+
+// NotifyEnumerationComplete sends NotifyEnumerationComplete.
+func (c *EnumeratorCallbackClient) NotifyEnumerationComplete(ctx context.Context, result AnyIpamObject, exception *IpamException) error {
+	return c.Send(ctx, c.Actions.Complete, &NotifyEnumerationComplete{Result: result, Exception: exception})
+}
+
+// EnumeratorCallbackActions returns the actions of IIpamEnumerator's
+// notifications in the given spelling: those of IIpamEnumerator's output-only
+// operations (CallbackActionsService) or of IIpamEnumeratorCallback's input
+// operations (CallbackActionsCallback).
+func EnumeratorCallbackActions(style CallbackActionStyle) CallbackActions {
+	if style == CallbackActionsCallback {
+		return CallbackActions{
+			Start:      ActionEnumeratorCallbackNotifyEnumerationStart,
+			Checkpoint: ActionEnumeratorCallbackEnumeratedRowsCallback,
+			Complete:   ActionEnumeratorCallbackNotifyEnumerationComplete,
+		}
+	}
+	return CallbackActions{
+		Start:      ActionNotifyEnumerationStart,
+		Checkpoint: ActionEnumeratedRowsCallback,
+		Complete:   ActionNotifyEnumerationComplete,
+	}
+}
+
 // IIpamAsyncProvisionPort is the dispatch table of IIpamAsyncProvision.
 var IIpamAsyncProvisionPort = &PortType{
 	Name:         PortIIpamAsyncProvision,
@@ -434,6 +529,100 @@ var IIpamAsyncSchemaCallbackPort = &PortType{
 	},
 }
 
+// IIpamEnumeratorPort is the dispatch table of IIpamEnumerator.
+var IIpamEnumeratorPort = &PortType{
+	Name:         PortIIpamEnumerator,
+	UsingSession: true,
+	Operations: map[string]*Operation{
+		ActionInitializeEnumeration: {
+			Name:          "InitializeEnumeration",
+			Action:        ActionInitializeEnumeration,
+			ReplyAction:   ActionInitializeEnumerationResponse,
+			IsInitiating:  true,
+			IsTerminating: false,
+			Invoke: invoke(func(s IIpamEnumerator, ctx context.Context, req *InitializeEnumeration) (BodyWriter, error) {
+				resp, err := s.InitializeEnumeration(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				if resp == nil {
+					resp = &InitializeEnumerationResponse{}
+				}
+				return resp, nil
+			}),
+		},
+		ActionInitializeEnumerationWithModule: {
+			Name:          "InitializeEnumerationWithModule",
+			Action:        ActionInitializeEnumerationWithModule,
+			ReplyAction:   ActionInitializeEnumerationWithModuleResponse,
+			IsInitiating:  true,
+			IsTerminating: false,
+			Invoke: invoke(func(s IIpamEnumerator, ctx context.Context, req *InitializeEnumerationWithModule) (BodyWriter, error) {
+				resp, err := s.InitializeEnumerationWithModule(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				if resp == nil {
+					resp = &InitializeEnumerationWithModuleResponse{}
+				}
+				return resp, nil
+			}),
+		},
+		ActionStartEnumeration: {
+			Name:          "StartEnumeration",
+			Action:        ActionStartEnumeration,
+			IsInitiating:  true,
+			IsTerminating: false,
+			Invoke: invoke(func(s IIpamEnumerator, ctx context.Context, req *StartEnumeration) (BodyWriter, error) {
+				return nil, s.StartEnumeration(ctx, req)
+			}),
+		},
+	},
+	CallbackOperations: map[string]string{
+		ActionNotifyEnumerationStart:                      "NotifyEnumerationStart",
+		ActionEnumeratedRowsCallback:                      "EnumeratedRowsCallback",
+		ActionNotifyEnumerationComplete:                   "NotifyEnumerationComplete",
+		ActionEnumeratorCallbackNotifyEnumerationStart:    "NotifyEnumerationStart",
+		ActionEnumeratorCallbackEnumeratedRowsCallback:    "EnumeratedRowsCallback",
+		ActionEnumeratorCallbackNotifyEnumerationComplete: "NotifyEnumerationComplete",
+	},
+}
+
+// IIpamEnumeratorCallbackPort is the dispatch table of IIpamEnumeratorCallback.
+var IIpamEnumeratorCallbackPort = &PortType{
+	Name:         PortIIpamEnumeratorCallback,
+	UsingSession: false,
+	Operations: map[string]*Operation{
+		ActionEnumeratorCallbackNotifyEnumerationStart: {
+			Name:          "NotifyEnumerationStart",
+			Action:        ActionEnumeratorCallbackNotifyEnumerationStart,
+			IsInitiating:  true,
+			IsTerminating: false,
+			Invoke: invoke(func(s IIpamEnumeratorCallback, ctx context.Context, req *NotifyEnumerationStart) (BodyWriter, error) {
+				return nil, s.NotifyEnumerationStart(ctx)
+			}),
+		},
+		ActionEnumeratorCallbackEnumeratedRowsCallback: {
+			Name:          "EnumeratedRowsCallback",
+			Action:        ActionEnumeratorCallbackEnumeratedRowsCallback,
+			IsInitiating:  true,
+			IsTerminating: false,
+			Invoke: invoke(func(s IIpamEnumeratorCallback, ctx context.Context, req *EnumeratedRowsCallback) (BodyWriter, error) {
+				return nil, s.EnumeratedRowsCallback(ctx, req.Data)
+			}),
+		},
+		ActionEnumeratorCallbackNotifyEnumerationComplete: {
+			Name:          "NotifyEnumerationComplete",
+			Action:        ActionEnumeratorCallbackNotifyEnumerationComplete,
+			IsInitiating:  true,
+			IsTerminating: false,
+			Invoke: invoke(func(s IIpamEnumeratorCallback, ctx context.Context, req *NotifyEnumerationComplete) (BodyWriter, error) {
+				return nil, s.NotifyEnumerationComplete(ctx, req.Result, req.Exception)
+			}),
+		},
+	},
+}
+
 // EnumerationObjectType is the enumeration
 // {http://Microsoft.Windows.Ipam}EnumerationObjectType.
 type EnumerationObjectType string
@@ -538,6 +727,38 @@ func parseEnumerationObjectType(s string) (EnumerationObjectType, error) {
 		return v, nil
 	}
 	return "", invalid("%q is not a value of EnumerationObjectType", s)
+}
+
+// AddressCategory is the enumeration
+// {http://Microsoft.Windows.Ipam}AddressCategory.
+type AddressCategory string
+
+// Values of AddressCategory.
+const (
+	AddressCategoryNone              AddressCategory = "None"
+	AddressCategoryPublic            AddressCategory = "Public"
+	AddressCategoryPrivate           AddressCategory = "Private"
+	AddressCategoryGlobalIPv6Unicast AddressCategory = "GlobalIPv6Unicast"
+)
+
+var addressCategoryValues = map[AddressCategory]struct{}{
+	AddressCategoryNone:              {},
+	AddressCategoryPublic:            {},
+	AddressCategoryPrivate:           {},
+	AddressCategoryGlobalIPv6Unicast: {},
+}
+
+// Valid reports whether v is one of AddressCategory's values.
+func (v AddressCategory) Valid() bool {
+	_, ok := addressCategoryValues[v]
+	return ok
+}
+
+func parseAddressCategory(s string) (AddressCategory, error) {
+	if v := AddressCategory(s); v.Valid() {
+		return v, nil
+	}
+	return "", invalid("%q is not a value of AddressCategory", s)
 }
 
 // ProvisioningMethod is the enumeration
@@ -663,6 +884,9 @@ const (
 	IpamExceptionIdIpamApiErrorDatabaseSchemaVersionMismatch                 IpamExceptionId = "IpamApiErrorDatabaseSchemaVersionMismatch"
 	IpamExceptionIdIpamUnableToEstablishSession                              IpamExceptionId = "IpamUnableToEstablishSession"
 	IpamExceptionIdIpamApiEnumerationAborted                                 IpamExceptionId = "IpamApiEnumerationAborted"
+	IpamExceptionIdIpamApiInvalidEnumeration                                 IpamExceptionId = "IpamApiInvalidEnumeration"
+	IpamExceptionIdIpamApiInvalidAddressFamily                               IpamExceptionId = "IpamApiInvalidAddressFamily"
+	IpamExceptionIdIpamApiFetchFailed                                        IpamExceptionId = "IpamApiFetchFailed"
 )
 
 var ipamExceptionIdValues = map[IpamExceptionId]struct{}{
@@ -693,6 +917,9 @@ var ipamExceptionIdValues = map[IpamExceptionId]struct{}{
 	IpamExceptionIdIpamApiErrorDatabaseSchemaVersionMismatch:                 {},
 	IpamExceptionIdIpamUnableToEstablishSession:                              {},
 	IpamExceptionIdIpamApiEnumerationAborted:                                 {},
+	IpamExceptionIdIpamApiInvalidEnumeration:                                 {},
+	IpamExceptionIdIpamApiInvalidAddressFamily:                               {},
+	IpamExceptionIdIpamApiFetchFailed:                                        {},
 }
 
 // Valid reports whether v is one of IpamExceptionId's values.
@@ -708,10 +935,44 @@ func parseIpamExceptionId(s string) (IpamExceptionId, error) {
 	return "", invalid("%q is not a value of IpamExceptionId", s)
 }
 
+// AddressFamily is the enumeration
+// {http://schemas.datacontract.org/2004/07/System.Net.Sockets}AddressFamily.
+type AddressFamily string
+
+// Values of AddressFamily.
+const (
+	AddressFamilyInterNetwork   AddressFamily = "InterNetwork"
+	AddressFamilyInterNetworkV6 AddressFamily = "InterNetworkV6"
+)
+
+var addressFamilyValues = map[AddressFamily]struct{}{
+	AddressFamilyInterNetwork:   {},
+	AddressFamilyInterNetworkV6: {},
+}
+
+// Valid reports whether v is one of AddressFamily's values.
+func (v AddressFamily) Valid() bool {
+	_, ok := addressFamilyValues[v]
+	return ok
+}
+
+func parseAddressFamily(s string) (AddressFamily, error) {
+	if v := AddressFamily(s); v.Valid() {
+		return v, nil
+	}
+	return "", invalid("%q is not a value of AddressFamily", s)
+}
+
 // AnyEnumerationParametersBase is the Go type of members declared with the
 // complex type EnumerationParametersBase, for which derived types may stand in:
-// one of *EnumerationParametersBase, *IpamProvisioningEnumerationParameters. On
-// the wire the i:type attribute names the dynamic type.
+// one of *EnumerationParametersBase,
+// *IPRangeByAddressSpaceAndVirtualizationTypeParameters,
+// *IPRangeRootEnumerationParameters,
+// *IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters,
+// *IpamIPAddressByRangeIdEnumerationParameters,
+// *IpamIPAddressRootAddressesEnumerationParameters,
+// *IpamProvisioningEnumerationParameters. On the wire the i:type attribute
+// names the dynamic type.
 type AnyEnumerationParametersBase interface {
 	GetEnumerationParametersBase() *EnumerationParametersBase
 	xsdValue
@@ -739,10 +1000,20 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(EnumerationParametersBase)
 	case space == Namespace && local == "EnumerationParametersBase":
 		v = new(EnumerationParametersBase)
+	case space == Namespace && local == "IPRangeByAddressSpaceAndVirtualizationTypeParameters":
+		v = new(IPRangeByAddressSpaceAndVirtualizationTypeParameters)
+	case space == Namespace && local == "IPRangeRootEnumerationParameters":
+		v = new(IPRangeRootEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters":
+		v = new(IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters)
+	case space == Namespace && local == "IpamIPAddressByRangeIdEnumerationParameters":
+		v = new(IpamIPAddressByRangeIdEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressRootAddressesEnumerationParameters":
+		v = new(IpamIPAddressRootAddressesEnumerationParameters)
 	case space == Namespace && local == "IpamProvisioningEnumerationParameters":
 		v = new(IpamProvisioningEnumerationParameters)
 	default:
-		return nil, invalid("i:type {%s}%s is not derived from EnumerationParametersBase", space, local)
+		return nil, fmt.Errorf("%w: %w", ErrUnknownType, invalid("i:type {%s}%s is not derived from EnumerationParametersBase", space, local))
 	}
 	if err := v.readContent(r); err != nil {
 		return nil, err
@@ -794,7 +1065,7 @@ func readAnyIpamObject(r xmlstream.Reader, n *xmlstream.Node, nillable bool) (An
 	case space == Namespace && local == "IpamGenericExceptionData":
 		v = new(IpamGenericExceptionData)
 	default:
-		return nil, invalid("i:type {%s}%s is not derived from IpamObject", space, local)
+		return nil, fmt.Errorf("%w: %w", ErrUnknownType, invalid("i:type {%s}%s is not derived from IpamObject", space, local))
 	}
 	if err := v.readContent(r); err != nil {
 		return nil, err
@@ -884,6 +1155,606 @@ func (v *EnumerationParametersBase) writeContent(w xmlstream.Writer) error {
 	}
 	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.ObjectType, EnumerationObjectTypeNone))); err != nil {
 		return err
+	}
+	return nil
+}
+
+// IPRangeByAddressSpaceAndVirtualizationTypeParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeByAddressSpaceAndVirtualizationTypeParameters,
+// an extension of EnumerationParametersBase.
+type IPRangeByAddressSpaceAndVirtualizationTypeParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	AddressSpaceRecordID int64
+	VirtualizationType   *string // nil: absent or i:nil
+}
+
+func (*IPRangeByAddressSpaceAndVirtualizationTypeParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeByAddressSpaceAndVirtualizationTypeParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeByAddressSpaceAndVirtualizationTypeParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "AddressSpaceRecordID" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: <AddressSpaceRecordID> appears twice")
+			}
+			seen[4] = true
+			if v.AddressSpaceRecordID, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<AddressSpaceRecordID>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: <VirtualizationType> appears twice")
+			}
+			seen[5] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeByAddressSpaceAndVirtualizationTypeParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeByAddressSpaceAndVirtualizationTypeParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeByAddressSpaceAndVirtualizationTypeParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "AddressSpaceRecordID", Namespace, strconv.FormatInt(int64(v.AddressSpaceRecordID), 10)); err != nil {
+		return err
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeRootEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeRootEnumerationParameters, an extension
+// of EnumerationParametersBase.
+type IPRangeRootEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressCategory *AddressCategory // nil: absent or i:nil
+	AddressFamily   AddressFamily    // "": absent
+}
+
+func (*IPRangeRootEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeRootEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeRootEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeRootEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeRootEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeRootEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressCategory" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeRootEnumerationParameters: <AddressCategory> appears twice")
+			}
+			seen[3] = true
+			if v.AddressCategory, err = readPointer(r, n, parseAddressCategory); err != nil {
+				return fmt.Errorf("<AddressCategory>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeRootEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[4] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeRootEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeRootEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeRootEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeRootEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeRootEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressCategory == nil {
+		if err := writeNil(w, "AddressCategory", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressCategory", Namespace, string(*v.AddressCategory)); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters is the complex
+// type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	AddressSpaceRecordID int64
+	VirtualizationType   *string // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "AddressSpaceRecordID" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: <AddressSpaceRecordID> appears twice")
+			}
+			seen[4] = true
+			if v.AddressSpaceRecordID, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<AddressSpaceRecordID>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: <VirtualizationType> appears twice")
+			}
+			seen[5] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "AddressSpaceRecordID", Namespace, strconv.FormatInt(int64(v.AddressSpaceRecordID), 10)); err != nil {
+		return err
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressByRangeIdEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByRangeIdEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressByRangeIdEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+	RangeId       *int64        // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByRangeIdEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByRangeIdEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByRangeIdEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByRangeIdEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByRangeIdEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByRangeIdEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByRangeIdEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "RangeId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByRangeIdEnumerationParameters: <RangeId> appears twice")
+			}
+			seen[4] = true
+			if v.RangeId, err = readPointer(r, n, parseLong); err != nil {
+				return fmt.Errorf("<RangeId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByRangeIdEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByRangeIdEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByRangeIdEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByRangeIdEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByRangeIdEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.RangeId == nil {
+		if err := writeNil(w, "RangeId", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "RangeId", Namespace, strconv.FormatInt(int64(*v.RangeId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressRootAddressesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressRootAddressesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressRootAddressesEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressCategory *AddressCategory // nil: absent or i:nil
+	AddressFamily   AddressFamily    // "": absent
+}
+
+func (*IpamIPAddressRootAddressesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressRootAddressesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressRootAddressesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressRootAddressesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressRootAddressesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressRootAddressesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressCategory" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressRootAddressesEnumerationParameters: <AddressCategory> appears twice")
+			}
+			seen[3] = true
+			if v.AddressCategory, err = readPointer(r, n, parseAddressCategory); err != nil {
+				return fmt.Errorf("<AddressCategory>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressRootAddressesEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[4] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressRootAddressesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressRootAddressesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressRootAddressesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressRootAddressesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressRootAddressesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressCategory == nil {
+		if err := writeNil(w, "AddressCategory", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressCategory", Namespace, string(*v.AddressCategory)); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -1723,6 +2594,30 @@ func (v *IpamGenericExceptionData) writeContent(w xmlstream.Writer) error {
 	return nil
 }
 
+// IIpamRemotingModule is the complex type
+// {http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam}IIpamRemotingModule.
+type IIpamRemotingModule struct{}
+
+func (*IIpamRemotingModule) xsdType() (space, local string) {
+	return NamespaceDataContract, "IIpamRemotingModule"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IIpamRemotingModule) readContent(r xmlstream.Reader) error {
+	return xmlstream.Skip(r)
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IIpamRemotingModule) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IIpamRemotingModule")
+	}
+	return nil
+}
+
 // readArrayOfIpamObject reads the collection ArrayOfIpamObject (items
 // <IpamObject>): nil for i:nil, a non-nil slice otherwise.
 func readArrayOfIpamObject(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]AnyIpamObject, error) {
@@ -2546,6 +3441,501 @@ func (v *NotifyAsyncSchemaConversionComplete) WriteBody(w xmlstream.Writer) erro
 	return w.EndElement()
 }
 
+// InitializeEnumeration is the wrapper element
+// {http://Microsoft.Windows.Ipam}InitializeEnumeration, the body of
+// IIpamEnumerator.InitializeEnumeration (input).
+type InitializeEnumeration struct {
+	Parameters AnyEnumerationParametersBase // nil: absent or i:nil
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *InitializeEnumeration) readContent(r xmlstream.Reader) error {
+	var seen [1]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "parameters" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("InitializeEnumeration: <parameters> appears twice")
+			}
+			seen[0] = true
+			if v.Parameters, err = readAnyEnumerationParametersBase(r, n, true); err != nil {
+				return fmt.Errorf("<parameters>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *InitializeEnumeration) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("InitializeEnumeration")
+	}
+	if v.Parameters == nil {
+		if err := writeNil(w, "parameters", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "parameters", Namespace, v.Parameters, Namespace, "EnumerationParametersBase"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *InitializeEnumeration) ReadBody(r xmlstream.Reader) error {
+	*v = InitializeEnumeration{}
+	if err := readWrapper(r, "InitializeEnumeration", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *InitializeEnumeration) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "InitializeEnumeration", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// InitializeEnumerationResponse is the wrapper element
+// {http://Microsoft.Windows.Ipam}InitializeEnumerationResponse, the body of
+// IIpamEnumerator.InitializeEnumeration (output).
+type InitializeEnumerationResponse struct{}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *InitializeEnumerationResponse) readContent(r xmlstream.Reader) error {
+	return xmlstream.Skip(r)
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *InitializeEnumerationResponse) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("InitializeEnumerationResponse")
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *InitializeEnumerationResponse) ReadBody(r xmlstream.Reader) error {
+	*v = InitializeEnumerationResponse{}
+	if err := readWrapper(r, "InitializeEnumerationResponse", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *InitializeEnumerationResponse) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "InitializeEnumerationResponse", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// InitializeEnumerationWithModule is the wrapper element
+// {http://Microsoft.Windows.Ipam}InitializeEnumerationWithModule, the body of
+// IIpamEnumerator.InitializeEnumerationWithModule (input).
+type InitializeEnumerationWithModule struct {
+	Parameters     AnyEnumerationParametersBase // nil: absent or i:nil
+	RemotingModule *IIpamRemotingModule         // nil: absent or i:nil
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *InitializeEnumerationWithModule) readContent(r xmlstream.Reader) error {
+	var seen [2]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "parameters" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("InitializeEnumerationWithModule: <parameters> appears twice")
+			}
+			seen[0] = true
+			if v.Parameters, err = readAnyEnumerationParametersBase(r, n, true); err != nil {
+				return fmt.Errorf("<parameters>: %w", err)
+			}
+		case n.Name.Local == "remotingModule" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("InitializeEnumerationWithModule: <remotingModule> appears twice")
+			}
+			seen[1] = true
+			if v.RemotingModule, err = readComplex[IIpamRemotingModule](r, n, true); err != nil {
+				return fmt.Errorf("<remotingModule>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *InitializeEnumerationWithModule) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("InitializeEnumerationWithModule")
+	}
+	if v.Parameters == nil {
+		if err := writeNil(w, "parameters", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "parameters", Namespace, v.Parameters, Namespace, "EnumerationParametersBase"); err != nil {
+		return err
+	}
+	if v.RemotingModule == nil {
+		if err := writeNil(w, "remotingModule", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "remotingModule", Namespace, v.RemotingModule, NamespaceDataContract, "IIpamRemotingModule"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *InitializeEnumerationWithModule) ReadBody(r xmlstream.Reader) error {
+	*v = InitializeEnumerationWithModule{}
+	if err := readWrapper(r, "InitializeEnumerationWithModule", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *InitializeEnumerationWithModule) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "InitializeEnumerationWithModule", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// InitializeEnumerationWithModuleResponse is the wrapper element
+// {http://Microsoft.Windows.Ipam}InitializeEnumerationWithModuleResponse, the
+// body of IIpamEnumerator.InitializeEnumerationWithModule (output).
+type InitializeEnumerationWithModuleResponse struct{}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *InitializeEnumerationWithModuleResponse) readContent(r xmlstream.Reader) error {
+	return xmlstream.Skip(r)
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *InitializeEnumerationWithModuleResponse) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("InitializeEnumerationWithModuleResponse")
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *InitializeEnumerationWithModuleResponse) ReadBody(r xmlstream.Reader) error {
+	*v = InitializeEnumerationWithModuleResponse{}
+	if err := readWrapper(r, "InitializeEnumerationWithModuleResponse", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *InitializeEnumerationWithModuleResponse) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "InitializeEnumerationWithModuleResponse", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// StartEnumeration is the wrapper element
+// {http://Microsoft.Windows.Ipam}StartEnumeration, the body of
+// IIpamEnumerator.StartEnumeration (input).
+type StartEnumeration struct{}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *StartEnumeration) readContent(r xmlstream.Reader) error {
+	return xmlstream.Skip(r)
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *StartEnumeration) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("StartEnumeration")
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *StartEnumeration) ReadBody(r xmlstream.Reader) error {
+	*v = StartEnumeration{}
+	if err := readWrapper(r, "StartEnumeration", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *StartEnumeration) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "StartEnumeration", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// NotifyEnumerationStart is the wrapper element
+// {http://Microsoft.Windows.Ipam}NotifyEnumerationStart, the body of
+// IIpamEnumerator.NotifyEnumerationStart (output),
+// IIpamEnumeratorCallback.NotifyEnumerationStart (input).
+type NotifyEnumerationStart struct{}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *NotifyEnumerationStart) readContent(r xmlstream.Reader) error {
+	return xmlstream.Skip(r)
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *NotifyEnumerationStart) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("NotifyEnumerationStart")
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *NotifyEnumerationStart) ReadBody(r xmlstream.Reader) error {
+	*v = NotifyEnumerationStart{}
+	if err := readWrapper(r, "NotifyEnumerationStart", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *NotifyEnumerationStart) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "NotifyEnumerationStart", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// EnumeratedRowsCallback is the wrapper element
+// {http://Microsoft.Windows.Ipam}EnumeratedRowsCallback, the body of
+// IIpamEnumerator.EnumeratedRowsCallback (output),
+// IIpamEnumeratorCallback.EnumeratedRowsCallback (input).
+type EnumeratedRowsCallback struct {
+	Data []AnyIpamObject // nil: absent or i:nil
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *EnumeratedRowsCallback) readContent(r xmlstream.Reader) error {
+	var seen [1]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "data" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("EnumeratedRowsCallback: <data> appears twice")
+			}
+			seen[0] = true
+			if v.Data, err = readArrayOfIpamObject(r, n, true); err != nil {
+				return fmt.Errorf("<data>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *EnumeratedRowsCallback) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("EnumeratedRowsCallback")
+	}
+	if v.Data == nil {
+		if err := writeNil(w, "data", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfIpamObject(w, "data", Namespace, v.Data); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *EnumeratedRowsCallback) ReadBody(r xmlstream.Reader) error {
+	*v = EnumeratedRowsCallback{}
+	if err := readWrapper(r, "EnumeratedRowsCallback", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *EnumeratedRowsCallback) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "EnumeratedRowsCallback", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// NotifyEnumerationComplete is the wrapper element
+// {http://Microsoft.Windows.Ipam}NotifyEnumerationComplete, the body of
+// IIpamEnumerator.NotifyEnumerationComplete (output),
+// IIpamEnumeratorCallback.NotifyEnumerationComplete (input).
+type NotifyEnumerationComplete struct {
+	Result    AnyIpamObject  // nil: absent or i:nil
+	Exception *IpamException // nil: absent or i:nil
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *NotifyEnumerationComplete) readContent(r xmlstream.Reader) error {
+	var seen [2]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "result" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("NotifyEnumerationComplete: <result> appears twice")
+			}
+			seen[0] = true
+			if v.Result, err = readAnyIpamObject(r, n, true); err != nil {
+				return fmt.Errorf("<result>: %w", err)
+			}
+		case n.Name.Local == "exception" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("NotifyEnumerationComplete: <exception> appears twice")
+			}
+			seen[1] = true
+			if v.Exception, err = readComplex[IpamException](r, n, true); err != nil {
+				return fmt.Errorf("<exception>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *NotifyEnumerationComplete) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("NotifyEnumerationComplete")
+	}
+	if v.Result == nil {
+		if err := writeNil(w, "result", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "result", Namespace, v.Result, Namespace, "IpamObject"); err != nil {
+		return err
+	}
+	if v.Exception == nil {
+		if err := writeNil(w, "exception", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "exception", Namespace, v.Exception, NamespaceDataContract, "IpamException"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReadBody decodes the message from a reader positioned inside s:Body.
+func (v *NotifyEnumerationComplete) ReadBody(r xmlstream.Reader) error {
+	*v = NotifyEnumerationComplete{}
+	if err := readWrapper(r, "NotifyEnumerationComplete", Namespace); err != nil {
+		return err
+	}
+	return v.readContent(r)
+}
+
+// WriteBody writes the message as the content of s:Body.
+func (v *NotifyEnumerationComplete) WriteBody(w xmlstream.Writer) error {
+	if err := w.StartElement("", "NotifyEnumerationComplete", Namespace); err != nil {
+		return err
+	}
+	if err := v.writeContent(w); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
 // ErrInvalidMessage is wrapped by every error a ReadBody returns for a
 // message that is well-formed XML but does not match the contract: a wrong
 // wrapper element, an unknown i:type, a value outside its XSD type, a
@@ -2555,6 +3945,12 @@ var ErrInvalidMessage = errors.New("message does not match the IpamService contr
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidMessage}, args...)...)
 }
+
+// ErrUnknownType is wrapped (with ErrInvalidMessage) by the error for an
+// i:type the contract does not declare: a derived type of a later version
+// or of a part of the protocol this contract leaves out, which a service
+// may answer differently from a broken message.
+var ErrUnknownType = errors.New("unknown derived type")
 
 // xsdValue is implemented by every complex type the contract uses, generated
 // or hand-written: its XSD name (for i:type) and how its content is read and
@@ -2749,6 +4145,15 @@ func parseInt(s string) (int32, error) {
 		return 0, invalid("%q is not an xs:int", s)
 	}
 	return int32(v), nil
+}
+
+// parseLong reads an xs:long.
+func parseLong(s string) (int64, error) {
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, invalid("%q is not an xs:long", s)
+	}
+	return int64(v), nil
 }
 
 // parseString reads an xs:string (or a type derived from it): the text as it is.

@@ -13,7 +13,7 @@
 //
 // The listener belongs on loopback (the configuration refuses anything else
 // without admin.allow_remote) or a management network. Every request must
-// name the listener in Host (internal/hostcheck: no DNS rebinding from a
+// name the listener in Host (duplex/hostcheck: no DNS rebinding from a
 // web page) and carry no foreign Origin. Reading is open; the one change a
 // caller without the token can make is the log level between debug and
 // warn: silencing warnings and the access-denied audit log needs the token.
@@ -41,7 +41,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ipamd/ipamd/duplex/admission"
-	"github.com/ipamd/ipamd/internal/hostcheck"
+	"github.com/ipamd/ipamd/duplex/hostcheck"
 )
 
 // ReadyFunc reports whether ipamd can take work: nil when ready, else an

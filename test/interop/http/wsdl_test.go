@@ -10,15 +10,20 @@ import (
 	"github.com/ipamd/ipamd/config"
 	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/wsdl"
+	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
 // TestWSDL: GET <endpoint>?wsdl answers the flattened WSDL with the HTTP
-// ports at the addresses the client used, for both endpoints; HEAD answers
+// ports at the addresses the client used, for every endpoint (the enumerator's too); HEAD answers
 // the headers only.
 func TestWSDL(t *testing.T) {
 	srv := daemon.Start(t)
 	hc := newClient(t)
-	want, err := wsdl.ForEndpoints(map[string]string{config.TransportHTTP: srv.Provision()}, map[string]string{config.TransportHTTP: srv.Conversion()})
+	want, err := wsdl.ForPortEndpoints(map[string]map[string]string{
+		ipam.PortIIpamAsyncProvision:        {config.TransportHTTP: srv.Provision()},
+		ipam.PortIIpamAsyncSchemaConversion: {config.TransportHTTP: srv.Conversion()},
+		ipam.PortIIpamEnumerator:            {config.TransportHTTP: srv.Endpoints[ipam.PortIIpamEnumerator]},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,8 @@
 // the callback clients and the Action dispatch tables the session layer
 // uses. It is run by go generate in wsdl/ipam:
 //
-//	ipamgen -wsdl ../ipam.wsdl -out zz_generated.go [-trim IIpamAsync]
+//	ipamgen -wsdl ../ipam.wsdl -out zz_generated.go [-trim IIpamAsync,IIpam]
+//	        [-role EnumeratedRowsCallback=Checkpoint]
 //	        [-handwritten ipam1:IpamException] [-ns ipam1=DataContract]
 //
 // The WSDL is read with github.com/hooklift/gowsdl's parser types
@@ -50,8 +51,9 @@ func run(args []string, stderr io.Writer) error {
 	in := fs.String("wsdl", "", "the WSDL 1.1 document (flattened: no wsdl:import, no schemaLocation)")
 	out := fs.String("out", "", "the Go file to write")
 	pkg := fs.String("pkg", os.Getenv("GOPACKAGE"), "the Go package name (default: $GOPACKAGE, set by go generate)")
-	trim := fs.String("trim", "I", "prefix cut from port type names to name callback clients and action sets")
-	var handwritten, namespaces listFlag
+	trim := fs.String("trim", "I", "prefixes (comma-separated, first match) cut from port type names to name callback clients and action sets")
+	var handwritten, namespaces, roles listFlag
+	fs.Var(&roles, "role", "Operation=Field: the CallbackActions field of a callback operation whose name does not say it (repeatable)")
 	fs.Var(&handwritten, "handwritten", "a complexType (prefix:Local) whose Go code is hand-written (repeatable)")
 	fs.Var(&namespaces, "ns", "prefix=Suffix: name the constant of a schema namespace Namespace<Suffix> (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -62,7 +64,14 @@ func run(args []string, stderr io.Writer) error {
 		return errors.New("-wsdl, -out and -pkg (or $GOPACKAGE) are required")
 	}
 	opts := Options{Package: *pkg, Source: filepath.Base(*in), TrimPrefix: *trim, Handwritten: handwritten,
-		NamespaceNames: map[string]string{}}
+		NamespaceNames: map[string]string{}, Roles: map[string]string{}}
+	for _, r := range roles {
+		op, field, ok := strings.Cut(r, "=")
+		if !ok || op == "" || exported(field) != field {
+			return fmt.Errorf("-role %q: want Operation=Field with Field an exported Go identifier", r)
+		}
+		opts.Roles[op] = field
+	}
 	for _, n := range namespaces {
 		prefix, suffix, ok := strings.Cut(n, "=")
 		if !ok || prefix == "" || suffix == "" || exported(suffix) != suffix {

@@ -17,8 +17,14 @@ type Options struct {
 	Source string
 	// TrimPrefix is cut from port type names to name the callback clients
 	// and action sets ("IIpamAsync": IIpamAsyncProvisionCallback ->
-	// ProvisionCallbackClient).
+	// ProvisionCallbackClient). Several prefixes may be given, separated by
+	// commas; the first one a name starts with is cut.
 	TrimPrefix string
+	// Roles names the CallbackActions field of a callback operation
+	// (operation name -> field) where the names of a callback port type's
+	// operations do not share the words the first one's do
+	// (EnumeratedRowsCallback plays IIpamAsyncProvision's Checkpoint).
+	Roles map[string]string
 	// Handwritten lists complex types ("prefix:Local", prefixes of
 	// wsdl:definitions) whose Go code is written by hand: the generated code
 	// uses the type of the same name and its xsdType, readContent and
@@ -967,7 +973,7 @@ func (f *File) ports() error {
 	byName := map[string]*Port{}
 	for _, pt := range f.doc.ports {
 		p := &Port{Name: exported(pt.Name), Doc: pt.Doc, UsingSession: pt.UsingSession,
-			Short: exported(strings.TrimPrefix(pt.Name, f.opts.TrimPrefix))}
+			Short: exported(trimFirst(pt.Name, f.opts.TrimPrefix))}
 		p.Const = "Port" + p.Name
 		if err := f.claim(p.Const, "port type "+pt.Name); err != nil {
 			return err
@@ -1107,6 +1113,11 @@ func (f *File) ports() error {
 			}
 		}
 		roles := stripCommonWords(names)
+		for i, n := range names {
+			if r, ok := f.opts.Roles[n]; ok {
+				roles[i] = r
+			}
+		}
 		for i, op := range p.Ops {
 			op.Role = roles[i]
 		}
@@ -1130,6 +1141,16 @@ func (f *File) ports() error {
 		f.use("callbacks")
 	}
 	return nil
+}
+
+// trimFirst cuts the first of the comma-separated prefixes name starts with.
+func trimFirst(name, prefixes string) string {
+	for _, p := range strings.Split(prefixes, ",") {
+		if p != "" && strings.HasPrefix(name, p) {
+			return strings.TrimPrefix(name, p)
+		}
+	}
+	return name
 }
 
 func sameSet(a, b []string) bool {

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipamd/ipamd/client"
+	"github.com/ipamd/ipamd/config"
+	"github.com/ipamd/ipamd/duplex/nmf"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// enumerateFlags select what ipamd enumerate asks for.
+type enumerateFlags struct {
+	object       string
+	family       string
+	addressSpace int64
+	rangeID      int64
+}
+
+// params are the InitializeEnumeration parameters the flags select
+// (docs/protocol.md, "IIpamEnumerator").
+func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
+	af := ipam.AddressFamilyInterNetwork
+	switch strings.ToLower(f.family) {
+	case "ipv4":
+	case "ipv6":
+		af = ipam.AddressFamilyInterNetworkV6
+	default:
+		return nil, fmt.Errorf("--family %q: must be IPv4 or IPv6", f.family)
+	}
+	switch f.object {
+	case "IPRange":
+		base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPRange}
+		if f.rangeID != 0 {
+			return nil, fmt.Errorf("--range-id applies to --object IPAddress")
+		}
+		if f.addressSpace != 0 {
+			return &ipam.IPRangeByAddressSpaceAndVirtualizationTypeParameters{EnumerationParametersBase: base, AddressFamily: af, AddressSpaceRecordID: f.addressSpace}, nil
+		}
+		return &ipam.IPRangeRootEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af}, nil
+	case "IPAddress":
+		base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPAddress}
+		switch {
+		case f.rangeID != 0 && f.addressSpace != 0:
+			return nil, fmt.Errorf("--range-id and --address-space exclude each other")
+		case f.rangeID != 0:
+			id := f.rangeID
+			return &ipam.IpamIPAddressByRangeIdEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af, RangeId: &id}, nil
+		case f.addressSpace != 0:
+			return &ipam.IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters{EnumerationParametersBase: base, AddressFamily: af, AddressSpaceRecordID: f.addressSpace}, nil
+		}
+		return &ipam.IpamIPAddressRootAddressesEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af}, nil
+	}
+	return nil, fmt.Errorf("--object %q: must be IPRange or IPAddress (the object types ipamd enumerates so far)", f.object)
+}
+
+func newEnumerateCmd(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "enumerate --server URI --object IPRange|IPAddress [flags]",
+		Short: "Read IP ranges or addresses from an IPAM server over net.tcp (IIpamEnumerator)",
+		Long: `Enumerate objects as a management client does: open a net.tcp session to the IIpamEnumerator
+endpoint, send InitializeEnumeration with the parameter type the flags select, StartEnumeration,
+and print the rows of every EnumeratedRowsCallback until NotifyEnumerationComplete.
+
+Rows go to stdout, one per line: with --output text the row type, RecordId and addresses; with
+--output json one JSON object per row (JSON Lines) holding every member ("type" is the row's
+i:type; nested objects and collections as objects and arrays, nil members as null, addresses in
+text form). The progress (stderr, on a terminal) counts the messages; the final line, on stderr
+(--output json: the same report object provision prints), says how it ended.
+
+` + clientExitCodes,
+		Example: `  ipamd enumerate --server net.tcp://ipam1:48885 --object IPRange
+  ipamd enumerate --server net.tcp://127.0.0.1:48885 --object IPAddress --family IPv6 --output json`,
+		Args: cobra.NoArgs,
+	}
+	var cf clientFlags
+	var ef enumerateFlags
+	path := config.Default().Endpoints.EnumeratorPath
+	cf.bind(cmd, "`URI` of the IIpamEnumerator endpoint, e.g. net.tcp://host:48885"+path+" (without a path, "+path+" is used)", false)
+	fs := cmd.Flags()
+	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange or IPAddress")
+	fs.StringVar(&ef.family, "family", "IPv4", "address `FAMILY`: IPv4 or IPv6")
+	fs.Int64Var(&ef.addressSpace, "address-space", 0, "only the objects of the address space with this RecordId (0: all)")
+	fs.Int64Var(&ef.rangeID, "range-id", 0, "IPAddress: only the addresses of the range with this RecordId (0: all)")
+	_ = cmd.MarkFlagRequired("object")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cf.progress = progressAuto
+		if err := cf.check(); err != nil {
+			return err
+		}
+		params, err := ef.params()
+		if err != nil {
+			return err
+		}
+		uri, err := endpointURI(cf.server, path)
+		if err != nil {
+			return err
+		}
+		out := bufio.NewWriter(stdout)
+		rows := func(rs []*ipam.GenericRow) error {
+			for _, r := range rs {
+				if err := writeRow(out, r, cf.output == outputJSON); err != nil {
+					return err
+				}
+			}
+			return out.Flush()
+		}
+		// The report goes to stderr: stdout holds the rows.
+		r := &sessionRun{flags: &cf, op: "enumerate", verb: "enumeration", uri: uri, stdout: stderr, stderr: stderr}
+		return r.run(cmd, func(ctx context.Context, c *client.Client, conn *nmf.ClientSession, obs client.Observer) (client.Result, error) {
+			return c.Enumerate(ctx, conn, params, rows, obs)
+		})
+	}
+	return cmd
+}
+
+// writeRow prints one row: a JSON object, or a text line.
+func writeRow(w io.Writer, r *ipam.GenericRow, asJSON bool) error {
+	if r == nil {
+		_, err := io.WriteString(w, "null\n")
+		return err
+	}
+	if asJSON {
+		b, err := json.Marshal(rowJSON(r))
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	line := r.Type + " RecordId=" + text(r.Get("RecordId"))
+	for _, m := range []string{"Address", "StartIPAddress", "EndIPAddress", "PrefixLength", "AddressAssignment", "ProviderAddressSpaceName"} {
+		if v := r.Get(m); v != nil {
+			line += " " + m + "=" + text(v)
+		}
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
+
+func text(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+// orderedObject is a JSON object that keeps its members' order.
+type orderedObject []ipam.GenericMember
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal(m.Name)
+		v, err := json.Marshal(jsonValue(m.Value))
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
+}
+
+func rowJSON(r *ipam.GenericRow) orderedObject {
+	o := make(orderedObject, 0, len(r.Members)+1)
+	if r.Type != "" {
+		o = append(o, ipam.GenericMember{Name: "type", Value: r.Type})
+	}
+	return append(o, r.Members...)
+}
+
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case *ipam.GenericRow:
+		return rowJSON(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonValue(e)
+		}
+		return out
+	}
+	return v
+}

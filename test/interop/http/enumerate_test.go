@@ -1,0 +1,72 @@
+package httpinterop_test
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/test/soapui"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// TestEnumeratorOverHTTP: IIpamEnumerator over SOAP 1.2/HTTP with callbacks
+// to the client's a:ReplyTo: the spec's example 4.3 InitializeEnumeration is
+// answered with InitializeEnumerationResponse, StartEnumeration with 202,
+// then NotifyEnumerationStart and NotifyEnumerationComplete (no rows: the
+// dev store holds no IPAM data) reach the callback listener with the
+// IIpamEnumerator actions. Rule E8.
+func TestEnumeratorOverHTTP(t *testing.T) {
+	srv := daemon.Start(t, "--dev-provisioned")
+	endpoint := srv.Endpoints[ipam.PortIIpamEnumerator]
+	if endpoint == "" {
+		t.Fatalf("no IIpamEnumerator endpoint in %v", srv.Endpoints)
+	}
+	cb := newSink(t)
+	hc := newClient(t)
+
+	example, err := os.ReadFile(filepath.Join("..", "..", "..", "wsdl", "ipam", "testdata", "example-4.3-InitializeEnumeration.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example's client uses net.tcp's anonymous reply address; over
+	// HTTP the callbacks go to a:ReplyTo.
+	init := bytes.Replace(example, []byte("http://www.w3.org/2005/08/addressing/anonymous"), []byte(cb.url("/callbacks/enum")), 1)
+	resp := post(t, hc, endpoint, soap12, init)
+	if resp.status != http.StatusOK {
+		t.Fatalf("InitializeEnumeration: HTTP %d\n%s", resp.status, resp.body)
+	}
+	if a := headerOf(t, resp.body, soapui.NSAddressing, "Action"); a != ipam.ActionInitializeEnumerationResponse {
+		t.Fatalf("InitializeEnumeration answered with %s\n%s", a, resp.body)
+	}
+	props := map[string]string{}
+	session := sessionOf(t, resp.body, props)
+
+	start := []byte(`<s:Envelope xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header>` +
+		`<a:Action s:mustUnderstand="1">` + ipam.ActionStartEnumeration + `</a:Action>` +
+		`<a:ReplyTo><a:Address>` + cb.url("/callbacks/enum") + `</a:Address></a:ReplyTo>` +
+		`<a:To s:mustUnderstand="1">` + endpoint + `</a:To></s:Header>` +
+		`<s:Body><StartEnumeration xmlns="http://Microsoft.Windows.Ipam"/></s:Body></s:Envelope>`)
+	resp = post(t, hc, endpoint, soap12, inSession(start, session))
+	if resp.status != http.StatusAccepted {
+		t.Fatalf("StartEnumeration: HTTP %d, want 202\n%s", resp.status, resp.body)
+	}
+	got := cb.awaitComplete(t, callbackTimeout)
+	var actions []string
+	for _, c := range got {
+		actions = append(actions, headerOf(t, c.body, soapui.NSAddressing, "Action"))
+		if c.path != "/callbacks/enum" {
+			t.Errorf("callback to %s", c.path)
+		}
+	}
+	want := []string{ipam.ActionNotifyEnumerationStart, ipam.ActionNotifyEnumerationComplete}
+	if strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Fatalf("callbacks %v, want %v", actions, want)
+	}
+	if last := got[len(got)-1].body; bytes.Contains(last, []byte("IpamException")) {
+		t.Errorf("Complete carries an exception:\n%s", last)
+	}
+}
