@@ -14,7 +14,6 @@ package nodesoap_test
 
 import (
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,21 +54,7 @@ func TestNodeSoapSessions(t *testing.T) {
 				"--wsdl", srv.Endpoints[tc.portType]+"?wsdl", "--port", tc.port, "--timeout", callbackWait)
 			peer.CheckSession(t, lines, tc.portType)
 			// node-soap reports the HTTP status of the two requests.
-			for _, e := range peer.Events(lines) {
-				if want := map[string]string{"Initialize": "200", "Start": "202"}; want[opKind(e.Name)] != "" && e.Fields["status"] != want[opKind(e.Name)] {
-					t.Errorf("%s: HTTP %s, want %s", e.Name, e.Fields["status"], want[opKind(e.Name)])
-				}
-			}
+			peer.CheckHTTPStatuses(t, lines, "")
 		})
 	}
-}
-
-// opKind is "Initialize" or "Start" for the two client operations.
-func opKind(op string) string {
-	for _, k := range []string{"Initialize", "Start"} {
-		if strings.HasPrefix(op, k) {
-			return k
-		}
-	}
-	return ""
 }
