@@ -21,7 +21,7 @@ func TestClientCommandsOverNegotiate(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("Bob-Pass-1234\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	server := "net.tcp://" + listening[0]["addr"].(string)
 	provision := []string{"provision", "--server", server, "--provisioning-method", "Manual",
@@ -79,7 +79,7 @@ func TestClientCommandsOverNegotiate(t *testing.T) {
 func TestClientCommandsOverTLS(t *testing.T) {
 	dir := t.TempDir()
 	writePKI(t, dir)
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=tls",
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=tls",
 		"--security-tls-certificate-file", filepath.Join(dir, "server.pem"),
 		"--security-tls-key-file", filepath.Join(dir, "server.key"),
 		"--security-tls-client-auth", "require",

@@ -136,7 +136,7 @@ func serveInProcess(t *testing.T, args ...string) *servertest.Server {
 func TestServeTLSListener(t *testing.T) {
 	dir := t.TempDir()
 	roots, clientCert := writePKI(t, dir)
-	listening, warnings := serveLogs(t, 4,
+	listening, warnings := serveLogs(t, 6,
 		"--listen", "net.tcp://127.0.0.1:0?security=tls,net.tcp://127.0.0.1:0",
 		"--security-tls-certificate-file", filepath.Join(dir, "server.pem"),
 		"--security-tls-key-file", filepath.Join(dir, "server.key"),
@@ -257,7 +257,7 @@ func TestServeTLSListener(t *testing.T) {
 }
 
 func TestServeInsecureWarns(t *testing.T) {
-	_, warnings := serveLogs(t, 2, "--listen", "net.tcp://0.0.0.0:0", "--security-insecure")
+	_, warnings := serveLogs(t, 3, "--listen", "net.tcp://0.0.0.0:0", "--security-insecure")
 	found := false
 	for _, w := range warnings {
 		if strings.Contains(w["msg"].(string), "without transport security") {
@@ -286,7 +286,7 @@ func TestNTLMHashCommand(t *testing.T) {
 
 func TestServeNegotiateListener(t *testing.T) {
 	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234")
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts)
 	addr := listening[0]["addr"].(string)
 	if listening[0]["security"] != "negotiate" {
@@ -327,7 +327,7 @@ func TestServeNegotiateListener(t *testing.T) {
 // IpamApiAccessDenied fault.
 func TestServeNegotiateAuthorization(t *testing.T) {
 	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	addr := listening[0]["addr"].(string)
 	initialize := func(user, password string) *soap.Envelope { return negotiateInitialize(t, addr, user, password) }
