@@ -1,0 +1,151 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipamd/ipamd/soap"
+)
+
+// TestLeanAndRealClients: both clients run clean sessions against ipamd in
+// both encodings, with the same outcome (the lean client's checks accept
+// what ipamd sends).
+func TestLeanAndRealClients(t *testing.T) {
+	target := startIPAMD(t)
+	for _, enc := range []soap.Encoding{soap.EncodingBinarySession, soap.EncodingText} {
+		for _, kind := range []ClientKind{ClientLean, ClientReal} {
+			t.Run(EncodingName(enc)+"/"+string(kind), func(t *testing.T) {
+				r, err := Run(context.Background(), Config{Mode: ModeSessions, Target: target, Encoding: enc,
+					Client: kind, Clients: 4, Count: 40})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkClean(t, r, 40)
+				if r.Client != kind {
+					t.Errorf("report client %q, want %q", r.Client, kind)
+				}
+				if r.Outcomes["IpamApiErrorIpamAlreadyProvisioned"] != 40 {
+					t.Errorf("outcomes %v", r.Outcomes)
+				}
+			})
+		}
+	}
+}
+
+// TestLeanClientChecksReplies: a server whose reply is not related to the
+// request, carries the wrong Action or never comes fails every session.
+func TestLeanClientChecksReplies(t *testing.T) {
+	tests := []struct {
+		name  string
+		serve func(cs *cannedSession, nc net.Conn, msg int) []byte
+	}{
+		{"RelatesTo not patched", func(cs *cannedSession, _ net.Conn, msg int) []byte {
+			if msg == 1 {
+				return cs.reply // still the placeholder
+			}
+			return cs.tail
+		}},
+		{"callbacks instead of the reply", func(cs *cannedSession, _ net.Conn, msg int) []byte {
+			return cs.tail // Notify…Start has not the reply's Action
+		}},
+		{"no reply", func(cs *cannedSession, _ net.Conn, msg int) []byte {
+			return nil // the session times out
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := fakeServer(t, soap.EncodingBinarySession, tt.serve)
+			r, err := Run(context.Background(), Config{Mode: ModeSessions, Target: "net.tcp://" + addr + provisionPath,
+				Clients: 2, Count: 4, SessionTimeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Sessions != 0 || r.ErrorCount() != 4 {
+				t.Errorf("sessions %d, errors %v: want 4 failed", r.Sessions, r.Errors)
+			}
+		})
+	}
+}
+
+// fakeServer answers the preamble and then, for the n-th message, writes
+// what answer returns.
+func fakeServer(t *testing.T, enc soap.Encoding, answer func(cs *cannedSession, nc net.Conn, msg int) []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := newCannedSession(enc, "net.tcp://"+ln.Addr().String()+provisionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer nc.Close()
+				_ = nc.SetDeadline(time.Now().Add(2 * time.Second))
+				br := bufio.NewReader(nc)
+				if readPreamble(br, enc) != nil {
+					return
+				}
+				_, _ = nc.Write([]byte{recPreambleAck})
+				for msg := 1; ; msg++ {
+					typ, err := br.ReadByte()
+					if err != nil || typ != recSizedEnvelope {
+						return
+					}
+					n, err := readMB31(br)
+					if err != nil {
+						return
+					}
+					if _, err := io.CopyN(io.Discard, br, int64(n)); err != nil {
+						return
+					}
+					if b := answer(cs, nc, msg); b != nil {
+						_, _ = nc.Write(b)
+					}
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestClientCheck: Compare measures the canned ceiling at the extra client
+// counts and says whether the measured one is within 10 % of the best.
+func TestClientCheck(t *testing.T) {
+	target := startIPAMD(t)
+	cmp, err := Compare(context.Background(), Config{Mode: ModeSessions, Target: target, Clients: 2, Duration: 300 * time.Millisecond,
+		ClientCheck: []int{1, 4}, CheckDuration: 300 * time.Millisecond}, []Ceiling{CeilingCanned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cmp.ClientCheck
+	if c == nil || len(c.Rates) != 2 || c.Best < c.Measured || c.OfBest <= 0 || c.OfBest > 1 {
+		t.Fatalf("client check %+v", c)
+	}
+	if c.NotLimited != (c.OfBest >= 0.9) {
+		t.Errorf("NotLimited %v with %.2f of the best", c.NotLimited, c.OfBest)
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	d, err := selfCPU()
+	if err != nil {
+		t.Skip(err) // not Linux
+	}
+	if d < 0 {
+		t.Errorf("CPU %v", d)
+	}
+}
