@@ -40,7 +40,11 @@ type conn struct {
 	ctx  context.Context // server lifetime (Serve ctx + Shutdown)
 	raw  net.Conn        // the accepted socket, closed by abort
 	nc   net.Conn        // raw or the upgraded stream; swapped under wmu+dlmu
-	br   *bufio.Reader   // only used by the serving goroutine
+	br   *bufio.Reader   // only used by the serving goroutine; lent out while idle (idle.go)
+	// waitFn: the raw socket's wait for readability (idle.go), made on
+	// first use; peeked is its state. Serving goroutine only.
+	waitFn func() error
+	peeked bool
 
 	dlmu      sync.Mutex
 	watch     [2]watchState
@@ -48,6 +52,7 @@ type conn struct {
 
 	wmu  sync.Mutex // serialises whole records on the wire
 	wbuf []byte     // record assembly buffer, guarded by wmu; holds the records of a Cork until Flush
+	wbox *[]byte    // recordPool's box (idle.go), guarded by wmu
 	// corked: records are held in wbuf rather than written (Session.Cork).
 	// Written under wmu; read without it by ReadMessage's safety flush.
 	corked atomic.Bool
@@ -84,8 +89,15 @@ func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) 
 		ctx:  ctx,
 		raw:  nc,
 		nc:   nc,
-		br:   bufio.NewReaderSize(nc, readBufferSize),
+		br:   newReader(nc),
 	}
+}
+
+// newReader takes a read buffer from the pool (idle.go) for nc.
+func newReader(nc net.Conn) *bufio.Reader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	return br
 }
 
 // onCancel runs (once, via context.AfterFunc) when the connection context is
@@ -176,6 +188,9 @@ func (c *conn) close() {
 // recordBufLocked returns the buffer the next record is appended to: after
 // the records a Cork holds, or empty. The caller holds wmu.
 func (c *conn) recordBufLocked() []byte {
+	if c.wbuf == nil {
+		c.wbuf = recordPool.get(&c.wbox)
+	}
 	if c.corked.Load() {
 		return c.wbuf
 	}
@@ -201,13 +216,11 @@ func (c *conn) emitLocked(b []byte, honourConn bool, ctx context.Context) error 
 	return err
 }
 
-// resetBufLocked keeps b's storage for the next record unless it grew large.
+// resetBufLocked returns b's storage to the pool once it is written: an
+// idle connection holds no write buffer (idle.go); a large one is dropped.
 func (c *conn) resetBufLocked(b []byte) {
-	if cap(b) <= 2*copyLimit {
-		c.wbuf = b[:0]
-	} else {
-		c.wbuf = nil
-	}
+	recordPool.put(&c.wbox, b)
+	c.wbuf = nil
 }
 
 // writeLocked writes b as one Write with the write timeout. The caller holds

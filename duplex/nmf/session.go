@@ -23,8 +23,9 @@ type Session struct {
 
 	// Reader state: the ReadMessage caller only.
 	buf      []byte
-	rerr     error // sticky read error (io.EOF after End)
-	inClosed bool  // client's End received
+	bufBox   *[]byte // payloadPool's box (idle.go)
+	rerr     error   // sticky read error (io.EOF after End)
+	inClosed bool    // client's End received
 
 	// Writer state, guarded by c.wmu.
 	outClosed bool
@@ -103,6 +104,9 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 
 func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 	c := s.c
+	if err := s.awaitRecord(); err != nil {
+		return nil, s.readFailed(ctx, err, false)
+	}
 	t, err := c.br.ReadByte()
 	if err != nil {
 		return nil, s.readFailed(ctx, err, false)
@@ -120,6 +124,7 @@ func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 		if n > limit {
 			return nil, s.protocolFault(FaultMaxMessageSizeExceeded, "envelope of %d bytes exceeds MaxMessageSize %d", n, limit)
 		}
+		s.takePayloadBuf()
 		buf, err := readGrowing(c.br, &s.buf, n)
 		if err != nil {
 			return nil, s.readFailed(ctx, err, true)
