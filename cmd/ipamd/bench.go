@@ -53,6 +53,7 @@ could not take place; 2 usage error.`,
 		newBenchModeCmd(stdout, loadgen.ModeSessions, "Whole sessions/s: N parallel clients run connect, preamble, Initialize, Start, the callbacks, End, back to back"),
 		newBenchModeCmd(stdout, loadgen.ModeHold, "Hold K initialized sessions open with keepalives, then finish each (none may have timed out); server memory per session"),
 		newBenchModeCmd(stdout, loadgen.ModeBurst, "B clients connect at the same instant; time until every session is initialized"),
+		newBenchScaleCmd(stdout),
 		newBenchCeilingCmd(stdout),
 	)
 	return cmd
@@ -148,13 +149,9 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 		return loadgen.Config{}, nil, fmt.Errorf("--ceiling %q: must be none, canned, echo or all", f.ceiling)
 	}
 	var checks []int
-	if f.clientCheck != "" && slices.Contains(ceilings, loadgen.CeilingCanned) {
-		for p := range strings.SplitSeq(f.clientCheck, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(p))
-			if err != nil || n < 1 || n > loadgen.MaxClients {
-				return loadgen.Config{}, nil, fmt.Errorf("--client-check %q: client counts 1..%d separated by commas", f.clientCheck, loadgen.MaxClients)
-			}
-			checks = append(checks, n)
+	if slices.Contains(ceilings, loadgen.CeilingCanned) {
+		if checks, err = countList("--client-check", f.clientCheck, loadgen.MaxClients); err != nil {
+			return loadgen.Config{}, nil, err
 		}
 	}
 	switch loadgen.ClientKind(f.client) {
