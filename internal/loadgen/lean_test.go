@@ -149,3 +149,28 @@ func TestProcessCPU(t *testing.T) {
 		t.Errorf("CPU %v", d)
 	}
 }
+
+// TestScale: a curve has a point per client count with both rates and a
+// point per held count with the memory growth over the first reading.
+func TestScale(t *testing.T) {
+	target := startIPAMD(t)
+	var reads int64
+	mem := func() (int64, error) { reads++; return reads << 20, nil }
+	rep, err := Scale(context.Background(), Config{Target: target, Duration: 200 * time.Millisecond, ServerMemory: mem},
+		[]int{1, 2}, []int{8}, Config{Clients: 4, Duration: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sessions) != 2 || rep.Sessions[1].Clients != 2 {
+		t.Fatalf("sessions curve %+v", rep.Sessions)
+	}
+	for _, p := range rep.Sessions {
+		if p.IPAMD <= 0 || p.Canned <= 0 || p.Ratio <= 0 || p.Errors != 0 {
+			t.Errorf("point %+v", p)
+		}
+	}
+	// Readings: 1 MiB before, then the hold's own before (2) and held (3).
+	if len(rep.Held) != 1 || rep.Held[0].Held != 8 || rep.Held[0].PerSession != (3<<20-1<<20)/8 {
+		t.Errorf("held curve %+v", rep.Held)
+	}
+}
