@@ -30,6 +30,8 @@ type benchFlags struct {
 	ceiling          string
 	ceilingInProcess bool
 	warmup           int
+	client           string
+	clientCheck      string
 }
 
 func newBenchCmd(stdout io.Writer) *cobra.Command {
@@ -51,6 +53,7 @@ could not take place; 2 usage error.`,
 		newBenchModeCmd(stdout, loadgen.ModeSessions, "Whole sessions/s: N parallel clients run connect, preamble, Initialize, Start, the callbacks, End, back to back"),
 		newBenchModeCmd(stdout, loadgen.ModeHold, "Hold K initialized sessions open with keepalives, then finish each (none may have timed out); server memory per session"),
 		newBenchModeCmd(stdout, loadgen.ModeBurst, "B clients connect at the same instant; time until every session is initialized"),
+		newBenchScaleCmd(stdout),
 		newBenchCeilingCmd(stdout),
 	)
 	return cmd
@@ -74,6 +77,9 @@ func newBenchModeCmd(stdout io.Writer, mode loadgen.Mode, short string) *cobra.C
 		fs.IntVar(&f.warmup, "warmup", 50, "sessions run before measuring, not counted")
 		fs.StringVar(&f.ceiling, "ceiling", "none", "also measure ceilings with the same clients: none, canned (framing-only server with canned replies), echo (raw TCP echo), all")
 		fs.BoolVar(&f.ceilingInProcess, "ceiling-in-process", false, "serve the ceilings inside the bench process instead of a child process (which flatters them: ipamd is a separate process)")
+		fs.StringVar(&f.client, "client", string(loadgen.ClientLean), "`CLIENT`: lean (requests encoded once, replies scanned for RelatesTo, Actions, End: the client is not the limit) or real (the client package: latency and correctness)")
+		fs.StringVar(&f.clientCheck, "client-check", "4,64", "with --ceiling canned|all: also measure the canned ceiling at these client `COUNTS` and show whether the client limits it (empty: skip)")
+		fs.IntVar(&f.serverPID, "server-pid", 0, "report the server's CPU per session (from /proc/`PID`/stat) beside the client's")
 	case loadgen.ModeHold:
 		fs.IntVar(&f.count, "sessions", 1000, "initialized sessions to hold, 1.."+strconv.Itoa(loadgen.MaxSessions))
 		fs.IntVar(&f.clients, "clients", 64, "sessions initialized in parallel while ramping up")
@@ -142,7 +148,19 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 	default:
 		return loadgen.Config{}, nil, fmt.Errorf("--ceiling %q: must be none, canned, echo or all", f.ceiling)
 	}
+	var checks []int
+	if slices.Contains(ceilings, loadgen.CeilingCanned) {
+		if checks, err = countList("--client-check", f.clientCheck, loadgen.MaxClients); err != nil {
+			return loadgen.Config{}, nil, err
+		}
+	}
+	switch loadgen.ClientKind(f.client) {
+	case "", loadgen.ClientLean, loadgen.ClientReal:
+	default:
+		return loadgen.Config{}, nil, fmt.Errorf("--client %q: must be lean or real", f.client)
+	}
 	cfg := loadgen.Config{
+		Client: loadgen.ClientKind(f.client), ClientCheck: checks,
 		Mode: mode, Target: uri, Encoding: enc, Clients: f.clients, Duration: f.duration, Count: f.count,
 		SessionTimeout: f.sessionTimeout, KeepaliveInterval: f.keepalive, AllowRemote: f.allowRemote, Warmup: f.warmup,
 	}
@@ -152,6 +170,7 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 	if f.serverPID > 0 {
 		pid := f.serverPID
 		cfg.ServerMemory = func() (int64, error) { return loadgen.ProcessRSS(pid) }
+		cfg.ServerCPU = func() (time.Duration, error) { return loadgen.ProcessCPU(pid) }
 	}
 	return cfg, ceilings, nil
 }
@@ -177,7 +196,14 @@ func writeBench(w io.Writer, format string, cmp *loadgen.Comparison) error {
 		switch r.Mode {
 		case loadgen.ModeSessions:
 			fmt.Fprintf(&b, "  %d sessions in %v with %d clients: %.1f sessions/s\n", r.Sessions, r.Elapsed.Round(time.Millisecond), r.Clients, r.Rate)
-			fmt.Fprintf(&b, "  session latency p50 %v p99 %v max %v\n", fmtMS(r.Latency.P50), fmtMS(r.Latency.P99), fmtMS(r.Latency.Max))
+			fmt.Fprintf(&b, "  session latency p50 %v p99 %v max %v (%s client)\n", fmtMS(r.Latency.P50), fmtMS(r.Latency.P99), fmtMS(r.Latency.Max), r.Client)
+			if r.ClientCPUPerSession > 0 {
+				fmt.Fprintf(&b, "  CPU per session: client %s", fmtUS(r.ClientCPUPerSession))
+				if r.ServerCPUPerSession > 0 {
+					fmt.Fprintf(&b, ", server %s", fmtUS(r.ServerCPUPerSession))
+				}
+				fmt.Fprintf(&b, " (client %.0f%% of one core)\n", 100*r.ClientCPU.Seconds()/r.Elapsed.Seconds())
+			}
 		case loadgen.ModeHold:
 			fmt.Fprintf(&b, "  %d sessions held (all initialized in %v), %d finished after the hold\n", r.Held, fmtMS(r.AllInitialized), r.Sessions)
 			fmt.Fprintf(&b, "  initialize latency p50 %v p99 %v max %v\n", fmtMS(r.Latency.P50), fmtMS(r.Latency.P99), fmtMS(r.Latency.Max))
@@ -194,8 +220,23 @@ func writeBench(w io.Writer, format string, cmp *loadgen.Comparison) error {
 			fmt.Fprintf(&b, "  ipamd / %s = %.2f\n", c, cmp.Ratios[c])
 		}
 	}
+	if c := cmp.ClientCheck; c != nil {
+		fmt.Fprintf(&b, "client check: canned at %d clients %.1f/s", cmp.Runs[0].Clients, c.Measured)
+		for i, n := range c.Clients {
+			fmt.Fprintf(&b, ", at %d %.1f/s", n, c.Rates[i])
+		}
+		verdict := "the client is not the limit"
+		if !c.NotLimited {
+			verdict = "THE CLIENT MAY BE THE LIMIT (under 0.9 of the best)"
+		}
+		fmt.Fprintf(&b, ": %.2f of the best, %s\n", c.OfBest, verdict)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func fmtUS(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 0, 64) + "µs"
 }
 
 func fmtMS(d time.Duration) string {

@@ -97,23 +97,23 @@ func encodingFlag(name string) (soap.Encoding, error) {
 
 // startCeilingProcess runs `ipamd bench ceiling-server` as a child and
 // returns its address; stop closes its stdin and waits for it to exit.
-func startCeilingProcess(ctx context.Context, c loadgen.Ceiling, enc soap.Encoding, path string) (string, func(), error) {
+func startCeilingProcess(ctx context.Context, c loadgen.Ceiling, enc soap.Encoding, path string) (string, int, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.Command(exe, "bench", "ceiling-server", "--kind", string(c), "--encoding", loadgen.EncodingName(enc), "--path", path)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() {
 		_ = stdin.Close()
@@ -140,14 +140,14 @@ func startCeilingProcess(ctx context.Context, c loadgen.Ceiling, enc soap.Encodi
 		addr, found := strings.CutPrefix(l, "listening ")
 		if !ok || !found {
 			stop()
-			return "", nil, errors.New("the ceiling server did not start")
+			return "", 0, nil, errors.New("the ceiling server did not start")
 		}
-		return addr, stop, nil
+		return addr, cmd.Process.Pid, stop, nil
 	case <-time.After(10 * time.Second):
 		stop()
-		return "", nil, errors.New("the ceiling server did not answer within 10s")
+		return "", 0, nil, errors.New("the ceiling server did not answer within 10s")
 	case <-ctx.Done():
 		stop()
-		return "", nil, ctx.Err()
+		return "", 0, nil, ctx.Err()
 	}
 }

@@ -65,21 +65,18 @@ func diagAddr(dst []byte, family uint8, a netip.Addr) {
 }
 
 func diagLookup(family uint8, client, server netip.AddrPort) (uint32, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_INET_DIAG)
+	ds, err := getDiagSocket()
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", errDiagUnavailable, err)
+		return 0, err
 	}
-	defer unix.Close(fd)
-	tv := unix.NsecToTimeval(diagTimeout.Nanoseconds())
-	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
-
-	req := make([]byte, nlmsgHdrLen+inetDiagReqLen)
+	ds.seq++
+	req := ds.req[:]
+	clear(req)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
 	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
 	ne.PutUint16(req[6:], unix.NLM_F_REQUEST) // no DUMP: an exact lookup
-	ne.PutUint32(req[8:], 1)                  // sequence
+	ne.PutUint32(req[8:], ds.seq)
 	r := req[nlmsgHdrLen:]
 	r[0], r[1] = family, unix.IPPROTO_TCP
 	ne.PutUint32(r[4:], 1<<tcpStateEstab)
@@ -90,16 +87,66 @@ func diagLookup(family uint8, client, server netip.AddrPort) (uint32, error) {
 	diagAddr(id[20:36], family, server.Addr())
 	ne.PutUint32(id[40:], ^uint32(0)) // INET_DIAG_NOCOOKIE
 	ne.PutUint32(id[44:], ^uint32(0))
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := unix.Sendto(ds.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		ds.close()
 		return 0, fmt.Errorf("%w: %w", errDiagUnavailable, err)
 	}
-	buf := make([]byte, 8192)
-	n, _, err := unix.Recvfrom(fd, buf, 0)
+	n, _, err := unix.Recvfrom(ds.fd, ds.buf[:], 0)
 	if err != nil {
+		ds.close() // a reply may still come: this socket is not reused
 		return 0, fmt.Errorf("%w: %w", errDiagUnavailable, err)
 	}
-	return parseDiagReply(buf[:n], family, client, server)
+	if n < nlmsgHdrLen || ne.Uint32(ds.buf[8:]) != ds.seq {
+		ds.close()
+		return 0, fmt.Errorf("%w: reply out of sequence", errDiagUnavailable)
+	}
+	uid, err := parseDiagReply(ds.buf[:n], family, client, server)
+	putDiagSocket(ds)
+	return uid, err
 }
+
+// A sock_diag socket is kept for the next lookup (a session's Initialize
+// looks its caller up): opening, configuring and closing one per lookup was
+// four of its six system calls. A socket whose exchange failed is closed,
+// never reused, so no late reply can answer a later request.
+type diagSocket struct {
+	fd  int
+	seq uint32
+	req [nlmsgHdrLen + inetDiagReqLen]byte
+	// buf holds one reply: the header, inet_diag_msg and the few
+	// attributes the kernel adds unasked (shutdown, cgroup, sockopt).
+	buf [1024]byte
+}
+
+// diagIdle holds the sockets not in use; more lookups at once open more,
+// and those that find it full are closed.
+var diagIdle = make(chan *diagSocket, 4)
+
+func getDiagSocket() (*diagSocket, error) {
+	select {
+	case ds := <-diagIdle:
+		return ds, nil
+	default:
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_INET_DIAG)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errDiagUnavailable, err)
+	}
+	tv := unix.NsecToTimeval(diagTimeout.Nanoseconds())
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+	return &diagSocket{fd: fd}, nil
+}
+
+func putDiagSocket(ds *diagSocket) {
+	select {
+	case diagIdle <- ds:
+	default:
+		ds.close()
+	}
+}
+
+func (ds *diagSocket) close() { _ = unix.Close(ds.fd) }
 
 // parseDiagReply reads the one message an exact lookup answers.
 func parseDiagReply(b []byte, family uint8, client, server netip.AddrPort) (uint32, error) {

@@ -55,6 +55,23 @@ type Comparison struct {
 	Runs    []*Report `json:"runs"` // ipamd first, then each ceiling
 	// Ratios: ipamd's sessions/s divided by each ceiling's.
 	Ratios map[Ceiling]float64 `json:"ratios,omitempty"`
+	// ClientCheck: the canned ceiling at several client counts.
+	ClientCheck *ClientCheck `json:"client_check,omitempty"`
+}
+
+// ClientCheck shows whether the client limits the canned ceiling: the
+// ceiling measured at the run's client count (Measured) against the best of
+// several client counts. A client that is the bottleneck leaves the server
+// idle at some counts, and the best would be well above what was measured.
+type ClientCheck struct {
+	Clients []int     `json:"clients"`
+	Rates   []float64 `json:"sessions_per_second"`
+	// Best of Rates and Measured; Measured is the run's canned ceiling.
+	Best     float64 `json:"best"`
+	Measured float64 `json:"measured"`
+	// OfBest = Measured / Best; NotLimited: OfBest ≥ 0.9.
+	OfBest     float64 `json:"measured_of_best"`
+	NotLimited bool    `json:"client_not_the_limit"`
 }
 
 // Compare runs cfg (a Sessions run) against its target, then against each
@@ -80,8 +97,47 @@ func Compare(ctx context.Context, cfg Config, ceilings []Ceiling) (*Comparison, 
 			}
 			cmp.Ratios[c] = r.Rate / cr.Rate
 		}
+		if c == CeilingCanned && len(cfg.ClientCheck) > 0 {
+			chk, err := checkClient(ctx, cfg.withDefaults(), cr.Rate)
+			if err != nil {
+				return nil, err
+			}
+			cmp.ClientCheck = chk
+		}
 	}
 	return cmp, nil
+}
+
+// checkClient measures the canned ceiling at each of cfg.ClientCheck's
+// client counts for cfg.CheckDuration (default: Duration, at most 3s).
+func checkClient(ctx context.Context, cfg Config, measured float64) (*ClientCheck, error) {
+	chk := &ClientCheck{Measured: measured, Best: measured}
+	d := cfg.CheckDuration
+	if d <= 0 {
+		d = min(cfg.Duration, 3*time.Second)
+	}
+	for _, n := range cfg.ClientCheck {
+		if n <= 0 || n > MaxClients {
+			return nil, fmt.Errorf("%w: client check count %d outside 1..%d", ErrConfig, n, MaxClients)
+		}
+		c := cfg
+		c.Clients, c.Duration, c.Count = n, d, 0
+		cr, err := runCeiling(ctx, c, CeilingCanned)
+		if err != nil {
+			return nil, err
+		}
+		if cr.ErrorCount() > 0 {
+			return nil, fmt.Errorf("loadgen: client check at %d clients: errors %v", n, cr.Errors)
+		}
+		chk.Clients = append(chk.Clients, n)
+		chk.Rates = append(chk.Rates, cr.Rate)
+		chk.Best = max(chk.Best, cr.Rate)
+	}
+	if chk.Best > 0 {
+		chk.OfBest = chk.Measured / chk.Best
+	}
+	chk.NotLimited = chk.OfBest >= 0.9
+	return chk, nil
 }
 
 func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
@@ -95,16 +151,22 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 	r := &Report{Mode: ModeSessions, Server: string(c), Encoding: EncodingName(cfg.Encoding)}
 	// Where the ceiling runs: in a process of its own when the caller can
 	// start one, else here.
-	var addr string
+	var (
+		addr      string
+		serverCPU func() (time.Duration, error)
+	)
 	switch {
 	case cfg.StartCeiling != nil:
-		a, stop, err := cfg.StartCeiling(ctx, c, cfg.Encoding, u.Path)
+		a, pid, stop, err := cfg.StartCeiling(ctx, c, cfg.Encoding, u.Path)
 		if err != nil {
 			return nil, fmt.Errorf("loadgen: start the %s ceiling: %w", c, err)
 		}
 		defer stop()
 		addr = a
 		r.Separate = true
+		if pid > 0 {
+			serverCPU = func() (time.Duration, error) { return ProcessCPU(pid) }
+		}
 	case c == CeilingCanned:
 		canned, err := StartCanned(cfg.Encoding, u.Path)
 		if err != nil {
@@ -124,7 +186,11 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 	case CeilingCanned:
 		cfg.Target = (&url.URL{Scheme: "net.tcp", Host: addr, Path: u.Path}).String()
 		r.Target = cfg.Target
-		runSessions(ctx, cfg, r, cfg.session)
+		one, err := cfg.sessionFunc()
+		if err != nil {
+			return nil, err
+		}
+		runSessions(ctx, cfg, r, one, serverCPU)
 	case CeilingEcho:
 		// The client's bytes of a session with the measured endpoint.
 		cs, err := newCannedSession(cfg.Encoding, cfg.Target)
@@ -132,7 +198,7 @@ func runCeiling(ctx context.Context, cfg Config, c Ceiling) (*Report, error) {
 			return nil, err
 		}
 		r.Target = "tcp://" + addr
-		runSessions(ctx, cfg, r, echoSession(addr, cs.exchanges, cfg.SessionTimeout))
+		runSessions(ctx, cfg, r, echoSession(addr, cs.exchanges, cfg.SessionTimeout), serverCPU)
 	}
 	return r, nil
 }

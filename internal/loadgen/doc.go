@@ -1,7 +1,9 @@
 // Package loadgen is ipamd's load generator: it drives whole MS-IPAMM2
-// sessions against a net.tcp endpoint with the same client packages a user
-// runs (client over duplex/nmf), and measures the ceilings
-// those figures are compared with in the same run.
+// sessions against a net.tcp endpoint — with a lean client (requests encoded
+// once, replies scanned for what a session needs; the default, so the
+// client is not what limits a run) or with the client packages a user runs
+// (client over duplex/nmf) — and measures the ceilings those figures are
+// compared with in the same run.
 //
 // Three modes (issue 7):
 //

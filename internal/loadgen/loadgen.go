@@ -49,6 +49,10 @@ type Config struct {
 	Mode Mode
 	// Target is the net.tcp URI of the IIpamAsyncProvision endpoint.
 	Target string
+	// Client drives Sessions runs (ipamd's and the ceilings'): ClientLean
+	// (default) or ClientReal. Hold and Burst hold sessions open with the
+	// real client.
+	Client ClientKind
 	// Encoding of the sessions: soap.EncodingBinarySession (default, what
 	// WCF clients use) or soap.EncodingText.
 	Encoding soap.Encoding
@@ -72,6 +76,9 @@ type Config struct {
 	// ServerMemory, when set, reads the server's resident memory in bytes
 	// (Hold reports the growth per held session).
 	ServerMemory func() (int64, error)
+	// ServerCPU, when set, reads the server process's CPU time (Sessions
+	// reports the server's CPU per session beside the client's).
+	ServerCPU func() (time.Duration, error)
 	// Warmup sessions run before a Sessions measurement starts (not
 	// counted). Default 0.
 	Warmup int
@@ -80,12 +87,22 @@ type Config struct {
 	// (host:port) and how to stop it. Nil serves the ceilings inside this
 	// process, which spares them the cross-process wake-ups ipamd pays
 	// and so flatters them.
-	StartCeiling func(ctx context.Context, c Ceiling, enc soap.Encoding, path string) (addr string, stop func(), err error)
+	// pid is the process serving it (its CPU is reported), 0 if unknown.
+	StartCeiling func(ctx context.Context, c Ceiling, enc soap.Encoding, path string) (addr string, pid int, stop func(), err error)
+	// ClientCheck: the client counts the canned ceiling is also measured
+	// at (Compare, with the canned ceiling), each for CheckDuration, to
+	// show the client is not what limits it: the ceiling at Clients must
+	// be within 10 % of the best of them.
+	ClientCheck   []int
+	CheckDuration time.Duration
 }
 
 func (c Config) withDefaults() Config {
 	if c.Encoding == 0 {
 		c.Encoding = soap.EncodingBinarySession
+	}
+	if c.Client == "" {
+		c.Client = ClientLean
 	}
 	if c.Clients <= 0 {
 		c.Clients = 16
@@ -124,6 +141,11 @@ func (c Config) Validate() error {
 	case 0, soap.EncodingBinarySession, soap.EncodingText:
 	default:
 		return fmt.Errorf("%w: encoding %v (binary session or text)", ErrConfig, c.Encoding)
+	}
+	switch c.Client {
+	case "", ClientLean, ClientReal:
+	default:
+		return fmt.Errorf("%w: client %q (lean or real)", ErrConfig, c.Client)
 	}
 	switch {
 	case c.Clients < 0 || c.Clients > MaxClients:
@@ -187,9 +209,10 @@ type Report struct {
 	Target string `json:"target"`
 	Server string `json:"server"` // "ipamd", "canned" or "echo"
 	// Separate: a ceiling that ran in a process of its own (StartCeiling).
-	Separate bool   `json:"separate_process,omitempty"`
-	Encoding string `json:"encoding"`
-	Clients  int    `json:"clients,omitempty"`
+	Separate bool       `json:"separate_process,omitempty"`
+	Encoding string     `json:"encoding"`
+	Client   ClientKind `json:"client,omitempty"`
+	Clients  int        `json:"clients,omitempty"`
 	// Sessions that ran to the end: every step answered (a Complete with
 	// an IpamException counts: it is the full protocol path).
 	Sessions int `json:"sessions"`
@@ -203,6 +226,13 @@ type Report struct {
 	// Rate is Sessions per second of Elapsed (Sessions mode).
 	Rate    float64 `json:"sessions_per_second,omitempty"`
 	Latency Latency `json:"latency"`
+	// CPU used during the measurement (Linux): the bench process's — the
+	// client's alone when the server is another process — and the
+	// server's when its process is known; totals and per session.
+	ClientCPU           time.Duration `json:"client_cpu_ns,omitempty"`
+	ClientCPUPerSession time.Duration `json:"client_cpu_per_session_ns,omitempty"`
+	ServerCPU           time.Duration `json:"server_cpu_ns,omitempty"`
+	ServerCPUPerSession time.Duration `json:"server_cpu_per_session_ns,omitempty"`
 
 	// Hold mode.
 	Held             int   `json:"held,omitempty"`

@@ -22,7 +22,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &Report{Mode: cfg.Mode, Target: cfg.Target, Server: "ipamd", Encoding: EncodingName(cfg.Encoding)}
 	switch cfg.Mode {
 	case ModeSessions:
-		runSessions(ctx, cfg, r, cfg.session)
+		one, err := cfg.sessionFunc()
+		if err != nil {
+			return nil, err
+		}
+		runSessions(ctx, cfg, r, one, cfg.ServerCPU)
 	case ModeHold:
 		if err := runHold(ctx, cfg, r); err != nil {
 			return nil, err
@@ -44,6 +48,18 @@ func (c Config) client() *client.Client {
 			CloseTimeout:     c.SessionTimeout,
 		},
 	}
+}
+
+// sessionFunc is the session of cfg.Client against cfg.Target.
+func (c Config) sessionFunc() (sessionFunc, error) {
+	if c.Client == ClientReal {
+		return c.session, nil
+	}
+	l, err := newLeanClient(c.Target, c.Encoding, c.SessionTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return l.session, nil
 }
 
 // sessionFunc runs one whole session and says how long it took, whether it
@@ -71,8 +87,10 @@ func (c Config) sessionWith(cl *client.Client) sessionFunc {
 
 // runSessions: Clients goroutines run sessions (one) back to back until
 // Count sessions were started or Duration passed.
-func runSessions(ctx context.Context, cfg Config, r *Report, one sessionFunc) {
+// serverCPU, when set, reads the server process's CPU time.
+func runSessions(ctx context.Context, cfg Config, r *Report, one sessionFunc, serverCPU func() (time.Duration, error)) {
 	r.Clients = cfg.Clients
+	r.Client = cfg.Client
 	for range cfg.Warmup {
 		if _, _, err := one(ctx); err != nil {
 			break
@@ -86,6 +104,7 @@ func runSessions(ctx context.Context, cfg Config, r *Report, one sessionFunc) {
 		rctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
+	clientCPU, srvCPU := newCPUMeter(selfCPU), newCPUMeter(serverCPU)
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for range cfg.Clients {
@@ -105,6 +124,8 @@ func runSessions(ctx context.Context, cfg Config, r *Report, one sessionFunc) {
 	wg.Wait()
 	r.Elapsed = time.Since(t0)
 	t.fill(r)
+	r.ClientCPU, r.ClientCPUPerSession = clientCPU.perSession(r.Sessions)
+	r.ServerCPU, r.ServerCPUPerSession = srvCPU.perSession(r.Sessions)
 	if r.Elapsed > 0 {
 		r.Rate = float64(r.Sessions) / r.Elapsed.Seconds()
 	}

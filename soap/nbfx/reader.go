@@ -60,7 +60,7 @@ type Reader struct {
 	arrType  byte
 	arrCount uint32
 
-	names   map[string]string // interned inline names and namespaces
+	names   map[string]string // interned names sharedNames has no room for; made on first use
 	nameSz  int
 	scratch []byte
 	list    []byte
@@ -116,7 +116,7 @@ func NewReader(doc []byte, session *ReaderSession, opts ReaderOptions) *Reader {
 	if opts.MaxExpansion <= 0 {
 		opts.MaxExpansion = 1 << 10
 	}
-	r := &Reader{opts: opts, names: make(map[string]string)}
+	r := &Reader{opts: opts}
 	r.Reset(doc, session)
 	return r
 }
@@ -616,6 +616,9 @@ func (r *Reader) readName(off int, t byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s, ok := sharedNames.lookup(b); ok {
+		return s, nil
+	}
 	if s, ok := r.names[string(b)]; ok {
 		return s, nil
 	}
@@ -626,7 +629,13 @@ func (r *Reader) readName(off int, t byte) (string, error) {
 		return "", malformed(off, "record 0x%02X: name is not UTF-8", t)
 	}
 	s := string(b)
+	if sharedNames.add(s) {
+		return s, nil
+	}
 	if len(r.names) < maxInterned && len(b) <= maxInternedLen && r.nameSz+len(b) <= maxInternedBytes {
+		if r.names == nil {
+			r.names = make(map[string]string)
+		}
 		r.names[s] = s
 		r.nameSz += len(b)
 	}
