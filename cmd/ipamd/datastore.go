@@ -100,7 +100,7 @@ func (s managerStore) BeginConversion(ctx context.Context) (services.Job, error)
 // package documents.
 type schemaConverter struct{ log *zap.Logger }
 
-func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.Lease, from string) error {
+func (c schemaConverter) Convert(ctx context.Context, s *store.Store, lease *store.Lease, from string) error {
 	cfg := s.Config()
 	db := &convert.DatabaseConfiguration{
 		DatabaseType:               string(cfg.Type),
@@ -117,6 +117,7 @@ func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.L
 	var lastStep string
 	err := convert.Run(ctx, s.DB(), s.Dialect(), convert.Options{
 		Database: db,
+		Fence:    lease.RenewTx, // no batch commits once another owner took the lease
 		Progress: func(step string, done, total int64) {
 			if step != lastStep {
 				lastStep = step
