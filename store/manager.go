@@ -368,12 +368,17 @@ func (c *Conversion) Run(ctx context.Context) error {
 }
 
 // End is steps 5.3–5.4 / 6.3: release the lease (checking, on success,
-// that the store is now current) and re-read the flags.
+// that the store is now current) and re-read the flags. It runs before
+// Notify…Complete goes out, so it is bounded by a third of the lease: a
+// database that stopped answering must not hold the client's answer back,
+// and a lease that could not be released expires by itself.
 func (c *Conversion) End(ctx context.Context, succeeded bool) error {
-	err := c.lease.End(context.WithoutCancel(ctx), succeeded)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.LeaseDuration()/3)
+	defer cancel()
+	err := c.lease.End(ctx, succeeded)
 	c.m.mu.Lock()
 	c.m.converting = false
-	if rerr := c.m.refreshLocked(context.WithoutCancel(ctx)); rerr != nil {
+	if rerr := c.m.refreshLocked(ctx); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	c.m.mu.Unlock()
