@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -124,14 +125,21 @@ func dumpPG(t *testing.T, db *sql.DB) map[string][]string {
 	return out
 }
 
-// sameRows fails t unless got and want hold the same tables and rows.
-func sameRows(t *testing.T, got, want map[string][]string) {
+// sameRows fails t unless got and want hold the same tables and rows;
+// of the tables in counted, only the number of rows is compared.
+func sameRows(t *testing.T, got, want map[string][]string, counted ...string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%d tables, want %d", len(got), len(want))
 	}
 	for tbl, w := range want {
 		g := got[tbl]
+		if slices.Contains(counted, tbl) {
+			if len(g) != len(w) {
+				t.Errorf("%s: %d rows, want %d", tbl, len(g), len(w))
+			}
+			continue
+		}
 		if strings.Join(g, "\n") != strings.Join(w, "\n") {
 			t.Errorf("%s: %d rows differ from the uninterrupted conversion's %d", tbl, len(g), len(w))
 		}
@@ -140,14 +148,28 @@ func sameRows(t *testing.T, got, want map[string][]string) {
 
 // legacyPG is a fresh PostgreSQL database behind a proxy holding a
 // generated v1 store.
-func legacyPG(t *testing.T, addresses int) (*faultproxy.Proxy, store.Config, *sql.DB) {
+func legacyPG(t *testing.T, addresses int) (*faultproxy.Proxy, store.Config, *sql.DB, store.Config) {
 	t.Helper()
 	p, cfg, direct := pgBehindProxy(t)
 	db := sqlDB(t, direct)
 	if _, err := v1gen.Generate(ctxFor(t, 2*time.Minute), db, schema.PostgreSQL, v1gen.Options{Addresses: addresses, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
-	return p, cfg, db
+	return p, cfg, db, direct
+}
+
+// proxyTo is another fault proxy to direct's server; the config reaches
+// the same database through it.
+func proxyTo(t *testing.T, direct store.Config) (*faultproxy.Proxy, store.Config) {
+	t.Helper()
+	p, err := faultproxy.New(net.JoinHostPort(direct.Host, fmt.Sprint(direct.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	cfg := direct
+	cfg.Host, cfg.Port = "127.0.0.1", p.Port()
+	return p, cfg
 }
 
 // reference converts a fresh copy of the generated store without faults.
@@ -361,7 +383,7 @@ func dbConfiguration(cfg store.Config) *ipam.IpamDatabaseConfiguration {
 func TestConversionSurvivesPostgresFaults(t *testing.T) {
 	const addresses = 3000
 	want := reference(t, addresses)
-	p, cfg, db := legacyPG(t, addresses)
+	p, cfg, db, _ := legacyPG(t, addresses)
 	conv := &converter{}
 	m := manager(t, cfg, conv)
 
