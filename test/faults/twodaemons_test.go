@@ -222,7 +222,7 @@ func TestTwoDaemonsOneDatabase(t *testing.T) {
 				if fault == "partition" && time.Since(injected) > 2*daemonLease+slack {
 					t.Errorf("A's client got Complete %v after the partition, want within %v", time.Since(injected), 2*daemonLease+slack)
 				}
-			case <-time.After(2*time.Minute):
+			case <-time.After(2 * time.Minute):
 				t.Errorf("A's client got no answer")
 			}
 			if err := <-resB; err != nil {
