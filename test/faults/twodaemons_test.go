@@ -32,6 +32,8 @@ type ipamd struct {
 	srv        *daemon.Server
 	pid        int
 	conversion string // net.tcp IIpamAsyncSchemaConversion endpoint
+	provision  string // net.tcp IIpamAsyncProvision endpoint
+	admin      string // admin listener address (/metrics)
 }
 
 // startIpamd runs ipamd with a net.tcp listener whose active store is cfg
@@ -42,34 +44,47 @@ func startIpamd(t *testing.T, cfg store.Config) *ipamd {
 	if err := store.SaveActive(state, cfg, true); err != nil {
 		t.Fatal(err)
 	}
-	srv := daemon.Start(t,
+	return runIpamd(t, state, "--store-allowed-hosts", fmt.Sprintf("%s:%d", cfg.Host, cfg.Port))
+}
+
+// runIpamd runs ipamd on state with a net.tcp listener, a short lease and
+// flags.
+func runIpamd(t *testing.T, state string, flags ...string) *ipamd {
+	t.Helper()
+	srv := daemon.Start(t, append([]string{
 		daemon.FlagListen, "net.tcp://127.0.0.1:0",
 		daemon.FlagStateDir, state,
 		daemon.FlagWorkDuration, "0s",
 		daemon.FlagCheckpointEvery, "500ms",
-		"--store-allowed-hosts", fmt.Sprintf("%s:%d", cfg.Host, cfg.Port),
 		"--store-lease-duration", daemonLease.String(),
 		"--log-level", "info",
 		"--admin-listen", "127.0.0.1:0",
-	)
+	}, flags...)...)
 	d := &ipamd{srv: srv}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := srv.Log.WaitFor(ctx, func(e daemon.Entry) bool { return e.Msg() == "ready" }); err != nil {
+	ready, err := srv.Log.WaitFor(ctx, func(e daemon.Entry) bool { return e.Msg() == "ready" })
+	if err != nil {
 		t.Fatal(err)
 	}
+	d.admin = ready.String("admin")
 	for _, e := range srv.Log.Find(func(e daemon.Entry) bool { return e.Msg() == "starting" }) {
 		if pid, ok := e["pid"].(float64); ok {
 			d.pid = int(pid)
 		}
 	}
 	for _, e := range srv.Log.Find(func(e daemon.Entry) bool {
-		return e.Msg() == "listening" && e.String("transport") == "net.tcp" && e.String("port_type") == ipam.PortIIpamAsyncSchemaConversion
+		return e.Msg() == "listening" && e.String("transport") == "net.tcp"
 	}) {
-		d.conversion = e.String("endpoint")
+		switch e.String("port_type") {
+		case ipam.PortIIpamAsyncSchemaConversion:
+			d.conversion = e.String("endpoint")
+		case ipam.PortIIpamAsyncProvision:
+			d.provision = e.String("endpoint")
+		}
 	}
-	if d.pid == 0 || d.conversion == "" {
-		t.Fatalf("ipamd: pid %d, net.tcp conversion endpoint %q", d.pid, d.conversion)
+	if d.pid == 0 || d.conversion == "" || d.provision == "" {
+		t.Fatalf("ipamd: pid %d, net.tcp endpoints %q %q", d.pid, d.conversion, d.provision)
 	}
 	return d
 }
@@ -90,6 +105,16 @@ func convertVia(ctx context.Context, d *ipamd) (client.Result, error) {
 		return client.Result{}, err
 	}
 	return c.ConvertSchema(ctx, cs, nil)
+}
+
+// provisionVia runs a whole IIpamAsyncProvision session on d over net.tcp.
+func provisionVia(ctx context.Context, d *ipamd, setting *ipam.IpamProvisioningSetting) (client.Result, error) {
+	c := &client.Client{KeepaliveInterval: time.Second, Dialer: nmf.Dialer{ReadTimeout: 2 * time.Minute, WriteTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second}}
+	cs, err := c.Dial(ctx, d.provision)
+	if err != nil {
+		return client.Result{}, err
+	}
+	return c.Provision(ctx, cs, setting, nil)
 }
 
 func remoteID(err error) string {

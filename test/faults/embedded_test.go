@@ -1,0 +1,139 @@
+//go:build linux
+
+package faults
+
+import (
+	"database/sql"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/ipamd/ipamd/client"
+	"github.com/ipamd/ipamd/store"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// tmpfs mounts a tmpfs of size (mount's -o size=) on a fresh directory and
+// unmounts it when t ends. It skips t unless the test runs as root (CI
+// does) and may mount.
+func tmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs (the disk-full and read-only faults); CI runs as root")
+	}
+	dir := filepath.Join(t.TempDir(), "fs")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s); the disk-full and read-only faults need one", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+func remount(t *testing.T, dir, opts string) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-o", "remount,"+opts, dir).CombinedOutput(); err != nil {
+		t.Fatalf("remount %s %s: %v: %s", dir, opts, err, out)
+	}
+}
+
+// admTablesIn counts the ADM_ tables of the SQLite file at path (0 when
+// there is no file).
+func admTablesIn(t *testing.T, path string) int {
+	t.Helper()
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'ADM\_%' ESCAPE '\'`).Scan(&n); err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return n
+}
+
+func widSetting(dir string) *ipam.IpamProvisioningSetting {
+	return &ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual,
+		DatabaseConfiguration: &ipam.IpamDatabaseConfiguration{DatabaseType: ipam.IpamDatabaseTypeWindowsInternalDatabase, DatabasePath: &dir}}
+}
+
+// expectRemote fails t unless err is an IpamException whose message says
+// what went wrong (contains one of words); it returns the exception's id.
+func expectRemote(t *testing.T, what string, err error, words ...string) string {
+	t.Helper()
+	var re *client.RemoteError
+	if !errors.As(err, &re) || re.Exception == nil {
+		t.Fatalf("%s: %v, want an IpamException", what, err)
+	}
+	msg := strings.ToLower(re.Exception.Message)
+	for _, w := range words {
+		if strings.Contains(msg, w) {
+			t.Logf("%s: %s: %s", what, re.Exception.ExceptionID, re.Exception.Message)
+			return re.Exception.ExceptionID
+		}
+	}
+	t.Errorf("%s: the message %q names none of %q", what, re.Exception.Message, words)
+	return re.Exception.ExceptionID
+}
+
+// The embedded store's file system fills up in the middle of the
+// provisioning transaction: the client gets Notify…Complete with an
+// IpamException saying the disk is full, the file holds no table of the
+// failed transaction and no record names it, and once space is freed the
+// next provisioning succeeds.
+func TestEmbeddedDiskFullMidProvisioning(t *testing.T) {
+	dir := tmpfs(t, "160k")
+	d := runIpamd(t, t.TempDir(), "--store-allowed-directories", dir)
+	ctx := ctxFor(t, 2*time.Minute)
+	_, err := provisionVia(ctx, d, widSetting(dir))
+	expectRemote(t, "provisioning on a full disk", err, "full", "no space")
+	if n := admTablesIn(t, filepath.Join(dir, store.WIDFileName)); n != 0 {
+		t.Errorf("%d ADM tables in the store after the failed provisioning", n)
+	}
+	remount(t, dir, "size=64m")
+	if _, err := provisionVia(ctx, d, widSetting(dir)); err != nil {
+		t.Fatalf("provisioning once space was freed: %v", err)
+	}
+	if n := admTablesIn(t, filepath.Join(dir, store.WIDFileName)); n == 0 {
+		t.Error("no ADM tables after the provisioning that succeeded")
+	}
+}
+
+// The state directory becomes read-only while the daemon runs: a
+// provisioning fails cleanly (an IpamException naming the read-only file
+// system, nothing recorded, no tables), and succeeds once it is writable
+// again, without a restart.
+func TestEmbeddedStateDirReadOnly(t *testing.T) {
+	state := tmpfs(t, "64m")
+	d := runIpamd(t, state)
+	remount(t, state, "ro")
+	ctx := ctxFor(t, 2*time.Minute)
+	_, err := provisionVia(ctx, d, widSetting(state))
+	expectRemote(t, "provisioning in a read-only state directory", err, "read-only", "readonly")
+	if _, saved, _ := store.LoadActive(state); saved {
+		t.Error("a store was recorded as active although its provisioning failed")
+	}
+	remount(t, state, "rw")
+	if n := admTablesIn(t, filepath.Join(state, store.WIDFileName)); n != 0 {
+		t.Errorf("%d ADM tables after the failed provisioning", n)
+	}
+	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
+		t.Fatalf("provisioning once the directory is writable again: %v", err)
+	}
+}
