@@ -136,6 +136,7 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	if m.refused != nil {
 		return m.refused
 	}
+	m.checkFileLocked()
 	if m.store == nil {
 		if m.active.Type == ipam.IpamDatabaseTypeWindowsInternalDatabase {
 			if _, err := os.Stat(m.active.Path); errors.Is(err, os.ErrNotExist) {
@@ -157,6 +158,26 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	return nil
 }
 
+// checkFileLocked closes an embedded store whose file was deleted or
+// replaced under the running daemon (an operator's rm, a restore from a
+// backup), so the next refresh reopens it by its path, as a restart would:
+// a missing file reads as not provisioned, a restored one as what it holds.
+// It reports whether it closed the store (the state must be read again).
+func (m *Manager) checkFileLocked() bool {
+	if m.store == nil || m.converting {
+		return false // a running conversion holds the handle; its End looks again
+	}
+	err := m.store.CheckFile()
+	if !errors.Is(err, ErrStoreFileGone) {
+		return false
+	}
+	m.log.Error("the embedded store's file was deleted or replaced while ipamd ran: it is reopened by its path (a missing file reads as not provisioned); restore it from a backup or provision again",
+		zap.Stringer("store", m.active), zap.Error(err))
+	_ = m.store.Close()
+	m.store, m.known = nil, false
+	return true
+}
+
 // State is the ADM global flags (3.1.1.3).
 type State struct {
 	Configured             bool // ADM_IsIPAMConfigured
@@ -176,7 +197,7 @@ type State struct {
 func (m *Manager) State(ctx context.Context) (State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.known || !m.status.Provisioned || m.status.ConversionRequired() || m.converting {
+	if m.checkFileLocked() || !m.known || !m.status.Provisioned || m.status.ConversionRequired() || m.converting {
 		if err := m.refreshLocked(ctx); err != nil && !m.known {
 			return State{}, exception(err, ipam.IpamApiErrorSQLServiceConfigurationFailed)
 		}
@@ -217,7 +238,7 @@ func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvi
 	// Provisioning is one-way (nothing unprovisions a store), so a store
 	// seen provisioned needs no second look, as in State: this is every
 	// Start on a provisioned server.
-	if !m.known || !m.status.Provisioned {
+	if m.checkFileLocked() || !m.known || !m.status.Provisioned {
 		if err := m.refreshLocked(ctx); err != nil && !m.known {
 			// The recorded store may well be provisioned; provisioning
 			// another one now could replace it.

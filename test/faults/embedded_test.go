@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/store"
+	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -135,5 +136,36 @@ func TestEmbeddedStateDirReadOnly(t *testing.T) {
 	}
 	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
 		t.Fatalf("provisioning once the directory is writable again: %v", err)
+	}
+}
+
+// ipam.db deleted under a running daemon: the daemon notices at the next
+// session (one stat), logs an error that says what happened and what to
+// do, and from then on reads the store by its path, as after a restart —
+// not provisioned — so a client can provision again (or the operator
+// restore the file) without restarting ipamd.
+func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
+	state := t.TempDir()
+	d := runIpamd(t, state)
+	ctx := ctxFor(t, 2*time.Minute)
+	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(state, store.WIDFileName)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
+		t.Fatalf("provisioning after ipam.db was deleted: %v", err)
+	}
+	if n := admTablesIn(t, path); n == 0 {
+		t.Error("no ADM tables in the new ipam.db")
+	}
+	if len(d.srv.Log.Find(func(e daemon.Entry) bool {
+		return e.String("level") == "error" && strings.Contains(e.Msg(), "deleted or replaced while ipamd ran")
+	})) != 1 {
+		t.Error("the daemon did not log the deleted store once, as an error")
 	}
 }
