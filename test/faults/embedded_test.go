@@ -5,17 +5,24 @@ package faults
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite"
 
 	"github.com/ipamd/ipamd/client"
+	"github.com/ipamd/ipamd/internal/v1gen"
 	"github.com/ipamd/ipamd/store"
+	"github.com/ipamd/ipamd/store/convert"
+	"github.com/ipamd/ipamd/store/schema"
+	"github.com/ipamd/ipamd/store/storetest"
 	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -168,4 +175,132 @@ func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 	})) != 1 {
 		t.Error("the daemon did not log the deleted store once, as an error")
 	}
+}
+
+// dumpSQLite is every ADM table of the SQLite database at path, row by row
+// as text, in order.
+func dumpSQLite(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ADM\_%' ESCAPE '\'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	_ = rows.Close()
+	out := map[string][]string{}
+	for _, tbl := range tables {
+		r, err := db.Query(`SELECT * FROM "` + tbl + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := r.Columns()
+		var lines []string
+		for r.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := r.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for i, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprintf(&b, "%s=%v|", cols[i], v)
+			}
+			lines = append(lines, b.String())
+		}
+		_ = r.Close()
+		sort.Strings(lines)
+		out[tbl] = lines
+	}
+	return out
+}
+
+// legacySQLite writes a generated v1 store at path.
+func legacySQLite(t *testing.T, path string, addresses int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", storetest.SQLiteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := v1gen.Generate(ctxFor(t, 2*time.Minute), db, schema.SQLite, v1gen.Options{Addresses: addresses, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The embedded store's file system fills up in the middle of a schema
+// conversion: the client gets IpamSchemaConversionFailed saying the disk
+// is full, the store still needs conversion, and once space is freed the
+// next conversion resumes to the same rows as an uninterrupted one.
+func TestEmbeddedDiskFullMidConversion(t *testing.T) {
+	const addresses = 3000
+	dir := tmpfs(t, "48m")
+	path := filepath.Join(dir, store.WIDFileName)
+	legacySQLite(t, path, addresses)
+	state := t.TempDir()
+	if err := store.SaveActive(state, store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: path}, false); err != nil {
+		t.Fatal(err)
+	}
+	d := runIpamd(t, state, "--store-allowed-directories", dir)
+	// Leave the conversion a little room: it fails part-way, not at once.
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(dir, "filler")
+	if free := int64(st.Bavail) * st.Bsize; free > 512<<10 {
+		if err := os.WriteFile(filler, make([]byte, free-512<<10), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := ctxFor(t, 3*time.Minute)
+	_, err := convertVia(ctx, d)
+	expectRemote(t, "conversion on a full disk", err, "full", "no space")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var micros int64
+	if err := db.QueryRow(`SELECT last_record_id FROM ipamd_conversion_progress WHERE step = '@started'`).Scan(&micros); err != nil {
+		t.Fatalf("the failed conversion left no clock: %v", err)
+	}
+	at := time.UnixMicro(micros).UTC()
+	if req, _, _, err := convert.Required(ctx, db, schema.SQLite); err != nil || !req {
+		t.Fatalf("after the failure Required = %v, %v", req, err)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := convertVia(ctx, d); err != nil {
+		t.Fatalf("the conversion once space was freed: %v", err)
+	}
+	ref := filepath.Join(t.TempDir(), "reference.db")
+	legacySQLite(t, ref, addresses)
+	rdb, err := sql.Open("sqlite", storetest.SQLiteDSN(ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	if err := convert.Run(ctx, rdb, schema.SQLite, convert.Options{Now: func() time.Time { return at }}); err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, dumpSQLite(t, path), dumpSQLite(t, ref), "ADM_DatabaseConfigurationTable")
 }
