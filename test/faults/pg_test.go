@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -21,11 +22,17 @@ import (
 	"github.com/ipamd/ipamd/store/convert"
 	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/store/storetest"
+	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/test/internal/faultproxy"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		daemon.Cleanup() // the ipamd binary the process tests built
+		os.Exit(code)
+	}))
+}
 
 // lease is the lease the store-level tests run with: short, so that an
 // expiry fits in a test, and the bound every silent-server fault is

@@ -5,10 +5,13 @@ package faults
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipamd/ipamd/internal/loadgen"
+	"github.com/ipamd/ipamd/test/internal/daemon"
 )
 
 // TestSoak runs the soak mix against one provisioned daemon (embedded
@@ -56,5 +59,26 @@ func TestSoak(t *testing.T) {
 	}
 	for _, v := range r.Violations {
 		t.Errorf("leak: %s", v)
+	}
+}
+
+// `ipamd bench soak` is the operator's way to run the same soak: a short
+// run against a provisioned daemon exits 0 and prints the samples and the
+// growth.
+func TestBenchSoakCommand(t *testing.T) {
+	state := t.TempDir()
+	d := runIpamd(t, state, "--limits-preamble-timeout", "2s")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, daemon.Binary(t), "bench", "soak", "--server", d.provision, "--admin", d.admin,
+		"--duration", "5s", "--sample-every", "1s", "--clients", "4").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ipamd bench soak: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "growth: rss") || !strings.Contains(string(out), "load=true") {
+		t.Errorf("ipamd bench soak printed no samples or growth:\n%s", out)
 	}
 }
