@@ -244,7 +244,7 @@ var settings = []*Setting{
 			return checkAbsPath(s)
 		}),
 	durationSetting("store.postgres.connect_timeout",
-		"Time allowed to reach the PostgreSQL server.",
+		"Time allowed to reach the PostgreSQL server, and to read the store's state when a client starts a job: a server that went silent (a partition, a black hole) is reported as unreachable after this instead of holding the request.",
 		10*time.Second, time.Second, 5*time.Minute,
 		func(c *Config) *time.Duration { return &c.Store.Postgres.ConnectTimeout }),
 	intSetting("store.postgres.max_connections",

@@ -177,7 +177,9 @@ func (s *Store) TryBeginConversion(ctx context.Context, owner string) (*Lease, e
 		err = fmt.Errorf("store: %v is at schema version %s: %w", s.cfg, st.Version, ErrConversionNotRequired)
 	}
 	if err != nil {
-		_ = l.release(context.WithoutCancel(ctx))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.duration/3)
+		_ = l.release(rctx) // bounded: a lease left behind expires by itself
+		cancel()
 		return nil, err
 	}
 	return l, nil

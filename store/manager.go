@@ -136,6 +136,8 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	if m.refused != nil {
 		return m.refused
 	}
+	ctx, cancel := m.dbContext(ctx)
+	defer cancel()
 	m.checkFileLocked()
 	if m.store == nil {
 		if m.active.Type == ipam.IpamDatabaseTypeWindowsInternalDatabase {
@@ -152,10 +154,21 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	}
 	st, err := m.store.Status(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: %v: %w: no answer within %v (store.postgres.connect_timeout): %v", m.active, ErrUnreachable, m.opts.Store.ConnectTimeout, err)
+		}
 		return err
 	}
 	m.status, m.known = st, true
 	return nil
+}
+
+// dbContext bounds one look at the database made for a client's request
+// by store.postgres.connect_timeout: a server that went silent without
+// closing the connection (a partition, a black hole) must not hold the
+// request, and the manager's lock, until the kernel gives up on the socket.
+func (m *Manager) dbContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, m.opts.Store.ConnectTimeout)
 }
 
 // checkFileLocked closes an embedded store whose file was deleted or
@@ -349,7 +362,9 @@ func (m *Manager) BeginConversion(ctx context.Context) (*Conversion, error) {
 	if m.store == nil || !m.status.Provisioned {
 		return nil, ipam.NewException(ipam.IpamErrorIPAMNotProvisioned, "the IPAM server is not provisioned")
 	}
-	lease, err := m.store.TryBeginConversion(ctx, m.owner)
+	lctx, cancel := m.dbContext(ctx)
+	lease, err := m.store.TryBeginConversion(lctx, m.owner)
+	cancel()
 	if err != nil {
 		if errors.Is(err, ErrConversionNotRequired) {
 			_ = m.refreshLocked(ctx)

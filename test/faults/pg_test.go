@@ -455,3 +455,43 @@ func TestConversionSurvivesPostgresFaults(t *testing.T) {
 	}
 	sameRows(t, dumpPG(t, db), want)
 }
+
+// PostgreSQL black-holed when a client starts a job: Start is answered
+// within the connect timeout (plus slack) with
+// IpamApiErrorSQLServiceConfigurationFailed instead of waiting on a pooled
+// connection that will never answer, and works again once the network
+// heals.
+func TestStartWhileBlackHoled(t *testing.T) {
+	p, cfg, direct := pgBehindProxy(t)
+	s, err := store.Open(ctxFor(t, time.Minute), direct, storeOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Provision(ctxFor(t, time.Minute), store.ProvisionParams{CreateNewSchema: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().Exec(`UPDATE "ADM_CommonProperties" SET "Value" = '6.2.0.0' WHERE "Name" = 'DatabaseSchemaVersion'`); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	m := manager(t, cfg, &converter{})
+	if st, err := m.State(ctxFor(t, time.Minute)); err != nil || !st.ConversionRequired {
+		t.Fatalf("before the black hole: %+v, %v", st, err)
+	}
+	p.BlackHole()
+	defer p.Restore()
+	began := time.Now()
+	_, err = m.BeginConversion(context.Background()) // a request context without a deadline
+	took := time.Since(began)
+	if exceptionID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+		t.Errorf("Start while black-holed: %v, want IpamApiErrorSQLServiceConfigurationFailed", err)
+	}
+	if bound := storeOpts().ConnectTimeout + slack; took > bound {
+		t.Errorf("Start answered after %v, want within %v", took, bound)
+	}
+	t.Logf("Start answered %v after it was sent: %v", took.Round(time.Millisecond), err)
+	p.Restore()
+	if _, err := convertOnce(ctxFor(t, time.Minute), m); exceptionID(err) == ipam.IpamApiErrorSQLServiceConfigurationFailed {
+		t.Errorf("Start once the network healed: %v", err)
+	}
+}
