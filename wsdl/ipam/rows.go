@@ -190,6 +190,8 @@ func AssignIDs(rows []AnyIpamObject) {
 		case *IPAddressRow:
 			v.ID = next()
 			cfvs(v.CustomFieldValues)
+		case interface{ assignIDs(func() int) }: // the rows of rows_blocks.go
+			v.assignIDs(next)
 		}
 	}
 }
