@@ -38,7 +38,9 @@ type RowQuery struct {
 	RangeID        *int64
 	Category       *string
 	Virtualization []string // IPVirtualizationType flags; nil is any
-	Blocks         *BlockQuery // the block/subnet/address space/custom field selections
+
+	// Blocks: the block, subnet, address space and custom field selections.
+	Blocks *BlockQuery
 }
 
 // RowSource reads enumeration rows: in one read transaction, each row
@@ -139,11 +141,17 @@ func RowQueryFor(p ipam.AnyEnumerationParametersBase) (*RowQuery, *ipam.IpamExce
 	case *ipam.IpamIPAddressRootAddressesEnumerationParameters: // 3.5.4.8.1.48
 		q, want, family = RowQuery{Kind: AddressRows, Category: categoryOf(v.AddressCategory)}, ipam.EnumerationObjectTypeIPAddress, v.AddressFamily
 	default:
-		more, ok, exc := moreRowQuery(p)
-		if exc != nil || !ok {
-			return more, exc
+		m, exc := moreRowQuery(p) // enumerator_blocks.go
+		if exc != nil {
+			return nil, exc
 		}
-		q, want, family, virt = *more, more.want, more.family, more.virt
+		if m.noFamily {
+			if ot != m.want {
+				return nil, ipam.NewException(ipam.IpamApiInvalidEnumeration, "ObjectType %s does not fit the parameter type (want %s)", ot, m.want)
+			}
+			return &m.q, nil
+		}
+		q, want, family, virt = m.q, m.want, m.family, m.virt
 	}
 	if ot != want {
 		return nil, ipam.NewException(ipam.IpamApiInvalidEnumeration, "ObjectType %s does not fit the parameter type (want %s)", ot, want)
