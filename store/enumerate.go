@@ -78,7 +78,7 @@ func (s *Store) EnumerateRows(ctx context.Context, q RowQuery, emit func(ipam.An
 	case AddressRows:
 		err = s.enumerateAddresses(ctx, tx, q, emit)
 	default:
-		err = fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
+		err = s.enumerateMore(ctx, tx, q, emit) // enumerate_blocks.go
 	}
 	return err
 }

@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/ipamd/ipamd/store/storetest"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// keyedRow is what the tests below compare of a row: its RecordId, a
+// key member (an address or a name) and how many custom field values (or
+// permitted values) it carries.
+type keyedRow struct {
+	id     int64
+	key    string
+	values int
+}
+
+// keyed reads a row of this file's kinds as a keyedRow.
+func keyed(t *testing.T, o ipam.AnyIpamObject) keyedRow {
+	t.Helper()
+	switch v := o.(type) {
+	case *ipam.IPBlockRow:
+		return keyedRow{v.RecordID, v.StartIPAddress.String(), len(v.CustomFieldValues)}
+	case *ipam.AddressSpaceRow:
+		return keyedRow{v.RecordID, *v.Name, len(v.CustomFieldValues)}
+	case *ipam.CustomFieldRow:
+		return keyedRow{v.RecordID, *v.Name, len(v.Values)}
+	}
+	t.Fatalf("unexpected row %T", o)
+	return keyedRow{}
+}
+
+// queryKeyed reads what an enumeration must return, by a query of its own
+// (id, key, count).
+func queryKeyed(t *testing.T, s *Store, query string, args ...any) []keyedRow {
+	t.Helper()
+	rows, err := s.db.Query(query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []keyedRow
+	for rows.Next() {
+		var r keyedRow
+		if err := rows.Scan(&r.id, &r.key, &r.values); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func blockQuery(where string, objectTypes string) string {
+	return `SELECT b."RecordId", b."StartIPAddress",
+		(SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" c WHERE c."ObjectType" IN (` + objectTypes + `) AND c."UsedById" = b."RecordId")
+		FROM "ADM_IPBlocksTable" b WHERE ` + where + ` ORDER BY b."RecordId"`
+}
+
+// TestEnumerateBlocksMatchStore: blocks, subnets, address spaces and custom
+// fields of a converted v1 store come out one for one, in RecordId order,
+// with their addresses or names and their custom field values (permitted
+// values for custom fields), under every selection the parameter types
+// make, on both engines.
+func TestEnumerateBlocksMatchStore(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			s := convertedStore(t, e.Dialect, 3000)
+			ctx := context.Background()
+			p := s.dialect.Placeholder
+			var parent, subnetParent int64
+			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = ` + p(1) + ` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, false).Scan(&parent); err != nil {
+				t.Fatalf("a child block: %v", err)
+			}
+			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = ` + p(1) + ` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, true).Scan(&subnetParent); err != nil {
+				t.Fatalf("a subnet with a parent block: %v", err)
+			}
+			name := "Managed by"
+			provider := "Provider"
+			for _, tc := range []struct {
+				name string
+				q    RowQuery
+				want string
+				args []any
+				min  int
+			}{
+				{"all IPv4 blocks", RowQuery{Kind: BlockRows}, blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1), `'IPBlock'`), []any{false}, 1},
+				{"all IPv6 blocks", RowQuery{Kind: BlockRows, IPv6: true}, blockQuery(`b."Family" = 'IPv6' AND b."IsSubnet" = `+p(1), `'IPBlock'`), []any{false}, 1},
+				{"root IPv4 blocks", RowQuery{Kind: BlockRows, Blocks: &BlockQuery{RootOnly: true}},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND b."ParentBlockRecordId" IS NULL`, `'IPBlock'`), []any{false}, 1},
+				{"child blocks", RowQuery{Kind: BlockRows, Blocks: &BlockQuery{ParentBlockID: &parent}},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND b."ParentBlockRecordId" = `+p(2), `'IPBlock'`), []any{false, parent}, 1},
+				{"all IPv4 subnets", RowQuery{Kind: SubnetRows}, blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1), `'IPBlock', 'IPSubnet'`), []any{true}, 1},
+				{"all IPv6 subnets", RowQuery{Kind: SubnetRows, IPv6: true}, blockQuery(`b."Family" = 'IPv6' AND b."IsSubnet" = `+p(1), `'IPBlock', 'IPSubnet'`), []any{true}, 1},
+				{"direct child subnets", RowQuery{Kind: SubnetRows, Blocks: &BlockQuery{ParentBlockID: &subnetParent}},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND b."ParentBlockRecordId" = `+p(2), `'IPBlock', 'IPSubnet'`), []any{true, subnetParent}, 1},
+				{"empty subnets", RowQuery{Kind: SubnetRows, Blocks: &BlockQuery{EmptyOnly: true}},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND NOT EXISTS (SELECT 1 FROM "ADM_IPRangeTable" r WHERE r."ParentIPBlockRecordId" = b."RecordId")`, `'IPBlock'`), []any{true}, 0},
+				{"address spaces", RowQuery{Kind: AddressSpaceRows}, `SELECT a."RecordId", a."Name",
+					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" c WHERE c."ObjectType" = 'AddressSpace' AND c."UsedById" = a."RecordId")
+					FROM "ADM_AddressSpaceTable" a ORDER BY a."RecordId"`, nil, 1},
+				{"provider address spaces", RowQuery{Kind: AddressSpaceRows, Blocks: &BlockQuery{SpaceType: &provider}}, `SELECT a."RecordId", a."Name", 0
+					FROM "ADM_AddressSpaceTable" a WHERE a."Family" = 'Provider' ORDER BY a."RecordId"`, nil, 1},
+				{"custom fields", RowQuery{Kind: CustomFieldRows}, `SELECT f."RecordId", f."Name",
+					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesTable" v WHERE v."CustomFieldRecordId" = f."RecordId" AND f."Type" = 'Multivalued')
+					FROM "ADM_CustomFieldsTable" f ORDER BY f."RecordId"`, nil, 18},
+				{"custom field by name", RowQuery{Kind: CustomFieldRows, Blocks: &BlockQuery{Name: &name}}, `SELECT f."RecordId", f."Name",
+					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesTable" v WHERE v."CustomFieldRecordId" = f."RecordId")
+					FROM "ADM_CustomFieldsTable" f WHERE f."Name" = 'Managed by'`, nil, 1},
+			} {
+				want := queryKeyed(t, s, tc.want, tc.args...)
+				if len(want) < tc.min {
+					t.Fatalf("%s: the converted store has %d rows, want at least %d", tc.name, len(want), tc.min)
+				}
+				var got []keyedRow
+				err := s.EnumerateRows(ctx, tc.q, func(o ipam.AnyIpamObject) error {
+					got = append(got, keyed(t, o))
+					if b, ok := o.(*ipam.IPBlockRow); ok && (b.Subnet != nil) != (tc.q.Kind == SubnetRows) {
+						t.Errorf("%s: row %d subnet members %v", tc.name, b.RecordID, b.Subnet != nil)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d rows, the store has %d", tc.name, len(got), len(want))
+				}
+				for i := range want {
+					w := want[i]
+					if a := ipam.ParseIPAddressText(w.key); a.IsValid() {
+						w.key = a.String()
+					}
+					if got[i] != w {
+						t.Errorf("%s row %d: got %+v, store %+v", tc.name, i, got[i], w)
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEnumerateSubnetsWithinBlock: IpamIPSubnetsByBlockId selects the
+// subnets inside the block's bounds (3.5.4.8.1.53), checked against the
+// ranges of the subnets themselves.
+func TestEnumerateSubnetsWithinBlock(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			s := convertedStore(t, e.Dialect, 1500)
+			ctx := context.Background()
+			var all []*ipam.IPBlockRow
+			collect := func(q RowQuery) []*ipam.IPBlockRow {
+				var out []*ipam.IPBlockRow
+				if err := s.EnumerateRows(ctx, q, func(o ipam.AnyIpamObject) error {
+					out = append(out, o.(*ipam.IPBlockRow))
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			all = collect(RowQuery{Kind: SubnetRows})
+			blocks := collect(RowQuery{Kind: BlockRows})
+			tested := 0
+			for _, b := range blocks {
+				id := b.RecordID
+				got := collect(RowQuery{Kind: SubnetRows, Blocks: &BlockQuery{WithinBlockID: &id}})
+				var want []int64
+				for _, sn := range all {
+					if sn.ParentIPBlockRecordID != nil && !sn.StartIPAddress.Less(b.StartIPAddress) && !b.EndIPAddress.Less(sn.EndIPAddress) &&
+						sn.PrefixLength >= b.PrefixLength && sn.AddressSpaceRecordID == b.AddressSpaceRecordID {
+						want = append(want, sn.RecordID)
+					}
+				}
+				if fmt.Sprint(ids(got)) != fmt.Sprint(want) {
+					t.Fatalf("block %d (%s-%s): subnets %v, want %v", id, b.StartIPAddress, b.EndIPAddress, ids(got), want)
+				}
+				if len(want) > 0 {
+					tested++
+				}
+			}
+			if tested == 0 {
+				t.Fatal("no block of the converted store holds a subnet")
+			}
+			missing := int64(-1)
+			if got := collect(RowQuery{Kind: SubnetRows, Blocks: &BlockQuery{WithinBlockID: &missing}}); len(got) != 0 {
+				t.Errorf("subnets of a missing block: %d", len(got))
+			}
+		})
+	}
+}
+
+func ids(rows []*ipam.IPBlockRow) []int64 {
+	out := []int64{}
+	for _, r := range rows {
+		out = append(out, r.RecordID)
+	}
+	return out
+}
