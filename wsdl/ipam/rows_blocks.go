@@ -287,8 +287,7 @@ func (m *rowWriter) customFieldValuesAs(local string, vs []*CustomFieldValue) {
 	for _, c := range vs {
 		m.start("CustomFieldValue", Namespace)
 		m.id(c.ID)
-		m.strings("ModifiedProperties", setCustomFieldMembers)
-		m.strings("SetProperties", setCustomFieldMembers)
+		m.baseMembers()
 		m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
 		m.text("ParentCustomFieldName", c.ParentCustomFieldName)
 		m.text("ParentCustomFieldNumber", strconv.FormatInt(int64(c.ParentCustomFieldNumber), 10))

@@ -177,3 +177,26 @@ func TestBlockRowsGolden(t *testing.T) {
 		t.Errorf("rows differ from %s:\n%s", golden, diffLines(got, want))
 	}
 }
+
+// TestCustomFieldRowSize: the largest built-in field (Country/Region, 249
+// permitted values) is one row and must fit one EnumeratedRowsCallback of
+// a WCF client's default 64 KiB over net.tcp: its permitted values carry
+// no change-tracking lists (nil ModifiedProperties / SetProperties), which
+// halves them. (Over text SOAP it does not fit: docs/protocol.md.)
+func TestCustomFieldRowSize(t *testing.T) {
+	row := &ipam.CustomFieldRow{BuiltInCustomFieldNumber: "CountryOrRegion", Name: ptr("Country/Region"), Origin: "BuiltIn",
+		RecordID: 3, Type: "Multivalued", Values: []*ipam.CustomFieldValue{}}
+	for i := range 249 {
+		row.Values = append(row.Values, &ipam.CustomFieldValue{BuiltInCustomFieldValueID: int64(i + 1), ParentCustomFieldName: "Country/Region",
+			ParentCustomFieldNumber: 3, ParentCustomFieldRecordID: 3, RecordID: int64(1000 + i), Value: strings.Repeat("x", 16)})
+	}
+	rows := []ipam.AnyIpamObject{row}
+	ipam.AssignIDs(rows)
+	p, err := soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}).Encode(nil, &soap.Header{Action: ipam.ActionEnumeratedRowsCallback}, &ipam.EnumeratedRowsCallback{Data: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) > 60<<10 {
+		t.Errorf("Country/Region encodes to %d bytes, over 60 KiB", len(p))
+	}
+}
