@@ -29,7 +29,9 @@ func TestRowQueryForBlocks(t *testing.T) {
 		check func(q *RowQuery) bool
 	}{
 		{"child blocks", &ipam.IPBlockChildBlockEnumerationParameters{EnumerationParametersBase: blk, AddressFamily: v4, ParentBlockRecordId: 3}, "",
-			func(q *RowQuery) bool { return q.Kind == BlockRows && *q.Blocks.ParentBlockID == 3 && !q.Blocks.RootOnly }},
+			func(q *RowQuery) bool {
+				return q.Kind == BlockRows && *q.Blocks.ParentBlockID == 3 && !q.Blocks.RootOnly
+			}},
 		{"all blocks", &ipam.IPBlockGetAllBlocksEnumerationParameters{EnumerationParametersBase: blk, AddressFamily: v6}, "",
 			func(q *RowQuery) bool { return q.Kind == BlockRows && q.IPv6 && *q.Blocks == BlockQuery{} }},
 		{"root blocks", &ipam.IPBlockRootEnumerationParameters{EnumerationParametersBase: blk, AddressFamily: v4, AddressCategory: &private}, "",
@@ -38,13 +40,19 @@ func TestRowQueryForBlocks(t *testing.T) {
 			func(q *RowQuery) bool { return q.Kind == SubnetRows && *q.Category == "Private" }},
 		{"subnets by space", &ipam.IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters{EnumerationParametersBase: sub, AddressFamily: v4,
 			AddressSpaceRecordId: 2, VirtualizationType: &fabric}, "",
-			func(q *RowQuery) bool { return q.Kind == SubnetRows && *q.AddressSpaceID == 2 && q.Virtualization[0] == "Fabric" }},
+			func(q *RowQuery) bool {
+				return q.Kind == SubnetRows && *q.AddressSpaceID == 2 && q.Virtualization[0] == "Fabric"
+			}},
 		{"subnets in block", &ipam.IpamIPSubnetsByBlockIdEnumerationParameters{EnumerationParametersBase: sub, AddressFamily: v4, ParentBlockRecordId: 4}, "",
 			func(q *RowQuery) bool { return q.Kind == SubnetRows && *q.Blocks.WithinBlockID == 4 }},
 		{"unmapped subnets", &ipam.IpamIPSubnetsByUnmappedEnumerationParameters{EnumerationParametersBase: sub, AddressFamily: v4}, "",
-			func(q *RowQuery) bool { return q.Kind == SubnetRows && *q.AddressSpaceID == 1 && q.Virtualization == nil }},
+			func(q *RowQuery) bool {
+				return q.Kind == SubnetRows && *q.AddressSpaceID == 1 && q.Virtualization == nil
+			}},
 		{"subnets by virtualization", &ipam.IpamIPSubnetsByVirtualizationTypeEnumerationParameters{EnumerationParametersBase: sub, AddressFamily: v4, VirtualizationType: &fabric}, "",
-			func(q *RowQuery) bool { return q.Kind == SubnetRows && len(q.Virtualization) == 1 && !q.Blocks.EmptyOnly }},
+			func(q *RowQuery) bool {
+				return q.Kind == SubnetRows && len(q.Virtualization) == 1 && !q.Blocks.EmptyOnly
+			}},
 		{"empty subnets", &ipam.IpamIPSubnetsByVirtualizationTypeEnumerationParameters{EnumerationParametersBase: sub, AddressFamily: v4, EmptySubnetsOnly: true, VirtualizationType: &fabric}, "",
 			func(q *RowQuery) bool { return q.Blocks.EmptyOnly && q.Virtualization == nil }},
 		{"direct child subnets", &ipam.IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters{EnumerationParametersBase: sub, AddressFamily: v6, ParentBlockRecordId: 5}, "",

@@ -74,10 +74,10 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 			ctx := context.Background()
 			p := s.dialect.Placeholder
 			var parent, subnetParent int64
-			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = ` + p(1) + ` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, false).Scan(&parent); err != nil {
+			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = `+p(1)+` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, false).Scan(&parent); err != nil {
 				t.Fatalf("a child block: %v", err)
 			}
-			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = ` + p(1) + ` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, true).Scan(&subnetParent); err != nil {
+			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = `+p(1)+` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, true).Scan(&subnetParent); err != nil {
 				t.Fatalf("a subnet with a parent block: %v", err)
 			}
 			name := "Managed by"
