@@ -80,7 +80,23 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 			if err := s.db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = `+p(1)+` AND "Family" = 'IPv4' AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`, true).Scan(&subnetParent); err != nil {
 				t.Fatalf("a subnet with a parent block: %v", err)
 			}
+			// One subnet no range maps to (a converted v1 store has none:
+			// conversion made each subnet for a range).
+			var empty int64
+			if err := s.db.QueryRow(`SELECT MAX("RecordId") + 1 FROM "ADM_IPBlocksTable"`).Scan(&empty); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Exec(`INSERT INTO "ADM_IPBlocksTable" ("Family", "RecordId", "IsSubnet", "AddressSpaceRecordId", "AddressCategory",
+				"StartIPAddress", "EndIPAddress", "NetworkId", "PrefixLength", "SubnetMask", "NumberOfChildBlocks")
+				VALUES ('IPv4', `+p(1)+`, `+p(2)+`, 1, 'Public', '192.0.2.0', '192.0.2.255', '192.0.2.0', 24, '255.255.255.0', 0)`, empty, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Exec(`INSERT INTO "ADM_SubnetTable" ("Family", "RecordId", "Name", "IsOverlapping", "UseForUtilization", "VSId", "VirtualizationType")
+				VALUES ('IPv4', `+p(1)+`, 'empty', `+p(2)+`, `+p(3)+`, 0, 'NonVirtualized')`, empty, false, true); err != nil {
+				t.Fatal(err)
+			}
 			name := "Managed by"
+			private, space := "Private", int64(1)
 			provider := "Provider"
 			for _, tc := range []struct {
 				name string
@@ -100,7 +116,13 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 				{"direct child subnets", RowQuery{Kind: SubnetRows, Blocks: &BlockQuery{ParentBlockID: &subnetParent}},
 					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND b."ParentBlockRecordId" = `+p(2), `'IPBlock', 'IPSubnet'`), []any{true, subnetParent}, 1},
 				{"empty subnets", RowQuery{Kind: SubnetRows, Blocks: &BlockQuery{EmptyOnly: true}},
-					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND NOT EXISTS (SELECT 1 FROM "ADM_IPRangeTable" r WHERE r."ParentIPBlockRecordId" = b."RecordId")`, `'IPBlock'`), []any{true}, 0},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND NOT EXISTS (SELECT 1 FROM "ADM_IPRangeTable" r WHERE r."ParentIPBlockRecordId" = b."RecordId")`, `'IPBlock', 'IPSubnet'`), []any{true}, 1},
+				{"subnets by category", RowQuery{Kind: SubnetRows, Category: &private},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND b."AddressCategory" = 'Private'`, `'IPBlock', 'IPSubnet'`), []any{true}, 1},
+				{"subnets of the default space, non-virtualized", RowQuery{Kind: SubnetRows, AddressSpaceID: &space, Virtualization: []string{"NonVirtualized"}},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND b."AddressSpaceRecordId" = 1`, `'IPBlock', 'IPSubnet'`), []any{true}, 2},
+				{"virtual subnets", RowQuery{Kind: SubnetRows, Virtualization: []string{"Virtual", "Fabric"}},
+					blockQuery(`b."Family" = 'IPv4' AND b."IsSubnet" = `+p(1)+` AND 1 = 0`, `'IPBlock'`), []any{true}, 0},
 				{"address spaces", RowQuery{Kind: AddressSpaceRows}, `SELECT a."RecordId", a."Name",
 					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" c WHERE c."ObjectType" = 'AddressSpace' AND c."UsedById" = a."RecordId")
 					FROM "ADM_AddressSpaceTable" a ORDER BY a."RecordId"`, nil, 1},
