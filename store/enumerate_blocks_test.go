@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ipamd/ipamd/store/schema"
 	"github.com/ipamd/ipamd/store/storetest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -95,6 +96,32 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 				VALUES ('IPv4', `+p(1)+`, 'empty', `+p(2)+`, `+p(3)+`, 0, 'NonVirtualized')`, empty, false, true); err != nil {
 				t.Fatal(err)
 			}
+			// Custom field values on a block, a subnet and an address space
+			// (a converted v1 store has them on ranges and addresses only):
+			// RIR = its first value on the first IPv4 block and on space 1, a
+			// free value on the empty subnet.
+			var rir, rirValue, assoc, block int64
+			if err := s.db.QueryRow(`SELECT f."RecordId", MIN(v."RecordId") FROM "ADM_CustomFieldsTable" f JOIN "ADM_CustomFieldValuesTable" v
+				ON v."CustomFieldRecordId" = f."RecordId" WHERE f."BuiltinCustomFieldNumber" = 'Rir' GROUP BY f."RecordId"`).Scan(&rir, &rirValue); err != nil {
+				t.Fatalf("the RIR field: %v", err)
+			}
+			if err := s.db.QueryRow(`SELECT COALESCE(MAX("RecordId"), 0) + 1 FROM "ADM_CustomFieldValuesAssociationTable"`).Scan(&assoc); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.QueryRow(`SELECT MIN("RecordId") FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = `+p(1)+` AND "Family" = 'IPv4'`, false).Scan(&block); err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range []struct {
+				objectType string
+				id         int64
+				valueID    any
+				value      any
+			}{{"IPBlock", block, rirValue, nil}, {"AddressSpace", 1, rirValue, nil}, {"IPSubnet", empty, nil, "lab"}} {
+				if _, err := s.db.Exec(`INSERT INTO "ADM_CustomFieldValuesAssociationTable" ("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId", "Value")
+					VALUES (`+p(1)+`, `+p(2)+`, 'IPv4', `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`)`, assoc+int64(i), a.objectType, a.id, rir, a.valueID, a.value); err != nil {
+					t.Fatalf("associate %s: %v", a.objectType, err)
+				}
+			}
 			name := "Managed by"
 			private, space := "Private", int64(1)
 			provider := "Provider"
@@ -126,7 +153,8 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 				{"address spaces", RowQuery{Kind: AddressSpaceRows}, `SELECT a."RecordId", a."Name",
 					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" c WHERE c."ObjectType" = 'AddressSpace' AND c."UsedById" = a."RecordId")
 					FROM "ADM_AddressSpaceTable" a ORDER BY a."RecordId"`, nil, 1},
-				{"provider address spaces", RowQuery{Kind: AddressSpaceRows, Blocks: &BlockQuery{SpaceType: &provider}}, `SELECT a."RecordId", a."Name", 0
+				{"provider address spaces", RowQuery{Kind: AddressSpaceRows, Blocks: &BlockQuery{SpaceType: &provider}}, `SELECT a."RecordId", a."Name",
+					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" c WHERE c."ObjectType" = 'AddressSpace' AND c."UsedById" = a."RecordId")
 					FROM "ADM_AddressSpaceTable" a WHERE a."Family" = 'Provider' ORDER BY a."RecordId"`, nil, 1},
 				{"custom fields", RowQuery{Kind: CustomFieldRows}, `SELECT f."RecordId", f."Name",
 					(SELECT COUNT(*) FROM "ADM_CustomFieldValuesTable" v WHERE v."CustomFieldRecordId" = f."RecordId" AND f."Type" = 'Multivalued')
@@ -140,8 +168,23 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 					t.Fatalf("%s: the converted store has %d rows, want at least %d", tc.name, len(want), tc.min)
 				}
 				var got []keyedRow
+				values := 0
 				err := s.EnumerateRows(ctx, tc.q, func(o ipam.AnyIpamObject) error {
 					got = append(got, keyed(t, o))
+					var cfv []*ipam.CustomFieldValue
+					switch v := o.(type) {
+					case *ipam.IPBlockRow:
+						cfv = v.CustomFieldValues
+					case *ipam.AddressSpaceRow:
+						cfv = v.CustomFieldValues
+					}
+					for _, c := range cfv {
+						values++
+						if c.ParentCustomFieldRecordID != rir || c.ParentCustomFieldName != "RIR" || c.ParentCustomFieldNumber != 1 ||
+							(c.RecordID != rirValue && c.Value != "lab") || c.Value == "" {
+							t.Errorf("%s: custom field value %+v", tc.name, *c)
+						}
+					}
 					if b, ok := o.(*ipam.IPBlockRow); ok && (b.Subnet != nil) != (tc.q.Kind == SubnetRows) {
 						t.Errorf("%s: row %d subnet members %v", tc.name, b.RecordID, b.Subnet != nil)
 					}
@@ -152,6 +195,9 @@ func TestEnumerateBlocksMatchStore(t *testing.T) {
 				}
 				if len(got) != len(want) {
 					t.Fatalf("%s: %d rows, the store has %d", tc.name, len(got), len(want))
+				}
+				if (tc.name == "all IPv4 blocks" || tc.name == "address spaces" || tc.name == "empty subnets") && values != 1 {
+					t.Errorf("%s: %d custom field values, want the one associated above", tc.name, values)
 				}
 				for i := range want {
 					w := want[i]
@@ -224,4 +270,56 @@ func ids(rows []*ipam.IPBlockRow) []int64 {
 		out = append(out, r.RecordID)
 	}
 	return out
+}
+
+// TestEnumerateCustomFieldNumbers: a row's custom field values carry the
+// built-in field's number (the BuiltInCustomField value of the stored
+// literal), on ranges and addresses as on the rows of this file.
+func TestEnumerateCustomFieldNumbers(t *testing.T) {
+	s := convertedStore(t, schema.SQLite, 1500)
+	want := map[string]int32{}
+	for _, f := range schema.BuiltinCustomFields {
+		want[f.Literal] = int32(f.Number)
+	}
+	var lits = map[int64]string{}
+	rows, err := s.db.Query(`SELECT "RecordId", COALESCE("BuiltinCustomFieldNumber", '') FROM "ADM_CustomFieldsTable"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		var lit string
+		if err := rows.Scan(&id, &lit); err != nil {
+			t.Fatal(err)
+		}
+		lits[id] = lit
+	}
+	rows.Close()
+	checked := 0
+	for _, kind := range []RowKind{RangeRows, AddressRows} {
+		err := s.EnumerateRows(context.Background(), RowQuery{Kind: kind}, func(o ipam.AnyIpamObject) error {
+			var cfv []*ipam.CustomFieldValue
+			switch v := o.(type) {
+			case *ipam.IPRangeRow:
+				cfv = v.CustomFieldValues
+			case *ipam.IPAddressRow:
+				cfv = v.CustomFieldValues
+			}
+			for _, c := range cfv {
+				if n, builtin := want[lits[c.ParentCustomFieldRecordID]]; builtin {
+					checked++
+					if c.ParentCustomFieldNumber != n {
+						t.Fatalf("value %+v: ParentCustomFieldNumber %d, want %d (%s)", *c, c.ParentCustomFieldNumber, n, lits[c.ParentCustomFieldRecordID])
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no built-in custom field value on the converted store's ranges and addresses")
+	}
 }
