@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,7 +77,7 @@ func (s *Store) EnumerateRows(ctx context.Context, q RowQuery, emit func(ipam.An
 	case AddressRows:
 		err = s.enumerateAddresses(ctx, tx, q, emit)
 	default:
-		err = fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
+		err = s.enumerateMore(ctx, tx, q, emit) // enumerate_blocks.go
 	}
 	return err
 }
@@ -141,10 +140,11 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 	if !c.assoc.Valid {
 		return nil
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.number.String), 10, 32)
 	return &ipam.CustomFieldValue{
 		BuiltInCustomFieldValueID: c.builtIn.Int64, ParentCustomFieldName: c.name.String,
-		ParentCustomFieldNumber: int32(n), ParentCustomFieldRecordID: c.fieldID.Int64,
+		// The store keeps the BuiltInCustomField literal ("Rir"), the
+		// member is its number (enumerate_blocks.go).
+		ParentCustomFieldNumber: builtinNumber(c.number.String), ParentCustomFieldRecordID: c.fieldID.Int64,
 		RecordID: c.valueID.Int64, Value: c.text.String,
 	}
 }
