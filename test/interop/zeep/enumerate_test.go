@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/internal/v1gen"
 	"github.com/ipamd/ipamd/store"
 	"github.com/ipamd/ipamd/store/convert"
 	"github.com/ipamd/ipamd/store/schema"
-	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/test/internal/peer"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
