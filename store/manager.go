@@ -400,6 +400,10 @@ func (c *Conversion) Run(ctx context.Context) error {
 	}
 	if err != nil {
 		c.m.log.Warn("schema conversion failed", zap.Stringer("store", c.s.cfg), zap.Error(err))
+		if storageFull(err) {
+			// The client learns the cause; the statement stays in this log.
+			return adm.ErrStorageFull
+		}
 		return err
 	}
 	return nil

@@ -42,6 +42,10 @@ var (
 	ErrRBACFailed = errors.New("RBAC provisioning failed")
 	// ErrLeaseLost: the conversion lease expired and another owner took it.
 	ErrLeaseLost = errors.New("lease lost")
+	// ErrStorageFull: the data store's disk or file system is full (SQLite
+	// SQLITE_FULL, ENOSPC, PostgreSQL 53100): the operator frees space and
+	// starts again; a conversion resumes.
+	ErrStorageFull = errors.New("the data store's disk is full: free space and start again (a conversion resumes where it stopped)")
 	// ErrNotSettled: a job's work succeeded but its End found the result
 	// did not hold (a conversion that left the store at an old version).
 	ErrNotSettled = errors.New("the work's result did not hold")
@@ -69,6 +73,7 @@ var exceptionIDs = []struct {
 	{ErrLeaseLost, ipam.IpamSchemaConversionFailed},
 	{ErrRBACFailed, ipam.IpamApiRBACProvisioningFailed},
 	{ErrPopulationFailed, ipam.IpamApiErrorDatabaseCreationOrPopulationFailed},
+	{ErrStorageFull, ""},
 	{ErrNotSettled, ""},
 	// Cancelled work (a graceful stop, the session ending) is the port
 	// type's failure; the text says why.

@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/internal/v1gen"
+	"github.com/ipamd/ipamd/services/adm"
 	"github.com/ipamd/ipamd/store"
 	"github.com/ipamd/ipamd/store/convert"
 	"github.com/ipamd/ipamd/store/schema"
@@ -248,12 +248,14 @@ func convertOnce(ctx context.Context, m *store.Manager) (time.Duration, error) {
 	return took, err
 }
 
-func exceptionID(err error) string {
-	var exc *ipam.IpamException
-	if errors.As(err, &exc) {
-		return exc.ExceptionID
+// exceptionID is the IpamExceptionId a client sees for err (the one table,
+// services/adm), where the port type answers an unknown error with
+// fallback; "" for no error.
+func exceptionID(err error, fallback string) string {
+	if err == nil {
+		return ""
 	}
-	return ""
+	return adm.Exception(err, fallback).ExceptionID
 }
 
 // resume converts until it succeeds, accepting AnotherOperationInProgress
@@ -290,10 +292,10 @@ func TestPostgresUnreachableAtStart(t *testing.T) {
 	p.Cut()
 	began := time.Now()
 	m := manager(t, cfg, &converter{})
-	if _, err := m.State(ctxFor(t, time.Minute)); exceptionID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+	if _, err := m.State(ctxFor(t, time.Minute)); exceptionID(err, ipam.IpamApiGenericErrorOccurred) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Fatalf("State with the server cut: %v, want IpamApiErrorSQLServiceConfigurationFailed", err)
 	}
-	if _, err := m.BeginProvisioning(ctxFor(t, time.Minute), nil); exceptionID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+	if _, err := m.BeginProvisioning(ctxFor(t, time.Minute), nil); exceptionID(err, ipam.IpamApiGenericErrorOccurred) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Fatalf("BeginProvisioning with the server cut: %v", err)
 	}
 	if took := time.Since(began); took > 2*storeOpts().ConnectTimeout+slack {
@@ -326,7 +328,7 @@ func TestProvisionBlackHoled(t *testing.T) {
 	took := time.Since(began)
 	t.Logf("provisioning ended %v after it began (black hole at 700ms): %v", took.Round(time.Millisecond), err)
 	_ = job.End(context.Background(), err == nil)
-	if exceptionID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+	if exceptionID(err, ipam.IpamApiGenericErrorOccurred) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Fatalf("provisioning black-holed mid-way: %v, want IpamApiErrorSQLServiceConfigurationFailed", err)
 	}
 	if bound := 700*time.Millisecond + lease + slack; took > bound {
@@ -422,7 +424,7 @@ func TestConversionSurvivesPostgresFaults(t *testing.T) {
 		var err error
 		for waited := time.Now(); ; time.Sleep(100 * time.Millisecond) {
 			_, err = convertOnce(ctxFor(t, 2*time.Minute), m)
-			if exceptionID(err) != ipam.IpamSchemaConversionAnotherOperationInProgress {
+			if exceptionID(err, ipam.IpamSchemaConversionFailed) != ipam.IpamSchemaConversionAnotherOperationInProgress {
 				break
 			}
 			if time.Since(waited) > lease+slack {
@@ -440,7 +442,7 @@ func TestConversionSurvivesPostgresFaults(t *testing.T) {
 		default:
 			t.Fatalf("%s: the conversion ended before the fault (%v)", f.name, err)
 		}
-		if exceptionID(err) != ipam.IpamSchemaConversionFailed {
+		if exceptionID(err, ipam.IpamSchemaConversionFailed) != ipam.IpamSchemaConversionFailed {
 			t.Fatalf("%s: %v, want IpamSchemaConversionFailed", f.name, err)
 		}
 		f.heal()
@@ -483,7 +485,7 @@ func TestStartWhileBlackHoled(t *testing.T) {
 	began := time.Now()
 	_, err = m.BeginConversion(context.Background()) // a request context without a deadline
 	took := time.Since(began)
-	if exceptionID(err) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
+	if exceptionID(err, ipam.IpamApiGenericErrorOccurred) != ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Errorf("Start while black-holed: %v, want IpamApiErrorSQLServiceConfigurationFailed", err)
 	}
 	if bound := storeOpts().ConnectTimeout + slack; took > bound {
@@ -491,7 +493,7 @@ func TestStartWhileBlackHoled(t *testing.T) {
 	}
 	t.Logf("Start answered %v after it was sent: %v", took.Round(time.Millisecond), err)
 	p.Restore()
-	if _, err := convertOnce(ctxFor(t, time.Minute), m); exceptionID(err) == ipam.IpamApiErrorSQLServiceConfigurationFailed {
+	if _, err := convertOnce(ctxFor(t, time.Minute), m); exceptionID(err, ipam.IpamApiGenericErrorOccurred) == ipam.IpamApiErrorSQLServiceConfigurationFailed {
 		t.Errorf("Start once the network healed: %v", err)
 	}
 }
