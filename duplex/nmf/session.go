@@ -101,6 +101,9 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 
 func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 	c := s.c
+	if err := c.awaitRecord(); err != nil { // the buffers are lent while it waits
+		return nil, s.readFailed(ctx, err, false)
+	}
 	t, err := c.fr.ReadRecordType()
 	if err != nil {
 		return nil, s.readFailed(ctx, err, false)
