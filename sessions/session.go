@@ -120,6 +120,16 @@ type Session struct {
 	ignored  atomic.Uint32 // client messages dropped (ignore)
 	grace    int           // ADM_KeepaliveGraceCount; guarded by stateMu
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
+
+	handled chan handled // handleOffStack's answer; Serve's goroutine only
+}
+
+// handled is what a message's handling on its own goroutine returned, or
+// the panic it raised.
+type handled struct {
+	err      error
+	panicked bool
+	panic    any
 }
 
 // newSession starts a session on t for the caller t.Peer names (nil:
@@ -272,10 +282,44 @@ func (s *Session) Serve() error {
 			return fmt.Errorf("session %s: read: %w", s.id, err)
 		}
 		s.received.Store(true)
-		if err := s.handle(env); err != nil {
+		if err := s.handleOffStack(env); err != nil {
 			return err
 		}
 	}
+}
+
+// handleOffStack runs handle on a goroutine of its own and waits for it.
+// Handling a message (the service, the store, the caller lookup, the
+// encoder) grows a goroutine's stack to 8 KiB; on Serve's goroutine that
+// stack would stay while the session waits for its client's next message,
+// because the parked call chain (transport, Serve, Receive, the framing
+// read) is too deep for the GC to shrink it: the largest part of a held
+// session (issue 16, docs/performance.md). The fresh goroutine's stack
+// goes back to the runtime when the handling ends. Serve waits, so the
+// handling is as sequential as before; a panic is raised again here, where
+// the transport's containment expects it.
+func (s *Session) handleOffStack(env *soap.Envelope) error {
+	if s.handled == nil {
+		s.handled = make(chan handled, 1)
+	}
+	go s.handleOn(env)
+	r := <-s.handled
+	if r.panicked {
+		panic(r.panic)
+	}
+	return r.err
+}
+
+// handleOn is handleOffStack's goroutine.
+func (s *Session) handleOn(env *soap.Envelope) {
+	var r handled
+	defer func() {
+		if p := recover(); p != nil {
+			r = handled{panicked: true, panic: p}
+		}
+		s.handled <- r
+	}()
+	r.err = s.handle(env)
 }
 
 // inactivityTick is the InactivityTimer expiry of 3.1.5: a message since the
