@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"go.uber.org/zap"
@@ -10,26 +11,55 @@ import (
 	"github.com/ipamd/ipamd/soap"
 )
 
-// TestHandleOffStack: a message handled on its own goroutine (so the
-// serving goroutine's stack stays small while the session is held) is
-// handled before handleOffStack returns, and a panic in the handling is
-// raised again on the caller's goroutine, where the transport contains it.
-func TestHandleOffStack(t *testing.T) {
-	tr := newDiscardTransport(soap.EncodingBinarySession)
-	s := newSession(context.Background(), provisionBinding(services.NewMemory(true, false), 0, ""), tr, Options{Logger: zap.NewNop()})
-	msgs := clientMessages(t, initializeMessage)
-	if err := s.handleOffStack(tr.receive(t, msgs[0])); err != nil {
+// awaitingTransport delivers queued messages and counts Awaits: a
+// transport on which the session reads and handles off its own stack.
+type awaitingTransport struct {
+	*discardTransport
+	msgs   [][]byte
+	awaits int
+}
+
+func (t *awaitingTransport) Await(context.Context) { t.awaits++ }
+
+func (t *awaitingTransport) Receive(context.Context) (*soap.Envelope, error) {
+	if len(t.msgs) == 0 {
+		return nil, io.EOF
+	}
+	p := t.msgs[0]
+	t.msgs = t.msgs[1:]
+	if p == nil {
+		panic("receive failed") // a panic while a message is read and handled
+	}
+	return t.codec.Decode(p)
+}
+
+// TestServeOffStack: on a transport that can Await, Serve waits before
+// every message, the message is handled before the next wait (Initialize
+// is answered, the session is Initialized), the client's End ends Serve,
+// and a panic in the reading or handling is raised again on Serve's
+// goroutine, where the transport contains it.
+func TestServeOffStack(t *testing.T) {
+	b := provisionBinding(services.NewMemory(true, false), 0, "")
+	tr := &awaitingTransport{discardTransport: newDiscardTransport(soap.EncodingBinarySession),
+		msgs: clientMessages(t, initializeMessage, keepaliveMessage)}
+	s := newSession(context.Background(), b, tr, Options{Logger: zap.NewNop()})
+	if err := s.Serve(); err != nil {
 		t.Fatal(err)
 	}
-	if st := s.State(); st != Initialized {
-		t.Fatalf("state %v after Initialize, want Initialized at once", st)
+	if tr.awaits != 3 {
+		t.Errorf("%d Awaits, want 3 (two messages and the End)", tr.awaits)
+	}
+	if len(tr.out) == 0 {
+		t.Error("Initialize not answered")
 	}
 
+	tr = &awaitingTransport{discardTransport: newDiscardTransport(soap.EncodingBinarySession), msgs: [][]byte{nil}}
+	s = newSession(context.Background(), b, tr, Options{Logger: zap.NewNop()})
 	defer func() {
-		if r := recover(); r == nil {
-			t.Fatal("a panic in the handling was not raised again on the serving goroutine")
+		if r := recover(); r != "receive failed" {
+			t.Fatalf("recovered %v, want the step's panic raised again on Serve's goroutine", r)
 		}
 	}()
-	_ = s.handleOffStack(nil) // handle dereferences the envelope: a panic
-	t.Fatal("handleOffStack returned after a panic")
+	_ = s.Serve()
+	t.Fatal("Serve returned after a panic")
 }

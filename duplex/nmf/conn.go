@@ -27,6 +27,7 @@ type conn struct {
 	// on first use; peeked is its state. Serving goroutine only.
 	waitFn func() error
 	peeked bool
+	ready  bool // AwaitMessage's wait succeeded; the next read need not wait
 
 	// deadlines.nc is raw or the upgraded stream, swapped under wmu+dlmu.
 	deadlines

@@ -93,6 +93,10 @@ func (f *Framer) take(r io.Reader) {
 // waits. The read deadline (and its interruptions: contexts, Drain) the
 // caller set applies to the wait. Serving goroutine only.
 func (c *conn) awaitRecord() error {
+	if c.ready {
+		c.ready = false // AwaitMessage has waited: no second peek
+		return nil
+	}
 	if c.fr.Buffered() > 0 || c.nc != c.raw {
 		return nil
 	}

@@ -92,6 +92,17 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 	return t.codec.Decode(payload)
 }
 
+// Await implements sessions.Awaiter: it flushes what the previous
+// message's handling held and waits for the client's next message without
+// reading it, so the session can read and handle it on a goroutine whose
+// stack does not stay with the held session.
+func (t *netTCP) Await(ctx context.Context) {
+	if t.ns.Flush(context.Background()) != nil {
+		return // Receive flushes again and reports it
+	}
+	t.ns.AwaitMessage(ctx)
+}
+
 // Send implements sessions.Transport; a one-way message needs no answer.
 func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
 	if m.Kind == sessions.KindAccepted {
