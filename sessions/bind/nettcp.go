@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sync"
 
 	"go.uber.org/zap"
 
@@ -71,15 +70,8 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 type netTCP struct {
 	ns    *nmf.Session
 	codec *soap.Codec
+	out   []byte // encode buffer; Sends are serialised by the session
 }
-
-// encodeBuffers lends Send its encode buffer: nmf copies (or writes) the
-// record before WriteMessage returns, so a held session keeps no buffer
-// sized by its last reply (issue 16). Buffers above maxPooledEncode are
-// dropped.
-var encodeBuffers sync.Pool
-
-const maxPooledEncode = 64 << 10
 
 // Receive flushes what the previous message's handling held, reads the
 // next message and corks the connection: the records written while the
@@ -116,19 +108,12 @@ func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
 	if m.Kind == sessions.KindAccepted {
 		return nil
 	}
-	box, _ := encodeBuffers.Get().(*[]byte)
-	if box == nil {
-		box = new([]byte)
+	out, err := t.codec.Encode(t.out[:0], &m.Header, m.Body)
+	if err != nil {
+		return err
 	}
-	out, err := t.codec.Encode((*box)[:0], &m.Header, m.Body)
-	if err == nil {
-		err = t.ns.WriteMessage(context.Background(), out)
-	}
-	if cap(out) <= maxPooledEncode {
-		*box = out[:0]
-		encodeBuffers.Put(box)
-	}
-	return err
+	t.out = out
+	return t.ns.WriteMessage(context.Background(), out)
 }
 
 // Close sends our End record.
