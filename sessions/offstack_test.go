@@ -19,7 +19,10 @@ type awaitingTransport struct {
 	awaits int
 }
 
-func (t *awaitingTransport) Await(context.Context) { t.awaits++ }
+func (t *awaitingTransport) Await(context.Context) bool {
+	t.awaits++
+	return true
+}
 
 func (t *awaitingTransport) Receive(context.Context) (*soap.Envelope, error) {
 	if len(t.msgs) == 0 {

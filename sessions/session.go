@@ -288,16 +288,8 @@ func (s *Session) Serve() error {
 	}
 }
 
-// Awaiter is implemented by transports that can wait for the client's
-// next message without reading it (net.tcp: readability of the socket,
-// holding no buffer). Await returns when a message may be there, or when
-// waiting failed; Receive then reports what the wait found.
-type Awaiter interface {
-	Await(ctx context.Context)
-}
-
 // next receives the next message and handles it. On a transport that can
-// Await, the session waits on this goroutine and receives, decodes and
+// Await (net.tcp), the session waits on this goroutine and receives, decodes and
 // handles on a goroutine of its own: decoding and handling (the codec, the
 // service, the store, the caller lookup) grow a goroutine's stack to
 // 8 KiB, and on this goroutine that stack would stay while the session
@@ -308,11 +300,9 @@ type Awaiter interface {
 // it, so messages are handled one after another as before; a panic is
 // raised again here, where the transport's containment expects it.
 func (s *Session) next() (env *soap.Envelope, err, herr error) {
-	a, ok := s.t.(Awaiter)
-	if !ok {
+	if !s.t.Await(s.ctx) {
 		return s.step()
 	}
-	a.Await(s.ctx)
 	if s.stepped == nil {
 		s.stepped = make(chan stepped, 1)
 	}

@@ -92,15 +92,15 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 	return t.codec.Decode(payload)
 }
 
-// Await implements sessions.Awaiter: it flushes what the previous
-// message's handling held and waits for the client's next message without
-// reading it, so the session can read and handle it on a goroutine whose
-// stack does not stay with the held session.
-func (t *netTCP) Await(ctx context.Context) {
+// Await implements sessions.Transport: it flushes what the previous
+// message's handling held and waits for the client's next message on the
+// raw socket without reading it (nmf.Session.AwaitMessage).
+func (t *netTCP) Await(ctx context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
-		return // Receive flushes again and reports it
+		return false // Receive flushes again and reports it
 	}
 	t.ns.AwaitMessage(ctx)
+	return true
 }
 
 // Send implements sessions.Transport; a one-way message needs no answer.
