@@ -47,6 +47,7 @@ func (t *discardTransport) Send(_ context.Context, m Outgoing) error {
 func (*discardTransport) Close(context.Context) error { return nil }
 func (*discardTransport) Abort()                      {}
 func (*discardTransport) Peer() Peer                  { return discardPeer }
+func (*discardTransport) Await(context.Context) bool  { return false }
 
 var discardPeer = Peer{Transport: TransportNetTCP, Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}}
 

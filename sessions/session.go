@@ -120,6 +120,17 @@ type Session struct {
 	ignored  atomic.Uint32 // client messages dropped (ignore)
 	grace    int           // ADM_KeepaliveGraceCount; guarded by stateMu
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
+
+	stepped chan stepped // stepOffStack's answer; Serve's goroutine only
+}
+
+// stepped is what a message's step on its own goroutine returned, or the
+// panic it raised.
+type stepped struct {
+	env       *soap.Envelope
+	err, herr error
+	panicked  bool
+	panic     any
 }
 
 // newSession starts a session on t for the caller t.Peer names (nil:
@@ -252,7 +263,7 @@ func (s *Session) Serve() error {
 	}()
 
 	for {
-		env, err := s.t.Receive(s.ctx)
+		_, err, herr := s.next()
 		if errors.Is(err, io.EOF) {
 			// The client's End. The transport lets nothing but our End
 			// follow it; work still running is cancelled as Serve returns,
@@ -271,11 +282,58 @@ func (s *Session) Serve() error {
 		if err != nil {
 			return fmt.Errorf("session %s: read: %w", s.id, err)
 		}
-		s.received.Store(true)
-		if err := s.handle(env); err != nil {
-			return err
+		if herr != nil {
+			return herr
 		}
 	}
+}
+
+// next receives the next message and handles it. On a transport that can
+// Await (net.tcp), the session waits on this goroutine and receives, decodes and
+// handles on a goroutine of its own: decoding and handling (the codec, the
+// service, the store, the caller lookup) grow a goroutine's stack to
+// 8 KiB, and on this goroutine that stack would stay while the session
+// waits for its client's next message, because the parked call chain is
+// too deep for the GC to shrink it — the largest part of a held session
+// (issue 16, docs/performance.md). The fresh goroutine's stack goes back
+// to the runtime when the message is handled. This goroutine waits for
+// it, so messages are handled one after another as before; a panic is
+// raised again here, where the transport's containment expects it.
+func (s *Session) next() (env *soap.Envelope, err, herr error) {
+	if !s.t.Await(s.ctx) {
+		return s.step()
+	}
+	if s.stepped == nil {
+		s.stepped = make(chan stepped, 1)
+	}
+	go s.stepOffStack()
+	r := <-s.stepped
+	if r.panicked {
+		panic(r.panic)
+	}
+	return r.env, r.err, r.herr
+}
+
+// step receives one message and handles it unless the receive failed.
+func (s *Session) step() (env *soap.Envelope, err, herr error) {
+	env, err = s.t.Receive(s.ctx)
+	if err != nil {
+		return env, err, nil
+	}
+	s.received.Store(true)
+	return env, nil, s.handle(env)
+}
+
+// stepOffStack is next's goroutine.
+func (s *Session) stepOffStack() {
+	var r stepped
+	defer func() {
+		if p := recover(); p != nil {
+			r = stepped{panicked: true, panic: p}
+		}
+		s.stepped <- r
+	}()
+	r.env, r.err, r.herr = s.step()
 }
 
 // inactivityTick is the InactivityTimer expiry of 3.1.5: a message since the

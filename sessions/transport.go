@@ -16,10 +16,19 @@ import (
 // transport's binding (package sessions/bind), so the session never asks
 // which transport it runs on.
 //
-// Receive belongs to the session's reader goroutine. Send, Close and Abort
-// may be called from any goroutine, but the session never runs two Sends at
-// once.
+// Await and Receive belong to the session's reader goroutine (Receive may
+// run on a goroutine the reader starts and waits for). Send, Close and
+// Abort may be called from any goroutine, but the session never runs two
+// Sends at once.
 type Transport interface {
+	// Await waits until the client's next message may be there, without
+	// reading it or holding buffers for it, and reports whether it did;
+	// Receive then reports what the wait found (a failed wait included).
+	// A transport that cannot wait this way returns false at once and
+	// Receive waits. The session waits in Await on its own goroutine and
+	// receives and handles on a fresh one, so the stack that decoding and
+	// handling grow does not stay with an idle session (issue 16).
+	Await(ctx context.Context) bool
 	// Receive returns the next message of the session, decoded; its body is
 	// valid until the next Receive. io.EOF: the client ended the session. A
 	// message that arrived but cannot be decoded is an error wrapping a

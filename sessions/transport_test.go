@@ -80,3 +80,5 @@ func (c *memTransport) Close(context.Context) error {
 
 func (c *memTransport) Abort()     { c.once.Do(func() { close(c.aborted) }) }
 func (c *memTransport) Peer() Peer { return c.peer }
+
+func (*memTransport) Await(context.Context) bool { return false }

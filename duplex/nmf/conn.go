@@ -20,8 +20,14 @@ type conn struct {
 	ctx  context.Context // server lifetime (Serve ctx + Shutdown)
 	raw  net.Conn        // the accepted socket, closed by abort
 	// fr reads the client's records (serving goroutine only); writes go
-	// through wmu and the Append functions. Reset with nc.
+	// through wmu and the Append functions. Reset with nc. Its buffers
+	// are lent out while the connection waits (idle.go).
 	fr *Framer
+	// waitFn: the raw socket's wait for readability (idle_unix.go), made
+	// on first use; peeked is its state. Serving goroutine only.
+	waitFn func() error
+	peeked bool
+	ready  bool // AwaitMessage's wait succeeded; the next read need not wait
 
 	// deadlines.nc is raw or the upgraded stream, swapped under wmu+dlmu.
 	deadlines
@@ -29,6 +35,7 @@ type conn struct {
 
 	wmu  sync.Mutex // serialises whole records on the wire
 	wbuf []byte     // record assembly buffer, guarded by wmu; holds the records of a Cork until Flush
+	wbox *[]byte    // recordPool's box for wbuf (idle.go), guarded by wmu
 	// corked: records are held in wbuf rather than written (Session.Cork).
 	// Written under wmu; read without it by ReadMessage's safety flush.
 	corked atomic.Bool
@@ -49,17 +56,18 @@ type conn struct {
 	sessions int
 }
 
-// readBufferSize is the per-connection read buffer. It is held for the
-// connection's life, so it is most of what an idle session costs (issue 7:
-// 15,000 held sessions). The messages of an IPAM session are small — a
+// readBufferSize is the per-connection read buffer. It is held while
+// bytes are in flight and lent to a pool while the connection waits
+// (idle.go; issue 7 and 16: 15,000 held sessions). The messages of an IPAM session are small — a
 // binary Initialize is about 600 bytes, a text one under 2 KiB — so each
 // still arrives with one read; a larger envelope is read past the buffer
 // straight into the session's message buffer.
 const readBufferSize = 2 << 10
 
-// newServerFramer is a connection's Framer with the server's budgets.
+// newServerFramer is a connection's Framer with the server's budgets and
+// a pooled read buffer.
 func newServerFramer(nc net.Conn, o *Options) *Framer {
-	return NewFramerSize(nc, nc, readBufferSize, Limits{
+	return newPooledFramer(nc, Limits{
 		MaxMessageSize:       o.MaxMessageSize,
 		MaxViaLength:         o.MaxViaLength,
 		MaxContentTypeLength: o.MaxContentTypeLength,
@@ -124,6 +132,9 @@ func (c *conn) close() {
 // recordBufLocked returns the buffer the next record is appended to: after
 // the records a Cork holds, or empty. The caller holds wmu.
 func (c *conn) recordBufLocked() []byte {
+	if c.wbuf == nil {
+		c.wbuf = recordPool.get(&c.wbox)
+	}
 	if c.corked.Load() {
 		return c.wbuf
 	}
@@ -134,6 +145,9 @@ func (c *conn) recordBufLocked() []byte {
 // that must leave now (a Fault, the final End) is appended.
 func (c *conn) uncorkLocked() []byte {
 	c.corked.Store(false)
+	if c.wbuf == nil {
+		c.wbuf = recordPool.get(&c.wbox)
+	}
 	return c.wbuf
 }
 
@@ -149,13 +163,11 @@ func (c *conn) emitLocked(b []byte, honourConn bool, ctx context.Context) error 
 	return err
 }
 
-// resetBufLocked keeps b's storage for the next record unless it grew large.
+// resetBufLocked returns b's storage to the pool once it is written: an
+// idle connection holds no write buffer (idle.go); a large one is dropped.
 func (c *conn) resetBufLocked(b []byte) {
-	if cap(b) <= 2*copyLimit {
-		c.wbuf = b[:0]
-	} else {
-		c.wbuf = nil
-	}
+	recordPool.put(&c.wbox, b)
+	c.wbuf = nil
 }
 
 // writeLocked writes b as one Write with the write timeout. The caller holds
@@ -348,7 +360,11 @@ func (c *conn) awaitReuse() bool {
 	}
 	c.reuseWait = true
 	c.dlmu.Unlock()
-	t, err := c.fr.PeekRecordType()
+	err := c.awaitRecord() // an idle connection holds no read buffer either
+	var t RecordType
+	if err == nil {
+		t, err = c.fr.PeekRecordType()
+	}
 	c.dlmu.Lock()
 	c.reuseWait = false
 	c.dlmu.Unlock()

@@ -168,8 +168,9 @@ type Framer struct {
 	br     *bufio.Reader
 	w      io.Writer
 	limits Limits
-	buf    []byte // envelope payloads; grows as bytes arrive (readGrowing)
-	wbuf   []byte // the Write methods' record buffer
+	buf    []byte  // envelope payloads; grows as bytes arrive (readGrowing)
+	bufBox *[]byte // payloadPool's box for buf (idle.go)
+	wbuf   []byte  // the Write methods' record buffer
 }
 
 // NewFramer returns a Framer reading from r and writing to w with the
@@ -199,9 +200,13 @@ func (f *Framer) Limits() Limits { return f.limits }
 // be lost to the upgraded stream.
 func (f *Framer) Buffered() int { return f.br.Buffered() }
 
-// ReleaseBuffer drops the envelope buffer (a session ended; an idle
-// connection should hold nothing sized by its last message).
-func (f *Framer) ReleaseBuffer() { f.buf = nil }
+// ReleaseBuffer gives the envelope buffer back (a session ended; an idle
+// connection should hold nothing sized by its last message): to the pool
+// the next envelope's buffer comes from (idle.go), unless it grew large.
+func (f *Framer) ReleaseBuffer() {
+	payloadPool.put(&f.bufBox, f.buf)
+	f.buf = nil
+}
 
 // ReadRecordType reads the next record's type byte.
 func (f *Framer) ReadRecordType() (RecordType, error) {
@@ -245,6 +250,9 @@ func (f *Framer) ReadEnvelope() ([]byte, error) {
 	n, err := f.readEnvelopeSize()
 	if err != nil {
 		return nil, err
+	}
+	if f.buf == nil {
+		f.buf = payloadPool.get(&f.bufBox) // lent or released (idle.go), or nil
 	}
 	return readGrowing(f.br, &f.buf, n)
 }

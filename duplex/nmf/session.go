@@ -99,8 +99,40 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 	return p, err
 }
 
+// AwaitMessage waits, as ReadMessage would (IdleTimeout, ctx, the
+// connection's lifetime), until the client's next record has begun to
+// arrive, without reading it and holding no read or envelope buffer while
+// it waits (idle.go). Held records are flushed first. A failed wait is
+// what the next ReadMessage returns; a connection that cannot wait this
+// way returns at once and ReadMessage waits. The caller may then read on
+// another goroutine: ReadMessage calls must not overlap, nothing more.
+func (s *Session) AwaitMessage(ctx context.Context) {
+	if s.rerr != nil || ctx.Err() != nil {
+		return
+	}
+	c := s.c
+	if c.corked.Load() {
+		if s.Flush(ctx) != nil {
+			return
+		}
+	}
+	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, s.callCtx(ctx))
+	if err != nil {
+		return
+	}
+	err = c.awaitRecord()
+	c.endIO(dirRead, stop)
+	c.ready = err == nil
+	if err != nil {
+		_ = s.readFailed(ctx, err, false) // sticky unless ctx interrupted it
+	}
+}
+
 func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
 	c := s.c
+	if err := c.awaitRecord(); err != nil { // the buffers are lent while it waits
+		return nil, s.readFailed(ctx, err, false)
+	}
 	t, err := c.fr.ReadRecordType()
 	if err != nil {
 		return nil, s.readFailed(ctx, err, false)

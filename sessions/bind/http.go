@@ -53,6 +53,10 @@ type httpTransport struct {
 	writeTimeout time.Duration
 }
 
+// Await implements sessions.Transport: an HTTP session's messages come
+// from the listener's handlers, Receive waits for them.
+func (*httpTransport) Await(context.Context) bool { return false }
+
 // Receive implements sessions.Transport.
 func (t *httpTransport) Receive(ctx context.Context) (*soap.Envelope, error) {
 	return t.hs.ReadEnvelope(ctx)

@@ -92,6 +92,17 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 	return t.codec.Decode(payload)
 }
 
+// Await implements sessions.Transport: it flushes what the previous
+// message's handling held and waits for the client's next message on the
+// raw socket without reading it (nmf.Session.AwaitMessage).
+func (t *netTCP) Await(ctx context.Context) bool {
+	if t.ns.Flush(context.Background()) != nil {
+		return false // Receive flushes again and reports it
+	}
+	t.ns.AwaitMessage(ctx)
+	return true
+}
+
 // Send implements sessions.Transport; a one-way message needs no answer.
 func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
 	if m.Kind == sessions.KindAccepted {

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package nmf
+
+// rawWaiter: without a raw peek the connection keeps its buffers while idle.
+func (c *conn) rawWaiter() func() error { return nil }
