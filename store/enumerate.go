@@ -141,7 +141,10 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 	if !c.assoc.Valid {
 		return nil
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.number.String), 10, 32)
+	var n int64
+	if t := strings.TrimSpace(c.number.String); t != "" {
+		n, _ = strconv.ParseInt(t, 10, 32)
+	}
 	return &ipam.CustomFieldValue{
 		BuiltInCustomFieldValueID: c.builtIn.Int64, ParentCustomFieldName: c.name.String,
 		ParentCustomFieldNumber: int32(n), ParentCustomFieldRecordID: c.fieldID.Int64,
@@ -253,6 +256,63 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	return nil
 }
 
+// enumeratePage is how many rows one page query reads (addresses): a
+// page is read, its custom field values are read by a second query over
+// the page's RecordId range, and its rows are emitted. One page is held in
+// memory, so the first row goes out after one page, not after the query.
+const enumeratePage = 512
+
+// addressScan is one address row as scanned: one allocation per row, and
+// the row's pointers (nullString) point into it.
+type addressScan struct {
+	id                                                     int64
+	rangeID, space, iaid                                   sql.NullInt64
+	assign, category, expiryStatus, asset, addr, mac       sql.NullString
+	notes, osName, osVersion, owner, serial, device, virt  sql.NullString
+	reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
+	duplicate, fromDNS                                     sql.NullBool
+	assigned, changed, expiry                              any
+}
+
+func (a *addressScan) dest() []any {
+	return []any{&a.id, &a.rangeID, &a.space, &a.assign, &a.category, &a.assigned, &a.changed, &a.expiry, &a.expiryStatus,
+		&a.asset, &a.addr, &a.duplicate, &a.mac, &a.notes, &a.osName, &a.osVersion, &a.owner, &a.serial, &a.device, &a.virt, &a.fromDNS,
+		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN}
+}
+
+func (a *addressScan) row(now time.Time) *ipam.IPAddressRow {
+	prov, cust := spaceNames(a.spFamily, a.spName, a.ppN)
+	exp := asTime(a.expiry)
+	r := &ipam.IPAddressRow{
+		AccessScopeID: 1, Address: ipam.ParseIPAddressText(a.addr.String),
+		AddressAssignment: orDefault(a.assign, "None"), AddressCategory: orDefault(a.category, "None"),
+		AddressSpaceRecordID: a.space.Int64, AssetTag: nullString(a.asset),
+		AssignedDate: asTime(a.assigned), ChangedDate: asTime(a.changed),
+		CreatedFromDNSResourceRecord: a.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
+		CustomerAddressSpaceName: cust, DeviceName: nullString(a.device),
+		ExpiryAndAlertEventLoggingStatus: orDefault(a.expiryStatus, "None"), ExpiryDate: exp,
+		IsDuplicate: a.duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
+		MacAddress: parseMAC(a.mac), Notes: nullString(a.notes), OSName: nullString(a.osName),
+		OSVersion: nullString(a.osVersion), Owner: nullString(a.owner),
+		ParentIPRangeStartIP: ipam.ParseIPAddressText(a.rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(a.rEnd.String),
+		ParentIPRangeRecordID: nullInt(a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
+		SerialNumber: nullString(a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
+		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: nullString(a.duid),
+	}
+	if a.iaid.Valid && a.iaid.Int64 >= 0 && a.iaid.Int64 <= 1<<32-1 {
+		v := uint32(a.iaid.Int64)
+		r.Iaid = &v
+	}
+	return r
+}
+
+// enumerateAddresses reads the addresses page by page (keyset pagination
+// on RecordId, inside the one read transaction, so the pages are one
+// snapshot) with two prepared statements: the page's addresses with their
+// range and address space (primary key joins), then the page's custom
+// field values ordered by UsedById, merged into the rows. The values are
+// not joined into the address query: that repeated every address column
+// for each of its values (2–3 result rows per address).
 func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, emit func(ipam.AnyIpamObject) error) error {
 	w := &where{d: s.dialect}
 	w.add(`a."Family" = ?`, family(q))
@@ -268,80 +328,113 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	if q.Virtualization != nil {
 		w.in(`COALESCE(a."VirtualizationType", 'NonVirtualized')`, q.Virtualization)
 	}
+	w.add(`a."RecordId" > ?`, int64(-1 << 62))
+	after := len(w.args) - 1
 	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
 		a."IsDuplicate", a."MacAddress", a."Notes", a."OSName", a."OSVersion", a."Owner", a."SerialNumber",
 		a."DeviceName", a."VirtualizationType", a."IsCreatedFromDNS", a."ReservationType", a."Duid", a."Iaid",
-		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name", ` + customFieldColumns + `
+		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name"
 		FROM "ADM_IPAddressTable" a
 		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + fmt.Sprintf(addressSpaceJoins, "a") +
-		customFieldJoins("IPAddress", "a") + w.String() + ` ORDER BY a."RecordId"`
-	rows, err := tx.QueryContext(ctx, query, w.args...)
+		w.String() + ` ORDER BY a."RecordId" LIMIT ` + strconv.Itoa(enumeratePage)
+	page, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
-	defer rows.Close()
-	now := time.Now()
-	var cur *ipam.IPAddressRow
-	for rows.Next() {
-		var (
-			id                                                     int64
-			rangeID, space, iaid                                   sql.NullInt64
-			assign, category, expiryStatus, asset, addr, mac       sql.NullString
-			notes, osName, osVersion, owner, serial, device, virt  sql.NullString
-			reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
-			duplicate, fromDNS                                     sql.NullBool
-			assigned, changed, expiry                              any
-			cf                                                     customFieldScan
-		)
-		dest := append([]any{&id, &rangeID, &space, &assign, &category, &assigned, &changed, &expiry, &expiryStatus,
-			&asset, &addr, &duplicate, &mac, &notes, &osName, &osVersion, &owner, &serial, &device, &virt, &fromDNS,
-			&reservation, &duid, &iaid, &rStart, &rEnd, &spFamily, &spName, &ppN}, cf.dest()...)
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("store: enumerate addresses: %w", err)
-		}
-		if cur == nil || cur.RecordID != id {
-			if cur != nil {
-				sortValues(cur.CustomFieldValues)
-				if err := emit(cur); err != nil {
-					return err
-				}
-			}
-			prov, cust := spaceNames(spFamily, spName, ppN)
-			exp := asTime(expiry)
-			cur = &ipam.IPAddressRow{
-				AccessScopeID: 1, Address: ipam.ParseIPAddressText(addr.String),
-				AddressAssignment: orDefault(assign, "None"), AddressCategory: orDefault(category, "None"),
-				AddressSpaceRecordID: space.Int64, AssetTag: nullString(asset),
-				AssignedDate: asTime(assigned), ChangedDate: asTime(changed),
-				CreatedFromDNSResourceRecord: fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
-				CustomerAddressSpaceName: cust, DeviceName: nullString(device),
-				ExpiryAndAlertEventLoggingStatus: orDefault(expiryStatus, "None"), ExpiryDate: exp,
-				IsDuplicate: duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
-				MacAddress: parseMAC(mac), Notes: nullString(notes), OSName: nullString(osName),
-				OSVersion: nullString(osVersion), Owner: nullString(owner),
-				ParentIPRangeStartIP: ipam.ParseIPAddressText(rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(rEnd.String),
-				ParentIPRangeRecordID: nullInt(rangeID), ProviderAddressSpaceName: prov, RecordID: id,
-				SerialNumber: nullString(serial), VirtualizationType: orDefault(virt, "NonVirtualized"),
-				ReservationType: orDefault(reservation, "Dhcp"), Duid: nullString(duid),
-			}
-			if iaid.Valid && iaid.Int64 >= 0 && iaid.Int64 <= 1<<32-1 {
-				v := uint32(iaid.Int64)
-				cur.Iaid = &v
-			}
-		}
-		if v := cf.value(); v != nil {
-			cur.CustomFieldValues = append(cur.CustomFieldValues, v)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	defer page.Close()
+	values, err := prepareCustomFieldValues(ctx, tx, s.dialect, "IPAddress")
+	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
-	if cur != nil {
-		sortValues(cur.CustomFieldValues)
-		return emit(cur)
+	defer values.Close()
+	now := time.Now()
+	rows := make([]*ipam.IPAddressRow, 0, enumeratePage)
+	for {
+		rows = rows[:0]
+		if err := readPage(ctx, page, w.args, func(rs *sql.Rows) error {
+			a := new(addressScan)
+			if err := rs.Scan(a.dest()...); err != nil {
+				return err
+			}
+			rows = append(rows, a.row(now))
+			return nil
+		}); err != nil {
+			return fmt.Errorf("store: enumerate addresses: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		first, last := rows[0].RecordID, rows[len(rows)-1].RecordID
+		i := 0
+		if err := readCustomFieldValues(ctx, values, first, last, func(usedBy int64, v *ipam.CustomFieldValue) {
+			for i < len(rows) && rows[i].RecordID < usedBy {
+				i++
+			}
+			if i < len(rows) && rows[i].RecordID == usedBy {
+				rows[i].CustomFieldValues = append(rows[i].CustomFieldValues, v)
+			}
+		}); err != nil {
+			return fmt.Errorf("store: enumerate addresses: %w", err)
+		}
+		for j, r := range rows {
+			sortValues(r.CustomFieldValues)
+			rows[j] = nil // the batcher owns it now
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < enumeratePage {
+			return nil
+		}
+		w.args[after] = last
 	}
-	return nil
+}
+
+// readPage runs a page query and hands each result row to scan.
+func readPage(ctx context.Context, stmt *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
+	rs, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
+
+// prepareCustomFieldValues prepares the query of the custom field values
+// of the objects of one type whose RecordId is in [$1, $2], ordered by
+// the object (the (ObjectType, UsedById) index gives that order).
+func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect, objectType string) (*sql.Stmt, error) {
+	return tx.PrepareContext(ctx, `SELECT cfa."UsedById", `+customFieldColumns+`
+		FROM "ADM_CustomFieldValuesAssociationTable" cfa
+		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"
+		LEFT JOIN "ADM_CustomFieldsTable" cf ON cf."RecordId" = cfa."CustomFieldId"
+		WHERE cfa."ObjectType" = '`+objectType+`' AND cfa."UsedById" >= `+d.Placeholder(1)+` AND cfa."UsedById" <= `+d.Placeholder(2)+`
+		ORDER BY cfa."UsedById"`)
+}
+
+// readCustomFieldValues reads the values of the objects first..last, in
+// object order.
+func readCustomFieldValues(ctx context.Context, stmt *sql.Stmt, first, last int64, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
+	var (
+		usedBy int64
+		cf     customFieldScan
+	)
+	dest := append([]any{&usedBy}, cf.dest()...)
+	return readPage(ctx, stmt, []any{first, last}, func(rs *sql.Rows) error {
+		if err := rs.Scan(dest...); err != nil {
+			return err
+		}
+		if v := cf.value(); v != nil {
+			add(usedBy, v)
+		}
+		return nil
+	})
 }
 
 // sortValues orders a row's custom field values by field, then value:
@@ -397,13 +490,15 @@ func asTime(v any) *time.Time {
 	return nil
 }
 
+var macSeparators = strings.NewReplacer("-", "", ":", "", ".", "")
+
 // parseMAC reads a MAC address as the store keeps it ("00-15-5D-01-02-03",
 // "00:15:5d:…" or bare hex) into its bytes; anything else is nil.
 func parseMAC(s sql.NullString) []byte {
 	if !s.Valid {
 		return nil
 	}
-	h := strings.NewReplacer("-", "", ":", "", ".", "").Replace(strings.TrimSpace(s.String))
+	h := macSeparators.Replace(strings.TrimSpace(s.String))
 	b, err := hex.DecodeString(h)
 	if err != nil || len(b) == 0 || len(b) > 20 {
 		return nil
