@@ -72,12 +72,15 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 		w.err = err
 		return err
 	}
-	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
-		return w.fail("<%s>: prefix or namespace is not UTF-8", local)
-	}
 	declare, err := w.scope.StartElement(prefix, local, space)
 	if err != nil {
 		return w.fail("%w", err)
+	}
+	// A prefix and namespace already in scope were checked when they were
+	// declared: only a new declaration is (namespaces are long, and every
+	// element of a row repeats its parent's).
+	if declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space)) {
+		return w.fail("<%s>: prefix or namespace is not UTF-8", local)
 	}
 	w.lastText = -1
 	w.open = true
@@ -144,12 +147,12 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 		w.err = err
 		return err
 	}
-	if !utf8.ValidString(prefix) || !utf8.ValidString(space) || !utf8.ValidString(value) {
-		return w.fail("attribute %q: not UTF-8", local)
-	}
 	_, declare, err := w.scope.Attr(prefix, local, space)
 	if err != nil {
 		return w.fail("%w", err)
+	}
+	if !utf8.ValidString(value) || (declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space))) {
+		return w.fail("attribute %q: not UTF-8", local)
 	}
 	if declare {
 		w.declare(prefix, space)
@@ -166,12 +169,12 @@ func (w *Writer) XmlnsAttr(prefix, space string) error {
 	if !w.open {
 		return w.fail("xmlns declaration after content")
 	}
-	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
-		return w.fail("xmlns declaration is not UTF-8")
-	}
 	declare, err := w.scope.Xmlns(prefix, space)
 	if err != nil {
 		return w.fail("%w", err)
+	}
+	if declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space)) {
+		return w.fail("xmlns declaration is not UTF-8")
 	}
 	if declare {
 		w.declare(prefix, space)
