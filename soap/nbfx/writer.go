@@ -267,3 +267,35 @@ func (w *Writer) Close() error {
 	}
 	return nil
 }
+
+// Offset is the length of the encoded bytes so far (with dst's).
+func (w *Writer) Offset() int { return len(w.buf) }
+
+// Encoded returns the bytes encoded since offset from (aliasing the
+// writer's buffer: copy them to keep them).
+func (w *Writer) Encoded(from int) []byte { return w.buf[from:] }
+
+// InScope reports whether prefix ("" = the default namespace) is bound to
+// space at this point.
+func (w *Writer) InScope(prefix, space string) bool {
+	uri, ok := w.scope.Lookup(prefix)
+	return uri == space && (ok || space == "")
+}
+
+// Repeat appends b: balanced records (whole elements) this Writer type
+// encoded before, with the same bindings in scope for the prefixes they
+// use without declaring, inside the open element. It is how a row writer
+// repeats a run of constant members without encoding them again; b is
+// not checked.
+func (w *Writer) Repeat(b []byte, _ int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.scope.Depth() == 0 {
+		return w.fail("repeated records outside the document element")
+	}
+	w.buf = append(w.buf, b...)
+	w.open = false
+	w.lastText = -1
+	return nil
+}
