@@ -328,7 +328,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	if q.Virtualization != nil {
 		w.in(`COALESCE(a."VirtualizationType", 'NonVirtualized')`, q.Virtualization)
 	}
-	w.add(`a."RecordId" > ?`, int64(-1 << 62))
+	w.add(`a."RecordId" > ?`, int64(-1<<62))
 	after := len(w.args) - 1
 	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
