@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipamd/ipamd/services"
@@ -348,47 +349,80 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
 	defer values.Close()
-	now := time.Now()
-	rows := make([]*ipam.IPAddressRow, 0, enumeratePage)
-	for {
-		rows = rows[:0]
-		if err := readPage(ctx, page, w.args, func(rs *sql.Rows) error {
-			a := new(addressScan)
-			if err := rs.Scan(a.dest()...); err != nil {
-				return err
+	// The pages are read one ahead of the rows being emitted (the reading
+	// and the encoding and sending each take a core); at most three pages
+	// are alive: one emitted, one waiting, one read.
+	readCtx, cancel := context.WithCancel(ctx)
+	pages := make(chan addressPage, 1)
+	var reader sync.WaitGroup
+	defer reader.Wait() // after cancel: the reader is done with the transaction before it ends
+	defer cancel()
+	reader.Go(func() {
+		defer close(pages)
+		now := time.Now()
+		for {
+			p := readAddressPage(readCtx, page, values, w.args, now)
+			select {
+			case pages <- p:
+			case <-readCtx.Done():
+				return
 			}
-			rows = append(rows, a.row(now))
-			return nil
-		}); err != nil {
-			return fmt.Errorf("store: enumerate addresses: %w", err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		first, last := rows[0].RecordID, rows[len(rows)-1].RecordID
-		i := 0
-		if err := readCustomFieldValues(ctx, values, first, last, func(usedBy int64, v *ipam.CustomFieldValue) {
-			for i < len(rows) && rows[i].RecordID < usedBy {
-				i++
+			if p.err != nil || len(p.rows) < enumeratePage {
+				return
 			}
-			if i < len(rows) && rows[i].RecordID == usedBy {
-				rows[i].CustomFieldValues = append(rows[i].CustomFieldValues, v)
-			}
-		}); err != nil {
-			return fmt.Errorf("store: enumerate addresses: %w", err)
+			w.args[after] = p.rows[len(p.rows)-1].RecordID
 		}
-		for j, r := range rows {
-			sortValues(r.CustomFieldValues)
-			rows[j] = nil // the batcher owns it now
+	})
+	for p := range pages {
+		if p.err != nil {
+			return fmt.Errorf("store: enumerate addresses: %w", p.err)
+		}
+		for _, r := range p.rows {
 			if err := emit(r); err != nil {
 				return err
 			}
 		}
-		if len(rows) < enumeratePage {
-			return nil
-		}
-		w.args[after] = last
 	}
+	return ctx.Err()
+}
+
+// addressPage is one page of address rows, complete with their custom
+// field values, or the error that ended the reading.
+type addressPage struct {
+	rows []*ipam.IPAddressRow
+	err  error
+}
+
+func readAddressPage(ctx context.Context, page, values *sql.Stmt, args []any, now time.Time) addressPage {
+	rows := make([]*ipam.IPAddressRow, 0, enumeratePage)
+	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
+		a := new(addressScan)
+		if err := rs.Scan(a.dest()...); err != nil {
+			return err
+		}
+		rows = append(rows, a.row(now))
+		return nil
+	}); err != nil {
+		return addressPage{err: err}
+	}
+	if len(rows) == 0 {
+		return addressPage{}
+	}
+	i := 0
+	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, func(usedBy int64, v *ipam.CustomFieldValue) {
+		for i < len(rows) && rows[i].RecordID < usedBy {
+			i++
+		}
+		if i < len(rows) && rows[i].RecordID == usedBy {
+			rows[i].CustomFieldValues = append(rows[i].CustomFieldValues, v)
+		}
+	}); err != nil {
+		return addressPage{err: err}
+	}
+	for _, r := range rows {
+		sortValues(r.CustomFieldValues)
+	}
+	return addressPage{rows: rows}
 }
 
 // readPage runs a page query and hands each result row to scan.
