@@ -143,7 +143,7 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 		return nil
 	}
 	var n int64
-	if t := strings.TrimSpace(c.number.String); t != "" {
+	if t := strings.TrimSpace(c.number.String); isInteger(t) {
 		n, _ = strconv.ParseInt(t, 10, 32)
 	}
 	return &ipam.CustomFieldValue{
@@ -151,6 +151,22 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 		ParentCustomFieldNumber: int32(n), ParentCustomFieldRecordID: c.fieldID.Int64,
 		RecordID: c.valueID.Int64, Value: c.text.String,
 	}
+}
+
+// isInteger reports whether s looks like a decimal integer (a number
+// the column holds as text): what is not is 0 without ParseInt's error,
+// which allocates for each of the rows' values.
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // addressSpaceJoins name a row's address space: its own name for a
@@ -375,6 +391,11 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	})
 	for p := range pages {
 		if p.err != nil {
+			if ctx.Err() != nil {
+				// Cancelling the transaction's context closes its
+				// statements: the reader's error is the cancellation.
+				return fmt.Errorf("store: enumerate addresses: %w", ctx.Err())
+			}
 			return fmt.Errorf("store: enumerate addresses: %w", p.err)
 		}
 		for _, r := range p.rows {
@@ -395,12 +416,17 @@ type addressPage struct {
 
 func readAddressPage(ctx context.Context, page, values *sql.Stmt, args []any, now time.Time) addressPage {
 	rows := make([]*ipam.IPAddressRow, 0, enumeratePage)
+	// Rows are scanned into scratch and copied into a slab of the page:
+	// one scan destination list and one allocation for the page's scans.
+	var scratch addressScan
+	dest := scratch.dest()
+	slab := make([]addressScan, 0, enumeratePage)
 	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
-		a := new(addressScan)
-		if err := rs.Scan(a.dest()...); err != nil {
+		if err := rs.Scan(dest...); err != nil {
 			return err
 		}
-		rows = append(rows, a.row(now))
+		slab = append(slab, scratch)
+		rows = append(rows, slab[len(slab)-1].row(now))
 		return nil
 	}); err != nil {
 		return addressPage{err: err}
