@@ -50,11 +50,11 @@ func (c *encodingCallback) NotifyEnumerationComplete(context.Context, ipam.AnyIp
 }
 
 // BenchmarkEnumerateServerSide is the server's CPU per row of an
-// enumeration of every IPv4 address of a converted v1 store: the read
+// enumeration of every IPv4 address of a converted v1 store (benchStore): the read
 // transaction, the rows, the batching and the binary session encoding of
 // each EnumeratedRowsCallback, without a network or a client.
 func BenchmarkEnumerateServerSide(b *testing.B) {
-	s := convertedSQLite(b, 100000)
+	s, _ := benchStore(b)
 	enum := &services.Enumerator{Store: services.NewMemory(true, false), Rows: s}
 	ctx := context.Background()
 	var rows, msgs, bytes int64

@@ -273,11 +273,16 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	return nil
 }
 
-// enumeratePage is how many rows one page query reads (addresses): a
-// page is read, its custom field values are read by a second query over
-// the page's RecordId range, and its rows are emitted. One page is held in
-// memory, so the first row goes out after one page, not after the query.
-const enumeratePage = 512
+// enumeratePage is how many rows one page query reads at most
+// (addresses): a page is read, its custom field values are read by a
+// second query over the page's RecordId range, and its rows are emitted.
+// The first page is firstEnumeratePage rows, so the first row goes out
+// after a few rows are read (issue 19: within 100 ms of Start); each next
+// page is four times larger, up to enumeratePage.
+const (
+	enumeratePage      = 512
+	firstEnumeratePage = 8
+)
 
 // addressScan is one address row as scanned: one allocation per row, and
 // the row's pointers (nullString) point into it.
@@ -347,6 +352,8 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	}
 	w.add(`a."RecordId" > ?`, int64(-1<<62))
 	after := len(w.args) - 1
+	w.args = append(w.args, int64(firstEnumeratePage))
+	limit := len(w.args) - 1
 	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
 		a."IsDuplicate", a."MacAddress", a."Notes", a."OSName", a."OSVersion", a."Owner", a."SerialNumber",
@@ -354,7 +361,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name"
 		FROM "ADM_IPAddressTable" a
 		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + fmt.Sprintf(addressSpaceJoins, "a") +
-		w.String() + ` ORDER BY a."RecordId" LIMIT ` + strconv.Itoa(enumeratePage)
+		w.String() + ` ORDER BY a."RecordId" LIMIT ` + s.dialect.Placeholder(limit+1)
 	page, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
@@ -375,18 +382,19 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	defer cancel()
 	reader.Go(func() {
 		defer close(pages)
-		now := time.Now()
+		now, size := time.Now(), firstEnumeratePage
 		for {
-			p := readAddressPage(readCtx, page, values, w.args, now)
+			p := readAddressPage(readCtx, page, values, w.args, size, now)
 			select {
 			case pages <- p:
 			case <-readCtx.Done():
 				return
 			}
-			if p.err != nil || len(p.rows) < enumeratePage {
+			if p.err != nil || len(p.rows) < size {
 				return
 			}
-			w.args[after] = p.rows[len(p.rows)-1].RecordID
+			size = min(4*size, enumeratePage)
+			w.args[after], w.args[limit] = p.rows[len(p.rows)-1].RecordID, int64(size)
 		}
 	})
 	for p := range pages {
@@ -414,13 +422,13 @@ type addressPage struct {
 	err  error
 }
 
-func readAddressPage(ctx context.Context, page, values *sql.Stmt, args []any, now time.Time) addressPage {
-	rows := make([]*ipam.IPAddressRow, 0, enumeratePage)
+func readAddressPage(ctx context.Context, page, values *sql.Stmt, args []any, size int, now time.Time) addressPage {
+	rows := make([]*ipam.IPAddressRow, 0, size)
 	// Rows are scanned into scratch and copied into a slab of the page:
 	// one scan destination list and one allocation for the page's scans.
 	var scratch addressScan
 	dest := scratch.dest()
-	slab := make([]addressScan, 0, enumeratePage)
+	slab := make([]addressScan, 0, size)
 	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
 		if err := rs.Scan(dest...); err != nil {
 			return err
