@@ -142,15 +142,21 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 	if !c.assoc.Valid {
 		return nil
 	}
-	var n int64
-	if t := strings.TrimSpace(c.number.String); isInteger(t) {
-		n, _ = strconv.ParseInt(t, 10, 32)
-	}
 	return &ipam.CustomFieldValue{
 		BuiltInCustomFieldValueID: c.builtIn.Int64, ParentCustomFieldName: c.name.String,
-		ParentCustomFieldNumber: int32(n), ParentCustomFieldRecordID: c.fieldID.Int64,
+		ParentCustomFieldNumber: fieldNumber(c.number), ParentCustomFieldRecordID: c.fieldID.Int64,
 		RecordID: c.valueID.Int64, Value: c.text.String,
 	}
+}
+
+// fieldNumber reads BuiltinCustomFieldNumber (text); what is not a
+// number is 0.
+func fieldNumber(s sql.NullString) int32 {
+	var n int64
+	if t := strings.TrimSpace(s.String); isInteger(t) {
+		n, _ = strconv.ParseInt(t, 10, 32)
+	}
+	return int32(n)
 }
 
 // isInteger reports whether s looks like a decimal integer (a number
@@ -422,7 +428,7 @@ type addressPage struct {
 	err  error
 }
 
-func readAddressPage(ctx context.Context, page, values *sql.Stmt, args []any, size int, now time.Time) addressPage {
+func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldValues, args []any, size int, now time.Time) addressPage {
 	rows := make([]*ipam.IPAddressRow, 0, size)
 	// Rows are scanned into scratch and copied into a slab of the page:
 	// one scan destination list and one allocation for the page's scans.
@@ -474,33 +480,105 @@ func readPage(ctx context.Context, stmt *sql.Stmt, args []any, scan func(*sql.Ro
 	return rs.Err()
 }
 
+// maxCachedCustomFields bounds the custom field definitions an
+// enumeration reads into memory; with more, the values query joins them.
+// A variable for the test of both forms.
+var maxCachedCustomFields = 4096
+
+// customFieldValues reads the custom field values of pages of objects.
+type customFieldValues struct {
+	stmt *sql.Stmt
+	// fields are the definitions (ADM_CustomFieldsTable) by RecordId, read
+	// once: a value then costs no join (nil: the query joins them).
+	fields map[int64]customFieldDef
+}
+
+type customFieldDef struct {
+	name   string
+	number int32
+}
+
+func (c *customFieldValues) Close() error { return c.stmt.Close() }
+
 // prepareCustomFieldValues prepares the query of the custom field values
 // of the objects of one type whose RecordId is in [$1, $2], ordered by
 // the object (the (ObjectType, UsedById) index gives that order).
-func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect, objectType string) (*sql.Stmt, error) {
-	return tx.PrepareContext(ctx, `SELECT cfa."UsedById", `+customFieldColumns+`
+func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect, objectType string) (*customFieldValues, error) {
+	fields, err := readCustomFieldDefs(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	where := `
+		WHERE cfa."ObjectType" = '` + objectType + `' AND cfa."UsedById" >= ` + d.Placeholder(1) + ` AND cfa."UsedById" <= ` + d.Placeholder(2) + `
+		ORDER BY cfa."UsedById"`
+	query := `SELECT cfa."UsedById", ` + customFieldColumns + `
 		FROM "ADM_CustomFieldValuesAssociationTable" cfa
 		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"
-		LEFT JOIN "ADM_CustomFieldsTable" cf ON cf."RecordId" = cfa."CustomFieldId"
-		WHERE cfa."ObjectType" = '`+objectType+`' AND cfa."UsedById" >= `+d.Placeholder(1)+` AND cfa."UsedById" <= `+d.Placeholder(2)+`
-		ORDER BY cfa."UsedById"`)
+		LEFT JOIN "ADM_CustomFieldsTable" cf ON cf."RecordId" = cfa."CustomFieldId"` + where
+	if fields != nil {
+		query = `SELECT cfa."UsedById", cfa."RecordId", cfv."RecordId", cfv."BuiltInCustomFieldValueId", cfa."CustomFieldId", COALESCE(cfv."Value", cfa."Value")
+		FROM "ADM_CustomFieldValuesAssociationTable" cfa
+		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"` + where
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &customFieldValues{stmt: stmt, fields: fields}, nil
+}
+
+// readCustomFieldDefs reads the custom field definitions, or nil when
+// there are more than maxCachedCustomFields.
+func readCustomFieldDefs(ctx context.Context, tx *sql.Tx) (map[int64]customFieldDef, error) {
+	rs, err := tx.QueryContext(ctx, `SELECT "RecordId", "Name", "BuiltinCustomFieldNumber" FROM "ADM_CustomFieldsTable" LIMIT `+strconv.Itoa(maxCachedCustomFields+1))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	fields := map[int64]customFieldDef{}
+	for rs.Next() {
+		var (
+			id           int64
+			name, number sql.NullString
+		)
+		if err := rs.Scan(&id, &name, &number); err != nil {
+			return nil, err
+		}
+		if len(fields) == maxCachedCustomFields {
+			return nil, rs.Close()
+		}
+		fields[id] = customFieldDef{name: name.String, number: fieldNumber(number)}
+	}
+	return fields, rs.Err()
 }
 
 // readCustomFieldValues reads the values of the objects first..last, in
 // object order.
-func readCustomFieldValues(ctx context.Context, stmt *sql.Stmt, first, last int64, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
+func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, last int64, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
 	var (
 		usedBy int64
 		cf     customFieldScan
+		field  sql.NullInt64
 	)
 	dest := append([]any{&usedBy}, cf.dest()...)
-	return readPage(ctx, stmt, []any{first, last}, func(rs *sql.Rows) error {
+	if c.fields != nil {
+		dest = []any{&usedBy, &cf.assoc, &cf.valueID, &cf.builtIn, &field, &cf.text}
+	}
+	return readPage(ctx, c.stmt, []any{first, last}, func(rs *sql.Rows) error {
 		if err := rs.Scan(dest...); err != nil {
 			return err
 		}
-		if v := cf.value(); v != nil {
-			add(usedBy, v)
+		if c.fields == nil {
+			if v := cf.value(); v != nil {
+				add(usedBy, v)
+			}
+			return nil
 		}
+		v := &ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
+		if def, ok := c.fields[field.Int64]; ok && field.Valid {
+			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
+		}
+		add(usedBy, v)
 		return nil
 	})
 }
