@@ -225,7 +225,7 @@ var settings = []*Setting{
 		"Keep the database password a client sent in the state directory (mode 0600) so a restart reconnects with it. Off: a restart connects without a password, which a server that wants one refuses unless store.postgres.environment_credentials lets ~/.pgpass or PGPASSFILE supply it.",
 		false, func(c *Config) *bool { return &c.Store.RememberPassword }),
 	durationSetting("store.lease_duration",
-		"How long an in-progress mark outlives its owner's last renewal: a schema conversion whose ipamd died is taken over after this; a provisioning transaction whose ipamd went silent this long is aborted by PostgreSQL.",
+		"How long an in-progress mark outlives its owner's last renewal: a schema conversion whose ipamd died, was paused or lost its database is taken over after this (every batch is fenced by the lease, so the old owner cannot write after the takeover); a transaction whose ipamd went silent this long (at least 10 s) is aborted by PostgreSQL; a PostgreSQL server that stops answering for this long fails the provisioning or conversion running on it (docs/reliability.md).",
 		30*time.Second, time.Second, time.Hour,
 		func(c *Config) *time.Duration { return &c.Store.LeaseDuration }),
 	durationSetting("store.sqlite_busy_timeout",
@@ -249,7 +249,7 @@ var settings = []*Setting{
 			return checkAbsPath(s)
 		}),
 	durationSetting("store.postgres.connect_timeout",
-		"Time allowed to reach the PostgreSQL server.",
+		"Time allowed to reach the PostgreSQL server, and to read the store's state when a client starts a job: a server that went silent (a partition, a black hole) is reported as unreachable after this instead of holding the request.",
 		10*time.Second, time.Second, 5*time.Minute,
 		func(c *Config) *time.Duration { return &c.Store.Postgres.ConnectTimeout }),
 	intSetting("store.postgres.max_connections",

@@ -20,6 +20,11 @@ type RowKind int
 const (
 	RangeRows   RowKind = iota + 1 // IPv4Range / IPv6Range
 	AddressRows                    // IpamIPv4Address / IpamIPv6Address
+	// The kinds of enumerator_blocks.go.
+	BlockRows        // IPv4Block / IPv6Block
+	SubnetRows       // IPv4Subnet / IPv6Subnet
+	AddressSpaceRows // ProviderAddressSpace / CustomerAddressSpace
+	CustomFieldRows  // CustomField
 )
 
 // RowQuery is what an InitializeEnumeration's parameters select (the
@@ -32,6 +37,9 @@ type RowQuery struct {
 	RangeID        *int64
 	Category       *string
 	Virtualization []string // IPVirtualizationType flags; nil is any
+
+	// Blocks: the block, subnet, address space and custom field selections.
+	Blocks *BlockQuery
 }
 
 // RowSource reads enumeration rows: in one read transaction, each row
@@ -132,8 +140,17 @@ func RowQueryFor(p ipam.AnyEnumerationParametersBase) (*RowQuery, *ipam.IpamExce
 	case *ipam.IpamIPAddressRootAddressesEnumerationParameters: // 3.5.4.8.1.48
 		q, want, family = RowQuery{Kind: AddressRows, Category: categoryOf(v.AddressCategory)}, ipam.EnumerationObjectTypeIPAddress, v.AddressFamily
 	default:
-		return nil, ipam.NewException(ipam.IpamApiInvalidEnumeration,
-			"the parameter type %s is not one ipamd enumerates (docs/protocol.md)", strings.TrimPrefix(fmt.Sprintf("%T", p), "*ipam."))
+		m, exc := moreRowQuery(p) // enumerator_blocks.go
+		if exc != nil {
+			return nil, exc
+		}
+		if m.noFamily {
+			if ot != m.want {
+				return nil, ipam.NewException(ipam.IpamApiInvalidEnumeration, "ObjectType %s does not fit the parameter type (want %s)", ot, m.want)
+			}
+			return &m.q, nil
+		}
+		q, want, family, virt = m.q, m.want, m.family, m.virt
 	}
 	if ot != want {
 		return nil, ipam.NewException(ipam.IpamApiInvalidEnumeration, "ObjectType %s does not fit the parameter type (want %s)", ot, want)

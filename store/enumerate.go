@@ -79,7 +79,7 @@ func (s *Store) EnumerateRows(ctx context.Context, q RowQuery, emit func(ipam.An
 	case AddressRows:
 		err = s.enumerateAddresses(ctx, tx, q, emit)
 	default:
-		err = fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
+		err = s.enumerateMore(ctx, tx, q, emit) // enumerate_blocks.go
 	}
 	return err
 }
@@ -144,19 +144,26 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 	}
 	return &ipam.CustomFieldValue{
 		BuiltInCustomFieldValueID: c.builtIn.Int64, ParentCustomFieldName: c.name.String,
+		// The store keeps the BuiltInCustomField literal ("Rir"), the
+		// member is its number (enumerate_blocks.go).
 		ParentCustomFieldNumber: fieldNumber(c.number), ParentCustomFieldRecordID: c.fieldID.Int64,
 		RecordID: c.valueID.Int64, Value: c.text.String,
 	}
 }
 
-// fieldNumber reads BuiltinCustomFieldNumber (text); what is not a
-// number is 0.
+// fieldNumber is builtinNumber of a stored BuiltinCustomFieldNumber,
+// without ParseInt's error (an allocation per value) for a literal.
 func fieldNumber(s sql.NullString) int32 {
-	var n int64
-	if t := strings.TrimSpace(s.String); isInteger(t) {
-		n, _ = strconv.ParseInt(t, 10, 32)
+	t := strings.TrimSpace(s.String)
+	if isInteger(t) {
+		if n, err := strconv.ParseInt(t, 10, 32); err == nil {
+			return int32(n)
+		}
 	}
-	return int32(n)
+	if f, ok := schema.BuiltinCustomFieldByLiteral(t); ok {
+		return int32(f.Number)
+	}
+	return 0
 }
 
 // isInteger reports whether s looks like a decimal integer (a number

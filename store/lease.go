@@ -16,15 +16,25 @@ import (
 
 // The lease table holds the cross-process in-progress marks of work that
 // spans transactions (schema conversion): one row per mark, with the
-// owner, a token unique to the acquisition and an expiry on the
-// database's clock (so hosts with skewed clocks agree). It is ipamd
-// bookkeeping, not part of the ADM, and is created on first use.
+// owner, a token unique to the acquisition, a generation that grows by one
+// with every acquisition (the fencing token: a later owner always holds a
+// higher one) and an expiry on the database's clock (so hosts with skewed
+// clocks agree, and a jump of a host's wall clock moves no lease). It is
+// ipamd bookkeeping, not part of the ADM, and is created on first use.
+//
+// A released mark keeps its row (expired, no token), so the generation
+// never goes back.
 const (
 	leaseTable      = "ipamd_Lease"
 	leaseConversion = "SchemaConversion"
 )
 
-// nowMillis is the database's clock in Unix milliseconds.
+// nowMillis is the database's clock in Unix milliseconds: PostgreSQL's
+// clock_timestamp(), the server's clock, which every ipamd sharing the
+// database reads alike. SQLite has no server: julianday('now') is the host's
+// wall clock, which the processes sharing the file also share (one host).
+// A wall-clock jump there shortens or stretches a lease once; it cannot let
+// two owners write, as every batch is fenced by the token (Lease.RenewTx).
 func nowMillis(d schema.Dialect) string {
 	if d == schema.PostgreSQL {
 		return `(extract(epoch from clock_timestamp()) * 1000)::bigint`
@@ -34,20 +44,43 @@ func nowMillis(d schema.Dialect) string {
 
 // leaseTableDDL creates ipamd's own table of in-progress marks: not an ADM
 // table (its name has no ADM_ prefix, so catalog checks pass it by).
-const leaseTableDDL = `CREATE TABLE IF NOT EXISTS "` + leaseTable + `" ("Name" TEXT PRIMARY KEY, "Owner" TEXT NOT NULL, "Token" TEXT NOT NULL, "ExpiresAt" BIGINT NOT NULL)`
+const leaseTableDDL = `CREATE TABLE IF NOT EXISTS "` + leaseTable + `" ("Name" TEXT PRIMARY KEY, "Owner" TEXT NOT NULL, "Token" TEXT NOT NULL, "ExpiresAt" BIGINT NOT NULL, "Generation" BIGINT NOT NULL DEFAULT 0)`
 
-// ensureLeaseTable creates the lease table if missing. Two processes may
-// race here; PostgreSQL then reports a duplicate type for the loser, which
-// is fine once the table exists.
+// ensureLeaseTable creates the lease table if missing, and adds the
+// Generation column to one an older ipamd created. Two processes may race
+// here; PostgreSQL then reports a duplicate type (or column) for the loser,
+// which is fine once the table (or column) exists. The column is looked up
+// before it is added: ALTER TABLE waits for every lock on the table, which
+// a running conversion's batch holds on the lease row.
 func (s *Store) ensureLeaseTable(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, leaseTableDDL)
-	if err == nil {
-		return nil
+	if _, err := s.db.ExecContext(ctx, leaseTableDDL); err != nil {
+		if ok, lerr := s.hasTable(ctx, s.db, leaseTable); lerr != nil || !ok {
+			return fmt.Errorf("store: create lease table: %w", err)
+		}
 	}
-	if ok, lerr := s.hasTable(ctx, s.db, leaseTable); lerr == nil && ok {
-		return nil
+	has, err := s.hasLeaseGeneration(ctx)
+	if err != nil || has {
+		return err
 	}
-	return fmt.Errorf("store: create lease table: %w", err)
+	if _, err := s.db.ExecContext(ctx, `ALTER TABLE "`+leaseTable+`" ADD COLUMN "Generation" BIGINT NOT NULL DEFAULT 0`); err != nil {
+		if has, lerr := s.hasLeaseGeneration(ctx); lerr == nil && has {
+			return nil
+		}
+		return fmt.Errorf("store: add the lease generation: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) hasLeaseGeneration(ctx context.Context) (bool, error) {
+	query := `SELECT count(*) FROM pragma_table_info('` + leaseTable + `') WHERE name = 'Generation'`
+	if s.dialect == schema.PostgreSQL {
+		query = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '` + leaseTable + `' AND column_name = 'Generation'`
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, query).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: look up the lease generation: %w", err)
+	}
+	return n > 0, nil
 }
 
 // hasTable reports whether the table exists.
@@ -85,6 +118,7 @@ type Lease struct {
 	name     string
 	owner    string
 	token    string
+	gen      int64
 	duration time.Duration
 
 	mu    sync.Mutex
@@ -93,7 +127,8 @@ type Lease struct {
 
 // tryLease takes the named mark if it is free or its lease has expired,
 // atomically on both engines (one upsert whose update only applies to an
-// expired row). It returns (nil, nil) when a live lease holds it.
+// expired row), with the next generation. It returns (nil, nil) when a live
+// lease holds it.
 func (s *Store) tryLease(ctx context.Context, name, owner string) (*Lease, error) {
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return nil, err
@@ -104,22 +139,19 @@ func (s *Store) tryLease(ctx context.Context, name, owner string) (*Lease, error
 	}
 	l := &Lease{s: s, name: name, owner: owner, token: hex.EncodeToString(b[:]), duration: s.opts.LeaseDuration}
 	p, now := s.dialect.Placeholder, nowMillis(s.dialect)
-	q := `INSERT INTO "` + leaseTable + `" ("Name", "Owner", "Token", "ExpiresAt") VALUES (` + p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + now + ` + ` + p(4) + `)
-ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "Token" = excluded."Token", "ExpiresAt" = excluded."ExpiresAt"
-WHERE "` + leaseTable + `"."ExpiresAt" <= ` + now
-	res, err := s.db.ExecContext(ctx, q, name, owner, l.token, l.duration.Milliseconds())
-	if err != nil {
-		if isBusy(err) {
-			return nil, nil // another writer holds the database: treat as held, the caller may retry
-		}
+	q := `INSERT INTO "` + leaseTable + `" ("Name", "Owner", "Token", "ExpiresAt", "Generation") VALUES (` + p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + now + ` + ` + p(4) + `, 1)
+ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "Token" = excluded."Token", "ExpiresAt" = excluded."ExpiresAt",
+  "Generation" = "` + leaseTable + `"."Generation" + 1
+WHERE "` + leaseTable + `"."ExpiresAt" <= ` + now + `
+RETURNING "Generation"`
+	err := s.db.QueryRowContext(ctx, q, name, owner, l.token, l.duration.Milliseconds()).Scan(&l.gen)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil // a live lease holds it
+	case err != nil && isBusy(err):
+		return nil, nil // another writer holds the database: treat as held, the caller may retry
+	case err != nil:
 		return nil, fmt.Errorf("store: take lease %s: %w", name, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return nil, fmt.Errorf("store: take lease %s: %w", name, err)
-	}
-	if n == 0 {
-		return nil, nil
 	}
 	return l, nil
 }
@@ -146,7 +178,9 @@ func (s *Store) TryBeginConversion(ctx context.Context, owner string) (*Lease, e
 		err = fmt.Errorf("store: %v is at schema version %s: %w", s.cfg, st.Version, ErrConversionNotRequired)
 	}
 	if err != nil {
-		_ = l.release(context.WithoutCancel(ctx))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.duration/3)
+		_ = l.release(rctx) // bounded: a lease left behind expires by itself
+		cancel()
 		return nil, err
 	}
 	return l, nil
@@ -155,27 +189,35 @@ func (s *Store) TryBeginConversion(ctx context.Context, owner string) (*Lease, e
 // Owner is the owner the lease was taken for.
 func (l *Lease) Owner() string { return l.owner }
 
+// Generation is the lease's fencing token: every acquisition of the mark
+// gets one more than the last, so a later owner's is always higher.
+func (l *Lease) Generation() int64 { return l.gen }
+
 // Renew extends the lease by LeaseDuration from now. ErrLeaseLost means it
 // expired and another owner took it: the holder must stop at once.
 func (l *Lease) Renew(ctx context.Context) error { return l.renew(ctx, l.s.db) }
 
 // RenewTx renews inside tx, so the transaction's writes commit only while
-// the lease is still this holder's: on PostgreSQL the lease row stays
-// locked until tx ends, on SQLite tx holds the write lock. A conversion
-// batch calls it before committing.
+// the lease is still this holder's (fencing): on PostgreSQL the lease row
+// stays locked until tx ends, so no one takes the mark between the check
+// and the commit; on SQLite tx holds the write lock. Every conversion
+// transaction calls it just before committing (convert.Options.Fence), so
+// an owner that was paused or cut off past its lease — and was taken over —
+// gets ErrLeaseLost and its batch rolls back. A lease that expired but was
+// not taken over is simply renewed: nobody else wrote meanwhile.
 func (l *Lease) RenewTx(ctx context.Context, tx *sql.Tx) error { return l.renew(ctx, tx) }
 
 func (l *Lease) renew(ctx context.Context, q querier) error {
 	p := l.s.dialect.Placeholder
 	res, err := q.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "ExpiresAt" = `+nowMillis(l.s.dialect)+` + `+p(1)+
-		` WHERE "Name" = `+p(2)+` AND "Token" = `+p(3), l.duration.Milliseconds(), l.name, l.token)
+		` WHERE "Name" = `+p(2)+` AND "Token" = `+p(3)+` AND "Generation" = `+p(4), l.duration.Milliseconds(), l.name, l.token, l.gen)
 	if err != nil {
 		return fmt.Errorf("store: renew lease %s: %w", l.name, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("store: renew lease %s: %w", l.name, err)
 	} else if n == 0 {
-		return fmt.Errorf("store: lease %s of %s: %w", l.name, l.owner, ErrLeaseLost)
+		return fmt.Errorf("store: lease %s of %s (generation %d): %w", l.name, l.owner, l.gen, ErrLeaseLost)
 	}
 	return nil
 }
@@ -249,9 +291,11 @@ func (l *Lease) End(ctx context.Context, succeeded bool) error {
 	return errors.Join(check, l.release(ctx))
 }
 
+// release expires the mark if it is still this lease's; the row stays,
+// keeping the generation.
 func (l *Lease) release(ctx context.Context) error {
 	p := l.s.dialect.Placeholder
-	if _, err := l.s.db.ExecContext(ctx, `DELETE FROM "`+leaseTable+`" WHERE "Name" = `+p(1)+` AND "Token" = `+p(2), l.name, l.token); err != nil {
+	if _, err := l.s.db.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "Token" = '', "ExpiresAt" = 0 WHERE "Name" = `+p(1)+` AND "Token" = `+p(2), l.name, l.token); err != nil {
 		return fmt.Errorf("store: release lease %s: %w", l.name, err)
 	}
 	return nil

@@ -137,6 +137,9 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	if m.refused != nil {
 		return m.refused
 	}
+	ctx, cancel := m.dbContext(ctx)
+	defer cancel()
+	m.checkFileLocked()
 	if m.store == nil {
 		if m.active.Type == ipam.IpamDatabaseTypeWindowsInternalDatabase {
 			if _, err := os.Stat(m.active.Path); errors.Is(err, os.ErrNotExist) {
@@ -152,10 +155,41 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 	}
 	st, err := m.store.Status(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: %v: %w: no answer within %v (store.postgres.connect_timeout): %v", m.active, ErrUnreachable, m.opts.Store.ConnectTimeout, err)
+		}
 		return err
 	}
 	m.status, m.known = st, true
 	return nil
+}
+
+// dbContext bounds one look at the database made for a client's request
+// by store.postgres.connect_timeout: a server that went silent without
+// closing the connection (a partition, a black hole) must not hold the
+// request, and the manager's lock, until the kernel gives up on the socket.
+func (m *Manager) dbContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, m.opts.Store.ConnectTimeout)
+}
+
+// checkFileLocked closes an embedded store whose file was deleted or
+// replaced under the running daemon (an operator's rm, a restore from a
+// backup), so the next refresh reopens it by its path, as a restart would:
+// a missing file reads as not provisioned, a restored one as what it holds.
+// It reports whether it closed the store (the state must be read again).
+func (m *Manager) checkFileLocked() bool {
+	if m.store == nil || m.converting {
+		return false // a running conversion holds the handle; its End looks again
+	}
+	err := m.store.CheckFile()
+	if !errors.Is(err, ErrStoreFileGone) {
+		return false
+	}
+	m.log.Error("the embedded store's file was deleted or replaced while ipamd ran: it is reopened by its path (a missing file reads as not provisioned); restore it from a backup or provision again",
+		zap.Stringer("store", m.active), zap.Error(err))
+	_ = m.store.Close()
+	m.store, m.known = nil, false
+	return true
 }
 
 // State is the ADM global flags (3.1.1.3). ProvisioningInProgress is this
@@ -171,7 +205,7 @@ type State = adm.State
 func (m *Manager) State(ctx context.Context) (State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.known || !m.status.Provisioned || m.status.ConversionRequired() || m.converting {
+	if m.checkFileLocked() || !m.known || !m.status.Provisioned || m.status.ConversionRequired() || m.converting {
 		if err := m.refreshLocked(ctx); err != nil && !m.known {
 			return State{}, adm.Or(err, adm.ErrUnreachable)
 		}
@@ -219,7 +253,7 @@ func (m *Manager) BeginProvisioning(ctx context.Context, setting *ipam.IpamProvi
 	// Provisioning is one-way (nothing unprovisions a store), so a store
 	// seen provisioned needs no second look, as in State: this is every
 	// Start on a provisioned server.
-	if !m.known || !m.status.Provisioned {
+	if m.checkFileLocked() || !m.known || !m.status.Provisioned {
 		if err := m.refreshLocked(ctx); err != nil && !m.known {
 			// The recorded store may well be provisioned; provisioning
 			// another one now could replace it.
@@ -332,7 +366,9 @@ func (m *Manager) BeginConversion(ctx context.Context) (adm.Job, error) {
 	if err := m.stateLocked().MayBeginConversion(); err != nil {
 		return nil, fmt.Errorf("%w (%v)", err, m.active)
 	}
-	lease, err := m.store.TryBeginConversion(ctx, m.owner)
+	lctx, cancel := m.dbContext(ctx)
+	lease, err := m.store.TryBeginConversion(lctx, m.owner)
+	cancel()
 	if err != nil {
 		if errors.Is(err, ErrConversionNotRequired) {
 			_ = m.refreshLocked(ctx)
@@ -370,12 +406,17 @@ func (c *Conversion) Run(ctx context.Context) error {
 }
 
 // End is steps 5.3–5.4 / 6.3: release the lease (checking, on success,
-// that the store is now current) and re-read the flags.
+// that the store is now current) and re-read the flags. It runs before
+// Notify…Complete goes out, so it is bounded by a third of the lease: a
+// database that stopped answering must not hold the client's answer back,
+// and a lease that could not be released expires by itself.
 func (c *Conversion) End(ctx context.Context, succeeded bool) error {
-	err := c.lease.End(context.WithoutCancel(ctx), succeeded)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.LeaseDuration()/3)
+	defer cancel()
+	err := c.lease.End(ctx, succeeded)
 	c.m.mu.Lock()
 	c.m.converting = false
-	if rerr := c.m.refreshLocked(context.WithoutCancel(ctx)); rerr != nil {
+	if rerr := c.m.refreshLocked(ctx); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	c.m.mu.Unlock()

@@ -178,6 +178,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 			pc.Password = cfg.Password
 		}
 		pc.RuntimeParams["application_name"] = "ipamd"
+		// A transaction whose ipamd went silent (paused, partitioned) is
+		// aborted, and its locks freed, once its lease would have expired:
+		// the owner that takes over must not wait on them.
+		pc.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(opts.LeaseDuration, minIdleTxTimeout).Milliseconds(), 10)
 		db := stdlib.OpenDB(*pc)
 		db.SetMaxOpenConns(opts.MaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)

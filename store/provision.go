@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -93,11 +94,68 @@ const provisionLockKey = 0x69_70_61_6d_64_2d_70_76
 // ErrProvisioningInProgress. The engine releases the mark when the owner
 // dies (its connection or file handle goes away); on PostgreSQL a
 // transaction whose client went silent for LeaseDuration (at least 10 s)
-// is aborted too.
+// is aborted too. Conversely, a PostgreSQL server that stops answering
+// (black-holed, hung) for LeaseDuration fails the provisioning with
+// ErrUnreachable (see watch) instead of leaving it waiting on the socket.
 func (s *Store) Provision(ctx context.Context, p ProvisionParams) (ProvisionResult, error) {
 	if p.Now.IsZero() {
 		p.Now = time.Now()
 	}
+	if s.dialect == schema.PostgreSQL {
+		wctx, stop := s.watch(ctx)
+		defer stop()
+		res, err := s.provision(wctx, p)
+		if cause := context.Cause(wctx); err != nil && errors.Is(cause, ErrUnreachable) {
+			err = fmt.Errorf("store: provision %v: %w (%v)", s.cfg, cause, err)
+		}
+		return res, err
+	}
+	return s.provision(ctx, p)
+}
+
+// watch returns a context that ends, with a cause wrapping ErrUnreachable,
+// once the database has not answered a ping (on another connection, every
+// third of LeaseDuration) for LeaseDuration. Work on a connection whose
+// server went silent without closing it — a partition, a black hole, a
+// hung server — otherwise waits for the kernel to give up on the socket,
+// which can take a quarter of an hour.
+func (s *Store) watch(ctx context.Context) (context.Context, func()) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		every := s.opts.LeaseDuration / 3
+		t := time.NewTicker(every)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-wctx.Done():
+				return
+			case <-t.C:
+			}
+			pctx, pcancel := context.WithTimeout(wctx, every)
+			err := s.db.PingContext(pctx)
+			pcancel()
+			if err == nil {
+				last = time.Now()
+			} else if silent := time.Since(last); silent >= s.opts.LeaseDuration-every/2 {
+				cancel(fmt.Errorf("%w: no answer for %v (store.lease_duration): %s", ErrUnreachable, silent.Round(time.Millisecond), redact(err, s.cfg)))
+				return
+			}
+		}
+	}()
+	return wctx, func() {
+		close(done)
+		<-finished
+		cancel(nil)
+	}
+}
+
+func (s *Store) provision(ctx context.Context, p ProvisionParams) (ProvisionResult, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return ProvisionResult{}, fmt.Errorf("store: provision %v: %w: %s", s.cfg, ErrUnreachable, redact(err, s.cfg))

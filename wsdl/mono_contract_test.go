@@ -12,7 +12,12 @@ import (
 // The Mono interop client's C# declares the same contract as WCF attributes;
 // a WCF stack would generate this WSDL from it. These tests read it with
 // regular expressions (no C# toolchain needed) and check both directions.
-const monoClient = "../test/interop/mono/ipamclient.cs"
+// monoClient and monoEnumClient are the Mono WCF clients' contracts: the two
+// async port types, and IIpamEnumerator.
+const (
+	monoClient     = "../test/interop/mono/ipamclient.cs"
+	monoEnumClient = "../test/interop/mono/enumclient.cs"
+)
 
 type csOp struct {
 	Name       string
@@ -64,11 +69,17 @@ var (
 	reComment    = regexp.MustCompile(`(?m)//.*$`)
 )
 
-func parseCSharp(t *testing.T) *csContract {
+// parseCSharp reads the contracts of files (monoClient first: the checks
+// below that the reading found something are about it).
+func parseCSharp(t *testing.T, files ...string) *csContract {
 	t.Helper()
-	src, err := os.ReadFile(monoClient)
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(append(src, b...), '\n')
 	}
 	text := reComment.ReplaceAllString(string(src), "")
 	c := &csContract{Interfaces: map[string]*csInterface{}, Classes: map[string]*csClass{}, Enums: map[string][]string{}}
@@ -145,8 +156,8 @@ func xsdTypeOf(cs string) qname {
 		return qname{nsXSD, "base64Binary"}
 	case "string[]":
 		return qname{nsSerArr, "ArrayOfstring"}
-	case "IpamException":
-		return qname{nsIpam1, "IpamException"}
+	case "IpamException", "IIpamRemotingModule":
+		return qname{nsIpam1, cs}
 	}
 	if elem, ok := strings.CutSuffix(cs, "[]"); ok {
 		return qname{nsIpam, "ArrayOf" + elem}
@@ -158,7 +169,7 @@ func xsdTypeOf(cs string) qname {
 // service contracts with their callback contracts, operation by operation.
 func TestMonoContractOperations(t *testing.T) {
 	p := parseWSDL(t, Document())
-	c := parseCSharp(t)
+	c := parseCSharp(t, monoClient, monoEnumClient)
 
 	covered := map[string]bool{} // portType.operation seen in the C#
 	for _, in := range c.Interfaces {
@@ -276,7 +287,7 @@ func checkParams(t *testing.T, p *parsedWSDL, element string, params []csParam) 
 // known type is in the XSD with the same name, type, base and optionality.
 func TestMonoDataContracts(t *testing.T) {
 	p := parseWSDL(t, Document())
-	c := parseCSharp(t)
+	c := parseCSharp(t, monoClient)
 	names := make([]string, 0, len(c.Classes))
 	for n := range c.Classes {
 		names = append(names, n)

@@ -61,18 +61,18 @@ func TestAdminGates(t *testing.T) {
 	if _, body := httpGet(t, base+"/log/level"); !strings.Contains(body, `"error"`) {
 		t.Errorf("level after PUT error with the token: %s", body)
 	}
-	d.signal(syscall.SIGTERM)
-	if code := d.exitCode(20 * time.Second); code != 0 {
+	d.Signal(syscall.SIGTERM)
+	if code := d.ExitCode(20 * time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 
 	// Opted in: served, and warned at start.
 	r := startDaemon(t, "--admin-listen", "0.0.0.0:0", "--admin-allow-remote")
-	if r.findLog("admin listener on a non-loopback address: metrics, probes and the profiler are open to that network") == nil {
+	if r.FindLog("admin listener on a non-loopback address: metrics, probes and the profiler are open to that network") == nil {
 		t.Errorf("no warning for a remote admin listener")
 	}
-	r.signal(syscall.SIGTERM)
-	if code := r.exitCode(20 * time.Second); code != 0 {
+	r.Signal(syscall.SIGTERM)
+	if code := r.ExitCode(20 * time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 }

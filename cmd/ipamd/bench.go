@@ -55,6 +55,7 @@ could not take place; 2 usage error.`,
 		newBenchModeCmd(stdout, loadgen.ModeBurst, "B clients connect at the same instant; time until every session is initialized"),
 		newBenchScaleCmd(stdout),
 		newBenchCeilingCmd(stdout),
+		newBenchSoakCmd(stdout),
 	)
 	return cmd
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 )
 
 // TestClientCommandsOverNegotiate: `ipamd provision|status --security
@@ -16,16 +16,12 @@ import (
 // and an unsecured client is refused in the preamble.
 func TestClientCommandsOverNegotiate(t *testing.T) {
 	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
-	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, dir, "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
 	pwFile := filepath.Join(dir, "bob-password")
 	if err := os.WriteFile(pwFile, []byte("Bob-Pass-1234\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	server := "net.tcp://" + listening[0]["addr"].(string)
 	provision := []string{"provision", "--server", server, "--provisioning-method", "Manual",
@@ -83,7 +79,7 @@ func TestClientCommandsOverNegotiate(t *testing.T) {
 func TestClientCommandsOverTLS(t *testing.T) {
 	dir := t.TempDir()
 	writePKI(t, dir)
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=tls",
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=tls",
 		"--security-tls-certificate-file", filepath.Join(dir, "server.pem"),
 		"--security-tls-key-file", filepath.Join(dir, "server.key"),
 		"--security-tls-client-auth", "require",

@@ -22,6 +22,8 @@ type enumerateFlags struct {
 	family       string
 	addressSpace int64
 	rangeID      int64
+	parentBlock  int64
+	name         string
 }
 
 // params are the InitializeEnumeration parameters the flags select
@@ -58,13 +60,61 @@ func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
 		}
 		return &ipam.IpamIPAddressRootAddressesEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af}, nil
 	}
-	return nil, fmt.Errorf("--object %q: must be IPRange or IPAddress (the object types ipamd enumerates so far)", f.object)
+	if f.rangeID != 0 {
+		return nil, fmt.Errorf("--range-id applies to --object IPAddress")
+	}
+	return f.blockParams(af)
+}
+
+// blockParams are the parameters of the block, subnet, address space and
+// custom field enumerations.
+func (f *enumerateFlags) blockParams(af ipam.AddressFamily) (ipam.AnyEnumerationParametersBase, error) {
+	switch {
+	case f.object != "IPBlock" && f.object != "IPSubnet" && f.object != "AddressSpace" && f.object != "CustomField":
+		return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace or CustomField", f.object)
+	case f.name != "" && f.object != "CustomField":
+		return nil, fmt.Errorf("--name applies to --object CustomField")
+	case f.parentBlock != 0 && f.object != "IPBlock" && f.object != "IPSubnet":
+		return nil, fmt.Errorf("--parent-block applies to --object IPBlock and IPSubnet")
+	case f.addressSpace != 0 && f.object != "IPSubnet":
+		return nil, fmt.Errorf("--address-space does not apply to --object %s", f.object)
+	}
+	switch f.object {
+	case "IPBlock":
+		base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPBlock}
+		if f.parentBlock != 0 {
+			return &ipam.IPBlockChildBlockEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af, ParentBlockRecordId: f.parentBlock}, nil
+		}
+		return &ipam.IPBlockGetAllBlocksEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af}, nil
+	case "IPSubnet":
+		base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPSubnet}
+		switch {
+		case f.parentBlock != 0 && f.addressSpace != 0:
+			return nil, fmt.Errorf("--parent-block and --address-space exclude each other")
+		case f.parentBlock != 0:
+			return &ipam.IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af, ParentBlockRecordId: f.parentBlock}, nil
+		case f.addressSpace != 0:
+			return &ipam.IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af, AddressSpaceRecordId: f.addressSpace}, nil
+		}
+		// No VirtualizationType: every subnet of the family.
+		return &ipam.IpamIPSubnetsByVirtualizationTypeEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af}, nil
+	case "AddressSpace":
+		return &ipam.AddressSpaceEnumerationParameters{EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAddressSpace}}, nil
+	case "CustomField":
+		p := &ipam.CustomFieldEnumerationParameters{EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeCustomField}}
+		if f.name != "" {
+			name := f.name
+			p.CustomFieldName = &name
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace or CustomField", f.object)
 }
 
 func newEnumerateCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "enumerate --server URI --object IPRange|IPAddress [flags]",
-		Short: "Read IP ranges or addresses from an IPAM server over net.tcp (IIpamEnumerator)",
+		Use:   "enumerate --server URI --object IPRange|IPAddress|IPBlock|IPSubnet|AddressSpace|CustomField [flags]",
+		Short: "Read IP ranges, addresses, blocks, subnets, address spaces or custom fields from an IPAM server over net.tcp (IIpamEnumerator)",
 		Long: `Enumerate objects as a management client does: open a net.tcp session to the IIpamEnumerator
 endpoint, send InitializeEnumeration with the parameter type the flags select, StartEnumeration,
 and print the rows of every EnumeratedRowsCallback until NotifyEnumerationComplete.
@@ -77,7 +127,9 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
 
 ` + clientExitCodes,
 		Example: `  ipamd enumerate --server net.tcp://ipam1:48885 --object IPRange
-  ipamd enumerate --server net.tcp://127.0.0.1:48885 --object IPAddress --family IPv6 --output json`,
+  ipamd enumerate --server net.tcp://127.0.0.1:48885 --object IPAddress --family IPv6 --output json
+  ipamd enumerate --server net.tcp://ipam1:48885 --object IPSubnet --parent-block 12
+  ipamd enumerate --server net.tcp://ipam1:48885 --object CustomField --name "Managed by"`,
 		Args: cobra.NoArgs,
 	}
 	var cf clientFlags
@@ -85,10 +137,12 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
 	path := config.Default().Endpoints.EnumeratorPath
 	cf.bind(cmd, "`URI` of the IIpamEnumerator endpoint, e.g. net.tcp://host:48885"+path+" (without a path, "+path+" is used)", false)
 	fs := cmd.Flags()
-	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange or IPAddress")
+	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace or CustomField")
 	fs.StringVar(&ef.family, "family", "IPv4", "address `FAMILY`: IPv4 or IPv6")
 	fs.Int64Var(&ef.addressSpace, "address-space", 0, "only the objects of the address space with this RecordId (0: all)")
 	fs.Int64Var(&ef.rangeID, "range-id", 0, "IPAddress: only the addresses of the range with this RecordId (0: all)")
+	fs.Int64Var(&ef.parentBlock, "parent-block", 0, "IPBlock, IPSubnet: only the direct children of the block with this RecordId (0: all)")
+	fs.StringVar(&ef.name, "name", "", "CustomField: only the custom field of this `NAME`")
 	_ = cmd.MarkFlagRequired("object")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cf.progress = progressAuto
@@ -136,7 +190,7 @@ func writeRow(w io.Writer, r *ipam.GenericRow, asJSON bool) error {
 		return err
 	}
 	line := r.Type + " RecordId=" + text(r.Get("RecordId"))
-	for _, m := range []string{"Address", "StartIPAddress", "EndIPAddress", "PrefixLength", "AddressAssignment", "ProviderAddressSpaceName"} {
+	for _, m := range []string{"Name", "Address", "StartIPAddress", "EndIPAddress", "PrefixLength", "AddressAssignment", "ProviderAddressSpaceName"} {
 		if v := r.Get(m); v != nil {
 			line += " " + m + "=" + text(v)
 		}

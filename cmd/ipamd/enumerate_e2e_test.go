@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 
 // TestEnumerateConvertedStore: the daemon refuses IIpamEnumerator while the
 // store needs its schema conversion (3.1.4.2), and after it `ipamd
-// enumerate` lists every address and range of the store over net.tcp.
+// enumerate` lists every address, range, block, subnet, address space and
+// custom field of the store over net.tcp, as many rows as the store holds.
 // Rules E3, E8.
 func TestEnumerateConvertedStore(t *testing.T) {
 	state := t.TempDir()
@@ -42,13 +44,27 @@ func TestEnumerateConvertedStore(t *testing.T) {
 	}
 
 	db := openSQLite(t, live)
+	var parent int64
+	if err := db.QueryRow(`SELECT "ParentBlockRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = 1 AND "Family" = 'IPv4'
+		AND "ParentBlockRecordId" IS NOT NULL ORDER BY "RecordId" LIMIT 1`).Scan(&parent); err != nil {
+		t.Fatalf("a block with subnets: %v", err)
+	}
+	parentID := strconv.FormatInt(parent, 10)
 	for _, tc := range []struct {
 		args  []string
 		query string
+		typ   string // the first row's type (prefix)
 	}{
-		{[]string{"--object", "IPAddress", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv4'`},
-		{[]string{"--object", "IPAddress", "--family", "IPv6", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv6'`},
-		{[]string{"--object", "IPRange"}, `SELECT COUNT(*) FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4'`},
+		{[]string{"--object", "IPAddress", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv4'`, "IpamIPv4Address"},
+		{[]string{"--object", "IPAddress", "--family", "IPv6", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv6'`, "IpamIPv6Address"},
+		{[]string{"--object", "IPRange"}, `SELECT COUNT(*) FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4'`, "IPv4Range"},
+		{[]string{"--object", "IPBlock", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_IPBlocksTable" WHERE "Family" = 'IPv4' AND "IsSubnet" = 0`, "IPv4Block"},
+		{[]string{"--object", "IPBlock", "--family", "IPv6"}, `SELECT COUNT(*) FROM "ADM_IPBlocksTable" WHERE "Family" = 'IPv6' AND "IsSubnet" = 0`, "IPv6Block"},
+		{[]string{"--object", "IPSubnet", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_SubnetTable" WHERE "Family" = 'IPv4'`, "IPv4Subnet"},
+		{[]string{"--object", "IPSubnet", "--parent-block", parentID}, `SELECT COUNT(*) FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = 1 AND "ParentBlockRecordId" = ` + parentID, "IPv4Subnet"},
+		{[]string{"--object", "AddressSpace", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_AddressSpaceTable"`, "ProviderAddressSpace"},
+		{[]string{"--object", "CustomField", "--output", "json"}, `SELECT COUNT(*) FROM "ADM_CustomFieldsTable"`, "CustomField"},
+		{[]string{"--object", "CustomField", "--name", "Managed by"}, `SELECT COUNT(*) FROM "ADM_CustomFieldsTable" WHERE "Name" = 'Managed by'`, "CustomField"},
 	} {
 		var want int
 		if err := db.QueryRow(tc.query).Scan(&want); err != nil {
@@ -67,11 +83,11 @@ func TestEnumerateConvertedStore(t *testing.T) {
 			if err := json.Unmarshal([]byte(lines[0]), &row); err != nil {
 				t.Fatalf("row is not JSON: %v\n%s", err, lines[0])
 			}
-			if typ, _ := row["type"].(string); !strings.HasPrefix(typ, "IpamIPv") || row["Address"] == nil {
-				t.Errorf("row %v", row)
+			if typ, _ := row["type"].(string); typ != tc.typ || row["RecordId"] == nil {
+				t.Errorf("%v: row %v", tc.args, row)
 			}
-		} else if !strings.HasPrefix(lines[0], "IPv4Range RecordId=") {
-			t.Errorf("text row %q", lines[0])
+		} else if !strings.HasPrefix(lines[0], tc.typ+" RecordId=") {
+			t.Errorf("%v: text row %q", tc.args, lines[0])
 		}
 		if !strings.Contains(stderr, "enumeration succeeded") && !strings.Contains(stderr, `"outcome":"success"`) {
 			t.Errorf("no final line on stderr:\n%s", stderr)

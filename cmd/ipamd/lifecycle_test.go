@@ -55,17 +55,17 @@ func TestSecondSignalForcesExit(t *testing.T) {
 	skipWithoutSignals(t)
 	d := startDaemon(t, "--dev-work-duration", "1h", "--shutdown-drain-timeout", "1h")
 	startWork(t, d.netTCP)
-	d.signal(syscall.SIGTERM)
-	d.waitLog("draining: no new sessions; running work may finish", 5*time.Second)
+	d.Signal(syscall.SIGTERM)
+	d.WaitLog("draining: no new sessions; running work may finish", 5*time.Second)
 	start := time.Now()
-	d.signal(syscall.SIGTERM)
-	if code := d.exitCode(10 * time.Second); code != 3 {
+	d.Signal(syscall.SIGTERM)
+	if code := d.ExitCode(10 * time.Second); code != 3 {
 		t.Fatalf("exit code %d, want 3 (forced)", code)
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("forced exit took %v", took)
 	}
-	d.waitLog("forced exit: the drain was interrupted", time.Second)
+	d.WaitLog("forced exit: the drain was interrupted", time.Second)
 }
 
 // TestSIGHUPReload: SIGHUP re-reads the file (the same file, environment
@@ -84,12 +84,12 @@ func TestSIGHUPReload(t *testing.T) {
 	base := "http://" + d.admin
 
 	write("log:\n  level: debug\nlimits:\n  max_connections: 42\nendpoints:\n  provision_path: /other\n")
-	d.signal(syscall.SIGHUP)
-	reloaded := d.waitLog("configuration reloaded", 5*time.Second)
+	d.Signal(syscall.SIGHUP)
+	reloaded := d.WaitLog("configuration reloaded", 5*time.Second)
 	if got := reloaded["applied"]; !sameStrings(got, "limits.max_connections", "log.level") {
 		t.Errorf("applied = %v", got)
 	}
-	warn := d.waitLog("configuration changes not reloaded: they need a restart", time.Second)
+	warn := d.WaitLog("configuration changes not reloaded: they need a restart", time.Second)
 	if got := warn["keys"]; !sameStrings(got, "endpoints.provision_path") {
 		t.Errorf("restart keys = %v", got)
 	}
@@ -98,8 +98,8 @@ func TestSIGHUPReload(t *testing.T) {
 	}
 
 	write("log:\n  level: loud\n")
-	d.signal(syscall.SIGHUP)
-	d.waitLog("reload failed: keeping the running configuration", 5*time.Second)
+	d.Signal(syscall.SIGHUP)
+	d.WaitLog("reload failed: keeping the running configuration", 5*time.Second)
 	if _, body := httpGet(t, base+"/log/level"); !strings.Contains(body, `"debug"`) {
 		t.Errorf("level after a failed reload: %s", body)
 	}
@@ -107,8 +107,8 @@ func TestSIGHUPReload(t *testing.T) {
 		!strings.Contains(m, `ipamd_config_reloads_total{result="success"} 1`) {
 		t.Errorf("reload counters wrong")
 	}
-	d.signal(syscall.SIGTERM)
-	if code := d.exitCode(20 * time.Second); code != 0 {
+	d.Signal(syscall.SIGTERM)
+	if code := d.ExitCode(20 * time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -71,7 +72,7 @@ func publicBinary(t *testing.T) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(binary)
+	b, err := os.ReadFile(daemontest.Binary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func runAs(t *testing.T, u *osUser, stdin []byte, name string, args ...string) (
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(cleanEnv(), "HOME=/")
+	cmd.Env = append(daemontest.CleanEnv(), "HOME=/")
 	cmd.Dir = "/"
 	if u != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid, Groups: []uint32{u.gid}}}
@@ -114,12 +115,8 @@ func runAs(t *testing.T, u *osUser, stdin []byte, name string, args ...string) (
 
 // httpListener is the address of the daemon's http listener.
 func (d *daemon) httpListener() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, l := range d.lines {
-		if l["msg"] == "listening" && l["transport"] == "http" {
-			return l["addr"].(string)
-		}
+	for _, e := range d.Log.Find(func(e daemontest.Entry) bool { return e.Msg() == "listening" && e.String("transport") == "http" }) {
+		return e.String("addr")
 	}
 	return ""
 }
@@ -196,7 +193,7 @@ func TestLocalCallerIdentity(t *testing.T) {
 			t.Errorf("unprivileged user over HTTP: %d %s, want 400 with IpamApiAccessDenied", status, body)
 		}
 		// The audit line names the account: "none:<uid>(<name>)".
-		if e := d.findLog("operation refused: caller is not authorized"); e == nil {
+		if e := d.FindLog("operation refused: caller is not authorized"); e == nil {
 			t.Error("no audit line for the refusal")
 		} else if c, _ := e["caller"].(string); c != "none:"+strconv.Itoa(int(u.uid))+"("+u.name+")" {
 			t.Errorf("the refusal names caller %q, want none:%d(%s)", c, u.uid, u.name)
@@ -204,27 +201,27 @@ func TestLocalCallerIdentity(t *testing.T) {
 		if r := provisionAs(t, nil, bin, d.netTCP); r.Outcome != "success" {
 			t.Errorf("root over net.tcp: %+v, want success", r)
 		}
-		d.signal(syscall.SIGTERM)
-		d.exitCode(20 * time.Second)
+		d.Signal(syscall.SIGTERM)
+		d.ExitCode(20 * time.Second)
 	})
 	t.Run("local administrators", func(t *testing.T) {
 		d := startDaemon(t, "--security-local-administrators", u.name)
 		if r := provisionAs(t, &u, bin, d.netTCP); r.Outcome != "success" {
 			t.Errorf("listed user over net.tcp: %+v, want success", r)
 		}
-		d.signal(syscall.SIGTERM)
-		d.exitCode(20 * time.Second)
+		d.Signal(syscall.SIGTERM)
+		d.ExitCode(20 * time.Second)
 	})
 	t.Run("trust", func(t *testing.T) {
 		d := startDaemon(t, "--security-local-identity", "trust")
-		if d.findLog("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account") == nil {
+		if d.FindLog("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account") == nil {
 			t.Error("no warning for security.local_identity trust")
 		}
 		if r := provisionAs(t, &u, bin, d.netTCP); r.Outcome != "success" {
 			t.Errorf("unprivileged user with trust: %+v, want success", r)
 		}
-		d.signal(syscall.SIGTERM)
-		d.exitCode(20 * time.Second)
+		d.Signal(syscall.SIGTERM)
+		d.ExitCode(20 * time.Second)
 	})
 }
 

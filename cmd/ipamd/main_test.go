@@ -1,86 +1,28 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ipamd/ipamd/internal/daemontest"
 )
 
-// binary is the ipamd binary built once by TestMain.
-var binary string
-
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "ipamd-cmd-test")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "ipamd")
-		if runtime.GOOS == "windows" {
-			binary += ".exe"
-		}
-		// go test puts its own GOROOT/bin first in PATH.
-		build := exec.Command("go", "build", "-o", binary, ".")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building ipamd:", err)
-			return 1
-		}
-		return m.Run()
-	}())
+	code := m.Run()
+	daemontest.Cleanup() // the binary daemontest built on first use
+	os.Exit(code)
 }
 
 // ipamd runs the binary to completion with a clean IPAMD_* environment.
 func ipamd(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(cleanEnv(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-		case errors.As(err, &ee):
-			code = ee.ExitCode()
-		default:
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("ipamd %q did not exit", args)
-	}
-	return out.String(), errb.String(), code
-}
-
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IPAMD_") {
-			env = append(env, kv)
-		}
-	}
-	return env
+	return daemontest.Run(t, env, "", args...)
 }
 
 func TestVersion(t *testing.T) {
@@ -169,86 +111,29 @@ func TestServeListensAndStopsOnSIGTERM(t *testing.T) {
 		t.Skip("no SIGTERM on Windows")
 	}
 	stateDir := filepath.Join(t.TempDir(), "state")
-	cmd := exec.Command(binary, "serve", "--listen", "net.tcp://127.0.0.1:0", "--state-dir", stateDir)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill() }()
-
-	type entry struct {
-		Level, Msg, Endpoint, PortType, Transport, Addr string
-	}
-	entries := make(chan entry)
-	var rest bytes.Buffer
-	go func() {
-		defer close(entries)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var raw map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
-				rest.WriteString(sc.Text() + "\n")
-				continue
-			}
-			s := func(k string) string { v, _ := raw[k].(string); return v }
-			entries <- entry{s("level"), s("msg"), s("endpoint"), s("port_type"), s("transport"), s("addr")}
-		}
-		_, _ = io.Copy(&rest, stderr)
-	}()
-
-	var listening []entry
-	timeout := time.After(20 * time.Second)
-	for len(listening) < 2 {
-		select {
-		case e, ok := <-entries:
-			if !ok {
-				t.Fatalf("ipamd exited before listening; other output:\n%s", rest.String())
-			}
-			if e.Msg == "listening" {
-				listening = append(listening, e)
-			}
-		case <-timeout:
-			t.Fatal("no listening log")
-		}
-	}
+	d := daemontest.Spawn(t, nil, "serve", "--listen", "net.tcp://127.0.0.1:0", "--state-dir", stateDir)
+	listening := d.WaitCount(`"listening"`, 2, 20*time.Second, func(e daemontest.Entry) bool { return e.Msg() == "listening" })
 	want := map[string]string{"IIpamAsyncProvision": "/ipam/IIpamAsyncProvision", "IIpamAsyncSchemaConversion": "/ipam/IIpamAsyncSchemaConversion"}
 	for _, e := range listening {
-		if e.Transport != "net.tcp" || !strings.HasPrefix(e.Endpoint, "net.tcp://127.0.0.1:") || !strings.HasSuffix(e.Endpoint, want[e.PortType]) {
-			t.Errorf("listening entry %+v", e)
+		endpoint := e.String("endpoint")
+		if e.String("transport") != "net.tcp" || !strings.HasPrefix(endpoint, "net.tcp://127.0.0.1:") || !strings.HasSuffix(endpoint, want[e.String("port_type")]) {
+			t.Errorf("listening entry %v", e)
 		}
-		if strings.HasPrefix(e.Endpoint, "net.tcp://127.0.0.1:0/") {
-			t.Errorf("endpoint shows port 0, not the bound port: %s", e.Endpoint)
+		if strings.HasPrefix(endpoint, "net.tcp://127.0.0.1:0/") {
+			t.Errorf("endpoint shows port 0, not the bound port: %s", endpoint)
 		}
 	}
 	if fi, err := os.Stat(stateDir); err != nil || !fi.IsDir() {
 		t.Errorf("state dir not created: %v", err)
 	}
-	conn, err := net.DialTimeout("tcp", listening[0].Addr, 5*time.Second)
+	conn, err := net.DialTimeout("tcp", listening[0].String("addr"), 5*time.Second)
 	if err != nil {
-		t.Fatalf("dial %s: %v", listening[0].Addr, err)
+		t.Fatalf("dial %s: %v", listening[0].String("addr"), err)
 	}
 	_ = conn.Close()
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	// Read stderr to EOF (the process exited) before Wait, as os/exec asks.
-	drained := make(chan struct{})
-	go func() {
-		for range entries {
-		}
-		close(drained)
-	}()
-	select {
-	case <-drained:
-	case <-time.After(15 * time.Second):
-		t.Fatal("ipamd did not exit after SIGTERM")
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, rest.String())
+	d.Signal(syscall.SIGTERM)
+	if code := d.ExitCode(15 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGTERM", code)
 	}
 }

@@ -2,22 +2,19 @@ package main
 
 import (
 	"bufio"
-	"context"
 	bin "encoding/binary"
 	"errors"
-	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -66,75 +63,6 @@ func serveTail(t *testing.T, args ...string) (string, *logTail) {
 	return s.Addrs()[0].Addr.String(), &logTail{s: s}
 }
 
-// negotiateConn dials addr, asks for the application/negotiate upgrade and
-// runs ini's handshake; it returns the sealed stream or the handshake's
-// error (an *nns.PeerError when the server refused).
-func negotiateConn(t *testing.T, addr string, ini nns.Initiator) (net.Conn, error) {
-	t.Helper()
-	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-	pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
-	if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
-		t.Fatal(err)
-	}
-	one := make([]byte, 1)
-	if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
-		t.Fatalf("upgrade response % x %v", one, err)
-	}
-	nc, err := nns.Initiate(context.Background(), c, ini)
-	if err != nil {
-		return nil, err
-	}
-	return nc, nil
-}
-
-// initializeOn sends PreambleEnd and InitializeAsyncProvisioning (SOAP 1.2
-// text) on an upgraded stream and returns the answer.
-func initializeOn(t *testing.T, nc net.Conn) *soap.Envelope {
-	t.Helper()
-	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
-	codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
-	msg, err := codec.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, To: via,
-		MessageID: "urn:uuid:6b1f1c3e-0000-4000-8000-000000000002", ReplyTo: soap.AddressAnonymous},
-		&ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
-			EnumerationParametersBase: ipam.EnumerationParametersBase{FetchAllData: true, ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
-			IpamProvisioningSetting:   &ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual},
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := bin.AppendUvarint([]byte{0x0C, 0x06}, uint64(len(msg))) // MB31 is a uvarint
-	if _, err := nc.Write(append(rec, msg...)); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	if b, err := br.ReadByte(); err != nil || b != 0x0B {
-		t.Fatalf("preamble ack %x %v", b, err)
-	}
-	if b, err := br.ReadByte(); err != nil || b != 0x06 {
-		t.Fatalf("record %x %v", b, err)
-	}
-	size, err := bin.ReadUvarint(br)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload := make([]byte, size)
-	if _, err := io.ReadFull(br, payload); err != nil {
-		t.Fatal(err)
-	}
-	env, err := codec.Decode(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env
-}
-
 // editingInitiator changes the token an initiator sends in a given step:
 // a client that says one thing in NEGOTIATE and another in AUTHENTICATE.
 type editingInitiator struct {
@@ -158,11 +86,7 @@ func (e *editingInitiator) Step(tok []byte) ([]byte, bool, error) {
 // SEC_E_ALGORITHM_MISMATCH before any data is sealed; the full client
 // (gss-ntlmssp's flags) passes.
 func TestServeNegotiateNTLMKeyStrength(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234")
 	addr, _ := serveTail(t, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	const full = ntlm.FlagUnicode | ntlm.FlagRequestTarget | ntlm.FlagSign | ntlm.FlagSeal | ntlm.FlagNTLM |
@@ -190,12 +114,12 @@ func TestServeNegotiateNTLMKeyStrength(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			nc, err := negotiateConn(t, addr, tt.ini)
+			nc, err := negotiatetest.Dial(t, addr, tt.ini)
 			if tt.want == 0 {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if env := initializeOn(t, nc); env.IsFault() {
+				if env := negotiatetest.Initialize(t, nc); env.IsFault() {
 					t.Fatalf("administrator got a fault: %s", env.Header.Action)
 				}
 				return
@@ -213,26 +137,20 @@ func TestServeNegotiateNTLMKeyStrength(t *testing.T) {
 // account file's spelling (the refusal's log line says ntlm:IPAM\carol);
 // IPAM\BoB is the administrator IPAM\bob.
 func TestServeNegotiateCanonicalName(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
-	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
 	addr, logs := serveTail(t, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	login := func(domain, user, password string) net.Conn {
-		nc, err := negotiateConn(t, addr, &negotiate.NTLMInitiator{SPNEGO: true,
-			Client: &ntlm.Client{Domain: domain, User: user, NTHash: ntlm.NTHash(password)}})
+		nc, err := negotiatetest.Dial(t, addr, negotiatetest.NTLM(domain, user, password))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return nc
 	}
-	if env := initializeOn(t, login("ipam", "BoB", "Bob-Pass-1234")); env.IsFault() {
+	if env := negotiatetest.Initialize(t, login("ipam", "BoB", "Bob-Pass-1234")); env.IsFault() {
 		t.Fatalf("IPAM\\BoB: fault %s", env.Header.Action)
 	}
-	if env := initializeOn(t, login("Ipam", "CaRoL", "Carol-Pass-1234")); !env.IsFault() {
+	if env := negotiatetest.Initialize(t, login("Ipam", "CaRoL", "Carol-Pass-1234")); !env.IsFault() {
 		t.Fatalf("IPAM\\CaRoL: %s, want IpamApiAccessDenied", env.Header.Action)
 	}
 	refused := logs.wait(t, "refusing the caller", func(m map[string]any) bool {
@@ -293,12 +211,7 @@ func endSession(t *testing.T, nc net.Conn) {
 // one its own handshake names: IPAM\carol after the administrator
 // IPAM\bob on the same socket gets IpamApiAccessDenied.
 func TestServeNegotiateConnectionReuse(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
-	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
 	addr, _ := serveTail(t, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -307,31 +220,20 @@ func TestServeNegotiateConnectionReuse(t *testing.T) {
 	}
 	defer raw.Close()
 	_ = raw.SetDeadline(time.Now().Add(20 * time.Second))
-	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
 	session := func(user, password string) net.Conn {
-		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-		pre = append(pre, 0x03, byte(nmf.EncodingSOAP12UTF8), 0x09, byte(len(nns.Kind)))
-		if _, err := raw.Write(append(pre, nns.Kind...)); err != nil {
-			t.Fatal(err)
-		}
-		one := make([]byte, 1)
-		if _, err := io.ReadFull(raw, one); err != nil || one[0] != 0x0A {
-			t.Fatalf("%s: upgrade response % x %v", user, one, err)
-		}
-		nc, err := nns.Initiate(context.Background(), raw, &negotiate.NTLMInitiator{SPNEGO: true,
-			Client: &ntlm.Client{Domain: "IPAM", User: user, NTHash: ntlm.NTHash(password)}})
+		nc, err := negotiatetest.Upgrade(t, raw, negotiatetest.NTLM("IPAM", user, password))
 		if err != nil {
 			t.Fatalf("%s: %v", user, err)
 		}
 		return nc
 	}
 	nc := session("bob", "Bob-Pass-1234")
-	if env := initializeOn(t, nc); env.IsFault() {
+	if env := negotiatetest.Initialize(t, nc); env.IsFault() {
 		t.Fatalf("IPAM\\bob: fault %s", env.Header.Action)
 	}
 	endSession(t, nc)
 	nc = session("carol", "Carol-Pass-1234")
-	env := initializeOn(t, nc)
+	env := negotiatetest.Initialize(t, nc)
 	if !env.IsFault() {
 		t.Fatalf("IPAM\\carol on bob's socket: %s, want IpamApiAccessDenied", env.Header.Action)
 	}

@@ -15,7 +15,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,10 +23,11 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
+	"github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -136,7 +136,7 @@ func serveInProcess(t *testing.T, args ...string) *servertest.Server {
 func TestServeTLSListener(t *testing.T) {
 	dir := t.TempDir()
 	roots, clientCert := writePKI(t, dir)
-	listening, warnings := serveLogs(t, 4,
+	listening, warnings := serveLogs(t, 6,
 		"--listen", "net.tcp://127.0.0.1:0?security=tls,net.tcp://127.0.0.1:0",
 		"--security-tls-certificate-file", filepath.Join(dir, "server.pem"),
 		"--security-tls-key-file", filepath.Join(dir, "server.key"),
@@ -257,7 +257,7 @@ func TestServeTLSListener(t *testing.T) {
 }
 
 func TestServeInsecureWarns(t *testing.T) {
-	_, warnings := serveLogs(t, 2, "--listen", "net.tcp://0.0.0.0:0", "--security-insecure")
+	_, warnings := serveLogs(t, 3, "--listen", "net.tcp://0.0.0.0:0", "--security-insecure")
 	found := false
 	for _, w := range warnings {
 		if strings.Contains(w["msg"].(string), "without transport security") {
@@ -270,75 +270,34 @@ func TestServeInsecureWarns(t *testing.T) {
 }
 
 func TestNTLMHashCommand(t *testing.T) {
-	cmd := exec.Command(binary, "ntlm-hash", `IPAM\bob`)
-	cmd.Env = cleanEnv()
-	cmd.Stdin = strings.NewReader("Bob-Pass-1234\n")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
+	out, stderr, code := daemontest.Run(t, nil, "Bob-Pass-1234\n", "ntlm-hash", `IPAM\bob`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if got, want := string(out), ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"; got != want {
+	if got, want := out, ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	for _, tt := range []struct{ arg, stdin string }{{"bob", "x\n"}, {`IPAM\bob`, ""}} {
-		if _, _, code := ipamdIn(t, tt.stdin, "ntlm-hash", tt.arg); code != 2 {
+		if _, _, code := daemontest.Run(t, nil, tt.stdin, "ntlm-hash", tt.arg); code != 2 {
 			t.Errorf("ntlm-hash %q with %q: exit %d, want 2", tt.arg, tt.stdin, code)
 		}
 	}
 }
 
-func ipamdIn(t *testing.T, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = cleanEnv()
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return out.String(), errb.String(), ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), 0
-}
-
 func TestServeNegotiateListener(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234")
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts)
 	addr := listening[0]["addr"].(string)
 	if listening[0]["security"] != "negotiate" {
 		t.Fatalf("listening %v", listening[0])
 	}
-	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
 	session := func(password string) error {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		nc, err := negotiatetest.Dial(t, addr, negotiatetest.NTLM("IPAM", "bob", password))
 		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		pre := append([]byte{0x00, 0x01, 0x00, 0x01, 0x02, 0x02, byte(len(via))}, via...)
-		pre = append(pre, 0x03, 0x08, 0x09, byte(len(nns.Kind)))
-		if _, err := c.Write(append(pre, nns.Kind...)); err != nil {
 			return err
 		}
 		one := make([]byte, 1)
-		if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
-			t.Fatalf("upgrade response % x %v", one, err)
-		}
-		nc, err := nns.Initiate(context.Background(), c, &negotiate.NTLMInitiator{SPNEGO: true,
-			Client: &ntlm.Client{Domain: "IPAM", User: "bob", NTHash: ntlm.NTHash(password)}})
-		if err != nil {
-			return err
-		}
 		if _, err := nc.Write([]byte{0x0C}); err != nil {
 			return err
 		}
@@ -367,13 +326,8 @@ func TestServeNegotiateListener(t *testing.T) {
 // security.administrators) initializes provisioning, IPAM\carol gets the
 // IpamApiAccessDenied fault.
 func TestServeNegotiateAuthorization(t *testing.T) {
-	dir := t.TempDir()
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	lines := ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234") + "\n" + ntlm.AccountLine("IPAM", "carol", "Carol-Pass-1234") + "\n"
-	if err := os.WriteFile(accounts, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	listening, _ := serveLogs(t, 2, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
+	accounts := negotiatetest.AccountsFile(t, t.TempDir(), "bob", "Bob-Pass-1234", "carol", "Carol-Pass-1234")
+	listening, _ := serveLogs(t, 3, "--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--security-administrators", `IPAM\bob`)
 	addr := listening[0]["addr"].(string)
 	initialize := func(user, password string) *soap.Envelope { return negotiateInitialize(t, addr, user, password) }

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ipamd/ipamd/internal/server/metrics"
 )
 
 // The protocol's checkpoints carry nothing but their arrival (MS-IPAMM2
@@ -54,69 +54,21 @@ type workSample struct {
 // ipamd_work_rows_total and ipamd_work_step series.
 func parseWorkMetrics(r io.Reader, kind string) (workSample, error) {
 	var s workSample
-	found := false
-	kindLabel := `kind="` + kind + `"`
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		name, rest, ok := strings.Cut(line, "{")
-		if !ok || (name != "ipamd_work_rows_total" && name != "ipamd_work_step") {
-			continue
-		}
-		labels, value, ok := strings.Cut(rest, "} ")
-		if !ok || !strings.Contains(labels, kindLabel) {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "ipamd_work_rows_total":
-			s.rows, found = v, true
-		case "ipamd_work_step":
-			if v == 1 {
-				s.step = labelValue(labels, "step")
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	e, err := metrics.ParseText(r)
+	if err != nil {
 		return s, err
 	}
+	rows, found := e.Value("ipamd_work_rows_total", map[string]string{"kind": kind})
 	if !found {
-		return s, fmt.Errorf("no ipamd_work_rows_total{%s} on the admin listener: is it an ipamd of this version?", kindLabel)
+		return s, fmt.Errorf("no ipamd_work_rows_total{kind=%q} on the admin listener: is it an ipamd of this version?", kind)
 	}
-	return s, nil
-}
-
-// labelValue returns name's value in a label set like a="x",b="y\"z".
-func labelValue(labels, name string) string {
-	var rest string
-	if strings.HasPrefix(labels, name+`="`) {
-		rest = labels[len(name)+2:]
-	} else if i := strings.Index(labels, `,`+name+`="`); i >= 0 {
-		rest = labels[i+len(name)+3:]
-	} else {
-		return ""
-	}
-	var b strings.Builder
-	for ; rest != ""; rest = rest[1:] {
-		switch c := rest[0]; {
-		case c == '"':
-			return b.String()
-		case c == '\\' && len(rest) > 1:
-			rest = rest[1:]
-			if rest[0] == 'n' {
-				b.WriteByte('\n')
-			} else {
-				b.WriteByte(rest[0])
-			}
-		default:
-			b.WriteByte(c)
+	s.rows = rows
+	for _, x := range e.Samples("ipamd_work_step") {
+		if x.Labels["kind"] == kind && x.Value == 1 {
+			s.step = x.Labels["step"]
 		}
 	}
-	return b.String()
+	return s, nil
 }
 
 // serverProgress follows one kind of work on a local server's admin

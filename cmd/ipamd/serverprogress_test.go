@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/store"
 	"github.com/ipamd/ipamd/store/schema"
@@ -68,21 +68,15 @@ func adminSample(t *testing.T, admin, series string) float64 {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	e, err := metrics.ParseText(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", line, err)
-			}
-			return f
-		}
+	v, ok := e.Series(series)
+	if !ok {
+		t.Fatalf("no %s on /metrics", series)
 	}
-	t.Fatalf("no %s on /metrics", series)
-	return 0
+	return v
 }
 
 var rowsInLine = regexp.MustCompile(`^schema conversion succeeded \((\d+) checkpoints?, (\d+) rows? \(\d+ rows/s\), `)

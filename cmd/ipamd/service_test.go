@@ -157,15 +157,15 @@ func TestSdNotify(t *testing.T) {
 	}
 	next("WATCHDOG=1")
 	next("WATCHDOG=1")
-	d.signal(syscall.SIGHUP)
+	d.Signal(syscall.SIGHUP)
 	next("RELOADING=1")
 	next("READY=1")
-	d.signal(syscall.SIGTERM)
+	d.Signal(syscall.SIGTERM)
 	if m := next("STOPPING=1"); !strings.Contains(m, "STATUS=draining 0 session(s)") {
 		t.Errorf("stopping notification %q", m)
 	}
-	if code := d.exitCode(20 * time.Second); code != 0 {
+	if code := d.ExitCode(20 * time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	d.waitLog("running under systemd", time.Second)
+	d.WaitLog("running under systemd", time.Second)
 }

@@ -26,7 +26,7 @@ func TestDaemonStoreFileModes(t *testing.T) {
 	}
 	d := startDaemon(t, "--state-dir", state)
 	syscall.Umask(old)
-	if w := d.findLog("the state directory is accessible to group or others; it holds the store and its record: chmod 0700 unless that is intended"); w == nil || w["mode"] != "0755" {
+	if w := d.FindLog("the state directory is accessible to group or others; it holds the store and its record: chmod 0700 unless that is intended"); w == nil || w["mode"] != "0755" {
 		t.Errorf("no warning about the 0755 state directory: %v", w)
 	}
 	r, stderr, code := runJSON(t, "provision", "--server", "net.tcp://"+d.netTCP+"/ipam/IIpamAsyncProvision",
@@ -61,7 +61,7 @@ func TestDaemonRecordedStoreOutsidePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startDaemon(t, "--state-dir", state)
-	if d.findLog("data store refused at start-up: not allowed by store.allowed_directories / store.allowed_hosts; provisioning and conversion are refused until the policy allows it or the record is removed") == nil {
+	if d.FindLog("data store refused at start-up: not allowed by store.allowed_directories / store.allowed_hosts; provisioning and conversion are refused until the policy allows it or the record is removed") == nil {
 		t.Error("no start-up error about the recorded store")
 	}
 	r, _, _ := runJSON(t, "provision", "--server", "net.tcp://"+d.netTCP+"/ipam/IIpamAsyncProvision", "--database-type", "WindowsInternalDatabase")

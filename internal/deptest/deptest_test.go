@@ -37,9 +37,10 @@ var rooms = []room{
 		"with their one error table are used by everything above and use nothing above, so each can be fuzzed and tested alone"},
 	{name: "duplex", patterns: []string{"duplex/..."}, may: []string{"leaf"},
 		why: "the transports frame bytes into messages and know no session, service or store"},
-	{name: "testkit", patterns: []string{"internal/attack"}, may: []string{"leaf", "duplex"},
-		why: "hostile payloads that the tests of every room import; they frame records with duplex/nmf's framer " +
-			"rather than a copy of it, and no production package imports them"},
+	{name: "testkit", patterns: []string{"internal/attack", "internal/daemontest", "internal/negotiatetest"}, may: []string{"leaf", "duplex"},
+		why: "hostile payloads and the process harness that the tests of every room import (attack frames records " +
+			"with duplex/nmf's framer rather than a copy of it; daemontest builds and runs the binary, negotiatetest is " +
+			"the NegotiateStream client side, for cmd/ipamd's tests and the suites alike); no production package imports them"},
 	{name: "sessions", patterns: []string{"sessions/..."}, may: []string{"leaf"},
 		why: "the session state machine works on messages; it reaches its transport through an interface, so " +
 			"net.tcp and SOAP/HTTP sessions are one implementation and neither transport is its dependency"},
@@ -269,7 +270,7 @@ func verdict(from, to string) string {
 func testVerdict(from, to string) string {
 	switch fr := roomOf(from); {
 	case roomOf(to) == "test" && fr != "test":
-		return "only test/ imports test/ packages, also from test files (a unit test that needs a built daemon belongs in test/)"
+		return "only test/ imports test/ packages, also from test files (a unit test that needs a built daemon starts it with internal/daemontest)"
 	case roomOf(to) == "command" && fr != "command":
 		return "nothing imports cmd/ (tests start the daemon as a process)"
 	}
@@ -392,7 +393,7 @@ func TestRulesCatch(t *testing.T) {
 			t.Errorf("%s links %s: reported %v, want %v", tt.from, tt.dep, bad, tt.bad)
 		}
 	}
-	if why := testVerdict("services", "test/internal/daemon"); why == "" {
+	if why := testVerdict("services", "test/internal/peer"); why == "" {
 		t.Error("a unit test importing a test/ harness is not reported")
 	}
 	if why := testVerdict("services", "cmd/ipamd"); why == "" {

@@ -73,7 +73,7 @@ func newDataStore(ctx context.Context, cfg *config.Config, log *zap.Logger) (ser
 // IpamException table (services/adm) knows.
 type schemaConverter struct{ log *zap.Logger }
 
-func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.Lease, from string) error {
+func (c schemaConverter) Convert(ctx context.Context, s *store.Store, lease *store.Lease, from string) error {
 	cfg := s.Config()
 	db := &convert.DatabaseConfiguration{
 		DatabaseType:               string(cfg.Type),
@@ -90,6 +90,7 @@ func (c schemaConverter) Convert(ctx context.Context, s *store.Store, _ *store.L
 	var lastStep string
 	err := convert.Run(ctx, s.DB(), s.Dialect(), convert.Options{
 		Database: db,
+		Fence:    lease.RenewTx, // no batch commits once another owner took the lease
 		Progress: func(step string, done, total int64) {
 			if step != lastStep {
 				lastStep = step

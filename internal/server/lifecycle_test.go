@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ipamd/ipamd/config"
 	"github.com/ipamd/ipamd/internal/server"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/internal/server/servertest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -315,10 +315,11 @@ func TestAdminEndpoints(t *testing.T) {
 		}
 	}
 	// Provisioning seeds rows: the counter must have moved.
-	if m := regexp.MustCompile(`(?m)^ipamd_work_rows_total\{kind="provisioning"\} (\d+)$`).FindStringSubmatch(metrics); m == nil || m[1] == "0" {
-		t.Errorf("ipamd_work_rows_total for provisioning did not move: %v", m)
+	scraped := exposition(t, metrics)
+	if v, ok := scraped.Series(`ipamd_work_rows_total{kind="provisioning"}`); !ok || v == 0 {
+		t.Errorf("ipamd_work_rows_total for provisioning did not move: %v %v", v, ok)
 	}
-	if m := regexp.MustCompile(`(?m)^ipamd_callback_duration_seconds_count\{callback="checkpoint",port_type="IIpamAsyncProvision"\} (\d+)$`).FindStringSubmatch(metrics); m == nil || m[1] == "0" {
+	if v, ok := scraped.Series(`ipamd_callback_duration_seconds{callback="checkpoint",port_type="IIpamAsyncProvision"}`); !ok || v == 0 {
 		t.Errorf("no checkpoint latency observed")
 	}
 
@@ -411,4 +412,14 @@ func TestSupervisorIsTold(t *testing.T) {
 	if got := rec.all(); !slices.Equal(got, want) {
 		t.Errorf("supervisor heard\n %q\nwant\n %q", got, want)
 	}
+}
+
+// exposition parses a /metrics body.
+func exposition(t *testing.T, body string) metrics.Exposition {
+	t.Helper()
+	e, err := metrics.ParseText(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

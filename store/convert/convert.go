@@ -72,6 +72,13 @@ type Options struct {
 	// Database is the row step 2.4 writes to ADM_DatabaseConfigurationTable.
 	// Nil describes the converted database by its engine alone.
 	Database *DatabaseConfiguration
+	// Fence, when set, runs inside every transaction of the conversion
+	// just before it commits; an error rolls that transaction back and
+	// ends the run (a *StepError wrapping it). The daemon passes the
+	// conversion lease's check (store.Lease.RenewTx): an owner that was
+	// paused or cut off until another took the lease over cannot commit
+	// another batch.
+	Fence func(ctx context.Context, tx *sql.Tx) error
 }
 
 // DatabaseConfiguration is the ADM_DatabaseConfigurationTable row
@@ -649,7 +656,7 @@ func (c *conv) runBatched(ctx context.Context, s step, st stepState) error {
 	return c.inTx(ctx, func(tx *sql.Tx) error { return c.markFinished(ctx, tx, s.name) })
 }
 
-// inTx runs f in a transaction on the conversion's connection.
+// inTx runs f in a transaction on the conversion's connection, fenced.
 func (c *conv) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := c.conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -658,6 +665,12 @@ func (c *conv) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	if err := f(tx); err != nil {
 		_ = tx.Rollback()
 		return err
+	}
+	if c.opts.Fence != nil {
+		if err := c.opts.Fence(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
 	}
 	return tx.Commit()
 }

@@ -633,3 +633,45 @@ func TestConvertPoolSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestFenceRollsBackTheBatch refuses the fence (as a lease taken over by
+// another owner does) at several points: the refused transaction commits
+// nothing, the run ends with the fence's error, and a later run resumes to
+// the same rows as an uninterrupted conversion.
+func TestFenceRollsBackTheBatch(t *testing.T) {
+	forEngines(t, func(t *testing.T, d schema.Dialect) {
+		const n = 2000
+		want := reference(t, d, n)
+		s := legacyStore(t, d, n)
+		v1 := managedByExceptions(t, s)
+		errFenced := errors.New("lease lost: another owner holds generation 2")
+		refusals := 0
+		for allow := int64(1); ; allow += 3 {
+			var calls atomic.Int64
+			err := convert.Run(context.Background(), s.db, d, convert.Options{Now: clock, BatchSize: 300,
+				Fence: func(ctx context.Context, tx *sql.Tx) error {
+					if calls.Add(1) > allow {
+						return errFenced
+					}
+					return nil
+				}})
+			if err == nil {
+				break
+			}
+			var step *convert.StepError
+			if !errors.Is(err, errFenced) || !errors.As(err, &step) {
+				t.Fatalf("Run fenced after %d commits: %v, want a StepError wrapping the fence's error", allow, err)
+			}
+			refusals++
+			if req, _, _, err := convert.Required(context.Background(), s.db, d); err != nil || !req {
+				t.Fatalf("after a refused commit Required = %v, %v", req, err)
+			}
+			checkBatchConsistency(t, s, v1)
+		}
+		if refusals < 4 {
+			t.Errorf("only %d refusals: the fence did not interrupt the conversion enough", refusals)
+		}
+		checkStructure(t, s)
+		compareDumps(t, dump(t, s), want)
+	})
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +14,10 @@ import (
 	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/soaphttp"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/xmlstream"
-	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -167,19 +167,14 @@ func admScrape(admin, series string) (v float64, found bool, why string) {
 	if resp.StatusCode != http.StatusOK {
 		return 0, false, resp.Status
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, series+" "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err != nil {
-				return 0, false, fmt.Sprintf("metric line %q: %v", line, err)
-			}
-			return v, true, ""
-		}
+	e, err := metrics.ParseText(resp.Body)
+	if err != nil {
+		return 0, false, err.Error()
 	}
-	return 0, false, "no such series"
+	if v, found = e.Series(series); !found {
+		return 0, false, "no such series"
+	}
+	return v, true, ""
 }
 
 // admPreamble is an MC-NMF duplex preamble for via with the binary session

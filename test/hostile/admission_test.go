@@ -11,7 +11,7 @@ import (
 
 	"github.com/ipamd/ipamd/client"
 	"github.com/ipamd/ipamd/duplex/nmf"
-	"github.com/ipamd/ipamd/test/internal/daemon"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 

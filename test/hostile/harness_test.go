@@ -40,8 +40,9 @@ import (
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/ntlm"
 	"github.com/ipamd/ipamd/duplex/security/tlsupgrade"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/internal/server/metrics"
 	"github.com/ipamd/ipamd/soap"
-	"github.com/ipamd/ipamd/test/internal/daemon"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -301,9 +302,9 @@ func (tg *target) metric(t *testing.T, name string, sum bool) float64 {
 	return v
 }
 
-// scrapeMetric reads name (with its {labels}), or with sum the sum over the
-// family's samples, from the admin listener at admin; found says whether
-// any sample matched.
+// scrapeMetric reads name (with its {labels}, as the exposition spells
+// it), or with sum the sum over the family's samples, from the admin
+// listener at admin; found says whether any sample matched.
 func scrapeMetric(c *http.Client, admin, name string, sum bool) (v float64, found bool, err error) {
 	resp, err := c.Get("http://" + admin + "/metrics")
 	if err != nil {
@@ -313,31 +314,16 @@ func scrapeMetric(c *http.Client, admin, name string, sum bool) (v float64, foun
 	if resp.StatusCode != http.StatusOK {
 		return 0, false, fmt.Errorf("scraping %s: %s", admin, resp.Status)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		key := line[:i]
-		if key != name && !(sum && strings.HasPrefix(key, name+"{")) {
-			continue
-		}
-		x, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return 0, false, fmt.Errorf("metric line %q: %w", line, err)
-		}
-		if !sum {
-			return x, true, nil
-		}
-		v, found = v+x, true
+	e, err := metrics.ParseText(resp.Body)
+	if err != nil {
+		return 0, false, err
 	}
-	return v, found, sc.Err()
+	if sum {
+		v, found = e.Sum(name)
+		return v, found, nil
+	}
+	v, found = e.Series(name)
+	return v, found, nil
 }
 
 // goroutines waits (up to 10 s) for the daemon's go_goroutines to fall to

@@ -190,6 +190,8 @@ func AssignIDs(rows []AnyIpamObject) {
 		case *IPAddressRow:
 			v.ID = next()
 			cfvs(v.CustomFieldValues)
+		case interface{ assignIDs(func() int) }: // the rows of rows_blocks.go
+			v.assignIDs(next)
 		}
 	}
 }
@@ -640,7 +642,7 @@ type EnumeratedRows struct {
 // collectionItems are the item element names of the collections rows hold.
 var collectionItems = map[string]bool{"string": true, "unsignedShort": true, "CustomFieldValue": true,
 	"CustomFieldPartialValue": true, "IpamObject": true, "TupleOfstringstring": true, "DhcpExclusionRange": true,
-	"GatewayAddress": true}
+	"GatewayAddress": true, "int": true}
 
 // ReadBody reads <EnumeratedRowsCallback><data>…</data></EnumeratedRowsCallback>.
 func (v *EnumeratedRows) ReadBody(r xmlstream.Reader) error {

@@ -729,6 +729,36 @@ func parseEnumerationObjectType(s string) (EnumerationObjectType, error) {
 	return "", invalid("%q is not a value of EnumerationObjectType", s)
 }
 
+// IPAddressSpaceType is the enumeration
+// {http://Microsoft.Windows.Ipam}IPAddressSpaceType.
+type IPAddressSpaceType string
+
+// Values of IPAddressSpaceType.
+const (
+	IPAddressSpaceTypeNone     IPAddressSpaceType = "None"
+	IPAddressSpaceTypeProvider IPAddressSpaceType = "Provider"
+	IPAddressSpaceTypeCustomer IPAddressSpaceType = "Customer"
+)
+
+var ipAddressSpaceTypeValues = map[IPAddressSpaceType]struct{}{
+	IPAddressSpaceTypeNone:     {},
+	IPAddressSpaceTypeProvider: {},
+	IPAddressSpaceTypeCustomer: {},
+}
+
+// Valid reports whether v is one of IPAddressSpaceType's values.
+func (v IPAddressSpaceType) Valid() bool {
+	_, ok := ipAddressSpaceTypeValues[v]
+	return ok
+}
+
+func parseIPAddressSpaceType(s string) (IPAddressSpaceType, error) {
+	if v := IPAddressSpaceType(s); v.Valid() {
+		return v, nil
+	}
+	return "", invalid("%q is not a value of IPAddressSpaceType", s)
+}
+
 // AddressCategory is the enumeration
 // {http://Microsoft.Windows.Ipam}AddressCategory.
 type AddressCategory string
@@ -971,6 +1001,15 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *IpamIPAddressByAddressSpaceAndVirtualizationTypeParameters,
 // *IpamIPAddressByRangeIdEnumerationParameters,
 // *IpamIPAddressRootAddressesEnumerationParameters,
+// *IPBlockChildBlockEnumerationParameters,
+// *IPBlockGetAllBlocksEnumerationParameters, *IPBlockRootEnumerationParameters,
+// *IpamIPSubnetsByAddressCategoryEnumerationParameters,
+// *IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters,
+// *IpamIPSubnetsByBlockIdEnumerationParameters,
+// *IpamIPSubnetsByUnmappedEnumerationParameters,
+// *IpamIPSubnetsByVirtualizationTypeEnumerationParameters,
+// *IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters,
+// *CustomFieldEnumerationParameters, *AddressSpaceEnumerationParameters,
 // *IpamProvisioningEnumerationParameters. On the wire the i:type attribute
 // names the dynamic type.
 type AnyEnumerationParametersBase interface {
@@ -1010,6 +1049,28 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPAddressByRangeIdEnumerationParameters)
 	case space == Namespace && local == "IpamIPAddressRootAddressesEnumerationParameters":
 		v = new(IpamIPAddressRootAddressesEnumerationParameters)
+	case space == Namespace && local == "IPBlockChildBlockEnumerationParameters":
+		v = new(IPBlockChildBlockEnumerationParameters)
+	case space == Namespace && local == "IPBlockGetAllBlocksEnumerationParameters":
+		v = new(IPBlockGetAllBlocksEnumerationParameters)
+	case space == Namespace && local == "IPBlockRootEnumerationParameters":
+		v = new(IPBlockRootEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetsByAddressCategoryEnumerationParameters":
+		v = new(IpamIPSubnetsByAddressCategoryEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters":
+		v = new(IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetsByBlockIdEnumerationParameters":
+		v = new(IpamIPSubnetsByBlockIdEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetsByUnmappedEnumerationParameters":
+		v = new(IpamIPSubnetsByUnmappedEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetsByVirtualizationTypeEnumerationParameters":
+		v = new(IpamIPSubnetsByVirtualizationTypeEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters":
+		v = new(IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters)
+	case space == Namespace && local == "CustomFieldEnumerationParameters":
+		v = new(CustomFieldEnumerationParameters)
+	case space == Namespace && local == "AddressSpaceEnumerationParameters":
+		v = new(AddressSpaceEnumerationParameters)
 	case space == Namespace && local == "IpamProvisioningEnumerationParameters":
 		v = new(IpamProvisioningEnumerationParameters)
 	default:
@@ -1755,6 +1816,1238 @@ func (v *IpamIPAddressRootAddressesEnumerationParameters) writeContent(w xmlstre
 		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// IPBlockChildBlockEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPBlockChildBlockEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IPBlockChildBlockEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily       AddressFamily // "": absent
+	ParentBlockRecordId int64
+}
+
+func (*IPBlockChildBlockEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPBlockChildBlockEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPBlockChildBlockEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPBlockChildBlockEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPBlockChildBlockEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPBlockChildBlockEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPBlockChildBlockEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ParentBlockRecordId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPBlockChildBlockEnumerationParameters: <ParentBlockRecordId> appears twice")
+			}
+			seen[4] = true
+			if v.ParentBlockRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<ParentBlockRecordId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPBlockChildBlockEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPBlockChildBlockEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPBlockChildBlockEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPBlockChildBlockEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPBlockChildBlockEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "ParentBlockRecordId", Namespace, strconv.FormatInt(int64(v.ParentBlockRecordId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPBlockGetAllBlocksEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPBlockGetAllBlocksEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IPBlockGetAllBlocksEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IPBlockGetAllBlocksEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPBlockGetAllBlocksEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPBlockGetAllBlocksEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPBlockGetAllBlocksEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPBlockGetAllBlocksEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPBlockGetAllBlocksEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPBlockGetAllBlocksEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPBlockGetAllBlocksEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPBlockGetAllBlocksEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPBlockGetAllBlocksEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPBlockGetAllBlocksEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPBlockGetAllBlocksEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IPBlockRootEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPBlockRootEnumerationParameters, an extension
+// of EnumerationParametersBase.
+type IPBlockRootEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressCategory *AddressCategory // nil: absent or i:nil
+	AddressFamily   AddressFamily    // "": absent
+}
+
+func (*IPBlockRootEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPBlockRootEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPBlockRootEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPBlockRootEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPBlockRootEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPBlockRootEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressCategory" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPBlockRootEnumerationParameters: <AddressCategory> appears twice")
+			}
+			seen[3] = true
+			if v.AddressCategory, err = readPointer(r, n, parseAddressCategory); err != nil {
+				return fmt.Errorf("<AddressCategory>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPBlockRootEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[4] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPBlockRootEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPBlockRootEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPBlockRootEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPBlockRootEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPBlockRootEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressCategory == nil {
+		if err := writeNil(w, "AddressCategory", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressCategory", Namespace, string(*v.AddressCategory)); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPSubnetsByAddressCategoryEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetsByAddressCategoryEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPSubnetsByAddressCategoryEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressCategory AddressCategory // "": absent
+	AddressFamily   AddressFamily   // "": absent
+}
+
+func (*IpamIPSubnetsByAddressCategoryEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetsByAddressCategoryEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetsByAddressCategoryEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressCategory" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: <AddressCategory> appears twice")
+			}
+			seen[3] = true
+			if v.AddressCategory, err = readValue(r, n, parseAddressCategory); err != nil {
+				return fmt.Errorf("<AddressCategory>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[4] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetsByAddressCategoryEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetsByAddressCategoryEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetsByAddressCategoryEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressCategory != "" {
+		if err := writeText(w, "AddressCategory", Namespace, string(v.AddressCategory)); err != nil {
+			return err
+		}
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters is the
+// complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	AddressSpaceRecordId int64
+	VirtualizationType   *string // nil: absent or i:nil
+}
+
+func (*IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "AddressSpaceRecordId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: <AddressSpaceRecordId> appears twice")
+			}
+			seen[4] = true
+			if v.AddressSpaceRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<AddressSpaceRecordId>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: <VirtualizationType> appears twice")
+			}
+			seen[5] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetsByAddressSpaceAndVirtualizationTypeEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "AddressSpaceRecordId", Namespace, strconv.FormatInt(int64(v.AddressSpaceRecordId), 10)); err != nil {
+		return err
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPSubnetsByBlockIdEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetsByBlockIdEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPSubnetsByBlockIdEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily       AddressFamily // "": absent
+	ParentBlockRecordId int64
+}
+
+func (*IpamIPSubnetsByBlockIdEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetsByBlockIdEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetsByBlockIdEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ParentBlockRecordId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: <ParentBlockRecordId> appears twice")
+			}
+			seen[4] = true
+			if v.ParentBlockRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<ParentBlockRecordId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetsByBlockIdEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetsByBlockIdEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetsByBlockIdEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "ParentBlockRecordId", Namespace, strconv.FormatInt(int64(v.ParentBlockRecordId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPSubnetsByUnmappedEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetsByUnmappedEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPSubnetsByUnmappedEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily      AddressFamily // "": absent
+	VirtualizationType *string       // nil: absent or i:nil
+}
+
+func (*IpamIPSubnetsByUnmappedEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetsByUnmappedEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetsByUnmappedEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: <VirtualizationType> appears twice")
+			}
+			seen[4] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetsByUnmappedEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetsByUnmappedEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetsByUnmappedEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPSubnetsByVirtualizationTypeEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetsByVirtualizationTypeEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPSubnetsByVirtualizationTypeEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily      AddressFamily // "": absent
+	EmptySubnetsOnly   bool
+	VirtualizationType *string // nil: absent or i:nil
+}
+
+func (*IpamIPSubnetsByVirtualizationTypeEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetsByVirtualizationTypeEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetsByVirtualizationTypeEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "EmptySubnetsOnly" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: <EmptySubnetsOnly> appears twice")
+			}
+			seen[4] = true
+			if v.EmptySubnetsOnly, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<EmptySubnetsOnly>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: <VirtualizationType> appears twice")
+			}
+			seen[5] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetsByVirtualizationTypeEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetsByVirtualizationTypeEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetsByVirtualizationTypeEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "EmptySubnetsOnly", Namespace, strconv.FormatBool(v.EmptySubnetsOnly)); err != nil {
+		return err
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily       AddressFamily // "": absent
+	ParentBlockRecordId int64
+}
+
+func (*IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ParentBlockRecordId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: <ParentBlockRecordId> appears twice")
+			}
+			seen[4] = true
+			if v.ParentBlockRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<ParentBlockRecordId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "ParentBlockRecordId", Namespace, strconv.FormatInt(int64(v.ParentBlockRecordId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// CustomFieldEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}CustomFieldEnumerationParameters, an extension
+// of EnumerationParametersBase.
+type CustomFieldEnumerationParameters struct {
+	EnumerationParametersBase
+	CustomFieldName *string // nil: absent or i:nil
+}
+
+func (*CustomFieldEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "CustomFieldEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *CustomFieldEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("CustomFieldEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("CustomFieldEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("CustomFieldEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "CustomFieldName" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("CustomFieldEnumerationParameters: <CustomFieldName> appears twice")
+			}
+			seen[3] = true
+			if v.CustomFieldName, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<CustomFieldName>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("CustomFieldEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("CustomFieldEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("CustomFieldEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *CustomFieldEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("CustomFieldEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.CustomFieldName == nil {
+		if err := writeNil(w, "CustomFieldName", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "CustomFieldName", Namespace, *v.CustomFieldName); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AddressSpaceEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}AddressSpaceEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type AddressSpaceEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressSpaceType *IPAddressSpaceType // nil: absent or i:nil
+}
+
+func (*AddressSpaceEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "AddressSpaceEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *AddressSpaceEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("AddressSpaceEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("AddressSpaceEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("AddressSpaceEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressSpaceType" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("AddressSpaceEnumerationParameters: <AddressSpaceType> appears twice")
+			}
+			seen[3] = true
+			if v.AddressSpaceType, err = readPointer(r, n, parseIPAddressSpaceType); err != nil {
+				return fmt.Errorf("<AddressSpaceType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("AddressSpaceEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("AddressSpaceEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("AddressSpaceEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *AddressSpaceEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("AddressSpaceEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressSpaceType == nil {
+		if err := writeNil(w, "AddressSpaceType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressSpaceType", Namespace, string(*v.AddressSpaceType)); err != nil {
+		return err
 	}
 	return nil
 }

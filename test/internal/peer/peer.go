@@ -165,3 +165,27 @@ func CheckSession(t testing.TB, lines []string, portType string) {
 }
 
 func lastSegment(action string) string { return action[strings.LastIndexByte(action, '/')+1:] }
+
+// CheckHTTPStatuses fails the test unless the events of the two client
+// operations (Initialize…, Start…) report HTTP 200 and 202 (status=…), and,
+// when soap is not "", the SOAP version soap (soap=…).
+func CheckHTTPStatuses(t testing.TB, lines []string, soap string) {
+	t.Helper()
+	for _, e := range Events(lines) {
+		want := ""
+		switch {
+		case strings.HasPrefix(e.Name, "Initialize"):
+			want = "200"
+		case strings.HasPrefix(e.Name, "Start"):
+			want = "202"
+		default:
+			continue
+		}
+		if e.Fields["status"] != want {
+			t.Errorf("%s: HTTP %s, want %s", e.Name, e.Fields["status"], want)
+		}
+		if soap != "" && e.Fields["soap"] != soap {
+			t.Errorf("%s: SOAP %q, want %s (the WSDL binding's)", e.Name, e.Fields["soap"], soap)
+		}
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipamd/ipamd/test/internal/daemon"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/test/soapui"
 )
 

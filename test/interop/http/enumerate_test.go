@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipamd/ipamd/test/internal/daemon"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/test/soapui"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )

@@ -24,7 +24,7 @@ import (
 	"github.com/beevik/etree"
 	"go.uber.org/goleak"
 
-	"github.com/ipamd/ipamd/test/internal/daemon"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/test/soapui"
 )
 

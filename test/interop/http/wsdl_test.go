@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ipamd/ipamd/config"
-	"github.com/ipamd/ipamd/test/internal/daemon"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/wsdl"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )

@@ -39,6 +39,13 @@ namespace Microsoft.Windows.Ipam
 	[DataContract(Namespace = Ns.Sockets)]
 	public enum AddressFamily { [EnumMember] InterNetwork, [EnumMember] InterNetworkV6 }
 
+	// IIpamRemotingModule is the module a console passes to
+	// InitializeEnumerationWithModule; the contract declares no members.
+	[DataContract(Namespace = "http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam")]
+	public class IIpamRemotingModule
+	{
+	}
+
 	[DataContract(Namespace = Ns.Ipam)]
 	[KnownType(typeof(IpamIPAddressRootAddressesEnumerationParameters))]
 	[KnownType(typeof(IPRangeRootEnumerationParameters))]
@@ -161,6 +168,10 @@ namespace Microsoft.Windows.Ipam
 		[OperationContract (IsInitiating = true)]
 		[FaultContract (typeof (IpamException))]
 		void InitializeEnumeration (EnumerationParametersBase parameters);
+
+		[OperationContract (IsInitiating = true)]
+		[FaultContract (typeof (IpamException))]
+		void InitializeEnumerationWithModule (EnumerationParametersBase parameters, IIpamRemotingModule remotingModule);
 
 		[OperationContract (IsOneWay = true, IsInitiating = true)]
 		void StartEnumeration ();

@@ -11,6 +11,7 @@ import (
 
 	_ "modernc.org/sqlite" // the embedded store, read to check the rows
 
+	"github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -37,26 +38,15 @@ func TestMonoEnumeratesConvertedStore(t *testing.T) {
 		"-r:System.ServiceModel.dll", "-r:System.Runtime.Serialization.dll", src).CombinedOutput(); err != nil {
 		t.Fatalf("mcs: %v\n%s", err, out)
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "ipamd")
-	gobuild := exec.CommandContext(ctx, goTool(), "build", "-o", bin, "./cmd/ipamd")
-	gobuild.Dir = root
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
 	state := t.TempDir()
 	db := filepath.Join(state, "ipam.db") // the default embedded store of the state directory
-	if out, err := exec.Command(bin, "dev", "make-legacy-store", "--engine", "sqlite", "--path", db,
-		"--addresses", "2500", "--seed", "9").CombinedOutput(); err != nil {
-		t.Fatalf("make-legacy-store: %v\n%s", err, out)
+	if out, stderr, code := daemontest.Run(t, nil, "", "dev", "make-legacy-store", "--engine", "sqlite", "--path", db,
+		"--addresses", "2500", "--seed", "9"); code != 0 {
+		t.Fatalf("make-legacy-store: exit %d\n%s%s", code, out, stderr)
 	}
-	srv := startServer(t, &env{ipamd: bin}, flagStateDir, state)
-	if out, err := exec.Command(bin, "convert", "--server", srv.conversion()).CombinedOutput(); err != nil {
-		t.Fatalf("convert: %v\n%s", err, out)
+	srv := startServer(t, &env{}, flagStateDir, state)
+	if out, stderr, code := daemontest.Run(t, nil, "", "convert", "--server", srv.conversion()); code != 0 {
+		t.Fatalf("convert: exit %d\n%s%s", code, out, stderr)
 	}
 	store, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	if err != nil {

@@ -23,11 +23,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
+
+	"github.com/ipamd/ipamd/internal/daemontest"
 )
 
 // ---------------------------------------------------------------------------
@@ -56,8 +57,7 @@ const (
 	clientOpTimeoutSec = 15               // the client's request-reply timeout (--op-timeout)
 	clientHardTimeout  = 75 * time.Second // the test kills the client after this
 	concurrentSessions = 3                // sessions whose Starts are released at the same instant
-	serverStopTimeout  = 10 * time.Second // SIGTERM → exit
-	buildTimeout       = 3 * time.Minute  // go build / mcs
+	buildTimeout       = 3 * time.Minute  // mcs
 )
 
 // Exception IDs ([MS-IPAMM2] 2.2.5.67) the scenarios expect.
@@ -71,7 +71,6 @@ const (
 
 type env struct {
 	clientExe string // ipamclient.exe
-	ipamd     string // ipamd binary
 }
 
 var (
@@ -117,17 +116,7 @@ func build() (*env, error) {
 		return nil, fmt.Errorf("mcs: %v\n%s", err, out)
 	}
 
-	root, err := moduleRoot()
-	if err != nil {
-		return nil, err
-	}
-	bin := filepath.Join(dir, "ipamd")
-	gobuild := exec.CommandContext(ctx, goTool(), "build", "-o", bin, "./cmd/ipamd")
-	gobuild.Dir = root
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/ipamd: %v\n%s", err, out)
-	}
-	return &env{clientExe: exe, ipamd: bin}, nil
+	return &env{clientExe: exe}, nil
 }
 
 func TestMain(m *testing.M) {
@@ -135,34 +124,8 @@ func TestMain(m *testing.M) {
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}
+	daemontest.Cleanup()
 	os.Exit(code)
-}
-
-// goTool is the go command that runs this test: `go test` puts its own
-// GOROOT/bin first on the PATH of the processes it starts.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go" // exec reports that it is missing
-}
-
-// moduleRoot walks up from the test's directory to the directory holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above " + dir)
-		}
-		dir = parent
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -171,118 +134,26 @@ func moduleRoot() (string, error) {
 
 type server struct {
 	base string // net.tcp://127.0.0.1:PORT
-	log  *syncBuffer
+	log  *daemontest.Log
 }
 
 func (s *server) provision() string  { return s.base + provisionPath }
 func (s *server) conversion() string { return s.base + conversionPath }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startServer runs `ipamd serve` on a free loopback port with the test flags
-// plus extra, waits for its "listening" line and stops it at cleanup.
+// startServer runs ipamd serve (daemontest's process) on a loopback port
+// with the work settings of these scenarios, then extra.
 func startServer(t *testing.T, e *env, extra ...string) *server {
 	t.Helper()
-	port := freePort(t)
-	base := "net.tcp://127.0.0.1:" + strconv.Itoa(port)
 	args := []string{"serve",
-		flagListen, base,
+		flagListen, "net.tcp://127.0.0.1:0",
 		flagStateDir, t.TempDir(),
-		flagLogFormat, "console",
+		flagLogFormat, "json",
 		flagWorkDuration, workDuration,
 		flagCheckpointEvery, checkpointEvery,
 	}
-	args = append(args, extra...)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, e.ipamd, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = serverStopTimeout
-	logs := &syncBuffer{}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start ipamd: %v", err)
-	}
-	pw.Close()
-	t.Logf("ipamd %s (pid %d)", strings.Join(args, " "), cmd.Process.Pid)
-
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		signalled := false
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logs, line)
-			if !signalled && strings.Contains(line, "listening") && strings.Contains(line, ":"+strconv.Itoa(port)) {
-				signalled = true
-				close(ready)
-			}
-		}
-		pr.Close()
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	t.Cleanup(func() {
-		cancel() // SIGTERM; WaitDelay bounds the wait, then the process is killed
-		select {
-		case err := <-exited:
-			if err != nil && !isSignalExit(err) && !errors.Is(err, context.Canceled) {
-				t.Logf("ipamd exit: %v", err)
-			}
-		case <-time.After(serverStopTimeout + 5*time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("ipamd did not stop within %v", serverStopTimeout)
-		}
-		if t.Failed() {
-			t.Logf("ipamd log:\n%s", logs.String())
-		}
-	})
-
-	select {
-	case <-ready:
-	case err := <-exited:
-		t.Fatalf("ipamd exited before listening: %v\n%s", err, logs.String())
-	case <-time.After(serverStartTimeout):
-		t.Fatalf("ipamd did not log \"listening\" within %v\n%s", serverStartTimeout, logs.String())
-	}
-	return &server{base: base, log: logs}
-}
-
-func isSignalExit(err error) bool {
-	var ee *exec.ExitError
-	return errors.As(err, &ee) && !ee.Exited()
+	p := daemontest.Spawn(t, nil, append(args, extra...)...)
+	addr := p.WaitLog("listening", serverStartTimeout).String("addr")
+	return &server{base: "net.tcp://" + addr, log: p.Log}
 }
 
 // ---------------------------------------------------------------------------

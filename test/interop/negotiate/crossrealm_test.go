@@ -2,24 +2,20 @@ package negotiate_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/duplex/security/krb5"
 	"github.com/ipamd/ipamd/duplex/security/negotiate"
 	"github.com/ipamd/ipamd/duplex/security/nns"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -49,54 +45,11 @@ func serviceTicket(t *testing.T, ccache string) *krb5.Initiator {
 // error.
 func initialize(t *testing.T, port string, ini nns.Initiator) (*soap.Envelope, error) {
 	t.Helper()
-	const via = "net.tcp://localhost/ipam/IIpamAsyncProvision"
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	pre := nmf.AppendUpgradeRequest(nmf.AppendPreambleStart(nil, via, nmf.EncodingSOAP12UTF8), nns.Kind)
-	if _, err := c.Write(pre); err != nil {
-		t.Fatal(err)
-	}
-	one := make([]byte, 1)
-	if _, err := io.ReadFull(c, one); err != nil || one[0] != 0x0A {
-		t.Fatalf("upgrade response % x %v", one, err)
-	}
-	nc, err := nns.Initiate(context.Background(), c, ini)
+	nc, err := negotiatetest.Dial(t, "127.0.0.1:"+port, ini)
 	if err != nil {
 		return nil, err
 	}
-	codec := soap.NewCodec(soap.EncodingText, soap.Limits{})
-	msg, err := codec.Encode(nil, &soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, To: via,
-		MessageID: "urn:uuid:6b1f1c3e-0000-4000-8000-000000000003", ReplyTo: soap.AddressAnonymous},
-		&ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
-			EnumerationParametersBase: ipam.EnumerationParametersBase{FetchAllData: true, ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
-			IpamProvisioningSetting:   &ipam.IpamProvisioningSetting{CreateNewSchema: true, ProvisioningMethod: ipam.ProvisioningMethodManual},
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := nc.Write(nmf.AppendSizedEnvelope([]byte{byte(nmf.RecordPreambleEnd)}, msg)); err != nil {
-		t.Fatal(err)
-	}
-	fr := nmf.NewFramer(nil, nc, nmf.Limits{})
-	if rt, err := fr.ReadRecordType(); err != nil || rt != nmf.RecordPreambleAck {
-		t.Fatalf("preamble ack %v %v", rt, err)
-	}
-	if rt, err := fr.ReadRecordType(); err != nil || rt != nmf.RecordSizedEnvelope {
-		t.Fatalf("record %v %v", rt, err)
-	}
-	payload, err := fr.ReadEnvelope()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := codec.Decode(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env, nil
+	return negotiatetest.Initialize(t, nc), nil
 }
 
 // TestMITKerberosCrossRealm: with a real cross-realm trust (one MIT KDC

@@ -10,9 +10,7 @@
 package negotiate_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipamd/ipamd/duplex/security/ntlm"
+	"github.com/ipamd/ipamd/internal/daemontest"
+	"github.com/ipamd/ipamd/internal/negotiatetest"
 )
 
 const (
@@ -59,60 +58,12 @@ func startIpamd(t *testing.T, dir string) string {
 // startIpamdWith is startIpamd with extra serve flags.
 func startIpamdWith(t *testing.T, dir string, extra ...string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "ipamd")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ipamd/ipamd/cmd/ipamd")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	accounts := filepath.Join(dir, "ntlm-accounts")
-	if err := os.WriteFile(accounts, []byte(ntlm.AccountLine("IPAM", "bob", "Bob-Pass-1234")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	accounts := negotiatetest.AccountsFile(t, dir, "bob", "Bob-Pass-1234")
 	args := append([]string{"serve", "--state-dir", filepath.Join(dir, "state"),
 		"--listen", "net.tcp://127.0.0.1:0?security=negotiate",
 		"--security-negotiate-ntlm-accounts-file", accounts, "--log-level", "debug"}, extra...)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var logs strings.Builder
-	scanned := make(chan struct{})
-	t.Cleanup(func() {
-		cancel()
-		<-scanned // the pipe closes when ipamd exits
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("ipamd log:\n%s", logs.String())
-		}
-	})
-	port := make(chan string, 1)
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			var e struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "listening" {
-				select {
-				case port <- e.Addr[strings.LastIndexByte(e.Addr, ':')+1:]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case p := <-port:
-		return p
-	case <-time.After(20 * time.Second):
-		t.Fatal("ipamd did not start listening")
-	}
-	return ""
+	addr := daemontest.Spawn(t, nil, args...).WaitLog("listening", 20*time.Second).String("addr")
+	return addr[strings.LastIndexByte(addr, ':')+1:]
 }
 
 // runClient runs nns_client.py against port and returns its output and
@@ -132,14 +83,13 @@ func runClient(t *testing.T, env []string, port string, args ...string) (string,
 	return string(out), 0
 }
 
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IPAMD_") && !strings.HasPrefix(kv, "KRB5") && !strings.HasPrefix(kv, "NTLM") {
-			env = append(env, kv)
-		}
-	}
-	return env
+// cleanEnv is the environment the peers start from.
+func cleanEnv() []string { return daemontest.CleanEnv() }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	daemontest.Cleanup()
+	os.Exit(code)
 }
 
 func TestGSSNTLMSSP(t *testing.T) {

@@ -5,14 +5,12 @@
 package tls_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -22,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipamd/ipamd/internal/daemontest"
 )
 
 // writeCA writes name-ca.pem and, per leaf, name-leaf.pem/.key signed by it.
@@ -79,51 +79,13 @@ func TestPythonSSLClient(t *testing.T) {
 	writeCA(t, dir, "good", map[string]x509.ExtKeyUsage{"localhost": x509.ExtKeyUsageServerAuth, "admin": x509.ExtKeyUsageClientAuth})
 	writeCA(t, dir, "rogue", map[string]x509.ExtKeyUsage{"admin": x509.ExtKeyUsageClientAuth})
 
-	bin := filepath.Join(dir, "ipamd")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/ipamd/ipamd/cmd/ipamd").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := exec.CommandContext(ctx, bin, "serve", "--state-dir", filepath.Join(dir, "state"),
+	addr := daemontest.Spawn(t, nil, "serve", "--state-dir", filepath.Join(dir, "state"),
 		"--listen", "net.tcp://127.0.0.1:0?security=tls",
 		"--security-tls-certificate-file", filepath.Join(dir, "good-localhost.pem"),
 		"--security-tls-key-file", filepath.Join(dir, "good-localhost.key"),
 		"--security-tls-client-auth", "require",
-		"--security-tls-client-ca-file", filepath.Join(dir, "good-ca.pem"))
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IPAMD_") {
-			srv.Env = append(srv.Env, kv)
-		}
-	}
-	stderr, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scanned := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-scanned; _ = srv.Wait() })
-	port := make(chan string, 1)
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var e struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "listening" {
-				select {
-				case port <- e.Addr[strings.LastIndexByte(e.Addr, ':')+1:]:
-				default:
-				}
-			}
-		}
-	}()
-	var p string
-	select {
-	case p = <-port:
-	case <-time.After(20 * time.Second):
-		t.Fatal("ipamd did not start listening")
-	}
+		"--security-tls-client-ca-file", filepath.Join(dir, "good-ca.pem")).WaitLog("listening", 20*time.Second).String("addr")
+	p := addr[strings.LastIndexByte(addr, ':')+1:]
 
 	f := func(n string) string { return filepath.Join(dir, n) }
 	tests := []struct {
@@ -153,4 +115,10 @@ func TestPythonSSLClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	daemontest.Cleanup()
+	os.Exit(code)
 }

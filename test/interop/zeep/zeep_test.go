@@ -18,7 +18,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/ipamd/ipamd/test/internal/daemon"
+	daemon "github.com/ipamd/ipamd/internal/daemontest"
 	"github.com/ipamd/ipamd/test/internal/peer"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
