@@ -10,7 +10,6 @@ import (
 
 	"github.com/ipamd/ipamd/duplex/contain"
 	"github.com/ipamd/ipamd/services/adm"
-	"github.com/ipamd/ipamd/soap/xmlstream"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -254,10 +253,13 @@ type batcher struct {
 	send  func([]ipam.AnyIpamObject) error
 	rows  []ipam.AnyIpamObject
 	size  int
+	count sizeCounter // reused for each row
 }
 
 func (b *batcher) add(row ipam.AnyIpamObject) error {
-	n := EstimateSize(row)
+	b.count.n, b.count.names = 0, b.count.names[:0]
+	_ = ipam.WriteItem(&b.count, row)
+	n := b.count.n
 	if len(b.rows) > 0 && b.size+n > b.limit {
 		if err := b.flush(); err != nil {
 			return err
@@ -333,4 +335,13 @@ func (c *sizeCounter) EndElement() error {
 
 func (c *sizeCounter) Close() error { return nil }
 
-var _ xmlstream.Writer = (*sizeCounter)(nil)
+// The counter is an ipam.FragmentWriter: the constant runs of a row are
+// counted once, and their count is added after (a count does not depend
+// on the bindings in scope).
+
+func (c *sizeCounter) Offset() int                  { return c.n }
+func (c *sizeCounter) Encoded(int) []byte           { return nil }
+func (c *sizeCounter) Repeat(_ []byte, n int) error { c.n += n; return nil }
+func (c *sizeCounter) InScope(string, string) bool  { return true }
+
+var _ ipam.FragmentWriter = (*sizeCounter)(nil)

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipamd/ipamd/services"
@@ -144,9 +146,40 @@ func (c *customFieldScan) value() *ipam.CustomFieldValue {
 		BuiltInCustomFieldValueID: c.builtIn.Int64, ParentCustomFieldName: c.name.String,
 		// The store keeps the BuiltInCustomField literal ("Rir"), the
 		// member is its number (enumerate_blocks.go).
-		ParentCustomFieldNumber: builtinNumber(c.number.String), ParentCustomFieldRecordID: c.fieldID.Int64,
+		ParentCustomFieldNumber: fieldNumber(c.number), ParentCustomFieldRecordID: c.fieldID.Int64,
 		RecordID: c.valueID.Int64, Value: c.text.String,
 	}
+}
+
+// fieldNumber is builtinNumber of a stored BuiltinCustomFieldNumber,
+// without ParseInt's error (an allocation per value) for a literal.
+func fieldNumber(s sql.NullString) int32 {
+	t := strings.TrimSpace(s.String)
+	if isInteger(t) {
+		if n, err := strconv.ParseInt(t, 10, 32); err == nil {
+			return int32(n)
+		}
+	}
+	if f, ok := schema.BuiltinCustomFieldByLiteral(t); ok {
+		return int32(f.Number)
+	}
+	return 0
+}
+
+// isInteger reports whether s looks like a decimal integer (a number
+// the column holds as text): what is not is 0 without ParseInt's error,
+// which allocates for each of the rows' values.
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // addressSpaceJoins name a row's address space: its own name for a
@@ -253,6 +286,68 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	return nil
 }
 
+// enumeratePage is how many rows one page query reads at most
+// (addresses): a page is read, its custom field values are read by a
+// second query over the page's RecordId range, and its rows are emitted.
+// The first page is firstEnumeratePage rows, so the first row goes out
+// after a few rows are read (issue 19: within 100 ms of Start); each next
+// page is four times larger, up to enumeratePage.
+const (
+	enumeratePage      = 512
+	firstEnumeratePage = 8
+)
+
+// addressScan is one address row as scanned: one allocation per row, and
+// the row's pointers (nullString) point into it.
+type addressScan struct {
+	id                                                     int64
+	rangeID, space, iaid                                   sql.NullInt64
+	assign, category, expiryStatus, asset, addr, mac       sql.NullString
+	notes, osName, osVersion, owner, serial, device, virt  sql.NullString
+	reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
+	duplicate, fromDNS                                     sql.NullBool
+	assigned, changed, expiry                              any
+}
+
+func (a *addressScan) dest() []any {
+	return []any{&a.id, &a.rangeID, &a.space, &a.assign, &a.category, &a.assigned, &a.changed, &a.expiry, &a.expiryStatus,
+		&a.asset, &a.addr, &a.duplicate, &a.mac, &a.notes, &a.osName, &a.osVersion, &a.owner, &a.serial, &a.device, &a.virt, &a.fromDNS,
+		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN}
+}
+
+func (a *addressScan) row(now time.Time) *ipam.IPAddressRow {
+	prov, cust := spaceNames(a.spFamily, a.spName, a.ppN)
+	exp := asTime(a.expiry)
+	r := &ipam.IPAddressRow{
+		AccessScopeID: 1, Address: ipam.ParseIPAddressText(a.addr.String),
+		AddressAssignment: orDefault(a.assign, "None"), AddressCategory: orDefault(a.category, "None"),
+		AddressSpaceRecordID: a.space.Int64, AssetTag: nullString(a.asset),
+		AssignedDate: asTime(a.assigned), ChangedDate: asTime(a.changed),
+		CreatedFromDNSResourceRecord: a.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
+		CustomerAddressSpaceName: cust, DeviceName: nullString(a.device),
+		ExpiryAndAlertEventLoggingStatus: orDefault(a.expiryStatus, "None"), ExpiryDate: exp,
+		IsDuplicate: a.duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
+		MacAddress: parseMAC(a.mac), Notes: nullString(a.notes), OSName: nullString(a.osName),
+		OSVersion: nullString(a.osVersion), Owner: nullString(a.owner),
+		ParentIPRangeStartIP: ipam.ParseIPAddressText(a.rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(a.rEnd.String),
+		ParentIPRangeRecordID: nullInt(a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
+		SerialNumber: nullString(a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
+		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: nullString(a.duid),
+	}
+	if a.iaid.Valid && a.iaid.Int64 >= 0 && a.iaid.Int64 <= 1<<32-1 {
+		v := uint32(a.iaid.Int64)
+		r.Iaid = &v
+	}
+	return r
+}
+
+// enumerateAddresses reads the addresses page by page (keyset pagination
+// on RecordId, inside the one read transaction, so the pages are one
+// snapshot) with two prepared statements: the page's addresses with their
+// range and address space (primary key joins), then the page's custom
+// field values ordered by UsedById, merged into the rows. The values are
+// not joined into the address query: that repeated every address column
+// for each of its values (2–3 result rows per address).
 func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, emit func(ipam.AnyIpamObject) error) error {
 	w := &where{d: s.dialect}
 	w.add(`a."Family" = ?`, family(q))
@@ -268,80 +363,231 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	if q.Virtualization != nil {
 		w.in(`COALESCE(a."VirtualizationType", 'NonVirtualized')`, q.Virtualization)
 	}
+	w.add(`a."RecordId" > ?`, int64(-1<<62))
+	after := len(w.args) - 1
+	w.args = append(w.args, int64(firstEnumeratePage))
+	limit := len(w.args) - 1
 	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
 		a."IsDuplicate", a."MacAddress", a."Notes", a."OSName", a."OSVersion", a."Owner", a."SerialNumber",
 		a."DeviceName", a."VirtualizationType", a."IsCreatedFromDNS", a."ReservationType", a."Duid", a."Iaid",
-		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name", ` + customFieldColumns + `
+		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name"
 		FROM "ADM_IPAddressTable" a
 		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + fmt.Sprintf(addressSpaceJoins, "a") +
-		customFieldJoins("IPAddress", "a") + w.String() + ` ORDER BY a."RecordId"`
-	rows, err := tx.QueryContext(ctx, query, w.args...)
+		w.String() + ` ORDER BY a."RecordId" LIMIT ` + s.dialect.Placeholder(limit+1)
+	page, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
-	defer rows.Close()
-	now := time.Now()
-	var cur *ipam.IPAddressRow
-	for rows.Next() {
-		var (
-			id                                                     int64
-			rangeID, space, iaid                                   sql.NullInt64
-			assign, category, expiryStatus, asset, addr, mac       sql.NullString
-			notes, osName, osVersion, owner, serial, device, virt  sql.NullString
-			reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
-			duplicate, fromDNS                                     sql.NullBool
-			assigned, changed, expiry                              any
-			cf                                                     customFieldScan
-		)
-		dest := append([]any{&id, &rangeID, &space, &assign, &category, &assigned, &changed, &expiry, &expiryStatus,
-			&asset, &addr, &duplicate, &mac, &notes, &osName, &osVersion, &owner, &serial, &device, &virt, &fromDNS,
-			&reservation, &duid, &iaid, &rStart, &rEnd, &spFamily, &spName, &ppN}, cf.dest()...)
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("store: enumerate addresses: %w", err)
-		}
-		if cur == nil || cur.RecordID != id {
-			if cur != nil {
-				sortValues(cur.CustomFieldValues)
-				if err := emit(cur); err != nil {
-					return err
-				}
-			}
-			prov, cust := spaceNames(spFamily, spName, ppN)
-			exp := asTime(expiry)
-			cur = &ipam.IPAddressRow{
-				AccessScopeID: 1, Address: ipam.ParseIPAddressText(addr.String),
-				AddressAssignment: orDefault(assign, "None"), AddressCategory: orDefault(category, "None"),
-				AddressSpaceRecordID: space.Int64, AssetTag: nullString(asset),
-				AssignedDate: asTime(assigned), ChangedDate: asTime(changed),
-				CreatedFromDNSResourceRecord: fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
-				CustomerAddressSpaceName: cust, DeviceName: nullString(device),
-				ExpiryAndAlertEventLoggingStatus: orDefault(expiryStatus, "None"), ExpiryDate: exp,
-				IsDuplicate: duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
-				MacAddress: parseMAC(mac), Notes: nullString(notes), OSName: nullString(osName),
-				OSVersion: nullString(osVersion), Owner: nullString(owner),
-				ParentIPRangeStartIP: ipam.ParseIPAddressText(rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(rEnd.String),
-				ParentIPRangeRecordID: nullInt(rangeID), ProviderAddressSpaceName: prov, RecordID: id,
-				SerialNumber: nullString(serial), VirtualizationType: orDefault(virt, "NonVirtualized"),
-				ReservationType: orDefault(reservation, "Dhcp"), Duid: nullString(duid),
-			}
-			if iaid.Valid && iaid.Int64 >= 0 && iaid.Int64 <= 1<<32-1 {
-				v := uint32(iaid.Int64)
-				cur.Iaid = &v
-			}
-		}
-		if v := cf.value(); v != nil {
-			cur.CustomFieldValues = append(cur.CustomFieldValues, v)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	defer page.Close()
+	values, err := prepareCustomFieldValues(ctx, tx, s.dialect, "IPAddress")
+	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
-	if cur != nil {
-		sortValues(cur.CustomFieldValues)
-		return emit(cur)
+	defer values.Close()
+	// The pages are read one ahead of the rows being emitted (the reading
+	// and the encoding and sending each take a core); at most three pages
+	// are alive: one emitted, one waiting, one read.
+	readCtx, cancel := context.WithCancel(ctx)
+	pages := make(chan addressPage, 1)
+	var reader sync.WaitGroup
+	defer reader.Wait() // after cancel: the reader is done with the transaction before it ends
+	defer cancel()
+	reader.Go(func() {
+		defer close(pages)
+		now, size := time.Now(), firstEnumeratePage
+		for {
+			p := readAddressPage(readCtx, page, values, w.args, size, now)
+			select {
+			case pages <- p:
+			case <-readCtx.Done():
+				return
+			}
+			if p.err != nil || len(p.rows) < size {
+				return
+			}
+			size = min(4*size, enumeratePage)
+			w.args[after], w.args[limit] = p.rows[len(p.rows)-1].RecordID, int64(size)
+		}
+	})
+	for p := range pages {
+		if p.err != nil {
+			if ctx.Err() != nil {
+				// Cancelling the transaction's context closes its
+				// statements: the reader's error is the cancellation.
+				return fmt.Errorf("store: enumerate addresses: %w", ctx.Err())
+			}
+			return fmt.Errorf("store: enumerate addresses: %w", p.err)
+		}
+		for _, r := range p.rows {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return ctx.Err()
+}
+
+// addressPage is one page of address rows, complete with their custom
+// field values, or the error that ended the reading.
+type addressPage struct {
+	rows []*ipam.IPAddressRow
+	err  error
+}
+
+func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldValues, args []any, size int, now time.Time) addressPage {
+	rows := make([]*ipam.IPAddressRow, 0, size)
+	// Rows are scanned into scratch and copied into a slab of the page:
+	// one scan destination list and one allocation for the page's scans.
+	var scratch addressScan
+	dest := scratch.dest()
+	slab := make([]addressScan, 0, size)
+	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
+		if err := rs.Scan(dest...); err != nil {
+			return err
+		}
+		slab = append(slab, scratch)
+		rows = append(rows, slab[len(slab)-1].row(now))
+		return nil
+	}); err != nil {
+		return addressPage{err: err}
+	}
+	if len(rows) == 0 {
+		return addressPage{}
+	}
+	i := 0
+	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, func(usedBy int64, v *ipam.CustomFieldValue) {
+		for i < len(rows) && rows[i].RecordID < usedBy {
+			i++
+		}
+		if i < len(rows) && rows[i].RecordID == usedBy {
+			rows[i].CustomFieldValues = append(rows[i].CustomFieldValues, v)
+		}
+	}); err != nil {
+		return addressPage{err: err}
+	}
+	for _, r := range rows {
+		sortValues(r.CustomFieldValues)
+	}
+	return addressPage{rows: rows}
+}
+
+// readPage runs a page query and hands each result row to scan.
+func readPage(ctx context.Context, stmt *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
+	rs, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
+
+// maxCachedCustomFields bounds the custom field definitions an
+// enumeration reads into memory; with more, the values query joins them.
+// A variable for the test of both forms.
+var maxCachedCustomFields = 4096
+
+// customFieldValues reads the custom field values of pages of objects.
+type customFieldValues struct {
+	stmt *sql.Stmt
+	// fields are the definitions (ADM_CustomFieldsTable) by RecordId, read
+	// once: a value then costs no join (nil: the query joins them).
+	fields map[int64]customFieldDef
+}
+
+type customFieldDef struct {
+	name   string
+	number int32
+}
+
+func (c *customFieldValues) Close() error { return c.stmt.Close() }
+
+// prepareCustomFieldValues prepares the query of the custom field values
+// of the objects of one type whose RecordId is in [$1, $2], ordered by
+// the object (the (ObjectType, UsedById) index gives that order).
+func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect, objectType string) (*customFieldValues, error) {
+	fields, err := readCustomFieldDefs(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	where := `
+		WHERE cfa."ObjectType" = '` + objectType + `' AND cfa."UsedById" >= ` + d.Placeholder(1) + ` AND cfa."UsedById" <= ` + d.Placeholder(2) + `
+		ORDER BY cfa."UsedById"`
+	query := `SELECT cfa."UsedById", ` + customFieldColumns + `
+		FROM "ADM_CustomFieldValuesAssociationTable" cfa
+		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"
+		LEFT JOIN "ADM_CustomFieldsTable" cf ON cf."RecordId" = cfa."CustomFieldId"` + where
+	if fields != nil {
+		query = `SELECT cfa."UsedById", cfa."RecordId", cfv."RecordId", cfv."BuiltInCustomFieldValueId", cfa."CustomFieldId", COALESCE(cfv."Value", cfa."Value")
+		FROM "ADM_CustomFieldValuesAssociationTable" cfa
+		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"` + where
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &customFieldValues{stmt: stmt, fields: fields}, nil
+}
+
+// readCustomFieldDefs reads the custom field definitions, or nil when
+// there are more than maxCachedCustomFields.
+func readCustomFieldDefs(ctx context.Context, tx *sql.Tx) (map[int64]customFieldDef, error) {
+	rs, err := tx.QueryContext(ctx, `SELECT "RecordId", "Name", "BuiltinCustomFieldNumber" FROM "ADM_CustomFieldsTable" LIMIT `+strconv.Itoa(maxCachedCustomFields+1))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	fields := map[int64]customFieldDef{}
+	for rs.Next() {
+		var (
+			id           int64
+			name, number sql.NullString
+		)
+		if err := rs.Scan(&id, &name, &number); err != nil {
+			return nil, err
+		}
+		if len(fields) == maxCachedCustomFields {
+			return nil, rs.Close()
+		}
+		fields[id] = customFieldDef{name: name.String, number: fieldNumber(number)}
+	}
+	return fields, rs.Err()
+}
+
+// readCustomFieldValues reads the values of the objects first..last, in
+// object order.
+func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, last int64, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
+	var (
+		usedBy int64
+		cf     customFieldScan
+		field  sql.NullInt64
+	)
+	dest := append([]any{&usedBy}, cf.dest()...)
+	if c.fields != nil {
+		dest = []any{&usedBy, &cf.assoc, &cf.valueID, &cf.builtIn, &field, &cf.text}
+	}
+	return readPage(ctx, c.stmt, []any{first, last}, func(rs *sql.Rows) error {
+		if err := rs.Scan(dest...); err != nil {
+			return err
+		}
+		if c.fields == nil {
+			if v := cf.value(); v != nil {
+				add(usedBy, v)
+			}
+			return nil
+		}
+		v := &ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
+		if def, ok := c.fields[field.Int64]; ok && field.Valid {
+			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
+		}
+		add(usedBy, v)
+		return nil
+	})
 }
 
 // sortValues orders a row's custom field values by field, then value:
@@ -397,13 +643,15 @@ func asTime(v any) *time.Time {
 	return nil
 }
 
+var macSeparators = strings.NewReplacer("-", "", ":", "", ".", "")
+
 // parseMAC reads a MAC address as the store keeps it ("00-15-5D-01-02-03",
 // "00:15:5d:…" or bare hex) into its bytes; anything else is nil.
 func parseMAC(s sql.NullString) []byte {
 	if !s.Valid {
 		return nil
 	}
-	h := strings.NewReplacer("-", "", ":", "", ".", "").Replace(strings.TrimSpace(s.String))
+	h := macSeparators.Replace(strings.TrimSpace(s.String))
 	b, err := hex.DecodeString(h)
 	if err != nil || len(b) == 0 || len(b) > 20 {
 		return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -176,5 +177,49 @@ func TestEnumerateRowsCancelled(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v after %d rows", err, n)
+	}
+}
+
+// TestEnumerateCustomFieldDefsCached: the address rows' custom field
+// values are the same whether the field definitions are read once into
+// memory or joined into the values query (more than
+// maxCachedCustomFields), on both engines.
+func TestEnumerateCustomFieldDefsCached(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			s := convertedStore(t, e.Dialect, 1200)
+			read := func() []*ipam.IPAddressRow {
+				var out []*ipam.IPAddressRow
+				if err := s.EnumerateRows(context.Background(), RowQuery{Kind: AddressRows}, func(r ipam.AnyIpamObject) error {
+					out = append(out, r.(*ipam.IPAddressRow))
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			cached := read()
+			defer func(n int) { maxCachedCustomFields = n }(maxCachedCustomFields)
+			maxCachedCustomFields = 0
+			joined := read()
+			if len(cached) != len(joined) || len(cached) == 0 {
+				t.Fatalf("%d rows cached, %d joined", len(cached), len(joined))
+			}
+			values := 0
+			for i := range cached {
+				if !reflect.DeepEqual(cached[i].CustomFieldValues, joined[i].CustomFieldValues) {
+					t.Fatalf("row %d: %+v cached, %+v joined", cached[i].RecordID, cached[i].CustomFieldValues, joined[i].CustomFieldValues)
+				}
+				values += len(cached[i].CustomFieldValues)
+				for _, v := range cached[i].CustomFieldValues {
+					if v.ParentCustomFieldName == "" || v.ParentCustomFieldRecordID == 0 {
+						t.Fatalf("row %d: value without its field: %+v", cached[i].RecordID, v)
+					}
+				}
+			}
+			if values == 0 {
+				t.Fatal("no custom field values: the test proves nothing")
+			}
+		})
 	}
 }

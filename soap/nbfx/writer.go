@@ -72,12 +72,15 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 		w.err = err
 		return err
 	}
-	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
-		return w.fail("<%s>: prefix or namespace is not UTF-8", local)
-	}
 	declare, err := w.scope.StartElement(prefix, local, space)
 	if err != nil {
 		return w.fail("%w", err)
+	}
+	// A prefix and namespace already in scope were checked when they were
+	// declared: only a new declaration is (namespaces are long, and every
+	// element of a row repeats its parent's).
+	if declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space)) {
+		return w.fail("<%s>: prefix or namespace is not UTF-8", local)
 	}
 	w.lastText = -1
 	w.open = true
@@ -144,12 +147,12 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 		w.err = err
 		return err
 	}
-	if !utf8.ValidString(prefix) || !utf8.ValidString(space) || !utf8.ValidString(value) {
-		return w.fail("attribute %q: not UTF-8", local)
-	}
 	_, declare, err := w.scope.Attr(prefix, local, space)
 	if err != nil {
 		return w.fail("%w", err)
+	}
+	if !utf8.ValidString(value) || (declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space))) {
+		return w.fail("attribute %q: not UTF-8", local)
 	}
 	if declare {
 		w.declare(prefix, space)
@@ -166,12 +169,12 @@ func (w *Writer) XmlnsAttr(prefix, space string) error {
 	if !w.open {
 		return w.fail("xmlns declaration after content")
 	}
-	if !utf8.ValidString(prefix) || !utf8.ValidString(space) {
-		return w.fail("xmlns declaration is not UTF-8")
-	}
 	declare, err := w.scope.Xmlns(prefix, space)
 	if err != nil {
 		return w.fail("%w", err)
+	}
+	if declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space)) {
+		return w.fail("xmlns declaration is not UTF-8")
 	}
 	if declare {
 		w.declare(prefix, space)
@@ -262,5 +265,37 @@ func (w *Writer) Close() error {
 	if !w.rootDone {
 		return w.fail("no document element")
 	}
+	return nil
+}
+
+// Offset is the length of the encoded bytes so far (with dst's).
+func (w *Writer) Offset() int { return len(w.buf) }
+
+// Encoded returns the bytes encoded since offset from (aliasing the
+// writer's buffer: copy them to keep them).
+func (w *Writer) Encoded(from int) []byte { return w.buf[from:] }
+
+// InScope reports whether prefix ("" = the default namespace) is bound to
+// space at this point.
+func (w *Writer) InScope(prefix, space string) bool {
+	uri, ok := w.scope.Lookup(prefix)
+	return uri == space && (ok || space == "")
+}
+
+// Repeat appends b: balanced records (whole elements) this Writer type
+// encoded before, with the same bindings in scope for the prefixes they
+// use without declaring, inside the open element. It is how a row writer
+// repeats a run of constant members without encoding them again; b is
+// not checked.
+func (w *Writer) Repeat(b []byte, _ int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.scope.Depth() == 0 {
+		return w.fail("repeated records outside the document element")
+	}
+	w.buf = append(w.buf, b...)
+	w.open = false
+	w.lastText = -1
 	return nil
 }

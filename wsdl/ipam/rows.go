@@ -343,6 +343,21 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 	}
 	m.xmlns("b", NamespaceSystemNet)
 	m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
+	if family == "InterNetwork" {
+		ipv4Rest.writeTo(m)
+		m.end()
+		return
+	}
+	m.ipAddressRest(family, numbers, scope)
+	m.end()
+}
+
+// ipv4Rest is what follows m_Address in every IPv4 sysnet:IPAddress.
+var ipv4Rest = &fragment{uses: [][2]string{{"b", NamespaceSystemNet}}, write: func(m *rowWriter) {
+	m.ipAddressRest("InterNetwork", [8]uint16{}, 0)
+}}
+
+func (m *rowWriter) ipAddressRest(family string, numbers [8]uint16, scope int64) {
 	m.textP("b", "m_Family", NamespaceSystemNet, family)
 	m.textP("b", "m_HashCode", NamespaceSystemNet, "0")
 	m.startP("b", "m_Numbers", NamespaceSystemNet)
@@ -352,7 +367,6 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 	}
 	m.end()
 	m.textP("b", "m_ScopeId", NamespaceSystemNet, strconv.FormatInt(scope, 10))
-	m.end()
 }
 
 // baseMembers writes BaseIpamObject's members of a row: nil, as the
@@ -366,13 +380,18 @@ func (m *rowWriter) baseMembers() {
 // modified and set.
 var setCustomFieldMembers = []string{"ParentCustomFieldRecordId", "ParentCustomFieldName", "ParentCustomFieldNumber", "Value"}
 
+// customFieldValueLists are the base members of every CustomFieldValue.
+var customFieldValueLists = &fragment{uses: [][2]string{{"", Namespace}}, write: func(m *rowWriter) {
+	m.strings("ModifiedProperties", setCustomFieldMembers)
+	m.strings("SetProperties", setCustomFieldMembers)
+}}
+
 func (m *rowWriter) customFieldValues(vs []*CustomFieldValue) {
 	m.start("CustomFieldValues", Namespace)
 	for _, c := range vs {
 		m.start("CustomFieldValue", Namespace)
 		m.id(c.ID)
-		m.strings("ModifiedProperties", setCustomFieldMembers)
-		m.strings("SetProperties", setCustomFieldMembers)
+		customFieldValueLists.writeTo(m)
 		m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
 		m.text("ParentCustomFieldName", c.ParentCustomFieldName)
 		m.text("ParentCustomFieldNumber", strconv.FormatInt(int64(c.ParentCustomFieldNumber), 10))
@@ -487,21 +506,7 @@ func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 	m.str("DeviceName", v.DeviceName)
 	// DHCP, DNS and reservation members: nil, no data collection fills
 	// them (docs/data-model.md, "Enumerated rows").
-	m.nilMember("DhcpScopeDescription")
-	m.nilMember("DhcpScopeId")
-	m.nilMember("DhcpScopeName")
-	m.nilMember("DhcpScopeSubnetId")
-	m.nilMember("DnsForwardLookupZoneDnsServerId")
-	m.nilMember("DnsForwardLookupZoneServerName")
-	m.text("DnsForwardSyncStatus", "NotAttempted")
-	m.nilMember("DnsReverseLookupZoneDnsServerId")
-	m.nilMember("DnsReverseLookupZoneId")
-	m.nilMember("DnsReverseLookupZoneName")
-	m.nilMember("DnsReverseLookupZonePrefix")
-	m.nilMember("DnsReverseLookupZoneServerName")
-	m.text("DnsReverseSyncStatus", "NotAttempted")
-	m.nilMember("DnsZoneId")
-	m.nilMember("DnsZoneName")
+	addressDHCPAndDNS.writeTo(m)
 	m.enum("ExpiryAndAlertEventLoggingStatus", v.ExpiryAndAlertEventLoggingStatus, "None")
 	m.dateTime("ExpiryDate", v.ExpiryDate)
 	m.boolean("InWarningPeriod", v.InWarningPeriod)
@@ -524,11 +529,7 @@ func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 	m.partialCustomFieldValues(v.CustomFieldValues)
 	m.str("ProviderAddressSpaceName", v.ProviderAddressSpaceName)
 	m.long("RecordId", v.RecordID)
-	m.nilMember("ReservationDescription")
-	m.nilMember("ReservationName")
-	m.nilMember("ReservationRecordId")
-	m.nilMember("ReservationServerName")
-	m.text("ReservationSyncStatus", "NotAttempted")
+	addressReservation.writeTo(m)
 	m.str("SerialNumber", v.SerialNumber)
 	m.enum("VirtualizationType", v.VirtualizationType, "NonVirtualized")
 	if v.Address.Is6() {
@@ -544,6 +545,36 @@ func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 	}
 	return m.err
 }
+
+// addressDHCPAndDNS and addressReservation are the members of an address
+// row that no data collection fills (docs/data-model.md, "Enumerated
+// rows"): the same in every row.
+var (
+	addressDHCPAndDNS = &fragment{uses: [][2]string{{"", Namespace}, {"i", NamespaceXSI}}, write: func(m *rowWriter) {
+		m.nilMember("DhcpScopeDescription")
+		m.nilMember("DhcpScopeId")
+		m.nilMember("DhcpScopeName")
+		m.nilMember("DhcpScopeSubnetId")
+		m.nilMember("DnsForwardLookupZoneDnsServerId")
+		m.nilMember("DnsForwardLookupZoneServerName")
+		m.text("DnsForwardSyncStatus", "NotAttempted")
+		m.nilMember("DnsReverseLookupZoneDnsServerId")
+		m.nilMember("DnsReverseLookupZoneId")
+		m.nilMember("DnsReverseLookupZoneName")
+		m.nilMember("DnsReverseLookupZonePrefix")
+		m.nilMember("DnsReverseLookupZoneServerName")
+		m.text("DnsReverseSyncStatus", "NotAttempted")
+		m.nilMember("DnsZoneId")
+		m.nilMember("DnsZoneName")
+	}}
+	addressReservation = &fragment{uses: [][2]string{{"", Namespace}, {"i", NamespaceXSI}}, write: func(m *rowWriter) {
+		m.nilMember("ReservationDescription")
+		m.nilMember("ReservationName")
+		m.nilMember("ReservationRecordId")
+		m.nilMember("ReservationServerName")
+		m.text("ReservationSyncStatus", "NotAttempted")
+	}}
+)
 
 // FormatDateTime writes t as DataContractSerializer writes a DateTime: up
 // to seven fraction digits without trailing zeros, "Z" for UTC, no offset
