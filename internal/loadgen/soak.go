@@ -78,7 +78,7 @@ type SoakSample struct {
 	Sessions   float64       `json:"sessions"`
 	DBInUse    float64       `json:"dbInUse"` // the store's connections in use
 	DBOpen     float64       `json:"dbOpen"`  // the store's open connections (in use + idle)
-	Load       bool          `json:"load"` // taken while the mix ran
+	Load       bool          `json:"load"`    // taken while the mix ran
 }
 
 // SoakReport is what a soak found.
