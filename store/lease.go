@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,17 +30,47 @@ const (
 	leaseConversion = "SchemaConversion"
 )
 
-// nowMillis is the database's clock in Unix milliseconds: PostgreSQL's
+// nowMillis is the lease clock in Unix milliseconds, as SQL: on PostgreSQL
 // clock_timestamp(), the server's clock, which every ipamd sharing the
-// database reads alike. SQLite has no server: julianday('now') is the host's
-// wall clock, which the processes sharing the file also share (one host).
-// A wall-clock jump there shortens or stretches a lease once; it cannot let
-// two owners write, as every batch is fenced by the token (Lease.RenewTx).
-func nowMillis(d schema.Dialect) string {
-	if d == schema.PostgreSQL {
+// database reads alike, and which no ipamd host's clock moves. SQLite has no
+// server: there it is parameter n, the host's wall clock (nowArgs adds it),
+// which the processes sharing the file also share (one host). A wall-clock
+// jump there shortens or stretches a lease once; it cannot let two owners
+// write, as every batch is fenced by the token (Lease.RenewTx) —
+// TestLeaseSurvivesWallClockJump shows both.
+func (s *Store) nowMillis(n int) string {
+	if s.dialect == schema.PostgreSQL {
 		return `(extract(epoch from clock_timestamp()) * 1000)::bigint`
 	}
-	return `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`
+	return s.param(n)
+}
+
+// nowArgs is args followed, on SQLite, by the host's wall clock in Unix
+// milliseconds: the value of nowMillis(len(args)+1).
+func (s *Store) nowArgs(args ...any) []any {
+	if s.dialect == schema.PostgreSQL {
+		return args
+	}
+	return append(args[:len(args):len(args)], s.wallClock().UnixMilli()) // a copy: args may be shared
+}
+
+// wallClock is the host's wall clock (time.Now, or a test's jumped one).
+// Only the embedded store's lease reads it; lease timing in Go (Keep's
+// renewals) uses the monotonic clock, which a wall-clock jump does not move.
+func (s *Store) wallClock() time.Time {
+	if s.wall != nil {
+		return s.wall()
+	}
+	return time.Now()
+}
+
+// param is the numbered parameter n: $n, or SQLite's ?n (a plain ? would
+// be numbered after the largest one used so far, not by position).
+func (s *Store) param(n int) string {
+	if s.dialect == schema.PostgreSQL {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?" + strconv.Itoa(n)
 }
 
 // leaseTableDDL creates ipamd's own table of in-progress marks: not an ADM
@@ -103,8 +134,7 @@ func (s *Store) leaseHeld(ctx context.Context, q querier, name string) (bool, er
 		return false, err
 	}
 	var n int
-	p := s.dialect.Placeholder
-	err = q.QueryRowContext(ctx, `SELECT count(*) FROM "`+leaseTable+`" WHERE "Name" = `+p(1)+` AND "ExpiresAt" > `+nowMillis(s.dialect), name).Scan(&n)
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM "`+leaseTable+`" WHERE "Name" = `+s.param(1)+` AND "ExpiresAt" > `+s.nowMillis(2), s.nowArgs(name)...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: read lease %s: %w", name, err)
 	}
@@ -138,13 +168,13 @@ func (s *Store) tryLease(ctx context.Context, name, owner string) (*Lease, error
 		return nil, fmt.Errorf("store: lease token: %w", err)
 	}
 	l := &Lease{s: s, name: name, owner: owner, token: hex.EncodeToString(b[:]), duration: s.opts.LeaseDuration}
-	p, now := s.dialect.Placeholder, nowMillis(s.dialect)
+	p, now := s.param, s.nowMillis(5)
 	q := `INSERT INTO "` + leaseTable + `" ("Name", "Owner", "Token", "ExpiresAt", "Generation") VALUES (` + p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + now + ` + ` + p(4) + `, 1)
 ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "Token" = excluded."Token", "ExpiresAt" = excluded."ExpiresAt",
   "Generation" = "` + leaseTable + `"."Generation" + 1
 WHERE "` + leaseTable + `"."ExpiresAt" <= ` + now + `
 RETURNING "Generation"`
-	err := s.db.QueryRowContext(ctx, q, name, owner, l.token, l.duration.Milliseconds()).Scan(&l.gen)
+	err := s.db.QueryRowContext(ctx, q, s.nowArgs(name, owner, l.token, l.duration.Milliseconds())...).Scan(&l.gen)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil // a live lease holds it
@@ -208,9 +238,9 @@ func (l *Lease) Renew(ctx context.Context) error { return l.renew(ctx, l.s.db) }
 func (l *Lease) RenewTx(ctx context.Context, tx *sql.Tx) error { return l.renew(ctx, tx) }
 
 func (l *Lease) renew(ctx context.Context, q querier) error {
-	p := l.s.dialect.Placeholder
-	res, err := q.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "ExpiresAt" = `+nowMillis(l.s.dialect)+` + `+p(1)+
-		` WHERE "Name" = `+p(2)+` AND "Token" = `+p(3)+` AND "Generation" = `+p(4), l.duration.Milliseconds(), l.name, l.token, l.gen)
+	p := l.s.param
+	res, err := q.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "ExpiresAt" = `+l.s.nowMillis(5)+` + `+p(1)+
+		` WHERE "Name" = `+p(2)+` AND "Token" = `+p(3)+` AND "Generation" = `+p(4), l.s.nowArgs(l.duration.Milliseconds(), l.name, l.token, l.gen)...)
 	if err != nil {
 		return fmt.Errorf("store: renew lease %s: %w", l.name, err)
 	}

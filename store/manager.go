@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -59,6 +61,11 @@ type Manager struct {
 	known        bool   // status was read at least once
 	provisioning bool   // a provisioning of this process runs
 	converting   bool   // a conversion of this process runs
+
+	// pool mirrors store for PoolStats, which a metrics scrape calls: it
+	// must not wait for mu, which a request holds while it looks at a
+	// silent database (up to store.postgres.connect_timeout).
+	pool atomic.Pointer[Store]
 }
 
 // NewManager finds the active store — the one named in the state
@@ -120,7 +127,19 @@ func (m *Manager) Close() error {
 	}
 	err := m.store.Close()
 	m.store = nil
+	m.pool.Store(nil)
 	return err
+}
+
+// PoolStats is the connection pool of the active store, whichever engine
+// (ipamd_store_connections); ok is false while no store is open (not yet
+// needed, or an embedded store without its file). It never waits.
+func (m *Manager) PoolStats() (stats sql.DBStats, ok bool) {
+	s := m.pool.Load()
+	if s == nil {
+		return sql.DBStats{}, false
+	}
+	return s.db.Stats(), true
 }
 
 // Active is the configuration of the store in use (or to be used).
@@ -152,6 +171,7 @@ func (m *Manager) refreshLocked(ctx context.Context) error {
 			return err
 		}
 		m.store = s
+		m.pool.Store(s)
 	}
 	st, err := m.store.Status(ctx)
 	if err != nil {
@@ -189,6 +209,7 @@ func (m *Manager) checkFileLocked() bool {
 		zap.Stringer("store", m.active), zap.Error(err))
 	_ = m.store.Close()
 	m.store, m.known = nil, false
+	m.pool.Store(nil)
 	return true
 }
 
@@ -323,6 +344,7 @@ func (p *Provisioning) Run(ctx context.Context) error {
 		_ = m.store.Close()
 	}
 	m.store, m.active, m.status, m.known = s, p.target, res.Status, true
+	m.pool.Store(s)
 	m.mu.Unlock()
 	m.log.Info("provisioned", zap.Stringer("store", p.target), zap.Bool("adopted", res.Adopted),
 		zap.String("schema_version", res.Status.Version), zap.Bool("conversion_required", res.Status.ConversionRequired()))

@@ -407,3 +407,29 @@ func TestManagerRecordedStoreUnreachable(t *testing.T) {
 		t.Errorf("recorded store changed to %v", got)
 	}
 }
+
+// PoolStats reports the active store's connection pool, whichever engine
+// (ipamd_store_connections): none before a store is open, the pool of the
+// provisioned one after, with every connection idle again once the
+// requests ended, and none after Close.
+func TestManagerPoolStats(t *testing.T) {
+	forEngines(t, func(t *testing.T, e storetest.Engine) {
+		cfg := newConfig(t, e)
+		m := newManager(t, managerOpts(t, t.TempDir(), cfg))
+		if st, ok := m.PoolStats(); ok || st.OpenConnections != 0 {
+			t.Errorf("before provisioning: %+v, open store %v", st, ok)
+		}
+		if err := provision(t, m, settingFor(cfg)); err != nil {
+			t.Fatal(err)
+		}
+		mustState(t, m)
+		st, ok := m.PoolStats()
+		if !ok || st.OpenConnections < 1 || st.InUse != 0 || st.MaxOpenConnections != 8 {
+			t.Errorf("after provisioning: %+v, open store %v; want connections open, none in use, at most 8", st, ok)
+		}
+		_ = m.Close()
+		if _, ok := m.PoolStats(); ok {
+			t.Error("a closed manager still reports a pool")
+		}
+	})
+}

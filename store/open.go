@@ -122,6 +122,8 @@ type Store struct {
 	// hook, when set by tests, runs before each provisioning step and can
 	// fail it ("ddl:N", "seed:TABLE", "commit").
 	hook func(step string) error
+	// wall, when set by tests, is the host's wall clock (wallClock).
+	wall func() time.Time
 
 	// quickStatus's statement and arguments, built by Open, and the
 	// statement prepared once the tables it reads exist (parsing it was a
@@ -370,7 +372,7 @@ func (s *Store) quickStatus(ctx context.Context) (st Status, ok bool) {
 		}
 		stmt = s.quickStatusStmt.Load()
 	}
-	rows, err := stmt.QueryContext(ctx, s.quickStatusArgs...)
+	rows, err := stmt.QueryContext(ctx, s.nowArgs(s.quickStatusArgs...)...)
 	if err != nil {
 		return Status{}, false
 	}
@@ -406,7 +408,7 @@ func (s *Store) prepareQuickStatus() {
 		in = append(in, p(i+1))
 	}
 	s.quickStatusQuery = `SELECT "Name", "Value" FROM "` + schema.CommonProperties + `" WHERE "Name" IN (` + strings.Join(in, ", ") + `)
-UNION ALL SELECT '', CAST(count(*) AS TEXT) FROM "` + leaseTable + `" WHERE "Name" = ` + p(len(in)+1) + ` AND "ExpiresAt" > ` + nowMillis(s.dialect)
+UNION ALL SELECT '', CAST(count(*) AS TEXT) FROM "` + leaseTable + `" WHERE "Name" = ` + p(len(in)+1) + ` AND "ExpiresAt" > ` + s.nowMillis(len(in)+2)
 	for _, g := range securityGroupProperties {
 		s.quickStatusArgs = append(s.quickStatusArgs, g[0])
 	}

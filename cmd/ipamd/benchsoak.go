@@ -60,13 +60,14 @@ func newBenchSoakCmd(stdout io.Writer) *cobra.Command {
 		} else {
 			for _, s := range r.Samples {
 				if err == nil {
-					_, err = fmt.Fprintf(stdout, "t=%7.1fs rss=%7.1f MiB goroutines=%5.0f fds=%5.0f sessions=%4.0f load=%v\n",
-						s.At.Seconds(), s.RSSBytes/(1<<20), s.Goroutines, s.FDs, s.Sessions, s.Load)
+					_, err = fmt.Fprintf(stdout, "t=%7.1fs rss=%7.1f MiB goroutines=%5.0f fds=%5.0f sessions=%4.0f load=%v db_in_use=%.0f db_open=%.0f\n",
+						s.At.Seconds(), s.RSSBytes/(1<<20), s.Goroutines, s.FDs, s.Sessions, s.Load, s.DBInUse, s.DBOpen)
 				}
 			}
 			if err == nil {
-				_, err = fmt.Fprintf(stdout, "actions: %s; errors: %s\ngrowth: rss %.1f MiB, goroutines %.0f, fds %.0f, sessions %.0f\n",
-					counts(r.Actions), counts(r.Errors), r.Growth.RSSBytes/(1<<20), r.Growth.Goroutines, r.Growth.FDs, r.Growth.Sessions)
+				_, err = fmt.Fprintf(stdout, "actions: %s; errors: %s\ngrowth: rss %.1f MiB, goroutines %.0f, fds %.0f, sessions %.0f, database connections in use %.0f, open %.0f\n",
+					counts(r.Actions), counts(r.Errors), r.Growth.RSSBytes/(1<<20), r.Growth.Goroutines, r.Growth.FDs, r.Growth.Sessions,
+					r.Growth.DBInUse, r.Growth.DBOpen)
 			}
 		}
 		if err != nil {

@@ -48,6 +48,14 @@ type SoakBounds struct {
 	Goroutines float64 // default 20
 	FDs        float64 // open descriptors (default 10)
 	Sessions   float64 // ipamd_sessions (default 0: all end)
+	// DBInUse is the growth of the store's connections in use
+	// (ipamd_store_connections{state="in_use"}; default 0: an idle daemon
+	// holds none, so one still in use after the load is a leak).
+	DBInUse float64
+	// DBOpen is the growth of the store's open connections, in use or
+	// idle (default 8, store.postgres.max_connections' default: the pool
+	// may keep what the load opened, but no more than its cap).
+	DBOpen float64
 }
 
 // Soak actions, the keys of SoakReport.Actions.
@@ -68,7 +76,9 @@ type SoakSample struct {
 	Goroutines float64       `json:"goroutines"`
 	FDs        float64       `json:"fds"`
 	Sessions   float64       `json:"sessions"`
-	Load       bool          `json:"load"` // taken while the mix ran
+	DBInUse    float64       `json:"dbInUse"` // the store's connections in use
+	DBOpen     float64       `json:"dbOpen"`  // the store's open connections (in use + idle)
+	Load       bool          `json:"load"`    // taken while the mix ran
 }
 
 // SoakReport is what a soak found.
@@ -107,6 +117,9 @@ func (c SoakConfig) withDefaults() SoakConfig {
 	}
 	if c.Bounds.FDs <= 0 {
 		c.Bounds.FDs = 10
+	}
+	if c.Bounds.DBOpen <= 0 {
+		c.Bounds.DBOpen = 8
 	}
 	return c
 }
@@ -215,19 +228,32 @@ loop:
 	if err := sample(false); err != nil {
 		return r, err
 	}
+	r.trend(cfg.Bounds)
+	return r, nil
+}
+
+// trend sets Growth to the last sample minus the first (both taken
+// without load) and Violations to each growth beyond its bound.
+func (r *SoakReport) trend(b SoakBounds) {
+	r.Violations = nil
+	if len(r.Samples) == 0 {
+		return
+	}
 	first, last := r.Samples[0], r.Samples[len(r.Samples)-1]
 	r.Growth = SoakSample{At: last.At, RSSBytes: last.RSSBytes - first.RSSBytes, Goroutines: last.Goroutines - first.Goroutines,
-		FDs: last.FDs - first.FDs, Sessions: last.Sessions - first.Sessions}
+		FDs: last.FDs - first.FDs, Sessions: last.Sessions - first.Sessions,
+		DBInUse: last.DBInUse - first.DBInUse, DBOpen: last.DBOpen - first.DBOpen}
 	check := func(name string, grew, bound float64) {
 		if grew > bound {
 			r.Violations = append(r.Violations, fmt.Sprintf("%s grew by %.0f (bound %.0f)", name, grew, bound))
 		}
 	}
-	check("resident memory (bytes)", r.Growth.RSSBytes, float64(cfg.Bounds.RSSBytes))
-	check("goroutines", r.Growth.Goroutines, cfg.Bounds.Goroutines)
-	check("open descriptors", r.Growth.FDs, cfg.Bounds.FDs)
-	check("sessions", r.Growth.Sessions, cfg.Bounds.Sessions)
-	return r, nil
+	check("resident memory (bytes)", r.Growth.RSSBytes, float64(b.RSSBytes))
+	check("goroutines", r.Growth.Goroutines, b.Goroutines)
+	check("open descriptors", r.Growth.FDs, b.FDs)
+	check("sessions", r.Growth.Sessions, b.Sessions)
+	check("database connections in use", r.Growth.DBInUse, b.DBInUse)
+	check("open database connections", r.Growth.DBOpen, b.DBOpen)
 }
 
 // soakAction runs one action; nil when its outcome was the expected one.
@@ -382,6 +408,11 @@ func scrapeSoak(ctx context.Context, hc *http.Client, admin string) (SoakSample,
 			s.FDs = v
 		case "ipamd_sessions":
 			s.Sessions += v // one series per state
+		case "ipamd_store_connections":
+			s.DBOpen += v // in_use and idle
+			if strings.Contains(name, `state="in_use"`) {
+				s.DBInUse = v
+			}
 		default:
 			continue
 		}
@@ -390,7 +421,7 @@ func scrapeSoak(ctx context.Context, hc *http.Client, admin string) (SoakSample,
 	if err := sc.Err(); err != nil {
 		return s, fmt.Errorf("loadgen: scrape %s: %w", admin, err)
 	}
-	for _, n := range []string{"ipamd_process_resident_memory_bytes", "go_goroutines", "ipamd_process_open_fds"} {
+	for _, n := range []string{"ipamd_process_resident_memory_bytes", "go_goroutines", "ipamd_process_open_fds", "ipamd_store_connections"} {
 		if !seen[n] {
 			return s, fmt.Errorf("loadgen: scrape %s: no %s series", admin, n)
 		}

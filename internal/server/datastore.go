@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -103,4 +104,14 @@ func (c schemaConverter) Convert(ctx context.Context, s *store.Store, lease *sto
 		return fmt.Errorf("%w (from %q)", err, from)
 	}
 	return err
+}
+
+// storePool is the connection pool of the real data store (the
+// store.Manager behind rows) for ipamd_store_connections; the stand-ins
+// have none, and their series read 0.
+func storePool(rows services.RowSource) func() (sql.DBStats, bool) {
+	if p, ok := rows.(interface{ PoolStats() (sql.DBStats, bool) }); ok {
+		return p.PoolStats
+	}
+	return func() (sql.DBStats, bool) { return sql.DBStats{}, false }
 }

@@ -62,6 +62,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		}
 	}()
 	m := metrics.New(so.build)
+	m.WatchStore(storePool(rows))
 	local, err := localPolicy(cfg) // resolved once: the session manager gets this one
 	if err != nil {
 		return nil, err

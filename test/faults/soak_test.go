@@ -44,11 +44,11 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("soak: %v", err)
 	}
 	for _, s := range r.Samples {
-		t.Logf("t=%5.1fs rss=%6.1f MiB goroutines=%4.0f fds=%4.0f sessions=%3.0f load=%v",
-			s.At.Seconds(), s.RSSBytes/(1<<20), s.Goroutines, s.FDs, s.Sessions, s.Load)
+		t.Logf("t=%5.1fs rss=%6.1f MiB goroutines=%4.0f fds=%4.0f sessions=%3.0f load=%v db_in_use=%.0f db_open=%.0f",
+			s.At.Seconds(), s.RSSBytes/(1<<20), s.Goroutines, s.FDs, s.Sessions, s.Load, s.DBInUse, s.DBOpen)
 	}
-	t.Logf("actions %v; errors %v; growth rss %.1f MiB, goroutines %.0f, fds %.0f, sessions %.0f",
-		r.Actions, r.Errors, r.Growth.RSSBytes/(1<<20), r.Growth.Goroutines, r.Growth.FDs, r.Growth.Sessions)
+	t.Logf("actions %v; errors %v; growth rss %.1f MiB, goroutines %.0f, fds %.0f, sessions %.0f, database connections in use %.0f, open %.0f",
+		r.Actions, r.Errors, r.Growth.RSSBytes/(1<<20), r.Growth.Goroutines, r.Growth.FDs, r.Growth.Sessions, r.Growth.DBInUse, r.Growth.DBOpen)
 	for _, a := range []string{loadgen.SoakRefused, loadgen.SoakHeld, loadgen.SoakDisconnect, loadgen.SoakSlow, loadgen.SoakMalformed} {
 		if r.Actions[a] == 0 {
 			t.Errorf("the mix ran no %s action", a)
@@ -59,6 +59,15 @@ func TestSoak(t *testing.T) {
 	}
 	for _, v := range r.Violations {
 		t.Errorf("leak: %s", v)
+	}
+	// The store's pool is sampled for real: the provisioned store has
+	// connections open (ipamd_store_connections is fed, not a constant 0).
+	opened := 0.0
+	for _, s := range r.Samples {
+		opened = max(opened, s.DBOpen)
+	}
+	if opened == 0 {
+		t.Errorf("no sample saw an open database connection: ipamd_store_connections is not fed by the active store")
 	}
 }
 

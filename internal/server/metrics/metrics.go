@@ -10,6 +10,7 @@
 package metrics
 
 import (
+	"database/sql"
 	"strings"
 	"time"
 
@@ -487,4 +488,41 @@ func (w *workObserver) WorkFinished(k services.WorkKind, d time.Duration, rows i
 	if s := d.Seconds(); s > 0 {
 		wm.rate.Set(float64(rows) / s)
 	}
+}
+
+// WatchStore exports the active store's connection pool (database/sql's
+// DBStats, whichever engine), read at scrape time: connections in use and
+// idle, the cap, and the waits for a free one. pool reports false while no
+// store is open; the series then read 0, so a scraper always finds them.
+// A connection leak shows as in_use that does not return to 0 when the
+// daemon is idle (the soak checks it).
+func (m *Metrics) WatchStore(pool func() (sql.DBStats, bool)) {
+	m.reg.MustRegister(&storeCollector{pool: pool})
+}
+
+var (
+	storeConnsDesc = prometheus.NewDesc(namespace+"_store_connections",
+		"Connections of the active store's pool, by state (in_use, idle); 0 while no store is open.", []string{"state"}, nil)
+	storeMaxConnsDesc = prometheus.NewDesc(namespace+"_store_max_connections",
+		"The cap on the active store's open connections (store.postgres.max_connections; 0: none, or no store open).", nil, nil)
+	storeWaitsDesc = prometheus.NewDesc(namespace+"_store_connection_waits_total",
+		"Times a query waited for a free connection of the active store's pool (counts from the store's opening).", nil, nil)
+)
+
+type storeCollector struct {
+	pool func() (sql.DBStats, bool)
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- storeConnsDesc
+	ch <- storeMaxConnsDesc
+	ch <- storeWaitsDesc
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	st, _ := c.pool() // no store: zero stats
+	ch <- prometheus.MustNewConstMetric(storeConnsDesc, prometheus.GaugeValue, float64(st.InUse), "in_use")
+	ch <- prometheus.MustNewConstMetric(storeConnsDesc, prometheus.GaugeValue, float64(st.Idle), "idle")
+	ch <- prometheus.MustNewConstMetric(storeMaxConnsDesc, prometheus.GaugeValue, float64(st.MaxOpenConnections))
+	ch <- prometheus.MustNewConstMetric(storeWaitsDesc, prometheus.CounterValue, float64(st.WaitCount))
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -172,4 +173,35 @@ func TestQuotaExceeded(t *testing.T) {
 			t.Errorf("ipamd_quota_exceeded_total{quota=%q} = %v (present %v), want %v", tc.quota, v, ok, tc.want)
 		}
 	}
+}
+
+// ipamd_store_connections follows the pool the store reports at each
+// scrape, and reads 0 (but exists) while no store is open.
+func TestWatchStore(t *testing.T) {
+	m := New(BuildInfo{})
+	var stats sql.DBStats
+	open := false
+	m.WatchStore(func() (sql.DBStats, bool) { return stats, open })
+	want := func(inUse, idle, maxOpen, waits float64) {
+		t.Helper()
+		for _, c := range []struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{
+			{"ipamd_store_connections", map[string]string{"state": "in_use"}, inUse},
+			{"ipamd_store_connections", map[string]string{"state": "idle"}, idle},
+			{"ipamd_store_max_connections", nil, maxOpen},
+			{"ipamd_store_connection_waits_total", nil, waits},
+		} {
+			if v, ok := sample(t, m.Registry(), c.name, c.labels); !ok || v != c.want {
+				t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
+			}
+		}
+	}
+	want(0, 0, 0, 0)
+	stats, open = sql.DBStats{MaxOpenConnections: 8, OpenConnections: 5, InUse: 3, Idle: 2, WaitCount: 7}, true
+	want(3, 2, 8, 7)
+	stats.InUse, stats.Idle = 0, 5
+	want(0, 5, 8, 7)
 }
