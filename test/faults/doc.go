@@ -14,5 +14,7 @@
 // A restart of that server is played by cutting every connection through
 // the proxy and restoring it: the server is shared by tests running in
 // parallel, and to ipamd a restart is exactly that — its connections reset,
-// new ones refused, then accepted again.
+// new ones refused, then accepted again. The real restart
+// (pg_ctl restart -m fast) runs on a private cluster the test starts for
+// itself (pgrestart_test.go; as root, with Debian's server binaries).
 package faults

@@ -153,6 +153,13 @@ func referenceAt(t *testing.T, addresses int, at time.Time) map[string][]string 
 		t.Fatal(err)
 	}
 	defer db.Close()
+	return referenceIn(t, db, addresses, at)
+}
+
+// referenceIn generates the store into the empty database db and converts
+// it without faults with the given conversion clock.
+func referenceIn(t *testing.T, db *sql.DB, addresses int, at time.Time) map[string][]string {
+	t.Helper()
 	ctx := ctxFor(t, 3*time.Minute)
 	if _, err := v1gen.Generate(ctx, db, schema.PostgreSQL, v1gen.Options{Addresses: addresses, Seed: 7}); err != nil {
 		t.Fatal(err)
