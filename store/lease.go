@@ -323,10 +323,26 @@ func (l *Lease) End(ctx context.Context, succeeded bool) error {
 
 // release expires the mark if it is still this lease's; the row stays,
 // keeping the generation.
+//
+// A failed attempt is retried, with growing pauses, for at most a third of
+// the lease (or until ctx ends): after a database restart the pool's
+// connections fail once while a fresh one succeeds, and a lease that stayed
+// behind would refuse the client's resume until it expired.
 func (l *Lease) release(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, l.duration/3)
+	defer cancel()
 	p := l.s.dialect.Placeholder
-	if _, err := l.s.db.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "Token" = '', "ExpiresAt" = 0 WHERE "Name" = `+p(1)+` AND "Token" = `+p(2), l.name, l.token); err != nil {
-		return fmt.Errorf("store: release lease %s: %w", l.name, err)
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		_, err := l.s.db.ExecContext(ctx, `UPDATE "`+leaseTable+`" SET "Token" = '', "ExpiresAt" = 0 WHERE "Name" = `+p(1)+` AND "Token" = `+p(2), l.name, l.token)
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("store: release lease %s: %w", l.name, err)
+		case <-t.C:
+		}
 	}
-	return nil
 }

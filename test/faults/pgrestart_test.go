@@ -181,8 +181,9 @@ func TestConversionSurvivesPostgresRestart(t *testing.T) {
 		t.Fatalf("after the failed conversion Required = %v, %v", req, err)
 	}
 
-	// The next Start resumes: a lease the failed job could not release is
-	// refused as another operation until it expires.
+	// The next Start resumes at once: the failed job's End released the
+	// lease on a fresh connection (its first attempt met a terminated one),
+	// so the client is never refused as another operation.
 	resumed := time.Now()
 	deadline := resumed.Add(daemonLease + slack)
 	for {
@@ -190,6 +191,9 @@ func TestConversionSurvivesPostgresRestart(t *testing.T) {
 		if err == nil {
 			t.Logf("the resumed conversion completed %v after the failed one ended", time.Since(resumed).Round(time.Millisecond))
 			break
+		}
+		if remoteID(err) == ipam.IpamSchemaConversionAnotherOperationInProgress {
+			t.Fatalf("the resume was refused: the failed job's lease was left behind: %v", err)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the conversion did not resume within %v: %v", daemonLease+slack, err)
