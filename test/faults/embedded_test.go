@@ -176,6 +176,42 @@ func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 	}
 }
 
+// ipam.db replaced under a running daemon (an operator restoring an older
+// backup: here a v1 store, renamed over the file as a restore does): the
+// daemon notices at the next session, logs it once, and serves what the
+// file now holds — a store that needs conversion, which a client converts
+// without restarting ipamd.
+func TestEmbeddedStoreReplacedUnderDaemon(t *testing.T) {
+	state := t.TempDir()
+	d := runIpamd(t, state)
+	ctx := ctxFor(t, 2*time.Minute)
+	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(state, store.WIDFileName)
+	backup := filepath.Join(state, "restore.db")
+	legacySQLite(t, backup, 500)
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(backup, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := convertVia(ctx, d); err != nil {
+		t.Fatalf("converting the restored v1 store: %v", err)
+	}
+	if n := admTablesIn(t, path); n == 0 {
+		t.Error("no ADM tables in the converted store")
+	}
+	if len(d.srv.Log.Find(func(e daemon.Entry) bool {
+		return e.String("level") == "error" && strings.Contains(e.Msg(), "deleted or replaced while ipamd ran")
+	})) != 1 {
+		t.Error("the daemon did not log the replaced store once, as an error")
+	}
+}
+
 // dumpSQLite is every ADM table of the SQLite database at path, row by row
 // as text, in order.
 func dumpSQLite(t *testing.T, path string) map[string][]string {
