@@ -221,19 +221,7 @@ func dumpSQLite(t *testing.T, path string) map[string][]string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ADM\_%' ESCAPE '\'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	_ = rows.Close()
+	tables := tableStrings(t, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ADM\_%' ESCAPE '\'`)
 	out := map[string][]string{}
 	for _, tbl := range tables {
 		r, err := db.Query(`SELECT * FROM "` + tbl + `"`)

@@ -95,37 +95,35 @@ func admTables(t *testing.T, db *sql.DB) int {
 	return n
 }
 
-// dumpPG is every ADM table of db, row by row as text, in order.
-func dumpPG(t *testing.T, db *sql.DB) map[string][]string {
+// tableStrings is the one text column of every row query returns.
+func tableStrings(t *testing.T, db *sql.DB, query string) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'ADM\_%'`)
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
+	defer rows.Close()
+	var out []string
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			t.Fatal(err)
 		}
-		tables = append(tables, n)
+		out = append(out, s)
 	}
-	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// dumpPG is every ADM table of db, row by row as text, in order.
+func dumpPG(t *testing.T, db *sql.DB) map[string][]string {
+	t.Helper()
+	tables := tableStrings(t, db, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'ADM\_%'`)
 	out := map[string][]string{}
 	for _, tbl := range tables {
-		r, err := db.Query(`SELECT t::text FROM ` + schema.Quote(tbl) + ` t`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lines []string
-		for r.Next() {
-			var s string
-			if err := r.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, s)
-		}
-		_ = r.Close()
+		lines := tableStrings(t, db, `SELECT t::text FROM `+schema.Quote(tbl)+` t`)
 		sort.Strings(lines)
 		out[tbl] = lines
 	}
