@@ -257,43 +257,9 @@ func (l *Lease) renew(ctx context.Context, q querier) error {
 // cause ErrLeaseLost, if the lease is lost or cannot be renewed before it
 // would expire, so work running under it stops.
 func (l *Lease) Keep(ctx context.Context) (work context.Context, stop func()) {
-	work, cancel := context.WithCancelCause(ctx)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		every := l.duration / 3
-		t := time.NewTicker(every)
-		defer t.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case <-work.Done():
-				return
-			case <-t.C:
-			}
-			rctx, rcancel := context.WithTimeout(work, every)
-			err := l.Renew(rctx)
-			rcancel()
-			switch {
-			case err == nil:
-				last = time.Now()
-			case errors.Is(err, ErrLeaseLost) || time.Since(last) >= l.duration-every/2:
-				cancel(fmt.Errorf("%w: %v", ErrLeaseLost, err))
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	return work, func() {
-		once.Do(func() {
-			close(done)
-			<-finished
-			cancel(nil)
-		})
-	}
+	return heartbeat(ctx, l.duration, l.Renew,
+		func(err error) bool { return errors.Is(err, ErrLeaseLost) },
+		func(err error, _ time.Duration) error { return fmt.Errorf("%w: %v", ErrLeaseLost, err) })
 }
 
 // End releases the lease. With succeeded, it also checks that the store

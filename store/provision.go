@@ -120,39 +120,9 @@ func (s *Store) Provision(ctx context.Context, p ProvisionParams) (ProvisionResu
 // hung server — otherwise waits for the kernel to give up on the socket,
 // which can take a quarter of an hour.
 func (s *Store) watch(ctx context.Context) (context.Context, func()) {
-	wctx, cancel := context.WithCancelCause(ctx)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		every := s.opts.LeaseDuration / 3
-		t := time.NewTicker(every)
-		defer t.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case <-wctx.Done():
-				return
-			case <-t.C:
-			}
-			pctx, pcancel := context.WithTimeout(wctx, every)
-			err := s.db.PingContext(pctx)
-			pcancel()
-			if err == nil {
-				last = time.Now()
-			} else if silent := time.Since(last); silent >= s.opts.LeaseDuration-every/2 {
-				cancel(fmt.Errorf("%w: no answer for %v (store.lease_duration): %s", ErrUnreachable, silent.Round(time.Millisecond), redact(err, s.cfg)))
-				return
-			}
-		}
-	}()
-	return wctx, func() {
-		close(done)
-		<-finished
-		cancel(nil)
-	}
+	return heartbeat(ctx, s.opts.LeaseDuration, s.db.PingContext, nil, func(err error, silent time.Duration) error {
+		return fmt.Errorf("%w: no answer for %v (store.lease_duration): %s", ErrUnreachable, silent.Round(time.Millisecond), redact(err, s.cfg))
+	})
 }
 
 func (s *Store) provision(ctx context.Context, p ProvisionParams) (ProvisionResult, error) {
