@@ -341,7 +341,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	var firstErr error
 	for _, hs := range https {
-		if err := hs.Shutdown(ctx); err != nil && firstErr == nil {
+		// A listener Drain closed may still be tracked by http.Server until
+		// its Serve returns; closing it again is not a failure.
+		if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) && firstErr == nil {
 			firstErr = err
 		}
 	}
