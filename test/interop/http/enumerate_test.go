@@ -70,3 +70,34 @@ func TestEnumeratorOverHTTP(t *testing.T) {
 		t.Errorf("Complete carries an exception:\n%s", last)
 	}
 }
+
+// TestEnumeratorUnknownTypeNotEchoed: an InitializeEnumeration whose
+// parameters carry an i:type the protocol does not define, with a name of
+// 3,000 bytes, is answered IpamApiInvalidEnumeration on the real listener, and the name comes back cut to
+// limits.max_echo_bytes (256) — never whole.
+func TestEnumeratorUnknownTypeNotEchoed(t *testing.T) {
+	srv := daemon.Start(t, "--dev-provisioned")
+	endpoint := srv.Endpoints[ipam.PortIIpamEnumerator]
+	hc := newClient(t)
+	example, err := os.ReadFile(filepath.Join("..", "..", "..", "wsdl", "ipam", "testdata", "example-4.3-InitializeEnumeration.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := newSink(t)
+	example = bytes.Replace(example, []byte("http://www.w3.org/2005/08/addressing/anonymous"), []byte(cb.url("/callbacks/enum")), 1)
+	long := "Unknown" + strings.Repeat("X", 3000)
+	init := bytes.Replace(example, []byte(`i:type="IPRangeByAddressSpaceAndVirtualizationTypeParameters"`), []byte(`i:type="`+long+`"`), 1)
+	if bytes.Equal(init, example) {
+		t.Fatal("the example no longer carries the parameter type this test replaces")
+	}
+	resp := post(t, hc, endpoint, soap12, init)
+	if !bytes.Contains(resp.body, []byte(ipam.IpamApiInvalidEnumeration)) {
+		t.Fatalf("HTTP %d, want a fault with IpamApiInvalidEnumeration:\n%.2000s", resp.status, resp.body)
+	}
+	if bytes.Contains(resp.body, []byte(strings.Repeat("X", 300))) {
+		t.Errorf("the fault echoes the type name beyond the 256-byte echo bound (%d bytes of body)", len(resp.body))
+	}
+	if len(resp.body) > 8<<10 {
+		t.Errorf("a %d-byte fault for a %d-byte name", len(resp.body), len(long))
+	}
+}
