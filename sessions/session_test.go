@@ -157,7 +157,10 @@ func initRequest() *ipam.InitializeAsyncProvisioning {
 
 // Rules T8, T9, P1, P2, P5, P15. (docs/protocol.md)
 func TestProvisioningSessionHappyPath(t *testing.T) {
-	h := startSession(t, provisionBinding(services.NewMemory(false, false), 80*time.Millisecond, ""), Options{})
+	// 500 ms of work at a 15 ms interval: about 30 checkpoints on an idle
+	// machine, and still at least two when the machine stalls the timer's
+	// goroutine for a while (80 ms gave one under a load average of 20).
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), 500*time.Millisecond, ""), Options{})
 	id := h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
 	r, _ := h.next()
 	if r.action != ipam.ActionInitializeAsyncProvisioningResponse || r.relatesTo != id || r.fault != nil {
