@@ -37,7 +37,7 @@ func TestLeaseSurvivesWallClockJump(t *testing.T) {
 		b := openStore(t, cfg, Options{LeaseDuration: lease, SQLiteBusyTimeout: 200 * time.Millisecond})
 		var ca, cb jumpClock
 		a.wall, b.wall = ca.now, cb.now
-		needConversion(t, a)
+		needConversionAt(t, cfg)
 		ctx := testCtx(t)
 		embedded := e.Dialect != schema.PostgreSQL
 		for _, tc := range []struct {

@@ -45,7 +45,7 @@ func TestLeaseGenerationGrows(t *testing.T) {
 		cfg := newConfig(t, e)
 		opts := Options{LeaseDuration: 300 * time.Millisecond}
 		a, b := openStore(t, cfg, opts), openStore(t, cfg, opts)
-		needConversion(t, a)
+		needConversionAt(t, cfg)
 		ctx := testCtx(t)
 		first, err := a.TryBeginConversion(ctx, "a")
 		if err != nil {
@@ -112,7 +112,7 @@ func TestLeaseFencesStaleOwner(t *testing.T) {
 		const lease = 400 * time.Millisecond
 		a := openStore(t, cfg, Options{LeaseDuration: lease})
 		b := openStore(t, cfg, Options{LeaseDuration: lease, SQLiteBusyTimeout: 200 * time.Millisecond})
-		needConversion(t, a)
+		needConversionAt(t, cfg)
 		ctx := testCtx(t)
 
 		// Paused before the batch: B took over, A's whole batch rolls back.
