@@ -120,8 +120,6 @@ type Session struct {
 	ignored  atomic.Uint32 // client messages dropped (ignore)
 	grace    int           // ADM_KeepaliveGraceCount; guarded by stateMu
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
-
-	stepped chan stepped // stepOffStack's answer; Serve's goroutine only
 }
 
 // stepped is what a message's step on its own goroutine returned, or the
@@ -303,11 +301,10 @@ func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	if !s.t.Await(s.ctx) {
 		return s.step()
 	}
-	if s.stepped == nil {
-		s.stepped = make(chan stepped, 1)
-	}
-	go s.stepOffStack()
-	r := <-s.stepped
+	ch := steppedChans.Get().(chan stepped) // not kept while the session waits
+	go s.stepOffStack(ch)
+	r := <-ch
+	steppedChans.Put(ch)
 	if r.panicked {
 		panic(r.panic)
 	}
@@ -324,14 +321,17 @@ func (s *Session) step() (env *soap.Envelope, err, herr error) {
 	return env, nil, s.handle(env)
 }
 
-// stepOffStack is next's goroutine.
-func (s *Session) stepOffStack() {
+// steppedChans lends next's answer channels: a held session keeps none.
+var steppedChans = sync.Pool{New: func() any { return make(chan stepped, 1) }}
+
+// stepOffStack is next's goroutine; it answers on ch.
+func (s *Session) stepOffStack(ch chan<- stepped) {
 	var r stepped
 	defer func() {
 		if p := recover(); p != nil {
 			r = stepped{panicked: true, panic: p}
 		}
-		s.stepped <- r
+		ch <- r
 	}()
 	r.env, r.err, r.herr = s.step()
 }

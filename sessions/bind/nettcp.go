@@ -45,7 +45,7 @@ func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
 	opts := h.p.Options()
 	opts.Logger = opts.Logger.WithLazy(zap.String("via", opts.Limits.Echo(ns.Preamble().Via)))
-	t := &netTCP{ns: ns, codec: soap.NewCodec(enc, opts.Limits)}
+	t := &netTCP{ns: ns, ctx: ctx, codec: soap.NewCodec(enc, opts.Limits)}
 	err := h.p.Serve(ctx, t, opts)
 	// What the last message's handling wrote may still be held (see
 	// Receive): it goes out before the framing layer ends the session.
@@ -68,7 +68,13 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 // bounded by nmf's write timeout and the connection's lifetime, so Send
 // adds no deadline of its own (it cost a timer and a watcher per message).
 type netTCP struct {
-	ns    *nmf.Session
+	ns *nmf.Session
+	// ctx is the framing session's (ServeSession's): the connection's
+	// watcher interrupts its reads, and Await and Receive use it in place
+	// of the session's child of it, which ends apart from it only together
+	// with Abort (sessions.Transport) — so a held session keeps no context
+	// watcher of its own while it waits (issue 16).
+	ctx   context.Context
 	codec *soap.Codec
 	out   []byte // encode buffer; Sends are serialised by the session
 }
@@ -79,12 +85,12 @@ type netTCP struct {
 // when the work fails at once — leave in one write, at the next Receive
 // (handling never waits for the client, so nothing is held longer than the
 // handling takes).
-func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
+func (t *netTCP) Receive(context.Context) (*soap.Envelope, error) {
 	// nmf bounds the write itself: no context to watch.
 	if err := t.ns.Flush(context.Background()); err != nil {
 		return nil, fmt.Errorf("nmf: flushing held records: %w", err)
 	}
-	payload, err := t.ns.ReadMessage(ctx)
+	payload, err := t.ns.ReadMessage(t.ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +100,15 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 
 // Await implements sessions.Transport: it flushes what the previous
 // message's handling held and waits for the client's next message on the
-// raw socket without reading it (nmf.Session.AwaitMessage).
-func (t *netTCP) Await(ctx context.Context) bool {
+// raw socket without reading it (nmf.Session.AwaitMessage). The previous
+// message is handled: the codec's reader goes back to its pool while the
+// session waits (soap.Codec.Idle).
+func (t *netTCP) Await(context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
 		return false // Receive flushes again and reports it
 	}
-	t.ns.AwaitMessage(ctx)
+	t.codec.Idle()
+	t.ns.AwaitMessage(t.ctx)
 	return true
 }
 
