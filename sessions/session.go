@@ -89,7 +89,7 @@ type Session struct {
 	binding *Binding
 	t       Transport
 	opts    Options
-	log     *zap.Logger
+	log     sessionLog // built at its first entry (logger.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -150,8 +150,7 @@ func newSession(ctx context.Context, b *Binding, t Transport, opts Options) *Ses
 		identity: id,
 		obs:      NopObserver{},
 	}
-	s.log = opts.Logger.WithLazy(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
-		zap.Stringer("remote_addr", peer.Addr), zap.Stringer("caller", id))
+	s.log.s = s
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
 	return s

@@ -62,6 +62,9 @@ type Peer struct {
 	Transport string
 	// Addr is the client's address.
 	Addr net.Addr
+	// Via is the endpoint address the client named (net.tcp: the
+	// preamble's Via), for the session's log entries; may be empty.
+	Via string
 	// Identity is the caller as the transport verified it; nil means
 	// unauthenticated (security none), and the session then treats a
 	// loopback Addr as local.

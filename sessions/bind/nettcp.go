@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-
-	"go.uber.org/zap"
+	"sync"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/sessions"
@@ -43,8 +42,7 @@ type netTCPPort struct{ p *sessions.Port }
 // ServeSession implements nmf.SessionHandler.
 func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
-	opts := h.p.Options()
-	opts.Logger = opts.Logger.WithLazy(zap.String("via", opts.Limits.Echo(ns.Preamble().Via)))
+	opts := h.p.Options() // the session logs the Via (Peer), no logger per session here
 	t := &netTCP{ns: ns, ctx: ctx, codec: soap.NewCodec(enc, opts.Limits)}
 	err := h.p.Serve(ctx, t, opts)
 	// What the last message's handling wrote may still be held (see
@@ -76,8 +74,16 @@ type netTCP struct {
 	// watcher of its own while it waits (issue 16).
 	ctx   context.Context
 	codec *soap.Codec
-	out   []byte // encode buffer; Sends are serialised by the session
 }
+
+// encodeBufs lends net.tcp's encode buffers: a message is encoded into
+// one and written (nmf copies it into its record, or has written it when
+// WriteMessage returns), so a held session keeps none (issue 16).
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledEncode bounds the encode buffers kept: a large answer's is
+// dropped, not pooled.
+const maxPooledEncode = 64 << 10
 
 // Receive flushes what the previous message's handling held, reads the
 // next message and corks the connection: the records written while the
@@ -117,12 +123,16 @@ func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
 	if m.Kind == sessions.KindAccepted {
 		return nil
 	}
-	out, err := t.codec.Encode(t.out[:0], &m.Header, m.Body)
-	if err != nil {
-		return err
+	box := encodeBufs.Get().(*[]byte)
+	out, err := t.codec.Encode((*box)[:0], &m.Header, m.Body)
+	if err == nil {
+		err = t.ns.WriteMessage(context.Background(), out)
 	}
-	t.out = out
-	return t.ns.WriteMessage(context.Background(), out)
+	if cap(out) <= maxPooledEncode {
+		*box = out[:0]
+		encodeBufs.Put(box)
+	}
+	return err
 }
 
 // Close sends our End record.
@@ -133,7 +143,8 @@ func (t *netTCP) Abort() { t.ns.Abort() }
 
 // Peer implements sessions.Transport.
 func (t *netTCP) Peer() sessions.Peer {
-	return sessions.Peer{Transport: sessions.TransportNetTCP, Addr: t.ns.RemoteAddr(), Identity: t.ns.Preamble().Identity}
+	p := t.ns.Preamble()
+	return sessions.Peer{Transport: sessions.TransportNetTCP, Addr: t.ns.RemoteAddr(), Via: p.Via, Identity: p.Identity}
 }
 
 // viaPath is the path of a Via (the host part is not compared: clients may
