@@ -287,6 +287,11 @@ const (
 )
 
 func (b *bodyReader) Next() (*xmlstream.Node, error) {
+	if b.stale() {
+		// Its reader (and the node pending points into) may serve another
+		// connection now (Codec.Idle).
+		return nil, fmt.Errorf("soap: body read after its codec went idle: %w", xmlstream.ErrMalformed)
+	}
 	if b.pending != nil {
 		n := b.pending
 		b.pending = nil
@@ -295,10 +300,6 @@ func (b *bodyReader) Next() (*xmlstream.Node, error) {
 	}
 	if b.r == nil {
 		return nil, fmt.Errorf("soap: body read without a decoded envelope: %w", xmlstream.ErrMalformed)
-	}
-	if b.stale() {
-		// Its reader may serve another connection now (Codec.Idle).
-		return nil, fmt.Errorf("soap: body read after its codec went idle: %w", xmlstream.ErrMalformed)
 	}
 	n, err := b.r.Next()
 	if err != nil {
