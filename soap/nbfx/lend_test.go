@@ -22,8 +22,9 @@ func TestReaderForget(t *testing.T) {
 	r.names = map[string]string{"x": "x"}
 	r.nameSz = 1
 	r.scratch = make([]byte, 0, 2*maxKeptBuffer)
+	r.attrs = make([]xmlstream.Attr, 0, 2*maxKeptSlots)
 	r.Forget()
-	if r.names != nil || r.nameSz != 0 || r.scratch != nil || r.sess != nil || r.buf != nil {
+	if r.names != nil || r.nameSz != 0 || r.scratch != nil || r.attrs != nil || r.sess != nil || r.buf != nil {
 		t.Fatalf("Forget kept state: names %v sess %v scratch %d", r.names, r.sess, cap(r.scratch))
 	}
 	r.Reset(doc, nil)
