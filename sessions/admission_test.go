@@ -55,10 +55,10 @@ func TestUninitializedTimeout(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := expiryRecorder{reasons: make(chan string, 1)}
+			start := time.Now() // before Serve starts its clock, which may run at once
 			h := startObservedSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""),
 				Options{InactivityInterval: 20 * time.Millisecond, KeepaliveGraceCount: 2, UninitializedTimeout: bound,
 					Authorizer: &services.RoleAuthorizer{}}, rec, tc.caller)
-			start := time.Now()
 			if tc.initialize {
 				h.send(ipam.ActionInitializeAsyncProvisioning, true, initRequest())
 				if r, _ := h.next(); (r.fault != nil) != (tc.caller != nil) {

@@ -89,7 +89,7 @@ type Session struct {
 	binding *Binding
 	t       Transport
 	opts    Options
-	log     *zap.Logger
+	log     sessionLog // built at its first entry (logger.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -120,8 +120,6 @@ type Session struct {
 	ignored  atomic.Uint32 // client messages dropped (ignore)
 	grace    int           // ADM_KeepaliveGraceCount; guarded by stateMu
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
-
-	stepped chan stepped // stepOffStack's answer; Serve's goroutine only
 }
 
 // stepped is what a message's step on its own goroutine returned, or the
@@ -152,8 +150,7 @@ func newSession(ctx context.Context, b *Binding, t Transport, opts Options) *Ses
 		identity: id,
 		obs:      NopObserver{},
 	}
-	s.log = opts.Logger.WithLazy(zap.String("session_id", s.id), zap.String("port_type", b.Port.Name),
-		zap.Stringer("remote_addr", peer.Addr), zap.Stringer("caller", id))
+	s.log.s = s
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.impl, s.complete = b.NewSession(s.sendCallback)
 	return s
@@ -303,11 +300,10 @@ func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	if !s.t.Await(s.ctx) {
 		return s.step()
 	}
-	if s.stepped == nil {
-		s.stepped = make(chan stepped, 1)
-	}
-	go s.stepOffStack()
-	r := <-s.stepped
+	ch := steppedChans.Get().(chan stepped) // not kept while the session waits
+	go s.stepOffStack(ch)
+	r := <-ch
+	steppedChans.Put(ch)
 	if r.panicked {
 		panic(r.panic)
 	}
@@ -324,14 +320,17 @@ func (s *Session) step() (env *soap.Envelope, err, herr error) {
 	return env, nil, s.handle(env)
 }
 
-// stepOffStack is next's goroutine.
-func (s *Session) stepOffStack() {
+// steppedChans lends next's answer channels: a held session keeps none.
+var steppedChans = sync.Pool{New: func() any { return make(chan stepped, 1) }}
+
+// stepOffStack is next's goroutine; it answers on ch.
+func (s *Session) stepOffStack(ch chan<- stepped) {
 	var r stepped
 	defer func() {
 		if p := recover(); p != nil {
 			r = stepped{panicked: true, panic: p}
 		}
-		s.stepped <- r
+		ch <- r
 	}()
 	r.env, r.err, r.herr = s.step()
 }

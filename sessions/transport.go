@@ -20,6 +20,12 @@ import (
 // run on a goroutine the reader starts and waits for). Send, Close and
 // Abort may be called from any goroutine, but the session never runs two
 // Sends at once.
+//
+// The ctx of Await and Receive is the session's: a child of the ctx given
+// to Port.Serve that ends before it only when the session aborts the
+// transport as well (the InactivityTimer) or has returned from Serve. A
+// transport whose reads that outer ctx already interrupts may watch it
+// instead and save a watcher per wait (net.tcp, issue 16).
 type Transport interface {
 	// Await waits until the client's next message may be there, without
 	// reading it or holding buffers for it, and reports whether it did;
@@ -30,7 +36,7 @@ type Transport interface {
 	// handling grow does not stay with an idle session (issue 16).
 	Await(ctx context.Context) bool
 	// Receive returns the next message of the session, decoded; its body is
-	// valid until the next Receive. io.EOF: the client ended the session. A
+	// valid until the next Await or Receive. io.EOF: the client ended the session. A
 	// message that arrived but cannot be decoded is an error wrapping a
 	// *soap.DecodeError: the session answers with the fault it carries and
 	// closes.
@@ -56,6 +62,9 @@ type Peer struct {
 	Transport string
 	// Addr is the client's address.
 	Addr net.Addr
+	// Via is the endpoint address the client named (net.tcp: the
+	// preamble's Via), for the session's log entries; may be empty.
+	Via string
 	// Identity is the caller as the transport verified it; nil means
 	// unauthenticated (security none), and the session then treats a
 	// loopback Addr as local.

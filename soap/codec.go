@@ -22,10 +22,9 @@ type Codec struct {
 	ns  string // envelope namespace of enc
 
 	sess *nbfx.ReaderSession
-	br   *nbfx.Reader
+	br   *nbfx.Reader // from a pool while a message is in hand; nil while Idle (codec_idle.go)
 	tr   *textxml.Reader
-	bw   *nbfx.Writer
-	tw   *textxml.Writer
+	gen  uint32 // bumped by Idle: the Envelopes decoded before it are stale
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
 	keep   []xmlstream.Name
@@ -57,17 +56,12 @@ func NewCodec(enc Encoding, lim Limits) *Codec {
 		if enc == EncodingBinarySession {
 			c.sess = nbfx.NewReaderSession(lim.MaxSessionTableBytes)
 		}
-		c.br = nbfx.NewReader(nil, c.sess, nbfx.ReaderOptions{
-			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
-			MaxArrayLength: lim.MaxArrayLength, MaxBytesPerRead: lim.MaxBytesPerRead, MaxExpansion: lim.MaxExpansion,
-		})
-		c.bw = nbfx.NewWriter(nil)
+		// The reader is taken at the first Decode, the writer per Encode.
 	case EncodingText, EncodingText11:
 		c.tr = textxml.NewReader(nil, textxml.Options{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
 			MaxBytesPerRead: lim.MaxBytesPerRead, MaxBytes: lim.MaxMessageBytes,
 		})
-		c.tw = textxml.NewWriter(nil)
 	}
 	return c
 }
@@ -90,7 +84,7 @@ func (c *Codec) Decode(payload []byte) (*Envelope, error) {
 		c.noteQuota(err)
 		return nil, err
 	}
-	env.body.codec = c
+	env.body.codec, env.body.gen = c, c.gen
 	return env, nil
 }
 
@@ -119,11 +113,13 @@ func (c *Codec) decode(payload []byte) (*Envelope, error) {
 			c.broken = &DecodeError{Fault: malformedFault(err), Err: fmt.Errorf("soap: NBFSE string table: %w", err), Fatal: true}
 			return nil, c.broken
 		}
-		c.br.Reset(payload[n:], c.sess)
-		r = c.br
+		br := c.binaryReader()
+		br.Reset(payload[n:], c.sess)
+		r = br
 	case EncodingBinary:
-		c.br.Reset(payload, nil)
-		r = c.br
+		br := c.binaryReader()
+		br.Reset(payload, nil)
+		r = br
 	case EncodingText, EncodingText11:
 		c.tr.Reset(payload)
 		r = c.tr
@@ -487,17 +483,24 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		return dst, fmt.Errorf("soap: encode: a:Action is required")
 	}
 	start := len(dst)
-	var w xmlstream.Writer
+	var (
+		w  xmlstream.Writer
+		bw *nbfx.Writer
+		tw *textxml.Writer
+	)
 	switch c.enc {
 	case EncodingBinarySession:
-		c.bw.Reset(append(dst, 0x00))
-		w = c.bw
+		bw = binaryWriter()
+		bw.Reset(append(dst, 0x00))
+		w = bw
 	case EncodingBinary:
-		c.bw.Reset(dst)
-		w = c.bw
+		bw = binaryWriter()
+		bw.Reset(dst)
+		w = bw
 	case EncodingText, EncodingText11:
-		c.tw.Reset(dst)
-		w = c.tw
+		tw = textWriter()
+		tw.Reset(dst)
+		w = tw
 	default:
 		return dst, fmt.Errorf("soap: encode with %v", c.enc)
 	}
@@ -505,11 +508,11 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	var out []byte
 	switch c.enc {
 	case EncodingText, EncodingText11:
-		out = c.tw.Bytes()
-		c.tw.Reset(nil)
+		out = tw.Bytes()
+		putTextWriter(tw)
 	default:
-		out = c.bw.Bytes()
-		c.bw.Reset(nil)
+		out = bw.Bytes()
+		putBinaryWriter(bw)
 	}
 	if err != nil {
 		return dst[:start], fmt.Errorf("soap: encode %s: %w", c.lim.Echo(h.Action), err)

@@ -35,15 +35,20 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint8(EncodingText), attack.TextLongAction(6000))
 	f.Add(uint8(EncodingText), attack.TextLongHeader(6000, "http://127.0.0.1/cb"))
 	preload := readFile(f, "capture/A_c2s_01.bin")
-	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		enc := allEncodings[int(which)%len(allEncodings)]
+	newCodec := func(t *testing.T, enc Encoding) *Codec {
 		c := NewCodec(enc, Limits{})
 		if enc == EncodingBinarySession {
 			// Give odd dictionary ids something to resolve to.
 			if _, err := c.Decode(preload); err != nil {
 				t.Fatal(err)
 			}
+			c.Idle() // the reader goes back to its pool, the table stays
 		}
+		return c
+	}
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		enc := allEncodings[int(which)%len(allEncodings)]
+		c := newCodec(t, enc)
 		e, err := c.Decode(data)
 		if err != nil {
 			checkDecodeError(t, enc, err)
@@ -73,6 +78,19 @@ func FuzzDecode(f *testing.F) {
 		}
 		if err := e.Finish(); err != nil {
 			checkDecodeError(t, enc, err)
+			return
+		}
+		// Oracle: a reader given back (Idle) and taken by another codec
+		// decodes as a new one: nothing of its last document stays.
+		c.Idle()
+		e2, err := newCodec(t, enc).Decode(data)
+		if err != nil {
+			t.Fatalf("second decode with a pooled reader: %v", err)
+		}
+		h2 := e2.Header
+		if h2.Action != h.Action || h2.MessageID != h.MessageID || h2.RelatesTo != h.RelatesTo || h2.To != h.To ||
+			h2.ReplyTo != h.ReplyTo || h2.FaultTo != h.FaultTo || h2.From != h.From || e2.BodyName != e.BodyName {
+			t.Fatalf("a pooled reader decoded %+v, a new one %+v", h2, h)
 		}
 	})
 }

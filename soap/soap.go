@@ -276,6 +276,7 @@ type bodyReader struct {
 	pending *xmlstream.Node
 	state   uint8
 	codec   *Codec // reports quota errors of the body; nil for tests' envelopes
+	gen     uint32 // codec.gen at Decode: after the codec's Idle the body is gone
 }
 
 const (
@@ -286,6 +287,11 @@ const (
 )
 
 func (b *bodyReader) Next() (*xmlstream.Node, error) {
+	if b.stale() {
+		// Its reader (and the node pending points into) may serve another
+		// connection now (Codec.Idle).
+		return nil, fmt.Errorf("soap: body read after its codec went idle: %w", xmlstream.ErrMalformed)
+	}
 	if b.pending != nil {
 		n := b.pending
 		b.pending = nil
@@ -320,8 +326,12 @@ func (b *bodyReader) track(n *xmlstream.Node) {
 	}
 }
 
+// stale reports whether the decoding codec went Idle since: the reader is
+// no longer this body's.
+func (b *bodyReader) stale() bool { return b.codec != nil && b.codec.gen != b.gen }
+
 func (b *bodyReader) LookupNamespace(prefix string) (string, bool) {
-	if b.r == nil {
+	if b.r == nil || b.stale() {
 		return "", false
 	}
 	return b.r.LookupNamespace(prefix)
@@ -329,7 +339,7 @@ func (b *bodyReader) LookupNamespace(prefix string) (string, bool) {
 
 func (b *bodyReader) Depth() int {
 	switch {
-	case b.r == nil:
+	case b.r == nil, b.stale():
 		return 0
 	case b.pending != nil:
 		return 2 // inside s:Body, nothing of it returned yet

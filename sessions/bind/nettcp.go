@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-
-	"go.uber.org/zap"
+	"sync"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/sessions"
@@ -43,9 +42,8 @@ type netTCPPort struct{ p *sessions.Port }
 // ServeSession implements nmf.SessionHandler.
 func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
-	opts := h.p.Options()
-	opts.Logger = opts.Logger.WithLazy(zap.String("via", opts.Limits.Echo(ns.Preamble().Via)))
-	t := &netTCP{ns: ns, codec: soap.NewCodec(enc, opts.Limits)}
+	opts := h.p.Options() // the session logs the Via (Peer), no logger per session here
+	t := &netTCP{ns: ns, ctx: ctx, codec: soap.NewCodec(enc, opts.Limits)}
 	err := h.p.Serve(ctx, t, opts)
 	// What the last message's handling wrote may still be held (see
 	// Receive): it goes out before the framing layer ends the session.
@@ -68,10 +66,24 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 // bounded by nmf's write timeout and the connection's lifetime, so Send
 // adds no deadline of its own (it cost a timer and a watcher per message).
 type netTCP struct {
-	ns    *nmf.Session
+	ns *nmf.Session
+	// ctx is the framing session's (ServeSession's): the connection's
+	// watcher interrupts its reads, and Await and Receive use it in place
+	// of the session's child of it, which ends apart from it only together
+	// with Abort (sessions.Transport) — so a held session keeps no context
+	// watcher of its own while it waits (issue 16).
+	ctx   context.Context
 	codec *soap.Codec
-	out   []byte // encode buffer; Sends are serialised by the session
 }
+
+// encodeBufs lends net.tcp's encode buffers: a message is encoded into
+// one and written (nmf copies it into its record, or has written it when
+// WriteMessage returns), so a held session keeps none (issue 16).
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledEncode bounds the encode buffers kept: a large answer's is
+// dropped, not pooled.
+const maxPooledEncode = 64 << 10
 
 // Receive flushes what the previous message's handling held, reads the
 // next message and corks the connection: the records written while the
@@ -79,12 +91,12 @@ type netTCP struct {
 // when the work fails at once — leave in one write, at the next Receive
 // (handling never waits for the client, so nothing is held longer than the
 // handling takes).
-func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
+func (t *netTCP) Receive(context.Context) (*soap.Envelope, error) {
 	// nmf bounds the write itself: no context to watch.
 	if err := t.ns.Flush(context.Background()); err != nil {
 		return nil, fmt.Errorf("nmf: flushing held records: %w", err)
 	}
-	payload, err := t.ns.ReadMessage(ctx)
+	payload, err := t.ns.ReadMessage(t.ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +106,15 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 
 // Await implements sessions.Transport: it flushes what the previous
 // message's handling held and waits for the client's next message on the
-// raw socket without reading it (nmf.Session.AwaitMessage).
-func (t *netTCP) Await(ctx context.Context) bool {
+// raw socket without reading it (nmf.Session.AwaitMessage). The previous
+// message is handled: the codec's reader goes back to its pool while the
+// session waits (soap.Codec.Idle).
+func (t *netTCP) Await(context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
 		return false // Receive flushes again and reports it
 	}
-	t.ns.AwaitMessage(ctx)
+	t.codec.Idle()
+	t.ns.AwaitMessage(t.ctx)
 	return true
 }
 
@@ -108,12 +123,16 @@ func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
 	if m.Kind == sessions.KindAccepted {
 		return nil
 	}
-	out, err := t.codec.Encode(t.out[:0], &m.Header, m.Body)
-	if err != nil {
-		return err
+	box := encodeBufs.Get().(*[]byte)
+	out, err := t.codec.Encode((*box)[:0], &m.Header, m.Body)
+	if err == nil {
+		err = t.ns.WriteMessage(context.Background(), out)
 	}
-	t.out = out
-	return t.ns.WriteMessage(context.Background(), out)
+	if cap(out) <= maxPooledEncode {
+		*box = out[:0]
+		encodeBufs.Put(box)
+	}
+	return err
 }
 
 // Close sends our End record.
@@ -124,7 +143,8 @@ func (t *netTCP) Abort() { t.ns.Abort() }
 
 // Peer implements sessions.Transport.
 func (t *netTCP) Peer() sessions.Peer {
-	return sessions.Peer{Transport: sessions.TransportNetTCP, Addr: t.ns.RemoteAddr(), Identity: t.ns.Preamble().Identity}
+	p := t.ns.Preamble()
+	return sessions.Peer{Transport: sessions.TransportNetTCP, Addr: t.ns.RemoteAddr(), Via: p.Via, Identity: p.Identity}
 }
 
 // viaPath is the path of a Via (the host part is not compared: clients may

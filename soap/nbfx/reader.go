@@ -98,6 +98,13 @@ var _ xmlstream.Reader = (*Reader)(nil)
 // msbinsession1 payload after its StringTable). session resolves odd
 // dictionary ids; nil means the document may use none.
 func NewReader(doc []byte, session *ReaderSession, opts ReaderOptions) *Reader {
+	r := &Reader{opts: opts.withDefaults()}
+	r.Reset(doc, session)
+	return r
+}
+
+// withDefaults fills the zero fields.
+func (opts ReaderOptions) withDefaults() ReaderOptions {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = 128
 	}
@@ -116,9 +123,7 @@ func NewReader(doc []byte, session *ReaderSession, opts ReaderOptions) *Reader {
 	if opts.MaxExpansion <= 0 {
 		opts.MaxExpansion = 1 << 10
 	}
-	r := &Reader{opts: opts}
-	r.Reset(doc, session)
-	return r
+	return opts
 }
 
 // Reset makes r read doc from the start, keeping its buffers, options and
