@@ -33,8 +33,11 @@ var perMessage = []allocbudget.Case{
 			}
 		}
 	}},
-	// The same message in the text encoding: every name and value is text.
-	{Name: "DecodeHeadersText", Budget: 68, Setup: func(tb testing.TB) func(testing.TB) {
+	// The same message in the text encoding: names, namespaces and
+	// s:mustUnderstand come from textxml's shared tables; what allocates is
+	// the envelope and the four header values (Action, MessageID, the
+	// ReplyTo address, To). It was 68 with encoding/xml's tokens (issue 16).
+	{Name: "DecodeHeadersText", Budget: 5, Setup: func(tb testing.TB) func(testing.TB) {
 		payload := readFile(tb, "capture/A_c2s_01.xml")
 		c := NewCodec(EncodingText, Limits{})
 		return func(tb testing.TB) {
