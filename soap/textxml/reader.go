@@ -18,6 +18,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -394,16 +396,37 @@ func (r *Reader) dropText(beforeEnd bool) bool {
 }
 
 func (r *Reader) textNode() *xmlstream.Node {
-	t := r.collected()
-	var s string
-	if isSpace(t) {
-		s = sharedValues.Intern(t) // a leaf's whitespace: indentation, rarely new
-	} else {
-		s = string(t)
-	}
-	r.node = xmlstream.Node{Kind: xmlstream.Text, Text: s}
+	r.node = xmlstream.Node{Kind: xmlstream.Text, Text: textString(r.collected())}
 	r.resetText()
 	return &r.node
+}
+
+// textSeen holds the hashes of short text values seen once (a slot per
+// hash, overwritten freely). A text value seen a second time goes into
+// sharedValues: the values every session sends (a:Action, a:To, the
+// anonymous address, "true", enumeration values) are then shared, while a
+// value sent once (a:MessageID) is copied and never fills the table.
+var (
+	textSeen [1024]atomic.Uint64
+	textSeed = maphash.MakeSeed()
+)
+
+// textString returns a text value as a string: the shared copy when it is
+// short and has been seen before, else a new string.
+func textString(t []byte) string {
+	if len(t) > maxInternedValue {
+		return string(t)
+	}
+	if s, ok := sharedValues.Lookup(t); ok {
+		return s
+	}
+	h := maphash.Bytes(textSeed, t)
+	slot := &textSeen[h%uint64(len(textSeen))]
+	if slot.Load() == h {
+		return sharedValues.Intern(t)
+	}
+	slot.Store(h)
+	return string(t)
 }
 
 func isSpace(b []byte) bool {
