@@ -56,6 +56,30 @@ var perMessage = []allocbudget.Case{
 			}
 		}
 	}},
+	// A text connection's codec over a session's messages, as net.tcp's
+	// binding uses it: made new, Initialize decoded, then the reply and
+	// two callbacks encoded into the binding's buffer, which starts empty.
+	// The Reader and Writer are made with room for a SOAP message, and the
+	// first text encode reserves room for a whole message, so neither grows
+	// step by step (it was 102 with encoding/xml and growing buffers).
+	{Name: "TextConnection", Budget: 8, Setup: func(tb testing.TB) func(testing.TB) {
+		payload := readFile(tb, "capture/A_c2s_01.xml")
+		reply := &Header{Action: nsIpam + "/IIpamAsyncProvision/InitializeAsyncProvisioningResponse", RelatesTo: "urn:uuid:1"}
+		callback := &Header{Action: nsIpam + "/IIpamAsyncProvision/NotifyAsyncProvisionComplete", To: AddressAnonymous}
+		return func(tb testing.TB) {
+			c := NewCodec(EncodingText, Limits{})
+			if _, err := c.Decode(payload); err != nil {
+				tb.Fatal(err)
+			}
+			var out []byte
+			var err error
+			for _, h := range []*Header{reply, callback, callback} {
+				if out, err = c.Encode(out[:0], h, completeBody{}); err != nil {
+					tb.Fatal(err)
+				}
+			}
+		}
+	}},
 	// NotifyAsyncProvisionComplete with nil result and exception into a
 	// reused buffer: a callback's encoding allocates nothing.
 	{Name: "EncodeCallback", Budget: 0, Setup: func(testing.TB) func(testing.TB) {

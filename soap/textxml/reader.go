@@ -121,13 +121,30 @@ type Reader struct {
 	hasText bool
 
 	value []byte // scratch for decoding an attribute value
+
+	// The first elements of stack, attrs and the scanner's attributes,
+	// so that a Reader made per connection does not grow them step by
+	// step on its first message (issue 16).
+	stackBuf [initialDepth]frame
+	attrBuf  [initialAttrs]xmlstream.Attr
+	rawBuf   [initialAttrs]rawAttr
 }
+
+// What a Reader or Writer holds without growing: a SOAP message nests about
+// 8 deep and a start tag has few attributes.
+const (
+	initialDepth = 12
+	initialAttrs = 6
+	initialDecls = 12
+)
 
 var _ xmlstream.Reader = (*Reader)(nil)
 
 // NewReader returns a Reader over doc.
 func NewReader(doc []byte, opts Options) *Reader {
 	r := &Reader{opts: opts.withDefaults()}
+	r.stack, r.attrs, r.s.attrs = r.stackBuf[:0], r.attrBuf[:0], r.rawBuf[:0]
+	r.scope.Grow(initialDecls)
 	r.Reset(doc)
 	return r
 }

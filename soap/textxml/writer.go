@@ -16,6 +16,8 @@ type Writer struct {
 	scope    xmlstream.WriterScope
 	open     bool // a start tag is open: attributes may follow
 	rootDone bool
+
+	stackBuf [initialDepth]wframe // the first elements of stack
 }
 
 type wframe struct{ prefix, local string }
@@ -25,6 +27,8 @@ var _ xmlstream.Writer = (*Writer)(nil)
 // NewWriter returns a Writer appending to dst.
 func NewWriter(dst []byte) *Writer {
 	w := &Writer{}
+	w.stack = w.stackBuf[:0]
+	w.scope.Grow(initialDepth, initialDecls)
 	w.Reset(dst)
 	return w
 }
