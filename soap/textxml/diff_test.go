@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -306,5 +307,34 @@ func TestReaderZeroCopy(t *testing.T) {
 	}
 	if sharedValues.Len() != values {
 		t.Fatalf("values seen once were shared: %d → %d", values, sharedValues.Len())
+	}
+}
+
+// TestSharedTablesBounded reads documents that invent a name, a namespace,
+// an attribute value and a text value (twice) per document, as a client
+// filling the shared tables would: the tables stop at their bounds and the
+// Reader still reads every document.
+func TestSharedTablesBounded(t *testing.T) {
+	// Fresh tables of the same bounds, so that other tests keep theirs.
+	names, values := sharedNames, sharedValues
+	sharedNames, sharedValues = xmlstream.NewInterner(2048, 64<<10, 256), xmlstream.NewInterner(2048, 64<<10, maxInternedValue)
+	t.Cleanup(func() { sharedNames, sharedValues = names, values })
+	r := NewReader(nil, Options{})
+	for i := 0; i < 3000; i++ {
+		doc := fmt.Sprintf(`<n%d xmlns="urn:%d" v="%d"><x>t%d</x><x>t%d</x></n%d>`, i, i, i, i, i, i)
+		r.Reset([]byte(doc))
+		out, err := dump(r)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if !strings.Contains(out, fmt.Sprintf(`{urn:%d}n%d`, i, i)) || !strings.Contains(out, fmt.Sprintf(`T "t%d"`, i)) {
+			t.Fatalf("%s read as\n%s", doc, out)
+		}
+	}
+	if n := sharedNames.Len(); n > 2048 {
+		t.Fatalf("%d shared names", n)
+	}
+	if n := sharedValues.Len(); n > 2048 {
+		t.Fatalf("%d shared values", n)
 	}
 }
