@@ -317,7 +317,7 @@ func TestReaderZeroCopy(t *testing.T) {
 func TestSharedTablesBounded(t *testing.T) {
 	// Fresh tables of the same bounds, so that other tests keep theirs.
 	names, values := sharedNames, sharedValues
-	sharedNames, sharedValues = xmlstream.NewInterner(2048, 64<<10, 256), xmlstream.NewInterner(2048, 64<<10, maxInternedValue)
+	sharedNames, sharedValues = newNameTable(), newValueTable()
 	t.Cleanup(func() { sharedNames, sharedValues = names, values })
 	r := NewReader(nil, Options{})
 	for i := 0; i < 3000; i++ {
@@ -331,10 +331,10 @@ func TestSharedTablesBounded(t *testing.T) {
 			t.Fatalf("%s read as\n%s", doc, out)
 		}
 	}
-	if n := sharedNames.Len(); n > 2048 {
+	if n := sharedNames.Len(); n > maxShared {
 		t.Fatalf("%d shared names", n)
 	}
-	if n := sharedValues.Len(); n > 2048 {
+	if n := sharedValues.Len(); n > maxShared {
 		t.Fatalf("%d shared values", n)
 	}
 }

@@ -86,8 +86,23 @@ const (
 // bytes. Names and values have tables of their own so that made-up values
 // cannot crowd out the names.
 var (
-	sharedNames  = xmlstream.NewInterner(2048, 64<<10, 256)
-	sharedValues = xmlstream.NewInterner(2048, 64<<10, maxInternedValue)
+	sharedNames  = newNameTable()
+	sharedValues = newValueTable()
+)
+
+func newNameTable() *xmlstream.Interner {
+	return xmlstream.NewInterner(maxShared, maxSharedBytes, maxInternedName)
+}
+
+func newValueTable() *xmlstream.Interner {
+	return xmlstream.NewInterner(maxShared, maxSharedBytes, maxInternedValue)
+}
+
+// Each shared table holds at most maxShared strings, maxSharedBytes in all.
+const (
+	maxShared       = 2048
+	maxSharedBytes  = 64 << 10
+	maxInternedName = 256
 )
 
 // maxInternedValue bounds the attribute values and namespace URIs shared
