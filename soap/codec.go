@@ -498,6 +498,9 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		bw.Reset(dst)
 		w = bw
 	case EncodingText, EncodingText11:
+		if cap(dst) == 0 {
+			dst = make([]byte, 0, textReserve)
+		}
 		tw = textWriter()
 		tw.Reset(dst)
 		w = tw
@@ -522,6 +525,14 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// textReserve is the buffer a text Encode makes when the caller gives none
+// (a connection's first message): a session's text messages (a
+// Notify…Complete with an IpamException is about 2.5 KiB) then take one
+// allocation in a buffer the caller keeps, instead of the eight or so of a
+// buffer grown as the writer appends. A buffer the caller gives is used as
+// it is.
+const textReserve = 4 << 10
 
 // ErrMessageTooLarge is returned by Encode for a message larger than
 // Limits.MaxMessageBytes (limits.max_message_size bounds what is sent as

@@ -16,6 +16,8 @@ type Writer struct {
 	scope    xmlstream.WriterScope
 	open     bool // a start tag is open: attributes may follow
 	rootDone bool
+
+	stackBuf [initialDepth]wframe // the first elements of stack
 }
 
 type wframe struct{ prefix, local string }
@@ -25,6 +27,8 @@ var _ xmlstream.Writer = (*Writer)(nil)
 // NewWriter returns a Writer appending to dst.
 func NewWriter(dst []byte) *Writer {
 	w := &Writer{}
+	w.stack = w.stackBuf[:0]
+	w.scope.Grow(initialDepth, initialDecls)
 	w.Reset(dst)
 	return w
 }
@@ -50,19 +54,50 @@ func (w *Writer) fail(format string, args ...any) error {
 // accepts every non-ASCII letter (XML 1.0 fifth edition is just as liberal)
 // but rejects ASCII punctuation, spaces and controls.
 func isNCName(s string) bool {
-	if s == "" || !utf8.ValidString(s) {
+	if s == "" {
 		return false
 	}
-	for i, c := range s {
-		switch {
+	for i := 0; i < len(s); i++ { // ASCII first: the names we write
+		switch c := s[i]; {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
 		case c >= '0' && c <= '9', c == '-', c == '.':
 			if i == 0 {
 				return false
 			}
+		case c >= utf8.RuneSelf:
+			return isNCNameUnicode(s, i)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isNCNameUnicode checks s from byte i on, where a non-ASCII byte is.
+func isNCNameUnicode(s string, from int) bool {
+	if !utf8.ValidString(s[from:]) {
+		return false
+	}
+	for i, c := range s[from:] {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			if from+i == 0 {
+				return false
+			}
 		case c >= 0x80 && c != 0xFFFE && c != 0xFFFF:
 		default:
 			return false
+		}
+	}
+	return true
+}
+
+// validUTF8 is utf8.ValidString with a fast loop over ASCII.
+func validUTF8(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:])
 		}
 	}
 	return true
@@ -91,7 +126,7 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	if prefix != "" && !isNCName(prefix) {
 		return w.fail("<%s>: invalid prefix %q", local, prefix)
 	}
-	if !utf8.ValidString(space) {
+	if !validUTF8(space) {
 		return w.fail("<%s>: namespace is not UTF-8", local)
 	}
 	declare, err := w.scope.StartElement(prefix, local, space)
@@ -141,7 +176,7 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 	if prefix != "" && !isNCName(prefix) {
 		return w.fail("attribute %q: invalid prefix %q", local, prefix)
 	}
-	if !utf8.ValidString(space) {
+	if !validUTF8(space) {
 		return w.fail("attribute %q: namespace is not UTF-8", local)
 	}
 	if err := checkChars(value); err != nil {
@@ -266,6 +301,19 @@ func checkChars(s string) error {
 	return nil
 }
 
+// plainASCII marks the ASCII bytes that text and attribute values carry as
+// they are: printable, and not markup, quote or whitespace that
+// appendEscaped may replace.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range "&<>\"" {
+		t[c] = false
+	}
+	return t
+}()
+
 // appendEscaped appends s with markup characters escaped; in attribute
 // values whitespace other than space is escaped too so that it survives
 // attribute value normalisation. CR is always escaped (it would be folded
@@ -273,6 +321,9 @@ func checkChars(s string) error {
 func appendEscaped(b []byte, s string, attr bool) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < utf8.RuneSelf && plainASCII[c] {
+			continue
+		}
 		var esc string
 		switch s[i] {
 		case '&':

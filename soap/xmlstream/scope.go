@@ -223,3 +223,27 @@ func (s *ReaderScope) Declare(mark int, prefix, uri string) error {
 	s.ns = append(s.ns, binding{prefix, uri})
 	return nil
 }
+
+// Grow makes room for depth open elements and decls declarations and
+// attributes of one start tag in a single allocation, so that a writer
+// made per connection does not grow its scope step by step on the first
+// messages.
+func (s *WriterScope) Grow(depth, decls int) {
+	if cap(s.marks) < depth {
+		s.marks = make([]int, len(s.marks), depth)
+	}
+	if cap(s.ns) >= decls {
+		return
+	}
+	buf := make([]binding, 3*decls)
+	s.ns = append(buf[:0:decls], s.ns...)
+	s.used = append(buf[decls:decls:2*decls], s.used...)
+	s.attrs = append(buf[2*decls:2*decls:3*decls], s.attrs...)
+}
+
+// Grow makes room for decls declarations in scope.
+func (s *ReaderScope) Grow(decls int) {
+	if cap(s.ns) < decls {
+		s.ns = append(make([]binding, 0, decls), s.ns...)
+	}
+}
