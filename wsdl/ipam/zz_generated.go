@@ -23,6 +23,8 @@ const (
 	NamespaceSystem = "http://schemas.datacontract.org/2004/07/System"
 	// NamespaceSockets is the namespace of the schema prefixed syssock in the WSDL.
 	NamespaceSockets = "http://schemas.datacontract.org/2004/07/System.Net.Sockets"
+	// NamespaceSystemNet is the namespace of the schema prefixed sysnet in the WSDL.
+	NamespaceSystemNet = "http://schemas.datacontract.org/2004/07/System.Net"
 	// NamespaceArrays is the namespace of the schema prefixed serarr in the WSDL.
 	NamespaceArrays = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 	// NamespaceSerialization is the namespace of the schema prefixed ser in the WSDL.
