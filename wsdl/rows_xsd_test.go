@@ -34,8 +34,12 @@ func sampleRows() []ipam.AnyIpamObject {
 		return &ipam.IPUtilization{IsValid: true, TotalAssignedAddresses: 254, TotalAvailableAddresses: 254, TotalUtilized: 3}
 	}
 	v4, v6 := netip.MustParseAddr("10.1.2.0"), netip.MustParseAddr("2001:db8::")
-	field := &ipam.CustomFieldRow{BuiltInCustomFieldNumber: "ManagedBy", Name: str("Managed by"), Origin: "BuiltIn", RecordID: 8, Type: "Multivalued", Values: cfvs()}
-	freeField := &ipam.CustomFieldRow{Name: str("Notes"), Origin: "External", RecordID: 40, Type: "Freeform"}
+	field := func() *ipam.CustomFieldRow {
+		return &ipam.CustomFieldRow{BuiltInCustomFieldNumber: "ManagedBy", Name: str("Managed by"), Origin: "BuiltIn", RecordID: 8, Type: "Multivalued", Values: cfvs()}
+	}
+	freeField := func() *ipam.CustomFieldRow {
+		return &ipam.CustomFieldRow{Name: str("Notes"), Origin: "External", RecordID: 40, Type: "Freeform"}
+	}
 	return []ipam.AnyIpamObject{
 		&ipam.IPRangeRow{AccessScopeID: 1, AddressAssignment: "Static", AddressCategory: "Private", AddressSpaceRecordID: 1,
 			ConnectionSpecificDNSSuffix: str("corp.example"), CustomFieldValues: cfvs(), CustomerAddressSpaceName: str("tenant"),
@@ -71,7 +75,20 @@ func sampleRows() []ipam.AnyIpamObject {
 		&ipam.AddressSpaceRow{AccessScopeID: 1, CustomFieldValues: cfvs(), Description: str("d"), IPv4Utilization: util(), IPv6Utilization: util(),
 			IsInheritedAccessScope: true, Name: str("DefaultIPAddressSpace"), Owner: str("o"), RecordID: 1, IsDefault: true},
 		&ipam.AddressSpaceRow{Customer: true, Name: str("tenant"), RecordID: 2, ProviderAddressSpaceName: str("DefaultIPAddressSpace"), ProviderAddressSpaceRecordID: 1},
-		field, freeField,
+		field(), freeField(),
+		&ipam.LogicalGroupRow{Type: "Range", BuiltInLogicalGroupNumber: "ManagedBy", Name: str("Managed by"), Origin: "BuiltIn", RecordID: 2,
+			Users: "IPAddressSpaceManagement", Fields: []ipam.GroupField{{CustomFieldName: str("Managed by"), CustomFieldRecordID: 8, RecordID: 1},
+				{CustomFieldRecordID: 9, RecordID: 2}}, UtilizationStatistics: util()},
+		&ipam.LogicalGroupRow{Type: "Range", IPv6: true, RecordID: 3},
+		&ipam.LogicalGroupRow{Type: "IPAddress", Users: "IPAddressSpaceManagement", Fields: []ipam.GroupField{}},
+		&ipam.LogicalGroupRow{Type: "IPAddress", IPv6: true},
+		&ipam.LogicalGroupRow{Type: "ManagedServer", Users: "ServerManagement"},
+		&ipam.LogicalGroupRow{Type: "ManagedServer", IPv6: true},
+		&ipam.LogicalGroupRow{Type: "Subnet", Origin: "External"},
+		&ipam.LogicalGroupRow{Type: "Subnet", IPv6: true},
+		&ipam.CustomFieldAssociationRow{CustomField1: field(), CustomField2: freeField(),
+			Pairs: [][2]*ipam.CustomFieldValue{{cfvs()[0], cfvs()[1]}, {cfvs()[0], nil}}},
+		&ipam.CustomFieldAssociationRow{},
 	}
 }
 
@@ -177,7 +194,10 @@ func TestRowTypesDeclared(t *testing.T) {
 	sort.Strings(names)
 	// The sample covers every row type (and the utilization types).
 	want := []string{"CustomField", "CustomerAddressSpace", "IPv4Block", "IPv4Range", "IPv4Subnet", "IPv4Utilization",
-		"IPv6Block", "IPv6Range", "IPv6Subnet", "IPv6Utilization", "IpamIPv4Address", "IpamIPv6Address", "ProviderAddressSpace"}
+		"IPv6Block", "IPv6Range", "IPv6Subnet", "IPv6Utilization", "IpamIPv4Address", "IpamIPv6Address", "ProviderAddressSpace",
+		"IPv4RangeLogicalGroup", "IPv6RangeLogicalGroup", "IpamIPv4AddressLogicalGroup", "IpamIPv6AddressLogicalGroup",
+		"ActiveServerV4LogicalGroup", "ActiveServerV6LogicalGroup", "IPv4SubnetLogicalGroup", "IPv6SubnetLogicalGroup",
+		"CustomFieldAssociation"}
 	for _, w := range want {
 		if !seen[qname{nsIpam, w}] {
 			t.Errorf("the sample rows write no i:type %s (have %v)", w, names)
