@@ -40,6 +40,8 @@ type RowQuery struct {
 
 	// Blocks: the block, subnet, address space and custom field selections.
 	Blocks *BlockQuery
+	// Groups: the logical group selection (enumerator_groups.go).
+	Groups *GroupQuery
 }
 
 // RowSource reads enumeration rows: in one read transaction, each row

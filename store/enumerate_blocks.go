@@ -45,7 +45,7 @@ func (s *Store) enumerateMore(ctx context.Context, tx *sql.Tx, q RowQuery, emit 
 	case CustomFieldRows:
 		return s.enumerateCustomFields(ctx, tx, b, emit)
 	}
-	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
+	return s.enumerateGroups(ctx, tx, q, emit) // enumerate_groups.go
 }
 
 // whereClause is w's WHERE clause, or nothing without conditions.

@@ -731,6 +731,40 @@ func parseEnumerationObjectType(s string) (EnumerationObjectType, error) {
 	return "", invalid("%q is not a value of EnumerationObjectType", s)
 }
 
+// LogicalGroupType is the enumeration
+// {http://Microsoft.Windows.Ipam}LogicalGroupType.
+type LogicalGroupType string
+
+// Values of LogicalGroupType.
+const (
+	LogicalGroupTypeNone          LogicalGroupType = "None"
+	LogicalGroupTypeRange         LogicalGroupType = "Range"
+	LogicalGroupTypeIPAddress     LogicalGroupType = "IPAddress"
+	LogicalGroupTypeManagedServer LogicalGroupType = "ManagedServer"
+	LogicalGroupTypeSubnet        LogicalGroupType = "Subnet"
+)
+
+var logicalGroupTypeValues = map[LogicalGroupType]struct{}{
+	LogicalGroupTypeNone:          {},
+	LogicalGroupTypeRange:         {},
+	LogicalGroupTypeIPAddress:     {},
+	LogicalGroupTypeManagedServer: {},
+	LogicalGroupTypeSubnet:        {},
+}
+
+// Valid reports whether v is one of LogicalGroupType's values.
+func (v LogicalGroupType) Valid() bool {
+	_, ok := logicalGroupTypeValues[v]
+	return ok
+}
+
+func parseLogicalGroupType(s string) (LogicalGroupType, error) {
+	if v := LogicalGroupType(s); v.Valid() {
+		return v, nil
+	}
+	return "", invalid("%q is not a value of LogicalGroupType", s)
+}
+
 // IPAddressSpaceType is the enumeration
 // {http://Microsoft.Windows.Ipam}IPAddressSpaceType.
 type IPAddressSpaceType string
@@ -1011,9 +1045,10 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *IpamIPSubnetsByUnmappedEnumerationParameters,
 // *IpamIPSubnetsByVirtualizationTypeEnumerationParameters,
 // *IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters,
-// *CustomFieldEnumerationParameters, *AddressSpaceEnumerationParameters,
-// *IpamProvisioningEnumerationParameters. On the wire the i:type attribute
-// names the dynamic type.
+// *CustomFieldEnumerationParameters, *LogicalGroupsEnumerationParameters,
+// *CustomFieldAssociationEnumerationParameters,
+// *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters.
+// On the wire the i:type attribute names the dynamic type.
 type AnyEnumerationParametersBase interface {
 	GetEnumerationParametersBase() *EnumerationParametersBase
 	xsdValue
@@ -1071,6 +1106,10 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters)
 	case space == Namespace && local == "CustomFieldEnumerationParameters":
 		v = new(CustomFieldEnumerationParameters)
+	case space == Namespace && local == "LogicalGroupsEnumerationParameters":
+		v = new(LogicalGroupsEnumerationParameters)
+	case space == Namespace && local == "CustomFieldAssociationEnumerationParameters":
+		v = new(CustomFieldAssociationEnumerationParameters)
 	case space == Namespace && local == "AddressSpaceEnumerationParameters":
 		v = new(AddressSpaceEnumerationParameters)
 	case space == Namespace && local == "IpamProvisioningEnumerationParameters":
@@ -2948,6 +2987,220 @@ func (v *CustomFieldEnumerationParameters) writeContent(w xmlstream.Writer) erro
 			return err
 		}
 	} else if err := writeText(w, "CustomFieldName", Namespace, *v.CustomFieldName); err != nil {
+		return err
+	}
+	return nil
+}
+
+// LogicalGroupsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}LogicalGroupsEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type LogicalGroupsEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily    AddressFamily    // "": absent
+	LogicalGroupName *string          // nil: absent or i:nil
+	LogicalGroupType LogicalGroupType // "": absent
+}
+
+func (*LogicalGroupsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "LogicalGroupsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *LogicalGroupsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("LogicalGroupsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("LogicalGroupsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("LogicalGroupsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("LogicalGroupsEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupName" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("LogicalGroupsEnumerationParameters: <LogicalGroupName> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupName, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<LogicalGroupName>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("LogicalGroupsEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("LogicalGroupsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("LogicalGroupsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("LogicalGroupsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *LogicalGroupsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("LogicalGroupsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.LogicalGroupName == nil {
+		if err := writeNil(w, "LogicalGroupName", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "LogicalGroupName", Namespace, *v.LogicalGroupName); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CustomFieldAssociationEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}CustomFieldAssociationEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type CustomFieldAssociationEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*CustomFieldAssociationEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "CustomFieldAssociationEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *CustomFieldAssociationEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("CustomFieldAssociationEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("CustomFieldAssociationEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("CustomFieldAssociationEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("CustomFieldAssociationEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("CustomFieldAssociationEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("CustomFieldAssociationEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *CustomFieldAssociationEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("CustomFieldAssociationEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
 		return err
 	}
 	return nil

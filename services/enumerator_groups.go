@@ -1,0 +1,51 @@
+package services
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// The kinds of rows of this file (tier 2: logical groups and custom field
+// associations), numbered apart from enumerator.go's.
+const (
+	LogicalGroupRows           RowKind = iota + 32 // the eight LogicalGroup types
+	CustomFieldAssociationRows                     // CustomFieldAssociation
+)
+
+// GroupQuery is what LogicalGroupsEnumerationParameters selects (the
+// mapping is in docs/protocol.md, "IIpamEnumerator").
+type GroupQuery struct {
+	// Type is the LogicalGroupType: Range, IPAddress, ManagedServer or
+	// Subnet; with RowQuery.IPv6 it picks the row type.
+	Type string
+	// Users is the LogicalGroupUsers value the groups have:
+	// IPAddressSpaceManagement for Range, IPAddress and Subnet groups,
+	// ServerManagement for ManagedServer groups (3.5.4.8.1.77).
+	Users string
+	// Name: the group of that name (exact match); nil is every group.
+	Name *string
+}
+
+// groupRowQuery maps the tier 2 parameter types (MS-IPAMM2 3.5.4.8.1);
+// any other type is IpamApiInvalidEnumeration (naming a type the WSDL
+// declares: an undeclared i:type is refused before, by the session layer).
+func groupRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamException) {
+	switch v := p.(type) {
+	case *ipam.LogicalGroupsEnumerationParameters: // 3.5.4.8.1.77
+		g := &GroupQuery{Type: string(v.LogicalGroupType), Users: "IPAddressSpaceManagement", Name: v.LogicalGroupName}
+		switch v.LogicalGroupType {
+		case ipam.LogicalGroupTypeRange, ipam.LogicalGroupTypeIPAddress, ipam.LogicalGroupTypeSubnet:
+		case ipam.LogicalGroupTypeManagedServer:
+			g.Users = "ServerManagement"
+		default:
+			return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "LogicalGroupType must be Range, IPAddress, ManagedServer or Subnet")
+		}
+		return moreQuery{q: RowQuery{Kind: LogicalGroupRows, Groups: g}, want: ipam.EnumerationObjectTypeLogicalGroup, family: v.AddressFamily}, nil
+	case *ipam.CustomFieldAssociationEnumerationParameters: // 3.5.4.8.1.4
+		return moreQuery{q: RowQuery{Kind: CustomFieldAssociationRows}, want: ipam.EnumerationObjectTypeCustomFieldAssociation, noFamily: true}, nil
+	}
+	return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidEnumeration,
+		"the parameter type %s is not one ipamd enumerates (docs/protocol.md)", strings.TrimPrefix(fmt.Sprintf("%T", p), "*ipam."))
+}
