@@ -32,7 +32,9 @@ func TestRowQueryForGroups(t *testing.T) {
 				return q.IPv6 && q.Groups.Users == "ServerManagement" && *q.Groups.Name == name
 			}},
 		{"subnet groups", &ipam.LogicalGroupsEnumerationParameters{EnumerationParametersBase: lg, AddressFamily: v4, LogicalGroupType: ipam.LogicalGroupTypeSubnet}, "",
-			func(q *RowQuery) bool { return q.Groups.Type == "Subnet" && q.Groups.Users == "IPAddressSpaceManagement" }},
+			func(q *RowQuery) bool {
+				return q.Groups.Type == "Subnet" && q.Groups.Users == "IPAddressSpaceManagement"
+			}},
 		{"associations", &ipam.CustomFieldAssociationEnumerationParameters{EnumerationParametersBase: cfa}, "",
 			func(q *RowQuery) bool { return q.Kind == CustomFieldAssociationRows }},
 		{"group type None", &ipam.LogicalGroupsEnumerationParameters{EnumerationParametersBase: lg, AddressFamily: v4, LogicalGroupType: ipam.LogicalGroupTypeNone},
