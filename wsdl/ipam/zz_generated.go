@@ -1045,7 +1045,10 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *IpamIPSubnetsByUnmappedEnumerationParameters,
 // *IpamIPSubnetsByVirtualizationTypeEnumerationParameters,
 // *IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters,
-// *CustomFieldEnumerationParameters, *LogicalGroupsEnumerationParameters,
+// *CustomFieldEnumerationParameters,
+// *IpamIPSubnetByFilterEnumerationParameters,
+// *AddressSpaceByFilterEnumerationParameters,
+// *LogicalGroupsEnumerationParameters,
 // *CustomFieldAssociationEnumerationParameters,
 // *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters.
 // On the wire the i:type attribute names the dynamic type.
@@ -1106,6 +1109,10 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters)
 	case space == Namespace && local == "CustomFieldEnumerationParameters":
 		v = new(CustomFieldEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetByFilterEnumerationParameters":
+		v = new(IpamIPSubnetByFilterEnumerationParameters)
+	case space == Namespace && local == "AddressSpaceByFilterEnumerationParameters":
+		v = new(AddressSpaceByFilterEnumerationParameters)
 	case space == Namespace && local == "LogicalGroupsEnumerationParameters":
 		v = new(LogicalGroupsEnumerationParameters)
 	case space == Namespace && local == "CustomFieldAssociationEnumerationParameters":
@@ -2992,6 +2999,222 @@ func (v *CustomFieldEnumerationParameters) writeContent(w xmlstream.Writer) erro
 	return nil
 }
 
+// IpamIPSubnetByFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetByFilterEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IpamIPSubnetByFilterEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily                              // "": absent
+	FilterInfo    []*TupleOfGetIPSubnetFilteranyType2zwQHvQz // nil: absent or i:nil
+}
+
+func (*IpamIPSubnetByFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetByFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetByFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "FilterInfo" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <FilterInfo> appears twice")
+			}
+			seen[4] = true
+			if v.FilterInfo, err = readArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(r, n, true); err != nil {
+				return fmt.Errorf("<FilterInfo>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetByFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetByFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetByFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetByFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetByFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.FilterInfo == nil {
+		if err := writeNil(w, "FilterInfo", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AddressSpaceByFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}AddressSpaceByFilterEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type AddressSpaceByFilterEnumerationParameters struct {
+	EnumerationParametersBase
+	FilterInfo []*TupleOfGetAddressSpaceFilteranyType2zwQHvQz // nil: absent or i:nil
+}
+
+func (*AddressSpaceByFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "AddressSpaceByFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *AddressSpaceByFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "FilterInfo" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <FilterInfo> appears twice")
+			}
+			seen[3] = true
+			if v.FilterInfo, err = readArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(r, n, true); err != nil {
+				return fmt.Errorf("<FilterInfo>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("AddressSpaceByFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("AddressSpaceByFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("AddressSpaceByFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *AddressSpaceByFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("AddressSpaceByFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.FilterInfo == nil {
+		if err := writeNil(w, "FilterInfo", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
 // LogicalGroupsEnumerationParameters is the complex type
 // {http://Microsoft.Windows.Ipam}LogicalGroupsEnumerationParameters, an
 // extension of EnumerationParametersBase.
@@ -4207,6 +4430,106 @@ func writeArrayOfIpamObject(w xmlstream.Writer, local, space string, items []Any
 				return err
 			}
 		} else if err := writeElement(w, "IpamObject", Namespace, item, Namespace, "IpamObject"); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz reads the collection
+// ArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz (items
+// <TupleOfGetIPSubnetFilteranyType2zwQHvQz>): nil for i:nil, a non-nil slice
+// otherwise.
+func readArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*TupleOfGetIPSubnetFilteranyType2zwQHvQz, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*TupleOfGetIPSubnetFilteranyType2zwQHvQz{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "TupleOfGetIPSubnetFilteranyType2zwQHvQz" || n.Name.Space != NamespaceSystem {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[TupleOfGetIPSubnetFilteranyType2zwQHvQz](r, n, true)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz writes items as the
+// collection ArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz in the element
+// {space}local.
+func writeArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(w xmlstream.Writer, local, space string, items []*TupleOfGetIPSubnetFilteranyType2zwQHvQz) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			if err := writeNil(w, "TupleOfGetIPSubnetFilteranyType2zwQHvQz", NamespaceSystem); err != nil {
+				return err
+			}
+		} else if err := writeElement(w, "TupleOfGetIPSubnetFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetIPSubnetFilteranyType2zwQHvQz"); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz reads the collection
+// ArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz (items
+// <TupleOfGetAddressSpaceFilteranyType2zwQHvQz>): nil for i:nil, a non-nil
+// slice otherwise.
+func readArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*TupleOfGetAddressSpaceFilteranyType2zwQHvQz, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*TupleOfGetAddressSpaceFilteranyType2zwQHvQz{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "TupleOfGetAddressSpaceFilteranyType2zwQHvQz" || n.Name.Space != NamespaceSystem {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[TupleOfGetAddressSpaceFilteranyType2zwQHvQz](r, n, true)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz writes items as the
+// collection ArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz in the element
+// {space}local.
+func writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w xmlstream.Writer, local, space string, items []*TupleOfGetAddressSpaceFilteranyType2zwQHvQz) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			if err := writeNil(w, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz", NamespaceSystem); err != nil {
+				return err
+			}
+		} else if err := writeElement(w, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz"); err != nil {
 			return err
 		}
 	}
