@@ -42,6 +42,9 @@ type RowQuery struct {
 	Blocks *BlockQuery
 	// Groups: the logical group selection (enumerator_groups.go).
 	Groups *GroupQuery
+	// Filter: the FilterInfo of a ByFilter parameter type; rows it does not
+	// keep are not sent (enumerator_filter.go).
+	Filter *RowFilter
 }
 
 // RowSource reads enumeration rows: in one read transaction, each row

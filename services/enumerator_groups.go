@@ -43,6 +43,10 @@ func groupRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamEx
 			return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "LogicalGroupType must be Range, IPAddress, ManagedServer or Subnet")
 		}
 		return moreQuery{q: RowQuery{Kind: LogicalGroupRows, Groups: g}, want: ipam.EnumerationObjectTypeLogicalGroup, family: v.AddressFamily}, nil
+	case *ipam.IpamIPSubnetByFilterEnumerationParameters: // 3.5.4.8.1.50
+		return subnetFilter(v) // enumerator_filter.go
+	case *ipam.AddressSpaceByFilterEnumerationParameters: // 3.5.4.8.1.1
+		return addressSpaceFilter(v)
 	case *ipam.CustomFieldAssociationEnumerationParameters: // 3.5.4.8.1.4
 		return moreQuery{q: RowQuery{Kind: CustomFieldAssociationRows}, want: ipam.EnumerationObjectTypeCustomFieldAssociation, noFamily: true}, nil
 	}
