@@ -29,6 +29,7 @@ func spaceCriteria(kv ...string) []*ipam.TupleOfGetAddressSpaceFilteranyType2zwQ
 // TestRowQueryForFilters: the ByFilter parameter types, what their criteria
 // keep (every key applies, a repeated key is an alternative), and the
 // refusals: an unknown key, a value ipamd cannot read, a missing value.
+// Rule E10.
 func TestRowQueryForFilters(t *testing.T) {
 	str := func(s string) *string { return &s }
 	sub := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPSubnet}

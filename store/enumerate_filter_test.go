@@ -17,7 +17,7 @@ import (
 // spaces a query of the test's own selects, for each key and for keys
 // together, on both engines. The converted v1 store gets what conversion
 // does not make: a customer address space holding one subnet, an empty
-// subnet, and a LogicalNetwork value on a subnet.
+// subnet, and a LogicalNetwork value on a subnet. Rule E10.
 func TestEnumerateByFilterMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {

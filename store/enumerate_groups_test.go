@@ -26,7 +26,7 @@ type groupOf struct {
 // groups added here, one for servers and one for both kinds of users, one
 // for one with a query of the test's own: the users the group type asks
 // for, the name, the fields in hierarchy order; each row of the type the
-// group type and family pick. Both engines.
+// group type and family pick. Both engines. Rule E8.
 func TestEnumerateLogicalGroupsMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func typeOf(o ipam.AnyIpamObject) string {
 // links are added here between the values of two pairs of multivalued
 // fields) come out as one CustomFieldAssociation per pair of fields, each
 // with both fields, their permitted values, and every linked pair of values,
-// as the test's own query groups them. Both engines.
+// as the test's own query groups them. Both engines. Rule E8.
 func TestEnumerateCustomFieldAssociationsMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {

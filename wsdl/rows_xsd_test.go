@@ -150,7 +150,7 @@ func lookupNS(e *etree.Element, prefix string) string {
 // TestRowTypesDeclared: every i:type ipamd writes into an
 // EnumeratedRowsCallback is a complex type the WSDL declares, derived from
 // ArrayOfIpamObject's item type IpamObject, so a client built from the WSDL
-// knows it. The spec's example 4.3 rows are held to the same.
+// knows it. The spec's example 4.3 rows are held to the same. Rule E9.
 func TestRowTypesDeclared(t *testing.T) {
 	p := parseWSDL(t, Document())
 	derivesFromIpamObject := func(q qname) bool {
@@ -208,7 +208,7 @@ func TestRowTypesDeclared(t *testing.T) {
 // TestXSDAcceptsRowsIpamdWrites: an EnumeratedRowsCallback with every row
 // type, members set and nil, validates against the WSDL's schemas, and so
 // does the spec's example 4.3 body: the declared row types are the ones on
-// the wire, member for member and in order.
+// the wire, member for member and in order. Rule E9.
 func TestXSDAcceptsRowsIpamdWrites(t *testing.T) {
 	v := newXSDValidator(t)
 	rows := sampleRows()
