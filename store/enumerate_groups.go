@@ -16,11 +16,17 @@ import (
 // The kinds of rows of this file (tier 2): LogicalGroupRows reads
 // ADM_LogicalGroupsTable as the LogicalGroup types,
 // CustomFieldAssociationRows ADM_MultiValueCustomFieldValueAssociationTable
-// as CustomFieldAssociation. Which column feeds each member:
-// docs/data-model.md, "Enumerated rows".
+// as CustomFieldAssociation; the Unmapped and ManagedBy kinds select ranges
+// and addresses, built by the range and address reading of enumerate.go.
+// Which column feeds each member: docs/data-model.md, "Enumerated rows".
 const (
 	LogicalGroupRows           = services.LogicalGroupRows
 	CustomFieldAssociationRows = services.CustomFieldAssociationRows
+	UnmappedRangeRows          = services.UnmappedRangeRows
+	UnmappedAddressRows        = services.UnmappedAddressRows
+	UnmappedRangeAddressRows   = services.UnmappedRangeAddressRows
+	ManagedByRangeRows         = services.ManagedByRangeRows
+	ManagedByAddressRows       = services.ManagedByAddressRows
 )
 
 // GroupQuery is services.GroupQuery.
@@ -37,6 +43,13 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		return s.enumerateLogicalGroups(ctx, tx, q, emit)
 	case CustomFieldAssociationRows:
 		return s.enumerateCustomFieldAssociations(ctx, tx, emit)
+	case UnmappedRangeRows, UnmappedAddressRows, UnmappedRangeAddressRows:
+		return s.enumerateUnmapped(ctx, tx, q, emit)
+	case ManagedByRangeRows, ManagedByAddressRows:
+		if q.Groups == nil {
+			return fmt.Errorf("store: enumerate by Managed by: no selection")
+		}
+		return s.enumerateManagedBy(ctx, tx, q, emit)
 	}
 	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
 }
@@ -211,4 +224,127 @@ func copyValue(v *ipam.CustomFieldValue) *ipam.CustomFieldValue {
 	}
 	c := *v
 	return &c
+}
+
+// unmappedRanges are the RecordIds of the family's ranges without a parent
+// block (ParentIPBlockRecordId 0 or NULL, 3.5.4.8.1.71). A v2 store has
+// none: the parent is mandatory and a foreign key (docs/data-model.md).
+func (s *Store) unmappedRanges(ctx context.Context, tx *sql.Tx, q RowQuery) (map[int64]bool, []int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT "RecordId" FROM "ADM_IPRangeTable" WHERE "Family" = `+s.dialect.Placeholder(1)+`
+		AND ("ParentIPBlockRecordId" IS NULL OR "ParentIPBlockRecordId" = 0) ORDER BY "RecordId"`, family(q))
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: enumerate unmapped ranges: %w", err)
+	}
+	defer rows.Close()
+	set := map[int64]bool{}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, nil, fmt.Errorf("store: enumerate unmapped ranges: %w", err)
+		}
+		set[id] = true
+		ids = append(ids, id)
+	}
+	return set, ids, rows.Err()
+}
+
+// enumerateUnmapped: IPRangeUnmapped (3.5.4.8.1.71), the ranges without a
+// parent block; IpamIPAddressUnmappedAddress (.49), the addresses whose
+// RangeRecordId is not set; IpamIPAddressForUnmappedRanges (.47), the
+// addresses of the ranges without a parent block, range by range. Each is
+// looked for first, so a store that has none (the usual case) answers at
+// once; the rows are then built by the range and address readings.
+func (s *Store) enumerateUnmapped(ctx context.Context, tx *sql.Tx, q RowQuery, emit func(ipam.AnyIpamObject) error) error {
+	switch q.Kind {
+	case UnmappedRangeRows:
+		set, ids, err := s.unmappedRanges(ctx, tx, q)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		return s.enumerateRanges(ctx, tx, RowQuery{Kind: RangeRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
+			if r, ok := o.(*ipam.IPRangeRow); !ok || !set[r.RecordID] {
+				return nil
+			}
+			return emit(o)
+		})
+	case UnmappedRangeAddressRows:
+		_, ids, err := s.unmappedRanges(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: q.IPv6, RangeID: &id}, emit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM "ADM_IPAddressTable" WHERE "Family" = `+s.dialect.Placeholder(1)+`
+		AND ("RangeRecordId" IS NULL OR "RangeRecordId" = 0)`, family(q)).Scan(&n); err != nil {
+		return fmt.Errorf("store: enumerate unmapped addresses: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
+		if a, ok := o.(*ipam.IPAddressRow); !ok || (a.ParentIPRangeRecordID != nil && *a.ParentIPRangeRecordID != 0) {
+			return nil
+		}
+		return emit(o)
+	})
+}
+
+// The BuiltInCustomField numbers of Managed by and Managed by entity
+// (2.2.5.5), which a row's custom field values carry.
+const builtInManagedBy, builtInManagedByEntity = 8, 9
+
+// enumerateManagedBy: IPRangeByManagedByAndManagedByEntity (3.5.4.8.1.66)
+// and IpamIPAddressByManagedByAndManagedByEntity (.43): the ranges (of the
+// address space, if given) or addresses whose Managed by value is
+// ManagedBy and whose Managed by entity value is ManagedByEntity. Whether
+// any object carries the Managed by value is asked first (as the spec's
+// steps start from the value's associations); the rows are then built by
+// the range and address readings and kept by their two values.
+func (s *Store) enumerateManagedBy(ctx context.Context, tx *sql.Tx, q RowQuery, emit func(ipam.AnyIpamObject) error) error {
+	g := q.Groups
+	objectType := "IPRange"
+	if q.Kind == ManagedByAddressRows {
+		objectType = "IPAddress"
+	}
+	p := s.dialect.Placeholder
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" a
+		JOIN "ADM_CustomFieldsTable" f ON f."RecordId" = a."CustomFieldId"
+		LEFT JOIN "ADM_CustomFieldValuesTable" v ON v."RecordId" = a."CustomFieldValueId"
+		WHERE a."ObjectType" = `+p(1)+` AND f."BuiltinCustomFieldNumber" = 'ManagedBy' AND COALESCE(v."Value", a."Value") = `+p(2),
+		objectType, g.ManagedBy).Scan(&n); err != nil {
+		return fmt.Errorf("store: enumerate by Managed by: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	has := func(vs []*ipam.CustomFieldValue, number int32, value string) bool {
+		return slices.ContainsFunc(vs, func(c *ipam.CustomFieldValue) bool {
+			return c != nil && c.ParentCustomFieldNumber == number && c.Value == value
+		})
+	}
+	keep := func(vs []*ipam.CustomFieldValue) bool {
+		return has(vs, builtInManagedBy, g.ManagedBy) && has(vs, builtInManagedByEntity, g.ManagedByEntity)
+	}
+	if q.Kind == ManagedByRangeRows {
+		return s.enumerateRanges(ctx, tx, RowQuery{Kind: RangeRows, IPv6: q.IPv6, AddressSpaceID: q.AddressSpaceID}, func(o ipam.AnyIpamObject) error {
+			if r, ok := o.(*ipam.IPRangeRow); !ok || !keep(r.CustomFieldValues) {
+				return nil
+			}
+			return emit(o)
+		})
+	}
+	return s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
+		if a, ok := o.(*ipam.IPAddressRow); !ok || !keep(a.CustomFieldValues) {
+			return nil
+		}
+		return emit(o)
+	})
 }

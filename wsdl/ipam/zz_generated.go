@@ -1048,6 +1048,11 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *CustomFieldEnumerationParameters,
 // *IpamIPSubnetByFilterEnumerationParameters,
 // *AddressSpaceByFilterEnumerationParameters,
+// *IPRangeUnmappedEnumerationParameters,
+// *IpamIPAddressUnmappedAddressEnumerationParameters,
+// *IpamIPAddressForUnmappedRangesEnumerationParameters,
+// *IPRangeByManagedByAndManagedByEntityEnumerationParameters,
+// *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters,
 // *LogicalGroupsEnumerationParameters,
 // *CustomFieldAssociationEnumerationParameters,
 // *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters.
@@ -1113,6 +1118,16 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPSubnetByFilterEnumerationParameters)
 	case space == Namespace && local == "AddressSpaceByFilterEnumerationParameters":
 		v = new(AddressSpaceByFilterEnumerationParameters)
+	case space == Namespace && local == "IPRangeUnmappedEnumerationParameters":
+		v = new(IPRangeUnmappedEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressUnmappedAddressEnumerationParameters":
+		v = new(IpamIPAddressUnmappedAddressEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressForUnmappedRangesEnumerationParameters":
+		v = new(IpamIPAddressForUnmappedRangesEnumerationParameters)
+	case space == Namespace && local == "IPRangeByManagedByAndManagedByEntityEnumerationParameters":
+		v = new(IPRangeByManagedByAndManagedByEntityEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters":
+		v = new(IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters)
 	case space == Namespace && local == "LogicalGroupsEnumerationParameters":
 		v = new(LogicalGroupsEnumerationParameters)
 	case space == Namespace && local == "CustomFieldAssociationEnumerationParameters":
@@ -3210,6 +3225,582 @@ func (v *AddressSpaceByFilterEnumerationParameters) writeContent(w xmlstream.Wri
 			return err
 		}
 	} else if err := writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeUnmappedEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeUnmappedEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IPRangeUnmappedEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IPRangeUnmappedEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeUnmappedEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeUnmappedEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeUnmappedEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeUnmappedEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeUnmappedEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeUnmappedEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeUnmappedEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressUnmappedAddressEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressUnmappedAddressEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressUnmappedAddressEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IpamIPAddressUnmappedAddressEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressUnmappedAddressEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressUnmappedAddressEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressUnmappedAddressEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressUnmappedAddressEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressForUnmappedRangesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressForUnmappedRangesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressForUnmappedRangesEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IpamIPAddressForUnmappedRangesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressForUnmappedRangesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressForUnmappedRangesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressForUnmappedRangesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressForUnmappedRangesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IPRangeByManagedByAndManagedByEntityEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeByManagedByAndManagedByEntityEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IPRangeByManagedByAndManagedByEntityEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	AddressSpaceId       *int64        // nil: absent or i:nil
+	ManagedByEntityValue *string       // nil: absent or i:nil
+	ManagedByValue       *string       // nil: absent or i:nil
+}
+
+func (*IPRangeByManagedByAndManagedByEntityEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeByManagedByAndManagedByEntityEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeByManagedByAndManagedByEntityEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [7]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "AddressSpaceId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <AddressSpaceId> appears twice")
+			}
+			seen[4] = true
+			if v.AddressSpaceId, err = readPointer(r, n, parseLong); err != nil {
+				return fmt.Errorf("<AddressSpaceId>: %w", err)
+			}
+		case n.Name.Local == "ManagedByEntityValue" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <ManagedByEntityValue> appears twice")
+			}
+			seen[5] = true
+			if v.ManagedByEntityValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByEntityValue>: %w", err)
+			}
+		case n.Name.Local == "ManagedByValue" && n.Name.Space == Namespace:
+			if seen[6] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <ManagedByValue> appears twice")
+			}
+			seen[6] = true
+			if v.ManagedByValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByValue>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeByManagedByAndManagedByEntityEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeByManagedByAndManagedByEntityEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.AddressSpaceId == nil {
+		if err := writeNil(w, "AddressSpaceId", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressSpaceId", Namespace, strconv.FormatInt(int64(*v.AddressSpaceId), 10)); err != nil {
+		return err
+	}
+	if v.ManagedByEntityValue == nil {
+		if err := writeNil(w, "ManagedByEntityValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByEntityValue", Namespace, *v.ManagedByEntityValue); err != nil {
+		return err
+	}
+	if v.ManagedByValue == nil {
+		if err := writeNil(w, "ManagedByValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByValue", Namespace, *v.ManagedByValue); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters is the
+// complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	ManagedByEntityValue *string       // nil: absent or i:nil
+	ManagedByValue       *string       // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ManagedByEntityValue" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <ManagedByEntityValue> appears twice")
+			}
+			seen[4] = true
+			if v.ManagedByEntityValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByEntityValue>: %w", err)
+			}
+		case n.Name.Local == "ManagedByValue" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <ManagedByValue> appears twice")
+			}
+			seen[5] = true
+			if v.ManagedByValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByValue>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.ManagedByEntityValue == nil {
+		if err := writeNil(w, "ManagedByEntityValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByEntityValue", Namespace, *v.ManagedByEntityValue); err != nil {
+		return err
+	}
+	if v.ManagedByValue == nil {
+		if err := writeNil(w, "ManagedByValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByValue", Namespace, *v.ManagedByValue); err != nil {
 		return err
 	}
 	return nil
