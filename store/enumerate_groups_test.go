@@ -359,7 +359,7 @@ func TestEnumerateUnmappedAndManagedByMatchStore(t *testing.T) {
 					tc{"ranges managed by " + v, RowQuery{Kind: ManagedByRangeRows, Groups: g},
 						ids(ranges+` AND `+managed("IPRange", "ManagedBy")+` AND `+managed("IPRange", "ManagedByEntity")+` ORDER BY x."RecordId"`, v, "Localhost"), 1},
 					tc{"addresses managed by " + v, RowQuery{Kind: ManagedByAddressRows, Groups: g},
-						ids(addresses+` AND `+managed("IPAddress", "ManagedBy")+` AND `+managed("IPAddress", "ManagedByEntity")+` ORDER BY x."RecordId"`, v, "Localhost"), 1-i},
+						ids(addresses+` AND `+managed("IPAddress", "ManagedBy")+` AND `+managed("IPAddress", "ManagedByEntity")+` ORDER BY x."RecordId"`, v, "Localhost"), 1 - i},
 				)
 			}
 			cases = append(cases,
