@@ -19,8 +19,10 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// TestZeepEnumerates: zeep enumerates the IPv4 subnets, the address spaces
-// and (tier 2) the IPv4 range logical groups of a converted v1 store over
+// TestZeepEnumerates: zeep enumerates the IPv4 subnets, the address spaces,
+// the provider address spaces by FilterInfo (AddressSpaceByFilter, the
+// criterion's value an xsd:anyType zeep types itself) and (tier 2) the IPv4
+// range logical groups of a converted v1 store over
 // SOAP/HTTP (InitializeEnumeration with the parameter type's xsi:type,
 // StartEnumeration), its own listener gets NotifyEnumerationStart, the
 // EnumeratedRowsCallback messages and NotifyEnumerationComplete at its
@@ -43,6 +45,12 @@ func TestZeepEnumerates(t *testing.T) {
 	if err := convert.Run(ctx, db, schema.SQLite, convert.Options{Now: time.Now}); err != nil {
 		t.Fatalf("convert: %v", err)
 	}
+	// A customer address space (conversion makes only the default provider
+	// space), for the filter to leave out.
+	if _, err := db.Exec(`INSERT INTO "ADM_AddressSpaceTable" ("Family", "RecordId", "AddressSpaceType", "ProviderAddressSpaceRecordId", "Name")
+		VALUES ('Customer', 2, 'Customer', 1, 'tenant')`); err != nil {
+		t.Fatal(err)
+	}
 	if err := store.SaveActive(state, store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: live}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +68,9 @@ func TestZeepEnumerates(t *testing.T) {
 		// space management).
 		{"groups", `SELECT 'IPv4RangeLogicalGroup', "RecordId", "Name" FROM "ADM_LogicalGroupsTable"
 			WHERE ' ' || "Users" || ' ' LIKE '% IPAddressSpaceManagement %' ORDER BY "RecordId"`},
+		// A ByFilter type: zeep writes FilterInfo's xsd:anyType value with
+		// its i:type (IPAddressSpaceType = Provider).
+		{"spacesfilter", `SELECT 'ProviderAddressSpace', "RecordId", "Name" FROM "ADM_AddressSpaceTable" WHERE "Family" = 'Provider' ORDER BY "RecordId"`},
 	} {
 		t.Run(tc.params, func(t *testing.T) {
 			want := storeRows(t, db, tc.query)

@@ -20,7 +20,7 @@ zeep deserialized it),
 NotifyEnumerationStart, EnumeratedRowsCallback (zero or more),
 NotifyEnumerationComplete without exception, all in one session, and each
 message's z:Id numbering started at i1.
-Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups
+Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups|spacesfilter
 """
 
 import argparse
@@ -31,12 +31,14 @@ import sys
 import time
 
 import zeep
+from zeep import xsd
 
 from zeep_client import IPAM, SESSION, SOAP12, WSA, XSI, Failures, Listener, Session, event, header_text
 
 from lxml import etree
 
 SYSNET = "http://schemas.datacontract.org/2004/07/System.Net"
+SYS = "http://schemas.datacontract.org/2004/07/System"
 ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 SER = "http://schemas.microsoft.com/2003/10/Serialization/"
 
@@ -47,6 +49,15 @@ def parameters(client, which):
         t = client.get_type("{%s}IpamIPSubnetsByVirtualizationTypeEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="IPSubnet",
                  AddressFamily="InterNetwork", EmptySubnetsOnly=False, VirtualizationType=None)
+    if which == "spacesfilter":
+        # FilterInfo: the tuple's m_Item2 is xsd:anyType, so zeep writes the
+        # value with the i:type of the XSD type it is given.
+        tuple_type = client.get_type("{%s}TupleOfGetAddressSpaceFilteranyType2zwQHvQz" % SYS)
+        array_type = client.get_type("{%s}ArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz" % SYS)
+        criterion = tuple_type(m_Item1="IPAddressSpaceType", m_Item2=xsd.AnyObject(xsd.String(), "Provider"))
+        t = client.get_type("{%s}AddressSpaceByFilterEnumerationParameters" % IPAM)
+        return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="AddressSpace",
+                 FilterInfo=array_type(TupleOfGetAddressSpaceFilteranyType2zwQHvQz=[criterion]))
     if which == "groups":
         t = client.get_type("{%s}LogicalGroupsEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="LogicalGroup",
@@ -78,7 +89,7 @@ def zeep_key(row):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wsdl", required=True, help="ipamd IIpamEnumerator endpoint URL + ?wsdl")
-    ap.add_argument("--params", required=True, choices=["subnets", "spaces", "groups"])
+    ap.add_argument("--params", required=True, choices=["subnets", "spaces", "groups", "spacesfilter"])
     ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for NotifyEnumerationComplete")
     args = ap.parse_args()
     fail = Failures()
