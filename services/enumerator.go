@@ -40,6 +40,11 @@ type RowQuery struct {
 
 	// Blocks: the block, subnet, address space and custom field selections.
 	Blocks *BlockQuery
+	// Groups: the logical group selection (enumerator_groups.go).
+	Groups *GroupQuery
+	// Filter: the FilterInfo of a ByFilter parameter type; rows it does not
+	// keep are not sent (enumerator_filter.go).
+	Filter *RowFilter
 }
 
 // RowSource reads enumeration rows: in one read transaction, each row

@@ -1,9 +1,6 @@
 package services
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -99,6 +96,5 @@ func moreRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamExc
 		}
 		return moreQuery{q: RowQuery{Kind: AddressSpaceRows, Blocks: b}, want: ipam.EnumerationObjectTypeAddressSpace, noFamily: true}, nil
 	}
-	return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidEnumeration,
-		"the parameter type %s is not one ipamd enumerates (docs/protocol.md)", strings.TrimPrefix(fmt.Sprintf("%T", p), "*ipam."))
+	return groupRowQuery(p) // enumerator_groups.go
 }

@@ -37,6 +37,15 @@ func (s *Store) enumerateMore(ctx context.Context, tx *sql.Tx, q RowQuery, emit 
 	if b == nil {
 		b = &BlockQuery{}
 	}
+	if f := q.Filter; f != nil { // a ByFilter type: every row built, those it keeps sent
+		send := emit
+		emit = func(o ipam.AnyIpamObject) error {
+			if !f.Keep(o) {
+				return nil
+			}
+			return send(o)
+		}
+	}
 	switch q.Kind {
 	case BlockRows, SubnetRows:
 		return s.enumerateBlocks(ctx, tx, q, b, emit)
@@ -45,7 +54,7 @@ func (s *Store) enumerateMore(ctx context.Context, tx *sql.Tx, q RowQuery, emit 
 	case CustomFieldRows:
 		return s.enumerateCustomFields(ctx, tx, b, emit)
 	}
-	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
+	return s.enumerateGroups(ctx, tx, q, emit) // enumerate_groups.go
 }
 
 // whereClause is w's WHERE clause, or nothing without conditions.

@@ -16,6 +16,7 @@ const (
 	nsSer     = "http://schemas.microsoft.com/2003/10/Serialization/"
 	nsSerArr  = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 	nsSysSock = "http://schemas.datacontract.org/2004/07/System.Net.Sockets"
+	nsSysNet  = "http://schemas.datacontract.org/2004/07/System.Net"
 	nsWSAW    = "http://www.w3.org/2006/05/addressing/wsdl"
 	nsMSC     = "http://schemas.microsoft.com/ws/2005/12/wsdl/contract"
 	nsWSP     = "http://schemas.xmlsoap.org/ws/2004/09/policy"

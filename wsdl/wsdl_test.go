@@ -57,13 +57,13 @@ func TestFlattened(t *testing.T) {
 			t.Errorf("xs:import of %s has a schemaLocation", e.SelectAttrValue("namespace", ""))
 		}
 	}
-	for _, ns := range []string{nsIpam, nsIpam1, nsSys, nsSer, nsSerArr, nsSysSock} {
+	for _, ns := range []string{nsIpam, nsIpam1, nsSys, nsSer, nsSerArr, nsSysSock, nsSysNet} {
 		if p.Schemas[ns] == nil {
 			t.Errorf("no xs:schema for %s", ns)
 		}
 	}
-	if len(p.Schemas) != 6 {
-		t.Errorf("%d schemas, want 6", len(p.Schemas))
+	if len(p.Schemas) != 7 {
+		t.Errorf("%d schemas, want 7", len(p.Schemas))
 	}
 	// Every namespace a schema imports is one of the inline schemas.
 	for tns, s := range p.Schemas {

@@ -14,8 +14,9 @@ import (
 
 // The rows IIpamEnumerator sends in EnumeratedRowsCallback.data (MS-IPAMM2
 // 2.2.4.301 IPRange, 2.2.4.257 IpamIPAddress and their IPv4/IPv6 types).
-// They are written by hand, not generated: the WSDL does not declare them
-// (docs/protocol.md, "IIpamEnumerator"), and they are written the way
+// They are written by hand, not generated: the WSDL declares them for its
+// clients (ipamgen -clientonly; docs/protocol.md, "Rows on the wire"), and
+// they are written the way
 // WCF's DataContractSerializer writes them, the spec's example 4.3 being the
 // reference (wsdl/ipam/testdata/enumeration-4.3-rows.xml):
 //
@@ -30,9 +31,6 @@ import (
 //
 // Rows are write-only on the server; a client reads them generically
 // (GenericRow).
-
-// NamespaceSystemNet is the namespace of sysnet:IPAddress.
-const NamespaceSystemNet = "http://schemas.datacontract.org/2004/07/System.Net"
 
 // Unspecified is the location of a dateTime written without offset, as .NET
 // writes a DateTime of kind Unspecified. Times in time.UTC are written with

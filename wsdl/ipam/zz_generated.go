@@ -23,6 +23,8 @@ const (
 	NamespaceSystem = "http://schemas.datacontract.org/2004/07/System"
 	// NamespaceSockets is the namespace of the schema prefixed syssock in the WSDL.
 	NamespaceSockets = "http://schemas.datacontract.org/2004/07/System.Net.Sockets"
+	// NamespaceSystemNet is the namespace of the schema prefixed sysnet in the WSDL.
+	NamespaceSystemNet = "http://schemas.datacontract.org/2004/07/System.Net"
 	// NamespaceArrays is the namespace of the schema prefixed serarr in the WSDL.
 	NamespaceArrays = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 	// NamespaceSerialization is the namespace of the schema prefixed ser in the WSDL.
@@ -729,6 +731,40 @@ func parseEnumerationObjectType(s string) (EnumerationObjectType, error) {
 	return "", invalid("%q is not a value of EnumerationObjectType", s)
 }
 
+// LogicalGroupType is the enumeration
+// {http://Microsoft.Windows.Ipam}LogicalGroupType.
+type LogicalGroupType string
+
+// Values of LogicalGroupType.
+const (
+	LogicalGroupTypeNone          LogicalGroupType = "None"
+	LogicalGroupTypeRange         LogicalGroupType = "Range"
+	LogicalGroupTypeIPAddress     LogicalGroupType = "IPAddress"
+	LogicalGroupTypeManagedServer LogicalGroupType = "ManagedServer"
+	LogicalGroupTypeSubnet        LogicalGroupType = "Subnet"
+)
+
+var logicalGroupTypeValues = map[LogicalGroupType]struct{}{
+	LogicalGroupTypeNone:          {},
+	LogicalGroupTypeRange:         {},
+	LogicalGroupTypeIPAddress:     {},
+	LogicalGroupTypeManagedServer: {},
+	LogicalGroupTypeSubnet:        {},
+}
+
+// Valid reports whether v is one of LogicalGroupType's values.
+func (v LogicalGroupType) Valid() bool {
+	_, ok := logicalGroupTypeValues[v]
+	return ok
+}
+
+func parseLogicalGroupType(s string) (LogicalGroupType, error) {
+	if v := LogicalGroupType(s); v.Valid() {
+		return v, nil
+	}
+	return "", invalid("%q is not a value of LogicalGroupType", s)
+}
+
 // IPAddressSpaceType is the enumeration
 // {http://Microsoft.Windows.Ipam}IPAddressSpaceType.
 type IPAddressSpaceType string
@@ -1009,9 +1045,18 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *IpamIPSubnetsByUnmappedEnumerationParameters,
 // *IpamIPSubnetsByVirtualizationTypeEnumerationParameters,
 // *IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters,
-// *CustomFieldEnumerationParameters, *AddressSpaceEnumerationParameters,
-// *IpamProvisioningEnumerationParameters. On the wire the i:type attribute
-// names the dynamic type.
+// *CustomFieldEnumerationParameters,
+// *IpamIPSubnetByFilterEnumerationParameters,
+// *AddressSpaceByFilterEnumerationParameters,
+// *IPRangeUnmappedEnumerationParameters,
+// *IpamIPAddressUnmappedAddressEnumerationParameters,
+// *IpamIPAddressForUnmappedRangesEnumerationParameters,
+// *IPRangeByManagedByAndManagedByEntityEnumerationParameters,
+// *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters,
+// *LogicalGroupsEnumerationParameters,
+// *CustomFieldAssociationEnumerationParameters,
+// *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters.
+// On the wire the i:type attribute names the dynamic type.
 type AnyEnumerationParametersBase interface {
 	GetEnumerationParametersBase() *EnumerationParametersBase
 	xsdValue
@@ -1069,6 +1114,24 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPSubnetsDirectChildrenByBlockIdEnumerationParameters)
 	case space == Namespace && local == "CustomFieldEnumerationParameters":
 		v = new(CustomFieldEnumerationParameters)
+	case space == Namespace && local == "IpamIPSubnetByFilterEnumerationParameters":
+		v = new(IpamIPSubnetByFilterEnumerationParameters)
+	case space == Namespace && local == "AddressSpaceByFilterEnumerationParameters":
+		v = new(AddressSpaceByFilterEnumerationParameters)
+	case space == Namespace && local == "IPRangeUnmappedEnumerationParameters":
+		v = new(IPRangeUnmappedEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressUnmappedAddressEnumerationParameters":
+		v = new(IpamIPAddressUnmappedAddressEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressForUnmappedRangesEnumerationParameters":
+		v = new(IpamIPAddressForUnmappedRangesEnumerationParameters)
+	case space == Namespace && local == "IPRangeByManagedByAndManagedByEntityEnumerationParameters":
+		v = new(IPRangeByManagedByAndManagedByEntityEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters":
+		v = new(IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters)
+	case space == Namespace && local == "LogicalGroupsEnumerationParameters":
+		v = new(LogicalGroupsEnumerationParameters)
+	case space == Namespace && local == "CustomFieldAssociationEnumerationParameters":
+		v = new(CustomFieldAssociationEnumerationParameters)
 	case space == Namespace && local == "AddressSpaceEnumerationParameters":
 		v = new(AddressSpaceEnumerationParameters)
 	case space == Namespace && local == "IpamProvisioningEnumerationParameters":
@@ -2951,6 +3014,1012 @@ func (v *CustomFieldEnumerationParameters) writeContent(w xmlstream.Writer) erro
 	return nil
 }
 
+// IpamIPSubnetByFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPSubnetByFilterEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IpamIPSubnetByFilterEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily                              // "": absent
+	FilterInfo    []*TupleOfGetIPSubnetFilteranyType2zwQHvQz // nil: absent or i:nil
+}
+
+func (*IpamIPSubnetByFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPSubnetByFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPSubnetByFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "FilterInfo" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPSubnetByFilterEnumerationParameters: <FilterInfo> appears twice")
+			}
+			seen[4] = true
+			if v.FilterInfo, err = readArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(r, n, true); err != nil {
+				return fmt.Errorf("<FilterInfo>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPSubnetByFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPSubnetByFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPSubnetByFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPSubnetByFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPSubnetByFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.FilterInfo == nil {
+		if err := writeNil(w, "FilterInfo", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AddressSpaceByFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}AddressSpaceByFilterEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type AddressSpaceByFilterEnumerationParameters struct {
+	EnumerationParametersBase
+	FilterInfo []*TupleOfGetAddressSpaceFilteranyType2zwQHvQz // nil: absent or i:nil
+}
+
+func (*AddressSpaceByFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "AddressSpaceByFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *AddressSpaceByFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "FilterInfo" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("AddressSpaceByFilterEnumerationParameters: <FilterInfo> appears twice")
+			}
+			seen[3] = true
+			if v.FilterInfo, err = readArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(r, n, true); err != nil {
+				return fmt.Errorf("<FilterInfo>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("AddressSpaceByFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("AddressSpaceByFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("AddressSpaceByFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *AddressSpaceByFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("AddressSpaceByFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.FilterInfo == nil {
+		if err := writeNil(w, "FilterInfo", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeUnmappedEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeUnmappedEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IPRangeUnmappedEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IPRangeUnmappedEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeUnmappedEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeUnmappedEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeUnmappedEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeUnmappedEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeUnmappedEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeUnmappedEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeUnmappedEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeUnmappedEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressUnmappedAddressEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressUnmappedAddressEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressUnmappedAddressEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IpamIPAddressUnmappedAddressEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressUnmappedAddressEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressUnmappedAddressEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressUnmappedAddressEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressUnmappedAddressEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressUnmappedAddressEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressForUnmappedRangesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressForUnmappedRangesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressForUnmappedRangesEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+}
+
+func (*IpamIPAddressForUnmappedRangesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressForUnmappedRangesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressForUnmappedRangesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressForUnmappedRangesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressForUnmappedRangesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressForUnmappedRangesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IPRangeByManagedByAndManagedByEntityEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeByManagedByAndManagedByEntityEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IPRangeByManagedByAndManagedByEntityEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	AddressSpaceId       *int64        // nil: absent or i:nil
+	ManagedByEntityValue *string       // nil: absent or i:nil
+	ManagedByValue       *string       // nil: absent or i:nil
+}
+
+func (*IPRangeByManagedByAndManagedByEntityEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeByManagedByAndManagedByEntityEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeByManagedByAndManagedByEntityEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [7]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "AddressSpaceId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <AddressSpaceId> appears twice")
+			}
+			seen[4] = true
+			if v.AddressSpaceId, err = readPointer(r, n, parseLong); err != nil {
+				return fmt.Errorf("<AddressSpaceId>: %w", err)
+			}
+		case n.Name.Local == "ManagedByEntityValue" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <ManagedByEntityValue> appears twice")
+			}
+			seen[5] = true
+			if v.ManagedByEntityValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByEntityValue>: %w", err)
+			}
+		case n.Name.Local == "ManagedByValue" && n.Name.Space == Namespace:
+			if seen[6] {
+				return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: <ManagedByValue> appears twice")
+			}
+			seen[6] = true
+			if v.ManagedByValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByValue>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeByManagedByAndManagedByEntityEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeByManagedByAndManagedByEntityEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeByManagedByAndManagedByEntityEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.AddressSpaceId == nil {
+		if err := writeNil(w, "AddressSpaceId", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressSpaceId", Namespace, strconv.FormatInt(int64(*v.AddressSpaceId), 10)); err != nil {
+		return err
+	}
+	if v.ManagedByEntityValue == nil {
+		if err := writeNil(w, "ManagedByEntityValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByEntityValue", Namespace, *v.ManagedByEntityValue); err != nil {
+		return err
+	}
+	if v.ManagedByValue == nil {
+		if err := writeNil(w, "ManagedByValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByValue", Namespace, *v.ManagedByValue); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters is the
+// complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	ManagedByEntityValue *string       // nil: absent or i:nil
+	ManagedByValue       *string       // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ManagedByEntityValue" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <ManagedByEntityValue> appears twice")
+			}
+			seen[4] = true
+			if v.ManagedByEntityValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByEntityValue>: %w", err)
+			}
+		case n.Name.Local == "ManagedByValue" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: <ManagedByValue> appears twice")
+			}
+			seen[5] = true
+			if v.ManagedByValue, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<ManagedByValue>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.ManagedByEntityValue == nil {
+		if err := writeNil(w, "ManagedByEntityValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByEntityValue", Namespace, *v.ManagedByEntityValue); err != nil {
+		return err
+	}
+	if v.ManagedByValue == nil {
+		if err := writeNil(w, "ManagedByValue", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "ManagedByValue", Namespace, *v.ManagedByValue); err != nil {
+		return err
+	}
+	return nil
+}
+
+// LogicalGroupsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}LogicalGroupsEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type LogicalGroupsEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily    AddressFamily    // "": absent
+	LogicalGroupName *string          // nil: absent or i:nil
+	LogicalGroupType LogicalGroupType // "": absent
+}
+
+func (*LogicalGroupsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "LogicalGroupsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *LogicalGroupsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("LogicalGroupsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("LogicalGroupsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("LogicalGroupsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("LogicalGroupsEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupName" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("LogicalGroupsEnumerationParameters: <LogicalGroupName> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupName, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<LogicalGroupName>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("LogicalGroupsEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("LogicalGroupsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("LogicalGroupsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("LogicalGroupsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *LogicalGroupsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("LogicalGroupsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.LogicalGroupName == nil {
+		if err := writeNil(w, "LogicalGroupName", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "LogicalGroupName", Namespace, *v.LogicalGroupName); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CustomFieldAssociationEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}CustomFieldAssociationEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type CustomFieldAssociationEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*CustomFieldAssociationEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "CustomFieldAssociationEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *CustomFieldAssociationEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("CustomFieldAssociationEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("CustomFieldAssociationEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("CustomFieldAssociationEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("CustomFieldAssociationEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("CustomFieldAssociationEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("CustomFieldAssociationEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *CustomFieldAssociationEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("CustomFieldAssociationEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
 // AddressSpaceEnumerationParameters is the complex type
 // {http://Microsoft.Windows.Ipam}AddressSpaceEnumerationParameters, an
 // extension of EnumerationParametersBase.
@@ -3952,6 +5021,106 @@ func writeArrayOfIpamObject(w xmlstream.Writer, local, space string, items []Any
 				return err
 			}
 		} else if err := writeElement(w, "IpamObject", Namespace, item, Namespace, "IpamObject"); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz reads the collection
+// ArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz (items
+// <TupleOfGetIPSubnetFilteranyType2zwQHvQz>): nil for i:nil, a non-nil slice
+// otherwise.
+func readArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*TupleOfGetIPSubnetFilteranyType2zwQHvQz, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*TupleOfGetIPSubnetFilteranyType2zwQHvQz{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "TupleOfGetIPSubnetFilteranyType2zwQHvQz" || n.Name.Space != NamespaceSystem {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[TupleOfGetIPSubnetFilteranyType2zwQHvQz](r, n, true)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz writes items as the
+// collection ArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz in the element
+// {space}local.
+func writeArrayOfTupleOfGetIPSubnetFilteranyType2zwQHvQz(w xmlstream.Writer, local, space string, items []*TupleOfGetIPSubnetFilteranyType2zwQHvQz) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			if err := writeNil(w, "TupleOfGetIPSubnetFilteranyType2zwQHvQz", NamespaceSystem); err != nil {
+				return err
+			}
+		} else if err := writeElement(w, "TupleOfGetIPSubnetFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetIPSubnetFilteranyType2zwQHvQz"); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz reads the collection
+// ArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz (items
+// <TupleOfGetAddressSpaceFilteranyType2zwQHvQz>): nil for i:nil, a non-nil
+// slice otherwise.
+func readArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*TupleOfGetAddressSpaceFilteranyType2zwQHvQz, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*TupleOfGetAddressSpaceFilteranyType2zwQHvQz{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "TupleOfGetAddressSpaceFilteranyType2zwQHvQz" || n.Name.Space != NamespaceSystem {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[TupleOfGetAddressSpaceFilteranyType2zwQHvQz](r, n, true)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz writes items as the
+// collection ArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz in the element
+// {space}local.
+func writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w xmlstream.Writer, local, space string, items []*TupleOfGetAddressSpaceFilteranyType2zwQHvQz) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			if err := writeNil(w, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz", NamespaceSystem); err != nil {
+				return err
+			}
+		} else if err := writeElement(w, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz"); err != nil {
 			return err
 		}
 	}

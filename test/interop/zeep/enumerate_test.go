@@ -19,12 +19,16 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// TestZeepEnumerates: zeep enumerates the IPv4 subnets and the address
-// spaces of a converted v1 store over SOAP/HTTP (InitializeEnumeration with
-// the parameter type's xsi:type, StartEnumeration), its own listener gets
-// NotifyEnumerationStart, the EnumeratedRowsCallback messages and
-// NotifyEnumerationComplete at its ReplyTo, and the rows it read are the
-// store's, one for one (i:type, RecordId, start address or name).
+// TestZeepEnumerates: zeep enumerates the IPv4 subnets, the address spaces,
+// the provider address spaces by FilterInfo (AddressSpaceByFilter, the
+// criterion's value an xsd:anyType zeep types itself) and (tier 2) the IPv4
+// range logical groups of a converted v1 store over
+// SOAP/HTTP (InitializeEnumeration with the parameter type's xsi:type,
+// StartEnumeration), its own listener gets NotifyEnumerationStart, the
+// EnumeratedRowsCallback messages and NotifyEnumerationComplete at its
+// ReplyTo, zeep deserializes every row against the WSDL as the type its
+// i:type names, and the rows it read are the store's, one for one (i:type,
+// RecordId, start address or name).
 func TestZeepEnumerates(t *testing.T) {
 	requireZeep(t)
 	state := t.TempDir()
@@ -41,6 +45,12 @@ func TestZeepEnumerates(t *testing.T) {
 	if err := convert.Run(ctx, db, schema.SQLite, convert.Options{Now: time.Now}); err != nil {
 		t.Fatalf("convert: %v", err)
 	}
+	// A customer address space (conversion makes only the default provider
+	// space), for the filter to leave out.
+	if _, err := db.Exec(`INSERT INTO "ADM_AddressSpaceTable" ("Family", "RecordId", "AddressSpaceType", "ProviderAddressSpaceRecordId", "Name")
+		VALUES ('Customer', 2, 'Customer', 1, 'tenant')`); err != nil {
+		t.Fatal(err)
+	}
 	if err := store.SaveActive(state, store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: live}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +64,13 @@ func TestZeepEnumerates(t *testing.T) {
 			JOIN "ADM_SubnetTable" s ON s."RecordId" = b."RecordId" WHERE b."Family" = 'IPv4' AND b."IsSubnet" = 1 ORDER BY b."RecordId"`},
 		{"spaces", `SELECT CASE WHEN "Family" = 'Customer' THEN 'CustomerAddressSpace' ELSE 'ProviderAddressSpace' END, "RecordId", "Name"
 			FROM "ADM_AddressSpaceTable" ORDER BY "RecordId"`},
+		// Tier 2: the IPv4 range logical groups (the groups of IP address
+		// space management).
+		{"groups", `SELECT 'IPv4RangeLogicalGroup', "RecordId", "Name" FROM "ADM_LogicalGroupsTable"
+			WHERE ' ' || "Users" || ' ' LIKE '% IPAddressSpaceManagement %' ORDER BY "RecordId"`},
+		// A ByFilter type: zeep writes FilterInfo's xsd:anyType value with
+		// its i:type (IPAddressSpaceType = Provider).
+		{"spacesfilter", `SELECT 'ProviderAddressSpace', "RecordId", "Name" FROM "ADM_AddressSpaceTable" WHERE "Family" = 'Provider' ORDER BY "RecordId"`},
 	} {
 		t.Run(tc.params, func(t *testing.T) {
 			want := storeRows(t, db, tc.query)

@@ -6,19 +6,21 @@ parameter type --params names, built from the WSDL's types, so zeep writes its
 xsi:type) and StartEnumeration on the WSDL's SOAP 1.2 HTTP port
 HttpBinding_IIpamEnumerator; this script's callback listener (zeep_client.py's)
 receives NotifyEnumerationStart, EnumeratedRowsCallback x n and
-NotifyEnumerationComplete at the session's wsa:ReplyTo. Start and Complete are
-deserialized with zeep against the WSDL's callback binding. The rows' types are
-not in the WSDL (the contract declares ArrayOfIpamObject only), so each row is
-read from the XML: its i:type, RecordId, and its key (StartIPAddress of a block
-or subnet, decoded from sysnet:IPAddress's little-endian m_Address or its
-m_Numbers; Name otherwise).
+NotifyEnumerationComplete at the session's wsa:ReplyTo. Every callback is
+deserialized with zeep against the WSDL's callback binding, the rows too: the
+WSDL declares the row types, so zeep builds each row as the type its i:type
+names. Each row is also read from the XML (its i:type, RecordId, and its key:
+StartIPAddress of a block or subnet, decoded from sysnet:IPAddress's
+little-endian m_Address or its m_Numbers; Name otherwise), and the two
+readings must agree.
 
-Output: "EVENT ..." lines, one "ROW <i:type> <RecordId> <key>" line per row,
+Output: "EVENT ..." lines, one "ROW <i:type> <RecordId> <key>" line per row (as
+zeep deserialized it),
 "FAIL ..." lines for problems; exit 0 when the session went Initialize, Start,
 NotifyEnumerationStart, EnumeratedRowsCallback (zero or more),
 NotifyEnumerationComplete without exception, all in one session, and each
 message's z:Id numbering started at i1.
-Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces
+Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups|spacesfilter
 """
 
 import argparse
@@ -29,12 +31,14 @@ import sys
 import time
 
 import zeep
+from zeep import xsd
 
 from zeep_client import IPAM, SESSION, SOAP12, WSA, XSI, Failures, Listener, Session, event, header_text
 
 from lxml import etree
 
 SYSNET = "http://schemas.datacontract.org/2004/07/System.Net"
+SYS = "http://schemas.datacontract.org/2004/07/System"
 ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 SER = "http://schemas.microsoft.com/2003/10/Serialization/"
 
@@ -45,6 +49,19 @@ def parameters(client, which):
         t = client.get_type("{%s}IpamIPSubnetsByVirtualizationTypeEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="IPSubnet",
                  AddressFamily="InterNetwork", EmptySubnetsOnly=False, VirtualizationType=None)
+    if which == "spacesfilter":
+        # FilterInfo: the tuple's m_Item2 is xsd:anyType, so zeep writes the
+        # value with the i:type of the XSD type it is given.
+        tuple_type = client.get_type("{%s}TupleOfGetAddressSpaceFilteranyType2zwQHvQz" % SYS)
+        array_type = client.get_type("{%s}ArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz" % SYS)
+        criterion = tuple_type(m_Item1="IPAddressSpaceType", m_Item2=xsd.AnyObject(xsd.String(), "Provider"))
+        t = client.get_type("{%s}AddressSpaceByFilterEnumerationParameters" % IPAM)
+        return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="AddressSpace",
+                 FilterInfo=array_type(TupleOfGetAddressSpaceFilteranyType2zwQHvQz=[criterion]))
+    if which == "groups":
+        t = client.get_type("{%s}LogicalGroupsEnumerationParameters" % IPAM)
+        return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="LogicalGroup",
+                 AddressFamily="InterNetwork", LogicalGroupName=None, LogicalGroupType="Range")
     t = client.get_type("{%s}AddressSpaceEnumerationParameters" % IPAM)
     return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="AddressSpace", AddressSpaceType=None)
 
@@ -59,10 +76,20 @@ def ip_address(el):
     return str(ipaddress.IPv6Address(struct.pack(">8H", *nums)))
 
 
+def zeep_key(row):
+    """The key of a row zeep deserialized: its StartIPAddress, else its Name."""
+    start = getattr(row, "StartIPAddress", None) if "StartIPAddress" in row else None
+    if start is None:
+        return row.Name
+    if start.m_Family == "InterNetwork":
+        return str(ipaddress.IPv4Address(struct.pack("<I", start.m_Address)))
+    return str(ipaddress.IPv6Address(struct.pack(">8H", *start.m_Numbers.unsignedShort)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wsdl", required=True, help="ipamd IIpamEnumerator endpoint URL + ?wsdl")
-    ap.add_argument("--params", required=True, choices=["subnets", "spaces"])
+    ap.add_argument("--params", required=True, choices=["subnets", "spaces", "groups", "spacesfilter"])
     ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for NotifyEnumerationComplete")
     args = ap.parse_args()
     fail = Failures()
@@ -120,12 +147,23 @@ def main():
                 ids = [el.get("{%s}Id" % SER) for el in op.iter() if el.get("{%s}Id" % SER)]
                 if ids[:1] != ["i1"] or ids != ["i%d" % (i + 1) for i in range(len(ids))]:
                     fail("z:Id numbering %s does not run from i1 in this message" % ids[:5])
+                from_xml = []
                 for it in items:
                     typ = it.get("{%s}type" % XSI)
                     rid = it.findtext("{%s}RecordId" % IPAM)
                     start = it.find("{%s}StartIPAddress" % IPAM)
                     key = ip_address(start) if start is not None else it.findtext("{%s}Name" % IPAM)
-                    print("ROW %s %s %s" % (typ, rid, key), flush=True)
+                    from_xml.append("%s %s %s" % (typ, rid, key))
+                try:
+                    data = callback_binding.get(name).input.deserialize(env)
+                except Exception as e:  # noqa: BLE001 - any zeep error is a finding
+                    fail("EnumeratedRowsCallback: zeep cannot deserialize the rows: %s" % e)
+                    continue
+                from_zeep = ["%s %s %s" % (r._xsd_type.qname.localname, r.RecordId, zeep_key(r)) for r in (data or [])]
+                if from_zeep != from_xml:
+                    fail("zeep's rows %s differ from the XML's %s" % (from_zeep[:3], from_xml[:3]))
+                for r in from_zeep:
+                    print("ROW %s" % r, flush=True)
                 rows += len(items)
                 event("EnumeratedRowsCallback rows=%d bytes=%d" % (len(items), len(body)))
                 continue

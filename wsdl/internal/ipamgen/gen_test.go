@@ -231,6 +231,12 @@ func TestGenerateErrors(t *testing.T) {
 			want: "xs:any", unsupported: true},
 		{name: "unknown hand-written type", src: doc, opts: func(o *Options) { o.Handwritten = []string{"q:Nope"} },
 			want: "no complexType {urn:ipamgen:fixture:data}Nope"},
+		{name: "unknown client-only type", src: doc, opts: func(o *Options) { o.ClientOnly = []string{"q:Nope"} },
+			want: "no complexType {urn:ipamgen:fixture:data}Nope"},
+		{name: "client-only type a message uses", src: doc, opts: func(o *Options) { o.ClientOnly = []string{"tns:Query"} },
+			want: "uses the client-only type {urn:ipamgen:fixture}Query"},
+		{name: "client-only and hand-written", src: doc, opts: func(o *Options) { o.ClientOnly = []string{"q:Problem"} },
+			want: "client-only type q:Problem is also hand-written"},
 		{name: "namespace name for an unknown prefix", src: doc, opts: func(o *Options) { o.NamespaceNames["zz"] = "Z" },
 			want: `namespace name for prefix "zz": the prefix is not declared`},
 		{name: "Go name collision",
@@ -327,5 +333,44 @@ func TestNames(t *testing.T) {
 		if got := stripCommonWords(tt.in); !slices.Equal(got, tt.want) {
 			t.Errorf("stripCommonWords(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestClientOnly: a client-only type and what derives from it are not
+// generated, and the family reader refuses it; the rest is unchanged.
+func TestClientOnly(t *testing.T) {
+	src, err := os.ReadFile("testdata/fixture.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A derived type of a client-only type is left out with it.
+	doc := strings.Replace(string(src), `<xs:complexType name="ArrayOfstring">`, `<xs:complexType name="DeepTaggedQuery">
+        <xs:complexContent mixed="false">
+          <xs:extension base="q:TaggedQuery">
+            <xs:sequence/>
+          </xs:extension>
+        </xs:complexContent>
+      </xs:complexType>
+      <xs:complexType name="ArrayOfstring">`, 1)
+	all, err := Generate([]byte(doc), fixtureOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fixtureOptions()
+	opts.ClientOnly = []string{"q:TaggedQuery"}
+	some, err := Generate([]byte(doc), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"type TaggedQuery struct", "type DeepTaggedQuery struct"} {
+		if !strings.Contains(string(all), typ) {
+			t.Errorf("without -clientonly the code lacks %q", typ)
+		}
+		if strings.Contains(string(some), typ) {
+			t.Errorf("with -clientonly q:TaggedQuery the code has %q", typ)
+		}
+	}
+	if !strings.Contains(string(some), "type RangeQuery struct") {
+		t.Error("-clientonly dropped a sibling type")
 	}
 }

@@ -6,7 +6,8 @@
 //
 //	ipamgen -wsdl ../ipam.wsdl -out zz_generated.go [-trim IIpamAsync,IIpam]
 //	        [-role EnumeratedRowsCallback=Checkpoint]
-//	        [-handwritten ipam1:IpamException] [-ns ipam1=DataContract]
+//	        [-handwritten ipam1:IpamException] [-clientonly ipam:IPRange]
+//	        [-ns ipam1=DataContract]
 //
 // The WSDL is read with github.com/hooklift/gowsdl's parser types
 // (gowsdl.WSDL, XSDSchema, …), the way gowsdl itself reads it; what gowsdl
@@ -52,9 +53,10 @@ func run(args []string, stderr io.Writer) error {
 	out := fs.String("out", "", "the Go file to write")
 	pkg := fs.String("pkg", os.Getenv("GOPACKAGE"), "the Go package name (default: $GOPACKAGE, set by go generate)")
 	trim := fs.String("trim", "I", "prefixes (comma-separated, first match) cut from port type names to name callback clients and action sets")
-	var handwritten, namespaces, roles listFlag
+	var handwritten, clientOnly, namespaces, roles listFlag
 	fs.Var(&roles, "role", "Operation=Field: the CallbackActions field of a callback operation whose name does not say it (repeatable)")
 	fs.Var(&handwritten, "handwritten", "a complexType (prefix:Local) whose Go code is hand-written (repeatable)")
+	fs.Var(&clientOnly, "clientonly", "a complexType (prefix:Local) declared for clients only: neither it nor its derived types are generated (repeatable)")
 	fs.Var(&namespaces, "ns", "prefix=Suffix: name the constant of a schema namespace Namespace<Suffix> (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +66,7 @@ func run(args []string, stderr io.Writer) error {
 		return errors.New("-wsdl, -out and -pkg (or $GOPACKAGE) are required")
 	}
 	opts := Options{Package: *pkg, Source: filepath.Base(*in), TrimPrefix: *trim, Handwritten: handwritten,
+		ClientOnly:     clientOnly,
 		NamespaceNames: map[string]string{}, Roles: map[string]string{}}
 	for _, r := range roles {
 		op, field, ok := strings.Cut(r, "=")

@@ -30,6 +30,12 @@ type Options struct {
 	// uses the type of the same name and its xsdType, readContent and
 	// writeContent methods, and generates nothing for it.
 	Handwritten []string
+	// ClientOnly lists complex types ("prefix:Local") the WSDL declares for
+	// its clients only: no message member may use them, and neither they nor
+	// the types derived from them are generated (the family readers refuse
+	// them as unknown types). The enumeration rows are such types: the
+	// server writes them by hand, a client reads them generically.
+	ClientOnly []string
 	// NamespaceNames names the namespace constants: prefix (of
 	// wsdl:definitions) -> suffix of "Namespace". The target namespace is
 	// always "Namespace"; other namespaces default to the exported prefix.
@@ -60,6 +66,7 @@ type File struct {
 	names       map[string]string // Go identifier -> what declares it
 	nsConst     map[string]string // namespace URI -> constant
 	handwritten map[qname]string  // -> Go type name
+	clientOnly  map[qname]bool
 	reach       map[qname]bool
 	memberTypes map[qname]bool // types some member or item is declared with
 	structs     map[qname]*Struct
@@ -224,6 +231,7 @@ func build(d *document, opts Options) (*File, error) {
 		names:       map[string]string{},
 		nsConst:     map[string]string{},
 		handwritten: map[qname]string{},
+		clientOnly:  map[qname]bool{},
 		reach:       map[qname]bool{},
 		memberTypes: map[qname]bool{},
 		structs:     map[qname]*Struct{},
@@ -328,7 +336,39 @@ func (f *File) handwrittenTypes() error {
 			return err
 		}
 	}
+	for _, c := range f.opts.ClientOnly {
+		q, err := resolve(f.doc.defs.Xmlns, c)
+		if err != nil {
+			return fmt.Errorf("client-only type %s: %w", c, err)
+		}
+		if _, ok := f.doc.complexTypes[q]; !ok {
+			return fmt.Errorf("client-only type %s: no complexType %s in the WSDL", c, q)
+		}
+		if _, hw := f.handwritten[q]; hw {
+			return fmt.Errorf("client-only type %s is also hand-written", c)
+		}
+		f.clientOnly[q] = true
+	}
 	return nil
+}
+
+// underClientOnly reports whether q or one of its bases is client-only.
+func (f *File) underClientOnly(q qname) (bool, error) {
+	for range 64 {
+		if f.clientOnly[q] {
+			return true, nil
+		}
+		ct, ok := f.doc.complexTypes[q]
+		if !ok || ct.decl.ComplexContent.Extension.Base == "" {
+			return false, nil
+		}
+		bq, err := resolve(ct.schema.Xmlns, ct.decl.ComplexContent.Extension.Base)
+		if err != nil {
+			return false, fmt.Errorf("complexType %s: %w", q, err)
+		}
+		q = bq
+	}
+	return false, fmt.Errorf("complexType %s: derivation chain too long", q)
 }
 
 // wrappers returns the wrapper elements of every operation message, in
@@ -361,6 +401,9 @@ func (f *File) reachable() error {
 				}
 			}
 			return nil
+		}
+		if f.clientOnly[q] {
+			return fmt.Errorf("%s uses the client-only type %s", from, q)
 		}
 		f.reach[q] = true
 		if _, ok := f.handwritten[q]; ok {
@@ -456,6 +499,11 @@ func (f *File) reachable() error {
 						continue
 					}
 					if ct.ComplexContent.Extension.Base == "" {
+						continue
+					}
+					if co, err := f.underClientOnly(q); err != nil {
+						return err
+					} else if co {
 						continue
 					}
 					bq, err := resolve(s.Xmlns, ct.ComplexContent.Extension.Base)
