@@ -50,6 +50,8 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 			return fmt.Errorf("store: enumerate by Managed by: no selection")
 		}
 		return s.enumerateManagedBy(ctx, tx, q, emit)
+	case LogicalGroupNodeRows:
+		return s.enumerateNodes(ctx, tx, q, emit) // enumerate_nodes.go
 	}
 	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
 }
