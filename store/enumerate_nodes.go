@@ -17,6 +17,12 @@ import (
 // hierarchy (docs/data-model.md, "Logical group nodes").
 const LogicalGroupNodeRows = services.LogicalGroupNodeRows
 
+// NodeQuery and NodeLevel are services.NodeQuery and services.NodeLevel.
+type (
+	NodeQuery = services.NodeQuery
+	NodeLevel = services.NodeLevel
+)
+
 // nodeObjectTypes is the ObjectType of ADM_CustomFieldValuesAssociationTable
 // each LogicalGroupType groups (GetRootLogicalGroupNodesForLogicalGroup,
 // 3.1.1.1.16.2.2).
@@ -137,7 +143,7 @@ func (s *Store) enumerateNodes(ctx context.Context, tx *sql.Tx, q RowQuery, emit
 }
 
 // node builds a LogicalGroupNode of the query's type at the field's level.
-func (s *Store) node(q RowQuery, n *services.NodeQuery, f schema.LogicalGroupField, valueID int64, value sql.NullString) *ipam.LogicalGroupNode {
+func (s *Store) node(q RowQuery, n *NodeQuery, f schema.LogicalGroupField, valueID int64, value sql.NullString) *ipam.LogicalGroupNode {
 	group, field, level, id := n.GroupID, f.CustomFieldRecordId, f.RecordId, valueID
 	row := &ipam.LogicalGroupNode{Type: n.Type, IPv6: q.IPv6, CustomFieldRecordID: &field, LogicalGroupRecordID: &group,
 		NodeCustomFieldValueID: &id, NodeLevel: &level, NodeValue: nullString(value)}
