@@ -204,7 +204,8 @@ func (v *LogicalGroupNode) readNode(r xmlstream.Reader, withAncestors bool) erro
 			}
 		case 6:
 			var id *int64
-			if id, err = readLong(r, n); id != nil {
+			// A member of the Subnet nodes only (the others skip it).
+			if id, err = readLong(r, n); id != nil && v.Type == "Subnet" {
 				v.AddressSpaceRecordID = *id
 			}
 		}
