@@ -197,3 +197,71 @@ func TestEnumerateLogicalGroupNodesMatchStore(t *testing.T) {
 		})
 	}
 }
+
+// TestEnumerateSubnetGroupNodesMatchStore: the roots of a Subnet group
+// (SubnetLogicalGroupNodeRoot) are the values of its first field among the
+// subnets' associations; with an address space, among that space's
+// subnets only, each node carrying the space as AddressSpaceRecordId.
+// Both engines. Rule E8.
+func TestEnumerateSubnetGroupNodesMatchStore(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			s := convertedStore(t, e.Dialect, 200)
+			ctx := context.Background()
+			p := s.dialect.Placeholder
+			var subnet, space, field, group, value, assoc int64
+			if err := s.db.QueryRow(`SELECT "RecordId", "AddressSpaceRecordId" FROM "ADM_IPBlocksTable" WHERE "IsSubnet" = `+p(1)+` AND "Family" = 'IPv4' ORDER BY "RecordId"`, true).Scan(&subnet, &space); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.QueryRow(`SELECT "RecordId" FROM "ADM_CustomFieldsTable" WHERE "BuiltinCustomFieldNumber" = 'LogicalNetwork'`).Scan(&field); err != nil {
+				t.Fatal(err)
+			}
+			for q, into := range map[string]*int64{
+				`SELECT MAX("RecordId") + 1 FROM "ADM_LogicalGroupsTable"`:                &group,
+				`SELECT MAX("RecordId") + 1 FROM "ADM_CustomFieldValuesTable"`:            &value,
+				`SELECT MAX("RecordId") + 1 FROM "ADM_CustomFieldValuesAssociationTable"`: &assoc,
+			} {
+				if err := s.db.QueryRow(q).Scan(into); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.db.Exec(`INSERT INTO "ADM_LogicalGroupsTable" ("RecordId", "Fields", "Name", "Users", "BuiltinLogicalGroupNumber", "Origin")
+				VALUES (`+p(1)+`, `+p(2)+`, 'Subnets by network', 'IPAddressSpaceManagement', 'None', 'External')`,
+				group, fmt.Sprintf(`[{"RecordId":1,"CustomFieldRecordId":%d,"CustomFieldName":"Logical network"}]`, field)); err != nil {
+				t.Fatal(err)
+			}
+			// Two values: one on the subnet, one on a subnet of no address
+			// space (an id no block has).
+			for i, used := range []int64{subnet, 1 << 40} {
+				if _, err := s.db.Exec(`INSERT INTO "ADM_CustomFieldValuesTable" ("RecordId", "CustomFieldRecordId", "Value") VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`)`,
+					value+int64(i), field, fmt.Sprint("net", i)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.db.Exec(`INSERT INTO "ADM_CustomFieldValuesAssociationTable" ("RecordId", "ObjectType", "Af", "UsedById", "CustomFieldId", "CustomFieldValueId")
+					VALUES (`+p(1)+`, 'IPSubnet', 'InterNetwork', `+p(2)+`, `+p(3)+`, `+p(4)+`)`, assoc+int64(i), used, field, value+int64(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, tc := range []struct {
+				space *int64
+				want  string
+			}{{nil, fmt.Sprintf("[%d net0 0 %d net1 0]", value, value+1)}, {&space, fmt.Sprintf("[%d net0 %d]", value, space)}} {
+				var got []any
+				if err := s.EnumerateRows(ctx, RowQuery{Kind: LogicalGroupNodeRows, Groups: &GroupQuery{Type: "Subnet",
+					Node: &NodeQuery{GroupID: group, Type: "Subnet", AddressSpaceID: tc.space}}}, func(o ipam.AnyIpamObject) error {
+					n := o.(*ipam.LogicalGroupNode)
+					if n.Type != "Subnet" || n.IPv6 {
+						t.Errorf("node %+v", n)
+					}
+					got = append(got, *n.NodeCustomFieldValueID, *n.NodeValue, n.AddressSpaceRecordID)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(got) != tc.want {
+					t.Errorf("address space %v: %v, want %s", tc.space, got, tc.want)
+				}
+			}
+		})
+	}
+}
