@@ -1054,6 +1054,10 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *IPRangeByManagedByAndManagedByEntityEnumerationParameters,
 // *IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters,
 // *LogicalGroupsEnumerationParameters,
+// *IpamIPAddressAllForLogicalGroupEnumerationParameters,
+// *IpamIPAddressAllForLogicalGroupNodeEnumerationParameters,
+// *UnmappedIpamIPAddressForLogicalGroupEnumerationParameters,
+// *IPRangeAllForLogicalGroupNodeEnumerationParameters,
 // *LogicalGroupNodeRootEnumerationParameters,
 // *LogicalGroupNodeChildrenEnumerationParameters,
 // *SubnetLogicalGroupNodeRootEnumerationParameters,
@@ -1133,6 +1137,14 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPAddressByManagedByAndManagedByEntityEnumerationParameters)
 	case space == Namespace && local == "LogicalGroupsEnumerationParameters":
 		v = new(LogicalGroupsEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressAllForLogicalGroupEnumerationParameters":
+		v = new(IpamIPAddressAllForLogicalGroupEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressAllForLogicalGroupNodeEnumerationParameters":
+		v = new(IpamIPAddressAllForLogicalGroupNodeEnumerationParameters)
+	case space == Namespace && local == "UnmappedIpamIPAddressForLogicalGroupEnumerationParameters":
+		v = new(UnmappedIpamIPAddressForLogicalGroupEnumerationParameters)
+	case space == Namespace && local == "IPRangeAllForLogicalGroupNodeEnumerationParameters":
+		v = new(IPRangeAllForLogicalGroupNodeEnumerationParameters)
 	case space == Namespace && local == "LogicalGroupNodeRootEnumerationParameters":
 		v = new(LogicalGroupNodeRootEnumerationParameters)
 	case space == Namespace && local == "LogicalGroupNodeChildrenEnumerationParameters":
@@ -3934,6 +3946,514 @@ func (v *LogicalGroupsEnumerationParameters) writeContent(w xmlstream.Writer) er
 			return err
 		}
 	} else if err := writeText(w, "LogicalGroupName", Namespace, *v.LogicalGroupName); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressAllForLogicalGroupEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressAllForLogicalGroupEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressAllForLogicalGroupEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily        AddressFamily // "": absent
+	LogicalGroupRecordId int64
+	LogicalGroupType     LogicalGroupType // "": absent
+}
+
+func (*IpamIPAddressAllForLogicalGroupEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressAllForLogicalGroupEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressAllForLogicalGroupEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupRecordId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: <LogicalGroupRecordId> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<LogicalGroupRecordId>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressAllForLogicalGroupEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressAllForLogicalGroupEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressAllForLogicalGroupEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "LogicalGroupRecordId", Namespace, strconv.FormatInt(int64(v.LogicalGroupRecordId), 10)); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IpamIPAddressAllForLogicalGroupNodeEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressAllForLogicalGroupNodeEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressAllForLogicalGroupNodeEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily    AddressFamily     // "": absent
+	LogicalGroupNode *LogicalGroupNode // nil: absent or i:nil
+	LogicalGroupType LogicalGroupType  // "": absent
+}
+
+func (*IpamIPAddressAllForLogicalGroupNodeEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressAllForLogicalGroupNodeEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressAllForLogicalGroupNodeEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupNode" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: <LogicalGroupNode> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupNode, err = readComplex[LogicalGroupNode](r, n, true); err != nil {
+				return fmt.Errorf("<LogicalGroupNode>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressAllForLogicalGroupNodeEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressAllForLogicalGroupNodeEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.LogicalGroupNode == nil {
+		if err := writeNil(w, "LogicalGroupNode", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "LogicalGroupNode", Namespace, v.LogicalGroupNode, Namespace, "LogicalGroupNode"); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UnmappedIpamIPAddressForLogicalGroupEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}UnmappedIpamIPAddressForLogicalGroupEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type UnmappedIpamIPAddressForLogicalGroupEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily    AddressFamily // "": absent
+	LogicalGroupId   int64
+	LogicalGroupType LogicalGroupType // "": absent
+}
+
+func (*UnmappedIpamIPAddressForLogicalGroupEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "UnmappedIpamIPAddressForLogicalGroupEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *UnmappedIpamIPAddressForLogicalGroupEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: <LogicalGroupId> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<LogicalGroupId>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *UnmappedIpamIPAddressForLogicalGroupEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("UnmappedIpamIPAddressForLogicalGroupEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "LogicalGroupId", Namespace, strconv.FormatInt(int64(v.LogicalGroupId), 10)); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IPRangeAllForLogicalGroupNodeEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeAllForLogicalGroupNodeEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IPRangeAllForLogicalGroupNodeEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily    AddressFamily     // "": absent
+	LogicalGroupNode *LogicalGroupNode // nil: absent or i:nil
+	LogicalGroupType LogicalGroupType  // "": absent
+}
+
+func (*IPRangeAllForLogicalGroupNodeEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeAllForLogicalGroupNodeEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeAllForLogicalGroupNodeEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupNode" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: <LogicalGroupNode> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupNode, err = readComplex[LogicalGroupNode](r, n, true); err != nil {
+				return fmt.Errorf("<LogicalGroupNode>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeAllForLogicalGroupNodeEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeAllForLogicalGroupNodeEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeAllForLogicalGroupNodeEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.LogicalGroupNode == nil {
+		if err := writeNil(w, "LogicalGroupNode", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "LogicalGroupNode", Namespace, v.LogicalGroupNode, Namespace, "LogicalGroupNode"); err != nil {
 		return err
 	}
 	if v.LogicalGroupType != "" {
