@@ -17,7 +17,9 @@ import (
 func TestRowQueryForNodes(t *testing.T) {
 	base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroupNode}
 	id, field, value, parentField, parentValue := int64(2), int64(9), int64(284), int64(8), int64(279)
-	group := func(typ string, v6 bool) *ipam.LogicalGroup { return &ipam.LogicalGroup{Type: typ, IPv6: v6, RecordID: &id} }
+	group := func(typ string, v6 bool) *ipam.LogicalGroup {
+		return &ipam.LogicalGroup{Type: typ, IPv6: v6, RecordID: &id}
+	}
 	parent := &ipam.LogicalGroupNode{Type: "IPAddress", IPv6: true, LogicalGroupRecordID: &id, CustomFieldRecordID: &field, NodeCustomFieldValueID: &value,
 		AncestorNodes: []*ipam.LogicalGroupNode{{Type: "IPAddress", IPv6: true, CustomFieldRecordID: &parentField, NodeCustomFieldValueID: &parentValue}}}
 	space := int64(3)
@@ -37,7 +39,9 @@ func TestRowQueryForNodes(t *testing.T) {
 			func(q *RowQuery) bool { return q.IPv6 && q.Groups.Node.Type == "ManagedServer" }},
 		{"subnet roots", &ipam.SubnetLogicalGroupNodeRootEnumerationParameters{EnumerationParametersBase: base, LogicalGroup: group("Subnet", true),
 			AddressFamily: ipam.AddressFamilyInterNetworkV6, AddressSpaceId: space}, "",
-			func(q *RowQuery) bool { return q.IPv6 && q.Groups.Node.Type == "Subnet" && *q.Groups.Node.AddressSpaceID == 3 }},
+			func(q *RowQuery) bool {
+				return q.IPv6 && q.Groups.Node.Type == "Subnet" && *q.Groups.Node.AddressSpaceID == 3
+			}},
 		{"subnet roots of every address space", &ipam.SubnetLogicalGroupNodeRootEnumerationParameters{EnumerationParametersBase: base,
 			LogicalGroup: group("Subnet", false), AddressFamily: ipam.AddressFamilyInterNetwork}, "",
 			func(q *RowQuery) bool { return !q.IPv6 && q.Groups.Node.AddressSpaceID == nil }},

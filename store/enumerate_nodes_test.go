@@ -265,3 +265,104 @@ func TestEnumerateSubnetGroupNodesMatchStore(t *testing.T) {
 		})
 	}
 }
+
+// TestEnumerateByLogicalGroupMatchStore: the ranges and addresses of the
+// built-in Managed by group (a range group) over a converted v1 store: the
+// addresses of every range with a Managed by value (the whole group), of
+// the ranges of one node (its Managed by value), of the ranges without a
+// Managed by value (one range's value removed here), and the node's
+// ranges; the test's own queries are the oracle, range by range in
+// RecordId order. Both engines. Rule E8.
+func TestEnumerateByLogicalGroupMatchStore(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			s := convertedStore(t, e.Dialect, 200)
+			ctx := context.Background()
+			p := s.dialect.Placeholder
+			var group int64
+			var stored string
+			if err := s.db.QueryRow(`SELECT "RecordId", "Fields" FROM "ADM_LogicalGroupsTable" WHERE "Name" = 'Managed by'`).Scan(&group, &stored); err != nil {
+				t.Fatal(err)
+			}
+			var fields []schema.LogicalGroupField
+			if err := json.Unmarshal([]byte(stored), &fields); err != nil {
+				t.Fatal(err)
+			}
+			mb := fields[0].CustomFieldRecordId
+			ids := func(query string, args ...any) []int64 {
+				t.Helper()
+				rows, err := s.db.Query(query, args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var out []int64
+				for rows.Next() {
+					var id int64
+					if err := rows.Scan(&id); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, id)
+				}
+				return out
+			}
+			ranges := ids(`SELECT "RecordId" FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4' ORDER BY "RecordId"`)
+			if len(ranges) < 2 {
+				t.Fatalf("%d IPv4 ranges, want two or more", len(ranges))
+			}
+			// The last range loses its Managed by value: it is unmapped.
+			unmapped := ranges[len(ranges)-1]
+			if _, err := s.db.Exec(`DELETE FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPRange' AND "UsedById" = `+p(1)+` AND "CustomFieldId" = `+p(2), unmapped, mb); err != nil {
+				t.Fatal(err)
+			}
+			var value int64
+			if err := s.db.QueryRow(`SELECT "CustomFieldValueId" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPRange' AND "UsedById" = `+p(1)+` AND "CustomFieldId" = `+p(2), ranges[0], mb).Scan(&value); err != nil {
+				t.Fatal(err)
+			}
+			addressesOf := func(rs []int64) []int64 {
+				var out []int64
+				for _, r := range rs {
+					out = append(out, ids(`SELECT "RecordId" FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv4' AND "RangeRecordId" = `+p(1)+` ORDER BY "RecordId"`, r)...)
+				}
+				return out
+			}
+			mapped := ids(`SELECT DISTINCT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPRange' AND "Af" = 'InterNetwork' AND "CustomFieldId" = `+p(1)+` ORDER BY "UsedById"`, mb)
+			ofNode := ids(`SELECT DISTINCT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPRange' AND "Af" = 'InterNetwork' AND "CustomFieldId" = `+p(1)+` AND "CustomFieldValueId" = `+p(2)+` ORDER BY "UsedById"`, mb, value)
+			if slices.Contains(mapped, unmapped) || !slices.Contains(ofNode, ranges[0]) {
+				t.Fatalf("the test's data: mapped %v, of the node %v", mapped, ofNode)
+			}
+			path := []NodeLevel{{CustomFieldID: mb, ValueID: value}}
+			for _, tc := range []struct {
+				name string
+				kind RowKind
+				n    NodeQuery
+				want []int64
+			}{
+				{"addresses of the group", GroupAddressRows, NodeQuery{GroupID: group}, addressesOf(mapped)},
+				{"addresses of the node", GroupAddressRows, NodeQuery{GroupID: group, Parent: path}, addressesOf(ofNode)},
+				{"addresses not in the group", GroupAddressRows, NodeQuery{GroupID: group, Unmapped: true}, addressesOf([]int64{unmapped})},
+				{"ranges of the node", GroupRangeRows, NodeQuery{GroupID: group, Parent: path}, ofNode},
+			} {
+				var got []int64
+				n := tc.n
+				n.Type = "Range"
+				if err := s.EnumerateRows(ctx, RowQuery{Kind: tc.kind, Groups: &GroupQuery{Type: "Range", Node: &n}}, func(o ipam.AnyIpamObject) error {
+					switch r := o.(type) {
+					case *ipam.IPAddressRow:
+						got = append(got, r.RecordID)
+					case *ipam.IPRangeRow:
+						got = append(got, r.RecordID)
+					default:
+						t.Errorf("%s: a %T row", tc.name, o)
+					}
+					return nil
+				}); err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				if len(tc.want) == 0 || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+					t.Errorf("%s: %v, the store %v", tc.name, got, tc.want)
+				}
+			}
+		})
+	}
+}
