@@ -7,8 +7,8 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// TestRowQueryForNodes: the logical group node parameter types and what
-// they select (docs/protocol.md, "Logical group nodes"): the group's
+// TestRowQueryForNodes: the logical group node parameter types and the
+// by-logical-group address and range types, and what they select (docs/protocol.md, "Logical group nodes"): the group's
 // RecordId and the family and objects of its i:type; the parent's path,
 // root first; the address space of a Subnet group's roots. Refused: no
 // group or parent, the base type, no RecordId, a LogicalGroupType that
@@ -23,6 +23,9 @@ func TestRowQueryForNodes(t *testing.T) {
 	parent := &ipam.LogicalGroupNode{Type: "IPAddress", IPv6: true, LogicalGroupRecordID: &id, CustomFieldRecordID: &field, NodeCustomFieldValueID: &value,
 		AncestorNodes: []*ipam.LogicalGroupNode{{Type: "IPAddress", IPv6: true, CustomFieldRecordID: &parentField, NodeCustomFieldValueID: &parentValue}}}
 	space := int64(3)
+	adr := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPAddress}
+	rng := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPRange}
+	rangeNode := &ipam.LogicalGroupNode{Type: "Range", LogicalGroupRecordID: &id, CustomFieldRecordID: &field, NodeCustomFieldValueID: &value}
 	for _, tc := range []struct {
 		name  string
 		p     ipam.AnyEnumerationParametersBase
@@ -75,6 +78,32 @@ func TestRowQueryForNodes(t *testing.T) {
 		{"node parameters, group object", &ipam.LogicalGroupNodeRootEnumerationParameters{
 			EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroup},
 			LogicalGroup:              group("Range", false), LogicalGroupType: ipam.LogicalGroupTypeRange}, ipam.IpamApiInvalidEnumeration, nil},
+		{"addresses of a group", &ipam.IpamIPAddressAllForLogicalGroupEnumerationParameters{EnumerationParametersBase: adr, AddressFamily: ipam.AddressFamilyInterNetworkV6,
+			LogicalGroupRecordId: 2, LogicalGroupType: ipam.LogicalGroupTypeRange}, "",
+			func(q *RowQuery) bool {
+				return q.Kind == GroupAddressRows && q.IPv6 && q.Groups.Node.GroupID == 2 && q.Groups.Node.Parent == nil && !q.Groups.Node.Unmapped
+			}},
+		{"addresses not in a group", &ipam.UnmappedIpamIPAddressForLogicalGroupEnumerationParameters{EnumerationParametersBase: adr, AddressFamily: ipam.AddressFamilyInterNetwork,
+			LogicalGroupId: 2, LogicalGroupType: ipam.LogicalGroupTypeRange}, "",
+			func(q *RowQuery) bool { return q.Kind == GroupAddressRows && !q.IPv6 && q.Groups.Node.Unmapped }},
+		{"addresses of a node", &ipam.IpamIPAddressAllForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: adr, AddressFamily: ipam.AddressFamilyInterNetwork,
+			LogicalGroupNode: rangeNode, LogicalGroupType: ipam.LogicalGroupTypeRange}, "",
+			func(q *RowQuery) bool {
+				return q.Kind == GroupAddressRows && q.Groups.Node.GroupID == 2 && fmt.Sprint(q.Groups.Node.Parent) == "[{9 284}]"
+			}},
+		{"ranges of a node", &ipam.IPRangeAllForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: rng, AddressFamily: ipam.AddressFamilyInterNetwork,
+			LogicalGroupNode: rangeNode, LogicalGroupType: ipam.LogicalGroupTypeRange}, "",
+			func(q *RowQuery) bool {
+				return q.Kind == GroupRangeRows && fmt.Sprint(q.Groups.Node.Parent) == "[{9 284}]"
+			}},
+		{"addresses of an address node", &ipam.IpamIPAddressAllForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: adr, AddressFamily: ipam.AddressFamilyInterNetwork,
+			LogicalGroupNode: parent, LogicalGroupType: ipam.LogicalGroupTypeRange}, ipam.IpamApiInvalidParameter, nil},
+		{"addresses of a subnet group", &ipam.IpamIPAddressAllForLogicalGroupEnumerationParameters{EnumerationParametersBase: adr, AddressFamily: ipam.AddressFamilyInterNetwork,
+			LogicalGroupRecordId: 2, LogicalGroupType: ipam.LogicalGroupTypeSubnet}, ipam.IpamApiInvalidParameter, nil},
+		{"ranges of a node without family", &ipam.IPRangeAllForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: rng,
+			LogicalGroupNode: rangeNode, LogicalGroupType: ipam.LogicalGroupTypeRange}, ipam.IpamApiInvalidAddressFamily, nil},
+		{"ranges of a node, address object", &ipam.IPRangeAllForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: adr,
+			AddressFamily: ipam.AddressFamilyInterNetwork, LogicalGroupNode: rangeNode, LogicalGroupType: ipam.LogicalGroupTypeRange}, ipam.IpamApiInvalidEnumeration, nil},
 	} {
 		q, exc := RowQueryFor(tc.p)
 		switch {
