@@ -15,7 +15,8 @@ import (
 // built-in Managed by group over the IPv4 ranges (the client names the
 // group as an IPv4RangeLogicalGroup), then the children of the first root
 // (the client sends that root back as ParentLogicalGroupNode, i:type
-// IPv4RangeLogicalGroupNode), each child with the root as its ancestor.
+// IPv4RangeLogicalGroupNode), each child with the root as its ancestor,
+// and the addresses of the root's ranges (IpamIPAddressAllForLogicalGroupNode).
 // The test's own queries of the association table are the oracle. Rule E8.
 func TestEnumerateNodesOverNetTCP(t *testing.T) {
 	s := convertedSQLite(t, 600)
@@ -95,5 +96,43 @@ func TestEnumerateNodesOverNetTCP(t *testing.T) {
 		if fmt.Sprint(r.Get("AncestorNodes")) == "<nil>" {
 			t.Errorf("child %v has no AncestorNodes", r.Get("NodeCustomFieldValueId"))
 		}
+	}
+	// The addresses of the first root's ranges (the client sends the root
+	// as the LogicalGroupNode), range by range.
+	c := &Client{}
+	conn, err := c.Dial(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if _, err := c.Enumerate(ctx, conn, &ipam.IpamIPAddressAllForLogicalGroupNodeEnumerationParameters{
+		EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPAddress},
+		AddressFamily:             ipam.AddressFamilyInterNetwork, LogicalGroupType: ipam.LogicalGroupTypeRange,
+		LogicalGroupNode: &ipam.LogicalGroupNode{Type: "Range", LogicalGroupRecordID: &group, CustomFieldRecordID: &managedBy, NodeCustomFieldValueID: &root},
+	}, func(rs []*ipam.GenericRow) error {
+		for _, r := range rs {
+			got = append(got, fmt.Sprintf("%s %v", r.Type, r.Get("RecordId")))
+		}
+		return nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var addresses []string
+	rs, err := db.QueryContext(ctx, `SELECT d."RecordId" FROM "ADM_IPAddressTable" d WHERE d."Family" = 'IPv4' AND d."RangeRecordId" IN
+		(SELECT a."UsedById" FROM "ADM_CustomFieldValuesAssociationTable" a WHERE a."ObjectType" = 'IPRange' AND a."Af" = 'InterNetwork'
+		AND a."CustomFieldId" = ? AND a."CustomFieldValueId" = ?) ORDER BY d."RangeRecordId", d."RecordId"`, managedBy, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		addresses = append(addresses, fmt.Sprintf("IpamIPv4Address %d", id))
+	}
+	if len(addresses) == 0 || !slices.Equal(got, addresses) {
+		t.Errorf("addresses of the node: %d rows, the store %d\n%q\n%q", len(got), len(addresses), got, addresses)
 	}
 }
