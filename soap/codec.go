@@ -12,8 +12,10 @@ import (
 )
 
 // Codec is one connection's encoder state. For EncodingBinarySession the
-// inbound NBFSE string table lives here (one per direction per connection;
-// outbound we always send an empty table 00 and inline strings). A Codec is
+// NBFSE string tables live here, one per direction per connection: the
+// inbound one the peer fills, and the outbound one, which only the writers
+// of enumeration rows add to (nbfx.Writer.CollectSessionStrings); every
+// other message goes out with the empty table 00. A Codec is
 // not safe for concurrent use: decode on the reading goroutine and encode
 // under the connection's write lock, or use two Codecs.
 type Codec struct {
@@ -21,8 +23,9 @@ type Codec struct {
 	lim Limits
 	ns  string // envelope namespace of enc
 
-	sess *nbfx.ReaderSession
-	br   *nbfx.Reader
+	sess  *nbfx.ReaderSession
+	wsess *nbfx.WriterSession // outbound table (EncodingBinarySession)
+	br    *nbfx.Reader
 	tr   *textxml.Reader
 	bw   *nbfx.Writer
 	tw   *textxml.Writer
@@ -62,6 +65,10 @@ func NewCodec(enc Encoding, lim Limits) *Codec {
 			MaxArrayLength: lim.MaxArrayLength, MaxBytesPerRead: lim.MaxBytesPerRead, MaxExpansion: lim.MaxExpansion,
 		})
 		c.bw = nbfx.NewWriter(nil)
+		if enc == EncodingBinarySession {
+			c.wsess = nbfx.NewWriterSession(0, 0)
+			c.bw.SetSession(c.wsess)
+		}
 	case EncodingText, EncodingText11:
 		c.tr = textxml.NewReader(nil, textxml.Options{
 			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
@@ -491,6 +498,9 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	switch c.enc {
 	case EncodingBinarySession:
 		c.bw.Reset(append(dst, 0x00))
+		if sb, ok := body.(SessionStringsBody); ok && sb.CollectsSessionStrings() {
+			c.bw.CollectSessionStrings(true)
+		}
 		w = c.bw
 	case EncodingBinary:
 		c.bw.Reset(dst)
@@ -511,13 +521,40 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		out = c.bw.Bytes()
 		c.bw.Reset(nil)
 	}
+	if err == nil && c.wsess != nil && c.wsess.Pending() {
+		// The strings this message added go in its table, before the
+		// records that use them (the 00 written first is replaced).
+		out = c.wsess.ReplaceStringTable(out, start)
+	}
 	if err != nil {
+		c.rollback()
 		return dst[:start], fmt.Errorf("soap: encode %s: %w", c.lim.Echo(h.Action), err)
 	}
 	if n := len(out) - start; n > c.lim.MaxMessageBytes {
+		c.rollback()
 		return out[:start], fmt.Errorf("soap: encode %s: %d bytes, limit %d: %w", c.lim.Echo(h.Action), n, c.lim.MaxMessageBytes, ErrMessageTooLarge)
 	}
+	if c.wsess != nil {
+		c.wsess.Commit()
+	}
 	return out, nil
+}
+
+// SessionStringsBody is a body of repeated data (enumeration rows): on
+// EncodingBinarySession the names and namespaces it writes that are not
+// in the static dictionary are added to the connection's outbound string
+// table (within its bounds) and sent once.
+type SessionStringsBody interface {
+	BodyWriter
+	CollectsSessionStrings() bool
+}
+
+// rollback takes back the outbound session strings of a message that is
+// not sent.
+func (c *Codec) rollback() {
+	if c.wsess != nil {
+		c.wsess.Rollback()
+	}
 }
 
 // ErrMessageTooLarge is returned by Encode for a message larger than

@@ -22,6 +22,9 @@ type Writer struct {
 	open     bool // a start tag is open: attributes may follow
 	rootDone bool
 	lastText int // offset of the type byte of the last record if it was content text, else -1
+
+	sess    *WriterSession // outbound NBFSE table (msbinsession1), nil for msbin1
+	collect bool           // names and namespaces not in a dictionary are added to sess
 }
 
 var _ xmlstream.Writer = (*Writer)(nil)
@@ -39,6 +42,7 @@ func (w *Writer) Reset(dst []byte) {
 	w.scope.Reset()
 	w.open, w.rootDone = false, false
 	w.lastText = -1
+	w.collect = false
 }
 
 // Bytes returns the encoded document (dst with the records appended).
@@ -84,7 +88,8 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	}
 	w.lastText = -1
 	w.open = true
-	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local)
+	id, dict := w.dictID(local)
+	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local, id, dict)
 	if declare {
 		w.declare(prefix, space)
 	}
@@ -94,8 +99,7 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 // appendNameRecord appends an element or attribute name record: the short
 // (no prefix), prefixed, single-letter-prefix forms, each as a dictionary
 // or inline-string record.
-func appendNameRecord(b []byte, short, long, shortDict, longDict, letterDict, letter byte, prefix, local string) []byte {
-	id, dict := staticIDs[local]
+func appendNameRecord(b []byte, short, long, shortDict, longDict, letterDict, letter byte, prefix, local string, id uint32, dict bool) []byte {
 	switch {
 	case prefix == "":
 		if dict {
@@ -121,7 +125,7 @@ func appendString(b []byte, s string) []byte {
 
 // declare writes an xmlns record for prefix on the open element.
 func (w *Writer) declare(prefix, uri string) {
-	id, dict := staticIDs[uri]
+	id, dict := w.dictID(uri)
 	dict = dict && uri != ""
 	switch {
 	case prefix == "" && dict:
@@ -157,7 +161,8 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 	if declare {
 		w.declare(prefix, space)
 	}
-	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local)
+	id, dict := w.dictID(local)
+	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local, id, dict)
 	return w.text(value)
 }
 
