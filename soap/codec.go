@@ -26,9 +26,9 @@ type Codec struct {
 	sess  *nbfx.ReaderSession
 	wsess *nbfx.WriterSession // outbound table (EncodingBinarySession)
 	br    *nbfx.Reader
-	tr   *textxml.Reader
-	bw   *nbfx.Writer
-	tw   *textxml.Writer
+	tr    *textxml.Reader
+	bw    *nbfx.Writer
+	tw    *textxml.Writer
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
 	keep   []xmlstream.Name

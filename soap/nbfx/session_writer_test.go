@@ -132,7 +132,9 @@ func TestWriterSessionBounds(t *testing.T) {
 	}
 }
 
-func itoa3(i int) string { return string(rune('a'+i/100)) + string(rune('a'+i/10%10)) + string(rune('a'+i%10)) }
+func itoa3(i int) string {
+	return string(rune('a'+i/100)) + string(rune('a'+i/10%10)) + string(rune('a'+i%10))
+}
 
 // TestWriterSessionRollback: the strings and remembered runs of a message
 // that is not sent are taken back; the next message carries them again.
