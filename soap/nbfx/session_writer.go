@@ -19,8 +19,9 @@ package nbfx
 // Strings are never removed once sent; those added for a message that is
 // not sent are taken back with Rollback.
 type WriterSession struct {
-	ids      map[string]uint32
-	n        int // strings committed and pending
+	ids      map[string]uint32 // session strings (odd ids) and static ones used (even)
+	static   int               // static strings in ids
+	n        int               // session strings, committed and pending
 	bytes    int
 	maxBytes int
 	maxCount int
@@ -55,10 +56,21 @@ func NewWriterSession(maxBytes, maxCount int) *WriterSession {
 	return &WriterSession{maxBytes: maxBytes, maxCount: maxCount}
 }
 
-// lookup returns the odd id of s; with add set, a string not yet in the
-// table is added when it fits.
+// lookup returns the dictionary id of str: its static id (even; the
+// session remembers it, so a name costs one map lookup) or its session id
+// (odd); with add set, a string in neither is added when it fits.
 func (s *WriterSession) lookup(str string, add bool) (uint32, bool) {
 	if id, ok := s.ids[str]; ok {
+		return id, true
+	}
+	if s.ids == nil {
+		s.ids = make(map[string]uint32)
+	}
+	if id, ok := staticIDs[str]; ok {
+		if s.static < maxStaticRemembered {
+			s.ids[str] = id
+			s.static++
+		}
 		return id, true
 	}
 	if !add || s.full || str == "" {
@@ -69,9 +81,6 @@ func (s *WriterSession) lookup(str string, add bool) (uint32, bool) {
 		s.full, s.pendFull = true, true
 		return 0, false
 	}
-	if s.ids == nil {
-		s.ids = make(map[string]uint32)
-	}
 	id := uint32(2*s.n + 1)
 	s.ids[str] = id
 	s.n++
@@ -80,6 +89,10 @@ func (s *WriterSession) lookup(str string, add bool) (uint32, bool) {
 	s.pending = append(s.pending, str)
 	return id, true
 }
+
+// maxStaticRemembered bounds the static dictionary strings a session
+// remembers beside its own.
+const maxStaticRemembered = 256
 
 // Len is the number of strings in the table, pending ones included.
 func (s *WriterSession) Len() int { return s.n }
@@ -177,13 +190,11 @@ func (w *Writer) CollectSessionStrings(on bool) bool {
 
 // dictID is the dictionary id of s: static (even), else the session's (odd).
 func (w *Writer) dictID(s string) (uint32, bool) {
-	if id, ok := staticIDs[s]; ok {
-		return id, true
-	}
 	if w.sess != nil {
 		return w.sess.lookup(s, w.collect)
 	}
-	return 0, false
+	id, ok := staticIDs[s]
+	return id, ok
 }
 
 // Remembers reports whether w keeps repeated runs per session (its bytes

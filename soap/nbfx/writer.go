@@ -219,7 +219,7 @@ func (w *Writer) text(s string) error {
 		b = append(b, 0x86) // TrueText
 	default:
 		var g [16]byte
-		if id, ok := staticIDs[s]; ok {
+		if id, ok := staticText(s); ok {
 			b = appendMB31(append(b, 0xAA), id) // DictionaryText
 		} else if strings.HasPrefix(s, "urn:uuid:") && parseGUID(s[9:], &g) {
 			b = append(append(b, 0xAC), g[:]...) // UniqueIdText
