@@ -1,5 +1,7 @@
 package nbfx
 
+import "unicode/utf8"
+
 // WriterSession is the sending side of one direction's [MC-NBFSE] string
 // table. A Writer with a session refers to the strings already in it by
 // their odd ids; while it collects (Writer.CollectSessionStrings), an
@@ -73,7 +75,7 @@ func (s *WriterSession) lookup(str string, add bool) (uint32, bool) {
 		}
 		return id, true
 	}
-	if !add || s.full || str == "" {
+	if !add || s.full || str == "" || !utf8.ValidString(str) {
 		return 0, false
 	}
 	cost := mb31Len(uint32(len(str))) + len(str)

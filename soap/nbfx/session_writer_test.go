@@ -171,3 +171,21 @@ func TestWriterSessionRollback(t *testing.T) {
 		t.Fatalf("after Rollback:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestWriterSessionRejectsInvalidNames: a name that is not UTF-8 fails
+// the write and never enters the session table (which would send it to
+// the peer); an empty name fails although "" is a static string.
+func TestWriterSessionRejectsInvalidNames(t *testing.T) {
+	ws := NewWriterSession(0, 0)
+	for _, name := range []string{"bad\xff", ""} {
+		w := NewWriter(nil)
+		w.SetSession(ws)
+		w.CollectSessionStrings(true)
+		if err := w.StartElement("", name, "urn:a"); err == nil {
+			t.Errorf("element %q written", name)
+		}
+	}
+	if ws.Len() != 0 {
+		t.Errorf("%d strings added", ws.Len())
+	}
+}

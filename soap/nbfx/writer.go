@@ -72,9 +72,14 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	if w.rootDone {
 		return w.fail("second document element <%s>", local)
 	}
-	if err := checkName("element", local); err != nil {
-		w.err = err
-		return err
+	// A dictionary string is valid UTF-8 (the session's are checked when
+	// added): only a name in neither dictionary is checked here.
+	id, dict := w.dictID(local)
+	if !dict || local == "" {
+		if err := checkName("element", local); err != nil {
+			w.err = err
+			return err
+		}
 	}
 	declare, err := w.scope.StartElement(prefix, local, space)
 	if err != nil {
@@ -88,7 +93,6 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	}
 	w.lastText = -1
 	w.open = true
-	id, dict := w.dictID(local)
 	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local, id, dict)
 	if declare {
 		w.declare(prefix, space)
