@@ -487,7 +487,7 @@ func skipTo(r xmlstream.Reader, depth int) error {
 // the headers a:Action (mustUnderstand), a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
 // (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
 // Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
-// empty string table 00 comes first. Prefixes are s, a and (in bodies) i,
+// string table comes first: 00, or the strings a SessionStringsBody added. Prefixes are s, a and (in bodies) i,
 // as WCF writes them. On error dst is returned unchanged.
 func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	if h == nil || h.Action == "" {

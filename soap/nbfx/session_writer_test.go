@@ -96,6 +96,7 @@ func TestWriterSessionNotCollecting(t *testing.T) {
 // strings; once a string does not fit, nothing more is added (so a name
 // is written the same way for the rest of the connection), and the
 // reader with WCF's default MaxSessionSize accepts every table.
+// Rule T16.
 func TestWriterSessionBounds(t *testing.T) {
 	var doc strings.Builder
 	doc.WriteString(`<Root xmlns="urn:r">`)

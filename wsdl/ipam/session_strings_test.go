@@ -66,6 +66,7 @@ func TestFragmentsRepeatTheirBytesInSession(t *testing.T) {
 // message's string table; every message decodes (on the reading side's
 // table) to the infoset the text encoding gives, and the later messages
 // are less than half the size of the same rows without the table.
+// Rule T16.
 func TestEnumeratedRowsSessionStrings(t *testing.T) {
 	h := &soap.Header{Action: ipam.ActionEnumeratedRowsCallback, To: "http://www.w3.org/2005/08/addressing/anonymous"}
 	send, recv := soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}), soap.NewCodec(soap.EncodingBinarySession, soap.Limits{})
@@ -111,6 +112,7 @@ func TestEnumeratedRowsSessionStrings(t *testing.T) {
 // size limit is not sent, so the strings it added are taken back: the
 // next message carries them, and the reader, which never saw the first,
 // reads it.
+// Rule T16.
 func TestSessionStringsTakenBackWhenNotSent(t *testing.T) {
 	h := &soap.Header{Action: ipam.ActionEnumeratedRowsCallback}
 	send, recv := soap.NewCodec(soap.EncodingBinarySession, soap.Limits{MaxMessageBytes: 4096}), soap.NewCodec(soap.EncodingBinarySession, soap.Limits{})
