@@ -11,8 +11,9 @@ import (
 )
 
 // Writer encodes one [MC-NBFX] document with the [MC-NBFS] static
-// dictionary and no session strings (for msbinsession1 the caller writes the
-// empty StringTable 00 first). Text is written in the most compact record
+// dictionary and, with SetSession, the [MC-NBFSE] session strings (for
+// msbinsession1 the caller writes the StringTable first: see
+// WriterSession). Text is written in the most compact record
 // with the same infoset, and text followed by an end tag is folded into the
 // …WithEndElement record.
 type Writer struct {
