@@ -190,3 +190,42 @@ func TestWriterSessionRejectsInvalidNames(t *testing.T) {
 		t.Errorf("%d strings added", ws.Len())
 	}
 }
+
+// FuzzSessionRoundTrip: whatever the Reader accepts, a Writer collecting
+// session strings re-encodes to a StringTable and records that a reader
+// with its own session table reads as the same node stream — twice on
+// one connection (the second message refers to the first one's strings),
+// the table never past its bounds.
+func FuzzSessionRoundTrip(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, ok := decodePayload(t, data)
+		if !ok {
+			return
+		}
+		in := NewReaderSession(0)
+		n, _ := in.ReadStringTable(data)
+		ws, rs := NewWriterSession(0, 0), NewReaderSession(0)
+		for i := range 2 {
+			w := NewWriter(nil)
+			w.SetSession(ws)
+			w.CollectSessionStrings(true)
+			if err := copyNodes(NewReader(data[n:], in, fuzzQuotas), w); err != nil {
+				t.Fatalf("re-encode: %v", err)
+			}
+			p := append(ws.AppendStringTable(nil), w.Bytes()...)
+			ws.Commit()
+			m, err := rs.ReadStringTable(p)
+			if err != nil {
+				t.Fatalf("message %d: string table: %v", i, err)
+			}
+			got, err := canonNodes(NewReader(p[m:], rs, ReaderOptions{}))
+			if err != nil || got != want {
+				t.Fatalf("message %d: %v\n got:\n%s\nwant:\n%s", i, err, got, want)
+			}
+		}
+		if ws.Bytes() > DefaultMaxSessionBytes || ws.Len() > DefaultMaxSessionStrings {
+			t.Fatalf("session table %d bytes, %d strings", ws.Bytes(), ws.Len())
+		}
+	})
+}
