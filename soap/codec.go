@@ -487,8 +487,9 @@ func skipTo(r xmlstream.Reader, depth int) error {
 // the headers a:Action (mustUnderstand), a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
 // (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
 // Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
-// string table comes first: 00, or the strings a SessionStringsBody added. Prefixes are s, a and (in bodies) i,
-// as WCF writes them. On error dst is returned unchanged.
+// string table comes first: 00, or the strings a SessionStringsBody added.
+// Prefixes are s, a and (in bodies) i, as WCF writes them. On error dst is
+// returned unchanged and the strings the message added are taken back.
 func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	if h == nil || h.Action == "" {
 		return dst, fmt.Errorf("soap: encode: a:Action is required")
