@@ -104,7 +104,7 @@ func TestEnumeratedRowsSessionStrings(t *testing.T) {
 		case i > 0 && 2*len(p) >= len(plain)+1:
 			t.Errorf("message %d: %d bytes, %d without the session table", i, len(p), len(plain)+1)
 		}
-		t.Logf("message %d: %d bytes (%d without the session table)", i, len(p), len(plain)+1)
+		t.Logf("message %d: %d bytes (%d without the session table, %d as text)", i, len(p), len(plain)+1, len(text))
 	}
 }
 
