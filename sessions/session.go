@@ -677,7 +677,7 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		s.received.Store(true)
 	}
 	if to == Completed {
-		s.log.Info("session completed", zap.String("from_state", s.binding.StateNames[from]))
+		s.logCompleted(from)
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
 		defer cancel()
 		if err := s.t.Close(ctx); err != nil {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/url"
 
-	"go.uber.org/zap"
-
 	"github.com/ipamd/ipamd/duplex/nmf"
 	"github.com/ipamd/ipamd/sessions"
 	"github.com/ipamd/ipamd/soap"
@@ -44,8 +42,8 @@ type netTCPPort struct{ p *sessions.Port }
 func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
 	opts := h.p.Options()
-	opts.Logger = opts.Logger.WithLazy(zap.String("via", opts.Limits.Echo(ns.Preamble().Via)))
-	t := &netTCP{ns: ns, codec: soap.NewCodec(enc, opts.Limits)}
+	opts.Logger = viaLogger(opts.Logger, opts.Limits.Echo(ns.Preamble().Via))
+	t := &netTCP{ns: ns, nctx: ctx, codec: soap.NewCodec(enc, opts.Limits)}
 	err := h.p.Serve(ctx, t, opts)
 	// What the last message's handling wrote may still be held (see
 	// Receive): it goes out before the framing layer ends the session.
@@ -68,7 +66,14 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 // bounded by nmf's write timeout and the connection's lifetime, so Send
 // adds no deadline of its own (it cost a timer and a watcher per message).
 type netTCP struct {
-	ns    *nmf.Session
+	ns *nmf.Session
+	// nctx is the framing session's context, which nmf watches once per
+	// connection. Reads wait under it rather than the session's context
+	// (a child of it) that Await and Receive are given: that one is only
+	// ever cancelled together with Abort, which interrupts a read anyway,
+	// or once Serve returns, and watching it cost a context watcher per
+	// read (issue 16).
+	nctx  context.Context
 	codec *soap.Codec
 	out   []byte // encode buffer; Sends are serialised by the session
 }
@@ -84,7 +89,10 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 	if err := t.ns.Flush(context.Background()); err != nil {
 		return nil, fmt.Errorf("nmf: flushing held records: %w", err)
 	}
-	payload, err := t.ns.ReadMessage(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("nmf: read message: %w", err)
+	}
+	payload, err := t.ns.ReadMessage(t.nctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +107,10 @@ func (t *netTCP) Await(ctx context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
 		return false // Receive flushes again and reports it
 	}
-	t.ns.AwaitMessage(ctx)
+	if ctx.Err() != nil {
+		return false // Receive reports it
+	}
+	t.ns.AwaitMessage(t.nctx)
 	return true
 }
 
