@@ -122,6 +122,7 @@ type Session struct {
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
 
 	stepped chan stepped // stepOffStack's answer; Serve's goroutine only
+	stepFn  func()       // s.stepOffStack, made once
 }
 
 // stepped is what a message's step on its own goroutine returned, or the
@@ -290,13 +291,14 @@ func (s *Session) Serve() error {
 
 // next receives the next message and handles it. On a transport that can
 // Await (net.tcp), the session waits on this goroutine and receives, decodes and
-// handles on a goroutine of its own: decoding and handling (the codec, the
-// service, the store, the caller lookup) grow a goroutine's stack to
-// 8 KiB, and on this goroutine that stack would stay while the session
-// waits for its client's next message, because the parked call chain is
-// too deep for the GC to shrink it — the largest part of a held session
-// (issue 16, docs/performance.md). The fresh goroutine's stack goes back
-// to the runtime when the message is handled. This goroutine waits for
+// handles on another one, a step worker (stepworkers.go): decoding and
+// handling (the codec, the service, the store, the caller lookup) grow a
+// goroutine's stack to 8 KiB, and on this goroutine that stack would stay
+// while the session waits for its client's next message, because the
+// parked call chain is too deep for the GC to shrink it — the largest part
+// of a held session (issue 16, docs/performance.md). The worker's stack
+// serves the next session's step, or goes back to the runtime when the
+// worker has been idle a while. This goroutine waits for
 // it, so messages are handled one after another as before; a panic is
 // raised again here, where the transport's containment expects it.
 func (s *Session) next() (env *soap.Envelope, err, herr error) {
@@ -305,8 +307,9 @@ func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	}
 	if s.stepped == nil {
 		s.stepped = make(chan stepped, 1)
+		s.stepFn = s.stepOffStack
 	}
-	go s.stepOffStack()
+	runStep(s.stepFn) // a step worker (stepworkers.go)
 	r := <-s.stepped
 	if r.panicked {
 		panic(r.panic)
