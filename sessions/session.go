@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,7 +146,7 @@ func newSession(ctx context.Context, b *Binding, t Transport, opts Options) *Ses
 		id = &security.Identity{Mechanism: security.MechanismNone, Loopback: ok && ta.IP.IsLoopback()}
 	}
 	s := &Session{
-		id:       fmt.Sprintf("%x", sessionSeq.Add(1)),
+		id:       strconv.FormatUint(sessionSeq.Add(1), 16),
 		binding:  b,
 		t:        t,
 		peer:     peer,
@@ -681,9 +682,9 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 	}
 	if to == Completed {
 		s.logCompleted(from)
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
-		defer cancel()
-		if err := s.t.Close(ctx); err != nil {
+		// The transport bounds the write (Transport.Close): no timer and
+		// context of our own per session (issue 16).
+		if err := s.t.Close(context.Background()); err != nil {
 			s.log.Debug("closing session output", zap.Error(err))
 		}
 	}
