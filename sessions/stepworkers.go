@@ -1,6 +1,9 @@
 package sessions
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // A session handles each message on a goroutine other than its serving
 // one (Session.next: the serving goroutine's stack stays shallow while
@@ -23,11 +26,15 @@ const stepWorkerIdle = 100 * time.Millisecond
 // that waits takes it).
 var stepJobs = make(chan func())
 
+// stepWorkersStarted counts the workers started (tests).
+var stepWorkersStarted atomic.Int64
+
 // runStep runs f on a waiting worker, or on a new one.
 func runStep(f func()) {
 	select {
 	case stepJobs <- f:
 	default:
+		stepWorkersStarted.Add(1)
 		go stepWorker(f)
 	}
 }
