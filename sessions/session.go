@@ -270,7 +270,9 @@ func (s *Session) Serve() error {
 			// The client's End. The transport lets nothing but our End
 			// follow it; work still running is cancelled as Serve returns,
 			// and its Notify…Complete is not sent.
-			s.log.Debug("session ended by client", zap.Stringer("state", stateName{s}))
+			if ce := s.log.Check(zap.DebugLevel, "session ended by client"); ce != nil {
+				ce.Write(zap.Stringer("state", stateName{s})) // the field costs an allocation: only when written
+			}
 			if testHookClientEnded != nil {
 				testHookClientEnded(s)
 			}
@@ -512,7 +514,7 @@ func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	h := &env.Header
-	log := s.log.WithLazy(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
+	log := s.newOpLog(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
 	ev := evInitialize // the only two-way operation of both port types
 	if s.isDraining() {
 		log.Info("operation refused: shutting down")
@@ -569,7 +571,7 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 }
 
 func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
-	log := s.log.WithLazy(zap.String("operation", op.Name))
+	log := s.newOpLog(zap.String("operation", op.Name))
 	// A one-way message has no reply: answer the transport now, so the
 	// client is not held until the first callback is delivered.
 	s.accept()
