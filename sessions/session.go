@@ -123,7 +123,6 @@ type Session struct {
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
 
 	stepped chan stepped // stepOffStack's answer; Serve's goroutine only
-	stepFn  func()       // s.stepOffStack, made once
 }
 
 // stepped is what a message's step on its own goroutine returned, or the
@@ -310,9 +309,8 @@ func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	}
 	if s.stepped == nil {
 		s.stepped = make(chan stepped, 1)
-		s.stepFn = s.stepOffStack
 	}
-	runStep(s.stepFn) // a step worker (stepworkers.go)
+	runStep(s) // on a step worker (stepworkers.go)
 	r := <-s.stepped
 	if r.panicked {
 		panic(r.panic)

@@ -22,15 +22,20 @@ import (
 // second) and a server that went quiet see them gone.
 const stepWorkerIdle = 100 * time.Millisecond
 
+// stepper is what a worker runs: a *Session's stepOffStack (an interface
+// rather than a func value, so a step costs no closure and a held session
+// keeps none).
+type stepper interface{ stepOffStack() }
+
 // stepJobs hands a step to a waiting worker (unbuffered: only a worker
 // that waits takes it).
-var stepJobs = make(chan func())
+var stepJobs = make(chan stepper)
 
 // stepWorkersStarted counts the workers started (tests).
 var stepWorkersStarted atomic.Int64
 
-// runStep runs f on a waiting worker, or on a new one.
-func runStep(f func()) {
+// runStep runs f's step on a waiting worker, or on a new one.
+func runStep(f stepper) {
 	select {
 	case stepJobs <- f:
 	default:
@@ -39,16 +44,17 @@ func runStep(f func()) {
 	}
 }
 
-// stepWorker runs f, then the steps handed to it until it has waited
-// stepWorkerIdle for one. f must not panic (stepOffStack recovers).
-func stepWorker(f func()) {
-	f()
+// stepWorker runs f's step, then the steps handed to it until it has
+// waited stepWorkerIdle for one. A step must not panic (stepOffStack
+// recovers).
+func stepWorker(f stepper) {
+	f.stepOffStack()
 	t := time.NewTimer(stepWorkerIdle)
 	defer t.Stop()
 	for {
 		select {
 		case f = <-stepJobs:
-			f()
+			f.stepOffStack()
 			t.Reset(stepWorkerIdle)
 		case <-t.C:
 			return

@@ -17,7 +17,7 @@ func TestStepWorkersReusedThenGone(t *testing.T) {
 	const steps = 50
 	done := make(chan struct{})
 	for range steps {
-		runStep(func() { done <- struct{}{} })
+		runStep(stepFunc(func() { done <- struct{}{} }))
 		<-done
 		runtime.Gosched() // let the worker reach its wait
 	}
@@ -36,3 +36,8 @@ func TestStepWorkersReusedThenGone(t *testing.T) {
 		time.Sleep(stepWorkerIdle / 4)
 	}
 }
+
+// stepFunc is a stepper running a function.
+type stepFunc func()
+
+func (f stepFunc) stepOffStack() { f() }
