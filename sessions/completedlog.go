@@ -17,9 +17,11 @@ import (
 // with the session's fields given to the one Write: no stack walk, no
 // encoder clone beyond the one every entry takes.
 
-// maxQuietLoggers bounds quietLoggers: the loggers are the ports' (and the
-// transports' per-Via loggers, themselves bounded), so a few suffice;
-// beyond it the clone is made per line.
+// maxQuietLoggers bounds quietLoggers: on net.tcp the loggers are the
+// per-Via ones of sessions/bind, themselves bounded, so a few suffice;
+// HTTP sessions each have a logger of their own, of which at most this
+// many are kept (a few KiB). Beyond it the clone is made per line, one
+// allocation.
 const maxQuietLoggers = 64
 
 var (
