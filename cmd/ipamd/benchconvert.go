@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -125,9 +126,14 @@ func convertPoint(ctx context.Context, exe, dir string, n int, seed uint64, logw
 	if err := c.Start(); err != nil {
 		return nil, err
 	}
-	steps := readSteps(out, began)
+	steps := &stepClock{}
+	sampled := make(chan struct{})
+	go func() { defer close(sampled); steps.sampleRSS(c.Process.Pid) }()
+	steps.read(out)
 	err = c.Wait()
 	end := time.Now()
+	steps.stop()
+	<-sampled
 	p.LoadAfter = loadgen.LoadAverage()
 	if err != nil {
 		return nil, fmt.Errorf("convert %d addresses: %w", n, err)
@@ -144,20 +150,24 @@ func convertPoint(ctx context.Context, exe, dir string, n int, seed uint64, logw
 		if i+1 < len(steps.at) {
 			next = steps.at[i+1]
 		}
-		p.Steps = append(p.Steps, loadgen.ConvertStep{Step: s, Seconds: next.Sub(steps.at[i]).Seconds()})
+		p.Steps = append(p.Steps, loadgen.ConvertStep{Step: s, Seconds: next.Sub(steps.at[i]).Seconds(), RSS: steps.rss[i]})
 	}
 	return p, nil
 }
 
+// stepClock notes when each conversion step began and the most resident
+// memory the child was seen with during it.
 type stepClock struct {
+	mu    sync.Mutex
 	names []string
 	at    []time.Time
+	rss   []int64
+	done  bool
 }
 
-// readSteps reads `dev convert-store --progress` lines ("progress STEP DONE
-// TOTAL", STEP may hold blanks) until EOF and notes when each step began.
-func readSteps(r io.Reader, began time.Time) *stepClock {
-	s := &stepClock{}
+// read reads `dev convert-store --progress` lines ("progress STEP DONE
+// TOTAL", STEP may hold blanks) until EOF.
+func (s *stepClock) read(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line, ok := strings.CutPrefix(sc.Text(), "progress ")
@@ -172,13 +182,38 @@ func readSteps(r io.Reader, began time.Time) *stepClock {
 			continue
 		}
 		step := strings.Join(f[:len(f)-2], " ")
+		s.mu.Lock()
 		if k := len(s.names); k == 0 || s.names[k-1] != step {
 			s.names = append(s.names, step)
 			s.at = append(s.at, time.Now())
+			s.rss = append(s.rss, 0)
 		}
+		s.mu.Unlock()
 	}
-	_ = began
-	return s
+}
+
+// sampleRSS reads the child's VmRSS every 50 ms (Linux) into the running
+// step's figure until stop.
+func (s *stepClock) sampleRSS(pid int) {
+	for {
+		rss, err := loadgen.ProcessRSS(pid)
+		s.mu.Lock()
+		if s.done || err != nil {
+			s.mu.Unlock()
+			return
+		}
+		if k := len(s.rss); k > 0 {
+			s.rss[k-1] = max(s.rss[k-1], rss)
+		}
+		s.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *stepClock) stop() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
 }
 
 // generateLegacyStore runs `ipamd dev make-legacy-store` into path+".tmp"

@@ -42,6 +42,9 @@ type ConvertPoint struct {
 type ConvertStep struct {
 	Step    string  `json:"step"`
 	Seconds float64 `json:"seconds"`
+	// RSS is the most resident memory the process was seen with during
+	// the step (VmRSS read every 50 ms, Linux): where the peak is.
+	RSS int64 `json:"rss_bytes,omitempty"`
 }
 
 // ConvertReport is how the schema conversion's time and memory grow with
