@@ -82,9 +82,9 @@ user and system CPU, peak resident memory (ru_maxrss), addresses/s and each step
 		}
 		fmt.Fprintf(stdout, "machine: %s, %d cores, %s; %s\n", rep.Machine.CPU, rep.Machine.Cores, rep.Machine.Go, rep.Engine)
 		for _, p := range rep.Conversion {
-			fmt.Fprintf(stdout, "%9d addresses: %v wall, %v CPU, peak RSS %.1f MiB, %.0f addresses/s (%.0f per CPU second); load %.1f → %.1f\n",
+			fmt.Fprintf(stdout, "%9d addresses: %v wall, %v CPU, peak RSS %.1f MiB (anonymous %.1f MiB), %.0f addresses/s (%.0f per CPU second); load %.1f → %.1f\n",
 				p.Addresses, time.Duration(p.Wall).Round(time.Millisecond), time.Duration(p.User+p.System).Round(time.Millisecond),
-				float64(p.PeakRSS)/(1<<20), p.AddressesPerSecond, p.AddressesPerCPUSecond, p.LoadBefore, p.LoadAfter)
+				float64(p.PeakRSS)/(1<<20), float64(p.PeakRSSAnon)/(1<<20), p.AddressesPerSecond, p.AddressesPerCPUSecond, p.LoadBefore, p.LoadAfter)
 		}
 		return nil
 	}
@@ -141,6 +141,7 @@ func convertPoint(ctx context.Context, exe, dir string, n int, seed uint64, logw
 	p.Wall = int64(end.Sub(began))
 	p.User, p.System = int64(c.ProcessState.UserTime()), int64(c.ProcessState.SystemTime())
 	p.PeakRSS = loadgen.PeakRSS(c.ProcessState)
+	p.PeakRSSAnon = steps.peakAnon
 	p.AddressesPerSecond = float64(n) / end.Sub(began).Seconds()
 	if cpu := time.Duration(p.User + p.System); cpu > 0 {
 		p.AddressesPerCPUSecond = float64(n) / cpu.Seconds()
@@ -150,7 +151,7 @@ func convertPoint(ctx context.Context, exe, dir string, n int, seed uint64, logw
 		if i+1 < len(steps.at) {
 			next = steps.at[i+1]
 		}
-		p.Steps = append(p.Steps, loadgen.ConvertStep{Step: s, Seconds: next.Sub(steps.at[i]).Seconds(), RSS: steps.rss[i]})
+		p.Steps = append(p.Steps, loadgen.ConvertStep{Step: s, Seconds: next.Sub(steps.at[i]).Seconds(), RSS: steps.rss[i], RSSAnon: steps.anon[i]})
 	}
 	return p, nil
 }
@@ -162,7 +163,10 @@ type stepClock struct {
 	names []string
 	at    []time.Time
 	rss   []int64
-	done  bool
+	anon  []int64
+	// peakAnon: the most RssAnon seen, steps or not.
+	peakAnon int64
+	done     bool
 }
 
 // read reads `dev convert-store --progress` lines ("progress STEP DONE
@@ -187,24 +191,28 @@ func (s *stepClock) read(r io.Reader) {
 			s.names = append(s.names, step)
 			s.at = append(s.at, time.Now())
 			s.rss = append(s.rss, 0)
+			s.anon = append(s.anon, 0)
 		}
 		s.mu.Unlock()
 	}
 }
 
-// sampleRSS reads the child's VmRSS every 50 ms (Linux) into the running
+// sampleRSS reads the child's VmRSS and RssAnon every 50 ms (Linux) into the running
 // step's figure until stop.
 func (s *stepClock) sampleRSS(pid int) {
 	for {
 		rss, err := loadgen.ProcessRSS(pid)
+		anon, aerr := loadgen.ProcessRSSAnon(pid)
 		s.mu.Lock()
-		if s.done || err != nil {
+		if s.done || err != nil || aerr != nil {
 			s.mu.Unlock()
 			return
 		}
 		if k := len(s.rss); k > 0 {
 			s.rss[k-1] = max(s.rss[k-1], rss)
+			s.anon[k-1] = max(s.anon[k-1], anon)
 		}
+		s.peakAnon = max(s.peakAnon, anon)
 		s.mu.Unlock()
 		time.Sleep(50 * time.Millisecond)
 	}

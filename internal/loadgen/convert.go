@@ -22,6 +22,9 @@ type ConvertPoint struct {
 	// PeakRSS is the conversion process's peak resident set (ru_maxrss,
 	// Linux; 0 elsewhere).
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// PeakRSSAnon is the most anonymous memory (RssAnon, sampled every
+	// 50 ms, Linux) seen: the peak without mapped file pages.
+	PeakRSSAnon int64 `json:"peak_rss_anon_bytes,omitempty"`
 	// AddressesPerSecond: Addresses ÷ wall time; AddressesPerCPUSecond:
 	// Addresses ÷ (user + system).
 	AddressesPerSecond    float64 `json:"addresses_per_second"`
@@ -45,6 +48,9 @@ type ConvertStep struct {
 	// RSS is the most resident memory the process was seen with during
 	// the step (VmRSS read every 50 ms, Linux): where the peak is.
 	RSS int64 `json:"rss_bytes,omitempty"`
+	// RSSAnon is the most anonymous memory seen during the step (RssAnon):
+	// RSS without mapped file pages (SQLite's memory-mapped files).
+	RSSAnon int64 `json:"rss_anon_bytes,omitempty"`
 }
 
 // ConvertReport is how the schema conversion's time and memory grow with
