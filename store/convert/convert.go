@@ -292,9 +292,16 @@ func Run(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) error 
 // each span of addresses once and keeps nothing, so a small cache does.
 // Both are bounds: the process's memory does not grow with the store
 // (issue 16: peak RSS flat, at most 256 MiB; docs/performance.md).
+//
+// Step 12's CREATE INDEX and table copies sort with SQLite's sorter, which
+// keeps at most the connection's cache_size of keys in memory and spills
+// the rest to temporary files (temp_store = FILE); step 12 runs with
+// sortCacheKiB, so a sort of 10M keys holds 16 MiB, not the 64 MiB the
+// batches' cache would let it.
 const (
 	bulkCacheKiB   = 64 << 10
 	detectCacheKiB = 8 << 10
+	sortCacheKiB   = 16 << 10
 )
 
 // sqliteBulkPragmas tunes one of the conversion's SQLite connections for
@@ -311,8 +318,11 @@ const (
 //     Under a rollback journal NORMAL could corrupt the database on power
 //     loss, so the setting is left alone there.
 //   - cache_size: cacheKiB of page cache instead of 2 MiB.
-//   - temp_store = MEMORY: CREATE INDEX sorts in memory instead of temp
-//     files (temporary data only; nothing durable lives there).
+//   - temp_store = FILE: SQLite's sorter (CREATE INDEX, the copies of
+//     step 12) and temporary b-trees spill to temporary files beyond the
+//     page cache. Under MEMORY (until issue 16) the sorter never spills:
+//     step 12's index of the address table held every key in memory, 800
+//     MiB at 10M addresses.
 //   - mmap_size = 0: pages are read with a read call each, from the
 //     operating system's file cache. A memory map (1 GiB until issue 16)
 //     saves a little CPU but every page it touches counts in the process's
@@ -336,7 +346,7 @@ func sqliteBulkPragmas(ctx context.Context, conn *sql.Conn, cacheKiB int) (resto
 	if err := conn.QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&mmap); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	set := []string{"PRAGMA cache_size = -" + strconv.Itoa(cacheKiB), "PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 0"}
+	set := []string{"PRAGMA cache_size = -" + strconv.Itoa(cacheKiB), "PRAGMA temp_store = FILE", "PRAGMA mmap_size = 0"}
 	if strings.EqualFold(journal, "wal") && sync > 1 {
 		set = append(set, "PRAGMA synchronous = NORMAL")
 	}
