@@ -126,7 +126,7 @@ func convertPoint(ctx context.Context, exe, dir string, n int, seed uint64, logw
 	if err := c.Start(); err != nil {
 		return nil, err
 	}
-	steps := &stepClock{}
+	steps := &stepClock{pid: c.Process.Pid}
 	sampled := make(chan struct{})
 	go func() { defer close(sampled); steps.sampleRSS(c.Process.Pid) }()
 	steps.read(out)
@@ -151,7 +151,12 @@ func convertPoint(ctx context.Context, exe, dir string, n int, seed uint64, logw
 		if i+1 < len(steps.at) {
 			next = steps.at[i+1]
 		}
-		p.Steps = append(p.Steps, loadgen.ConvertStep{Step: s, Seconds: next.Sub(steps.at[i]).Seconds(), RSS: steps.rss[i], RSSAnon: steps.anon[i]})
+		nextCPU := time.Duration(p.User + p.System)
+		if i+1 < len(steps.cpu) {
+			nextCPU = steps.cpu[i+1]
+		}
+		p.Steps = append(p.Steps, loadgen.ConvertStep{Step: s, Seconds: next.Sub(steps.at[i]).Seconds(),
+			CPUSeconds: max(0, nextCPU-steps.cpu[i]).Seconds(), RSS: steps.rss[i], RSSAnon: steps.anon[i]})
 	}
 	return p, nil
 }
@@ -164,6 +169,9 @@ type stepClock struct {
 	at    []time.Time
 	rss   []int64
 	anon  []int64
+	// cpu: the child's CPU time when the step began (Linux, 10 ms).
+	cpu []time.Duration
+	pid int
 	// peakAnon: the most RssAnon seen, steps or not.
 	peakAnon int64
 	done     bool
@@ -192,6 +200,8 @@ func (s *stepClock) read(r io.Reader) {
 			s.at = append(s.at, time.Now())
 			s.rss = append(s.rss, 0)
 			s.anon = append(s.anon, 0)
+			cpu, _ := loadgen.ProcessCPU(s.pid)
+			s.cpu = append(s.cpu, cpu)
 		}
 		s.mu.Unlock()
 	}

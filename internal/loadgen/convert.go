@@ -45,6 +45,10 @@ type ConvertPoint struct {
 type ConvertStep struct {
 	Step    string  `json:"step"`
 	Seconds float64 `json:"seconds"`
+	// CPUSeconds is the process's CPU time (user + system) over the same
+	// span (Linux, 10 ms resolution): on a shared machine the wall time
+	// of a step moves with the load, its CPU time much less.
+	CPUSeconds float64 `json:"cpu_seconds"`
 	// RSS is the most resident memory the process was seen with during
 	// the step (VmRSS read every 50 ms, Linux): where the peak is.
 	RSS int64 `json:"rss_bytes,omitempty"`
