@@ -99,9 +99,11 @@ func rssAnon(b *testing.B) int64 {
 	return 0
 }
 
-// rowItem is how an ArrayOfIpamObject item starts in the binary
-// encodings: a ShortElement record named IpamObject.
-var rowItem = []byte("\x40\x0aIpamObject")
+// rowItem is what each IPv4 address row carries once in the binary
+// encodings: its i:type value, IpamIPv4Address, as Chars8Text (the
+// item's element name is a session string id on msbinsession1, so it
+// has no fixed bytes).
+var rowItem = []byte("\x98\x0fIpamIPv4Address")
 
 // leanEnumerate runs one enumeration with the client package up to
 // StartEnumeration, then reads the callbacks itself: each message's

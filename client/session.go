@@ -70,14 +70,10 @@ func (c *Client) NewSession(conn Conn, pt PortType) (*Session, error) {
 	if !ok || enc.EnvelopeNamespace() != soap.NSEnvelope {
 		return nil, fmt.Errorf("client: the session's encoding %v is not a SOAP 1.2 encoding this client speaks", conn.Encoding())
 	}
-	lim := c.Limits
-	if lim.MaxMessageBytes <= 0 {
-		lim.MaxMessageBytes = max(c.Dialer.MaxMessageSize, 65536)
-	}
 	s := &Session{
 		conn:     conn,
 		port:     p,
-		codec:    soap.NewCodec(enc, lim),
+		codec:    soap.NewCodec(enc, c.sessionLimits()),
 		to:       conn.Via(),
 		newID:    c.newMessageID,
 		interval: c.keepaliveInterval(),

@@ -65,3 +65,6 @@ func (l *sessionLog) WithLazy(fields ...zap.Field) *zap.Logger {
 	}
 	return l.s.opts.Logger.WithLazy(append(l.fields(len(fields)), fields...)...)
 }
+
+// enabled reports whether lvl is logged at all, without building anything.
+func (l *sessionLog) enabled(lvl zapcore.Level) bool { return l.s.opts.Logger.Core().Enabled(lvl) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +121,8 @@ type Session struct {
 	ignored  atomic.Uint32 // client messages dropped (ignore)
 	grace    int           // ADM_KeepaliveGraceCount; guarded by stateMu
 	timer    *time.Timer   // InactivityTimer; guarded by stateMu
+
+	stepped chan stepped // stepOffStack's answer, lent while a step runs (next)
 }
 
 // stepped is what a message's step on its own goroutine returned, or the
@@ -142,7 +145,7 @@ func newSession(ctx context.Context, b *Binding, t Transport, opts Options) *Ses
 		id = &security.Identity{Mechanism: security.MechanismNone, Loopback: ok && ta.IP.IsLoopback()}
 	}
 	s := &Session{
-		id:       fmt.Sprintf("%x", sessionSeq.Add(1)),
+		id:       strconv.FormatUint(sessionSeq.Add(1), 16),
 		binding:  b,
 		t:        t,
 		peer:     peer,
@@ -265,7 +268,9 @@ func (s *Session) Serve() error {
 			// The client's End. The transport lets nothing but our End
 			// follow it; work still running is cancelled as Serve returns,
 			// and its Notify…Complete is not sent.
-			s.log.Debug("session ended by client", zap.Stringer("state", stateName{s}))
+			if ce := s.log.Check(zap.DebugLevel, "session ended by client"); ce != nil {
+				ce.Write(zap.Stringer("state", stateName{s})) // the field costs an allocation: only when written
+			}
 			if testHookClientEnded != nil {
 				testHookClientEnded(s)
 			}
@@ -287,23 +292,25 @@ func (s *Session) Serve() error {
 
 // next receives the next message and handles it. On a transport that can
 // Await (net.tcp), the session waits on this goroutine and receives, decodes and
-// handles on a goroutine of its own: decoding and handling (the codec, the
-// service, the store, the caller lookup) grow a goroutine's stack to
-// 8 KiB, and on this goroutine that stack would stay while the session
-// waits for its client's next message, because the parked call chain is
-// too deep for the GC to shrink it — the largest part of a held session
-// (issue 16, docs/performance.md). The fresh goroutine's stack goes back
-// to the runtime when the message is handled. This goroutine waits for
+// handles on another one, a step worker (stepworkers.go): decoding and
+// handling (the codec, the service, the store, the caller lookup) grow a
+// goroutine's stack to 8 KiB, and on this goroutine that stack would stay
+// while the session waits for its client's next message, because the
+// parked call chain is too deep for the GC to shrink it — the largest part
+// of a held session (issue 16, docs/performance.md). The worker's stack
+// serves the next session's step, or goes back to the runtime when the
+// worker has been idle a while. This goroutine waits for
 // it, so messages are handled one after another as before; a panic is
 // raised again here, where the transport's containment expects it.
 func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	if !s.t.Await(s.ctx) {
 		return s.step()
 	}
-	ch := steppedChans.Get().(chan stepped) // not kept while the session waits
-	go s.stepOffStack(ch)
-	r := <-ch
-	steppedChans.Put(ch)
+	s.stepped = steppedChans.Get().(chan stepped) // not kept while the session waits
+	runStep(s)                                    // on a step worker (stepworkers.go)
+	r := <-s.stepped
+	steppedChans.Put(s.stepped)
+	s.stepped = nil
 	if r.panicked {
 		panic(r.panic)
 	}
@@ -323,14 +330,14 @@ func (s *Session) step() (env *soap.Envelope, err, herr error) {
 // steppedChans lends next's answer channels: a held session keeps none.
 var steppedChans = sync.Pool{New: func() any { return make(chan stepped, 1) }}
 
-// stepOffStack is next's goroutine; it answers on ch.
-func (s *Session) stepOffStack(ch chan<- stepped) {
+// stepOffStack is a step worker's part of next; it answers on s.stepped.
+func (s *Session) stepOffStack() {
 	var r stepped
 	defer func() {
 		if p := recover(); p != nil {
 			r = stepped{panicked: true, panic: p}
 		}
-		ch <- r
+		s.stepped <- r
 	}()
 	r.env, r.err, r.herr = s.step()
 }
@@ -507,7 +514,7 @@ func (s *Session) authorize(op *ipam.Operation) *ipam.IpamException {
 
 func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 	h := &env.Header
-	log := s.log.WithLazy(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
+	log := s.newOpLog(zap.String("operation", op.Name), zap.String("message_id", h.MessageID))
 	ev := evInitialize // the only two-way operation of both port types
 	if s.isDraining() {
 		log.Info("operation refused: shutting down")
@@ -564,7 +571,7 @@ func (s *Session) handleTwoWay(op *ipam.Operation, env *soap.Envelope) error {
 }
 
 func (s *Session) handleOneWay(op *ipam.Operation, env *soap.Envelope) error {
-	log := s.log.WithLazy(zap.String("operation", op.Name))
+	log := s.newOpLog(zap.String("operation", op.Name))
 	// A one-way message has no reply: answer the transport now, so the
 	// client is not held until the first callback is delivered.
 	s.accept()
@@ -676,10 +683,10 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		s.received.Store(true)
 	}
 	if to == Completed {
-		s.log.Info("session completed", zap.String("from_state", s.binding.StateNames[from]))
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
-		defer cancel()
-		if err := s.t.Close(ctx); err != nil {
+		s.logCompleted(from)
+		// The transport bounds the write (Transport.Close): no timer and
+		// context of our own per session (issue 16).
+		if err := s.t.Close(context.Background()); err != nil {
 			s.log.Debug("closing session output", zap.Error(err))
 		}
 	}

@@ -46,8 +46,8 @@ type Transport interface {
 	// An error wrapping soap.ErrMessageTooLarge means nothing was written.
 	Send(ctx context.Context, m Outgoing) error
 	// Close ends the session's output gracefully (net.tcp: our End record;
-	// HTTP: the session is forgotten and Receive returns io.EOF). Later
-	// calls do nothing.
+	// HTTP: the session is forgotten and Receive returns io.EOF), bounding
+	// a write's time itself as Send does. Later calls do nothing.
 	Close(ctx context.Context) error
 	// Abort ends the session at once; a blocked Receive returns an error.
 	Abort()

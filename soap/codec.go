@@ -12,8 +12,10 @@ import (
 )
 
 // Codec is one connection's encoder state. For EncodingBinarySession the
-// inbound NBFSE string table lives here (one per direction per connection;
-// outbound we always send an empty table 00 and inline strings). A Codec is
+// NBFSE string tables live here, one per direction per connection: the
+// inbound one the peer fills, and the outbound one, which only the writers
+// of enumeration rows add to (nbfx.Writer.CollectSessionStrings); every
+// other message goes out with the empty table 00. A Codec is
 // not safe for concurrent use: decode on the reading goroutine and encode
 // under the connection's write lock, or use two Codecs.
 type Codec struct {
@@ -21,10 +23,11 @@ type Codec struct {
 	lim Limits
 	ns  string // envelope namespace of enc
 
-	sess *nbfx.ReaderSession
-	br   *nbfx.Reader // from a pool while a message is in hand; nil while Idle (codec_idle.go)
-	tr   *textxml.Reader
-	gen  uint32 // bumped by Idle: the Envelopes decoded before it are stale
+	sess  *nbfx.ReaderSession
+	wsess *nbfx.WriterSession // outbound table (EncodingBinarySession), made by the first rows message
+	br    *nbfx.Reader        // from a pool while a message is in hand; nil while Idle (codec_idle.go)
+	tr    *textxml.Reader
+	gen   uint32 // bumped by Idle: the Envelopes decoded before it are stale
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
 	keep   []xmlstream.Name
@@ -476,8 +479,9 @@ func skipTo(r xmlstream.Reader, depth int) error {
 // the headers a:Action (mustUnderstand), a:RelatesTo, a:MessageID, a:ReplyTo, a:FaultTo, a:From (each if set), a:To
 // (mustUnderstand, if set), h.Extra and, for a *Fault body, the fault's
 // Headers; then the body (nil = empty s:Body). For EncodingBinarySession the
-// empty string table 00 comes first. Prefixes are s, a and (in bodies) i,
-// as WCF writes them. On error dst is returned unchanged.
+// string table comes first: 00, or the strings a SessionStringsBody added.
+// Prefixes are s, a and (in bodies) i, as WCF writes them. On error dst is
+// returned unchanged and the strings the message added are taken back.
 func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	if h == nil || h.Action == "" {
 		return dst, fmt.Errorf("soap: encode: a:Action is required")
@@ -492,6 +496,14 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	case EncodingBinarySession:
 		bw = binaryWriter()
 		bw.Reset(append(dst, 0x00))
+		sb, collect := body.(SessionStringsBody)
+		collect = collect && sb.CollectsSessionStrings()
+		if collect && c.wsess == nil {
+			c.wsess = nbfx.NewWriterSession(0, 0)
+		}
+		// Names already in the table are written by id in every message.
+		bw.SetSession(c.wsess)
+		bw.CollectSessionStrings(collect)
 		w = bw
 	case EncodingBinary:
 		bw = binaryWriter()
@@ -517,11 +529,21 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 		out = bw.Bytes()
 		putBinaryWriter(bw)
 	}
+	if err == nil && c.wsess != nil && c.wsess.Pending() {
+		// The strings this message added go in its table, before the
+		// records that use them (the 00 written first is replaced).
+		out = c.wsess.ReplaceStringTable(out, start)
+	}
 	if err != nil {
+		c.rollback()
 		return dst[:start], fmt.Errorf("soap: encode %s: %w", c.lim.Echo(h.Action), err)
 	}
 	if n := len(out) - start; n > c.lim.MaxMessageBytes {
+		c.rollback()
 		return out[:start], fmt.Errorf("soap: encode %s: %d bytes, limit %d: %w", c.lim.Echo(h.Action), n, c.lim.MaxMessageBytes, ErrMessageTooLarge)
+	}
+	if c.wsess != nil {
+		c.wsess.Commit()
 	}
 	return out, nil
 }
@@ -533,6 +555,23 @@ func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 // buffer grown as the writer appends. A buffer the caller gives is used as
 // it is.
 const textReserve = 4 << 10
+
+// SessionStringsBody is a body of repeated data (enumeration rows): on
+// EncodingBinarySession the names and namespaces it writes that are not
+// in the static dictionary are added to the connection's outbound string
+// table (within its bounds) and sent once.
+type SessionStringsBody interface {
+	BodyWriter
+	CollectsSessionStrings() bool
+}
+
+// rollback takes back the outbound session strings of a message that is
+// not sent.
+func (c *Codec) rollback() {
+	if c.wsess != nil {
+		c.wsess.Rollback()
+	}
+}
 
 // ErrMessageTooLarge is returned by Encode for a message larger than
 // Limits.MaxMessageBytes (limits.max_message_size bounds what is sent as

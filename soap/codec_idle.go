@@ -55,6 +55,7 @@ func binaryWriter() *nbfx.Writer { return nbfxWriters.Get().(*nbfx.Writer) }
 
 func putBinaryWriter(w *nbfx.Writer) {
 	w.Reset(nil)
+	w.SetSession(nil) // a connection's table never reaches another's message
 	nbfxWriters.Put(w)
 }
 

@@ -367,13 +367,21 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	after := len(w.args) - 1
 	w.args = append(w.args, int64(firstEnumeratePage))
 	limit := len(w.args) - 1
+	spaces, err := readAddressSpaces(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("store: enumerate addresses: %w", err)
+	}
+	spaceCols, spaceJoins := `, sp."Family", sp."Name", pp."Name"`, fmt.Sprintf(addressSpaceJoins, "a")
+	if spaces != nil { // in memory (enumerate_cache.go)
+		spaceCols, spaceJoins = "", ""
+	}
 	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
 		a."IsDuplicate", a."MacAddress", a."Notes", a."OSName", a."OSVersion", a."Owner", a."SerialNumber",
 		a."DeviceName", a."VirtualizationType", a."IsCreatedFromDNS", a."ReservationType", a."Duid", a."Iaid",
-		r."StartIPAddress", r."EndIPAddress", sp."Family", sp."Name", pp."Name"
+		r."StartIPAddress", r."EndIPAddress"` + spaceCols + `
 		FROM "ADM_IPAddressTable" a
-		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + fmt.Sprintf(addressSpaceJoins, "a") +
+		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + spaceJoins +
 		w.String() + ` ORDER BY a."RecordId" LIMIT ` + s.dialect.Placeholder(limit+1)
 	page, err := tx.PrepareContext(ctx, query)
 	if err != nil {
@@ -397,7 +405,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		defer close(pages)
 		now, size := time.Now(), firstEnumeratePage
 		for {
-			p := readAddressPage(readCtx, page, values, w.args, size, now)
+			p := readAddressPage(readCtx, page, values, spaces, w.args, size, now)
 			select {
 			case pages <- p:
 			case <-readCtx.Done():
@@ -435,16 +443,23 @@ type addressPage struct {
 	err  error
 }
 
-func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldValues, args []any, size int, now time.Time) addressPage {
+func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int, now time.Time) addressPage {
 	rows := make([]*ipam.IPAddressRow, 0, size)
 	// Rows are scanned into scratch and copied into a slab of the page:
 	// one scan destination list and one allocation for the page's scans.
 	var scratch addressScan
 	dest := scratch.dest()
+	if spaces != nil { // the address space columns come from memory
+		dest = dest[:len(dest)-3]
+	}
 	slab := make([]addressScan, 0, size)
 	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
 		if err := rs.Scan(dest...); err != nil {
 			return err
+		}
+		if spaces != nil {
+			sp := spaces[scratch.space.Int64]
+			scratch.spFamily, scratch.spName, scratch.ppN = sp.family, sp.name, sp.provider
 		}
 		slab = append(slab, scratch)
 		rows = append(rows, slab[len(slab)-1].row(now))
@@ -498,6 +513,9 @@ type customFieldValues struct {
 	// fields are the definitions (ADM_CustomFieldsTable) by RecordId, read
 	// once: a value then costs no join (nil: the query joins them).
 	fields map[int64]customFieldDef
+	// values are ADM_CustomFieldValuesTable by RecordId when fields are
+	// in memory too (nil: joined).
+	values map[int64]cachedValue
 }
 
 type customFieldDef struct {
@@ -522,16 +540,23 @@ func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect,
 		FROM "ADM_CustomFieldValuesAssociationTable" cfa
 		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"
 		LEFT JOIN "ADM_CustomFieldsTable" cf ON cf."RecordId" = cfa."CustomFieldId"` + where
+	var values map[int64]cachedValue
 	if fields != nil {
-		query = `SELECT cfa."UsedById", cfa."RecordId", cfv."RecordId", cfv."BuiltInCustomFieldValueId", cfa."CustomFieldId", COALESCE(cfv."Value", cfa."Value")
+		query = `SELECT cfa."UsedById", cfv."RecordId", cfv."BuiltInCustomFieldValueId", cfa."CustomFieldId", COALESCE(cfv."Value", cfa."Value")
 		FROM "ADM_CustomFieldValuesAssociationTable" cfa
 		LEFT JOIN "ADM_CustomFieldValuesTable" cfv ON cfv."RecordId" = cfa."CustomFieldValueId"` + where
+		if values, err = readCustomFieldValueTable(ctx, tx); err != nil {
+			return nil, err
+		}
+		if values != nil {
+			query = valuesQueryCached + where
+		}
 	}
 	stmt, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	return &customFieldValues{stmt: stmt, fields: fields}, nil
+	return &customFieldValues{stmt: stmt, fields: fields, values: values}, nil
 }
 
 // readCustomFieldDefs reads the custom field definitions, or nil when
@@ -568,8 +593,11 @@ func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, las
 		field  sql.NullInt64
 	)
 	dest := append([]any{&usedBy}, cf.dest()...)
-	if c.fields != nil {
-		dest = []any{&usedBy, &cf.assoc, &cf.valueID, &cf.builtIn, &field, &cf.text}
+	switch {
+	case c.values != nil:
+		dest = []any{&usedBy, &cf.valueID, &field, &cf.text}
+	case c.fields != nil:
+		dest = []any{&usedBy, &cf.valueID, &cf.builtIn, &field, &cf.text}
 	}
 	return readPage(ctx, c.stmt, []any{first, last}, func(rs *sql.Rows) error {
 		if err := rs.Scan(dest...); err != nil {
@@ -582,6 +610,9 @@ func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, las
 			return nil
 		}
 		v := &ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
+		if c.values != nil {
+			v = cachedCustomFieldValue(c.values, cf.valueID, cf.text)
+		}
 		if def, ok := c.fields[field.Int64]; ok && field.Valid {
 			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
 		}

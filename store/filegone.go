@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 )
 
 // ErrStoreFileGone: the embedded store's file was deleted or replaced
@@ -20,13 +19,13 @@ func (s *Store) CheckFile() error {
 	if s.file == nil {
 		return nil
 	}
-	fi, err := os.Stat(s.file.path)
+	same, err := statSame(s.file.path, s.file.fi)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("store: %w: %s no longer exists", ErrStoreFileGone, s.file.path)
 	case err != nil:
 		return fmt.Errorf("store: %s: %w", s.file.path, err)
-	case !os.SameFile(fi, s.file.fi):
+	case !same:
 		return fmt.Errorf("store: %w: %s is another file now", ErrStoreFileGone, s.file.path)
 	}
 	return nil

@@ -54,6 +54,7 @@ could not take place; 2 usage error.`,
 		newBenchModeCmd(stdout, loadgen.ModeHold, "Hold K initialized sessions open with keepalives, then finish each (none may have timed out); server memory per session"),
 		newBenchModeCmd(stdout, loadgen.ModeBurst, "B clients connect at the same instant; time until every session is initialized"),
 		newBenchScaleCmd(stdout),
+		newBenchConvertCmd(stdout),
 		newBenchCeilingCmd(stdout),
 		newBenchSoakCmd(stdout),
 	)

@@ -41,7 +41,7 @@ func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (*z
 		opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, extra(atom)) }))
 	}
 	// Last, so that every core (the service manager's too) gets bounded fields.
-	opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return boundedCore{c} }))
+	opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return &boundedCore{c} }))
 	log, err := zc.Build(opts...)
 	return log, atom, err
 }
@@ -57,21 +57,22 @@ const maxLogField = 512
 var stackKeys = map[string]bool{"stack": true, "stacktrace": true}
 
 // boundedCore cuts string, error and Stringer fields to maxLogField, except
-// stack traces.
+// stack traces. Used by pointer: Check hands the core on as an interface,
+// which for a struct value costs an allocation per logged line.
 type boundedCore struct{ zapcore.Core }
 
-func (c boundedCore) With(fields []zapcore.Field) zapcore.Core {
-	return boundedCore{c.Core.With(boundFields(fields))}
+func (c *boundedCore) With(fields []zapcore.Field) zapcore.Core {
+	return &boundedCore{c.Core.With(boundFields(fields))}
 }
 
-func (c boundedCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+func (c *boundedCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	if c.Enabled(e.Level) {
 		return ce.AddCore(e, c)
 	}
 	return ce
 }
 
-func (c boundedCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
+func (c *boundedCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	if len(e.Message) > maxLogField {
 		e.Message = xmlstream.Truncate(e.Message, maxLogField)
 	}

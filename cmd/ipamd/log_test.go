@@ -14,7 +14,7 @@ import (
 func TestLogLineBounded(t *testing.T) {
 	var buf bytes.Buffer
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-	log := zap.New(boundedCore{zapcore.NewCore(enc, zapcore.AddSync(&buf), zapcore.DebugLevel)})
+	log := zap.New(&boundedCore{zapcore.NewCore(enc, zapcore.AddSync(&buf), zapcore.DebugLevel)})
 	huge := strings.Repeat("x", 1<<20)
 	log.With(zap.String("with", huge)).Warn(huge, zap.String("action", huge), zap.Error(errors.New(huge)),
 		zap.Stringer("s", stringer(huge)), zap.Int("n", 1), zap.String("short", "ok"))

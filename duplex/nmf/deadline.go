@@ -14,6 +14,12 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 type dir int
 
+// keepDeadline, given to begin, keeps the direction's deadline as it was
+// last set: a read that completes the wait AwaitMessage began is bounded
+// by the wait's deadline, which saves setting it again (a timer update
+// in the runtime's poller per message; issue 16).
+var keepDeadline time.Time
+
 const (
 	dirRead dir = iota
 	dirWrite
@@ -48,13 +54,16 @@ func (dl *deadlines) setDeadlineLocked(d dir, t time.Time) {
 // deadline; arms interruption by conn (the connection's lifetime, whose
 // AfterFunc calls interruptArmed) when conn is non-nil; and by ctx when ctx
 // is non-nil (a per-call context, watched for this operation only). end
-// must follow a nil error.
+// must follow a nil error. A zero deadline keeps the one set last
+// (keepDeadline).
 func (dl *deadlines) begin(d dir, deadline time.Time, conn, ctx context.Context) (stop func() bool, err error) {
 	dl.dlmu.Lock()
 	w := &dl.watch[d]
 	w.gen++
 	gen := w.gen
-	dl.setDeadlineLocked(d, deadline)
+	if !deadline.IsZero() {
+		dl.setDeadlineLocked(d, deadline)
+	}
 	if conn != nil {
 		if err := conn.Err(); err != nil {
 			dl.dlmu.Unlock()

@@ -497,23 +497,31 @@ func (s *Server) route(p *Preamble, maxEcho int) (SessionHandler, error) {
 	return h, nil
 }
 
+// logConn logs the connection's end: at debug, or at info after a fault.
+// The fields are built only when the line is written (a connection per
+// session: issue 16).
 func (s *Server) logConn(c *conn, err error) {
+	level := zap.DebugLevel
+	f := c.faultURI.Load()
+	if f != nil {
+		level = zap.InfoLevel
+	}
+	ce := s.log.Check(level, "nmf: connection closed")
+	if ce == nil {
+		return
+	}
 	fields := []zap.Field{
 		zap.Stringer("remote_addr", c.raw.RemoteAddr()),
 		zap.String("via", c.echo(c.via)),
 		zap.Int("sessions", c.sessions),
 	}
-	level := zap.DebugLevel
-	if f := c.faultURI.Load(); f != nil {
+	if f != nil {
 		fields = append(fields, zap.String("fault", *f))
-		level = zap.InfoLevel
 	}
 	if err != nil {
 		fields = append(fields, zap.Error(err))
 	}
-	if ce := s.log.Check(level, "nmf: connection closed"); ce != nil {
-		ce.Write(fields...)
-	}
+	ce.Write(fields...)
 }
 
 // Shutdown stops accepting, cancels every session context (handlers should

@@ -90,7 +90,11 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 			return nil, fmt.Errorf("nmf: read message: flushing held records: %w", err)
 		}
 	}
-	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, s.callCtx(ctx))
+	deadline := keepDeadline // AwaitMessage's wait has set it: one IdleTimeout for the wait and the record
+	if !c.ready {
+		deadline = time.Now().Add(c.opts.IdleTimeout)
+	}
+	stop, err := c.beginIO(dirRead, deadline, true, s.callCtx(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("nmf: read message: %w", err)
 	}

@@ -43,7 +43,7 @@ type netTCPPort struct{ p *sessions.Port }
 func (h netTCPPort) ServeSession(ctx context.Context, ns *nmf.Session) error {
 	enc, _ := soapEncoding(ns.Preamble().Encoding)
 	opts := h.p.Options() // the session logs the Via (Peer), no logger per session here
-	t := &netTCP{ns: ns, ctx: ctx, codec: soap.NewCodec(enc, opts.Limits)}
+	t := &netTCP{ns: ns, nctx: ctx, codec: soap.NewCodec(enc, opts.Limits)}
 	err := h.p.Serve(ctx, t, opts)
 	// What the last message's handling wrote may still be held (see
 	// Receive): it goes out before the framing layer ends the session.
@@ -67,12 +67,14 @@ func soapEncoding(e nmf.Encoding) (soap.Encoding, bool) {
 // adds no deadline of its own (it cost a timer and a watcher per message).
 type netTCP struct {
 	ns *nmf.Session
-	// ctx is the framing session's (ServeSession's): the connection's
-	// watcher interrupts its reads, and Await and Receive use it in place
-	// of the session's child of it, which ends apart from it only together
-	// with Abort (sessions.Transport) — so a held session keeps no context
-	// watcher of its own while it waits (issue 16).
-	ctx   context.Context
+	// nctx is the framing session's (ServeSession's): nmf watches it once
+	// per connection. Reads and waits run under it rather than the
+	// session's context (a child of it) that Await and Receive are given:
+	// that one ends apart from it only together with Abort, which
+	// interrupts a read anyway, or once Serve returns (sessions.Transport).
+	// So a held session keeps no context watcher of its own while it
+	// waits, and a read costs none (issue 16).
+	nctx  context.Context
 	codec *soap.Codec
 }
 
@@ -91,12 +93,15 @@ const maxPooledEncode = 64 << 10
 // when the work fails at once — leave in one write, at the next Receive
 // (handling never waits for the client, so nothing is held longer than the
 // handling takes).
-func (t *netTCP) Receive(context.Context) (*soap.Envelope, error) {
+func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 	// nmf bounds the write itself: no context to watch.
 	if err := t.ns.Flush(context.Background()); err != nil {
 		return nil, fmt.Errorf("nmf: flushing held records: %w", err)
 	}
-	payload, err := t.ns.ReadMessage(t.ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("nmf: read message: %w", err)
+	}
+	payload, err := t.ns.ReadMessage(t.nctx)
 	if err != nil {
 		return nil, err
 	}
@@ -109,12 +114,15 @@ func (t *netTCP) Receive(context.Context) (*soap.Envelope, error) {
 // raw socket without reading it (nmf.Session.AwaitMessage). The previous
 // message is handled: the codec's reader goes back to its pool while the
 // session waits (soap.Codec.Idle).
-func (t *netTCP) Await(context.Context) bool {
+func (t *netTCP) Await(ctx context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
 		return false // Receive flushes again and reports it
 	}
+	if ctx.Err() != nil {
+		return false // Receive reports it
+	}
 	t.codec.Idle()
-	t.ns.AwaitMessage(t.ctx)
+	t.ns.AwaitMessage(t.nctx)
 	return true
 }
 

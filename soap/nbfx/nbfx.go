@@ -18,7 +18,13 @@ const (
 	nsXMLNS = "http://www.w3.org/2000/xmlns/"
 )
 
-var staticIDs map[string]uint32
+var (
+	staticIDs map[string]uint32
+	// staticFirst marks the first bytes of the static strings: most text
+	// (numbers, dates, addresses) starts with none of them and is not
+	// looked up.
+	staticFirst [256]bool
+)
 
 func init() {
 	staticIDs = make(map[string]uint32, len(staticStrings))
@@ -26,7 +32,19 @@ func init() {
 		if _, dup := staticIDs[s]; !dup {
 			staticIDs[s] = uint32(2 * i)
 		}
+		if s != "" {
+			staticFirst[s[0]] = true
+		}
 	}
+}
+
+// staticText is the static id of a text value s (not empty).
+func staticText(s string) (uint32, bool) {
+	if !staticFirst[s[0]] {
+		return 0, false
+	}
+	id, ok := staticIDs[s]
+	return id, ok
 }
 
 // StaticString returns the [MC-NBFS] static dictionary string with the given

@@ -621,7 +621,7 @@ func (r *Reader) readName(off int, t byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s, ok := sharedNames.lookup(b); ok {
+	if s, ok := sharedNames.Lookup(b); ok {
 		return s, nil
 	}
 	if s, ok := r.names[string(b)]; ok {
@@ -634,7 +634,7 @@ func (r *Reader) readName(off int, t byte) (string, error) {
 		return "", malformed(off, "record 0x%02X: name is not UTF-8", t)
 	}
 	s := string(b)
-	if sharedNames.add(s) {
+	if sharedNames.Add(s) {
 		return s, nil
 	}
 	if len(r.names) < maxInterned && len(b) <= maxInternedLen && r.nameSz+len(b) <= maxInternedBytes {

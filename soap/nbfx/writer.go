@@ -11,8 +11,9 @@ import (
 )
 
 // Writer encodes one [MC-NBFX] document with the [MC-NBFS] static
-// dictionary and no session strings (for msbinsession1 the caller writes the
-// empty StringTable 00 first). Text is written in the most compact record
+// dictionary and, with SetSession, the [MC-NBFSE] session strings (for
+// msbinsession1 the caller writes the StringTable first: see
+// WriterSession). Text is written in the most compact record
 // with the same infoset, and text followed by an end tag is folded into the
 // …WithEndElement record.
 type Writer struct {
@@ -22,6 +23,9 @@ type Writer struct {
 	open     bool // a start tag is open: attributes may follow
 	rootDone bool
 	lastText int // offset of the type byte of the last record if it was content text, else -1
+
+	sess    *WriterSession // outbound NBFSE table (msbinsession1), nil for msbin1
+	collect bool           // names and namespaces not in a dictionary are added to sess
 }
 
 var _ xmlstream.Writer = (*Writer)(nil)
@@ -39,6 +43,7 @@ func (w *Writer) Reset(dst []byte) {
 	w.scope.Reset()
 	w.open, w.rootDone = false, false
 	w.lastText = -1
+	w.collect = false
 }
 
 // Bytes returns the encoded document (dst with the records appended).
@@ -68,9 +73,14 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	if w.rootDone {
 		return w.fail("second document element <%s>", local)
 	}
-	if err := checkName("element", local); err != nil {
-		w.err = err
-		return err
+	// A dictionary string is valid UTF-8 (the session's are checked when
+	// added): only a name in neither dictionary is checked here.
+	id, dict := w.dictID(local)
+	if !dict || local == "" {
+		if err := checkName("element", local); err != nil {
+			w.err = err
+			return err
+		}
 	}
 	declare, err := w.scope.StartElement(prefix, local, space)
 	if err != nil {
@@ -84,7 +94,7 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 	}
 	w.lastText = -1
 	w.open = true
-	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local)
+	w.buf = appendNameRecord(w.buf, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, prefix, local, id, dict)
 	if declare {
 		w.declare(prefix, space)
 	}
@@ -94,8 +104,7 @@ func (w *Writer) StartElement(prefix, local, space string) error {
 // appendNameRecord appends an element or attribute name record: the short
 // (no prefix), prefixed, single-letter-prefix forms, each as a dictionary
 // or inline-string record.
-func appendNameRecord(b []byte, short, long, shortDict, longDict, letterDict, letter byte, prefix, local string) []byte {
-	id, dict := staticIDs[local]
+func appendNameRecord(b []byte, short, long, shortDict, longDict, letterDict, letter byte, prefix, local string, id uint32, dict bool) []byte {
 	switch {
 	case prefix == "":
 		if dict {
@@ -121,7 +130,7 @@ func appendString(b []byte, s string) []byte {
 
 // declare writes an xmlns record for prefix on the open element.
 func (w *Writer) declare(prefix, uri string) {
-	id, dict := staticIDs[uri]
+	id, dict := w.dictID(uri)
 	dict = dict && uri != ""
 	switch {
 	case prefix == "" && dict:
@@ -157,7 +166,8 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 	if declare {
 		w.declare(prefix, space)
 	}
-	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local)
+	id, dict := w.dictID(local)
+	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local, id, dict)
 	return w.text(value)
 }
 
@@ -214,7 +224,7 @@ func (w *Writer) text(s string) error {
 		b = append(b, 0x86) // TrueText
 	default:
 		var g [16]byte
-		if id, ok := staticIDs[s]; ok {
+		if id, ok := staticText(s); ok {
 			b = appendMB31(append(b, 0xAA), id) // DictionaryText
 		} else if strings.HasPrefix(s, "urn:uuid:") && parseGUID(s[9:], &g) {
 			b = append(append(b, 0xAC), g[:]...) // UniqueIdText

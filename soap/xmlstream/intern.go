@@ -44,12 +44,14 @@ func (t *Interner) Intern(b []byte) string {
 		return s
 	}
 	s := string(b)
-	t.add(s)
+	t.Add(s)
 	return s
 }
 
-// add puts s into the table unless it is full; it reports whether s is in it.
-func (t *Interner) add(s string) bool {
+// Add puts s into the table unless it is full or s is longer than the
+// table's maxLen; it reports whether s is in the table. A caller that keeps
+// its own fallback table (nbfx's per-reader names) uses the answer.
+func (t *Interner) Add(s string) bool {
 	if len(s) > t.maxLen {
 		return false
 	}

@@ -2,6 +2,7 @@ package xmlstream
 
 import (
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -49,5 +50,31 @@ func TestInternerAllocations(t *testing.T) {
 	}
 	if in.Len() != 1 {
 		t.Fatalf("table grew to %d", in.Len())
+	}
+}
+
+// Adds from many goroutines stop at the bound, a string Add accepted is
+// found by Lookup at once, and a full table refuses the next string.
+func TestInternerConcurrentAdd(t *testing.T) {
+	in := NewInterner(64, 1<<10, 128)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 64 {
+				s := "n" + strconv.Itoa(g) + "_" + strconv.Itoa(i)
+				if in.Add(s) {
+					if got, ok := in.Lookup([]byte(s)); !ok || got != s {
+						t.Errorf("Lookup(%q) = %q, %v after Add", s, got, ok)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if in.Len() != 64 {
+		t.Errorf("table holds %d strings, bound 64", in.Len())
+	}
+	if in.Add("one-more") {
+		t.Error("a full table accepted a string")
 	}
 }

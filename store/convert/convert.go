@@ -255,7 +255,7 @@ func Run(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) error 
 		defer func() {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = "+strconv.Itoa(fk))
 		}()
-		restore, err := sqliteBulkPragmas(ctx, conn)
+		restore, err := sqliteBulkPragmas(ctx, conn, bulkCacheKiB)
 		if err != nil {
 			return err
 		}
@@ -286,8 +286,27 @@ func Run(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) error 
 	return nil
 }
 
-// sqliteBulkPragmas tunes the conversion's SQLite connection for bulk work
-// and returns the function that restores the previous settings:
+// Page cache of the conversion's SQLite connections (PRAGMA cache_size in
+// KiB, negative). The conversion's own connection keeps the address
+// table's index pages and the batch's pages; a detector connection reads
+// each span of addresses once and keeps nothing, so a small cache does.
+// Both are bounds: the process's memory does not grow with the store
+// (issue 16: peak RSS flat, at most 256 MiB; docs/performance.md).
+//
+// Step 12's CREATE INDEX and table copies sort with SQLite's sorter, which
+// keeps at most the connection's cache_size of keys in memory and spills
+// the rest to temporary files (temp_store = FILE); step 12 runs with
+// sortCacheKiB, so a sort of 10M keys holds 16 MiB, not the 64 MiB the
+// batches' cache would let it.
+const (
+	bulkCacheKiB   = 64 << 10
+	detectCacheKiB = 8 << 10
+	sortCacheKiB   = 16 << 10
+)
+
+// sqliteBulkPragmas tunes one of the conversion's SQLite connections for
+// bulk work, with a page cache of cacheKiB, and returns the function that
+// restores the previous settings:
 //
 //   - synchronous = NORMAL, under WAL only: a commit no longer waits for
 //     the WAL's fsync, so a power loss (not a crash or kill of the process,
@@ -298,16 +317,20 @@ func Run(ctx context.Context, db *sql.DB, d schema.Dialect, opts Options) error 
 //     needs. The store's own connections run with NORMAL too (store.Open).
 //     Under a rollback journal NORMAL could corrupt the database on power
 //     loss, so the setting is left alone there.
-//   - cache_size: 64 MiB of page cache instead of 2 MiB, so the address
-//     table's index pages and the batch's pages stay in memory.
-//   - temp_store = MEMORY: CREATE INDEX sorts in memory instead of temp
-//     files (temporary data only; nothing durable lives there).
-//   - mmap_size = 1 GiB: pages are read through a memory map instead of a
-//     read call each. Writes still go through the WAL, so durability is
-//     unchanged.
-func sqliteBulkPragmas(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
+//   - cache_size: cacheKiB of page cache instead of 2 MiB.
+//   - temp_store = FILE: SQLite's sorter (CREATE INDEX, the copies of
+//     step 12) and temporary b-trees spill to temporary files beyond the
+//     page cache. Under MEMORY (until issue 16) the sorter never spills:
+//     step 12's index of the address table held every key in memory, 800
+//     MiB at 10M addresses.
+//   - mmap_size = 0: pages are read with a read call each, from the
+//     operating system's file cache. A memory map (1 GiB until issue 16)
+//     saves a little CPU but every page it touches counts in the process's
+//     resident memory, once per connection: the conversion's peak RSS grew
+//     with the store (640 MiB at 1M addresses, 109 MiB at 100k).
+func sqliteBulkPragmas(ctx context.Context, conn *sql.Conn, cacheKiB int) (restore func(), err error) {
 	var journal string
-	var sync, cache, temp int64
+	var sync, cache, temp, mmap int64
 	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
@@ -320,7 +343,10 @@ func sqliteBulkPragmas(ctx context.Context, conn *sql.Conn) (restore func(), err
 	if err := conn.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	set := []string{"PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 1073741824"}
+	if err := conn.QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&mmap); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	set := []string{"PRAGMA cache_size = -" + strconv.Itoa(cacheKiB), "PRAGMA temp_store = FILE", "PRAGMA mmap_size = 0"}
 	if strings.EqualFold(journal, "wal") && sync > 1 {
 		set = append(set, "PRAGMA synchronous = NORMAL")
 	}
@@ -332,7 +358,8 @@ func sqliteBulkPragmas(ctx context.Context, conn *sql.Conn) (restore func(), err
 	return func() {
 		ctx := context.WithoutCancel(ctx)
 		for _, p := range []string{"PRAGMA synchronous = " + strconv.FormatInt(sync, 10),
-			"PRAGMA cache_size = " + strconv.FormatInt(cache, 10), "PRAGMA temp_store = " + strconv.FormatInt(temp, 10)} {
+			"PRAGMA cache_size = " + strconv.FormatInt(cache, 10), "PRAGMA temp_store = " + strconv.FormatInt(temp, 10),
+			"PRAGMA mmap_size = " + strconv.FormatInt(mmap, 10)} {
 			_, _ = conn.ExecContext(ctx, p)
 		}
 	}, nil

@@ -85,7 +85,7 @@ func (c *conv) startDetector(ctx context.Context, from, to int64) *detector {
 		}
 		restore := func() {}
 		if c.d == schema.SQLite {
-			if restore, err = sqliteBulkPragmas(ctx, conn); err != nil {
+			if restore, err = sqliteBulkPragmas(ctx, conn, detectCacheKiB); err != nil {
 				_ = conn.Close()
 				break
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ipamd/ipamd/store/schema"
@@ -17,6 +18,16 @@ import (
 // rather than a list of changes kept, so the step is idempotent: a table
 // done before a crash compares equal and is skipped.
 func tighten(ctx context.Context, c *conv, name string) error {
+	if c.d == schema.SQLite {
+		// The sorter's bound (sqliteBulkPragmas): the copies and indexes
+		// below sort whole tables.
+		if _, err := c.conn.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(sortCacheKiB)); err != nil {
+			return err
+		}
+		defer func() {
+			_, _ = c.conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -"+strconv.Itoa(bulkCacheKiB))
+		}()
+	}
 	want, err := expected(ctx, c.conn, c.d, schema.V2)
 	if err != nil {
 		return err

@@ -55,6 +55,10 @@ func (f *fragment) writeTo(m *rowWriter) {
 			return
 		}
 	}
+	if sm, ok := fw.(sessionMemo); ok && sm.Remembers() {
+		f.writeSession(m, fw, sm)
+		return
+	}
 	key := reflect.TypeOf(fw)
 	if e, ok := f.once.Load(key); ok {
 		e := e.(*encodedFragment)
@@ -65,5 +69,26 @@ func (f *fragment) writeTo(m *rowWriter) {
 	f.write(m)
 	if m.err == nil {
 		f.once.LoadOrStore(key, &encodedFragment{b: bytes.Clone(fw.Encoded(from)), n: fw.Offset() - from})
+	}
+}
+
+// sessionMemo is a FragmentWriter whose bytes depend on its connection
+// (nbfx.Writer with an NBFSE session: names are session ids): a run is
+// remembered per connection, not per writer type.
+type sessionMemo interface {
+	Remembers() bool
+	Remembered(key any) ([]byte, bool)
+	Remember(key any, b []byte)
+}
+
+func (f *fragment) writeSession(m *rowWriter, fw FragmentWriter, sm sessionMemo) {
+	if b, ok := sm.Remembered(f); ok {
+		m.err = fw.Repeat(b, len(b))
+		return
+	}
+	from := fw.Offset()
+	f.write(m)
+	if m.err == nil {
+		sm.Remember(f, bytes.Clone(fw.Encoded(from)))
 	}
 }

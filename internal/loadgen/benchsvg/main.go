@@ -4,6 +4,13 @@
 // right the server's memory per held session against the held count.
 //
 //	go run ./internal/loadgen/benchsvg -o docs/perf-scale.svg binary.json text.json
+//
+// Given the JSON of `ipamd bench convert` instead, it draws the schema
+// conversion's curve: addresses/s (per wall and per CPU second) and the
+// conversion process's peak RSS against the store size, one line per
+// input file (e.g. sqlite and postgres).
+//
+//	go run ./internal/loadgen/benchsvg -o docs/perf-convert.svg convert-sqlite.json
 package main
 
 import (
@@ -22,11 +29,28 @@ import (
 func main() {
 	out := flag.String("o", "", "write the SVG to this file (default: standard output)")
 	flag.Parse()
-	var reps []*loadgen.ScaleReport
+	var (
+		reps  []*loadgen.ScaleReport
+		convs []*loadgen.ConvertReport
+	)
 	for _, name := range flag.Args() {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			fail(err)
+		}
+		var kind struct {
+			Conversion json.RawMessage `json:"conversion"`
+		}
+		if err := json.Unmarshal(b, &kind); err != nil {
+			fail(fmt.Errorf("%s: %w", name, err))
+		}
+		if kind.Conversion != nil {
+			r := &loadgen.ConvertReport{}
+			if err := json.Unmarshal(b, r); err != nil {
+				fail(fmt.Errorf("%s: %w", name, err))
+			}
+			convs = append(convs, r)
+			continue
 		}
 		r := &loadgen.ScaleReport{}
 		if err := json.Unmarshal(b, r); err != nil {
@@ -34,8 +58,14 @@ func main() {
 		}
 		reps = append(reps, r)
 	}
-	if len(reps) == 0 {
-		fail(fmt.Errorf("usage: benchsvg [-o file.svg] scale.json [scale.json ...]"))
+	if len(reps)+len(convs) == 0 || len(reps) > 0 && len(convs) > 0 {
+		fail(fmt.Errorf("usage: benchsvg [-o file.svg] scale.json [scale.json ...] | convert.json [convert.json ...]"))
+	}
+	svg := ""
+	if len(convs) > 0 {
+		svg = drawConvert(convs)
+	} else {
+		svg = draw(reps)
 	}
 	var w io.Writer = os.Stdout
 	if *out != "" {
@@ -46,7 +76,7 @@ func main() {
 		defer f.Close()
 		w = f
 	}
-	if _, err := io.WriteString(w, draw(reps)); err != nil {
+	if _, err := io.WriteString(w, svg); err != nil {
 		fail(err)
 	}
 }

@@ -33,3 +33,34 @@ func TestDraw(t *testing.T) {
 		t.Error("no memory target line")
 	}
 }
+
+// TestDrawConvert: the conversion curve is well-formed XML with a wall and
+// a CPU line per engine, one RSS line per engine, the 256 MiB target and
+// the linear floor drawn from the 1M point.
+func TestDrawConvert(t *testing.T) {
+	pt := func(n int64, rate, cpuRate float64, rss int64) loadgen.ConvertPoint {
+		return loadgen.ConvertPoint{Addresses: n, AddressesPerSecond: rate, AddressesPerCPUSecond: cpuRate, PeakRSS: rss << 20}
+	}
+	reps := []*loadgen.ConvertReport{
+		{Engine: "sqlite", Conversion: []loadgen.ConvertPoint{pt(100_000, 50_000, 150_000, 100), pt(1_000_000, 80_000, 120_000, 180), pt(10_000_000, 75_000, 110_000, 190)}},
+		{Engine: "postgres", Conversion: []loadgen.ConvertPoint{pt(100_000, 40_000, 90_000, 40), pt(1_000_000, 60_000, 95_000, 45)}},
+	}
+	svg := drawConvert(reps)
+	d := xml.NewDecoder(strings.NewReader(svg))
+	for {
+		if _, err := d.Token(); err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("not XML: %v", err)
+			}
+			break
+		}
+	}
+	if n := strings.Count(svg, "<polyline"); n != 6 {
+		t.Errorf("%d lines, want 6 (wall and CPU rate per engine, one RSS per engine)", n)
+	}
+	for _, want := range []string{"target 256 MiB", "linear target", ">10M<", ">100k<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("no %q in the SVG", want)
+		}
+	}
+}
