@@ -27,17 +27,15 @@ type conn struct {
 	fr *Framer
 	// rd is what fr reads on the raw socket (idle.go).
 	rd rawReader
-	// waitFn: the raw socket's wait for readability, tryFn its read that
-	// does not wait, made on first use with rc; waited, tryP, tryN and
-	// tryErr are their state (idle_unix.go). Serving goroutine only.
-	waitFn func() error
-	tryFn  func(fd uintptr) bool
+	// waitFn: the raw socket's read-then-wait, made on first use with rc;
+	// rfd, waited and lent are its state (idle_unix.go). Serving
+	// goroutine only.
+	waitFn func(fd uintptr) bool
 	rc     syscall.RawConn
 	noRaw  bool // the socket offers no raw access
+	rfd    uintptr
 	waited bool
-	tryP   []byte
-	tryN   int
-	tryErr error
+	lent   bool
 	ready  bool // AwaitMessage's wait succeeded; the next read need not wait
 
 	// deadlines.nc is raw or the upgraded stream, swapped under wmu+dlmu.

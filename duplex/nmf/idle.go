@@ -97,20 +97,10 @@ func (c *conn) awaitRecord() error {
 		c.ready = false // AwaitMessage has waited: no second peek
 		return nil
 	}
-	if c.fr.Buffered() > 0 || c.nc != c.raw {
-		return nil
+	if c.fr.Buffered() > 0 || c.nc != c.raw || c.upgraded {
+		return nil // the Framer reads an upgraded stream, not c.rd
 	}
-	if c.tryFill() {
-		return nil // the client's bytes (or its EOF) were there: no wait
-	}
-	wait := c.rawWaiter()
-	if wait == nil {
-		return nil
-	}
-	c.fr.lend()
-	err := wait()
-	c.fr.take(&c.rd)
-	return err
+	return c.awaitRaw()
 }
 
 // rawReader is what a connection's Framer reads on the raw socket: the
@@ -140,7 +130,7 @@ func (r *rawReader) Read(p []byte) (int, error) {
 
 // tryFill reads what the raw socket already holds into the Framer's read
 // buffer without waiting (one system call, where a peek and then the read
-// were two), and reports whether the Framer has something to read now:
+// were two; awaitRaw calls it with the socket's descriptor), and reports whether the Framer has something to read now:
 // bytes, or an EOF or error kept for its next read. Nothing buffered.
 func (c *conn) tryFill() bool {
 	c.rd.try = true

@@ -10,7 +10,7 @@ import (
 )
 
 // rawConn returns the raw socket's syscall.RawConn, made on first use with
-// the functions given to it (method values made once: no allocation per
+// the function given to it (a method value made once: no allocation per
 // wait), or nil when the socket offers no raw access.
 func (c *conn) rawConn() syscall.RawConn {
 	if c.rc != nil || c.noRaw {
@@ -26,71 +26,65 @@ func (c *conn) rawConn() syscall.RawConn {
 		c.noRaw = true
 		return nil
 	}
-	c.rc = rc
-	c.tryFn = c.readOnce
-	wake := c.wakeOnce
-	c.waitFn = func() error {
-		c.waited = false
-		return rc.Read(wake)
-	}
+	c.rc, c.waitFn = rc, c.readThenWait
 	return rc
 }
 
-// rawWaiter returns a function that blocks until the raw socket is readable
-// (or at EOF, or failed: the read that follows reports those), or nil when
-// the socket offers no raw access. It follows a read that found nothing
-// (tryFill), so it goes straight to the poller, which reports what arrived
-// since; after the poller's wake-up it does not look again (a spurious
-// wake-up only means the read that follows waits with its buffer).
-func (c *conn) rawWaiter() func() error {
-	if c.rawConn() == nil {
+// awaitRaw waits until the raw socket has bytes for the Framer (or the
+// client's EOF, or an error: the read that follows reports those). It
+// first reads what is there without waiting; only if nothing is does it
+// lend the buffers and wait for the poller, in the same RawConn.Read, so
+// the poller's readiness is not reset between the read and the wait (a
+// second RawConn.Read would, and lose a wake-up). After the wake-up it does
+// not look again: a spurious wake-up only means the read that follows
+// waits with its buffer.
+func (c *conn) awaitRaw() error {
+	rc := c.rawConn()
+	if rc == nil {
 		return nil
 	}
-	return c.waitFn
+	c.waited = false
+	err := rc.Read(c.waitFn)
+	if c.lent {
+		c.lent = false
+		c.fr.take(&c.rd)
+	}
+	return err
 }
 
-// wakeOnce is rawWaiter's readiness test for RawConn.Read: false (wait for
-// the poller) the first time, true after the wake-up.
-func (c *conn) wakeOnce(uintptr) bool {
+// readThenWait is awaitRaw's function for RawConn.Read: true when the
+// Framer has something to read, false (after lending the buffers) to wait
+// for the poller; true after the wake-up.
+func (c *conn) readThenWait(fd uintptr) bool {
 	if c.waited {
 		return true
 	}
 	c.waited = true
+	c.rfd = fd
+	if c.tryFill() {
+		return true
+	}
+	c.fr.lend()
+	c.lent = true
 	return false
 }
 
-// readNow reads into p what the raw socket holds, without waiting:
-// errWouldWait when nothing is there (or the socket cannot be read now:
-// the wait that follows reports why), io.EOF at the client's EOF.
+// readNow reads into p what the raw socket holds, without waiting (within
+// awaitRaw's RawConn.Read): errWouldWait when nothing is there, io.EOF at
+// the client's EOF.
 func (c *conn) readNow(p []byte) (int, error) {
-	rc := c.rawConn()
-	if rc == nil {
-		return 0, errWouldWait
-	}
-	c.tryP = p
-	err := rc.Read(c.tryFn)
-	c.tryP = nil
-	n, rerr := c.tryN, c.tryErr
-	c.tryN, c.tryErr = 0, nil
-	switch {
-	case err != nil, rerr == syscall.EAGAIN:
-		return 0, errWouldWait
-	case rerr != nil:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.raw.LocalAddr(), Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError("read", rerr)}
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// readOnce is readNow's function for RawConn.Read: one read, never a wait.
-func (c *conn) readOnce(fd uintptr) bool {
 	for {
-		n, err := syscall.Read(int(fd), c.tryP)
-		if err == syscall.EINTR {
+		n, err := syscall.Read(int(c.rfd), p)
+		switch {
+		case err == syscall.EINTR:
 			continue
+		case err == syscall.EAGAIN:
+			return 0, errWouldWait
+		case err != nil:
+			return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.raw.LocalAddr(), Addr: c.raw.RemoteAddr(), Err: os.NewSyscallError("read", err)}
+		case n == 0:
+			return 0, io.EOF
 		}
-		c.tryN, c.tryErr = max(n, 0), err
-		return true
+		return n, nil
 	}
 }
