@@ -94,7 +94,7 @@ func (f *Framer) take(r io.Reader) {
 // caller set applies to the wait. Serving goroutine only.
 func (c *conn) awaitRecord() error {
 	if c.ready {
-		c.ready = false // AwaitMessage has waited: no second peek
+		c.ready = false // AwaitMessage has waited: no second wait
 		return nil
 	}
 	if c.fr.Buffered() > 0 || c.nc != c.raw || c.upgraded {

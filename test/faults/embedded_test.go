@@ -147,9 +147,9 @@ func TestEmbeddedStateDirReadOnly(t *testing.T) {
 
 // ipam.db deleted under a running daemon: the daemon notices at the next
 // session begun store.FileCheckInterval later, logs an error that says
-// what happened and what to do, and from then on reads the store by its path, as after a restart —
-// not provisioned — so a client can provision again (or the operator
-// restore the file) without restarting ipamd.
+// what happened and what to do, and from then on reads the store by its
+// path, as after a restart — not provisioned — so a client can provision
+// again (or the operator restore the file) without restarting ipamd.
 func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 	state := t.TempDir()
 	d := runIpamd(t, state)
@@ -180,8 +180,8 @@ func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 // ipam.db replaced under a running daemon (an operator restoring an older
 // backup: here a v1 store, renamed over the file as a restore does): the
 // daemon notices at the next session begun store.FileCheckInterval later,
-// logs it once, and serves what the file now holds — a store that needs conversion, which a client converts
-// without restarting ipamd.
+// logs it once, and serves what the file now holds — a store that needs
+// conversion, which a client converts without restarting ipamd.
 func TestEmbeddedStoreReplacedUnderDaemon(t *testing.T) {
 	state := t.TempDir()
 	d := runIpamd(t, state)
