@@ -36,6 +36,8 @@ type GroupQuery struct {
 	// Managed by entity custom fields the ManagedBy variants select (exact
 	// matches).
 	ManagedBy, ManagedByEntity string
+	// Node: the logical group node selection (enumerator_nodes.go).
+	Node *NodeQuery
 }
 
 // groupRowQuery maps the tier 2 parameter types (MS-IPAMM2 3.5.4.8.1);
@@ -79,8 +81,13 @@ func groupRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamEx
 	case *ipam.CustomFieldAssociationEnumerationParameters: // 3.5.4.8.1.4
 		return moreQuery{q: RowQuery{Kind: CustomFieldAssociationRows}, want: ipam.EnumerationObjectTypeCustomFieldAssociation, noFamily: true}, nil
 	}
-	return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidEnumeration,
-		"the parameter type %s is not one ipamd enumerates (docs/protocol.md)", strings.TrimPrefix(fmt.Sprintf("%T", p), "*ipam."))
+	return nodeRowQuery(p) // enumerator_nodes.go
+}
+
+// typeName is the parameter type's name, for IpamApiInvalidEnumeration
+// (a type the WSDL declares: bounded).
+func typeName(p ipam.AnyEnumerationParametersBase) string {
+	return strings.TrimPrefix(fmt.Sprintf("%T", p), "*ipam.")
 }
 
 // managedBy is the selection of the ManagedBy variants: both values are

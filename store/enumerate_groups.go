@@ -50,6 +50,10 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 			return fmt.Errorf("store: enumerate by Managed by: no selection")
 		}
 		return s.enumerateManagedBy(ctx, tx, q, emit)
+	case LogicalGroupNodeRows:
+		return s.enumerateNodes(ctx, tx, q, emit) // enumerate_nodes.go
+	case GroupRangeRows, GroupAddressRows:
+		return s.enumerateGroupObjects(ctx, tx, q, emit) // enumerate_nodes.go
 	}
 	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
 }

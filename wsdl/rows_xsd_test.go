@@ -40,7 +40,7 @@ func sampleRows() []ipam.AnyIpamObject {
 	freeField := func() *ipam.CustomFieldRow {
 		return &ipam.CustomFieldRow{Name: str("Notes"), Origin: "External", RecordID: 40, Type: "Freeform"}
 	}
-	return []ipam.AnyIpamObject{
+	rows := []ipam.AnyIpamObject{
 		&ipam.IPRangeRow{AccessScopeID: 1, AddressAssignment: "Static", AddressCategory: "Private", AddressSpaceRecordID: 1,
 			ConnectionSpecificDNSSuffix: str("corp.example"), CustomFieldValues: cfvs(), CustomerAddressSpaceName: str("tenant"),
 			DNSServers: []string{"10.0.0.53"}, DNSSuffixes: []string{"example"}, Description: str("d"), DhcpScopeName: str("s"),
@@ -90,6 +90,18 @@ func sampleRows() []ipam.AnyIpamObject {
 			Pairs: [][2]*ipam.CustomFieldValue{{cfvs()[0], cfvs()[1]}, {cfvs()[0], nil}}},
 		&ipam.CustomFieldAssociationRow{},
 	}
+	// The eight LogicalGroupNode types: roots, and children carrying
+	// their ancestors.
+	for _, typ := range []string{"Range", "IPAddress", "ManagedServer", "Subnet"} {
+		for _, v6 := range []bool{false, true} {
+			group, field, value, level := int64(2), int64(9), int64(284), int64(2)
+			rows = append(rows, &ipam.LogicalGroupNode{Type: typ, IPv6: v6, CustomFieldRecordID: &field, LogicalGroupRecordID: &group,
+				NodeCustomFieldValueID: &value, NodeLevel: &level, NodeValue: str("Local"), AddressSpaceRecordID: 1, UtilizationStatistics: util(),
+				AncestorNodes: []*ipam.LogicalGroupNode{{Type: typ, IPv6: v6, NodeValue: str("IPAM")}}},
+				&ipam.LogicalGroupNode{Type: typ, IPv6: v6})
+		}
+	}
+	return rows
 }
 
 // writeRows writes an EnumeratedRowsCallback body carrying rows, as the

@@ -374,3 +374,28 @@ func TestClientOnly(t *testing.T) {
 		t.Error("-clientonly dropped a sibling type")
 	}
 }
+
+// TestHandwrittenFamily: the derived types of a hand-written type are
+// left to its code (neither generated nor an error), and the member
+// reader hands a familyReader the i:type instead of refusing another type
+// than the declared one.
+func TestHandwrittenFamily(t *testing.T) {
+	src, err := os.ReadFile("testdata/fixture.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fixtureOptions()
+	opts.Handwritten = append(opts.Handwritten, "tns:Query")
+	code, err := Generate(src, opts)
+	if err != nil {
+		t.Fatalf("a hand-written type with derived types: %v", err)
+	}
+	for _, typ := range []string{"type Query struct", "type RangeQuery struct", "type TaggedQuery struct"} {
+		if strings.Contains(string(code), typ) {
+			t.Errorf("with -handwritten tns:Query the code has %q", typ)
+		}
+	}
+	if !strings.Contains(string(code), "any(v).(familyReader)") {
+		t.Error("the member reader does not hand a familyReader the i:type")
+	}
+}

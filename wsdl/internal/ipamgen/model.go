@@ -371,6 +371,26 @@ func (f *File) underClientOnly(q qname) (bool, error) {
 	return false, fmt.Errorf("complexType %s: derivation chain too long", q)
 }
 
+// underHandwritten reports whether one of q's bases is hand-written: the
+// hand-written code reads the derived types of its family itself.
+func (f *File) underHandwritten(q qname) (bool, error) {
+	for range 64 {
+		ct, ok := f.doc.complexTypes[q]
+		if !ok || ct.decl.ComplexContent.Extension.Base == "" {
+			return false, nil
+		}
+		bq, err := resolve(ct.schema.Xmlns, ct.decl.ComplexContent.Extension.Base)
+		if err != nil {
+			return false, fmt.Errorf("complexType %s: %w", q, err)
+		}
+		if _, hw := f.handwritten[bq]; hw {
+			return true, nil
+		}
+		q = bq
+	}
+	return false, fmt.Errorf("complexType %s: derivation chain too long", q)
+}
+
 // wrappers returns the wrapper elements of every operation message, in
 // port type and operation order, each once.
 func (f *File) wrappers() []qname {
@@ -505,6 +525,11 @@ func (f *File) reachable() error {
 						return err
 					} else if co {
 						continue
+					}
+					if hw, err := f.underHandwritten(q); err != nil {
+						return err
+					} else if hw {
+						continue // a hand-written family reads its own derived types
 					}
 					bq, err := resolve(s.Xmlns, ct.ComplexContent.Extension.Base)
 					if err != nil {
