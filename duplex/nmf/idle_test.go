@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,7 +151,7 @@ func TestAwaitRecordReadsWhatIsThere(t *testing.T) {
 	if _, err := cl.Write([]byte{recEnd}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond) // the byte is on the server's socket
+	waitReadable(t, nc) // the byte is on the server's socket
 	br := c.fr.br
 	if err := c.awaitRecord(); err != nil {
 		t.Fatal(err)
@@ -165,7 +166,7 @@ func TestAwaitRecordReadsWhatIsThere(t *testing.T) {
 	if err := cl.Close(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitReadable(t, nc)
 	if err := c.awaitRecord(); err != nil {
 		t.Fatal(err)
 	}
@@ -177,5 +178,27 @@ func TestAwaitRecordReadsWhatIsThere(t *testing.T) {
 	}
 	if c.rd.pending != nil {
 		t.Error("the kept EOF was not consumed by the read")
+	}
+}
+
+// waitReadable blocks until nc's socket has bytes (or its EOF), without
+// reading them.
+func waitReadable(t *testing.T, nc net.Conn) {
+	t.Helper()
+	rc, err := nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	defer nc.SetReadDeadline(time.Time{})
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
