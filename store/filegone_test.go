@@ -1,9 +1,12 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ipamd/ipamd/store/storetest"
 	"github.com/ipamd/ipamd/wsdl/ipam"
@@ -31,6 +34,7 @@ func TestManagerEmbeddedFileDeleted(t *testing.T) {
 	for _, ext := range []string{"-wal", "-shm"} {
 		_ = os.Remove(cfg.Path + ext)
 	}
+	time.Sleep(FileCheckInterval) // the detection bound
 	if st := mustState(t, m); st.Configured {
 		t.Errorf("the store's file is gone but the state still says configured: %+v", st)
 	}
@@ -39,5 +43,51 @@ func TestManagerEmbeddedFileDeleted(t *testing.T) {
 	}
 	if st := mustState(t, m); !st.Configured {
 		t.Errorf("after provisioning again: %+v", st)
+	}
+}
+
+// CheckFile looks at the path at most once per FileCheckInterval, yet a
+// check that begins that long after the file was deleted or replaced
+// reports it, every time.
+func TestCheckFileDetectsWithinBound(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, path string)
+	}{
+		{"deleted", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced", func(t *testing.T, path string) {
+			other := path + ".restore"
+			if err := os.WriteFile(other, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(other, path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := storetest.NewSQLitePath(t)
+			s, err := Open(context.Background(), Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: path}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for range 3 { // the cached answer, then a fresh look
+				if err := s.CheckFile(); err != nil {
+					t.Fatalf("the unchanged file: %v", err)
+				}
+			}
+			tc.change(t, path)
+			time.Sleep(FileCheckInterval)
+			for i := range 2 { // a failure is never cached
+				if err := s.CheckFile(); !errors.Is(err, ErrStoreFileGone) {
+					t.Fatalf("check %d, %v after the file was %s: %v, want ErrStoreFileGone", i, FileCheckInterval, tc.name, err)
+				}
+			}
+		})
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"modernc.org/sqlite"
 
@@ -36,6 +38,12 @@ type sqliteFile struct {
 	path string
 	f    *os.File
 	fi   os.FileInfo
+	// opened is when the file was opened: the monotonic clock's origin
+	// for checkedOK.
+	opened time.Time
+	// checkedOK is 1 + the time (since opened) of CheckFile's last stat
+	// that found the path unchanged; 0 before any.
+	checkedOK atomic.Int64
 	// tightened lists the files whose group/world access was removed.
 	tightened []string
 }
@@ -75,7 +83,7 @@ func openSQLiteFile(path string) (*sqliteFile, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	sf := &sqliteFile{path: path, f: f, fi: fi}
+	sf := &sqliteFile{path: path, f: f, fi: fi, opened: time.Now()}
 	if tightenMode(f, fi) {
 		sf.tightened = append(sf.tightened, path)
 	}

@@ -3,9 +3,11 @@ package nmf
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ipamd/ipamd/duplex/admission"
@@ -23,10 +25,17 @@ type conn struct {
 	// through wmu and the Append functions. Reset with nc. Its buffers
 	// are lent out while the connection waits (idle.go).
 	fr *Framer
-	// waitFn: the raw socket's wait for readability (idle_unix.go), made
-	// on first use; peeked is its state. Serving goroutine only.
-	waitFn func() error
-	peeked bool
+	// rd is what fr reads on the raw socket (idle.go).
+	rd rawReader
+	// waitFn: the raw socket's read-then-wait, made on first use with rc;
+	// rfd, waited and lent are its state (idle_unix.go). Serving
+	// goroutine only.
+	waitFn func(fd uintptr) bool
+	rc     syscall.RawConn
+	noRaw  bool // the socket offers no raw access
+	rfd    uintptr
+	waited bool
+	lent   bool
 	ready  bool // AwaitMessage's wait succeeded; the next read need not wait
 
 	// deadlines.nc is raw or the upgraded stream, swapped under wmu+dlmu.
@@ -66,8 +75,8 @@ const readBufferSize = 2 << 10
 
 // newServerFramer is a connection's Framer with the server's budgets and
 // a pooled read buffer.
-func newServerFramer(nc net.Conn, o *Options) *Framer {
-	return newPooledFramer(nc, Limits{
+func newServerFramer(w io.Writer, r io.Reader, o *Options) *Framer {
+	return newPooledFramer(w, r, Limits{
 		MaxMessageSize:       o.MaxMessageSize,
 		MaxViaLength:         o.MaxViaLength,
 		MaxContentTypeLength: o.MaxContentTypeLength,
@@ -75,15 +84,17 @@ func newServerFramer(nc net.Conn, o *Options) *Framer {
 }
 
 func newConn(s *Server, ctx context.Context, nc net.Conn, sec ListenerSecurity) *conn {
-	return &conn{
+	c := &conn{
 		srv:       s,
 		sec:       sec,
 		opts:      s.opts.Load(),
 		ctx:       ctx,
 		raw:       nc,
 		deadlines: deadlines{nc: nc},
-		fr:        newServerFramer(nc, s.opts.Load()),
 	}
+	c.rd.c = c
+	c.fr = newServerFramer(nc, &c.rd, c.opts)
+	return c
 }
 
 // onCancel runs (once, via context.AfterFunc) when the connection context is
@@ -311,7 +322,7 @@ func (c *conn) downgrade() bool {
 	c.identity = nil
 	c.dlmu.Unlock()
 	c.wmu.Unlock()
-	c.fr.Reset(c.raw, c.raw)
+	c.fr.Reset(c.raw, &c.rd)
 	return true
 }
 

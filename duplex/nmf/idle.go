@@ -2,8 +2,8 @@ package nmf
 
 import (
 	"bufio"
+	"errors"
 	"io"
-	"net"
 	"sync"
 )
 
@@ -62,12 +62,12 @@ var (
 	recordPool = slicePool{max: 2 * copyLimit}
 )
 
-// newPooledFramer is NewFramerSize(nc, nc, readBufferSize, l) with a read
+// newPooledFramer is NewFramerSize(w, r, readBufferSize, l) with a read
 // buffer from readerPool, so a connection's buffers can be lent (lend).
-func newPooledFramer(nc net.Conn, l Limits) *Framer {
+func newPooledFramer(w io.Writer, r io.Reader, l Limits) *Framer {
 	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(nc)
-	return &Framer{br: br, w: nc, limits: l.withDefaults()}
+	br.Reset(r)
+	return &Framer{br: br, w: w, limits: l.withDefaults()}
 }
 
 // lend gives the read buffer and the envelope buffer back to their pools.
@@ -94,18 +94,54 @@ func (f *Framer) take(r io.Reader) {
 // caller set applies to the wait. Serving goroutine only.
 func (c *conn) awaitRecord() error {
 	if c.ready {
-		c.ready = false // AwaitMessage has waited: no second peek
+		c.ready = false // AwaitMessage has waited: no second wait
 		return nil
 	}
-	if c.fr.Buffered() > 0 || c.nc != c.raw {
-		return nil
+	if c.fr.Buffered() > 0 || c.nc != c.raw || c.upgraded {
+		return nil // the Framer reads an upgraded stream, not c.rd
 	}
-	wait := c.rawWaiter()
-	if wait == nil {
-		return nil
+	return c.awaitRaw()
+}
+
+// rawReader is what a connection's Framer reads on the raw socket: the
+// socket itself, except while tryFill asks for a read that does not wait.
+// What that read found other than bytes — the client's EOF, an error — is
+// the next read's answer, without a second system call (issue 16: the EOF
+// after a client's End was read twice, by a peek and by the read).
+type rawReader struct {
+	c       *conn
+	try     bool
+	pending error
+}
+
+// errWouldWait: a read that does not wait found nothing to read.
+var errWouldWait = errors.New("nmf: nothing to read yet")
+
+func (r *rawReader) Read(p []byte) (int, error) {
+	if err := r.pending; err != nil {
+		r.pending = nil
+		return 0, err
 	}
-	c.fr.lend()
-	err := wait()
-	c.fr.take(c.raw)
-	return err
+	if r.try {
+		return r.c.readNow(p)
+	}
+	return r.c.raw.Read(p)
+}
+
+// tryFill reads what the raw socket already holds into the Framer's read
+// buffer without waiting (one system call, where a peek and then the read
+// were two; awaitRaw calls it with the socket's descriptor), and reports whether the Framer has something to read now:
+// bytes, or an EOF or error kept for its next read. Nothing buffered.
+func (c *conn) tryFill() bool {
+	c.rd.try = true
+	_, err := c.fr.br.Peek(1)
+	c.rd.try = false
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errWouldWait):
+		return false
+	}
+	c.rd.pending = err
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,5 +124,81 @@ func TestRecordBufferLentOnceWritten(t *testing.T) {
 	}
 	if c.wbuf != nil {
 		t.Errorf("record buffer held after Flush: cap %d", cap(c.wbuf))
+	}
+}
+
+// TestAwaitRecordReadsWhatIsThere: bytes already on the socket when the
+// wait starts are read at once, into the read buffer the connection holds
+// (nothing lent, no wait); the client's EOF found that way is the next
+// read's answer, kept rather than read again.
+func TestAwaitRecordReadsWhatIsThere(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cl, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := newConn(NewServer(Options{Logger: zap.NewNop()}, nil), context.Background(), nc, ListenerSecurity{})
+	if _, err := cl.Write([]byte{recEnd}); err != nil {
+		t.Fatal(err)
+	}
+	waitReadable(t, nc) // the byte is on the server's socket
+	br := c.fr.br
+	if err := c.awaitRecord(); err != nil {
+		t.Fatal(err)
+	}
+	if c.fr.br != br || c.fr.Buffered() != 1 {
+		t.Fatalf("after the wait: read buffer swapped %v, %d bytes buffered; want the same buffer holding 1", c.fr.br != br, c.fr.Buffered())
+	}
+	if rt, err := c.fr.ReadRecordType(); err != nil || rt != RecordEnd {
+		t.Fatalf("record type %v, %v; want End", rt, err)
+	}
+
+	if err := cl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitReadable(t, nc)
+	if err := c.awaitRecord(); err != nil {
+		t.Fatal(err)
+	}
+	if c.rd.pending != io.EOF {
+		t.Fatalf("the EOF found by the wait was not kept for the read: pending %v", c.rd.pending)
+	}
+	if _, err := c.fr.ReadRecordType(); !errors.Is(err, io.EOF) {
+		t.Fatalf("read after the EOF = %v, want io.EOF", err)
+	}
+	if c.rd.pending != nil {
+		t.Error("the kept EOF was not consumed by the read")
+	}
+}
+
+// waitReadable blocks until nc's socket has bytes (or its EOF), without
+// reading them.
+func waitReadable(t *testing.T, nc net.Conn) {
+	t.Helper()
+	rc, err := nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	defer nc.SetReadDeadline(time.Time{})
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

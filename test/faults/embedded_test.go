@@ -146,10 +146,10 @@ func TestEmbeddedStateDirReadOnly(t *testing.T) {
 }
 
 // ipam.db deleted under a running daemon: the daemon notices at the next
-// session (one stat), logs an error that says what happened and what to
-// do, and from then on reads the store by its path, as after a restart —
-// not provisioned — so a client can provision again (or the operator
-// restore the file) without restarting ipamd.
+// session begun store.FileCheckInterval later, logs an error that says
+// what happened and what to do, and from then on reads the store by its
+// path, as after a restart — not provisioned — so a client can provision
+// again (or the operator restore the file) without restarting ipamd.
 func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 	state := t.TempDir()
 	d := runIpamd(t, state)
@@ -163,6 +163,7 @@ func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	time.Sleep(store.FileCheckInterval) // the detection bound
 	if _, err := provisionVia(ctx, d, widSetting(state)); err != nil {
 		t.Fatalf("provisioning after ipam.db was deleted: %v", err)
 	}
@@ -178,9 +179,9 @@ func TestEmbeddedStoreDeletedUnderDaemon(t *testing.T) {
 
 // ipam.db replaced under a running daemon (an operator restoring an older
 // backup: here a v1 store, renamed over the file as a restore does): the
-// daemon notices at the next session, logs it once, and serves what the
-// file now holds — a store that needs conversion, which a client converts
-// without restarting ipamd.
+// daemon notices at the next session begun store.FileCheckInterval later,
+// logs it once, and serves what the file now holds — a store that needs
+// conversion, which a client converts without restarting ipamd.
 func TestEmbeddedStoreReplacedUnderDaemon(t *testing.T) {
 	state := t.TempDir()
 	d := runIpamd(t, state)
@@ -199,6 +200,7 @@ func TestEmbeddedStoreReplacedUnderDaemon(t *testing.T) {
 	if err := os.Rename(backup, path); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(store.FileCheckInterval) // the detection bound
 	if _, err := convertVia(ctx, d); err != nil {
 		t.Fatalf("converting the restored v1 store: %v", err)
 	}
