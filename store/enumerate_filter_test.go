@@ -38,23 +38,7 @@ func TestEnumerateByFilterMatchStore(t *testing.T) {
 				}
 				return n
 			}
-			ids := func(query string, args ...any) []int64 {
-				t.Helper()
-				rows, err := s.db.Query(query, args...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				var out []int64
-				for rows.Next() {
-					var id int64
-					if err := rows.Scan(&id); err != nil {
-						t.Fatal(err)
-					}
-					out = append(out, id)
-				}
-				return out
-			}
+			ids := func(query string, args ...any) []int64 { return queryIDs(t, s.db, query, args...) }
 			// A customer space of the default provider space, holding the
 			// first IPv4 subnet.
 			tenant := one(`SELECT MAX("RecordId") + 1 FROM "ADM_AddressSpaceTable"`)

@@ -164,20 +164,8 @@ func TestEnumerateCustomFieldAssociationsMatchStore(t *testing.T) {
 				t.Fatalf("a converted store: %d associations, %v; want none", empty, err)
 			}
 			valuesOf := func(field string) []int64 {
-				rows, err := s.db.Query(`SELECT v."RecordId" FROM "ADM_CustomFieldValuesTable" v JOIN "ADM_CustomFieldsTable" f
+				out := queryIDs(t, s.db, `SELECT v."RecordId" FROM "ADM_CustomFieldValuesTable" v JOIN "ADM_CustomFieldsTable" f
 					ON f."RecordId" = v."CustomFieldRecordId" WHERE f."BuiltinCustomFieldNumber" = `+p(1)+` ORDER BY v."RecordId"`, field)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				var out []int64
-				for rows.Next() {
-					var id int64
-					if err := rows.Scan(&id); err != nil {
-						t.Fatal(err)
-					}
-					out = append(out, id)
-				}
 				if len(out) < 2 {
 					t.Fatalf("field %s has %d values", field, len(out))
 				}
@@ -282,23 +270,7 @@ func TestEnumerateUnmappedAndManagedByMatchStore(t *testing.T) {
 			s := convertedStore(t, e.Dialect, 1200)
 			ctx := context.Background()
 			p := s.dialect.Placeholder
-			ids := func(query string, args ...any) []int64 {
-				t.Helper()
-				rows, err := s.db.Query(query, args...)
-				if err != nil {
-					t.Fatalf("%s: %v", query, err)
-				}
-				defer rows.Close()
-				var out []int64
-				for rows.Next() {
-					var id int64
-					if err := rows.Scan(&id); err != nil {
-						t.Fatal(err)
-					}
-					out = append(out, id)
-				}
-				return out
-			}
+			ids := func(query string, args ...any) []int64 { return queryIDs(t, s.db, query, args...) }
 			var next int64
 			if err := s.db.QueryRow(`SELECT MAX("RecordId") + 1 FROM "ADM_IPAddressTable"`).Scan(&next); err != nil {
 				t.Fatal(err)

@@ -289,23 +289,7 @@ func TestEnumerateByLogicalGroupMatchStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			mb := fields[0].CustomFieldRecordId
-			ids := func(query string, args ...any) []int64 {
-				t.Helper()
-				rows, err := s.db.Query(query, args...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				var out []int64
-				for rows.Next() {
-					var id int64
-					if err := rows.Scan(&id); err != nil {
-						t.Fatal(err)
-					}
-					out = append(out, id)
-				}
-				return out
-			}
+			ids := func(query string, args ...any) []int64 { return queryIDs(t, s.db, query, args...) }
 			ranges := ids(`SELECT "RecordId" FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4' ORDER BY "RecordId"`)
 			if len(ranges) < 2 {
 				t.Fatalf("%d IPv4 ranges, want two or more", len(ranges))

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -547,4 +548,27 @@ func TestSQLiteAwkwardPath(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("store file not at %s: %v", path, err)
 	}
+}
+
+// queryIDs runs a query of one integer column (a test's own reading of the
+// store, to compare an enumeration with) and returns its values in order.
+func queryIDs(t testing.TB, db *sql.DB, query string, args ...any) []int64 {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
