@@ -41,7 +41,9 @@ func TestRowQueryForRanges(t *testing.T) {
 				return q.Kind == AddressRows && slices.Equal(q.Virtualization, []string{"NonVirtualized", "Virtual"})
 			}},
 		{"ranges for block", &ipam.IPRangeForBlockEnumerationParameters{EnumerationParametersBase: rng, AddressFamily: v4, ParentBlockRecordId: 7}, "",
-			func(q *RowQuery) bool { return q.Kind == BlockRangeRows && parentIs(q, 7) && q.Blocks.AddressAssignment == nil }},
+			func(q *RowQuery) bool {
+				return q.Kind == BlockRangeRows && parentIs(q, 7) && q.Blocks.AddressAssignment == nil
+			}},
 		{"ranges for block, static", &ipam.IPRangeForBlockEnumerationParameters{EnumerationParametersBase: rng, AddressFamily: v6, ParentBlockRecordId: 7, AddressAssignment: &static}, "",
 			func(q *RowQuery) bool {
 				return q.Kind == BlockRangeRows && q.IPv6 && parentIs(q, 7) && *q.Blocks.AddressAssignment == "Static"
