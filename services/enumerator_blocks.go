@@ -24,6 +24,9 @@ type BlockQuery struct {
 	// SpaceType: address spaces of that IPAddressSpaceType ("Provider",
 	// "Customer").
 	SpaceType *string
+	// AddressAssignment: ranges of that AddressAssignment (IPRangeForBlock,
+	// enumerator_ranges.go).
+	AddressAssignment *string
 }
 
 // moreQuery is what moreRowQuery makes of a parameter type.

@@ -148,8 +148,7 @@ func groupObjectQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.Ipa
 		}
 		return of(GroupRangeRows, n, ranges, v.AddressFamily), nil
 	}
-	return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidEnumeration,
-		"the parameter type %s is not one ipamd enumerates (docs/protocol.md)", typeName(p))
+	return rangeRowQuery(p) // enumerator_ranges.go
 }
 
 // rangeNode is the path of an IPv4/IPv6RangeLogicalGroupNode, root first.

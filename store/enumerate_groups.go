@@ -55,6 +55,9 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	case GroupRangeRows, GroupAddressRows:
 		return s.enumerateGroupObjects(ctx, tx, q, emit) // enumerate_nodes.go
 	}
+	if q.Kind == BlockRangeRows || q.Kind == BlockAddressRows {
+		return s.enumerateBlockRanges(ctx, tx, q, emit) // enumerate_ranges.go
+	}
 	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
 }
 

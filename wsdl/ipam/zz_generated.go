@@ -917,6 +917,42 @@ func parseIpamDatabaseAuthenticationType(s string) (IpamDatabaseAuthenticationTy
 	return "", invalid("%q is not a value of IpamDatabaseAuthenticationType", s)
 }
 
+// AddressAssignment is the enumeration
+// {http://Microsoft.Windows.Ipam}AddressAssignment.
+type AddressAssignment string
+
+// Values of AddressAssignment.
+const (
+	AddressAssignmentNone     AddressAssignment = "None"
+	AddressAssignmentStatic   AddressAssignment = "Static"
+	AddressAssignmentDynamic  AddressAssignment = "Dynamic"
+	AddressAssignmentAuto     AddressAssignment = "Auto"
+	AddressAssignmentVIP      AddressAssignment = "VIP"
+	AddressAssignmentReserved AddressAssignment = "Reserved"
+)
+
+var addressAssignmentValues = map[AddressAssignment]struct{}{
+	AddressAssignmentNone:     {},
+	AddressAssignmentStatic:   {},
+	AddressAssignmentDynamic:  {},
+	AddressAssignmentAuto:     {},
+	AddressAssignmentVIP:      {},
+	AddressAssignmentReserved: {},
+}
+
+// Valid reports whether v is one of AddressAssignment's values.
+func (v AddressAssignment) Valid() bool {
+	_, ok := addressAssignmentValues[v]
+	return ok
+}
+
+func parseAddressAssignment(s string) (AddressAssignment, error) {
+	if v := AddressAssignment(s); v.Valid() {
+		return v, nil
+	}
+	return "", invalid("%q is not a value of AddressAssignment", s)
+}
+
 // IpamExceptionId is the enumeration
 // {http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam}IpamExceptionId.
 type IpamExceptionId string
@@ -1048,6 +1084,12 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *CustomFieldEnumerationParameters,
 // *IpamIPSubnetByFilterEnumerationParameters,
 // *AddressSpaceByFilterEnumerationParameters,
+// *IPRangeAllForBlockEnumerationParameter,
+// *IPRangeByVirtualizationTypeParameters,
+// *IPRangeForBlockEnumerationParameters, *IPRangeForSubnetEnumerationParameter,
+// *IpamIPAddressByBlockIdEnumerationParameters,
+// *IpamIPAddressBySubnetIdEnumerationParameters,
+// *IpamIPAddressByVirtualizationTypeParameters,
 // *IPRangeUnmappedEnumerationParameters,
 // *IpamIPAddressUnmappedAddressEnumerationParameters,
 // *IpamIPAddressForUnmappedRangesEnumerationParameters,
@@ -1125,6 +1167,20 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPSubnetByFilterEnumerationParameters)
 	case space == Namespace && local == "AddressSpaceByFilterEnumerationParameters":
 		v = new(AddressSpaceByFilterEnumerationParameters)
+	case space == Namespace && local == "IPRangeAllForBlockEnumerationParameter":
+		v = new(IPRangeAllForBlockEnumerationParameter)
+	case space == Namespace && local == "IPRangeByVirtualizationTypeParameters":
+		v = new(IPRangeByVirtualizationTypeParameters)
+	case space == Namespace && local == "IPRangeForBlockEnumerationParameters":
+		v = new(IPRangeForBlockEnumerationParameters)
+	case space == Namespace && local == "IPRangeForSubnetEnumerationParameter":
+		v = new(IPRangeForSubnetEnumerationParameter)
+	case space == Namespace && local == "IpamIPAddressByBlockIdEnumerationParameters":
+		v = new(IpamIPAddressByBlockIdEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressBySubnetIdEnumerationParameters":
+		v = new(IpamIPAddressBySubnetIdEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressByVirtualizationTypeParameters":
+		v = new(IpamIPAddressByVirtualizationTypeParameters)
 	case space == Namespace && local == "IPRangeUnmappedEnumerationParameters":
 		v = new(IPRangeUnmappedEnumerationParameters)
 	case space == Namespace && local == "IpamIPAddressUnmappedAddressEnumerationParameters":
@@ -3246,6 +3302,811 @@ func (v *AddressSpaceByFilterEnumerationParameters) writeContent(w xmlstream.Wri
 			return err
 		}
 	} else if err := writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeAllForBlockEnumerationParameter is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeAllForBlockEnumerationParameter, an
+// extension of EnumerationParametersBase.
+type IPRangeAllForBlockEnumerationParameter struct {
+	EnumerationParametersBase
+	AddressFamily       AddressFamily // "": absent
+	ParentBlockRecordId int64
+}
+
+func (*IPRangeAllForBlockEnumerationParameter) xsdType() (space, local string) {
+	return Namespace, "IPRangeAllForBlockEnumerationParameter"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeAllForBlockEnumerationParameter) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeAllForBlockEnumerationParameter: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeAllForBlockEnumerationParameter: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeAllForBlockEnumerationParameter: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeAllForBlockEnumerationParameter: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ParentBlockRecordId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeAllForBlockEnumerationParameter: <ParentBlockRecordId> appears twice")
+			}
+			seen[4] = true
+			if v.ParentBlockRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<ParentBlockRecordId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeAllForBlockEnumerationParameter: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeAllForBlockEnumerationParameter: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeAllForBlockEnumerationParameter: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeAllForBlockEnumerationParameter) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeAllForBlockEnumerationParameter")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "ParentBlockRecordId", Namespace, strconv.FormatInt(int64(v.ParentBlockRecordId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeByVirtualizationTypeParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeByVirtualizationTypeParameters, an
+// extension of EnumerationParametersBase.
+type IPRangeByVirtualizationTypeParameters struct {
+	EnumerationParametersBase
+	AddressFamily      AddressFamily // "": absent
+	VirtualizationType *string       // nil: absent or i:nil
+}
+
+func (*IPRangeByVirtualizationTypeParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeByVirtualizationTypeParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeByVirtualizationTypeParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeByVirtualizationTypeParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeByVirtualizationTypeParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeByVirtualizationTypeParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeByVirtualizationTypeParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeByVirtualizationTypeParameters: <VirtualizationType> appears twice")
+			}
+			seen[4] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeByVirtualizationTypeParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeByVirtualizationTypeParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeByVirtualizationTypeParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeByVirtualizationTypeParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeByVirtualizationTypeParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeForBlockEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeForBlockEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IPRangeForBlockEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressAssignment   *AddressAssignment // nil: absent or i:nil
+	AddressFamily       AddressFamily      // "": absent
+	ParentBlockRecordId int64
+}
+
+func (*IPRangeForBlockEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeForBlockEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeForBlockEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeForBlockEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeForBlockEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeForBlockEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressAssignment" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeForBlockEnumerationParameters: <AddressAssignment> appears twice")
+			}
+			seen[3] = true
+			if v.AddressAssignment, err = readPointer(r, n, parseAddressAssignment); err != nil {
+				return fmt.Errorf("<AddressAssignment>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeForBlockEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[4] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "ParentBlockRecordId" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("IPRangeForBlockEnumerationParameters: <ParentBlockRecordId> appears twice")
+			}
+			seen[5] = true
+			if v.ParentBlockRecordId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<ParentBlockRecordId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeForBlockEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeForBlockEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeForBlockEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeForBlockEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeForBlockEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressAssignment == nil {
+		if err := writeNil(w, "AddressAssignment", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "AddressAssignment", Namespace, string(*v.AddressAssignment)); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "ParentBlockRecordId", Namespace, strconv.FormatInt(int64(v.ParentBlockRecordId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeForSubnetEnumerationParameter is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeForSubnetEnumerationParameter, an
+// extension of EnumerationParametersBase.
+type IPRangeForSubnetEnumerationParameter struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+	SubnetId      int64
+}
+
+func (*IPRangeForSubnetEnumerationParameter) xsdType() (space, local string) {
+	return Namespace, "IPRangeForSubnetEnumerationParameter"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeForSubnetEnumerationParameter) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeForSubnetEnumerationParameter: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeForSubnetEnumerationParameter: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeForSubnetEnumerationParameter: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeForSubnetEnumerationParameter: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "SubnetId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeForSubnetEnumerationParameter: <SubnetId> appears twice")
+			}
+			seen[4] = true
+			if v.SubnetId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<SubnetId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeForSubnetEnumerationParameter: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeForSubnetEnumerationParameter: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeForSubnetEnumerationParameter: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeForSubnetEnumerationParameter) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeForSubnetEnumerationParameter")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "SubnetId", Namespace, strconv.FormatInt(int64(v.SubnetId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressByBlockIdEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByBlockIdEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressByBlockIdEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+	BlockId       *int64        // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByBlockIdEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByBlockIdEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByBlockIdEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByBlockIdEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByBlockIdEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByBlockIdEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByBlockIdEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "BlockId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByBlockIdEnumerationParameters: <BlockId> appears twice")
+			}
+			seen[4] = true
+			if v.BlockId, err = readPointer(r, n, parseLong); err != nil {
+				return fmt.Errorf("<BlockId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByBlockIdEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByBlockIdEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByBlockIdEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByBlockIdEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByBlockIdEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.BlockId == nil {
+		if err := writeNil(w, "BlockId", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "BlockId", Namespace, strconv.FormatInt(int64(*v.BlockId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressBySubnetIdEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressBySubnetIdEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressBySubnetIdEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily // "": absent
+	SubnetId      int64
+}
+
+func (*IpamIPAddressBySubnetIdEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressBySubnetIdEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressBySubnetIdEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressBySubnetIdEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressBySubnetIdEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressBySubnetIdEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressBySubnetIdEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "SubnetId" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressBySubnetIdEnumerationParameters: <SubnetId> appears twice")
+			}
+			seen[4] = true
+			if v.SubnetId, err = readValue(r, n, parseLong); err != nil {
+				return fmt.Errorf("<SubnetId>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressBySubnetIdEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressBySubnetIdEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressBySubnetIdEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressBySubnetIdEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressBySubnetIdEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if err := writeText(w, "SubnetId", Namespace, strconv.FormatInt(int64(v.SubnetId), 10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressByVirtualizationTypeParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByVirtualizationTypeParameters,
+// an extension of EnumerationParametersBase.
+type IpamIPAddressByVirtualizationTypeParameters struct {
+	EnumerationParametersBase
+	AddressFamily      AddressFamily // "": absent
+	VirtualizationType *string       // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByVirtualizationTypeParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByVirtualizationTypeParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByVirtualizationTypeParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByVirtualizationTypeParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByVirtualizationTypeParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByVirtualizationTypeParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByVirtualizationTypeParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "VirtualizationType" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByVirtualizationTypeParameters: <VirtualizationType> appears twice")
+			}
+			seen[4] = true
+			if v.VirtualizationType, err = readPointer(r, n, parseString); err != nil {
+				return fmt.Errorf("<VirtualizationType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByVirtualizationTypeParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByVirtualizationTypeParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByVirtualizationTypeParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByVirtualizationTypeParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByVirtualizationTypeParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.VirtualizationType == nil {
+		if err := writeNil(w, "VirtualizationType", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeText(w, "VirtualizationType", Namespace, *v.VirtualizationType); err != nil {
 		return err
 	}
 	return nil
