@@ -27,6 +27,11 @@ type BlockQuery struct {
 	// AddressAssignment: ranges of that AddressAssignment (IPRangeForBlock,
 	// enumerator_ranges.go).
 	AddressAssignment *string
+	// MustExist: the block ParentBlockID or WithinBlockID names must exist
+	// in the family; a missing one ends the enumeration with
+	// IpamApiInvalidParameter (IPRangeForBlock, IPRangeAllForBlock:
+	// §3.5.4.8.1.68 and .61 fault there, the others select nothing).
+	MustExist bool
 }
 
 // moreQuery is what moreRowQuery makes of a parameter type.

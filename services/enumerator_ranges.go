@@ -32,6 +32,7 @@ func rangeRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamEx
 		return moreQuery{q: RowQuery{Kind: AddressRows}, want: addresses, family: v.AddressFamily, virt: v.VirtualizationType}, nil
 	case *ipam.IPRangeForBlockEnumerationParameters: // 3.5.4.8.1.68
 		q := parent(BlockRangeRows, v.ParentBlockRecordId)
+		q.Blocks.MustExist = true
 		if a := v.AddressAssignment; a != nil && *a != "" {
 			if !a.Valid() {
 				return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "AddressAssignment must be an AddressAssignment")
@@ -44,7 +45,7 @@ func rangeRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamEx
 		return moreQuery{q: parent(BlockRangeRows, v.SubnetId), want: ranges, family: v.AddressFamily}, nil
 	case *ipam.IPRangeAllForBlockEnumerationParameter: // 3.5.4.8.1.61
 		id := v.ParentBlockRecordId
-		return moreQuery{q: RowQuery{Kind: BlockRangeRows, Blocks: &BlockQuery{WithinBlockID: &id}}, want: ranges, family: v.AddressFamily}, nil
+		return moreQuery{q: RowQuery{Kind: BlockRangeRows, Blocks: &BlockQuery{WithinBlockID: &id, MustExist: true}}, want: ranges, family: v.AddressFamily}, nil
 	case *ipam.IpamIPAddressBySubnetIdEnumerationParameters: // 3.5.4.8.1.45
 		return moreQuery{q: parent(BlockAddressRows, v.SubnetId), want: addresses, family: v.AddressFamily}, nil
 	case *ipam.IpamIPAddressByBlockIdEnumerationParameters: // 3.5.4.8.1.41

@@ -59,6 +59,17 @@ func (s *Store) blockRanges(ctx context.Context, tx *sql.Tx, q RowQuery) ([]int6
 	w.add(`r."Family" = ?`, family(q))
 	var within *blockBounds
 	if b.ParentBlockID != nil {
+		if b.MustExist {
+			var n int64
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM "ADM_IPBlocksTable" WHERE "RecordId" = `+s.dialect.Placeholder(1)+
+				` AND "Family" = `+s.dialect.Placeholder(2), *b.ParentBlockID, family(q)).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("store: enumerate ranges of a block: %w", err)
+			}
+			if n == 0 {
+				return nil, noBlock(*b.ParentBlockID, q)
+			}
+		}
 		w.add(`r."ParentIPBlockRecordId" = ?`, *b.ParentBlockID)
 		if b.AddressAssignment != nil {
 			w.add(`COALESCE(r."AddressAssignment", 'None') = ?`, *b.AddressAssignment)
@@ -73,6 +84,9 @@ func (s *Store) blockRanges(ctx context.Context, tx *sql.Tx, q RowQuery) ([]int6
 			WHERE "RecordId" = `+s.dialect.Placeholder(1)+` AND "Family" = `+s.dialect.Placeholder(2),
 			*b.WithinBlockID, family(q)).Scan(&start, &end, &prefix)
 		if err == sql.ErrNoRows {
+			if b.MustExist {
+				return nil, noBlock(*b.WithinBlockID, q)
+			}
 			return nil, nil
 		}
 		if err != nil {
@@ -105,4 +119,10 @@ func (s *Store) blockRanges(ctx context.Context, tx *sql.Tx, q RowQuery) ([]int6
 		return nil, fmt.Errorf("store: enumerate ranges of a block: %w", err)
 	}
 	return ids, nil
+}
+
+// noBlock is the fault of §3.5.4.8.1.61 and .68 for a block that does not
+// exist in the family; only the id (a number) is quoted.
+func noBlock(id int64, q RowQuery) error {
+	return ipam.NewException(ipam.IpamApiInvalidParameter, "there is no %s block %d", family(q), id)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"testing"
@@ -17,7 +18,8 @@ import (
 // the ranges and addresses by virtualization type are the rows a query of
 // the test's own selects, in the order the reading gives (ranges by
 // RecordId, addresses range by range); a block that does not exist
-// selects none.
+// selects none, or is IpamApiInvalidParameter where the spec faults
+// (MustExist).
 func TestEnumerateBlockRangesMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
@@ -110,6 +112,10 @@ func TestEnumerateBlockRangesMatchStore(t *testing.T) {
 				{"ranges within the block", of(BlockRangeRows, BlockQuery{WithinBlockID: &block}), within, 2},
 				{"ranges of no block", of(BlockRangeRows, BlockQuery{ParentBlockID: &nowhere}), nil, 0},
 				{"ranges within no block", of(BlockRangeRows, BlockQuery{WithinBlockID: &nowhere}), nil, 0},
+				{"ranges of no block, which must exist", of(BlockRangeRows, BlockQuery{ParentBlockID: &nowhere, MustExist: true}), nil, -1},
+				{"ranges within no block, which must exist", of(BlockRangeRows, BlockQuery{WithinBlockID: &nowhere, MustExist: true}), nil, -1},
+				{"ranges of the subnet, which exists", of(BlockRangeRows, BlockQuery{ParentBlockID: &subnet, MustExist: true}),
+					ids(ranges+` AND x."ParentIPBlockRecordId" = `+p(1)+` ORDER BY x."RecordId"`, subnet), 2},
 				{"addresses of the subnet", of(BlockAddressRows, BlockQuery{ParentBlockID: &subnet}), ids(subnetAddresses, subnet), 2},
 				{"addresses of no block", of(BlockAddressRows, BlockQuery{ParentBlockID: &nowhere}), nil, 0},
 				{"non-virtualized ranges", RowQuery{Kind: RangeRows, Virtualization: []string{"NonVirtualized"}}, ids(virt("ADM_IPRangeTable"), "NonVirtualized"), 2},
@@ -121,7 +127,7 @@ func TestEnumerateBlockRangesMatchStore(t *testing.T) {
 					t.Fatalf("%s: the store has %d rows, want at least %d", c.name, len(c.want), c.min)
 				}
 				var got []int64
-				if err := s.EnumerateRows(ctx, c.q, func(o ipam.AnyIpamObject) error {
+				err := s.EnumerateRows(ctx, c.q, func(o ipam.AnyIpamObject) error {
 					switch v := o.(type) {
 					case *ipam.IPRangeRow:
 						got = append(got, v.RecordID)
@@ -131,7 +137,15 @@ func TestEnumerateBlockRangesMatchStore(t *testing.T) {
 						t.Errorf("%s: row %T", c.name, o)
 					}
 					return nil
-				}); err != nil {
+				})
+				if c.min < 0 { // §3.5.4.8.1.61, .68: a fault, no rows
+					var exc *ipam.IpamException
+					if !errors.As(err, &exc) || exc.ExceptionID != ipam.IpamApiInvalidParameter || len(got) != 0 {
+						t.Errorf("%s: %v after %d rows, want IpamApiInvalidParameter and none", c.name, err, len(got))
+					}
+					continue
+				}
+				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}
 				if !slices.Equal(got, c.want) {
