@@ -26,23 +26,7 @@ func TestEnumerateBlockRangesMatchStore(t *testing.T) {
 			s := convertedStore(t, e.Dialect, 1200)
 			ctx := context.Background()
 			p := s.dialect.Placeholder
-			ids := func(query string, args ...any) []int64 {
-				t.Helper()
-				rows, err := s.db.Query(query, args...)
-				if err != nil {
-					t.Fatalf("%s: %v", query, err)
-				}
-				defer rows.Close()
-				var out []int64
-				for rows.Next() {
-					var id int64
-					if err := rows.Scan(&id); err != nil {
-						t.Fatal(err)
-					}
-					out = append(out, id)
-				}
-				return out
-			}
+			ids := func(query string, args ...any) []int64 { return queryIDs(t, s.db, query, args...) }
 			// The subnet with the most ranges; the root block with the
 			// most subnets below it.
 			var subnet, block int64
