@@ -177,7 +177,7 @@ func enumerateGroups(t *testing.T, base string, db *sql.DB) {
 			t.Fatalf("enumerate %v: exit %d\n%s", tc.args, code, stderr)
 		}
 		var got []string
-		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		for line := range strings.Lines(out) {
 			var row map[string]any
 			d := json.NewDecoder(strings.NewReader(line))
 			d.UseNumber() // RecordIds as the store writes them
