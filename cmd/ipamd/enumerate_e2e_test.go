@@ -103,7 +103,8 @@ func TestEnumerateConvertedStore(t *testing.T) {
 // by --name), the custom field associations and the root nodes of the
 // built-in Managed by group (its RecordId from the store, as a user
 // takes it from --object LogicalGroup) as the store holds them; the test's own
-// queries are the oracle (the ones of the client package's tests).
+// queries are the oracle (the ones of the client package's tests). A group
+// the store does not have is the server's IpamApiInvalidParameter.
 func enumerateGroups(t *testing.T, base string, db *sql.DB) {
 	t.Helper()
 	// A v1 store has no links between custom field values: two, between
@@ -193,6 +194,17 @@ func enumerateGroups(t *testing.T, base string, db *sql.DB) {
 		if len(tc.want) == 0 || !slices.Equal(got, tc.want) {
 			t.Errorf("enumerate %v:\n got %q\nwant %q", tc.args, got, tc.want)
 		}
+	}
+	// A group the store does not have: the server's IpamApiInvalidParameter.
+	var missing int64
+	if err := db.QueryRow(`SELECT MAX("RecordId") + 1 FROM "ADM_LogicalGroupsTable"`).Scan(&missing); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := ipamd(t, nil, "enumerate", "--server", base, "--output", "json", "--object", "LogicalGroupNode", "--group-id", strconv.FormatInt(missing, 10))
+	var r report
+	if err := json.Unmarshal([]byte(lastLine(stderr)), &r); err != nil || code != exitRemote || out != "" ||
+		r.Exception == nil || r.Exception.ID != ipam.IpamApiInvalidParameter {
+		t.Errorf("nodes of group %d: exit %d, %+v (%v), stdout %q", missing, code, r, err, out)
 	}
 }
 
