@@ -101,7 +101,8 @@ func TestEnumerateConvertedStore(t *testing.T) {
 
 // enumerateGroups: `ipamd enumerate` lists the logical groups (all, and one
 // by --name), the custom field associations and the root nodes of the
-// built-in Managed by group (its RecordId from the store, as a user
+// built-in Managed by group over the IPv4 ranges and over the IPv6 addresses
+// (its RecordId from the store, as a user
 // takes it from --object LogicalGroup) as the store holds them; the test's own
 // queries are the oracle (the ones of the client package's tests). A group
 // the store does not have is the server's IpamApiInvalidParameter.
@@ -144,6 +145,15 @@ func enumerateGroups(t *testing.T, base string, db *sql.DB) {
 	if err := db.QueryRow(`SELECT "RecordId", "Name" FROM "ADM_LogicalGroupsTable" WHERE "BuiltinLogicalGroupNumber" = 'ManagedBy'`).Scan(&group, &groupName); err != nil {
 		t.Fatal(err)
 	}
+	// The roots of the Managed by group: the distinct values of its first
+	// field (Managed by) among the objects of one type and family.
+	const roots = `SELECT DISTINCT ?, v."RecordId", v."Value" FROM "ADM_CustomFieldValuesAssociationTable" a
+		JOIN "ADM_CustomFieldValuesTable" v ON v."RecordId" = a."CustomFieldValueId"
+		JOIN "ADM_CustomFieldsTable" f ON f."RecordId" = a."CustomFieldId"
+		WHERE a."ObjectType" = ? AND a."Af" = ? AND f."BuiltinCustomFieldNumber" = 'ManagedBy' ORDER BY v."RecordId"`
+	node := func(r map[string]any) string {
+		return fmt.Sprintf("%v %v %v", r["type"], r["NodeCustomFieldValueId"], r["NodeValue"])
+	}
 	const groups = `SELECT ?, "RecordId", "Name" FROM "ADM_LogicalGroupsTable" WHERE "Users" LIKE '%IPAddressSpaceManagement%'`
 	for _, tc := range []struct {
 		args   []string
@@ -163,14 +173,9 @@ func enumerateGroups(t *testing.T, base string, db *sql.DB) {
 			func(r map[string]any) string {
 				return fmt.Sprintf("%v %s %s", r["type"], name(r["CustomField1"]), name(r["CustomField2"]))
 			}},
-		{[]string{"--object", "LogicalGroupNode", "--group-id", group},
-			strs(`SELECT DISTINCT 'IPv4RangeLogicalGroupNode', v."RecordId", v."Value" FROM "ADM_CustomFieldValuesAssociationTable" a
-				JOIN "ADM_CustomFieldValuesTable" v ON v."RecordId" = a."CustomFieldValueId"
-				JOIN "ADM_CustomFieldsTable" f ON f."RecordId" = a."CustomFieldId"
-				WHERE a."ObjectType" = 'IPRange' AND a."Af" = 'InterNetwork' AND f."BuiltinCustomFieldNumber" = 'ManagedBy' ORDER BY v."RecordId"`), false,
-			func(r map[string]any) string {
-				return fmt.Sprintf("%v %v %v", r["type"], r["NodeCustomFieldValueId"], r["NodeValue"])
-			}},
+		{[]string{"--object", "LogicalGroupNode", "--group-id", group}, strs(roots, "IPv4RangeLogicalGroupNode", "IPRange", "InterNetwork"), false, node},
+		{[]string{"--object", "LogicalGroupNode", "--group-id", group, "--group-type", "IPAddress", "--family", "IPv6"},
+			strs(roots, "IpamIPv6AddressLogicalGroupNode", "IPAddress", "InterNetworkV6"), false, node},
 	} {
 		args := append([]string{"enumerate", "--server", base, "--output", "json"}, tc.args...)
 		out, stderr, code := ipamd(t, nil, args...)
