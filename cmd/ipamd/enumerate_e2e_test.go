@@ -101,10 +101,10 @@ func TestEnumerateConvertedStore(t *testing.T) {
 
 // enumerateGroups: `ipamd enumerate` lists the logical groups (all, and one
 // by --name), the custom field associations and the root nodes of the
-// built-in Managed by group over the IPv4 ranges and over the IPv6 addresses
-// (its RecordId from the store, as a user
-// takes it from --object LogicalGroup) as the store holds them; the test's own
-// queries are the oracle (the ones of the client package's tests). A group
+// built-in Managed by group over the IPv4 ranges and over the IPv6
+// addresses (its RecordId from the store, as a user takes it from --object
+// LogicalGroup) as the store holds them; the test's own queries are the
+// oracle (the ones of the client package's tests). A group
 // the store does not have is the server's IpamApiInvalidParameter.
 func enumerateGroups(t *testing.T, base string, db *sql.DB) {
 	t.Helper()
