@@ -24,6 +24,8 @@ type enumerateFlags struct {
 	rangeID      int64
 	parentBlock  int64
 	name         string
+	groupType    string
+	groupID      int64
 }
 
 // params are the InitializeEnumeration parameters the flags select
@@ -36,6 +38,9 @@ func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
 		af = ipam.AddressFamilyInterNetworkV6
 	default:
 		return nil, fmt.Errorf("--family %q: must be IPv4 or IPv6", f.family)
+	}
+	if p, ok, err := f.groupParams(af); ok {
+		return p, err
 	}
 	switch f.object {
 	case "IPRange":
@@ -71,9 +76,9 @@ func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
 func (f *enumerateFlags) blockParams(af ipam.AddressFamily) (ipam.AnyEnumerationParametersBase, error) {
 	switch {
 	case f.object != "IPBlock" && f.object != "IPSubnet" && f.object != "AddressSpace" && f.object != "CustomField":
-		return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace or CustomField", f.object)
+		return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation or LogicalGroupNode", f.object)
 	case f.name != "" && f.object != "CustomField":
-		return nil, fmt.Errorf("--name applies to --object CustomField")
+		return nil, fmt.Errorf("--name applies to --object CustomField and LogicalGroup")
 	case f.parentBlock != 0 && f.object != "IPBlock" && f.object != "IPSubnet":
 		return nil, fmt.Errorf("--parent-block applies to --object IPBlock and IPSubnet")
 	case f.addressSpace != 0 && f.object != "IPSubnet":
@@ -108,16 +113,22 @@ func (f *enumerateFlags) blockParams(af ipam.AddressFamily) (ipam.AnyEnumeration
 		}
 		return p, nil
 	}
-	return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace or CustomField", f.object)
+	return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation or LogicalGroupNode", f.object)
 }
 
 func newEnumerateCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "enumerate --server URI --object IPRange|IPAddress|IPBlock|IPSubnet|AddressSpace|CustomField [flags]",
-		Short: "Read IP ranges, addresses, blocks, subnets, address spaces or custom fields from an IPAM server over net.tcp (IIpamEnumerator)",
+		Use:   "enumerate --server URI --object IPRange|IPAddress|IPBlock|IPSubnet|AddressSpace|CustomField|LogicalGroup|CustomFieldAssociation|LogicalGroupNode [flags]",
+		Short: "Read IP ranges, addresses, blocks, subnets, address spaces, custom fields, logical groups and their nodes from an IPAM server over net.tcp (IIpamEnumerator)",
 		Long: `Enumerate objects as a management client does: open a net.tcp session to the IIpamEnumerator
 endpoint, send InitializeEnumeration with the parameter type the flags select, StartEnumeration,
 and print the rows of every EnumeratedRowsCallback until NotifyEnumerationComplete.
+
+--object LogicalGroup lists the logical groups of --group-type (Range, IPAddress, ManagedServer or
+Subnet; default Range) and --family, the one of --name only if given; --object LogicalGroupNode
+--group-id ID lists the root nodes of that group (its RecordId, from --object LogicalGroup) over the
+objects of --group-type and --family (a Subnet group: of --address-space only, if given);
+--object CustomFieldAssociation lists the links between the values of two custom fields.
 
 Rows go to stdout, one per line: with --output text the row type, RecordId and addresses; with
 --output json one JSON object per row (JSON Lines) holding every member ("type" is the row's
@@ -129,7 +140,9 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
 		Example: `  ipamd enumerate --server net.tcp://ipam1:48885 --object IPRange
   ipamd enumerate --server net.tcp://127.0.0.1:48885 --object IPAddress --family IPv6 --output json
   ipamd enumerate --server net.tcp://ipam1:48885 --object IPSubnet --parent-block 12
-  ipamd enumerate --server net.tcp://ipam1:48885 --object CustomField --name "Managed by"`,
+  ipamd enumerate --server net.tcp://ipam1:48885 --object CustomField --name "Managed by"
+  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroup --group-type IPAddress --output json
+  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupNode --group-id 1`,
 		Args: cobra.NoArgs,
 	}
 	var cf clientFlags
@@ -137,12 +150,14 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
 	path := config.Default().Endpoints.EnumeratorPath
 	cf.bind(cmd, "`URI` of the IIpamEnumerator endpoint, e.g. net.tcp://host:48885"+path+" (without a path, "+path+" is used)", false)
 	fs := cmd.Flags()
-	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace or CustomField")
+	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation or LogicalGroupNode")
 	fs.StringVar(&ef.family, "family", "IPv4", "address `FAMILY`: IPv4 or IPv6")
-	fs.Int64Var(&ef.addressSpace, "address-space", 0, "only the objects of the address space with this RecordId (0: all)")
+	fs.Int64Var(&ef.addressSpace, "address-space", 0, "IPRange, IPAddress, IPSubnet, LogicalGroupNode of a Subnet group: only the objects of the address space with this RecordId (0: all)")
 	fs.Int64Var(&ef.rangeID, "range-id", 0, "IPAddress: only the addresses of the range with this RecordId (0: all)")
 	fs.Int64Var(&ef.parentBlock, "parent-block", 0, "IPBlock, IPSubnet: only the direct children of the block with this RecordId (0: all)")
-	fs.StringVar(&ef.name, "name", "", "CustomField: only the custom field of this `NAME`")
+	fs.StringVar(&ef.name, "name", "", "CustomField, LogicalGroup: only the custom field or logical group of this `NAME`")
+	fs.StringVar(&ef.groupType, "group-type", "", "LogicalGroup, LogicalGroupNode: the logical group `TYPE`, Range, IPAddress, ManagedServer or Subnet (default Range)")
+	fs.Int64Var(&ef.groupID, "group-id", 0, "LogicalGroupNode: the RecordId of the logical group whose root nodes to list")
 	_ = cmd.MarkFlagRequired("object")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cf.progress = progressAuto
@@ -190,7 +205,7 @@ func writeRow(w io.Writer, r *ipam.GenericRow, asJSON bool) error {
 		return err
 	}
 	line := r.Type + " RecordId=" + text(r.Get("RecordId"))
-	for _, m := range []string{"Name", "Address", "StartIPAddress", "EndIPAddress", "PrefixLength", "AddressAssignment", "ProviderAddressSpaceName"} {
+	for _, m := range []string{"Name", "Address", "StartIPAddress", "EndIPAddress", "PrefixLength", "AddressAssignment", "ProviderAddressSpaceName", "NodeCustomFieldValueId", "NodeValue"} {
 		if v := r.Get(m); v != nil {
 			line += " " + m + "=" + text(v)
 		}
