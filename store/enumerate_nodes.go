@@ -239,22 +239,5 @@ func (s *Store) enumerateGroupObjects(ctx context.Context, tx *sql.Tx, q RowQuer
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	if q.Kind == GroupRangeRows {
-		set := make(map[int64]bool, len(ids))
-		for _, id := range ids {
-			set[id] = true
-		}
-		return s.enumerateRanges(ctx, tx, RowQuery{Kind: RangeRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
-			if r, ok := o.(*ipam.IPRangeRow); !ok || !set[r.RecordID] {
-				return nil
-			}
-			return emit(o)
-		})
-	}
-	for _, id := range ids {
-		if err := s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: q.IPv6, RangeID: &id}, emit); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.rangeRows(ctx, tx, ids, q.IPv6, q.Kind == GroupRangeRows, emit)
 }

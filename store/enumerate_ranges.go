@@ -31,9 +31,17 @@ func (s *Store) enumerateBlockRanges(ctx context.Context, tx *sql.Tx, q RowQuery
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	if q.Kind == BlockAddressRows {
+	return s.rangeRows(ctx, tx, ids, q.IPv6, q.Kind == BlockRangeRows, emit)
+}
+
+// rangeRows emits the ranges ids names (asRanges: built by the range
+// reading and kept by RecordId) or their addresses, range by range, built
+// by the address reading — for the enumerations that pick ranges by a
+// query of their own (by block, by logical group).
+func (s *Store) rangeRows(ctx context.Context, tx *sql.Tx, ids []int64, ipv6, asRanges bool, emit func(ipam.AnyIpamObject) error) error {
+	if !asRanges {
 		for _, id := range ids {
-			if err := s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: q.IPv6, RangeID: &id}, emit); err != nil {
+			if err := s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: ipv6, RangeID: &id}, emit); err != nil {
 				return err
 			}
 		}
@@ -43,7 +51,7 @@ func (s *Store) enumerateBlockRanges(ctx context.Context, tx *sql.Tx, q RowQuery
 	for _, id := range ids {
 		set[id] = true
 	}
-	return s.enumerateRanges(ctx, tx, RowQuery{Kind: RangeRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
+	return s.enumerateRanges(ctx, tx, RowQuery{Kind: RangeRows, IPv6: ipv6}, func(o ipam.AnyIpamObject) error {
 		if r, ok := o.(*ipam.IPRangeRow); !ok || !set[r.RecordID] {
 			return nil
 		}
