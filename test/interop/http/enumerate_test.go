@@ -101,3 +101,39 @@ func TestEnumeratorUnknownTypeNotEchoed(t *testing.T) {
 		t.Errorf("a %d-byte fault for a %d-byte name", len(resp.body), len(long))
 	}
 }
+
+// TestEnumeratorFilterKeyNotEchoed: a ByFilter criterion whose key is 3,000
+// bytes of client text is refused with IpamApiInvalidParameter on the real
+// listener, and the fault quotes the key only within the exception
+// message's bound (ipam.MaxExceptionMessageBytes).
+func TestEnumeratorFilterKeyNotEchoed(t *testing.T) {
+	srv := daemon.Start(t, "--dev-provisioned")
+	endpoint := srv.Endpoints[ipam.PortIIpamEnumerator]
+	hc := newClient(t)
+	example, err := os.ReadFile(filepath.Join("..", "..", "..", "wsdl", "ipam", "testdata", "example-4.3-InitializeEnumeration.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(example, []byte("<parameters "))
+	end := bytes.Index(example, []byte("</parameters>"))
+	if start < 0 || end < start {
+		t.Fatal("the example no longer carries the parameters this test replaces")
+	}
+	long := "Unknown" + strings.Repeat("X", 3000)
+	params := `<parameters xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns:b="http://schemas.datacontract.org/2004/07/System"` +
+		` xmlns:d="http://www.w3.org/2001/XMLSchema" i:type="AddressSpaceByFilterEnumerationParameters">` +
+		`<FetchAllData>false</FetchAllData><IncludeCustomFieldValues>false</IncludeCustomFieldValues><ObjectType>AddressSpace</ObjectType>` +
+		`<FilterInfo><b:TupleOfGetAddressSpaceFilteranyType2zwQHvQz><b:m_Item1>` + long + `</b:m_Item1>` +
+		`<b:m_Item2 i:type="d:string">Provider</b:m_Item2></b:TupleOfGetAddressSpaceFilteranyType2zwQHvQz></FilterInfo>`
+	init := append(append(append([]byte{}, example[:start]...), params...), example[end:]...)
+	resp := post(t, hc, endpoint, soap12, init)
+	if !bytes.Contains(resp.body, []byte(ipam.IpamApiInvalidParameter)) {
+		t.Fatalf("HTTP %d, want a fault with IpamApiInvalidParameter:\n%.2000s", resp.status, resp.body)
+	}
+	if bytes.Contains(resp.body, []byte(strings.Repeat("X", ipam.MaxExceptionMessageBytes))) {
+		t.Errorf("the fault echoes the key beyond the exception message's %d-byte bound (%d bytes of body)", ipam.MaxExceptionMessageBytes, len(resp.body))
+	}
+	if len(resp.body) > 8<<10 {
+		t.Errorf("a %d-byte fault for a %d-byte key", len(resp.body), len(long))
+	}
+}
