@@ -114,6 +114,8 @@ func TestEnumeratorFilterKeyNotEchoed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cb := newSink(t)
+	example = bytes.Replace(example, []byte("http://www.w3.org/2005/08/addressing/anonymous"), []byte(cb.url("/callbacks/enum")), 1)
 	start := bytes.Index(example, []byte("<parameters "))
 	end := bytes.Index(example, []byte("</parameters>"))
 	if start < 0 || end < start {
@@ -127,8 +129,11 @@ func TestEnumeratorFilterKeyNotEchoed(t *testing.T) {
 		`<b:m_Item2 i:type="d:string">Provider</b:m_Item2></b:TupleOfGetAddressSpaceFilteranyType2zwQHvQz></FilterInfo>`
 	init := append(append(append([]byte{}, example[:start]...), params...), example[end:]...)
 	resp := post(t, hc, endpoint, soap12, init)
-	if !bytes.Contains(resp.body, []byte(ipam.IpamApiInvalidParameter)) {
-		t.Fatalf("HTTP %d, want a fault with IpamApiInvalidParameter:\n%.2000s", resp.status, resp.body)
+	if !bytes.Contains(resp.body, []byte(ipam.IpamApiInvalidParameter)) || !bytes.Contains(resp.body, []byte("FilterInfo")) {
+		t.Fatalf("HTTP %d, want the FilterInfo refusal with IpamApiInvalidParameter:\n%.2000s", resp.status, resp.body)
+	}
+	if !bytes.Contains(resp.body, []byte("UnknownXXXX")) {
+		t.Fatalf("the refusal does not quote the key at all, so this test proves nothing about its bound:\n%.2000s", resp.body)
 	}
 	if bytes.Contains(resp.body, []byte(strings.Repeat("X", ipam.MaxExceptionMessageBytes))) {
 		t.Errorf("the fault echoes the key beyond the exception message's %d-byte bound (%d bytes of body)", ipam.MaxExceptionMessageBytes, len(resp.body))
