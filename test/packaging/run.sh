@@ -17,6 +17,11 @@
 # IPAMD_REQUIRE_INTEROP=1 (CI), which makes it a failure.
 set -euo pipefail
 
+# has is grep -q that reads all of its input: under pipefail, grep -q
+# leaves at the first match and the writer may die of SIGPIPE, failing the
+# pipeline although the line was there (it failed "deb lacks its postrm").
+has() { grep "$@" > /dev/null; }
+
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$PWD
 fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
@@ -80,11 +85,11 @@ $want_names"
 
 bin=$a/build/linux_amd64/ipamd
 if grep -qa 'ld-linux' "$bin" || grep -qa 'libc.so' "$bin"; then fail "linux binary is dynamically linked"; fi
-"$bin" version | grep -qx "ipamd $version" || fail "version not stamped: $("$bin" version)"
-"$bin" version | grep -qx "commit: $commit" || fail "commit not stamped: $("$bin" version)"
-go version -m "$bin" | grep -q -- '-trimpath=true' || fail "binary not built with -trimpath"
-go version -m "$bin" | grep -q 'CGO_ENABLED=0' || fail "binary built with cgo"
-if go version -m "$bin" | grep -q 'vcs\.'; then fail "binary carries a VCS stamp (not reproducible from a tarball)"; fi
+"$bin" version | has -x "ipamd $version" || fail "version not stamped: $("$bin" version)"
+"$bin" version | has -x "commit: $commit" || fail "commit not stamped: $("$bin" version)"
+go version -m "$bin" | has -- '-trimpath=true' || fail "binary not built with -trimpath"
+go version -m "$bin" | has 'CGO_ENABLED=0' || fail "binary built with cgo"
+if go version -m "$bin" | has 'vcs\.'; then fail "binary carries a VCS stamp (not reproducible from a tarball)"; fi
 [ -z "$(go tool buildid "$bin" 2>/dev/null)" ] || fail "binary has a build id: $(go tool buildid "$bin")"
 
 tarball=$a/ipamd_${version}_linux_amd64.tar.gz
@@ -95,9 +100,9 @@ want_time=$(date -u -d "@$date" '+%Y-%m-%d %H:%M:%S')
 top=ipamd_${version}_linux_amd64
 for f in ipamd README.md ipamd.example.yaml ipamd.service man/man1/ipamd.1 man/man1/ipamd-serve.1 \
 	completions/ipamd.bash completions/_ipamd completions/ipamd.fish; do
-	echo "$listing" | grep -q " $top/$f\$" || fail "tarball lacks $top/$f"
+	echo "$listing" | has " $top/$f\$" || fail "tarball lacks $top/$f"
 done
-echo "$listing" | grep -q -- "-rwxr-xr-x 0/0 .* $top/ipamd\$" || fail "tarball: ipamd is not 0755"
+echo "$listing" | has -- "-rwxr-xr-x 0/0 .* $top/ipamd\$" || fail "tarball: ipamd is not 0755"
 python3 - "$a/ipamd_${version}_windows_amd64.zip" "$date" <<'PY' || fail "windows zip"
 import sys, zipfile, datetime
 z = zipfile.ZipFile(sys.argv[1])
@@ -115,22 +120,22 @@ PY
 deb=$a/ipamd_${version}_linux_amd64.deb
 if command -v dpkg-deb > /dev/null; then
 	debinfo=$(dpkg-deb --info "$deb")
-	echo "$debinfo" | grep -q "Package: ipamd" || fail "deb: no Package: ipamd"
+	echo "$debinfo" | has "Package: ipamd" || fail "deb: no Package: ipamd"
 	for s in preinst postinst prerm postrm conffiles; do
-		echo "$debinfo" | grep -qw "$s" || fail "deb lacks its $s"
+		echo "$debinfo" | has -w "$s" || fail "deb lacks its $s"
 	done
-	dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles | grep -qx /etc/ipamd/ipamd.yaml || fail "deb: /etc/ipamd/ipamd.yaml is not a conffile"
+	dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles | has -x /etc/ipamd/ipamd.yaml || fail "deb: /etc/ipamd/ipamd.yaml is not a conffile"
 fi
 if command -v rpm > /dev/null; then
 	rpm -qp --qf '%{NAME} %{VERSION}\n' "$a/ipamd_${version}_linux_amd64.rpm"
-	rpm -qpc "$a/ipamd_${version}_linux_amd64.rpm" | grep -qx /etc/ipamd/ipamd.yaml || fail "rpm: /etc/ipamd/ipamd.yaml is not %config"
+	rpm -qpc "$a/ipamd_${version}_linux_amd64.rpm" | has -x /etc/ipamd/ipamd.yaml || fail "rpm: /etc/ipamd/ipamd.yaml is not %config"
 	rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILENAMES}\n]' "$a/ipamd_${version}_linux_amd64.rpm" > "$work/rpm.list"
 	for line in "-rwxr-xr-x root root /usr/bin/ipamd" "-rw-r----- root ipamd /etc/ipamd/ipamd.yaml" \
 		"drwx------ ipamd ipamd /var/lib/ipamd" "-rw-r--r-- root root /usr/lib/systemd/system/ipamd.service"; do
 		grep -qxF -- "$line" "$work/rpm.list" || fail "rpm: no '$line' in
 $(cat "$work/rpm.list")"
 	done
-	rpm -qp --scripts "$a/ipamd_${version}_linux_amd64.rpm" | grep -q 'useradd --system' || fail "rpm: no %pre creating the user"
+	rpm -qp --scripts "$a/ipamd_${version}_linux_amd64.rpm" | has 'useradd --system' || fail "rpm: no %pre creating the user"
 else
 	note "rpm not installed: the .rpm's file list is not checked"
 fi
@@ -157,7 +162,7 @@ fi
 installed=1
 dpkg -i "$deb"
 [ "$(command -v ipamd)" = /usr/bin/ipamd ] || fail "ipamd on PATH is $(command -v ipamd), want /usr/bin/ipamd"
-ipamd version | grep -qx "ipamd $version" || fail "ipamd version from PATH: $(ipamd version)"
+ipamd version | has -x "ipamd $version" || fail "ipamd version from PATH: $(ipamd version)"
 
 check() { # check PATH MODE OWNER:GROUP (stat's %A %U:%G)
 	local got
@@ -175,7 +180,7 @@ check /usr/share/bash-completion/completions/ipamd -rw-r--r-- root:root
 check /usr/share/zsh/vendor-completions/_ipamd -rw-r--r-- root:root
 check /usr/share/fish/vendor_completions.d/ipamd.fish -rw-r--r-- root:root
 cmp -s /etc/ipamd/ipamd.yaml deploy/ipamd.example.yaml || fail "/etc/ipamd/ipamd.yaml is not the example configuration"
-dpkg-query -W -f='${Conffiles}\n' ipamd | grep -q '/etc/ipamd/ipamd.yaml' || fail "dpkg does not track /etc/ipamd/ipamd.yaml as a conffile"
+dpkg-query -W -f='${Conffiles}\n' ipamd | has '/etc/ipamd/ipamd.yaml' || fail "dpkg does not track /etc/ipamd/ipamd.yaml as a conffile"
 
 IFS=: read -r _ _ uid gid _ home shell < <(getent passwd ipamd) || fail "no user ipamd"
 [ "$uid" -lt 1000 ] || fail "ipamd is not a system user (uid $uid)"
@@ -211,7 +216,7 @@ note "ipamd serve as user ipamd on /var/lib/ipamd: ready, drained"
 echo "# edited by the operator" >> /etc/ipamd/ipamd.yaml
 touch /var/lib/ipamd/marker
 dpkg -i "$deb"
-tail -1 /etc/ipamd/ipamd.yaml | grep -q 'edited by the operator' || fail "re-install replaced the edited conffile"
+tail -1 /etc/ipamd/ipamd.yaml | has 'edited by the operator' || fail "re-install replaced the edited conffile"
 [ -e /var/lib/ipamd/marker ] || fail "re-install lost the state"
 [ -L /etc/systemd/system/multi-user.target.wants/ipamd.service ] || fail "re-install lost the enablement"
 
