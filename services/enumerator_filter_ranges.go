@@ -76,12 +76,12 @@ func ownSpace(provider, customer *string) *string {
 // filterBuilder turns the criteria of one ByFilter type into a RowFilter
 // over one row type, and notes what the store may select in its query.
 type filterBuilder struct {
-	param       string // the parameter type, for refusals
-	view        func(ipam.AnyIpamObject) (filtered, bool)
-	f           RowFilter
-	virt        []string            // the union of the VirtualizationType criteria
-	spaceIDs    map[int64]bool      // the AddressSpaceId criteria
-	categories  map[string]bool     // the AddressCategory criteria
+	param      string // the parameter type, for refusals
+	view       func(ipam.AnyIpamObject) (filtered, bool)
+	f          RowFilter
+	virt       []string        // the union of the VirtualizationType criteria
+	spaceIDs   map[int64]bool  // the AddressSpaceId criteria
+	categories map[string]bool // the AddressCategory criteria
 }
 
 func (b *filterBuilder) keep(key string, m func(filtered) bool) {
