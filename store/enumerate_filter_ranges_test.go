@@ -77,7 +77,7 @@ func TestEnumerateRangeAddressByFilterMatchStore(t *testing.T) {
 			common := func(objectType, field string) string {
 				return text(`SELECT COALESCE(v."Value", a."Value") FROM "ADM_CustomFieldValuesAssociationTable" a
 					JOIN "ADM_CustomFieldsTable" f ON f."RecordId" = a."CustomFieldId" LEFT JOIN "ADM_CustomFieldValuesTable" v ON v."RecordId" = a."CustomFieldValueId"
-					WHERE a."ObjectType" = '`+objectType+`' AND f."BuiltinCustomFieldNumber" = '`+field+`'
+					WHERE a."ObjectType" = '` + objectType + `' AND f."BuiltinCustomFieldNumber" = '` + field + `'
 					GROUP BY COALESCE(v."Value", a."Value") ORDER BY COUNT(*) DESC, 1 LIMIT 1`)
 			}
 			rangeBy, rangeEntity := common("IPRange", "ManagedBy"), common("IPRange", "ManagedByEntity")
