@@ -59,6 +59,9 @@ func criterionValue(c *ipam.FilterCriterion, param string) (string, *ipam.IpamEx
 // subnetFilter maps IpamIPSubnetByFilterEnumerationParameters (3.5.4.8.1.50).
 func subnetFilter(v *ipam.IpamIPSubnetByFilterEnumerationParameters) (moreQuery, *ipam.IpamException) {
 	const param = "IpamIPSubnetByFilterEnumerationParameters"
+	if len(v.FilterInfo) > MaxFilterCriteria { // enumerator_filter_ranges.go
+		return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "%s.FilterInfo: %d criteria, more than the %d ipamd takes", param, len(v.FilterInfo), MaxFilterCriteria)
+	}
 	b := BlockQuery{}
 	f := &RowFilter{}
 	subnet := func(o ipam.AnyIpamObject) *ipam.IPBlockRow {
@@ -154,6 +157,9 @@ func subnetFilter(v *ipam.IpamIPSubnetByFilterEnumerationParameters) (moreQuery,
 // (3.5.4.8.1.1).
 func addressSpaceFilter(v *ipam.AddressSpaceByFilterEnumerationParameters) (moreQuery, *ipam.IpamException) {
 	const param = "AddressSpaceByFilterEnumerationParameters"
+	if len(v.FilterInfo) > MaxFilterCriteria { // enumerator_filter_ranges.go
+		return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "%s.FilterInfo: %d criteria, more than the %d ipamd takes", param, len(v.FilterInfo), MaxFilterCriteria)
+	}
 	f := &RowFilter{}
 	space := func(o ipam.AnyIpamObject) *ipam.AddressSpaceRow {
 		r, _ := o.(*ipam.AddressSpaceRow)
