@@ -18,7 +18,7 @@ import (
 // query of the test's own selects, row for row; an unknown key is refused
 // at Initialize with IpamApiInvalidParameter, a 3,000-byte key quoted only
 // within the exception's bound.
-// Rules E10, E11.
+// Rules E10, E20.
 func TestEnumerateRangeAddressFilterOverNetTCP(t *testing.T) {
 	s := convertedSQLite(t, 600)
 	uri := startEnumerator(t, s, 8<<10)

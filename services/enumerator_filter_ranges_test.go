@@ -71,7 +71,7 @@ func filterRows() (ranges, addresses []ipam.AnyIpamObject) {
 // what each key keeps (every key applies, a repeated key is an
 // alternative), what the store may select in its query, and the
 // refusals: an unknown key (bounded in the message), a value a key cannot
-// read, a missing value, too many criteria. Rules E10, E11.
+// read, a missing value, too many criteria. Rules E10, E20.
 func TestRowQueryForRangeFilters(t *testing.T) {
 	ranges, addresses := filterRows()
 	v4 := func(s string) string { return s }
@@ -183,7 +183,7 @@ func narrowing(q *RowQuery) string {
 // IpamIPAddressByFilter are refused with IpamApiInvalidParameter (the
 // client's text bounded) or kept; a kept filter never panics on a row, and
 // the query's narrowing drops no row the filter keeps (the store may apply
-// it first). Rule E11.
+// it first). Rule E20.
 func FuzzRangeAddressFilter(f *testing.F) {
 	f.Add("AddressSpaceId", "1", "VirtualizationType", "NonVirtualized Fabric", false)
 	f.Add("AddressCategory", "None", "StartIP", "::ffff:10.3.0.1", false)

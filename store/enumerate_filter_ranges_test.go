@@ -16,7 +16,7 @@ import (
 // own selects, for each key and for keys together, on both engines. The
 // converted v1 store gets what conversion does not make: a customer address
 // space holding one virtualized range and one address, two addresses
-// without a range. Rules E10, E11.
+// without a range. Rules E10, E20.
 func TestEnumerateRangeAddressByFilterMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
