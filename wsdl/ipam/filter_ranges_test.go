@@ -3,6 +3,7 @@ package ipam_test
 import (
 	"testing"
 
+	"github.com/ipamd/ipamd/soap"
 	"github.com/ipamd/ipamd/soap/textxml"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
@@ -121,4 +122,46 @@ func FuzzRangeFilterInfo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGenericNodeCollections: a client reading rows generically gets a
+// node's AncestorNodes and a group's Fields as lists, also when they hold
+// one item (a path of two levels, a group of one field), in both
+// encodings: what `ipamd enumerate` prints as a node's Path.
+func TestGenericNodeCollections(t *testing.T) {
+	id := func(n int64) *int64 { return &n }
+	name := "Managed by"
+	rows := []ipam.AnyIpamObject{
+		&ipam.LogicalGroupNode{Type: "Range", LogicalGroupRecordID: id(1), CustomFieldRecordID: id(9), NodeCustomFieldValueID: id(31),
+			AncestorNodes: []*ipam.LogicalGroupNode{{Type: "Range", LogicalGroupRecordID: id(1), CustomFieldRecordID: id(8), NodeCustomFieldValueID: id(30)}}},
+		&ipam.LogicalGroupRow{Type: "Range", RecordID: 1, Fields: []ipam.GroupField{{CustomFieldName: &name, CustomFieldRecordID: 8, RecordID: 1}}},
+	}
+	for _, enc := range []soap.Encoding{soap.EncodingText, soap.EncodingBinarySession} {
+		ipam.AssignIDs(rows)
+		p, err := soap.NewCodec(enc, soap.Limits{}).Encode(nil, &soap.Header{Action: ipam.ActionEnumeratedRowsCallback}, &ipam.EnumeratedRowsCallback{Data: rows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := soap.NewCodec(enc, soap.Limits{}).Decode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m ipam.EnumeratedRows
+		if err := m.ReadBody(env.Body()); err != nil {
+			t.Fatalf("%v: %v", enc, err)
+		}
+		if len(m.Rows) != 2 {
+			t.Fatalf("%v: %d rows", enc, len(m.Rows))
+		}
+		ancestors, ok := m.Rows[0].Get("AncestorNodes").([]any)
+		if !ok || len(ancestors) != 1 {
+			t.Fatalf("%v: AncestorNodes %#v, want a list of one", enc, m.Rows[0].Get("AncestorNodes"))
+		}
+		if a, ok := ancestors[0].(*ipam.GenericRow); !ok || a.Get("NodeCustomFieldValueId") != "30" {
+			t.Errorf("%v: ancestor %#v", enc, ancestors[0])
+		}
+		if fields, ok := m.Rows[1].Get("Fields").([]any); !ok || len(fields) != 1 {
+			t.Errorf("%v: Fields %#v, want a list of one", enc, m.Rows[1].Get("Fields"))
+		}
+	}
 }
