@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipamd/ipamd/services"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -17,7 +18,8 @@ import (
 // client's criteria (xsd:string values) select the ranges and addresses a
 // query of the test's own selects, row for row; an unknown key is refused
 // at Initialize with IpamApiInvalidParameter, a 3,000-byte key quoted only
-// within the exception's bound.
+// within the exception's bound, and so is a FilterInfo of more criteria
+// than services.MaxFilterCriteria (each row is tested against each).
 // Rules E10, E20.
 func TestEnumerateRangeAddressFilterOverNetTCP(t *testing.T) {
 	s := convertedSQLite(t, 600)
@@ -96,6 +98,7 @@ func TestEnumerateRangeAddressFilterOverNetTCP(t *testing.T) {
 				OR "RecordId" = (SELECT MAX("RecordId") FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv4')) ORDER BY "RecordId"`), ""},
 		{"an unknown key", ranges(criteria("IpAddress", "10.0.0.1")), nil, ipam.IpamApiInvalidParameter},
 		{"a long unknown key", addresses(criteria(strings.Repeat("K", 3000), "x")), nil, ipam.IpamApiInvalidParameter},
+		{"too many criteria", ranges(criteria(slices.Repeat([]string{"AddressCategory", "Public"}, services.MaxFilterCriteria+1)...)), nil, ipam.IpamApiInvalidParameter},
 		{"one address", addresses(criteria("IpAddress", addr(first))),
 			ids("IpamIPv4Address", `SELECT MIN("RecordId") FROM "ADM_IPAddressTable" WHERE "Family" = 'IPv4'`), ""},
 	} {
