@@ -18,7 +18,15 @@ import (
 type RowFilter struct {
 	keys  []string
 	match map[string][]func(ipam.AnyIpamObject) bool
+	// unmapped: the filter keeps only rows without a parent (the Unmapped
+	// key of ranges and addresses, enumerator_filter_ranges.go).
+	unmapped bool
 }
+
+// UnmappedOnly reports whether the filter keeps only the ranges without a
+// parent block or the addresses without a range (Unmapped true), so a store
+// may look for such rows first and answer at once when there are none.
+func (f *RowFilter) UnmappedOnly() bool { return f != nil && f.unmapped }
 
 // Keep reports whether row meets the filter.
 func (f *RowFilter) Keep(row ipam.AnyIpamObject) bool {

@@ -140,6 +140,7 @@ func (b *filterBuilder) common(key, value string) (ok bool, exc *ipam.IpamExcept
 			return true, b.refuse("Unmapped %q is not a boolean", value)
 		}
 		if u {
+			b.f.unmapped = true
 			b.keep(key, func(r filtered) bool { return r.unmapped })
 		}
 	default:

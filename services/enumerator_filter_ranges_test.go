@@ -158,6 +158,9 @@ func TestRowQueryForRangeFilters(t *testing.T) {
 				kept.WriteByte(byte('0' + i))
 			}
 		}
+		if q.Filter.UnmappedOnly() != strings.Contains(tc.name, ": unmapped") {
+			t.Errorf("%s: UnmappedOnly %v", tc.name, q.Filter.UnmappedOnly())
+		}
 		if q.Kind != kind || kept.String() != tc.keep || narrowing(q) != tc.query {
 			t.Errorf("%s: kind %d kept %q, query %q; want %d %q %q", tc.name, q.Kind, kept.String(), narrowing(q), kind, tc.keep, tc.query)
 		}
@@ -182,8 +185,8 @@ func narrowing(q *RowQuery) string {
 // FuzzRangeAddressFilter: any criteria of IPRangeByFilter and
 // IpamIPAddressByFilter are refused with IpamApiInvalidParameter (the
 // client's text bounded) or kept; a kept filter never panics on a row, and
-// the query's narrowing drops no row the filter keeps (the store may apply
-// it first). Rule E20.
+// neither the query's narrowing nor UnmappedOnly drops a row the filter
+// keeps (the store may apply them first). Rule E20.
 func FuzzRangeAddressFilter(f *testing.F) {
 	f.Add("AddressSpaceId", "1", "VirtualizationType", "NonVirtualized Fabric", false)
 	f.Add("AddressCategory", "None", "StartIP", "::ffff:10.3.0.1", false)
@@ -212,6 +215,9 @@ func FuzzRangeAddressFilter(f *testing.F) {
 			}
 			if !narrowed(q, r) {
 				t.Fatalf("the filter keeps %+v, the query's narrowing %q drops it", r, narrowing(q))
+			}
+			if q.Filter.UnmappedOnly() && !unmapped(r) {
+				t.Fatalf("the filter keeps %+v, which has a parent, though it says it keeps only unmapped rows", r)
 			}
 		}
 	})
@@ -242,4 +248,16 @@ func narrowed(q *RowQuery, row ipam.AnyIpamObject) bool {
 		return false
 	}
 	return true
+}
+
+// unmapped reports whether a range has no parent block or an address no
+// range, as the store counts them (store/enumerate_filter.go).
+func unmapped(row ipam.AnyIpamObject) bool {
+	switch r := row.(type) {
+	case *ipam.IPRangeRow:
+		return r.ParentIPBlockRecordID == nil || *r.ParentIPBlockRecordID == 0
+	case *ipam.IPAddressRow:
+		return r.ParentIPRangeRecordID == nil || *r.ParentIPRangeRecordID == 0
+	}
+	return false
 }
