@@ -62,7 +62,9 @@ func TestTemplateEqualsEncoder(t *testing.T) {
 		func(v string) Header { return Header{Action: action, To: AddressAnonymous} },               // net.tcp callback
 		func(v string) Header { return Header{Action: action, RelatesTo: v} },
 		func(v string) Header { return Header{Action: action, MessageID: v, To: v} },
-		func(v string) Header { return Header{Action: action, RelatesTo: v, MessageID: "urn:uuid:1", To: v + "/cb"} },
+		func(v string) Header {
+			return Header{Action: action, RelatesTo: v, MessageID: "urn:uuid:1", To: v + "/cb"}
+		},
 		func(v string) Header { return Header{Action: action} },
 	}
 	bodies := []fixedBody{{local: "Reply"}, {local: "Complete", text: "the IPAM server is already provisioned & <more>"}}
