@@ -305,3 +305,10 @@ func headerValue(h *Header, i int) *string {
 	}
 	return &h.To
 }
+
+// Templated reports whether Encode would send h and body from a template
+// on this codec (for tests and benchmarks: it encodes the message).
+func (c *Codec) Templated(h *Header, body BodyWriter) bool {
+	_, ok := c.encodeTemplate(nil, h, body)
+	return ok
+}

@@ -219,3 +219,17 @@ func TestTemplateTableBounded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTemplate: for any header values and each encoding, Encode (from a
+// template when it can) and the encoder alone give the same bytes, or
+// both refuse.
+func FuzzTemplate(f *testing.F) {
+	for _, v := range templateValues {
+		f.Add(v, "urn:uuid:1", AddressAnonymous, uint8(0))
+	}
+	f.Add("\xff", "", "http://x", uint8(1))
+	f.Add("a\x00", "b", "", uint8(2))
+	f.Fuzz(func(t *testing.T, relatesTo, messageID, to string, enc uint8) {
+		checkTemplate(t, templateEncodings[int(enc)%len(templateEncodings)], relatesTo, messageID, to)
+	})
+}
