@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ipamd/ipamd/soap/nbfx"
@@ -232,4 +233,26 @@ func FuzzTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, relatesTo, messageID, to string, enc uint8) {
 		checkTemplate(t, templateEncodings[int(enc)%len(templateEncodings)], relatesTo, messageID, to)
 	})
+}
+
+// TestTemplateConcurrent: sessions encoding at once build and read the
+// process-wide table together (run under -race).
+func TestTemplateConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				enc := templateEncodings[(g+i)%len(templateEncodings)]
+				h := Header{Action: fmt.Sprintf("urn:concurrent:%d", i%7), RelatesTo: fmt.Sprintf("urn:uuid:%d-%d", g, i), To: AddressAnonymous}
+				body := fixedBody{local: "C", text: fmt.Sprint(i % 5)}
+				got, err := NewCodec(enc, Limits{}).Encode(nil, &h, body)
+				want, werr := NewCodec(enc, Limits{}).encodeFull(nil, &h, body)
+				if err != nil || werr != nil || !bytes.Equal(got, want) {
+					t.Errorf("%v %+v: % x (%v), want % x (%v)", enc, h, got, err, want, werr)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
