@@ -3,6 +3,7 @@ package soap
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -52,6 +53,19 @@ type FixedBody interface {
 	FixedKey() (key BodyKey, ok bool)
 }
 
+// FixedHeader is an extra header block (Header.Extra) whose encoding is
+// determined by a key and one text value, which a template leaves out
+// like a:RelatesTo (HTTP's session id). Its WriteBody must write the value
+// as the text of its innermost element, right before that element's end.
+type FixedHeader interface {
+	BodyWriter
+	// FixedHeaderKey returns the key of the block's shape (a name unique to
+	// its type) and its value.
+	FixedHeaderKey() (key, value string)
+	// WithValue returns the same block with value v.
+	WithValue(v string) BodyWriter
+}
+
 // BodyKey names a FixedBody's content: a name unique to its type and the
 // values it writes.
 type BodyKey struct {
@@ -65,6 +79,7 @@ type templateKey struct {
 	enc    Encoding
 	holes  uint8 // which of the template's header values are present
 	action string
+	extra  string // the FixedHeader's key, if there is one
 	body   BodyKey
 }
 
@@ -74,8 +89,12 @@ const (
 	holeRelatesTo uint8 = 1 << iota
 	holeMessageID
 	holeTo
+	holeExtra       // the FixedHeader's value
 	holeToAnonymous // a:To is the anonymous address: part of the template
 )
+
+// holeCount is the number of header values a template may leave out.
+const holeCount = 4
 
 // template is an encoded message cut at its header values: pieces[0],
 // value, pieces[1], value, …, pieces[n].
@@ -106,25 +125,43 @@ var (
 // placeholders are the header values a template is encoded with. They are
 // plain text (no escaping, no dictionary string, no GUID), so each is
 // found in the encoded bytes as itself, in a Chars8 record on binary.
-var placeholders = [3]string{
+var placeholders = [holeCount]string{
 	"urn:ipamd:template:relatesto:5b0e7a", "urn:ipamd:template:messageid:5b0e7a", "urn:ipamd:template:to:5b0e7a",
+	"urn:ipamd:template:extra:5b0e7a",
 }
 
 // checkValues are the values a new template is tried with before it is
 // used: lengths, a GUID (the binary UniqueId record), a dictionary string
 // and characters that need escaping, each compared with the encoder's.
-var checkValues = [3]string{
+var checkValues = [holeCount]string{
 	"urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e", "a&b<c>\"d'", "http://www.w3.org/2005/08/addressing/anonymous",
+	"urn:ipamd:session:" + strings.Repeat("0f", 140),
 }
 
 // encodeTemplate appends h and body to dst from a template when it can: the
 // body is a FixedBody, the header has no values beyond Action, RelatesTo,
-// MessageID and To, and on the binary session encoding the connection has
-// no outbound session table. ok false: encode as usual.
+// MessageID, To and at most one FixedHeader, and on the binary session
+// encoding the connection has no outbound session table. ok false: encode
+// as usual.
 func (c *Codec) encodeTemplate(dst []byte, h *Header, body BodyWriter) ([]byte, bool) {
 	fb, isFixed := body.(FixedBody)
-	if !isFixed || c.wsess != nil || h.ReplyTo != "" || h.FaultTo != "" || h.From != "" || len(h.Extra) != 0 {
+	if !isFixed || c.wsess != nil || h.ReplyTo != "" || h.FaultTo != "" || h.From != "" || len(h.Extra) > 1 {
 		return dst, false
+	}
+	var (
+		extra      FixedHeader
+		extraKey   string
+		extraValue string
+	)
+	if len(h.Extra) == 1 {
+		fh, ok := h.Extra[0].(FixedHeader)
+		if !ok {
+			return dst, false
+		}
+		extra = fh
+		if extraKey, extraValue = fh.FixedHeaderKey(); extraKey == "" || extraValue == "" {
+			return dst, false
+		}
 	}
 	switch c.enc {
 	case EncodingBinarySession, EncodingBinary, EncodingText, EncodingText11:
@@ -135,8 +172,8 @@ func (c *Codec) encodeTemplate(dst []byte, h *Header, body BodyWriter) ([]byte, 
 	if !ok {
 		return dst, false
 	}
-	key := templateKey{enc: c.enc, action: h.Action, body: bk}
-	vals := [3]string{h.RelatesTo, h.MessageID, h.To}
+	key := templateKey{enc: c.enc, action: h.Action, extra: extraKey, body: bk}
+	vals := [holeCount]string{h.RelatesTo, h.MessageID, h.To, extraValue}
 	for i, v := range vals {
 		if v == "" {
 			continue
@@ -157,7 +194,7 @@ func (c *Codec) encodeTemplate(dst []byte, h *Header, body BodyWriter) ([]byte, 
 		t = (*m)[key]
 	}
 	if t == nil {
-		t = c.newTemplate(key, h, body)
+		t = c.newTemplate(key, h, extra, body)
 	}
 	if t.unused {
 		return dst, false
@@ -170,7 +207,7 @@ func (c *Codec) encodeTemplate(dst []byte, h *Header, body BodyWriter) ([]byte, 
 }
 
 // fill appends the template with vals in its holes.
-func (t *template) fill(dst []byte, enc Encoding, vals *[3]string, holes uint8) ([]byte, bool) {
+func (t *template) fill(dst []byte, enc Encoding, vals *[holeCount]string, holes uint8) ([]byte, bool) {
 	n := t.size
 	for i, v := range vals {
 		if holes&(1<<i) != 0 {
@@ -205,8 +242,8 @@ func (t *template) fill(dst []byte, enc Encoding, vals *[3]string, holes uint8) 
 // checks the cut against the encoder with other values and stores the
 // result (an unused template if any step fails, so that the shape is not
 // tried again).
-func (c *Codec) newTemplate(key templateKey, h *Header, body BodyWriter) *template {
-	t := c.buildTemplate(key, h, body)
+func (c *Codec) newTemplate(key templateKey, h *Header, extra FixedHeader, body BodyWriter) *template {
+	t := c.buildTemplate(key, h, extra, body)
 	templateMu.Lock()
 	defer templateMu.Unlock()
 	old := templates.Load()
@@ -226,19 +263,19 @@ func (c *Codec) newTemplate(key templateKey, h *Header, body BodyWriter) *templa
 	return t
 }
 
-func (c *Codec) buildTemplate(key templateKey, h *Header, body BodyWriter) *template {
+func (c *Codec) buildTemplate(key templateKey, h *Header, extra FixedHeader, body BodyWriter) *template {
 	unused := &template{unused: true}
 	// A codec of its own: the same encoding, no session table, no bound
 	// below the template's.
 	enc := NewCodec(c.enc, Limits{MaxMessageBytes: maxTemplateBytes})
 	ph := *h
 	var (
-		order [3]int // the holes in the order they are in the bytes
+		order [holeCount]int // the holes in the order they are in the bytes
 		n     int
 	)
 	for i := range placeholders {
 		if key.holes&(1<<i) != 0 {
-			*headerValue(&ph, i) = placeholders[i]
+			setHeaderValue(&ph, extra, i, placeholders[i])
 			order[n] = i
 			n++
 		}
@@ -279,10 +316,10 @@ func (c *Codec) buildTemplate(key templateKey, h *Header, body BodyWriter) *temp
 	// and kinds than the placeholders': a template whose bytes around a
 	// value depended on it would fail here and never be used.
 	ch := *h
-	var vals [3]string
+	var vals [holeCount]string
 	for _, i := range order[:n] {
 		vals[i] = checkValues[i]
-		*headerValue(&ch, i) = checkValues[i]
+		setHeaderValue(&ch, extra, i, checkValues[i])
 	}
 	want, err := enc.encodeFull(nil, &ch, body)
 	if err != nil {
@@ -295,15 +332,19 @@ func (c *Codec) buildTemplate(key templateKey, h *Header, body BodyWriter) *temp
 	return t
 }
 
-// headerValue is the header field of hole i.
-func headerValue(h *Header, i int) *string {
+// setHeaderValue sets the value of hole i in h (a copy of the message's
+// header: the extra block is replaced, not changed).
+func setHeaderValue(h *Header, extra FixedHeader, i int, v string) {
 	switch i {
 	case 0:
-		return &h.RelatesTo
+		h.RelatesTo = v
 	case 1:
-		return &h.MessageID
+		h.MessageID = v
+	case 2:
+		h.To = v
+	case 3:
+		h.Extra = []BodyWriter{extra.WithValue(v)}
 	}
-	return &h.To
 }
 
 // Templated reports whether Encode would send h and body from a template

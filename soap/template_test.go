@@ -32,6 +32,20 @@ func (b fixedBody) FixedKey() (BodyKey, bool) {
 	return BodyKey{Name: "fixedBody:" + b.local, Text: [4]string{b.text}}, !b.noKey
 }
 
+// idHeader is a FixedHeader for the codec's tests, shaped like HTTP's
+// session id block: <ss:SessionId a:IsReferenceParameter="true">id<.
+type idHeader string
+
+func (h idHeader) WriteBody(w xmlstream.Writer) error {
+	w.StartElement("ss", "SessionId", "urn:test:session")
+	w.Attr("a", "IsReferenceParameter", NSAddressing, "true")
+	w.Text(string(h))
+	return w.EndElement()
+}
+
+func (h idHeader) FixedHeaderKey() (string, string) { return "idHeader", string(h) }
+func (h idHeader) WithValue(v string) BodyWriter    { return idHeader(v) }
+
 // plainBody hides a body's FixedKey: the encoder's own path.
 type plainBody struct{ BodyWriter }
 
@@ -67,6 +81,10 @@ func TestTemplateEqualsEncoder(t *testing.T) {
 			return Header{Action: action, RelatesTo: v, MessageID: "urn:uuid:1", To: v + "/cb"}
 		},
 		func(v string) Header { return Header{Action: action} },
+		func(v string) Header { // HTTP reply
+			return Header{Action: action, RelatesTo: v, To: AddressAnonymous, Extra: []BodyWriter{idHeader("urn:ipamd:session:" + v)}}
+		},
+		func(v string) Header { return Header{Action: action, To: v, Extra: []BodyWriter{idHeader(v)}} }, // HTTP callback
 	}
 	bodies := []fixedBody{{local: "Reply"}, {local: "Complete", text: "the IPAM server is already provisioned & <more>"}}
 	for _, enc := range templateEncodings {
@@ -77,6 +95,9 @@ func TestTemplateEqualsEncoder(t *testing.T) {
 					c := NewCodec(enc, Limits{})
 					got, ok := c.encodeTemplate([]byte("prefix"), &h, body)
 					long := max(len(h.RelatesTo), len(h.MessageID), len(h.To)) > DefaultMaxHeaderBytes
+					if len(h.Extra) == 1 {
+						long = long || len(h.Extra[0].(idHeader)) > DefaultMaxHeaderBytes
+					}
 					if ok == long {
 						t.Fatalf("%v shape %d value %.20q: sent from a template %v, a value over the bound %v", enc, si, v, ok, long)
 					}
@@ -128,6 +149,7 @@ func checkTemplate(t *testing.T, enc Encoding, relatesTo, messageID, to string) 
 	for _, h := range []Header{
 		{Action: "urn:a", RelatesTo: relatesTo, To: AddressAnonymous},
 		{Action: "urn:a", RelatesTo: relatesTo, MessageID: messageID, To: to},
+		{Action: "urn:a", RelatesTo: relatesTo, To: to, Extra: []BodyWriter{idHeader(messageID)}},
 	} {
 		body := fixedBody{local: "Notify", text: "fixed"}
 		got, gerr := NewCodec(enc, Limits{}).Encode(nil, &h, body)
@@ -156,6 +178,9 @@ func TestTemplateFallsBack(t *testing.T) {
 		{"FaultTo", EncodingText, Limits{}, Header{Action: "urn:a", FaultTo: AddressAnonymous}, body},
 		{"From", EncodingText, Limits{}, Header{Action: "urn:a", From: AddressAnonymous}, body},
 		{"extra header", EncodingText, Limits{}, Header{Action: "urn:a", Extra: []BodyWriter{fixedBody{local: "X"}}}, body},
+		{"two fixed extra headers", EncodingText, Limits{}, Header{Action: "urn:a", Extra: []BodyWriter{idHeader("a"), idHeader("b")}}, body},
+		{"empty fixed extra header", EncodingBinarySession, Limits{}, Header{Action: "urn:a", Extra: []BodyWriter{idHeader("")}}, body},
+		{"extra header value not UTF-8", EncodingBinarySession, Limits{}, Header{Action: "urn:a", Extra: []BodyWriter{idHeader("\xfe")}}, body},
 		{"no key", EncodingBinarySession, Limits{}, Header{Action: "urn:a"}, fixedBody{local: "Notify", noKey: true}},
 		{"larger than the message limit", EncodingText, Limits{MaxMessageBytes: 200}, Header{Action: "urn:a"}, body},
 	}
