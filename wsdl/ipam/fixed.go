@@ -5,7 +5,8 @@ import "github.com/ipamd/ipamd/soap"
 // The bodies a provisioning or conversion session sends whose bytes do not
 // depend on the session: soap.FixedBody, so the codec sends them from a
 // template encoded once per process (docs/performance.md, "Messages
-// encoded once"). A key names everything the body's WriteBody writes;
+// encoded once"). A key names everything the body's WriteBody writes; a
+// nil body (which WriteBody refuses) has none;
 // TestFixedKeysCoverTheFields fails when a member is added that a key does
 // not cover.
 
@@ -20,44 +21,50 @@ const (
 const maxFixedText = MaxExceptionMessageBytes
 
 // FixedKey implements soap.FixedBody.
-func (*InitializeAsyncProvisioningResponse) FixedKey() (soap.BodyKey, bool) {
-	return soap.BodyKey{Name: "InitializeAsyncProvisioningResponse"}, true
+func (v *InitializeAsyncProvisioningResponse) FixedKey() (soap.BodyKey, bool) {
+	return soap.BodyKey{Name: "InitializeAsyncProvisioningResponse"}, v != nil
 }
 
 // FixedKey implements soap.FixedBody.
-func (*InitializeAsyncSchemaConversionResponse) FixedKey() (soap.BodyKey, bool) {
-	return soap.BodyKey{Name: "InitializeAsyncSchemaConversionResponse"}, true
+func (v *InitializeAsyncSchemaConversionResponse) FixedKey() (soap.BodyKey, bool) {
+	return soap.BodyKey{Name: "InitializeAsyncSchemaConversionResponse"}, v != nil
 }
 
 // FixedKey implements soap.FixedBody.
-func (*NotifyAsyncProvisionStart) FixedKey() (soap.BodyKey, bool) {
-	return soap.BodyKey{Name: "NotifyAsyncProvisionStart"}, true
+func (v *NotifyAsyncProvisionStart) FixedKey() (soap.BodyKey, bool) {
+	return soap.BodyKey{Name: "NotifyAsyncProvisionStart"}, v != nil
 }
 
 // FixedKey implements soap.FixedBody.
-func (*NotifyAsyncSchemaConversionStart) FixedKey() (soap.BodyKey, bool) {
-	return soap.BodyKey{Name: "NotifyAsyncSchemaConversionStart"}, true
+func (v *NotifyAsyncSchemaConversionStart) FixedKey() (soap.BodyKey, bool) {
+	return soap.BodyKey{Name: "NotifyAsyncSchemaConversionStart"}, v != nil
 }
 
 // FixedKey implements soap.FixedBody: a checkpoint without data.
 func (v *NotifyAsyncProvisionCheckpoint) FixedKey() (soap.BodyKey, bool) {
-	return soap.BodyKey{Name: "NotifyAsyncProvisionCheckpoint"}, v.Data == nil
+	return soap.BodyKey{Name: "NotifyAsyncProvisionCheckpoint"}, v != nil && v.Data == nil
 }
 
 // FixedKey implements soap.FixedBody: a checkpoint without data.
 func (v *NotifyAsyncSchemaConversionCheckpoint) FixedKey() (soap.BodyKey, bool) {
-	return soap.BodyKey{Name: "NotifyAsyncSchemaConversionCheckpoint"}, v.Data == nil
+	return soap.BodyKey{Name: "NotifyAsyncSchemaConversionCheckpoint"}, v != nil && v.Data == nil
 }
 
 // FixedKey implements soap.FixedBody: a Complete without a result, with no
 // exception (success) or one.
 func (v *NotifyAsyncProvisionComplete) FixedKey() (soap.BodyKey, bool) {
+	if v == nil {
+		return soap.BodyKey{}, false
+	}
 	return completeKey("NotifyAsyncProvisionComplete", v.Result, v.Exception)
 }
 
 // FixedKey implements soap.FixedBody: a Complete without a result, with no
 // exception (success) or one.
 func (v *NotifyAsyncSchemaConversionComplete) FixedKey() (soap.BodyKey, bool) {
+	if v == nil {
+		return soap.BodyKey{}, false
+	}
 	return completeKey("NotifyAsyncSchemaConversionComplete", v.Result, v.Exception)
 }
 

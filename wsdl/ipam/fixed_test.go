@@ -88,7 +88,8 @@ func TestFixedBodiesEqualEncoder(t *testing.T) {
 
 // TestFixedKeys: bodies with different content have different keys, and
 // content a key cannot name (a result, checkpoint data, a deep inner
-// exception, a huge message) is not keyed.
+// exception, a huge message) is not keyed, nor is a nil body (which the
+// encoder refuses).
 func TestFixedKeys(t *testing.T) {
 	a := ipam.NewException(ipam.IpamApiErrorIpamAlreadyProvisioned, "m")
 	keys := map[soap.BodyKey]string{}
@@ -123,6 +124,14 @@ func TestFixedKeys(t *testing.T) {
 		&ipam.NotifyAsyncProvisionCheckpoint{Data: []ipam.AnyIpamObject{}},
 		&ipam.NotifyAsyncSchemaConversionCheckpoint{Data: []ipam.AnyIpamObject{}},
 		&ipam.NotifyAsyncSchemaConversionComplete{Result: &ipam.IpamExceptionData{}},
+		(*ipam.InitializeAsyncProvisioningResponse)(nil),
+		(*ipam.InitializeAsyncSchemaConversionResponse)(nil),
+		(*ipam.NotifyAsyncProvisionStart)(nil),
+		(*ipam.NotifyAsyncSchemaConversionStart)(nil),
+		(*ipam.NotifyAsyncProvisionCheckpoint)(nil),
+		(*ipam.NotifyAsyncSchemaConversionCheckpoint)(nil),
+		(*ipam.NotifyAsyncProvisionComplete)(nil),
+		(*ipam.NotifyAsyncSchemaConversionComplete)(nil),
 	} {
 		if _, ok := b.FixedKey(); ok {
 			t.Errorf("%T %+v: keyed", b, b)
