@@ -482,10 +482,21 @@ func skipTo(r xmlstream.Reader, depth int) error {
 // string table comes first: 00, or the strings a SessionStringsBody added.
 // Prefixes are s, a and (in bodies) i, as WCF writes them. On error dst is
 // returned unchanged and the strings the message added are taken back.
+//
+// A FixedBody's message is sent from a template encoded once per process
+// (template.go): the same bytes.
 func (c *Codec) Encode(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	if h == nil || h.Action == "" {
 		return dst, fmt.Errorf("soap: encode: a:Action is required")
 	}
+	if out, ok := c.encodeTemplate(dst, h, body); ok {
+		return out, nil
+	}
+	return c.encodeFull(dst, h, body)
+}
+
+// encodeFull is Encode without templates.
+func (c *Codec) encodeFull(dst []byte, h *Header, body BodyWriter) ([]byte, error) {
 	start := len(dst)
 	var (
 		w  xmlstream.Writer

@@ -264,6 +264,14 @@ func (h sessionIDHeader) WriteBody(w xmlstream.Writer) error {
 	return w.EndElement()
 }
 
+// FixedHeaderKey implements soap.FixedHeader: the session's replies and
+// callbacks are sent from templates with the id written in
+// (docs/performance.md, "Messages encoded once").
+func (h sessionIDHeader) FixedHeaderKey() (key, value string) { return "soaphttp.SessionId", string(h) }
+
+// WithValue implements soap.FixedHeader.
+func (sessionIDHeader) WithValue(v string) soap.BodyWriter { return sessionIDHeader(v) }
+
 // sessionIDPrefix starts every session id.
 const sessionIDPrefix = "urn:ipamd:session:"
 

@@ -210,7 +210,18 @@ func (w *Writer) Text(s string) error {
 
 // text appends the even (no EndElement) text record for s.
 func (w *Writer) text(s string) error {
-	b := w.buf
+	b, ok := appendTextRecord(w.buf, s)
+	if !ok {
+		return w.fail("text of %d bytes", len(s))
+	}
+	w.buf = b
+	return nil
+}
+
+// appendTextRecord appends the even (no EndElement) text record for s: the
+// most compact record with the same infoset. ok is false for a text too
+// long for any record.
+func appendTextRecord(b []byte, s string) (_ []byte, ok bool) {
 	switch s {
 	case "":
 		b = append(b, 0xA8) // EmptyText
@@ -235,11 +246,10 @@ func (w *Writer) text(s string) error {
 		} else if len(s) <= math.MaxInt32 {
 			b = append(binary.LittleEndian.AppendUint32(append(b, 0x9C), uint32(len(s))), s...) // Chars32Text
 		} else {
-			return w.fail("text of %d bytes", len(s))
+			return b, false
 		}
 	}
-	w.buf = b
-	return nil
+	return b, true
 }
 
 // EndElement closes the innermost open element.
