@@ -301,7 +301,9 @@ func (s *Session) Serve() error {
 // serves the next session's step, or goes back to the runtime when the
 // worker has been idle a while. This goroutine waits for
 // it, so messages are handled one after another as before; a panic is
-// raised again here, where the transport's containment expects it.
+// raised again here, where the transport's containment expects it. What
+// needs no decoding (Await says so: the client's End, a failed wait) is
+// received here, without handing it to a worker and back.
 func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	if !s.t.Await(s.ctx) {
 		return s.step()

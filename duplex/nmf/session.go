@@ -105,31 +105,63 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 
 // AwaitMessage waits, as ReadMessage would (IdleTimeout, ctx, the
 // connection's lifetime), until the client's next record has begun to
-// arrive, without reading it and holding no read or envelope buffer while
-// it waits (idle.go). Held records are flushed first. A failed wait is
-// what the next ReadMessage returns; a connection that cannot wait this
-// way returns at once and ReadMessage waits. The caller may then read on
-// another goroutine: ReadMessage calls must not overlap, nothing more.
-func (s *Session) AwaitMessage(ctx context.Context) {
+// arrive, holding no read or envelope buffer while it waits (idle.go).
+// Held records are flushed first. A failed wait is what the next
+// ReadMessage returns; a connection that cannot wait this way returns at
+// once and ReadMessage waits. The caller may then read on another
+// goroutine: ReadMessage calls must not overlap, nothing more.
+//
+// It reports whether what comes is an envelope (or may be: the
+// connection could not wait, or could not tell). False means the next
+// ReadMessage needs no decoding after it — the client's End, its EOF, a
+// failed wait, a record that is not allowed — so a caller that reads
+// envelopes on another goroutine (for the stack that decoding grows) can
+// read this one where it is, without the two hand-offs (issue 16). To
+// tell, it reads the record's type byte, with the read ReadMessage would
+// make anyway, and only when the raw socket has woken it or bytes are
+// buffered.
+func (s *Session) AwaitMessage(ctx context.Context) (envelope bool) {
 	if s.rerr != nil || ctx.Err() != nil {
-		return
+		return s.rerr == nil
 	}
 	c := s.c
 	if c.corked.Load() {
 		if s.Flush(ctx) != nil {
-			return
+			return false
 		}
 	}
 	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, s.callCtx(ctx))
 	if err != nil {
-		return
+		return true // ReadMessage waits and reports
 	}
+	raw := c.fr.Buffered() == 0 && c.nc == c.raw && !c.upgraded
 	err = c.awaitRecord()
+	envelope = true
+	if err == nil && (raw || c.fr.Buffered() > 0) {
+		envelope = c.peekEnvelope()
+	}
 	c.endIO(dirRead, stop)
 	c.ready = err == nil
 	if err != nil {
 		_ = s.readFailed(ctx, err, false) // sticky unless ctx interrupted it
+		return false
 	}
+	return envelope
+}
+
+// peekEnvelope reports whether the next record is a Sized Envelope,
+// reading its first byte if it is not buffered. A failed read is kept as
+// the next read's answer (rawReader.pending), so it costs no second
+// system call; false then too.
+func (c *conn) peekEnvelope() bool {
+	t, err := c.fr.PeekRecordType()
+	if err != nil {
+		if c.fr.Buffered() == 0 && c.nc == c.raw {
+			c.rd.pending = err
+		}
+		return false
+	}
+	return t == recSizedEnvelope
 }
 
 func (s *Session) readRecord(ctx context.Context) ([]byte, error) {

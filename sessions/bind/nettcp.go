@@ -111,9 +111,11 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 
 // Await implements sessions.Transport: it flushes what the previous
 // message's handling held and waits for the client's next message on the
-// raw socket without reading it (nmf.Session.AwaitMessage). The previous
-// message is handled: the codec's reader goes back to its pool while the
-// session waits (soap.Codec.Idle).
+// raw socket (nmf.Session.AwaitMessage). The previous message is handled:
+// the codec's reader goes back to its pool while the session waits
+// (soap.Codec.Idle). It reports false when what came is no envelope (the
+// client's End, a failure): receiving that decodes nothing, so the
+// session receives it on its own goroutine.
 func (t *netTCP) Await(ctx context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
 		return false // Receive flushes again and reports it
@@ -122,8 +124,7 @@ func (t *netTCP) Await(ctx context.Context) bool {
 		return false // Receive reports it
 	}
 	t.codec.Idle()
-	t.ns.AwaitMessage(t.nctx)
-	return true
+	return t.ns.AwaitMessage(t.nctx)
 }
 
 // Send implements sessions.Transport; a one-way message needs no answer.
