@@ -64,6 +64,7 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncSchemaConversion); exc != nil {
 		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
 	}
+	ipam.FlushCallbacks(ctx) // BeginConversion reads the store and takes its lease: Notify…Start leaves first
 	job, err := s.svc.Store.BeginConversion(ctx)
 	if err != nil {
 		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, adm.Exception(err, ipam.IpamSchemaConversionFailed))

@@ -95,6 +95,11 @@ const (
 	// nothing is encoded (HTTP: 202 Accepted now, so the client is not
 	// held until the first callback; net.tcp: nothing).
 	KindAccepted
+	// KindFlush sends nothing of its own: what the transport holds to
+	// send together with what follows (net.tcp: the records of the
+	// message being handled) leaves now, because the work is about to
+	// wait (ipam.FlushCallbacks). HTTP holds nothing.
+	KindFlush
 )
 
 // Outgoing is one message the session sends.
@@ -107,4 +112,8 @@ type Outgoing struct {
 	Body soap.BodyWriter
 	// Fault is the fault a KindFault message carries.
 	Fault *soap.Fault
+	// Last: the session closes its output right after this message
+	// (Notify…Complete); a transport may end its output with it (net.tcp:
+	// the message and our End in one write), and Close then does nothing.
+	Last bool
 }

@@ -292,6 +292,36 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	return err
 }
 
+// WriteFinalMessage writes payload as one Sized Envelope record followed
+// by our End record, in one write with whatever a Cork holds: the last
+// message of a session (Notify…Complete) and the End that must follow it
+// leave together (issue 16). Our output is closed afterwards, as by
+// CloseOutput. Errors as WriteMessage's.
+func (s *Session) WriteFinalMessage(ctx context.Context, payload []byte) error {
+	if len(payload) > copyLimit {
+		// Not copied (WriteMessage): the End goes in a write of its own.
+		if err := s.WriteMessage(ctx, payload); err != nil {
+			return err
+		}
+		return s.CloseOutput(ctx)
+	}
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.outClosed {
+		return ErrOutputClosed
+	}
+	if s.peerEnded {
+		return ErrPeerEnded
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("nmf: write message: %w", err)
+	}
+	s.outClosed = true
+	b := appendEnvelopeHeader(c.uncorkLocked(), len(payload))
+	return c.emitLocked(append(append(b, payload...), recEnd), true, s.callCtx(ctx))
+}
+
 // Cork holds the records written from now on (WriteMessage, CloseOutput) in
 // the connection's buffer until Flush, so that what one request produces —
 // a reply, or Notify…Start, Notify…Complete and End when the work fails at
@@ -329,7 +359,8 @@ func (s *Session) Flush(ctx context.Context) error {
 }
 
 // CloseOutput sends our End record once; later calls return nil. Messages
-// can still be read afterwards until the client's End.
+// can still be read afterwards until the client's End. The End is the last
+// record, so it is not held: it leaves at once, with what a Cork holds.
 func (s *Session) CloseOutput(ctx context.Context) error {
 	c := s.c
 	c.wmu.Lock()
@@ -338,7 +369,7 @@ func (s *Session) CloseOutput(ctx context.Context) error {
 		return nil
 	}
 	s.outClosed = true
-	return c.emitLocked(append(c.recordBufLocked(), recEnd), true, s.callCtx(ctx))
+	return c.emitLocked(append(c.uncorkLocked(), recEnd), true, s.callCtx(ctx))
 }
 
 // Fault sends a Fault record with uri (a FaultBase URI; at most 256 bytes,

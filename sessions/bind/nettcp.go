@@ -128,13 +128,22 @@ func (t *netTCP) Await(ctx context.Context) bool {
 }
 
 // Send implements sessions.Transport; a one-way message needs no answer.
+// The last message goes out with our End record in one write; a flush
+// writes what the Cork holds now.
 func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
-	if m.Kind == sessions.KindAccepted {
+	switch m.Kind {
+	case sessions.KindAccepted:
 		return nil
+	case sessions.KindFlush:
+		return t.ns.Flush(context.Background())
 	}
 	box := encodeBufs.Get().(*[]byte)
 	out, err := t.codec.Encode((*box)[:0], &m.Header, m.Body)
-	if err == nil {
+	switch {
+	case err != nil:
+	case m.Last:
+		err = t.ns.WriteFinalMessage(context.Background(), out)
+	default:
 		err = t.ns.WriteMessage(context.Background(), out)
 	}
 	if cap(out) <= maxPooledEncode {
