@@ -141,30 +141,6 @@ func (c *provisioningClient) end(ctx context.Context) {
 	}
 }
 
-// TestWritesPerSession: on the real listener, a whole session on a
-// provisioned store — Preamble Ack, the Initialize reply, then
-// Notify…Start, Notify…Complete and our End, which the refused Start
-// produces back to back — costs the server three writes, one per answer
-// the client waits for. It fails if Start, Complete and End leave in
-// writes of their own.
-func TestWritesPerSession(t *testing.T) {
-	addr, ln := serveCounting(t, services.NewMemory(true, false))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
-	for i := range 3 {
-		before := ln.writes.Load()
-		c := dialProvisioning(t, ctx, addr)
-		c.initializeAndStart(ctx)
-		c.expect(ctx, cb.Start)
-		c.expect(ctx, cb.Complete)
-		c.end(ctx)
-		if got := ln.writes.Load() - before; got != 3 {
-			t.Fatalf("session %d: the server wrote %d times, want 3 (Preamble Ack; reply; Start, Complete and End together)", i, got)
-		}
-	}
-}
-
 // blockingStore is an unprovisioned Memory whose BeginProvisioning waits
 // until the test releases it (the store read that provisioning starts
 // with, made slow).
