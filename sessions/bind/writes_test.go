@@ -44,13 +44,16 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	return countingConn{c.(*net.TCPConn), &l.writes}, nil
 }
 
-// serveCounting serves a provisioning endpoint on store, on a listener
-// that counts the server's writes, until the test ends.
+// serveCounting serves the provisioning and conversion endpoints on
+// store, on a listener that counts the server's writes, until the test
+// ends.
 func serveCounting(t *testing.T, store services.Store) (addr string, ln *countingListener) {
 	t.Helper()
 	m, err := sessions.NewManager(sessions.Options{},
 		sessions.Endpoint{Path: "/ipam/IIpamAsyncProvision", Binding: sessions.ProvisionBinding(
-			(&services.Provision{Store: store}).NewSession, ipam.CallbackActionsService)})
+			(&services.Provision{Store: store}).NewSession, ipam.CallbackActionsService)},
+		sessions.Endpoint{Path: "/ipam/IIpamAsyncSchemaConversion", Binding: sessions.SchemaConversionBinding(
+			(&services.SchemaConversion{Store: store}).NewSession, ipam.CallbackActionsService)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,27 +74,27 @@ func serveCounting(t *testing.T, store services.Store) (addr string, ln *countin
 	return l.Addr().String(), ln
 }
 
-// provisioningClient is the client side of one provisioning session,
-// record by record.
-type provisioningClient struct {
+// asyncClient is the client side of one provisioning or conversion
+// session, record by record.
+type asyncClient struct {
 	t     *testing.T
 	cs    *nmf.ClientSession
 	codec *soap.Codec
 	via   string
 }
 
-func dialProvisioning(t *testing.T, ctx context.Context, addr string) *provisioningClient {
+func dialAsync(t *testing.T, ctx context.Context, addr, port string) *asyncClient {
 	t.Helper()
-	via := "net.tcp://" + addr + "/ipam/IIpamAsyncProvision"
+	via := "net.tcp://" + addr + "/ipam/" + port
 	cs, err := nmf.Dial(ctx, addr, via, nmf.EncodingBinarySession)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cs.Abort)
-	return &provisioningClient{t: t, cs: cs, codec: soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}), via: via}
+	return &asyncClient{t: t, cs: cs, codec: soap.NewCodec(soap.EncodingBinarySession, soap.Limits{}), via: via}
 }
 
-func (c *provisioningClient) send(ctx context.Context, h soap.Header, body soap.BodyWriter) {
+func (c *asyncClient) send(ctx context.Context, h soap.Header, body soap.BodyWriter) {
 	c.t.Helper()
 	h.To = c.via
 	p, err := c.codec.Encode(nil, &h, body)
@@ -104,7 +107,7 @@ func (c *provisioningClient) send(ctx context.Context, h soap.Header, body soap.
 }
 
 // expect reads the next message and checks its Action.
-func (c *provisioningClient) expect(ctx context.Context, action string) {
+func (c *asyncClient) expect(ctx context.Context, action string) {
 	c.t.Helper()
 	p, err := c.cs.ReadMessage(ctx)
 	if err != nil {
@@ -119,19 +122,31 @@ func (c *provisioningClient) expect(ctx context.Context, action string) {
 	}
 }
 
-func (c *provisioningClient) initializeAndStart(ctx context.Context) {
+// initializeAndStart initializes, calls beforeStart, and sends Start.
+func (c *asyncClient) initializeAndStart(ctx context.Context, conversion bool, beforeStart func()) {
 	c.t.Helper()
-	c.send(ctx, soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, MessageID: "urn:uuid:6a1e5a4e-0000-4000-8000-000000000001",
-		ReplyTo: soap.AddressAnonymous}, &ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
+	h := soap.Header{Action: ipam.ActionInitializeAsyncProvisioning, MessageID: "urn:uuid:6a1e5a4e-0000-4000-8000-000000000001",
+		ReplyTo: soap.AddressAnonymous}
+	if conversion {
+		h.Action = ipam.ActionInitializeAsyncSchemaConversion
+		c.send(ctx, h, &ipam.InitializeAsyncSchemaConversion{Parameters: &ipam.EnumerationParametersBase{
+			ObjectType: ipam.EnumerationObjectTypeAsyncSchemaConversion}})
+		c.expect(ctx, ipam.ActionInitializeAsyncSchemaConversionResponse)
+		beforeStart()
+		c.send(ctx, soap.Header{Action: ipam.ActionStartAsyncSchemaConversion}, &ipam.StartAsyncSchemaConversion{})
+		return
+	}
+	c.send(ctx, h, &ipam.InitializeAsyncProvisioning{Parameters: &ipam.IpamProvisioningEnumerationParameters{
 		EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeAsyncProvision},
 		IpamProvisioningSetting:   &ipam.IpamProvisioningSetting{}}})
 	c.expect(ctx, ipam.ActionInitializeAsyncProvisioningResponse)
+	beforeStart()
 	c.send(ctx, soap.Header{Action: ipam.ActionStartAsyncProvisioning}, &ipam.StartAsyncProvisioning{})
 }
 
 // end reads our End (io.EOF), sends the client's and waits for the
 // connection to close.
-func (c *provisioningClient) end(ctx context.Context) {
+func (c *asyncClient) end(ctx context.Context) {
 	c.t.Helper()
 	if _, err := c.cs.ReadMessage(ctx); !errors.Is(err, io.EOF) {
 		c.t.Fatalf("after Notify…Complete: %v, want the server's End", err)
@@ -141,53 +156,98 @@ func (c *provisioningClient) end(ctx context.Context) {
 	}
 }
 
-// blockingStore is an unprovisioned Memory whose BeginProvisioning waits
-// until the test releases it (the store read that provisioning starts
-// with, made slow).
+// blockingStore is a Memory whose store calls wait, once the test arms
+// them, until the test releases them: the store reads that provisioning
+// (BeginProvisioning) and conversion (the gating's State) start with,
+// made slow.
 type blockingStore struct {
 	*services.Memory
+	state   bool // State waits (conversion), else BeginProvisioning
+	armed   atomic.Bool
 	entered chan struct{}
 	release chan struct{}
 	once    sync.Once
 }
 
-func (s *blockingStore) BeginProvisioning(ctx context.Context, st *ipam.IpamProvisioningSetting) (services.Job, error) {
+func newBlockingStore(configured, conversionRequired bool) *blockingStore {
+	return &blockingStore{Memory: services.NewMemory(configured, conversionRequired), state: conversionRequired,
+		entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (s *blockingStore) wait(ctx context.Context) error {
+	if !s.armed.Load() {
+		return nil
+	}
 	s.once.Do(func() { close(s.entered) })
 	select {
 	case <-s.release:
+		return nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+func (s *blockingStore) State(ctx context.Context) (services.ADMState, error) {
+	if !s.state {
+		return s.Memory.State(ctx)
+	}
+	if err := s.wait(ctx); err != nil {
+		return services.ADMState{}, err
+	}
+	return s.Memory.State(ctx)
+}
+
+func (s *blockingStore) BeginProvisioning(ctx context.Context, st *ipam.IpamProvisioningSetting) (services.Job, error) {
+	if s.state {
+		return s.Memory.BeginProvisioning(ctx, st)
+	}
+	if err := s.wait(ctx); err != nil {
+		return nil, err
 	}
 	return s.Memory.BeginProvisioning(ctx, st)
 }
 
 // TestNotifyStartNotHeldWhileStoreWaits: Notify…Start reaches the client
-// while the provisioning's first store call still waits (the records of
-// the Start's handling are flushed before it, ipam.FlushCallbacks); the
+// while the store call that the work starts with still waits (the records
+// of the Start's handling are flushed before it, ipam.FlushCallbacks); the
 // store is released only once the client has read it. Notify…Complete
 // then leaves with our End in one write. It fails (the client's read
 // times out) if the Start is held until the handling ends.
 func TestNotifyStartNotHeldWhileStoreWaits(t *testing.T) {
-	store := &blockingStore{Memory: services.NewMemory(false, false), entered: make(chan struct{}), release: make(chan struct{})}
-	addr, ln := serveCounting(t, store)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cb := ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
-	c := dialProvisioning(t, ctx, addr)
-	c.initializeAndStart(ctx)
-	select {
-	case <-store.entered:
-	case <-ctx.Done():
-		t.Fatal("BeginProvisioning was not called")
-	}
-	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
-	c.expect(rctx, cb.Start) // while BeginProvisioning waits
-	rcancel()
-	before := ln.writes.Load()
-	close(store.release)
-	c.expect(ctx, cb.Complete)
-	c.end(ctx)
-	if got := ln.writes.Load() - before; got != 1 {
-		t.Fatalf("Notify…Complete and End took %d writes, want 1", got)
+	for _, tc := range []struct {
+		name       string
+		conversion bool
+		store      *blockingStore
+	}{
+		{"provisioning", false, newBlockingStore(false, false)},
+		{"conversion", true, newBlockingStore(true, true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, ln := serveCounting(t, tc.store)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			port, cb := "IIpamAsyncProvision", ipam.ProvisionCallbackActions(ipam.CallbackActionsService)
+			if tc.conversion {
+				port, cb = "IIpamAsyncSchemaConversion", ipam.SchemaConversionCallbackActions(ipam.CallbackActionsService)
+			}
+			c := dialAsync(t, ctx, addr, port)
+			// Initialize's own store reads do not wait; the Start's do.
+			c.initializeAndStart(ctx, tc.conversion, func() { tc.store.armed.Store(true) })
+			select {
+			case <-tc.store.entered:
+			case <-ctx.Done():
+				t.Fatal("the store was not called")
+			}
+			rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+			c.expect(rctx, cb.Start) // while the store waits
+			rcancel()
+			before := ln.writes.Load()
+			close(tc.store.release)
+			c.expect(ctx, cb.Complete)
+			c.end(ctx)
+			if got := ln.writes.Load() - before; got != 1 {
+				t.Fatalf("Notify…Complete and End took %d writes, want 1", got)
+			}
+		})
 	}
 }
