@@ -117,9 +117,10 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 // failed wait, a record that is not allowed — so a caller that reads
 // envelopes on another goroutine (for the stack that decoding grows) can
 // read this one where it is, without the two hand-offs (issue 16). To
-// tell, it reads the record's type byte, with the read ReadMessage would
-// make anyway, and only when the raw socket has woken it or bytes are
-// buffered.
+// tell, it reads the record's type byte with the read ReadMessage would
+// make anyway: after the raw socket's wait, or as the wait itself where
+// the socket offers none (then under the same deadline and interruptions);
+// on an upgraded stream only from what is buffered.
 func (s *Session) AwaitMessage(ctx context.Context) (envelope bool) {
 	if s.rerr != nil || ctx.Err() != nil {
 		return s.rerr == nil
