@@ -46,14 +46,14 @@ func (l *countingListener) Accept() (net.Conn, error) {
 
 // serveCounting serves the provisioning and conversion endpoints on
 // store, on a listener that counts the server's writes, until the test
-// ends.
+// ends. No checkpoints: the job's callbacks are Complete alone.
 func serveCounting(t *testing.T, store services.Store) (addr string, ln *countingListener) {
 	t.Helper()
 	m, err := sessions.NewManager(sessions.Options{},
 		sessions.Endpoint{Path: "/ipam/IIpamAsyncProvision", Binding: sessions.ProvisionBinding(
-			(&services.Provision{Store: store}).NewSession, ipam.CallbackActionsService)},
+			(&services.Provision{Store: store, CheckpointInterval: time.Hour}).NewSession, ipam.CallbackActionsService)},
 		sessions.Endpoint{Path: "/ipam/IIpamAsyncSchemaConversion", Binding: sessions.SchemaConversionBinding(
-			(&services.SchemaConversion{Store: store}).NewSession, ipam.CallbackActionsService)})
+			(&services.SchemaConversion{Store: store, CheckpointInterval: time.Hour}).NewSession, ipam.CallbackActionsService)})
 	if err != nil {
 		t.Fatal(err)
 	}
