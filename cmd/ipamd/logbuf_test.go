@@ -53,10 +53,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // TestLogBufferGathersLines: the first line after a quiet spell is
 // written at once; the lines that follow within the interval leave
-// together, in order, when it ends.
+// together, in order, when it ends; an interval with nothing in it ends
+// the window, and the next line is written at once again. The interval's
+// end is called by hand (tick), so the machine's load cannot move it.
 func TestLogBufferGathersLines(t *testing.T) {
 	sink := &recordingSink{}
-	b := newLogBuffer(sink, &bytes.Buffer{}, 30*time.Millisecond, 64<<10)
+	b := newLogBuffer(sink, &bytes.Buffer{}, time.Hour, 64<<10)
 	defer b.Stop()
 	_, _ = b.Write(line(0))
 	if n, _ := sink.snapshot(); n != 1 {
@@ -68,22 +70,35 @@ func TestLogBufferGathersLines(t *testing.T) {
 	if n, _ := sink.snapshot(); n != 1 {
 		t.Fatalf("lines within the interval were written one by one: %d writes", n)
 	}
-	waitFor(t, "the held lines", func() bool { n, _ := sink.snapshot(); return n == 2 })
-	_, all := sink.snapshot()
+	b.tick() // the interval ends
+	n, all := sink.snapshot()
 	var want strings.Builder
 	for i := 0; i <= 100; i++ {
 		want.Write(line(i))
 	}
-	if all != want.String() {
-		t.Fatalf("lines lost or out of order:\n%s", all)
+	if n != 2 || all != want.String() {
+		t.Fatalf("%d writes; lines lost or out of order:\n%s", n, all)
 	}
-	// A window with nothing in it closes: the next line goes out at once.
-	time.Sleep(100 * time.Millisecond)
-	n0, _ := sink.snapshot()
-	_, _ = b.Write(line(101))
-	if n, _ := sink.snapshot(); n != n0+1 {
-		t.Fatalf("a line after a quiet spell was held")
+	_, _ = b.Write(line(101)) // the window goes on: held
+	if n, _ := sink.snapshot(); n != 2 {
+		t.Fatal("a line in a busy window was not held")
 	}
+	b.tick() // written
+	b.tick() // nothing held: the window closes
+	_, _ = b.Write(line(102))
+	if n, _ := sink.snapshot(); n != 4 {
+		t.Fatalf("%d writes, want 4: a line after a quiet spell was held", n)
+	}
+}
+
+// TestLogBufferTimerFlushes: the timer ends the interval by itself.
+func TestLogBufferTimerFlushes(t *testing.T) {
+	sink := &recordingSink{}
+	b := newLogBuffer(sink, &bytes.Buffer{}, 10*time.Millisecond, 64<<10)
+	defer b.Stop()
+	_, _ = b.Write(line(0))
+	_, _ = b.Write(line(1)) // held until the timer
+	waitFor(t, "the held line", func() bool { _, all := sink.snapshot(); return strings.Contains(all, string(line(1))) })
 }
 
 // TestLogBufferBounded: what is held never exceeds the bound; a line
