@@ -47,9 +47,15 @@ type Job = adm.Job
 // IIpamAsyncSchemaConversion may. The decision is adm.State.Admit, the
 // same for every port type, a third one included.
 func PreOperation(ctx context.Context, s Store, portType string) *ipam.IpamException {
+	_, exc := preOperation(ctx, s, portType)
+	return exc
+}
+
+// preOperation is PreOperation with the flags it decided on.
+func preOperation(ctx context.Context, s Store, portType string) (ADMState, *ipam.IpamException) {
 	st, err := s.State(ctx)
 	if err == nil {
 		err = st.Admit(portType)
 	}
-	return adm.Exception(err, ipam.IpamApiGenericErrorOccurred)
+	return st, adm.Exception(err, ipam.IpamApiGenericErrorOccurred)
 }

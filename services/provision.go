@@ -85,8 +85,16 @@ func (s *provisionSession) StartAsyncProvisioning(ctx context.Context, _ *ipam.S
 	if err := s.cb.NotifyAsyncProvisionStart(ctx); err != nil {
 		return err
 	}
-	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncProvision); exc != nil {
+	st, exc := preOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncProvision)
+	if exc != nil {
 		return s.cb.NotifyAsyncProvisionComplete(ctx, nil, exc)
+	}
+	if !st.Configured {
+		// From here on the store is read and written: Notify…Start
+		// leaves now, not held until the request's handling ends
+		// (ipam.FlushCallbacks). A provisioned store refuses at once,
+		// from memory, and Start and Complete then leave together.
+		ipam.FlushCallbacks(ctx)
 	}
 	job, err := s.svc.Store.BeginProvisioning(ctx, s.setting)
 	if err != nil {

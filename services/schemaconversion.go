@@ -61,6 +61,10 @@ func (s *conversionSession) StartAsyncSchemaConversion(ctx context.Context, _ *i
 	if err := s.cb.NotifyAsyncSchemaConversionStart(ctx); err != nil {
 		return err
 	}
+	// The gating and BeginConversion read the store (a store that needs
+	// conversion is re-read on every State) and take its lease:
+	// Notify…Start leaves first, not held until the handling ends.
+	ipam.FlushCallbacks(ctx)
 	if exc := PreOperation(ctx, s.svc.Store, ipam.PortIIpamAsyncSchemaConversion); exc != nil {
 		return s.cb.NotifyAsyncSchemaConversionComplete(ctx, nil, exc)
 	}

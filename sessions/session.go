@@ -191,9 +191,24 @@ func (s *Session) workContext() context.Context {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	if s.workCtx == nil {
-		s.workCtx, s.cancelWork = context.WithCancelCause(s.ctx)
+		s.workCtx, s.cancelWork = context.WithCancelCause(ipam.WithCallbackFlusher(s.ctx, callbackFlusher{s}))
 	}
 	return s.workCtx
+}
+
+// callbackFlusher is the session's ipam.CallbackFlusher, in its work's
+// context: the port implementation flushes before work that may wait,
+// so a Notify…Start the transport holds is not held while it waits.
+type callbackFlusher struct{ s *Session }
+
+func (f callbackFlusher) FlushCallbacks() {
+	s := f.s
+	s.sendMu.Lock()
+	err := s.t.Send(s.ctx, Outgoing{Kind: KindFlush})
+	s.sendMu.Unlock()
+	if err != nil {
+		s.log.Debug("flushing held callbacks", zap.Error(err)) // the write that failed aborted the transport
+	}
 }
 
 // stopWork cancels the session's work, if it has any, with cause.
@@ -301,7 +316,9 @@ func (s *Session) Serve() error {
 // serves the next session's step, or goes back to the runtime when the
 // worker has been idle a while. This goroutine waits for
 // it, so messages are handled one after another as before; a panic is
-// raised again here, where the transport's containment expects it.
+// raised again here, where the transport's containment expects it. What
+// needs no decoding (Await says so: the client's End, a failed wait) is
+// received here, without handing it to a worker and back.
 func (s *Session) next() (env *soap.Envelope, err, herr error) {
 	if !s.t.Await(s.ctx) {
 		return s.step()
@@ -657,7 +674,9 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 		return fmt.Errorf("%w: callback %s in state %s", ErrSessionCompleted, action, s.binding.StateNames[from])
 	}
 	start := time.Now()
-	err := s.writeLocked(ctx, action, "", body, true)
+	// Complete is the session's last message: the transport may end its
+	// output with it (Outgoing.Last), and the Close below does nothing then.
+	err := s.writeOutLocked(ctx, action, "", body, true, to == Completed)
 	s.sendMu.Unlock()
 	s.obs.CallbackDone(action, time.Since(start), err)
 	if err != nil {
@@ -713,7 +732,13 @@ func (s *Session) accept() {
 // writeLocked sends one message under sendMu: a reply or fault to the
 // message in hand, or a callback.
 func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter, callback bool) error {
-	m := Outgoing{Kind: KindReply, Header: soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: body}
+	return s.writeOutLocked(ctx, action, relatesTo, body, callback, false)
+}
+
+// writeOutLocked is writeLocked; last: the session's output ends with it
+// (Outgoing.Last).
+func (s *Session) writeOutLocked(ctx context.Context, action, relatesTo string, body ipam.BodyWriter, callback, last bool) error {
+	m := Outgoing{Kind: KindReply, Header: soap.Header{Action: action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: body, Last: last}
 	f, isFault := body.(*soap.Fault)
 	switch {
 	case callback:
@@ -731,7 +756,7 @@ func (s *Session) writeLocked(ctx context.Context, action, relatesTo string, bod
 		if kind != KindCallback {
 			kind = KindFault
 		}
-		m = Outgoing{Kind: kind, Header: soap.Header{Action: f.Action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: f, Fault: f}
+		m = Outgoing{Kind: kind, Header: soap.Header{Action: f.Action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: f, Fault: f, Last: last}
 		err = s.t.Send(ctx, m)
 	}
 	if err != nil {

@@ -28,12 +28,16 @@ import (
 // instead and save a watcher per wait (net.tcp, issue 16).
 type Transport interface {
 	// Await waits until the client's next message may be there, without
-	// reading it or holding buffers for it, and reports whether it did;
-	// Receive then reports what the wait found (a failed wait included).
-	// A transport that cannot wait this way returns false at once and
-	// Receive waits. The session waits in Await on its own goroutine and
-	// receives and handles on a fresh one, so the stack that decoding and
-	// handling grow does not stay with an idle session (issue 16).
+	// decoding it or holding buffers while it waits, and reports whether
+	// it did and what came needs decoding; Receive then reports what the
+	// wait found (a failed wait included). A transport that cannot wait
+	// this way returns false at once and Receive waits. When Await
+	// reports true, the session receives and handles on another goroutine
+	// (a step worker), so the stack that decoding and handling grow does
+	// not stay with an idle session (issue 16); when false, on its own:
+	// a transport that knows the next Receive decodes nothing (the
+	// client's End, a failed wait) reports false and saves the two
+	// goroutine hand-offs.
 	Await(ctx context.Context) bool
 	// Receive returns the next message of the session, decoded; its body is
 	// valid until the next Await or Receive. io.EOF: the client ended the session. A
@@ -91,6 +95,11 @@ const (
 	// nothing is encoded (HTTP: 202 Accepted now, so the client is not
 	// held until the first callback; net.tcp: nothing).
 	KindAccepted
+	// KindFlush sends nothing of its own: what the transport holds to
+	// send together with what follows (net.tcp: the records of the
+	// message being handled) leaves now, because the work is about to
+	// wait (ipam.FlushCallbacks). HTTP holds nothing.
+	KindFlush
 )
 
 // Outgoing is one message the session sends.
@@ -103,4 +112,8 @@ type Outgoing struct {
 	Body soap.BodyWriter
 	// Fault is the fault a KindFault message carries.
 	Fault *soap.Fault
+	// Last: the session closes its output right after this message
+	// (Notify…Complete); a transport may end its output with it (net.tcp:
+	// the message and our End in one write), and Close then does nothing.
+	Last bool
 }

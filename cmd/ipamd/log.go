@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -17,33 +18,37 @@ import (
 // "address already in use" tells an operator nothing). Pass it down and derive children with Named. The
 // returned level changes it at run time (/log/level, SIGHUP). extra, when
 // not nil, gets every entry too (the Windows Event Log), gated by the same
-// level.
-func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (*zap.Logger, zap.AtomicLevel, error) {
+// level. Lines reach stderr through a logBuffer (logbuf.go); stop writes
+// what it holds and must run before the process exits (Sync does too).
+func newLogger(lc config.Log, extra func(zapcore.LevelEnabler) zapcore.Core) (log *zap.Logger, atom zap.AtomicLevel, stop func(), err error) {
 	level, err := zapcore.ParseLevel(lc.Level)
 	if err != nil {
-		return nil, zap.AtomicLevel{}, err
+		return nil, zap.AtomicLevel{}, nil, err
 	}
-	atom := zap.NewAtomicLevelAt(level)
-	zc := zap.NewProductionConfig()
-	zc.Level = atom
-	zc.Sampling = nil
-	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	zc.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
+	atom = zap.NewAtomicLevelAt(level)
+	ec := zap.NewProductionEncoderConfig()
+	ec.EncodeTime = zapcore.ISO8601TimeEncoder
+	ec.EncodeDuration = zapcore.StringDurationEncoder
+	enc := zapcore.NewJSONEncoder(ec)
 	if lc.Format == config.LogFormatConsole {
-		zc.Encoding = "console"
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+		ec.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(ec)
 	}
-	zc.DisableStacktrace = true
-	opts := []zap.Option{zap.AddStacktrace(zap.LevelEnablerFunc(func(l zapcore.Level) bool {
-		return l >= zapcore.ErrorLevel && atom.Enabled(zapcore.DebugLevel)
-	}))}
+	stderr := zapcore.Lock(os.Stderr)
+	buf := newLogBuffer(stderr, stderr, logFlushInterval, logBufferMax)
+	var core zapcore.Core = &urgentCore{zapcore.NewCore(enc, buf, atom), buf}
 	if extra != nil {
-		opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, extra(atom)) }))
+		core = zapcore.NewTee(core, extra(atom))
 	}
 	// Last, so that every core (the service manager's too) gets bounded fields.
-	opts = append(opts, zap.WrapCore(func(c zapcore.Core) zapcore.Core { return &boundedCore{c} }))
-	log, err := zc.Build(opts...)
-	return log, atom, err
+	core = &boundedCore{core}
+	// What zap's production configuration gave, without sampling, and
+	// with stack traces on errors only at debug.
+	log = zap.New(core, zap.ErrorOutput(stderr), zap.AddCaller(),
+		zap.AddStacktrace(zap.LevelEnablerFunc(func(l zapcore.Level) bool {
+			return l >= zapcore.ErrorLevel && atom.Enabled(zapcore.DebugLevel)
+		})))
+	return log, atom, buf.Stop, nil
 }
 
 // maxLogField bounds the text of one log field (and the message), so that

@@ -44,10 +44,11 @@ error, 3 forced exit by a second signal.`,
 		if err != nil {
 			return runtimeError(err)
 		}
-		log, level, err := newLogger(cfg.Log, env.logCore)
+		log, level, stopLog, err := newLogger(cfg.Log, env.logCore)
 		if err != nil {
 			return runtimeError(fmt.Errorf("logger: %w", err))
 		}
+		defer stopLog() // last: what the buffer holds is written (logbuf.go)
 		defer env.close()
 		defer func() { _ = log.Sync() }()
 		defer zap.RedirectStdLog(log.Named("stdlog"))()

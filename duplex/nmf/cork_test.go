@@ -3,6 +3,7 @@ package nmf
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
@@ -99,6 +100,28 @@ func TestCork(t *testing.T) {
 			}
 			return s.CloseOutput(ctx)
 		}, []string{"reply", "got ack"}, "", 3},
+		{"the final message carries our End", func(ctx context.Context, s *Session) error {
+			if err := s.WriteMessage(ctx, []byte("start")); err != nil {
+				return err
+			}
+			if err := s.WriteFinalMessage(ctx, []byte("complete")); err != nil {
+				return err
+			}
+			if err := s.WriteMessage(ctx, []byte("late")); !errors.Is(err, ErrOutputClosed) {
+				return fmt.Errorf("a message after the final one: %v, want ErrOutputClosed", err)
+			}
+			return awaitClientEnd(ctx, s)
+		}, []string{"start", "complete"}, "", 2},
+		{"the final message leaves at once with what was held", func(ctx context.Context, s *Session) error {
+			s.Cork()
+			if err := s.WriteMessage(ctx, []byte("start")); err != nil {
+				return err
+			}
+			if err := s.WriteFinalMessage(ctx, []byte("complete")); err != nil {
+				return err
+			}
+			return awaitClientEnd(ctx, s) // no Flush: the client has it all already
+		}, []string{"start", "complete"}, "", 1},
 		{"a fault goes out at once with what was held", func(ctx context.Context, s *Session) error {
 			s.Cork()
 			if err := s.WriteMessage(ctx, []byte("partial")); err != nil {
@@ -109,7 +132,12 @@ func TestCork(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr, writes := startCounted(t, handlerFunc(tt.serve))
+			served := make(chan error, 1)
+			addr, writes := startCounted(t, handlerFunc(func(ctx context.Context, s *Session) error {
+				err := tt.serve(ctx, s)
+				served <- err
+				return err
+			}))
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			c, err := Dial(ctx, addr, "net.tcp://h/svc", EncodingBinarySession)
@@ -148,6 +176,15 @@ func TestCork(t *testing.T) {
 					t.Fatalf("got %q, want %q", got, tt.want)
 				}
 			}
+			_ = c.Close(ctx)
+			select {
+			case err := <-served:
+				if err != nil && tt.fault == "" {
+					t.Errorf("the server's session: %v", err)
+				}
+			case <-ctx.Done():
+				t.Fatal("the server's session did not end")
+			}
 			// Everything the server writes has been read by now; its first
 			// write was the Preamble Ack.
 			if n := writes.Load() - 1; n != tt.writes {
@@ -155,4 +192,13 @@ func TestCork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// awaitClientEnd reads until the client's End, which the client sends
+// only once it has read ours.
+func awaitClientEnd(ctx context.Context, s *Session) error {
+	if _, err := s.ReadMessage(ctx); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("after our End: %v, want the client's End", err)
+	}
+	return nil
 }

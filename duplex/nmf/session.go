@@ -105,31 +105,64 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 
 // AwaitMessage waits, as ReadMessage would (IdleTimeout, ctx, the
 // connection's lifetime), until the client's next record has begun to
-// arrive, without reading it and holding no read or envelope buffer while
-// it waits (idle.go). Held records are flushed first. A failed wait is
-// what the next ReadMessage returns; a connection that cannot wait this
-// way returns at once and ReadMessage waits. The caller may then read on
-// another goroutine: ReadMessage calls must not overlap, nothing more.
-func (s *Session) AwaitMessage(ctx context.Context) {
+// arrive, holding no read or envelope buffer while it waits (idle.go).
+// Held records are flushed first. A failed wait is what the next
+// ReadMessage returns; a connection that cannot wait this way returns at
+// once and ReadMessage waits. The caller may then read on another
+// goroutine: ReadMessage calls must not overlap, nothing more.
+//
+// It reports whether what comes is an envelope (or may be: the
+// connection could not wait, or could not tell). False means the next
+// ReadMessage needs no decoding after it — the client's End, its EOF, a
+// failed wait, a record that is not allowed — so a caller that reads
+// envelopes on another goroutine (for the stack that decoding grows) can
+// read this one where it is, without the two hand-offs (issue 16). To
+// tell, it reads the record's type byte with the read ReadMessage would
+// make anyway: after the raw socket's wait, or as the wait itself where
+// the socket offers none (then under the same deadline and interruptions);
+// on an upgraded stream only from what is buffered.
+func (s *Session) AwaitMessage(ctx context.Context) (envelope bool) {
 	if s.rerr != nil || ctx.Err() != nil {
-		return
+		return s.rerr == nil
 	}
 	c := s.c
 	if c.corked.Load() {
 		if s.Flush(ctx) != nil {
-			return
+			return false
 		}
 	}
 	stop, err := c.beginIO(dirRead, time.Now().Add(c.opts.IdleTimeout), true, s.callCtx(ctx))
 	if err != nil {
-		return
+		return true // ReadMessage waits and reports
 	}
+	raw := c.fr.Buffered() == 0 && c.nc == c.raw && !c.upgraded
 	err = c.awaitRecord()
+	envelope = true
+	if err == nil && (raw || c.fr.Buffered() > 0) {
+		envelope = c.peekEnvelope()
+	}
 	c.endIO(dirRead, stop)
 	c.ready = err == nil
 	if err != nil {
 		_ = s.readFailed(ctx, err, false) // sticky unless ctx interrupted it
+		return false
 	}
+	return envelope
+}
+
+// peekEnvelope reports whether the next record is a Sized Envelope,
+// reading its first byte if it is not buffered. A failed read is kept as
+// the next read's answer (rawReader.pending), so it costs no second
+// system call; false then too.
+func (c *conn) peekEnvelope() bool {
+	t, err := c.fr.PeekRecordType()
+	if err != nil {
+		if c.fr.Buffered() == 0 && c.nc == c.raw {
+			c.rd.pending = err
+		}
+		return false
+	}
+	return t == recSizedEnvelope
 }
 
 func (s *Session) readRecord(ctx context.Context) ([]byte, error) {
@@ -260,6 +293,36 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	return err
 }
 
+// WriteFinalMessage writes payload as one Sized Envelope record followed
+// by our End record, in one write with whatever a Cork holds: the last
+// message of a session (Notify…Complete) and the End that must follow it
+// leave together (issue 16). Our output is closed afterwards, as by
+// CloseOutput. Errors as WriteMessage's.
+func (s *Session) WriteFinalMessage(ctx context.Context, payload []byte) error {
+	if len(payload) > copyLimit {
+		// Not copied (WriteMessage): the End goes in a write of its own.
+		if err := s.WriteMessage(ctx, payload); err != nil {
+			return err
+		}
+		return s.CloseOutput(ctx)
+	}
+	c := s.c
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.outClosed {
+		return ErrOutputClosed
+	}
+	if s.peerEnded {
+		return ErrPeerEnded
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("nmf: write message: %w", err)
+	}
+	s.outClosed = true
+	b := appendEnvelopeHeader(c.uncorkLocked(), len(payload))
+	return c.emitLocked(append(append(b, payload...), recEnd), true, s.callCtx(ctx))
+}
+
 // Cork holds the records written from now on (WriteMessage, CloseOutput) in
 // the connection's buffer until Flush, so that what one request produces —
 // a reply, or Notify…Start, Notify…Complete and End when the work fails at
@@ -297,7 +360,8 @@ func (s *Session) Flush(ctx context.Context) error {
 }
 
 // CloseOutput sends our End record once; later calls return nil. Messages
-// can still be read afterwards until the client's End.
+// can still be read afterwards until the client's End. The End is the last
+// record, so it is not held: it leaves at once, with what a Cork holds.
 func (s *Session) CloseOutput(ctx context.Context) error {
 	c := s.c
 	c.wmu.Lock()
@@ -306,7 +370,7 @@ func (s *Session) CloseOutput(ctx context.Context) error {
 		return nil
 	}
 	s.outClosed = true
-	return c.emitLocked(append(c.recordBufLocked(), recEnd), true, s.callCtx(ctx))
+	return c.emitLocked(append(c.uncorkLocked(), recEnd), true, s.callCtx(ctx))
 }
 
 // Fault sends a Fault record with uri (a FaultBase URI; at most 256 bytes,

@@ -68,6 +68,8 @@ func (t *httpTransport) Send(ctx context.Context, m sessions.Outgoing) error {
 	case sessions.KindAccepted:
 		t.hs.AcceptOneWay()
 		return nil
+	case sessions.KindFlush:
+		return nil // each message is a request or a POST of its own: nothing is held
 	case sessions.KindCallback:
 		t.hs.AddressCallback(&m.Header)
 	default:

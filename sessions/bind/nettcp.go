@@ -111,9 +111,11 @@ func (t *netTCP) Receive(ctx context.Context) (*soap.Envelope, error) {
 
 // Await implements sessions.Transport: it flushes what the previous
 // message's handling held and waits for the client's next message on the
-// raw socket without reading it (nmf.Session.AwaitMessage). The previous
-// message is handled: the codec's reader goes back to its pool while the
-// session waits (soap.Codec.Idle).
+// raw socket (nmf.Session.AwaitMessage). The previous message is handled:
+// the codec's reader goes back to its pool while the session waits
+// (soap.Codec.Idle). It reports false when what came is no envelope (the
+// client's End, a failure): receiving that decodes nothing, so the
+// session receives it on its own goroutine.
 func (t *netTCP) Await(ctx context.Context) bool {
 	if t.ns.Flush(context.Background()) != nil {
 		return false // Receive flushes again and reports it
@@ -122,18 +124,26 @@ func (t *netTCP) Await(ctx context.Context) bool {
 		return false // Receive reports it
 	}
 	t.codec.Idle()
-	t.ns.AwaitMessage(t.nctx)
-	return true
+	return t.ns.AwaitMessage(t.nctx)
 }
 
 // Send implements sessions.Transport; a one-way message needs no answer.
+// The last message goes out with our End record in one write; a flush
+// writes what the Cork holds now.
 func (t *netTCP) Send(_ context.Context, m sessions.Outgoing) error {
-	if m.Kind == sessions.KindAccepted {
+	switch m.Kind {
+	case sessions.KindAccepted:
 		return nil
+	case sessions.KindFlush:
+		return t.ns.Flush(context.Background())
 	}
 	box := encodeBufs.Get().(*[]byte)
 	out, err := t.codec.Encode((*box)[:0], &m.Header, m.Body)
-	if err == nil {
+	switch {
+	case err != nil:
+	case m.Last:
+		err = t.ns.WriteFinalMessage(context.Background(), out)
+	default:
 		err = t.ns.WriteMessage(context.Background(), out)
 	}
 	if cap(out) <= maxPooledEncode {
