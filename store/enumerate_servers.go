@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/ipamd/ipamd/services"
+	"github.com/ipamd/ipamd/store/schema"
+	"github.com/ipamd/ipamd/wsdl/ipam"
+)
+
+// The kinds of rows of this file (services/enumerator_servers.go).
+const (
+	ServerInfoRows     = services.ServerInfoRows
+	DataCollectionRows = services.DataCollectionRows
+)
+
+// serverIDChunk bounds the RecordIds of one ServerInfoRows query (well
+// under both engines' limits on bound parameters).
+const serverIDChunk = 500
+
+// enumerateServers reads the kinds of this file, in the transaction and
+// with the guarantees of EnumerateRows.
+func (s *Store) enumerateServers(ctx context.Context, tx *sql.Tx, q RowQuery, emit func(ipam.AnyIpamObject) error) error {
+	if q.Kind == DataCollectionRows {
+		return s.checkDataCollectionTables(ctx, tx, q.Tables)
+	}
+	return s.ServerInfoRows(ctx, tx, nil, emit)
+}
+
+// ServerInfoRows builds the ServerInfo rows of the servers ids names
+// (ADM_ServersTable RecordIds; nil is every server), in RecordId order,
+// each handed to emit as it is read: GetFilteredServerInfoFromTable
+// without a filter (MS-IPAMM2 3.5.4.8.1.78), the server's custom field
+// values (ObjectType ServerInfo) as ServerCustomDataCollection. An id that
+// names no server is skipped. It reads in tx, so a caller enumerating
+// another kind (the ActiveServer logical group data) builds the rows in its
+// own snapshot.
+func (s *Store) ServerInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emit func(ipam.AnyIpamObject) error) error {
+	if ids == nil {
+		return s.serverInfoRows(ctx, tx, nil, emit)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), serverIDChunk)
+		if err := s.serverInfoRows(ctx, tx, ids[:n], emit); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (s *Store) serverInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emit func(ipam.AnyIpamObject) error) error {
+	w := &where{d: s.dialect}
+	if ids != nil {
+		if len(ids) == 0 {
+			return nil
+		}
+		marks := make([]string, len(ids))
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			marks[i], args[i] = "?", id
+		}
+		w.add(`sv."RecordId" IN (`+strings.Join(marks, ", ")+`)`, args...)
+	}
+	query := `SELECT sv."RecordId", sv."ADDomainRecordId", sv."ADDomain", sv."ConfigurationRetrievalFlag", sv."Description",
+		sv."Domain", sv."ForestName", sv."IPAddresses", sv."LastModified", sv."ManagementStatus", sv."Name", sv."NewFlag",
+		sv."OSName", sv."OSVersion", sv."Owner", sv."SamAccountName", sv."ServerGuid", ` + customFieldColumns + `
+		FROM "` + schema.ServersTable + `" sv` + customFieldJoins("ServerInfo", "sv") + whereClause(w) + ` ORDER BY sv."RecordId"`
+	rows, err := tx.QueryContext(ctx, query, w.args...)
+	if err != nil {
+		return fmt.Errorf("store: enumerate servers: %w", err)
+	}
+	defer rows.Close()
+	var cur *ipam.ServerInfoRow
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		sortValues(cur.ServerCustomDataCollection)
+		row := cur
+		cur = nil
+		return emit(row)
+	}
+	for rows.Next() {
+		var (
+			id                                                      int64
+			domainID                                                sql.NullInt64
+			adDomain, retrieval, desc, domain, forest, addrs        sql.NullString
+			mgmt, name, newFlag, osName, osVersion, owner, sam, gid sql.NullString
+			modified                                                any
+			cf                                                      customFieldScan
+		)
+		dest := append([]any{&id, &domainID, &adDomain, &retrieval, &desc, &domain, &forest, &addrs, &modified, &mgmt, &name,
+			&newFlag, &osName, &osVersion, &owner, &sam, &gid}, cf.dest()...)
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("store: enumerate servers: %w", err)
+		}
+		if cur == nil || cur.RecordID != id {
+			if err := flush(); err != nil {
+				return err
+			}
+			ips, err := serverAddresses(addrs)
+			if err != nil {
+				return fmt.Errorf("store: enumerate servers: server %d: %w", id, err)
+			}
+			cur = &ipam.ServerInfoRow{
+				ADDomain: nullString(adDomain), ADDomainRecordID: int32(domainID.Int64), ConfigurationRetrievalFlag: retrieval.String,
+				Description: nullString(desc), Domain: nullString(domain), ForestName: nullString(forest), IPAddresses: ips,
+				LastModified: asTime(modified), ManagementStatus: mgmt.String, Name: nullString(name), NewFlag: newFlag.String,
+				OSName: nullString(osName), OSVersion: decimalText(osVersion), Owner: nullString(owner), RecordID: id,
+				SamAccountName: nullString(sam), ServerCustomDataCollection: []*ipam.CustomFieldValue{}, ServerGuid: nullString(gid),
+			}
+		}
+		if v := cf.value(); v != nil {
+			cur.ServerCustomDataCollection = append(cur.ServerCustomDataCollection, v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: enumerate servers: %w", err)
+	}
+	return flush()
+}
+
+// serverAddresses reads the IPAddresses column: a JSON array of addresses
+// as text (conversion and v1 stores write it so). NULL or empty is no
+// list (nil, written i:nil); an entry that is not an address is an error,
+// not a silently shorter list.
+func serverAddresses(stored sql.NullString) ([]netip.Addr, error) {
+	if !stored.Valid || strings.TrimSpace(stored.String) == "" {
+		return nil, nil
+	}
+	var texts []string
+	if err := json.Unmarshal([]byte(stored.String), &texts); err != nil {
+		return nil, fmt.Errorf("its IPAddresses are not a list of addresses: %w", err)
+	}
+	out := make([]netip.Addr, 0, len(texts))
+	for _, t := range texts {
+		a, err := netip.ParseAddr(strings.TrimSpace(t))
+		if err != nil {
+			return nil, fmt.Errorf("its IPAddresses hold %q, not an address", bounded(t))
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// decimalText is the OSVersion column as an xsd:decimal ("" when it is
+// not one: the member is written 0).
+func decimalText(v sql.NullString) string {
+	t := strings.TrimSpace(v.String)
+	if _, err := strconv.ParseFloat(t, 64); err != nil || strings.ContainsAny(t, "eEnNiI") {
+		return ""
+	}
+	return t
+}
+
+// bounded cuts a stored text quoted in an error to 64 bytes.
+func bounded(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// checkDataCollectionTables decides a DHCP, DNS or audit parameter type
+// (services.DataCollectionRows): ipamd builds none of their rows, so the
+// answer is an empty enumeration when every table the type reads exists
+// and holds no row, and IpamApiInvalidEnumeration when one is missing
+// (the store's schema lacks it) or holds rows (an empty answer would hide
+// them). docs/protocol.md, "DHCP, DNS and audit parameter types".
+func (s *Store) checkDataCollectionTables(ctx context.Context, tx *sql.Tx, tables []string) error {
+	if len(tables) == 0 {
+		return ipam.NewException(ipam.IpamApiInvalidEnumeration, "the parameter type names no ADM table")
+	}
+	for _, t := range tables {
+		ok, err := s.hasTable(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ipam.NewException(ipam.IpamApiInvalidEnumeration, "this data store has no %s, which the parameter type reads", t)
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM "`+t+`" LIMIT 1`).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("store: look into %s: %w", t, err)
+		default:
+			return ipam.NewException(ipam.IpamApiInvalidEnumeration,
+				"%s holds rows, and ipamd does not build the rows of this parameter type", t)
+		}
+	}
+	return nil
+}
