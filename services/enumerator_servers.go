@@ -18,8 +18,9 @@ const (
 )
 
 // DataCollectionType is one DHCP, DNS or audit parameter type of the
-// logic table (MS-IPAMM2 3.5.4.8.1): its object type and the ADM tables
-// its processing reads rows from.
+// logic table (MS-IPAMM2 3.5.4.8.1): its object type and the ADM table its
+// processing selects rows from (the tables it reads while building each
+// row do not matter: with no row selected, none is built).
 type DataCollectionType struct {
 	New    func() ipam.AnyEnumerationParametersBase
 	Object ipam.EnumerationObjectType
@@ -52,51 +53,59 @@ const (
 // parameter types of the logic table, by XSD name (the table spells some
 // DHCP…; the wire spells them Dhcp…).
 var DataCollectionTypes = map[string]DataCollectionType{
-	"ConfigurationAuditEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.ConfigurationAuditEnumerationParameters) }, ipam.EnumerationObjectTypeConfigurationAudit, []string{tableConfigurationAudit}},
+	"ConfigurationAuditEnumerationParameters": dc[ipam.ConfigurationAuditEnumerationParameters](ipam.EnumerationObjectTypeConfigurationAudit, tableConfigurationAudit),
 
-	"DhcpEffectiveScopePoliciesEnumerationParameters":     {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpEffectiveScopePoliciesEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpPolicy, []string{tableDhcpPolicy}},
-	"DhcpEffectiveServerPoliciesEnumerationParameters":    {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpEffectiveServerPoliciesEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpPolicy, []string{tableDhcpPolicy}},
-	"DhcpPoliciesByDhcpServerIdListEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpPoliciesByDhcpServerIdListEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpPolicy, []string{tableDhcpPolicy}},
-	"DhcpPoliciesEnumerationParameters":                   {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpPoliciesEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpPolicy, []string{tableDhcpPolicy}},
-	"DhcpScopePoliciesWithoutRangesEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopePoliciesWithoutRangesEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpPolicy, []string{tableDhcpPolicy}},
+	"DhcpEffectiveScopePoliciesEnumerationParameters":     dc[ipam.DhcpEffectiveScopePoliciesEnumerationParameters](ipam.EnumerationObjectTypeDhcpPolicy, tableDhcpPolicy),
+	"DhcpEffectiveServerPoliciesEnumerationParameters":    dc[ipam.DhcpEffectiveServerPoliciesEnumerationParameters](ipam.EnumerationObjectTypeDhcpPolicy, tableDhcpPolicy),
+	"DhcpPoliciesByDhcpServerIdListEnumerationParameters": dc[ipam.DhcpPoliciesByDhcpServerIdListEnumerationParameters](ipam.EnumerationObjectTypeDhcpPolicy, tableDhcpPolicy),
+	"DhcpPoliciesEnumerationParameters":                   dc[ipam.DhcpPoliciesEnumerationParameters](ipam.EnumerationObjectTypeDhcpPolicy, tableDhcpPolicy),
+	"DhcpScopePoliciesWithoutRangesEnumerationParameters": dc[ipam.DhcpScopePoliciesWithoutRangesEnumerationParameters](ipam.EnumerationObjectTypeDhcpPolicy, tableDhcpPolicy),
 
-	"DhcpFailoverAllEnumerationParameters":         {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpFailoverAllEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpFailover, []string{tableDhcpFailover}},
-	"DhcpFailoverByServerIdsEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpFailoverByServerIdsEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpFailover, []string{tableDhcpFailover}},
-	"DhcpFailoverEnumerationParameters":            {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpFailoverEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpFailover, []string{tableDhcpFailover}},
-	"DhcpFailoverScopesEnumerationParameters":      {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpFailoverScopesEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDhcpScopeFailover, tableDHCPScopes}},
+	"DhcpFailoverAllEnumerationParameters":         dc[ipam.DhcpFailoverAllEnumerationParameters](ipam.EnumerationObjectTypeDhcpFailover, tableDhcpFailover),
+	"DhcpFailoverByServerIdsEnumerationParameters": dc[ipam.DhcpFailoverByServerIdsEnumerationParameters](ipam.EnumerationObjectTypeDhcpFailover, tableDhcpFailover),
+	"DhcpFailoverEnumerationParameters":            dc[ipam.DhcpFailoverEnumerationParameters](ipam.EnumerationObjectTypeDhcpFailover, tableDhcpFailover),
+	"DhcpFailoverScopesEnumerationParameters":      dc[ipam.DhcpFailoverScopesEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDhcpScopeFailover),
 
-	"DhcpFilterAllEnumerationParameters":         {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpFilterAllEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpFilter, []string{tableDhcpFilter}},
-	"DhcpFilterByServerIdsEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpFilterByServerIdsEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpFilter, []string{tableDhcpFilter}},
+	"DhcpFilterAllEnumerationParameters":         dc[ipam.DhcpFilterAllEnumerationParameters](ipam.EnumerationObjectTypeDhcpFilter, tableDhcpFilter),
+	"DhcpFilterByServerIdsEnumerationParameters": dc[ipam.DhcpFilterByServerIdsEnumerationParameters](ipam.EnumerationObjectTypeDhcpFilter, tableDhcpFilter),
 
-	"DhcpReservationAllEnumerationParameters":        {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpReservationAllEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpReservation, []string{tableDHCPReservation}},
-	"DhcpReservationScopeBasedEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpReservationScopeBasedEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpReservation, []string{tableDHCPReservation}},
+	"DhcpReservationAllEnumerationParameters":        dc[ipam.DhcpReservationAllEnumerationParameters](ipam.EnumerationObjectTypeDhcpReservation, tableDHCPReservation),
+	"DhcpReservationScopeBasedEnumerationParameters": dc[ipam.DhcpReservationScopeBasedEnumerationParameters](ipam.EnumerationObjectTypeDhcpReservation, tableDHCPReservation),
 
-	"DhcpScopeAllEnumerationParameters":                         {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopeAllEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
-	"DhcpScopeAssociatedWithVendorClassesEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopeAssociatedWithVendorClassesEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
-	"DhcpScopeByPrefixAndServerNameEnumerationParameters":       {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopeByPrefixAndServerNameEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
-	"DhcpScopeForIpBlockEnumerationParameters":                  {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopeForIpBlockEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
-	"DhcpScopeObjectSpecificEnumerationParameters":              {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopeObjectSpecificEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
-	"DhcpScopesByDhcpServerIdListEnumerationParameters":         {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopesByDhcpServerIdListEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
-	"DhcpScopeUnmappedEnumerationParameters":                    {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpScopeUnmappedEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpScope, []string{tableDHCPScopes}},
+	"DhcpScopeAllEnumerationParameters":                         dc[ipam.DhcpScopeAllEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
+	"DhcpScopeAssociatedWithVendorClassesEnumerationParameters": dc[ipam.DhcpScopeAssociatedWithVendorClassesEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
+	"DhcpScopeByPrefixAndServerNameEnumerationParameters":       dc[ipam.DhcpScopeByPrefixAndServerNameEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
+	"DhcpScopeForIpBlockEnumerationParameters":                  dc[ipam.DhcpScopeForIpBlockEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
+	"DhcpScopeObjectSpecificEnumerationParameters":              dc[ipam.DhcpScopeObjectSpecificEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
+	"DhcpScopesByDhcpServerIdListEnumerationParameters":         dc[ipam.DhcpScopesByDhcpServerIdListEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
+	"DhcpScopeUnmappedEnumerationParameters":                    dc[ipam.DhcpScopeUnmappedEnumerationParameters](ipam.EnumerationObjectTypeDhcpScope, tableDHCPScopes),
 
-	"DhcpServerAllEnumerationParameters":             {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpServerAllEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpServer, []string{tableDHCPServers}},
-	"DhcpServerByServerInfoIdsEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpServerByServerInfoIdsEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpServer, []string{tableDHCPServers}},
+	"DhcpServerAllEnumerationParameters":             dc[ipam.DhcpServerAllEnumerationParameters](ipam.EnumerationObjectTypeDhcpServer, tableDHCPServers),
+	"DhcpServerByServerInfoIdsEnumerationParameters": dc[ipam.DhcpServerByServerInfoIdsEnumerationParameters](ipam.EnumerationObjectTypeDhcpServer, tableDHCPServers),
 
-	"DhcpSuperscopeByDhcpServerIdListEnumerationParameters":        {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpSuperscopeByDhcpServerIdListEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpSuperscope, []string{tableDhcpSuperscope}},
-	"DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpSuperscope, []string{tableDhcpSuperscope}},
-	"DhcpSuperscopeEnumerationParameters":                          {func() ipam.AnyEnumerationParametersBase { return new(ipam.DhcpSuperscopeEnumerationParameters) }, ipam.EnumerationObjectTypeDhcpSuperscope, []string{tableDhcpSuperscope}},
+	"DhcpSuperscopeByDhcpServerIdListEnumerationParameters":        dc[ipam.DhcpSuperscopeByDhcpServerIdListEnumerationParameters](ipam.EnumerationObjectTypeDhcpSuperscope, tableDhcpSuperscope),
+	"DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters": dc[ipam.DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters](ipam.EnumerationObjectTypeDhcpSuperscope, tableDhcpSuperscope),
+	"DhcpSuperscopeEnumerationParameters":                          dc[ipam.DhcpSuperscopeEnumerationParameters](ipam.EnumerationObjectTypeDhcpSuperscope, tableDhcpSuperscope),
 
-	"DnsConditionalForwarderByFiltersEnumerationParameters": {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsConditionalForwarderByFiltersEnumerationParameters) }, ipam.EnumerationObjectTypeDnsConditionalForwarder, []string{tableDNSForwarder}},
-	"DnsConditionalForwarderEnumerationParameters":          {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsConditionalForwarderEnumerationParameters) }, ipam.EnumerationObjectTypeDnsConditionalForwarder, []string{tableDNSForwarder}},
-	"DnsResourceRecordEnumerationParameters":                {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsResourceRecordEnumerationParameters) }, ipam.EnumerationObjectTypeDnsResourceRecord, []string{tableDNSResourceRecord}},
-	"DnsResourceRecordFilterEnumerationParameters":          {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsResourceRecordFilterEnumerationParameters) }, ipam.EnumerationObjectTypeDnsResourceRecord, []string{tableDNSResourceRecord}},
-	"DnsReverseLookupZoneEnumerationParameters":             {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsReverseLookupZoneEnumerationParameters) }, ipam.EnumerationObjectTypeDnsReverseLookupZone, []string{tableDNSReverseLookup}},
-	"DnsServerByServerInfoIdsEnumerationParameters":         {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsServerByServerInfoIdsEnumerationParameters) }, ipam.EnumerationObjectTypeDnsServer, []string{tableDnsServers}},
-	"DnsServerEnumerationParameters":                        {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsServerEnumerationParameters) }, ipam.EnumerationObjectTypeDnsServer, []string{tableDnsServers}},
-	"DnsServerReverseZoneEnumerationParameters":             {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsServerReverseZoneEnumerationParameters) }, ipam.EnumerationObjectTypeDnsServerReverseZone, []string{tableDNSServerReverseZone}},
-	"DnsServerZoneEnumerationParameters":                    {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsServerZoneEnumerationParameters) }, ipam.EnumerationObjectTypeDnsServerZone, []string{tableDNSServerZone}},
-	"DnsZoneEnumerationParameters":                          {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsZoneEnumerationParameters) }, ipam.EnumerationObjectTypeDnsZone, []string{tableDNSForwardLookup}},
-	"DnsZoneEventEnumerationParameters":                     {func() ipam.AnyEnumerationParametersBase { return new(ipam.DnsZoneEventEnumerationParameters) }, ipam.EnumerationObjectTypeDnsZoneEvent, []string{tableDnsZoneEvents, tableDNSServerZone}},
+	"DnsConditionalForwarderByFiltersEnumerationParameters": dc[ipam.DnsConditionalForwarderByFiltersEnumerationParameters](ipam.EnumerationObjectTypeDnsConditionalForwarder, tableDNSForwarder),
+	"DnsConditionalForwarderEnumerationParameters":          dc[ipam.DnsConditionalForwarderEnumerationParameters](ipam.EnumerationObjectTypeDnsConditionalForwarder, tableDNSForwarder),
+	"DnsResourceRecordEnumerationParameters":                dc[ipam.DnsResourceRecordEnumerationParameters](ipam.EnumerationObjectTypeDnsResourceRecord, tableDNSResourceRecord),
+	"DnsResourceRecordFilterEnumerationParameters":          dc[ipam.DnsResourceRecordFilterEnumerationParameters](ipam.EnumerationObjectTypeDnsResourceRecord, tableDNSResourceRecord),
+	"DnsReverseLookupZoneEnumerationParameters":             dc[ipam.DnsReverseLookupZoneEnumerationParameters](ipam.EnumerationObjectTypeDnsReverseLookupZone, tableDNSReverseLookup),
+	"DnsServerByServerInfoIdsEnumerationParameters":         dc[ipam.DnsServerByServerInfoIdsEnumerationParameters](ipam.EnumerationObjectTypeDnsServer, tableDnsServers),
+	"DnsServerEnumerationParameters":                        dc[ipam.DnsServerEnumerationParameters](ipam.EnumerationObjectTypeDnsServer, tableDnsServers),
+	"DnsServerReverseZoneEnumerationParameters":             dc[ipam.DnsServerReverseZoneEnumerationParameters](ipam.EnumerationObjectTypeDnsServerReverseZone, tableDNSServerReverseZone),
+	"DnsServerZoneEnumerationParameters":                    dc[ipam.DnsServerZoneEnumerationParameters](ipam.EnumerationObjectTypeDnsServerZone, tableDNSServerZone),
+	"DnsZoneEnumerationParameters":                          dc[ipam.DnsZoneEnumerationParameters](ipam.EnumerationObjectTypeDnsZone, tableDNSForwardLookup),
+	"DnsZoneEventEnumerationParameters":                     dc[ipam.DnsZoneEventEnumerationParameters](ipam.EnumerationObjectTypeDnsZoneEvent, tableDnsZoneEvents),
+}
+
+// dc is a DataCollectionTypes entry for the parameter type T.
+func dc[T any, P interface {
+	*T
+	ipam.AnyEnumerationParametersBase
+}](object ipam.EnumerationObjectType, tables ...string) DataCollectionType {
+	return DataCollectionType{New: func() ipam.AnyEnumerationParametersBase { return P(new(T)) }, Object: object, Tables: tables}
 }
 
 // serverRowQuery maps ServerInfoEnumerationParameters and the DHCP, DNS and
