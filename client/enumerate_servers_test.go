@@ -21,7 +21,7 @@ import (
 // declares, the reservation types in the ipam1 namespace) ends with
 // NotifyEnumerationComplete without rows: no exception where the table it
 // selects from is empty, IpamApiInvalidEnumeration where it holds rows, as
-// the test's own look at the store says. Rules E11, E12.
+// the test's own look at the store says. Rules E21, E22.
 func TestEnumerateServersOverNetTCP(t *testing.T) {
 	s := convertedSQLite(t, 100)
 	uri := startEnumerator(t, s, 8<<10)

@@ -11,7 +11,7 @@ import (
 // TestRowQueryForServers: ServerInfoEnumerationParameters reads every server
 // (no Filter, or an empty one) and refuses a Filter key; each of the 37
 // DHCP, DNS and audit parameter types selects DataCollectionRows of its
-// table, and is IpamApiInvalidEnumeration under another ObjectType. Rule E12.
+// table, and is IpamApiInvalidEnumeration under another ObjectType. Rule E22.
 func TestRowQueryForServers(t *testing.T) {
 	si := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeServerInfo}
 	for _, tc := range []struct {

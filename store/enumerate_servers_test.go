@@ -29,7 +29,7 @@ type serverOf struct {
 // one added here with an IPv4 and an IPv6 address and a custom field value,
 // one for one with a query of the test's own, in RecordId order; and
 // ServerInfoRows builds the rows of the ids asked for only. Both engines.
-// Rule E11.
+// Rule E21.
 func TestEnumerateServerInfoMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func deref(s *string) string {
 // holds rows (a converted v1 store has DHCP scopes, servers, reservations,
 // DNS servers and zones) or when the store lacks the table (dropped here).
 // Which applies is decided by the test's own look at the tables. Both
-// engines. Rule E12.
+// engines. Rule E22.
 func TestEnumerateDataCollectionTypes(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
