@@ -38,7 +38,8 @@ func (s *Store) enumerateServers(ctx context.Context, tx *sql.Tx, q RowQuery, em
 // (ADM_ServersTable RecordIds; nil is every server), in RecordId order,
 // each handed to emit as it is read: GetFilteredServerInfoFromTable
 // without a filter (MS-IPAMM2 3.5.4.8.1.78), the server's custom field
-// values (ObjectType ServerInfo) as ServerCustomDataCollection. An id that
+// values (ObjectType ServerInfo) as ServerCustomDataCollection and its
+// roles (ADM_ServerRolesTable) as ServerRoleCollection. An id that
 // names no server is skipped. It reads in tx, so a caller enumerating
 // another kind (the ActiveServer logical group data) builds the rows in its
 // own snapshot.
@@ -57,18 +58,15 @@ func (s *Store) ServerInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emi
 }
 
 func (s *Store) serverInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emit func(ipam.AnyIpamObject) error) error {
-	w := &where{d: s.dialect}
-	if ids != nil {
-		if len(ids) == 0 {
-			return nil
-		}
-		marks := make([]string, len(ids))
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			marks[i], args[i] = "?", id
-		}
-		w.add(`sv."RecordId" IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if ids != nil && len(ids) == 0 {
+		return nil
 	}
+	roles, err := s.serverRoles(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	w := &where{d: s.dialect}
+	idsIn(w, `sv."RecordId"`, ids)
 	query := `SELECT sv."RecordId", sv."ADDomainRecordId", sv."ADDomain", sv."ConfigurationRetrievalFlag", sv."Description",
 		sv."Domain", sv."ForestName", sv."IPAddresses", sv."LastModified", sv."ManagementStatus", sv."Name", sv."NewFlag",
 		sv."OSName", sv."OSVersion", sv."Owner", sv."SamAccountName", sv."ServerGuid", ` + customFieldColumns + `
@@ -84,6 +82,10 @@ func (s *Store) serverInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emi
 			return nil
 		}
 		sortValues(cur.ServerCustomDataCollection)
+		cur.ServerRoleCollection = roles[cur.RecordID]
+		if cur.ServerRoleCollection == nil {
+			cur.ServerRoleCollection = []*ipam.ServerRoleRow{}
+		}
 		row := cur
 		cur = nil
 		return emit(row)
@@ -126,6 +128,55 @@ func (s *Store) serverInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emi
 		return fmt.Errorf("store: enumerate servers: %w", err)
 	}
 	return flush()
+}
+
+// idsIn adds "col IN (ids)" to w; nil ids add nothing.
+func idsIn(w *where, col string, ids []int64) {
+	if ids == nil {
+		return
+	}
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i], args[i] = "?", id
+	}
+	w.add(col+` IN (`+strings.Join(marks, ", ")+`)`, args...)
+}
+
+// serverRoles reads the roles of the servers ids names (nil: every
+// server) from ADM_ServerRolesTable, by server, each server's in RecordId
+// order: the ServerRoleCollection of their rows. A store keeps a few roles
+// per server (one per ServerRoleType), so they are read before the
+// servers rather than joined into their query.
+func (s *Store) serverRoles(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64][]*ipam.ServerRoleRow, error) {
+	w := &where{d: s.dialect}
+	idsIn(w, `r."ServerRecordID"`, ids)
+	rows, err := tx.QueryContext(ctx, `SELECT r."ServerRecordID", r."RecordId", r."AuditFileAccessStatus", r."EventViewerAccessStatus",
+		r."LastRefreshTime", r."RpcAccessStatus", r."ServerRoleFlag", r."ServerRoleInclusionStatus", r."ServiceStatus",
+		r."ServiceStatusModifiedTime" FROM "`+schema.ServerRolesTable+`" r`+whereClause(w)+` ORDER BY r."ServerRecordID", r."RecordId"`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: enumerate server roles: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]*ipam.ServerRoleRow{}
+	for rows.Next() {
+		var (
+			server, id                   int64
+			audit, viewer, rpc, flag, st sql.NullString
+			included                     sql.NullBool
+			refreshed, modified          any
+		)
+		if err := rows.Scan(&server, &id, &audit, &viewer, &refreshed, &rpc, &flag, &included, &st, &modified); err != nil {
+			return nil, fmt.Errorf("store: enumerate server roles: %w", err)
+		}
+		out[server] = append(out[server], &ipam.ServerRoleRow{AuditFileAccessStatus: audit.String, EventViewerAccessStatus: viewer.String,
+			LastRefreshTime: asTime(refreshed), RecordID: id, RpcAccessStatus: rpc.String, ServerRoleFlag: flag.String,
+			ServerRoleInclusionStatus: included.Bool, ServiceStatus: st.String, ServiceStatusModifiedTime: asTime(modified)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: enumerate server roles: %w", err)
+	}
+	return out, nil
 }
 
 // serverAddresses reads the IPAddresses column: a JSON array of addresses

@@ -17,17 +17,20 @@ import (
 )
 
 // serverOf is what TestEnumerateServerInfoMatchStore compares of a server:
-// RecordId, name, GUID, its addresses and custom field values as text.
+// RecordId, name, GUID, its addresses, custom field values and roles as
+// text.
 type serverOf struct {
 	id                    int64
 	name, guid, addresses string
 	customs               string
+	roles                 string // the roles' RecordId:ServerRoleFlag, in RecordId order
 }
 
 // TestEnumerateServerInfoMatchStore: ServerInfoEnumerationParameters reads
 // every server of a converted v1 store (its three discovered servers) and
-// one added here with an IPv4 and an IPv6 address and a custom field value,
-// one for one with a query of the test's own, in RecordId order; and
+// one added here with an IPv4 and an IPv6 address, a custom field value and
+// two roles, one for one with a query of the test's own, in RecordId order,
+// each with its roles; and
 // ServerInfoRows builds the rows of the ids asked for only. Both engines.
 // Rule E21.
 func TestEnumerateServerInfoMatchStore(t *testing.T) {
@@ -58,7 +61,31 @@ func TestEnumerateServerInfoMatchStore(t *testing.T) {
 				t.Fatalf("associate a value: %v", err)
 			}
 
+			role := one(`SELECT COALESCE(MAX("RecordId"), 0) + 1 FROM "ADM_ServerRolesTable"`)
+			for i, flag := range []string{"Dns", "Dhcp"} {
+				if _, err := s.db.Exec(`INSERT INTO "ADM_ServerRolesTable" ("RecordId", "ServerRecordID", "ServerRoleFlag", "ServerRoleInclusionStatus",
+					"ServiceStatus") VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, 'Stopped')`, role+int64(i), next, flag, i == 0); err != nil {
+					t.Fatalf("add a role: %v", err)
+				}
+			}
+
 			// The test's own reading.
+			roles := map[int64][]string{}
+			rrows, err := s.db.Query(`SELECT "ServerRecordID", "RecordId", "ServerRoleFlag" FROM "ADM_ServerRolesTable" ORDER BY "RecordId"`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rrows.Next() {
+				var server, id int64
+				var flag string
+				if err := rrows.Scan(&server, &id, &flag); err != nil {
+					t.Fatal(err)
+				}
+				roles[server] = append(roles[server], fmt.Sprintf("%d:%s", id, flag))
+			}
+			if err := rrows.Close(); err != nil {
+				t.Fatal(err)
+			}
 			var want []serverOf
 			rows, err := s.db.Query(`SELECT sv."RecordId", sv."Name", sv."ServerGuid", COALESCE(sv."IPAddresses", ''),
 				(SELECT COUNT(*) FROM "ADM_CustomFieldValuesAssociationTable" c WHERE c."ObjectType" = 'ServerInfo' AND c."UsedById" = sv."RecordId")
@@ -77,6 +104,7 @@ func TestEnumerateServerInfoMatchStore(t *testing.T) {
 				}
 				w.addresses = strings.NewReplacer(`"`, "", "[", "", "]", "", " ", "").Replace(addrs)
 				w.customs = fmt.Sprint(customs)
+				w.roles = strings.Join(roles[w.id], ",")
 				want = append(want, w)
 			}
 			if err := rows.Close(); err != nil {
@@ -94,16 +122,26 @@ func TestEnumerateServerInfoMatchStore(t *testing.T) {
 					if !ok {
 						return fmt.Errorf("row of type %T", o)
 					}
-					var as []string
+					var as, rs []string
 					for _, a := range v.IPAddresses {
 						as = append(as, a.String())
 					}
+					if v.ServerRoleCollection == nil {
+						return fmt.Errorf("server %d: ServerRoleCollection nil, want a collection", v.RecordID)
+					}
+					for _, r := range v.ServerRoleCollection {
+						rs = append(rs, fmt.Sprintf("%d:%s", r.RecordID, r.ServerRoleFlag))
+					}
 					got = append(got, serverOf{id: v.RecordID, name: deref(v.Name), guid: deref(v.ServerGuid),
-						addresses: strings.Join(as, ","), customs: fmt.Sprint(len(v.ServerCustomDataCollection))})
+						addresses: strings.Join(as, ","), customs: fmt.Sprint(len(v.ServerCustomDataCollection)),
+						roles: strings.Join(rs, ",")})
 					if v.RecordID == next {
 						if len(v.ServerCustomDataCollection) != 1 || v.ServerCustomDataCollection[0].Value != "rack 4" ||
 							v.ServerCustomDataCollection[0].ParentCustomFieldRecordID != field {
 							return fmt.Errorf("server %d: custom field values %+v", next, v.ServerCustomDataCollection)
+						}
+						if r := v.ServerRoleCollection; len(r) != 2 || !r[0].ServerRoleInclusionStatus || r[1].ServerRoleInclusionStatus || r[0].ServiceStatus != "Stopped" {
+							return fmt.Errorf("server %d: roles %+v %+v", next, r[0], r[1])
 						}
 						if v.ManagementStatus != "Unmanaged" || v.NewFlag != "New" || v.OSVersion != "10.0" || v.ConfigurationRetrievalFlag != "Complete" {
 							return fmt.Errorf("server %d: %+v", next, v)

@@ -19,7 +19,10 @@ func serverInfoSamples() []ipam.AnyIpamObject {
 			IPAddresses: []netip.Addr{netip.MustParseAddr("10.0.0.10"), netip.MustParseAddr("2001:db8::10")}, LastModified: &now,
 			ManagementStatus: "Managed", Name: str("dhcp1.contoso.com"), NewFlag: "Old", OSName: str("Windows Server"), OSVersion: "6.2",
 			Owner: str("netops"), RecordID: 1, SamAccountName: str("DHCP1$"), ServerGuid: str("00000000-0000-4000-8000-000000000001"),
-			ServerCustomDataCollection: []*ipam.CustomFieldValue{{ParentCustomFieldName: "Notes", ParentCustomFieldRecordID: 40, Value: "rack 4"}}},
+			ServerCustomDataCollection: []*ipam.CustomFieldValue{{ParentCustomFieldName: "Notes", ParentCustomFieldRecordID: 40, Value: "rack 4"}},
+			ServerRoleCollection: []*ipam.ServerRoleRow{{AuditFileAccessStatus: "Unblocked", EventViewerAccessStatus: "Unblocked", LastRefreshTime: &now,
+				RecordID: 1, RpcAccessStatus: "Unblocked", ServerRoleFlag: "Dhcp", ServerRoleInclusionStatus: true, ServiceStatus: "Running",
+				ServiceStatusModifiedTime: &now}, {RecordID: 2}}},
 		&ipam.ServerInfoRow{RecordID: 2, IPAddresses: []netip.Addr{}},
 		&ipam.ServerInfoRow{},
 	}

@@ -37,8 +37,25 @@ type ServerInfoRow struct {
 	// written as a range's CustomFieldValues are.
 	ServerCustomDataCollection []*CustomFieldValue
 	ServerGuid                 *string
-	// ServerRoleCollection is always nil: ipamd writes no ServerRole
-	// (docs/protocol.md, "Server rows").
+	// ServerRoleCollection: the server's roles (ADM_ServerRolesTable);
+	// nil is i:nil.
+	ServerRoleCollection []*ServerRoleRow
+}
+
+// ServerRoleRow is a ServerRole (2.2.4.389) of ServerInfo.ServerRoleCollection:
+// one row of ADM_ServerRolesTable. Its ParentServer is written nil: it is
+// the row that holds the collection (docs/protocol.md, "Server rows").
+type ServerRoleRow struct {
+	ID                        int    // z:Id, set by AssignIDs
+	AuditFileAccessStatus     string // ServerRoleAuditFileAccess name; "" is None
+	EventViewerAccessStatus   string // ServerRoleEventViewerAccess name; "" is None
+	LastRefreshTime           *time.Time
+	RecordID                  int64
+	RpcAccessStatus           string // ServerRoleRpcAccess name; "" is None
+	ServerRoleFlag            string // ServerRoleType name; "" is None
+	ServerRoleInclusionStatus bool
+	ServiceStatus             string // ServiceRunningStatus name; "" is None
+	ServiceStatusModifiedTime *time.Time
 }
 
 var _ AnyIpamObject = (*ServerInfoRow)(nil)
@@ -55,6 +72,11 @@ func (v *ServerInfoRow) readContent(xmlstream.Reader) error {
 func (v *ServerInfoRow) assignIDs(next func() int) {
 	v.ID = next()
 	numberValues(v.ServerCustomDataCollection, next)
+	for _, r := range v.ServerRoleCollection {
+		if r != nil {
+			r.ID = next()
+		}
+	}
 }
 
 // dateTimeMin is what .NET writes for a default DateTime.
@@ -86,8 +108,38 @@ func (v *ServerInfoRow) writeContent(w xmlstream.Writer) error {
 	m.str("SamAccountName", v.SamAccountName)
 	m.objectCustomFieldValues("ServerCustomDataCollection", v.ServerCustomDataCollection)
 	m.str("ServerGuid", v.ServerGuid)
-	m.nilMember("ServerRoleCollection")
+	m.serverRoles(v.ServerRoleCollection)
 	return m.err
+}
+
+// serverRoles writes ServerInfo.ServerRoleCollection (ipam:ArrayOfServerRole).
+func (m *rowWriter) serverRoles(roles []*ServerRoleRow) {
+	if roles == nil {
+		m.nilMember("ServerRoleCollection")
+		return
+	}
+	m.start("ServerRoleCollection", Namespace)
+	for _, r := range roles {
+		m.start("ServerRole", Namespace)
+		m.id(r.ID)
+		m.baseMembers()
+		m.enum("AuditFileAccessStatus", r.AuditFileAccessStatus, "None")
+		m.enum("EventViewerAccessStatus", r.EventViewerAccessStatus, "None")
+		if r.LastRefreshTime == nil {
+			m.text("LastRefreshTime", dateTimeMin)
+		} else {
+			m.dateTime("LastRefreshTime", r.LastRefreshTime)
+		}
+		m.nilMember("ParentServer")
+		m.long("RecordId", r.RecordID)
+		m.enum("RpcAccessStatus", r.RpcAccessStatus, "None")
+		m.enum("ServerRoleFlag", r.ServerRoleFlag, "None")
+		m.boolean("ServerRoleInclusionStatus", r.ServerRoleInclusionStatus)
+		m.enum("ServiceStatus", r.ServiceStatus, "None")
+		m.dateTime("ServiceStatusModifiedTime", r.ServiceStatusModifiedTime)
+		m.end()
+	}
+	m.end()
 }
 
 // serverAddresses writes ServerInfo.IPAddresses, a sysnet:ArrayOfIPAddress
