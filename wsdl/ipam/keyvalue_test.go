@@ -3,6 +3,7 @@ package ipam_test
 import (
 	"testing"
 
+	"github.com/ipamd/ipamd/soap/textxml"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -58,4 +59,53 @@ func TestServerInfoFilterDecode(t *testing.T) {
 			t.Errorf("%s: read, want a broken message", bad)
 		}
 	}
+}
+
+// FuzzServerInfoFilter feeds the Filter reader of
+// ServerInfoEnumerationParameters arbitrary entries: it never panics, and
+// what it reads writes back and reads again the same (keys and values).
+func FuzzServerInfoFilter(f *testing.F) {
+	f.Add(`<a:KeyValueOfintanyType><a:Key>2</a:Key><a:Value i:type="d:string">dhcp1</a:Value></a:KeyValueOfintanyType>`)
+	f.Add(`<a:KeyValueOfintanyType><a:Key>-1</a:Key><a:Value i:nil="true"/></a:KeyValueOfintanyType>`)
+	f.Add(`<a:KeyValueOfintanyType><a:Key>1</a:Key><a:Value i:type="n:IPAddress"><n:m_Address>1</n:m_Address><n:m_Family>InterNetwork</n:m_Family></a:Value></a:KeyValueOfintanyType>`)
+	f.Fuzz(func(t *testing.T, items string) {
+		doc := `<InitializeEnumeration` + ns + ` xmlns:a="http://schemas.microsoft.com/2003/10/Serialization/Arrays" xmlns:d="http://www.w3.org/2001/XMLSchema" xmlns:n="http://schemas.datacontract.org/2004/07/System.Net">` +
+			`<parameters i:type="ServerInfoEnumerationParameters"><FetchAllData>false</FetchAllData><IncludeCustomFieldValues>false</IncludeCustomFieldValues>` +
+			`<ObjectType>ServerInfo</ObjectType><Filter>` + items + `</Filter></parameters></InitializeEnumeration>`
+		var req ipam.InitializeEnumeration
+		if err := decodeText(t, doc, &req); err != nil {
+			return
+		}
+		p, ok := req.Parameters.(*ipam.ServerInfoEnumerationParameters)
+		if !ok {
+			t.Fatalf("parameters %T", req.Parameters)
+		}
+		w := textxml.NewWriter(nil)
+		if err := req.WriteBody(w); err != nil {
+			return // a text the writer refuses (e.g. a control character)
+		}
+		if err := w.Close(); err != nil {
+			return
+		}
+		var again ipam.InitializeEnumeration
+		if err := decodeText(t, string(w.Bytes()), &again); err != nil {
+			t.Fatalf("what was read does not read back: %v\n%s", err, w.Bytes())
+		}
+		q := again.Parameters.(*ipam.ServerInfoEnumerationParameters)
+		if len(q.Filter) != len(p.Filter) {
+			t.Fatalf("%d entries, then %d", len(p.Filter), len(q.Filter))
+		}
+		for i, c := range p.Filter {
+			d := q.Filter[i]
+			if (c == nil) != (d == nil) {
+				t.Fatalf("entry %d: %v, then %v", i, c, d)
+			}
+			if c == nil {
+				continue
+			}
+			if c.Key != d.Key || (c.Value.Value == nil) != (d.Value.Value == nil) || (c.Value.Value != nil && *c.Value.Value != *d.Value.Value) {
+				t.Fatalf("entry %d: %+v, then %+v", i, c, d)
+			}
+		}
+	})
 }
