@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 
 // TestEnumerateServersOverNetTCP: over net.tcp (binary session encoding)
 // through the framing's listener, ServerInfoEnumerationParameters brings
-// the servers of a converted v1 store as ServerInfo rows, one for one; and
+// the servers of a converted v1 store as ServerInfo rows, one for one, and
+// refuses a Filter entry at Initialize (IpamApiInvalidParameter); and
 // every DHCP, DNS and audit parameter type (sent with the i:type the WSDL
 // declares, the reservation types in the ipam1 namespace) ends with
 // NotifyEnumerationComplete without rows: no exception where the table it
@@ -70,6 +72,18 @@ func TestEnumerateServersOverNetTCP(t *testing.T) {
 	}
 	if len(want) == 0 || !slices.Equal(gotKeys, want) {
 		t.Errorf("servers %q, the store %q", gotKeys, want)
+	}
+
+	// A Filter entry is refused at Initialize, its key quoted as a number
+	// only (the value, the client's text, is not echoed).
+	long := strings.Repeat("x", 4000)
+	_, err = enumerate(&ipam.ServerInfoEnumerationParameters{
+		EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeServerInfo},
+		Filter:                    []*ipam.KeyValueOfintanyType{{Key: 7, Value: ipam.FilterCriterion{Value: &long}}}})
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Exception == nil || re.Exception.ExceptionID != ipam.IpamApiInvalidParameter ||
+		!strings.Contains(re.Exception.Message, "key 7") || strings.Contains(re.Exception.Message, "xxxx") {
+		t.Errorf("a Filter entry: %v, want IpamApiInvalidParameter naming key 7 without its value", err)
 	}
 
 	names := make([]string, 0, len(services.DataCollectionTypes))
