@@ -42,7 +42,9 @@ func (s *Store) enumerateServers(ctx context.Context, tx *sql.Tx, q RowQuery, em
 // roles (ADM_ServerRolesTable) as ServerRoleCollection. An id that
 // names no server is skipped. It reads in tx, so a caller enumerating
 // another kind (the ActiveServer logical group data) builds the rows in its
-// own snapshot.
+// own snapshot. It runs two queries on tx: close the caller's own rows on
+// tx first (PostgreSQL's connection runs one query at a time), e.g. collect
+// the ids, then call it.
 func (s *Store) ServerInfoRows(ctx context.Context, tx *sql.Tx, ids []int64, emit func(ipam.AnyIpamObject) error) error {
 	if ids == nil {
 		return s.serverInfoRows(ctx, tx, nil, emit)
