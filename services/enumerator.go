@@ -45,6 +45,9 @@ type RowQuery struct {
 	// Filter: the FilterInfo of a ByFilter parameter type; rows it does not
 	// keep are not sent (enumerator_filter.go).
 	Filter *RowFilter
+	// Tables: the ADM tables a DataCollectionRows type reads
+	// (enumerator_servers.go).
+	Tables []string
 }
 
 // RowSource reads enumeration rows: in one read transaction, each row

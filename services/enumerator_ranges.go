@@ -19,7 +19,7 @@ const (
 
 // rangeRowQuery maps the range and address parameter types by block,
 // subnet and virtualization type (MS-IPAMM2 3.5.4.8.1.41, .45, .46, .61,
-// .67, .68, .69); any other type is IpamApiInvalidEnumeration.
+// .67, .68, .69); the others go on to serverRowQuery.
 func rangeRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamException) {
 	const ranges, addresses = ipam.EnumerationObjectTypeIPRange, ipam.EnumerationObjectTypeIPAddress
 	parent := func(kind RowKind, id int64) RowQuery {
@@ -54,6 +54,5 @@ func rangeRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamEx
 		}
 		return moreQuery{q: parent(BlockAddressRows, *v.BlockId), want: addresses, family: v.AddressFamily}, nil
 	}
-	return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidEnumeration,
-		"the parameter type %s is not one ipamd enumerates (docs/protocol.md)", typeName(p))
+	return serverRowQuery(p) // enumerator_servers.go
 }

@@ -60,6 +60,9 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	if q.Kind == BlockRangeRows || q.Kind == BlockAddressRows {
 		return s.enumerateBlockRanges(ctx, tx, q, emit) // enumerate_ranges.go
 	}
+	if q.Kind == ServerInfoRows || q.Kind == DataCollectionRows {
+		return s.enumerateServers(ctx, tx, q, emit) // enumerate_servers.go
+	}
 	return fmt.Errorf("store: enumerate: unknown row kind %d", q.Kind)
 }
 

@@ -101,6 +101,7 @@ func sampleRows() []ipam.AnyIpamObject {
 				&ipam.LogicalGroupNode{Type: typ, IPv6: v6})
 		}
 	}
+	rows = append(rows, serverInfoSamples()...) // rows_servers_xsd_test.go
 	return rows
 }
 

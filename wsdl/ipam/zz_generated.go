@@ -1106,8 +1106,39 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *LogicalGroupNodeChildrenEnumerationParameters,
 // *SubnetLogicalGroupNodeRootEnumerationParameters,
 // *CustomFieldAssociationEnumerationParameters,
-// *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters.
-// On the wire the i:type attribute names the dynamic type.
+// *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters,
+// *ServerInfoEnumerationParameters, *ConfigurationAuditEnumerationParameters,
+// *DhcpEffectiveScopePoliciesEnumerationParameters,
+// *DhcpEffectiveServerPoliciesEnumerationParameters,
+// *DhcpFailoverAllEnumerationParameters,
+// *DhcpFailoverByServerIdsEnumerationParameters,
+// *DhcpFailoverEnumerationParameters, *DhcpFailoverScopesEnumerationParameters,
+// *DhcpFilterAllEnumerationParameters,
+// *DhcpFilterByServerIdsEnumerationParameters,
+// *DhcpPoliciesByDhcpServerIdListEnumerationParameters,
+// *DhcpPoliciesEnumerationParameters, *DhcpScopeAllEnumerationParameters,
+// *DhcpScopeAssociatedWithVendorClassesEnumerationParameters,
+// *DhcpScopeByPrefixAndServerNameEnumerationParameters,
+// *DhcpScopeForIpBlockEnumerationParameters,
+// *DhcpScopeObjectSpecificEnumerationParameters,
+// *DhcpScopePoliciesWithoutRangesEnumerationParameters,
+// *DhcpScopesByDhcpServerIdListEnumerationParameters,
+// *DhcpScopeUnmappedEnumerationParameters, *DhcpServerAllEnumerationParameters,
+// *DhcpServerByServerInfoIdsEnumerationParameters,
+// *DhcpSuperscopeByDhcpServerIdListEnumerationParameters,
+// *DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters,
+// *DhcpSuperscopeEnumerationParameters,
+// *DnsConditionalForwarderByFiltersEnumerationParameters,
+// *DnsConditionalForwarderEnumerationParameters,
+// *DnsResourceRecordEnumerationParameters,
+// *DnsResourceRecordFilterEnumerationParameters,
+// *DnsReverseLookupZoneEnumerationParameters,
+// *DnsServerByServerInfoIdsEnumerationParameters,
+// *DnsServerEnumerationParameters, *DnsServerReverseZoneEnumerationParameters,
+// *DnsServerZoneEnumerationParameters, *DnsZoneEnumerationParameters,
+// *DnsZoneEventEnumerationParameters, *DhcpReservationAllEnumerationParameters,
+// *DhcpReservationScopeBasedEnumerationParameters. On the wire the i:type
+// attribute names the dynamic type.
 type AnyEnumerationParametersBase interface {
 	GetEnumerationParametersBase() *EnumerationParametersBase
 	xsdValue
@@ -1219,6 +1250,82 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(AddressSpaceEnumerationParameters)
 	case space == Namespace && local == "IpamProvisioningEnumerationParameters":
 		v = new(IpamProvisioningEnumerationParameters)
+	case space == Namespace && local == "ServerInfoEnumerationParameters":
+		v = new(ServerInfoEnumerationParameters)
+	case space == Namespace && local == "ConfigurationAuditEnumerationParameters":
+		v = new(ConfigurationAuditEnumerationParameters)
+	case space == Namespace && local == "DhcpEffectiveScopePoliciesEnumerationParameters":
+		v = new(DhcpEffectiveScopePoliciesEnumerationParameters)
+	case space == Namespace && local == "DhcpEffectiveServerPoliciesEnumerationParameters":
+		v = new(DhcpEffectiveServerPoliciesEnumerationParameters)
+	case space == Namespace && local == "DhcpFailoverAllEnumerationParameters":
+		v = new(DhcpFailoverAllEnumerationParameters)
+	case space == Namespace && local == "DhcpFailoverByServerIdsEnumerationParameters":
+		v = new(DhcpFailoverByServerIdsEnumerationParameters)
+	case space == Namespace && local == "DhcpFailoverEnumerationParameters":
+		v = new(DhcpFailoverEnumerationParameters)
+	case space == Namespace && local == "DhcpFailoverScopesEnumerationParameters":
+		v = new(DhcpFailoverScopesEnumerationParameters)
+	case space == Namespace && local == "DhcpFilterAllEnumerationParameters":
+		v = new(DhcpFilterAllEnumerationParameters)
+	case space == Namespace && local == "DhcpFilterByServerIdsEnumerationParameters":
+		v = new(DhcpFilterByServerIdsEnumerationParameters)
+	case space == Namespace && local == "DhcpPoliciesByDhcpServerIdListEnumerationParameters":
+		v = new(DhcpPoliciesByDhcpServerIdListEnumerationParameters)
+	case space == Namespace && local == "DhcpPoliciesEnumerationParameters":
+		v = new(DhcpPoliciesEnumerationParameters)
+	case space == Namespace && local == "DhcpScopeAllEnumerationParameters":
+		v = new(DhcpScopeAllEnumerationParameters)
+	case space == Namespace && local == "DhcpScopeAssociatedWithVendorClassesEnumerationParameters":
+		v = new(DhcpScopeAssociatedWithVendorClassesEnumerationParameters)
+	case space == Namespace && local == "DhcpScopeByPrefixAndServerNameEnumerationParameters":
+		v = new(DhcpScopeByPrefixAndServerNameEnumerationParameters)
+	case space == Namespace && local == "DhcpScopeForIpBlockEnumerationParameters":
+		v = new(DhcpScopeForIpBlockEnumerationParameters)
+	case space == Namespace && local == "DhcpScopeObjectSpecificEnumerationParameters":
+		v = new(DhcpScopeObjectSpecificEnumerationParameters)
+	case space == Namespace && local == "DhcpScopePoliciesWithoutRangesEnumerationParameters":
+		v = new(DhcpScopePoliciesWithoutRangesEnumerationParameters)
+	case space == Namespace && local == "DhcpScopesByDhcpServerIdListEnumerationParameters":
+		v = new(DhcpScopesByDhcpServerIdListEnumerationParameters)
+	case space == Namespace && local == "DhcpScopeUnmappedEnumerationParameters":
+		v = new(DhcpScopeUnmappedEnumerationParameters)
+	case space == Namespace && local == "DhcpServerAllEnumerationParameters":
+		v = new(DhcpServerAllEnumerationParameters)
+	case space == Namespace && local == "DhcpServerByServerInfoIdsEnumerationParameters":
+		v = new(DhcpServerByServerInfoIdsEnumerationParameters)
+	case space == Namespace && local == "DhcpSuperscopeByDhcpServerIdListEnumerationParameters":
+		v = new(DhcpSuperscopeByDhcpServerIdListEnumerationParameters)
+	case space == Namespace && local == "DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters":
+		v = new(DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters)
+	case space == Namespace && local == "DhcpSuperscopeEnumerationParameters":
+		v = new(DhcpSuperscopeEnumerationParameters)
+	case space == Namespace && local == "DnsConditionalForwarderByFiltersEnumerationParameters":
+		v = new(DnsConditionalForwarderByFiltersEnumerationParameters)
+	case space == Namespace && local == "DnsConditionalForwarderEnumerationParameters":
+		v = new(DnsConditionalForwarderEnumerationParameters)
+	case space == Namespace && local == "DnsResourceRecordEnumerationParameters":
+		v = new(DnsResourceRecordEnumerationParameters)
+	case space == Namespace && local == "DnsResourceRecordFilterEnumerationParameters":
+		v = new(DnsResourceRecordFilterEnumerationParameters)
+	case space == Namespace && local == "DnsReverseLookupZoneEnumerationParameters":
+		v = new(DnsReverseLookupZoneEnumerationParameters)
+	case space == Namespace && local == "DnsServerByServerInfoIdsEnumerationParameters":
+		v = new(DnsServerByServerInfoIdsEnumerationParameters)
+	case space == Namespace && local == "DnsServerEnumerationParameters":
+		v = new(DnsServerEnumerationParameters)
+	case space == Namespace && local == "DnsServerReverseZoneEnumerationParameters":
+		v = new(DnsServerReverseZoneEnumerationParameters)
+	case space == Namespace && local == "DnsServerZoneEnumerationParameters":
+		v = new(DnsServerZoneEnumerationParameters)
+	case space == Namespace && local == "DnsZoneEnumerationParameters":
+		v = new(DnsZoneEnumerationParameters)
+	case space == Namespace && local == "DnsZoneEventEnumerationParameters":
+		v = new(DnsZoneEventEnumerationParameters)
+	case space == NamespaceDataContract && local == "DhcpReservationAllEnumerationParameters":
+		v = new(DhcpReservationAllEnumerationParameters)
+	case space == NamespaceDataContract && local == "DhcpReservationScopeBasedEnumerationParameters":
+		v = new(DhcpReservationScopeBasedEnumerationParameters)
 	default:
 		return nil, fmt.Errorf("%w: %w", ErrUnknownType, invalid("i:type {%s}%s is not derived from EnumerationParametersBase", space, local))
 	}
@@ -6925,6 +7032,3083 @@ func (v *IpamGenericExceptionData) writeContent(w xmlstream.Writer) error {
 	return nil
 }
 
+// ServerInfoEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}ServerInfoEnumerationParameters, an extension
+// of EnumerationParametersBase.
+type ServerInfoEnumerationParameters struct {
+	EnumerationParametersBase
+	Filter []*KeyValueOfintanyType // nil: absent or i:nil
+}
+
+func (*ServerInfoEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "ServerInfoEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *ServerInfoEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [4]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("ServerInfoEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("ServerInfoEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("ServerInfoEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "Filter" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("ServerInfoEnumerationParameters: <Filter> appears twice")
+			}
+			seen[3] = true
+			if v.Filter, err = readArrayOfKeyValueOfintanyType(r, n, true); err != nil {
+				return fmt.Errorf("<Filter>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("ServerInfoEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("ServerInfoEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("ServerInfoEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *ServerInfoEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("ServerInfoEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.Filter == nil {
+		if err := writeNil(w, "Filter", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfKeyValueOfintanyType(w, "Filter", Namespace, v.Filter); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ConfigurationAuditEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}ConfigurationAuditEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type ConfigurationAuditEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*ConfigurationAuditEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "ConfigurationAuditEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *ConfigurationAuditEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("ConfigurationAuditEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("ConfigurationAuditEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("ConfigurationAuditEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("ConfigurationAuditEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("ConfigurationAuditEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("ConfigurationAuditEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *ConfigurationAuditEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("ConfigurationAuditEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpEffectiveScopePoliciesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpEffectiveScopePoliciesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpEffectiveScopePoliciesEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpEffectiveScopePoliciesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpEffectiveScopePoliciesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpEffectiveScopePoliciesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpEffectiveScopePoliciesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpEffectiveScopePoliciesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpEffectiveScopePoliciesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpEffectiveScopePoliciesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpEffectiveScopePoliciesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpEffectiveScopePoliciesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpEffectiveScopePoliciesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpEffectiveScopePoliciesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpEffectiveServerPoliciesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpEffectiveServerPoliciesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpEffectiveServerPoliciesEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpEffectiveServerPoliciesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpEffectiveServerPoliciesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpEffectiveServerPoliciesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpEffectiveServerPoliciesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpEffectiveServerPoliciesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpEffectiveServerPoliciesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpEffectiveServerPoliciesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpEffectiveServerPoliciesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpEffectiveServerPoliciesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpEffectiveServerPoliciesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpEffectiveServerPoliciesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpFailoverAllEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpFailoverAllEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpFailoverAllEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpFailoverAllEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpFailoverAllEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpFailoverAllEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpFailoverAllEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpFailoverAllEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpFailoverAllEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpFailoverAllEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpFailoverAllEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpFailoverAllEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpFailoverAllEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpFailoverAllEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpFailoverByServerIdsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpFailoverByServerIdsEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpFailoverByServerIdsEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpFailoverByServerIdsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpFailoverByServerIdsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpFailoverByServerIdsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpFailoverByServerIdsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpFailoverByServerIdsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpFailoverByServerIdsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpFailoverByServerIdsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpFailoverByServerIdsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpFailoverByServerIdsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpFailoverByServerIdsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpFailoverByServerIdsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpFailoverEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpFailoverEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpFailoverEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpFailoverEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpFailoverEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpFailoverEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpFailoverEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpFailoverEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpFailoverEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpFailoverEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpFailoverEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpFailoverEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpFailoverEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpFailoverEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpFailoverScopesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpFailoverScopesEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpFailoverScopesEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpFailoverScopesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpFailoverScopesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpFailoverScopesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpFailoverScopesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpFailoverScopesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpFailoverScopesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpFailoverScopesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpFailoverScopesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpFailoverScopesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpFailoverScopesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpFailoverScopesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpFilterAllEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpFilterAllEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpFilterAllEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpFilterAllEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpFilterAllEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpFilterAllEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpFilterAllEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpFilterAllEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpFilterAllEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpFilterAllEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpFilterAllEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpFilterAllEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpFilterAllEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpFilterAllEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpFilterByServerIdsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpFilterByServerIdsEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpFilterByServerIdsEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpFilterByServerIdsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpFilterByServerIdsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpFilterByServerIdsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpFilterByServerIdsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpFilterByServerIdsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpFilterByServerIdsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpFilterByServerIdsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpFilterByServerIdsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpFilterByServerIdsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpFilterByServerIdsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpFilterByServerIdsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpPoliciesByDhcpServerIdListEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpPoliciesByDhcpServerIdListEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpPoliciesByDhcpServerIdListEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpPoliciesByDhcpServerIdListEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpPoliciesByDhcpServerIdListEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpPoliciesByDhcpServerIdListEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpPoliciesByDhcpServerIdListEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpPoliciesByDhcpServerIdListEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpPoliciesByDhcpServerIdListEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpPoliciesByDhcpServerIdListEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpPoliciesByDhcpServerIdListEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpPoliciesByDhcpServerIdListEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpPoliciesByDhcpServerIdListEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpPoliciesByDhcpServerIdListEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpPoliciesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpPoliciesEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpPoliciesEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpPoliciesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpPoliciesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpPoliciesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpPoliciesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpPoliciesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpPoliciesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpPoliciesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpPoliciesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpPoliciesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpPoliciesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpPoliciesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopeAllEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopeAllEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpScopeAllEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopeAllEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopeAllEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopeAllEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopeAllEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopeAllEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopeAllEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopeAllEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopeAllEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopeAllEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopeAllEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopeAllEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopeAssociatedWithVendorClassesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopeAssociatedWithVendorClassesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpScopeAssociatedWithVendorClassesEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopeAssociatedWithVendorClassesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopeAssociatedWithVendorClassesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopeAssociatedWithVendorClassesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopeAssociatedWithVendorClassesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopeAssociatedWithVendorClassesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopeAssociatedWithVendorClassesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopeAssociatedWithVendorClassesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopeAssociatedWithVendorClassesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopeAssociatedWithVendorClassesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopeAssociatedWithVendorClassesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopeAssociatedWithVendorClassesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopeByPrefixAndServerNameEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopeByPrefixAndServerNameEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpScopeByPrefixAndServerNameEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopeByPrefixAndServerNameEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopeByPrefixAndServerNameEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopeByPrefixAndServerNameEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopeByPrefixAndServerNameEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopeByPrefixAndServerNameEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopeByPrefixAndServerNameEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopeByPrefixAndServerNameEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopeByPrefixAndServerNameEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopeByPrefixAndServerNameEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopeByPrefixAndServerNameEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopeByPrefixAndServerNameEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopeForIpBlockEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopeForIpBlockEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpScopeForIpBlockEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopeForIpBlockEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopeForIpBlockEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopeForIpBlockEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopeForIpBlockEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopeForIpBlockEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopeForIpBlockEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopeForIpBlockEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopeForIpBlockEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopeForIpBlockEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopeForIpBlockEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopeForIpBlockEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopeObjectSpecificEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopeObjectSpecificEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpScopeObjectSpecificEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopeObjectSpecificEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopeObjectSpecificEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopeObjectSpecificEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopeObjectSpecificEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopeObjectSpecificEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopeObjectSpecificEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopeObjectSpecificEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopeObjectSpecificEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopeObjectSpecificEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopeObjectSpecificEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopeObjectSpecificEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopePoliciesWithoutRangesEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopePoliciesWithoutRangesEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpScopePoliciesWithoutRangesEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopePoliciesWithoutRangesEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopePoliciesWithoutRangesEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopePoliciesWithoutRangesEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopePoliciesWithoutRangesEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopePoliciesWithoutRangesEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopePoliciesWithoutRangesEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopePoliciesWithoutRangesEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopePoliciesWithoutRangesEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopePoliciesWithoutRangesEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopePoliciesWithoutRangesEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopePoliciesWithoutRangesEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopesByDhcpServerIdListEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopesByDhcpServerIdListEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpScopesByDhcpServerIdListEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopesByDhcpServerIdListEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopesByDhcpServerIdListEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopesByDhcpServerIdListEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopesByDhcpServerIdListEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopesByDhcpServerIdListEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopesByDhcpServerIdListEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopesByDhcpServerIdListEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopesByDhcpServerIdListEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopesByDhcpServerIdListEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopesByDhcpServerIdListEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopesByDhcpServerIdListEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpScopeUnmappedEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpScopeUnmappedEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpScopeUnmappedEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpScopeUnmappedEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpScopeUnmappedEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpScopeUnmappedEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpScopeUnmappedEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpScopeUnmappedEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpScopeUnmappedEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpScopeUnmappedEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpScopeUnmappedEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpScopeUnmappedEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpScopeUnmappedEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpScopeUnmappedEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpServerAllEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpServerAllEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpServerAllEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpServerAllEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpServerAllEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpServerAllEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpServerAllEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpServerAllEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpServerAllEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpServerAllEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpServerAllEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpServerAllEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpServerAllEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpServerAllEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpServerByServerInfoIdsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpServerByServerInfoIdsEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpServerByServerInfoIdsEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpServerByServerInfoIdsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpServerByServerInfoIdsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpServerByServerInfoIdsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpServerByServerInfoIdsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpServerByServerInfoIdsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpServerByServerInfoIdsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpServerByServerInfoIdsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpServerByServerInfoIdsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpServerByServerInfoIdsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpServerByServerInfoIdsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpServerByServerInfoIdsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpSuperscopeByDhcpServerIdListEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpSuperscopeByDhcpServerIdListEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpSuperscopeByDhcpServerIdListEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpSuperscopeByDhcpServerIdListEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpSuperscopeByDhcpServerIdListEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpSuperscopeByDhcpServerIdListEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpSuperscopeByDhcpServerIdListEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpSuperscopeByDhcpServerIdListEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpSuperscopeByDhcpServerIdListEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpSuperscopeByDhcpServerIdListEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpSuperscopeByDhcpServerIdListEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpSuperscopeByDhcpServerIdListEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpSuperscopeByDhcpServerIdListEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpSuperscopeByDhcpServerIdListEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters is the complex
+// type
+// {http://Microsoft.Windows.Ipam}DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpSuperscopeBySuperscopeAndServerNameEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpSuperscopeEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DhcpSuperscopeEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DhcpSuperscopeEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpSuperscopeEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DhcpSuperscopeEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpSuperscopeEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpSuperscopeEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpSuperscopeEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpSuperscopeEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpSuperscopeEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpSuperscopeEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpSuperscopeEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpSuperscopeEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpSuperscopeEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsConditionalForwarderByFiltersEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsConditionalForwarderByFiltersEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DnsConditionalForwarderByFiltersEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsConditionalForwarderByFiltersEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsConditionalForwarderByFiltersEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsConditionalForwarderByFiltersEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsConditionalForwarderByFiltersEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsConditionalForwarderByFiltersEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsConditionalForwarderByFiltersEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsConditionalForwarderByFiltersEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsConditionalForwarderByFiltersEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsConditionalForwarderByFiltersEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsConditionalForwarderByFiltersEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsConditionalForwarderByFiltersEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsConditionalForwarderEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsConditionalForwarderEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DnsConditionalForwarderEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsConditionalForwarderEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsConditionalForwarderEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsConditionalForwarderEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsConditionalForwarderEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsConditionalForwarderEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsConditionalForwarderEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsConditionalForwarderEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsConditionalForwarderEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsConditionalForwarderEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsConditionalForwarderEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsConditionalForwarderEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsResourceRecordEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsResourceRecordEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DnsResourceRecordEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsResourceRecordEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsResourceRecordEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsResourceRecordEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsResourceRecordEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsResourceRecordEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsResourceRecordEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsResourceRecordEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsResourceRecordEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsResourceRecordEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsResourceRecordEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsResourceRecordEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsResourceRecordFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsResourceRecordFilterEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DnsResourceRecordFilterEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsResourceRecordFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsResourceRecordFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsResourceRecordFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsResourceRecordFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsResourceRecordFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsResourceRecordFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsResourceRecordFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsResourceRecordFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsResourceRecordFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsResourceRecordFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsResourceRecordFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsReverseLookupZoneEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsReverseLookupZoneEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DnsReverseLookupZoneEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsReverseLookupZoneEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsReverseLookupZoneEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsReverseLookupZoneEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsReverseLookupZoneEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsReverseLookupZoneEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsReverseLookupZoneEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsReverseLookupZoneEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsReverseLookupZoneEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsReverseLookupZoneEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsReverseLookupZoneEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsReverseLookupZoneEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsServerByServerInfoIdsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsServerByServerInfoIdsEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DnsServerByServerInfoIdsEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsServerByServerInfoIdsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsServerByServerInfoIdsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsServerByServerInfoIdsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsServerByServerInfoIdsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsServerByServerInfoIdsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsServerByServerInfoIdsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsServerByServerInfoIdsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsServerByServerInfoIdsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsServerByServerInfoIdsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsServerByServerInfoIdsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsServerByServerInfoIdsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsServerEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsServerEnumerationParameters, an extension
+// of EnumerationParametersBase.
+type DnsServerEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsServerEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsServerEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsServerEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsServerEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsServerEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsServerEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsServerEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsServerEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsServerEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsServerEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsServerEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsServerReverseZoneEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsServerReverseZoneEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DnsServerReverseZoneEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsServerReverseZoneEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsServerReverseZoneEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsServerReverseZoneEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsServerReverseZoneEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsServerReverseZoneEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsServerReverseZoneEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsServerReverseZoneEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsServerReverseZoneEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsServerReverseZoneEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsServerReverseZoneEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsServerReverseZoneEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsServerZoneEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsServerZoneEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DnsServerZoneEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsServerZoneEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsServerZoneEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsServerZoneEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsServerZoneEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsServerZoneEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsServerZoneEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsServerZoneEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsServerZoneEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsServerZoneEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsServerZoneEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsServerZoneEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsZoneEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsZoneEnumerationParameters, an extension of
+// EnumerationParametersBase.
+type DnsZoneEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsZoneEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsZoneEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsZoneEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsZoneEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsZoneEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsZoneEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsZoneEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsZoneEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsZoneEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsZoneEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsZoneEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DnsZoneEventEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}DnsZoneEventEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type DnsZoneEventEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DnsZoneEventEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "DnsZoneEventEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DnsZoneEventEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DnsZoneEventEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DnsZoneEventEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DnsZoneEventEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DnsZoneEventEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DnsZoneEventEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DnsZoneEventEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DnsZoneEventEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DnsZoneEventEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
 // IIpamRemotingModule is the complex type
 // {http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam}IIpamRemotingModule.
 type IIpamRemotingModule struct{}
@@ -6945,6 +10129,176 @@ func (v *IIpamRemotingModule) readContent(r xmlstream.Reader) error {
 func (v *IIpamRemotingModule) writeContent(w xmlstream.Writer) error {
 	if v == nil {
 		return errNil("IIpamRemotingModule")
+	}
+	return nil
+}
+
+// DhcpReservationAllEnumerationParameters is the complex type
+// {http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam}DhcpReservationAllEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpReservationAllEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpReservationAllEnumerationParameters) xsdType() (space, local string) {
+	return NamespaceDataContract, "DhcpReservationAllEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpReservationAllEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpReservationAllEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpReservationAllEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpReservationAllEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpReservationAllEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpReservationAllEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpReservationAllEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpReservationAllEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpReservationAllEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DhcpReservationScopeBasedEnumerationParameters is the complex type
+// {http://schemas.datacontract.org/2004/07/Microsoft.Windows.Ipam}DhcpReservationScopeBasedEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type DhcpReservationScopeBasedEnumerationParameters struct {
+	EnumerationParametersBase
+}
+
+func (*DhcpReservationScopeBasedEnumerationParameters) xsdType() (space, local string) {
+	return NamespaceDataContract, "DhcpReservationScopeBasedEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *DhcpReservationScopeBasedEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [3]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("DhcpReservationScopeBasedEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("DhcpReservationScopeBasedEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("DhcpReservationScopeBasedEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("DhcpReservationScopeBasedEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("DhcpReservationScopeBasedEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("DhcpReservationScopeBasedEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *DhcpReservationScopeBasedEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("DhcpReservationScopeBasedEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
 	}
 	return nil
 }
@@ -7237,6 +10591,53 @@ func writeArrayOfstring(w xmlstream.Writer, local, space string, items []*string
 				return err
 			}
 		} else if err := writeText(w, "string", NamespaceArrays, *item); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfKeyValueOfintanyType reads the collection
+// ArrayOfKeyValueOfintanyType (items <KeyValueOfintanyType>): nil for i:nil, a
+// non-nil slice otherwise.
+func readArrayOfKeyValueOfintanyType(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*KeyValueOfintanyType, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*KeyValueOfintanyType{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "KeyValueOfintanyType" || n.Name.Space != NamespaceArrays {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[KeyValueOfintanyType](r, n, false)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfKeyValueOfintanyType writes items as the collection
+// ArrayOfKeyValueOfintanyType in the element {space}local.
+func writeArrayOfKeyValueOfintanyType(w xmlstream.Writer, local, space string, items []*KeyValueOfintanyType) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			return missing("KeyValueOfintanyType")
+		}
+		if err := writeElement(w, "KeyValueOfintanyType", NamespaceArrays, item, NamespaceArrays, "KeyValueOfintanyType"); err != nil {
 			return err
 		}
 	}
@@ -8659,6 +12060,10 @@ func orFirst[T ~string](v, first T) T {
 
 func errNil(typeName string) error {
 	return fmt.Errorf("ipam: cannot write a nil *%s", typeName)
+}
+
+func missing(member string) error {
+	return fmt.Errorf("ipam: required member <%s> is nil", member)
 }
 
 // parseBase64Binary reads an xs:base64Binary. The value is not echoed in the

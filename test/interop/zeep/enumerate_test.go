@@ -22,9 +22,9 @@ import (
 // TestZeepEnumerates: zeep enumerates the IPv4 subnets, the address spaces,
 // the provider address spaces by FilterInfo (AddressSpaceByFilter, the
 // criterion's value an xsd:anyType zeep types itself), the ranges of one
-// address space by FilterInfo (IPRangeByFilter, the value an xsd:long) and
-// (tier 2) the IPv4
-// range logical groups of a converted v1 store over
+// address space by FilterInfo (IPRangeByFilter, the value an xsd:long),
+// (tier 2) the IPv4 range logical groups, the servers (ServerInfo) and the
+// DHCP filters (none: an empty enumeration) of a converted v1 store over
 // SOAP/HTTP (InitializeEnumeration with the parameter type's xsi:type,
 // StartEnumeration), its own listener gets NotifyEnumerationStart, the
 // EnumeratedRowsCallback messages and NotifyEnumerationComplete at its
@@ -66,25 +66,33 @@ func TestZeepEnumerates(t *testing.T) {
 
 	for _, tc := range []struct {
 		params, query string
+		empty         bool // the store has no row for it: zeep must read none
 	}{
 		{"subnets", `SELECT 'IPv4Subnet', b."RecordId", b."StartIPAddress" FROM "ADM_IPBlocksTable" b
-			JOIN "ADM_SubnetTable" s ON s."RecordId" = b."RecordId" WHERE b."Family" = 'IPv4' AND b."IsSubnet" = 1 ORDER BY b."RecordId"`},
+			JOIN "ADM_SubnetTable" s ON s."RecordId" = b."RecordId" WHERE b."Family" = 'IPv4' AND b."IsSubnet" = 1 ORDER BY b."RecordId"`, false},
 		{"spaces", `SELECT CASE WHEN "Family" = 'Customer' THEN 'CustomerAddressSpace' ELSE 'ProviderAddressSpace' END, "RecordId", "Name"
-			FROM "ADM_AddressSpaceTable" ORDER BY "RecordId"`},
+			FROM "ADM_AddressSpaceTable" ORDER BY "RecordId"`, false},
 		// Tier 2: the IPv4 range logical groups (the groups of IP address
 		// space management).
 		{"groups", `SELECT 'IPv4RangeLogicalGroup', "RecordId", "Name" FROM "ADM_LogicalGroupsTable"
-			WHERE ' ' || "Users" || ' ' LIKE '% IPAddressSpaceManagement %' ORDER BY "RecordId"`},
+			WHERE ' ' || "Users" || ' ' LIKE '% IPAddressSpaceManagement %' ORDER BY "RecordId"`, false},
 		// A ByFilter type: zeep writes FilterInfo's xsd:anyType value with
 		// its i:type (IPAddressSpaceType = Provider).
-		{"spacesfilter", `SELECT 'ProviderAddressSpace', "RecordId", "Name" FROM "ADM_AddressSpaceTable" WHERE "Family" = 'Provider' ORDER BY "RecordId"`},
+		{"spacesfilter", `SELECT 'ProviderAddressSpace', "RecordId", "Name" FROM "ADM_AddressSpaceTable" WHERE "Family" = 'Provider' ORDER BY "RecordId"`, false},
 		// IPRangeByFilter: AddressSpaceId = 1, typed xsd:long by zeep.
-		{"rangesfilter", `SELECT 'IPv4Range', "RecordId", "StartIPAddress" FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4' AND "AddressSpaceRecordId" = 1 ORDER BY "RecordId"`},
+		{"rangesfilter", `SELECT 'IPv4Range', "RecordId", "StartIPAddress" FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4' AND "AddressSpaceRecordId" = 1 ORDER BY "RecordId"`, false},
+		// The servers, as ServerInfo rows (their addresses, custom field
+		// values and roles deserialized against the WSDL).
+		{params: "servers", query: `SELECT 'ServerInfo', "RecordId", "Name" FROM "ADM_ServersTable" ORDER BY "RecordId"`},
+		// A DHCP type: Start, no row, Complete without exception, as its
+		// table is empty (docs/protocol.md, "DHCP, DNS and audit parameter
+		// types").
+		{params: "dhcpfilters", query: `SELECT 'DhcpFilter', "RecordId", "Name" FROM "ADM_DhcpFilterTable" ORDER BY "RecordId"`, empty: true},
 	} {
 		t.Run(tc.params, func(t *testing.T) {
 			want := storeRows(t, db, tc.query)
-			if len(want) == 0 {
-				t.Fatalf("the converted store has no rows for %s", tc.params)
+			if (len(want) == 0) != tc.empty {
+				t.Fatalf("the converted store has %d rows for %s", len(want), tc.params)
 			}
 			lines := peer.Run(t, clientTimeout, nil, python, "zeep_enumerate.py",
 				"--wsdl", endpoint+"?wsdl", "--params", tc.params, "--timeout", callbackWait)

@@ -20,7 +20,7 @@ zeep deserialized it),
 NotifyEnumerationStart, EnumeratedRowsCallback (zero or more),
 NotifyEnumerationComplete without exception, all in one session, and each
 message's z:Id numbering started at i1.
-Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups|spacesfilter|rangesfilter
+Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups|spacesfilter|rangesfilter|servers|dhcpfilters
 """
 
 import argparse
@@ -66,6 +66,13 @@ def parameters(client, which):
         t = client.get_type("{%s}IPRangeByFilterEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="IPRange", AddressFamily="InterNetwork",
                  FilterInfo=array_type(TupleOfGetIPRangeFilteranyType2zwQHvQz=[criterion]))
+    if which == "servers":
+        t = client.get_type("{%s}ServerInfoEnumerationParameters" % IPAM)
+        return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="ServerInfo", Filter=None)
+    if which == "dhcpfilters":
+        # A DHCP type ipamd answers without rows (its table is empty).
+        t = client.get_type("{%s}DhcpFilterAllEnumerationParameters" % IPAM)
+        return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="DhcpFilter")
     if which == "groups":
         t = client.get_type("{%s}LogicalGroupsEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="LogicalGroup",
@@ -97,7 +104,8 @@ def zeep_key(row):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wsdl", required=True, help="ipamd IIpamEnumerator endpoint URL + ?wsdl")
-    ap.add_argument("--params", required=True, choices=["subnets", "spaces", "groups", "spacesfilter", "rangesfilter"])
+    ap.add_argument("--params", required=True,
+                    choices=["subnets", "spaces", "groups", "spacesfilter", "rangesfilter", "servers", "dhcpfilters"])
     ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for NotifyEnumerationComplete")
     args = ap.parse_args()
     fail = Failures()
