@@ -24,7 +24,7 @@ import (
 // the one its own enumeration (ranges, addresses, subnets) builds; the
 // IPv6 ranges of the group too. A group that does not exist and a path
 // that does not follow the group's fields are IpamApiInvalidParameter.
-// Both engines. Rule E8, Rule E11.
+// Both engines. Rules E8 and E20.
 func TestEnumerateGroupDataMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
