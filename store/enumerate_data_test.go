@@ -28,7 +28,7 @@ import (
 func TestEnumerateGroupDataMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
-			s := convertedStore(t, e.Dialect, 1500)
+			s := convertedStore(t, e.Dialect, 700)
 			ctx := context.Background()
 			p := s.dialect.Placeholder
 			ids := func(query string, args ...any) []int64 { return queryIDs(t, s.db, query, args...) }
