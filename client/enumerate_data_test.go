@@ -22,7 +22,7 @@ import (
 // test's own queries of the association table say, in RecordId order.
 // Refused at Initialize: an ActiveServer node (IpamApiInvalidEnumeration)
 // and a Filter given for a range node (IpamApiInvalidParameter). Rules
-// E8 and E20.
+// E8 and E23.
 func TestEnumerateGroupDataOverNetTCP(t *testing.T) {
 	s := convertedSQLite(t, 600)
 	uri := startEnumerator(t, s, 8<<10)

@@ -15,7 +15,7 @@ import (
 // fit the group or is absent, a Filter for a group of ranges, addresses
 // or subnets (IpamApiInvalidParameter); the servers of an ActiveServer
 // group or node and a wrong ObjectType (IpamApiInvalidEnumeration). Rule
-// E20.
+// E23.
 func TestRowQueryForGroupData(t *testing.T) {
 	base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroupData}
 	id, field, value, parentField, parentValue := int64(2), int64(9), int64(284), int64(8), int64(279)

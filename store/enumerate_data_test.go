@@ -24,11 +24,11 @@ import (
 // the one its own enumeration (ranges, addresses, subnets) builds; the
 // IPv6 ranges of the group too. A group that does not exist and a path
 // that does not follow the group's fields are IpamApiInvalidParameter.
-// Both engines. Rules E8 and E20.
+// Both engines. Rules E8 and E23.
 func TestEnumerateGroupDataMatchStore(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(e.Name, func(t *testing.T) {
-			s := convertedStore(t, e.Dialect, 700)
+			s := convertedStore(t, e.Dialect, 450)
 			ctx := context.Background()
 			p := s.dialect.Placeholder
 			ids := func(query string, args ...any) []int64 { return queryIDs(t, s.db, query, args...) }
@@ -110,7 +110,7 @@ func TestEnumerateGroupDataMatchStore(t *testing.T) {
 				built := map[int64]ipam.AnyIpamObject{}
 				for _, v6 := range []bool{false, true} {
 					if err := s.EnumerateRows(ctx, RowQuery{Kind: ty.kind, IPv6: v6, Blocks: &BlockQuery{}}, func(o ipam.AnyIpamObject) error {
-						built[recordID(o)] = o
+						built[rowRecordID(o)] = o
 						return nil
 					}); err != nil {
 						t.Fatal(err)
@@ -168,7 +168,7 @@ func TestEnumerateGroupDataMatchStore(t *testing.T) {
 					n.GroupID, n.Type = group, ty.groupType
 					var got []int64
 					if err := s.EnumerateRows(ctx, RowQuery{Kind: GroupDataRows, IPv6: tc.v6, Groups: &GroupQuery{Type: ty.groupType, Node: &n}}, func(o ipam.AnyIpamObject) error {
-						id := recordID(o)
+						id := rowRecordID(o)
 						got = append(got, id)
 						if !reflect.DeepEqual(o, built[id]) {
 							t.Errorf("%s %s: row %d is not the one its own enumeration builds:\n%+v\n%+v", ty.groupType, tc.name, id, o, built[id])
@@ -201,8 +201,8 @@ func TestEnumerateGroupDataMatchStore(t *testing.T) {
 	}
 }
 
-// recordID is the RecordId of a range, address or block row.
-func recordID(o ipam.AnyIpamObject) int64 {
+// rowRecordID is the RecordId of a range, address or block row.
+func rowRecordID(o ipam.AnyIpamObject) int64 {
 	switch r := o.(type) {
 	case *ipam.IPRangeRow:
 		return r.RecordID

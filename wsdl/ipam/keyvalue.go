@@ -8,18 +8,17 @@ import (
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
-// KeyValueOfintanyType is one entry of the Filter of the LogicalGroupData
-// parameter types (MS-IPAMM2 2.2.4.333-.335; serarr:ArrayOfKeyValueOfintanyType,
-// a .NET Dictionary<int, object>): Key is the int key (a
-// ServerInfoGetServerFilter value by number), Value the object, which
-// carries its own i:type. The generator does not read xsd:anyType, so the
-// entry is written by hand (ipamgen -handwritten); its value is read as
-// FilterCriterion reads a FilterInfo value (filter.go), and the service
-// decides what a key accepts (docs/protocol.md, "LogicalGroupData").
+// KeyValueOfintanyType is one entry of a serarr:ArrayOfKeyValueOfintanyType,
+// .NET's Dictionary<int, object> as DataContractSerializer writes it: the
+// Filter of ServerInfoEnumerationParameters (MS-IPAMM2 2.2.4.385), keyed by
+// ServerInfoGetServerFilter values. Its Value is xsd:anyType, which the
+// generator does not read, so the entry is read by hand (ipamgen
+// -handwritten); the value is kept as a FilterInfo criterion's is (text, or
+// the address of a sysnet:IPAddress) and the service decides what a key
+// accepts.
 type KeyValueOfintanyType struct {
 	Key int32
-	// Value is the entry's value as FilterCriterion reads it (its Key
-	// member unused).
+	// Value is the entry's value: its text and i:type (Value.Key unused).
 	Value FilterCriterion
 }
 
@@ -40,7 +39,7 @@ func (v *KeyValueOfintanyType) readContent(r xmlstream.Reader) error {
 		switch {
 		case n.Name.Local == "Key" && n.Name.Space == NamespaceArrays:
 			if seen[0] {
-				return invalid("filter entry: <Key> appears twice")
+				return invalid("KeyValueOfintanyType: <Key> appears twice")
 			}
 			seen[0] = true
 			s, err := xmlstream.ReadText(r)
@@ -49,12 +48,12 @@ func (v *KeyValueOfintanyType) readContent(r xmlstream.Reader) error {
 			}
 			k, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
 			if err != nil {
-				return invalid("filter entry: <Key> is not an int")
+				return invalid("KeyValueOfintanyType: <Key> is not an int")
 			}
 			v.Key = int32(k)
 		case n.Name.Local == "Value" && n.Name.Space == NamespaceArrays:
 			if seen[1] {
-				return invalid("filter entry: <Value> appears twice")
+				return invalid("KeyValueOfintanyType: <Value> appears twice")
 			}
 			seen[1] = true
 			if err := v.Value.readValue(r, n); err != nil {
@@ -67,31 +66,30 @@ func (v *KeyValueOfintanyType) readContent(r xmlstream.Reader) error {
 		}
 	}
 	if !seen[0] {
-		return invalid("filter entry: <Key> is missing")
+		return invalid("KeyValueOfintanyType: <Key> is missing")
 	}
 	return nil
 }
 
 // writeContent writes the entry as a client sends it: the value typed
-// xsd:string (its ValueType, when it names an XSD type), or i:nil.
+// xsd:string (or its ValueType, when that names an XSD type).
 func (v *KeyValueOfintanyType) writeContent(w xmlstream.Writer) error {
 	if err := writeText(w, "Key", NamespaceArrays, strconv.FormatInt(int64(v.Key), 10)); err != nil {
 		return err
 	}
-	c := v.Value
-	if c.Value == nil {
+	if v.Value.Value == nil {
 		return writeNil(w, "Value", NamespaceArrays)
 	}
 	local := "string"
-	if l, ok := strings.CutPrefix(c.ValueType, "{"+NamespaceXSD+"}"); ok {
+	if l, ok := strings.CutPrefix(v.Value.ValueType, "{http://www.w3.org/2001/XMLSchema}"); ok {
 		local = l
 	}
 	m := &rowWriter{w: w}
 	m.startP("", "Value", NamespaceArrays)
-	m.xmlns("d", NamespaceXSD)
+	m.xmlns("d", "http://www.w3.org/2001/XMLSchema")
 	m.attr("i", "type", NamespaceXSI, "d:"+local)
 	if m.err == nil {
-		m.err = w.Text(*c.Value)
+		m.err = w.Text(*v.Value.Value)
 	}
 	m.end()
 	return m.err

@@ -22,7 +22,7 @@ import (
 // in RecordId order; the same with a Filter of two entries is refused at
 // Initialize with the Filter's fault (so the dictionary's entries were
 // read), and an ActiveServerV4LogicalGroupNode with that Filter with the
-// fault of the servers ipamd does not enumerate. Rule E20.
+// fault of the servers ipamd does not enumerate. Rule E23.
 func TestMonoEnumeratesGroupData(t *testing.T) {
 	for _, tool := range []string{"mcs", "mono"} {
 		if _, err := exec.LookPath(tool); err != nil {
