@@ -15,11 +15,16 @@ const GroupDataRows = services.GroupDataRows
 
 // groupObjectTables name the table of each object type a logical group
 // selects, and the condition that keeps its rows of that type (a subnet
-// is an ADM_IPBlocksTable row with IsSubnet set).
-var groupObjectTables = map[string]struct{ table, only string }{
-	"IPRange":   {table: "ADM_IPRangeTable"},
-	"IPAddress": {table: "ADM_IPAddressTable"},
-	"IPSubnet":  {table: "ADM_IPBlocksTable", only: ` AND o."IsSubnet" = `},
+// is an ADM_IPBlocksTable row with IsSubnet set). Servers have no family
+// (3.1.1.1.2.2.4 reads their association rows without one).
+var groupObjectTables = map[string]struct {
+	table, only string
+	noFamily    bool
+}{
+	"IPRange":    {table: "ADM_IPRangeTable"},
+	"IPAddress":  {table: "ADM_IPAddressTable"},
+	"IPSubnet":   {table: "ADM_IPBlocksTable", only: ` AND o."IsSubnet" = `},
+	"ServerInfo": {table: "ADM_ServersTable", noFamily: true},
 }
 
 // groupObjectIDs are the RecordIds of the family's objects of objectType
@@ -49,7 +54,10 @@ func (s *Store) groupObjectIDs(ctx context.Context, tx *sql.Tx, q RowQuery, obje
 	var sqlText string
 	switch {
 	case n.Unmapped:
-		sqlText = `SELECT o."RecordId" FROM "` + t.table + `" o WHERE o."Family" = ` + arg(family(q))
+		sqlText = `SELECT o."RecordId" FROM "` + t.table + `" o WHERE 1 = 1`
+		if !t.noFamily {
+			sqlText += ` AND o."Family" = ` + arg(family(q))
+		}
 		if t.only != "" {
 			sqlText += t.only + arg(true)
 		}
@@ -65,9 +73,13 @@ func (s *Store) groupObjectIDs(ctx context.Context, tx *sql.Tx, q RowQuery, obje
 		if q.IPv6 {
 			af = [2]string{"InterNetworkV6", "IPv6"}
 		}
-		// Af is stored as the AddressFamily name, or as IPv4 / IPv6.
 		sqlText = `SELECT DISTINCT a."UsedById" FROM "ADM_CustomFieldValuesAssociationTable" a
-			WHERE a."ObjectType" = ` + arg(objectType) + ` AND a."Af" IN (` + arg(af[0]) + `, ` + arg(af[1]) + `) AND a."CustomFieldId" = ` + arg(fields[0].CustomFieldRecordId)
+			WHERE a."ObjectType" = ` + arg(objectType)
+		if !t.noFamily {
+			// Af is stored as the AddressFamily name, or as IPv4 / IPv6.
+			sqlText += ` AND a."Af" IN (` + arg(af[0]) + `, ` + arg(af[1]) + `)`
+		}
+		sqlText += ` AND a."CustomFieldId" = ` + arg(fields[0].CustomFieldRecordId)
 		for _, p := range n.Parent {
 			sqlText += ` AND EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = a."ObjectType"
 				AND x."UsedById" = a."UsedById" AND x."CustomFieldId" = ` + arg(p.CustomFieldID) + ` AND x."CustomFieldValueId" = ` + arg(p.ValueID) + `)`
@@ -105,9 +117,10 @@ func (s *Store) enumerateGroupData(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		return fmt.Errorf("store: enumerate logical group data: no selection")
 	}
 	objectType := nodeObjectTypes[q.Groups.Node.Type]
-	if _, ok := groupObjectTables[objectType]; !ok {
-		// ServerInfo: not built by this reading (services refuse it at
-		// Initialize; docs/protocol.md).
+	if _, ok := groupObjectTables[objectType]; !ok || objectType == "ServerInfo" {
+		// ServerInfo rows are not built by this reading (services refuse
+		// an ActiveServer group at Initialize; docs/protocol.md): the ids
+		// groupObjectIDs picks for one go to the ServerInfo row builder.
 		return ipam.NewException(ipam.IpamApiInvalidEnumeration, "no logical group data of type %s", q.Groups.Node.Type)
 	}
 	ids, err := s.groupObjectIDs(ctx, tx, q, objectType)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ipamd/ipamd/store/schema"
@@ -212,4 +213,80 @@ func rowRecordID(o ipam.AnyIpamObject) int64 {
 		return r.RecordID
 	}
 	return -1
+}
+
+// TestGroupServerIDsMatchStore: the servers an ActiveServer logical group
+// selects (groupObjectIDs of ObjectType ServerInfo, which the ServerInfo
+// row builder will take): without a family, those with a value of the
+// group's first field, those with a node's value, and the servers without
+// one; the built-in Managed by group over the servers of a converted v1
+// store, two of them given Managed by values here. Both engines. Rule E23.
+func TestGroupServerIDsMatchStore(t *testing.T) {
+	for _, e := range storetest.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			s := convertedStore(t, e.Dialect, 200)
+			ctx := context.Background()
+			p := s.dialect.Placeholder
+			servers := queryIDs(t, s.db, `SELECT "RecordId" FROM "ADM_ServersTable" ORDER BY "RecordId"`)
+			if len(servers) < 3 {
+				t.Fatalf("%d servers, want three or more", len(servers))
+			}
+			var group, field, value, assoc int64
+			var stored string
+			if err := s.db.QueryRow(`SELECT "RecordId", "Fields" FROM "ADM_LogicalGroupsTable" WHERE "Name" = 'Managed by'`).Scan(&group, &stored); err != nil {
+				t.Fatal(err)
+			}
+			var fields []schema.LogicalGroupField
+			if err := json.Unmarshal([]byte(stored), &fields); err != nil || len(fields) == 0 {
+				t.Fatalf("Managed by group fields %q: %v", stored, err)
+			}
+			field = fields[0].CustomFieldRecordId
+			for q, into := range map[string]*int64{
+				`SELECT MAX("RecordId") + 1 FROM "ADM_CustomFieldValuesAssociationTable"`:                        &assoc,
+				`SELECT MIN("RecordId") FROM "ADM_CustomFieldValuesTable" WHERE "CustomFieldRecordId" = ` + p(1): &value,
+			} {
+				args := []any{}
+				if strings.Contains(q, "CustomFieldRecordId") {
+					args = append(args, field)
+				}
+				if err := s.db.QueryRow(q, args...).Scan(into); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.db.Exec(`DELETE FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'ServerInfo'`); err != nil {
+				t.Fatal(err)
+			}
+			// The first server the node's value, the second another value
+			// of the field (the association's free Value, no value row).
+			for i, v := range []any{value, nil} {
+				if _, err := s.db.Exec(`INSERT INTO "ADM_CustomFieldValuesAssociationTable" ("RecordId", "ObjectType", "UsedById", "CustomFieldId", "CustomFieldValueId", "Value")
+					VALUES (`+p(1)+`, 'ServerInfo', `+p(2)+`, `+p(3)+`, `+p(4)+`, 'x')`, assoc+int64(i), servers[i], field, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, tc := range []struct {
+				name string
+				n    NodeQuery
+				v6   bool
+				want []int64
+			}{
+				{"the group", NodeQuery{}, false, servers[:2]},
+				{"the group, V6", NodeQuery{}, true, servers[:2]},
+				{"the node", NodeQuery{Parent: []NodeLevel{{CustomFieldID: field, ValueID: value}}}, false, servers[:1]},
+				{"not in the group", NodeQuery{Unmapped: true}, false, servers[2:]},
+			} {
+				n := tc.n
+				n.GroupID, n.Type = group, "ManagedServer"
+				tx, err := s.db.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.groupObjectIDs(ctx, tx, RowQuery{Kind: GroupDataRows, IPv6: tc.v6, Groups: &GroupQuery{Type: n.Type, Node: &n}}, "ServerInfo")
+				_ = tx.Rollback()
+				if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+					t.Errorf("%s: %v %v, the store %v", tc.name, got, err, tc.want)
+				}
+			}
+		})
+	}
 }
