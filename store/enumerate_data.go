@@ -80,9 +80,13 @@ func (s *Store) groupObjectIDs(ctx context.Context, tx *sql.Tx, q RowQuery, obje
 			sqlText += ` AND a."Af" IN (` + arg(af[0]) + `, ` + arg(af[1]) + `)`
 		}
 		sqlText += ` AND a."CustomFieldId" = ` + arg(fields[0].CustomFieldRecordId)
+		// Each level of the path an uncorrelated IN: one pass over the
+		// value's rows, where a correlated EXISTS may walk them again for
+		// each object (a value most objects share, such as a Managed by
+		// value, made that quadratic on SQLite).
 		for _, p := range n.Parent {
-			sqlText += ` AND EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = a."ObjectType"
-				AND x."UsedById" = a."UsedById" AND x."CustomFieldId" = ` + arg(p.CustomFieldID) + ` AND x."CustomFieldValueId" = ` + arg(p.ValueID) + `)`
+			sqlText += ` AND a."UsedById" IN (SELECT x."UsedById" FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = ` + arg(objectType) + `
+				AND x."CustomFieldId" = ` + arg(p.CustomFieldID) + ` AND x."CustomFieldValueId" = ` + arg(p.ValueID) + `)`
 		}
 		sqlText += ` ORDER BY a."UsedById"`
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,15 +128,34 @@ func TestEnumerateGroupDataMatchStore(t *testing.T) {
 					return ids(`SELECT DISTINCT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = `+p(1)+
 						` AND "Af" IN (`+af(v6)+`) AND "CustomFieldId" = `+p(2)+` ORDER BY "UsedById"`, ty.objectType, f0)
 				}
-				ofValues := func(vs ...[2]int64) []int64 {
-					q := `SELECT DISTINCT x."UsedById" FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = ` + p(1) + ` AND x."Af" IN (` + af(false) + `)`
-					args := []any{ty.objectType}
-					for _, v := range vs {
-						q += ` AND EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" y WHERE y."ObjectType" = x."ObjectType" AND y."UsedById" = x."UsedById"
-							AND y."CustomFieldId" = ` + p(len(args)+1) + ` AND y."CustomFieldValueId" = ` + p(len(args)+2) + `)`
-						args = append(args, v[0], v[1])
+				// The oracle of a node: each object's values, read once,
+				// filtered here.
+				has := map[int64]map[[2]int64]bool{} // object -> (field, value)
+				arows, err := s.db.Query(`SELECT "UsedById", "CustomFieldId", "CustomFieldValueId" FROM "ADM_CustomFieldValuesAssociationTable"
+					WHERE "ObjectType" = `+p(1)+` AND "Af" IN (`+af(false)+`) AND "CustomFieldValueId" IS NOT NULL`, ty.objectType)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for arows.Next() {
+					var o, f, v int64
+					if err := arows.Scan(&o, &f, &v); err != nil {
+						t.Fatal(err)
 					}
-					return ids(q+` ORDER BY x."UsedById"`, args...)
+					if has[o] == nil {
+						has[o] = map[[2]int64]bool{}
+					}
+					has[o][[2]int64{f, v}] = true
+				}
+				arows.Close()
+				ofValues := func(vs ...[2]int64) []int64 {
+					var out []int64
+					for o, fv := range has {
+						if !slices.ContainsFunc(vs, func(v [2]int64) bool { return !fv[v] }) {
+							out = append(out, o)
+						}
+					}
+					slices.Sort(out)
+					return out
 				}
 				var onlyArgs []any
 				if ty.only != "" {
