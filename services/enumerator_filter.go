@@ -18,7 +18,15 @@ import (
 type RowFilter struct {
 	keys  []string
 	match map[string][]func(ipam.AnyIpamObject) bool
+	// unmapped: the filter keeps only rows without a parent (the Unmapped
+	// key of ranges and addresses, enumerator_filter_ranges.go).
+	unmapped bool
 }
+
+// UnmappedOnly reports whether the filter keeps only the ranges without a
+// parent block or the addresses without a range (Unmapped true), so a store
+// may look for such rows first and answer at once when there are none.
+func (f *RowFilter) UnmappedOnly() bool { return f != nil && f.unmapped }
 
 // Keep reports whether row meets the filter.
 func (f *RowFilter) Keep(row ipam.AnyIpamObject) bool {
@@ -59,6 +67,9 @@ func criterionValue(c *ipam.FilterCriterion, param string) (string, *ipam.IpamEx
 // subnetFilter maps IpamIPSubnetByFilterEnumerationParameters (3.5.4.8.1.50).
 func subnetFilter(v *ipam.IpamIPSubnetByFilterEnumerationParameters) (moreQuery, *ipam.IpamException) {
 	const param = "IpamIPSubnetByFilterEnumerationParameters"
+	if len(v.FilterInfo) > MaxFilterCriteria { // enumerator_filter_ranges.go
+		return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "%s.FilterInfo: %d criteria, more than the %d ipamd takes", param, len(v.FilterInfo), MaxFilterCriteria)
+	}
 	b := BlockQuery{}
 	f := &RowFilter{}
 	subnet := func(o ipam.AnyIpamObject) *ipam.IPBlockRow {
@@ -154,6 +165,9 @@ func subnetFilter(v *ipam.IpamIPSubnetByFilterEnumerationParameters) (moreQuery,
 // (3.5.4.8.1.1).
 func addressSpaceFilter(v *ipam.AddressSpaceByFilterEnumerationParameters) (moreQuery, *ipam.IpamException) {
 	const param = "AddressSpaceByFilterEnumerationParameters"
+	if len(v.FilterInfo) > MaxFilterCriteria { // enumerator_filter_ranges.go
+		return moreQuery{}, ipam.NewException(ipam.IpamApiInvalidParameter, "%s.FilterInfo: %d criteria, more than the %d ipamd takes", param, len(v.FilterInfo), MaxFilterCriteria)
+	}
 	f := &RowFilter{}
 	space := func(o ipam.AnyIpamObject) *ipam.AddressSpaceRow {
 		r, _ := o.(*ipam.AddressSpaceRow)

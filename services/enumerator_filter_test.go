@@ -2,6 +2,7 @@ package services
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,6 +87,8 @@ func TestRowQueryForFilters(t *testing.T) {
 		{"unsupported value", spaces([]*ipam.TupleOfGetAddressSpaceFilteranyType2zwQHvQz{{FilterCriterion: ipam.FilterCriterion{Key: "IPAddressSpaceType", Unsupported: true}}}), ipam.IpamApiInvalidParameter, nil, "", false},
 		{"unknown space key", spaces(spaceCriteria(strings.Repeat("k", 5000), "x")), ipam.IpamApiInvalidParameter, nil, "", false},
 		{"bad space type", spaces(spaceCriteria("IPAddressSpaceType", "Tenant")), ipam.IpamApiInvalidParameter, nil, "", false},
+		{"too many subnet criteria", subnets(subnetCriteria(slices.Repeat([]string{"PrefixLength", "24"}, MaxFilterCriteria+1)...)), ipam.IpamApiInvalidParameter, nil, "", false},
+		{"too many space criteria", spaces(spaceCriteria(slices.Repeat([]string{"IPAddressSpaceType", "None"}, MaxFilterCriteria+1)...)), ipam.IpamApiInvalidParameter, nil, "", false},
 		{"subnet filter, space object", &ipam.IpamIPSubnetByFilterEnumerationParameters{EnumerationParametersBase: spc, AddressFamily: ipam.AddressFamilyInterNetwork},
 			ipam.IpamApiInvalidEnumeration, nil, "", false},
 		{"subnet filter without family", &ipam.IpamIPSubnetByFilterEnumerationParameters{EnumerationParametersBase: sub}, ipam.IpamApiInvalidAddressFamily, nil, "", false},

@@ -78,6 +78,10 @@ func groupRowQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.IpamEx
 		return subnetFilter(v) // enumerator_filter.go
 	case *ipam.AddressSpaceByFilterEnumerationParameters: // 3.5.4.8.1.1
 		return addressSpaceFilter(v)
+	case *ipam.IPRangeByFilterEnumerationParameters: // 3.5.4.8.1.65
+		return rangeFilter(v) // enumerator_filter_ranges.go
+	case *ipam.IpamIPAddressByFilterEnumerationParameters: // 3.5.4.8.1.42
+		return addressFilter(v)
 	case *ipam.CustomFieldAssociationEnumerationParameters: // 3.5.4.8.1.4
 		return moreQuery{q: RowQuery{Kind: CustomFieldAssociationRows}, want: ipam.EnumerationObjectTypeCustomFieldAssociation, noFamily: true}, nil
 	}

@@ -56,6 +56,8 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		return s.enumerateGroupObjects(ctx, tx, q, emit) // enumerate_nodes.go
 	case GroupDataRows:
 		return s.enumerateGroupData(ctx, tx, q, emit) // enumerate_data.go
+	case FilterRangeRows, FilterAddressRows:
+		return s.enumerateFiltered(ctx, tx, q, emit) // enumerate_filter.go
 	}
 	if q.Kind == BlockRangeRows || q.Kind == BlockAddressRows {
 		return s.enumerateBlockRanges(ctx, tx, q, emit) // enumerate_ranges.go

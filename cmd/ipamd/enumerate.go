@@ -26,6 +26,8 @@ type enumerateFlags struct {
 	name         string
 	groupType    string
 	groupID      int64
+	parentNode   string   // FIELD:VALUE,... (enumerate_filter.go)
+	filters      []string // KEY=VALUE (enumerate_filter.go)
 }
 
 // params are the InitializeEnumeration parameters the flags select
@@ -38,6 +40,9 @@ func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
 		af = ipam.AddressFamilyInterNetworkV6
 	default:
 		return nil, fmt.Errorf("--family %q: must be IPv4 or IPv6", f.family)
+	}
+	if p, ok, err := f.filterParams(af); ok { // enumerate_filter.go
+		return p, err
 	}
 	if p, ok, err := f.groupParams(af); ok {
 		return p, err
@@ -128,7 +133,18 @@ and print the rows of every EnumeratedRowsCallback until NotifyEnumerationComple
 Subnet; default Range) and --family, the one of --name only if given; --object LogicalGroupNode
 --group-id ID lists the root nodes of that group (its RecordId, from --object LogicalGroup) over the
 objects of --group-type and --family (a Subnet group: of --address-space only, if given);
+--object LogicalGroupNode --group-id ID --parent-node PATH lists the children of the node PATH
+names: its levels root first, each FIELD:VALUE (the CustomFieldRecordId and NodeCustomFieldValueId
+a node row's Path= prints), so a node's children are listed with its printed Path;
 --object CustomFieldAssociation lists the links between the values of two custom fields.
+
+--filter KEY=VALUE (repeatable) sends the ByFilter parameter type of --object IPRange, IPAddress,
+IPSubnet or AddressSpace: every object of --family that meets each key, a repeated key meaning
+either value (keys: IPRange VirtualizationType, AddressCategory, AddressSpaceName, ManagedByService,
+ServiceInstance, Unmapped, AddressSpaceId, StartIP, EndIP; IPAddress the same without the last
+three, with IpAddress; IPSubnet VirtualizationType, AddressSpaceName, NetworkId, PrefixLength,
+EmptySubnets, LogicalNetwork; AddressSpace IPAddressSpaceType, MappingProviderAddressSpaceName).
+The server refuses a key or value it does not read (IpamApiInvalidParameter).
 
 Rows go to stdout, one per line: with --output text the row type, RecordId and addresses; with
 --output json one JSON object per row (JSON Lines) holding every member ("type" is the row's
@@ -142,7 +158,10 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
   ipamd enumerate --server net.tcp://ipam1:48885 --object IPSubnet --parent-block 12
   ipamd enumerate --server net.tcp://ipam1:48885 --object CustomField --name "Managed by"
   ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroup --group-type IPAddress --output json
-  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupNode --group-id 1`,
+  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupNode --group-id 1
+  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupNode --group-id 1 --parent-node 8:3
+  ipamd enumerate --server net.tcp://ipam1:48885 --object IPRange --filter ManagedByService=DHCP --filter AddressSpaceId=1
+  ipamd enumerate --server net.tcp://ipam1:48885 --object IPAddress --filter IpAddress=10.1.0.5 --filter IpAddress=10.1.0.6`,
 		Args: cobra.NoArgs,
 	}
 	var cf clientFlags
@@ -158,6 +177,8 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
 	fs.StringVar(&ef.name, "name", "", "CustomField, LogicalGroup: only the custom field or logical group of this `NAME`")
 	fs.StringVar(&ef.groupType, "group-type", "", "LogicalGroup, LogicalGroupNode: the logical group `TYPE`, Range, IPAddress, ManagedServer or Subnet (default Range)")
 	fs.Int64Var(&ef.groupID, "group-id", 0, "LogicalGroupNode: the RecordId of the logical group whose root nodes to list")
+	fs.StringVar(&ef.parentNode, "parent-node", "", "LogicalGroupNode: list the children of this node, its `PATH` root first as FIELD:VALUE,... (a node row's Path)")
+	fs.StringArrayVar(&ef.filters, "filter", nil, "IPRange, IPAddress, IPSubnet, AddressSpace: only the objects meeting this `KEY=VALUE` criterion (repeatable; the ByFilter parameter type)")
 	_ = cmd.MarkFlagRequired("object")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cf.progress = progressAuto
@@ -209,6 +230,9 @@ func writeRow(w io.Writer, r *ipam.GenericRow, asJSON bool) error {
 		if v := r.Get(m); v != nil {
 			line += " " + m + "=" + text(v)
 		}
+	}
+	if p := nodePath(r); p != "" { // what --parent-node takes (enumerate_filter.go)
+		line += " Path=" + p
 	}
 	_, err := fmt.Fprintln(w, line)
 	return err

@@ -15,8 +15,8 @@ func (f *enumerateFlags) groupParams(af ipam.AddressFamily) (_ ipam.AnyEnumerati
 	switch f.object {
 	case "LogicalGroup", "CustomFieldAssociation", "LogicalGroupNode":
 	default:
-		if f.groupType != "" || f.groupID != 0 {
-			return nil, true, fmt.Errorf("--group-type and --group-id apply to --object LogicalGroup and LogicalGroupNode")
+		if f.groupType != "" || f.groupID != 0 || f.parentNode != "" {
+			return nil, true, fmt.Errorf("--group-type, --group-id and --parent-node apply to --object LogicalGroup and LogicalGroupNode")
 		}
 		return nil, false, nil
 	}
@@ -27,8 +27,8 @@ func (f *enumerateFlags) groupParams(af ipam.AddressFamily) (_ ipam.AnyEnumerati
 		return nil, true, fmt.Errorf("--parent-block applies to --object IPBlock and IPSubnet")
 	case f.name != "" && f.object != "LogicalGroup":
 		return nil, true, fmt.Errorf("--name applies to --object CustomField and LogicalGroup")
-	case f.groupID != 0 && f.object != "LogicalGroupNode":
-		return nil, true, fmt.Errorf("--group-id applies to --object LogicalGroupNode")
+	case (f.groupID != 0 || f.parentNode != "") && f.object != "LogicalGroupNode":
+		return nil, true, fmt.Errorf("--group-id and --parent-node apply to --object LogicalGroupNode")
 	case f.groupType != "" && f.object == "CustomFieldAssociation":
 		return nil, true, fmt.Errorf("--group-type applies to --object LogicalGroup and LogicalGroupNode")
 	}
@@ -44,7 +44,7 @@ func (f *enumerateFlags) groupParams(af ipam.AddressFamily) (_ ipam.AnyEnumerati
 			return nil, true, fmt.Errorf("--group-type %q: must be Range, IPAddress, ManagedServer or Subnet", f.groupType)
 		}
 	}
-	if f.addressSpace != 0 && (f.object != "LogicalGroupNode" || gt != ipam.LogicalGroupTypeSubnet) {
+	if f.addressSpace != 0 && (f.object != "LogicalGroupNode" || gt != ipam.LogicalGroupTypeSubnet || f.parentNode != "") {
 		return nil, true, fmt.Errorf("--address-space does not apply to --object %s --group-type %s", f.object, gt)
 	}
 	switch f.object {
@@ -66,6 +66,10 @@ func (f *enumerateFlags) groupParams(af ipam.AddressFamily) (_ ipam.AnyEnumerati
 	// server reads nothing else from it but the RecordId).
 	id := f.groupID
 	group := &ipam.LogicalGroup{Type: string(gt), IPv6: af == ipam.AddressFamilyInterNetworkV6, RecordID: &id}
+	if f.parentNode != "" {
+		p, err := f.childParams(gt, af, id) // enumerate_filter.go
+		return p, true, err
+	}
 	base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroupNode}
 	if gt == ipam.LogicalGroupTypeSubnet {
 		return &ipam.SubnetLogicalGroupNodeRootEnumerationParameters{EnumerationParametersBase: base, AddressFamily: af,

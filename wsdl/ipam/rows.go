@@ -640,7 +640,7 @@ type EnumeratedRows struct {
 // collectionItems are the item element names of the collections rows hold.
 var collectionItems = map[string]bool{"string": true, "unsignedShort": true, "CustomFieldValue": true,
 	"CustomFieldPartialValue": true, "IpamObject": true, "TupleOfstringstring": true, "DhcpExclusionRange": true,
-	"GatewayAddress": true, "int": true}
+	"GatewayAddress": true, "int": true, "LogicalGroupNode": true, "LogicalGroupField": true}
 
 // ReadBody reads <EnumeratedRowsCallback><data>…</data></EnumeratedRowsCallback>.
 func (v *EnumeratedRows) ReadBody(r xmlstream.Reader) error {

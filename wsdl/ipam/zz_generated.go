@@ -1084,6 +1084,8 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *CustomFieldEnumerationParameters,
 // *IpamIPSubnetByFilterEnumerationParameters,
 // *AddressSpaceByFilterEnumerationParameters,
+// *IPRangeByFilterEnumerationParameters,
+// *IpamIPAddressByFilterEnumerationParameters,
 // *IPRangeAllForBlockEnumerationParameter,
 // *IPRangeByVirtualizationTypeParameters,
 // *IPRangeForBlockEnumerationParameters, *IPRangeForSubnetEnumerationParameter,
@@ -1170,6 +1172,10 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(IpamIPSubnetByFilterEnumerationParameters)
 	case space == Namespace && local == "AddressSpaceByFilterEnumerationParameters":
 		v = new(AddressSpaceByFilterEnumerationParameters)
+	case space == Namespace && local == "IPRangeByFilterEnumerationParameters":
+		v = new(IPRangeByFilterEnumerationParameters)
+	case space == Namespace && local == "IpamIPAddressByFilterEnumerationParameters":
+		v = new(IpamIPAddressByFilterEnumerationParameters)
 	case space == Namespace && local == "IPRangeAllForBlockEnumerationParameter":
 		v = new(IPRangeAllForBlockEnumerationParameter)
 	case space == Namespace && local == "IPRangeByVirtualizationTypeParameters":
@@ -3311,6 +3317,236 @@ func (v *AddressSpaceByFilterEnumerationParameters) writeContent(w xmlstream.Wri
 			return err
 		}
 	} else if err := writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IPRangeByFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IPRangeByFilterEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IPRangeByFilterEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily                             // "": absent
+	FilterInfo    []*TupleOfGetIPRangeFilteranyType2zwQHvQz // nil: absent or i:nil
+}
+
+func (*IPRangeByFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IPRangeByFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IPRangeByFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IPRangeByFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IPRangeByFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IPRangeByFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IPRangeByFilterEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "FilterInfo" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IPRangeByFilterEnumerationParameters: <FilterInfo> appears twice")
+			}
+			seen[4] = true
+			if v.FilterInfo, err = readArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz(r, n, true); err != nil {
+				return fmt.Errorf("<FilterInfo>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IPRangeByFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IPRangeByFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IPRangeByFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IPRangeByFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IPRangeByFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.FilterInfo == nil {
+		if err := writeNil(w, "FilterInfo", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
+		return err
+	}
+	return nil
+}
+
+// IpamIPAddressByFilterEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}IpamIPAddressByFilterEnumerationParameters, an
+// extension of EnumerationParametersBase.
+type IpamIPAddressByFilterEnumerationParameters struct {
+	EnumerationParametersBase
+	AddressFamily AddressFamily                                   // "": absent
+	FilterInfo    []*TupleOfGetIpamIPAddressFilteranyType2zwQHvQz // nil: absent or i:nil
+}
+
+func (*IpamIPAddressByFilterEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "IpamIPAddressByFilterEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *IpamIPAddressByFilterEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("IpamIPAddressByFilterEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("IpamIPAddressByFilterEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("IpamIPAddressByFilterEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "AddressFamily" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("IpamIPAddressByFilterEnumerationParameters: <AddressFamily> appears twice")
+			}
+			seen[3] = true
+			if v.AddressFamily, err = readValue(r, n, parseAddressFamily); err != nil {
+				return fmt.Errorf("<AddressFamily>: %w", err)
+			}
+		case n.Name.Local == "FilterInfo" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("IpamIPAddressByFilterEnumerationParameters: <FilterInfo> appears twice")
+			}
+			seen[4] = true
+			if v.FilterInfo, err = readArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz(r, n, true); err != nil {
+				return fmt.Errorf("<FilterInfo>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("IpamIPAddressByFilterEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("IpamIPAddressByFilterEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("IpamIPAddressByFilterEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *IpamIPAddressByFilterEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("IpamIPAddressByFilterEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.AddressFamily != "" {
+		if err := writeText(w, "AddressFamily", Namespace, string(v.AddressFamily)); err != nil {
+			return err
+		}
+	}
+	if v.FilterInfo == nil {
+		if err := writeNil(w, "FilterInfo", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz(w, "FilterInfo", Namespace, v.FilterInfo); err != nil {
 		return err
 	}
 	return nil
@@ -7243,6 +7479,106 @@ func writeArrayOfTupleOfGetAddressSpaceFilteranyType2zwQHvQz(w xmlstream.Writer,
 				return err
 			}
 		} else if err := writeElement(w, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetAddressSpaceFilteranyType2zwQHvQz"); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz reads the collection
+// ArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz (items
+// <TupleOfGetIPRangeFilteranyType2zwQHvQz>): nil for i:nil, a non-nil slice
+// otherwise.
+func readArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*TupleOfGetIPRangeFilteranyType2zwQHvQz, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*TupleOfGetIPRangeFilteranyType2zwQHvQz{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "TupleOfGetIPRangeFilteranyType2zwQHvQz" || n.Name.Space != NamespaceSystem {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[TupleOfGetIPRangeFilteranyType2zwQHvQz](r, n, true)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz writes items as the
+// collection ArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz in the element
+// {space}local.
+func writeArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz(w xmlstream.Writer, local, space string, items []*TupleOfGetIPRangeFilteranyType2zwQHvQz) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			if err := writeNil(w, "TupleOfGetIPRangeFilteranyType2zwQHvQz", NamespaceSystem); err != nil {
+				return err
+			}
+		} else if err := writeElement(w, "TupleOfGetIPRangeFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetIPRangeFilteranyType2zwQHvQz"); err != nil {
+			return err
+		}
+	}
+	return w.EndElement()
+}
+
+// readArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz reads the collection
+// ArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz (items
+// <TupleOfGetIpamIPAddressFilteranyType2zwQHvQz>): nil for i:nil, a non-nil
+// slice otherwise.
+func readArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz(r xmlstream.Reader, n *xmlstream.Node, nillable bool) ([]*TupleOfGetIpamIPAddressFilteranyType2zwQHvQz, error) {
+	if isNil, err := readNil(r, n, nillable); isNil || err != nil {
+		return nil, err
+	}
+	items := []*TupleOfGetIpamIPAddressFilteranyType2zwQHvQz{}
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			return items, nil
+		}
+		if n.Name.Local != "TupleOfGetIpamIPAddressFilteranyType2zwQHvQz" || n.Name.Space != NamespaceSystem {
+			if err := xmlstream.Skip(r); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item, err := readComplex[TupleOfGetIpamIPAddressFilteranyType2zwQHvQz](r, n, true)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", len(items), err)
+		}
+		items = append(items, item)
+	}
+}
+
+// writeArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz writes items as the
+// collection ArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz in the element
+// {space}local.
+func writeArrayOfTupleOfGetIpamIPAddressFilteranyType2zwQHvQz(w xmlstream.Writer, local, space string, items []*TupleOfGetIpamIPAddressFilteranyType2zwQHvQz) error {
+	if err := w.StartElement("", local, space); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if item == nil {
+			if err := writeNil(w, "TupleOfGetIpamIPAddressFilteranyType2zwQHvQz", NamespaceSystem); err != nil {
+				return err
+			}
+		} else if err := writeElement(w, "TupleOfGetIpamIPAddressFilteranyType2zwQHvQz", NamespaceSystem, item, NamespaceSystem, "TupleOfGetIpamIPAddressFilteranyType2zwQHvQz"); err != nil {
 			return err
 		}
 	}

@@ -21,7 +21,9 @@ import (
 
 // TestZeepEnumerates: zeep enumerates the IPv4 subnets, the address spaces,
 // the provider address spaces by FilterInfo (AddressSpaceByFilter, the
-// criterion's value an xsd:anyType zeep types itself) and (tier 2) the IPv4
+// criterion's value an xsd:anyType zeep types itself), the ranges of one
+// address space by FilterInfo (IPRangeByFilter, the value an xsd:long) and
+// (tier 2) the IPv4
 // range logical groups of a converted v1 store over
 // SOAP/HTTP (InitializeEnumeration with the parameter type's xsi:type,
 // StartEnumeration), its own listener gets NotifyEnumerationStart, the
@@ -51,6 +53,11 @@ func TestZeepEnumerates(t *testing.T) {
 		VALUES ('Customer', 2, 'Customer', 1, 'tenant')`); err != nil {
 		t.Fatal(err)
 	}
+	// The first IPv4 range in it, for the range filter to leave out.
+	if _, err := db.Exec(`UPDATE "ADM_IPRangeTable" SET "AddressSpaceRecordId" = 2
+		WHERE "RecordId" = (SELECT MIN("RecordId") FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4')`); err != nil {
+		t.Fatal(err)
+	}
 	if err := store.SaveActive(state, store.Config{Type: ipam.IpamDatabaseTypeWindowsInternalDatabase, Path: live}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +78,8 @@ func TestZeepEnumerates(t *testing.T) {
 		// A ByFilter type: zeep writes FilterInfo's xsd:anyType value with
 		// its i:type (IPAddressSpaceType = Provider).
 		{"spacesfilter", `SELECT 'ProviderAddressSpace', "RecordId", "Name" FROM "ADM_AddressSpaceTable" WHERE "Family" = 'Provider' ORDER BY "RecordId"`},
+		// IPRangeByFilter: AddressSpaceId = 1, typed xsd:long by zeep.
+		{"rangesfilter", `SELECT 'IPv4Range', "RecordId", "StartIPAddress" FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4' AND "AddressSpaceRecordId" = 1 ORDER BY "RecordId"`},
 	} {
 		t.Run(tc.params, func(t *testing.T) {
 			want := storeRows(t, db, tc.query)

@@ -20,7 +20,7 @@ zeep deserialized it),
 NotifyEnumerationStart, EnumeratedRowsCallback (zero or more),
 NotifyEnumerationComplete without exception, all in one session, and each
 message's z:Id numbering started at i1.
-Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups|spacesfilter
+Run by zeep_test.go; usage: zeep_enumerate.py --wsdl URL --params subnets|spaces|groups|spacesfilter|rangesfilter
 """
 
 import argparse
@@ -58,6 +58,14 @@ def parameters(client, which):
         t = client.get_type("{%s}AddressSpaceByFilterEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="AddressSpace",
                  FilterInfo=array_type(TupleOfGetAddressSpaceFilteranyType2zwQHvQz=[criterion]))
+    if which == "rangesfilter":
+        # IPRangeByFilter: the value typed xsd:long by zeep (AddressSpaceId).
+        tuple_type = client.get_type("{%s}TupleOfGetIPRangeFilteranyType2zwQHvQz" % SYS)
+        array_type = client.get_type("{%s}ArrayOfTupleOfGetIPRangeFilteranyType2zwQHvQz" % SYS)
+        criterion = tuple_type(m_Item1="AddressSpaceId", m_Item2=xsd.AnyObject(xsd.Long(), 1))
+        t = client.get_type("{%s}IPRangeByFilterEnumerationParameters" % IPAM)
+        return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="IPRange", AddressFamily="InterNetwork",
+                 FilterInfo=array_type(TupleOfGetIPRangeFilteranyType2zwQHvQz=[criterion]))
     if which == "groups":
         t = client.get_type("{%s}LogicalGroupsEnumerationParameters" % IPAM)
         return t(FetchAllData=True, IncludeCustomFieldValues=True, ObjectType="LogicalGroup",
@@ -89,7 +97,7 @@ def zeep_key(row):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wsdl", required=True, help="ipamd IIpamEnumerator endpoint URL + ?wsdl")
-    ap.add_argument("--params", required=True, choices=["subnets", "spaces", "groups", "spacesfilter"])
+    ap.add_argument("--params", required=True, choices=["subnets", "spaces", "groups", "spacesfilter", "rangesfilter"])
     ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for NotifyEnumerationComplete")
     args = ap.parse_args()
     fail = Failures()
