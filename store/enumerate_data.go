@@ -131,23 +131,32 @@ func (s *Store) enumerateGroupData(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	set := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		set[id] = true
+	// The rows come in RecordId order, as ids do: a cursor over ids keeps
+	// the selected rows (8 bytes an id, no set).
+	keep := func(id int64) bool {
+		for len(ids) > 0 && ids[0] < id {
+			ids = ids[1:]
+		}
+		return len(ids) > 0 && ids[0] == id
 	}
 	switch objectType {
 	case "IPRange":
-		return s.rangeRows(ctx, tx, ids, q.IPv6, true, emit)
+		return s.enumerateRanges(ctx, tx, RowQuery{Kind: RangeRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
+			if r, ok := o.(*ipam.IPRangeRow); !ok || !keep(r.RecordID) {
+				return nil
+			}
+			return emit(o)
+		})
 	case "IPAddress":
 		return s.enumerateAddresses(ctx, tx, RowQuery{Kind: AddressRows, IPv6: q.IPv6}, func(o ipam.AnyIpamObject) error {
-			if a, ok := o.(*ipam.IPAddressRow); !ok || !set[a.RecordID] {
+			if a, ok := o.(*ipam.IPAddressRow); !ok || !keep(a.RecordID) {
 				return nil
 			}
 			return emit(o)
 		})
 	}
 	return s.enumerateBlocks(ctx, tx, RowQuery{Kind: SubnetRows, IPv6: q.IPv6}, &BlockQuery{}, func(o ipam.AnyIpamObject) error {
-		if b, ok := o.(*ipam.IPBlockRow); !ok || !set[b.RecordID] {
+		if b, ok := o.(*ipam.IPBlockRow); !ok || !keep(b.RecordID) {
 			return nil
 		}
 		return emit(o)
