@@ -148,7 +148,7 @@ func groupObjectQuery(p ipam.AnyEnumerationParametersBase) (moreQuery, *ipam.Ipa
 		}
 		return of(GroupRangeRows, n, ranges, v.AddressFamily), nil
 	}
-	return rangeRowQuery(p) // enumerator_ranges.go
+	return dataRowQuery(p) // enumerator_data.go
 }
 
 // rangeNode is the path of an IPv4/IPv6RangeLogicalGroupNode, root first.

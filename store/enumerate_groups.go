@@ -54,6 +54,8 @@ func (s *Store) enumerateGroups(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		return s.enumerateNodes(ctx, tx, q, emit) // enumerate_nodes.go
 	case GroupRangeRows, GroupAddressRows:
 		return s.enumerateGroupObjects(ctx, tx, q, emit) // enumerate_nodes.go
+	case GroupDataRows:
+		return s.enumerateGroupData(ctx, tx, q, emit) // enumerate_data.go
 	case FilterRangeRows, FilterAddressRows:
 		return s.enumerateFiltered(ctx, tx, q, emit) // enumerate_filter.go
 	}

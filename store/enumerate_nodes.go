@@ -168,62 +168,9 @@ func (s *Store) groupFields(ctx context.Context, tx *sql.Tx, n *NodeQuery) ([]sc
 }
 
 // groupRanges are the RecordIds of the family's ranges a range logical
-// group selects, in order: with a value of the group's first field (the
-// whole group, GetObjectIdsForLogicalGroup), with every value of a node's
-// path (GetObjectIdsForLogicalGroupNode), or without a value of the first
-// field (Unmapped; every range of the family, not only those with some
-// custom field value as the spec's step reads: docs/protocol.md).
+// group selects, in order (groupObjectIDs, enumerate_data.go).
 func (s *Store) groupRanges(ctx context.Context, tx *sql.Tx, q RowQuery) ([]int64, error) {
-	n := q.Groups.Node
-	fields, err := s.groupFields(ctx, tx, n)
-	if err != nil {
-		return nil, err
-	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return s.dialect.Placeholder(len(args))
-	}
-	var sqlText string
-	switch {
-	case n.Unmapped && len(fields) == 0:
-		sqlText = `SELECT r."RecordId" FROM "ADM_IPRangeTable" r WHERE r."Family" = ` + arg(family(q)) + ` ORDER BY r."RecordId"`
-	case n.Unmapped:
-		sqlText = `SELECT r."RecordId" FROM "ADM_IPRangeTable" r WHERE r."Family" = ` + arg(family(q)) + `
-			AND NOT EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = 'IPRange'
-			AND x."UsedById" = r."RecordId" AND x."CustomFieldId" = ` + arg(fields[0].CustomFieldRecordId) + `) ORDER BY r."RecordId"`
-	case len(fields) == 0:
-		return nil, nil // a group without levels maps nothing
-	default:
-		af := [2]string{"InterNetwork", "IPv4"}
-		if q.IPv6 {
-			af = [2]string{"InterNetworkV6", "IPv6"}
-		}
-		sqlText = `SELECT DISTINCT a."UsedById" FROM "ADM_CustomFieldValuesAssociationTable" a
-			WHERE a."ObjectType" = 'IPRange' AND a."Af" IN (` + arg(af[0]) + `, ` + arg(af[1]) + `) AND a."CustomFieldId" = ` + arg(fields[0].CustomFieldRecordId)
-		for _, p := range n.Parent {
-			sqlText += ` AND EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = 'IPRange'
-				AND x."UsedById" = a."UsedById" AND x."CustomFieldId" = ` + arg(p.CustomFieldID) + ` AND x."CustomFieldValueId" = ` + arg(p.ValueID) + `)`
-		}
-		sqlText += ` ORDER BY a."UsedById"`
-	}
-	rows, err := tx.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: enumerate by logical group: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: enumerate by logical group: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: enumerate by logical group: %w", err)
-	}
-	return ids, nil
+	return s.groupObjectIDs(ctx, tx, q, "IPRange")
 }
 
 // enumerateGroupObjects: IPRangeAllForLogicalGroupNode (3.5.4.8.1.63), the

@@ -1105,6 +1105,9 @@ func parseAddressFamily(s string) (AddressFamily, error) {
 // *LogicalGroupNodeRootEnumerationParameters,
 // *LogicalGroupNodeChildrenEnumerationParameters,
 // *SubnetLogicalGroupNodeRootEnumerationParameters,
+// *LogicalGroupDataForLogicalGroupNodeEnumerationParameters,
+// *LogicalGroupDataForRootAlternateItemsEnumerationParameters,
+// *LogicalGroupDataUnmappedItemsEnumerationParameters,
 // *CustomFieldAssociationEnumerationParameters,
 // *AddressSpaceEnumerationParameters, *IpamProvisioningEnumerationParameters,
 // *ServerInfoEnumerationParameters, *ConfigurationAuditEnumerationParameters,
@@ -1244,6 +1247,12 @@ func readAnyEnumerationParametersBase(r xmlstream.Reader, n *xmlstream.Node, nil
 		v = new(LogicalGroupNodeChildrenEnumerationParameters)
 	case space == Namespace && local == "SubnetLogicalGroupNodeRootEnumerationParameters":
 		v = new(SubnetLogicalGroupNodeRootEnumerationParameters)
+	case space == Namespace && local == "LogicalGroupDataForLogicalGroupNodeEnumerationParameters":
+		v = new(LogicalGroupDataForLogicalGroupNodeEnumerationParameters)
+	case space == Namespace && local == "LogicalGroupDataForRootAlternateItemsEnumerationParameters":
+		v = new(LogicalGroupDataForRootAlternateItemsEnumerationParameters)
+	case space == Namespace && local == "LogicalGroupDataUnmappedItemsEnumerationParameters":
+		v = new(LogicalGroupDataUnmappedItemsEnumerationParameters)
 	case space == Namespace && local == "CustomFieldAssociationEnumerationParameters":
 		v = new(CustomFieldAssociationEnumerationParameters)
 	case space == Namespace && local == "AddressSpaceEnumerationParameters":
@@ -6007,6 +6016,386 @@ func (v *SubnetLogicalGroupNodeRootEnumerationParameters) writeContent(w xmlstre
 		}
 	} else if err := writeElement(w, "LogicalGroup", Namespace, v.LogicalGroup, Namespace, "LogicalGroup"); err != nil {
 		return err
+	}
+	return nil
+}
+
+// LogicalGroupDataForLogicalGroupNodeEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}LogicalGroupDataForLogicalGroupNodeEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type LogicalGroupDataForLogicalGroupNodeEnumerationParameters struct {
+	EnumerationParametersBase
+	Filter           []*KeyValueOfintanyType // nil: absent or i:nil
+	LogicalGroupNode *LogicalGroupNode       // nil: absent or i:nil
+}
+
+func (*LogicalGroupDataForLogicalGroupNodeEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "LogicalGroupDataForLogicalGroupNodeEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *LogicalGroupDataForLogicalGroupNodeEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [5]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "Filter" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: <Filter> appears twice")
+			}
+			seen[3] = true
+			if v.Filter, err = readArrayOfKeyValueOfintanyType(r, n, true); err != nil {
+				return fmt.Errorf("<Filter>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupNode" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: <LogicalGroupNode> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroupNode, err = readComplex[LogicalGroupNode](r, n, true); err != nil {
+				return fmt.Errorf("<LogicalGroupNode>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("LogicalGroupDataForLogicalGroupNodeEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *LogicalGroupDataForLogicalGroupNodeEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("LogicalGroupDataForLogicalGroupNodeEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.Filter == nil {
+		if err := writeNil(w, "Filter", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfKeyValueOfintanyType(w, "Filter", Namespace, v.Filter); err != nil {
+		return err
+	}
+	if v.LogicalGroupNode == nil {
+		if err := writeNil(w, "LogicalGroupNode", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "LogicalGroupNode", Namespace, v.LogicalGroupNode, Namespace, "LogicalGroupNode"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// LogicalGroupDataForRootAlternateItemsEnumerationParameters is the complex
+// type
+// {http://Microsoft.Windows.Ipam}LogicalGroupDataForRootAlternateItemsEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type LogicalGroupDataForRootAlternateItemsEnumerationParameters struct {
+	EnumerationParametersBase
+	Filter           []*KeyValueOfintanyType // nil: absent or i:nil
+	LogicalGroup     *LogicalGroup           // nil: absent or i:nil
+	LogicalGroupType LogicalGroupType        // "": absent
+}
+
+func (*LogicalGroupDataForRootAlternateItemsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "LogicalGroupDataForRootAlternateItemsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *LogicalGroupDataForRootAlternateItemsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "Filter" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: <Filter> appears twice")
+			}
+			seen[3] = true
+			if v.Filter, err = readArrayOfKeyValueOfintanyType(r, n, true); err != nil {
+				return fmt.Errorf("<Filter>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroup" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: <LogicalGroup> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroup, err = readComplex[LogicalGroup](r, n, true); err != nil {
+				return fmt.Errorf("<LogicalGroup>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("LogicalGroupDataForRootAlternateItemsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *LogicalGroupDataForRootAlternateItemsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("LogicalGroupDataForRootAlternateItemsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.Filter == nil {
+		if err := writeNil(w, "Filter", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfKeyValueOfintanyType(w, "Filter", Namespace, v.Filter); err != nil {
+		return err
+	}
+	if v.LogicalGroup == nil {
+		if err := writeNil(w, "LogicalGroup", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "LogicalGroup", Namespace, v.LogicalGroup, Namespace, "LogicalGroup"); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LogicalGroupDataUnmappedItemsEnumerationParameters is the complex type
+// {http://Microsoft.Windows.Ipam}LogicalGroupDataUnmappedItemsEnumerationParameters,
+// an extension of EnumerationParametersBase.
+type LogicalGroupDataUnmappedItemsEnumerationParameters struct {
+	EnumerationParametersBase
+	Filter           []*KeyValueOfintanyType // nil: absent or i:nil
+	LogicalGroup     *LogicalGroup           // nil: absent or i:nil
+	LogicalGroupType LogicalGroupType        // "": absent
+}
+
+func (*LogicalGroupDataUnmappedItemsEnumerationParameters) xsdType() (space, local string) {
+	return Namespace, "LogicalGroupDataUnmappedItemsEnumerationParameters"
+}
+
+// readContent reads the members that follow the element's start, and its
+// end. Members it does not know (of a later version, or of another
+// namespace) are skipped, as DataContractSerializer does.
+func (v *LogicalGroupDataUnmappedItemsEnumerationParameters) readContent(r xmlstream.Reader) error {
+	var seen [6]bool
+	for {
+		n, err := xmlstream.NextStart(r)
+		if err != nil {
+			return err
+		}
+		if n == nil {
+			break
+		}
+		switch {
+		case n.Name.Local == "FetchAllData" && n.Name.Space == Namespace:
+			if seen[0] {
+				return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: <FetchAllData> appears twice")
+			}
+			seen[0] = true
+			if v.EnumerationParametersBase.FetchAllData, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<FetchAllData>: %w", err)
+			}
+		case n.Name.Local == "IncludeCustomFieldValues" && n.Name.Space == Namespace:
+			if seen[1] {
+				return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: <IncludeCustomFieldValues> appears twice")
+			}
+			seen[1] = true
+			if v.EnumerationParametersBase.IncludeCustomFieldValues, err = readValue(r, n, parseBoolean); err != nil {
+				return fmt.Errorf("<IncludeCustomFieldValues>: %w", err)
+			}
+		case n.Name.Local == "ObjectType" && n.Name.Space == Namespace:
+			if seen[2] {
+				return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: <ObjectType> appears twice")
+			}
+			seen[2] = true
+			if v.EnumerationParametersBase.ObjectType, err = readValue(r, n, parseEnumerationObjectType); err != nil {
+				return fmt.Errorf("<ObjectType>: %w", err)
+			}
+		case n.Name.Local == "Filter" && n.Name.Space == Namespace:
+			if seen[3] {
+				return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: <Filter> appears twice")
+			}
+			seen[3] = true
+			if v.Filter, err = readArrayOfKeyValueOfintanyType(r, n, true); err != nil {
+				return fmt.Errorf("<Filter>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroup" && n.Name.Space == Namespace:
+			if seen[4] {
+				return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: <LogicalGroup> appears twice")
+			}
+			seen[4] = true
+			if v.LogicalGroup, err = readComplex[LogicalGroup](r, n, true); err != nil {
+				return fmt.Errorf("<LogicalGroup>: %w", err)
+			}
+		case n.Name.Local == "LogicalGroupType" && n.Name.Space == Namespace:
+			if seen[5] {
+				return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: <LogicalGroupType> appears twice")
+			}
+			seen[5] = true
+			if v.LogicalGroupType, err = readValue(r, n, parseLogicalGroupType); err != nil {
+				return fmt.Errorf("<LogicalGroupType>: %w", err)
+			}
+		default:
+			if err := xmlstream.Skip(r); err != nil {
+				return err
+			}
+		}
+	}
+	if !seen[0] {
+		return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: required member <FetchAllData> is missing")
+	}
+	if !seen[1] {
+		return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: required member <IncludeCustomFieldValues> is missing")
+	}
+	if !seen[2] {
+		return invalid("LogicalGroupDataUnmappedItemsEnumerationParameters: required member <ObjectType> is missing")
+	}
+	return nil
+}
+
+// writeContent writes the members, in sequence order, into the element just
+// started.
+func (v *LogicalGroupDataUnmappedItemsEnumerationParameters) writeContent(w xmlstream.Writer) error {
+	if v == nil {
+		return errNil("LogicalGroupDataUnmappedItemsEnumerationParameters")
+	}
+	if err := writeText(w, "FetchAllData", Namespace, strconv.FormatBool(v.EnumerationParametersBase.FetchAllData)); err != nil {
+		return err
+	}
+	if err := writeText(w, "IncludeCustomFieldValues", Namespace, strconv.FormatBool(v.EnumerationParametersBase.IncludeCustomFieldValues)); err != nil {
+		return err
+	}
+	if err := writeText(w, "ObjectType", Namespace, string(orFirst(v.EnumerationParametersBase.ObjectType, EnumerationObjectTypeNone))); err != nil {
+		return err
+	}
+	if v.Filter == nil {
+		if err := writeNil(w, "Filter", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeArrayOfKeyValueOfintanyType(w, "Filter", Namespace, v.Filter); err != nil {
+		return err
+	}
+	if v.LogicalGroup == nil {
+		if err := writeNil(w, "LogicalGroup", Namespace); err != nil {
+			return err
+		}
+	} else if err := writeElement(w, "LogicalGroup", Namespace, v.LogicalGroup, Namespace, "LogicalGroup"); err != nil {
+		return err
+	}
+	if v.LogicalGroupType != "" {
+		if err := writeText(w, "LogicalGroupType", Namespace, string(v.LogicalGroupType)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
