@@ -46,6 +46,17 @@ func (c *encodingCallback) EnumeratedRowsCallback(_ context.Context, data []ipam
 	return c.send(ipam.ActionEnumeratedRowsCallback, &ipam.EnumeratedRowsCallback{Data: data})
 }
 
+// SendRows encodes a batch written straight into its message, as the
+// session's callback client does (ipam.RowBatchSender).
+func (c *encodingCallback) SendRows(_ context.Context, b *ipam.RowBatch) error {
+	if err := c.send(ipam.ActionEnumeratedRowsCallback, b); err != nil {
+		return err
+	}
+	c.rows += int64(b.Written)
+	c.msgs++
+	return nil
+}
+
 func (c *encodingCallback) NotifyEnumerationComplete(context.Context, ipam.AnyIpamObject, *ipam.IpamException) error {
 	close(c.done)
 	return nil

@@ -170,6 +170,14 @@ func (v *IPAddressRow) readContent(r xmlstream.Reader) error {
 func AssignIDs(rows []AnyIpamObject) {
 	n := 0
 	next := func() int { n++; return n }
+	for _, r := range rows {
+		assignRowIDs(r, next)
+	}
+}
+
+// assignRowIDs numbers one row and the IpamObject values it holds with
+// next, in document order.
+func assignRowIDs(r AnyIpamObject, next func() int) {
 	cfvs := func(vs []*CustomFieldValue) {
 		for _, c := range vs {
 			if c != nil {
@@ -177,20 +185,18 @@ func AssignIDs(rows []AnyIpamObject) {
 			}
 		}
 	}
-	for _, r := range rows {
-		switch v := r.(type) {
-		case *IPRangeRow:
-			v.ID = next()
-			cfvs(v.CustomFieldValues)
-			if v.UtilizationStatistics != nil {
-				v.UtilizationStatistics.ID = next()
-			}
-		case *IPAddressRow:
-			v.ID = next()
-			cfvs(v.CustomFieldValues)
-		case interface{ assignIDs(func() int) }: // the rows of rows_blocks.go
-			v.assignIDs(next)
+	switch v := r.(type) {
+	case *IPRangeRow:
+		v.ID = next()
+		cfvs(v.CustomFieldValues)
+		if v.UtilizationStatistics != nil {
+			v.UtilizationStatistics.ID = next()
 		}
+	case *IPAddressRow:
+		v.ID = next()
+		cfvs(v.CustomFieldValues)
+	case interface{ assignIDs(func() int) }: // the rows of rows_blocks.go
+		v.assignIDs(next)
 	}
 }
 
