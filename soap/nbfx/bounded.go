@@ -20,9 +20,9 @@ type writerMark struct {
 
 // sessionMark is the outbound string table at a Mark.
 type sessionMark struct {
-	pending, memo       int
-	n, bytes, pendBytes int
-	full, pendFull      bool
+	pending, memo, members int
+	n, bytes, pendBytes    int
+	full, pendFull         bool
 }
 
 // MessageSize is the size of the message if the open elements were closed
@@ -79,7 +79,7 @@ func (w *Writer) Rewind() error {
 
 // markAt is the table's state now.
 func (s *WriterSession) markAt() sessionMark {
-	return sessionMark{pending: len(s.pending), memo: len(s.pendMemo), n: s.n, bytes: s.bytes, pendBytes: s.pendBytes,
+	return sessionMark{pending: len(s.pending), memo: len(s.pendMemo), members: s.members.pending(), n: s.n, bytes: s.bytes, pendBytes: s.pendBytes,
 		full: s.full, pendFull: s.pendFull}
 }
 
@@ -99,5 +99,6 @@ func (s *WriterSession) rewindTo(m sessionMark) {
 	}
 	clear(s.pendMemo[m.memo:])
 	s.pendMemo = s.pendMemo[:m.memo]
+	s.members.forget(m.members)
 	s.n, s.bytes, s.pendBytes, s.full, s.pendFull = m.n, m.bytes, m.pendBytes, m.full, m.pendFull
 }

@@ -29,6 +29,8 @@ type Writer struct {
 
 	base int        // len(dst) at Reset: where this document starts (bounded.go)
 	mark writerMark // Mark's point (bounded.go)
+
+	ownMembers *memberCache // kept member records without a session (member.go)
 }
 
 var _ xmlstream.Writer = (*Writer)(nil)
