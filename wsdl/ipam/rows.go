@@ -205,12 +205,15 @@ type rowWriter struct {
 	w   xmlstream.Writer
 	err error
 	mw  MemberWriter // set when the simple members go through it (newRowWriter)
+	num [40]byte     // a number or date formatted for mw (scratch)
 }
 
 // MemberWriter is a Writer that writes a simple member — <local>text</local>,
 // <local i:nil="true"/> in the default namespace — from records it keeps
 // per name (nbfx.Writer; docs/performance.md, "Encoding straight into the
 // batch"). The bytes are those of StartElement, Text or Attr, EndElement.
+// It keeps none of the text it is given once a call returns (a row's
+// numbers and dates are formatted into a reused buffer for it).
 type MemberWriter interface {
 	Member(local, space, text string) error
 	NilMember(local, space string) error
@@ -259,7 +262,13 @@ func (m *rowWriter) str(local string, v *string) {
 	m.text(local, *v)
 }
 
-func (m *rowWriter) long(local string, v int64) { m.text(local, strconv.FormatInt(v, 10)) }
+func (m *rowWriter) long(local string, v int64) {
+	if m.mw != nil && m.err == nil {
+		m.text(local, m.scratch(strconv.AppendInt(m.num[:0], v, 10)))
+		return
+	}
+	m.text(local, strconv.FormatInt(v, 10))
+}
 
 func (m *rowWriter) longPtr(local string, v *int64) {
 	if v == nil {
@@ -278,6 +287,10 @@ func (m *rowWriter) double(local string, v float64) {
 func (m *rowWriter) dateTime(local string, v *time.Time) {
 	if v == nil {
 		m.nilMember(local)
+		return
+	}
+	if m.mw != nil && m.err == nil {
+		m.text(local, m.scratch(appendDateTime(m.num[:0], *v)))
 		return
 	}
 	m.text(local, FormatDateTime(*v))
@@ -333,6 +346,10 @@ func (m *rowWriter) attr(prefix, local, space, value string) {
 
 func (m *rowWriter) id(n int) {
 	if n > 0 {
+		if m.mw != nil && m.err == nil {
+			m.attr("z", "Id", NamespaceSerialization, m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10)))
+			return
+		}
 		m.attr("z", "Id", NamespaceSerialization, "i"+strconv.Itoa(n))
 	}
 }
@@ -379,7 +396,11 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 		}
 	}
 	m.xmlns("b", NamespaceSystemNet)
-	m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
+	if m.mw != nil && m.err == nil {
+		m.textP("b", "m_Address", NamespaceSystemNet, m.scratch(strconv.AppendInt(m.num[:0], address, 10)))
+	} else {
+		m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
+	}
 	if family == "InterNetwork" {
 		ipv4Rest.writeTo(m)
 		m.end()
@@ -431,7 +452,7 @@ func (m *rowWriter) customFieldValues(vs []*CustomFieldValue) {
 		customFieldValueLists.writeTo(m)
 		m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
 		m.text("ParentCustomFieldName", c.ParentCustomFieldName)
-		m.text("ParentCustomFieldNumber", strconv.FormatInt(int64(c.ParentCustomFieldNumber), 10))
+		m.long("ParentCustomFieldNumber", int64(c.ParentCustomFieldNumber))
 		m.long("ParentCustomFieldRecordId", c.ParentCustomFieldRecordID)
 		m.long("RecordId", c.RecordID)
 		m.text("Value", c.Value)
@@ -478,11 +499,11 @@ func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 	m.dateTime("LastChangeDate", v.LastChangeDate)
 	m.dateTime("LastReclaimRuntime", v.LastReclaimRuntime)
 	// MappedReverseLookupZone (minOccurs 0) is omitted, as in the example.
-	m.text("NumberOfChildAddresses", strconv.FormatInt(int64(v.NumberOfChildAddresses), 10))
+	m.long("NumberOfChildAddresses", int64(v.NumberOfChildAddresses))
 	m.str("Owner", v.Owner)
 	m.longPtr("ParentIPBlockRecordId", v.ParentIPBlockRecordID)
 	m.partialCustomFieldValues(v.CustomFieldValues)
-	m.text("PrefixLength", strconv.FormatInt(int64(v.PrefixLength), 10))
+	m.long("PrefixLength", int64(v.PrefixLength))
 	m.str("ProviderAddressSpaceName", v.ProviderAddressSpaceName)
 	m.enum("RangeOverlapState", v.RangeOverlapState, "NotOverlapping")
 	m.long("RecordId", v.RecordID)
