@@ -77,7 +77,7 @@ func BenchmarkEnumerationEncoding(b *testing.B) {
 	for _, mode := range []string{"estimate", "straight"} {
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()
-			msgs, cpu0 := 0, threadCPU(b)
+			msgs, cpu0 := 0, processCPU(b)
 			for b.Loop() {
 				c := &codecCallback{codec: soap.NewCodec(soap.EncodingBinarySession, soap.Limits{})}
 				var cb ipam.IIpamEnumeratorCallback = c
@@ -91,16 +91,16 @@ func BenchmarkEnumerationEncoding(b *testing.B) {
 				msgs += c.msgs
 			}
 			n := float64(b.N * len(rows))
-			b.ReportMetric(float64((threadCPU(b)-cpu0).Nanoseconds())/n, "cpu-ns/row")
+			b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/n, "cpu-ns/row")
 			b.ReportMetric(n/float64(msgs), "rows/msg")
 		})
 	}
 }
 
-// threadCPU is the process's user+system CPU time (the benchmark runs on
+// processCPU is the process's user+system CPU time (the benchmark runs on
 // one goroutine; the figure is CPU, not wall time, so a busy machine
 // moves it less).
-func threadCPU(b *testing.B) time.Duration {
+func processCPU(b *testing.B) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
