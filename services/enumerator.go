@@ -265,7 +265,10 @@ func (s *enumeratorSession) stream(ctx context.Context, q RowQuery) (exc *ipam.I
 var errSend = errors.New("EnumeratedRowsCallback not sent")
 
 // batcher collects rows into messages of at most limit estimated bytes
-// (one row over the limit goes alone). It holds one batch at a time.
+// (one row over the limit goes alone). It holds one batch at a time. It
+// serves a callback client that cannot write rows straight into their
+// message (not an ipam.RowBatchSender; the sessions' client is one:
+// enumerator_batch.go).
 type batcher struct {
 	limit int
 	send  func([]ipam.AnyIpamObject) error

@@ -159,7 +159,7 @@ var batchEncodings = []soap.Encoding{soap.EncodingBinarySession, soap.EncodingBi
 // message and cut at the bound give, message for message, the bytes of
 // the same rows written member by member as an EnumeratedRowsCallback
 // (binary session with its string table, binary, text), no message is
-// larger than the bound, and every row goes out once, in order.
+// larger than the bound, and every row goes out once, in order. Rule E5.
 func TestRowBatchEqualsMemberWriter(t *testing.T) {
 	for seed := range uint64(6) {
 		r := rand.New(rand.NewPCG(seed, 19))
