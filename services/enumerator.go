@@ -57,9 +57,11 @@ type RowSource interface {
 	EnumerateRows(ctx context.Context, q RowQuery, emit func(ipam.AnyIpamObject) error) error
 }
 
-// DefaultMaxBatchBytes bounds the rows of one EnumeratedRowsCallback (their
-// estimated text size): well under the 64 KiB a WCF client accepts by
-// default (MaxReceivedMessageSize 65536), with room for the envelope.
+// DefaultMaxBatchBytes bounds one EnumeratedRowsCallback: the whole
+// message as encoded when the callback client writes rows straight into
+// it (ipam.RowBatchSender, the sessions' client), else the rows' estimated
+// text size. Well under the 64 KiB a WCF client accepts by default
+// (MaxReceivedMessageSize 65536).
 const DefaultMaxBatchBytes = 32 << 10
 
 // Enumerator is the IIpamEnumerator service (MS-IPAMM2 3.5).
@@ -231,16 +233,27 @@ func (s *enumeratorSession) stream(ctx context.Context, q RowQuery) (exc *ipam.I
 	if limit <= 0 {
 		limit = DefaultMaxBatchBytes
 	}
-	b := &batcher{limit: limit, send: func(rows []ipam.AnyIpamObject) error {
-		ipam.AssignIDs(rows)
-		return s.cb.EnumeratedRowsCallback(ctx, rows)
-	}}
+	var b interface {
+		add(ipam.AnyIpamObject) error
+		flush() error
+	}
+	if rs, ok := s.cb.(ipam.RowBatchSender); ok {
+		b = newRowBatcher(ctx, rs, limit) // enumerator_batch.go
+	} else {
+		b = &batcher{limit: limit, send: func(rows []ipam.AnyIpamObject) error {
+			ipam.AssignIDs(rows)
+			return s.cb.EnumeratedRowsCallback(ctx, rows)
+		}}
+	}
 	err := s.svc.Rows.EnumerateRows(ctx, q, b.add)
 	if err == nil {
 		err = b.flush()
 	}
 	if err == nil {
 		return nil
+	}
+	if tooLarge := (*ipam.RowTooLargeError)(nil); errors.As(err, &tooLarge) {
+		return ipam.NewException(ipam.IpamApiFetchFailed, "%v", tooLarge)
 	}
 	if errors.Is(err, errSend) {
 		return ipam.NewException(ipam.IpamApiGenericErrorOccurred, "sending the rows failed: %v", err)
@@ -255,7 +268,10 @@ func (s *enumeratorSession) stream(ctx context.Context, q RowQuery) (exc *ipam.I
 var errSend = errors.New("EnumeratedRowsCallback not sent")
 
 // batcher collects rows into messages of at most limit estimated bytes
-// (one row over the limit goes alone). It holds one batch at a time.
+// (one row over the limit goes alone). It holds one batch at a time. It
+// serves a callback client that cannot write rows straight into their
+// message (not an ipam.RowBatchSender; the sessions' client is one:
+// enumerator_batch.go).
 type batcher struct {
 	limit int
 	send  func([]ipam.AnyIpamObject) error

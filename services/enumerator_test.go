@@ -184,3 +184,73 @@ func TestRowQueryFor(t *testing.T) {
 		}
 	}
 }
+
+// batchCallback is the session's callback client on a real codec: each
+// RowBatch is encoded into its message (ipam.RowBatchSender), and the
+// sizes and rows of the messages are kept.
+type batchCallback struct {
+	recordingCallback
+	codec *soap.Codec
+	msgs  int
+	first int // rows of the first message
+	max   int
+	ids   []int64 // RecordId of each row, in the order sent
+}
+
+func (c *batchCallback) SendRows(_ context.Context, b *ipam.RowBatch) error {
+	p, err := c.codec.Encode(nil, &soap.Header{Action: ipam.ActionEnumeratedRowsCallback, To: soap.AddressAnonymous}, b)
+	if err != nil {
+		return err
+	}
+	c.max = maxInt(c.max, len(p))
+	if c.msgs == 0 {
+		c.first = b.Written
+	}
+	c.msgs++
+	for _, r := range b.Rows[:b.Written] {
+		c.ids = append(c.ids, r.(*ipam.IPAddressRow).RecordID)
+	}
+	c.rows += b.Written
+	return nil
+}
+
+// TestEnumerationBatchesExactBound: with a callback client that writes
+// rows straight into their message, no EnumeratedRowsCallback is larger
+// than the bound — the whole message as encoded, in each encoding — every
+// row goes once and in order, the first message carries one row (the
+// first row goes out at once) and later ones fill up. A row that alone
+// exceeds the bound ends the enumeration with IpamApiFetchFailed after
+// the rows before it. Rule E5.
+func TestEnumerationBatchesExactBound(t *testing.T) {
+	for _, enc := range []soap.Encoding{soap.EncodingBinarySession, soap.EncodingText} {
+		for _, limit := range []int{0, 8 << 10} {
+			cb := &batchCallback{recordingCallback: recordingCallback{t: t}, codec: soap.NewCodec(enc, soap.Limits{})}
+			e := &Enumerator{Store: NewMemory(true, false), Rows: testRows(3000), MaxBatchBytes: limit}
+			s := e.NewSession(cb).(*enumeratorSession)
+			if exc := s.stream(context.Background(), RowQuery{Kind: AddressRows}); exc != nil || cb.rows != 3000 {
+				t.Fatalf("%v, limit %d: %v, %d rows", enc, limit, exc, cb.rows)
+			}
+			bound := limit
+			if bound == 0 {
+				bound = DefaultMaxBatchBytes
+			}
+			if cb.max > bound || cb.max < bound/2 || cb.first != 1 {
+				t.Errorf("%v, limit %d: largest message %d bytes, %d rows in the first", enc, bound, cb.max, cb.first)
+			}
+			for i, id := range cb.ids {
+				if id != int64(i+1) {
+					t.Fatalf("%v: row %d is RecordId %d", enc, i, id)
+				}
+			}
+		}
+	}
+	huge := strings.Repeat("n", 40<<10)
+	rows := testRows(50)
+	rows[30].(*ipam.IPAddressRow).Notes = &huge
+	cb := &batchCallback{recordingCallback: recordingCallback{t: t}, codec: soap.NewCodec(soap.EncodingBinarySession, soap.Limits{})}
+	e := &Enumerator{Store: NewMemory(true, false), Rows: rows}
+	exc := e.NewSession(cb).(*enumeratorSession).stream(context.Background(), RowQuery{Kind: AddressRows})
+	if exc == nil || exc.ExceptionID != ipam.IpamApiFetchFailed || cb.rows != 30 || cb.max > DefaultMaxBatchBytes {
+		t.Errorf("a row over the bound: %v after %d rows", exc, cb.rows)
+	}
+}

@@ -422,7 +422,9 @@ func newSessionManager(cfg *config.Config, st services.Store, rows services.RowS
 		Logger: log.Named("work")}
 	conv := &services.SchemaConversion{Store: st, CheckpointInterval: cfg.Session.CheckpointInterval, MinDuration: cfg.Dev.WorkDuration, Observer: m.Work(),
 		Logger: log.Named("work")}
-	enum := &services.Enumerator{Store: st, Rows: rows, Logger: log.Named("enumerate")}
+	// A rows message is bounded by the batch bound and by what ipamd sends
+	// at most (limits.max_message_size, lower only when set so).
+	enum := &services.Enumerator{Store: st, Rows: rows, MaxBatchBytes: min(services.DefaultMaxBatchBytes, cfg.Limits.MaxMessageSize), Logger: log.Named("enumerate")}
 	return sessions.NewManager(sessionOptions(cfg, log, m, local),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},

@@ -35,6 +35,8 @@ type WriterSession struct {
 
 	memo     map[any][]byte
 	pendMemo []any
+
+	members *memberCache // records of member names (member.go)
 }
 
 // DefaultMaxSessionStrings bounds the strings of one outbound session
@@ -118,6 +120,9 @@ func (s *WriterSession) Commit() {
 	s.pending, s.pendBytes, s.pendFull = s.pending[:0], 0, false
 	clear(s.pendMemo)
 	s.pendMemo = s.pendMemo[:0]
+	if s.members != nil {
+		s.members.pend = s.members.pend[:0]
+	}
 }
 
 // Rollback takes back what was added since the last Commit: the message
@@ -134,6 +139,7 @@ func (s *WriterSession) Rollback() {
 	for _, k := range s.pendMemo {
 		delete(s.memo, k)
 	}
+	s.members.forget(0)
 	s.Commit()
 }
 

@@ -26,6 +26,11 @@ type Writer struct {
 
 	sess    *WriterSession // outbound NBFSE table (msbinsession1), nil for msbin1
 	collect bool           // names and namespaces not in a dictionary are added to sess
+
+	base int        // len(dst) at Reset: where this document starts (bounded.go)
+	mark writerMark // Mark's point (bounded.go)
+
+	ownMembers *memberCache // kept member records without a session (member.go)
 }
 
 var _ xmlstream.Writer = (*Writer)(nil)
@@ -44,6 +49,7 @@ func (w *Writer) Reset(dst []byte) {
 	w.open, w.rootDone = false, false
 	w.lastText = -1
 	w.collect = false
+	w.base, w.mark = len(dst), writerMark{}
 }
 
 // Bytes returns the encoded document (dst with the records appended).

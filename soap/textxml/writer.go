@@ -18,6 +18,9 @@ type Writer struct {
 	rootDone bool
 
 	stackBuf [initialDepth]wframe // the first elements of stack
+
+	base int        // len(dst) at Reset: where this document starts (bounded.go)
+	mark writerMark // Mark's point (bounded.go)
 }
 
 type wframe struct{ prefix, local string }
@@ -40,6 +43,7 @@ func (w *Writer) Reset(dst []byte) {
 	w.stack = w.stack[:0]
 	w.scope.Reset()
 	w.open, w.rootDone = false, false
+	w.base, w.mark = len(dst), writerMark{}
 }
 
 // Bytes returns the encoded document (dst with the text appended).

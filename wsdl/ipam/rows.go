@@ -170,6 +170,14 @@ func (v *IPAddressRow) readContent(r xmlstream.Reader) error {
 func AssignIDs(rows []AnyIpamObject) {
 	n := 0
 	next := func() int { n++; return n }
+	for _, r := range rows {
+		assignRowIDs(r, next)
+	}
+}
+
+// assignRowIDs numbers one row and the IpamObject values it holds with
+// next, in document order.
+func assignRowIDs(r AnyIpamObject, next func() int) {
 	cfvs := func(vs []*CustomFieldValue) {
 		for _, c := range vs {
 			if c != nil {
@@ -177,20 +185,18 @@ func AssignIDs(rows []AnyIpamObject) {
 			}
 		}
 	}
-	for _, r := range rows {
-		switch v := r.(type) {
-		case *IPRangeRow:
-			v.ID = next()
-			cfvs(v.CustomFieldValues)
-			if v.UtilizationStatistics != nil {
-				v.UtilizationStatistics.ID = next()
-			}
-		case *IPAddressRow:
-			v.ID = next()
-			cfvs(v.CustomFieldValues)
-		case interface{ assignIDs(func() int) }: // the rows of rows_blocks.go
-			v.assignIDs(next)
+	switch v := r.(type) {
+	case *IPRangeRow:
+		v.ID = next()
+		cfvs(v.CustomFieldValues)
+		if v.UtilizationStatistics != nil {
+			v.UtilizationStatistics.ID = next()
 		}
+	case *IPAddressRow:
+		v.ID = next()
+		cfvs(v.CustomFieldValues)
+	case interface{ assignIDs(func() int) }: // the rows of rows_blocks.go
+		v.assignIDs(next)
 	}
 }
 
@@ -198,18 +204,54 @@ func AssignIDs(rows []AnyIpamObject) {
 type rowWriter struct {
 	w   xmlstream.Writer
 	err error
+	mw  MemberWriter // set when the simple members go through it (newRowWriter)
+	num [40]byte     // a number or date formatted for mw (scratch)
+}
+
+// MemberWriter is a Writer that writes a simple member — <local>text</local>,
+// <local i:nil="true"/> in the default namespace — from records it keeps
+// per name (nbfx.Writer; docs/performance.md, "Encoding straight into the
+// batch"). The bytes are those of StartElement, Text or Attr, EndElement.
+// It keeps none of the text it is given once a call returns (a row's
+// numbers and dates are formatted into a reused buffer for it).
+type MemberWriter interface {
+	Member(local, space, text string) error
+	NilMember(local, space string) error
+	InScope(prefix, space string) bool
+}
+
+// newRowWriter returns the writer of one row's members, inside the row's
+// element: its simple members go through a MemberWriter when the row's
+// bindings are those the kept records assume (the default namespace is
+// Namespace, i is XML Schema instance; nothing in a row rebinds them).
+func newRowWriter(w xmlstream.Writer) *rowWriter {
+	m := &rowWriter{w: w}
+	if mw, ok := w.(MemberWriter); ok && mw.InScope("", Namespace) && mw.InScope("i", NamespaceXSI) {
+		m.mw = mw
+	}
+	return m
 }
 
 func (m *rowWriter) text(local, value string) {
-	if m.err == nil {
-		m.err = writeText(m.w, local, Namespace, value)
+	if m.err != nil {
+		return
 	}
+	if m.mw != nil {
+		m.err = m.mw.Member(local, Namespace, value)
+		return
+	}
+	m.err = writeText(m.w, local, Namespace, value)
 }
 
 func (m *rowWriter) nilMember(local string) {
-	if m.err == nil {
-		m.err = writeNil(m.w, local, Namespace)
+	if m.err != nil {
+		return
 	}
+	if m.mw != nil {
+		m.err = m.mw.NilMember(local, Namespace)
+		return
+	}
+	m.err = writeNil(m.w, local, Namespace)
 }
 
 func (m *rowWriter) str(local string, v *string) {
@@ -220,7 +262,13 @@ func (m *rowWriter) str(local string, v *string) {
 	m.text(local, *v)
 }
 
-func (m *rowWriter) long(local string, v int64) { m.text(local, strconv.FormatInt(v, 10)) }
+func (m *rowWriter) long(local string, v int64) {
+	if m.mw != nil && m.err == nil {
+		m.text(local, m.scratch(strconv.AppendInt(m.num[:0], v, 10)))
+		return
+	}
+	m.text(local, strconv.FormatInt(v, 10))
+}
 
 func (m *rowWriter) longPtr(local string, v *int64) {
 	if v == nil {
@@ -239,6 +287,10 @@ func (m *rowWriter) double(local string, v float64) {
 func (m *rowWriter) dateTime(local string, v *time.Time) {
 	if v == nil {
 		m.nilMember(local)
+		return
+	}
+	if m.mw != nil && m.err == nil {
+		m.text(local, m.scratch(appendDateTime(m.num[:0], *v)))
 		return
 	}
 	m.text(local, FormatDateTime(*v))
@@ -294,6 +346,10 @@ func (m *rowWriter) attr(prefix, local, space, value string) {
 
 func (m *rowWriter) id(n int) {
 	if n > 0 {
+		if m.mw != nil && m.err == nil {
+			m.attr("z", "Id", NamespaceSerialization, m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10)))
+			return
+		}
 		m.attr("z", "Id", NamespaceSerialization, "i"+strconv.Itoa(n))
 	}
 }
@@ -340,7 +396,11 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 		}
 	}
 	m.xmlns("b", NamespaceSystemNet)
-	m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
+	if m.mw != nil && m.err == nil {
+		m.textP("b", "m_Address", NamespaceSystemNet, m.scratch(strconv.AppendInt(m.num[:0], address, 10)))
+	} else {
+		m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
+	}
 	if family == "InterNetwork" {
 		ipv4Rest.writeTo(m)
 		m.end()
@@ -392,7 +452,7 @@ func (m *rowWriter) customFieldValues(vs []*CustomFieldValue) {
 		customFieldValueLists.writeTo(m)
 		m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
 		m.text("ParentCustomFieldName", c.ParentCustomFieldName)
-		m.text("ParentCustomFieldNumber", strconv.FormatInt(int64(c.ParentCustomFieldNumber), 10))
+		m.long("ParentCustomFieldNumber", int64(c.ParentCustomFieldNumber))
 		m.long("ParentCustomFieldRecordId", c.ParentCustomFieldRecordID)
 		m.long("RecordId", c.RecordID)
 		m.text("Value", c.Value)
@@ -414,7 +474,7 @@ func (m *rowWriter) partialCustomFieldValues(vs []*CustomFieldValue) {
 }
 
 func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -439,11 +499,11 @@ func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 	m.dateTime("LastChangeDate", v.LastChangeDate)
 	m.dateTime("LastReclaimRuntime", v.LastReclaimRuntime)
 	// MappedReverseLookupZone (minOccurs 0) is omitted, as in the example.
-	m.text("NumberOfChildAddresses", strconv.FormatInt(int64(v.NumberOfChildAddresses), 10))
+	m.long("NumberOfChildAddresses", int64(v.NumberOfChildAddresses))
 	m.str("Owner", v.Owner)
 	m.longPtr("ParentIPBlockRecordId", v.ParentIPBlockRecordID)
 	m.partialCustomFieldValues(v.CustomFieldValues)
-	m.text("PrefixLength", strconv.FormatInt(int64(v.PrefixLength), 10))
+	m.long("PrefixLength", int64(v.PrefixLength))
 	m.str("ProviderAddressSpaceName", v.ProviderAddressSpaceName)
 	m.enum("RangeOverlapState", v.RangeOverlapState, "NotOverlapping")
 	m.long("RecordId", v.RecordID)
@@ -487,7 +547,7 @@ func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 }
 
 func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)

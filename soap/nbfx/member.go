@@ -1,0 +1,188 @@
+package nbfx
+
+import (
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Members from kept records: the rows of an enumeration are made of simple
+// members — <Name>text</Name> and <Name i:nil="true"/> in the default
+// namespace — about a hundred per row, the same names in every row. Member
+// and NilMember write them from the name's records kept per connection
+// (per session: the records use its session ids) instead of looking the
+// name up, binding and checking it each time (docs/performance.md,
+// "Encoding straight into the batch"). The bytes are those StartElement,
+// Text (Attr) and EndElement write.
+
+// memberCacheSize is the number of names kept (direct-mapped by the
+// address of the name's string: the row writers pass constants).
+const memberCacheSize = 256
+
+// memberCache keeps, per name, the start record (Member) or the whole
+// element (NilMember).
+type memberCache struct {
+	starts, nils [memberCacheSize]memberRecord
+	pend         []int32 // entries set since the last Commit: (index<<1 | nil)
+}
+
+type memberRecord struct {
+	name string // kept to compare by address (and so its memory stays)
+	rec  []byte
+}
+
+func memberSlot(s string) int {
+	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
+	return int((p * 0x9E3779B97F4A7C15) >> (64 - 8))
+}
+
+func (c *memberCache) table(isNil bool) *[memberCacheSize]memberRecord {
+	if isNil {
+		return &c.nils
+	}
+	return &c.starts
+}
+
+// get returns the record kept for name (the same string, by address) in
+// its two slots.
+func (c *memberCache) get(name string, isNil bool) []byte {
+	t, i := c.table(isNil), memberSlot(name)
+	if e := &t[i]; len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
+		return e.rec
+	}
+	if e := &t[i^1]; len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
+		return e.rec
+	}
+	return nil
+}
+
+func (c *memberCache) put(name string, isNil bool, rec []byte, pending bool) {
+	t, i := c.table(isNil), memberSlot(name)
+	if t[i].rec != nil && t[i^1].rec == nil {
+		i ^= 1
+	}
+	t[i] = memberRecord{name: name, rec: rec}
+	if pending {
+		k := int32(i << 1)
+		if isNil {
+			k |= 1
+		}
+		c.pend = append(c.pend, k)
+	}
+}
+
+// forget drops the entries set after the first n pending ones: they may
+// use session strings being taken back.
+func (c *memberCache) forget(n int) {
+	if c == nil || n > len(c.pend) {
+		return
+	}
+	for _, k := range c.pend[n:] {
+		c.table(k&1 == 1)[k>>1] = memberRecord{}
+	}
+	c.pend = c.pend[:n]
+}
+
+func (c *memberCache) pending() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.pend)
+}
+
+// members is the cache for w's names: its session's, or (without a
+// session, static ids and inline names only) its own.
+func (w *Writer) members() *memberCache {
+	if w.sess != nil {
+		if w.sess.members == nil {
+			w.sess.members = new(memberCache)
+		}
+		return w.sess.members
+	}
+	if w.ownMembers == nil {
+		w.ownMembers = new(memberCache)
+	}
+	return w.ownMembers
+}
+
+// memberRecord returns the start record of <local> (isNil false) or the
+// whole element <local i:nil="true"/>, kept or made; nil when it cannot be
+// written from a record here (the default namespace is not space, or i is
+// not bound to XML Schema instance, or local is not a name).
+func (w *Writer) memberRecord(local, space string, isNil bool) []byte {
+	c := w.members()
+	if rec := c.get(local, isNil); rec != nil {
+		return rec
+	}
+	if !w.InScope("", space) || (isNil && !w.InScope("i", xsiNamespace)) {
+		return nil
+	}
+	id, dict := w.dictID(local)
+	if !dict && checkName("element", local) != nil {
+		return nil
+	}
+	rec := appendNameRecord(nil, 0x40, 0x41, 0x42, 0x43, 0x44, 0x5E, "", local, id, dict)
+	if isNil {
+		aid, adict := w.dictID("nil")
+		rec = appendNameRecord(rec, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, "i", "nil", aid, adict)
+		rec = append(rec, 0x86, 0x01) // TrueText, EndElement
+	}
+	// An inline name of a session writer that does not collect would be
+	// a session id once it collects: not kept.
+	if dict || w.collect || w.sess == nil {
+		c.put(local, isNil, rec, w.sess != nil)
+	}
+	return rec
+}
+
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// Member writes the element <local>text</local> in the default namespace,
+// which must be space (and stay so wherever the same local is written
+// again: as with Repeat, a kept record is not checked against the scope).
+func (w *Writer) Member(local, space, text string) error {
+	if w.err != nil {
+		return w.err
+	}
+	rec := w.memberRecord(local, space, false)
+	if rec == nil || w.scope.Depth() == 0 {
+		if err := w.StartElement("", local, space); err != nil {
+			return err
+		}
+		if err := w.Text(text); err != nil {
+			return err
+		}
+		return w.EndElement()
+	}
+	if !utf8.ValidString(text) {
+		return w.fail("text is not UTF-8")
+	}
+	w.buf = append(w.buf, rec...)
+	at := len(w.buf)
+	if err := w.text(text); err != nil {
+		return err
+	}
+	w.buf[at] |= 1 // …TextWithEndElement
+	w.lastText, w.open = -1, false
+	return nil
+}
+
+// NilMember writes <local i:nil="true"/> in the default namespace, which
+// must be space, with i bound to XML Schema instance (see Member).
+func (w *Writer) NilMember(local, space string) error {
+	if w.err != nil {
+		return w.err
+	}
+	rec := w.memberRecord(local, space, true)
+	if rec == nil || w.scope.Depth() == 0 {
+		if err := w.StartElement("", local, space); err != nil {
+			return err
+		}
+		if err := w.Attr("i", "nil", xsiNamespace, "true"); err != nil {
+			return err
+		}
+		return w.EndElement()
+	}
+	w.buf = append(w.buf, rec...)
+	w.lastText, w.open = -1, false
+	return nil
+}
