@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -69,9 +70,26 @@ type Enumerator struct {
 	Store Store     // the ADM flags, for the pre-operation gating (3.1.4.2)
 	Rows  RowSource // the data
 	// MaxBatchBytes bounds one EnumeratedRowsCallback; 0 is
-	// DefaultMaxBatchBytes.
+	// DefaultMaxBatchBytes. SetMaxBatchBytes replaces it while serving.
 	MaxBatchBytes int
 	Logger        *zap.Logger // nil logs nothing
+
+	reloaded atomic.Int64 // SetMaxBatchBytes's bound; 0: MaxBatchBytes
+}
+
+// SetMaxBatchBytes bounds the EnumeratedRowsCallback messages of the
+// enumerations started from now on (a reload of limits.max_message_size).
+func (e *Enumerator) SetMaxBatchBytes(n int) { e.reloaded.Store(int64(max(n, 0))) }
+
+// BatchBytes is the bound an enumeration starting now uses.
+func (e *Enumerator) BatchBytes() int {
+	if n := e.reloaded.Load(); n > 0 {
+		return int(n)
+	}
+	if e.MaxBatchBytes > 0 {
+		return e.MaxBatchBytes
+	}
+	return DefaultMaxBatchBytes
 }
 
 // NewSession returns the port implementation for one session.
@@ -229,10 +247,7 @@ func (s *enumeratorSession) stream(ctx context.Context, q RowQuery) (exc *ipam.I
 			exc = ipam.NewException(ipam.IpamApiGenericErrorOccurred, "the enumeration failed with an internal error (logged by the server)")
 		}
 	}()
-	limit := s.svc.MaxBatchBytes
-	if limit <= 0 {
-		limit = DefaultMaxBatchBytes
-	}
+	limit := s.svc.BatchBytes()
 	var b interface {
 		add(ipam.AnyIpamObject) error
 		flush() error

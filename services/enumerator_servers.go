@@ -8,7 +8,7 @@ import (
 const (
 	// ServerInfoRows: the servers of ADM_ServersTable as ServerInfo rows
 	// (ServerInfoEnumerationParameters, 3.5.4.8.1.78).
-	ServerInfoRows RowKind = iota + 96
+	ServerInfoRows RowKind = iota + 112
 	// DataCollectionRows: a DHCP, DNS or audit parameter type; RowQuery.Tables
 	// names the ADM tables it reads. ipamd builds none of their rows: the
 	// enumeration is empty where those tables exist and hold no row, and

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -136,5 +137,23 @@ func TestReplyWithinMessageSize(t *testing.T) {
 	r, _ := h.next()
 	if r.fault == nil || r.fault.Reason != soap.TooLargeFault().Reason || r.relatesTo != "urn:uuid:1" {
 		t.Fatalf("got %+v, want the TooLarge fault relating to the request", r)
+	}
+}
+
+// TestCallbackOverMessageSizeIsAnError: a callback over
+// Limits.MaxMessageBytes is not sent; the TooLarge fault goes to the
+// client instead, and the work that sent the callback is told it did not
+// go out (an enumerator must not count its rows as sent). Rule E5.
+func TestCallbackOverMessageSizeIsAnError(t *testing.T) {
+	h := startSession(t, provisionBinding(services.NewMemory(false, false), time.Second, ""), Options{Limits: soap.Limits{MaxMessageBytes: 4096}})
+	h.s.sendMu.Lock()
+	err := h.s.writeLocked(t.Context(), "urn:callback", "", bigBody{}, true)
+	h.s.sendMu.Unlock()
+	if !errors.Is(err, soap.ErrMessageTooLarge) {
+		t.Fatalf("callback over the limit: err %v, want soap.ErrMessageTooLarge", err)
+	}
+	r, _ := h.next()
+	if r.fault == nil || r.fault.Reason != soap.TooLargeFault().Reason {
+		t.Fatalf("got %+v, want the TooLarge fault in the callback's place", r)
 	}
 }

@@ -747,6 +747,7 @@ func (s *Session) writeOutLocked(ctx context.Context, action, relatesTo string, 
 		m.Kind, m.Fault = KindFault, f
 	}
 	err := s.t.Send(ctx, m)
+	var replaced error // the callback that did not go out, a fault in its place
 	if errors.Is(err, soap.ErrMessageTooLarge) {
 		// limits.max_message_size bounds what is sent too: a small fixed
 		// fault goes instead (to the callback channel for a callback).
@@ -755,12 +756,20 @@ func (s *Session) writeOutLocked(ctx context.Context, action, relatesTo string, 
 		kind := m.Kind
 		if kind != KindCallback {
 			kind = KindFault
+		} else {
+			replaced = err
 		}
 		m = Outgoing{Kind: kind, Header: soap.Header{Action: f.Action, RelatesTo: relatesTo, To: soap.AddressAnonymous}, Body: f, Fault: f, Last: last}
 		err = s.t.Send(ctx, m)
 	}
 	if err != nil {
 		return fmt.Errorf("send %s: %w", action, err)
+	}
+	if replaced != nil {
+		// The work must not count a callback the client never got: the
+		// enumerator ends with an exception instead of going on as if
+		// its rows had been sent (docs/protocol.md, rule E5).
+		return fmt.Errorf("send %s: a fault went instead: %w", action, replaced)
 	}
 	if isFault {
 		if exc := faultException(f); exc != nil {

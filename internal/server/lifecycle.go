@@ -101,6 +101,7 @@ type lifecycle struct {
 	log     *zap.Logger
 	metrics *metrics.Metrics
 	mgr     *sessions.Manager
+	enum    *services.Enumerator // its rows bound follows limits.max_message_size
 	nmf     *nmf.Server
 	http    *soaphttp.Server
 	// local is the local-account policy New resolved (localPolicy): its
@@ -345,7 +346,7 @@ const readerQuota = "new net.tcp sessions and every HTTP request from now on"
 // Every other changed setting is reported as needing a restart.
 var reloadable = map[string]string{
 	"log.level":                               "now",
-	"limits.max_message_size":                 "new net.tcp connections and sessions, and every HTTP request from now on",
+	"limits.max_message_size":                 "new net.tcp connections and sessions, every HTTP request and the enumerations started from now on",
 	"limits.preamble_timeout":                 "new net.tcp connections",
 	"limits.idle_timeout":                     "new net.tcp connections (the HTTP transport: after a restart)",
 	"limits.close_timeout":                    "new net.tcp connections and the next stop",
@@ -404,6 +405,7 @@ func (lf *lifecycle) apply(next *config.Config) (applied, restart []string) {
 	}
 	lf.nmf.Reconfigure(nmfOptions(&kept, lf.log))
 	lf.mgr.Reconfigure(sessionOptions(&kept, lf.log, nil, lf.local))
+	lf.enum.SetMaxBatchBytes(enumBatchBytes(&kept))
 	lf.http.SetLimits(int64(kept.Limits.MaxMessageSize), readerLimits(&kept, lf.metrics.QuotaExceeded))
 	lf.cfg = &kept
 	lf.metrics.Reloaded(true)

@@ -53,7 +53,7 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr, err := newSessionManager(cfg, services.NewMemory(false, false), services.NoRows{}, log, m, local)
+	mgr, enum, err := newSessionManager(cfg, services.NewMemory(false, false), services.NoRows{}, log, m, local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func newTestLifecycle(t *testing.T, cfg *config.Config, log *zap.Logger) *lifecy
 		so.level.SetLevel(lvl)
 	}
 	httpSrv := soaphttp.NewServer(soaphttp.Options{MaxMessageSize: int64(cfg.Limits.MaxMessageSize), Limits: readerLimits(cfg, m.QuotaExceeded)}, bind.HTTP(mgr))
-	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr)), http: httpSrv, local: local}
+	return &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, enum: enum, nmf: nmf.NewServer(nmfOptions(cfg, log), bind.NetTCP(mgr)), http: httpSrv, local: local}
 }
 
 // otherValue is a value of s different from its value in c (validity
@@ -198,5 +198,26 @@ func TestReloadKeepsLocalPolicy(t *testing.T) {
 	got := lf.mgr.Options().Authorizer.(*services.RoleAuthorizer)
 	if got.Local != lf.local || !slices.Equal(got.AdminSIDs, next.Security.Administrators) {
 		t.Errorf("after the reload: local policy %p (start's %p), admin SIDs %v", got.Local, lf.local, got.AdminSIDs)
+	}
+}
+
+// TestReloadBoundsEnumerationMessages: the rows bound of the enumerations
+// started after a reload follows limits.max_message_size, down and back
+// up to the batch bound, so a lowered limit does not turn rows messages
+// into TooLarge faults. Rule E5.
+func TestReloadBoundsEnumerationMessages(t *testing.T) {
+	old := config.Default()
+	old.StateDir = t.TempDir()
+	lf := newTestLifecycle(t, old, zap.NewNop())
+	if got := lf.enum.BatchBytes(); got != min(services.DefaultMaxBatchBytes, old.Limits.MaxMessageSize) {
+		t.Fatalf("bound at start %d", got)
+	}
+	for _, limit := range []int{16 << 10, 1 << 20} {
+		next := *lf.cfg
+		next.Limits.MaxMessageSize = limit
+		lf.apply(&next)
+		if got, want := lf.enum.BatchBytes(), min(services.DefaultMaxBatchBytes, limit); got != want {
+			t.Errorf("max_message_size %d: rows bound %d, want %d", limit, got, want)
+		}
 	}
 }

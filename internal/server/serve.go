@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	if cfg.Security.LocalIdentity == config.LocalIdentityTrust && !cfg.Security.RefuseUnauthenticated {
 		log.Warn("security.local_identity is trust: every caller of a listener without transport security is an IPAM administrator, whatever its local account")
 	}
-	mgr, err := newSessionManager(cfg, st, rows, log, m, local)
+	mgr, enum, err := newSessionManager(cfg, st, rows, log, m, local)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			return err
 		}
 	}
-	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, nmf: srv, http: httpSrv, local: local}
+	s.lf = &lifecycle{cfg: cfg, so: so, log: log, metrics: m, mgr: mgr, enum: enum, nmf: srv, http: httpSrv, local: local}
 	s.adminDone, err = s.lf.startAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -413,7 +413,7 @@ func listenerSecurity(mode string, ups map[string]nmf.Upgrader) (nmf.ListenerSec
 
 // newSessionManager builds the services on st and binds them to their
 // endpoints; local is cfg's localPolicy.
-func newSessionManager(cfg *config.Config, st services.Store, rows services.RowSource, log *zap.Logger, m *metrics.Metrics, local *services.LocalPolicy) (*sessions.Manager, error) {
+func newSessionManager(cfg *config.Config, st services.Store, rows services.RowSource, log *zap.Logger, m *metrics.Metrics, local *services.LocalPolicy) (*sessions.Manager, *services.Enumerator, error) {
 	style := ipam.CallbackActionsService
 	if cfg.Callbacks.ActionStyle == config.ActionStyleCallback {
 		style = ipam.CallbackActionsCallback
@@ -424,12 +424,19 @@ func newSessionManager(cfg *config.Config, st services.Store, rows services.RowS
 		Logger: log.Named("work")}
 	// A rows message is bounded by the batch bound and by what ipamd sends
 	// at most (limits.max_message_size, lower only when set so).
-	enum := &services.Enumerator{Store: st, Rows: rows, MaxBatchBytes: min(services.DefaultMaxBatchBytes, cfg.Limits.MaxMessageSize), Logger: log.Named("enumerate")}
-	return sessions.NewManager(sessionOptions(cfg, log, m, local),
+	enum := &services.Enumerator{Store: st, Rows: rows, MaxBatchBytes: enumBatchBytes(cfg), Logger: log.Named("enumerate")}
+	mgr, err := sessions.NewManager(sessionOptions(cfg, log, m, local),
 		sessions.Endpoint{Path: cfg.Endpoints.ProvisionPath, Binding: sessions.ProvisionBinding(prov.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.SchemaConversionPath, Binding: sessions.SchemaConversionBinding(conv.NewSession, style)},
 		sessions.Endpoint{Path: cfg.Endpoints.EnumeratorPath, Binding: sessions.EnumeratorBinding(enum.NewSession, style)},
 	)
+	return mgr, enum, err
+}
+
+// enumBatchBytes bounds a rows message: the batch bound, and at most what
+// ipamd sends at most (limits.max_message_size, lower only when set so).
+func enumBatchBytes(cfg *config.Config) int {
+	return min(services.DefaultMaxBatchBytes, cfg.Limits.MaxMessageSize)
 }
 
 // wsdlForRequest is the WSDL served at <endpoint>?wsdl: port addresses name
