@@ -20,7 +20,9 @@ import (
 // those not in it (LogicalGroupDataUnmappedItems), and the IPv4 subnets
 // not in the group read as a subnet group (IPv4Subnet rows) — each as the
 // test's own queries of the association table say, in RecordId order.
-// Refused at Initialize: an ActiveServer node (IpamApiInvalidEnumeration)
+// The servers (ServerInfo rows) of the Managed by group and those not in
+// it. Refused at Initialize: an ActiveServer node with a role Filter
+// (IpamApiInvalidEnumeration)
 // and a Filter given for a range node (IpamApiInvalidParameter). Rules
 // E8 and E23.
 func TestEnumerateGroupDataOverNetTCP(t *testing.T) {
@@ -73,6 +75,13 @@ func TestEnumerateGroupDataOverNetTCP(t *testing.T) {
 		WHERE "ObjectType" = 'IPRange' AND "Af" = 'InterNetwork' AND "CustomFieldId" = ?`, managedBy).Scan(&root); err != nil {
 		t.Fatal(err)
 	}
+	// A converted v1 store's servers have no Managed by value: the first
+	// one gets the root's.
+	if _, err := db.ExecContext(ctx, `INSERT INTO "ADM_CustomFieldValuesAssociationTable" ("RecordId", "ObjectType", "UsedById", "CustomFieldId", "CustomFieldValueId", "Value")
+		SELECT (SELECT MAX("RecordId") + 1 FROM "ADM_CustomFieldValuesAssociationTable"), 'ServerInfo', MIN("RecordId"), ?, ?, 'x' FROM "ADM_ServersTable"`,
+		managedBy, root); err != nil {
+		t.Fatal(err)
+	}
 	enumerate := func(p ipam.AnyEnumerationParametersBase) ([]string, error) {
 		t.Helper()
 		c := &Client{}
@@ -111,6 +120,16 @@ func TestEnumerateGroupDataOverNetTCP(t *testing.T) {
 			ids("IPv4Subnet", `SELECT b."RecordId" FROM "ADM_IPBlocksTable" b WHERE b."Family" = 'IPv4' AND b."IsSubnet" = 1 AND NOT EXISTS
 				(SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = 'IPSubnet' AND x."UsedById" = b."RecordId" AND x."CustomFieldId" = ?)
 				ORDER BY b."RecordId"`, managedBy)},
+		// ActiveServer: ServerInfo rows, built by id (Rule E21's rows).
+		{"servers of the group", &ipam.LogicalGroupDataForRootAlternateItemsEnumerationParameters{EnumerationParametersBase: base,
+			LogicalGroup: &ipam.LogicalGroup{Type: "ManagedServer", RecordID: &group}, LogicalGroupType: ipam.LogicalGroupTypeManagedServer},
+			ids("ServerInfo", `SELECT DISTINCT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'ServerInfo'
+				AND "CustomFieldId" = ? ORDER BY "UsedById"`, managedBy)},
+		{"servers not in the group", &ipam.LogicalGroupDataUnmappedItemsEnumerationParameters{EnumerationParametersBase: base,
+			LogicalGroup: &ipam.LogicalGroup{Type: "ManagedServer", RecordID: &group}, LogicalGroupType: ipam.LogicalGroupTypeManagedServer},
+			ids("ServerInfo", `SELECT s."RecordId" FROM "ADM_ServersTable" s WHERE NOT EXISTS
+				(SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = 'ServerInfo' AND x."UsedById" = s."RecordId" AND x."CustomFieldId" = ?)
+				ORDER BY s."RecordId"`, managedBy)},
 	} {
 		got, err := enumerate(tc.p)
 		if err != nil {
@@ -125,7 +144,8 @@ func TestEnumerateGroupDataOverNetTCP(t *testing.T) {
 		p    ipam.AnyEnumerationParametersBase
 		want string
 	}{
-		{"an ActiveServer node", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,
+		{"an ActiveServer node by role Filter", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,
+			Filter:           []*ipam.KeyValueOfintanyType{{Key: 1}},
 			LogicalGroupNode: &ipam.LogicalGroupNode{Type: "ManagedServer", LogicalGroupRecordID: &group, CustomFieldRecordID: &managedBy, NodeCustomFieldValueID: &root}},
 			ipam.IpamApiInvalidEnumeration},
 		{"a Filter for a range node", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,

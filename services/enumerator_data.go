@@ -11,7 +11,8 @@ import (
 // (NodeQuery.Unmapped), built as the rows of their own enumerations —
 // IPv4Range / IPv6Range for a Range group, IpamIPv4Address /
 // IpamIPv6Address for an IPAddress group, IPv4Subnet / IPv6Subnet for a
-// Subnet group (docs/protocol.md, "LogicalGroupData").
+// Subnet group, ServerInfo for an ActiveServer group (docs/protocol.md,
+// "LogicalGroupData").
 const GroupDataRows RowKind = iota + 144
 
 // dataRowQuery maps the LogicalGroupData parameter types; any other type
@@ -77,17 +78,18 @@ func dataGroup(lg *ipam.LogicalGroup, t ipam.LogicalGroupType, filter []*ipam.Ke
 
 // dataObjects checks that ipamd serves the objects of a group type and
 // that Filter is not given where the spec forbids it: the Filter is for
-// ActiveServer groups and nodes only (2.2.4.333-.335), whose rows are
-// ServerInfo (or the DHCP and DNS server types a Filter picks), which
-// this reading does not build: IpamApiInvalidEnumeration, as for the
-// other types ipamd does not serve (docs/protocol.md).
+// ActiveServer groups and nodes only (2.2.4.333-.335). Their servers are
+// ServerInfo rows; a non-empty Filter picks the DHCP and DNS server rows
+// of the roles it names instead, which ipamd does not build:
+// IpamApiInvalidEnumeration, as for the other types ipamd does not serve
+// (docs/protocol.md, "LogicalGroupData").
 func dataObjects(groupType string, filter []*ipam.KeyValueOfintanyType) *ipam.IpamException {
+	if len(filter) == 0 {
+		return nil
+	}
 	if groupType == string(ipam.LogicalGroupTypeManagedServer) {
 		return ipam.NewException(ipam.IpamApiInvalidEnumeration,
-			"the servers of an ActiveServer logical group (ServerInfo rows) are not enumerated by ipamd (docs/protocol.md)")
+			"a Filter of an ActiveServer logical group picks DHCP and DNS server rows, which ipamd does not enumerate (docs/protocol.md)")
 	}
-	if len(filter) > 0 {
-		return ipam.NewException(ipam.IpamApiInvalidParameter, "Filter applies only to ActiveServerV4/V6 logical groups and nodes")
-	}
-	return nil
+	return ipam.NewException(ipam.IpamApiInvalidParameter, "Filter applies only to ActiveServerV4/V6 logical groups and nodes")
 }

@@ -13,8 +13,9 @@ import (
 // group's i:type; the objects not in the group. Refused: no node or group,
 // the base types, a node without its ids, a LogicalGroupType that does not
 // fit the group or is absent, a Filter for a group of ranges, addresses
-// or subnets (IpamApiInvalidParameter); the servers of an ActiveServer
-// group or node and a wrong ObjectType (IpamApiInvalidEnumeration). Rule
+// or subnets (IpamApiInvalidParameter); a role Filter of an ActiveServer
+// group or node and a wrong ObjectType (IpamApiInvalidEnumeration); the
+// servers of an ActiveServer group or node without a Filter are served. Rule
 // E23.
 func TestRowQueryForGroupData(t *testing.T) {
 	base := ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroupData}
@@ -57,7 +58,7 @@ func TestRowQueryForGroupData(t *testing.T) {
 			LogicalGroupNode: &ipam.LogicalGroupNode{Type: "Range", CustomFieldRecordID: &field, NodeCustomFieldValueID: &value}}, ipam.IpamApiInvalidParameter, nil},
 		{"Filter of a range node", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,
 			LogicalGroupNode: node("Range", false), Filter: filter}, ipam.IpamApiInvalidParameter, nil},
-		{"servers of a node", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,
+		{"servers of a node by role Filter", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,
 			LogicalGroupNode: node("ManagedServer", false), Filter: filter}, ipam.IpamApiInvalidEnumeration, nil},
 		{"no group", &ipam.LogicalGroupDataForRootAlternateItemsEnumerationParameters{EnumerationParametersBase: base,
 			LogicalGroupType: ipam.LogicalGroupTypeRange}, ipam.IpamApiInvalidParameter, nil},
@@ -70,7 +71,9 @@ func TestRowQueryForGroupData(t *testing.T) {
 		{"Filter of an address group", &ipam.LogicalGroupDataUnmappedItemsEnumerationParameters{EnumerationParametersBase: base,
 			LogicalGroup: group("IPAddress", false), LogicalGroupType: ipam.LogicalGroupTypeIPAddress, Filter: filter}, ipam.IpamApiInvalidParameter, nil},
 		{"servers of a group", &ipam.LogicalGroupDataForRootAlternateItemsEnumerationParameters{EnumerationParametersBase: base,
-			LogicalGroup: group("ManagedServer", true), LogicalGroupType: ipam.LogicalGroupTypeManagedServer}, ipam.IpamApiInvalidEnumeration, nil},
+			LogicalGroup: group("ManagedServer", true), LogicalGroupType: ipam.LogicalGroupTypeManagedServer}, "", data("ManagedServer", true, false, "[]")},
+		{"servers of a node, empty Filter", &ipam.LogicalGroupDataForLogicalGroupNodeEnumerationParameters{EnumerationParametersBase: base,
+			LogicalGroupNode: node("ManagedServer", false), Filter: []*ipam.KeyValueOfintanyType{}}, "", data("ManagedServer", false, false, "[{8 279} {9 284}]")},
 		{"group data, range object", &ipam.LogicalGroupDataForRootAlternateItemsEnumerationParameters{
 			EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeIPRange},
 			LogicalGroup:              group("Range", false), LogicalGroupType: ipam.LogicalGroupTypeRange}, ipam.IpamApiInvalidEnumeration, nil},

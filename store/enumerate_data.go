@@ -121,15 +121,17 @@ func (s *Store) enumerateGroupData(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		return fmt.Errorf("store: enumerate logical group data: no selection")
 	}
 	objectType := nodeObjectTypes[q.Groups.Node.Type]
-	if _, ok := groupObjectTables[objectType]; !ok || objectType == "ServerInfo" {
-		// ServerInfo rows are not built by this reading (services refuse
-		// an ActiveServer group at Initialize; docs/protocol.md): the ids
-		// groupObjectIDs picks for one go to the ServerInfo row builder.
+	if _, ok := groupObjectTables[objectType]; !ok {
 		return ipam.NewException(ipam.IpamApiInvalidEnumeration, "no logical group data of type %s", q.Groups.Node.Type)
 	}
 	ids, err := s.groupObjectIDs(ctx, tx, q, objectType)
 	if err != nil || len(ids) == 0 {
 		return err
+	}
+	if objectType == "ServerInfo" {
+		// The servers are built by id (enumerate_servers.go), in RecordId
+		// order; the ids' rows are closed by now.
+		return s.ServerInfoRows(ctx, tx, ids, emit)
 	}
 	// The rows come in RecordId order, as ids do: a cursor over ids keeps
 	// the selected rows (8 bytes an id, no set).

@@ -301,10 +301,24 @@ func TestGroupServerIDsMatchStore(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := s.groupObjectIDs(ctx, tx, RowQuery{Kind: GroupDataRows, IPv6: tc.v6, Groups: &GroupQuery{Type: n.Type, Node: &n}}, "ServerInfo")
-				_ = tx.Rollback()
+				q := RowQuery{Kind: GroupDataRows, IPv6: tc.v6, Groups: &GroupQuery{Type: n.Type, Node: &n}}
+				got, err := s.groupObjectIDs(ctx, tx, q, "ServerInfo")
 				if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
 					t.Errorf("%s: %v %v, the store %v", tc.name, got, err, tc.want)
+				}
+				// The enumeration sends those servers as ServerInfo rows.
+				var rows []int64
+				err = s.enumerateGroupData(ctx, tx, q, func(o ipam.AnyIpamObject) error {
+					r, ok := o.(*ipam.ServerInfoRow)
+					if !ok {
+						return fmt.Errorf("row %T, want ServerInfo", o)
+					}
+					rows = append(rows, r.RecordID)
+					return nil
+				})
+				_ = tx.Rollback()
+				if err != nil || fmt.Sprint(rows) != fmt.Sprint(tc.want) {
+					t.Errorf("%s: rows %v %v, the store %v", tc.name, rows, err, tc.want)
 				}
 			}
 		})
