@@ -375,19 +375,25 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	if spaces != nil { // in memory (enumerate_cache.go)
 		spaceCols, spaceJoins = "", ""
 	}
-	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
+	columns := `a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
 		a."IsDuplicate", a."MacAddress", a."Notes", a."OSName", a."OSVersion", a."Owner", a."SerialNumber",
 		a."DeviceName", a."VirtualizationType", a."IsCreatedFromDNS", a."ReservationType", a."Duid", a."Iaid",
-		r."StartIPAddress", r."EndIPAddress"` + spaceCols + `
+		r."StartIPAddress", r."EndIPAddress"` + spaceCols
+	from := `
 		FROM "ADM_IPAddressTable" a
 		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + spaceJoins +
 		w.String() + ` ORDER BY a."RecordId" LIMIT ` + s.dialect.Placeholder(limit+1)
-	page, err := tx.PrepareContext(ctx, query)
-	if err != nil {
+	var stmts pageStatements
+	defer stmts.Close()
+	if stmts.columns, err = tx.PrepareContext(ctx, `SELECT `+columns+from); err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
-	defer page.Close()
+	if s.dialect == schema.SQLite && packedSQLitePages {
+		if stmts.packed, err = tx.PrepareContext(ctx, `SELECT `+packed(columns)+from); err != nil {
+			return fmt.Errorf("store: enumerate addresses: %w", err)
+		}
+	}
 	values, err := prepareCustomFieldValues(ctx, tx, s.dialect, "IPAddress")
 	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
@@ -405,7 +411,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		defer close(pages)
 		now, size := time.Now(), firstEnumeratePage
 		for {
-			p := readAddressPage(readCtx, page, values, spaces, w.args, size, now)
+			p := readAddressPage(readCtx, &stmts, values, spaces, w.args, size, now)
 			select {
 			case pages <- p:
 			case <-readCtx.Done():
@@ -443,7 +449,7 @@ type addressPage struct {
 	err  error
 }
 
-func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int, now time.Time) addressPage {
+func readAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int, now time.Time) addressPage {
 	rows := make([]*ipam.IPAddressRow, 0, size)
 	// Rows are scanned into scratch and copied into a slab of the page:
 	// one scan destination list and one allocation for the page's scans.
@@ -453,10 +459,10 @@ func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldVal
 		dest = dest[:len(dest)-3]
 	}
 	slab := make([]addressScan, 0, size)
-	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
-		if err := rs.Scan(dest...); err != nil {
-			return err
-		}
+	if err := page.read(ctx, args, dest, func() error {
+		rows, slab = rows[:0], slab[:0]
+		return nil
+	}, func() error {
 		if spaces != nil {
 			sp := spaces[scratch.space.Int64]
 			scratch.spFamily, scratch.spName, scratch.ppN = sp.family, sp.name, sp.provider
