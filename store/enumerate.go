@@ -297,8 +297,9 @@ const (
 	firstEnumeratePage = 8
 )
 
-// addressScan is one address row as scanned: one allocation per row, and
-// the row's pointers (nullString) point into it.
+// addressScan is one address row as scanned, with the row built from it:
+// the page's scans are one allocation (a slab), and the row and its
+// pointers (strings, times, the MAC address) point into its element.
 type addressScan struct {
 	id                                                     int64
 	rangeID, space, iaid                                   sql.NullInt64
@@ -307,6 +308,11 @@ type addressScan struct {
 	reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
 	duplicate, fromDNS                                     sql.NullBool
 	assigned, changed, expiry                              any
+
+	out   ipam.IPAddressRow
+	times [3]time.Time
+	iaid4 uint32
+	macs  [maxMAC]byte
 }
 
 func (a *addressScan) dest() []any {
@@ -315,30 +321,31 @@ func (a *addressScan) dest() []any {
 		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN}
 }
 
+// row builds the row in a (a slab's element: its pointers point into it).
 func (a *addressScan) row(now time.Time) *ipam.IPAddressRow {
-	prov, cust := spaceNames(a.spFamily, a.spName, a.ppN)
-	exp := asTime(a.expiry)
-	r := &ipam.IPAddressRow{
+	prov, cust := spaceNamesOf(&a.spFamily, &a.spName, &a.ppN)
+	exp := timeInto(&a.times[2], a.expiry)
+	a.out = ipam.IPAddressRow{
 		AccessScopeID: 1, Address: ipam.ParseIPAddressText(a.addr.String),
 		AddressAssignment: orDefault(a.assign, "None"), AddressCategory: orDefault(a.category, "None"),
-		AddressSpaceRecordID: a.space.Int64, AssetTag: nullString(a.asset),
-		AssignedDate: asTime(a.assigned), ChangedDate: asTime(a.changed),
+		AddressSpaceRecordID: a.space.Int64, AssetTag: stringPtr(&a.asset),
+		AssignedDate: timeInto(&a.times[0], a.assigned), ChangedDate: timeInto(&a.times[1], a.changed),
 		CreatedFromDNSResourceRecord: a.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
-		CustomerAddressSpaceName: cust, DeviceName: nullString(a.device),
+		CustomerAddressSpaceName: cust, DeviceName: stringPtr(&a.device),
 		ExpiryAndAlertEventLoggingStatus: orDefault(a.expiryStatus, "None"), ExpiryDate: exp,
 		IsDuplicate: a.duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
-		MacAddress: parseMAC(a.mac), Notes: nullString(a.notes), OSName: nullString(a.osName),
-		OSVersion: nullString(a.osVersion), Owner: nullString(a.owner),
+		MacAddress: parseMACInto(&a.macs, a.mac), Notes: stringPtr(&a.notes), OSName: stringPtr(&a.osName),
+		OSVersion: stringPtr(&a.osVersion), Owner: stringPtr(&a.owner),
 		ParentIPRangeStartIP: ipam.ParseIPAddressText(a.rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(a.rEnd.String),
-		ParentIPRangeRecordID: nullInt(a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
-		SerialNumber: nullString(a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
-		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: nullString(a.duid),
+		ParentIPRangeRecordID: intPtr(&a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
+		SerialNumber: stringPtr(&a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
+		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: stringPtr(&a.duid),
 	}
 	if a.iaid.Valid && a.iaid.Int64 >= 0 && a.iaid.Int64 <= 1<<32-1 {
-		v := uint32(a.iaid.Int64)
-		r.Iaid = &v
+		a.iaid4 = uint32(a.iaid.Int64)
+		a.out.Iaid = &a.iaid4
 	}
-	return r
+	return &a.out
 }
 
 // enumerateAddresses reads the addresses page by page (keyset pagination
@@ -476,16 +483,31 @@ func readAddressPage(ctx context.Context, page *pageStatements, values *customFi
 	if len(rows) == 0 {
 		return addressPage{}
 	}
-	i := 0
-	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, func(usedBy int64, v *ipam.CustomFieldValue) {
+	// The values come in row order: each row's are a run of the page's
+	// list, and the values themselves are from a slab of the page.
+	var (
+		vs     valueSlab
+		ptrs   = make([]*ipam.CustomFieldValue, 0, 3*len(rows))
+		owners = make([]int32, 0, 3*len(rows))
+		i      = 0
+	)
+	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
 		for i < len(rows) && rows[i].RecordID < usedBy {
 			i++
 		}
 		if i < len(rows) && rows[i].RecordID == usedBy {
-			rows[i].CustomFieldValues = append(rows[i].CustomFieldValues, v)
+			ptrs, owners = append(ptrs, v), append(owners, int32(i))
 		}
 	}); err != nil {
 		return addressPage{err: err}
+	}
+	for a := 0; a < len(ptrs); {
+		b := a + 1
+		for b < len(ptrs) && owners[b] == owners[a] {
+			b++
+		}
+		rows[owners[a]].CustomFieldValues = ptrs[a:b:b]
+		a = b
 	}
 	for _, r := range rows {
 		sortValues(r.CustomFieldValues)
@@ -592,7 +614,7 @@ func readCustomFieldDefs(ctx context.Context, tx *sql.Tx) (map[int64]customField
 
 // readCustomFieldValues reads the values of the objects first..last, in
 // object order.
-func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, last int64, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
+func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, last int64, slab *valueSlab, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
 	var (
 		usedBy int64
 		cf     customFieldScan
@@ -615,9 +637,11 @@ func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, las
 			}
 			return nil
 		}
-		v := &ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
+		v := slab.new()
 		if c.values != nil {
-			v = cachedCustomFieldValue(c.values, cf.valueID, cf.text)
+			cachedCustomFieldValue(v, c.values, cf.valueID, cf.text)
+		} else {
+			*v = ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
 		}
 		if def, ok := c.fields[field.Int64]; ok && field.Valid {
 			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64

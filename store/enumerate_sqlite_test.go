@@ -171,3 +171,22 @@ func FuzzSplitJSONArray(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseUTCTimeString: the fast form of the store's times is
+// time.Parse's reading of them, and refuses what time.Parse refuses.
+func FuzzParseUTCTimeString(f *testing.F) {
+	for _, s := range []string{"2013-06-03 09:00:01 +0000 UTC", "2013-06-03 09:00:01.5 +0000 UTC", "2012-02-29 23:59:59.123456789 +0000 UTC",
+		"2013-02-29 09:00:01 +0000 UTC", "2013-06-03 24:00:01 +0000 UTC", "2013-06-03 09:00:01. +0000 UTC", "2013-06-03 09:00:01,5 +0000 UTC"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseUTCTimeString(s)
+		if !ok {
+			return
+		}
+		want, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", s)
+		if err != nil || !got.Equal(want) || !reflect.DeepEqual(got.UTC(), want.UTC()) {
+			t.Fatalf("%q: %v, time.Parse %v %v", s, got, want, err)
+		}
+	})
+}
