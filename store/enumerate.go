@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,43 +210,59 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	if q.Virtualization != nil {
 		w.in(`COALESCE(r."VirtualizationType", 'NonVirtualized')`, q.Virtualization)
 	}
-	query := `SELECT r."RecordId", r."ParentIPBlockRecordId", r."AddressSpaceRecordId", r."ScopeRecordId",
+	columns := `r."RecordId", r."ParentIPBlockRecordId", r."AddressSpaceRecordId", r."ScopeRecordId",
 		r."AddressAssignment", r."AddressCategory", r."StartIPAddress", r."EndIPAddress", r."IsOverlapping",
 		r."LastAssignedDate", r."LastChangeDate", r."LastReclaimRuntime", r."NumberOfChildAddresses", r."Owner",
 		r."PrefixLength", r."UtilizationCalculationType", r."UtilizationEventLogStatus", r."UseForUtilization",
 		r."ConnectionSpecificDNSSuffix", r."VirtualizationType", r."SubnetId", r."SubnetMask", r."Description",
-		sp."Family", sp."Name", pp."Name", ` + customFieldColumns + `
+		sp."Family", sp."Name", pp."Name", ` + customFieldColumns
+	from := `
 		FROM "ADM_IPRangeTable" r` + fmt.Sprintf(addressSpaceJoins, "r") + customFieldJoins("IPRange", "r") +
 		w.String() + ` ORDER BY r."RecordId"`
-	rows, err := tx.QueryContext(ctx, query, w.args...)
-	if err != nil {
+	var stmts pageStatements
+	defer stmts.Close()
+	var err error
+	if stmts.columns, err = tx.PrepareContext(ctx, `SELECT `+columns+from); err != nil {
 		return fmt.Errorf("store: enumerate ranges: %w", err)
 	}
-	defer rows.Close()
-	var cur *ipam.IPRangeRow
-	for rows.Next() {
-		var (
-			id                                        int64
-			parent, space, scope, children, prefix    sql.NullInt64
-			assign, category, start, end, owner       sql.NullString
-			calc, logStatus, suffix, virt, sid, smask sql.NullString
-			desc, spFamily, spName, ppName            sql.NullString
-			overlapping, useForUtil                   sql.NullBool
-			assigned, changed, reclaim                any
-			cf                                        customFieldScan
-		)
-		dest := append([]any{&id, &parent, &space, &scope, &assign, &category, &start, &end, &overlapping,
-			&assigned, &changed, &reclaim, &children, &owner, &prefix, &calc, &logStatus, &useForUtil,
-			&suffix, &virt, &sid, &smask, &desc, &spFamily, &spName, &ppName}, cf.dest()...)
-		if err := rows.Scan(dest...); err != nil {
+	if s.dialect == schema.SQLite && packedSQLitePages {
+		if stmts.packed, err = tx.PrepareContext(ctx, `SELECT `+packed(columns)+from); err != nil {
 			return fmt.Errorf("store: enumerate ranges: %w", err)
+		}
+	}
+	var (
+		id                                        int64
+		parent, space, scope, children, prefix    sql.NullInt64
+		assign, category, start, end, owner       sql.NullString
+		calc, logStatus, suffix, virt, sid, smask sql.NullString
+		desc, spFamily, spName, ppName            sql.NullString
+		overlapping, useForUtil                   sql.NullBool
+		assigned, changed, reclaim                any
+		cf                                        customFieldScan
+		cur                                       *ipam.IPRangeRow
+		emitted                                   = int64(math.MinInt64)
+		emitErr                                   error
+	)
+	dest := append([]any{&id, &parent, &space, &scope, &assign, &category, &start, &end, &overlapping,
+		&assigned, &changed, &reclaim, &children, &owner, &prefix, &calc, &logStatus, &useForUtil,
+		&suffix, &virt, &sid, &smask, &desc, &spFamily, &spName, &ppName}, cf.dest()...)
+	// The ranges are one query, emitted as they are read: when the packed
+	// form is read again column by column, the ranges already emitted are
+	// skipped and the one being read is read again.
+	err = stmts.read(ctx, w.args, dest, func() error {
+		cur = nil
+		return nil
+	}, func() error {
+		if id <= emitted {
+			return nil
 		}
 		if cur == nil || cur.RecordID != id {
 			if cur != nil {
 				sortValues(cur.CustomFieldValues)
-				if err := emit(cur); err != nil {
-					return err
+				if emitErr = emit(cur); emitErr != nil {
+					return emitErr
 				}
+				emitted = cur.RecordID
 			}
 			startAddr, endAddr := ipam.ParseIPAddressText(start.String), ipam.ParseIPAddressText(end.String)
 			prov, cust := spaceNames(spFamily, spName, ppName)
@@ -275,8 +292,15 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		if v := cf.value(); v != nil {
 			cur.CustomFieldValues = append(cur.CustomFieldValues, v)
 		}
+		return nil
+	})
+	if emitErr != nil {
+		return emitErr
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: enumerate ranges: %w", ctx.Err())
+		}
 		return fmt.Errorf("store: enumerate ranges: %w", err)
 	}
 	if cur != nil {

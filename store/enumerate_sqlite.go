@@ -47,10 +47,13 @@ func (p *pageStatements) Close() {
 // read runs the page query with args, scans each result row into dest
 // and calls row. It reads the packed form when there is one; when a row of
 // it is not read exactly, restart forgets the rows of the page and the page
-// is read again column by column.
+// is read again column by column. An error of row ends the reading.
 func (p *pageStatements) read(ctx context.Context, args, dest []any, restart, row func() error) error {
 	if p.packed != nil {
-		var text string
+		var (
+			text   string
+			rowErr error // not the reading's: no second reading
+		)
 		members := make([]jsonMember, 0, len(dest))
 		err := readPage(ctx, p.packed, args, func(rs *sql.Rows) error {
 			if err := rs.Scan(&text); err != nil {
@@ -63,9 +66,10 @@ func (p *pageStatements) read(ctx context.Context, args, dest []any, restart, ro
 			if err := scanPacked(members, dest); err != nil {
 				return err
 			}
-			return row()
+			rowErr = row()
+			return rowErr
 		})
-		if err == nil || ctx.Err() != nil {
+		if err == nil || rowErr != nil || ctx.Err() != nil {
 			return err
 		}
 		if testHookPackedFallback != nil {

@@ -91,6 +91,75 @@ cr' || char(13) || char(1) || char(31) || 'é€😀' WHERE "RecordId" = 3`,
 	}
 }
 
+// readRangeRows is every range row of one family, in order.
+func readRangeRows(t *testing.T, s *Store, ipv6 bool) []*ipam.IPRangeRow {
+	t.Helper()
+	var out []*ipam.IPRangeRow
+	if err := s.EnumerateRows(context.Background(), RowQuery{Kind: RangeRows, IPv6: ipv6}, func(r ipam.AnyIpamObject) error {
+		out = append(out, r.(*ipam.IPRangeRow))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestEnumeratePackedSameRanges: the range rows are the same, member for
+// member, read packed or column by column; a BLOB part way makes the
+// query be read again column by column, and the ranges emitted before it
+// are not emitted twice.
+func TestEnumeratePackedSameRanges(t *testing.T) {
+	s := convertedStore(t, schema.SQLite, 6000)
+	var ids []int64
+	rs, err := s.db.Query(`SELECT "RecordId" FROM "ADM_IPRangeTable" WHERE "Family" = 'IPv4' ORDER BY "RecordId"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rs.Err(); err != nil || len(ids) < 20 {
+		t.Fatalf("%d ranges: %v", len(ids), err)
+	}
+	if _, err := s.db.Exec(`UPDATE "ADM_IPRangeTable" SET "Description" = 'a "quoted" \ one' || char(9), "LastChangeDate" = '2013-06-03T09:00:01Z', "Owner" = NULL WHERE "RecordId" = ?`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	falls := 0
+	testHookPackedFallback = func() { falls++ }
+	defer func() { testHookPackedFallback, packedSQLitePages = nil, true }()
+	for _, blob := range []bool{false, true} {
+		if blob {
+			if _, err := s.db.Exec(`UPDATE "ADM_IPRangeTable" SET "Description" = x'00ff' WHERE "RecordId" = ?`, ids[len(ids)/2]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		packedSQLitePages = true
+		packedRows := readRangeRows(t, s, false)
+		packedSQLitePages = false
+		columnRows := readRangeRows(t, s, false)
+		if falls != map[bool]int{false: 0, true: 1}[blob] {
+			t.Fatalf("blob %v: %d readings column by column", blob, falls)
+		}
+		if len(packedRows) != len(ids) || len(columnRows) != len(ids) {
+			t.Fatalf("blob %v: %d ranges packed, %d column by column, %d stored", blob, len(packedRows), len(columnRows), len(ids))
+		}
+		values := 0
+		for i := range packedRows {
+			if !reflect.DeepEqual(packedRows[i], columnRows[i]) {
+				t.Fatalf("blob %v: range %d:\n%+v packed\n%+v column by column", blob, packedRows[i].RecordID, packedRows[i], columnRows[i])
+			}
+			values += len(packedRows[i].CustomFieldValues)
+		}
+		if values == 0 {
+			t.Fatal("no custom field values: the test proves less")
+		}
+	}
+}
+
 // TestParseSQLiteTimeAsDriver: parseSQLiteTime reads a TIMESTAMP column's
 // text as modernc.org/sqlite does (the column-by-column form's value).
 func TestParseSQLiteTimeAsDriver(t *testing.T) {
