@@ -42,6 +42,13 @@ func spaceNamesOf(family, name, provider *sql.NullString) (prov, cust *string) {
 
 // timeInto is asTime stored in t.
 func timeInto(t *time.Time, v any) *time.Time {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time: // as asTime, without its allocation
+		*t = x.UTC()
+		return t
+	}
 	p := asTime(v)
 	if p == nil {
 		return nil
