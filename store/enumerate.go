@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,43 +210,59 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 	if q.Virtualization != nil {
 		w.in(`COALESCE(r."VirtualizationType", 'NonVirtualized')`, q.Virtualization)
 	}
-	query := `SELECT r."RecordId", r."ParentIPBlockRecordId", r."AddressSpaceRecordId", r."ScopeRecordId",
+	columns := `r."RecordId", r."ParentIPBlockRecordId", r."AddressSpaceRecordId", r."ScopeRecordId",
 		r."AddressAssignment", r."AddressCategory", r."StartIPAddress", r."EndIPAddress", r."IsOverlapping",
 		r."LastAssignedDate", r."LastChangeDate", r."LastReclaimRuntime", r."NumberOfChildAddresses", r."Owner",
 		r."PrefixLength", r."UtilizationCalculationType", r."UtilizationEventLogStatus", r."UseForUtilization",
 		r."ConnectionSpecificDNSSuffix", r."VirtualizationType", r."SubnetId", r."SubnetMask", r."Description",
-		sp."Family", sp."Name", pp."Name", ` + customFieldColumns + `
+		sp."Family", sp."Name", pp."Name", ` + customFieldColumns
+	from := `
 		FROM "ADM_IPRangeTable" r` + fmt.Sprintf(addressSpaceJoins, "r") + customFieldJoins("IPRange", "r") +
 		w.String() + ` ORDER BY r."RecordId"`
-	rows, err := tx.QueryContext(ctx, query, w.args...)
-	if err != nil {
+	var stmts pageStatements
+	defer stmts.Close()
+	var err error
+	if stmts.columns, err = tx.PrepareContext(ctx, `SELECT `+columns+from); err != nil {
 		return fmt.Errorf("store: enumerate ranges: %w", err)
 	}
-	defer rows.Close()
-	var cur *ipam.IPRangeRow
-	for rows.Next() {
-		var (
-			id                                        int64
-			parent, space, scope, children, prefix    sql.NullInt64
-			assign, category, start, end, owner       sql.NullString
-			calc, logStatus, suffix, virt, sid, smask sql.NullString
-			desc, spFamily, spName, ppName            sql.NullString
-			overlapping, useForUtil                   sql.NullBool
-			assigned, changed, reclaim                any
-			cf                                        customFieldScan
-		)
-		dest := append([]any{&id, &parent, &space, &scope, &assign, &category, &start, &end, &overlapping,
-			&assigned, &changed, &reclaim, &children, &owner, &prefix, &calc, &logStatus, &useForUtil,
-			&suffix, &virt, &sid, &smask, &desc, &spFamily, &spName, &ppName}, cf.dest()...)
-		if err := rows.Scan(dest...); err != nil {
+	if s.dialect == schema.SQLite && packedSQLitePages {
+		if stmts.packed, err = tx.PrepareContext(ctx, `SELECT `+packed(columns)+from); err != nil {
 			return fmt.Errorf("store: enumerate ranges: %w", err)
+		}
+	}
+	var (
+		id                                        int64
+		parent, space, scope, children, prefix    sql.NullInt64
+		assign, category, start, end, owner       sql.NullString
+		calc, logStatus, suffix, virt, sid, smask sql.NullString
+		desc, spFamily, spName, ppName            sql.NullString
+		overlapping, useForUtil                   sql.NullBool
+		assigned, changed, reclaim                any
+		cf                                        customFieldScan
+		cur                                       *ipam.IPRangeRow
+		emitted                                   = int64(math.MinInt64)
+		emitErr                                   error
+	)
+	dest := append([]any{&id, &parent, &space, &scope, &assign, &category, &start, &end, &overlapping,
+		&assigned, &changed, &reclaim, &children, &owner, &prefix, &calc, &logStatus, &useForUtil,
+		&suffix, &virt, &sid, &smask, &desc, &spFamily, &spName, &ppName}, cf.dest()...)
+	// The ranges are one query, emitted as they are read: when the packed
+	// form is read again column by column, the ranges already emitted are
+	// skipped and the one being read is read again.
+	err = stmts.read(ctx, w.args, dest, func() error {
+		cur = nil
+		return nil
+	}, func() error {
+		if id <= emitted {
+			return nil
 		}
 		if cur == nil || cur.RecordID != id {
 			if cur != nil {
 				sortValues(cur.CustomFieldValues)
-				if err := emit(cur); err != nil {
-					return err
+				if emitErr = emit(cur); emitErr != nil {
+					return emitErr
 				}
+				emitted = cur.RecordID
 			}
 			startAddr, endAddr := ipam.ParseIPAddressText(start.String), ipam.ParseIPAddressText(end.String)
 			prov, cust := spaceNames(spFamily, spName, ppName)
@@ -275,8 +292,15 @@ func (s *Store) enumerateRanges(ctx context.Context, tx *sql.Tx, q RowQuery, emi
 		if v := cf.value(); v != nil {
 			cur.CustomFieldValues = append(cur.CustomFieldValues, v)
 		}
+		return nil
+	})
+	if emitErr != nil {
+		return emitErr
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: enumerate ranges: %w", ctx.Err())
+		}
 		return fmt.Errorf("store: enumerate ranges: %w", err)
 	}
 	if cur != nil {
@@ -297,8 +321,9 @@ const (
 	firstEnumeratePage = 8
 )
 
-// addressScan is one address row as scanned: one allocation per row, and
-// the row's pointers (nullString) point into it.
+// addressScan is one address row as scanned, with the row built from it:
+// the page's scans are one allocation (a slab), and the row and its
+// pointers (strings, times, the MAC address) point into its element.
 type addressScan struct {
 	id                                                     int64
 	rangeID, space, iaid                                   sql.NullInt64
@@ -307,6 +332,11 @@ type addressScan struct {
 	reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
 	duplicate, fromDNS                                     sql.NullBool
 	assigned, changed, expiry                              any
+
+	out   ipam.IPAddressRow
+	times [3]time.Time
+	iaid4 uint32
+	macs  [maxMAC]byte
 }
 
 func (a *addressScan) dest() []any {
@@ -315,30 +345,31 @@ func (a *addressScan) dest() []any {
 		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN}
 }
 
+// row builds the row in a (a slab's element: its pointers point into it).
 func (a *addressScan) row(now time.Time) *ipam.IPAddressRow {
-	prov, cust := spaceNames(a.spFamily, a.spName, a.ppN)
-	exp := asTime(a.expiry)
-	r := &ipam.IPAddressRow{
+	prov, cust := spaceNamesOf(&a.spFamily, &a.spName, &a.ppN)
+	exp := timeInto(&a.times[2], a.expiry)
+	a.out = ipam.IPAddressRow{
 		AccessScopeID: 1, Address: ipam.ParseIPAddressText(a.addr.String),
 		AddressAssignment: orDefault(a.assign, "None"), AddressCategory: orDefault(a.category, "None"),
-		AddressSpaceRecordID: a.space.Int64, AssetTag: nullString(a.asset),
-		AssignedDate: asTime(a.assigned), ChangedDate: asTime(a.changed),
+		AddressSpaceRecordID: a.space.Int64, AssetTag: stringPtr(&a.asset),
+		AssignedDate: timeInto(&a.times[0], a.assigned), ChangedDate: timeInto(&a.times[1], a.changed),
 		CreatedFromDNSResourceRecord: a.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
-		CustomerAddressSpaceName: cust, DeviceName: nullString(a.device),
+		CustomerAddressSpaceName: cust, DeviceName: stringPtr(&a.device),
 		ExpiryAndAlertEventLoggingStatus: orDefault(a.expiryStatus, "None"), ExpiryDate: exp,
 		IsDuplicate: a.duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
-		MacAddress: parseMAC(a.mac), Notes: nullString(a.notes), OSName: nullString(a.osName),
-		OSVersion: nullString(a.osVersion), Owner: nullString(a.owner),
+		MacAddress: parseMACInto(&a.macs, a.mac), Notes: stringPtr(&a.notes), OSName: stringPtr(&a.osName),
+		OSVersion: stringPtr(&a.osVersion), Owner: stringPtr(&a.owner),
 		ParentIPRangeStartIP: ipam.ParseIPAddressText(a.rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(a.rEnd.String),
-		ParentIPRangeRecordID: nullInt(a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
-		SerialNumber: nullString(a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
-		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: nullString(a.duid),
+		ParentIPRangeRecordID: intPtr(&a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
+		SerialNumber: stringPtr(&a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
+		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: stringPtr(&a.duid),
 	}
 	if a.iaid.Valid && a.iaid.Int64 >= 0 && a.iaid.Int64 <= 1<<32-1 {
-		v := uint32(a.iaid.Int64)
-		r.Iaid = &v
+		a.iaid4 = uint32(a.iaid.Int64)
+		a.out.Iaid = &a.iaid4
 	}
-	return r
+	return &a.out
 }
 
 // enumerateAddresses reads the addresses page by page (keyset pagination
@@ -375,19 +406,25 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	if spaces != nil { // in memory (enumerate_cache.go)
 		spaceCols, spaceJoins = "", ""
 	}
-	query := `SELECT a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
+	columns := `a."RecordId", a."RangeRecordId", a."AddressSpaceRecordId", a."AddressAssignment", a."AddressCategory",
 		a."AssignedDate", a."ChangedDate", a."ExpiryDate", a."ExpiryAlertStatus", a."AssetTag", a."IpAddress",
 		a."IsDuplicate", a."MacAddress", a."Notes", a."OSName", a."OSVersion", a."Owner", a."SerialNumber",
 		a."DeviceName", a."VirtualizationType", a."IsCreatedFromDNS", a."ReservationType", a."Duid", a."Iaid",
-		r."StartIPAddress", r."EndIPAddress"` + spaceCols + `
+		r."StartIPAddress", r."EndIPAddress"` + spaceCols
+	from := `
 		FROM "ADM_IPAddressTable" a
 		LEFT JOIN "ADM_IPRangeTable" r ON r."RecordId" = a."RangeRecordId"` + spaceJoins +
 		w.String() + ` ORDER BY a."RecordId" LIMIT ` + s.dialect.Placeholder(limit+1)
-	page, err := tx.PrepareContext(ctx, query)
-	if err != nil {
+	var stmts pageStatements
+	defer stmts.Close()
+	if stmts.columns, err = tx.PrepareContext(ctx, `SELECT `+columns+from); err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
-	defer page.Close()
+	if s.dialect == schema.SQLite && packedSQLitePages {
+		if stmts.packed, err = tx.PrepareContext(ctx, `SELECT `+packed(columns)+from); err != nil {
+			return fmt.Errorf("store: enumerate addresses: %w", err)
+		}
+	}
 	values, err := prepareCustomFieldValues(ctx, tx, s.dialect, "IPAddress")
 	if err != nil {
 		return fmt.Errorf("store: enumerate addresses: %w", err)
@@ -405,7 +442,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		defer close(pages)
 		now, size := time.Now(), firstEnumeratePage
 		for {
-			p := readAddressPage(readCtx, page, values, spaces, w.args, size, now)
+			p := readAddressPage(readCtx, &stmts, values, spaces, w.args, size, now)
 			select {
 			case pages <- p:
 			case <-readCtx.Done():
@@ -443,7 +480,7 @@ type addressPage struct {
 	err  error
 }
 
-func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int, now time.Time) addressPage {
+func readAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int, now time.Time) addressPage {
 	rows := make([]*ipam.IPAddressRow, 0, size)
 	// Rows are scanned into scratch and copied into a slab of the page:
 	// one scan destination list and one allocation for the page's scans.
@@ -453,10 +490,10 @@ func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldVal
 		dest = dest[:len(dest)-3]
 	}
 	slab := make([]addressScan, 0, size)
-	if err := readPage(ctx, page, args, func(rs *sql.Rows) error {
-		if err := rs.Scan(dest...); err != nil {
-			return err
-		}
+	if err := page.read(ctx, args, dest, func() error {
+		rows, slab = rows[:0], slab[:0]
+		return nil
+	}, func() error {
 		if spaces != nil {
 			sp := spaces[scratch.space.Int64]
 			scratch.spFamily, scratch.spName, scratch.ppN = sp.family, sp.name, sp.provider
@@ -470,16 +507,31 @@ func readAddressPage(ctx context.Context, page *sql.Stmt, values *customFieldVal
 	if len(rows) == 0 {
 		return addressPage{}
 	}
-	i := 0
-	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, func(usedBy int64, v *ipam.CustomFieldValue) {
+	// The values come in row order: each row's are a run of the page's
+	// list, and the values themselves are from a slab of the page.
+	var (
+		vs     valueSlab
+		ptrs   = make([]*ipam.CustomFieldValue, 0, 3*len(rows))
+		owners = make([]int32, 0, 3*len(rows))
+		i      = 0
+	)
+	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
 		for i < len(rows) && rows[i].RecordID < usedBy {
 			i++
 		}
 		if i < len(rows) && rows[i].RecordID == usedBy {
-			rows[i].CustomFieldValues = append(rows[i].CustomFieldValues, v)
+			ptrs, owners = append(ptrs, v), append(owners, int32(i))
 		}
 	}); err != nil {
 		return addressPage{err: err}
+	}
+	for a := 0; a < len(ptrs); {
+		b := a + 1
+		for b < len(ptrs) && owners[b] == owners[a] {
+			b++
+		}
+		rows[owners[a]].CustomFieldValues = ptrs[a:b:b]
+		a = b
 	}
 	for _, r := range rows {
 		sortValues(r.CustomFieldValues)
@@ -586,7 +638,7 @@ func readCustomFieldDefs(ctx context.Context, tx *sql.Tx) (map[int64]customField
 
 // readCustomFieldValues reads the values of the objects first..last, in
 // object order.
-func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, last int64, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
+func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, last int64, slab *valueSlab, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
 	var (
 		usedBy int64
 		cf     customFieldScan
@@ -609,9 +661,11 @@ func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, las
 			}
 			return nil
 		}
-		v := &ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
+		v := slab.new()
 		if c.values != nil {
-			v = cachedCustomFieldValue(c.values, cf.valueID, cf.text)
+			cachedCustomFieldValue(v, c.values, cf.valueID, cf.text)
+		} else {
+			*v = ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
 		}
 		if def, ok := c.fields[field.Int64]; ok && field.Valid {
 			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64

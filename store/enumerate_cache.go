@@ -67,16 +67,15 @@ const valuesQueryCached = `SELECT cfa."UsedById", cfa."CustomFieldValueId", cfa.
 // cachedCustomFieldValue is the value an association row names, as the
 // joined query gives it: the value row's RecordId, BuiltInCustomFieldValueId
 // and Value when it exists (its Value, else the association's), the
-// association's Value alone when it does not.
-func cachedCustomFieldValue(values map[int64]cachedValue, valueID sql.NullInt64, assocValue sql.NullString) *ipam.CustomFieldValue {
-	v := &ipam.CustomFieldValue{Value: assocValue.String}
+// association's Value alone when it does not; into v.
+func cachedCustomFieldValue(v *ipam.CustomFieldValue, values map[int64]cachedValue, valueID sql.NullInt64, assocValue sql.NullString) {
+	*v = ipam.CustomFieldValue{Value: assocValue.String}
 	if c, ok := values[valueID.Int64]; ok && valueID.Valid {
 		v.RecordID, v.BuiltInCustomFieldValueID = valueID.Int64, c.builtIn
 		if c.value.Valid {
 			v.Value = c.value.String
 		}
 	}
-	return v
 }
 
 // addressSpace is a row's address space names (spaceNames).
