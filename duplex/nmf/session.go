@@ -269,14 +269,8 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	c := s.c
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if s.outClosed {
-		return ErrOutputClosed
-	}
-	if s.peerEnded {
-		return ErrPeerEnded
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("nmf: write message: %w", err)
+	if err := s.writableLocked(ctx); err != nil {
+		return err
 	}
 	b := appendEnvelopeHeader(c.recordBufLocked(), len(payload))
 	var err error
@@ -293,10 +287,24 @@ func (s *Session) WriteMessage(ctx context.Context, payload []byte) error {
 	return err
 }
 
+// writableLocked says why a message may not be written now, if it may not.
+func (s *Session) writableLocked(ctx context.Context) error {
+	if s.outClosed {
+		return ErrOutputClosed
+	}
+	if s.peerEnded {
+		return ErrPeerEnded
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("nmf: write message: %w", err)
+	}
+	return nil
+}
+
 // WriteFinalMessage writes payload as one Sized Envelope record followed
 // by our End record, in one write with whatever a Cork holds: the last
 // message of a session (Notify…Complete) and the End that must follow it
-// leave together (issue 16). Our output is closed afterwards, as by
+// leave together, one write fewer per session. Our output is closed afterwards, as by
 // CloseOutput. Errors as WriteMessage's.
 func (s *Session) WriteFinalMessage(ctx context.Context, payload []byte) error {
 	if len(payload) > copyLimit {
@@ -309,14 +317,8 @@ func (s *Session) WriteFinalMessage(ctx context.Context, payload []byte) error {
 	c := s.c
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if s.outClosed {
-		return ErrOutputClosed
-	}
-	if s.peerEnded {
-		return ErrPeerEnded
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("nmf: write message: %w", err)
+	if err := s.writableLocked(ctx); err != nil {
+		return err
 	}
 	s.outClosed = true
 	b := appendEnvelopeHeader(c.uncorkLocked(), len(payload))
