@@ -92,7 +92,7 @@ type asyncRun struct {
 // contained runs one step of the work (the job, its End, a checkpoint)
 // with a panic turned into IpamApiGenericErrorOccurred: the session
 // reports it in Notify…Complete and ends, and the daemon goes on serving
-// the others (issue 12).
+// the others.
 func (r *asyncRun) contained(what string, f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {

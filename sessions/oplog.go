@@ -8,7 +8,7 @@ import (
 // opLog logs for the handling of one operation: the session's logger with
 // the operation's fields added to each line. Nothing is made unless a line
 // is written — a logger derived per message (WithLazy) cost four
-// allocations per message on a path that logs nothing at info (issue 16).
+// allocations per message on a path that logs nothing at info.
 type opLog struct {
 	s      *Session
 	fields [2]zap.Field

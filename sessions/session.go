@@ -704,7 +704,7 @@ func (s *Session) sendCallback(ctx context.Context, action string, body ipam.Bod
 	if to == Completed {
 		s.logCompleted(from)
 		// The transport bounds the write (Transport.Close): no timer and
-		// context of our own per session (issue 16).
+		// context of our own per session.
 		if err := s.t.Close(context.Background()); err != nil {
 			s.log.Debug("closing session output", zap.Error(err))
 		}

@@ -34,7 +34,7 @@ type Transport interface {
 	// this way returns false at once and Receive waits. When Await
 	// reports true, the session receives and handles on another goroutine
 	// (a step worker), so the stack that decoding and handling grow does
-	// not stay with an idle session (issue 16); when false, on its own:
+	// not stay with an idle session; when false, on its own:
 	// a transport that knows the next Receive decodes nothing (the
 	// client's End, a failed wait) reports false and saves the two
 	// goroutine hand-offs.

@@ -40,7 +40,7 @@ var perMessage = []allocbudget.Case{
 	// time as on the wire: names, namespaces, s:mustUnderstand and the
 	// values every session repeats (Action, To, the anonymous address) come
 	// from textxml's shared tables; what allocates is the envelope and the
-	// MessageID. It was 68 with encoding/xml's tokens (issue 16).
+	// MessageID. It was 68 with encoding/xml's tokens.
 	{Name: "DecodeHeadersText", Budget: 2, Setup: func(tb testing.TB) func(testing.TB) {
 		payload := readFile(tb, "capture/A_c2s_01.xml")
 		id := bytes.Index(payload, []byte("urn:uuid:")) + len("urn:uuid:")

@@ -10,7 +10,7 @@ import (
 
 // statSame stats path and reports whether it names the file fi describes.
 // Unlike os.Stat and os.SameFile it builds no FileInfo: CheckFile runs on
-// every Initialize and Start (issue 16), and this saves its allocations.
+// every Initialize and Start, and this saves its allocations.
 func statSame(path string, fi os.FileInfo) (bool, error) {
 	var st syscall.Stat_t
 	for {

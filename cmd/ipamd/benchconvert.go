@@ -25,7 +25,7 @@ import (
 const maxConvertAddresses = 100_000_000
 
 // newBenchConvertCmd: `ipamd bench convert` measures the schema
-// conversion's curve (issue 16): for each store size a v1 store is
+// conversion's curve: for each store size a v1 store is
 // generated once into --cache-dir (kept for the next run), copied, and the
 // copy converted by a child process (`ipamd dev convert-store`), so the
 // wall time, CPU time and peak RSS are the conversion's alone. Its JSON is

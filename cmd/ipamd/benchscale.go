@@ -13,8 +13,8 @@ import (
 	"github.com/ipamd/ipamd/internal/loadgen"
 )
 
-// newBenchScaleCmd: `ipamd bench scale` measures curves rather than points
-// (issue 16): sessions/s of ipamd and of the canned ceiling at several
+// newBenchScaleCmd: `ipamd bench scale` measures curves rather than points:
+// sessions/s of ipamd and of the canned ceiling at several
 // client counts, and the server's memory at several held-session counts.
 // Its JSON is what internal/loadgen/benchsvg draws.
 func newBenchScaleCmd(stdout io.Writer) *cobra.Command {

@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// The log is written through a logBuffer (issue 16): every session logs
+// The log is written through a logBuffer: every session logs
 // one info line ("session completed"), and its write to stderr was a
 // system call per session (2.6 % of the server's CPU under load). A line
 // that comes after a quiet spell is written at once; the lines that follow

@@ -1,7 +1,7 @@
 // Package admission decides whether a new connection (or HTTP session) is
 // served at all, before any of its bytes are parsed and before it has
 // authenticated: a cap on the total, and a cap per client address, so that
-// one address cannot take every slot (issue 12). It is the first thing each
+// one address cannot take every slot. It is the first thing each
 // listener applies: net.tcp (duplex/nmf), SOAP over HTTP (duplex/soaphttp)
 // and the admin listener; docs/security.md lists the budgets and their
 // defaults.

@@ -1,6 +1,6 @@
 // Package contain turns a panic in a goroutine that runs client-influenced
 // work into a logged error, so one bad session ends alone and the daemon
-// keeps serving the others (issue 12). The log entry is bounded: the panic
+// keeps serving the others. The log entry is bounded: the panic
 // value is cut to MaxPanicText bytes (it may quote client data; cut like
 // every echo of client text, by xmlstream.Truncate), and the stack, which
 // can be long, is logged at debug level only.

@@ -116,7 +116,7 @@ func (s *Session) ReadMessage(ctx context.Context) ([]byte, error) {
 // ReadMessage needs no decoding after it — the client's End, its EOF, a
 // failed wait, a record that is not allowed — so a caller that reads
 // envelopes on another goroutine (for the stack that decoding grows) can
-// read this one where it is, without the two hand-offs (issue 16). To
+// read this one where it is, without the two hand-offs. To
 // tell, it reads the record's type byte with the read ReadMessage would
 // make anyway: after the raw socket's wait, or as the wait itself where
 // the socket offers none (then under the same deadline and interruptions);

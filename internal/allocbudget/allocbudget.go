@@ -1,4 +1,4 @@
-// Package allocbudget enforces per-message allocation budgets (issue 7): a
+// Package allocbudget enforces per-message allocation budgets: a
 // package lists what it does once per message as Cases; its
 // BenchmarkPerMessage reports ns/op and allocs/op through Bench, and its
 // TestAllocBudgets fails through Check when a case allocates more than its

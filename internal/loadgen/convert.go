@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// ConvertPoint is one store size of the conversion curve (issue 16): a v1
+// ConvertPoint is one store size of the conversion curve: a v1
 // store of Addresses addresses converted by a child process of its own, so
 // its CPU time and peak resident memory are the conversion's alone.
 type ConvertPoint struct {

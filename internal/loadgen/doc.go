@@ -5,7 +5,7 @@
 // (client over duplex/nmf) — and measures the ceilings those figures are
 // compared with in the same run.
 //
-// Three modes (issue 7):
+// Three modes:
 //
 //   - Sessions: N parallel clients each run whole provisioning sessions
 //     (connect, preamble, Initialize, Start, the callbacks, End) back to

@@ -32,7 +32,7 @@ const (
 	// real client needs (the reply's RelatesTo and Action, the callbacks'
 	// Actions, the Complete's exception id, End). It costs the machine a
 	// fraction of what the real client does, so the server, not the
-	// client, is what a run measures (issue 16).
+	// client, is what a run measures.
 	ClientLean ClientKind = "lean"
 	// ClientReal: the client package a user runs (client over duplex/nmf):
 	// every message encoded and decoded. For latency and correctness.

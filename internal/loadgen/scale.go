@@ -36,7 +36,7 @@ type HeldPoint struct {
 }
 
 // ScaleReport is how sessions/s grow with the clients and memory with the
-// held sessions (issue 16); internal/loadgen/benchsvg draws it.
+// held sessions; internal/loadgen/benchsvg draws it.
 type ScaleReport struct {
 	Machine  Machine      `json:"machine"`
 	Encoding string       `json:"encoding"`

@@ -73,14 +73,14 @@ type netTCP struct {
 	// that one ends apart from it only together with Abort, which
 	// interrupts a read anyway, or once Serve returns (sessions.Transport).
 	// So a held session keeps no context watcher of its own while it
-	// waits, and a read costs none (issue 16).
+	// waits, and a read costs none.
 	nctx  context.Context
 	codec *soap.Codec
 }
 
 // encodeBufs lends net.tcp's encode buffers: a message is encoded into
 // one and written (nmf copies it into its record, or has written it when
-// WriteMessage returns), so a held session keeps none (issue 16).
+// WriteMessage returns), so a held session keeps none.
 var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledEncode bounds the encode buffers kept: a large answer's is

@@ -96,7 +96,7 @@ func addSeeds(f *testing.F) {
 		}
 	}
 	f.Add(windowsGetData)
-	// The expansion attacks (issue 12), small enough to mutate.
+	// The expansion attacks, small enough to mutate.
 	for _, p := range attack.Places {
 		f.Add(attack.Expansion(p, 4096, 512))
 	}

@@ -139,7 +139,7 @@ type Reader struct {
 
 	// The first elements of stack, attrs and the scanner's attributes,
 	// so that a Reader made per connection does not grow them step by
-	// step on its first message (issue 16).
+	// step on its first message.
 	stackBuf [initialDepth]frame
 	attrBuf  [initialAttrs]xmlstream.Attr
 	rawBuf   [initialAttrs]rawAttr

@@ -8,7 +8,7 @@ import (
 	"github.com/ipamd/ipamd/soap"
 )
 
-// hostileMessage is one message-level attack (issue 12): its bytes, per
+// hostileMessage is one message-level attack: its bytes, per
 // encoding.
 type hostileMessage struct {
 	name   string

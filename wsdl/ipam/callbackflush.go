@@ -4,8 +4,8 @@ import "context"
 
 // A transport may hold the callbacks a port implementation sends, so that
 // what one request produces — Notify…Start, Notify…Complete and the end
-// of the session when the work is refused at once — leaves in one write
-// (issue 16). It must not hold them while the implementation waits: a
+// of the session when the work is refused at once — leaves in one write.
+// It must not hold them while the implementation waits: a
 // client that sees no Notify…Start has no sign that its work began. So
 // before anything that may wait (the data store, a lock, the network) the
 // implementation calls FlushCallbacks, and what is held goes out now. A
