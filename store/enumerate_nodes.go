@@ -94,9 +94,12 @@ func (s *Store) enumerateNodes(ctx context.Context, tx *sql.Tx, q RowQuery, emit
 	if n.AddressSpaceID != nil {
 		sqlText += ` AND a."UsedById" IN (SELECT b."RecordId" FROM "ADM_IPBlocksTable" b WHERE b."AddressSpaceRecordId" = ` + arg(*n.AddressSpaceID) + `)`
 	}
+	// Each level of the path an uncorrelated IN, as groupObjectIDs does
+	// (enumerate_data.go): a correlated EXISTS walked a value most objects
+	// share once per object on SQLite (BenchmarkEnumerateNodeChildren).
 	for _, p := range n.Parent {
-		sqlText += ` AND EXISTS (SELECT 1 FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = a."ObjectType"
-			AND x."UsedById" = a."UsedById" AND x."CustomFieldId" = ` + arg(p.CustomFieldID) + ` AND x."CustomFieldValueId" = ` + arg(p.ValueID) + `)`
+		sqlText += ` AND a."UsedById" IN (SELECT x."UsedById" FROM "ADM_CustomFieldValuesAssociationTable" x WHERE x."ObjectType" = ` + arg(objectType) + `
+			AND x."CustomFieldId" = ` + arg(p.CustomFieldID) + ` AND x."CustomFieldValueId" = ` + arg(p.ValueID) + `)`
 	}
 	rows, err := tx.QueryContext(ctx, sqlText+` ORDER BY a."CustomFieldValueId"`, args...)
 	if err != nil {

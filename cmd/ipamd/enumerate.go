@@ -27,6 +27,7 @@ type enumerateFlags struct {
 	groupType    string
 	groupID      int64
 	parentNode   string   // FIELD:VALUE,... (enumerate_filter.go)
+	unmapped     bool     // LogicalGroupData (enumerate_data.go)
 	filters      []string // KEY=VALUE (enumerate_filter.go)
 }
 
@@ -42,6 +43,9 @@ func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
 		return nil, fmt.Errorf("--family %q: must be IPv4 or IPv6", f.family)
 	}
 	if p, ok, err := f.filterParams(af); ok { // enumerate_filter.go
+		return p, err
+	}
+	if p, ok, err := f.dataParams(af); ok { // enumerate_data.go
 		return p, err
 	}
 	if p, ok, err := f.groupParams(af); ok {
@@ -81,7 +85,7 @@ func (f *enumerateFlags) params() (ipam.AnyEnumerationParametersBase, error) {
 func (f *enumerateFlags) blockParams(af ipam.AddressFamily) (ipam.AnyEnumerationParametersBase, error) {
 	switch {
 	case f.object != "IPBlock" && f.object != "IPSubnet" && f.object != "AddressSpace" && f.object != "CustomField":
-		return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation or LogicalGroupNode", f.object)
+		return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation, LogicalGroupNode, LogicalGroupData or ServerInfo", f.object)
 	case f.name != "" && f.object != "CustomField":
 		return nil, fmt.Errorf("--name applies to --object CustomField and LogicalGroup")
 	case f.parentBlock != 0 && f.object != "IPBlock" && f.object != "IPSubnet":
@@ -118,13 +122,13 @@ func (f *enumerateFlags) blockParams(af ipam.AddressFamily) (ipam.AnyEnumeration
 		}
 		return p, nil
 	}
-	return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation or LogicalGroupNode", f.object)
+	return nil, fmt.Errorf("--object %q: must be IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation, LogicalGroupNode, LogicalGroupData or ServerInfo", f.object)
 }
 
 func newEnumerateCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "enumerate --server URI --object IPRange|IPAddress|IPBlock|IPSubnet|AddressSpace|CustomField|LogicalGroup|CustomFieldAssociation|LogicalGroupNode [flags]",
-		Short: "Read IP ranges, addresses, blocks, subnets, address spaces, custom fields, logical groups and their nodes from an IPAM server over net.tcp (IIpamEnumerator)",
+		Use:   "enumerate --server URI --object IPRange|IPAddress|IPBlock|IPSubnet|AddressSpace|CustomField|LogicalGroup|CustomFieldAssociation|LogicalGroupNode|LogicalGroupData|ServerInfo [flags]",
+		Short: "Read IP ranges, addresses, blocks, subnets, address spaces, custom fields, logical groups, their nodes and objects, and servers from an IPAM server over net.tcp (IIpamEnumerator)",
 		Long: `Enumerate objects as a management client does: open a net.tcp session to the IIpamEnumerator
 endpoint, send InitializeEnumeration with the parameter type the flags select, StartEnumeration,
 and print the rows of every EnumeratedRowsCallback until NotifyEnumerationComplete.
@@ -137,6 +141,9 @@ objects of --group-type and --family (a Subnet group: of --address-space only, i
 names: its levels root first, each FIELD:VALUE (the CustomFieldRecordId and NodeCustomFieldValueId
 a node row's Path= prints), so a node's children are listed with its printed Path;
 --object CustomFieldAssociation lists the links between the values of two custom fields.
+--object LogicalGroupData --group-id ID lists the objects the group maps (ranges, addresses,
+subnets or servers, as --group-type says), with --parent-node PATH those of that node only, with
+--unmapped those of --family the group does not map; --object ServerInfo lists every server.
 
 --filter KEY=VALUE (repeatable) sends the ByFilter parameter type of --object IPRange, IPAddress,
 IPSubnet or AddressSpace: every object of --family that meets each key, a repeated key meaning
@@ -160,6 +167,9 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
   ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroup --group-type IPAddress --output json
   ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupNode --group-id 1
   ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupNode --group-id 1 --parent-node 8:3
+  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupData --group-id 1 --parent-node 8:3
+  ipamd enumerate --server net.tcp://ipam1:48885 --object LogicalGroupData --group-id 1 --unmapped
+  ipamd enumerate --server net.tcp://ipam1:48885 --object ServerInfo --output json
   ipamd enumerate --server net.tcp://ipam1:48885 --object IPRange --filter ManagedByService=DHCP --filter AddressSpaceId=1
   ipamd enumerate --server net.tcp://ipam1:48885 --object IPAddress --filter IpAddress=10.1.0.5 --filter IpAddress=10.1.0.6`,
 		Args: cobra.NoArgs,
@@ -169,15 +179,16 @@ text form). The progress (stderr, on a terminal) counts the messages; the final 
 	path := config.Default().Endpoints.EnumeratorPath
 	cf.bind(cmd, "`URI` of the IIpamEnumerator endpoint, e.g. net.tcp://host:48885"+path+" (without a path, "+path+" is used)", false)
 	fs := cmd.Flags()
-	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation or LogicalGroupNode")
+	fs.StringVar(&ef.object, "object", "", "`TYPE` to enumerate: IPRange, IPAddress, IPBlock, IPSubnet, AddressSpace, CustomField, LogicalGroup, CustomFieldAssociation, LogicalGroupNode, LogicalGroupData or ServerInfo")
 	fs.StringVar(&ef.family, "family", "IPv4", "address `FAMILY`: IPv4 or IPv6")
 	fs.Int64Var(&ef.addressSpace, "address-space", 0, "IPRange, IPAddress, IPSubnet, LogicalGroupNode of a Subnet group: only the objects of the address space with this RecordId (0: all)")
 	fs.Int64Var(&ef.rangeID, "range-id", 0, "IPAddress: only the addresses of the range with this RecordId (0: all)")
 	fs.Int64Var(&ef.parentBlock, "parent-block", 0, "IPBlock, IPSubnet: only the direct children of the block with this RecordId (0: all)")
 	fs.StringVar(&ef.name, "name", "", "CustomField, LogicalGroup: only the custom field or logical group of this `NAME`")
-	fs.StringVar(&ef.groupType, "group-type", "", "LogicalGroup, LogicalGroupNode: the logical group `TYPE`, Range, IPAddress, ManagedServer or Subnet (default Range)")
-	fs.Int64Var(&ef.groupID, "group-id", 0, "LogicalGroupNode: the RecordId of the logical group whose root nodes to list")
-	fs.StringVar(&ef.parentNode, "parent-node", "", "LogicalGroupNode: list the children of this node, its `PATH` root first as FIELD:VALUE,... (a node row's Path)")
+	fs.StringVar(&ef.groupType, "group-type", "", "LogicalGroup, LogicalGroupNode, LogicalGroupData: the logical group `TYPE`, Range, IPAddress, ManagedServer or Subnet (default Range)")
+	fs.Int64Var(&ef.groupID, "group-id", 0, "LogicalGroupNode, LogicalGroupData: the RecordId of the logical group whose root nodes or objects to list")
+	fs.StringVar(&ef.parentNode, "parent-node", "", "LogicalGroupNode, LogicalGroupData: list the children (the objects) of this node, its `PATH` root first as FIELD:VALUE,... (a node row's Path)")
+	fs.BoolVar(&ef.unmapped, "unmapped", false, "LogicalGroupData: list the objects of --group-type and --family the group does not map")
 	fs.StringArrayVar(&ef.filters, "filter", nil, "IPRange, IPAddress, IPSubnet, AddressSpace: only the objects meeting this `KEY=VALUE` criterion (repeatable; the ByFilter parameter type)")
 	_ = cmd.MarkFlagRequired("object")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {

@@ -72,6 +72,17 @@ func (f *enumerateFlags) filterParams(af ipam.AddressFamily) (_ ipam.AnyEnumerat
 // row's Path prints them). The server reads only these ids and the node
 // type (docs/protocol.md, "Logical group nodes").
 func (f *enumerateFlags) childParams(gt ipam.LogicalGroupType, af ipam.AddressFamily, group int64) (ipam.AnyEnumerationParametersBase, error) {
+	parent, err := f.parentNodeOf(gt, af, group)
+	if err != nil {
+		return nil, err
+	}
+	return &ipam.LogicalGroupNodeChildrenEnumerationParameters{
+		EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroupNode},
+		ParentLogicalGroupNode:    parent}, nil
+}
+
+// parentNodeOf is the node --parent-node names, its ancestors root first.
+func (f *enumerateFlags) parentNodeOf(gt ipam.LogicalGroupType, af ipam.AddressFamily, group int64) (*ipam.LogicalGroupNode, error) {
 	levels := strings.Split(f.parentNode, ",")
 	if len(levels) > maxParentNodeLevels {
 		return nil, fmt.Errorf("--parent-node: %d levels, more than the %d a node can have", len(levels), maxParentNodeLevels)
@@ -90,9 +101,7 @@ func (f *enumerateFlags) childParams(gt ipam.LogicalGroupType, af ipam.AddressFa
 	}
 	parent := path[len(path)-1]
 	parent.AncestorNodes = path[:len(path)-1]
-	return &ipam.LogicalGroupNodeChildrenEnumerationParameters{
-		EnumerationParametersBase: ipam.EnumerationParametersBase{ObjectType: ipam.EnumerationObjectTypeLogicalGroupNode},
-		ParentLogicalGroupNode:    parent}, nil
+	return parent, nil
 }
 
 // nodePath is a node row's path as --parent-node takes it (its

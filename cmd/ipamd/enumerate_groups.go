@@ -32,17 +32,9 @@ func (f *enumerateFlags) groupParams(af ipam.AddressFamily) (_ ipam.AnyEnumerati
 	case f.groupType != "" && f.object == "CustomFieldAssociation":
 		return nil, true, fmt.Errorf("--group-type applies to --object LogicalGroup and LogicalGroupNode")
 	}
-	gt := ipam.LogicalGroupTypeRange
-	if f.groupType != "" {
-		var found bool
-		for _, t := range []ipam.LogicalGroupType{ipam.LogicalGroupTypeRange, ipam.LogicalGroupTypeIPAddress, ipam.LogicalGroupTypeManagedServer, ipam.LogicalGroupTypeSubnet} {
-			if strings.EqualFold(f.groupType, string(t)) {
-				gt, found = t, true
-			}
-		}
-		if !found {
-			return nil, true, fmt.Errorf("--group-type %q: must be Range, IPAddress, ManagedServer or Subnet", f.groupType)
-		}
+	gt, err := f.logicalGroupType()
+	if err != nil {
+		return nil, true, err
 	}
 	if f.addressSpace != 0 && (f.object != "LogicalGroupNode" || gt != ipam.LogicalGroupTypeSubnet || f.parentNode != "") {
 		return nil, true, fmt.Errorf("--address-space does not apply to --object %s --group-type %s", f.object, gt)
@@ -76,4 +68,17 @@ func (f *enumerateFlags) groupParams(af ipam.AddressFamily) (_ ipam.AnyEnumerati
 			AddressSpaceId: f.addressSpace, LogicalGroup: group}, true, nil
 	}
 	return &ipam.LogicalGroupNodeRootEnumerationParameters{EnumerationParametersBase: base, LogicalGroup: group, LogicalGroupType: gt}, true, nil
+}
+
+// logicalGroupType is --group-type's LogicalGroupType (default Range).
+func (f *enumerateFlags) logicalGroupType() (ipam.LogicalGroupType, error) {
+	if f.groupType == "" {
+		return ipam.LogicalGroupTypeRange, nil
+	}
+	for _, t := range []ipam.LogicalGroupType{ipam.LogicalGroupTypeRange, ipam.LogicalGroupTypeIPAddress, ipam.LogicalGroupTypeManagedServer, ipam.LogicalGroupTypeSubnet} {
+		if strings.EqualFold(f.groupType, string(t)) {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("--group-type %q: must be Range, IPAddress, ManagedServer or Subnet", f.groupType)
 }

@@ -282,7 +282,7 @@ func readLong(r xmlstream.Reader, n *xmlstream.Node) (*int64, error) {
 
 // writeContent writes the group as a client names it: its RecordId.
 func (v *LogicalGroup) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.baseMembers()
 	m.longPtr("RecordId", v.RecordID)
 	return m.err
@@ -303,7 +303,7 @@ func (v *LogicalGroupNode) assignIDs(next func() int) {
 // writeContent writes the node's members in the WSDL's order: the base
 // type's, then the derived type's.
 func (v *LogicalGroupNode) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	if v.AncestorNodes == nil {

@@ -190,7 +190,7 @@ func (m *rowWriter) utilization(local string, u *IPUtilization, v6 bool) {
 }
 
 func (v *IPBlockRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -236,7 +236,7 @@ func (v *IPBlockRow) writeContent(w xmlstream.Writer) error {
 }
 
 func (v *AddressSpaceRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -264,7 +264,7 @@ func (v *AddressSpaceRow) writeContent(w xmlstream.Writer) error {
 }
 
 func (v *CustomFieldRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.enum("BuiltInCustomFieldNumber", v.BuiltInCustomFieldNumber, "None")

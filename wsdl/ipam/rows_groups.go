@@ -113,7 +113,7 @@ func (v *CustomFieldAssociationRow) assignIDs(next func() int) {
 }
 
 func (v *LogicalGroupRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.enum("BuiltInLogicalGroupNumber", v.BuiltInLogicalGroupNumber, "None")
@@ -141,7 +141,7 @@ func (v *LogicalGroupRow) writeContent(w xmlstream.Writer) error {
 }
 
 func (v *CustomFieldAssociationRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	for i, f := range []*CustomFieldRow{v.CustomField1, v.CustomField2} {

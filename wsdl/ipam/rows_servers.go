@@ -83,7 +83,7 @@ func (v *ServerInfoRow) assignIDs(next func() int) {
 const dateTimeMin = "0001-01-01T00:00:00"
 
 func (v *ServerInfoRow) writeContent(w xmlstream.Writer) error {
-	m := &rowWriter{w: w}
+	m := newRowWriter(w)
 	m.id(v.ID)
 	m.baseMembers()
 	m.str("ADDomain", v.ADDomain)
