@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipamd/ipamd/soap/xmlstream"
@@ -205,7 +206,25 @@ type rowWriter struct {
 	w   xmlstream.Writer
 	err error
 	mw  MemberWriter // set when the simple members go through it (newRowWriter)
+	aw  attrWriter   // mw's attributes from kept name records, when it has them
 	num [40]byte     // a number or date formatted for mw (scratch)
+}
+
+// attrWriter is a MemberWriter that writes an attribute with a static
+// dictionary name from a kept record (nbfx.Writer.MemberAttr; the bytes
+// are those of Attr).
+type attrWriter interface {
+	MemberAttr(prefix, local, space, value string) error
+}
+
+// rowWriters reuses the writers of rows (newRowWriter, release): one per
+// row was an allocation per row of an enumeration.
+var rowWriters = sync.Pool{New: func() any { return new(rowWriter) }}
+
+// release returns m to rowWriters; m is not used after.
+func (m *rowWriter) release() {
+	*m = rowWriter{}
+	rowWriters.Put(m)
 }
 
 // MemberWriter is a Writer that writes a simple member — <local>text</local>,
@@ -224,10 +243,15 @@ type MemberWriter interface {
 // element: its simple members go through a MemberWriter when the row's
 // bindings are those the kept records assume (the default namespace is
 // Namespace, i is XML Schema instance; nothing in a row rebinds them).
+//
+// The writer comes from a pool: a row writer that calls release when it
+// is done lends it back (the address and range rows).
 func newRowWriter(w xmlstream.Writer) *rowWriter {
-	m := &rowWriter{w: w}
+	m := rowWriters.Get().(*rowWriter)
+	m.w = w
 	if mw, ok := w.(MemberWriter); ok && mw.InScope("", Namespace) && mw.InScope("i", NamespaceXSI) {
 		m.mw = mw
+		m.aw, _ = w.(attrWriter)
 	}
 	return m
 }
@@ -347,7 +371,12 @@ func (m *rowWriter) attr(prefix, local, space, value string) {
 func (m *rowWriter) id(n int) {
 	if n > 0 {
 		if m.mw != nil && m.err == nil {
-			m.attr("z", "Id", NamespaceSerialization, m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10)))
+			v := m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10))
+			if m.aw != nil {
+				m.err = m.aw.MemberAttr("z", "Id", NamespaceSerialization, v)
+				return
+			}
+			m.attr("z", "Id", NamespaceSerialization, v)
 			return
 		}
 		m.attr("z", "Id", NamespaceSerialization, "i"+strconv.Itoa(n))
@@ -475,6 +504,7 @@ func (m *rowWriter) partialCustomFieldValues(vs []*CustomFieldValue) {
 
 func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 	m := newRowWriter(w)
+	defer m.release()
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -548,6 +578,7 @@ func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 
 func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 	m := newRowWriter(w)
+	defer m.release()
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -574,7 +605,11 @@ func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 		m.nilMember("MacAddress")
 	} else {
 		m.start("MacAddress", Namespace)
-		m.text("Address", base64.StdEncoding.EncodeToString(v.MacAddress))
+		if m.mw != nil && m.err == nil && base64.StdEncoding.EncodedLen(len(v.MacAddress)) <= len(m.num) {
+			m.text("Address", m.scratch(base64.StdEncoding.AppendEncode(m.num[:0], v.MacAddress)))
+		} else {
+			m.text("Address", base64.StdEncoding.EncodeToString(v.MacAddress))
+		}
 		m.end()
 	}
 	m.str("Notes", v.Notes)
