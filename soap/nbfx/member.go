@@ -177,7 +177,7 @@ func (w *Writer) Member(local, space, text string) error {
 		}
 		return w.EndElement()
 	}
-	if !utf8.ValidString(text) {
+	if !validText(text) {
 		return w.fail("text is not UTF-8")
 	}
 	w.buf = append(w.buf, rec...)
@@ -264,3 +264,14 @@ func (w *Writer) MemberAttr(prefix, local, space, value string) error {
 
 // maxAttrNames bounds the attribute names a Writer keeps.
 const maxAttrNames = 8
+
+// validText is utf8.ValidString, with the short ASCII text of most members
+// (numbers, dates, names) checked inline.
+func validText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
+}
