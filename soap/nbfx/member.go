@@ -180,12 +180,16 @@ func (w *Writer) Member(local, space, text string) error {
 	if !validText(text) {
 		return w.fail("text is not UTF-8")
 	}
-	w.buf = append(w.buf, rec...)
-	at := len(w.buf)
-	if err := w.text(text); err != nil {
-		return err
+	// One store of w.buf (a pointer: a write barrier while the collector
+	// runs, which the store's garbage keeps it doing).
+	b := append(w.buf, rec...)
+	at := len(b)
+	b, ok := appendTextRecord(b, text)
+	if !ok {
+		return w.fail("text of %d bytes", len(text))
 	}
-	w.buf[at] |= 1 // …TextWithEndElement
+	b[at] |= 1 // …TextWithEndElement
+	w.buf = b
 	w.lastText, w.open = -1, false
 	return nil
 }
