@@ -279,3 +279,32 @@ func validText(s string) bool {
 	}
 	return true
 }
+
+// RepeatText appends head, text as the text record that ends the element
+// head opened last (as Text then EndElement write it), and tail: together
+// balanced records this Writer encoded before, as Repeat takes them, with
+// a hole for one member's text (the m_Address of a row's IPv4 addresses,
+// docs/performance.md, "Encoding: kept records, attributes, the row
+// writer"). head and tail are not checked.
+func (w *Writer) RepeatText(head []byte, text string, tail []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.scope.Depth() == 0 {
+		return w.fail("repeated records outside the document element")
+	}
+	if !validText(text) {
+		return w.fail("text is not UTF-8")
+	}
+	b := append(w.buf, head...)
+	at := len(b)
+	b, ok := appendTextRecord(b, text)
+	if !ok {
+		return w.fail("text of %d bytes", len(text))
+	}
+	b[at] |= 1 // …TextWithEndElement
+	w.buf = append(b, tail...)
+	w.open = false
+	w.lastText = -1
+	return nil
+}

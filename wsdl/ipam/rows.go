@@ -406,6 +406,11 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 		m.nilMember(local)
 		return
 	}
+	if (a.Is4() || a.Is4In6()) && m.mw != nil && m.err == nil {
+		b := a.Unmap().As4()
+		m.ipv4Address(local, m.scratch(strconv.AppendInt(m.num[:0], int64(binary.LittleEndian.Uint32(b[:])), 10)))
+		return
+	}
 	m.start(local, Namespace)
 	var address int64
 	var numbers [8]uint16
@@ -437,6 +442,73 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 	}
 	m.ipAddressRest(family, numbers, scope)
 	m.end()
+}
+
+// textRepeater is a FragmentWriter that repeats a run with a hole for
+// one member's text (nbfx.Writer.RepeatText).
+type textRepeater interface {
+	RepeatText(head []byte, text string, tail []byte) error
+}
+
+// ipv4Key remembers, per connection, the IPv4 sysnet:IPAddress member
+// local of a row around its m_Address text.
+type ipv4Key struct{ local string }
+
+type ipv4Run struct{ head, tail []byte }
+
+// ipv4Address writes the IPv4 sysnet:IPAddress member local, whose
+// m_Address is address: the first time on a connection member by member,
+// remembering the bytes before and after the text; then from them (the
+// element declares its own b prefix, so its bytes depend only on the
+// default namespace, which newRowWriter checked, and on the connection's
+// session strings, which the memo follows as it does the fragments').
+// It was a quarter of an address row's encoding (docs/performance.md,
+// "Encoding: kept records, attributes, the row writer").
+func (m *rowWriter) ipv4Address(local, address string) {
+	fw, ok := m.w.(FragmentWriter)
+	sm, remembers := m.w.(sessionMemo)
+	tr, repeats := m.w.(textRepeater)
+	if !ok || !remembers || !repeats || !sm.Remembers() {
+		m.start(local, Namespace)
+		m.xmlns("b", NamespaceSystemNet)
+		m.textP("b", "m_Address", NamespaceSystemNet, address)
+		ipv4Rest.writeTo(m)
+		m.end()
+		return
+	}
+	key := ipv4Key{local}
+	if b, ok := sm.Remembered(key); ok {
+		head, tail := splitIPv4Run(b)
+		m.err = tr.RepeatText(head, address, tail)
+		return
+	}
+	from := fw.Offset()
+	m.start(local, Namespace)
+	m.xmlns("b", NamespaceSystemNet)
+	m.startP("b", "m_Address", NamespaceSystemNet)
+	headEnd := fw.Offset()
+	if m.err == nil {
+		m.err = m.w.Text(address)
+	}
+	m.end()
+	textEnd := fw.Offset()
+	ipv4Rest.writeTo(m)
+	m.end()
+	if m.err == nil {
+		enc := fw.Encoded(from)
+		run := make([]byte, 0, 4+len(enc)-(textEnd-headEnd))
+		run = binary.LittleEndian.AppendUint32(run, uint32(headEnd-from))
+		run = append(run, enc[:headEnd-from]...)
+		run = append(run, enc[textEnd-from:]...)
+		sm.Remember(key, run)
+	}
+}
+
+// splitIPv4Run splits a run ipv4Address remembered: the length of the
+// head, the head, the tail.
+func splitIPv4Run(b []byte) (head, tail []byte) {
+	n := int(binary.LittleEndian.Uint32(b))
+	return b[4 : 4+n], b[4+n:]
 }
 
 // ipv4Rest is what follows m_Address in every IPv4 sysnet:IPAddress.
