@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -450,11 +451,12 @@ type textRepeater interface {
 	RepeatText(head []byte, text string, tail []byte) error
 }
 
-// ipv4Key remembers, per connection, the IPv4 sysnet:IPAddress member
-// local of a row around its m_Address text.
-type ipv4Key struct{ local string }
+// ipv4Key is the memo key of the IPv4 sysnet:IPAddress member local: the
+// address of local's bytes (a pointer: no allocation as an interface; the
+// run keeps local's length to tell apart a name that shares them).
+type ipv4Key byte
 
-type ipv4Run struct{ head, tail []byte }
+func ipv4KeyOf(local string) *ipv4Key { return (*ipv4Key)(unsafe.StringData(local)) }
 
 // ipv4Address writes the IPv4 sysnet:IPAddress member local, whose
 // m_Address is address: the first time on a connection member by member,
@@ -476,11 +478,13 @@ func (m *rowWriter) ipv4Address(local, address string) {
 		m.end()
 		return
 	}
-	key := ipv4Key{local}
-	if b, ok := sm.Remembered(key); ok {
+	key := ipv4KeyOf(local)
+	if b, ok := sm.Remembered(key); ok && int(binary.LittleEndian.Uint32(b[4:])) == len(local) {
 		head, tail := splitIPv4Run(b)
 		m.err = tr.RepeatText(head, address, tail)
 		return
+	} else if ok { // another name on the same bytes: not kept
+		key = nil
 	}
 	from := fw.Offset()
 	m.start(local, Namespace)
@@ -494,10 +498,11 @@ func (m *rowWriter) ipv4Address(local, address string) {
 	textEnd := fw.Offset()
 	ipv4Rest.writeTo(m)
 	m.end()
-	if m.err == nil {
+	if m.err == nil && key != nil && local != "" {
 		enc := fw.Encoded(from)
-		run := make([]byte, 0, 4+len(enc)-(textEnd-headEnd))
+		run := make([]byte, 0, 8+len(enc)-(textEnd-headEnd))
 		run = binary.LittleEndian.AppendUint32(run, uint32(headEnd-from))
+		run = binary.LittleEndian.AppendUint32(run, uint32(len(local)))
 		run = append(run, enc[:headEnd-from]...)
 		run = append(run, enc[textEnd-from:]...)
 		sm.Remember(key, run)
@@ -505,10 +510,10 @@ func (m *rowWriter) ipv4Address(local, address string) {
 }
 
 // splitIPv4Run splits a run ipv4Address remembered: the length of the
-// head, the head, the tail.
+// head, the length of local, the head, the tail.
 func splitIPv4Run(b []byte) (head, tail []byte) {
 	n := int(binary.LittleEndian.Uint32(b))
-	return b[4 : 4+n], b[4+n:]
+	return b[8 : 8+n], b[8+n:]
 }
 
 // ipv4Rest is what follows m_Address in every IPv4 sysnet:IPAddress.
