@@ -14,15 +14,28 @@ import (
 // "Encoding straight into the batch"). The bytes are those StartElement,
 // Text (Attr) and EndElement write.
 
-// memberCacheSize is the number of names kept (direct-mapped by the
-// address of the name's string: the row writers pass constants).
-const memberCacheSize = 256
+// memberCacheSize is the number of slots per table: the names are found by
+// the address of the name's string (the row writers pass constants) with
+// linear probing, and a table keeps at most memberCacheKeep of them (a name
+// past that is written from a record made each time). Direct-mapped slots
+// let names that shared one evict each other row after row: about one
+// record made per address row of a store (docs/performance.md, "Encoding:
+// kept records, attributes, the row writer").
+const (
+	memberCacheSize = 512
+	memberCacheKeep = memberCacheSize * 3 / 4
+)
 
 // memberCache keeps, per name, the start record (Member) or the whole
 // element (NilMember).
 type memberCache struct {
-	starts, nils [memberCacheSize]memberRecord
+	starts, nils memberTable
 	pend         []int32 // entries set since the last Commit: (index<<1 | nil)
+}
+
+type memberTable struct {
+	slots [memberCacheSize]memberRecord
+	n     int
 }
 
 type memberRecord struct {
@@ -32,35 +45,44 @@ type memberRecord struct {
 
 func memberSlot(s string) int {
 	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(s))))
-	return int((p * 0x9E3779B97F4A7C15) >> (64 - 8))
+	return int((p * 0x9E3779B97F4A7C15) >> (64 - 9))
 }
 
-func (c *memberCache) table(isNil bool) *[memberCacheSize]memberRecord {
+func (c *memberCache) table(isNil bool) *memberTable {
 	if isNil {
 		return &c.nils
 	}
 	return &c.starts
 }
 
-// get returns the record kept for name (the same string, by address) in
-// its two slots.
+// get returns the record kept for name (the same string, by address).
 func (c *memberCache) get(name string, isNil bool) []byte {
-	t, i := c.table(isNil), memberSlot(name)
-	if e := &t[i]; len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
-		return e.rec
+	t := c.table(isNil)
+	for i := memberSlot(name); ; i = (i + 1) & (memberCacheSize - 1) {
+		e := &t.slots[i]
+		if e.rec == nil {
+			return nil
+		}
+		if len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
+			return e.rec
+		}
 	}
-	if e := &t[i^1]; len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
-		return e.rec
-	}
-	return nil
 }
 
+// put keeps rec for name in the first free slot from its own. Entries are
+// never moved or replaced, so taking back the newest ones (forget) leaves
+// the table as it was before they were put.
 func (c *memberCache) put(name string, isNil bool, rec []byte, pending bool) {
-	t, i := c.table(isNil), memberSlot(name)
-	if t[i].rec != nil && t[i^1].rec == nil {
-		i ^= 1
+	t := c.table(isNil)
+	if t.n >= memberCacheKeep {
+		return
 	}
-	t[i] = memberRecord{name: name, rec: rec}
+	i := memberSlot(name)
+	for t.slots[i].rec != nil {
+		i = (i + 1) & (memberCacheSize - 1)
+	}
+	t.slots[i] = memberRecord{name: name, rec: rec}
+	t.n++
 	if pending {
 		k := int32(i << 1)
 		if isNil {
@@ -77,7 +99,9 @@ func (c *memberCache) forget(n int) {
 		return
 	}
 	for _, k := range c.pend[n:] {
-		c.table(k&1 == 1)[k>>1] = memberRecord{}
+		t := c.table(k&1 == 1)
+		t.slots[k>>1] = memberRecord{}
+		t.n--
 	}
 	c.pend = c.pend[:n]
 }
@@ -153,15 +177,19 @@ func (w *Writer) Member(local, space, text string) error {
 		}
 		return w.EndElement()
 	}
-	if !utf8.ValidString(text) {
+	if !validText(text) {
 		return w.fail("text is not UTF-8")
 	}
-	w.buf = append(w.buf, rec...)
-	at := len(w.buf)
-	if err := w.text(text); err != nil {
-		return err
+	// One store of w.buf (a pointer: a write barrier while the collector
+	// runs, which the store's garbage keeps it doing).
+	b := append(w.buf, rec...)
+	at := len(b)
+	b, ok := appendTextRecord(b, text)
+	if !ok {
+		return w.fail("text of %d bytes", len(text))
 	}
-	w.buf[at] |= 1 // …TextWithEndElement
+	b[at] |= 1 // …TextWithEndElement
+	w.buf = b
 	w.lastText, w.open = -1, false
 	return nil
 }
@@ -184,5 +212,99 @@ func (w *Writer) NilMember(local, space string) error {
 	}
 	w.buf = append(w.buf, rec...)
 	w.lastText, w.open = -1, false
+	return nil
+}
+
+// attrName is the name record of an attribute whose local name is a static
+// dictionary string: the same bytes on every connection.
+type attrName struct {
+	prefix, local string // local compared by address
+	rec           []byte
+}
+
+// MemberAttr writes the attribute prefix:local="value" on the open start
+// tag as Attr does; when local is a static dictionary string (z:Id,
+// i:type) its name record is kept per Writer by the address of local and
+// the name is neither checked nor looked up again (the row writers write a
+// few such attributes per row, docs/performance.md, "Encoding: kept
+// records, attributes, the row writer"). The scope is still checked and
+// bound as by Attr.
+func (w *Writer) MemberAttr(prefix, local, space, value string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.open {
+		return w.fail("attribute %q after content", local)
+	}
+	var rec []byte
+	for i := range w.attrNames {
+		a := &w.attrNames[i]
+		if a.prefix == prefix && len(a.local) == len(local) && unsafe.StringData(a.local) == unsafe.StringData(local) {
+			rec = a.rec
+			break
+		}
+	}
+	if rec == nil {
+		id, static := staticIDs[local]
+		if !static || len(w.attrNames) >= maxAttrNames {
+			return w.Attr(prefix, local, space, value)
+		}
+		rec = appendNameRecord(nil, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local, id, true)
+		w.attrNames = append(w.attrNames, attrName{prefix: prefix, local: local, rec: rec})
+	}
+	_, declare, err := w.scope.Attr(prefix, local, space)
+	if err != nil {
+		return w.fail("%w", err)
+	}
+	if !utf8.ValidString(value) || (declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space))) {
+		return w.fail("attribute %q: not UTF-8", local)
+	}
+	if declare {
+		w.declare(prefix, space)
+	}
+	w.buf = append(w.buf, rec...)
+	return w.text(value)
+}
+
+// maxAttrNames bounds the attribute names a Writer keeps.
+const maxAttrNames = 8
+
+// validText is utf8.ValidString, with the short ASCII text of most members
+// (numbers, dates, names) checked inline.
+func validText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
+}
+
+// RepeatText appends head, text as the text record that ends the element
+// head opened last (as Text then EndElement write it), and tail: together
+// balanced records this Writer encoded before, as Repeat takes them, with
+// a hole for one member's text (the m_Address of a row's IPv4 addresses,
+// docs/performance.md, "Encoding: kept records, attributes, the row
+// writer"). head and tail are not checked.
+func (w *Writer) RepeatText(head []byte, text string, tail []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.scope.Depth() == 0 {
+		return w.fail("repeated records outside the document element")
+	}
+	if !validText(text) {
+		return w.fail("text is not UTF-8")
+	}
+	b := append(w.buf, head...)
+	at := len(b)
+	b, ok := appendTextRecord(b, text)
+	if !ok {
+		return w.fail("text of %d bytes", len(text))
+	}
+	b[at] |= 1 // …TextWithEndElement
+	w.buf = append(b, tail...)
+	w.open = false
+	w.lastText = -1
 	return nil
 }

@@ -20,10 +20,11 @@ const (
 
 var (
 	staticIDs map[string]uint32
-	// staticFirst marks the first bytes of the static strings: most text
-	// (numbers, dates, addresses) starts with none of them and is not
-	// looked up.
-	staticFirst [256]bool
+	// staticFirst and staticLast mark, per first (last) byte, the lengths
+	// of the static strings (bit min(len, 63)): most text (numbers, dates,
+	// addresses, the values of rows) matches no static string's first
+	// byte, last byte and length at once and is not looked up.
+	staticFirst, staticLast [256]uint64
 )
 
 func init() {
@@ -33,14 +34,17 @@ func init() {
 			staticIDs[s] = uint32(2 * i)
 		}
 		if s != "" {
-			staticFirst[s[0]] = true
+			staticFirst[s[0]] |= staticLenBit(s)
+			staticLast[s[len(s)-1]] |= staticLenBit(s)
 		}
 	}
 }
 
+func staticLenBit(s string) uint64 { return 1 << min(len(s), 63) }
+
 // staticText is the static id of a text value s (not empty).
 func staticText(s string) (uint32, bool) {
-	if !staticFirst[s[0]] {
+	if bit := staticLenBit(s); staticFirst[s[0]]&bit == 0 || staticLast[s[len(s)-1]]&bit == 0 {
 		return 0, false
 	}
 	id, ok := staticIDs[s]

@@ -31,6 +31,7 @@ type Writer struct {
 	mark writerMark // Mark's point (bounded.go)
 
 	ownMembers *memberCache // kept member records without a session (member.go)
+	attrNames  []attrName   // kept attribute name records (MemberAttr)
 }
 
 var _ xmlstream.Writer = (*Writer)(nil)

@@ -91,7 +91,7 @@ func (b *RowBatch) WriteBody(w xmlstream.Writer) error {
 			err = writeNil(w, "IpamObject", Namespace)
 		} else {
 			assignRowIDs(row, next)
-			err = WriteItem(w, row)
+			err = writeRowItem(w, row)
 		}
 		if err != nil {
 			return err
@@ -118,6 +118,27 @@ func (b *RowBatch) WriteBody(w xmlstream.Writer) error {
 		b.Written++
 	}
 	if err := w.EndElement(); err != nil {
+		return err
+	}
+	return w.EndElement()
+}
+
+// writeRowItem is WriteItem, with the i:type of a row of the IPAM
+// namespace from a kept name record where the writer keeps them
+// (attrWriter): the same bytes (TestRowBatchEqualsMemberWriter).
+func writeRowItem(w xmlstream.Writer, row AnyIpamObject) error {
+	aw, ok := w.(attrWriter)
+	space, local := row.xsdType()
+	if !ok || space != Namespace || local == "IpamObject" {
+		return WriteItem(w, row)
+	}
+	if err := w.StartElement("", "IpamObject", Namespace); err != nil {
+		return err
+	}
+	if err := aw.MemberAttr("i", "type", NamespaceXSI, local); err != nil {
+		return err
+	}
+	if err := row.writeContent(w); err != nil {
 		return err
 	}
 	return w.EndElement()

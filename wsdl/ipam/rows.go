@@ -7,7 +7,9 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
@@ -205,7 +207,25 @@ type rowWriter struct {
 	w   xmlstream.Writer
 	err error
 	mw  MemberWriter // set when the simple members go through it (newRowWriter)
+	aw  attrWriter   // mw's attributes from kept name records, when it has them
 	num [40]byte     // a number or date formatted for mw (scratch)
+}
+
+// attrWriter is a MemberWriter that writes an attribute with a static
+// dictionary name from a kept record (nbfx.Writer.MemberAttr; the bytes
+// are those of Attr).
+type attrWriter interface {
+	MemberAttr(prefix, local, space, value string) error
+}
+
+// rowWriters reuses the writers of rows (newRowWriter, release): one per
+// row was an allocation per row of an enumeration.
+var rowWriters = sync.Pool{New: func() any { return new(rowWriter) }}
+
+// release returns m to rowWriters; m is not used after.
+func (m *rowWriter) release() {
+	*m = rowWriter{}
+	rowWriters.Put(m)
 }
 
 // MemberWriter is a Writer that writes a simple member — <local>text</local>,
@@ -224,10 +244,15 @@ type MemberWriter interface {
 // element: its simple members go through a MemberWriter when the row's
 // bindings are those the kept records assume (the default namespace is
 // Namespace, i is XML Schema instance; nothing in a row rebinds them).
+//
+// The writer comes from a pool: a row writer that calls release when it
+// is done lends it back (the address and range rows).
 func newRowWriter(w xmlstream.Writer) *rowWriter {
-	m := &rowWriter{w: w}
+	m := rowWriters.Get().(*rowWriter)
+	m.w = w
 	if mw, ok := w.(MemberWriter); ok && mw.InScope("", Namespace) && mw.InScope("i", NamespaceXSI) {
 		m.mw = mw
+		m.aw, _ = w.(attrWriter)
 	}
 	return m
 }
@@ -347,7 +372,12 @@ func (m *rowWriter) attr(prefix, local, space, value string) {
 func (m *rowWriter) id(n int) {
 	if n > 0 {
 		if m.mw != nil && m.err == nil {
-			m.attr("z", "Id", NamespaceSerialization, m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10)))
+			v := m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10))
+			if m.aw != nil {
+				m.err = m.aw.MemberAttr("z", "Id", NamespaceSerialization, v)
+				return
+			}
+			m.attr("z", "Id", NamespaceSerialization, v)
 			return
 		}
 		m.attr("z", "Id", NamespaceSerialization, "i"+strconv.Itoa(n))
@@ -375,6 +405,11 @@ func (m *rowWriter) empty(local string) {
 func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 	if !a.IsValid() {
 		m.nilMember(local)
+		return
+	}
+	if (a.Is4() || a.Is4In6()) && m.mw != nil && m.err == nil {
+		b := a.Unmap().As4()
+		m.ipv4Address(local, m.scratch(strconv.AppendInt(m.num[:0], int64(binary.LittleEndian.Uint32(b[:])), 10)))
 		return
 	}
 	m.start(local, Namespace)
@@ -408,6 +443,77 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 	}
 	m.ipAddressRest(family, numbers, scope)
 	m.end()
+}
+
+// textRepeater is a FragmentWriter that repeats a run with a hole for
+// one member's text (nbfx.Writer.RepeatText).
+type textRepeater interface {
+	RepeatText(head []byte, text string, tail []byte) error
+}
+
+// ipv4Key is the memo key of the IPv4 sysnet:IPAddress member local: the
+// address of local's bytes (a pointer: no allocation as an interface; the
+// run keeps local's length to tell apart a name that shares them).
+type ipv4Key byte
+
+func ipv4KeyOf(local string) *ipv4Key { return (*ipv4Key)(unsafe.StringData(local)) }
+
+// ipv4Address writes the IPv4 sysnet:IPAddress member local, whose
+// m_Address is address: the first time on a connection member by member,
+// remembering the bytes before and after the text; then from them (the
+// element declares its own b prefix, so its bytes depend only on the
+// default namespace, which newRowWriter checked, and on the connection's
+// session strings, which the memo follows as it does the fragments').
+// It was a quarter of an address row's encoding (docs/performance.md,
+// "Encoding: kept records, attributes, the row writer").
+func (m *rowWriter) ipv4Address(local, address string) {
+	fw, ok := m.w.(FragmentWriter)
+	sm, remembers := m.w.(sessionMemo)
+	tr, repeats := m.w.(textRepeater)
+	if !ok || !remembers || !repeats || !sm.Remembers() {
+		m.start(local, Namespace)
+		m.xmlns("b", NamespaceSystemNet)
+		m.textP("b", "m_Address", NamespaceSystemNet, address)
+		ipv4Rest.writeTo(m)
+		m.end()
+		return
+	}
+	key := ipv4KeyOf(local)
+	if b, ok := sm.Remembered(key); ok && int(binary.LittleEndian.Uint32(b[4:])) == len(local) {
+		head, tail := splitIPv4Run(b)
+		m.err = tr.RepeatText(head, address, tail)
+		return
+	} else if ok { // another name on the same bytes: not kept
+		key = nil
+	}
+	from := fw.Offset()
+	m.start(local, Namespace)
+	m.xmlns("b", NamespaceSystemNet)
+	m.startP("b", "m_Address", NamespaceSystemNet)
+	headEnd := fw.Offset()
+	if m.err == nil {
+		m.err = m.w.Text(address)
+	}
+	m.end()
+	textEnd := fw.Offset()
+	ipv4Rest.writeTo(m)
+	m.end()
+	if m.err == nil && key != nil && local != "" {
+		enc := fw.Encoded(from)
+		run := make([]byte, 0, 8+len(enc)-(textEnd-headEnd))
+		run = binary.LittleEndian.AppendUint32(run, uint32(headEnd-from))
+		run = binary.LittleEndian.AppendUint32(run, uint32(len(local)))
+		run = append(run, enc[:headEnd-from]...)
+		run = append(run, enc[textEnd-from:]...)
+		sm.Remember(key, run)
+	}
+}
+
+// splitIPv4Run splits a run ipv4Address remembered: the length of the
+// head, the length of local, the head, the tail.
+func splitIPv4Run(b []byte) (head, tail []byte) {
+	n := int(binary.LittleEndian.Uint32(b))
+	return b[8 : 8+n], b[8+n:]
 }
 
 // ipv4Rest is what follows m_Address in every IPv4 sysnet:IPAddress.
@@ -475,6 +581,7 @@ func (m *rowWriter) partialCustomFieldValues(vs []*CustomFieldValue) {
 
 func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 	m := newRowWriter(w)
+	defer m.release()
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -548,6 +655,7 @@ func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
 
 func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 	m := newRowWriter(w)
+	defer m.release()
 	m.id(v.ID)
 	m.baseMembers()
 	m.long("AccessScopeId", v.AccessScopeID)
@@ -574,7 +682,11 @@ func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 		m.nilMember("MacAddress")
 	} else {
 		m.start("MacAddress", Namespace)
-		m.text("Address", base64.StdEncoding.EncodeToString(v.MacAddress))
+		if m.mw != nil && m.err == nil && base64.StdEncoding.EncodedLen(len(v.MacAddress)) <= len(m.num) {
+			m.text("Address", m.scratch(base64.StdEncoding.AppendEncode(m.num[:0], v.MacAddress)))
+		} else {
+			m.text("Address", base64.StdEncoding.EncodeToString(v.MacAddress))
+		}
 		m.end()
 	}
 	m.str("Notes", v.Notes)
