@@ -22,7 +22,8 @@ import (
 // in RecordId order; the same with a Filter of two entries is refused at
 // Initialize with the Filter's fault (so the dictionary's entries were
 // read), and an ActiveServerV4LogicalGroupNode with that Filter with the
-// fault of the servers ipamd does not enumerate. Rule E23.
+// fault of the role Filter (its DHCP and DNS server rows are not built).
+// Rule E23.
 func TestMonoEnumeratesGroupData(t *testing.T) {
 	for _, tool := range []string{"mcs", "mono"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -99,7 +100,7 @@ func TestMonoEnumeratesGroupData(t *testing.T) {
 	}
 	for mode, reason := range map[string]string{
 		"rangefilter": "FAULT IpamApiInvalidParameter Filter applies only to ActiveServer",
-		"servers":     "FAULT IpamApiInvalidEnumeration the servers of an ActiveServer logical group",
+		"servers":     "FAULT IpamApiInvalidEnumeration a Filter of an ActiveServer logical group",
 	} {
 		if got := run(mode); len(got) != 1 || !strings.HasPrefix(got[0], reason) {
 			t.Errorf("%s: %q, want a fault saying %q", mode, got, reason)
