@@ -252,15 +252,8 @@ func (w *Writer) MemberAttr(prefix, local, space, value string) error {
 		rec = appendNameRecord(nil, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local, id, true)
 		w.attrNames = append(w.attrNames, attrName{prefix: prefix, local: local, rec: rec})
 	}
-	_, declare, err := w.scope.Attr(prefix, local, space)
-	if err != nil {
-		return w.fail("%w", err)
-	}
-	if !utf8.ValidString(value) || (declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space))) {
-		return w.fail("attribute %q: not UTF-8", local)
-	}
-	if declare {
-		w.declare(prefix, space)
+	if err := w.bindAttr(prefix, local, space, value); err != nil {
+		return err
 	}
 	w.buf = append(w.buf, rec...)
 	return w.text(value)

@@ -163,15 +163,8 @@ func (w *Writer) Attr(prefix, local, space, value string) error {
 		w.err = err
 		return err
 	}
-	_, declare, err := w.scope.Attr(prefix, local, space)
-	if err != nil {
-		return w.fail("%w", err)
-	}
-	if !utf8.ValidString(value) || (declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space))) {
-		return w.fail("attribute %q: not UTF-8", local)
-	}
-	if declare {
-		w.declare(prefix, space)
+	if err := w.bindAttr(prefix, local, space, value); err != nil {
+		return err
 	}
 	id, dict := w.dictID(local)
 	w.buf = appendNameRecord(w.buf, 0x04, 0x05, 0x06, 0x07, 0x0C, 0x26, prefix, local, id, dict)
@@ -324,5 +317,22 @@ func (w *Writer) Repeat(b []byte, _ int) error {
 	w.buf = append(w.buf, b...)
 	w.open = false
 	w.lastText = -1
+	return nil
+}
+
+// bindAttr binds an attribute's prefix in the current element's scope,
+// declaring its namespace there the first time, and checks that what it
+// writes is UTF-8.
+func (w *Writer) bindAttr(prefix, local, space, value string) error {
+	_, declare, err := w.scope.Attr(prefix, local, space)
+	if err != nil {
+		return w.fail("%w", err)
+	}
+	if !utf8.ValidString(value) || (declare && (!utf8.ValidString(prefix) || !utf8.ValidString(space))) {
+		return w.fail("attribute %q: not UTF-8", local)
+	}
+	if declare {
+		w.declare(prefix, space)
+	}
 	return nil
 }
