@@ -322,16 +322,10 @@ func (b *batcher) flush() error {
 	return nil
 }
 
-// EstimateSize is the size of a row written as text XML, roughly: every
+// sizeCounter is the size of a row written as text XML, roughly: every
 // name twice, every attribute and text, a prefix and brackets each. The
 // binary encodings write less (dictionary strings, no end tag names), so
 // it bounds them too.
-func EstimateSize(row ipam.AnyIpamObject) int {
-	var c sizeCounter
-	_ = ipam.WriteItem(&c, row)
-	return c.n
-}
-
 type sizeCounter struct {
 	n     int
 	names []int
