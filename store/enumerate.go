@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -331,7 +332,7 @@ type addressScan struct {
 	notes, osName, osVersion, owner, serial, device, virt  sql.NullString
 	reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
 	duplicate, fromDNS                                     sql.NullBool
-	assigned, changed, expiry                              any
+	assigned, changed, expiry                              timeColumn
 
 	out   ipam.IPAddressRow
 	times [3]time.Time
@@ -345,15 +346,25 @@ func (a *addressScan) dest() []any {
 		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN}
 }
 
+// build is row with the address space columns from spaces when they are
+// in memory.
+func (a *addressScan) build(spaces map[int64]addressSpace, now time.Time) *ipam.IPAddressRow {
+	if spaces != nil {
+		sp := spaces[a.space.Int64]
+		a.spFamily, a.spName, a.ppN = sp.family, sp.name, sp.provider
+	}
+	return a.row(now)
+}
+
 // row builds the row in a (a slab's element: its pointers point into it).
 func (a *addressScan) row(now time.Time) *ipam.IPAddressRow {
 	prov, cust := spaceNamesOf(&a.spFamily, &a.spName, &a.ppN)
-	exp := timeInto(&a.times[2], a.expiry)
+	exp := a.expiry.into(&a.times[2])
 	a.out = ipam.IPAddressRow{
 		AccessScopeID: 1, Address: ipam.ParseIPAddressText(a.addr.String),
 		AddressAssignment: orDefault(a.assign, "None"), AddressCategory: orDefault(a.category, "None"),
 		AddressSpaceRecordID: a.space.Int64, AssetTag: stringPtr(&a.asset),
-		AssignedDate: timeInto(&a.times[0], a.assigned), ChangedDate: timeInto(&a.times[1], a.changed),
+		AssignedDate: a.assigned.into(&a.times[0]), ChangedDate: a.changed.into(&a.times[1]),
 		CreatedFromDNSResourceRecord: a.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
 		CustomerAddressSpaceName: cust, DeviceName: stringPtr(&a.device),
 		ExpiryAndAlertEventLoggingStatus: orDefault(a.expiryStatus, "None"), ExpiryDate: exp,
@@ -430,29 +441,46 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		return fmt.Errorf("store: enumerate addresses: %w", err)
 	}
 	defer values.Close()
-	// The pages are read one ahead of the rows being emitted (the reading
-	// and the encoding and sending each take a core); at most three pages
-	// are alive: one emitted, one waiting, one read.
+	// Three goroutines share the work: the reader steps the queries
+	// inside the transaction, the builder makes the rows of each page
+	// (splitting the packed text, converting the members, merging the
+	// custom field values), and this one encodes and sends them. On two
+	// cores the reader alone was the limit when it built the rows too. At
+	// most five pages are alive: one being read, one waiting, one being
+	// built, one waiting, one emitted.
 	readCtx, cancel := context.WithCancel(ctx)
+	raw := make(chan rawAddressPage, 1)
 	pages := make(chan addressPage, 1)
-	var reader sync.WaitGroup
-	defer reader.Wait() // after cancel: the reader is done with the transaction before it ends
+	var workers sync.WaitGroup
+	defer workers.Wait() // after cancel: both are done with the transaction before it ends
 	defer cancel()
-	reader.Go(func() {
-		defer close(pages)
-		now, size := time.Now(), firstEnumeratePage
+	workers.Go(func() {
+		defer close(raw)
+		size := firstEnumeratePage
 		for {
-			p := readAddressPage(readCtx, &stmts, values, spaces, w.args, size, now)
+			p := readAddressPage(readCtx, &stmts, values, spaces, w.args, size)
+			select {
+			case raw <- p:
+			case <-readCtx.Done():
+				return
+			}
+			if p.err != nil || p.n < size {
+				return
+			}
+			size = min(4*size, enumeratePage)
+			w.args[after], w.args[limit] = p.last, int64(size)
+		}
+	})
+	workers.Go(func() {
+		defer close(pages)
+		now := time.Now()
+		for r := range raw {
+			p := buildAddressPage(readCtx, &stmts, spaces, r, now)
 			select {
 			case pages <- p:
 			case <-readCtx.Done():
 				return
 			}
-			if p.err != nil || len(p.rows) < size {
-				return
-			}
-			size = min(4*size, enumeratePage)
-			w.args[after], w.args[limit] = p.rows[len(p.rows)-1].RecordID, int64(size)
 		}
 	})
 	for p := range pages {
@@ -473,6 +501,22 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 	return ctx.Err()
 }
 
+// rawAddressPage is one page of addresses as the reader read it: the
+// packed text of each row (SQLite), or the rows themselves (column by
+// column), with the page's custom field values in row order and the
+// page's arguments (to read it again column by column); or the error that
+// ended the reading.
+type rawAddressPage struct {
+	texts       []string
+	rows        []*ipam.IPAddressRow
+	n           int   // rows read
+	last        int64 // the RecordId of the last
+	args        []any
+	values      []*ipam.CustomFieldValue
+	valueOwners []int64 // UsedById of each of values
+	err         error
+}
+
 // addressPage is one page of address rows, complete with their custom
 // field values, or the error that ended the reading.
 type addressPage struct {
@@ -480,7 +524,141 @@ type addressPage struct {
 	err  error
 }
 
-func readAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int, now time.Time) addressPage {
+// readAddressPage reads one page: its rows (packed, when the query is) and
+// their custom field values.
+func readAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int) rawAddressPage {
+	p := rawAddressPage{args: slices.Clone(args)}
+	var first int64
+	if page.packed != nil {
+		var (
+			ok   bool
+			text string
+		)
+		texts := make([]string, 0, size)
+		if err := readPage(ctx, page.packed, args, func(rs *sql.Rows) error {
+			if err := rs.Scan(&text); err != nil {
+				return err
+			}
+			texts = append(texts, text)
+			return nil
+		}); err != nil && ctx.Err() != nil {
+			return rawAddressPage{err: err}
+		} else if err == nil && len(texts) > 0 {
+			// The RecordId is the first member: the rest is read by the builder.
+			if first, ok = packedRecordID(texts[0]); ok {
+				p.last, ok = packedRecordID(texts[len(texts)-1])
+			}
+		} else if err == nil {
+			return p // no rows
+		}
+		if ok {
+			p.texts, p.n = texts, len(texts)
+		} else if testHookPackedFallback != nil {
+			// SQLite refused to pack a value (a BLOB), or the text is not
+			// as json_array writes it: read the page column by column.
+			testHookPackedFallback()
+		}
+	}
+	if p.texts == nil {
+		rows, err := readAddressColumns(ctx, page.columns, spaces, args, size, time.Now())
+		if err != nil {
+			return rawAddressPage{err: err}
+		}
+		p.rows, p.n = rows, len(rows)
+		if p.n > 0 {
+			first, p.last = rows[0].RecordID, rows[p.n-1].RecordID
+		}
+	}
+	if p.n == 0 {
+		return p
+	}
+	var vs valueSlab
+	p.values, p.valueOwners = make([]*ipam.CustomFieldValue, 0, 3*p.n), make([]int64, 0, 3*p.n)
+	if err := readCustomFieldValues(ctx, values, first, p.last, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
+		p.values, p.valueOwners = append(p.values, v), append(p.valueOwners, usedBy)
+	}); err != nil {
+		return rawAddressPage{err: err}
+	}
+	return p
+}
+
+// packedRecordID is the first member of a packed row, an integer.
+func packedRecordID(text string) (int64, bool) {
+	i := strings.IndexByte(text, ',')
+	if len(text) < 3 || text[0] != '[' || i < 0 || !isJSONInteger(text[1:i]) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(text[1:i], 10, 64)
+	return n, err == nil
+}
+
+// buildAddressPage makes the rows of a page the reader read, with their
+// custom field values.
+func buildAddressPage(ctx context.Context, page *pageStatements, spaces map[int64]addressSpace, r rawAddressPage, now time.Time) addressPage {
+	if r.err != nil || r.n == 0 {
+		return addressPage{err: r.err}
+	}
+	rows := r.rows
+	if r.texts != nil {
+		var err error
+		if rows, err = buildPackedAddresses(r.texts, spaces, now); errors.Is(err, errPackedRow) {
+			if testHookPackedFallback != nil {
+				testHookPackedFallback()
+			}
+			// The same snapshot and arguments: the same rows.
+			rows, err = readAddressColumns(ctx, page.columns, spaces, r.args, r.n, now)
+		}
+		if err != nil {
+			return addressPage{err: err}
+		}
+	}
+	// The values come in row order: each row's are a run of the page's
+	// list.
+	i := 0
+	for a := 0; a < len(r.values); {
+		for i < len(rows) && rows[i].RecordID < r.valueOwners[a] {
+			i++
+		}
+		b := a + 1
+		for b < len(r.values) && r.valueOwners[b] == r.valueOwners[a] {
+			b++
+		}
+		if i < len(rows) && rows[i].RecordID == r.valueOwners[a] {
+			rows[i].CustomFieldValues = r.values[a:b:b]
+			sortValues(rows[i].CustomFieldValues)
+		}
+		a = b
+	}
+	return addressPage{rows: rows}
+}
+
+// buildPackedAddresses makes the rows of packed texts; errPackedRow when
+// one is not read exactly.
+func buildPackedAddresses(texts []string, spaces map[int64]addressSpace, now time.Time) ([]*ipam.IPAddressRow, error) {
+	rows := make([]*ipam.IPAddressRow, 0, len(texts))
+	slab := make([]addressScan, len(texts))
+	var scratch addressScan // as readAddressColumns
+	dest := scratch.dest()
+	if spaces != nil {
+		dest = dest[:len(dest)-3]
+	}
+	members := make([]jsonMember, 0, len(dest))
+	for k, text := range texts {
+		var err error
+		if members, err = splitJSONArray(text, members); err != nil {
+			return nil, err
+		}
+		if err := scanPacked(members, dest); err != nil {
+			return nil, err
+		}
+		slab[k] = scratch
+		rows = append(rows, slab[k].build(spaces, now))
+	}
+	return rows, nil
+}
+
+// readAddressColumns reads a page column by column.
+func readAddressColumns(ctx context.Context, stmt *sql.Stmt, spaces map[int64]addressSpace, args []any, size int, now time.Time) ([]*ipam.IPAddressRow, error) {
 	rows := make([]*ipam.IPAddressRow, 0, size)
 	// Rows are scanned into scratch and copied into a slab of the page:
 	// one scan destination list and one allocation for the page's scans.
@@ -490,53 +668,15 @@ func readAddressPage(ctx context.Context, page *pageStatements, values *customFi
 		dest = dest[:len(dest)-3]
 	}
 	slab := make([]addressScan, 0, size)
-	if err := page.read(ctx, args, dest, func() error {
-		rows, slab = rows[:0], slab[:0]
-		return nil
-	}, func() error {
-		if spaces != nil {
-			sp := spaces[scratch.space.Int64]
-			scratch.spFamily, scratch.spName, scratch.ppN = sp.family, sp.name, sp.provider
+	err := readPage(ctx, stmt, args, func(rs *sql.Rows) error {
+		if err := rs.Scan(dest...); err != nil {
+			return err
 		}
 		slab = append(slab, scratch)
-		rows = append(rows, slab[len(slab)-1].row(now))
+		rows = append(rows, slab[len(slab)-1].build(spaces, now))
 		return nil
-	}); err != nil {
-		return addressPage{err: err}
-	}
-	if len(rows) == 0 {
-		return addressPage{}
-	}
-	// The values come in row order: each row's are a run of the page's
-	// list, and the values themselves are from a slab of the page.
-	var (
-		vs     valueSlab
-		ptrs   = make([]*ipam.CustomFieldValue, 0, 3*len(rows))
-		owners = make([]int32, 0, 3*len(rows))
-		i      = 0
-	)
-	if err := readCustomFieldValues(ctx, values, rows[0].RecordID, rows[len(rows)-1].RecordID, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
-		for i < len(rows) && rows[i].RecordID < usedBy {
-			i++
-		}
-		if i < len(rows) && rows[i].RecordID == usedBy {
-			ptrs, owners = append(ptrs, v), append(owners, int32(i))
-		}
-	}); err != nil {
-		return addressPage{err: err}
-	}
-	for a := 0; a < len(ptrs); {
-		b := a + 1
-		for b < len(ptrs) && owners[b] == owners[a] {
-			b++
-		}
-		rows[owners[a]].CustomFieldValues = ptrs[a:b:b]
-		a = b
-	}
-	for _, r := range rows {
-		sortValues(r.CustomFieldValues)
-	}
-	return addressPage{rows: rows}
+	})
+	return rows, err
 }
 
 // readPage runs a page query and hands each result row to scan.

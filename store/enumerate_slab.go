@@ -40,16 +40,32 @@ func spaceNamesOf(family, name, provider *sql.NullString) (prov, cust *string) {
 	return &name.String, nil
 }
 
-// timeInto is asTime stored in t.
-func timeInto(t *time.Time, v any) *time.Time {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case time.Time: // as asTime, without its allocation
-		*t = x.UTC()
+// timeColumn is a TIMESTAMP column scanned without putting a time.Time
+// in an interface (an allocation each): the driver's time.Time, or what
+// else it gave (nil, a string, an int64) for asTime.
+type timeColumn struct {
+	t     time.Time
+	valid bool // t is the column's time
+	other any
+}
+
+// Scan is how database/sql stores the driver's value.
+func (c *timeColumn) Scan(src any) error {
+	if t, ok := src.(time.Time); ok {
+		*c = timeColumn{t: t, valid: true}
+	} else {
+		*c = timeColumn{other: src}
+	}
+	return nil
+}
+
+// into is asTime of the column stored in t.
+func (c *timeColumn) into(t *time.Time) *time.Time {
+	if c.valid { // as asTime, without its allocation
+		*t = c.t.UTC()
 		return t
 	}
-	p := asTime(v)
+	p := asTime(c.other)
 	if p == nil {
 		return nil
 	}

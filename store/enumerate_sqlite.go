@@ -251,8 +251,9 @@ func isJSONInteger(n string) bool {
 }
 
 // scanPacked stores members into the scan destinations of the same
-// columns, as database/sql stores the driver's values: *any is a
-// TIMESTAMP column (the driver parses its text, parseSQLiteTime).
+// columns, as database/sql stores the driver's values: *any and
+// *timeColumn are a TIMESTAMP column (the driver parses its text,
+// parseSQLiteTime).
 func scanPacked(members []jsonMember, dest []any) error {
 	if len(members) != len(dest) {
 		return errPackedRow
@@ -290,6 +291,19 @@ func scanPacked(members []jsonMember, dest []any) error {
 				*d = sql.NullBool{Bool: true, Valid: true}
 			default:
 				return errPackedRow
+			}
+		case *timeColumn:
+			switch m.kind {
+			case 'n':
+				*d = timeColumn{}
+			case '0':
+				*d = timeColumn{other: int64(0)} // an INTEGER timestamp: asTime reads none
+			default:
+				if t, ok := parseUTCTimeString(m.text); ok {
+					*d = timeColumn{t: t, valid: true}
+				} else {
+					_ = d.Scan(parseSQLiteTime(m.text))
+				}
 			}
 		case *any:
 			switch m.kind {
