@@ -475,7 +475,7 @@ func (s *Store) enumerateAddresses(ctx context.Context, tx *sql.Tx, q RowQuery, 
 		defer close(pages)
 		now := time.Now()
 		for r := range raw {
-			p := buildAddressPage(readCtx, &stmts, spaces, r, now)
+			p := buildAddressPage(readCtx, &stmts, values, spaces, r, now)
 			select {
 			case pages <- p:
 			case <-readCtx.Done():
@@ -510,8 +510,11 @@ type rawAddressPage struct {
 	texts       []string
 	rows        []*ipam.IPAddressRow
 	n           int   // rows read
-	last        int64 // the RecordId of the last
+	first, last int64 // the RecordIds of the first and the last
 	args        []any
+	// The values: packed (customFieldValues.readPacked) for the builder
+	// to read, or read.
+	valuesText  string
 	values      []*ipam.CustomFieldValue
 	valueOwners []int64 // UsedById of each of values
 	err         error
@@ -528,7 +531,6 @@ type addressPage struct {
 // their custom field values.
 func readAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int) rawAddressPage {
 	p := rawAddressPage{args: slices.Clone(args)}
-	var first int64
 	if page.packed != nil {
 		var (
 			ok   bool
@@ -545,7 +547,7 @@ func readAddressPage(ctx context.Context, page *pageStatements, values *customFi
 			return rawAddressPage{err: err}
 		} else if err == nil && len(texts) > 0 {
 			// The RecordId is the first member: the rest is read by the builder.
-			if first, ok = packedRecordID(texts[0]); ok {
+			if p.first, ok = packedRecordID(texts[0]); ok {
 				p.last, ok = packedRecordID(texts[len(texts)-1])
 			}
 		} else if err == nil {
@@ -566,20 +568,55 @@ func readAddressPage(ctx context.Context, page *pageStatements, values *customFi
 		}
 		p.rows, p.n = rows, len(rows)
 		if p.n > 0 {
-			first, p.last = rows[0].RecordID, rows[p.n-1].RecordID
+			p.first, p.last = rows[0].RecordID, rows[p.n-1].RecordID
 		}
 	}
 	if p.n == 0 {
 		return p
 	}
-	var vs valueSlab
-	p.values, p.valueOwners = make([]*ipam.CustomFieldValue, 0, 3*p.n), make([]int64, 0, 3*p.n)
-	if err := readCustomFieldValues(ctx, values, first, p.last, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
-		p.values, p.valueOwners = append(p.values, v), append(p.valueOwners, usedBy)
-	}); err != nil {
+	if values.packed != nil {
+		text, ok, err := values.readPacked(ctx, p.first, p.last)
+		if err != nil {
+			return rawAddressPage{err: err}
+		}
+		if ok {
+			p.valuesText = text
+			return p
+		}
+		if testHookPackedFallback != nil {
+			testHookPackedFallback()
+		}
+	}
+	if err := p.readValues(ctx, values); err != nil {
 		return rawAddressPage{err: err}
 	}
 	return p
+}
+
+// readValues reads the page's custom field values column by column.
+func (p *rawAddressPage) readValues(ctx context.Context, values *customFieldValues) error {
+	var vs valueSlab
+	p.values, p.valueOwners = make([]*ipam.CustomFieldValue, 0, 3*p.n), make([]int64, 0, 3*p.n)
+	return readCustomFieldValues(ctx, values, p.first, p.last, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
+		p.values, p.valueOwners = append(p.values, v), append(p.valueOwners, usedBy)
+	})
+}
+
+// parseValues reads the page's packed custom field values; read again
+// column by column when one is not read exactly.
+func (p *rawAddressPage) parseValues(ctx context.Context, values *customFieldValues) error {
+	var vs valueSlab
+	p.values, p.valueOwners = make([]*ipam.CustomFieldValue, 0, 3*p.n), make([]int64, 0, 3*p.n)
+	err := values.parsePacked(p.valuesText, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
+		p.values, p.valueOwners = append(p.values, v), append(p.valueOwners, usedBy)
+	})
+	if !errors.Is(err, errPackedRow) {
+		return err
+	}
+	if testHookPackedFallback != nil {
+		testHookPackedFallback()
+	}
+	return p.readValues(ctx, values)
 }
 
 // packedRecordID is the first member of a packed row, an integer.
@@ -594,9 +631,14 @@ func packedRecordID(text string) (int64, bool) {
 
 // buildAddressPage makes the rows of a page the reader read, with their
 // custom field values.
-func buildAddressPage(ctx context.Context, page *pageStatements, spaces map[int64]addressSpace, r rawAddressPage, now time.Time) addressPage {
+func buildAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, r rawAddressPage, now time.Time) addressPage {
 	if r.err != nil || r.n == 0 {
 		return addressPage{err: r.err}
+	}
+	if r.valuesText != "" {
+		if err := r.parseValues(ctx, values); err != nil {
+			return addressPage{err: err}
+		}
 	}
 	rows := r.rows
 	if r.texts != nil {
@@ -612,8 +654,8 @@ func buildAddressPage(ctx context.Context, page *pageStatements, spaces map[int6
 			return addressPage{err: err}
 		}
 	}
-	// The values come in row order: each row's are a run of the page's
-	// list.
+	// In row order, each row's values are a run of the page's list.
+	orderByOwner(r.values, r.valueOwners)
 	i := 0
 	for a := 0; a < len(r.values); {
 		for i < len(rows) && rows[i].RecordID < r.valueOwners[a] {
@@ -630,6 +672,22 @@ func buildAddressPage(ctx context.Context, page *pageStatements, spaces map[int6
 		a = b
 	}
 	return addressPage{rows: rows}
+}
+
+// orderByOwner orders values by their owners (stable), when they are not.
+func orderByOwner(values []*ipam.CustomFieldValue, owners []int64) {
+	if slices.IsSorted(owners) {
+		return
+	}
+	idx := make([]int, len(owners))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(owners[a], owners[b]) })
+	v, o := slices.Clone(values), slices.Clone(owners)
+	for i, k := range idx {
+		values[i], owners[i] = v[k], o[k]
+	}
 }
 
 // buildPackedAddresses makes the rows of packed texts; errPackedRow when
@@ -702,6 +760,11 @@ var maxCachedCustomFields = 4096
 // customFieldValues reads the custom field values of pages of objects.
 type customFieldValues struct {
 	stmt *sql.Stmt
+	// packed is the same query as one JSON array of the values' arrays
+	// (SQLite, with fields and values in memory; nil otherwise): one
+	// result row a page instead of one a value, each of whose columns
+	// costs calls into the driver (enumerate_sqlite.go).
+	packed *sql.Stmt
 	// fields are the definitions (ADM_CustomFieldsTable) by RecordId, read
 	// once: a value then costs no join (nil: the query joins them).
 	fields map[int64]customFieldDef
@@ -715,7 +778,12 @@ type customFieldDef struct {
 	number int32
 }
 
-func (c *customFieldValues) Close() error { return c.stmt.Close() }
+func (c *customFieldValues) Close() error {
+	if c.packed != nil {
+		_ = c.packed.Close()
+	}
+	return c.stmt.Close()
+}
 
 // prepareCustomFieldValues prepares the query of the custom field values
 // of the objects of one type whose RecordId is in [$1, $2], ordered by
@@ -725,8 +793,9 @@ func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect,
 	if err != nil {
 		return nil, err
 	}
-	where := `
-		WHERE cfa."ObjectType" = '` + objectType + `' AND cfa."UsedById" >= ` + d.Placeholder(1) + ` AND cfa."UsedById" <= ` + d.Placeholder(2) + `
+	filter := `
+		WHERE cfa."ObjectType" = '` + objectType + `' AND cfa."UsedById" >= ` + d.Placeholder(1) + ` AND cfa."UsedById" <= ` + d.Placeholder(2)
+	where := filter + `
 		ORDER BY cfa."UsedById"`
 	query := `SELECT cfa."UsedById", ` + customFieldColumns + `
 		FROM "ADM_CustomFieldValuesAssociationTable" cfa
@@ -748,7 +817,18 @@ func prepareCustomFieldValues(ctx context.Context, tx *sql.Tx, d schema.Dialect,
 	if err != nil {
 		return nil, err
 	}
-	return &customFieldValues{stmt: stmt, fields: fields, values: values}, nil
+	c := &customFieldValues{stmt: stmt, fields: fields, values: values}
+	if values != nil && d == schema.SQLite && packedSQLitePages {
+		// Not ordered: an aggregate's ORDER BY sorts in a temporary
+		// B-tree; the merge orders the values itself when the scan did
+		// not (mergeValues).
+		if c.packed, err = tx.PrepareContext(ctx, `SELECT json_group_array(json_array(cfa."UsedById", cfa."CustomFieldValueId", cfa."CustomFieldId", cfa."Value"))
+		FROM "ADM_CustomFieldValuesAssociationTable" cfa`+filter); err != nil {
+			_ = stmt.Close()
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // readCustomFieldDefs reads the custom field definitions, or nil when
@@ -774,6 +854,48 @@ func readCustomFieldDefs(ctx context.Context, tx *sql.Tx) (map[int64]customField
 		fields[id] = customFieldDef{name: name.String, number: fieldNumber(number)}
 	}
 	return fields, rs.Err()
+}
+
+// readPacked reads the values of the objects first..last packed; ok is
+// false when SQLite refused to pack them (a BLOB): read them column by
+// column.
+func (c *customFieldValues) readPacked(ctx context.Context, first, last int64) (text string, ok bool, err error) {
+	if err := c.packed.QueryRowContext(ctx, first, last).Scan(&text); err != nil {
+		if ctx.Err() != nil {
+			return "", false, err
+		}
+		return "", false, nil
+	}
+	return text, true, nil
+}
+
+// parsePacked is readCustomFieldValues of a text readPacked read, in the
+// order of the text; errPackedRow when a value is not read as the driver
+// would read its columns.
+func (c *customFieldValues) parsePacked(text string, slab *valueSlab, add func(usedBy int64, v *ipam.CustomFieldValue)) error {
+	var (
+		usedBy         int64
+		valueID, field sql.NullInt64
+		value          sql.NullString
+	)
+	dest := []any{&usedBy, &valueID, &field, &value}
+	members := make([]jsonMember, 0, len(dest))
+	return splitJSONArrays(text, func(inner string) error {
+		var err error
+		if members, err = splitJSONArray(inner, members); err != nil {
+			return err
+		}
+		if err := scanPacked(members, dest); err != nil {
+			return err
+		}
+		v := slab.new()
+		cachedCustomFieldValue(v, c.values, valueID, value)
+		if def, ok := c.fields[field.Int64]; ok && field.Valid {
+			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
+		}
+		add(usedBy, v)
+		return nil
+	})
 }
 
 // readCustomFieldValues reads the values of the objects first..last, in

@@ -397,3 +397,47 @@ func parseUTCTimeString(s string) (time.Time, bool) {
 	}
 	return time.Date(year, time.Month(month), day, hour, minute, sec, ns, time.UTC), true
 }
+
+// splitJSONArrays calls inner with each member of s, a JSON array of flat
+// arrays (json_group_array of json_array), as the text of the array.
+func splitJSONArrays(s string, inner func(string) error) error {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return errPackedRow
+	}
+	end := len(s) - 1
+	i := 1
+	if i == end {
+		return nil
+	}
+	for {
+		if s[i] != '[' {
+			return errPackedRow
+		}
+		j := i + 1
+		for j < end && s[j] != ']' {
+			if s[j] == '"' { // a string may hold ']'
+				for j++; j < end && s[j] != '"'; j++ {
+					if s[j] == '\\' {
+						j++
+					}
+				}
+			}
+			j++
+		}
+		if j >= end {
+			return errPackedRow
+		}
+		if err := inner(s[i : j+1]); err != nil {
+			return err
+		}
+		i = j + 1
+		switch {
+		case i == end:
+			return nil
+		case s[i] == ',':
+			i++
+		default:
+			return errPackedRow
+		}
+	}
+}
