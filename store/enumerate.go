@@ -340,10 +340,13 @@ type addressScan struct {
 	macs  [maxMAC]byte
 }
 
-func (a *addressScan) dest() []any {
-	return []any{&a.id, &a.rangeID, &a.space, &a.assign, &a.category, &a.assigned, &a.changed, &a.expiry, &a.expiryStatus,
+func (a *addressScan) dest() []any { return a.bind(nil) }
+
+// bind is dest in buf's array (pointers in interfaces: no allocation).
+func (a *addressScan) bind(buf []any) []any {
+	return append(buf[:0], &a.id, &a.rangeID, &a.space, &a.assign, &a.category, &a.assigned, &a.changed, &a.expiry, &a.expiryStatus,
 		&a.asset, &a.addr, &a.duplicate, &a.mac, &a.notes, &a.osName, &a.osVersion, &a.owner, &a.serial, &a.device, &a.virt, &a.fromDNS,
-		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN}
+		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN)
 }
 
 // build is row with the address space columns from spaces when they are
@@ -695,13 +698,14 @@ func orderByOwner(values []*ipam.CustomFieldValue, owners []int64) {
 func buildPackedAddresses(texts []string, spaces map[int64]addressSpace, now time.Time) ([]*ipam.IPAddressRow, error) {
 	rows := make([]*ipam.IPAddressRow, 0, len(texts))
 	slab := make([]addressScan, len(texts))
-	var scratch addressScan // as readAddressColumns
-	dest := scratch.dest()
-	if spaces != nil {
-		dest = dest[:len(dest)-3]
-	}
-	members := make([]jsonMember, 0, len(dest))
+	var dest []any
+	members := make([]jsonMember, 0, 32)
 	for k, text := range texts {
+		// Scanned in place: copying a scan with its pointers costs more
+		// than binding the destinations anew.
+		if dest = slab[k].bind(dest); spaces != nil {
+			dest = dest[:len(dest)-3]
+		}
 		var err error
 		if members, err = splitJSONArray(text, members); err != nil {
 			return nil, err
@@ -709,7 +713,6 @@ func buildPackedAddresses(texts []string, spaces map[int64]addressSpace, now tim
 		if err := scanPacked(members, dest); err != nil {
 			return nil, err
 		}
-		slab[k] = scratch
 		rows = append(rows, slab[k].build(spaces, now))
 	}
 	return rows, nil
