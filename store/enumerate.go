@@ -322,17 +322,16 @@ const (
 	firstEnumeratePage = 8
 )
 
-// addressScan is one address row as scanned, with the row built from it:
-// the page's scans are one allocation (a slab), and the row and its
-// pointers (strings, times, the MAC address) point into its element.
+// addressScan is what an address row points into: the page's rows are
+// one allocation (a slab), and each row and its pointers (strings, times,
+// the MAC address) point into its element. The columns the row copies
+// are scanned into an addressColumns, reused from row to row: the smaller
+// the element, the less the collector has to do per row.
 type addressScan struct {
-	id                                                     int64
-	rangeID, space, iaid                                   sql.NullInt64
-	assign, category, expiryStatus, asset, addr, mac       sql.NullString
-	notes, osName, osVersion, owner, serial, device, virt  sql.NullString
-	reservation, duid, rStart, rEnd, spFamily, spName, ppN sql.NullString
-	duplicate, fromDNS                                     sql.NullBool
-	assigned, changed, expiry                              timeColumn
+	id                                         int64
+	rangeID                                    sql.NullInt64
+	asset, notes, osName, osVersion, owner     sql.NullString
+	serial, device, duid, spName, providerName sql.NullString
 
 	out   ipam.IPAddressRow
 	times [3]time.Time
@@ -340,47 +339,56 @@ type addressScan struct {
 	macs  [maxMAC]byte
 }
 
-func (a *addressScan) dest() []any { return a.bind(nil) }
-
-// bind is dest in buf's array (pointers in interfaces: no allocation).
-func (a *addressScan) bind(buf []any) []any {
-	return append(buf[:0], &a.id, &a.rangeID, &a.space, &a.assign, &a.category, &a.assigned, &a.changed, &a.expiry, &a.expiryStatus,
-		&a.asset, &a.addr, &a.duplicate, &a.mac, &a.notes, &a.osName, &a.osVersion, &a.owner, &a.serial, &a.device, &a.virt, &a.fromDNS,
-		&a.reservation, &a.duid, &a.iaid, &a.rStart, &a.rEnd, &a.spFamily, &a.spName, &a.ppN)
+// addressColumns are the columns of an address row that its members copy.
+type addressColumns struct {
+	space, iaid                                     sql.NullInt64
+	assign, category, expiryStatus, addr, mac, virt sql.NullString
+	reservation, rStart, rEnd, spFamily             sql.NullString
+	duplicate, fromDNS                              sql.NullBool
+	assigned, changed, expiry                       timeColumn
 }
 
-// build is row with the address space columns from spaces when they are
-// in memory.
-func (a *addressScan) build(spaces map[int64]addressSpace, now time.Time) *ipam.IPAddressRow {
+// bind is the scan destinations of the page query's columns, in a and c,
+// in buf's array (pointers in interfaces: no allocation); without the
+// address space's when they come from memory.
+func (a *addressScan) bind(buf []any, c *addressColumns, spaces map[int64]addressSpace) []any {
+	buf = append(buf[:0], &a.id, &a.rangeID, &c.space, &c.assign, &c.category, &c.assigned, &c.changed, &c.expiry, &c.expiryStatus,
+		&a.asset, &c.addr, &c.duplicate, &c.mac, &a.notes, &a.osName, &a.osVersion, &a.owner, &a.serial, &a.device, &c.virt, &c.fromDNS,
+		&c.reservation, &a.duid, &c.iaid, &c.rStart, &c.rEnd)
 	if spaces != nil {
-		sp := spaces[a.space.Int64]
-		a.spFamily, a.spName, a.ppN = sp.family, sp.name, sp.provider
+		return buf
 	}
-	return a.row(now)
+	return append(buf, &c.spFamily, &a.spName, &a.providerName)
 }
 
-// row builds the row in a (a slab's element: its pointers point into it).
-func (a *addressScan) row(now time.Time) *ipam.IPAddressRow {
-	prov, cust := spaceNamesOf(&a.spFamily, &a.spName, &a.ppN)
-	exp := a.expiry.into(&a.times[2])
-	a.out = ipam.IPAddressRow{
-		AccessScopeID: 1, Address: ipam.ParseIPAddressText(a.addr.String),
-		AddressAssignment: orDefault(a.assign, "None"), AddressCategory: orDefault(a.category, "None"),
-		AddressSpaceRecordID: a.space.Int64, AssetTag: stringPtr(&a.asset),
-		AssignedDate: a.assigned.into(&a.times[0]), ChangedDate: a.changed.into(&a.times[1]),
-		CreatedFromDNSResourceRecord: a.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
-		CustomerAddressSpaceName: cust, DeviceName: stringPtr(&a.device),
-		ExpiryAndAlertEventLoggingStatus: orDefault(a.expiryStatus, "None"), ExpiryDate: exp,
-		IsDuplicate: a.duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
-		MacAddress: parseMACInto(&a.macs, a.mac), Notes: stringPtr(&a.notes), OSName: stringPtr(&a.osName),
-		OSVersion: stringPtr(&a.osVersion), Owner: stringPtr(&a.owner),
-		ParentIPRangeStartIP: ipam.ParseIPAddressText(a.rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(a.rEnd.String),
-		ParentIPRangeRecordID: intPtr(&a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
-		SerialNumber: stringPtr(&a.serial), VirtualizationType: orDefault(a.virt, "NonVirtualized"),
-		ReservationType: orDefault(a.reservation, "Dhcp"), Duid: stringPtr(&a.duid),
+// row builds the row in a (a slab's element: its pointers point into it)
+// from it and c, with the address space's names from spaces when they are
+// in memory.
+func (a *addressScan) row(c *addressColumns, spaces map[int64]addressSpace, now time.Time) *ipam.IPAddressRow {
+	if spaces != nil {
+		sp := spaces[c.space.Int64]
+		c.spFamily, a.spName, a.providerName = sp.family, sp.name, sp.provider
 	}
-	if a.iaid.Valid && a.iaid.Int64 >= 0 && a.iaid.Int64 <= 1<<32-1 {
-		a.iaid4 = uint32(a.iaid.Int64)
+	prov, cust := spaceNamesOf(&c.spFamily, &a.spName, &a.providerName)
+	exp := c.expiry.into(&a.times[2])
+	a.out = ipam.IPAddressRow{
+		AccessScopeID: 1, Address: ipam.ParseIPAddressText(c.addr.String),
+		AddressAssignment: orDefault(c.assign, "None"), AddressCategory: orDefault(c.category, "None"),
+		AddressSpaceRecordID: c.space.Int64, AssetTag: stringPtr(&a.asset),
+		AssignedDate: c.assigned.into(&a.times[0]), ChangedDate: c.changed.into(&a.times[1]),
+		CreatedFromDNSResourceRecord: c.fromDNS.Bool, CustomFieldValues: []*ipam.CustomFieldValue{},
+		CustomerAddressSpaceName: cust, DeviceName: stringPtr(&a.device),
+		ExpiryAndAlertEventLoggingStatus: orDefault(c.expiryStatus, "None"), ExpiryDate: exp,
+		IsDuplicate: c.duplicate.Bool, IsExpired: exp != nil && exp.Before(now),
+		MacAddress: parseMACInto(&a.macs, c.mac), Notes: stringPtr(&a.notes), OSName: stringPtr(&a.osName),
+		OSVersion: stringPtr(&a.osVersion), Owner: stringPtr(&a.owner),
+		ParentIPRangeStartIP: ipam.ParseIPAddressText(c.rStart.String), ParentIPRangeEndIP: ipam.ParseIPAddressText(c.rEnd.String),
+		ParentIPRangeRecordID: intPtr(&a.rangeID), ProviderAddressSpaceName: prov, RecordID: a.id,
+		SerialNumber: stringPtr(&a.serial), VirtualizationType: orDefault(c.virt, "NonVirtualized"),
+		ReservationType: orDefault(c.reservation, "Dhcp"), Duid: stringPtr(&a.duid),
+	}
+	if c.iaid.Valid && c.iaid.Int64 >= 0 && c.iaid.Int64 <= 1<<32-1 {
+		a.iaid4 = uint32(c.iaid.Int64)
 		a.out.Iaid = &a.iaid4
 	}
 	return &a.out
@@ -698,14 +706,13 @@ func orderByOwner(values []*ipam.CustomFieldValue, owners []int64) {
 func buildPackedAddresses(texts []string, spaces map[int64]addressSpace, now time.Time) ([]*ipam.IPAddressRow, error) {
 	rows := make([]*ipam.IPAddressRow, 0, len(texts))
 	slab := make([]addressScan, len(texts))
-	var dest []any
-	members := make([]jsonMember, 0, 32)
+	var (
+		cols    addressColumns
+		dest    []any
+		members = make([]jsonMember, 0, 32)
+	)
 	for k, text := range texts {
-		// Scanned in place: copying a scan with its pointers costs more
-		// than binding the destinations anew.
-		if dest = slab[k].bind(dest); spaces != nil {
-			dest = dest[:len(dest)-3]
-		}
+		dest = slab[k].bind(dest, &cols, spaces)
 		var err error
 		if members, err = splitJSONArray(text, members); err != nil {
 			return nil, err
@@ -713,7 +720,7 @@ func buildPackedAddresses(texts []string, spaces map[int64]addressSpace, now tim
 		if err := scanPacked(members, dest); err != nil {
 			return nil, err
 		}
-		rows = append(rows, slab[k].build(spaces, now))
+		rows = append(rows, slab[k].row(&cols, spaces, now))
 	}
 	return rows, nil
 }
@@ -721,20 +728,21 @@ func buildPackedAddresses(texts []string, spaces map[int64]addressSpace, now tim
 // readAddressColumns reads a page column by column.
 func readAddressColumns(ctx context.Context, stmt *sql.Stmt, spaces map[int64]addressSpace, args []any, size int, now time.Time) ([]*ipam.IPAddressRow, error) {
 	rows := make([]*ipam.IPAddressRow, 0, size)
-	// Rows are scanned into scratch and copied into a slab of the page:
-	// one scan destination list and one allocation for the page's scans.
-	var scratch addressScan
-	dest := scratch.dest()
-	if spaces != nil { // the address space columns come from memory
-		dest = dest[:len(dest)-3]
-	}
 	slab := make([]addressScan, 0, size)
+	var (
+		cols addressColumns
+		dest []any
+	)
 	err := readPage(ctx, stmt, args, func(rs *sql.Rows) error {
+		// A new array when the page is longer than size: the rows built
+		// point into the one before, which they keep.
+		slab = append(slab, addressScan{})
+		a := &slab[len(slab)-1]
+		dest = a.bind(dest, &cols, spaces)
 		if err := rs.Scan(dest...); err != nil {
 			return err
 		}
-		slab = append(slab, scratch)
-		rows = append(rows, slab[len(slab)-1].build(spaces, now))
+		rows = append(rows, a.row(&cols, spaces, now))
 		return nil
 	})
 	return rows, err
