@@ -62,7 +62,7 @@ func (f *fragment) writeTo(m *rowWriter) {
 	key := reflect.TypeOf(fw)
 	if e, ok := f.once.Load(key); ok {
 		e := e.(*encodedFragment)
-		m.err = fw.Repeat(e.b, e.n)
+		m.set(fw.Repeat(e.b, e.n))
 		return
 	}
 	from := fw.Offset()
@@ -83,7 +83,7 @@ type sessionMemo interface {
 
 func (f *fragment) writeSession(m *rowWriter, fw FragmentWriter, sm sessionMemo) {
 	if b, ok := sm.Remembered(f); ok {
-		m.err = fw.Repeat(b, len(b))
+		m.set(fw.Repeat(b, len(b)))
 		return
 	}
 	from := fw.Offset()

@@ -211,6 +211,15 @@ type rowWriter struct {
 	num [40]byte     // a number or date formatted for mw (scratch)
 }
 
+// set records err when there is one: storing a nil error after each
+// member would cost a write barrier while the collector runs (most of an
+// enumeration's time).
+func (m *rowWriter) set(err error) {
+	if err != nil {
+		m.err = err
+	}
+}
+
 // attrWriter is a MemberWriter that writes an attribute with a static
 // dictionary name from a kept record (nbfx.Writer.MemberAttr; the bytes
 // are those of Attr).
@@ -262,10 +271,10 @@ func (m *rowWriter) text(local, value string) {
 		return
 	}
 	if m.mw != nil {
-		m.err = m.mw.Member(local, Namespace, value)
+		m.set(m.mw.Member(local, Namespace, value))
 		return
 	}
-	m.err = writeText(m.w, local, Namespace, value)
+	m.set(writeText(m.w, local, Namespace, value))
 }
 
 func (m *rowWriter) nilMember(local string) {
@@ -273,10 +282,10 @@ func (m *rowWriter) nilMember(local string) {
 		return
 	}
 	if m.mw != nil {
-		m.err = m.mw.NilMember(local, Namespace)
+		m.set(m.mw.NilMember(local, Namespace))
 		return
 	}
-	m.err = writeNil(m.w, local, Namespace)
+	m.set(writeNil(m.w, local, Namespace))
 }
 
 func (m *rowWriter) str(local string, v *string) {
@@ -334,38 +343,38 @@ func (m *rowWriter) enum(local, v, first string) {
 func (m *rowWriter) textP(prefix, local, space, value string) {
 	m.startP(prefix, local, space)
 	if m.err == nil {
-		m.err = m.w.Text(value)
+		m.set(m.w.Text(value))
 	}
 	m.end()
 }
 
 func (m *rowWriter) startP(prefix, local, space string) {
 	if m.err == nil {
-		m.err = m.w.StartElement(prefix, local, space)
+		m.set(m.w.StartElement(prefix, local, space))
 	}
 }
 
 func (m *rowWriter) xmlns(prefix, space string) {
 	if m.err == nil {
-		m.err = m.w.XmlnsAttr(prefix, space)
+		m.set(m.w.XmlnsAttr(prefix, space))
 	}
 }
 
 func (m *rowWriter) start(local, space string) {
 	if m.err == nil {
-		m.err = m.w.StartElement("", local, space)
+		m.set(m.w.StartElement("", local, space))
 	}
 }
 
 func (m *rowWriter) end() {
 	if m.err == nil {
-		m.err = m.w.EndElement()
+		m.set(m.w.EndElement())
 	}
 }
 
 func (m *rowWriter) attr(prefix, local, space, value string) {
 	if m.err == nil {
-		m.err = m.w.Attr(prefix, local, space, value)
+		m.set(m.w.Attr(prefix, local, space, value))
 	}
 }
 
@@ -374,7 +383,7 @@ func (m *rowWriter) id(n int) {
 		if m.mw != nil && m.err == nil {
 			v := m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10))
 			if m.aw != nil {
-				m.err = m.aw.MemberAttr("z", "Id", NamespaceSerialization, v)
+				m.set(m.aw.MemberAttr("z", "Id", NamespaceSerialization, v))
 				return
 			}
 			m.attr("z", "Id", NamespaceSerialization, v)
@@ -481,7 +490,7 @@ func (m *rowWriter) ipv4Address(local, address string) {
 	key := ipv4KeyOf(local)
 	if b, ok := sm.Remembered(key); ok && int(binary.LittleEndian.Uint32(b[4:])) == len(local) {
 		head, tail := splitIPv4Run(b)
-		m.err = tr.RepeatText(head, address, tail)
+		m.set(tr.RepeatText(head, address, tail))
 		return
 	} else if ok { // another name on the same bytes: not kept
 		key = nil
@@ -492,7 +501,7 @@ func (m *rowWriter) ipv4Address(local, address string) {
 	m.startP("b", "m_Address", NamespaceSystemNet)
 	headEnd := fw.Offset()
 	if m.err == nil {
-		m.err = m.w.Text(address)
+		m.set(m.w.Text(address))
 	}
 	m.end()
 	textEnd := fw.Offset()
