@@ -95,7 +95,7 @@ func (s *WriterSession) rewindTo(m sessionMark) {
 	clear(s.pending[m.pending:])
 	s.pending = s.pending[:m.pending]
 	for _, k := range s.pendMemo[m.memo:] {
-		delete(s.memo, k)
+		s.forgetMemo(k)
 	}
 	clear(s.pendMemo[m.memo:])
 	s.pendMemo = s.pendMemo[:m.memo]

@@ -34,7 +34,9 @@ type WriterSession struct {
 	pendFull  bool // full was set since the last Commit
 
 	memo     map[any][]byte
-	pendMemo []any
+	pendMemo []any // keys of memo, and runKeys of runs
+	runs     map[string][]byte
+	runBytes int
 
 	members *memberCache // records of member names (member.go)
 }
@@ -46,6 +48,17 @@ const DefaultMaxSessionStrings = 256
 // maxMemo bounds the runs a session remembers (the row writers have a
 // handful).
 const maxMemo = 64
+
+// maxRuns and maxRunBytes bound the runs a session remembers by their
+// content (RememberRun: the custom field values of rows, a few hundred
+// distinct ones in a store), keys included.
+const (
+	maxRuns     = 1024
+	maxRunBytes = 128 << 10
+)
+
+// runKey is a key of runs in pendMemo.
+type runKey string
 
 // NewWriterSession returns an empty outbound table of at most maxBytes
 // (<= 0: DefaultMaxSessionBytes) and maxCount strings (<= 0:
@@ -137,7 +150,7 @@ func (s *WriterSession) Rollback() {
 		s.full = false
 	}
 	for _, k := range s.pendMemo {
-		delete(s.memo, k)
+		s.forgetMemo(k)
 	}
 	s.members.forget(0)
 	s.Commit()
@@ -223,6 +236,47 @@ func (w *Writer) Remember(key any, b []byte) {
 	if w.sess != nil {
 		w.sess.Remember(key, b)
 	}
+}
+
+// RememberedRun returns the run remembered under key by RememberRun on w's
+// session.
+func (w *Writer) RememberedRun(key []byte) ([]byte, bool) {
+	if w.sess == nil {
+		return nil, false
+	}
+	b, ok := w.sess.runs[string(key)]
+	return b, ok
+}
+
+// RememberRun keeps b, records w wrote, on w's session under key, a
+// content the caller made of what b encodes (Remember keys a run by the
+// identity of what wrote it). At most maxRuns runs of maxRunBytes in all
+// are kept; the first under a key stays.
+func (w *Writer) RememberRun(key, b []byte) {
+	s := w.sess
+	if s == nil || len(s.runs) >= maxRuns || s.runBytes+len(key)+len(b) > maxRunBytes {
+		return
+	}
+	if _, ok := s.runs[string(key)]; ok {
+		return
+	}
+	if s.runs == nil {
+		s.runs = make(map[string][]byte)
+	}
+	k := string(key)
+	s.runs[k] = b
+	s.runBytes += len(k) + len(b)
+	s.pendMemo = append(s.pendMemo, runKey(k))
+}
+
+// forgetMemo takes back a run remembered since the last Commit.
+func (s *WriterSession) forgetMemo(k any) {
+	if rk, ok := k.(runKey); ok {
+		s.runBytes -= len(rk) + len(s.runs[string(rk)])
+		delete(s.runs, string(rk))
+		return
+	}
+	delete(s.memo, k)
 }
 
 // Pending reports whether strings were added since the last Commit.

@@ -2,6 +2,7 @@ package nbfx
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -170,6 +171,53 @@ func TestWriterSessionRollback(t *testing.T) {
 	}
 	if got := readSession(t, rs, sessionMessage(t, ws, doc, true)); got != want {
 		t.Fatalf("after Rollback:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestRememberRunFollowsTheMessage: a run remembered by content is kept
+// once its message is committed, taken back with a Rewind past it or a
+// Rollback of its message, and bounded in runs and bytes.
+func TestRememberRunFollowsTheMessage(t *testing.T) {
+	ws := NewWriterSession(0, 0)
+	w := NewWriter(nil)
+	w.SetSession(ws)
+	if err := w.StartElement("", "A", "urn:a"); err != nil {
+		t.Fatal(err)
+	}
+	w.RememberRun([]byte("kept"), []byte{1})
+	ws.Commit()
+	w.Mark()
+	w.RememberRun([]byte("rewound"), []byte{2})
+	if err := w.Rewind(); err != nil {
+		t.Fatal(err)
+	}
+	w.RememberRun([]byte("rolled back"), []byte{3})
+	ws.Rollback()
+	if b, ok := w.RememberedRun([]byte("kept")); !ok || b[0] != 1 {
+		t.Errorf("the committed run: %v %v", b, ok)
+	}
+	for _, k := range []string{"rewound", "rolled back"} {
+		if _, ok := w.RememberedRun([]byte(k)); ok {
+			t.Errorf("%s: still remembered", k)
+		}
+	}
+	if ws.runBytes != len("kept")+1 || len(ws.runs) != 1 {
+		t.Errorf("%d runs of %d bytes remembered", len(ws.runs), ws.runBytes)
+	}
+	w.RememberRun([]byte("kept"), []byte{4}) // the first under a key stays
+	if b, _ := w.RememberedRun([]byte("kept")); b[0] != 1 {
+		t.Errorf("the run under a key was replaced: %v", b)
+	}
+	for i := range maxRuns + 10 {
+		w.RememberRun([]byte(itoa3(i%1000)+strconv.Itoa(i)), make([]byte, 100))
+	}
+	if len(ws.runs) > maxRuns || ws.runBytes > maxRunBytes {
+		t.Errorf("%d runs of %d bytes remembered: more than %d, %d", len(ws.runs), ws.runBytes, maxRuns, maxRunBytes)
+	}
+	var none Writer // no session: nothing is remembered
+	none.RememberRun([]byte("k"), []byte{1})
+	if _, ok := none.RememberedRun([]byte("k")); ok {
+		t.Error("a writer without a session remembered a run")
 	}
 }
 

@@ -1,6 +1,7 @@
 package ipam
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -209,6 +210,20 @@ type rowWriter struct {
 	mw  MemberWriter // set when the simple members go through it (newRowWriter)
 	aw  attrWriter   // mw's attributes from kept name records, when it has them
 	num [40]byte     // a number or date formatted for mw (scratch)
+	// rm remembers the runs of custom field values by their content on
+	// the connection (set with mw, when w is also a FragmentWriter whose
+	// session remembers); key is the scratch of their keys.
+	rm  runMemo
+	fw  FragmentWriter
+	key []byte
+}
+
+// runMemo is a writer that remembers runs by their content on its
+// connection (nbfx.Writer with an NBFSE session).
+type runMemo interface {
+	Remembers() bool
+	RememberedRun(key []byte) ([]byte, bool)
+	RememberRun(key, b []byte)
 }
 
 // set records err when there is one: storing a nil error after each
@@ -233,7 +248,7 @@ var rowWriters = sync.Pool{New: func() any { return new(rowWriter) }}
 
 // release returns m to rowWriters; m is not used after.
 func (m *rowWriter) release() {
-	*m = rowWriter{}
+	*m = rowWriter{key: m.key[:0]}
 	rowWriters.Put(m)
 }
 
@@ -262,6 +277,11 @@ func newRowWriter(w xmlstream.Writer) *rowWriter {
 	if mw, ok := w.(MemberWriter); ok && mw.InScope("", Namespace) && mw.InScope("i", NamespaceXSI) {
 		m.mw = mw
 		m.aw, _ = w.(attrWriter)
+		rm, remembers := w.(runMemo)
+		fw, fragments := w.(FragmentWriter)
+		if remembers && fragments && rm.Remembers() {
+			m.rm, m.fw = rm, fw
+		}
 	}
 	return m
 }
@@ -564,28 +584,75 @@ func (m *rowWriter) customFieldValues(vs []*CustomFieldValue) {
 	for _, c := range vs {
 		m.start("CustomFieldValue", Namespace)
 		m.id(c.ID)
-		customFieldValueLists.writeTo(m)
-		m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
-		m.text("ParentCustomFieldName", c.ParentCustomFieldName)
-		m.long("ParentCustomFieldNumber", int64(c.ParentCustomFieldNumber))
-		m.long("ParentCustomFieldRecordId", c.ParentCustomFieldRecordID)
-		m.long("RecordId", c.RecordID)
-		m.text("Value", c.Value)
+		m.valueRun('F', c, (*rowWriter).setValueMembers)
 		m.end()
 	}
 	m.end()
 }
 
+// setValueMembers writes the members of a CustomFieldValue set on an
+// object after its z:Id.
+func (m *rowWriter) setValueMembers(c *CustomFieldValue) {
+	customFieldValueLists.writeTo(m)
+	m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
+	m.text("ParentCustomFieldName", c.ParentCustomFieldName)
+	m.long("ParentCustomFieldNumber", int64(c.ParentCustomFieldNumber))
+	m.long("ParentCustomFieldRecordId", c.ParentCustomFieldRecordID)
+	m.long("RecordId", c.RecordID)
+	m.text("Value", c.Value)
+}
+
 func (m *rowWriter) partialCustomFieldValues(vs []*CustomFieldValue) {
 	m.start("PartialCustomFieldValues", Namespace)
 	for _, c := range vs {
-		m.start("CustomFieldPartialValue", Namespace)
-		m.long("ParentCustomFieldId", c.ParentCustomFieldRecordID)
-		m.text("Value", c.Value)
-		m.long("ValueId", c.RecordID)
-		m.end()
+		m.valueRun('P', c, (*rowWriter).customFieldPartialValue)
 	}
 	m.end()
+}
+
+func (m *rowWriter) customFieldPartialValue(c *CustomFieldValue) {
+	m.start("CustomFieldPartialValue", Namespace)
+	m.long("ParentCustomFieldId", c.ParentCustomFieldRecordID)
+	m.text("Value", c.Value)
+	m.long("ValueId", c.RecordID)
+	m.end()
+}
+
+// maxValueRunKey bounds the key of a custom field value's run: a value
+// with a longer name and text is written member by member.
+const maxValueRunKey = 512
+
+// valueRun writes whole elements of c with write, the same records for
+// the same members of c on a connection: the first time member by
+// member, remembering the records under c's members, then as those
+// records (the custom field values were almost half an address row's
+// encoding: a store has a few hundred distinct ones, each on thousands of
+// rows; docs/performance.md, "Enumeration"). The records depend on c's
+// members, the session's strings (the memo follows them as it does the
+// fragments') and the bindings in scope, which are those newRowWriter and
+// the lists' fragment check; kind tells apart the runs of one value.
+func (m *rowWriter) valueRun(kind byte, c *CustomFieldValue, write func(*rowWriter, *CustomFieldValue)) {
+	if m.rm == nil || m.err != nil || len(c.ParentCustomFieldName)+len(c.Value) > maxValueRunKey {
+		write(m, c)
+		return
+	}
+	key := append(m.key[:0], kind)
+	key = binary.LittleEndian.AppendUint64(key, uint64(c.BuiltInCustomFieldValueID))
+	key = binary.LittleEndian.AppendUint64(key, uint64(c.ParentCustomFieldRecordID))
+	key = binary.LittleEndian.AppendUint64(key, uint64(c.RecordID))
+	key = binary.LittleEndian.AppendUint32(key, uint32(c.ParentCustomFieldNumber))
+	key = binary.AppendUvarint(key, uint64(len(c.ParentCustomFieldName)))
+	key = append(append(key, c.ParentCustomFieldName...), c.Value...)
+	m.key = key
+	if b, ok := m.rm.RememberedRun(key); ok {
+		m.set(m.fw.Repeat(b, len(b)))
+		return
+	}
+	from := m.fw.Offset()
+	write(m, c)
+	if m.err == nil {
+		m.rm.RememberRun(key, bytes.Clone(m.fw.Encoded(from)))
+	}
 }
 
 func (v *IPRangeRow) writeContent(w xmlstream.Writer) error {
