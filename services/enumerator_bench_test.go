@@ -68,20 +68,46 @@ type straightCallback struct{ *codecCallback }
 
 func (c *straightCallback) SendRows(_ context.Context, b *ipam.RowBatch) error { return c.encode(b) }
 
+// sharedValues gives the rows' custom field values the ids a store's
+// would have: each one of the 291 values of its field's definition
+// (storeLikeRows gives each row values of its own, the worst case for a
+// connection's remembered runs).
+func sharedValues(rows sliceRows) sliceRows {
+	out := make(sliceRows, len(rows))
+	for i, r := range rows {
+		a := *r.(*ipam.IPAddressRow)
+		a.CustomFieldValues = nil
+		for k, v := range r.(*ipam.IPAddressRow).CustomFieldValues {
+			c := *v
+			c.RecordID = int64(280 + k*97 + (i*7)%97)
+			a.CustomFieldValues = append(a.CustomFieldValues, &c)
+		}
+		out[i] = &a
+	}
+	return out
+}
+
 // BenchmarkEnumerationEncoding is the server's encoding and batching of
 // address rows without the store (the rows are in memory): the size
 // estimate and a slice per message (estimate), or each row written
-// straight into its message (straight), on the binary session encoding.
+// straight into its message (straight; straight-shared: with custom field
+// values shared between rows, as a store's are), on the binary session
+// encoding.
 func BenchmarkEnumerationEncoding(b *testing.B) {
-	rows := storeLikeRows(20000)
-	for _, mode := range []string{"estimate", "straight"} {
+	distinct := storeLikeRows(20000)
+	shared := sharedValues(distinct)
+	for _, mode := range []string{"estimate", "straight", "straight-shared"} {
+		rows := distinct
+		if mode == "straight-shared" {
+			rows = shared
+		}
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()
 			msgs, cpu0 := 0, processCPU(b)
 			for b.Loop() {
 				c := &codecCallback{codec: soap.NewCodec(soap.EncodingBinarySession, soap.Limits{})}
 				var cb ipam.IIpamEnumeratorCallback = c
-				if mode == "straight" {
+				if mode != "estimate" {
 					cb = &straightCallback{c}
 				}
 				e := &Enumerator{Store: NewMemory(true, false), Rows: rows}

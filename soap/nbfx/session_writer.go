@@ -1,6 +1,9 @@
 package nbfx
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // WriterSession is the sending side of one direction's [MC-NBFSE] string
 // table. A Writer with a session refers to the strings already in it by
@@ -37,6 +40,8 @@ type WriterSession struct {
 	pendMemo []any // keys of memo, and runKeys of runs
 	runs     map[string][]byte
 	runBytes int
+	// runHits and runMisses count RememberedRun's answers (RemembersRuns).
+	runHits, runMisses int
 
 	members *memberCache // records of member names (member.go)
 }
@@ -56,6 +61,10 @@ const (
 	maxRuns     = 1024
 	maxRunBytes = 128 << 10
 )
+
+// runTrial is how many runs a session looks up in vain before it
+// stops looking them up unless at least as many were found.
+const runTrial = 1024
 
 // runKey is a key of runs in pendMemo.
 type runKey string
@@ -238,6 +247,14 @@ func (w *Writer) Remember(key any, b []byte) {
 	}
 }
 
+// RemembersRuns reports whether w remembers runs by content
+// (RememberRun) and they pay: a connection whose runs are not found again
+// (each value different) stops building keys for them after runTrial
+// lookups, unless as many were found as not.
+func (w *Writer) RemembersRuns() bool {
+	return w.sess != nil && (w.sess.runMisses < runTrial || w.sess.runHits >= w.sess.runMisses)
+}
+
 // RememberedRun returns the run remembered under key by RememberRun on w's
 // session.
 func (w *Writer) RememberedRun(key []byte) ([]byte, bool) {
@@ -245,13 +262,18 @@ func (w *Writer) RememberedRun(key []byte) ([]byte, bool) {
 		return nil, false
 	}
 	b, ok := w.sess.runs[string(key)]
+	if ok {
+		w.sess.runHits++
+	} else {
+		w.sess.runMisses++
+	}
 	return b, ok
 }
 
-// RememberRun keeps b, records w wrote, on w's session under key, a
-// content the caller made of what b encodes (Remember keys a run by the
-// identity of what wrote it). At most maxRuns runs of maxRunBytes in all
-// are kept; the first under a key stays.
+// RememberRun keeps a copy of b, records w wrote, on w's session under
+// key, a content the caller made of what b encodes (Remember keys a run
+// by the identity of what wrote it). At most maxRuns runs of maxRunBytes
+// in all are kept; the first under a key stays.
 func (w *Writer) RememberRun(key, b []byte) {
 	s := w.sess
 	if s == nil || len(s.runs) >= maxRuns || s.runBytes+len(key)+len(b) > maxRunBytes {
@@ -264,7 +286,7 @@ func (w *Writer) RememberRun(key, b []byte) {
 		s.runs = make(map[string][]byte)
 	}
 	k := string(key)
-	s.runs[k] = b
+	s.runs[k] = bytes.Clone(b)
 	s.runBytes += len(k) + len(b)
 	s.pendMemo = append(s.pendMemo, runKey(k))
 }

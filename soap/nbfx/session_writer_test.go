@@ -214,6 +214,24 @@ func TestRememberRunFollowsTheMessage(t *testing.T) {
 	if len(ws.runs) > maxRuns || ws.runBytes > maxRunBytes {
 		t.Errorf("%d runs of %d bytes remembered: more than %d, %d", len(ws.runs), ws.runBytes, maxRuns, maxRunBytes)
 	}
+	// Runs never found again stop being looked up after runTrial.
+	if !w.RemembersRuns() {
+		t.Fatal("runs not remembered from the start")
+	}
+	for i := range runTrial {
+		if _, ok := w.RememberedRun([]byte("missing" + strconv.Itoa(i))); ok {
+			t.Fatal("a run found that was never remembered")
+		}
+	}
+	if w.RemembersRuns() {
+		t.Errorf("runs still looked up after %d misses and %d hits", ws.runMisses, ws.runHits)
+	}
+	for range runTrial {
+		w.RememberedRun([]byte("kept"))
+	}
+	if !w.RemembersRuns() {
+		t.Errorf("runs not looked up after %d misses and %d hits", ws.runMisses, ws.runHits)
+	}
 	var none Writer // no session: nothing is remembered
 	none.RememberRun([]byte("k"), []byte{1})
 	if _, ok := none.RememberedRun([]byte("k")); ok {

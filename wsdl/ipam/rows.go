@@ -1,7 +1,6 @@
 package ipam
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -221,7 +220,7 @@ type rowWriter struct {
 // runMemo is a writer that remembers runs by their content on its
 // connection (nbfx.Writer with an NBFSE session).
 type runMemo interface {
-	Remembers() bool
+	RemembersRuns() bool
 	RememberedRun(key []byte) ([]byte, bool)
 	RememberRun(key, b []byte)
 }
@@ -279,7 +278,7 @@ func newRowWriter(w xmlstream.Writer) *rowWriter {
 		m.aw, _ = w.(attrWriter)
 		rm, remembers := w.(runMemo)
 		fw, fragments := w.(FragmentWriter)
-		if remembers && fragments && rm.Remembers() {
+		if remembers && fragments && rm.RemembersRuns() {
 			m.rm, m.fw = rm, fw
 		}
 	}
@@ -651,7 +650,7 @@ func (m *rowWriter) valueRun(kind byte, c *CustomFieldValue, write func(*rowWrit
 	from := m.fw.Offset()
 	write(m, c)
 	if m.err == nil {
-		m.rm.RememberRun(key, bytes.Clone(m.fw.Encoded(from)))
+		m.rm.RememberRun(key, m.fw.Encoded(from))
 	}
 }
 
