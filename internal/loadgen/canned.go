@@ -68,7 +68,7 @@ type cannedSession struct {
 // StartCanned listens on a loopback port and serves canned sessions at path
 // (the target's endpoint path) in encoding enc until Close.
 func StartCanned(enc soap.Encoding, path string) (*Canned, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenCeiling()
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: canned server: %w", err)
 	}
