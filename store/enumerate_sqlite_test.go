@@ -101,25 +101,8 @@ cr' || char(13) || char(1) || char(31) || 'é€😀' WHERE "RecordId" = 3`,
 // would, each make their page's values read again column by column, once.
 func TestEnumeratePackedSameValues(t *testing.T) {
 	s := convertedStore(t, schema.SQLite, 2500)
-	ids := func(q string) []int64 {
-		t.Helper()
-		rs, err := s.db.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rs.Close()
-		var out []int64
-		for rs.Next() {
-			var id int64
-			if err := rs.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, id)
-		}
-		return out
-	}
 	// Addresses with values, far enough apart to be on pages of their own.
-	owners := ids(`SELECT DISTINCT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPAddress' ORDER BY "UsedById"`)
+	owners := queryIDs(t, s.db, `SELECT DISTINCT "UsedById" FROM "ADM_CustomFieldValuesAssociationTable" WHERE "ObjectType" = 'IPAddress' ORDER BY "UsedById"`)
 	if len(owners) < 2000 {
 		t.Fatalf("%d addresses with values", len(owners))
 	}

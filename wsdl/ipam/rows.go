@@ -593,6 +593,12 @@ func (m *rowWriter) customFieldValues(vs []*CustomFieldValue) {
 // object after its z:Id.
 func (m *rowWriter) setValueMembers(c *CustomFieldValue) {
 	customFieldValueLists.writeTo(m)
+	m.valueMembers(c)
+}
+
+// valueMembers writes a CustomFieldValue's own members, after its base
+// members.
+func (m *rowWriter) valueMembers(c *CustomFieldValue) {
 	m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
 	m.text("ParentCustomFieldName", c.ParentCustomFieldName)
 	m.long("ParentCustomFieldNumber", int64(c.ParentCustomFieldNumber))

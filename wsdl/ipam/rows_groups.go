@@ -188,10 +188,5 @@ func (v *CustomFieldAssociationRow) writeContent(w xmlstream.Writer) error {
 func (m *rowWriter) customFieldValueMembers(c *CustomFieldValue) {
 	m.id(c.ID)
 	m.baseMembers()
-	m.long("BuiltInCustomFieldValueId", c.BuiltInCustomFieldValueID)
-	m.text("ParentCustomFieldName", c.ParentCustomFieldName)
-	m.long("ParentCustomFieldNumber", int64(c.ParentCustomFieldNumber))
-	m.long("ParentCustomFieldRecordId", c.ParentCustomFieldRecordID)
-	m.long("RecordId", c.RecordID)
-	m.text("Value", c.Value)
+	m.valueMembers(c)
 }
