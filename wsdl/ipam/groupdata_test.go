@@ -127,16 +127,9 @@ func FuzzGroupDataFilter(f *testing.F) {
 		if err := decodeText(t, dataDoc(filter), &req); err != nil {
 			return
 		}
-		w := textxml.NewWriter(nil)
-		if err := req.WriteBody(w); err != nil {
+		again, ok := readBack(t, &req)
+		if !ok {
 			return // a text the writer refuses (e.g. a control character)
-		}
-		if err := w.Close(); err != nil {
-			return
-		}
-		var again ipam.InitializeEnumeration
-		if err := decodeText(t, string(w.Bytes()), &again); err != nil {
-			t.Fatalf("what was read does not read back: %v\n%s", err, w.Bytes())
 		}
 		if a, b := describeData(req.Parameters), describeData(again.Parameters); a != b {
 			t.Fatalf("%s, then %s", a, b)

@@ -47,6 +47,24 @@ func decodeText(t *testing.T, doc string, into interface{ ReadBody(xmlstream.Rea
 	return into.ReadBody(r)
 }
 
+// readBack writes req as text and reads it again; ok is false when the
+// writer refuses what was read (a text it cannot write, e.g. a control
+// character). What it wrote not reading back fails t.
+func readBack(t *testing.T, req *ipam.InitializeEnumeration) (again ipam.InitializeEnumeration, ok bool) {
+	t.Helper()
+	w := textxml.NewWriter(nil)
+	if err := req.WriteBody(w); err != nil {
+		return again, false
+	}
+	if err := w.Close(); err != nil {
+		return again, false
+	}
+	if err := decodeText(t, string(w.Bytes()), &again); err != nil {
+		t.Fatalf("what was read does not read back: %v\n%s", err, w.Bytes())
+	}
+	return again, true
+}
+
 const ns = ` xmlns="http://Microsoft.Windows.Ipam" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"`
 
 func TestInitializeDecodeCases(t *testing.T) {

@@ -3,7 +3,6 @@ package ipam_test
 import (
 	"testing"
 
-	"github.com/ipamd/ipamd/soap/textxml"
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
@@ -80,16 +79,9 @@ func FuzzServerInfoFilter(f *testing.F) {
 		if !ok {
 			t.Fatalf("parameters %T", req.Parameters)
 		}
-		w := textxml.NewWriter(nil)
-		if err := req.WriteBody(w); err != nil {
+		again, ok := readBack(t, &req)
+		if !ok {
 			return // a text the writer refuses (e.g. a control character)
-		}
-		if err := w.Close(); err != nil {
-			return
-		}
-		var again ipam.InitializeEnumeration
-		if err := decodeText(t, string(w.Bytes()), &again); err != nil {
-			t.Fatalf("what was read does not read back: %v\n%s", err, w.Bytes())
 		}
 		q := again.Parameters.(*ipam.ServerInfoEnumerationParameters)
 		if len(q.Filter) != len(p.Filter) {
