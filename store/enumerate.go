@@ -543,26 +543,27 @@ type addressPage struct {
 func readAddressPage(ctx context.Context, page *pageStatements, values *customFieldValues, spaces map[int64]addressSpace, args []any, size int) rawAddressPage {
 	p := rawAddressPage{args: slices.Clone(args)}
 	if page.packed != nil {
-		var (
-			ok   bool
-			text string
-		)
+		var text string
 		texts := make([]string, 0, size)
-		if err := readPage(ctx, page.packed, args, func(rs *sql.Rows) error {
+		err := readPage(ctx, page.packed, args, func(rs *sql.Rows) error {
 			if err := rs.Scan(&text); err != nil {
 				return err
 			}
 			texts = append(texts, text)
 			return nil
-		}); err != nil && ctx.Err() != nil {
+		})
+		switch {
+		case err != nil && ctx.Err() != nil:
 			return rawAddressPage{err: err}
-		} else if err == nil && len(texts) > 0 {
-			// The RecordId is the first member: the rest is read by the builder.
+		case err == nil && len(texts) == 0:
+			return p
+		}
+		// The RecordId is the first member: the rest is read by the builder.
+		ok := err == nil
+		if ok {
 			if p.first, ok = packedRecordID(texts[0]); ok {
 				p.last, ok = packedRecordID(texts[len(texts)-1])
 			}
-		} else if err == nil {
-			return p // no rows
 		}
 		if ok {
 			p.texts, p.n = texts, len(texts)
@@ -607,20 +608,22 @@ func readAddressPage(ctx context.Context, page *pageStatements, values *customFi
 // readValues reads the page's custom field values column by column.
 func (p *rawAddressPage) readValues(ctx context.Context, values *customFieldValues) error {
 	var vs valueSlab
+	return readCustomFieldValues(ctx, values, p.first, p.last, &vs, p.resetValues())
+}
+
+// resetValues empties the page's values and returns what adds one.
+func (p *rawAddressPage) resetValues() func(usedBy int64, v *ipam.CustomFieldValue) {
 	p.values, p.valueOwners = make([]*ipam.CustomFieldValue, 0, 3*p.n), make([]int64, 0, 3*p.n)
-	return readCustomFieldValues(ctx, values, p.first, p.last, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
+	return func(usedBy int64, v *ipam.CustomFieldValue) {
 		p.values, p.valueOwners = append(p.values, v), append(p.valueOwners, usedBy)
-	})
+	}
 }
 
 // parseValues reads the page's packed custom field values; read again
 // column by column when one is not read exactly.
 func (p *rawAddressPage) parseValues(ctx context.Context, values *customFieldValues) error {
 	var vs valueSlab
-	p.values, p.valueOwners = make([]*ipam.CustomFieldValue, 0, 3*p.n), make([]int64, 0, 3*p.n)
-	err := values.parsePacked(p.valuesText, &vs, func(usedBy int64, v *ipam.CustomFieldValue) {
-		p.values, p.valueOwners = append(p.values, v), append(p.valueOwners, usedBy)
-	})
+	err := values.parsePacked(p.valuesText, &vs, p.resetValues())
 	if !errors.Is(err, errPackedRow) {
 		return err
 	}
@@ -901,12 +904,18 @@ func (c *customFieldValues) parsePacked(text string, slab *valueSlab, add func(u
 		}
 		v := slab.new()
 		cachedCustomFieldValue(v, c.values, valueID, value)
-		if def, ok := c.fields[field.Int64]; ok && field.Valid {
-			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
-		}
+		c.setField(v, field)
 		add(usedBy, v)
 		return nil
 	})
+}
+
+// setField sets v's parent field members from the definition of field,
+// read into memory (left unset when there is none).
+func (c *customFieldValues) setField(v *ipam.CustomFieldValue, field sql.NullInt64) {
+	if def, ok := c.fields[field.Int64]; ok && field.Valid {
+		v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
+	}
 }
 
 // readCustomFieldValues reads the values of the objects first..last, in
@@ -940,9 +949,7 @@ func readCustomFieldValues(ctx context.Context, c *customFieldValues, first, las
 		} else {
 			*v = ipam.CustomFieldValue{BuiltInCustomFieldValueID: cf.builtIn.Int64, RecordID: cf.valueID.Int64, Value: cf.text.String}
 		}
-		if def, ok := c.fields[field.Int64]; ok && field.Valid {
-			v.ParentCustomFieldName, v.ParentCustomFieldNumber, v.ParentCustomFieldRecordID = def.name, def.number, field.Int64
-		}
+		c.setField(v, field)
 		add(usedBy, v)
 		return nil
 	})
