@@ -53,9 +53,22 @@ func randomRows(r *rand.Rand, n, long int) []ipam.AnyIpamObject {
 		}
 		return netip.AddrFrom4([4]byte{byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())})
 	}
+	// Half the values are copies of a few, as a store's rows share the
+	// values of its fields: a connection writes those once and then
+	// repeats their records (rowWriter.valueRun).
+	var shared [3]ipam.CustomFieldValue
+	for i := range shared {
+		shared[i] = ipam.CustomFieldValue{BuiltInCustomFieldValueID: r.Int64N(20), ParentCustomFieldName: text(),
+			ParentCustomFieldNumber: r.Int32N(30), ParentCustomFieldRecordID: r.Int64N(1e6), RecordID: r.Int64(), Value: text()}
+	}
 	cfvs := func() []*ipam.CustomFieldValue {
 		vs := make([]*ipam.CustomFieldValue, r.IntN(5))
 		for i := range vs {
+			if r.IntN(2) == 0 {
+				c := shared[r.IntN(len(shared))]
+				vs[i] = &c
+				continue
+			}
 			vs[i] = &ipam.CustomFieldValue{BuiltInCustomFieldValueID: r.Int64N(20), ParentCustomFieldName: text(),
 				ParentCustomFieldNumber: r.Int32N(30), ParentCustomFieldRecordID: r.Int64N(1e6), RecordID: r.Int64(), Value: text()}
 		}
