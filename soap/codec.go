@@ -26,8 +26,8 @@ type Codec struct {
 	sess  *nbfx.ReaderSession
 	wsess *nbfx.WriterSession // outbound table (EncodingBinarySession), made by the first rows message
 	br    *nbfx.Reader        // from a pool while a message is in hand; nil while Idle (codec_idle.go)
-	tr    *textxml.Reader
-	gen   uint32 // bumped by Idle: the Envelopes decoded before it are stale
+	tr    *textxml.Reader     // the same, for the text encodings
+	gen   uint32              // bumped by Idle: the Envelopes decoded before it are stale
 
 	broken *DecodeError // a fatal decode error: the inbound table is lost
 	keep   []xmlstream.Name
@@ -59,13 +59,8 @@ func NewCodec(enc Encoding, lim Limits) *Codec {
 		if enc == EncodingBinarySession {
 			c.sess = nbfx.NewReaderSession(lim.MaxSessionTableBytes)
 		}
-		// The reader is taken at the first Decode, the writer per Encode.
-	case EncodingText, EncodingText11:
-		c.tr = textxml.NewReader(nil, textxml.Options{
-			MaxDepth: lim.MaxDepth, MaxAttributes: lim.MaxAttributes, MaxStringBytes: lim.MaxStringBytes,
-			MaxBytesPerRead: lim.MaxBytesPerRead, MaxBytes: lim.MaxMessageBytes,
-		})
 	}
+	// The readers are taken at the first Decode, the writers per Encode.
 	return c
 }
 
@@ -124,8 +119,9 @@ func (c *Codec) decode(payload []byte) (*Envelope, error) {
 		br.Reset(payload, nil)
 		r = br
 	case EncodingText, EncodingText11:
-		c.tr.Reset(payload)
-		r = c.tr
+		tr := c.textReader()
+		tr.Reset(payload)
+		r = tr
 	default:
 		return nil, &DecodeError{Fault: ReceiverFault("unsupported message encoding"), Err: fmt.Errorf("soap: decode with %v", c.enc)}
 	}

@@ -68,30 +68,36 @@ func TestIdleStaleBody(t *testing.T) {
 }
 
 // TestIdleReaderTakesCodecLimits: a pooled reader decodes with the limits
-// of the codec that takes it, not those of the codec that gave it back.
+// of the codec that takes it, not those of the codec that gave it back,
+// and the codec holds no reader while it is idle.
 func TestIdleReaderTakesCodecLimits(t *testing.T) {
 	deep := []byte(env(actionHdr))
 	deep = []byte(strings.Replace(string(deep), `<Op xmlns="urn:t"/>`, `<Op xmlns="urn:t"><a><b><c><d/></c></b></a></Op>`, 1))
-	payload := transcode(t, EncodingBinarySession, deep)
-	loose := NewCodec(EncodingBinarySession, Limits{})
-	strict := NewCodec(EncodingBinarySession, Limits{MaxDepth: 4})
-	for range 3 {
-		e, err := loose.Decode(payload)
-		if err == nil {
-			err = e.Finish()
+	for _, enc := range []Encoding{EncodingBinarySession, EncodingText} {
+		payload := transcode(t, enc, deep)
+		loose := NewCodec(enc, Limits{})
+		strict := NewCodec(enc, Limits{MaxDepth: 4})
+		for range 3 {
+			e, err := loose.Decode(payload)
+			if err == nil {
+				err = e.Finish()
+			}
+			if err != nil {
+				t.Fatalf("%v, default limits: %v", enc, err)
+			}
+			loose.Idle()
+			if loose.br != nil || loose.tr != nil {
+				t.Fatalf("%v: a reader is still held after Idle", enc)
+			}
+			e, err = strict.Decode(payload)
+			if err == nil {
+				err = e.Finish()
+			}
+			if !errors.Is(err, xmlstream.ErrQuota) {
+				t.Fatalf("%v, MaxDepth 4: %v, want a quota error", enc, err)
+			}
+			strict.Idle()
 		}
-		if err != nil {
-			t.Fatalf("default limits: %v", err)
-		}
-		loose.Idle()
-		e, err = strict.Decode(payload)
-		if err == nil {
-			err = e.Finish()
-		}
-		if !errors.Is(err, xmlstream.ErrQuota) {
-			t.Fatalf("MaxDepth 4: %v, want a quota error", err)
-		}
-		strict.Idle()
 	}
 }
 

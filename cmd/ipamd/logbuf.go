@@ -55,7 +55,9 @@ type logBuffer struct {
 }
 
 func newLogBuffer(out zapcore.WriteSyncer, errOut io.Writer, interval time.Duration, max int) *logBuffer {
-	b := &logBuffer{out: out, errOut: errOut, interval: interval, max: max}
+	// The held lines' storage is made once: a buffer that grew past max
+	// by append, and was dropped at each flush, was made again per window.
+	b := &logBuffer{out: out, errOut: errOut, interval: interval, max: max, buf: make([]byte, 0, max)}
 	b.timer = time.AfterFunc(time.Hour, b.tick)
 	b.timer.Stop()
 	return b

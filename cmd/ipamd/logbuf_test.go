@@ -125,6 +125,36 @@ func TestLogBufferBounded(t *testing.T) {
 	}
 }
 
+// TestLogBufferKeepsItsStorage: holding lines and writing them out makes
+// no garbage, whatever the lines' lengths against the bound (a buffer grown
+// by append past it was dropped and made again at each flush).
+func TestLogBufferKeepsItsStorage(t *testing.T) {
+	sink := &nullSink{}
+	const max = 1000 // not a size class: append grows past it
+	b := newLogBuffer(sink, &bytes.Buffer{}, time.Hour, max)
+	defer b.Stop()
+	lines := [][]byte{line(1), bytes.Repeat([]byte("y"), max/3), bytes.Repeat([]byte("z"), max-1)}
+	_, _ = b.Write(line(0)) // opens the window: the next lines are held
+	// AllocsPerRun truncates its average: 100 lines a run, so that one
+	// allocation in a hundred lines shows.
+	if a := testing.AllocsPerRun(100, func() {
+		for i := range 100 {
+			_, _ = b.Write(lines[i%len(lines)])
+		}
+	}); a != 0 {
+		t.Fatalf("%v allocations per 100 held lines", a)
+	}
+	if sink.n == 0 {
+		t.Fatal("nothing was written: the bound was not reached")
+	}
+}
+
+// nullSink counts writes and keeps nothing.
+type nullSink struct{ n int }
+
+func (s *nullSink) Write(p []byte) (int, error) { s.n++; return len(p), nil }
+func (s *nullSink) Sync() error                 { return nil }
+
 // TestLogBufferStopLosesNothing: an orderly stop writes every line held,
 // and lines after it go out at once.
 func TestLogBufferStopLosesNothing(t *testing.T) {

@@ -80,6 +80,18 @@ func (f *Framer) lend() {
 	f.br = nil
 }
 
+// release gives back, at the connection's end, the buffers it still holds
+// (the last session's read buffer would otherwise be garbage per
+// connection). The Framer is not read again.
+func (f *Framer) release() {
+	f.ReleaseBuffer()
+	if f.br != nil {
+		f.br.Reset(nil)
+		readerPool.Put(f.br)
+		f.br = nil
+	}
+}
+
 // take gives a lent Framer a read buffer again, reading r.
 func (f *Framer) take(r io.Reader) {
 	f.br = readerPool.Get().(*bufio.Reader)

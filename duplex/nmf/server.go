@@ -427,6 +427,7 @@ func (s *Server) serveConn(c *conn) {
 			c.abort()
 		}
 		c.close()
+		c.fr.release()
 		s.logConn(c, connErr)
 	}()
 	defer context.AfterFunc(c.ctx, c.onCancel)()

@@ -241,6 +241,14 @@ func (s *WriterScope) Grow(depth, decls int) {
 	s.attrs = append(buf[2*decls:2*decls:3*decls], s.attrs...)
 }
 
+// Shrink drops the scope's memory when it holds room for more than decls
+// declarations (a pooled reader must not pin what one message grew).
+func (s *ReaderScope) Shrink(decls int) {
+	if cap(s.ns) > decls {
+		s.ns = nil
+	}
+}
+
 // Grow makes room for decls declarations in scope.
 func (s *ReaderScope) Grow(decls int) {
 	if cap(s.ns) < decls {
