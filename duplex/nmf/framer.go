@@ -412,9 +412,11 @@ func (f *Framer) ReadPreamble(upgrade func(kind string) error) (p *Preamble, err
 	if p.Via, err = f.readString("via", f.limits.MaxViaLength, FaultViaTooLong, FaultEndpointNotFound); err != nil {
 		return nil, err
 	}
-	if u, perr := url.Parse(p.Via); perr != nil || !u.IsAbs() {
+	u, perr := url.Parse(p.Via)
+	if perr != nil || !u.IsAbs() {
 		return nil, newFault(FaultEndpointNotFound, "via %q is not an absolute URI", p.Via)
 	}
+	p.ViaPath = u.Path
 
 	if b, err = br.ReadByte(); err != nil {
 		return nil, err

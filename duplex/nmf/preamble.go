@@ -16,6 +16,9 @@ type Preamble struct {
 	// Via is the endpoint address the client targets (Uri.AbsoluteUri on
 	// .NET, Uri.ToString on Mono), e.g. "net.tcp://host:808/svc".
 	Via string
+	// ViaPath is Via's path, unescaped: what a Router routes by (the host
+	// part is not compared: clients may reach the server under any name).
+	ViaPath string
 	// Encoding is the known encoding. For an Extensible Encoding record it is
 	// the matching well-known value, or EncodingUnknown.
 	Encoding Encoding

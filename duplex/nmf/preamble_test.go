@@ -67,6 +67,7 @@ func TestEncodingForContentType(t *testing.T) {
 // Rule T1. (docs/protocol.md)
 func TestPreambleAccepted(t *testing.T) {
 	winVia := "net.tcp://192.168.56.1:8523/Service1"
+	winPath := "/Service1"
 	winPre := preamble(winVia, EncodingBinarySession, "")
 	if winPre[6] != 0x24 {
 		t.Fatalf("Windows via length byte = %#x, want 0x24 as in the ERNW trace", winPre[6])
@@ -94,15 +95,15 @@ func TestPreambleAccepted(t *testing.T) {
 		want   Preamble
 	}{
 		{"mono one write", [][]byte{monoPreamble(t)}, Preamble{Major: 1, Mode: ModeDuplex,
-			Via: "net.tcp://127.0.0.2:18081/IpamAsyncProvision", Encoding: EncodingBinarySession}},
+			Via: "net.tcp://127.0.0.2:18081/IpamAsyncProvision", ViaPath: "/IpamAsyncProvision", Encoding: EncodingBinarySession}},
 		{"windows five writes", split(winPre, 3, 2, 2+len(winVia), 2), Preamble{Major: 1, Mode: ModeDuplex,
-			Via: winVia, Encoding: EncodingBinarySession}},
+			Via: winVia, ViaPath: winPath, Encoding: EncodingBinarySession}},
 		{"byte by byte", bytewise(monoPreamble(t)), Preamble{Major: 1, Mode: ModeDuplex,
-			Via: "net.tcp://127.0.0.2:18081/IpamAsyncProvision", Encoding: EncodingBinarySession}},
+			Via: "net.tcp://127.0.0.2:18081/IpamAsyncProvision", ViaPath: "/IpamAsyncProvision", Encoding: EncodingBinarySession}},
 		{"extensible encoding", [][]byte{extPre}, Preamble{Major: 1, Mode: ModeDuplex,
-			Via: "net.tcp://h/svc", Encoding: EncodingBinarySession, ContentType: ct}},
+			Via: "net.tcp://h/svc", ViaPath: "/svc", Encoding: EncodingBinarySession, ContentType: ct}},
 		{"minor version 3", [][]byte{append([]byte{0, 1, 3}, monoPreamble(t)[3:]...)}, Preamble{Major: 1, Minor: 3,
-			Mode: ModeDuplex, Via: "net.tcp://127.0.0.2:18081/IpamAsyncProvision", Encoding: EncodingBinarySession}},
+			Mode: ModeDuplex, Via: "net.tcp://127.0.0.2:18081/IpamAsyncProvision", ViaPath: "/IpamAsyncProvision", Encoding: EncodingBinarySession}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			router := &testRouter{h: newRecorder(false)}

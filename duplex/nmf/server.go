@@ -146,6 +146,10 @@ type Server struct {
 	// is unused: MaxConnections is checked against active).
 	peers *admission.Limiter
 
+	// connJobs hands an accepted connection to a waiting worker
+	// (connworkers.go); unbuffered: only a worker that waits takes it.
+	connJobs chan *conn
+
 	active   atomic.Int64
 	refusing atomic.Int64
 	accepted atomic.Uint64
@@ -165,6 +169,7 @@ func NewServer(opts Options, router Router) *Server {
 		listeners:  make(map[net.Listener]struct{}),
 		conns:      make(map[*conn]struct{}),
 		peers:      admission.New(0, opts.MaxConnectionsPerAddress),
+		connJobs:   make(chan *conn),
 	}
 	s.drainCtx, s.drainCancel = context.WithCancel(ctx)
 	s.opts.Store(&opts)
@@ -337,14 +342,14 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	}
 }
 
-// dispatch starts the goroutine for one accepted connection.
+// dispatch hands one accepted connection to its goroutine.
 func (s *Server) dispatch(ctx context.Context, nc net.Conn, sec ListenerSecurity) {
 	switch c, refuse := s.track(ctx, nc, sec); {
 	case c == nil:
 	case refuse:
 		go s.refuse(c)
 	default:
-		go s.serveConn(c)
+		s.goServeConn(c)
 	}
 }
 

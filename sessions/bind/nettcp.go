@@ -3,7 +3,6 @@ package bind
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sync"
 
 	"github.com/ipamd/ipamd/duplex/nmf"
@@ -21,13 +20,9 @@ type netTCPRouter struct{ m *sessions.Manager }
 // Route implements nmf.Router.
 func (r netTCPRouter) Route(p *nmf.Preamble) (nmf.SessionHandler, error) {
 	lim := r.m.Options().Limits // the Via is echoed within the sessions' echo bound
-	path, err := viaPath(p.Via)
-	if err != nil {
-		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("via %q is not a URI", lim.Echo(p.Via))}
-	}
-	port := r.m.Port(path)
+	port := r.m.Port(p.ViaPath)
 	if port == nil {
-		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("no endpoint at %q", lim.Echo(path))}
+		return nil, &nmf.FaultError{URI: nmf.FaultEndpointNotFound, Err: fmt.Errorf("no endpoint at %q", lim.Echo(p.ViaPath))}
 	}
 	if _, ok := soapEncoding(p.Encoding); !ok {
 		return nil, &nmf.FaultError{URI: nmf.FaultContentTypeInvalid,
@@ -163,14 +158,4 @@ func (t *netTCP) Abort() { t.ns.Abort() }
 func (t *netTCP) Peer() sessions.Peer {
 	p := t.ns.Preamble()
 	return sessions.Peer{Transport: sessions.TransportNetTCP, Addr: t.ns.RemoteAddr(), Via: p.Via, Identity: p.Identity}
-}
-
-// viaPath is the path of a Via (the host part is not compared: clients may
-// reach the server under any name).
-func viaPath(via string) (string, error) {
-	u, err := url.Parse(via)
-	if err != nil {
-		return "", err
-	}
-	return u.Path, nil
 }
