@@ -32,6 +32,7 @@ type benchFlags struct {
 	warmup           int
 	client           string
 	clientCheck      string
+	rounds           int
 }
 
 func newBenchCmd(stdout io.Writer) *cobra.Command {
@@ -82,6 +83,7 @@ func newBenchModeCmd(stdout io.Writer, mode loadgen.Mode, short string) *cobra.C
 		fs.StringVar(&f.client, "client", string(loadgen.ClientLean), "`CLIENT`: lean (requests encoded once, replies scanned for RelatesTo, Actions, End: the client is not the limit) or real (the client package: latency and correctness)")
 		fs.StringVar(&f.clientCheck, "client-check", "4,64", "with --ceiling canned|all: also measure the canned ceiling at these client `COUNTS` and show whether the client limits it (empty: skip)")
 		fs.IntVar(&f.serverPID, "server-pid", 0, "report the server's CPU per session (from /proc/`PID`/stat) beside the client's")
+		fs.IntVar(&f.rounds, "rounds", 1, "with --ceiling: split --duration into `N` rounds of ipamd and the ceilings in turn and report the median ratio (a shared machine's speed drifts within seconds), 1.."+strconv.Itoa(loadgen.MaxRounds))
 	case loadgen.ModeHold:
 		fs.IntVar(&f.count, "sessions", 1000, "initialized sessions to hold, 1.."+strconv.Itoa(loadgen.MaxSessions))
 		fs.IntVar(&f.clients, "clients", 64, "sessions initialized in parallel while ramping up")
@@ -166,6 +168,9 @@ func (f *benchFlags) config(mode loadgen.Mode) (loadgen.Config, []loadgen.Ceilin
 		Mode: mode, Target: uri, Encoding: enc, Clients: f.clients, Duration: f.duration, Count: f.count,
 		SessionTimeout: f.sessionTimeout, KeepaliveInterval: f.keepalive, AllowRemote: f.allowRemote, Warmup: f.warmup,
 	}
+	if len(ceilings) > 0 {
+		cfg.Rounds = f.rounds // without a ceiling there is no ratio to take the median of
+	}
 	if len(ceilings) > 0 && !f.ceilingInProcess {
 		cfg.StartCeiling = startCeilingProcess
 	}
@@ -194,7 +199,11 @@ func writeBench(w io.Writer, format string, cmp *loadgen.Comparison) error {
 				where = " (a process of its own)"
 			}
 		}
-		fmt.Fprintf(&b, "%-6s %s %s -> %s%s\n", r.Server, r.Mode, r.Encoding, r.Target, where)
+		round := ""
+		if r.Round > 0 {
+			round = fmt.Sprintf(" (round %d)", r.Round)
+		}
+		fmt.Fprintf(&b, "%-6s %s %s -> %s%s%s\n", r.Server, r.Mode, r.Encoding, r.Target, where, round)
 		switch r.Mode {
 		case loadgen.ModeSessions:
 			fmt.Fprintf(&b, "  %d sessions in %v with %d clients: %.1f sessions/s\n", r.Sessions, r.Elapsed.Round(time.Millisecond), r.Clients, r.Rate)
@@ -218,9 +227,18 @@ func writeBench(w io.Writer, format string, cmp *loadgen.Comparison) error {
 			fmt.Fprintf(&b, "  initialized after p50 %v p99 %v max %v\n", fmtMS(r.Latency.P50), fmtMS(r.Latency.P99), fmtMS(r.Latency.Max))
 		}
 		fmt.Fprintf(&b, "  outcomes: %s; errors: %s\n", counts(r.Outcomes), counts(r.Errors))
-		if c := loadgen.Ceiling(r.Server); cmp.Ratios[c] > 0 {
+		if c := loadgen.Ceiling(r.Server); cmp.Ratios[c] > 0 && r.Round == 0 {
 			fmt.Fprintf(&b, "  ipamd / %s = %.2f\n", c, cmp.Ratios[c])
 		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(cmp.RoundRatios)) {
+		rs := cmp.RoundRatios[c]
+		parts := make([]string, len(rs))
+		for i, x := range rs {
+			parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
+		}
+		fmt.Fprintf(&b, "ipamd / %s = %.2f, the median of %d rounds: %s (min %.2f, max %.2f)\n",
+			c, cmp.Ratios[c], len(rs), strings.Join(parts, " "), slices.Min(rs), slices.Max(rs))
 	}
 	if c := cmp.ClientCheck; c != nil {
 		fmt.Fprintf(&b, "client check: canned at %d clients %.1f/s", cmp.Runs[0].Clients, c.Measured)

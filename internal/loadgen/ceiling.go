@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,12 +50,18 @@ func ThisMachine() Machine {
 }
 
 // Comparison is a Sessions run of ipamd with its ceilings, measured one
-// after the other with the same clients and bounds.
+// after the other with the same clients and bounds, in one round or in
+// several (Config.Rounds).
 type Comparison struct {
-	Machine Machine   `json:"machine"`
-	Runs    []*Report `json:"runs"` // ipamd first, then each ceiling
-	// Ratios: ipamd's sessions/s divided by each ceiling's.
+	Machine Machine `json:"machine"`
+	// Runs: ipamd first, then each ceiling; round after round, the order
+	// swapped in every other one (Report.Round).
+	Runs []*Report `json:"runs"`
+	// Ratios: ipamd's sessions/s divided by each ceiling's; in rounds, the
+	// median of the rounds' ratios.
 	Ratios map[Ceiling]float64 `json:"ratios,omitempty"`
+	// RoundRatios: each round's ratio, in round order (Config.Rounds > 1).
+	RoundRatios map[Ceiling][]float64 `json:"round_ratios,omitempty"`
 	// ClientCheck: the canned ceiling at several client counts.
 	ClientCheck *ClientCheck `json:"client_check,omitempty"`
 }
@@ -66,7 +73,8 @@ type Comparison struct {
 type ClientCheck struct {
 	Clients []int     `json:"clients"`
 	Rates   []float64 `json:"sessions_per_second"`
-	// Best of Rates and Measured; Measured is the run's canned ceiling.
+	// Best of Rates and Measured; Measured is the run's canned ceiling (in
+	// rounds, the median of the rounds').
 	Best     float64 `json:"best"`
 	Measured float64 `json:"measured"`
 	// OfBest = Measured / Best; NotLimited: OfBest ≥ 0.9.
@@ -75,37 +83,94 @@ type ClientCheck struct {
 }
 
 // Compare runs cfg (a Sessions run) against its target, then against each
-// ceiling started in-process for the occasion.
+// ceiling started for the occasion; in cfg.Rounds rounds, ipamd and the
+// ceilings in turn.
 func Compare(ctx context.Context, cfg Config, ceilings []Ceiling) (*Comparison, error) {
 	if cfg.Mode != ModeSessions && len(ceilings) > 0 {
 		return nil, fmt.Errorf("%w: ceilings are measured for the sessions mode only", ErrConfig)
 	}
-	r, err := Run(ctx, cfg)
-	if err != nil {
-		return nil, err
+	rounds := max(cfg.Rounds, 1)
+	if rounds > 1 && cfg.Count > 0 {
+		return nil, fmt.Errorf("%w: rounds split a duration: give a duration, not a count", ErrConfig)
 	}
-	cmp := &Comparison{Machine: ThisMachine(), Runs: []*Report{r}}
-	for _, c := range ceilings {
-		cr, err := runCeiling(ctx, cfg.withDefaults(), c)
+	round := cfg.withDefaults()
+	round.Duration /= time.Duration(rounds)
+	cmp := &Comparison{Machine: ThisMachine()}
+	ratios := map[Ceiling][]float64{}
+	canned := []float64{}
+	for i := range rounds {
+		var r *Report
+		got := map[Ceiling]*Report{}
+		runIPAMD := func() error {
+			var err error
+			r, err = Run(ctx, round)
+			return err
+		}
+		runCeilings := func() error {
+			for _, c := range ceilings {
+				cr, err := runCeiling(ctx, round, c)
+				if err != nil {
+					return err
+				}
+				got[c] = cr
+			}
+			return nil
+		}
+		steps := []func() error{runIPAMD, runCeilings}
+		if i%2 == 1 {
+			steps[0], steps[1] = steps[1], steps[0]
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return nil, err
+			}
+		}
+		if rounds > 1 {
+			r.Round = i + 1
+		}
+		cmp.Runs = append(cmp.Runs, r)
+		for _, c := range ceilings {
+			cr := got[c]
+			cr.Round = r.Round
+			cmp.Runs = append(cmp.Runs, cr)
+			if cr.Rate > 0 {
+				ratios[c] = append(ratios[c], r.Rate/cr.Rate)
+			}
+			if c == CeilingCanned {
+				canned = append(canned, cr.Rate)
+			}
+		}
+	}
+	for c, rs := range ratios {
+		if cmp.Ratios == nil {
+			cmp.Ratios = map[Ceiling]float64{}
+		}
+		cmp.Ratios[c] = median(rs)
+		if rounds > 1 {
+			if cmp.RoundRatios == nil {
+				cmp.RoundRatios = map[Ceiling][]float64{}
+			}
+			cmp.RoundRatios[c] = rs
+		}
+	}
+	if len(canned) > 0 && len(cfg.ClientCheck) > 0 {
+		chk, err := checkClient(ctx, cfg.withDefaults(), median(canned))
 		if err != nil {
 			return nil, err
 		}
-		cmp.Runs = append(cmp.Runs, cr)
-		if cr.Rate > 0 {
-			if cmp.Ratios == nil {
-				cmp.Ratios = map[Ceiling]float64{}
-			}
-			cmp.Ratios[c] = r.Rate / cr.Rate
-		}
-		if c == CeilingCanned && len(cfg.ClientCheck) > 0 {
-			chk, err := checkClient(ctx, cfg.withDefaults(), cr.Rate)
-			if err != nil {
-				return nil, err
-			}
-			cmp.ClientCheck = chk
-		}
+		cmp.ClientCheck = chk
 	}
 	return cmp, nil
+}
+
+// median of xs (not empty): the middle value, or the mean of the middle two.
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // checkClient measures the canned ceiling at each of cfg.ClientCheck's

@@ -2,7 +2,9 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -134,6 +136,56 @@ func TestClientCheck(t *testing.T) {
 	}
 	if c.NotLimited != (c.OfBest >= 0.9) {
 		t.Errorf("NotLimited %v with %.2f of the best", c.NotLimited, c.OfBest)
+	}
+}
+
+// TestCompareRounds: in rounds, ipamd and the ceiling run in turn, the
+// order swapped every other round, each round's ratio is kept and the
+// ratio is their median; rounds with a count instead of a duration are
+// refused.
+func TestCompareRounds(t *testing.T) {
+	target := startIPAMD(t)
+	const rounds = 3
+	cmp, err := Compare(context.Background(), Config{Mode: ModeSessions, Target: target, Clients: 2,
+		Duration: rounds * 200 * time.Millisecond, Rounds: rounds}, []Ceiling{CeilingCanned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmp.Runs) != 2*rounds {
+		t.Fatalf("%d runs for %d rounds of ipamd and one ceiling", len(cmp.Runs), rounds)
+	}
+	var want []float64
+	for i := 0; i < len(cmp.Runs); i += 2 {
+		r, cr := cmp.Runs[i], cmp.Runs[i+1]
+		if r.Server != "ipamd" || cr.Server != string(CeilingCanned) || r.Round != i/2+1 || cr.Round != r.Round {
+			t.Fatalf("runs %d, %d: %s round %d, %s round %d", i, i+1, r.Server, r.Round, cr.Server, cr.Round)
+		}
+		if r.Elapsed > time.Second || r.Sessions == 0 || cr.Sessions == 0 {
+			t.Errorf("round %d: ipamd %d sessions in %v, canned %d: the duration is not split", r.Round, r.Sessions, r.Elapsed, cr.Sessions)
+		}
+		want = append(want, r.Rate/cr.Rate)
+	}
+	got := cmp.RoundRatios[CeilingCanned]
+	if !slices.Equal(got, want) {
+		t.Fatalf("round ratios %v, want %v", got, want)
+	}
+	if m := cmp.Ratios[CeilingCanned]; m != slices.Sorted(slices.Values(want))[1] {
+		t.Errorf("ratio %v is not the median of %v", m, want)
+	}
+	_, err = Compare(context.Background(), Config{Mode: ModeSessions, Target: target, Count: 10, Rounds: 2}, []Ceiling{CeilingCanned})
+	if !errors.Is(err, ErrConfig) {
+		t.Errorf("rounds with a count: %v, want ErrConfig", err)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want float64
+	}{{[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(tc.xs); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.xs, got, tc.want)
+		}
 	}
 }
 

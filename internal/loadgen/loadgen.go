@@ -95,7 +95,17 @@ type Config struct {
 	// be within 10 % of the best of them.
 	ClientCheck   []int
 	CheckDuration time.Duration
+	// Rounds splits a comparison (Compare) into this many rounds of
+	// Duration/Rounds each, ipamd and the ceilings in turn (the order
+	// swapped every other round); its ratios are the medians of the
+	// rounds'. On a shared machine whose speed drifts within seconds, one
+	// run of each in turn measures the drift as much as the servers.
+	// Default 1; needs Duration, not Count.
+	Rounds int
 }
+
+// MaxRounds bounds Config.Rounds.
+const MaxRounds = 100
 
 func (c Config) withDefaults() Config {
 	if c.Encoding == 0 {
@@ -156,6 +166,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: count %d outside 0..%d", ErrConfig, c.Count, MaxCount)
 	case c.Mode != ModeSessions && c.Count > MaxSessions:
 		return fmt.Errorf("%w: %d sessions at once exceeds %d", ErrConfig, c.Count, MaxSessions)
+	case c.Rounds < 0 || c.Rounds > MaxRounds:
+		return fmt.Errorf("%w: rounds %d outside 1..%d", ErrConfig, c.Rounds, MaxRounds)
+	case c.Rounds > 1 && c.Count > 0:
+		return fmt.Errorf("%w: rounds split a duration: give a duration, not a count", ErrConfig)
 	}
 	addr, err := nmf.ViaAddr(c.Target)
 	if err != nil {
@@ -208,6 +222,8 @@ type Report struct {
 	Mode   Mode   `json:"mode"`
 	Target string `json:"target"`
 	Server string `json:"server"` // "ipamd", "canned" or "echo"
+	// Round of a comparison in rounds (Config.Rounds > 1), from 1.
+	Round int `json:"round,omitempty"`
 	// Separate: a ceiling that ran in a process of its own (StartCeiling).
 	Separate bool       `json:"separate_process,omitempty"`
 	Encoding string     `json:"encoding"`
