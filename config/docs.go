@@ -47,8 +47,18 @@ lists every key with its default.
 	}
 	b.WriteString("\n### Default of `state_dir`\n\n")
 	b.WriteString(strings.ToUpper(stateDirDoc[:1]) + stateDirDoc[1:] + ".\n")
+	b.WriteString("\n### How exactly the net.tcp time limits hold\n\n")
+	b.WriteString(timeLimitsDoc + "\n")
 	return b.Bytes()
 }
+
+// timeLimitsDoc says how late a net.tcp read or write bound may fire: the
+// socket's deadline is kept between a session's messages rather than set
+// for each (duplex/nmf, deadlines.armLocked).
+const timeLimitsDoc = "A net.tcp connection's read and write limits (limits.preamble_timeout, limits.idle_timeout, " +
+	"limits.close_timeout, security.handshake_timeout and the write limit) never end an operation early. " +
+	"They may end it later than set by up to an eighth of the limit and at most one second: the socket's deadline " +
+	"set for one message is kept for the next ones that come within that slack, instead of being set again for each."
 
 // RenderExampleYAML returns deploy/ipamd.example.yaml: every key with its
 // default and a comment.

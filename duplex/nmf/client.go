@@ -225,7 +225,9 @@ func (d *Dialer) handshake(ctx context.Context, nc net.Conn, via string, enc Enc
 		if err != nil {
 			return nil, fmt.Errorf("nmf: upgrade %s: %w", kind, err)
 		}
-		s.nc = up
+		s.dlmu.Lock()
+		s.streamLocked(up)
+		s.dlmu.Unlock()
 		s.fr.Reset(up, up)
 		s.wbuf = s.wbuf[:0]
 	}

@@ -317,7 +317,7 @@ func (c *conn) downgrade() bool {
 	}
 	c.wmu.Lock()
 	c.dlmu.Lock()
-	c.nc = c.raw
+	c.streamLocked(c.raw)
 	c.upgraded = false
 	c.identity = nil
 	c.dlmu.Unlock()

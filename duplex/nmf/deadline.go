@@ -38,11 +38,44 @@ type watchState struct {
 // that deadline into the past.
 type deadlines struct {
 	dlmu  sync.Mutex
-	nc    net.Conn // the stream whose deadlines are set; swapped under dlmu
+	nc    net.Conn // the stream whose deadlines are set; swapped under dlmu (streamLocked)
 	watch [2]watchState
+	// set is each direction's deadline as last set on nc (zero: unknown).
+	set [2]time.Time
+}
+
+// streamLocked makes nc the stream whose deadlines are set (an upgrade, or
+// the raw socket again): what was set on the other is unknown for it.
+func (dl *deadlines) streamLocked(nc net.Conn) {
+	dl.nc = nc
+	dl.set = [2]time.Time{}
+}
+
+// maxDeadlineSlack bounds how much later than asked a deadline may fire
+// (armLocked).
+const maxDeadlineSlack = time.Second
+
+// armLocked makes direction d's deadline t or up to a slack later: it keeps
+// the deadline set when that is no earlier than t and within the slack,
+// and otherwise sets t plus the slack. Setting a deadline is a timer update
+// in the runtime's poller, under its lock; a session's reads and writes
+// come within milliseconds of each other, so most of them now set none
+// (docs/performance.md). The slack is an eighth of the time to t, at most
+// maxDeadlineSlack: a bound never fires early, and late by at most that.
+func (dl *deadlines) armLocked(d dir, t time.Time) {
+	slack := min(time.Until(t)/8, maxDeadlineSlack)
+	if slack <= 0 {
+		dl.setDeadlineLocked(d, t)
+		return
+	}
+	if cur := dl.set[d]; !cur.Before(t) && cur.Sub(t) <= slack {
+		return
+	}
+	dl.setDeadlineLocked(d, t.Add(slack))
 }
 
 func (dl *deadlines) setDeadlineLocked(d dir, t time.Time) {
+	dl.set[d] = t
 	if d == dirRead {
 		_ = dl.nc.SetReadDeadline(t)
 	} else {
@@ -62,7 +95,7 @@ func (dl *deadlines) begin(d dir, deadline time.Time, conn, ctx context.Context)
 	w.gen++
 	gen := w.gen
 	if !deadline.IsZero() {
-		dl.setDeadlineLocked(d, deadline)
+		dl.armLocked(d, deadline)
 	}
 	if conn != nil {
 		if err := conn.Err(); err != nil {

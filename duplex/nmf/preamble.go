@@ -109,12 +109,12 @@ func (c *conn) upgrade(kind string, deadline time.Time) error {
 	}
 	c.wmu.Lock()
 	c.dlmu.Lock()
-	c.nc = nc
+	c.streamLocked(nc)
 	c.upgraded = true
 	if a, ok := nc.(security.Authenticated); ok {
 		c.identity = a.PeerIdentity()
 	}
-	c.nc.SetReadDeadline(deadline)
+	c.setDeadlineLocked(dirRead, deadline)
 	c.dlmu.Unlock()
 	c.wmu.Unlock()
 	c.fr.Reset(nc, nc)
