@@ -367,14 +367,3 @@ func (c *sizeCounter) EndElement() error {
 }
 
 func (c *sizeCounter) Close() error { return nil }
-
-// The counter is an ipam.FragmentWriter: the constant runs of a row are
-// counted once, and their count is added after (a count does not depend
-// on the bindings in scope).
-
-func (c *sizeCounter) Offset() int                  { return c.n }
-func (c *sizeCounter) Encoded(int) []byte           { return nil }
-func (c *sizeCounter) Repeat(_ []byte, n int) error { c.n += n; return nil }
-func (c *sizeCounter) InScope(string, string) bool  { return true }
-
-var _ ipam.FragmentWriter = (*sizeCounter)(nil)

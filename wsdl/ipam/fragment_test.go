@@ -11,12 +11,12 @@ import (
 	"github.com/ipamd/ipamd/wsdl/ipam"
 )
 
-// memberWriter hides a writer's FragmentWriter methods: rows written to it
+// memberWriter hides a writer's RowEncoder methods: rows written to it
 // are written member by member.
 type memberWriter struct{ xmlstream.Writer }
 
 // TestFragmentsRepeatTheirBytes: the constant runs of members a row
-// writer repeats from their first encoding (ipam.FragmentWriter) give the
+// writer repeats from their first encoding (ipam.RowEncoder) give the
 // bytes the members written one by one give, for rows of both families,
 // with and without custom field values, the first time and after.
 func TestFragmentsRepeatTheirBytes(t *testing.T) {
@@ -48,7 +48,7 @@ func TestFragmentsRepeatTheirBytes(t *testing.T) {
 	want := plain.Bytes()
 	for i := range 3 {
 		w := nbfx.NewWriter(nil)
-		var _ ipam.FragmentWriter = w
+		var _ ipam.RowEncoder = w
 		write(w)
 		if !bytes.Equal(w.Bytes(), want) {
 			t.Fatalf("pass %d: %d bytes with fragments, %d member by member", i, len(w.Bytes()), len(want))

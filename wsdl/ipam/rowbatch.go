@@ -125,9 +125,9 @@ func (b *RowBatch) WriteBody(w xmlstream.Writer) error {
 
 // writeRowItem is WriteItem, with the i:type of a row of the IPAM
 // namespace from a kept name record where the writer keeps them
-// (attrWriter): the same bytes (TestRowBatchEqualsMemberWriter).
+// (RowEncoder): the same bytes (TestRowBatchEqualsMemberWriter).
 func writeRowItem(w xmlstream.Writer, row AnyIpamObject) error {
-	aw, ok := w.(attrWriter)
+	aw, ok := w.(RowEncoder)
 	space, local := row.xsdType()
 	if !ok || space != Namespace || local == "IpamObject" {
 		return WriteItem(w, row)

@@ -116,7 +116,7 @@ func randomRows(r *rand.Rand, n, long int) []ipam.AnyIpamObject {
 }
 
 // memberBody writes an EnumeratedRowsCallback member by member (its
-// writer's FragmentWriter and BoundedWriter methods hidden): the oracle.
+// writer's RowEncoder and BoundedWriter methods hidden): the oracle.
 type memberBody struct{ *ipam.EnumeratedRowsCallback }
 
 func (b memberBody) WriteBody(w xmlstream.Writer) error {

@@ -15,7 +15,7 @@ import (
 // nodes (with ancestors), custom field associations, servers — with
 // members set or nil at random, texts of any length up to long, mixed
 // with a few address rows and nil rows: the row types whose simple
-// members also go through the MemberWriter (newRowWriter).
+// members also go through the RowEncoder (newRowWriter).
 func randomTypedRows(r *rand.Rand, n, long int) []ipam.AnyIpamObject {
 	text := func() string {
 		const alphabet = "abcXYZ019 -._<>&\"'é€"

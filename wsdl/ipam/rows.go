@@ -206,23 +206,15 @@ func assignRowIDs(r AnyIpamObject, next func() int) {
 type rowWriter struct {
 	w   xmlstream.Writer
 	err error
-	mw  MemberWriter // set when the simple members go through it (newRowWriter)
-	aw  attrWriter   // mw's attributes from kept name records, when it has them
-	num [40]byte     // a number or date formatted for mw (scratch)
-	// rm remembers the runs of custom field values by their content on
-	// the connection (set with mw, when w is also a FragmentWriter whose
-	// session remembers); key is the scratch of their keys.
-	rm  runMemo
-	fw  FragmentWriter
-	key []byte
-}
-
-// runMemo is a writer that remembers runs by their content on its
-// connection (nbfx.Writer with an NBFSE session).
-type runMemo interface {
-	RemembersRuns() bool
-	RememberedRun(key []byte) ([]byte, bool)
-	RememberRun(key, b []byte)
+	// re is w when it is a RowEncoder (newRowWriter): the runs of members
+	// go through it. members: its simple members do too (the row's
+	// bindings are those its kept records assume). runs: it remembers the
+	// runs of custom field values by their content on the connection.
+	re      RowEncoder
+	members bool
+	runs    bool
+	num     [40]byte // a number or date formatted for re (scratch)
+	key     []byte   // the scratch of the runs' keys
 }
 
 // set records err when there is one: storing a nil error after each
@@ -232,13 +224,6 @@ func (m *rowWriter) set(err error) {
 	if err != nil {
 		m.err = err
 	}
-}
-
-// attrWriter is a MemberWriter that writes an attribute with a static
-// dictionary name from a kept record (nbfx.Writer.MemberAttr; the bytes
-// are those of Attr).
-type attrWriter interface {
-	MemberAttr(prefix, local, space, value string) error
 }
 
 // rowWriters reuses the writers of rows (newRowWriter, release): one per
@@ -251,36 +236,18 @@ func (m *rowWriter) release() {
 	rowWriters.Put(m)
 }
 
-// MemberWriter is a Writer that writes a simple member — <local>text</local>,
-// <local i:nil="true"/> in the default namespace — from records it keeps
-// per name (nbfx.Writer; docs/performance.md, "Encoding straight into the
-// batch"). The bytes are those of StartElement, Text or Attr, EndElement.
-// It keeps none of the text it is given once a call returns (a row's
-// numbers and dates are formatted into a reused buffer for it).
-type MemberWriter interface {
-	Member(local, space, text string) error
-	NilMember(local, space string) error
-	InScope(prefix, space string) bool
-}
-
 // newRowWriter returns the writer of one row's members, inside the row's
-// element: its simple members go through a MemberWriter when the row's
-// bindings are those the kept records assume (the default namespace is
-// Namespace, i is XML Schema instance; nothing in a row rebinds them).
+// element.
 //
 // The writer comes from a pool: a row writer that calls release when it
 // is done lends it back (the address and range rows).
 func newRowWriter(w xmlstream.Writer) *rowWriter {
 	m := rowWriters.Get().(*rowWriter)
 	m.w = w
-	if mw, ok := w.(MemberWriter); ok && mw.InScope("", Namespace) && mw.InScope("i", NamespaceXSI) {
-		m.mw = mw
-		m.aw, _ = w.(attrWriter)
-		rm, remembers := w.(runMemo)
-		fw, fragments := w.(FragmentWriter)
-		if remembers && fragments && rm.RemembersRuns() {
-			m.rm, m.fw = rm, fw
-		}
+	if re, ok := w.(RowEncoder); ok {
+		m.re = re
+		m.members = re.InScope("", Namespace) && re.InScope("i", NamespaceXSI)
+		m.runs = m.members && re.RemembersRuns()
 	}
 	return m
 }
@@ -289,8 +256,8 @@ func (m *rowWriter) text(local, value string) {
 	if m.err != nil {
 		return
 	}
-	if m.mw != nil {
-		m.set(m.mw.Member(local, Namespace, value))
+	if m.members {
+		m.set(m.re.Member(local, Namespace, value))
 		return
 	}
 	m.set(writeText(m.w, local, Namespace, value))
@@ -300,8 +267,8 @@ func (m *rowWriter) nilMember(local string) {
 	if m.err != nil {
 		return
 	}
-	if m.mw != nil {
-		m.set(m.mw.NilMember(local, Namespace))
+	if m.members {
+		m.set(m.re.NilMember(local, Namespace))
 		return
 	}
 	m.set(writeNil(m.w, local, Namespace))
@@ -316,7 +283,7 @@ func (m *rowWriter) str(local string, v *string) {
 }
 
 func (m *rowWriter) long(local string, v int64) {
-	if m.mw != nil && m.err == nil {
+	if m.members && m.err == nil {
 		m.text(local, m.scratch(strconv.AppendInt(m.num[:0], v, 10)))
 		return
 	}
@@ -342,7 +309,7 @@ func (m *rowWriter) dateTime(local string, v *time.Time) {
 		m.nilMember(local)
 		return
 	}
-	if m.mw != nil && m.err == nil {
+	if m.members && m.err == nil {
 		m.text(local, m.scratch(appendDateTime(m.num[:0], *v)))
 		return
 	}
@@ -399,13 +366,9 @@ func (m *rowWriter) attr(prefix, local, space, value string) {
 
 func (m *rowWriter) id(n int) {
 	if n > 0 {
-		if m.mw != nil && m.err == nil {
+		if m.members && m.err == nil {
 			v := m.scratch(strconv.AppendInt(append(m.num[:0], 'i'), int64(n), 10))
-			if m.aw != nil {
-				m.set(m.aw.MemberAttr("z", "Id", NamespaceSerialization, v))
-				return
-			}
-			m.attr("z", "Id", NamespaceSerialization, v)
+			m.set(m.re.MemberAttr("z", "Id", NamespaceSerialization, v))
 			return
 		}
 		m.attr("z", "Id", NamespaceSerialization, "i"+strconv.Itoa(n))
@@ -435,7 +398,7 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 		m.nilMember(local)
 		return
 	}
-	if (a.Is4() || a.Is4In6()) && m.mw != nil && m.err == nil {
+	if (a.Is4() || a.Is4In6()) && m.members && m.err == nil {
 		b := a.Unmap().As4()
 		m.ipv4Address(local, m.scratch(strconv.AppendInt(m.num[:0], int64(binary.LittleEndian.Uint32(b[:])), 10)))
 		return
@@ -459,7 +422,7 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 		}
 	}
 	m.xmlns("b", NamespaceSystemNet)
-	if m.mw != nil && m.err == nil {
+	if m.members && m.err == nil {
 		m.textP("b", "m_Address", NamespaceSystemNet, m.scratch(strconv.AppendInt(m.num[:0], address, 10)))
 	} else {
 		m.textP("b", "m_Address", NamespaceSystemNet, strconv.FormatInt(address, 10))
@@ -471,12 +434,6 @@ func (m *rowWriter) ipAddress(local string, a netip.Addr) {
 	}
 	m.ipAddressRest(family, numbers, scope)
 	m.end()
-}
-
-// textRepeater is a FragmentWriter that repeats a run with a hole for
-// one member's text (nbfx.Writer.RepeatText).
-type textRepeater interface {
-	RepeatText(head []byte, text string, tail []byte) error
 }
 
 // ipv4Key is the memo key of the IPv4 sysnet:IPAddress member local: the
@@ -495,10 +452,8 @@ func ipv4KeyOf(local string) *ipv4Key { return (*ipv4Key)(unsafe.StringData(loca
 // It was a quarter of an address row's encoding (docs/performance.md,
 // "Encoding: kept records, attributes, the row writer").
 func (m *rowWriter) ipv4Address(local, address string) {
-	fw, ok := m.w.(FragmentWriter)
-	sm, remembers := m.w.(sessionMemo)
-	tr, repeats := m.w.(textRepeater)
-	if !ok || !remembers || !repeats || !sm.Remembers() {
+	re := m.re
+	if re == nil || !re.Remembers() {
 		m.start(local, Namespace)
 		m.xmlns("b", NamespaceSystemNet)
 		m.textP("b", "m_Address", NamespaceSystemNet, address)
@@ -507,33 +462,33 @@ func (m *rowWriter) ipv4Address(local, address string) {
 		return
 	}
 	key := ipv4KeyOf(local)
-	if b, ok := sm.Remembered(key); ok && int(binary.LittleEndian.Uint32(b[4:])) == len(local) {
+	if b, ok := re.Remembered(key); ok && int(binary.LittleEndian.Uint32(b[4:])) == len(local) {
 		head, tail := splitIPv4Run(b)
-		m.set(tr.RepeatText(head, address, tail))
+		m.set(re.RepeatText(head, address, tail))
 		return
 	} else if ok { // another name on the same bytes: not kept
 		key = nil
 	}
-	from := fw.Offset()
+	from := re.Offset()
 	m.start(local, Namespace)
 	m.xmlns("b", NamespaceSystemNet)
 	m.startP("b", "m_Address", NamespaceSystemNet)
-	headEnd := fw.Offset()
+	headEnd := re.Offset()
 	if m.err == nil {
 		m.set(m.w.Text(address))
 	}
 	m.end()
-	textEnd := fw.Offset()
+	textEnd := re.Offset()
 	ipv4Rest.writeTo(m)
 	m.end()
 	if m.err == nil && key != nil && local != "" {
-		enc := fw.Encoded(from)
+		enc := re.Encoded(from)
 		run := make([]byte, 0, 8+len(enc)-(textEnd-headEnd))
 		run = binary.LittleEndian.AppendUint32(run, uint32(headEnd-from))
 		run = binary.LittleEndian.AppendUint32(run, uint32(len(local)))
 		run = append(run, enc[:headEnd-from]...)
 		run = append(run, enc[textEnd-from:]...)
-		sm.Remember(key, run)
+		re.Remember(key, run)
 	}
 }
 
@@ -637,7 +592,7 @@ const maxValueRunKey = 512
 // fragments') and the bindings in scope, which are those newRowWriter and
 // the lists' fragment check; kind tells apart the runs of one value.
 func (m *rowWriter) valueRun(kind byte, c *CustomFieldValue, write func(*rowWriter, *CustomFieldValue)) {
-	if m.rm == nil || m.err != nil || len(c.ParentCustomFieldName)+len(c.Value) > maxValueRunKey {
+	if !m.runs || m.err != nil || len(c.ParentCustomFieldName)+len(c.Value) > maxValueRunKey {
 		write(m, c)
 		return
 	}
@@ -649,14 +604,14 @@ func (m *rowWriter) valueRun(kind byte, c *CustomFieldValue, write func(*rowWrit
 	key = binary.AppendUvarint(key, uint64(len(c.ParentCustomFieldName)))
 	key = append(append(key, c.ParentCustomFieldName...), c.Value...)
 	m.key = key
-	if b, ok := m.rm.RememberedRun(key); ok {
-		m.set(m.fw.Repeat(b, len(b)))
+	if b, ok := m.re.RememberedRun(key); ok {
+		m.set(m.re.Repeat(b, len(b)))
 		return
 	}
-	from := m.fw.Offset()
+	from := m.re.Offset()
 	write(m, c)
 	if m.err == nil {
-		m.rm.RememberRun(key, m.fw.Encoded(from))
+		m.re.RememberRun(key, m.re.Encoded(from))
 	}
 }
 
@@ -763,7 +718,7 @@ func (v *IPAddressRow) writeContent(w xmlstream.Writer) error {
 		m.nilMember("MacAddress")
 	} else {
 		m.start("MacAddress", Namespace)
-		if m.mw != nil && m.err == nil && base64.StdEncoding.EncodedLen(len(v.MacAddress)) <= len(m.num) {
+		if m.members && m.err == nil && base64.StdEncoding.EncodedLen(len(v.MacAddress)) <= len(m.num) {
 			m.text("Address", m.scratch(base64.StdEncoding.AppendEncode(m.num[:0], v.MacAddress)))
 		} else {
 			m.text("Address", base64.StdEncoding.EncodeToString(v.MacAddress))

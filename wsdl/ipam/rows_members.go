@@ -5,7 +5,7 @@ import (
 	"unsafe"
 )
 
-// scratch is b (formatted into m.num) as a string for a MemberWriter,
+// scratch is b (formatted into m.num) as a string for a RowEncoder,
 // which copies text into its message and keeps none of it: the numbers
 // and dates of a row cost no allocation on that path. Other writers get
 // strings of their own.
