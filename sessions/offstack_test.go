@@ -37,20 +37,25 @@ func (t *awaitingTransport) Receive(context.Context) (*soap.Envelope, error) {
 }
 
 // TestServeOffStack: on a transport that can Await, Serve waits before
-// every message, the message is handled before the next wait (Initialize
-// is answered, the session is Initialized), the client's End ends Serve,
+// every message and the message is handled, on a reused worker, before
+// the next wait (Initialize is answered, the session is Initialized), the
+// client's End ends Serve,
 // and a panic in the reading or handling is raised again on Serve's
 // goroutine, where the transport contains it.
 func TestServeOffStack(t *testing.T) {
 	b := provisionBinding(services.NewMemory(true, false), 0, "")
 	tr := &awaitingTransport{discardTransport: newDiscardTransport(soap.EncodingBinarySession),
-		msgs: clientMessages(t, initializeMessage, keepaliveMessage)}
+		msgs: clientMessages(t, initializeMessage, keepaliveMessage, keepaliveMessage, keepaliveMessage, keepaliveMessage)}
 	s := newSession(context.Background(), b, tr, Options{Logger: zap.NewNop()})
+	started := stepWorkers.Started()
 	if err := s.Serve(); err != nil {
 		t.Fatal(err)
 	}
-	if tr.awaits != 3 {
-		t.Errorf("%d Awaits, want 3 (two messages and the End)", tr.awaits)
+	if tr.awaits != 6 {
+		t.Errorf("%d Awaits, want 6 (five messages and the End)", tr.awaits)
+	}
+	if n := stepWorkers.Started() - started; n > 2 {
+		t.Errorf("%d step workers started for one session's 6 steps, want them reused", n)
 	}
 	if len(tr.out) == 0 {
 		t.Error("Initialize not answered")

@@ -324,7 +324,7 @@ func (s *Session) next() (env *soap.Envelope, err, herr error) {
 		return s.step()
 	}
 	s.stepped = steppedChans.Get().(chan stepped) // not kept while the session waits
-	runStep(s)                                    // on a step worker (stepworkers.go)
+	stepWorkers.Go(s)                             // on a step worker (stepworkers.go)
 	r := <-s.stepped
 	steppedChans.Put(s.stepped)
 	s.stepped = nil

@@ -14,6 +14,7 @@ import (
 	"github.com/ipamd/ipamd/duplex/admission"
 	"github.com/ipamd/ipamd/duplex/contain"
 	"github.com/ipamd/ipamd/duplex/security"
+	"github.com/ipamd/ipamd/internal/workpool"
 	"github.com/ipamd/ipamd/soap/xmlstream"
 )
 
@@ -146,9 +147,10 @@ type Server struct {
 	// is unused: MaxConnections is checked against active).
 	peers *admission.Limiter
 
-	// connJobs hands an accepted connection to a waiting worker
-	// (connworkers.go); unbuffered: only a worker that waits takes it.
-	connJobs chan *conn
+	// workers serve the accepted connections, each on a goroutine that
+	// served one before when one waits (a goroutine per connection grew
+	// its stack at every connection's first read deadline).
+	workers *workpool.Pool[*conn]
 
 	active   atomic.Int64
 	refusing atomic.Int64
@@ -156,6 +158,12 @@ type Server struct {
 	busy     atomic.Uint64 // ServerTooBusy faults sent
 	busyPeer atomic.Uint64 // … of them for MaxConnectionsPerAddress
 }
+
+// connWorkerIdle is how long a connection's worker waits for another
+// connection before it exits. Short, so that tests checking for leaked
+// goroutines (goleak retries for about a second) and a server that went
+// quiet see them gone.
+const connWorkerIdle = 100 * time.Millisecond
 
 // NewServer returns a server that routes sessions with router.
 func NewServer(opts Options, router Router) *Server {
@@ -169,8 +177,8 @@ func NewServer(opts Options, router Router) *Server {
 		listeners:  make(map[net.Listener]struct{}),
 		conns:      make(map[*conn]struct{}),
 		peers:      admission.New(0, opts.MaxConnectionsPerAddress),
-		connJobs:   make(chan *conn),
 	}
+	s.workers = workpool.New(connWorkerIdle, s.serveConn)
 	s.drainCtx, s.drainCancel = context.WithCancel(ctx)
 	s.opts.Store(&opts)
 	return s
@@ -349,7 +357,7 @@ func (s *Server) dispatch(ctx context.Context, nc net.Conn, sec ListenerSecurity
 	case refuse:
 		go s.refuse(c)
 	default:
-		s.goServeConn(c)
+		s.workers.Go(c)
 	}
 }
 

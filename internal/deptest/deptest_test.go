@@ -31,7 +31,7 @@ type room struct {
 var rooms = []room{
 	{name: "leaf", patterns: []string{
 		"soap/...", "config/...", "wsdl/...", "duplex/admission", "duplex/security/...",
-		"duplex/contain", "duplex/hostcheck", "internal/allocbudget", "services/adm",
+		"duplex/contain", "duplex/hostcheck", "internal/allocbudget", "internal/workpool", "services/adm",
 		"internal/protocoldoc", "internal/release/...", "internal/deptest",
 	}, why: "encodings, configuration, the generated contract, the transport's verified identity and the ADM rules " +
 		"with their one error table are used by everything above and use nothing above, so each can be fuzzed and tested alone"},
