@@ -52,7 +52,8 @@ func (c *Codec) textReader() *textxml.Reader {
 
 // Idle tells the codec that the connection waits for its next message:
 // the last Envelope is done with (its body may not be read any more), and
-// the reader goes back to its pool. The session string table stays. Call it on the decoding goroutine, or once that has finished.
+// the reader goes back to its pool. The session string table stays.
+// Call it on the decoding goroutine, or once that has finished.
 func (c *Codec) Idle() {
 	c.gen++ // a stale Envelope's body reads fail (bodyReader.Next)
 	if c.br != nil {

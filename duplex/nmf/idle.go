@@ -70,20 +70,12 @@ func newPooledFramer(w io.Writer, r io.Reader, l Limits) *Framer {
 	return &Framer{br: br, w: w, limits: l.withDefaults()}
 }
 
-// lend gives the read buffer and the envelope buffer back to their pools.
-// Nothing may be buffered; the Framer is not read until take.
+// lend gives the read buffer and the envelope buffer back to their pools:
+// while the connection waits (nothing may be buffered; the Framer is not
+// read until take), and at its end (serveConn; the last session's buffers
+// would otherwise be garbage per connection). A Framer already lent keeps
+// nothing to give.
 func (f *Framer) lend() {
-	payloadPool.put(&f.bufBox, f.buf)
-	f.buf = nil
-	f.br.Reset(nil)
-	readerPool.Put(f.br)
-	f.br = nil
-}
-
-// release gives back, at the connection's end, the buffers it still holds
-// (the last session's read buffer would otherwise be garbage per
-// connection). The Framer is not read again.
-func (f *Framer) release() {
 	f.ReleaseBuffer()
 	if f.br != nil {
 		f.br.Reset(nil)

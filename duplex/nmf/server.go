@@ -440,7 +440,7 @@ func (s *Server) serveConn(c *conn) {
 			c.abort()
 		}
 		c.close()
-		c.fr.release()
+		c.fr.lend() // the connection's end: its buffers go back
 		s.logConn(c, connErr)
 	}()
 	defer context.AfterFunc(c.ctx, c.onCancel)()

@@ -89,10 +89,7 @@ func Compare(ctx context.Context, cfg Config, ceilings []Ceiling) (*Comparison, 
 	if cfg.Mode != ModeSessions && len(ceilings) > 0 {
 		return nil, fmt.Errorf("%w: ceilings are measured for the sessions mode only", ErrConfig)
 	}
-	rounds := max(cfg.Rounds, 1)
-	if rounds > 1 && cfg.Count > 0 {
-		return nil, fmt.Errorf("%w: rounds split a duration: give a duration, not a count", ErrConfig)
-	}
+	rounds := max(cfg.Rounds, 1) // Rounds with a Count: Run's Validate refuses it
 	round := cfg.withDefaults()
 	round.Duration /= time.Duration(rounds)
 	cmp := &Comparison{Machine: ThisMachine()}

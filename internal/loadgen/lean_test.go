@@ -139,10 +139,10 @@ func TestClientCheck(t *testing.T) {
 	}
 }
 
-// TestCompareRounds: in rounds, ipamd and the ceiling run in turn, the
-// order swapped every other round, each round's ratio is kept and the
+// TestCompareRounds: in rounds, ipamd and the ceiling each run once per
+// round on a share of the duration, each round's ratio is kept and the
 // ratio is their median; rounds with a count instead of a duration are
-// refused.
+// refused. (Which of the two runs first in a round is not observable here.)
 func TestCompareRounds(t *testing.T) {
 	target := startIPAMD(t)
 	const rounds = 3
