@@ -221,9 +221,12 @@ func (s *Session) WriteCallback(ctx context.Context, action string, payload []by
 		return fmt.Errorf("soaphttp: callback %s: %w", action, ErrAborted)
 	}
 	if err != nil {
+		// Aborted before it is logged: once the line can be read, the
+		// session's id names nothing (a request carrying it gets 403, not
+		// the 503 of a session still ending).
+		s.Abort()
 		s.srv.opts.Logger.Warn("callback delivery failed, aborting the session",
 			logFields(s, action, err)...)
-		s.Abort()
 		return err
 	}
 	return nil
